@@ -1,0 +1,9 @@
+"""The stack program: typed config in, one PAIF site (and its DR role) out.
+
+``pulumi up`` runs this file; so does ``paif plan``, under the SDK's mocks. Keep it thin: all
+logic lives in ``components`` where it is tested.
+"""
+
+from components.program import run
+
+run()

@@ -1,0 +1,23 @@
+"""The ``paif:`` stack config contract (models), its units, and how it is read and checked."""
+
+from components.config.errors import ConfigError, FieldError, Problem
+from components.config.loader import (
+    StackFile,
+    parse_stack_config,
+    plaintext_secret_keys,
+    read_stack_file,
+    runtime_config_values,
+)
+from components.config.models import StackConfig
+
+__all__ = [
+    "ConfigError",
+    "FieldError",
+    "Problem",
+    "StackConfig",
+    "StackFile",
+    "parse_stack_config",
+    "plaintext_secret_keys",
+    "read_stack_file",
+    "runtime_config_values",
+]

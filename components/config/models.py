@@ -1,0 +1,546 @@
+"""The stack config contract: everything under ``paif:`` in ``Pulumi.<stack>.yaml``.
+
+Keys are camelCase as users write them; attributes are snake_case. Unknown keys are errors so
+that a typo never silently falls back to a default. Cross-field rules that only need the config
+(min <= max, references between tenants' parts, unique names) live here; rules that need the
+site's hardware (vGPU profiles, GPU sizing) are checked by the components before they create
+anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from components.config.errors import FieldError
+from components.config.units import Duration, Quantity, parse_quantity
+from components.constants import (
+    AUTOSCALING_MAX_REPLICAS,
+    AUTOSCALING_MIN_REPLICAS,
+    AUTOSCALING_TARGET_GPU_UTILIZATION,
+    DLVM_LIBRARY_URL,
+    VKS_CONTROL_PLANE_REPLICAS,
+)
+
+Environment = Literal["dev", "staging", "prod", "mission-critical"]
+Isolation = Literal["namespace", "cluster", "workload-domain"]
+EndpointType = Literal["completions", "embeddings"]
+Precision = Literal["fp32", "fp16", "bf16", "fp8", "int8", "int4"]
+GpuAssignment = Literal["vgpu", "passthrough"]
+Replication = Literal["sync", "async"]
+DrPattern = Literal["none", "pilot-light", "warm-standby", "active-active"]
+DrRole = Literal["primary", "dr"]
+
+# DNS-1123 label: what Kubernetes and vSphere accept as a namespace or object name.
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+DnsName = Annotated[str, Field(pattern=_DNS_LABEL.pattern, max_length=63)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class ConfigModel(BaseModel):
+    """Base for every config node: camelCase keys, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        str_strip_whitespace=True,
+    )
+
+
+# --- site -----------------------------------------------------------------------------------
+
+
+class VCenter(ConfigModel):
+    server: NonEmpty
+    datacenter: NonEmpty
+
+
+class Supervisor(ConfigModel):
+    id: NonEmpty
+    server: NonEmpty
+
+
+class Site(ConfigModel):
+    name: DnsName
+    vcenter: VCenter
+    supervisor: Supervisor
+    storage_policy: NonEmpty = "vSAN Default Storage Policy"
+
+
+class Gpu(ConfigModel):
+    model: NonEmpty
+    per_host: Annotated[int, Field(ge=1, le=16)]
+    memory_gi_b: Annotated[int, Field(ge=1, alias="memoryGiB")]
+    assignment: GpuAssignment = "vgpu"
+
+
+class WorkloadDomain(ConfigModel):
+    cluster: NonEmpty
+    hosts: Annotated[list[NonEmpty], Field(min_length=1)]
+    gpu: Gpu
+    vgpu_profiles: list[NonEmpty] = Field(default_factory=list)
+    dlvm_library_url: NonEmpty = DLVM_LIBRARY_URL
+
+    @field_validator("hosts")
+    @classmethod
+    def _unique_hosts(cls, hosts: list[str]) -> list[str]:
+        _require_unique(hosts, "host")
+        return hosts
+
+    @model_validator(mode="after")
+    def _profiles_match_assignment(self) -> WorkloadDomain:
+        if self.gpu.assignment == "vgpu" and not self.vgpu_profiles:
+            raise FieldError(
+                "vgpuProfiles",
+                "is empty but gpu.assignment is 'vgpu': list at least one profile "
+                "(e.g. 'nvidia_a100-40c')",
+            )
+        if self.gpu.assignment == "passthrough" and self.vgpu_profiles:
+            raise FieldError("vgpuProfiles", "must be empty when gpu.assignment is 'passthrough'")
+        return self
+
+
+class Harbor(ConfigModel):
+    url: Annotated[str, Field(pattern=r"^https://[^\s/]+(/[^\s]*)?$")]
+
+    @property
+    def host(self) -> str:
+        return self.url.removeprefix("https://").split("/", 1)[0]
+
+
+# --- tenants --------------------------------------------------------------------------------
+
+
+class Quota(ConfigModel):
+    """§9.4.3 resource quota of a tenant namespace."""
+
+    gpu: Annotated[int, Field(ge=0)]
+    requests_cpu: Quantity
+    requests_memory: Quantity
+    limits_cpu: Quantity
+    limits_memory: Quantity
+    requests_storage: Quantity
+    persistent_volume_claims: Annotated[int, Field(ge=0)]
+    pods: Annotated[int, Field(ge=0)]
+    services: Annotated[int, Field(ge=0)]
+
+    @model_validator(mode="after")
+    def _limits_cover_requests(self) -> Quota:
+        if parse_quantity(self.limits_cpu) < parse_quantity(self.requests_cpu):
+            raise FieldError(
+                "limitsCpu", f"{self.limits_cpu} is below requestsCpu {self.requests_cpu}"
+            )
+        if parse_quantity(self.limits_memory) < parse_quantity(self.requests_memory):
+            raise FieldError(
+                "limitsMemory",
+                f"{self.limits_memory} is below requestsMemory {self.requests_memory}",
+            )
+        return self
+
+
+class OidcGroups(ConfigModel):
+    admin: list[NonEmpty] = Field(default_factory=list)
+    edit: list[NonEmpty] = Field(default_factory=list)
+    view: list[NonEmpty] = Field(default_factory=list)
+
+
+class NodePool(ConfigModel):
+    name: DnsName
+    vm_class: NonEmpty
+    replicas: Annotated[int, Field(ge=0)] | None = None
+    min_replicas: Annotated[int, Field(ge=0)] | None = None
+    max_replicas: Annotated[int, Field(ge=1)] | None = None
+    gpu: bool = False
+    containerd_volume: Quantity = "100Gi"
+
+    @model_validator(mode="after")
+    def _replicas_xor_range(self) -> NodePool:
+        fixed = self.replicas is not None
+        ranged = self.min_replicas is not None or self.max_replicas is not None
+        if fixed and ranged:
+            raise ValueError("set either replicas or minReplicas + maxReplicas, not both")
+        if not fixed and not ranged:
+            raise ValueError("set replicas, or minReplicas and maxReplicas")
+        if ranged:
+            if self.min_replicas is None or self.max_replicas is None:
+                raise ValueError("minReplicas and maxReplicas go together")
+            if self.max_replicas < self.min_replicas:
+                raise FieldError(
+                    "maxReplicas", f"{self.max_replicas} is below minReplicas {self.min_replicas}"
+                )
+        return self
+
+    @property
+    def floor(self) -> int:
+        """Nodes the pool always has (replicas, or the autoscaler minimum)."""
+        return self.replicas if self.replicas is not None else int(self.min_replicas or 0)
+
+    @property
+    def ceiling(self) -> int:
+        return self.replicas if self.replicas is not None else int(self.max_replicas or 0)
+
+
+class VksCluster(ConfigModel):
+    name: DnsName
+    kubernetes_release: NonEmpty = "v1.33.1---vmware.1-fips-vkr.2"
+    control_plane_replicas: Annotated[int, Field(ge=1)] = VKS_CONTROL_PLANE_REPLICAS
+    control_plane_vm_class: NonEmpty = "best-effort-medium"
+    node_pools: Annotated[list[NodePool], Field(min_length=1)]
+    api_version: Literal["cluster.x-k8s.io/v1beta2", "cluster.x-k8s.io/v1beta1"] = (
+        "cluster.x-k8s.io/v1beta2"
+    )
+
+    @field_validator("node_pools")
+    @classmethod
+    def _unique_pools(cls, pools: list[NodePool]) -> list[NodePool]:
+        _require_unique([p.name for p in pools], "node pool name")
+        return pools
+
+
+class Model(ConfigModel):
+    ref: NonEmpty
+    parameters_b: Annotated[float, Field(gt=0, alias="parametersB")]
+    precision: Precision = "fp16"
+
+    @field_validator("ref")
+    @classmethod
+    def _oci_ref(cls, ref: str) -> str:
+        if "://" in ref or "/" not in ref:
+            raise ValueError(
+                f"model.ref {ref!r} is not an OCI reference such as "
+                "'harbor.example.com/project/llama-3.1-8b-instruct:1.0'"
+            )
+        return ref
+
+    @property
+    def registry_host(self) -> str:
+        return self.ref.split("/", 1)[0]
+
+    @property
+    def project(self) -> str:
+        return self.ref.split("/")[1]
+
+
+class EndpointReplicas(ConfigModel):
+    """§9.5.1 autoscaling bounds (defaults 2 and 10)."""
+
+    min: Annotated[int, Field(ge=0)] = AUTOSCALING_MIN_REPLICAS
+    max: Annotated[int, Field(ge=1)] = AUTOSCALING_MAX_REPLICAS
+
+    @model_validator(mode="after")
+    def _min_le_max(self) -> EndpointReplicas:
+        if self.max < self.min:
+            raise FieldError("max", f"{self.max} is below min {self.min}")
+        return self
+
+
+class RateLimit(ConfigModel):
+    requests_per_minute: Annotated[int, Field(ge=1)]
+    tokens_per_minute: Annotated[int, Field(ge=1)] | None = None
+
+
+class ModelEndpoint(ConfigModel):
+    name: DnsName
+    type: EndpointType
+    model: Model
+    gpus_per_replica: Annotated[int, Field(ge=1, le=8)] | None = None
+    replicas: EndpointReplicas = Field(default_factory=EndpointReplicas)
+    target_gpu_utilization: Annotated[int, Field(ge=1, le=100)] = AUTOSCALING_TARGET_GPU_UTILIZATION
+    queue_depth_target: Annotated[int, Field(ge=1)] | None = None
+    scale_in_cooldown: Duration | None = None
+    vm_class: NonEmpty | None = None
+    backend: Literal["pais", "nim"] = "pais"
+    rate_limit: RateLimit | None = None
+    critical: bool = True
+
+
+class Backup(ConfigModel):
+    schedule: NonEmpty
+    incremental_schedule: NonEmpty | None = None
+    retention_days: Annotated[int, Field(ge=1)]
+    location: NonEmpty | None = None
+    encrypted: bool = True
+
+    @field_validator("schedule", "incremental_schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None and len(value.split()) != 5:
+            raise ValueError(f"{value!r} is not a 5-field cron expression such as '0 2 * * *'")
+        return value
+
+
+class Database(ConfigModel):
+    name: DnsName
+    ha: bool = True
+    replication: Replication = "async"
+    storage: Quantity
+    vm_class: NonEmpty = "best-effort-large"
+    version: NonEmpty = "16"
+    backup: Backup | None = None
+
+
+class DataSource(ConfigModel):
+    type: Literal["s3", "confluence", "google-drive", "sharepoint", "web"] = "s3"
+    url: NonEmpty
+    refresh: NonEmpty = "0 3 * * *"
+
+
+class KnowledgeBase(ConfigModel):
+    name: DnsName
+    database: DnsName
+    embedding_endpoint: DnsName
+    data_source: DataSource | None = None
+
+
+class Agent(ConfigModel):
+    name: DnsName
+    completion_endpoint: DnsName
+    knowledge_bases: list[DnsName] = Field(default_factory=list)
+    system_prompt: NonEmpty
+    temperature: Annotated[float, Field(ge=0, le=2)] = 0.2
+    max_tokens: Annotated[int, Field(ge=1)] = 1024
+
+
+class Probe(ConfigModel):
+    path: NonEmpty = "/healthz"
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+
+
+class App(ConfigModel):
+    """An application Deployment in a tenant's VKS cluster (§9.7.1 app checklist)."""
+
+    name: DnsName
+    cluster: DnsName
+    image: NonEmpty
+    replicas: Annotated[int, Field(ge=0)] = 2
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    expose: bool = False
+    liveness: Probe | None = Field(default_factory=Probe)
+    readiness: Probe | None = Field(default_factory=lambda: Probe(path="/ready"))
+    requests_cpu: Quantity | None = "500m"
+    requests_memory: Quantity | None = "512Mi"
+    limits_cpu: Quantity | None = "1"
+    limits_memory: Quantity | None = "1Gi"
+
+
+class Tenant(ConfigModel):
+    name: DnsName
+    namespace: DnsName
+    isolation: Isolation = "namespace"
+    quota: Quota
+    oidc_groups: OidcGroups = Field(default_factory=OidcGroups)
+    vks_clusters: list[VksCluster] = Field(default_factory=list)
+    model_endpoints: list[ModelEndpoint] = Field(default_factory=list)
+    databases: list[Database] = Field(default_factory=list)
+    knowledge_bases: list[KnowledgeBase] = Field(default_factory=list)
+    agents: list[Agent] = Field(default_factory=list)
+    apps: list[App] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> Tenant:
+        for what, names in (
+            ("VKS cluster", [c.name for c in self.vks_clusters]),
+            ("model endpoint", [e.name for e in self.model_endpoints]),
+            ("database", [d.name for d in self.databases]),
+            ("knowledge base", [k.name for k in self.knowledge_bases]),
+            ("agent", [a.name for a in self.agents]),
+            ("app", [a.name for a in self.apps]),
+        ):
+            _require_unique(names, f"{what} name")
+        databases = {d.name for d in self.databases}
+        endpoints = {e.name: e for e in self.model_endpoints}
+        kbs = {k.name for k in self.knowledge_bases}
+        clusters = {c.name for c in self.vks_clusters}
+        for i, kb in enumerate(self.knowledge_bases):
+            if kb.database not in databases:
+                raise _ref_error(
+                    f"knowledgeBases[{i}].database", kb.database, "database", databases
+                )
+            endpoint = endpoints.get(kb.embedding_endpoint)
+            if endpoint is None:
+                raise _ref_error(
+                    f"knowledgeBases[{i}].embeddingEndpoint",
+                    kb.embedding_endpoint,
+                    "model endpoint",
+                    set(endpoints),
+                )
+            if endpoint.type != "embeddings":
+                raise FieldError(
+                    f"knowledgeBases[{i}].embeddingEndpoint",
+                    f"{kb.embedding_endpoint!r} is a {endpoint.type} endpoint; it must be of "
+                    "type 'embeddings'",
+                )
+        for i, agent in enumerate(self.agents):
+            endpoint = endpoints.get(agent.completion_endpoint)
+            if endpoint is None or endpoint.type != "completions":
+                completions = {n for n, e in endpoints.items() if e.type == "completions"}
+                raise _ref_error(
+                    f"agents[{i}].completionEndpoint",
+                    agent.completion_endpoint,
+                    "completions endpoint",
+                    completions,
+                )
+            for kb in agent.knowledge_bases:
+                if kb not in kbs:
+                    raise _ref_error(f"agents[{i}].knowledgeBases", kb, "knowledge base", kbs)
+        for i, app in enumerate(self.apps):
+            if app.cluster not in clusters:
+                raise _ref_error(f"apps[{i}].cluster", app.cluster, "VKS cluster", clusters)
+        if self.isolation == "cluster" and not self.vks_clusters:
+            raise FieldError(
+                "vksClusters",
+                "isolation 'cluster' gives the tenant its own VKS cluster: declare one here",
+            )
+        return self
+
+
+# --- network and security -------------------------------------------------------------------
+
+
+class Ingress(ConfigModel):
+    fqdn: NonEmpty
+    virtual_ip: NonEmpty
+    client_ssl_profile: NonEmpty = (
+        "/infra/lb-client-ssl-profiles/default-balanced-client-ssl-profile"
+    )
+    certificate: NonEmpty
+    waf: bool = False
+
+
+class Network(ConfigModel):
+    """§9.6 edge: TLS at the load balancer; management reachable only from admins."""
+
+    ingress: Ingress | None = None
+    admin_source_cidrs: list[NonEmpty] = Field(default_factory=list)
+    management_cidrs: list[NonEmpty] = Field(default_factory=list)
+
+
+class Oidc(ConfigModel):
+    issuer_url: Annotated[str, Field(pattern=r"^https://")]
+    client_id: NonEmpty
+
+
+class Audit(ConfigModel):
+    enabled: bool = True
+    retention_days: Annotated[int, Field(ge=1)] = 365
+
+
+class Security(ConfigModel):
+    oidc: Oidc | None = None
+    audit: Audit = Field(default_factory=Audit)
+
+
+# --- disaster recovery ----------------------------------------------------------------------
+
+
+class Peer(ConfigModel):
+    stack: NonEmpty
+    site: DnsName
+    harbor_url: Annotated[str, Field(pattern=r"^https://[^\s/]+(/[^\s]*)?$")]
+
+
+class Objectives(ConfigModel):
+    rto: Duration
+    rpo: Duration
+
+
+class Gslb(ConfigModel):
+    """Avi GSLB for active-active (§9.3.3 pattern 3)."""
+
+    domain: NonEmpty
+    ttl: Annotated[int, Field(ge=1)] = 30
+    site_persistence: bool = True
+    health_monitors: list[NonEmpty] = Field(
+        default_factory=lambda: ["/api/healthmonitor?name=System-GSLB-HTTPS"]
+    )
+
+
+class Dr(ConfigModel):
+    pattern: DrPattern = "none"
+    role: DrRole = "primary"
+    peer: Peer | None = None
+    objectives: Objectives | None = None
+    gslb: Gslb | None = None
+    replication_schedule: NonEmpty | None = None
+    assumptions: dict[str, float | int | str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _peer_when_needed(self) -> Dr:
+        if self.pattern != "none" and self.peer is None:
+            raise FieldError(
+                "peer", f"pattern {self.pattern!r} needs a peer (stack, site, harborUrl)"
+            )
+        if self.role == "dr" and self.pattern == "none":
+            raise FieldError(
+                "pattern", "role 'dr' needs a pattern: pilot-light, warm-standby or active-active"
+            )
+        if self.pattern == "active-active" and self.gslb is None:
+            raise FieldError("gslb", "pattern 'active-active' needs gslb (domain, healthMonitors)")
+        return self
+
+
+class Waiver(ConfigModel):
+    rule: Annotated[str, Field(pattern=r"^PAIF-[A-Z]+-\d{3}$")]
+    resource: NonEmpty
+    reason: NonEmpty
+    owner: NonEmpty
+    expires: dt.date
+
+
+# --- the whole stack ------------------------------------------------------------------------
+
+
+class StackConfig(ConfigModel):
+    """Everything under ``paif:`` in one stack file."""
+
+    environment: Environment
+    site: Site
+    workload_domain: WorkloadDomain
+    harbor: Harbor
+    tenants: list[Tenant] = Field(default_factory=list)
+    network: Network = Field(default_factory=Network)
+    security: Security = Field(default_factory=Security)
+    dr: Dr = Field(default_factory=Dr)
+    waivers: list[Waiver] = Field(default_factory=list)
+
+    @field_validator("tenants")
+    @classmethod
+    def _unique_tenants(cls, tenants: list[Tenant]) -> list[Tenant]:
+        _require_unique([t.name for t in tenants], "tenant name")
+        _require_unique([t.namespace for t in tenants], "tenant namespace")
+        return tenants
+
+    @model_validator(mode="after")
+    def _dr_site_has_no_tenants(self) -> StackConfig:
+        if self.dr.role == "dr" and self.tenants:
+            raise FieldError(
+                "tenants",
+                "a DR stack derives its tenants from the primary stack "
+                f"({self.dr.peer.stack if self.dr.peer else '?'}); remove paif:tenants here",
+            )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment in ("prod", "mission-critical")
+
+
+def _require_unique(values: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"duplicate {what} {value!r}")
+        seen.add(value)
+
+
+def _ref_error(path: str, value: str, what: str, known: set[str]) -> FieldError:
+    choices = ", ".join(sorted(known)) or "none declared"
+    return FieldError(
+        path, f"names {what} {value!r}, which this tenant does not declare ({choices})"
+    )

@@ -1,0 +1,72 @@
+"""Numbers from the user's source document (PAIF guide part 5, chapter 9), one name each.
+
+Every default and threshold the library applies lives here with the section it comes from, so a
+reviewer can hold the code against the document. "§" points into
+``shared/mission/paif-production-architecture.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# §9.2.2 recommended replica counts: environment -> (minimum, recommended).
+REPLICAS_BY_ENVIRONMENT: Final[dict[str, tuple[int, int]]] = {
+    "dev": (1, 1),
+    "staging": (1, 2),
+    "prod": (2, 3),
+    "mission-critical": (3, 3),
+}
+
+# §9.5.1 model endpoint autoscaling in PAIS: min 2 (keeps HA), max 10, target GPU 70 %.
+AUTOSCALING_MIN_REPLICAS: Final = 2
+AUTOSCALING_MAX_REPLICAS: Final = 10
+AUTOSCALING_TARGET_GPU_UTILIZATION: Final = 70
+
+# §9.5.3 cold start: keep at least one replica warm (never scale to zero).
+MIN_WARM_REPLICAS: Final = 1
+
+# §9.2.4 VKS cluster HA: control plane 3 nodes, at least 3 workers, pods replicas >= 2.
+VKS_CONTROL_PLANE_REPLICAS: Final = 3
+VKS_MIN_WORKERS: Final = 3
+APP_MIN_REPLICAS: Final = 2
+# POLICY-RULES PAIF-HA-004: a GPU pool has at least 2 nodes.
+VKS_MIN_GPU_POOL_NODES: Final = 2
+
+# §9.3.3 pattern 2 warm standby: the DR site runs reduced (PAIS 1 replica, VKS 5 -> 2 nodes).
+WARM_STANDBY_ENDPOINT_REPLICAS: Final = 1
+WARM_STANDBY_VKS_WORKERS: Final = 2
+
+# §9.4.3 example quota for marketing-ns.
+MARKETING_QUOTA: Final[dict[str, str | int]] = {
+    "requests.nvidia.com/gpu": 4,
+    "requests.cpu": "32",
+    "requests.memory": "128Gi",
+    "limits.cpu": "64",
+    "limits.memory": "256Gi",
+    "requests.storage": "500Gi",
+    "persistentvolumeclaims": 10,
+    "pods": 50,
+    "services": 20,
+}
+
+# §9.2.2 ML API gateway: LLM inference needs a default timeout of 60 s or more (not 30 s).
+GATEWAY_TIMEOUT_SECONDS: Final = 60
+
+# §9.5.3 mitigations: cache images on nodes.
+IMAGE_PULL_POLICY: Final = "IfNotPresent"
+
+# §9.7.2 after-deployment criteria: P95 < 3 s, error rate < 0.1 %.
+SLA_P95_SECONDS: Final = 3.0
+SLA_ERROR_RATE: Final = 0.001
+
+# POLICY-RULES PAIF-CAP-005: models over 30 B parameters cold-start in minutes (§9.5.3).
+LARGE_MODEL_PARAMETERS_B: Final = 30.0
+
+# POLICY-RULES PAIF-GOV-001: a waiver's reason has at least this many characters.
+WAIVER_MIN_REASON_LENGTH: Final = 10
+
+# Default DLVM content-library catalogue (VMware's public subscription URL for deep learning VMs).
+DLVM_LIBRARY_URL: Final = "https://packages.vmware.com/dl-vm/lib.json"
+
+ENVIRONMENTS: Final = ("dev", "staging", "prod", "mission-critical")
+PRODUCTION_TIERS: Final = frozenset({"prod", "mission-critical"})

@@ -1,0 +1,1 @@
+"""DR topologies across the primary and DR stacks: derivation, estimates, runbook."""

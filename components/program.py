@@ -1,0 +1,97 @@
+"""The per-stack program behind ``__main__.py``: config → providers → PaifSite → outputs.
+
+Errors in config or component input become one ``pulumi.RunError`` naming the stack file and
+the config path, raised before any resource is registered, so ``pulumi up`` prints a message
+instead of a traceback and ``paif plan`` exits 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_vsphere as vsphere
+import pulumiverse_harbor as harbor
+
+from components.config import (
+    ConfigError,
+    StackConfig,
+    parse_stack_config,
+    plaintext_secret_keys,
+    read_stack_file,
+    runtime_config_values,
+)
+from components.dr.topology import site_config_for
+from components.errors import ComponentInputError
+from components.site import PaifSite, PaifSiteArgs, validate_site
+
+
+def load_primary_config(config: StackConfig, project_dir: Path) -> StackConfig | None:
+    """A DR stack's primary config, read from the same commit so the sites stay in step."""
+    if config.dr.role != "dr" or config.dr.peer is None:
+        return None
+    peer = config.dr.peer.stack.rsplit("/", 1)[-1]
+    stack_file = read_stack_file(project_dir, peer)
+    return parse_stack_config(stack_file.values, stack_file.file_name)
+
+
+def providers_for(config: StackConfig) -> dict[str, pulumi.ProviderResource]:
+    """Explicit providers for this site; credentials come from their own config namespaces."""
+    site = config.site.name
+    vsphere_cfg = pulumi.Config("vsphere")
+    k8s_cfg = pulumi.Config("kubernetes")
+    harbor_cfg = pulumi.Config("harbor")
+    return {
+        "vsphere": vsphere.Provider(
+            f"{site}-vsphere",
+            vsphere_server=config.site.vcenter.server,
+            user=vsphere_cfg.get("user"),
+            password=vsphere_cfg.get_secret("password"),
+            allow_unverified_ssl=vsphere_cfg.get_bool("allowUnverifiedSsl"),
+        ),
+        "kubernetes": k8s.Provider(
+            f"{site}-supervisor",
+            kubeconfig=k8s_cfg.get_secret("kubeconfig"),
+            context=k8s_cfg.get("context"),
+        ),
+        "harbor": harbor.Provider(
+            f"{site}-harbor",
+            url=config.harbor.url,
+            username=harbor_cfg.get("username"),
+            password=harbor_cfg.get_secret("password"),
+            # The provider defaults to skipping TLS verification; production must not.
+            insecure=harbor_cfg.get_bool("insecure") or False,
+        ),
+    }
+
+
+def run(project_dir: Path | None = None) -> PaifSite:
+    """Build the stack; called by ``__main__.py`` under ``pulumi up`` and ``paif plan``."""
+    project_dir = project_dir or Path.cwd()
+    stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
+    values, secret_keys = runtime_config_values()
+    try:
+        config = parse_stack_config(values, stack_file)
+        primary = load_primary_config(config, project_dir)
+        site_config = site_config_for(config, primary)
+    except ConfigError as exc:
+        raise pulumi.RunError(exc.render()) from None
+    args = PaifSiteArgs(
+        config=site_config,
+        primary=primary,
+        stack_file=stack_file,
+        plaintext_secret_keys=plaintext_secret_keys(values, secret_keys),
+    )
+    try:
+        validate_site(args)
+        site = PaifSite(
+            config.site.name,
+            args,
+            opts=pulumi.ResourceOptions(providers=providers_for(config)),
+        )
+    except ComponentInputError as exc:
+        raise pulumi.RunError(f"{stack_file}: {exc}") from None
+    for key, value in site.stack_outputs().items():
+        pulumi.export(key, value)
+    return site

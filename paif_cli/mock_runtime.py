@@ -1,0 +1,339 @@
+"""Run a Pulumi program in-process under the SDK's mock runtime and record what it declares.
+
+This is the engine of the offline plan and of the tests: the program is the same ``__main__.py``
+that ``pulumi up`` runs; only the resource monitor differs. The recording monitor keeps what
+``MockResourceArgs`` drops (parent, dependencies, protect, aliases, which inputs are secret).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import runpy
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import run_in_stack
+
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+SPECIAL_SIG_KEY = "4dabf18193072939515e22adb298388d"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+SECRET_PLACEHOLDER = "[secret]"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+
+
+@dataclass
+class ResourceRecord:
+    """One registered resource as the engine would see it (secrets masked)."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    provider: str | None
+    inputs: dict[str, Any]
+    secret_paths: list[str]
+    protect: bool
+    retain_on_delete: bool
+    depends_on: list[str]
+    aliases: list[str]
+    id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "custom": self.custom,
+            "provider": self.provider,
+            "inputs": self.inputs,
+            "secretPaths": self.secret_paths,
+            "protect": self.protect,
+            "retainOnDelete": self.retain_on_delete,
+            "dependsOn": self.depends_on,
+            "aliases": self.aliases,
+        }
+
+
+@dataclass
+class ProgramResult:
+    resources: list[ResourceRecord]
+    outputs: dict[str, Any]
+    secret_outputs: list[str] = field(default_factory=list)
+    raw_outputs: dict[str, Any] = field(default_factory=dict)
+
+
+class ProgramError(Exception):
+    """The program failed; ``message`` is what a user should read (no traceback)."""
+
+
+def mask_secrets(value: Any, path: str = "") -> tuple[Any, list[str]]:
+    """Replace secret-wrapped values of a decoded protobuf Struct by ``[secret]``."""
+    if isinstance(value, dict):
+        sig = value.get(SPECIAL_SIG_KEY)
+        if sig == SECRET_SIG:
+            return SECRET_PLACEHOLDER, [path or "."]
+        if sig == RESOURCE_SIG:
+            return value.get("urn", ""), []
+        out: dict[str, Any] = {}
+        secrets: list[str] = []
+        for key in sorted(value):
+            child, found = mask_secrets(value[key], f"{path}.{key}" if path else key)
+            out[key] = child
+            secrets.extend(found)
+        return out, secrets
+    if isinstance(value, list):
+        items = []
+        secrets = []
+        for i, item in enumerate(value):
+            child, found = mask_secrets(item, f"{path}[{i}]")
+            items.append(child)
+            secrets.extend(found)
+        return items, secrets
+    if isinstance(value, float) and value.is_integer():
+        return int(value), []
+    return value, []
+
+
+def unwrap_secrets(value: Any) -> Any:
+    """Decoded Struct with secret wrappers removed (the real values, for mock state)."""
+    if isinstance(value, dict):
+        if value.get(SPECIAL_SIG_KEY) == SECRET_SIG:
+            return unwrap_secrets(value.get("value"))
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(v) for v in value]
+    return value
+
+
+def fake_id(urn: str) -> str:
+    """Deterministic physical id: the same program gives the same ids on every run."""
+    return "id-" + hashlib.sha256(urn.encode()).hexdigest()[:12]
+
+
+class PlanMocks(pulumi.runtime.Mocks):
+    """Answers registrations with their inputs plus deterministic computed outputs."""
+
+    def __init__(
+        self,
+        stack_references: Mapping[str, Mapping[str, Any]] | None = None,
+        computed: Mapping[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]]
+        | None = None,
+        invokes: Mapping[str, Callable[[pulumi.runtime.MockCallArgs], dict[str, Any]]]
+        | None = None,
+    ) -> None:
+        from paif_cli.offline import COMPUTED, INVOKES
+
+        self.stack_references = dict(stack_references or {})
+        self.computed = {**COMPUTED, **(computed or {})}
+        self.invokes = {**INVOKES, **(invokes or {})}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ == STACK_REFERENCE_TYPE:
+            ref = str(args.inputs.get("name", args.name))
+            if ref not in self.stack_references:
+                raise ProgramError(
+                    f"stack reference {ref!r} cannot be resolved offline: plan that stack first "
+                    "(name it before this one in --stack) or keep its plan in the out dir"
+                )
+            outputs = dict(self.stack_references[ref])
+            return f"{ref}-ref", {"name": ref, "outputs": outputs, "secretOutputNames": []}
+        state = dict(args.inputs)
+        factory = self.computed.get(args.typ)
+        if factory is not None:
+            state.update(factory(args))
+        return (args.resource_id or f"{args.name}-id"), state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        handler = self.invokes.get(args.token)
+        if handler is None:
+            raise ProgramError(f"the offline plan has no answer for invoke {args.token!r}")
+        return handler(args)
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A mock monitor that keeps the full registration of every resource, in order."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.records: list[ResourceRecord] = []
+        self.stack_outputs: dict[str, Any] = {}
+        self.stack_secret_outputs: list[str] = []
+        self.stack_raw_outputs: dict[str, Any] = {}
+        self._stack_urn: str | None = None
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the real engine forms them: the root stack adds no parent type."""
+        if parent and parent.split("::")[2].split("$")[-1] == "pulumi:pulumi:Stack":
+            parent = ""
+        return super().make_urn(parent, type_, name)
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            self._stack_urn = response.urn
+            return response
+        raw = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
+        inputs, secret_paths = mask_secrets(raw)
+        protect = bool(request.protect) if request.HasField("protect") else False
+        retain = bool(request.retainOnDelete) if request.HasField("retainOnDelete") else False
+        aliases = [a.urn or a.spec.name for a in request.aliases] + list(request.aliasURNs)
+        self.records.append(
+            ResourceRecord(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                custom=bool(request.custom),
+                provider=request.provider or None,
+                inputs=inputs,
+                secret_paths=sorted(secret_paths),
+                protect=protect,
+                retain_on_delete=retain,
+                depends_on=sorted(set(request.dependencies)),
+                aliases=[a for a in aliases if a],
+                id=response.id or None,
+            )
+        )
+        return response
+
+    def ReadResource(self, request: Any) -> Any:
+        response = super().ReadResource(request)
+        self.records.append(
+            ResourceRecord(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                custom=True,
+                provider=request.provider or None,
+                inputs={"__read": request.id},
+                secret_paths=[],
+                protect=False,
+                retain_on_delete=False,
+                depends_on=sorted(set(request.dependencies)),
+                aliases=[],
+                id=request.id,
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if request.urn and request.urn == self._stack_urn:
+            raw = json_format.MessageToDict(request.outputs, preserving_proto_field_name=True)
+            masked, secrets = mask_secrets(raw)
+            self.stack_outputs = masked
+            self.stack_secret_outputs = sorted({p.split(".")[0].split("[")[0] for p in secrets})
+            self.stack_raw_outputs = _plain(unwrap_secrets(raw))
+        return super().RegisterResourceOutputs(request)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+@contextlib.contextmanager
+def mock_runtime(
+    mocks: pulumi.runtime.Mocks,
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, Any] | None = None,
+    secret_keys: list[str] | None = None,
+) -> Iterator[tuple[RecordingMonitor, asyncio.AbstractEventLoop]]:
+    """Configure a fresh event loop and mock settings; restore a clean runtime afterwards."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    pulumi_settings.reset_options()
+    pulumi.runtime.set_all_config(
+        {k: _config_string(v) for k, v in (config or {}).items()}, list(secret_keys or [])
+    )
+    monitor = RecordingMonitor(mocks)
+    features = set(monitor.GetDeploymentInfo(None).supportedFeatures)
+    settings = pulumi_mocks.MockSettings(
+        monitor=monitor,
+        monitor_features=features,
+        engine=pulumi_mocks.MockEngine(logging.getLogger("paif.plan")),
+        project=project,
+        stack=stack,
+        dry_run=False,
+        organization="organization",
+        callbacks=None,
+    )
+    pulumi_settings.configure(settings)
+    try:
+        yield monitor, loop
+    finally:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        asyncio.set_event_loop(None)
+        pulumi_settings.reset_options()
+        pulumi.runtime.set_all_config({}, [])
+
+
+def _config_string(value: Any) -> str:
+    import json
+
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def run_program(
+    program: Callable[[], Any] | Path,
+    mocks: pulumi.runtime.Mocks,
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, Any] | None = None,
+    secret_keys: list[str] | None = None,
+    cwd: Path | None = None,
+) -> ProgramResult:
+    """Run a program (a callable or a ``__main__.py`` path) and return what it registered."""
+    previous_cwd = Path.cwd()
+    if isinstance(program, Path):
+        path = program.resolve()
+        directory = str(path.parent)
+
+        def body() -> None:
+            if directory not in sys.path:
+                sys.path.insert(0, directory)
+            runpy.run_path(str(path), run_name="__main__")
+
+        target_cwd = cwd or path.parent
+    else:
+        body = program  # type: ignore[assignment]
+        target_cwd = cwd
+    with mock_runtime(
+        mocks, project=project, stack=stack, config=config, secret_keys=secret_keys
+    ) as (monitor, loop):
+        try:
+            if target_cwd is not None:
+                os.chdir(target_cwd)
+            loop.run_until_complete(run_in_stack(body))
+        finally:
+            os.chdir(previous_cwd)
+        return ProgramResult(
+            resources=list(monitor.records),
+            outputs=monitor.stack_outputs,
+            secret_outputs=monitor.stack_secret_outputs,
+            raw_outputs=monitor.stack_raw_outputs,
+        )

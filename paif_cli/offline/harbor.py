@@ -1,0 +1,9 @@
+"""Offline answers for the harbor provider (see paif_cli.offline)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+COMPUTED: dict[str, Callable[[Any], dict[str, Any]]] = {}
+INVOKES: dict[str, Callable[[Any], dict[str, Any]]] = {}

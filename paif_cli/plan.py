@@ -1,0 +1,259 @@
+"""The offline plan: run a stack's program under mocks, gate it with the policy pack, write it.
+
+Nothing here knows what the program declares: it runs the same ``__main__.py`` as
+``pulumi up`` with the stack's config, records every registration, and writes what a reviewer
+needs (plan.json, Kubernetes manifests, policy reports). Stack references are answered from the
+peer's plan, so a DR stack plans without credentials too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.config import ConfigError, StackConfig, parse_stack_config, read_stack_file
+from components.config.loader import OFFLINE_SECRET_PREFIX
+from paif_cli.mock_runtime import (
+    SECRET_PLACEHOLDER,
+    PlanMocks,
+    ProgramError,
+    ProgramResult,
+    ResourceRecord,
+    run_program,
+)
+
+PLAN_FILE = "plan.json"
+MANIFEST_DIR = "manifests"
+KUBERNETES_PREFIX = "kubernetes:"
+
+
+@dataclass
+class StackPlan:
+    """Everything the plan learned about one stack."""
+
+    stack: str
+    project: str
+    stack_file: str
+    config: StackConfig
+    result: ProgramResult
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    reports: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def estimates(self) -> dict[str, Any]:
+        value = self.result.outputs.get("estimates")
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def mandatory_failures(self) -> list[dict[str, Any]]:
+        return [f for f in self.findings if f["enforcement"] == "mandatory" and not f.get("waived")]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "project": self.project,
+            "stackFile": self.stack_file,
+            "environment": self.config.environment,
+            "resources": [r.to_json() for r in self.result.resources],
+            "outputs": self.result.outputs,
+            "secretOutputs": self.result.secret_outputs,
+            "policy": {"violations": self.findings},
+            "estimates": self.estimates,
+        }
+
+
+def project_name(project_dir: Path) -> str:
+    """The ``name`` in Pulumi.yaml: stack references and URNs use it."""
+    path = Path(project_dir) / "Pulumi.yaml"
+    if not path.is_file():
+        raise ConfigError(
+            "Pulumi.yaml", [_problem("Pulumi.yaml", f"no Pulumi.yaml in {path.parent}")]
+        )
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError("Pulumi.yaml", [_problem("yaml", f"not valid YAML: {exc}")]) from None
+    name = document.get("name") if isinstance(document, dict) else None
+    if not isinstance(name, str) or not name:
+        raise ConfigError("Pulumi.yaml", [_problem("name", "the project needs a name")])
+    return name
+
+
+def _problem(path: str, message: str) -> Any:
+    from components.config import Problem
+
+    return Problem(path, message)
+
+
+def load_config(project_dir: Path, stack: str) -> tuple[StackConfig, Any]:
+    """Read and validate one stack file (and its primary's, for a DR stack)."""
+    stack_file = read_stack_file(project_dir, stack)
+    config = parse_stack_config(stack_file.values, stack_file.file_name)
+    if config.dr.role == "dr" and config.dr.peer is not None:
+        peer = config.dr.peer.stack.rsplit("/", 1)[-1]
+        peer_file = read_stack_file(project_dir, peer)
+        parse_stack_config(peer_file.values, peer_file.file_name)
+    return config, stack_file
+
+
+def stack_reference_outputs(
+    stack_name: str, planned: Mapping[str, StackPlan], out_dir: Path | None
+) -> dict[str, Any] | None:
+    """Outputs a StackReference to ``stack_name`` sees: this run's plan, else the last one."""
+    short = stack_name.rsplit("/", 1)[-1]
+    if short in planned:
+        return dict(planned[short].result.raw_outputs)
+    if out_dir is not None:
+        previous = Path(out_dir) / short / PLAN_FILE
+        if previous.is_file():
+            document = json.loads(previous.read_text(encoding="utf-8"))
+            outputs = document.get("outputs", {})
+            return {
+                k: (OFFLINE_SECRET_PREFIX + k if v == SECRET_PLACEHOLDER else v)
+                for k, v in outputs.items()
+            }
+    return None
+
+
+def plan_stack(
+    project_dir: Path,
+    stack: str,
+    *,
+    planned: Mapping[str, StackPlan] | None = None,
+    out_dir: Path | None = None,
+    config_overrides: Mapping[str, Any] | None = None,
+) -> StackPlan:
+    """Plan one stack; raise ConfigError or ProgramError with a user-readable message."""
+    planned = planned or {}
+    project_dir = Path(project_dir).resolve()
+    project = project_name(project_dir)
+    config, stack_file = load_config(project_dir, stack)
+    values = dict(stack_file.values)
+    if config_overrides:
+        values.update(config_overrides)
+        config = parse_stack_config(values, stack_file.file_name)
+    references: dict[str, dict[str, Any]] = {}
+    if config.dr.peer is not None and config.dr.role == "dr":
+        peer = config.dr.peer.stack
+        outputs = stack_reference_outputs(peer, planned, out_dir)
+        if outputs is None:
+            raise ProgramError(
+                f"{stack_file.file_name}: paif:dr.peer.stack: the peer stack {peer!r} has no "
+                f"plan yet: run `paif plan --stack {peer.rsplit('/', 1)[-1]} --stack {stack}`"
+            )
+        references[peer] = outputs
+    mocks = PlanMocks(stack_references=references)
+    result = run_program(
+        project_dir / "__main__.py",
+        mocks,
+        project=project,
+        stack=stack,
+        config=values,
+        secret_keys=sorted(stack_file.secret_keys),
+        cwd=project_dir,
+    )
+    plan = StackPlan(stack, project, stack_file.file_name, config, result)
+    from paif_cli.gate import evaluate_plan
+
+    evaluate_plan(plan)
+    return plan
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def kubernetes_manifests(resources: Sequence[ResourceRecord]) -> dict[str, dict[str, Any]]:
+    """Every Kubernetes object the stack declares, keyed by a stable file name."""
+    manifests: dict[str, dict[str, Any]] = {}
+    for record in resources:
+        if not record.type.startswith(KUBERNETES_PREFIX) or not record.custom:
+            continue
+        if record.inputs.get("__read") is not None:
+            continue
+        body = {k: v for k, v in record.inputs.items() if not k.startswith("__")}
+        if "apiVersion" not in body or "kind" not in body:
+            continue
+        ordered = {"apiVersion": body.pop("apiVersion"), "kind": body.pop("kind")}
+        if "metadata" in body:
+            ordered["metadata"] = body.pop("metadata")
+        ordered.update(body)
+        kind = str(ordered["kind"]).lower()
+        stem = re.sub(r"[^a-z0-9.-]+", "-", f"{kind}-{record.name}".lower())
+        name = f"{stem}.yaml"
+        counter = 2
+        while name in manifests:
+            name = f"{stem}-{counter}.yaml"
+            counter += 1
+        manifests[name] = ordered
+    return manifests
+
+
+def dump_yaml(document: Any) -> str:
+    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+def write_plan(plan: StackPlan, out_dir: Path) -> Path:
+    """Write plan.json, manifests and reports under OUT/STACK; return that folder."""
+    target = Path(out_dir) / plan.stack
+    manifests_dir = target / MANIFEST_DIR
+    if manifests_dir.is_dir():
+        for old in manifests_dir.glob("*.yaml"):
+            old.unlink()
+    manifests_dir.mkdir(parents=True, exist_ok=True)
+    (target / PLAN_FILE).write_text(
+        json.dumps(plan.to_json(), indent=2, sort_keys=False) + "\n", encoding="utf-8"
+    )
+    for file_name, document in kubernetes_manifests(plan.result.resources).items():
+        (manifests_dir / file_name).write_text(dump_yaml(document), encoding="utf-8")
+    for file_name, text in plan.reports.items():
+        (target / file_name).write_text(text, encoding="utf-8")
+    return target
+
+
+def summary(plan: StackPlan) -> str:
+    """A readable account of what the stack declares, for the terminal."""
+    records = plan.result.resources
+    by_urn = {r.urn: r for r in records}
+    lines = [
+        f"Stack {plan.stack} ({plan.stack_file}, environment {plan.config.environment}, "
+        f"site {plan.config.site.name}, DR {plan.config.dr.pattern}/{plan.config.dr.role})",
+        f"  {len(records)} resources",
+    ]
+
+    def component_of(record: ResourceRecord) -> str:
+        current = record
+        top = record
+        while current.parent and current.parent in by_urn:
+            current = by_urn[current.parent]
+            if not current.custom:
+                top = current
+        if top is record and record.custom:
+            return "(stack)"
+        return f"{top.type} {top.name}"
+
+    groups: dict[str, Counter[str]] = {}
+    for record in records:
+        if not record.custom:
+            continue
+        groups.setdefault(component_of(record), Counter())[record.type] += 1
+    for component in sorted(groups):
+        counts = groups[component]
+        lines.append(f"  {component}: {sum(counts.values())}")
+        for typ, count in sorted(counts.items()):
+            lines.append(f"      {count:>3} × {typ}")
+    if plan.result.outputs:
+        lines.append("  outputs:")
+        for key in sorted(plan.result.outputs):
+            value = plan.result.outputs[key]
+            text = json.dumps(value, sort_keys=True)
+            if len(text) > 100:
+                text = text[:97] + "..."
+            lines.append(f"    {key}: {text}")
+    return "\n".join(lines)

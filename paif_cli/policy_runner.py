@@ -3,14 +3,17 @@
 ``pulumi preview --policy-pack policies --policy-pack-config cfg.json`` boots the pack as a gRPC
 analyzer and talks to it with protobuf requests. ``evaluate`` plays the engine's part against the
 SDK's own servicer (``pulumi_policy.policy._PolicyAnalyzerServicer``) without a socket, so the
-policies run exactly as they would live: props arrive as the SDK's proxies (Mappings and
-Sequences, not ``dict``/``list``; unknown values raise), numbers arrive as floats, enforcement
-levels, ``not_applicable`` and the advisory downgrade for unknown values are the SDK's own.
+policies run exactly as they would live: props arrive as the SDK's proxies (``_DictProxy`` and
+``_ListProxy``: Mappings and Sequences, not ``dict``/``list``, so ``isinstance(x, dict)``,
+``json.dumps`` and list concatenation fail; an unknown value raises on access), numbers arrive as
+floats, and enforcement levels, ``not_applicable`` and the advisory downgrade for unknown values
+are the SDK's own.
 
 What the engine does and this module mirrors (pulumi/pulumi, read for this port):
 
 - config: ``pkg/resource/analyzer/config.go`` (``parsePolicyPackConfig``,
-  ``extractEnforcementLevel``, ``createConfigWithDefaults``, ``applyConfig``, ``ReconcilePolicyPackConfig``,
+  ``extractEnforcementLevel``, ``createConfigWithDefaults``, ``applyConfig``,
+  ``ReconcilePolicyPackConfig``,
   ``validatePolicyPackConfig``), the schema conversion and the ``enforcementLevel`` injection of
   ``sdk/go/common/resource/plugin/analyzer_plugin.go`` ``GetAnalyzerInfo``/``Configure``, and
   the error text of ``pkg/engine`` ``installAndLoadPolicyPlugins``;
@@ -20,8 +23,12 @@ What the engine does and this module mirrors (pulumi/pulumi, read for this port)
   and ``AnalyzeResources`` (AnalyzeStack once; a diagnostic URN that names no resource in the
   stack goes to the stack itself, here ``urn=None``);
 - secrets: the engine marshals properties with ``KeepSecrets: true``, i.e. each secret value is
-  the object ``{"4dabf1…": "1b4706…", "value": …}``. See ``_wrap_secrets`` for what the SDK then
-  does with it.
+  the object ``{"4dabf1…": "1b4706…", "value": …}``; ``_wrap_secrets`` rebuilds that from the
+  record's ``secretPaths``. pulumi_policy's ``Analyze``/``AnalyzeStack`` then deserialize with
+  ``proxy_secrets`` off and hand policies the bare value: live the plaintext, offline the
+  ``[secret]`` placeholder. Secretness is invisible to a validation policy either way. A policy
+  that echoes a value into its message would print the plaintext live; offline the placeholder
+  is replaced by ``***`` in every finding message.
 
 Findings
     ``Finding.message`` is the policy's own text: the SDK sends ``description + "\\n" + message``
@@ -51,7 +58,8 @@ import copy
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -105,6 +113,8 @@ _PROTO_TO_SEVERITY = {
 }
 
 Enforcement = Literal["mandatory", "advisory", "remediate"]
+# (rule id, severity on the diagnostic) -> the finding's severity
+_SeverityResolver = Callable[[str, "str | None"], "str | None"]
 
 
 class PolicyConfigError(ValueError):
@@ -182,9 +192,14 @@ def evaluate(
 ) -> list[Finding]:
     """Run the pack over recorded resources the way ``pulumi preview --policy-pack`` does.
 
-    ``pack_config`` is the parsed ``--policy-pack-config`` JSON; ``enforcement_level`` and
-    ``initial_config`` are the ``PolicyPack`` arguments of the same name. Findings come in the
-    engine's order: per resource (in the order given) then the stack policies.
+    ``pack_config`` is the parsed ``--policy-pack-config`` JSON (``None``: no file);
+    ``enforcement_level`` and ``initial_config`` are the ``PolicyPack`` arguments of the same
+    name; ``pack_version`` is the ``PulumiPolicy.yaml`` version (it appears in messages);
+    ``severities`` maps rule ids to severities (see the module docstring); ``stack_tags`` is
+    what ``ConfigureStack`` would send (``args.stack_tags``). Findings come in the engine's
+    order: per resource in the order given (remediation diagnostics, then violations), then
+    the stack policies. Raises ``PolicyConfigError`` for an invalid config,
+    ``PolicyEvaluationError`` when a policy raises, ``ValueError`` for a malformed record.
     """
     servicer, infos = _make_servicer(
         policies, pack_name, pack_version, enforcement_level, initial_config
@@ -199,6 +214,10 @@ def evaluate(
     severity_of = _severity_resolver(policies, severities)
     records = [_check_record(r) for r in resources]
     by_urn = {r["urn"]: r for r in records}
+    if len(by_urn) != len(records):
+        counts = Counter(r["urn"] for r in records)
+        duplicates = sorted(u for u, n in counts.items() if n > 1)
+        raise ValueError(f"duplicate resource URN(s): {', '.join(duplicates)}")
     properties = {r["urn"]: _record_struct(r) for r in records}
 
     findings: list[Finding] = []
@@ -668,7 +687,9 @@ def _wrap_at(node: Any, path: str, rest: str) -> Any:
     raise ValueError(f"secret path {path!r} does not exist in the resource's inputs")
 
 
-def _wrap_secrets(inputs: Mapping[str, Any], secret_paths: Sequence[str], urn: str) -> dict:
+def _wrap_secrets(
+    inputs: Mapping[str, Any], secret_paths: Sequence[str], urn: str
+) -> dict[str, Any]:
     """Inputs in the engine's wire form: each secret path wrapped with the secret signature.
 
     The SDK's ``Analyze``/``AnalyzeStack`` deserialize these with ``proxy_secrets`` off, which
@@ -803,7 +824,7 @@ def _redact(text: str) -> str:
 
 
 def _finding(
-    diagnostic: analyzer_pb2.AnalyzeDiagnostic, urn: str | None, severity_of: Any
+    diagnostic: analyzer_pb2.AnalyzeDiagnostic, urn: str | None, severity_of: _SeverityResolver
 ) -> Finding:
     message = diagnostic.message
     prefix = diagnostic.description + "\n"
@@ -821,7 +842,9 @@ def _finding(
     )
 
 
-def _severity_resolver(policies: Sequence[Policy], severities: Mapping[str, str] | None) -> Any:
+def _severity_resolver(
+    policies: Sequence[Policy], severities: Mapping[str, str] | None
+) -> _SeverityResolver:
     explicit = dict(severities or {})
     for rule, value in explicit.items():
         if value not in SEVERITIES:

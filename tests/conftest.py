@@ -56,3 +56,36 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return ROOT
+
+
+def load_example(stack: str) -> dict[str, Any]:
+    """The ``config:`` mapping of an example stack file, as plain data to mutate in tests."""
+    import yaml
+
+    return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))["config"]
+
+
+def write_project(directory: Path, stacks: Mapping[str, Mapping[str, Any]]) -> Path:
+    """A throwaway project: the real Pulumi.yaml and __main__.py plus the given stack configs."""
+    import shutil
+
+    import yaml
+
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "Pulumi.yaml", directory / "Pulumi.yaml")
+    shutil.copy(ROOT / "__main__.py", directory / "__main__.py")
+    for name, config in stacks.items():
+        (directory / f"Pulumi.{name}.yaml").write_text(
+            yaml.safe_dump({"config": dict(config)}, sort_keys=False), encoding="utf-8"
+        )
+    return directory
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Callable[..., Path]:
+    """``make_project({"prod": config_mapping, ...})`` → a project dir to plan."""
+
+    def make(stacks: Mapping[str, Mapping[str, Any]], name: str = "project") -> Path:
+        return write_project(tmp_path / name, stacks)
+
+    return make

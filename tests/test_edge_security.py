@@ -1,0 +1,600 @@
+"""EdgeSecurity and GslbService under the Pulumi mock runtime: exact registrations and inputs."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi.runtime.settings
+import pytest
+from google.protobuf import json_format
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.stack import run_pulumi_func
+
+from components import nsx_binding as nb
+from components.edge_security import (
+    DEFAULT_GSLB_TTL_SECONDS,
+    HTTPS_PORT,
+    EdgeSecurity,
+    EdgeSecurityArgs,
+    GslbService,
+    GslbServiceArgs,
+    GslbSite,
+)
+from components.errors import ComponentInputError
+
+SCHEMA = json.loads(
+    (
+        Path(__file__).resolve().parents[2]
+        / "shared"
+        / "schemas"
+        / "terraform-provider-arguments.json"
+    ).read_text(encoding="utf-8")
+)
+TERRAFORM_RESOURCE_BY_TYPE = {cls.type_token(): cls for cls in nb.BOUND_RESOURCES}
+# Docs say "(Required for multiple criteria)": a single criteria block takes no conjunction.
+CONDITIONALLY_REQUIRED = {"nsxt_policy_group": {"conjunction"}}
+
+CLIENT_SSL_PROFILE = "/infra/lb-client-ssl-profiles/default-balanced-client-ssl-profile"
+CERTIFICATE = "/infra/certificates/ai-example-com"
+LB_SERVICE = "/infra/lb-services/site-a-t1-lb"
+HEALTH_MONITOR = "/api/healthmonitor?name=System-GSLB-HTTPS"
+PERSISTENCE_PROFILE = "/api/applicationpersistenceprofile?name=paif-gslb-site-cookie"
+
+
+# ---------------------------------------------------------------------------------------------
+# Mock runtime (local fixture; a fresh loop and settings per test).
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Registration:
+    type: str
+    name: str
+    urn: str
+    parent: str
+    custom: bool
+    package_ref: str
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Recorder:
+    registrations: list[Registration] = field(default_factory=list)
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def by_name(self) -> dict[str, Registration]:
+        return {r.name: r for r in self.registrations}
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self.inputs: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        with self.recorder.lock:
+            self.inputs[(args.typ, args.name)] = dict(args.inputs)
+        state = dict(args.inputs)
+        if args.typ.startswith("nsxt:"):
+            state["path"] = f"/infra/mock/{args.name}"
+        if args.typ.startswith("avi:"):
+            state["uuid"] = f"{args.name}-uuid"
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        raise AssertionError(f"unexpected invoke {args.token}")
+
+
+class _Monitor(MockMonitor):
+    def __init__(self, mocks: _Mocks, recorder: Recorder) -> None:
+        super().__init__(mocks)
+        self.mocks_ = mocks
+        self.recorder = recorder
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            with self.recorder.lock:
+                self.recorder.registrations.append(
+                    Registration(
+                        type=request.type,
+                        name=request.name,
+                        urn=response.urn,
+                        parent=request.parent,
+                        custom=request.custom,
+                        package_ref=request.packageRef,
+                        inputs=self.mocks_.inputs[(request.type, request.name)],
+                    )
+                )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        with self.recorder.lock:
+            self.recorder.outputs[request.urn] = json_format.MessageToDict(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+RunProgram = Callable[[Callable[[], Any]], Recorder]
+
+
+@pytest.fixture
+def run_mocked() -> Iterator[RunProgram]:
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    pulumi.runtime.settings.reset_options()
+    recorder = Recorder()
+    mocks = _Mocks(recorder)
+    pulumi.runtime.set_mocks(
+        mocks, project="paif", stack="test", preview=False, monitor=_Monitor(mocks, recorder)
+    )
+
+    def run(program: Callable[[], Any]) -> Recorder:
+        loop.run_until_complete(run_pulumi_func(program))
+        return recorder
+
+    yield run
+    loop.close()
+    asyncio.set_event_loop(None)
+    pulumi.runtime.settings.reset_options()
+
+
+def edge_args(**overrides: Any) -> EdgeSecurityArgs:
+    values: dict[str, Any] = {
+        "site_name": "site-a",
+        "ingress_fqdn": "ai.example.com",
+        "virtual_ip": "10.10.0.10",
+        "lb_service_path": LB_SERVICE,
+        "backend_members": ["10.20.0.11", "10.20.0.12"],
+        "backend_port": 8443,
+        "client_ssl_profile_path": CLIENT_SSL_PROFILE,
+        "certificate_path": CERTIFICATE,
+        "admin_source_cidrs": ["192.168.50.0/24"],
+        "management_cidrs": ["10.255.0.0/24", "10.255.1.0/24"],
+    }
+    values.update(overrides)
+    return EdgeSecurityArgs(**values)
+
+
+def gslb_args(**overrides: Any) -> GslbServiceArgs:
+    values: dict[str, Any] = {
+        "service_name": "paif-ai",
+        "fqdn": "ai.example.com",
+        "sites": [GslbSite("site-a", "10.10.0.10"), GslbSite("site-b", "10.30.0.10")],
+        "health_monitor_refs": [HEALTH_MONITOR],
+        "application_persistence_profile_ref": PERSISTENCE_PROFILE,
+    }
+    values.update(overrides)
+    return GslbServiceArgs(**values)
+
+
+def assert_required_arguments_present(registration: Registration) -> None:
+    cls = TERRAFORM_RESOURCE_BY_TYPE[registration.type]
+    fields = {nb.terraform_name(s): nb.wire_name(s) for s in dataclasses.fields(cls.args_type)}
+    required = set(SCHEMA[cls.terraform_resource]["required_top_level"])
+    required -= CONDITIONALLY_REQUIRED.get(cls.terraform_resource, set())
+    missing = {tf for tf in required if fields[tf] not in registration.inputs}
+    assert not missing, f"{registration.name} lacks required {sorted(missing)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# EdgeSecurity
+# ---------------------------------------------------------------------------------------------
+
+
+def test_edge_security_registers_exactly_the_entry_and_management_policy(
+    run_mocked: RunProgram,
+) -> None:
+    recorder = run_mocked(lambda: EdgeSecurity("site-a", edge_args()))
+    registered = recorder.by_name()
+    assert {name: r.type for name, r in registered.items()} == {
+        "site-a": "paif:network:EdgeSecurity",
+        "site-a-admin-group": "nsxt:index/policyGroup:PolicyGroup",
+        "site-a-mgmt-group": "nsxt:index/policyGroup:PolicyGroup",
+        "site-a-mgmt-dfw": "nsxt:index/policySecurityPolicy:PolicySecurityPolicy",
+        "site-a-pool": "nsxt:index/policyLbPool:PolicyLbPool",
+        "site-a-vs": "nsxt:index/policyLbVirtualServer:PolicyLbVirtualServer",
+    }
+    component = registered["site-a"]
+    assert component.urn.endswith("$paif:network:EdgeSecurity::site-a")
+    assert not component.custom
+    for name, registration in registered.items():
+        if name == "site-a":
+            continue
+        assert registration.parent == component.urn
+        assert registration.custom
+        assert registration.package_ref == "mock-uuid"
+        assert_required_arguments_present(registration)
+
+    assert registered["site-a-admin-group"].inputs == {
+        "displayName": "site-a-mgmt-admins",
+        "description": "Sources allowed to reach the management network (§9.6.1)",
+        "domain": "default",
+        "criterias": [{"ipaddressExpression": {"ipAddresses": ["192.168.50.0/24"]}}],
+    }
+    assert registered["site-a-mgmt-group"].inputs == {
+        "displayName": "site-a-mgmt-network",
+        "description": "vCenter, NSX Manager and VCF management network (§9.6.1)",
+        "domain": "default",
+        "criterias": [{"ipaddressExpression": {"ipAddresses": ["10.255.0.0/24", "10.255.1.0/24"]}}],
+    }
+    assert registered["site-a-mgmt-dfw"].inputs == {
+        "displayName": "site-a-mgmt-access",
+        "description": "Management network admits the admin source group only (§9.6.1)",
+        "category": "Environment",
+        "domain": "default",
+        "stateful": True,
+        "tcpStrict": True,
+        "rules": [
+            {
+                "displayName": "allow-admins-to-mgmt",
+                "action": "ALLOW",
+                "sourceGroups": ["/infra/mock/site-a-admin-group"],
+                "destinationGroups": ["/infra/mock/site-a-mgmt-group"],
+                "services": ["/infra/services/HTTPS", "/infra/services/SSH"],
+                "direction": "IN_OUT",
+                "logged": True,
+            },
+            {
+                "displayName": "drop-any-to-mgmt",
+                "action": "DROP",
+                "destinationGroups": ["/infra/mock/site-a-mgmt-group"],
+                "direction": "IN_OUT",
+                "logged": True,
+            },
+        ],
+    }
+    assert registered["site-a-pool"].inputs == {
+        "displayName": "site-a-ingress-pool",
+        "algorithm": "ROUND_ROBIN",
+        "minActiveMembers": 1.0,
+        "members": [
+            {"ipAddress": "10.20.0.11", "port": "8443"},
+            {"ipAddress": "10.20.0.12", "port": "8443"},
+        ],
+    }
+    assert registered["site-a-vs"].inputs == {
+        "displayName": "site-a-ingress",
+        "description": "HTTPS entry for ai.example.com (TLS terminated, §9.6.1)",
+        "applicationProfilePath": "/infra/lb-app-profiles/default-http-lb-app-profile",
+        "ipAddress": "10.10.0.10",
+        "ports": ["443"],
+        "servicePath": LB_SERVICE,
+        "poolPath": "/infra/mock/site-a-pool",
+        "clientSsl": {
+            "defaultCertificatePath": CERTIFICATE,
+            "sslProfilePath": CLIENT_SSL_PROFILE,
+            "clientAuth": "IGNORE",
+        },
+        "accessLogEnabled": True,
+    }
+    assert recorder.outputs[component.urn] == {
+        "virtualServerPath": "/infra/mock/site-a-vs",
+        "poolPath": "/infra/mock/site-a-pool",
+        "managementPolicyPath": "/infra/mock/site-a-mgmt-dfw",
+        "adminGroupPath": "/infra/mock/site-a-admin-group",
+        "managementGroupPath": "/infra/mock/site-a-mgmt-group",
+        "virtualIp": "10.10.0.10",
+        "httpsUrl": "https://ai.example.com",
+    }
+
+
+def test_admin_group_splits_ip_families_into_or_joined_criteria(run_mocked: RunProgram) -> None:
+    args = edge_args(admin_source_cidrs=["2001:db8:50::/64", "192.168.50.0/24", "192.168.51.7/32"])
+    recorder = run_mocked(lambda: EdgeSecurity("site-a", args))
+    inputs = recorder.by_name()["site-a-admin-group"].inputs
+    assert inputs["criterias"] == [
+        {"ipaddressExpression": {"ipAddresses": ["192.168.50.0/24", "192.168.51.7/32"]}},
+        {"ipaddressExpression": {"ipAddresses": ["2001:db8:50::/64"]}},
+    ]
+    assert inputs["conjunctions"] == [{"operator": "OR"}]
+
+
+def test_optional_tls_to_backends_monitor_and_persistence_are_passed_through(
+    run_mocked: RunProgram,
+) -> None:
+    args = edge_args(
+        port=8443,
+        server_ssl_profile_path="/infra/lb-server-ssl-profiles/default-balanced-server-ssl-profile",
+        pool_active_monitor_path="/infra/lb-monitor-profiles/default-https-lb-monitor",
+        persistence_profile_path="/infra/lb-persistence-profiles/default-cookie-lb-persistence-profile",
+        pool_algorithm="LEAST_CONNECTION",
+        min_active_members=2,
+        management_services=["/infra/services/HTTPS"],
+        dfw_category="Infrastructure",
+    )
+    recorder = run_mocked(lambda: EdgeSecurity("edge", args))
+    registered = recorder.by_name()
+    vs = registered["edge-vs"].inputs
+    assert vs["ports"] == ["8443"]
+    assert vs["serverSsl"] == {
+        "sslProfilePath": "/infra/lb-server-ssl-profiles/default-balanced-server-ssl-profile"
+    }
+    assert vs["persistenceProfilePath"] == (
+        "/infra/lb-persistence-profiles/default-cookie-lb-persistence-profile"
+    )
+    pool = registered["edge-pool"].inputs
+    assert pool["activeMonitorPath"] == "/infra/lb-monitor-profiles/default-https-lb-monitor"
+    assert (pool["algorithm"], pool["minActiveMembers"]) == ("LEAST_CONNECTION", 2.0)
+    policy = registered["edge-mgmt-dfw"].inputs
+    assert policy["category"] == "Infrastructure"
+    assert policy["rules"][0]["services"] == ["/infra/services/HTTPS"]
+    component_urn = registered["edge"].urn
+    assert recorder.outputs[component_urn]["httpsUrl"] == "https://ai.example.com:8443"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"port": 80},
+            "EdgeSecurityArgs: port: 80 is the plain-HTTP port; the external entry terminates "
+            "TLS and never listens for plain HTTP (§9.6.3, PAIF-SEC-001) — use 443",
+        ),
+        ({"port": 70000}, "EdgeSecurityArgs: port: must be a TCP port 1-65535, got 70000"),
+        (
+            {"client_ssl_profile_path": ""},
+            "EdgeSecurityArgs: client_ssl_profile_path: missing client SSL profile: the virtual "
+            "server must terminate TLS (§9.6.1)",
+        ),
+        (
+            {"client_ssl_profile_path": None},
+            "EdgeSecurityArgs: client_ssl_profile_path: missing client SSL profile: the virtual "
+            "server must terminate TLS (§9.6.1)",
+        ),
+        (
+            {"client_ssl_profile_path": "/infra/lb-server-ssl-profiles/x"},
+            "EdgeSecurityArgs: client_ssl_profile_path: must be an NSX policy path under "
+            "/infra/lb-client-ssl-profiles/, got '/infra/lb-server-ssl-profiles/x'",
+        ),
+        (
+            {"certificate_path": "ai.example.com.pem"},
+            "EdgeSecurityArgs: certificate_path: must be an NSX policy path under "
+            "/infra/certificates/, got 'ai.example.com.pem'",
+        ),
+        (
+            {"waf": True},
+            "EdgeSecurityArgs: waf: the NSX load balancer virtual server "
+            "(nsxt_policy_lb_virtual_server) has no WAF argument; a WAF needs an NSX ALB (Avi) "
+            "virtual service with a WAF policy, which this library does not bind — set "
+            "waf=False and put the WAF in front of the VIP",
+        ),
+        (
+            {"admin_source_cidrs": ["0.0.0.0/0"]},
+            "EdgeSecurityArgs: admin_source_cidrs[0]: 0.0.0.0/0 matches every address; the "
+            "management network admits only the admin source group (§9.6.1, PAIF-SEC-005)",
+        ),
+        (
+            {"admin_source_cidrs": "192.168.50.0/24"},
+            "EdgeSecurityArgs: admin_source_cidrs: must be a list, got str",
+        ),
+        (
+            {"admin_source_cidrs": []},
+            "EdgeSecurityArgs: admin_source_cidrs: must not be empty",
+        ),
+        (
+            {"management_cidrs": ["10.255.0.1/24"]},
+            "EdgeSecurityArgs: management_cidrs[0]: '10.255.0.1/24' is not a CIDR: "
+            "10.255.0.1/24 has host bits set",
+        ),
+        (
+            {"backend_members": ["10.20.0.11", "10.20.0.11"]},
+            "EdgeSecurityArgs: backend_members: duplicate entries ['10.20.0.11']",
+        ),
+        (
+            {"backend_members": ["10.10.0.10"]},
+            "EdgeSecurityArgs: backend_members: the virtual IP 10.10.0.10 cannot be a member",
+        ),
+        (
+            {"backend_members": ["backend-1"]},
+            "EdgeSecurityArgs: backend_members[0]: 'backend-1' is not an IP address",
+        ),
+        ({"virtual_ip": "10.10.0.300"}, "EdgeSecurityArgs: virtual_ip: '10.10.0.300' is not"),
+        (
+            {"ingress_fqdn": "https://ai.example.com"},
+            "EdgeSecurityArgs: ingress_fqdn: 'https://ai.example.com' is not a fully qualified "
+            "host name",
+        ),
+        (
+            {"site_name": "Site A"},
+            "EdgeSecurityArgs: site_name: 'Site A' must be a lowercase DNS label",
+        ),
+        (
+            {"min_active_members": 3},
+            "EdgeSecurityArgs: min_active_members: must be between 1 and the 2 backend "
+            "member(s), got 3",
+        ),
+        (
+            {"pool_algorithm": "RANDOM"},
+            "EdgeSecurityArgs: pool_algorithm: 'RANDOM' is not one of IP_HASH, "
+            "WEIGHTED_ROUND_ROBIN, ROUND_ROBIN, WEIGHTED_LEAST_CONNECTION, LEAST_CONNECTION",
+        ),
+        (
+            {"dfw_category": "Ethernet"},
+            "EdgeSecurityArgs: dfw_category: 'Ethernet' is not one of Emergency, "
+            "Infrastructure, Environment, Application",
+        ),
+        (
+            {"management_services": ["tcp/22"]},
+            "EdgeSecurityArgs: management_services[0]: must be an NSX policy path under "
+            "/infra/services/, got 'tcp/22'",
+        ),
+        (
+            {"lb_service_path": "/infra/lb-services/"},
+            "EdgeSecurityArgs: lb_service_path: must be an NSX policy path under "
+            "/infra/lb-services/, got '/infra/lb-services/'",
+        ),
+    ],
+)
+def test_bad_edge_args_are_rejected_naming_the_field(
+    overrides: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ComponentInputError) as error:
+        edge_args(**overrides)
+    assert str(error.value).startswith(message)
+    assert isinstance(error.value, ValueError)
+
+
+def test_edge_security_validates_before_registering_anything(run_mocked: RunProgram) -> None:
+    args = edge_args()
+    object.__setattr__(args, "port", 80)  # bypass the dataclass check: the component re-checks
+
+    with pytest.raises(ComponentInputError, match=r"EdgeSecurityArgs: port: 80 is the plain"):
+        run_mocked(lambda: EdgeSecurity("site-a", args))
+    assert run_mocked(lambda: None).registrations == []
+
+
+def test_edge_security_rejects_untyped_args() -> None:
+    with pytest.raises(TypeError, match="EdgeSecurity takes EdgeSecurityArgs, got dict"):
+        EdgeSecurity("site-a", {"site_name": "site-a"})  # type: ignore[arg-type]
+
+
+def test_https_port_default_is_443() -> None:
+    assert HTTPS_PORT == 443
+    assert edge_args().port == 443
+    assert edge_args().https_url == "https://ai.example.com"
+
+
+# ---------------------------------------------------------------------------------------------
+# GslbService
+# ---------------------------------------------------------------------------------------------
+
+
+def test_gslb_service_registers_the_avi_service_over_both_sites(run_mocked: RunProgram) -> None:
+    args = gslb_args(
+        sites=[
+            GslbSite("site-a", "10.10.0.10", cluster_uuid="cluster-a", vs_uuid="vs-a"),
+            GslbSite("site-b", "2001:db8:30::10"),
+        ]
+    )
+    recorder = run_mocked(lambda: GslbService("gslb", args))
+    registered = recorder.by_name()
+    assert {name: r.type for name, r in registered.items()} == {
+        "gslb": "paif:network:GslbService",
+        "gslb-gslb": "avi:index/gslbservice:Gslbservice",
+    }
+    service = registered["gslb-gslb"]
+    assert service.parent == registered["gslb"].urn
+    assert service.package_ref == "mock-uuid"
+    assert_required_arguments_present(service)
+    assert service.inputs == {
+        "name": "paif-ai",
+        "domainNames": ["ai.example.com"],
+        "groups": [
+            {
+                "name": "paif-ai-sites",
+                "algorithm": "GSLB_ALGORITHM_ROUND_ROBIN",
+                "members": [
+                    {
+                        "ips": [{"addr": "10.10.0.10", "type": "V4"}],
+                        "ratio": "1",
+                        "enabled": "true",
+                        "clusterUuid": "cluster-a",
+                        "vsUuid": "vs-a",
+                        "description": "site site-a",
+                    },
+                    {
+                        "ips": [{"addr": "2001:db8:30::10", "type": "V6"}],
+                        "ratio": "1",
+                        "enabled": "true",
+                        "description": "site site-b",
+                    },
+                ],
+            }
+        ],
+        "healthMonitorRefs": [HEALTH_MONITOR],
+        "sitePersistenceEnabled": "true",
+        "applicationPersistenceProfileRef": PERSISTENCE_PROFILE,
+        "ttl": str(DEFAULT_GSLB_TTL_SECONDS),
+        "poolAlgorithm": "GSLB_SERVICE_ALGORITHM_PRIORITY",
+    }
+    assert recorder.outputs[registered["gslb"].urn] == {
+        "fqdn": "ai.example.com",
+        "serviceUuid": "gslb-gslb-uuid",
+        "siteVirtualIps": ["10.10.0.10", "2001:db8:30::10"],
+    }
+
+
+def test_gslb_without_site_persistence_sends_no_profile(run_mocked: RunProgram) -> None:
+    args = gslb_args(
+        site_persistence=False, ttl_seconds=60, pool_algorithm="GSLB_SERVICE_ALGORITHM_GEO"
+    )
+    inputs = run_mocked(lambda: GslbService("gslb", args)).by_name()["gslb-gslb"].inputs
+    assert inputs["sitePersistenceEnabled"] == "false"
+    assert "applicationPersistenceProfileRef" not in inputs
+    assert (inputs["ttl"], inputs["poolAlgorithm"]) == ("60", "GSLB_SERVICE_ALGORITHM_GEO")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"sites": [GslbSite("site-a", "10.10.0.10")]},
+            "GslbServiceArgs: sites: active-active needs at least 2 sites, got 1",
+        ),
+        (
+            {"sites": [GslbSite("site-a", "10.10.0.10"), GslbSite("site-a", "10.30.0.10")]},
+            "GslbServiceArgs: sites[].name: duplicate entries ['site-a']",
+        ),
+        (
+            {"sites": [GslbSite("site-a", "10.10.0.10"), GslbSite("site-b", "10.10.0.10")]},
+            "GslbServiceArgs: sites[].virtual_ip: duplicate entries ['10.10.0.10']",
+        ),
+        (
+            {
+                "sites": [
+                    GslbSite("site-a", "10.10.0.10", cluster_uuid="c"),
+                    GslbSite("b", "1.1.1.1"),
+                ]
+            },
+            "GslbServiceArgs: sites[0]: cluster_uuid and vs_uuid name an Avi virtual service "
+            "together; set both or neither",
+        ),
+        ({"health_monitor_refs": []}, "GslbServiceArgs: health_monitor_refs: must not be empty"),
+        (
+            {"health_monitor_refs": ["System-GSLB-HTTPS"]},
+            "GslbServiceArgs: health_monitor_refs[0]: 'System-GSLB-HTTPS' is not an Avi health "
+            "monitor reference (/api/healthmonitor...)",
+        ),
+        (
+            {"application_persistence_profile_ref": None},
+            "GslbServiceArgs: application_persistence_profile_ref: site persistence needs a "
+            "federated application persistence profile reference "
+            "(/api/applicationpersistenceprofile...)",
+        ),
+        ({"ttl_seconds": 0}, "GslbServiceArgs: ttl_seconds: must be 1-86400 seconds, got 0"),
+        (
+            {"pool_algorithm": "GSLB_SERVICE_ALGORITHM_RANDOM"},
+            "GslbServiceArgs: pool_algorithm: 'GSLB_SERVICE_ALGORITHM_RANDOM' is not one of "
+            "GSLB_SERVICE_ALGORITHM_PRIORITY, GSLB_SERVICE_ALGORITHM_GEO",
+        ),
+        (
+            {"member_algorithm": "RR"},
+            "GslbServiceArgs: member_algorithm: 'RR' is not one of GSLB_ALGORITHM_ROUND_ROBIN",
+        ),
+        ({"fqdn": "localhost"}, "GslbServiceArgs: fqdn: 'localhost' is not a fully qualified"),
+    ],
+)
+def test_bad_gslb_args_are_rejected_naming_the_field(
+    overrides: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ComponentInputError) as error:
+        gslb_args(**overrides)
+    assert str(error.value).startswith(message)
+
+
+def test_gslb_service_validates_before_registering_anything(run_mocked: RunProgram) -> None:
+    args = gslb_args()
+    object.__setattr__(args, "health_monitor_refs", ())
+
+    with pytest.raises(ComponentInputError, match="health_monitor_refs: must not be empty"):
+        run_mocked(lambda: GslbService("gslb", args))
+    assert run_mocked(lambda: None).registrations == []

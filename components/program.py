@@ -22,9 +22,8 @@ from components.config import (
     read_stack_file,
     runtime_config_values,
 )
-from components.dr.topology import site_config_for
 from components.errors import ComponentInputError
-from components.site import PaifSite, PaifSiteArgs, validate_site
+from components.site import PaifSite, PaifSiteArgs, peer_harbor_provider, validate_site
 
 
 def load_primary_config(config: StackConfig, project_dir: Path) -> StackConfig | None:
@@ -32,6 +31,17 @@ def load_primary_config(config: StackConfig, project_dir: Path) -> StackConfig |
     if config.dr.role != "dr" or config.dr.peer is None:
         return None
     peer = config.dr.peer.stack.rsplit("/", 1)[-1]
+    stack_file = read_stack_file(project_dir, peer)
+    return parse_stack_config(stack_file.values, stack_file.file_name)
+
+
+def load_peer_config(config: StackConfig, project_dir: Path) -> StackConfig | None:
+    """The peer stack's config when its file is in this commit (GSLB needs both entries)."""
+    if config.dr.peer is None:
+        return None
+    peer = config.dr.peer.stack.rsplit("/", 1)[-1]
+    if not (project_dir / f"Pulumi.{peer}.yaml").is_file():
+        return None
     stack_file = read_stack_file(project_dir, peer)
     return parse_stack_config(stack_file.values, stack_file.file_name)
 
@@ -74,23 +84,34 @@ def run(project_dir: Path | None = None) -> PaifSite:
     try:
         config = parse_stack_config(values, stack_file)
         primary = load_primary_config(config, project_dir)
-        site_config = site_config_for(config, primary)
+        args = PaifSiteArgs(
+            config=config,
+            primary=primary,
+            stack_file=stack_file,
+            plaintext_secret_keys=plaintext_secret_keys(values, secret_keys),
+            peer_config=load_peer_config(config, project_dir),
+        )
+        validate_site(args)
+        derived = args.derived()
     except ConfigError as exc:
         raise pulumi.RunError(exc.render()) from None
-    args = PaifSiteArgs(
-        config=site_config,
-        primary=primary,
-        stack_file=stack_file,
-        plaintext_secret_keys=plaintext_secret_keys(values, secret_keys),
+    except ComponentInputError as exc:
+        raise pulumi.RunError(f"{stack_file}: {exc}") from None
+    peer_outputs = (
+        pulumi.StackReference(config.dr.peer.stack)
+        if config.dr.role == "dr" and config.dr.peer is not None
+        else None
     )
+    pushes = derived.registry is not None and bool(derived.registry.outbound)
     try:
-        validate_site(args)
         site = PaifSite(
             config.site.name,
             args,
             opts=pulumi.ResourceOptions(providers=providers_for(config)),
+            peer_outputs=peer_outputs,
+            peer_harbor=peer_harbor_provider(config) if pushes else None,
         )
-    except ComponentInputError as exc:
+    except (ComponentInputError, ConfigError) as exc:
         raise pulumi.RunError(f"{stack_file}: {exc}") from None
     for key, value in site.stack_outputs().items():
         pulumi.export(key, value)

@@ -1,8 +1,15 @@
 """PaifSite: everything at one PAIF site, composed from the stack config.
 
 The site's own inputs carry the stack-wide facts the policy pack needs and cannot see on any
-single resource: environment tier, DR pattern and role, declared objectives, waivers, the
-estimates, and config keys that hold credentials in plain text.
+single resource: environment tier, DR pattern and role, declared objectives, waivers, the DR
+estimate, GPU capacity, and config keys that hold credentials in plain text. Registered outputs
+repeat them, because the engine shows a component's outputs to stack policies.
+
+Cross-stack flow (docs/architecture.md): only a DR stack references its primary
+(``pulumi.StackReference``) — for the primary's model references, replication rules and
+database endpoints. Harbor push replication is owned by the pushing stack, which manages the
+receiving robot on the peer Harbor through a second Harbor provider (config namespace
+``peerHarbor``), so no credential has to travel between stacks by hand.
 """
 
 from __future__ import annotations
@@ -11,21 +18,57 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumiverse_harbor as harbor
 
-from components.config.models import StackConfig
+from components.config.models import Peer, StackConfig
 from components.context import SiteContext
+from components.dr.estimate import estimate_for
+from components.dr.topology import DerivedSite, derive_site
+from components.edge_security import (
+    EdgeSecurity,
+    EdgeSecurityArgs,
+    GslbService,
+    GslbServiceArgs,
+    GslbSite,
+)
+from components.harbor_registry import (
+    HarborReplication,
+    HarborReplicationArgs,
+    HarborReplicationReceiver,
+    HarborReplicationReceiverArgs,
+    validate_harbor_replication,
+)
+from components.tenant import PaifTenant, PaifTenantArgs, tenant_endpoint_gpus, validate_tenant
+from components.workload_domain import (
+    GpuWorkloadDomain,
+    GpuWorkloadDomainArgs,
+    gpu_vm_classes,
+    validate_gpu_workload_domain,
+)
 
 SITE_TYPE = "paif:site:PaifSite"
 
 
 @dataclass(frozen=True)
 class PaifSiteArgs:
-    """The validated config of this stack (DR-derived for a DR stack) and stack-wide facts."""
+    """This stack's own validated config, its primary's (DR stacks) and stack-wide facts."""
 
     config: StackConfig
     stack_file: str
     primary: StackConfig | None = None
     plaintext_secret_keys: list[str] = field(default_factory=list)
+    peer_config: StackConfig | None = None
+
+    @property
+    def stack(self) -> str:
+        return self.stack_file.removeprefix("Pulumi.").removesuffix(".yaml")
+
+    def derived(self) -> DerivedSite:
+        return derive_site(self.config, self.primary, stack=self.stack)
+
+    def site_config(self) -> StackConfig:
+        """What this site builds: its own config, or the primary's tenants adapted (DR)."""
+        return self.derived().config
 
     @property
     def context(self) -> SiteContext:
@@ -40,34 +83,208 @@ class PaifSiteArgs:
         )
 
 
+def _tenant_args(
+    args: PaifSiteArgs,
+    derived: DerivedSite,
+    domain: GpuWorkloadDomain | None = None,
+) -> list[PaifTenantArgs]:
+    ctx = args.context
+    domain_args = GpuWorkloadDomainArgs(ctx)
+    classes = gpu_vm_classes(domain_args)
+    names = frozenset(c.name for c in classes)
+    out = []
+    for tenant in derived.config.tenants:
+        out.append(
+            PaifTenantArgs(
+                tenant=tenant,
+                ctx=ctx,
+                content_library_id=domain.content_library_id if domain else "",
+                vm_classes=domain.vm_class_names if domain else {n: n for n in names},
+                gpu_vm_classes=domain.gpu_vm_class_names if domain else names,
+                passthrough_classes=domain.passthrough_classes
+                if domain
+                else tuple(c for c in classes if c.passthrough),
+                zone=domain.zone_name if domain else domain_args.resolved_zone_name,
+                derived=derived,
+                endpoint_gpus=tenant_endpoint_gpus(tenant, ctx),
+            )
+        )
+    return out
+
+
+def _edge_args(config: StackConfig) -> EdgeSecurityArgs | None:
+    network = config.network
+    if network.ingress is None:
+        return None
+    ingress = network.ingress
+    return EdgeSecurityArgs(
+        site_name=config.site.name,
+        ingress_fqdn=ingress.fqdn,
+        virtual_ip=ingress.virtual_ip,
+        lb_service_path=ingress.lb_service_path,
+        backend_members=list(ingress.backend_members),
+        backend_port=ingress.backend_port,
+        client_ssl_profile_path=ingress.client_ssl_profile,
+        certificate_path=ingress.certificate,
+        admin_source_cidrs=list(network.admin_source_cidrs),
+        management_cidrs=list(network.management_cidrs),
+        waf=ingress.waf,
+    )
+
+
+def _replication_args(args: PaifSiteArgs, derived: DerivedSite) -> list[HarborReplicationArgs]:
+    if derived.registry is None:
+        return []
+    ctx = args.context
+    out = []
+    for flow in derived.registry.outbound:
+        peer = Peer(stack="peer", site=flow.target_site, harbor_url=flow.target_harbor_url)
+        out.append(
+            HarborReplicationArgs(
+                ctx=ctx, peer=peer, projects=tuple(flow.projects), schedule=flow.schedule
+            )
+        )
+    return out
+
+
+def _gslb_args(args: PaifSiteArgs, derived: DerivedSite) -> GslbServiceArgs | None:
+    """Active-active: the primary stack declares the GSLB over both sites' entries."""
+    config = args.config
+    gslb = config.dr.gslb
+    peer = args.peer_config
+    if config.dr.pattern != "active-active" or config.dr.role != "primary" or gslb is None:
+        return None
+    if config.network.ingress is None or peer is None or peer.network.ingress is None:
+        return None
+    return GslbServiceArgs(
+        service_name=f"{config.site.name}-gslb",
+        fqdn=gslb.domain,
+        sites=[
+            GslbSite(config.site.name, config.network.ingress.virtual_ip),
+            GslbSite(peer.site.name, peer.network.ingress.virtual_ip),
+        ],
+        health_monitor_refs=list(gslb.health_monitors),
+        application_persistence_profile_ref=(
+            "/api/applicationpersistenceprofile?name=System-Persistence-Http-Cookie"
+            if gslb.site_persistence
+            else None
+        ),
+        site_persistence=gslb.site_persistence,
+        ttl_seconds=gslb.ttl,
+    )
+
+
 def validate_site(args: PaifSiteArgs) -> None:
-    """Check everything the components will check, before any resource exists."""
+    """Everything the components will check, before any resource exists."""
+    derived = args.derived()
+    validate_gpu_workload_domain(GpuWorkloadDomainArgs(args.context))
+    for tenant_args in _tenant_args(args, derived):
+        validate_tenant(tenant_args)
+    edge = _edge_args(args.config)
+    if edge is not None:
+        edge.validate()
+    for replication in _replication_args(args, derived):
+        validate_harbor_replication(replication)
+    gslb = _gslb_args(args, derived)
+    if gslb is not None:
+        gslb.validate()
 
 
 class PaifSite(pulumi.ComponentResource):
     """One site: GPU workload domain, tenants and their services, edge security, DR role."""
 
     def __init__(
-        self, name: str, args: PaifSiteArgs, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: PaifSiteArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        peer_outputs: pulumi.StackReference | None = None,
+        peer_harbor: pulumi.ProviderResource | None = None,
     ) -> None:
         validate_site(args)
         self.args = args
+        self.derived = derived = args.derived()
+        self.estimates = estimate_for(args.config, args.primary, stack=args.stack)
         ctx = args.context
         config = args.config
-        super().__init__(SITE_TYPE, name, self._site_props(args), opts)
+        props = self._site_props(args, self.estimates)
+        if peer_outputs is not None:
+            props["peerModelRefs"] = peer_outputs.get_output("modelRefs")
+            props["peerReplication"] = peer_outputs.get_output("replication")
+        super().__init__(SITE_TYPE, name, props, opts)
         self.context = ctx
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.domain = GpuWorkloadDomain(f"{name}-gpu", GpuWorkloadDomainArgs(ctx), child)
+        self.tenants: dict[str, PaifTenant] = {}
+        for tenant_args in _tenant_args(args, derived, self.domain):
+            tenant = tenant_args.tenant.name
+            self.tenants[tenant] = PaifTenant(
+                f"{name}-{tenant}",
+                tenant_args,
+                pulumi.ResourceOptions(parent=self, depends_on=[self.domain]),
+            )
+
+        edge = _edge_args(config)
+        self.edge = EdgeSecurity(f"{name}-edge", edge, child) if edge is not None else None
+
+        self.replications: list[HarborReplication] = []
+        for replication in _replication_args(args, derived):
+            target = replication.peer.site
+            receiver_opts = pulumi.ResourceOptions(
+                parent=self,
+                providers={"harbor": peer_harbor} if peer_harbor is not None else None,
+            )
+            receiver = HarborReplicationReceiver(
+                f"{name}-to-{target}-receiver",
+                HarborReplicationReceiverArgs(
+                    ctx=ctx, peer=replication.peer, projects=replication.projects
+                ),
+                receiver_opts,
+            )
+            self.replications.append(
+                HarborReplication(
+                    f"{name}-to-{target}",
+                    HarborReplicationArgs(
+                        ctx=ctx,
+                        peer=replication.peer,
+                        projects=replication.projects,
+                        schedule=replication.schedule,
+                        access_id=receiver.robot_name,
+                        access_secret=receiver.robot_secret,
+                    ),
+                    pulumi.ResourceOptions(parent=self, depends_on=list(self.tenants.values())),
+                )
+            )
+
+        gslb = _gslb_args(args, derived)
+        self.gslb = GslbService(f"{name}-gslb", gslb, child) if gslb is not None else None
+
         self._outputs: dict[str, Any] = {
-            "site": config.site.name,
-            "environment": config.environment,
-            "drPattern": config.dr.pattern,
-            "drRole": config.dr.role,
+            **props,
+            "gpuCapacity": self.domain.gpu_capacity,
+            "gpuCapacityNPlusOne": self.domain.gpu_capacity_n1,
+            "tenants": {t: tenant.outputs for t, tenant in self.tenants.items()},
+            "modelRefs": sorted(
+                {
+                    e.model.ref.split("/", 1)[1]
+                    for t in derived.config.tenants
+                    for e in t.model_endpoints
+                }
+            ),
+            "replication": [
+                f.to_dict() for f in (derived.registry.flows if derived.registry else ())
+            ],
+            "ingress": self.edge.https_url if self.edge is not None else None,
         }
         self.register_outputs(self._outputs)
 
     @staticmethod
-    def _site_props(args: PaifSiteArgs) -> dict[str, Any]:
+    def _site_props(args: PaifSiteArgs, estimates: dict[str, Any]) -> dict[str, Any]:
         config = args.config
         dr = config.dr
+        oidc = config.security.oidc
         return {
             "site": config.site.name,
             "environment": config.environment,
@@ -82,8 +299,38 @@ class PaifSite(pulumi.ComponentResource):
             ),
             "waivers": [w.model_dump(mode="json", by_alias=True) for w in config.waivers],
             "plaintextSecretConfigKeys": list(args.plaintext_secret_keys),
+            "oidc": oidc.model_dump(mode="json", by_alias=True) if oidc else None,
+            "audit": config.security.audit.model_dump(mode="json", by_alias=True),
+            "estimates": estimates,
         }
 
     def stack_outputs(self) -> dict[str, Any]:
         """What the stack exports: for operators and for the peer stack's StackReference."""
-        return dict(self._outputs)
+        out = {
+            "site": self._outputs["site"],
+            "environment": self._outputs["environment"],
+            "drPattern": self._outputs["drPattern"],
+            "drRole": self._outputs["drRole"],
+            "gpuCapacity": self._outputs["gpuCapacity"],
+            "gpuCapacityNPlusOne": self._outputs["gpuCapacityNPlusOne"],
+            "tenants": self._outputs["tenants"],
+            "modelRefs": self._outputs["modelRefs"],
+            "replication": self._outputs["replication"],
+            "ingress": self._outputs["ingress"],
+            "estimates": self.estimates,
+        }
+        return out
+
+
+def peer_harbor_provider(config: StackConfig) -> pulumi.ProviderResource | None:
+    """A Harbor provider for the peer site, where this stack pushes replication."""
+    if config.dr.peer is None or config.dr.pattern == "none":
+        return None
+    peer_cfg = pulumi.Config("peerHarbor")
+    return harbor.Provider(
+        f"{config.site.name}-peer-harbor",
+        url=config.dr.peer.harbor_url,
+        username=peer_cfg.get("username"),
+        password=peer_cfg.get_secret("password"),
+        insecure=False,
+    )

@@ -404,8 +404,13 @@ class Tenant(ConfigModel):
 
 
 class Ingress(ConfigModel):
+    """The site's external HTTPS entry: an NSX load-balancer virtual server (§9.6.1)."""
+
     fqdn: NonEmpty
     virtual_ip: NonEmpty
+    lb_service_path: NonEmpty
+    backend_members: Annotated[list[NonEmpty], Field(min_length=1)]
+    backend_port: Annotated[int, Field(ge=1, le=65535)] = 443
     client_ssl_profile: NonEmpty = (
         "/infra/lb-client-ssl-profiles/default-balanced-client-ssl-profile"
     )
@@ -468,7 +473,20 @@ class Dr(ConfigModel):
     objectives: Objectives | None = None
     gslb: Gslb | None = None
     replication_schedule: NonEmpty | None = None
-    assumptions: dict[str, float | int | str] = Field(default_factory=dict)
+    assumptions: dict[str, bool | int | float | str] = Field(default_factory=dict)
+
+    @field_validator("assumptions")
+    @classmethod
+    def _known_assumptions(
+        cls, value: dict[str, bool | int | float | str]
+    ) -> dict[str, bool | int | float | str]:
+        from components.estimators import Assumptions, EstimatorError
+
+        try:
+            Assumptions.from_mapping(value)
+        except EstimatorError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @model_validator(mode="after")
     def _peer_when_needed(self) -> Dr:

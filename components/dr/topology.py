@@ -1,12 +1,893 @@
-"""Derive the DR site's declared config from the primary's, by DR pattern (§9.3.3)."""
+"""Derive each site's DR role, and the DR site's config, from the primary's declared site.
+
+Both stacks run the same program. A DR stack declares only its own infrastructure (site,
+workload domain, Harbor, network); its tenants are the primary stack's, read from the primary's
+stack file in the same commit, so tenants, quotas and model versions never drift apart. The
+pattern (``paif:dr.pattern``, the same in both stack files) decides how much of the primary runs
+at the DR site (§9.3.3):
+
++--------------------------+---------------------+-----------------------+---------------------+
+| DR site                  | pilot-light         | warm-standby          | active-active       |
++==========================+=====================+=======================+=====================+
+| namespaces, quotas,      | as the primary      | as the primary        | as the primary      |
+| RBAC, network settings   |                     |                       |                     |
++--------------------------+---------------------+-----------------------+---------------------+
+| VKS clusters (and apps)  | removed: created on | workers scaled down   | as the primary      |
+|                          | failover            | to 2 per cluster      |                     |
+|                          |                     | (§9.3.3: 5 → 2)       |                     |
++--------------------------+---------------------+-----------------------+---------------------+
+| model endpoints          | declared, not       | replicas min = max = 1| as the primary;     |
+|                          | running (min 0)     |                       | each site serves ½  |
++--------------------------+---------------------+-----------------------+---------------------+
+| model/app image refs     | primary's Harbor host → this site's Harbor host (replicated)      |
++--------------------------+---------------------+-----------------------+---------------------+
+| Harbor                   | receives push       | receives push         | receives the        |
+|                          | replication         | replication           | primary's projects, |
+|                          |                     |                       | pushes its own      |
++--------------------------+---------------------+-----------------------+---------------------+
+| pgvector databases       | restored from       | asynchronous replica  | synchronous standby |
+|                          | backup on failover  | of the primary        | (one writer)        |
++--------------------------+---------------------+-----------------------+---------------------+
+| traffic                  | DNS switch          | DNS switch            | Avi GSLB, 50 %      |
++--------------------------+---------------------+-----------------------+---------------------+
+
+Facts the config models cannot spell ("declared but not running", "this database is a replica
+of that one", "this cluster runs 2 of 5 nodes") travel beside the config in :class:`DerivedSite`
+as per-endpoint, per-cluster and per-database roles; components take the role that concerns
+them. The primary gets a :class:`DerivedSite` too (writer database, outbound replication), so
+both stacks describe the same topology from their side.
+
+Rules that keep the topology safe:
+
+- One writer per database (§9.3.3 warns against bidirectional pgvector writes, PAIF-DR-007):
+  the DR copy is never a writer unless the DR stack is failed over.
+- One writer per Harbor repository path (PAIF-DR-005): the primary owns the projects its model
+  and app references name (so both sites serve the same versions, PAIF-DR-010); in
+  active-active the DR site owns ``<project>-<dr-site>`` projects for artifacts built there and
+  pushes only those back, so filters of the two directions never overlap and nothing loops.
+
+``failover=True`` (operators set it when the primary is lost; see the runbook) derives the DR
+site at full scale with its databases promoted to writers.
+"""
 
 from __future__ import annotations
 
-from components.config.models import StackConfig
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Final
+
+from components.config.errors import ConfigError, Problem
+from components.config.models import (
+    App,
+    EndpointReplicas,
+    ModelEndpoint,
+    NodePool,
+    StackConfig,
+    Tenant,
+    VksCluster,
+)
+from components.constants import WARM_STANDBY_ENDPOINT_REPLICAS, WARM_STANDBY_VKS_WORKERS
+
+# §9.3.3 pattern 1 pilot light: "PAIS standby (minimal)", endpoints kept as configuration
+# (GitOps) but not running. The config model requires max >= 1, so the declared bound is 1;
+# the endpoint role (running=False) tells the component to run none.
+PILOT_LIGHT_ENDPOINT_REPLICAS: Final = 0
+PILOT_LIGHT_ENDPOINT_MAX_REPLICAS: Final = 1
+# §9.3.3 pattern 3: both sites serve at once, each half of the traffic behind the GSLB.
+ACTIVE_ACTIVE_TRAFFIC_SHARE: Final = 0.5
+
+PATTERNS: Final = ("pilot-light", "warm-standby", "active-active")
+
+
+class EndpointMode(StrEnum):
+    """How a model endpoint exists at this site."""
+
+    SERVING = "serving"  # full replicas and autoscaling, serves traffic
+    REDUCED = "reduced"  # warm standby: fixed reduced replicas, ready to scale up
+    DECLARED = "declared"  # pilot light: configuration only, no replica runs
+
+
+class ClusterMode(StrEnum):
+    FULL = "full"
+    SCALED_DOWN = "scaled-down"
+    NOT_DEPLOYED = "not-deployed"
+
+
+class DatabaseMode(StrEnum):
+    WRITER = "writer"  # the one read/write primary of the pair
+    SYNC_STANDBY = "sync-standby"  # active-active: synchronous standby, read-only
+    ASYNC_REPLICA = "async-replica"  # warm standby: asynchronous streaming replica
+    RESTORE_FROM_BACKUP = "restore-from-backup"  # pilot light: nothing runs; restore on failover
+
+
+class TrafficMode(StrEnum):
+    SINGLE_SITE = "single-site"
+    DNS = "dns"
+    GSLB = "gslb"
+
+
+@dataclass(frozen=True)
+class EndpointRole:
+    """A model endpoint at this site and what it must become on failover.
+
+    ``replicas_min``/``replicas_max`` are what the component declares here (also in the derived
+    config); ``failover_min``/``failover_max`` are the primary's, which the site needs once it
+    carries the load. ``model_ref`` points into this site's Harbor.
+    """
+
+    tenant: str
+    name: str
+    namespace: str
+    type: str
+    mode: EndpointMode
+    replicas_min: int
+    replicas_max: int
+    failover_min: int
+    failover_max: int
+    model_ref: str
+    source_model_ref: str
+    parameters_b: float
+    critical: bool
+
+    @property
+    def running(self) -> bool:
+        """False for a pilot-light endpoint: declare it with 0 replicas and no autoscaler."""
+        return self.mode is not EndpointMode.DECLARED
+
+    @property
+    def autoscaled(self) -> bool:
+        """Only a serving endpoint autoscales; a reduced one stays at its fixed replicas."""
+        return self.mode is EndpointMode.SERVING
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant,
+            "name": self.name,
+            "namespace": self.namespace,
+            "type": self.type,
+            "mode": self.mode.value,
+            "running": self.running,
+            "autoscaled": self.autoscaled,
+            "replicas": {"min": self.replicas_min, "max": self.replicas_max},
+            "failoverReplicas": {"min": self.failover_min, "max": self.failover_max},
+            "modelRef": self.model_ref,
+            "sourceModelRef": self.source_model_ref,
+            "critical": self.critical,
+        }
+
+
+@dataclass(frozen=True)
+class ClusterRole:
+    """A VKS cluster at this site: worker nodes per pool now, and the primary's on failover."""
+
+    tenant: str
+    name: str
+    namespace: str
+    mode: ClusterMode
+    workers: Mapping[str, int]
+    failover_workers: Mapping[str, tuple[int, int]]
+    apps: tuple[str, ...] = ()
+
+    @property
+    def deployed(self) -> bool:
+        return self.mode is not ClusterMode.NOT_DEPLOYED
+
+    @property
+    def nodes(self) -> int:
+        """Worker nodes running at this site."""
+        return sum(self.workers.values())
+
+    @property
+    def failover_nodes(self) -> int:
+        """Worker nodes the primary always runs (pool floors): what the load needs."""
+        return sum(floor for floor, _ in self.failover_workers.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant,
+            "name": self.name,
+            "namespace": self.namespace,
+            "mode": self.mode.value,
+            "deployed": self.deployed,
+            "workers": dict(self.workers),
+            "nodes": self.nodes,
+            "failoverWorkers": {
+                pool: {"min": floor, "max": ceiling}
+                for pool, (floor, ceiling) in self.failover_workers.items()
+            },
+            "failoverNodes": self.failover_nodes,
+            "apps": list(self.apps),
+        }
+
+
+@dataclass(frozen=True)
+class DatabaseRole:
+    """A pgvector database at this site in the cross-site pair.
+
+    ``replication`` is the cross-site link (``sync``/``async``), ``None`` when only backups
+    cross sites (pilot light). ``writer_site`` is where the one read/write primary runs;
+    ``source_stack`` is the stack whose outputs (endpoint, replication credentials) a replica
+    reads through a ``pulumi.StackReference``.
+    """
+
+    tenant: str
+    name: str
+    namespace: str
+    mode: DatabaseMode
+    replication: str | None
+    writer_site: str
+    standby_site: str | None
+    source_stack: str | None
+    backup_location: str | None
+    backup_schedules: tuple[str, ...]
+    storage: str
+
+    @property
+    def writer(self) -> bool:
+        return self.mode is DatabaseMode.WRITER
+
+    @property
+    def running(self) -> bool:
+        """False for pilot light: the DR site holds backups only."""
+        return self.mode is not DatabaseMode.RESTORE_FROM_BACKUP
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant,
+            "name": self.name,
+            "namespace": self.namespace,
+            "mode": self.mode.value,
+            "writer": self.writer,
+            "running": self.running,
+            "replication": self.replication,
+            "writerSite": self.writer_site,
+            "standbySite": self.standby_site,
+            "sourceStack": self.source_stack,
+            "backupLocation": self.backup_location,
+            "backupSchedules": list(self.backup_schedules),
+            "storage": self.storage,
+        }
+
+
+@dataclass(frozen=True)
+class ReplicationFlow:
+    """One direction of Harbor push replication: one rule per project, filter ``<p>/**``.
+
+    ``schedule`` is the pushing stack's ``paif:dr.replicationSchedule`` (``None``: event-based).
+    """
+
+    source_site: str
+    source_harbor_url: str
+    target_site: str
+    target_harbor_url: str
+    projects: tuple[str, ...]
+    schedule: str | None
+
+    @property
+    def filters(self) -> tuple[str, ...]:
+        return tuple(f"{project}/**" for project in self.projects)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.source_site,
+            "to": self.target_site,
+            "fromHarbor": self.source_harbor_url,
+            "toHarbor": self.target_harbor_url,
+            "projects": list(self.projects),
+            "filters": list(self.filters),
+            "schedule": self.schedule or "event_based",
+        }
+
+
+@dataclass(frozen=True)
+class RegistryRole:
+    """Harbor replication between the two sites, seen from ``site``."""
+
+    site: str
+    flows: tuple[ReplicationFlow, ...]
+
+    @property
+    def outbound(self) -> tuple[ReplicationFlow, ...]:
+        """Rules this site's stack creates (HarborReplication)."""
+        return tuple(f for f in self.flows if f.source_site == self.site)
+
+    @property
+    def inbound(self) -> tuple[ReplicationFlow, ...]:
+        return tuple(f for f in self.flows if f.target_site == self.site)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "outbound": [f.to_dict() for f in self.outbound],
+            "inbound": [f.to_dict() for f in self.inbound],
+        }
+
+
+@dataclass(frozen=True)
+class TrafficRole:
+    """How clients reach this site: alone, by a DNS switch on failover, or through the GSLB."""
+
+    mode: TrafficMode
+    share: float
+    fqdn: str | None
+    gslb: Mapping[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode.value,
+            "share": self.share,
+            "fqdn": self.fqdn,
+            "gslb": dict(self.gslb) if self.gslb is not None else None,
+        }
+
+
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class DerivedSite:
+    """What this stack builds (``config``) and each part's DR role at this site."""
+
+    config: StackConfig
+    role: str
+    pattern: str
+    site: str
+    peer_site: str | None
+    writer_site: str
+    failover: bool
+    endpoints: Mapping[Key, EndpointRole] = field(default_factory=dict)
+    clusters: Mapping[Key, ClusterRole] = field(default_factory=dict)
+    databases: Mapping[Key, DatabaseRole] = field(default_factory=dict)
+    registry: RegistryRole | None = None
+    traffic: TrafficRole | None = None
+
+    def endpoint(self, tenant: str, name: str) -> EndpointRole:
+        return self.endpoints[(tenant, name)]
+
+    def cluster(self, tenant: str, name: str) -> ClusterRole:
+        return self.clusters[(tenant, name)]
+
+    def database(self, tenant: str, name: str) -> DatabaseRole:
+        return self.databases[(tenant, name)]
+
+    @property
+    def is_standby(self) -> bool:
+        """A DR site that is not (yet) serving: pilot light or warm standby, not failed over."""
+        return (
+            self.role == "dr"
+            and not self.failover
+            and self.pattern in ("pilot-light", "warm-standby")
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly (plan.json ``estimates.topology``), camelCase like the stack config."""
+        return {
+            "pattern": self.pattern,
+            "role": self.role,
+            "site": self.site,
+            "peerSite": self.peer_site,
+            "writerSite": self.writer_site,
+            "failover": self.failover,
+            "endpoints": [r.to_dict() for r in self.endpoints.values()],
+            "clusters": [r.to_dict() for r in self.clusters.values()],
+            "databases": [r.to_dict() for r in self.databases.values()],
+            "registry": self.registry.to_dict() if self.registry else None,
+            "traffic": self.traffic.to_dict() if self.traffic else None,
+        }
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def stack_name(stack: str) -> str:
+    """The short stack name of ``org/project/stack`` (the stack file is ``Pulumi.<name>.yaml``)."""
+    return stack.rsplit("/", 1)[-1]
+
+
+def stack_file_name(stack: str) -> str:
+    return f"Pulumi.{stack_name(stack)}.yaml"
+
+
+def rewrite_ref(ref: str, from_host: str, to_host: str) -> str:
+    """Point an OCI reference at another registry host when it names ``from_host``."""
+    host, sep, rest = ref.partition("/")
+    return f"{to_host}{sep}{rest}" if host == from_host and sep else ref
+
+
+def owned_projects(config: StackConfig) -> tuple[str, ...]:
+    """Harbor projects of this site that hold served models or app images, sorted, unique."""
+    host = config.harbor.host
+    projects: set[str] = set()
+    for tenant in config.tenants:
+        refs = [e.model.ref for e in tenant.model_endpoints] + [a.image for a in tenant.apps]
+        for ref in refs:
+            parts = ref.split("/")
+            if len(parts) >= 3 and parts[0] == host:
+                projects.add(parts[1])
+    return tuple(sorted(projects))
+
+
+def dr_owned_project(project: str, dr_site: str) -> str:
+    """The active-active DR site's own project beside a primary-owned one (module doc)."""
+    return f"{project}-{dr_site}"
+
+
+def scale_down_pools(pools: Sequence[NodePool], budget: int) -> dict[str, int]:
+    """Share ``budget`` worker nodes among the pools, one at a time in declared order.
+
+    A pool never gets more than its own floor (a warm standby never grows a pool), so a
+    cluster whose floors add up to less than the budget keeps them. §9.3.3: 5 nodes → 2.
+    """
+    allocated = {pool.name: 0 for pool in pools}
+    remaining = min(budget, sum(pool.floor for pool in pools))
+    while remaining > 0:
+        for pool in pools:
+            if remaining and allocated[pool.name] < pool.floor:
+                allocated[pool.name] += 1
+                remaining -= 1
+    return allocated
+
+
+def _fixed(pool: NodePool, replicas: int) -> NodePool:
+    update = {"replicas": replicas, "min_replicas": None, "max_replicas": None}
+    return pool.model_copy(update=update)
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def _check_pair(config: StackConfig, primary: StackConfig, stack: str | None) -> None:
+    """The two stack files must describe one pair; raise ConfigError on the file to fix."""
+    assert config.dr.peer is not None
+    primary_stack = stack_name(config.dr.peer.stack)
+    primary_file = stack_file_name(primary_stack)
+    this_stack = stack or (
+        stack_name(primary.dr.peer.stack) if primary.dr.peer is not None else None
+    )
+    this_file = stack_file_name(this_stack) if this_stack else "Pulumi.<dr stack>.yaml"
+    mine: list[Problem] = []
+    theirs: list[Problem] = []
+    if primary.dr.pattern != config.dr.pattern:
+        mine.append(
+            Problem(
+                "paif:dr.pattern",
+                f"is {config.dr.pattern!r} but the primary stack {primary_stack!r} "
+                f"({primary_file}) declares {primary.dr.pattern!r}; set paif:dr.pattern to the "
+                "same value in both stack files",
+            )
+        )
+    peer = config.dr.peer
+    if peer.site != primary.site.name:
+        mine.append(
+            Problem(
+                "paif:dr.peer.site",
+                f"is {peer.site!r} but {primary_file} declares site {primary.site.name!r}",
+            )
+        )
+    if peer.harbor_url != primary.harbor.url:
+        mine.append(
+            Problem(
+                "paif:dr.peer.harborUrl",
+                f"is {peer.harbor_url!r} but {primary_file} declares Harbor {primary.harbor.url!r}",
+            )
+        )
+    if config.harbor.host == primary.harbor.host:
+        mine.append(
+            Problem(
+                "paif:harbor.url",
+                f"{config.harbor.url!r} is the primary's Harbor too; the DR site needs its own "
+                "Harbor to receive replication",
+            )
+        )
+    if (
+        config.dr.pattern == "active-active"
+        and primary.dr.pattern == "active-active"
+        and config.dr.gslb is not None
+        and primary.dr.gslb is not None
+        and config.dr.gslb.domain != primary.dr.gslb.domain
+    ):
+        mine.append(
+            Problem(
+                "paif:dr.gslb.domain",
+                f"is {config.dr.gslb.domain!r} but {primary_file} declares "
+                f"{primary.dr.gslb.domain!r}; one GSLB service spans both sites",
+            )
+        )
+    if mine:
+        raise ConfigError(this_file, mine)
+    if primary.dr.role != "primary":
+        theirs.append(
+            Problem(
+                "paif:dr.role",
+                f"is {primary.dr.role!r} but the DR stack {this_stack or '?'!s} ({this_file}) "
+                "names this stack as its primary: set it to 'primary'",
+            )
+        )
+    back = primary.dr.peer
+    if back is not None:
+        if stack is not None and stack_name(back.stack) != stack_name(stack):
+            theirs.append(
+                Problem(
+                    "paif:dr.peer.stack",
+                    f"is {back.stack!r} but the DR stack naming this stack as its primary is "
+                    f"{stack_name(stack)!r}",
+                )
+            )
+        if back.site != config.site.name:
+            theirs.append(
+                Problem(
+                    "paif:dr.peer.site",
+                    f"is {back.site!r} but the DR stack {this_stack or '?'!s} ({this_file}) "
+                    f"declares site {config.site.name!r}",
+                )
+            )
+        if back.harbor_url != config.harbor.url:
+            theirs.append(
+                Problem(
+                    "paif:dr.peer.harborUrl",
+                    f"is {back.harbor_url!r} but the DR stack {this_stack or '?'!s} "
+                    f"({this_file}) declares Harbor {config.harbor.url!r}: replication would "
+                    "push elsewhere than the DR site's model references point",
+                )
+            )
+    if theirs:
+        raise ConfigError(primary_file, theirs)
+
+
+# --- derivation ------------------------------------------------------------------------------
+
+
+def _failover_flag(config: StackConfig, failover: bool | None) -> bool:
+    if failover is not None:
+        return failover
+    # `paif:dr.failover` once the config model has it (see the runbook); absent means False.
+    return bool(getattr(config.dr, "failover", False))
+
+
+def _endpoint_replicas(endpoint: ModelEndpoint, pattern: str, failover: bool) -> EndpointReplicas:
+    if failover or pattern == "active-active":
+        return endpoint.replicas
+    if pattern == "warm-standby":
+        return EndpointReplicas(
+            min=WARM_STANDBY_ENDPOINT_REPLICAS, max=WARM_STANDBY_ENDPOINT_REPLICAS
+        )
+    return EndpointReplicas(
+        min=PILOT_LIGHT_ENDPOINT_REPLICAS, max=PILOT_LIGHT_ENDPOINT_MAX_REPLICAS
+    )
+
+
+def _endpoint_mode(pattern: str, failover: bool) -> EndpointMode:
+    if failover or pattern == "active-active":
+        return EndpointMode.SERVING
+    return EndpointMode.REDUCED if pattern == "warm-standby" else EndpointMode.DECLARED
+
+
+def _cluster_mode(pattern: str, failover: bool) -> ClusterMode:
+    if failover or pattern == "active-active":
+        return ClusterMode.FULL
+    return ClusterMode.SCALED_DOWN if pattern == "warm-standby" else ClusterMode.NOT_DEPLOYED
+
+
+def _apps_by_cluster(apps: Iterable[App]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for app in apps:
+        out.setdefault(app.cluster, []).append(app.name)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _derive_tenant(
+    tenant: Tenant,
+    *,
+    pattern: str,
+    failover: bool,
+    from_host: str,
+    to_host: str,
+    endpoints: dict[Key, EndpointRole],
+    clusters: dict[Key, ClusterRole],
+) -> Tenant:
+    endpoint_mode = _endpoint_mode(pattern, failover)
+    new_endpoints: list[ModelEndpoint] = []
+    for endpoint in tenant.model_endpoints:
+        replicas = _endpoint_replicas(endpoint, pattern, failover)
+        ref = rewrite_ref(endpoint.model.ref, from_host, to_host)
+        new_endpoints.append(
+            endpoint.model_copy(
+                update={
+                    "model": endpoint.model.model_copy(update={"ref": ref}),
+                    "replicas": replicas,
+                }
+            )
+        )
+        endpoints[(tenant.name, endpoint.name)] = EndpointRole(
+            tenant=tenant.name,
+            name=endpoint.name,
+            namespace=tenant.namespace,
+            type=endpoint.type,
+            mode=endpoint_mode,
+            replicas_min=replicas.min,
+            replicas_max=replicas.max,
+            failover_min=endpoint.replicas.min,
+            failover_max=endpoint.replicas.max,
+            model_ref=ref,
+            source_model_ref=endpoint.model.ref,
+            parameters_b=endpoint.model.parameters_b,
+            critical=endpoint.critical,
+        )
+
+    cluster_mode = _cluster_mode(pattern, failover)
+    apps = _apps_by_cluster(tenant.apps)
+    new_clusters: list[VksCluster] = []
+    for cluster in tenant.vks_clusters:
+        failover_workers = {p.name: (p.floor, p.ceiling) for p in cluster.node_pools}
+        if cluster_mode is ClusterMode.FULL:
+            workers = {p.name: p.floor for p in cluster.node_pools}
+            new_clusters.append(cluster)
+        elif cluster_mode is ClusterMode.SCALED_DOWN:
+            workers = scale_down_pools(cluster.node_pools, WARM_STANDBY_VKS_WORKERS)
+            new_clusters.append(
+                cluster.model_copy(
+                    update={"node_pools": [_fixed(p, workers[p.name]) for p in cluster.node_pools]}
+                )
+            )
+        else:
+            workers = {p.name: 0 for p in cluster.node_pools}
+        clusters[(tenant.name, cluster.name)] = ClusterRole(
+            tenant=tenant.name,
+            name=cluster.name,
+            namespace=tenant.namespace,
+            mode=cluster_mode,
+            workers=workers,
+            failover_workers=failover_workers,
+            apps=apps.get(cluster.name, ()),
+        )
+
+    new_apps = (
+        []
+        if cluster_mode is ClusterMode.NOT_DEPLOYED
+        else [
+            a.model_copy(update={"image": rewrite_ref(a.image, from_host, to_host)})
+            for a in tenant.apps
+        ]
+    )
+    return tenant.model_copy(
+        update={
+            "model_endpoints": new_endpoints,
+            "vks_clusters": new_clusters,
+            "apps": new_apps,
+        }
+    )
+
+
+def _database_roles(
+    tenants: Sequence[Tenant],
+    *,
+    mode: DatabaseMode,
+    replication: str | None,
+    writer_site: str,
+    standby_site: str | None,
+    source_stack: str | None,
+) -> dict[Key, DatabaseRole]:
+    roles: dict[Key, DatabaseRole] = {}
+    for tenant in tenants:
+        for db in tenant.databases:
+            backup = db.backup
+            schedules = (
+                tuple(s for s in (backup.schedule, backup.incremental_schedule) if s)
+                if backup
+                else ()
+            )
+            roles[(tenant.name, db.name)] = DatabaseRole(
+                tenant=tenant.name,
+                name=db.name,
+                namespace=tenant.namespace,
+                mode=mode,
+                replication=replication,
+                writer_site=writer_site,
+                standby_site=standby_site,
+                source_stack=source_stack,
+                backup_location=backup.location if backup else None,
+                backup_schedules=schedules,
+                storage=db.storage,
+            )
+    return roles
+
+
+def _replication_flows(
+    primary: StackConfig,
+    dr_site: str,
+    dr_harbor_url: str,
+    dr_schedule: str | None,
+) -> tuple[ReplicationFlow, ...]:
+    projects = owned_projects(primary)
+    flows = [
+        ReplicationFlow(
+            source_site=primary.site.name,
+            source_harbor_url=primary.harbor.url,
+            target_site=dr_site,
+            target_harbor_url=dr_harbor_url,
+            projects=projects,
+            schedule=primary.dr.replication_schedule,
+        )
+    ]
+    if primary.dr.pattern == "active-active":
+        flows.append(
+            ReplicationFlow(
+                source_site=dr_site,
+                source_harbor_url=dr_harbor_url,
+                target_site=primary.site.name,
+                target_harbor_url=primary.harbor.url,
+                projects=tuple(dr_owned_project(p, dr_site) for p in projects),
+                schedule=dr_schedule,
+            )
+        )
+    return tuple(flows)
+
+
+def _gslb_dict(config: StackConfig) -> dict[str, Any] | None:
+    gslb = config.dr.gslb
+    if gslb is None:
+        return None
+    return {
+        "domain": gslb.domain,
+        "ttl": gslb.ttl,
+        "sitePersistence": gslb.site_persistence,
+        "healthMonitors": list(gslb.health_monitors),
+    }
+
+
+def _fqdn(config: StackConfig) -> str | None:
+    if config.dr.gslb is not None:
+        return config.dr.gslb.domain
+    return config.network.ingress.fqdn if config.network.ingress else None
+
+
+def _primary_site(config: StackConfig) -> DerivedSite:
+    pattern = config.dr.pattern
+    site = config.site.name
+    peer = config.dr.peer
+    endpoints: dict[Key, EndpointRole] = {}
+    clusters: dict[Key, ClusterRole] = {}
+    for tenant in config.tenants:
+        # The primary runs everything it declares: collect the roles, keep the config as is.
+        _derive_tenant(
+            tenant,
+            pattern=pattern,
+            failover=True,
+            from_host=config.harbor.host,
+            to_host=config.harbor.host,
+            endpoints=endpoints,
+            clusters=clusters,
+        )
+    replication = {"warm-standby": "async", "active-active": "sync"}.get(pattern)
+    databases = _database_roles(
+        config.tenants,
+        mode=DatabaseMode.WRITER,
+        replication=replication,
+        writer_site=site,
+        standby_site=peer.site if peer else None,
+        source_stack=None,
+    )
+    registry = None
+    if peer is not None:
+        registry = RegistryRole(
+            site,
+            _replication_flows(config, peer.site, peer.harbor_url, config.dr.replication_schedule),
+        )
+    if pattern == "active-active":
+        traffic = TrafficRole(
+            TrafficMode.GSLB, ACTIVE_ACTIVE_TRAFFIC_SHARE, _fqdn(config), _gslb_dict(config)
+        )
+    elif pattern == "none":
+        traffic = TrafficRole(TrafficMode.SINGLE_SITE, 1.0, _fqdn(config))
+    else:
+        traffic = TrafficRole(TrafficMode.DNS, 1.0, _fqdn(config))
+    return DerivedSite(
+        config=config,
+        role="primary",
+        pattern=pattern,
+        site=site,
+        peer_site=peer.site if peer else None,
+        writer_site=site,
+        failover=False,
+        endpoints=endpoints,
+        clusters=clusters,
+        databases=databases,
+        registry=registry,
+        traffic=traffic,
+    )
+
+
+def derive_site(
+    config: StackConfig,
+    primary: StackConfig | None,
+    *,
+    stack: str | None = None,
+    failover: bool | None = None,
+) -> DerivedSite:
+    """This stack's config and every part's DR role (module doc for the table).
+
+    ``config`` is this stack's own validated config; ``primary`` the primary stack's, required
+    for a DR stack (``role: dr``) and ignored otherwise. ``stack`` is this stack's name, used to
+    check that the primary's ``paif:dr.peer.stack`` points back here. ``failover`` ``None``
+    reads ``paif:dr.failover`` when the config model has that key. Raises :class:`ConfigError`
+    naming the stack file to fix when the two stack files do not describe one pair.
+    """
+    if config.dr.role != "dr":
+        return _primary_site(config)
+    assert config.dr.peer is not None  # the config model requires a peer for role dr
+    if primary is None:
+        file = stack_file_name(stack) if stack else "Pulumi.<dr stack>.yaml"
+        raise ConfigError(
+            file,
+            [
+                Problem(
+                    "paif:dr.peer.stack",
+                    f"a DR stack derives its tenants from its primary "
+                    f"({stack_file_name(config.dr.peer.stack)}), but no primary config was given",
+                )
+            ],
+        )
+    _check_pair(config, primary, stack)
+    pattern = config.dr.pattern
+    is_failover = _failover_flag(config, failover)
+    site = config.site.name
+    endpoints: dict[Key, EndpointRole] = {}
+    clusters: dict[Key, ClusterRole] = {}
+    tenants = [
+        _derive_tenant(
+            t,
+            pattern=pattern,
+            failover=is_failover,
+            from_host=primary.harbor.host,
+            to_host=config.harbor.host,
+            endpoints=endpoints,
+            clusters=clusters,
+        )
+        for t in primary.tenants
+    ]
+    if is_failover:
+        db_mode, replication, writer_site = DatabaseMode.WRITER, None, site
+    else:
+        db_mode, replication = {
+            "pilot-light": (DatabaseMode.RESTORE_FROM_BACKUP, None),
+            "warm-standby": (DatabaseMode.ASYNC_REPLICA, "async"),
+            "active-active": (DatabaseMode.SYNC_STANDBY, "sync"),
+        }[pattern]
+        writer_site = primary.site.name
+    databases = _database_roles(
+        primary.tenants,
+        mode=db_mode,
+        replication=replication,
+        writer_site=writer_site,
+        standby_site=None if is_failover else site,
+        source_stack=None if is_failover else config.dr.peer.stack,
+    )
+    registry = RegistryRole(
+        site,
+        _replication_flows(primary, site, config.harbor.url, config.dr.replication_schedule),
+    )
+    if pattern == "active-active":
+        share = 1.0 if is_failover else ACTIVE_ACTIVE_TRAFFIC_SHARE
+        traffic = TrafficRole(TrafficMode.GSLB, share, _fqdn(config), _gslb_dict(config))
+    else:
+        # Clients keep the primary's service name; the DNS switch points it here.
+        traffic = TrafficRole(TrafficMode.DNS, 1.0 if is_failover else 0.0, _fqdn(primary))
+    return DerivedSite(
+        config=config.model_copy(update={"tenants": tenants}),
+        role="dr",
+        pattern=pattern,
+        site=site,
+        peer_site=primary.site.name,
+        writer_site=writer_site,
+        failover=is_failover,
+        endpoints=endpoints,
+        clusters=clusters,
+        databases=databases,
+        registry=registry,
+        traffic=traffic,
+    )
 
 
 def site_config_for(config: StackConfig, primary: StackConfig | None) -> StackConfig:
     """The config this stack builds: its own, or for a DR stack, the primary's tenants adapted."""
-    if config.dr.role != "dr" or primary is None:
-        return config
-    return config.model_copy(update={"tenants": list(primary.tenants)})
+    return derive_site(config, primary).config

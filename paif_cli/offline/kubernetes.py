@@ -1,9 +1,63 @@
-"""Offline answers for the kubernetes provider (see paif_cli.offline)."""
+"""Offline answers for the kubernetes provider (see paif_cli.offline).
+
+Reading a VKS cluster's ``<cluster>-kubeconfig`` Secret from the Supervisor (Cluster API
+writes it once the control plane is up) returns a kubeconfig pointing at an address that does
+not resolve (``*.offline.invalid``) and carries no credential: enough for a workload-cluster
+provider to be declared, and nothing that could reach a real cluster.
+"""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any
 
-COMPUTED: dict[str, Callable[[Any], dict[str, Any]]] = {}
+import yaml
+
+KUBECONFIG_SUFFIX = "-kubeconfig"
+
+
+def offline_kubeconfig(namespace: str, cluster: str) -> str:
+    """The kubeconfig document the offline plan answers for a VKS cluster."""
+    server = f"https://{cluster}.{namespace}.offline.invalid:6443"
+    user = f"{cluster}-admin"
+    return yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": cluster, "cluster": {"server": server}}],
+            "users": [{"name": user, "user": {}}],
+            "contexts": [
+                {"name": f"{user}@{cluster}", "context": {"cluster": cluster, "user": user}}
+            ],
+            "current-context": f"{user}@{cluster}",
+        },
+        sort_keys=True,
+    )
+
+
+def _secret(args: Any) -> dict[str, Any]:
+    """Answer only reads of Cluster API kubeconfig Secrets; registered Secrets keep their inputs."""
+    resource_id = args.resource_id or ""
+    if args.inputs or "/" not in resource_id:
+        return {}
+    namespace, name = resource_id.split("/", 1)
+    if not name.endswith(KUBECONFIG_SUFFIX):
+        return {}
+    cluster = name.removesuffix(KUBECONFIG_SUFFIX)
+    value = base64.b64encode(offline_kubeconfig(namespace, cluster).encode()).decode()
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "cluster.x-k8s.io/secret",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"cluster.x-k8s.io/cluster-name": cluster},
+        },
+        "data": {"value": value},
+    }
+
+
+COMPUTED: dict[str, Callable[[Any], dict[str, Any]]] = {"kubernetes:core/v1:Secret": _secret}
 INVOKES: dict[str, Callable[[Any], dict[str, Any]]] = {}

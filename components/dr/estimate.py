@@ -1,0 +1,552 @@
+"""The plan's ``estimates``: RTO, RPO and GPU capacity of this stack's DR topology (§9.3).
+
+Built from the declared topology (:mod:`components.dr.topology`) with the arithmetic of
+:mod:`components.estimators`; this module only turns stack config into the estimators' facts
+and the results into one JSON-friendly mapping (stack output ``estimates``, plan.json).
+
+Both stacks estimate the same event, the loss of the primary site:
+
+- the DR stack knows both sides: its own workload domain and the primary's tenants;
+- the primary stack knows its tenants and the pattern but not the DR site's hardware, so it
+  presumes the DR site has the same workload domain as itself (the DR stack's plan has the
+  real figures) and says so in ``failover.drSiteFacts``.
+
+Facts taken from the config:
+
+- endpoints: replicas needed = the primary's min replicas; replicas already at the DR site from
+  the endpoint's DR role; GPUs per replica declared, or sized against the site's GPU device
+  (gpu_sizing); model size from ``parametersB`` and ``precision``;
+- clusters: nodes needed = the primary's pool floors; nodes and existence at the DR site from
+  the cluster's DR role (warm standby 2, pilot light none);
+- databases: size = declared storage; sync/async/backup-only from the database's DR role;
+  backup interval = the shorter of the full and incremental schedules' longest gap; backups
+  count as off-site when they name a backup location;
+- Harbor: the primary's ``paif:dr.replicationSchedule`` (event-based when unset); the GSLB
+  switch takes ``paif:dr.gslb.ttl`` unless ``gslbSwitchSeconds`` is set in assumptions.
+
+Defaults for everything else are :class:`components.estimators.Assumptions`, overridable in
+``paif:dr.assumptions`` (the DR stack's keys win over the primary's).
+
+GPU capacity counts devices of the site's default vGPU profile (the first in
+``workloadDomain.vgpuProfiles``; whole GPUs with passthrough): per tenant against its quota
+and for the pool with one host down (PAIF-CAP-001/002), and whether the survivor of a site
+loss carries the critical load (PAIF-DR-009).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from components.config.errors import ConfigError, Problem
+from components.config.models import Dr, Harbor, Peer, StackConfig
+from components.config.units import parse_quantity
+from components.dr.topology import (
+    DatabaseMode,
+    DatabaseRole,
+    DerivedSite,
+    EndpointRole,
+    derive_site,
+    stack_file_name,
+    stack_name,
+)
+from components.estimators import (
+    Assumptions,
+    ClusterFacts,
+    DatabaseFacts,
+    DrTopology,
+    EndpointDemand,
+    EndpointFacts,
+    Estimate,
+    EstimatorError,
+    GpuPool,
+    HarborFacts,
+    TenantDemand,
+    check_capacity,
+    check_site_loss,
+    cron_interval_seconds,
+    estimate,
+    format_duration,
+    gpu_pool,
+    gpus_required,
+    parse_vgpu_profile,
+)
+from components.estimators.dr import (
+    DEFAULT_BACKUP_INTERVAL_SECONDS,
+    RPO_BAND_HOURS,
+    RPO_BAND_ZERO,
+    RPO_BANDS,
+    RTO_BAND_HOURS,
+    RTO_BANDS,
+)
+from components.estimators.gpu_sizing import GIB
+from components.harbor_registry import harbor_schedule
+
+# Bands from best to worst, as the estimators name them.
+RTO_BAND_ORDER: Final = (*(label for _, label in RTO_BANDS), RTO_BAND_HOURS)
+RPO_BAND_ORDER: Final = (RPO_BAND_ZERO, *(label for _, label in RPO_BANDS), RPO_BAND_HOURS)
+
+# §9.3 "choosing a strategy": RTO hours / tens of minutes / within minutes; RPO hours /
+# minutes to real time / 0 (synchronous). The worst band each pattern is expected to reach.
+SOURCE_RTO_BAND: Final[dict[str, str]] = {
+    "pilot-light": "hours",
+    "warm-standby": "tens of minutes",
+    "active-active": "within minutes",
+}
+SOURCE_RPO_BAND: Final[dict[str, str]] = {
+    "pilot-light": "hours",
+    "warm-standby": "minutes",
+    "active-active": "zero",
+}
+
+# Assumption keys (camelCase or snake_case) whose default a declared fact replaces.
+_GSLB_SWITCH_KEYS: Final = ("gslbSwitchSeconds", "gslb_switch_seconds")
+
+
+# --- site facts ------------------------------------------------------------------------------
+
+
+def site_gpu_pool(config: StackConfig) -> GpuPool:
+    """The site's GPU devices in ``nvidia.com/gpu`` units (default profile, module doc)."""
+    wd = config.workload_domain
+    profile = wd.vgpu_profiles[0] if wd.gpu.assignment == "vgpu" and wd.vgpu_profiles else None
+    return gpu_pool(len(wd.hosts), wd.gpu.per_host, float(wd.gpu.memory_gi_b), profile)
+
+
+def device_memory_gib(pool: GpuPool) -> float:
+    """GPU memory one device offers: the profile's framebuffer, or the whole GPU."""
+    if pool.profile is None:
+        return pool.gpu_memory_gib
+    return float(parse_vgpu_profile(pool.profile).framebuffer_gib)
+
+
+def unit_of(pool: GpuPool) -> str:
+    return f"{pool.profile} vGPU devices" if pool.profile else "GPUs (passthrough)"
+
+
+def replica_gpus(declared: int | None, parameters_b: float, precision: str, pool: GpuPool) -> int:
+    """GPUs per replica: declared, else what the model needs on one of the pool's devices."""
+    if declared is not None:
+        return declared
+    return gpus_required(parameters_b, precision, device_memory_gib(pool))
+
+
+def tenant_demands(
+    config: StackConfig, pool: GpuPool, *, replicas: Mapping[tuple[str, str], int] | None = None
+) -> tuple[TenantDemand, ...]:
+    """Each tenant's GPU quota and endpoints at peak, sized for ``pool``'s devices.
+
+    ``replicas`` overrides an endpoint's max replicas by (tenant, endpoint), e.g. 0 for an
+    endpoint declared but not running.
+    """
+    out = []
+    for tenant in config.tenants:
+        endpoints = []
+        for e in tenant.model_endpoints:
+            peak = e.replicas.max
+            if replicas is not None:
+                peak = replicas.get((tenant.name, e.name), peak)
+            gpus = replica_gpus(e.gpus_per_replica, e.model.parameters_b, e.model.precision, pool)
+            endpoints.append(EndpointDemand(e.name, peak, gpus, e.critical))
+        out.append(TenantDemand(tenant.name, tenant.quota.gpu, tuple(endpoints)))
+    return tuple(out)
+
+
+def _backup_interval(role: DatabaseRole) -> float:
+    if not role.backup_schedules:
+        return DEFAULT_BACKUP_INTERVAL_SECONDS
+    return float(min(cron_interval_seconds(s) for s in role.backup_schedules))
+
+
+def _replication(role: DatabaseRole) -> str:
+    if role.mode is DatabaseMode.RESTORE_FROM_BACKUP or role.replication is None:
+        return "backup-only"
+    return role.replication
+
+
+def dr_topology(
+    dr_side: DerivedSite, primary: StackConfig, pool: GpuPool, *, assignment: str
+) -> DrTopology:
+    """The estimators' view of the DR side as derived (standby state, before failover)."""
+    endpoints: list[EndpointFacts] = []
+    by_key = {(t.name, e.name): e for t in primary.tenants for e in t.model_endpoints}
+    for key, role in dr_side.endpoints.items():
+        source = by_key[key]
+        endpoints.append(
+            EndpointFacts(
+                name=f"{role.tenant}/{role.name}",
+                parameters_b=source.model.parameters_b,
+                replicas_needed=role.failover_min,
+                precision=source.model.precision,
+                gpus_per_replica=replica_gpus(
+                    source.gpus_per_replica,
+                    source.model.parameters_b,
+                    source.model.precision,
+                    pool,
+                ),
+                gpu_memory_gib=device_memory_gib(pool),
+                assignment=assignment,
+                replicas_at_dr=role.replicas_min if role.running else 0,
+            )
+        )
+    databases = [
+        DatabaseFacts(
+            name=f"{role.tenant}/{role.name}",
+            size_gib=parse_quantity(role.storage) / GIB,
+            replication=_replication(role),
+            backup_interval_seconds=_backup_interval(role),
+            backups_off_site=bool(role.backup_schedules) and role.backup_location is not None,
+        )
+        for role in dr_side.databases.values()
+    ]
+    clusters = [
+        ClusterFacts(
+            name=f"{role.tenant}/{role.name}",
+            nodes_needed=role.failover_nodes,
+            nodes_at_dr=role.nodes,
+            exists_at_dr=role.deployed,
+        )
+        for role in dr_side.clusters.values()
+    ]
+    return DrTopology(
+        pattern=dr_side.pattern,
+        endpoints=tuple(endpoints),
+        databases=tuple(databases),
+        harbor=HarborFacts(schedule=harbor_schedule(primary.dr.replication_schedule)),
+        clusters=tuple(clusters),
+    )
+
+
+def assumptions_for(
+    config: StackConfig, primary: StackConfig | None
+) -> tuple[Assumptions, list[str]]:
+    """Assumptions from ``paif:dr.assumptions`` (DR keys over the primary's) and declared facts.
+
+    Returns the assumptions and the keys the stack config set. Raises ``EstimatorError``.
+    """
+    merged: dict[str, Any] = {}
+    if primary is not None and config.dr.role == "dr":
+        merged.update(primary.dr.assumptions)
+    merged.update(config.dr.assumptions)
+    overridden = sorted(merged)
+    gslb = config.dr.gslb or (primary.dr.gslb if primary is not None else None)
+    if gslb is not None and not any(k in merged for k in _GSLB_SWITCH_KEYS):
+        # A GSLB answer lives for its TTL: the switch takes that long (§9.3.3 pattern 3).
+        merged["gslbSwitchSeconds"] = gslb.ttl
+    return Assumptions.from_mapping(merged), overridden
+
+
+# --- the estimate ----------------------------------------------------------------------------
+
+
+def _within(band: str, expected: str, order: tuple[str, ...]) -> bool:
+    return order.index(band) <= order.index(expected)
+
+
+def _rto_dict(result: Estimate, pattern: str) -> dict[str, Any]:
+    expected = SOURCE_RTO_BAND[pattern]
+    return {
+        "seconds": round(result.rto_s, 3),
+        "duration": format_duration(result.rto_s),
+        "band": result.rto_band,
+        "sourceBand": expected,
+        "withinSourceBand": _within(result.rto_band, expected, RTO_BAND_ORDER),
+        "terms": [t.to_dict() for t in result.rto_terms],
+    }
+
+
+def _rpo_dict(result: Estimate, pattern: str) -> dict[str, Any]:
+    expected = SOURCE_RPO_BAND[pattern]
+    bounded = result.rpo_bounded
+    return {
+        "seconds": round(result.rpo_s, 3) if bounded else None,
+        "duration": format_duration(result.rpo_s) if bounded else "unbounded",
+        "band": result.rpo_band,
+        "sourceBand": expected,
+        "withinSourceBand": bounded and _within(result.rpo_band, expected, RPO_BAND_ORDER),
+        "bounded": bounded,
+        "unbounded": list(result.unbounded),
+        "terms": [t.to_dict() for t in result.rpo_terms],
+    }
+
+
+def _objectives_dict(
+    config: StackConfig, primary: StackConfig | None, result: Estimate
+) -> dict[str, Any] | None:
+    objectives = config.dr.objectives or (primary.dr.objectives if primary is not None else None)
+    if objectives is None:
+        return None
+    rto_met = result.rto_s <= objectives.rto
+    rpo_met = result.rpo_bounded and result.rpo_s <= objectives.rpo
+    return {
+        "rto": {
+            "declared": format_duration(objectives.rto),
+            "declaredSeconds": objectives.rto,
+            "estimatedSeconds": round(result.rto_s, 3),
+            "met": rto_met,
+        },
+        "rpo": {
+            "declared": format_duration(objectives.rpo),
+            "declaredSeconds": objectives.rpo,
+            "estimatedSeconds": round(result.rpo_s, 3) if result.rpo_bounded else None,
+            "met": rpo_met,
+        },
+        "met": rto_met and rpo_met,
+    }
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(w.capitalize() for w in rest)
+
+
+def camel_keys(value: Any) -> Any:
+    """The estimators' snake_case ``to_dict()`` keys in plan.json's camelCase."""
+    if isinstance(value, Mapping):
+        return {_camel(str(k)): camel_keys(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [camel_keys(v) for v in value]
+    return value
+
+
+def _running_replicas(endpoints: Iterable[EndpointRole]) -> dict[tuple[str, str], int]:
+    return {(r.tenant, r.name): (r.replicas_max if r.running else 0) for r in endpoints}
+
+
+def _failover_replicas(endpoints: Iterable[EndpointRole]) -> dict[tuple[str, str], int]:
+    return {(r.tenant, r.name): r.failover_max for r in endpoints}
+
+
+def _capacity(
+    here: DerivedSite,
+    dr_side: DerivedSite,
+    primary: StackConfig,
+    dr_config: StackConfig,
+    dr_assumed: bool,
+) -> dict[str, Any]:
+    pool = site_gpu_pool(here.config)
+    site = camel_keys(
+        check_capacity(
+            pool,
+            tenant_demands(here.config, pool, replicas=_running_replicas(here.endpoints.values())),
+        ).to_dict()
+    )
+    site_loss: list[dict[str, Any]] = []
+    if here.pattern != "none":
+        dr_pool = site_gpu_pool(dr_config)
+        failed = tenant_demands(
+            primary, dr_pool, replicas=_failover_replicas(dr_side.endpoints.values())
+        )
+        own = tenant_demands(dr_side.config, dr_pool) if dr_side.pattern == "active-active" else ()
+        check = check_site_loss(
+            dr_pool, own, failed, survivor_site=dr_side.site, failed_site=primary.site.name
+        )
+        site_loss.append({**camel_keys(check.to_dict()), "survivorFacts": _facts(dr_assumed)})
+        if dr_side.pattern == "active-active":
+            primary_pool = site_gpu_pool(primary)
+            reverse = check_site_loss(
+                primary_pool,
+                tenant_demands(primary, primary_pool),
+                tenant_demands(dr_side.config, primary_pool),
+                survivor_site=primary.site.name,
+                failed_site=dr_side.site,
+            )
+            site_loss.append({**camel_keys(reverse.to_dict()), "survivorFacts": "declared"})
+    return {
+        "unit": unit_of(pool),
+        "site": {"site": here.site, **site},
+        "siteLoss": site_loss,
+        "ok": bool(site["ok"]) and all(s["ok"] for s in site_loss),
+    }
+
+
+def _facts(assumed: bool) -> str:
+    return "assumed equal to the primary's workload domain" if assumed else "declared"
+
+
+def _site_facts(config: StackConfig, stack: str | None, *, known: bool) -> dict[str, Any]:
+    ingress = config.network.ingress if known else None
+    return {
+        "name": config.site.name,
+        "stack": stack,
+        "harborUrl": config.harbor.url,
+        "supervisor": config.site.supervisor.server if known else None,
+        "vcenter": config.site.vcenter.server if known else None,
+        "fqdn": ingress.fqdn if ingress else None,
+        "virtualIp": ingress.virtual_ip if ingress else None,
+    }
+
+
+def presumed_dr_config(primary: StackConfig, stack: str | None = None) -> StackConfig:
+    """The DR stack's config as the primary can presume it: peer site and Harbor, own hardware."""
+    peer = primary.dr.peer
+    assert peer is not None
+    return primary.model_copy(
+        update={
+            "site": primary.site.model_copy(update={"name": peer.site}),
+            "harbor": Harbor(url=peer.harbor_url),
+            "tenants": [],
+            "dr": Dr(
+                pattern=primary.dr.pattern,
+                role="dr",
+                peer=Peer(
+                    stack=stack or "primary",
+                    site=primary.site.name,
+                    harbor_url=primary.harbor.url,
+                ),
+                objectives=primary.dr.objectives,
+                gslb=primary.dr.gslb,
+                replication_schedule=primary.dr.replication_schedule,
+            ),
+        }
+    )
+
+
+def estimate_for(
+    config: StackConfig,
+    primary: StackConfig | None,
+    *,
+    stack: str | None = None,
+    failover: bool | None = None,
+) -> dict[str, Any]:
+    """The ``estimates`` object of this stack (module doc); raises ConfigError on bad input.
+
+    ``config`` is this stack's own config, ``primary`` the primary's (DR stacks), ``stack`` this
+    stack's name (for file names in messages and the runbook's commands), ``failover`` as for
+    :func:`derive_site`. RTO and RPO always describe a failover from the standby state;
+    ``topology`` shows the DR side as it is declared now (failed over or not).
+    """
+    is_dr = config.dr.role == "dr"
+    if is_dr:
+        assert config.dr.peer is not None
+        primary_stack = stack_name(config.dr.peer.stack)
+        dr_stack = stack or (
+            stack_name(primary.dr.peer.stack)
+            if primary is not None and primary.dr.peer is not None
+            else None
+        )
+        this_stack = dr_stack
+    else:
+        primary_stack = stack
+        dr_stack = stack_name(config.dr.peer.stack) if config.dr.peer else None
+        this_stack = stack
+    this_file = stack_file_name(this_stack) if this_stack else "Pulumi.<stack>.yaml"
+
+    here = derive_site(config, primary, stack=stack, failover=failover)
+    base: dict[str, Any] = {
+        "pattern": config.dr.pattern,
+        "role": config.dr.role,
+        "site": config.site.name,
+        "stacks": {"primary": primary_stack, "dr": dr_stack},
+    }
+    try:
+        if config.dr.pattern == "none":
+            pool = site_gpu_pool(config)
+            site = camel_keys(check_capacity(pool, tenant_demands(config, pool)).to_dict())
+            return {
+                **base,
+                "sites": {"primary": _site_facts(config, stack, known=True), "dr": None},
+                "rto": None,
+                "rpo": None,
+                "objectives": None,
+                "capacity": {
+                    "unit": unit_of(pool),
+                    "site": {"site": config.site.name, **site},
+                    "siteLoss": [],
+                    "ok": bool(site["ok"]),
+                },
+                "topology": here.to_dict(),
+                "notes": [
+                    "paif:dr.pattern is 'none': no DR site, so no failover to estimate "
+                    "(PAIF-DR-001 asks production for one)."
+                ],
+            }
+    except EstimatorError as exc:
+        raise ConfigError(this_file, [Problem("paif:workloadDomain", str(exc))]) from None
+
+    if is_dr:
+        assert primary is not None  # derive_site raised otherwise
+        primary_config, dr_config, dr_assumed = primary, config, False
+        dr_side = derive_site(config, primary, stack=stack, failover=False)
+    else:
+        assert config.dr.peer is not None
+        if Harbor(url=config.dr.peer.harbor_url).host == config.harbor.host:
+            raise ConfigError(
+                this_file,
+                [
+                    Problem(
+                        "paif:dr.peer.harborUrl",
+                        f"{config.dr.peer.harbor_url!r} is this site's own Harbor; the DR "
+                        "site needs its own",
+                    )
+                ],
+            )
+        primary_config, dr_config, dr_assumed = config, presumed_dr_config(config, stack), True
+        dr_side = derive_site(dr_config, config, stack=dr_stack, failover=False)
+
+    try:
+        assumptions, overridden = assumptions_for(config, primary)
+    except EstimatorError as exc:
+        raise ConfigError(this_file, [Problem("paif:dr.assumptions", str(exc))]) from None
+    primary_file = stack_file_name(primary_stack) if primary_stack else this_file
+    try:
+        harbor_schedule(primary_config.dr.replication_schedule)
+    except ValueError as exc:
+        raise ConfigError(
+            primary_file, [Problem("paif:dr.replicationSchedule", str(exc))]
+        ) from None
+    for ti, tenant in enumerate(primary_config.tenants):
+        for di, db in enumerate(tenant.databases):
+            for key, value in (
+                ("schedule", db.backup.schedule if db.backup else None),
+                ("incrementalSchedule", db.backup.incremental_schedule if db.backup else None),
+            ):
+                if value is None:
+                    continue
+                try:
+                    cron_interval_seconds(value)
+                except EstimatorError as exc:
+                    path = f"paif:tenants[{ti}].databases[{di}].backup.{key}"
+                    raise ConfigError(primary_file, [Problem(path, str(exc))]) from None
+
+    dr_file = stack_file_name(dr_stack) if dr_stack else this_file
+    try:
+        dr_pool = site_gpu_pool(dr_config)
+        topology = dr_topology(
+            dr_side, primary_config, dr_pool, assignment=dr_config.workload_domain.gpu.assignment
+        )
+    except EstimatorError as exc:
+        file = this_file if dr_assumed else dr_file
+        raise ConfigError(file, [Problem("paif:workloadDomain", str(exc))]) from None
+    try:
+        result = estimate(topology, assumptions)
+        capacity = _capacity(here, dr_side, primary_config, dr_config, dr_assumed)
+    except EstimatorError as exc:
+        raise ConfigError(this_file, [Problem("paif:tenants", str(exc))]) from None
+
+    notes = []
+    if dr_assumed:
+        notes.append(
+            f"The DR site {dr_side.site} is presumed to have this site's workload domain; the "
+            f"{dr_stack or 'DR'} stack's plan has its real capacity."
+        )
+    return {
+        **base,
+        "sites": {
+            "primary": _site_facts(primary_config, primary_stack, known=True),
+            "dr": _site_facts(dr_config, dr_stack, known=not dr_assumed),
+        },
+        "failover": {
+            "from": primary_config.site.name,
+            "to": dr_side.site,
+            "drSiteFacts": _facts(dr_assumed),
+        },
+        "assumptions": assumptions.to_dict(),
+        "overriddenAssumptions": overridden,
+        "rto": _rto_dict(result, dr_side.pattern),
+        "rpo": _rpo_dict(result, dr_side.pattern),
+        "objectives": _objectives_dict(config, primary, result),
+        "capacity": capacity,
+        "topology": (here if is_dr else dr_side).to_dict(),
+        "notes": notes,
+    }

@@ -1,0 +1,409 @@
+"""The failover runbook, rendered from the DR topology and its estimate (§9.7.1 "incident
+runbook written").
+
+Steps run in dependency order: detect and declare → data tier (pgvector) → registry (Harbor)
+→ runtime (VKS, PAIS endpoints) → gateway/DNS → validation (§9.7.2 criteria). Traffic moves
+last, once the DR site can serve. Each step carries the RTO terms it accounts for, so the
+step durations add up to the estimated RTO exactly, and the commands or console actions an
+operator runs. Everything comes from ``estimate_for`` (``components.dr.estimate``), so the
+runbook and plan.json never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from components.config.models import StackConfig
+from components.constants import SLA_ERROR_RATE, SLA_P95_SECONDS
+from components.estimators import format_duration
+from components.pgvector_database import DEFAULT_ADMIN_USERNAME
+
+RUNBOOK_FILE: Final = "failover-runbook.md"
+
+# Which RTO terms (components.estimators.dr) each runbook phase accounts for.
+PHASE_TERMS: Final[dict[str, tuple[str, ...]]] = {
+    "detect": ("detection", "decision"),
+    "data": ("database",),
+    "registry": ("model_pull",),
+    "runtime": ("services_redeploy", "vks_provisioning", "node_scale_up", "cold_start", "warm_up"),
+    "gateway": ("traffic_switch",),
+    "validate": ("validation",),
+}
+PHASE_ORDER: Final = ("detect", "data", "registry", "runtime", "gateway", "validate")
+PHASE_TITLES: Final[dict[str, str]] = {
+    "detect": "Detect the site loss and declare failover",
+    "data": "Data tier: promote or restore pgvector",
+    "registry": "Registry: confirm the models at the DR Harbor",
+    "runtime": "Runtime: bring VKS clusters and model endpoints to full scale",
+    "gateway": "Gateway and DNS: move traffic to the DR site",
+    "validate": "Validate the service against §9.7.2",
+}
+# §9.7.2 after-deployment check: the health-check API answers 200 OK.
+HEALTH_OK_STATUS: Final = 200
+# Sample size for the P95 check: 100 requests make the 95th the 95th-slowest.
+P95_SAMPLE_REQUESTS: Final = 100
+
+
+@dataclass(frozen=True)
+class RunbookStep:
+    """One phase of the failover with its share of the RTO and what to do."""
+
+    phase: str
+    title: str
+    seconds: float
+    terms: tuple[Mapping[str, Any], ...]
+    actions: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def duration(self) -> str:
+        return format_duration(self.seconds)
+
+
+def _placeholder(value: str | None, what: str) -> str:
+    return value if value else f"<{what}>"
+
+
+def _num(value: Any) -> str:
+    """A count as people write it: stack outputs turn 5 into 5.0 (protobuf numbers)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{float(value):g}"
+    return str(value)
+
+
+def _code(*lines: str) -> str:
+    return "```sh\n" + "\n".join(lines) + "\n```"
+
+
+def _chat(fqdn: str, model: str, *, timing: bool = False) -> str:
+    """A one-token chat completion through the gateway (OpenAI-compatible, §9.2.2)."""
+    out = "-o /dev/null -w '%{time_total}\\n' " if timing else ""
+    return (
+        f"curl -sS {out}https://{fqdn}/v1/chat/completions "
+        "-H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' "
+        f'-d \'{{"model": "{model}", "messages": [{{"role": "user", '
+        '"content": "ping"}], "max_tokens": 1}\''
+    )
+
+
+def _terms_by_phase(terms: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    phase_of = {key: phase for phase, keys in PHASE_TERMS.items() for key in keys}
+    out: dict[str, list[Mapping[str, Any]]] = {phase: [] for phase in PHASE_ORDER}
+    for term in terms:
+        # A term this runbook does not know yet still counts, with the runtime.
+        out[phase_of.get(str(term["key"]), "runtime")].append(term)
+    return out
+
+
+def runbook_steps(estimate: Mapping[str, Any]) -> list[RunbookStep]:
+    """The ordered steps for a failover estimate (``estimate_for``'s mapping)."""
+    topology = estimate["topology"]
+    pattern = str(estimate["pattern"])
+    sites = estimate["sites"]
+    primary, dr = sites["primary"], sites["dr"]
+    stacks = estimate["stacks"]
+    dr_stack = _placeholder(stacks.get("dr"), "DR stack")
+    dr_supervisor = _placeholder(dr.get("supervisor"), f"Supervisor of {dr['name']}")
+    active = pattern == "active-active"
+    grouped = _terms_by_phase(estimate["rto"]["terms"])
+    actions: dict[str, list[str]] = {phase: [] for phase in PHASE_ORDER}
+
+    dr_fqdn = _placeholder(dr.get("fqdn"), f"ingress FQDN of {dr['name']}")
+
+    # -- detect
+    fqdn = _placeholder(primary.get("fqdn") or topology["traffic"].get("fqdn"), "service FQDN")
+    actions["detect"].append(
+        "Confirm the primary is down from outside it: the service health check fails "
+        "repeatedly and the primary vCenter/Supervisor do not answer:\n\n"
+        + _code(
+            f"curl -fsS -o /dev/null -w '%{{http_code}}\\n' https://{fqdn}/healthz",
+            f"curl -fsS -o /dev/null https://{primary['vcenter'] or primary['name']}/ "
+            "|| echo 'vCenter unreachable'",
+        )
+    )
+    if active:
+        actions["detect"].append(
+            "Active-active needs no declaration: the GSLB health monitors take the failed "
+            "site out by themselves. Open an incident and follow the steps to confirm."
+        )
+    else:
+        actions["detect"].append(
+            f"The incident commander declares failover to {dr['name']} and freezes changes on "
+            f"the primary stack ({_placeholder(stacks.get('primary'), 'primary stack')})."
+        )
+    actions["detect"].append(
+        "Log in to the DR Supervisor; the vSphere plugin names a context after each "
+        "namespace:\n\n"
+        + _code(f"kubectl vsphere login --server={dr_supervisor} --vsphere-username <you>")
+    )
+
+    # -- data tier
+    for db in topology["databases"]:
+        ns, name = db["namespace"], db["name"]
+        host_cmd = (
+            f"HOST=$(kubectl --context {ns} -n {ns} get postgrescluster {name} "
+            "-o jsonpath='{.status.connection.host}')"
+        )
+        if db["mode"] in ("async-replica", "sync-standby"):
+            kind = "synchronous standby" if db["mode"] == "sync-standby" else "async replica"
+            actions["data"].append(
+                f"**{db['tenant']}/{name}** ({kind} of {db['writerSite']}). First fence the "
+                f"old primary at {db['writerSite']}: it must not accept writes if the site "
+                "comes back (one writer, §9.3.3; PAIF-DR-007). Then promote the replica in "
+                "Data Services Manager (database "
+                f"`{name}` in namespace `{ns}` → promote to primary), or with PostgreSQL:\n\n"
+                + _code(
+                    host_cmd,
+                    f'psql "host=$HOST dbname={name} user={DEFAULT_ADMIN_USERNAME}" '
+                    "-c 'SELECT pg_promote(wait => true);'",
+                    f'psql "host=$HOST dbname={name} user={DEFAULT_ADMIN_USERNAME}" '
+                    "-tc 'SELECT pg_is_in_recovery();'   # expect: f",
+                )
+            )
+        elif db["mode"] == "restore-from-backup":
+            location = _placeholder(db.get("backupLocation"), "backup location")
+            actions["data"].append(
+                f"**{db['tenant']}/{name}** (backups only). In Data Services Manager, restore "
+                f"the latest backup of `{name}` from backup location `{location}` into "
+                f"namespace `{ns}` at {dr['name']}, under the same name so the failed-over "
+                "stack adopts it; then check pgvector and the data:\n\n"
+                + _code(
+                    host_cmd,
+                    f'psql "host=$HOST dbname={name} user={DEFAULT_ADMIN_USERNAME}" '
+                    "-tc \"SELECT extversion FROM pg_extension WHERE extname = 'vector';\"",
+                    f'psql "host=$HOST dbname={name} user={DEFAULT_ADMIN_USERNAME}" '
+                    "-tc 'SELECT pg_is_in_recovery();'   # expect: f",
+                )
+            )
+        else:
+            actions["data"].append(
+                f"**{db['tenant']}/{name}** already writes at {db['writerSite']}: nothing to do."
+            )
+    if not topology["databases"]:
+        actions["data"].append("No pgvector database is declared: nothing to do.")
+
+    # -- registry
+    refs = [e["modelRef"] for e in topology["endpoints"]]
+    inbound = (topology.get("registry") or {}).get("inbound") or []
+    if refs:
+        actions["registry"].append(
+            f"Check that every served model is in the DR Harbor ({dr['harborUrl']}) with the "
+            "tag the endpoints reference (replicated images; PAIF-DR-010):\n\n"
+            + _code(*(f"crane digest {ref}" for ref in refs))
+        )
+    else:
+        actions["registry"].append("No model endpoint is declared: no model to check.")
+    for flow in inbound:
+        rules = ", ".join(f"`{p}-to-{flow['to']}`" for p in flow["projects"])
+        if not rules:
+            continue
+        actions["registry"].append(
+            f"When {flow['from']} comes back, disable its push rules {rules} (Harbor UI at "
+            f"{flow['fromHarbor']} → Administration → Replications) until it is resynchronised "
+            f"from {flow['to']}, so a stale site cannot overwrite newer artifacts."
+        )
+
+    # -- runtime
+    failover_cmds = _code(
+        f"pulumi config set paif:dr.failover true --stack {dr_stack}",
+        f"pulumi up --stack {dr_stack}",
+    )
+    namespaces = sorted({e["namespace"] for e in topology["endpoints"]})
+    if active:
+        actions["runtime"].append(
+            f"{dr['name']} already runs every endpoint and cluster at full scale; record the "
+            "failover in the DR stack so it declares the promoted databases as writers and "
+            "takes all traffic (nothing else changes):\n\n" + failover_cmds
+        )
+        if namespaces:
+            actions["runtime"].append(
+                "The autoscalers take the failed site's half; watch them scale out:\n\n"
+                + _code(
+                    *(
+                        f"kubectl --context {ns} -n {ns} get scaledobjects,pods -w"
+                        for ns in namespaces
+                    )
+                )
+            )
+    else:
+        actions["runtime"].append(
+            "Fail the DR stack over: it derives the full site (endpoints at the primary's "
+            "replicas and autoscaling, VKS pools at the primary's size, databases as writers) "
+            "and applies it:\n\n" + failover_cmds
+        )
+        for cluster in topology["clusters"]:
+            ns, name = cluster["namespace"], cluster["name"]
+            needed = _num(cluster["failoverNodes"])
+            change = (
+                f"is created with {needed} workers"
+                if not cluster["deployed"]
+                else f"grows from {_num(cluster['nodes'])} to {needed} workers"
+            )
+            actions["runtime"].append(
+                f"VKS cluster **{cluster['tenant']}/{name}** {change}; wait until it is ready:"
+                "\n\n"
+                + _code(
+                    f"kubectl --context {ns} -n {ns} get clusters.cluster.x-k8s.io {name}",
+                    f"kubectl --context {ns} -n {ns} get machinedeployments "
+                    f"-l cluster.x-k8s.io/cluster-name={name}",
+                )
+            )
+    endpoints = topology["endpoints"]
+    completions = [e["name"] for e in endpoints if e["type"] == "completions"]
+    if endpoints:
+        lines = [
+            f"kubectl --context {ns} -n {ns} get modelendpoints.pais.vmware.com"
+            for ns in namespaces
+        ]
+        lines += [_chat(dr_fqdn, name) for name in completions]
+        needed = ", ".join(
+            f"{e['tenant']}/{e['name']} {_num(e['failoverReplicas']['min'])}" for e in endpoints
+        )
+        actions["runtime"].append(
+            f"Model endpoints reach their minimum replicas ({needed}); send one warm-up "
+            "request per completion model before traffic arrives (§9.5.3):\n\n" + _code(*lines)
+        )
+
+    # -- gateway / DNS
+    traffic = topology["traffic"]
+    if traffic["mode"] == "gslb":
+        gslb = traffic.get("gslb") or {}
+        domain = _placeholder(gslb.get("domain"), "GSLB domain")
+        actions["gateway"].append(
+            f"Avi Controller → Applications → GSLB Services → `{domain}`: check that the "
+            f"{primary['name']} pool member is down by its health monitors and {dr['name']} "
+            "answers alone; with site persistence, conversations pinned to the failed site "
+            "restart on the survivor. Clients follow within the GSLB TTL "
+            f"({_num(gslb.get('ttl', '?'))} s):\n\n" + _code(f"dig +short {domain}")
+        )
+    else:
+        vip = _placeholder(dr.get("virtualIp"), f"ingress virtual IP of {dr['name']}")
+        ttl = int(float(estimate["assumptions"].get("dnsTtlSeconds", 300)))
+        actions["gateway"].append(
+            f"Point `{fqdn}` at the DR ingress virtual IP {vip} (the DR NSX load balancer "
+            "terminates TLS with the same certificate), in your DNS provider or with "
+            "nsupdate:\n\n"
+            + _code(
+                "nsupdate -k /etc/paif/dns.key <<'EOF'",
+                f"update delete {fqdn} A",
+                f"update add {fqdn} {ttl} A {vip}",
+                "send",
+                "EOF",
+                f"dig +short {fqdn}   # expect {vip}",
+            )
+        )
+
+    # -- validate (§9.7.2 after-deployment criteria)
+    sample = completions[0] if completions else "<model>"
+    actions["validate"].extend(
+        [
+            f"Availability: the health check answers {HEALTH_OK_STATUS} OK:\n\n"
+            + _code(f"curl -s -o /dev/null -w '%{{http_code}}\\n' https://{fqdn}/healthz"),
+            f"Response time: P95 of sample requests below {SLA_P95_SECONDS:g} s "
+            f"({P95_SAMPLE_REQUESTS} requests, the 95th slowest):\n\n"
+            + _code(
+                f"for i in $(seq {P95_SAMPLE_REQUESTS}); do",
+                "  " + _chat(fqdn, sample, timing=True),
+                f"done | sort -n | sed -n '{P95_SAMPLE_REQUESTS * 95 // 100}p'",
+            ),
+            f"Error rate below {SLA_ERROR_RATE * 100:g} % in the gateway logs/metrics (VCF "
+            "Operations dashboard of the DR site) over the first 15 minutes.",
+            "Scaling: under load, endpoint replicas increase automatically; logging and "
+            "alerting reach the DR site's log system and on-call channel.",
+        ]
+    )
+
+    steps = []
+    for phase in PHASE_ORDER:
+        terms = tuple(grouped[phase])
+        steps.append(
+            RunbookStep(
+                phase=phase,
+                title=PHASE_TITLES[phase],
+                seconds=sum(float(t["seconds"]) for t in terms),
+                terms=terms,
+                actions=tuple(actions[phase]),
+            )
+        )
+    return steps
+
+
+def render_runbook(config: StackConfig, estimate: Mapping[str, Any]) -> str:
+    """Markdown failover runbook for this stack's topology (module doc)."""
+    pattern = str(estimate["pattern"])
+    site = config.site.name
+    if pattern == "none" or estimate.get("rto") is None:
+        return (
+            f"# Failover runbook: {site}\n\n"
+            "This stack declares no DR pattern (`paif:dr.pattern: none`), so there is no site "
+            "to fail over to. Declare pilot-light, warm-standby or active-active in both stack "
+            "files (§9.3.3; PAIF-DR-001).\n"
+        )
+    sites, stacks = estimate["sites"], estimate["stacks"]
+    primary, dr = sites["primary"]["name"], sites["dr"]["name"]
+    rto, rpo = estimate["rto"], estimate["rpo"]
+    steps = runbook_steps(estimate)
+    total = sum(s.seconds for s in steps)
+    out: list[str] = [
+        f"# Failover runbook: {primary} → {dr} ({pattern})",
+        "",
+        f"Rendered by `paif plan` for stack `{_placeholder(stacks.get(_role_key(estimate)), site)}`"
+        f" from the declared topology: primary stack "
+        f"`{_placeholder(stacks.get('primary'), 'primary')}`, DR stack "
+        f"`{_placeholder(stacks.get('dr'), 'dr')}`. Durations are the plan's RTO estimate, "
+        "term by term (`estimates.rto.terms` in plan.json); steps run one after another.",
+        "",
+        f"- Estimated RTO: **{rto['duration']}** ({rto['band']}; §9.3 expects "
+        f"{rto['sourceBand']} for {pattern})",
+        f"- Estimated RPO: **{rpo['duration']}** ({rpo['band']}; §9.3 expects {rpo['sourceBand']})",
+    ]
+    objectives = estimate.get("objectives")
+    if objectives:
+        for key in ("rto", "rpo"):
+            o = objectives[key]
+            verdict = "met" if o["met"] else "**NOT met**"
+            out.append(f"- Declared {key.upper()}: {o['declared']}: {verdict}")
+    else:
+        out.append("- No RTO/RPO objectives declared (`paif:dr.objectives`).")
+    for reason in rpo.get("unbounded") or []:
+        out.append(f"- Warning: {reason}")
+    for note in estimate.get("notes") or []:
+        out.append(f"- Note: {note}")
+    out += ["", "| # | step | estimated | terms |", "|---|---|---|---|"]
+    for number, step in enumerate(steps, 1):
+        terms = ", ".join(f"{t['label']} {t['duration']}" for t in step.terms) or "—"
+        out.append(f"| {number} | {step.title} | {step.duration} | {terms} |")
+    out.append(f"| | **total** | **{format_duration(total)}** | |")
+    if objectives:
+        o = objectives["rto"]
+        relation = "within" if o["met"] else "over"
+        out.append("")
+        out.append(
+            f"Total {format_duration(total)} is {relation} the declared RTO {o['declared']}."
+        )
+    for number, step in enumerate(steps, 1):
+        out += ["", f"## {number}. {step.title} ({step.duration})", ""]
+        for term in step.terms:
+            out.append(f"- {term['label']}, {term['duration']}: {term['explanation']}")
+        if step.terms:
+            out.append("")
+        for action in step.actions:
+            out += [action, ""]
+        if out[-1] == "":
+            out.pop()
+    out += [
+        "",
+        "## After the failover",
+        "",
+        f"- {dr} is now the writer. Rebuild {primary} as its replica before failing back; "
+        "never run two writable primaries (§9.3.3).",
+        f"- Fail back in the same order once {primary} is in sync, then set "
+        f"`paif:dr.failover false` on the DR stack and `pulumi up` it.",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def _role_key(estimate: Mapping[str, Any]) -> str:
+    return "dr" if estimate.get("role") == "dr" else "primary"

@@ -1,0 +1,1052 @@
+"""RTO and RPO estimates for a DR topology, every term explained (§9.3).
+
+RTO is the sum of the failover steps below, each a named line item with seconds and one
+sentence of why. The steps are added as if they ran one after another: a conservative bound
+(some could overlap, e.g. a database restore while nodes boot), which is what a declared RTO
+should be held against.
+
+    detection          health-check interval × failures before the site counts as down
+    decision           an operator declares the failover (pilot light, warm standby) or not
+                       (active-active fails over by itself)
+    traffic_switch     DNS TTL (pilot light, warm standby) or GSLB switch (active-active)
+    services_redeploy  pilot light: PAIS configuration applied from GitOps ("PAIS rebuild")
+    vks_provisioning   pilot light: VKS clusters created at the DR site
+    node_scale_up      worker nodes from what runs at DR to what the load needs
+    database           replica promotion, or provision + restore of a backup
+    model_pull         model image from the DR Harbor to new nodes (unless cached)
+    cold_start         slowest endpoint's replica start without warm-up (cold_start module)
+    warm_up            that endpoint's warm-up
+    validation         smoke tests before traffic counts as restored
+
+RPO is the largest data-loss window over the stateful stores: a database contributes 0 when
+replicated synchronously, the replication lag when asynchronous, the WAL archive timeout when
+backups archive WAL continuously, otherwise its backup interval; Harbor contributes the
+transfer time of the largest model (event-based replication) or the schedule's longest gap
+plus that transfer (cron). A store whose data cannot reach the DR site at all (backups kept
+only at the primary site, manual Harbor replication) has no bounded RPO and is listed in
+``Estimate.unbounded`` instead of being given a number.
+
+What runs at the DR site follows the pattern (ARCHITECTURE.md "DR across two stacks", §9.3.3)
+unless a fact says otherwise: pilot light — no VKS cluster, endpoints declared but not running,
+databases restored from backups; warm standby — VKS scaled down (5 → 2 nodes), endpoints at 1
+replica, databases as async replicas; active-active — everything at full scale, databases as
+synchronous standbys, models served only once replicated to both sites (PAIF-DR-010).
+
+With the same workload and assumptions, each term is ordered pilot light ≥ warm standby ≥
+active-active, so the totals are too, provided the assumptions are themselves ordered: the
+GSLB switch no slower than the DNS TTL, provisioning a database no faster than promoting one,
+and backup intervals and the WAL archive timeout no shorter than the replication lag. A
+database without off-site backups cannot be restored under pilot light at all: it is listed in
+``unbounded`` rather than counted.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from typing import Any, Final, TypeVar
+
+from components.constants import (
+    AUTOSCALING_MIN_REPLICAS,
+    WARM_STANDBY_ENDPOINT_REPLICAS,
+    WARM_STANDBY_VKS_WORKERS,
+)
+from components.estimators._json import num
+from components.estimators.cold_start import (
+    DEFAULT_GPU_MEMORY_GIB,
+    ColdStartEstimate,
+    ColdStartProfile,
+    estimate_cold_start,
+    parse_assignment,
+)
+from components.estimators.cron import harbor_cron_interval_seconds
+from components.estimators.durations import format_duration, parse_duration
+from components.estimators.errors import EstimatorError
+from components.estimators.gpu_sizing import GIB, parse_precision, weights_gib
+
+_T = TypeVar("_T")
+
+
+class DrPattern(StrEnum):
+    NONE = "none"
+    PILOT_LIGHT = "pilot-light"
+    WARM_STANDBY = "warm-standby"
+    ACTIVE_ACTIVE = "active-active"
+
+
+class Replication(StrEnum):
+    SYNC = "sync"
+    ASYNC = "async"
+    BACKUP_ONLY = "backup-only"
+
+
+# Patterns from most to least DR infrastructure kept idle (§9.3 "choosing a strategy").
+PATTERNS_BY_COST: Final = (DrPattern.PILOT_LIGHT, DrPattern.WARM_STANDBY, DrPattern.ACTIVE_ACTIVE)
+
+# §9.3.3 pattern 1: "RPO per backup period (usually hours)". DSM backups run daily by default.
+DEFAULT_BACKUP_INTERVAL_SECONDS: Final = 86400.0
+
+# §9.3 RTO bands: active-active "within minutes", warm standby "tens of minutes", pilot light
+# "hours". Upper bounds in seconds; anything at or above the last bound is "hours".
+RTO_BANDS: Final = (
+    (600.0, "within minutes"),
+    (3600.0, "tens of minutes"),
+)
+RTO_BAND_HOURS: Final = "hours"
+# §9.3 RPO bands: active-active "0 (synchronous)", warm standby "minutes to real time", pilot
+# light "hours".
+RPO_BAND_ZERO: Final = "zero"
+RPO_BANDS: Final = (
+    (60.0, "real time"),
+    (3600.0, "minutes"),
+)
+RPO_BAND_HOURS: Final = "hours"
+
+HARBOR_EVENT_BASED: Final = "event_based"
+HARBOR_MANUAL: Final = "manual"
+
+
+def rto_band(seconds: float) -> str:
+    """The §9.3 RTO band: 'within minutes' (< 10 min), 'tens of minutes' (< 1 h), 'hours'."""
+    _check_seconds("seconds", seconds)
+    for bound, label in RTO_BANDS:
+        if seconds < bound:
+            return label
+    return RTO_BAND_HOURS
+
+
+def rpo_band(seconds: float) -> str:
+    """The §9.3 RPO band: 'zero', 'real time' (< 1 min), 'minutes' (< 1 h), 'hours'."""
+    _check_seconds("seconds", seconds)
+    if seconds == 0:
+        return RPO_BAND_ZERO
+    for bound, label in RPO_BANDS:
+        if seconds < bound:
+            return label
+    return RPO_BAND_HOURS
+
+
+def _check_seconds(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise EstimatorError(f"{name} must be a number of seconds, got {value!r}")
+    if not math.isfinite(value) or value < 0:
+        raise EstimatorError(f"{name} must be ≥ 0 seconds, got {value!r}")
+    return float(value)
+
+
+def _to_camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+# --- assumptions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """Every default of the DR estimate, named and overridable (``paif:dr.assumptions``).
+
+    Stack config spells the keys in camelCase (``dnsTtlSeconds``); the cold-start keys of
+    :class:`ColdStartProfile` are accepted at the same level (``modelLoadGibPerSecondLow``).
+    """
+
+    # Kubernetes probe defaults periodSeconds=10, failureThreshold=3
+    # (https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/);
+    # Avi health monitors also probe every 10 s by default. §9.2.2: a failed health check
+    # takes a replica out.
+    health_check_interval_seconds: float = 10.0
+    health_check_failure_threshold: int = 3
+    # Time for the on-call team to confirm a site loss and declare failover (runbook and
+    # on-call rota, §9.7.1 operations). 15 min is a common major-incident escalation target.
+    manual_decision_seconds: float = 900.0
+    # §9.3.3: pilot light and warm standby fail over by a DNS switch someone decides on;
+    # set true when that decision is automated. Active-active is always automatic.
+    automated_failover: bool = False
+    # TTL of the service's DNS record: clients keep the old address until it expires.
+    # 300 s is a common TTL for records that may need to move (§9.3.3 "DNS switch").
+    dns_ttl_seconds: float = 300.0
+    # Avi's DNS service answers with a 30 s TTL unless set (DnsServiceApplicationProfile.ttl
+    # default 30; also the `paif:dr.gslb.ttl` default); the GSLB stops answering with the
+    # failed site once its health monitors fail.
+    gslb_switch_seconds: float = 30.0
+    # §9.3.3 pattern 1 "PAIS rebuild": apply endpoints, knowledge bases and agents from GitOps.
+    services_redeploy_seconds: float = 900.0
+    # §9.3.3 pattern 1 "VKS deployment": a new VKS cluster (3 control-plane nodes, §9.2.4)
+    # typically takes 20–30 min on a Supervisor; 30 min keeps the estimate conservative.
+    vks_cluster_provision_seconds: float = 1800.0
+    # One wave of worker nodes: VM clone from the VKR image, boot, join, GPU operator/vGPU
+    # driver ready. Nodes boot in parallel; each extra node adds a small stagger.
+    node_provision_seconds: float = 600.0
+    node_provision_stagger_seconds: float = 30.0
+    # Promote a PostgreSQL replica to primary and repoint the DSM endpoint; pg_promote itself
+    # takes seconds, the endpoint and client reconnects dominate (§9.2.3 DSM failover, VIP).
+    database_promotion_seconds: float = 120.0
+    # Pilot light restore (§9.3.2 item 2: "minutes to tens of minutes depending on size"):
+    # create a DSM PostgresCluster at the DR site, then restore at this throughput.
+    database_provision_seconds: float = 900.0
+    database_restore_mib_per_second: float = 200.0
+    # Async streaming replication is normally sub-second behind; 30 s bounds it under write
+    # bursts and WAN hiccups (§9.3 warm standby: "minutes to real time").
+    async_replication_lag_seconds: float = 30.0
+    # PostgreSQL archive_timeout forces a WAL segment switch at least this often; 300 s is a
+    # common production value (the PostgreSQL docs warn against going much lower than 60 s).
+    wal_archive_timeout_seconds: float = 300.0
+    # Inter-site link available to Harbor push replication, Gbit/s (§9.3.2 item 1: model
+    # restore takes minutes to hours depending on size).
+    harbor_replication_gbit_per_second: float = 1.0
+    # DR Harbor to the DR nodes, same data centre, Gbit/s.
+    harbor_pull_gbit_per_second: float = 10.0
+    # Models pre-pulled on new nodes (e.g. by a DaemonSet, §9.5.3 "cache images on nodes").
+    model_cached_on_new_nodes: bool = False
+    # Smoke tests of the AI endpoints and the app before traffic counts as restored
+    # (§9.7.2 after-deployment checks: health 200 OK, sample requests within SLA).
+    validation_seconds: float = 600.0
+    cold_start: ColdStartProfile = field(default_factory=ColdStartProfile)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "cold_start":
+                if not isinstance(value, ColdStartProfile):
+                    raise EstimatorError(f"cold_start must be a ColdStartProfile, got {value!r}")
+            elif isinstance(f.default, bool):
+                if not isinstance(value, bool):
+                    raise EstimatorError(f"DR assumption {f.name} must be true or false")
+            elif isinstance(f.default, int):
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise EstimatorError(
+                        f"DR assumption {f.name} must be an integer ≥ 1, got {value!r}"
+                    )
+            else:
+                _check_seconds(f"DR assumption {f.name}", value)
+                object.__setattr__(self, f.name, float(value))
+        for name in sorted(_RATES - {f.name for f in fields(ColdStartProfile)}):
+            if getattr(self, name) <= 0:
+                raise EstimatorError(f"DR assumption {name} must be > 0")
+
+    @classmethod
+    def config_keys(cls) -> tuple[str, ...]:
+        """Every key ``paif:dr.assumptions`` accepts, camelCase."""
+        own = [_to_camel(f.name) for f in fields(cls) if f.name != "cold_start"]
+        cold = [_to_camel(f.name) for f in fields(ColdStartProfile)]
+        return tuple(own + cold)
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, object]) -> Assumptions:
+        """Build from stack config; unknown keys and bad values are rejected, all at once.
+
+        Keys are camelCase (snake_case accepted too). ``*Seconds`` values take a number or a
+        duration (``"5m"``, ``"1h30m"``); booleans take true/false.
+        """
+        if not isinstance(mapping, Mapping):
+            raise EstimatorError(f"paif:dr.assumptions must be a mapping, got {mapping!r}")
+        own = {f.name: f for f in fields(cls) if f.name != "cold_start"}
+        cold = {f.name: f for f in fields(ColdStartProfile)}
+        by_key = {**{_to_camel(n): n for n in own}, **{_to_camel(n): n for n in cold}}
+        by_key.update({n: n for n in [*own, *cold]})
+        own_values: dict[str, Any] = {}
+        cold_values: dict[str, Any] = {}
+        problems: list[str] = []
+        for key, raw in mapping.items():
+            name = by_key.get(str(key))
+            if name is None:
+                hint = difflib.get_close_matches(str(key), cls.config_keys(), n=1)
+                problems.append(
+                    f"unknown DR assumption {key!r}"
+                    + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                    + f"; known keys: {', '.join(cls.config_keys())}"
+                )
+                continue
+            default = own[name].default if name in own else cold[name].default
+            try:
+                value = _coerce(name, default, raw)
+            except EstimatorError as exc:
+                problems.append(f"DR assumption {_to_camel(name)!r}: {exc}")
+                continue
+            (own_values if name in own else cold_values)[name] = value
+        if problems:
+            raise EstimatorError("; ".join(problems))
+        try:
+            return cls(**own_values, cold_start=ColdStartProfile(**cold_values))
+        except EstimatorError as exc:
+            # Speak config: name the keys as the stack file spells them.
+            message = re.sub(
+                r"\b[a-z]+(?:_[a-z]+)+\b",
+                lambda m: _to_camel(m[0]) if m[0] in by_key else m[0],
+                str(exc),
+            )
+            raise EstimatorError(f"paif:dr.assumptions: {message}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """camelCase keys, as in stack config, so the plan shows what it assumed."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name == "cold_start":
+                continue
+            value = getattr(self, f.name)
+            out[_to_camel(f.name)] = value if isinstance(value, bool) else num(value)
+        for f in fields(ColdStartProfile):
+            out[_to_camel(f.name)] = num(getattr(self.cold_start, f.name))
+        return out
+
+
+# Throughputs: a zero would mean "never finishes".
+_RATES: Final = frozenset(
+    {
+        "database_restore_mib_per_second",
+        "harbor_replication_gbit_per_second",
+        "harbor_pull_gbit_per_second",
+        "model_load_gib_per_second_low",
+        "model_load_gib_per_second_high",
+    }
+)
+
+
+def _coerce(name: str, default: object, raw: object) -> object:
+    """One config value to the field's type, or a message saying what was expected."""
+    if isinstance(default, bool):
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+            return raw.strip().lower() == "true"
+        raise EstimatorError(f"expected true or false, got {raw!r}")
+    if isinstance(default, int):
+        if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 1:
+            return raw
+        if isinstance(raw, float) and raw.is_integer() and raw >= 1:
+            return int(raw)
+        raise EstimatorError(f"expected an integer ≥ 1, got {raw!r}")
+    if name.endswith("_seconds") or "_seconds_" in name:
+        return parse_duration(raw)  # type: ignore[arg-type]
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise EstimatorError(f"expected a number, got {raw!r}")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise EstimatorError(f"expected a number, got {raw!r}") from None
+    if name in _RATES:
+        if not math.isfinite(value) or value <= 0:
+            raise EstimatorError(f"expected a rate > 0, got {raw!r}")
+    elif not math.isfinite(value) or value < 0:
+        raise EstimatorError(f"expected a number ≥ 0, got {raw!r}")
+    return value
+
+
+# --- topology facts ---------------------------------------------------------------------------
+
+
+def _name(kind: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise EstimatorError(f"{kind} name must be a non-empty string, got {value!r}")
+    return value
+
+
+def _count(subject: str, name: str, value: object, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise EstimatorError(f"{subject}: {name} must be an integer ≥ 0, got {value!r}")
+
+
+@dataclass(frozen=True)
+class EndpointFacts:
+    """A model or embedding endpoint as the DR estimate needs it.
+
+    ``replicas_needed`` is how many replicas must run at the DR site before service counts as
+    restored — the endpoint's min replicas (§9.5.1 default 2); the autoscaler adds the rest
+    under load. ``replicas_at_dr`` is what runs there before the failover; ``None`` takes it
+    from the pattern. ``gpus_per_replica`` ``None`` sizes it from the model (gpu_sizing).
+    """
+
+    name: str
+    parameters_b: float
+    replicas_needed: int = AUTOSCALING_MIN_REPLICAS
+    precision: str = "fp16"
+    gpus_per_replica: int | None = None
+    gpu_memory_gib: float = DEFAULT_GPU_MEMORY_GIB
+    assignment: str = "vgpu"
+    replicas_at_dr: int | None = None
+
+    def __post_init__(self) -> None:
+        subject = f"endpoint {_name('endpoint', self.name)!r}"
+        try:
+            object.__setattr__(self, "precision", parse_precision(self.precision).value)
+            object.__setattr__(self, "assignment", parse_assignment(self.assignment).value)
+            weights_gib(self.parameters_b, self.precision)  # validates parameters_b
+        except EstimatorError as exc:
+            raise EstimatorError(f"{subject}: {exc}") from None
+        _count(subject, "replicas_needed", self.replicas_needed)
+        _count(subject, "replicas_at_dr", self.replicas_at_dr, allow_none=True)
+        if self.gpus_per_replica is not None and (
+            isinstance(self.gpus_per_replica, bool)
+            or not isinstance(self.gpus_per_replica, int)
+            or self.gpus_per_replica < 1
+        ):
+            raise EstimatorError(
+                f"{subject}: gpus_per_replica must be an integer ≥ 1, got {self.gpus_per_replica!r}"
+            )
+        if (
+            isinstance(self.gpu_memory_gib, bool)
+            or not isinstance(self.gpu_memory_gib, int | float)
+            or self.gpu_memory_gib <= 0
+        ):
+            raise EstimatorError(
+                f"{subject}: gpu_memory_gib must be > 0, got {self.gpu_memory_gib!r}"
+            )
+
+    @property
+    def model_gib(self) -> float:
+        return weights_gib(self.parameters_b, self.precision)
+
+    def cold_start(self, profile: ColdStartProfile) -> ColdStartEstimate:
+        return estimate_cold_start(
+            self.parameters_b,
+            self.precision,
+            self.gpus_per_replica,
+            self.assignment,
+            self.gpu_memory_gib,
+            profile,
+        )
+
+
+@dataclass(frozen=True)
+class DatabaseFacts:
+    """A pgvector/app database. ``replication`` ``None`` takes it from the pattern."""
+
+    name: str
+    size_gib: float
+    replication: str | None = None
+    backup_interval_seconds: float = DEFAULT_BACKUP_INTERVAL_SECONDS
+    backups_off_site: bool = True
+    wal_archiving: bool = False
+
+    def __post_init__(self) -> None:
+        subject = f"database {_name('database', self.name)!r}"
+        if (
+            isinstance(self.size_gib, bool)
+            or not isinstance(self.size_gib, int | float)
+            or not math.isfinite(self.size_gib)
+            or self.size_gib < 0
+        ):
+            raise EstimatorError(f"{subject}: size_gib must be a number ≥ 0, got {self.size_gib!r}")
+        if self.replication is not None:
+            try:
+                object.__setattr__(self, "replication", Replication(self.replication).value)
+            except ValueError:
+                raise EstimatorError(
+                    f"{subject}: replication {self.replication!r} is not one of "
+                    "'sync', 'async', 'backup-only'"
+                ) from None
+        if _check_seconds(f"{subject}: backup_interval_seconds", self.backup_interval_seconds) == 0:
+            raise EstimatorError(f"{subject}: backup_interval_seconds must be > 0")
+
+
+@dataclass(frozen=True)
+class HarborFacts:
+    """How models reach the DR Harbor.
+
+    ``schedule`` as the Harbor provider spells it: ``event_based``, ``manual`` or a six-field
+    cron. ``largest_model_gib`` ``None`` takes the largest endpoint model.
+    ``served_after_replication`` ``None`` is true for active-active (models are served only
+    once both sites hold them, PAIF-DR-010) and false otherwise.
+    """
+
+    schedule: str = HARBOR_EVENT_BASED
+    largest_model_gib: float | None = None
+    served_after_replication: bool | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.schedule, str):
+            raise EstimatorError(f"harbor schedule must be a string, got {self.schedule!r}")
+        text = self.schedule.strip()
+        if text.lower().replace("-", "_") in (HARBOR_EVENT_BASED, HARBOR_MANUAL):
+            text = text.lower().replace("-", "_")
+        else:
+            harbor_cron_interval_seconds(text)  # validates, with Harbor's own message
+        object.__setattr__(self, "schedule", text)
+        if self.largest_model_gib is not None:
+            _check_seconds("harbor largest_model_gib", self.largest_model_gib)
+
+
+@dataclass(frozen=True)
+class ClusterFacts:
+    """A VKS cluster: worker nodes the load needs, and what exists at the DR site.
+
+    ``exists_at_dr`` / ``nodes_at_dr`` ``None`` take them from the pattern (pilot light: no
+    cluster; warm standby: 2 workers, §9.3.3; active-active: full).
+    """
+
+    name: str
+    nodes_needed: int
+    nodes_at_dr: int | None = None
+    exists_at_dr: bool | None = None
+
+    def __post_init__(self) -> None:
+        subject = f"cluster {_name('cluster', self.name)!r}"
+        _count(subject, "nodes_needed", self.nodes_needed)
+        _count(subject, "nodes_at_dr", self.nodes_at_dr, allow_none=True)
+        if self.exists_at_dr is False and self.nodes_at_dr:
+            raise EstimatorError(
+                f"{subject}: nodes_at_dr is {self.nodes_at_dr} but the cluster does not exist "
+                "at the DR site"
+            )
+
+
+def _unique(kind: str, names: Iterable[str]) -> None:
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise EstimatorError(f"{kind} name {n!r} appears twice")
+        seen.add(n)
+
+
+@dataclass(frozen=True)
+class DrTopology:
+    """The workload and what the DR site holds, by pattern."""
+
+    pattern: str
+    endpoints: tuple[EndpointFacts, ...] = ()
+    databases: tuple[DatabaseFacts, ...] = ()
+    harbor: HarborFacts | None = field(default_factory=HarborFacts)
+    clusters: tuple[ClusterFacts, ...] = ()
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "pattern", DrPattern(self.pattern).value)
+        except ValueError:
+            choices = ", ".join(repr(p.value) for p in DrPattern)
+            raise EstimatorError(
+                f"unknown DR pattern {self.pattern!r}: expected {choices}"
+            ) from None
+        for attr, kind in (
+            ("endpoints", EndpointFacts),
+            ("databases", DatabaseFacts),
+            ("clusters", ClusterFacts),
+        ):
+            items = tuple(getattr(self, attr))
+            for item in items:
+                if not isinstance(item, kind):
+                    raise EstimatorError(f"{attr} must hold {kind.__name__}, got {item!r}")
+            object.__setattr__(self, attr, items)
+        if self.harbor is not None and not isinstance(self.harbor, HarborFacts):
+            raise EstimatorError(f"harbor must be HarborFacts or None, got {self.harbor!r}")
+        _unique("endpoint", (e.name for e in self.endpoints))
+        _unique("database", (d.name for d in self.databases))
+        _unique("cluster", (c.name for c in self.clusters))
+
+    def with_pattern(self, pattern: str) -> DrTopology:
+        """The same workload under another pattern (facts left to the pattern stay so)."""
+        return DrTopology(pattern, self.endpoints, self.databases, self.harbor, self.clusters)
+
+    # What the DR site holds, facts first, then the pattern's defaults.
+
+    def replicas_at_dr(self, endpoint: EndpointFacts) -> int:
+        if endpoint.replicas_at_dr is not None:
+            return endpoint.replicas_at_dr
+        return {
+            DrPattern.PILOT_LIGHT: 0,
+            DrPattern.WARM_STANDBY: min(endpoint.replicas_needed, WARM_STANDBY_ENDPOINT_REPLICAS),
+        }.get(DrPattern(self.pattern), endpoint.replicas_needed)
+
+    def replication(self, database: DatabaseFacts) -> Replication:
+        if database.replication is not None:
+            return Replication(database.replication)
+        return {
+            DrPattern.PILOT_LIGHT: Replication.BACKUP_ONLY,
+            DrPattern.WARM_STANDBY: Replication.ASYNC,
+            DrPattern.ACTIVE_ACTIVE: Replication.SYNC,
+        }.get(DrPattern(self.pattern), Replication.BACKUP_ONLY)
+
+    def cluster_exists_at_dr(self, cluster: ClusterFacts) -> bool:
+        if cluster.exists_at_dr is not None:
+            return cluster.exists_at_dr
+        if cluster.nodes_at_dr:
+            return True
+        return DrPattern(self.pattern) in (DrPattern.WARM_STANDBY, DrPattern.ACTIVE_ACTIVE)
+
+    def nodes_at_dr(self, cluster: ClusterFacts) -> int:
+        if cluster.nodes_at_dr is not None:
+            return cluster.nodes_at_dr
+        pattern = DrPattern(self.pattern)
+        if not self.cluster_exists_at_dr(cluster) or pattern is DrPattern.PILOT_LIGHT:
+            return 0  # pilot light keeps no workers running, even in a pre-created cluster
+        if pattern is DrPattern.WARM_STANDBY:
+            return min(cluster.nodes_needed, WARM_STANDBY_VKS_WORKERS)
+        return cluster.nodes_needed
+
+    def new_replicas(self, endpoint: EndpointFacts) -> int:
+        """Replicas that must start at the DR site during the failover."""
+        return max(0, endpoint.replicas_needed - self.replicas_at_dr(endpoint))
+
+    def served_after_replication(self) -> bool:
+        if self.harbor is not None and self.harbor.served_after_replication is not None:
+            return self.harbor.served_after_replication
+        return DrPattern(self.pattern) is DrPattern.ACTIVE_ACTIVE
+
+
+# --- the estimate -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """One line of the estimate: what it is, how long, and why."""
+
+    key: str
+    label: str
+    seconds: float
+    explanation: str
+
+    def __post_init__(self) -> None:
+        _check_seconds(f"term {self.key}", self.seconds)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "seconds": num(self.seconds),
+            "duration": format_duration(self.seconds),
+            "explanation": self.explanation,
+        }
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """RTO (sum of its terms) and RPO (max of its terms), with the §9.3 bands."""
+
+    pattern: str
+    rto_terms: tuple[Term, ...]
+    rpo_terms: tuple[Term, ...]
+    unbounded: tuple[str, ...] = ()
+
+    @property
+    def rto_s(self) -> float:
+        return math.fsum(t.seconds for t in self.rto_terms)
+
+    @property
+    def rpo_s(self) -> float:
+        return max((t.seconds for t in self.rpo_terms), default=0.0)
+
+    @property
+    def rto_band(self) -> str:
+        return rto_band(self.rto_s)
+
+    @property
+    def rpo_band(self) -> str:
+        return "unbounded" if self.unbounded else rpo_band(self.rpo_s)
+
+    @property
+    def rpo_bounded(self) -> bool:
+        return not self.unbounded
+
+    def rto_term(self, key: str) -> Term:
+        return _find(self.rto_terms, key)
+
+    def rpo_term(self, key: str) -> Term:
+        return _find(self.rpo_terms, key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pattern": self.pattern,
+            "rto_s": num(self.rto_s),
+            "rto": format_duration(self.rto_s),
+            "rto_band": self.rto_band,
+            "rto_terms": [t.to_dict() for t in self.rto_terms],
+            "rpo_s": num(self.rpo_s),
+            "rpo": format_duration(self.rpo_s),
+            "rpo_band": self.rpo_band,
+            "rpo_terms": [t.to_dict() for t in self.rpo_terms],
+            "unbounded": list(self.unbounded),
+        }
+
+
+def _find(terms: tuple[Term, ...], key: str) -> Term:
+    for t in terms:
+        if t.key == key:
+            return t
+    raise KeyError(key)
+
+
+def _gbit_seconds(gib: float, gbit_per_second: float) -> float:
+    return gib * GIB * 8 / (gbit_per_second * 1e9)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _worst(items: Iterable[_T], seconds: Callable[[_T], float]) -> tuple[_T | None, float]:
+    """The item with the largest seconds (first one on ties) and those seconds."""
+    best: _T | None = None
+    best_s = 0.0
+    for item in items:
+        s = seconds(item)
+        if best is None or s > best_s:
+            best, best_s = item, s
+    return best, best_s
+
+
+def estimate(topology: DrTopology, assumptions: Assumptions | None = None) -> Estimate:
+    """RTO and RPO of a site failover for this topology (module doc for the model)."""
+    a = assumptions or Assumptions()
+    if DrPattern(topology.pattern) is DrPattern.NONE:
+        raise EstimatorError(
+            "DR pattern 'none' declares no DR site, so there is no failover to estimate; "
+            "declare pilot-light, warm-standby or active-active (PAIF-DR-001)"
+        )
+    unbounded = [*_unrestorable_databases(topology), *_unreplicated_harbor(topology)]
+    rto = (
+        _detection(a),
+        _decision(topology, a),
+        _traffic_switch(topology, a),
+        _services_redeploy(topology, a),
+        _vks_provisioning(topology, a),
+        _node_scale_up(topology, a),
+        _database_recovery(topology, a),
+        *_model_start(topology, a),
+        _validation(topology, a),
+    )
+    rpo = (*_database_rpo(topology, a), *_harbor_rpo(topology, a))
+    return Estimate(topology.pattern, rto, rpo, tuple(unbounded))
+
+
+# --- RTO terms, in failover order ---------------------------------------------------------
+
+
+def _is_active_active(topology: DrTopology) -> bool:
+    return DrPattern(topology.pattern) is DrPattern.ACTIVE_ACTIVE
+
+
+def _detection(a: Assumptions) -> Term:
+    return Term(
+        "detection",
+        "Failure detection",
+        a.health_check_interval_seconds * a.health_check_failure_threshold,
+        f"{a.health_check_failure_threshold} failed health checks "
+        f"{a.health_check_interval_seconds:g} s apart before the site counts as down.",
+    )
+
+
+def _decision(topology: DrTopology, a: Assumptions) -> Term:
+    label = "Failover decision"
+    if _is_active_active(topology):
+        return Term(
+            "decision",
+            label,
+            0.0,
+            "Active-active fails over automatically on the GSLB health monitors (§9.3.3).",
+        )
+    if a.automated_failover:
+        return Term("decision", label, 0.0, "Failover is automated.")
+    return Term(
+        "decision",
+        label,
+        a.manual_decision_seconds,
+        "An operator confirms the site loss and declares the failover (§9.3.3: DNS switch "
+        "on failover).",
+    )
+
+
+def _traffic_switch(topology: DrTopology, a: Assumptions) -> Term:
+    if _is_active_active(topology):
+        return Term(
+            "traffic_switch",
+            "GSLB switch",
+            a.gslb_switch_seconds,
+            "The GSLB stops answering with the failed site; clients re-resolve within the "
+            "GSLB record TTL (§9.3.3 pattern 3).",
+        )
+    return Term(
+        "traffic_switch",
+        "DNS switch",
+        a.dns_ttl_seconds,
+        "The service record points to the DR site; clients follow once cached answers "
+        "expire (DNS TTL).",
+    )
+
+
+def _services_redeploy(topology: DrTopology, a: Assumptions) -> Term:
+    if DrPattern(topology.pattern) is DrPattern.PILOT_LIGHT:
+        return Term(
+            "services_redeploy",
+            "PAIS rebuild",
+            a.services_redeploy_seconds,
+            "Endpoints, knowledge bases and agents are applied from GitOps at the DR site "
+            "(§9.3.3 pattern 1: PAIS rebuild).",
+        )
+    return Term(
+        "services_redeploy", "PAIS rebuild", 0.0, "PAIS configuration already runs at the DR site."
+    )
+
+
+def _vks_provisioning(topology: DrTopology, a: Assumptions) -> Term:
+    missing = [c.name for c in topology.clusters if not topology.cluster_exists_at_dr(c)]
+    if not missing:
+        return Term(
+            "vks_provisioning",
+            "VKS provisioning",
+            0.0,
+            "Every VKS cluster already exists at the DR site.",
+        )
+    return Term(
+        "vks_provisioning",
+        "VKS provisioning",
+        a.vks_cluster_provision_seconds,
+        f"VKS cluster(s) {', '.join(missing)} are created at the DR site, in parallel "
+        "(§9.3.3 pattern 1: VKS not deployed).",
+    )
+
+
+def _node_scale_up(topology: DrTopology, a: Assumptions) -> Term:
+    def seconds(c: ClusterFacts) -> float:
+        missing = max(0, c.nodes_needed - topology.nodes_at_dr(c))
+        if not missing:
+            return 0.0
+        return a.node_provision_seconds + (missing - 1) * a.node_provision_stagger_seconds
+
+    cluster, worst = _worst(topology.clusters, seconds)
+    if cluster is None or worst == 0:
+        return Term(
+            "node_scale_up",
+            "Node scale-up",
+            0.0,
+            "The DR clusters already run the worker nodes the load needs.",
+        )
+    return Term(
+        "node_scale_up",
+        "Node scale-up",
+        worst,
+        f"Cluster {cluster.name} grows from {topology.nodes_at_dr(cluster)} to "
+        f"{cluster.nodes_needed} worker nodes, booting in parallel (§9.3.3: scale up).",
+    )
+
+
+def _restorable(topology: DrTopology, d: DatabaseFacts) -> bool:
+    return topology.replication(d) is not Replication.BACKUP_ONLY or d.backups_off_site
+
+
+def _database_recovery(topology: DrTopology, a: Assumptions) -> Term:
+    def seconds(d: DatabaseFacts) -> float:
+        if topology.replication(d) is Replication.BACKUP_ONLY:
+            restore = d.size_gib * 1024 / a.database_restore_mib_per_second
+            return a.database_provision_seconds + restore
+        return a.database_promotion_seconds
+
+    restorable = [d for d in topology.databases if _restorable(topology, d)]
+    db, worst = _worst(restorable, seconds)
+    if db is None:
+        return Term("database", "Database recovery", 0.0, "No database to recover.")
+    mode = topology.replication(db)
+    if mode is Replication.BACKUP_ONLY:
+        return Term(
+            "database",
+            "Database restore",
+            worst,
+            f"{db.name}: a DSM cluster is provisioned and {db.size_gib:g} GiB restored from "
+            f"backup at {a.database_restore_mib_per_second:g} MiB/s (§9.3.2 item 2).",
+        )
+    return Term(
+        "database",
+        "Database promotion",
+        worst,
+        f"{db.name}: the {mode.value} replica at the DR site is promoted to primary and "
+        "clients reconnect (§9.2.3).",
+    )
+
+
+def _model_start(topology: DrTopology, a: Assumptions) -> tuple[Term, Term, Term]:
+    """Model pull, cold start and warm-up of the endpoints that need new replicas.
+
+    Endpoints start in parallel, so the slowest one sets each term.
+    """
+    starting = [e for e in topology.endpoints if topology.new_replicas(e)]
+    if not starting:
+        return (
+            Term(
+                "model_pull",
+                "Model pull",
+                0.0,
+                "No endpoint needs a new replica at the DR site.",
+            ),
+            Term(
+                "cold_start",
+                "Model cold start",
+                0.0,
+                "Every endpoint already runs the replicas it needs at the DR site.",
+            ),
+            Term("warm_up", "Warm-up", 0.0, "Running replicas are already warm."),
+        )
+    if a.model_cached_on_new_nodes:
+        pull = Term(
+            "model_pull",
+            "Model pull",
+            0.0,
+            "Models are already on the nodes that serve them.",
+        )
+    else:
+        ep, seconds = _worst(
+            starting, lambda e: _gbit_seconds(e.model_gib, a.harbor_pull_gbit_per_second)
+        )
+        assert ep is not None
+        pull = Term(
+            "model_pull",
+            "Model pull",
+            seconds,
+            f"{ep.name}: {ep.model_gib:.1f} GiB pulled from the DR Harbor to new nodes at "
+            f"{a.harbor_pull_gbit_per_second:g} Gbit/s.",
+        )
+    cold = {e.name: e.cold_start(a.cold_start) for e in starting}
+    ep, _ = _worst(starting, lambda e: cold[e.name].point_s)
+    assert ep is not None
+    start = cold[ep.name]
+    warm_up = start.phase("warm_up").point_s
+    return (
+        pull,
+        Term(
+            "cold_start",
+            "Model cold start",
+            start.point_s - warm_up,
+            f"{ep.name}: starting {_plural(topology.new_replicas(ep), 'new replica')} in "
+            f"parallel; {ep.parameters_b:g}B {ep.precision} on {start.gpus} GPU(s) "
+            f"({ep.assignment}) takes {format_duration(start.low_s)}–"
+            f"{format_duration(start.high_s)} to start (§9.5.3 cold start).",
+        ),
+        Term(
+            "warm_up",
+            "Warm-up",
+            warm_up,
+            f"{ep.name}: a first request compiles CUDA kernels before traffic (§9.5.3 phase 5).",
+        ),
+    )
+
+
+def _validation(topology: DrTopology, a: Assumptions) -> Term:
+    if _is_active_active(topology):
+        return Term(
+            "validation",
+            "Validation",
+            0.0,
+            "The surviving site kept serving; its health monitors are the check.",
+        )
+    return Term(
+        "validation",
+        "Validation",
+        a.validation_seconds,
+        "Smoke tests of endpoints and app before traffic counts as restored (§9.7.2).",
+    )
+
+
+# --- RPO terms ----------------------------------------------------------------------------
+
+
+def _unrestorable_databases(topology: DrTopology) -> list[str]:
+    return [
+        f"database {d.name}: backups are kept only at the primary site, so the DR site can "
+        "neither restore it nor recover its data (PAIF-DR-008)"
+        for d in topology.databases
+        if not _restorable(topology, d)
+    ]
+
+
+def _unreplicated_harbor(topology: DrTopology) -> list[str]:
+    if topology.harbor is None or topology.harbor.schedule != HARBOR_MANUAL:
+        return []
+    return [
+        "harbor: replication is manual, so models reach the DR site only when someone runs it "
+        "(use event_based or a cron schedule, PAIF-DR-006)"
+    ]
+
+
+def _database_rpo(topology: DrTopology, a: Assumptions) -> list[Term]:
+    terms = []
+    for d in topology.databases:
+        mode = topology.replication(d)
+        key, label = f"database:{d.name}", f"Database {d.name}"
+        if mode is Replication.SYNC:
+            terms.append(
+                Term(
+                    key,
+                    label,
+                    0.0,
+                    "Synchronous replication: a commit returns only once the standby has it "
+                    "(§9.3.3: RPO 0).",
+                )
+            )
+        elif mode is Replication.ASYNC:
+            terms.append(
+                Term(
+                    key,
+                    label,
+                    a.async_replication_lag_seconds,
+                    "Asynchronous replication: commits not yet streamed to the replica are lost.",
+                )
+            )
+        elif not _restorable(topology, d):
+            continue  # no number: listed in Estimate.unbounded
+        elif d.wal_archiving:
+            terms.append(
+                Term(
+                    key,
+                    label,
+                    a.wal_archive_timeout_seconds,
+                    "Backups with continuous WAL archiving: at most one archive_timeout of "
+                    "changes is lost.",
+                )
+            )
+        else:
+            terms.append(
+                Term(
+                    key,
+                    label,
+                    d.backup_interval_seconds,
+                    "Backups only: everything since the last backup is lost (every "
+                    f"{format_duration(d.backup_interval_seconds)}; §9.3.3 pattern 1).",
+                )
+            )
+    return terms
+
+
+def _harbor_rpo(topology: DrTopology, a: Assumptions) -> list[Term]:
+    harbor = topology.harbor
+    if harbor is None or harbor.schedule == HARBOR_MANUAL:
+        return []  # manual replication is listed in Estimate.unbounded
+    largest = (
+        harbor.largest_model_gib
+        if harbor.largest_model_gib is not None
+        else max((e.model_gib for e in topology.endpoints), default=0.0)
+    )
+    transfer = _gbit_seconds(largest, a.harbor_replication_gbit_per_second)
+    if topology.served_after_replication():
+        return [
+            Term(
+                "harbor",
+                "Harbor models",
+                0.0,
+                "Models are served only once both sites hold them (PAIF-DR-010), so a "
+                "replication in flight loses nothing served.",
+            )
+        ]
+    if harbor.schedule == HARBOR_EVENT_BASED:
+        return [
+            Term(
+                "harbor",
+                "Harbor models",
+                transfer,
+                f"Event-based replication: a {largest:.1f} GiB model takes this long to reach "
+                f"the DR site at {a.harbor_replication_gbit_per_second:g} Gbit/s.",
+            )
+        ]
+    interval = harbor_cron_interval_seconds(harbor.schedule)
+    return [
+        Term(
+            "harbor",
+            "Harbor models",
+            interval + transfer,
+            f"Scheduled replication '{harbor.schedule}': up to {format_duration(interval)} "
+            f"until the next run, plus {format_duration(transfer)} to transfer a "
+            f"{largest:.1f} GiB model.",
+        )
+    ]

@@ -1,0 +1,305 @@
+"""Knowledge bases and agents of a tenant, declared as code (§9.3.2 item 3).
+
+§9.3.2 item 3: PAIS configuration — model endpoints, agent prompts and parameters, knowledge
+base data-source connections — is exported through the PAIS API where it can be, and otherwise
+managed as code (IaC/GitOps). PAIS publishes no CRD for knowledge bases or agents, so each one
+is rendered as a ConfigMap in the tenant namespace holding one YAML document. The ConfigMap is
+versioned with the stack, reviewable in a pull request, and recreated from the same commit at
+the DR site, which is what makes the configuration restorable.
+
+Document shapes (ours, ``apiVersion: paif.vmware.com/v1alpha1``)::
+
+    kind: KnowledgeBase
+    spec:
+      dataSource: {type, url, refresh}          # where documents come from, re-index cron
+      embedding: {endpoint, routingName, model} # the tenant's embeddings endpoint
+      vectorStore:                              # the tenant's pgvector database (DSM)
+        engine: pgvector
+        postgresCluster, databaseName, namespace
+        passwordSecretRef: {name, key}          # a reference: the password stays in DSM
+        extension: vector
+
+    kind: Agent
+    spec:
+      completion: {endpoint, routingName, model}
+      knowledgeBases: [...]
+      systemPrompt: ...
+      parameters: {temperature, maxTokens}
+
+Data-source URLs never carry credentials: connector secrets belong in Kubernetes Secrets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components.config.models import Agent as AgentConfig
+from components.config.models import KnowledgeBase as KnowledgeBaseConfig
+from components.config.models import ModelEndpoint as EndpointConfig
+from components.config.models import Tenant
+from components.context import SiteContext
+from components.errors import ComponentInputError
+from components.model_endpoint import routing_name
+from components.pgvector_database import DSM_PASSWORD_KEY
+from components.tenant_namespace import TIER_AI
+from components.vks_cluster import TENANT_LABEL, TIER_LABEL
+
+KNOWLEDGE_BASE_TYPE: Final = "paif:ai:KnowledgeBase"
+AGENT_TYPE: Final = "paif:ai:Agent"
+CONFIG_API_VERSION: Final = "paif.vmware.com/v1alpha1"
+CONFIG_LABEL: Final = "paif.vmware.com/config"
+KNOWLEDGE_BASE_KEY: Final = "knowledge-base.yaml"
+AGENT_KEY: Final = "agent.yaml"
+# Kubernetes stores a ConfigMap in etcd, capped at 1 MiB.
+CONFIGMAP_MAX_BYTES: Final = 1024 * 1024
+
+
+def knowledge_base_config_map_name(kb: KnowledgeBaseConfig) -> str:
+    return f"kb-{kb.name}"
+
+
+def agent_config_map_name(agent: AgentConfig) -> str:
+    return f"agent-{agent.name}"
+
+
+def _dump(document: dict[str, Any]) -> str:
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _endpoint(tenant: Tenant, name: str) -> EndpointConfig | None:
+    return next((e for e in tenant.model_endpoints if e.name == name), None)
+
+
+def _typed_endpoint(tenant: Tenant, name: str, kind: str, field: str) -> EndpointConfig:
+    endpoint = _endpoint(tenant, name)
+    if endpoint is None or endpoint.type != kind:
+        raise ComponentInputError(
+            f"tenant '{tenant.name}'", field, f"{name!r} is not a {kind} endpoint of this tenant"
+        )
+    return endpoint
+
+
+def _endpoint_ref(endpoint: EndpointConfig) -> dict[str, str]:
+    return {
+        "endpoint": endpoint.name,
+        "routingName": routing_name(endpoint),
+        "model": endpoint.model.ref,
+    }
+
+
+def _labels(ctx: SiteContext, tenant: Tenant, kind: str, name: str) -> dict[str, str]:
+    return {
+        **ctx.labels,
+        TIER_LABEL: TIER_AI,
+        TENANT_LABEL: tenant.name,
+        CONFIG_LABEL: kind,
+        f"paif.vmware.com/{kind}": name,
+    }
+
+
+def _check_size(subject: str, field: str, text: str) -> None:
+    if len(text.encode()) > CONFIGMAP_MAX_BYTES:
+        raise ComponentInputError(
+            subject, field, f"renders {len(text.encode())} bytes, over the 1 MiB ConfigMap limit"
+        )
+
+
+# --- knowledge base -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KnowledgeBaseArgs:
+    """One knowledge base of a tenant (its database and embeddings endpoint are the tenant's)."""
+
+    tenant: Tenant
+    knowledge_base: KnowledgeBaseConfig
+    ctx: SiteContext
+
+
+def _kb_path(args: KnowledgeBaseArgs) -> str:
+    index = next(
+        (
+            i
+            for i, k in enumerate(args.tenant.knowledge_bases)
+            if k.name == args.knowledge_base.name
+        ),
+        0,
+    )
+    return f"knowledgeBases[{index}]"
+
+
+def knowledge_base_document(args: KnowledgeBaseArgs) -> dict[str, Any]:
+    """The KnowledgeBase document stored in the ConfigMap."""
+    tenant, kb, ctx = args.tenant, args.knowledge_base, args.ctx
+    embedding = _typed_endpoint(
+        tenant, kb.embedding_endpoint, "embeddings", f"{_kb_path(args)}.embeddingEndpoint"
+    )
+    source = kb.data_source
+    return {
+        "apiVersion": CONFIG_API_VERSION,
+        "kind": "KnowledgeBase",
+        "metadata": {
+            "name": kb.name,
+            "namespace": tenant.namespace,
+            "tenant": tenant.name,
+            "site": ctx.site.name,
+        },
+        "spec": {
+            "dataSource": (
+                None
+                if source is None
+                else {"type": source.type, "url": source.url, "refresh": source.refresh}
+            ),
+            "embedding": _endpoint_ref(embedding),
+            "vectorStore": {
+                "engine": "pgvector",
+                "postgresCluster": kb.database,
+                "databaseName": kb.database,
+                "namespace": tenant.namespace,
+                "passwordSecretRef": {"name": kb.database, "key": DSM_PASSWORD_KEY},
+                "extension": "vector",
+            },
+        },
+    }
+
+
+def validate_knowledge_base(args: KnowledgeBaseArgs) -> None:
+    """The references must resolve inside the tenant; data-source URLs carry no secrets."""
+    tenant, kb = args.tenant, args.knowledge_base
+    subject, path = f"tenant '{tenant.name}'", _kb_path(args)
+    if kb.database not in {d.name for d in tenant.databases}:
+        raise ComponentInputError(
+            subject, f"{path}.database", f"names database {kb.database!r}, not declared"
+        )
+    _typed_endpoint(tenant, kb.embedding_endpoint, "embeddings", f"{path}.embeddingEndpoint")
+    if kb.data_source is not None:
+        parts = urlsplit(kb.data_source.url)
+        if parts.username or parts.password:
+            raise ComponentInputError(
+                subject,
+                f"{path}.dataSource.url",
+                "carries credentials; keep connector credentials in a Kubernetes Secret, "
+                "never in configuration (§9.6.3 identity)",
+            )
+        if len(kb.data_source.refresh.split()) != 5:
+            raise ComponentInputError(
+                subject,
+                f"{path}.dataSource.refresh",
+                f"{kb.data_source.refresh!r} is not a 5-field cron expression",
+            )
+    _check_size(subject, path, _dump(knowledge_base_document(args)))
+
+
+class KnowledgeBase(pulumi.ComponentResource):
+    """A knowledge base's configuration as a versioned ConfigMap in the tenant namespace."""
+
+    config_map_name: str
+    document: dict[str, Any]
+
+    def __init__(
+        self, name: str, args: KnowledgeBaseArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        validate_knowledge_base(args)
+        super().__init__(KNOWLEDGE_BASE_TYPE, name, None, opts)
+        kb, tenant = args.knowledge_base, args.tenant
+        self.document = knowledge_base_document(args)
+        self.config_map_name = knowledge_base_config_map_name(kb)
+        k8s.core.v1.ConfigMap(
+            f"{name}-config",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=self.config_map_name,
+                namespace=tenant.namespace,
+                labels=_labels(args.ctx, tenant, "knowledge-base", kb.name),
+            ),
+            data={KNOWLEDGE_BASE_KEY: _dump(self.document)},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"configMap": self.config_map_name, "namespace": tenant.namespace})
+
+
+# --- agent ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgentArgs:
+    """One agent of a tenant (its completions endpoint and knowledge bases are the tenant's)."""
+
+    tenant: Tenant
+    agent: AgentConfig
+    ctx: SiteContext
+
+
+def _agent_path(args: AgentArgs) -> str:
+    index = next((i for i, a in enumerate(args.tenant.agents) if a.name == args.agent.name), 0)
+    return f"agents[{index}]"
+
+
+def agent_document(args: AgentArgs) -> dict[str, Any]:
+    """The Agent document stored in the ConfigMap."""
+    tenant, agent, ctx = args.tenant, args.agent, args.ctx
+    completion = _typed_endpoint(
+        tenant, agent.completion_endpoint, "completions", f"{_agent_path(args)}.completionEndpoint"
+    )
+    return {
+        "apiVersion": CONFIG_API_VERSION,
+        "kind": "Agent",
+        "metadata": {
+            "name": agent.name,
+            "namespace": tenant.namespace,
+            "tenant": tenant.name,
+            "site": ctx.site.name,
+        },
+        "spec": {
+            "completion": _endpoint_ref(completion),
+            "knowledgeBases": list(agent.knowledge_bases),
+            "systemPrompt": agent.system_prompt,
+            "parameters": {"temperature": agent.temperature, "maxTokens": agent.max_tokens},
+        },
+    }
+
+
+def validate_agent(args: AgentArgs) -> None:
+    """The completion endpoint and knowledge bases must be the tenant's own."""
+    tenant, agent = args.tenant, args.agent
+    subject, path = f"tenant '{tenant.name}'", _agent_path(args)
+    _typed_endpoint(tenant, agent.completion_endpoint, "completions", f"{path}.completionEndpoint")
+    known = {k.name for k in tenant.knowledge_bases}
+    for kb in agent.knowledge_bases:
+        if kb not in known:
+            raise ComponentInputError(
+                subject, f"{path}.knowledgeBases", f"names knowledge base {kb!r}, not declared"
+            )
+    _check_size(subject, path, _dump(agent_document(args)))
+
+
+class Agent(pulumi.ComponentResource):
+    """An agent's prompt and parameters as a versioned ConfigMap in the tenant namespace."""
+
+    config_map_name: str
+    document: dict[str, Any]
+
+    def __init__(
+        self, name: str, args: AgentArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        validate_agent(args)
+        super().__init__(AGENT_TYPE, name, None, opts)
+        agent, tenant = args.agent, args.tenant
+        self.document = agent_document(args)
+        self.config_map_name = agent_config_map_name(agent)
+        k8s.core.v1.ConfigMap(
+            f"{name}-config",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=self.config_map_name,
+                namespace=tenant.namespace,
+                labels=_labels(args.ctx, tenant, "agent", agent.name),
+            ),
+            data={AGENT_KEY: _dump(self.document)},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"configMap": self.config_map_name, "namespace": tenant.namespace})

@@ -1,0 +1,751 @@
+"""Model and embedding endpoints (PAIS), their autoscaling, spread and cold start (§9.2.2, §9.5).
+
+One ``ModelEndpoint`` component serves one model of a tenant. With the default ``pais``
+backend it renders:
+
+- a PAIS ``ModelEndpoint`` (``pais.vmware.com/v1alpha1``) in the tenant namespace;
+- a KEDA ``ScaledObject`` (``keda.sh/v1alpha1``) that realises §9.5.1 autoscaling explicitly:
+  ``minReplicaCount`` always set (KEDA's default 0 would scale production to zero, §9.5.3 keeps
+  at least one replica warm), ``maxReplicaCount``, a Prometheus trigger on the DCGM GPU
+  utilisation (``DCGM_FI_DEV_GPU_UTIL``) with the target as threshold, an optional trigger on
+  vLLM's queue depth (``vllm:num_requests_waiting``), and a scale-in stabilisation window no
+  shorter than the model's cold start (§9.5.3: scaling in faster than a replica can come back
+  makes the next peak wait for a cold start);
+- a ``PodDisruptionBudget`` that keeps at least one replica through voluntary disruptions.
+
+With ``backend: nim`` it renders an NVIDIA ``NIMService`` (``apps.nvidia.com/v1alpha1``) whose
+``spec.scale.hpa`` carries the same bounds, plus the same disruption budget.
+
+PAIS ModelEndpoint shape. PAIS publishes no CRD schema; the fields follow the PAIS model
+endpoint settings as ARCHITECTURE.md lists them, and the rest is our documented shape:
+
+    spec:
+      type: Completions | Embeddings        # endpoint kind (PAIS)
+      engine: vLLM                          # serving engine (PAIS)
+      routingName: <endpoint name>          # model name clients send to the ML API gateway
+      replicas: <min replicas>              # initial count; the ScaledObject owns it afterwards
+      virtualMachineClassName: <vGPU class> # VM class of each replica (PAIS)
+      storageClassName: <storage class>     # model cache volume (PAIS)
+      model: {ociRef: <harbor>/<project>/<repo>:<tag>}
+      imagePullSecrets: [{name: <tenant pull secret>}]   # tenant robot, pull only
+      imagePullPolicy: IfNotPresent         # §9.5.3 mitigation: cache images on nodes
+      engineArgs: {tensorParallelSize: <gpus>, gpuMemoryUtilization: 0.9}
+      podLabels: {...}                      # labels on every replica (network policy, PDB)
+      topologySpreadConstraints: [...]      # one replica per host (§9.2.2 hosts A, B, C)
+      healthCheck: {path: /health}          # §9.2.2 gateway health checks vLLM /health
+      warmUp: {enabled: true}               # §9.5.3: warm-up request right after deploy
+      gateway: {timeoutSeconds: 60, rateLimit: {requestsPerMinute, tokensPerMinute}}
+
+The ScaledObject targets the ModelEndpoint itself (``scaleTargetRef`` apiVersion/kind/name),
+which requires PAIS to expose the ``/scale`` subresource on it; ``scale_target`` points it at
+another workload (for example the endpoint's Deployment) where that is not so.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config.models import ModelEndpoint as EndpointConfig
+from components.config.models import Tenant
+from components.constants import (
+    GATEWAY_TIMEOUT_SECONDS,
+    IMAGE_PULL_POLICY,
+    MIN_WARM_REPLICAS,
+)
+from components.context import SiteContext
+from components.errors import ComponentInputError
+from components.estimators.capacity import VgpuProfile, parse_vgpu_profile
+from components.estimators.cold_start import ColdStartEstimate, estimate_cold_start
+from components.estimators.errors import EstimatorError
+from components.estimators.gpu_sizing import (
+    VLLM_GPU_MEMORY_UTILIZATION,
+    fits,
+    size_gpus,
+    weights_gib,
+)
+from components.harbor_registry import harbor_project_name, pull_secret_name
+from components.tenant_namespace import TIER_AI
+from components.vks_cluster import GPU_TAINT, TENANT_LABEL, TIER_LABEL
+from components.workload_domain import device_counts, passthrough_class_name, vgpu_class_name
+
+MODEL_ENDPOINT_TYPE: Final = "paif:ai:ModelEndpoint"
+PAIS_API_VERSION: Final = "pais.vmware.com/v1alpha1"
+KEDA_API_VERSION: Final = "keda.sh/v1alpha1"
+NIM_API_VERSION: Final = "apps.nvidia.com/v1alpha1"
+
+# Tier label (TIER_LABEL: TIER_AI, components.tenant_namespace) puts replicas in the network
+# policy's AI tier (§9.6: app → AI services → database).
+ENDPOINT_LABEL: Final = "paif.vmware.com/endpoint"
+
+PAIS_TYPES: Final[dict[str, str]] = {"completions": "Completions", "embeddings": "Embeddings"}
+PAIS_ENGINE: Final = "vLLM"
+# §9.2.2 gateway health checks against vLLM /health.
+HEALTH_PATH: Final = "/health"
+# Kubernetes HPA default scale-down stabilisation (kubernetes.io HPA docs); the window is
+# never shorter than this nor than the model's cold start.
+HPA_DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS: Final = 300
+# §9.5.3 "scaling speed: gradual scaling settings": scale in one replica at a time.
+SCALE_DOWN_PODS_PER_PERIOD: Final = 1
+SCALE_DOWN_PERIOD_SECONDS: Final = 60
+# KEDA polls triggers every 30 s by default (keda.sh ScaledObject spec); stated explicitly.
+KEDA_POLLING_INTERVAL_SECONDS: Final = 30
+# Prometheus of the VKS standard package (service prometheus-server, namespace
+# tanzu-system-monitoring); override with ModelEndpointArgs.prometheus_url.
+DEFAULT_PROMETHEUS_URL: Final = "http://prometheus-server.tanzu-system-monitoring.svc:80"
+# DCGM exporter GPU utilisation (0–100 %) and vLLM's waiting-request gauge.
+DCGM_GPU_UTIL_METRIC: Final = "DCGM_FI_DEV_GPU_UTIL"
+VLLM_QUEUE_METRIC: Final = "vllm:num_requests_waiting"
+# The same gauge as a pods metric for the NIM HPA (through a Prometheus adapter, which cannot
+# serve names with a colon; NIM LLM exports it as num_requests_waiting).
+NIM_QUEUE_METRIC: Final = "num_requests_waiting"
+# NIM's OpenAI-compatible port (NIMService expose.service.port default).
+NIM_SERVICE_PORT: Final = 8000
+# Model cache volume: weights plus room for tokenizer/config and a second version during a
+# rolling upgrade.
+MODEL_CACHE_HEADROOM: Final = 2.0
+
+_VGPU_CLASS = re.compile(r"^(?P<base>vgpu-.+?)(?:-x(?P<count>\d+))?$")
+
+
+# --- naming and derivations (pure, shared with the site and the DR estimator) ----------------
+
+
+def routing_name(endpoint: EndpointConfig) -> str:
+    """The model name clients send to the ML API gateway (OpenAI ``model`` field)."""
+    return endpoint.name
+
+
+def storage_class_name(storage_policy: str) -> str:
+    """The Supervisor storage class vSphere derives from a storage policy name."""
+    return re.sub(r"[^a-z0-9]+", "-", storage_policy.lower()).strip("-")
+
+
+def vgpu_vm_class_name(profile: str, gpus: int = 1) -> str:
+    """The workload domain's VM class with ``gpus`` devices of a vGPU profile."""
+    return vgpu_class_name(profile, gpus)
+
+
+def _profiles(ctx: SiteContext) -> list[VgpuProfile]:
+    parsed = []
+    for name in ctx.workload_domain.vgpu_profiles:
+        try:
+            parsed.append(parse_vgpu_profile(name))
+        except EstimatorError:
+            continue
+    return parsed
+
+
+def _largest_profile(ctx: SiteContext) -> VgpuProfile | None:
+    """The site's vGPU profile with the largest framebuffer."""
+    profiles = _profiles(ctx)
+    return max(profiles, key=lambda p: p.framebuffer_gib) if profiles else None
+
+
+def _whole_gpu(ctx: SiteContext, profile: VgpuProfile) -> bool:
+    """A whole-GPU profile: the only kind the domain offers -x2/-x4 classes of."""
+    return profile.framebuffer_gib >= ctx.workload_domain.gpu.memory_gi_b
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What one replica gets: VM class, GPUs and the memory of each GPU."""
+
+    vm_class: str
+    gpus: int
+    gpu_memory_gib: float
+    sizing: str
+
+
+def _class_profile(ctx: SiteContext, vm_class: str) -> tuple[VgpuProfile, int] | None:
+    """(profile, devices) when ``vm_class`` is one of the domain's vGPU classes."""
+    match = _VGPU_CLASS.match(vm_class)
+    if not match:
+        return None
+    for profile in _profiles(ctx):
+        if vgpu_class_name(profile.name) == match["base"]:
+            return profile, int(match["count"] or 1)
+    return None
+
+
+def gpu_memory_for(ctx: SiteContext, vm_class: str | None) -> float:
+    """GPU memory one device of ``vm_class`` has (the site's GPU when the class is unknown)."""
+    wd = ctx.workload_domain
+    known = _class_profile(ctx, vm_class) if vm_class else None
+    if known:
+        return float(known[0].framebuffer_gib)
+    largest = _largest_profile(ctx)
+    if not vm_class and wd.gpu.assignment == "vgpu" and largest is not None:
+        return float(largest.framebuffer_gib)
+    return float(wd.gpu.memory_gi_b)
+
+
+def plan_placement(ctx: SiteContext, endpoint: EndpointConfig) -> Placement:
+    """GPUs per replica (given, or derived from model size) and the VM class to run on.
+
+    Without ``vmClass`` the replica gets the domain's class of that many devices of its
+    largest vGPU profile (``components.workload_domain`` names them), or of passthrough GPUs.
+    """
+    memory = gpu_memory_for(ctx, endpoint.vm_class)
+    model = endpoint.model
+    if endpoint.gpus_per_replica is not None:
+        gpus = endpoint.gpus_per_replica
+        sizing = f"{gpus} GPU(s) per replica as configured"
+    else:
+        derived = size_gpus(model.parameters_b, model.precision, memory)
+        gpus = derived.gpus
+        sizing = derived.explanation
+    largest = _largest_profile(ctx)
+    if endpoint.vm_class:
+        vm_class = endpoint.vm_class
+    elif ctx.workload_domain.gpu.assignment == "passthrough":
+        vm_class = passthrough_class_name(gpus)
+    else:
+        vm_class = vgpu_class_name(largest.name, gpus) if largest else ""
+    return Placement(vm_class=vm_class, gpus=gpus, gpu_memory_gib=memory, sizing=sizing)
+
+
+def cold_start_for(
+    ctx: SiteContext, endpoint: EndpointConfig, placement: Placement
+) -> ColdStartEstimate:
+    """§9.5.3 cold start of one replica of this endpoint at this site."""
+    return estimate_cold_start(
+        endpoint.model.parameters_b,
+        endpoint.model.precision,
+        gpus=placement.gpus,
+        assignment=ctx.workload_domain.gpu.assignment,
+        gpu_memory_gib=placement.gpu_memory_gib,
+    )
+
+
+def scale_in_window_seconds(endpoint: EndpointConfig, cold_start: ColdStartEstimate) -> int:
+    """Scale-in stabilisation: the configured cooldown, else max(HPA default, cold start)."""
+    if endpoint.scale_in_cooldown is not None:
+        return int(endpoint.scale_in_cooldown)
+    return max(HPA_DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS, math.ceil(cold_start.high_s))
+
+
+def _image_tag(ref: str) -> str | None:
+    """The tag of an OCI reference (``None`` when it has none or is pinned by digest)."""
+    if "@" in ref:
+        return None
+    last = ref.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else None
+
+
+# --- args and validation --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelEndpointArgs:
+    """One endpoint of a tenant.
+
+    ``image_pull_secret`` defaults to the tenant's Harbor pull Secret (see HarborProject);
+    ``running=False`` declares the endpoint without running it (a pilot-light DR site,
+    ``components.dr.topology.EndpointRole.running``): the PAIS object exists with 0 replicas,
+    and no autoscaler or disruption budget is rendered. DR-derived replica bounds (warm
+    standby 1/1) arrive in ``endpoint.replicas`` like any other config.
+    """
+
+    tenant: Tenant
+    endpoint: EndpointConfig
+    ctx: SiteContext
+    image_pull_secret: pulumi.Input[str] | None = None
+    storage_class: str | None = None
+    prometheus_url: str = DEFAULT_PROMETHEUS_URL
+    running: bool = True
+    scale_target: Mapping[str, str] | None = None
+
+
+def _index(args: ModelEndpointArgs) -> int:
+    return next(
+        (i for i, e in enumerate(args.tenant.model_endpoints) if e.name == args.endpoint.name), 0
+    )
+
+
+def validate_model_endpoint(args: ModelEndpointArgs) -> None:
+    """Reject an endpoint that could not pull, fit, scale or stay warm, before registering."""
+    tenant, endpoint, ctx = args.tenant, args.endpoint, args.ctx
+    subject = f"tenant '{tenant.name}'"
+    path = f"modelEndpoints[{_index(args)}]"
+    model = endpoint.model
+
+    def fail(field: str, message: str) -> ComponentInputError:
+        return ComponentInputError(subject, f"{path}.{field}", message)
+
+    if model.registry_host != ctx.harbor.host:
+        raise fail(
+            "model.ref",
+            f"{model.ref!r} is not in this site's Harbor ({ctx.harbor.host}); push the model "
+            f"there and reference {ctx.harbor.host}/{harbor_project_name(tenant)}/<repo>:<tag>",
+        )
+    if model.project != harbor_project_name(tenant):
+        raise fail(
+            "model.ref",
+            f"{model.ref!r} is in Harbor project {model.project!r}, but the tenant's pull "
+            f"robot may only pull from {harbor_project_name(tenant)!r}",
+        )
+    tag = _image_tag(model.ref)
+    if ctx.is_production and "@" not in model.ref and (tag is None or tag == "latest"):
+        raise fail(
+            "model.ref",
+            f"{model.ref!r} has {'no tag' if tag is None else 'the mutable tag latest'}; "
+            "production pins a model by immutable tag or digest (§9.3.3 model version sync)",
+        )
+
+    if endpoint.backend == "nim" and "@" in model.ref:
+        raise fail(
+            "model.ref",
+            f"{model.ref!r} is pinned by digest; a NIMService takes repository and tag "
+            "(spec.image.tag): pin an immutable tag instead",
+        )
+
+    wd = ctx.workload_domain
+    largest = _largest_profile(ctx)
+    if endpoint.vm_class:
+        known = _class_profile(ctx, endpoint.vm_class)
+        if known and endpoint.gpus_per_replica and known[1] != endpoint.gpus_per_replica:
+            raise fail(
+                "vmClass",
+                f"{endpoint.vm_class!r} has {known[1]} GPU(s) but gpusPerReplica is "
+                f"{endpoint.gpus_per_replica}",
+            )
+    elif wd.gpu.assignment == "vgpu" and largest is None:
+        raise fail(
+            "vmClass",
+            "cannot be derived: no vGPU profile of the site names its framebuffer size "
+            f"({', '.join(wd.vgpu_profiles)}); set vmClass",
+        )
+    placement = plan_placement(ctx, endpoint)
+    if endpoint.gpus_per_replica is not None:
+        check = fits(model.parameters_b, model.precision, placement.gpus, placement.gpu_memory_gib)
+        if not check.ok:
+            needed = size_gpus(model.parameters_b, model.precision, placement.gpu_memory_gib)
+            raise fail(
+                "gpusPerReplica",
+                f"{placement.gpus} is too few for {model.ref.rsplit('/', 1)[-1]}: "
+                f"{check.message}; it needs {needed.gpus}",
+            )
+    gpu_field = "gpusPerReplica" if endpoint.gpus_per_replica is not None else "model"
+    if placement.gpus > wd.gpu.per_host:
+        raise fail(
+            gpu_field,
+            f"one replica needs {placement.gpus} GPUs but a host of {wd.cluster} has "
+            f"{wd.gpu.per_host}; a replica cannot span hosts (use a smaller model or precision)",
+        )
+    if not endpoint.vm_class:
+        offered = device_counts(wd.gpu.per_host)
+        if placement.gpus not in offered:
+            raise fail(
+                gpu_field,
+                f"{placement.gpus} GPUs per replica: the workload domain offers VM classes "
+                f"with {', '.join(map(str, offered))} GPUs (tensor parallel sizes); pick one "
+                "or set vmClass",
+            )
+        if placement.gpus > 1 and largest is not None and not _whole_gpu(ctx, largest):
+            raise fail(
+                "vmClass",
+                f"{placement.gpus} GPUs per replica need whole-GPU vGPU devices, but the "
+                f"largest profile {largest.name!r} is a {largest.framebuffer_gib} GiB slice of "
+                f"a {wd.gpu.memory_gi_b} GiB GPU; add a whole-GPU profile or set vmClass",
+            )
+
+    replicas = endpoint.replicas
+    if args.running and replicas.min < MIN_WARM_REPLICAS:
+        raise fail(
+            "replicas.min",
+            f"{replicas.min} would scale the endpoint to zero; keep at least "
+            f"{MIN_WARM_REPLICAS} replica warm (§9.5.3 cold start)",
+        )
+    cold = cold_start_for(ctx, endpoint, placement)
+    if endpoint.scale_in_cooldown is not None and endpoint.scale_in_cooldown < math.ceil(
+        cold.high_s
+    ):
+        raise fail(
+            "scaleInCooldown",
+            f"{endpoint.scale_in_cooldown}s is shorter than the model's cold start (up to "
+            f"{math.ceil(cold.high_s)}s, §9.5.3); scale-in must not outpace scale-out",
+        )
+    if args.scale_target is not None and not {"apiVersion", "kind", "name"} <= set(
+        args.scale_target
+    ):
+        raise fail("scaleTarget", "needs apiVersion, kind and name")
+
+
+# --- rendering (pure: the objects the component registers) ---------------------------------
+
+
+def endpoint_labels(args: ModelEndpointArgs) -> dict[str, str]:
+    """Labels of the endpoint and of every replica pod (tier label for network policy)."""
+    return {
+        **args.ctx.labels,
+        TIER_LABEL: TIER_AI,
+        TENANT_LABEL: args.tenant.name,
+        ENDPOINT_LABEL: args.endpoint.name,
+    }
+
+
+def _selector(args: ModelEndpointArgs) -> dict[str, str]:
+    return {TENANT_LABEL: args.tenant.name, ENDPOINT_LABEL: args.endpoint.name}
+
+
+def _spread(args: ModelEndpointArgs) -> list[dict[str, Any]]:
+    # §9.2.2: the replicas sit on different ESXi hosts; each replica VM is its own node.
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": "kubernetes.io/hostname",
+            "whenUnsatisfiable": "DoNotSchedule",
+            "labelSelector": {"matchLabels": _selector(args)},
+        }
+    ]
+
+
+def _gateway(endpoint: EndpointConfig) -> dict[str, Any]:
+    gateway: dict[str, Any] = {"timeoutSeconds": GATEWAY_TIMEOUT_SECONDS}
+    if endpoint.rate_limit is not None:
+        limit: dict[str, int] = {"requestsPerMinute": endpoint.rate_limit.requests_per_minute}
+        if endpoint.rate_limit.tokens_per_minute is not None:
+            limit["tokensPerMinute"] = endpoint.rate_limit.tokens_per_minute
+        gateway["rateLimit"] = limit
+    return gateway
+
+
+def _query_selector(args: ModelEndpointArgs) -> str:
+    return f'namespace="{args.tenant.namespace}",pod=~"{args.endpoint.name}-.*"'
+
+
+def autoscaling_triggers(args: ModelEndpointArgs) -> list[dict[str, Any]]:
+    """KEDA Prometheus triggers: GPU utilisation (target) and, optionally, queue depth."""
+    endpoint = args.endpoint
+    triggers: list[dict[str, Any]] = [
+        {
+            "type": "prometheus",
+            "name": "gpu-utilization",
+            # Value: HPA compares the average utilisation with the target directly.
+            "metricType": "Value",
+            "metadata": {
+                "serverAddress": args.prometheus_url,
+                "query": f"avg({DCGM_GPU_UTIL_METRIC}{{{_query_selector(args)}}})",
+                "threshold": str(endpoint.target_gpu_utilization),
+            },
+        }
+    ]
+    if endpoint.queue_depth_target is not None:
+        triggers.append(
+            {
+                "type": "prometheus",
+                "name": "queue-depth",
+                # AverageValue: waiting requests per replica.
+                "metricType": "AverageValue",
+                "metadata": {
+                    "serverAddress": args.prometheus_url,
+                    "query": f"sum({VLLM_QUEUE_METRIC}{{{_query_selector(args)}}})",
+                    "threshold": str(endpoint.queue_depth_target),
+                },
+            }
+        )
+    return triggers
+
+
+def scale_down_behavior(window_seconds: int) -> dict[str, Any]:
+    """HPA scale-down behaviour: stabilise for the window, then one replica per period."""
+    return {
+        "stabilizationWindowSeconds": window_seconds,
+        "selectPolicy": "Min",
+        "policies": [
+            {
+                "type": "Pods",
+                "value": SCALE_DOWN_PODS_PER_PERIOD,
+                "periodSeconds": SCALE_DOWN_PERIOD_SECONDS,
+            }
+        ],
+    }
+
+
+def scaled_object_spec(
+    args: ModelEndpointArgs,
+    *,
+    target: Mapping[str, str],
+    min_replicas: int,
+    max_replicas: int,
+    window_seconds: int,
+) -> dict[str, Any]:
+    """The KEDA ScaledObject spec: explicit bounds, triggers and a cold-start-safe scale-in."""
+    return {
+        "scaleTargetRef": dict(target),
+        "minReplicaCount": min_replicas,
+        "maxReplicaCount": max_replicas,
+        "pollingInterval": KEDA_POLLING_INTERVAL_SECONDS,
+        "cooldownPeriod": window_seconds,
+        "advanced": {
+            "horizontalPodAutoscalerConfig": {
+                "behavior": {"scaleDown": scale_down_behavior(window_seconds)}
+            }
+        },
+        "triggers": autoscaling_triggers(args),
+    }
+
+
+def disruption_budget_min_available(min_replicas: int) -> int:
+    """Keep ≥ 1 replica serving and let one go at a time (PAIF-HA-002)."""
+    return max(MIN_WARM_REPLICAS, min_replicas - 1)
+
+
+# --- the component --------------------------------------------------------------------------
+
+
+class ModelEndpoint(pulumi.ComponentResource):
+    """A tenant's model or embedding endpoint with explicit autoscaling and HA spread."""
+
+    endpoint_name: str
+    namespace: str
+    backend: str
+    gpus_per_replica: int
+    vm_class: str
+    min_replicas: int
+    max_replicas: int
+    target_gpu_utilization: int
+    scale_in_window_seconds: int
+    cold_start: ColdStartEstimate
+    sizing: str
+
+    def __init__(
+        self, name: str, args: ModelEndpointArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        validate_model_endpoint(args)
+        super().__init__(MODEL_ENDPOINT_TYPE, name, None, opts)
+        tenant, endpoint, ctx = args.tenant, args.endpoint, args.ctx
+        placement = plan_placement(ctx, endpoint)
+        self.cold_start = cold_start_for(ctx, endpoint, placement)
+        self.endpoint_name = endpoint.name
+        self.namespace = tenant.namespace
+        self.backend = endpoint.backend
+        self.gpus_per_replica = placement.gpus
+        self.vm_class = placement.vm_class
+        self.sizing = placement.sizing
+        running = args.running
+        self.min_replicas = endpoint.replicas.min if running else 0
+        self.max_replicas = endpoint.replicas.max
+        self.target_gpu_utilization = endpoint.target_gpu_utilization
+        self.scale_in_window_seconds = scale_in_window_seconds(endpoint, self.cold_start)
+        labels = endpoint_labels(args)
+        pull_secret = args.image_pull_secret or pull_secret_name(tenant)
+        annotations = {
+            "paif.vmware.com/gpus-per-replica": str(placement.gpus),
+            "paif.vmware.com/model-parameters-b": f"{endpoint.model.parameters_b:g}",
+            "paif.vmware.com/model-precision": endpoint.model.precision,
+            "paif.vmware.com/cold-start-seconds": (
+                f"{math.floor(self.cold_start.low_s)}-{math.ceil(self.cold_start.high_s)}"
+            ),
+            "paif.vmware.com/critical": str(endpoint.critical).lower(),
+        }
+        metadata = {
+            "name": endpoint.name,
+            "namespace": tenant.namespace,
+            "labels": labels,
+            "annotations": annotations,
+        }
+        child = pulumi.ResourceOptions(parent=self)
+
+        if endpoint.backend == "pais":
+            workload = k8s.apiextensions.CustomResource(
+                f"{name}-endpoint",
+                api_version=PAIS_API_VERSION,
+                kind="ModelEndpoint",
+                metadata=metadata,
+                spec=self._pais_spec(args, placement, pull_secret),
+                # Once the ScaledObject owns the replica count, `pulumi up` must not reset it.
+                opts=pulumi.ResourceOptions(
+                    parent=self, ignore_changes=["spec.replicas"] if running else None
+                ),
+            )
+            target = dict(
+                args.scale_target
+                or {"apiVersion": PAIS_API_VERSION, "kind": "ModelEndpoint", "name": endpoint.name}
+            )
+            if running:
+                k8s.apiextensions.CustomResource(
+                    f"{name}-autoscaler",
+                    api_version=KEDA_API_VERSION,
+                    kind="ScaledObject",
+                    metadata={
+                        "name": endpoint.name,
+                        "namespace": tenant.namespace,
+                        "labels": labels,
+                    },
+                    spec=scaled_object_spec(
+                        args,
+                        target=target,
+                        min_replicas=self.min_replicas,
+                        max_replicas=self.max_replicas,
+                        window_seconds=self.scale_in_window_seconds,
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[workload]),
+                )
+        else:
+            workload = k8s.apiextensions.CustomResource(
+                f"{name}-nim",
+                api_version=NIM_API_VERSION,
+                kind="NIMService",
+                metadata=metadata,
+                spec=self._nim_spec(args, placement, pull_secret, running),
+                opts=child,
+            )
+
+        if running:
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-pdb",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=endpoint.name, namespace=tenant.namespace, labels=labels
+                ),
+                spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                    min_available=disruption_budget_min_available(self.min_replicas),
+                    selector=k8s.meta.v1.LabelSelectorArgs(match_labels=_selector(args)),
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[workload]),
+            )
+
+        self.register_outputs(
+            {
+                "endpoint": endpoint.name,
+                "namespace": tenant.namespace,
+                "backend": endpoint.backend,
+                "routingName": routing_name(endpoint),
+                "gpusPerReplica": placement.gpus,
+                "vmClass": placement.vm_class,
+                "minReplicas": self.min_replicas,
+                "maxReplicas": self.max_replicas,
+                "targetGpuUtilization": self.target_gpu_utilization,
+                "scaleInWindowSeconds": self.scale_in_window_seconds,
+                "coldStart": self.cold_start_output(),
+            }
+        )
+
+    def cold_start_output(self) -> dict[str, Any]:
+        """The §9.5.3 estimate the DR estimator reads (seconds, with the phases)."""
+        return {
+            "lowSeconds": round(self.cold_start.low_s, 1),
+            "highSeconds": round(self.cold_start.high_s, 1),
+            "pointSeconds": round(self.cold_start.point_s, 1),
+            "gpus": self.cold_start.gpus,
+            "assignment": self.cold_start.assignment,
+        }
+
+    def _pais_spec(
+        self, args: ModelEndpointArgs, placement: Placement, pull_secret: pulumi.Input[str]
+    ) -> dict[str, Any]:
+        endpoint, ctx = args.endpoint, args.ctx
+        return {
+            "type": PAIS_TYPES[endpoint.type],
+            "engine": PAIS_ENGINE,
+            "routingName": routing_name(endpoint),
+            "replicas": self.min_replicas,
+            "virtualMachineClassName": placement.vm_class,
+            "storageClassName": args.storage_class or storage_class_name(ctx.site.storage_policy),
+            "model": {"ociRef": endpoint.model.ref},
+            "imagePullSecrets": [{"name": pull_secret}],
+            "imagePullPolicy": IMAGE_PULL_POLICY,
+            "engineArgs": {
+                "tensorParallelSize": placement.gpus,
+                "gpuMemoryUtilization": VLLM_GPU_MEMORY_UTILIZATION,
+            },
+            "podLabels": endpoint_labels(args),
+            "topologySpreadConstraints": _spread(args),
+            "healthCheck": {"path": HEALTH_PATH},
+            "warmUp": {"enabled": True},
+            "gateway": _gateway(endpoint),
+        }
+
+    def _nim_spec(
+        self,
+        args: ModelEndpointArgs,
+        placement: Placement,
+        pull_secret: pulumi.Input[str],
+        running: bool,
+    ) -> dict[str, Any]:
+        endpoint, ctx = args.endpoint, args.ctx
+        tag = _image_tag(endpoint.model.ref) or "latest"
+        repository = endpoint.model.ref.removesuffix(f":{tag}")
+        cache_gib = math.ceil(
+            weights_gib(endpoint.model.parameters_b, endpoint.model.precision)
+            * MODEL_CACHE_HEADROOM
+        )
+        metrics: list[dict[str, Any]] = [
+            {
+                "type": "Pods",
+                "pods": {
+                    "metric": {"name": DCGM_GPU_UTIL_METRIC},
+                    "target": {
+                        "type": "AverageValue",
+                        "averageValue": str(endpoint.target_gpu_utilization),
+                    },
+                },
+            }
+        ]
+        if endpoint.queue_depth_target is not None:
+            metrics.append(
+                {
+                    "type": "Pods",
+                    "pods": {
+                        "metric": {"name": NIM_QUEUE_METRIC},
+                        "target": {
+                            "type": "AverageValue",
+                            "averageValue": str(endpoint.queue_depth_target),
+                        },
+                    },
+                }
+            )
+        spec: dict[str, Any] = {
+            "image": {
+                "repository": repository,
+                "tag": tag,
+                "pullPolicy": IMAGE_PULL_POLICY,
+                "pullSecrets": [pull_secret],
+            },
+            "labels": endpoint_labels(args),
+            "storage": {
+                "pvc": {
+                    "create": True,
+                    "storageClass": args.storage_class
+                    or storage_class_name(ctx.site.storage_policy),
+                    "size": f"{cache_gib}Gi",
+                    "volumeAccessMode": "ReadWriteOnce",
+                }
+            },
+            "resources": {"limits": {"nvidia.com/gpu": placement.gpus}},
+            # The GPU node pools' taint (components.vks_cluster); NIM replicas tolerate it.
+            "tolerations": [
+                {"key": GPU_TAINT["key"], "operator": "Exists", "effect": GPU_TAINT["effect"]}
+            ],
+            "affinity": {
+                "podAntiAffinity": {
+                    "requiredDuringSchedulingIgnoredDuringExecution": [
+                        {
+                            "topologyKey": "kubernetes.io/hostname",
+                            "labelSelector": {"matchLabels": _selector(args)},
+                        }
+                    ]
+                }
+            },
+            "expose": {"service": {"type": "ClusterIP", "port": NIM_SERVICE_PORT}},
+        }
+        if running:
+            spec["scale"] = {
+                "enabled": True,
+                "hpa": {
+                    "minReplicas": self.min_replicas,
+                    "maxReplicas": self.max_replicas,
+                    "metrics": metrics,
+                    "behavior": {"scaleDown": scale_down_behavior(self.scale_in_window_seconds)},
+                },
+            }
+        else:
+            spec["replicas"] = 0
+        return spec

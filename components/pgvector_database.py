@@ -1,0 +1,297 @@
+"""The tenant's vector database: a DSM ``PostgresCluster`` with pgvector (§9.2.3, §9.3.2 item 2).
+
+DSM (VMware Data Services Manager) manages PostgreSQL HA itself: a primary (read/write,
+pgvector) streams to a standby, a monitor fails over automatically and the VIP moves (§9.2.3).
+This component declares that cluster as code in the tenant namespace, with backups, and
+exports how to connect without ever holding the password.
+
+Fields used (``databases.dataservices.vmware.com/v1alpha1``), with where they are documented:
+
+- ``spec.replicas``, ``version``, ``storageSpace``, ``storagePolicyName``, ``adminUsername``,
+  ``databaseName``, ``infrastructurePolicy.name``, ``backupLocation.name``,
+  ``backupConfig.backupRetentionDays``, ``backupConfig.schedules[{name, type full|incremental,
+  schedule}]``, ``databaseConfig.name``: Broadcom "VMware Data Services Manager Kubernetes API"
+  samples, PostgresCluster "With custom db param, backup config & 1 replica"
+  (developer.broadcom.com/xapis/vmware-data-services-manager-kubernetes-api, 2.2.1 and 9.0.x).
+- ``spec.vmClass.name``: the DSM Terraform samples (``kubernetes_manifest`` PostgresCluster,
+  vmware-samples) and the DSM Aria Automation actions, which also show that
+  ``spec.replicas`` counts *replicas*, not nodes: DSM topology "1 (Primary + Monitor), 0
+  Replica" is ``replicas: 0``; the HA topology "3 (1 Primary, 1 Replica, 1 Monitor)" is
+  ``replicas: 1``.
+- ``DatabaseConfig`` (``spec.params``): same API samples; referenced by
+  ``spec.databaseConfig.name``.
+- Connection: DSM publishes ``status.connection`` (host, port, dbname, username,
+  passwordRef) and keeps the admin password in a Secret named after the cluster, key
+  ``password``, in the cluster's namespace (DSM Aria Automation actions read it there).
+
+Where the docs are silent (our choices, documented here):
+
+- Synchronous vs asynchronous replication has no dedicated PostgresCluster field. It is set
+  through a ``DatabaseConfig`` with PostgreSQL's own ``synchronous_commit`` (``on`` waits for
+  the standby, ``local`` does not) and stated as the annotation
+  ``paif.vmware.com/replication`` for policies and the RPO estimate.
+- Backup encryption is a property of the DSM backup location (an S3 bucket); the declared
+  intent is the annotation ``paif.vmware.com/backup-encrypted``.
+- ``pulumi.com/waitFor: condition=Ready`` (pulumi-kubernetes ≥ 4.18 annotation) makes
+  ``pulumi up`` wait for DSM's Ready condition, so ``status.connection`` is filled when the
+  outputs are read; DSM provisioning takes tens of minutes, hence the 30-minute timeout.
+
+``CREATE EXTENSION vector`` runs in the application's schema migration (DSM ships pgvector
+with its PostgreSQL images); the component states it in the connection output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config.models import Database, Tenant
+from components.context import SiteContext
+from components.errors import ComponentInputError
+from components.tenant_namespace import TIER_DATA
+from components.vks_cluster import TENANT_LABEL, TIER_LABEL
+
+PGVECTOR_DATABASE_TYPE: Final = "paif:data:PgvectorDatabase"
+DSM_API_VERSION: Final = "databases.dataservices.vmware.com/v1alpha1"
+
+# §9.2.3 pgvector HA: primary + standby (+ DSM monitor). DSM counts replicas, not nodes.
+DSM_HA_REPLICAS: Final = 1
+DSM_SINGLE_SERVER_REPLICAS: Final = 0
+# PostgreSQL's default port; DSM reports the real one in status.connection.port.
+POSTGRES_PORT: Final = 5432
+DEFAULT_ADMIN_USERNAME: Final = "pgadmin"
+# Key of the admin password in the Secret DSM creates next to the cluster.
+DSM_PASSWORD_KEY: Final = "password"
+# §9.2.3 "synchronous vs asynchronous replication (consistency vs performance)".
+SYNCHRONOUS_COMMIT: Final[dict[str, str]] = {"sync": "on", "async": "local"}
+# DSM provisions VMs and PostgreSQL: allow 30 minutes (the DSM Terraform samples' create
+# timeout) before `pulumi up` gives up waiting for Ready.
+DSM_READY_TIMEOUT_SECONDS: Final = 1800
+
+
+def _cron_ok(value: str) -> bool:
+    return len(value.split()) == 5
+
+
+@dataclass(frozen=True)
+class PgvectorDatabaseArgs:
+    """One database of a tenant.
+
+    ``storage_policy`` defaults to the site's storage policy (§9.2.3: vSAN or shared storage);
+    ``infrastructure_policy`` names the DSM infrastructure policy when DSM runs standalone
+    (omit it when the Supervisor namespace supplies placement).
+    """
+
+    tenant: Tenant
+    database: Database
+    ctx: SiteContext
+    storage_policy: str | None = None
+    infrastructure_policy: str | None = None
+    admin_username: str = DEFAULT_ADMIN_USERNAME
+
+
+def _field(args: PgvectorDatabaseArgs, name: str) -> str:
+    index = next(
+        (i for i, d in enumerate(args.tenant.databases) if d.name == args.database.name), 0
+    )
+    return f"databases[{index}].{name}"
+
+
+def validate_pgvector_database(args: PgvectorDatabaseArgs) -> None:
+    """Reject a database DSM would refuse or that could not meet what it declares."""
+    subject = f"tenant '{args.tenant.name}'"
+    db = args.database
+    if db.replication == "sync" and not db.ha:
+        raise ComponentInputError(
+            subject,
+            _field(args, "replication"),
+            "'sync' needs a standby to wait for: set ha: true (primary + standby)",
+        )
+    backup = db.backup
+    if backup is not None:
+        if not backup.location:
+            raise ComponentInputError(
+                subject,
+                _field(args, "backup.location"),
+                "is required when backup is set: name the DSM backup location (an S3 bucket "
+                "off this site, §9.3.2 item 2)",
+            )
+        for key, value in (
+            ("schedule", backup.schedule),
+            ("incrementalSchedule", backup.incremental_schedule),
+        ):
+            if value is not None and not _cron_ok(value):
+                raise ComponentInputError(
+                    subject, _field(args, f"backup.{key}"), f"{value!r} is not a 5-field cron"
+                )
+    if not args.admin_username or args.admin_username == "postgres":
+        raise ComponentInputError(
+            subject,
+            _field(args, "adminUsername"),
+            f"{args.admin_username!r} is reserved; pick an admin name such as 'pgadmin'",
+        )
+
+
+def database_config_params(db: Database) -> dict[str, str]:
+    """PostgreSQL parameters DSM applies through the cluster's DatabaseConfig."""
+    return {"synchronous_commit": SYNCHRONOUS_COMMIT[db.replication]}
+
+
+def backup_config(db: Database) -> dict[str, Any] | None:
+    """``spec.backupConfig``: full (and incremental) schedules and retention, or ``None``."""
+    if db.backup is None:
+        return None
+    schedules = [{"name": "full", "type": "full", "schedule": db.backup.schedule}]
+    if db.backup.incremental_schedule:
+        schedules.append(
+            {
+                "name": "incremental",
+                "type": "incremental",
+                "schedule": db.backup.incremental_schedule,
+            }
+        )
+    return {"backupRetentionDays": db.backup.retention_days, "schedules": schedules}
+
+
+class _DsmPostgresCluster(k8s.apiextensions.CustomResource):
+    """A PostgresCluster whose ``status`` is an output (the generic CustomResource drops it)."""
+
+    @property
+    @pulumi.getter
+    def status(self) -> pulumi.Output[Any]:
+        return pulumi.get(self, "status")
+
+    def _internal_init(  # type: ignore[override]
+        self,
+        resource_name: str,
+        api_version: str,
+        kind: str,
+        opts: pulumi.ResourceOptions | None = None,
+        metadata: Any = None,
+        spec: Any = None,
+        __props__: Any = None,
+    ) -> None:
+        props = k8s.apiextensions.CustomResourceArgs.__new__(k8s.apiextensions.CustomResourceArgs)
+        props.__dict__.update(
+            api_version=api_version, kind=kind, metadata=metadata, spec=spec, status=None
+        )
+        pulumi.CustomResource.__init__(
+            self, f"kubernetes:{api_version}:{kind}", resource_name, props, opts
+        )
+
+
+class PgvectorDatabase(pulumi.ComponentResource):
+    """A DSM PostgreSQL cluster with pgvector in the tenant namespace, HA and backed up."""
+
+    cluster_name: str
+    namespace: str
+    replicas: int
+    ha: bool
+    replication: str
+    backup: dict[str, Any] | None
+    connection: pulumi.Output[dict[str, Any]]
+
+    def __init__(
+        self, name: str, args: PgvectorDatabaseArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        validate_pgvector_database(args)
+        super().__init__(PGVECTOR_DATABASE_TYPE, name, None, opts)
+        ctx, tenant, db = args.ctx, args.tenant, args.database
+        self.cluster_name = db.name
+        self.namespace = tenant.namespace
+        self.ha = db.ha
+        self.replicas = DSM_HA_REPLICAS if db.ha else DSM_SINGLE_SERVER_REPLICAS
+        self.replication = db.replication
+        self.backup = backup_config(db)
+        labels = {
+            **ctx.labels,
+            # The network policy's data tier (components.tenant_namespace, §9.6).
+            TIER_LABEL: TIER_DATA,
+            TENANT_LABEL: tenant.name,
+            "paif.vmware.com/database": db.name,
+        }
+
+        params_name = f"{db.name}-params"
+        params = k8s.apiextensions.CustomResource(
+            f"{name}-params",
+            api_version=DSM_API_VERSION,
+            kind="DatabaseConfig",
+            metadata={"name": params_name, "namespace": tenant.namespace, "labels": labels},
+            spec={"params": database_config_params(db)},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        spec: dict[str, Any] = {
+            "replicas": self.replicas,
+            "version": db.version,
+            "vmClass": {"name": db.vm_class},
+            "storageSpace": db.storage,
+            "storagePolicyName": args.storage_policy or ctx.site.storage_policy,
+            "adminUsername": args.admin_username,
+            "databaseName": db.name,
+            "databaseConfig": {"name": params_name},
+        }
+        if args.infrastructure_policy:
+            spec["infrastructurePolicy"] = {"name": args.infrastructure_policy}
+        if db.backup is not None:
+            spec["backupLocation"] = {"name": db.backup.location}
+            spec["backupConfig"] = self.backup
+        annotations = {
+            "pulumi.com/waitFor": "condition=Ready",
+            "pulumi.com/timeoutSeconds": str(DSM_READY_TIMEOUT_SECONDS),
+            "paif.vmware.com/ha": str(db.ha).lower(),
+            "paif.vmware.com/replication": db.replication,
+            "paif.vmware.com/backup-encrypted": str(
+                db.backup.encrypted if db.backup else False
+            ).lower(),
+            "paif.vmware.com/extensions": "vector",
+        }
+        cluster = _DsmPostgresCluster(
+            f"{name}-cluster",
+            api_version=DSM_API_VERSION,
+            kind="PostgresCluster",
+            metadata={
+                "name": db.name,
+                "namespace": tenant.namespace,
+                "labels": labels,
+                "annotations": annotations,
+            },
+            spec=spec,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[params],
+                protect=ctx.is_production,
+                retain_on_delete=True,
+            ),
+        )
+
+        namespace, dbname, username = tenant.namespace, db.name, args.admin_username
+
+        def _connection(status: Any) -> dict[str, Any]:
+            live = (status or {}).get("connection") or {}
+            return {
+                "host": live.get("host"),
+                "port": int(live.get("port") or POSTGRES_PORT),
+                "dbname": live.get("dbname") or dbname,
+                "username": live.get("username") or username,
+                "passwordSecretRef": {
+                    "namespace": namespace,
+                    "name": dbname,
+                    "key": DSM_PASSWORD_KEY,
+                },
+                "extensions": ["vector"],
+            }
+
+        self.connection = pulumi.Output.secret(cluster.status.apply(_connection))
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "namespace": self.namespace,
+                "replicas": self.replicas,
+                "replication": self.replication,
+                "connection": self.connection,
+            }
+        )

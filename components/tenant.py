@@ -1,0 +1,244 @@
+"""PaifTenant: one tenant's whole slice of a site (§9.4.1): namespace, registry, clusters, services.
+
+Order matters and is expressed as dependencies, not code order: the Harbor project's pull
+secret lives in the tenant namespace, endpoints pull with it, knowledge bases point at the
+databases and embedding endpoints they name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from components.config.models import Tenant
+from components.context import SiteContext
+from components.dr.topology import DerivedSite
+from components.harbor_registry import (
+    HarborProject,
+    HarborProjectArgs,
+    validate_harbor_project,
+)
+from components.knowledge_base import (
+    Agent,
+    AgentArgs,
+    KnowledgeBase,
+    KnowledgeBaseArgs,
+    validate_agent,
+    validate_knowledge_base,
+)
+from components.model_endpoint import (
+    ModelEndpoint,
+    ModelEndpointArgs,
+    plan_placement,
+    validate_model_endpoint,
+)
+from components.pgvector_database import (
+    PgvectorDatabase,
+    PgvectorDatabaseArgs,
+    validate_pgvector_database,
+)
+from components.tenant_apps import TenantApps, TenantAppsArgs, validate_tenant_apps
+from components.tenant_namespace import (
+    SupervisorNamespace,
+    SupervisorNamespaceArgs,
+    validate_supervisor_namespace,
+)
+from components.vks_cluster import VksCluster, VksClusterArgs, validate_vks_cluster
+from components.workload_domain import GpuVmClass
+
+TENANT_TYPE = "paif:tenancy:Tenant"
+
+
+@dataclass(frozen=True)
+class PaifTenantArgs:
+    """A tenant, the site it lives on, and what the workload domain offers it."""
+
+    tenant: Tenant
+    ctx: SiteContext
+    content_library_id: pulumi.Input[str]
+    vm_classes: Mapping[str, pulumi.Input[str]]
+    gpu_vm_classes: frozenset[str]
+    passthrough_classes: tuple[GpuVmClass, ...] = ()
+    zone: str | None = None
+    derived: DerivedSite | None = None
+    endpoint_gpus: Mapping[str, int] = field(default_factory=dict)
+
+    def endpoint_running(self, name: str) -> bool:
+        if self.derived is None:
+            return True
+        role = self.derived.endpoints.get((self.tenant.name, name))
+        return True if role is None else role.running
+
+    def namespace_args(self) -> SupervisorNamespaceArgs:
+        return SupervisorNamespaceArgs(
+            tenant=self.tenant,
+            ctx=self.ctx,
+            content_library_id=self.content_library_id,
+            vm_classes=self.vm_classes,
+            passthrough_classes=self.passthrough_classes,
+            endpoint_gpus=self.endpoint_gpus,
+            shared_zone=self.zone,
+        )
+
+    def harbor_args(self) -> HarborProjectArgs:
+        return HarborProjectArgs(tenant=self.tenant, ctx=self.ctx)
+
+    def cluster_args(self) -> list[VksClusterArgs]:
+        return [
+            VksClusterArgs(
+                tenant=self.tenant,
+                cluster=cluster,
+                ctx=self.ctx,
+                gpu_vm_classes=self.gpu_vm_classes,
+                namespace=self.tenant.namespace,
+            )
+            for cluster in self.tenant.vks_clusters
+        ]
+
+    def apps_args(self) -> list[TenantAppsArgs]:
+        return [
+            TenantAppsArgs(tenant=self.tenant, cluster=cluster.name, ctx=self.ctx)
+            for cluster in self.tenant.vks_clusters
+            if any(app.cluster == cluster.name for app in self.tenant.apps)
+        ]
+
+    def endpoint_args(
+        self, pull_secret: pulumi.Input[str] | None = None
+    ) -> list[ModelEndpointArgs]:
+        return [
+            ModelEndpointArgs(
+                tenant=self.tenant,
+                endpoint=endpoint,
+                ctx=self.ctx,
+                image_pull_secret=pull_secret,
+                running=self.endpoint_running(endpoint.name),
+            )
+            for endpoint in self.tenant.model_endpoints
+        ]
+
+    def database_args(self) -> list[PgvectorDatabaseArgs]:
+        return [
+            PgvectorDatabaseArgs(tenant=self.tenant, database=database, ctx=self.ctx)
+            for database in self.tenant.databases
+        ]
+
+    def knowledge_base_args(self) -> list[KnowledgeBaseArgs]:
+        return [
+            KnowledgeBaseArgs(tenant=self.tenant, knowledge_base=kb, ctx=self.ctx)
+            for kb in self.tenant.knowledge_bases
+        ]
+
+    def agent_args(self) -> list[AgentArgs]:
+        return [AgentArgs(tenant=self.tenant, agent=a, ctx=self.ctx) for a in self.tenant.agents]
+
+
+def tenant_endpoint_gpus(tenant: Tenant, ctx: SiteContext) -> dict[str, int]:
+    """GPUs per replica of each endpoint, sized from the model where config leaves it out."""
+    return {e.name: plan_placement(ctx, e).gpus for e in tenant.model_endpoints}
+
+
+def validate_tenant(args: PaifTenantArgs) -> None:
+    """Every part's validation, so a bad tenant registers nothing at all."""
+    validate_supervisor_namespace(args.namespace_args())
+    validate_harbor_project(args.harbor_args())
+    for cluster_args in args.cluster_args():
+        validate_vks_cluster(cluster_args)
+    for apps_args in args.apps_args():
+        validate_tenant_apps(apps_args)
+    for endpoint_args in args.endpoint_args():
+        validate_model_endpoint(endpoint_args)
+    for database_args in args.database_args():
+        validate_pgvector_database(database_args)
+    for kb_args in args.knowledge_base_args():
+        validate_knowledge_base(kb_args)
+    for agent_args in args.agent_args():
+        validate_agent(agent_args)
+
+
+class PaifTenant(pulumi.ComponentResource):
+    """A tenant's namespace, Harbor project, VKS clusters, apps, endpoints and data."""
+
+    namespace: SupervisorNamespace
+    harbor: HarborProject
+    clusters: dict[str, VksCluster]
+    endpoints: dict[str, ModelEndpoint]
+    databases: dict[str, PgvectorDatabase]
+
+    def __init__(
+        self, name: str, args: PaifTenantArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        validate_tenant(args)
+        tenant = args.tenant
+        super().__init__(TENANT_TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.namespace = SupervisorNamespace(f"{name}-namespace", args.namespace_args(), child)
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+        self.harbor = HarborProject(f"{name}-harbor", args.harbor_args(), in_namespace)
+
+        self.clusters = {}
+        for cluster_args in args.cluster_args():
+            cluster = cluster_args.cluster.name
+            self.clusters[cluster] = VksCluster(f"{name}-{cluster}", cluster_args, in_namespace)
+        self.apps: dict[str, TenantApps] = {}
+        for apps_args in args.apps_args():
+            cluster = self.clusters[apps_args.cluster]
+            self.apps[apps_args.cluster] = TenantApps(
+                f"{name}-{apps_args.cluster}-apps",
+                apps_args,
+                pulumi.ResourceOptions(parent=self, providers={"kubernetes": cluster.provider}),
+            )
+
+        self.databases = {}
+        for database_args in args.database_args():
+            db = database_args.database.name
+            self.databases[db] = PgvectorDatabase(f"{name}-{db}", database_args, in_namespace)
+
+        pulls = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.harbor])
+        self.endpoints = {}
+        for endpoint_args in args.endpoint_args(self.harbor.pull_secret_name):
+            endpoint = endpoint_args.endpoint.name
+            self.endpoints[endpoint] = ModelEndpoint(f"{name}-{endpoint}", endpoint_args, pulls)
+
+        self.knowledge_bases: dict[str, KnowledgeBase] = {}
+        for kb_args in args.knowledge_base_args():
+            kb = kb_args.knowledge_base
+            depends = [self.databases[kb.database], self.endpoints[kb.embedding_endpoint]]
+            self.knowledge_bases[kb.name] = KnowledgeBase(
+                f"{name}-{kb.name}",
+                kb_args,
+                pulumi.ResourceOptions(parent=self, depends_on=depends),
+            )
+        self.agents: dict[str, Agent] = {}
+        for agent_args in args.agent_args():
+            agent = agent_args.agent
+            depends = [self.endpoints[agent.completion_endpoint]] + [
+                self.knowledge_bases[kb] for kb in agent.knowledge_bases
+            ]
+            self.agents[agent.name] = Agent(
+                f"{name}-{agent.name}",
+                agent_args,
+                pulumi.ResourceOptions(parent=self, depends_on=depends),
+            )
+
+        self.outputs: dict[str, Any] = {
+            "namespace": tenant.namespace,
+            "harborProject": self.harbor.project_name,
+            "robotName": self.harbor.robot_name,
+            "robotSecret": self.harbor.robot_secret,
+            "endpoints": {
+                e: {
+                    "routingName": ep.endpoint_name,
+                    "minReplicas": ep.min_replicas,
+                    "maxReplicas": ep.max_replicas,
+                    "coldStart": ep.cold_start_output(),
+                }
+                for e, ep in self.endpoints.items()
+            },
+            "databases": {d: db.connection for d, db in self.databases.items()},
+            "vksClusters": sorted(self.clusters),
+        }
+        self.register_outputs(self.outputs)

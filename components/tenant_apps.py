@@ -1,0 +1,265 @@
+"""A tenant's application workloads inside one of its VKS clusters (§9.2.4, §9.7.1 app).
+
+For every ``Tenant.apps`` entry that names this cluster:
+
+- a ``Deployment`` with the configured replicas, liveness and readiness probes, resource
+  requests/limits, ``imagePullPolicy: IfNotPresent`` (§9.5.3: cache images on nodes), a
+  rolling update that never drops below the desired count, and a topology spread of one replica
+  per node (``kubernetes.io/hostname``, ``DoNotSchedule``) so a node failure takes at most one
+  replica (§9.2: VKS ReplicaSet layer);
+- a ``Service``: ``LoadBalancer`` when ``expose`` (NSX balances it, §9.2.4), else ``ClusterIP``;
+- a ``PodDisruptionBudget`` (``maxUnavailable: 1``) when replicas ≥ 2, so drains and upgrades
+  keep the rest serving.
+
+Everything goes into one application namespace of the workload cluster (default: the tenant's
+namespace name), created here with Pod Security ``baseline`` enforced and ``restricted`` warned.
+Pods carry ``paif.vmware.com/tier: app`` (the tier convention of
+``components.tenant_namespace``). The workload cluster's provider comes through opts
+(``providers={"kubernetes": VksCluster.provider}``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config.models import App, Probe, Tenant
+from components.config.units import parse_quantity
+from components.constants import APP_MIN_REPLICAS, IMAGE_PULL_POLICY
+from components.context import SiteContext
+from components.errors import ComponentInputError
+from components.vks_cluster import TENANT_LABEL, TIER_LABEL
+
+TENANT_APPS_TYPE: Final = "paif:vks:TenantApps"
+APP_TIER: Final = "app"
+NAME_LABEL: Final = "app.kubernetes.io/name"
+INSTANCE_LABEL: Final = "app.kubernetes.io/instance"
+PART_OF_LABEL: Final = "app.kubernetes.io/part-of"
+HOSTNAME_TOPOLOGY_KEY: Final = "kubernetes.io/hostname"
+# Pod Security Standards levels of the app namespace.
+POD_SECURITY_ENFORCE: Final = "baseline"
+POD_SECURITY_WARN: Final = "restricted"
+# Probes: first check after the app had time to start, then every 10 s (kubelet default period).
+LIVENESS_INITIAL_DELAY_SECONDS: Final = 15
+READINESS_INITIAL_DELAY_SECONDS: Final = 5
+PROBE_PERIOD_SECONDS: Final = 10
+HTTP_PORT_NAME: Final = "http"
+
+
+@dataclass(frozen=True)
+class TenantAppsArgs:
+    """The apps of ``tenant`` that run in VKS cluster ``cluster``."""
+
+    tenant: Tenant
+    cluster: str
+    ctx: SiteContext
+    app_namespace: str | None = None
+    image_pull_secrets: tuple[str, ...] = ()
+
+    @property
+    def namespace(self) -> str:
+        return self.app_namespace or self.tenant.namespace
+
+    def apps(self) -> list[tuple[int, App]]:
+        """(index in the tenant's config, app) of the apps in this cluster."""
+        return [(i, a) for i, a in enumerate(self.tenant.apps) if a.cluster == self.cluster]
+
+
+def validate_tenant_apps(args: TenantAppsArgs) -> None:
+    """Reject apps Kubernetes would refuse or that could never schedule."""
+    tenant = args.tenant
+    subject = f"tenant '{tenant.name}'"
+    if args.cluster not in {c.name for c in tenant.vks_clusters}:
+        known = ", ".join(sorted(c.name for c in tenant.vks_clusters)) or "none declared"
+        raise ComponentInputError(
+            subject, "vksClusters", f"has no VKS cluster '{args.cluster}' ({known})"
+        )
+    for i, app in args.apps():
+        for what, request, limit in (
+            ("Cpu", app.requests_cpu, app.limits_cpu),
+            ("Memory", app.requests_memory, app.limits_memory),
+        ):
+            if (
+                request is not None
+                and limit is not None
+                and parse_quantity(limit) < parse_quantity(request)
+            ):
+                raise ComponentInputError(
+                    subject, f"apps[{i}].limits{what}", f"{limit} is below requests{what} {request}"
+                )
+
+
+def app_labels(tenant: Tenant, app: App) -> dict[str, str]:
+    """The selector labels of one app's pods."""
+    return {NAME_LABEL: app.name, INSTANCE_LABEL: f"{tenant.name}-{app.name}"}
+
+
+def _probe(probe: Probe | None, port: int, delay: int) -> dict[str, Any] | None:
+    if probe is None:
+        return None
+    return {
+        "httpGet": {"path": probe.path, "port": probe.port or port},
+        "initialDelaySeconds": delay,
+        "periodSeconds": PROBE_PERIOD_SECONDS,
+    }
+
+
+def _resources(app: App) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    requests = {"cpu": app.requests_cpu, "memory": app.requests_memory}
+    limits = {"cpu": app.limits_cpu, "memory": app.limits_memory}
+    for key, values in (("requests", requests), ("limits", limits)):
+        present = {k: v for k, v in values.items() if v is not None}
+        if present:
+            out[key] = present
+    return out
+
+
+def render_deployment(args: TenantAppsArgs, app: App) -> dict[str, Any]:
+    """spec of the app's Deployment."""
+    selector = app_labels(args.tenant, app)
+    container: dict[str, Any] = {
+        "name": app.name,
+        "image": app.image,
+        "imagePullPolicy": IMAGE_PULL_POLICY,
+        "ports": [{"name": HTTP_PORT_NAME, "containerPort": app.port, "protocol": "TCP"}],
+        "resources": _resources(app),
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+    }
+    liveness = _probe(app.liveness, app.port, LIVENESS_INITIAL_DELAY_SECONDS)
+    readiness = _probe(app.readiness, app.port, READINESS_INITIAL_DELAY_SECONDS)
+    if liveness:
+        container["livenessProbe"] = liveness
+    if readiness:
+        container["readinessProbe"] = readiness
+    pod_spec: dict[str, Any] = {
+        "containers": [container],
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": HOSTNAME_TOPOLOGY_KEY,
+                "whenUnsatisfiable": "DoNotSchedule",
+                "labelSelector": {"matchLabels": dict(selector)},
+            }
+        ],
+    }
+    if args.image_pull_secrets:
+        pod_spec["imagePullSecrets"] = [{"name": s} for s in args.image_pull_secrets]
+    return {
+        "replicas": int(app.replicas),
+        "selector": {"matchLabels": dict(selector)},
+        "strategy": {
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+        },
+        "template": {
+            "metadata": {"labels": _pod_labels(args, app)},
+            "spec": pod_spec,
+        },
+    }
+
+
+def _pod_labels(args: TenantAppsArgs, app: App) -> dict[str, str]:
+    return {
+        **app_labels(args.tenant, app),
+        PART_OF_LABEL: args.tenant.name,
+        TIER_LABEL: APP_TIER,
+        TENANT_LABEL: args.tenant.name,
+    }
+
+
+def render_service(args: TenantAppsArgs, app: App) -> dict[str, Any]:
+    """spec of the app's Service."""
+    return {
+        "type": "LoadBalancer" if app.expose else "ClusterIP",
+        "selector": app_labels(args.tenant, app),
+        "ports": [
+            {
+                "name": HTTP_PORT_NAME,
+                "port": app.port,
+                "targetPort": HTTP_PORT_NAME,
+                "protocol": "TCP",
+            }
+        ],
+    }
+
+
+class TenantApps(pulumi.ComponentResource):
+    """The Deployments, Services and disruption budgets of a tenant's apps in one cluster."""
+
+    cluster: str
+    namespace: str
+    app_names: tuple[str, ...]
+    exposed: tuple[str, ...]
+    services: dict[str, k8s.core.v1.Service]
+
+    def __init__(
+        self, name: str, args: TenantAppsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        validate_tenant_apps(args)
+        super().__init__(TENANT_APPS_TYPE, name, None, opts)
+        ctx, tenant = args.ctx, args.tenant
+        apps = [app for _, app in args.apps()]
+        self.cluster = args.cluster
+        self.namespace = args.namespace
+        self.app_names = tuple(a.name for a in apps)
+        self.exposed = tuple(a.name for a in apps if a.expose)
+        self.services = {}
+        base_labels = {**ctx.labels, TENANT_LABEL: tenant.name}
+
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={
+                "name": args.namespace,
+                "labels": {
+                    **base_labels,
+                    "pod-security.kubernetes.io/enforce": POD_SECURITY_ENFORCE,
+                    "pod-security.kubernetes.io/warn": POD_SECURITY_WARN,
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        child = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        for app in apps:
+            labels = {**base_labels, **_pod_labels(args, app)}
+
+            def meta(app: App = app, labels: dict[str, str] = labels) -> dict[str, Any]:
+                return {"name": app.name, "namespace": args.namespace, "labels": dict(labels)}
+
+            k8s.apps.v1.Deployment(
+                f"{name}-{app.name}",
+                metadata=meta(),
+                spec=render_deployment(args, app),
+                opts=child,
+            )
+            self.services[app.name] = k8s.core.v1.Service(
+                f"{name}-{app.name}-service",
+                metadata=meta(),
+                spec=render_service(args, app),
+                opts=child,
+            )
+            if app.replicas >= APP_MIN_REPLICAS:
+                k8s.policy.v1.PodDisruptionBudget(
+                    f"{name}-{app.name}-pdb",
+                    metadata=meta(),
+                    spec={
+                        "maxUnavailable": 1,
+                        "selector": {"matchLabels": app_labels(tenant, app)},
+                    },
+                    opts=child,
+                )
+        self.register_outputs(
+            {
+                "cluster": self.cluster,
+                "namespace": self.namespace,
+                "apps": list(self.app_names),
+                "exposed": list(self.exposed),
+            }
+        )

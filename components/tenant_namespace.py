@@ -1,0 +1,539 @@
+"""A tenant's Supervisor namespace: quota, defaults, RBAC and segmentation (§9.4, §9.6).
+
+vSphere side (pulumi_vsphere 4.18.2): ``vsphere.Namespace`` (``supervisor``, ``name``,
+``storage_policies`` as policy ids from ``get_policy``, ``vm_services`` with the VM classes and
+content libraries the tenant may use). The provider's Namespace has no argument for CPU/memory
+limits or zones, so the quota lives on the Kubernetes side and zone placement is done by the
+workloads (see isolation below).
+
+Kubernetes side (the Supervisor's API, through the ``kubernetes`` provider passed in opts):
+
+- ``ResourceQuota`` whose ``hard`` holds exactly ``requests.nvidia.com/gpu``, ``requests.cpu``,
+  ``requests.memory``, ``limits.cpu``, ``limits.memory``, ``requests.storage``,
+  ``persistentvolumeclaims``, ``pods`` and ``services`` (§9.4.3; the marketing example renders
+  ``components.constants.MARKETING_QUOTA``);
+- ``LimitRange`` with container defaults: with a CPU/memory quota Kubernetes rejects pods that
+  state no requests/limits, so the defaults keep such pods schedulable (§9.7.1 app checklist:
+  resource limits/requests set);
+- ``RoleBinding`` per OIDC group kind to the built-in ``admin``/``edit``/``view`` ClusterRoles
+  (§9.6.2 identity: OIDC + RBAC);
+- a default-deny ``NetworkPolicy`` and the allowed flows, and the same segmentation as an
+  nsx-operator ``SecurityPolicy`` (``crd.nsx.vmware.com/v1alpha1``, enforced by the NSX
+  distributed firewall, which also sees VMs);
+- with ``gpu.assignment: passthrough``, the domain's DirectPath I/O VM classes as VM Operator
+  ``VirtualMachineClass`` objects (see ``components.workload_domain``).
+
+Tier label convention (§9.6.1: app → AI services → database), label ``paif.vmware.com/tier``:
+
+- ``app``: application workloads — VKS cluster node VMs (``components.vks_cluster``) and any
+  application pod;
+- ``ai``: PAIS model/embedding endpoints, agents and the ML API gateway
+  (``components.model_endpoint``);
+- ``data``: DSM PostgreSQL/pgvector (``components.pgvector_database``).
+
+Allowed flows (everything else is denied):
+
+- DNS (53/UDP, 53/TCP) out from every workload;
+- into ``app`` from anywhere (users arrive through the edge load balancer, §9.6.1);
+- ``app`` → ``ai`` on the AI gateway ports (default 443);
+- ``ai`` → ``data`` on the database ports (default 5432);
+- within a tier (gateway → replicas, primary → standby, frontend → backend);
+- ``ai`` and ``data`` out on 443 to ``egress_cidrs`` (Harbor for model pulls, §9.5.3 phase 4;
+  the backup object store, §9.3.2 item 2); with no CIDRs given, to any address on 443 only.
+
+The ``SecurityPolicy`` states the same rules with pod and VM selectors. It confines every pod
+and the ``ai``/``data`` VMs; VKS node VMs (tier ``app``) are sources of the app → AI rule but
+are not confined by it, because a VKS cluster also needs the Supervisor API, NTP and image
+registries that VKS itself manages.
+
+Isolation levels (§9.4.2), stated as ``paif.vmware.com/isolation`` on every object:
+``namespace`` (default); ``cluster`` — the tenant runs its apps on VKS clusters of its own (at
+least one is required); ``workload-domain`` — the tenant gets a zone of its own cluster
+(``zone``, distinct from the shared domain's ``shared_zone``); VKS node pools are pinned to it
+(``VksClusterArgs.zone``) since ``vsphere.Namespace`` cannot bind a zone in 4.18.2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_vsphere as vsphere
+
+from components.config.models import Tenant
+from components.config.units import parse_quantity
+from components.context import SiteContext
+from components.errors import ComponentInputError
+from components.vks_cluster import TENANT_LABEL, TIER_LABEL, check_node_pools
+from components.workload_domain import GpuVmClass
+
+SUPERVISOR_NAMESPACE_TYPE: Final = "paif:tenancy:SupervisorNamespace"
+SECURITY_POLICY_API_VERSION: Final = "crd.nsx.vmware.com/v1alpha1"
+VM_OPERATOR_API_VERSION: Final = "vmoperator.vmware.com/v1alpha5"
+ISOLATION_LABEL: Final = "paif.vmware.com/isolation"
+
+TIER_APP: Final = "app"
+TIER_AI: Final = "ai"
+TIER_DATA: Final = "data"
+TIERS: Final = (TIER_APP, TIER_AI, TIER_DATA)
+
+# §9.2.2: the PAIS ML API gateway serves the OpenAI-compatible API over HTTPS.
+DEFAULT_AI_PORTS: Final = (443,)
+# PostgreSQL's port (DSM pgvector, §9.2.3).
+DEFAULT_DATABASE_PORTS: Final = (5432,)
+DNS_PORT: Final = 53
+HTTPS_PORT: Final = 443
+ANY_IPV4: Final = "0.0.0.0/0"
+SECURITY_POLICY_PRIORITY: Final = 10
+
+# §9.6.2 identity: OIDC group kinds -> Kubernetes built-in user-facing ClusterRoles.
+ROLE_FOR_GROUP_KIND: Final[dict[str, str]] = {"admin": "admin", "edit": "edit", "view": "view"}
+
+# Container defaults of the LimitRange: the App model's defaults (§9.7.1 requests/limits set).
+DEFAULT_REQUEST: Final[dict[str, str]] = {"cpu": "500m", "memory": "512Mi"}
+DEFAULT_LIMIT: Final[dict[str, str]] = {"cpu": "1", "memory": "1Gi"}
+
+QUOTA_KEYS: Final = (
+    "requests.nvidia.com/gpu",
+    "requests.cpu",
+    "requests.memory",
+    "limits.cpu",
+    "limits.memory",
+    "requests.storage",
+    "persistentvolumeclaims",
+    "pods",
+    "services",
+)
+
+
+def quota_hard(tenant: Tenant) -> dict[str, str | int]:
+    """The ResourceQuota ``hard`` map of a tenant (§9.4.3), quantities in the user's spelling."""
+    q = tenant.quota
+    return {
+        "requests.nvidia.com/gpu": int(q.gpu),
+        "requests.cpu": q.requests_cpu,
+        "requests.memory": q.requests_memory,
+        "limits.cpu": q.limits_cpu,
+        "limits.memory": q.limits_memory,
+        "requests.storage": q.requests_storage,
+        "persistentvolumeclaims": int(q.persistent_volume_claims),
+        "pods": int(q.pods),
+        "services": int(q.services),
+    }
+
+
+def endpoint_gpu_floor(tenant: Tenant, endpoint_gpus: Mapping[str, int]) -> tuple[int, list[str]]:
+    """GPUs the endpoints' minimum replicas hold, and the terms (``llama-chat 2 × 1``)."""
+    subject = f"tenant '{tenant.name}'"
+    total = 0
+    terms: list[str] = []
+    for i, endpoint in enumerate(tenant.model_endpoints):
+        gpus = endpoint.gpus_per_replica or endpoint_gpus.get(endpoint.name)
+        if gpus is None or gpus < 1:
+            raise ComponentInputError(
+                subject,
+                f"modelEndpoints[{i}].gpusPerReplica",
+                f"is not set for endpoint '{endpoint.name}' and no GPU sizing was passed for it "
+                "(endpoint_gpus, from components.estimators.gpu_sizing)",
+            )
+        total += endpoint.replicas.min * gpus
+        terms.append(f"{endpoint.name} {endpoint.replicas.min} × {gpus}")
+    return total, terms
+
+
+@dataclass(frozen=True)
+class SupervisorNamespaceArgs:
+    """One tenant's namespace on the site's Supervisor.
+
+    ``vm_classes`` maps each GPU VM class name of the workload domain to an Input of it
+    (``GpuWorkloadDomain.vm_class_names``), so the namespace depends on the classes it lists;
+    ``passthrough_classes`` are rendered as VM Operator objects. ``endpoint_gpus`` gives GPUs
+    per replica for endpoints whose config leaves it to sizing.
+    """
+
+    tenant: Tenant
+    ctx: SiteContext
+    content_library_id: pulumi.Input[str]
+    vm_classes: Mapping[str, pulumi.Input[str]]
+    passthrough_classes: Sequence[GpuVmClass] = ()
+    endpoint_gpus: Mapping[str, int] = field(default_factory=dict)
+    storage_policy_id: pulumi.Input[str] | None = None
+    zone: str | None = None
+    shared_zone: str | None = None
+    ai_ports: tuple[int, ...] = DEFAULT_AI_PORTS
+    database_ports: tuple[int, ...] = DEFAULT_DATABASE_PORTS
+    egress_cidrs: tuple[str, ...] = ()
+    oidc_group_prefix: str = ""
+
+
+def validate_supervisor_namespace(args: SupervisorNamespaceArgs) -> None:
+    """Reject a namespace its tenant could never work in, before anything is registered."""
+    tenant = args.tenant
+    subject = f"tenant '{tenant.name}'"
+    floor, terms = endpoint_gpu_floor(tenant, args.endpoint_gpus)
+    if floor > tenant.quota.gpu:
+        raise ComponentInputError(
+            subject,
+            "quota.gpu",
+            f"{tenant.quota.gpu} GPUs is below the {floor} that the endpoints' minimum replicas "
+            f"hold ({' + '.join(terms)}); they could never all run (§9.4.3)",
+        )
+    for cluster in tenant.vks_clusters:
+        check_node_pools(tenant, cluster, frozenset(args.vm_classes))
+    if tenant.isolation == "cluster" and not tenant.vks_clusters:
+        raise ComponentInputError(
+            subject,
+            "vksClusters",
+            "isolation 'cluster' gives the tenant VKS clusters of its own; none is declared",
+        )
+    if tenant.isolation == "workload-domain":
+        if not args.zone:
+            raise ComponentInputError(
+                subject,
+                "isolation",
+                "'workload-domain' needs a zone of the tenant's own GPU workload domain; none "
+                "was passed (zone)",
+            )
+        if args.shared_zone and args.zone == args.shared_zone:
+            raise ComponentInputError(
+                subject,
+                "isolation",
+                f"'workload-domain' needs its own zone, but '{args.zone}' is the shared "
+                "workload domain's zone",
+            )
+    for name, ports in (("ai_ports", args.ai_ports), ("database_ports", args.database_ports)):
+        if not ports or any(not 1 <= p <= 65535 for p in ports):
+            raise ComponentInputError(subject, name, f"{list(ports)} are not TCP ports 1–65535")
+    quota = tenant.quota
+    for key, have, default in (
+        ("limitsCpu", quota.limits_cpu, DEFAULT_LIMIT["cpu"]),
+        ("limitsMemory", quota.limits_memory, DEFAULT_LIMIT["memory"]),
+    ):
+        if quota.pods > 0 and parse_quantity(have) < parse_quantity(default):
+            raise ComponentInputError(
+                subject,
+                f"quota.{key}",
+                f"{have} is below the default container limit {default} of the namespace's "
+                "LimitRange; not even one pod with default limits would fit",
+            )
+
+
+def _selector(tier: str) -> dict[str, Any]:
+    return {"matchLabels": {TIER_LABEL: tier}}
+
+
+def _tcp(ports: Sequence[int]) -> list[dict[str, Any]]:
+    return [{"protocol": "TCP", "port": int(p)} for p in ports]
+
+
+def network_policies(args: SupervisorNamespaceArgs) -> list[dict[str, Any]]:
+    """Name and spec of each NetworkPolicy, default-deny first."""
+    ai_ports, db_ports = _tcp(args.ai_ports), _tcp(args.database_ports)
+    cidrs = list(args.egress_cidrs) or [ANY_IPV4]
+    https_out = {"to": [{"ipBlock": {"cidr": c}} for c in cidrs], "ports": _tcp([HTTPS_PORT])}
+
+    def within(tier: str) -> dict[str, Any]:
+        return {"podSelector": _selector(tier)}
+
+    return [
+        {
+            "name": "default-deny",
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+        },
+        {
+            "name": "allow-dns",
+            "spec": {
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {
+                        "ports": [
+                            {"protocol": "UDP", "port": DNS_PORT},
+                            {"protocol": "TCP", "port": DNS_PORT},
+                        ]
+                    }
+                ],
+            },
+        },
+        {
+            "name": "allow-app",
+            "spec": {
+                "podSelector": _selector(TIER_APP),
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [{}],
+                "egress": [
+                    {"to": [within(TIER_AI)], "ports": ai_ports},
+                    {"to": [within(TIER_APP)]},
+                ],
+            },
+        },
+        {
+            "name": "allow-ai",
+            "spec": {
+                "podSelector": _selector(TIER_AI),
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [
+                    {"from": [within(TIER_APP)], "ports": ai_ports},
+                    {"from": [within(TIER_AI)]},
+                ],
+                "egress": [
+                    {"to": [within(TIER_DATA)], "ports": db_ports},
+                    {"to": [within(TIER_AI)]},
+                    https_out,
+                ],
+            },
+        },
+        {
+            "name": "allow-data",
+            "spec": {
+                "podSelector": _selector(TIER_DATA),
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [
+                    {"from": [within(TIER_AI)], "ports": db_ports},
+                    {"from": [within(TIER_DATA)]},
+                ],
+                "egress": [{"to": [within(TIER_DATA)]}, https_out],
+            },
+        },
+    ]
+
+
+def _peers(tier: str, *, vms: bool = True) -> list[dict[str, Any]]:
+    peers: list[dict[str, Any]] = [{"podSelector": _selector(tier)}]
+    if vms:
+        peers.append({"vmSelector": _selector(tier)})
+    return peers
+
+
+def security_policy_spec(args: SupervisorNamespaceArgs) -> dict[str, Any]:
+    """The nsx-operator SecurityPolicy spec: the NetworkPolicy rules for pods and VMs."""
+    ai_ports, db_ports = _tcp(args.ai_ports), _tcp(args.database_ports)
+    confined_vms = {
+        "vmSelector": {
+            "matchExpressions": [
+                {"key": TIER_LABEL, "operator": "In", "values": [TIER_AI, TIER_DATA]}
+            ]
+        }
+    }
+    everything = [{"podSelector": {}}, confined_vms]
+    cidrs = list(args.egress_cidrs) or [ANY_IPV4]
+
+    def rule(
+        name: str, direction: str, action: str, applied: list[dict[str, Any]], **kw: Any
+    ) -> dict[str, Any]:
+        return {"name": name, "direction": direction, "action": action, "appliedTo": applied, **kw}
+
+    rules = [
+        rule(
+            "allow-dns",
+            "Out",
+            "allow",
+            everything,
+            ports=[{"protocol": "UDP", "port": DNS_PORT}, {"protocol": "TCP", "port": DNS_PORT}],
+        ),
+        rule("allow-app-ingress", "In", "allow", _peers(TIER_APP, vms=False)),
+        rule(
+            "allow-app-to-ai",
+            "Out",
+            "allow",
+            _peers(TIER_APP, vms=False),
+            destinations=_peers(TIER_AI),
+            ports=ai_ports,
+        ),
+        rule(
+            "allow-ai-from-app",
+            "In",
+            "allow",
+            _peers(TIER_AI),
+            sources=_peers(TIER_APP),
+            ports=ai_ports,
+        ),
+        rule(
+            "allow-ai-to-data",
+            "Out",
+            "allow",
+            _peers(TIER_AI),
+            destinations=_peers(TIER_DATA),
+            ports=db_ports,
+        ),
+        rule(
+            "allow-data-from-ai",
+            "In",
+            "allow",
+            _peers(TIER_DATA),
+            sources=_peers(TIER_AI),
+            ports=db_ports,
+        ),
+    ]
+    for tier in TIERS:
+        confined = _peers(tier, vms=tier != TIER_APP)
+        rules.append(
+            rule(f"allow-{tier}-internal-in", "In", "allow", confined, sources=_peers(tier))
+        )
+        rules.append(
+            rule(f"allow-{tier}-internal-out", "Out", "allow", confined, destinations=_peers(tier))
+        )
+    for tier in (TIER_AI, TIER_DATA):
+        rules.append(
+            rule(
+                f"allow-{tier}-https-out",
+                "Out",
+                "allow",
+                _peers(tier),
+                destinations=[{"ipBlocks": [{"cidr": c} for c in cidrs]}],
+                ports=_tcp([HTTPS_PORT]),
+            )
+        )
+    rules.append(rule("default-deny-in", "In", "drop", everything))
+    rules.append(rule("default-deny-out", "Out", "drop", everything))
+    return {"priority": SECURITY_POLICY_PRIORITY, "rules": rules}
+
+
+def namespace_vm_classes(args: SupervisorNamespaceArgs) -> list[pulumi.Input[str]]:
+    """VM classes the tenant may use: those its config names, plus GPU classes if it has GPUs."""
+    tenant = args.tenant
+    named: set[str] = set()
+    for cluster in tenant.vks_clusters:
+        named.add(cluster.control_plane_vm_class)
+        named.update(p.vm_class for p in cluster.node_pools)
+    named.update(d.vm_class for d in tenant.databases)
+    named.update(e.vm_class for e in tenant.model_endpoints if e.vm_class)
+    uses_gpus = tenant.quota.gpu > 0 or any(
+        p.gpu for c in tenant.vks_clusters for p in c.node_pools
+    )
+    out: list[pulumi.Input[str]] = []
+    for name in sorted(named | (set(args.vm_classes) if uses_gpus else set())):
+        out.append(args.vm_classes.get(name, name))
+    return out
+
+
+class SupervisorNamespace(pulumi.ComponentResource):
+    """A tenant's vSphere namespace with its quota, defaults, RBAC and network segmentation."""
+
+    tenant: str
+    namespace_name: str
+    isolation: str
+    zone: str | None
+    quota: dict[str, str | int]
+    namespace: vsphere.Namespace
+
+    def __init__(
+        self, name: str, args: SupervisorNamespaceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        validate_supervisor_namespace(args)
+        super().__init__(SUPERVISOR_NAMESPACE_TYPE, name, None, opts)
+        ctx, tenant = args.ctx, args.tenant
+        self.tenant = tenant.name
+        self.namespace_name = tenant.namespace
+        self.isolation = tenant.isolation
+        self.zone = args.zone
+        self.quota = quota_hard(tenant)
+
+        policy_id = args.storage_policy_id
+        if policy_id is None:
+            policy_id = vsphere.get_policy_output(
+                name=ctx.site.storage_policy, opts=pulumi.InvokeOutputOptions(parent=self)
+            ).id
+        self.namespace = vsphere.Namespace(
+            f"{name}-namespace",
+            name=tenant.namespace,
+            supervisor=ctx.site.supervisor.id,
+            storage_policies=[policy_id],
+            vm_services=[
+                vsphere.NamespaceVmServiceArgs(
+                    content_libraries=[args.content_library_id],
+                    vm_classes=namespace_vm_classes(args),
+                )
+            ],
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=ctx.is_production, retain_on_delete=ctx.is_production
+            ),
+        )
+        labels = {
+            **ctx.labels,
+            TENANT_LABEL: tenant.name,
+            ISOLATION_LABEL: tenant.isolation,
+        }
+        k8s_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+
+        def meta(object_name: str) -> dict[str, Any]:
+            return {"name": object_name, "namespace": tenant.namespace, "labels": dict(labels)}
+
+        k8s.core.v1.ResourceQuota(
+            f"{name}-quota",
+            metadata=meta(f"{tenant.name}-quota"),
+            spec={"hard": self.quota},
+            opts=k8s_opts,
+        )
+        k8s.core.v1.LimitRange(
+            f"{name}-limits",
+            metadata=meta(f"{tenant.name}-limits"),
+            spec={
+                "limits": [
+                    {
+                        "type": "Container",
+                        "default": dict(DEFAULT_LIMIT),
+                        "defaultRequest": dict(DEFAULT_REQUEST),
+                    }
+                ]
+            },
+            opts=k8s_opts,
+        )
+        for kind, role in ROLE_FOR_GROUP_KIND.items():
+            groups = getattr(tenant.oidc_groups, kind)
+            if not groups:
+                continue
+            k8s.rbac.v1.RoleBinding(
+                f"{name}-{kind}",
+                metadata=meta(f"{tenant.name}-{kind}"),
+                role_ref={
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "ClusterRole",
+                    "name": role,
+                },
+                subjects=[
+                    {
+                        "apiGroup": "rbac.authorization.k8s.io",
+                        "kind": "Group",
+                        "name": f"{args.oidc_group_prefix}{group}",
+                    }
+                    for group in groups
+                ],
+                opts=k8s_opts,
+            )
+        for policy in network_policies(args):
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy['name']}",
+                metadata=meta(policy["name"]),
+                spec=policy["spec"],
+                opts=k8s_opts,
+            )
+        k8s.apiextensions.CustomResource(
+            f"{name}-segmentation",
+            api_version=SECURITY_POLICY_API_VERSION,
+            kind="SecurityPolicy",
+            metadata=meta(f"{tenant.name}-segmentation"),
+            spec=security_policy_spec(args),
+            opts=k8s_opts,
+        )
+        for vm_class in args.passthrough_classes:
+            k8s.apiextensions.CustomResource(
+                f"{name}-{vm_class.name}",
+                api_version=VM_OPERATOR_API_VERSION,
+                kind="VirtualMachineClass",
+                metadata=meta(vm_class.name),
+                spec=vm_class.vm_operator_spec(),
+                opts=k8s_opts,
+            )
+        self.register_outputs(
+            {
+                "tenant": self.tenant,
+                "namespace": self.namespace_name,
+                "isolation": self.isolation,
+                "zone": self.zone,
+                "quota": self.quota,
+            }
+        )

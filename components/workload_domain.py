@@ -1,0 +1,439 @@
+"""The GPU workload domain: the vSphere cluster every GPU workload of the site runs on (§9.1).
+
+What it declares (pulumi_vsphere 4.18.2 argument names):
+
+- ``vsphere.ComputeCluster`` of the GPU hosts (looked up with ``get_datacenter``/``get_host``)
+  with vSphere HA on, host monitoring on, admission control reserving one host's capacity
+  (``resourcePercentage`` with ``ha_admission_control_host_failure_tolerance=1``, percentages
+  computed by vSphere), DRS fully automated, and a vLCM ``host_image`` (ESX base image plus
+  the NVIDIA AI Enterprise host driver component). §9.2.1 layer 1: vSphere HA restarts the
+  VMs of a failed host elsewhere; PAIF-HA-007.
+- one ``vsphere.VirtualMachineClass`` per vGPU profile (``vgpu_devices=[profile]``,
+  ``memory_reservation=100`` — vSphere requires a full memory reservation for vGPU VMs),
+  named ``vgpu-<profile without "nvidia_">`` (``nvidia_a100-40c`` → ``vgpu-a100-40c``), plus
+  ``-x2``/``-x4``/… classes with 2, 4, … devices of the whole-GPU profile for replicas that
+  need several GPUs (tensor parallelism rounds GPU counts to powers of two; a VM cannot span
+  hosts, so at most the GPUs of one host). These are the names ``components.model_endpoint``
+  derives for replicas and VKS GPU pools must use.
+- with ``gpu.assignment: passthrough`` (DirectPath I/O): ``vsphere.VirtualMachineClass`` has no
+  PCI-device argument in 4.18.2, so the classes ``gpu-passthrough-x<n>`` are declared as
+  :class:`GpuVmClass` specs (NVIDIA vendor id and the GPU's PCI device id) that each tenant's
+  Supervisor namespace renders as VM Operator ``VirtualMachineClass`` objects
+  (``spec.hardware.devices.dynamicDirectPathIODevices``).
+- a subscribed ``vsphere.ContentLibrary`` on the DLVM catalogue (deep learning VM images).
+- a ``vsphere.Zone`` holding the cluster, for the Supervisor and for zone-pinned tenants.
+
+Capacity, in schedulable GPUs (``nvidia.com/gpu`` units, via
+``components.estimators.capacity``): hosts × GPUs per host × slices of the domain's default
+profile (its first vGPU profile; 1 slice per GPU with passthrough), and the same with one host
+down (N+1, §9.5.3 "keep headroom in the GPU pool") for the planner and PAIF-CAP-001.
+
+Sizing defaults of the VM classes are this library's choice, not the source document's: 16
+vCPUs and host memory twice the vGPU framebuffer (at least 64 GiB) so weights can be staged in
+guest memory while loading (§9.5.3 phase 4); override them in the args.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Final
+
+import pulumi
+import pulumi_vsphere as vsphere
+
+from components.config.models import WorkloadDomain
+from components.context import SiteContext
+from components.errors import ComponentInputError
+from components.estimators.capacity import GpuPool, VgpuProfile, gpu_pool, parse_vgpu_profile
+from components.estimators.errors import EstimatorError
+
+GPU_WORKLOAD_DOMAIN_TYPE: Final = "paif:infra:GpuWorkloadDomain"
+
+# §9.2.1 layer 1 / PAIF-HA-007: admission control keeps one host's worth of capacity free.
+HA_HOST_FAILURES_TOLERATED: Final = 1
+HA_ADMISSION_CONTROL_POLICY: Final = "resourcePercentage"
+DRS_AUTOMATION_LEVEL: Final = "fullyAutomated"
+# VCF 9.0.1 ESX (the source document's platform), "VMware ESX 9.0.1.0" build 24957456.
+DEFAULT_ESX_VERSION: Final = "9.0.1.0.24957456"
+# NVIDIA AI Enterprise vGPU host driver as a vLCM component (govc cluster.draft.component.add
+# example: -component-id=NVD-AIE-800 -component-version=550.54.10-1OEM.800.1.0.20613240). Use
+# the component and version of the NVAIE package downloaded for the hosts' ESX release.
+DEFAULT_NVIDIA_DRIVER_COMPONENT: Final = "NVD-AIE-800"
+DEFAULT_NVIDIA_DRIVER_VERSION: Final = "550.54.10-1OEM.800.1.0.20613240"
+# vCenter's default name for a cluster's vSAN datastore (backs the content library).
+DEFAULT_LIBRARY_DATASTORE: Final = "vsanDatastore"
+# vSphere requires memory_reservation = 100 (%) for a VM class with vGPU devices.
+FULL_MEMORY_RESERVATION: Final = 100
+DEFAULT_VM_CLASS_CPUS: Final = 16
+DEFAULT_MEMORY_PER_GPU_MEMORY: Final = 2.0
+DEFAULT_MIN_VM_CLASS_MEMORY_GIB: Final = 64
+MIB_PER_GIB: Final = 1024
+
+# PCI ids of NVIDIA data-centre GPUs (pci.ids database, vendor 10de): GPU model -> device id.
+NVIDIA_VENDOR_ID: Final = 0x10DE
+NVIDIA_DEVICE_IDS: Final[dict[str, int]] = {
+    "a100 sxm4 40gb": 0x20B0,
+    "a100 sxm4 80gb": 0x20B2,
+    "a100 80gb": 0x20B5,
+    "a100 pcie 80gb": 0x20B5,
+    "a100 40gb": 0x20F1,
+    "a100 pcie 40gb": 0x20F1,
+    "a30": 0x20B7,
+    "h100 sxm5 80gb": 0x2330,
+    "h100": 0x2331,
+    "h100 pcie": 0x2331,
+    "l40": 0x26B5,
+    "l4": 0x27B8,
+    "t4": 0x1EB8,
+}
+
+PASSTHROUGH_CLASS_PREFIX: Final = "gpu-passthrough"
+
+
+def vgpu_class_name(profile: str, devices: int = 1) -> str:
+    """VM class of ``devices`` vGPUs of a profile: ``nvidia_a100-80c`` → ``vgpu-a100-80c``."""
+    base = "vgpu-" + profile.removeprefix("nvidia_").replace("_", "-")
+    return base if devices == 1 else f"{base}-x{devices}"
+
+
+def passthrough_class_name(devices: int) -> str:
+    """VM class of ``devices`` whole GPUs by DirectPath I/O: ``gpu-passthrough-x1``."""
+    return f"{PASSTHROUGH_CLASS_PREFIX}-x{devices}"
+
+
+def device_counts(gpus_per_host: int) -> tuple[int, ...]:
+    """1, 2, 4, … up to the GPUs of one host (a VM's devices all sit on its host)."""
+    counts = [1]
+    while counts[-1] * 2 <= gpus_per_host:
+        counts.append(counts[-1] * 2)
+    return tuple(counts)
+
+
+def _model_key(model: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", model.lower()).split()).removeprefix("nvidia ")
+
+
+def nvidia_device_id(model: str) -> int | None:
+    """PCI device id of an NVIDIA GPU model name (``NVIDIA A100 80GB`` → 0x20B5)."""
+    return NVIDIA_DEVICE_IDS.get(_model_key(model))
+
+
+@dataclass(frozen=True)
+class GpuVmClass:
+    """A GPU VM class the domain offers (vGPU or passthrough), with its sizing."""
+
+    name: str
+    cpus: int
+    memory_mib: int
+    devices: int
+    vgpu_profile: str | None = None
+    pci_vendor_id: int | None = None
+    pci_device_id: int | None = None
+
+    @property
+    def passthrough(self) -> bool:
+        return self.vgpu_profile is None
+
+    def vm_operator_spec(self) -> dict[str, object]:
+        """``spec`` of the VM Operator ``VirtualMachineClass`` of a passthrough class."""
+        if not self.passthrough:
+            raise ValueError(f"{self.name} is a vGPU class; vSphere declares it, not VM Operator")
+        memory = f"{self.memory_mib}Mi"
+        devices = [
+            {"vendorID": self.pci_vendor_id, "deviceID": self.pci_device_id}
+            for _ in range(self.devices)
+        ]
+        return {
+            "description": f"{self.devices} GPU(s) by DirectPath I/O",
+            "hardware": {
+                "cpus": self.cpus,
+                "memory": memory,
+                "devices": {"dynamicDirectPathIODevices": devices},
+            },
+            # DirectPath I/O needs the VM's memory fully reserved, like vGPU.
+            "policies": {"resources": {"requests": {"memory": memory}}},
+        }
+
+
+@dataclass(frozen=True)
+class GpuWorkloadDomainArgs:
+    """The site's GPU workload domain (``ctx.workload_domain`` unless ``domain`` is given).
+
+    ``domain`` lets a tenant with workload-domain isolation (§9.4.2) get a cluster of its own;
+    ``zone_name`` defaults to ``<cluster>-zone``.
+    """
+
+    ctx: SiteContext
+    domain: WorkloadDomain | None = None
+    zone_name: str | None = None
+    esx_version: str = DEFAULT_ESX_VERSION
+    nvidia_driver_component: str = DEFAULT_NVIDIA_DRIVER_COMPONENT
+    nvidia_driver_version: str = DEFAULT_NVIDIA_DRIVER_VERSION
+    library_datastore: str = DEFAULT_LIBRARY_DATASTORE
+    vm_class_cpus: int = DEFAULT_VM_CLASS_CPUS
+    memory_per_gpu_memory: float = DEFAULT_MEMORY_PER_GPU_MEMORY
+    min_vm_class_memory_gib: int = DEFAULT_MIN_VM_CLASS_MEMORY_GIB
+    passthrough_device_id: int | None = None
+
+    @property
+    def workload_domain(self) -> WorkloadDomain:
+        return self.domain or self.ctx.workload_domain
+
+    @property
+    def resolved_zone_name(self) -> str:
+        return self.zone_name or f"{self.workload_domain.cluster}-zone"
+
+
+def _subject(args: GpuWorkloadDomainArgs) -> str:
+    return f"workload domain '{args.workload_domain.cluster}'"
+
+
+def parsed_profiles(args: GpuWorkloadDomainArgs) -> list[VgpuProfile]:
+    """The domain's vGPU profiles, each checked against the GPU it runs on."""
+    wd = args.workload_domain
+    model = re.sub(r"[^a-z0-9]+", "", wd.gpu.model.lower())
+    out: list[VgpuProfile] = []
+    for i, name in enumerate(wd.vgpu_profiles):
+        field_name = f"workloadDomain.vgpuProfiles[{i}]"
+        try:
+            profile = parse_vgpu_profile(name)
+            profile.slices_per_gpu(wd.gpu.memory_gi_b)
+        except EstimatorError as error:
+            raise ComponentInputError(_subject(args), field_name, str(error)) from None
+        family = re.match(r"^[a-z]+\d+", profile.gpu)
+        if family is None or family.group(0) not in model:
+            raise ComponentInputError(
+                _subject(args),
+                field_name,
+                f"profile {name!r} is for {profile.gpu.upper()} GPUs but the hosts have "
+                f"{wd.gpu.model!r}",
+            )
+        out.append(profile)
+    return out
+
+
+def validate_gpu_workload_domain(args: GpuWorkloadDomainArgs) -> None:
+    """Reject a domain vSphere or the estimators could not build, before anything exists."""
+    wd = args.workload_domain
+    subject = _subject(args)
+    if len(wd.hosts) < 1 + HA_HOST_FAILURES_TOLERATED and args.ctx.is_production:
+        raise ComponentInputError(
+            subject,
+            "workloadDomain.hosts",
+            f"{len(wd.hosts)} host cannot keep {HA_HOST_FAILURES_TOLERATED} host in reserve for "
+            "vSphere HA (§9.2.1 layer 1); production needs at least 2",
+        )
+    parsed_profiles(args)
+    if (
+        wd.gpu.assignment == "passthrough"
+        and args.passthrough_device_id is None
+        and nvidia_device_id(wd.gpu.model) is None
+    ):
+        known = ", ".join(sorted(NVIDIA_DEVICE_IDS))
+        raise ComponentInputError(
+            subject,
+            "workloadDomain.gpu.model",
+            f"no PCI device id known for {wd.gpu.model!r} (known: {known}); pass "
+            "passthrough_device_id",
+        )
+    if args.vm_class_cpus < 1:
+        raise ComponentInputError(subject, "vm_class_cpus", f"{args.vm_class_cpus} must be ≥ 1")
+    if args.memory_per_gpu_memory <= 0:
+        raise ComponentInputError(
+            subject, "memory_per_gpu_memory", f"{args.memory_per_gpu_memory} must be > 0"
+        )
+    for name, value in (
+        ("esx_version", args.esx_version),
+        ("nvidia_driver_component", args.nvidia_driver_component),
+        ("nvidia_driver_version", args.nvidia_driver_version),
+        ("library_datastore", args.library_datastore),
+    ):
+        if not value.strip():
+            raise ComponentInputError(subject, name, "is empty")
+
+
+def _memory_mib(args: GpuWorkloadDomainArgs, gpu_memory_gib: float) -> int:
+    gib = max(args.min_vm_class_memory_gib, math.ceil(args.memory_per_gpu_memory * gpu_memory_gib))
+    return int(gib * MIB_PER_GIB)
+
+
+def gpu_vm_classes(args: GpuWorkloadDomainArgs) -> tuple[GpuVmClass, ...]:
+    """Every GPU VM class of the domain, in a stable order."""
+    wd = args.workload_domain
+    counts = device_counts(wd.gpu.per_host)
+    classes: list[GpuVmClass] = []
+    if wd.gpu.assignment == "passthrough":
+        device_id = args.passthrough_device_id or nvidia_device_id(wd.gpu.model)
+        for n in counts:
+            classes.append(
+                GpuVmClass(
+                    name=passthrough_class_name(n),
+                    cpus=args.vm_class_cpus * n,
+                    memory_mib=_memory_mib(args, wd.gpu.memory_gi_b * n),
+                    devices=n,
+                    pci_vendor_id=NVIDIA_VENDOR_ID,
+                    pci_device_id=device_id,
+                )
+            )
+        return tuple(classes)
+    for profile in parsed_profiles(args):
+        whole_gpu = profile.framebuffer_gib >= wd.gpu.memory_gi_b
+        for n in counts if whole_gpu else (1,):
+            classes.append(
+                GpuVmClass(
+                    name=vgpu_class_name(profile.name, n),
+                    cpus=args.vm_class_cpus * n,
+                    memory_mib=_memory_mib(args, profile.framebuffer_gib * n),
+                    devices=n,
+                    vgpu_profile=profile.name,
+                )
+            )
+    return tuple(classes)
+
+
+def domain_gpu_pools(args: GpuWorkloadDomainArgs) -> dict[str, GpuPool]:
+    """GPU pool per profile (key ``passthrough`` without vGPU)."""
+    wd = args.workload_domain
+    hosts, per_host, memory = len(wd.hosts), wd.gpu.per_host, wd.gpu.memory_gi_b
+    if wd.gpu.assignment == "passthrough":
+        return {"passthrough": gpu_pool(hosts, per_host, memory)}
+    return {p: gpu_pool(hosts, per_host, memory, p) for p in wd.vgpu_profiles}
+
+
+class GpuWorkloadDomain(pulumi.ComponentResource):
+    """GPU hosts in an HA/DRS cluster with GPU VM classes, the DLVM library and a zone."""
+
+    cluster_name: str
+    zone_name: str
+    vm_classes: tuple[GpuVmClass, ...]
+    gpu_vm_class_names: frozenset[str]
+    vm_class_names: dict[str, pulumi.Input[str]]
+    passthrough_classes: tuple[GpuVmClass, ...]
+    default_profile: str | None
+    gpu_pool: GpuPool
+    gpu_pools: dict[str, GpuPool]
+    gpu_capacity: int
+    gpu_capacity_n1: int
+    gpu_capacity_by_profile: dict[str, int]
+    physical_gpus: int
+    compute_cluster: vsphere.ComputeCluster
+    content_library: vsphere.ContentLibrary
+    zone: vsphere.Zone
+    cluster_id: pulumi.Output[str]
+    content_library_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: GpuWorkloadDomainArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        validate_gpu_workload_domain(args)
+        super().__init__(GPU_WORKLOAD_DOMAIN_TYPE, name, None, opts)
+        ctx, wd = args.ctx, args.workload_domain
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.cluster_name = wd.cluster
+        self.zone_name = args.resolved_zone_name
+        self.vm_classes = gpu_vm_classes(args)
+        self.gpu_vm_class_names = frozenset(c.name for c in self.vm_classes)
+        self.passthrough_classes = tuple(c for c in self.vm_classes if c.passthrough)
+        self.default_profile = wd.vgpu_profiles[0] if wd.vgpu_profiles else None
+        self.gpu_pools = domain_gpu_pools(args)
+        self.gpu_pool = self.gpu_pools[self.default_profile or "passthrough"]
+        self.gpu_capacity = self.gpu_pool.total
+        self.gpu_capacity_n1 = self.gpu_pool.n_plus_one
+        self.gpu_capacity_by_profile = {k: p.total for k, p in self.gpu_pools.items()}
+        self.physical_gpus = len(wd.hosts) * wd.gpu.per_host
+
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        datacenter = vsphere.get_datacenter_output(name=ctx.site.vcenter.datacenter, opts=invoke)
+        host_ids = [
+            vsphere.get_host_output(name=host, datacenter_id=datacenter.id, opts=invoke).id
+            for host in wd.hosts
+        ]
+        ha_policy: dict[str, object]
+        if len(wd.hosts) > HA_HOST_FAILURES_TOLERATED:
+            ha_policy = {
+                "ha_admission_control_policy": HA_ADMISSION_CONTROL_POLICY,
+                "ha_admission_control_host_failure_tolerance": HA_HOST_FAILURES_TOLERATED,
+                "ha_admission_control_resource_percentage_auto_compute": True,
+            }
+        else:
+            # A single non-production host cannot reserve a host; HA still restarts VMs.
+            ha_policy = {"ha_admission_control_policy": "disabled"}
+        self.compute_cluster = vsphere.ComputeCluster(
+            f"{name}-cluster",
+            name=wd.cluster,
+            datacenter_id=datacenter.id,
+            host_system_ids=host_ids,
+            ha_enabled=True,
+            ha_host_monitoring="enabled",
+            drs_enabled=True,
+            drs_automation_level=DRS_AUTOMATION_LEVEL,
+            host_image=vsphere.ComputeClusterHostImageArgs(
+                esx_version=args.esx_version,
+                components=[
+                    vsphere.ComputeClusterHostImageComponentArgs(
+                        key=args.nvidia_driver_component, version=args.nvidia_driver_version
+                    )
+                ],
+            ),
+            opts=pulumi.ResourceOptions(parent=self, protect=ctx.is_production),
+            **ha_policy,  # type: ignore[arg-type]
+        )
+        self.cluster_id = self.compute_cluster.id
+
+        self.vm_class_names = {}
+        for vm_class in self.vm_classes:
+            if vm_class.passthrough:
+                self.vm_class_names[vm_class.name] = vm_class.name
+                continue
+            resource = vsphere.VirtualMachineClass(
+                f"{name}-{vm_class.name}",
+                name=vm_class.name,
+                cpus=vm_class.cpus,
+                memory=vm_class.memory_mib,
+                memory_reservation=FULL_MEMORY_RESERVATION,
+                vgpu_devices=[vm_class.vgpu_profile] * vm_class.devices,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.compute_cluster]),
+            )
+            self.vm_class_names[vm_class.name] = resource.name
+
+        datastore = vsphere.get_datastore_output(
+            name=args.library_datastore, datacenter_id=datacenter.id, opts=invoke
+        )
+        self.content_library = vsphere.ContentLibrary(
+            f"{name}-dlvm-library",
+            name=f"{wd.cluster}-dlvm",
+            description="Deep learning VM images (DLVM), subscribed from the PAIF catalogue",
+            storage_backings=[datastore.id],
+            subscription=vsphere.ContentLibrarySubscriptionArgs(
+                subscription_url=wd.dlvm_library_url,
+                authentication_method="NONE",
+                automatic_sync=True,
+                on_demand=True,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, protect=ctx.is_production),
+        )
+        self.content_library_id = self.content_library.id
+
+        self.zone = vsphere.Zone(
+            f"{name}-zone",
+            name=self.zone_name,
+            description=f"GPU workload domain {wd.cluster} at {ctx.site.name}",
+            cluster_ids=[self.compute_cluster.id],
+            opts=child,
+        )
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "clusterId": self.cluster_id,
+                "zoneName": self.zone_name,
+                "contentLibraryId": self.content_library_id,
+                "gpuVmClasses": sorted(self.gpu_vm_class_names),
+                "gpuCapacity": self.gpu_capacity,
+                "gpuCapacityN1": self.gpu_capacity_n1,
+                "gpuCapacityByProfile": self.gpu_capacity_by_profile,
+                "physicalGpus": self.physical_gpus,
+            }
+        )

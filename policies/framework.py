@@ -1,0 +1,580 @@
+"""How a PAIF rule is written, and how rules become CrossGuard policies.
+
+A rule is one small function over a :class:`StackView` that yields :class:`Violation`s, with an
+id, a severity, the section of the source document it enforces and a remediation (cdk-nag style).
+Every rule becomes a *stack* policy, so it can see the site's tier, DR role and waivers, which
+live on the ``paif:site:PaifSite`` resource, not on the resource at fault.
+
+Enforcement follows ``paif:environment`` in both engines: a rule's own policy reports only
+findings that are mandatory for this stack (production tier, not waived, severity above low);
+the advisory policy ``PAIF-ADVISORY`` reports the rest, each message starting with its rule id.
+Pack config can still override any policy's enforcement level, as the CLI allows.
+
+Thresholds are each rule policy's own config. The engine hands a policy only its own config,
+so the rule policy computes every finding with its thresholds and passes the non-mandatory
+ones to ``PAIF-ADVISORY`` (which runs last in the same ``AnalyzeStack`` call) instead of the
+advisory policy recomputing them with defaults. A rule disabled by pack config therefore
+reports nothing at all, in neither policy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+SITE_TYPE = "paif:site:PaifSite"
+ADVISORY_POLICY = "PAIF-ADVISORY"
+SEVERITIES = ("critical", "high", "medium", "low")
+PRODUCTION_TIERS = frozenset({"prod", "mission-critical"})
+DOCS_URL = "https://github.com/paif-pulumi/paif-pulumi/blob/main/docs/policies.md"
+_MESSAGE_RE = re.compile(r"^\[(?P<rule>PAIF-[A-Z]+-\d{3})\]\s(?P<rest>.*)$", re.S)
+# Rule id area -> tags on the policy (SARIF rule tags; "security" marks security alerts).
+AREA_TAGS: dict[str, tuple[str, ...]] = {
+    "HA": ("availability",),
+    "DR": ("disaster-recovery",),
+    "MT": ("multi-tenancy", "security"),
+    "CAP": ("capacity",),
+    "SEC": ("security",),
+    "DATA": ("data-safety",),
+    "GOV": ("governance",),
+}
+_SEVERITY_ENUM = {
+    "critical": Severity.CRITICAL,
+    "high": Severity.HIGH,
+    "medium": Severity.MEDIUM,
+    "low": Severity.LOW,
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One finding of a rule: the resource at fault (URN, or None for the stack) and why."""
+
+    message: str
+    urn: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    severity: str
+    section: str
+    rationale: str
+    remediation: str
+    check: Callable[[StackView, Mapping[str, Any]], Iterable[Violation]]
+    thresholds: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def help_uri(self) -> str:
+        return f"{DOCS_URL}#{self.id.lower()}"
+
+    @property
+    def area(self) -> str:
+        """``HA`` for ``PAIF-HA-001``."""
+        return self.id.split("-")[1]
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return ("paif", *AREA_TAGS.get(self.area, (self.area.lower(),)))
+
+    @property
+    def always_advisory(self) -> bool:
+        """Low-severity rules warn; they never block a deployment."""
+        return self.severity == "low"
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    id: str,
+    *,
+    title: str,
+    severity: str,
+    section: str,
+    rationale: str,
+    remediation: str,
+    thresholds: Mapping[str, Any] | None = None,
+) -> Callable[[Callable[..., Iterable[Violation]]], Callable[..., Iterable[Violation]]]:
+    """Register a rule function ``check(view, config) -> Iterable[Violation]``."""
+    if severity not in SEVERITIES:
+        raise ValueError(f"{id}: severity must be one of {SEVERITIES}")
+    if not re.fullmatch(r"PAIF-[A-Z]+-\d{3}", id):
+        raise ValueError(f"rule id {id!r} is not of the form PAIF-AREA-NNN")
+
+    def register(check: Callable[..., Iterable[Violation]]) -> Callable[..., Iterable[Violation]]:
+        if id in REGISTRY:
+            raise ValueError(f"rule {id} is registered twice")
+        REGISTRY[id] = Rule(
+            id, title, severity, section, rationale, remediation, check, dict(thresholds or {})
+        )
+        return check
+
+    return register
+
+
+# --- the stack as rules see it --------------------------------------------------------------
+
+
+class StackView:
+    """Read-only helpers over the stack's resources (PolicyResource objects or look-alikes).
+
+    Props may be the runtime's read-only proxies: use ``get``/``items``/iteration only.
+    """
+
+    def __init__(self, resources: Iterable[Any]) -> None:
+        self.resources = list(resources)
+        self.by_urn = {r.urn: r for r in self.resources}
+        self._site = next((r for r in self.resources if r.resource_type == SITE_TYPE), None)
+
+    # site-wide facts
+    @property
+    def site(self) -> Mapping[str, Any]:
+        return self._site.props if self._site is not None else {}
+
+    @property
+    def site_urn(self) -> str | None:
+        return self._site.urn if self._site is not None else None
+
+    @property
+    def environment(self) -> str:
+        return str(self.site.get("environment") or "dev")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment in PRODUCTION_TIERS
+
+    @property
+    def dr_pattern(self) -> str:
+        return str(self.site.get("drPattern") or "none")
+
+    @property
+    def dr_role(self) -> str:
+        return str(self.site.get("drRole") or "primary")
+
+    # resources
+    def of_type(self, *types: str) -> list[Any]:
+        return [r for r in self.resources if r.resource_type in types]
+
+    def kube(self, kind: str, api_version_prefix: str = "") -> list[Any]:
+        """Kubernetes objects by kind (typed resources and CustomResources alike)."""
+        out = []
+        for r in self.resources:
+            if not r.resource_type.startswith("kubernetes:"):
+                continue
+            props = r.props
+            if props.get("kind") == kind and str(props.get("apiVersion", "")).startswith(
+                api_version_prefix
+            ):
+                out.append(r)
+        return out
+
+    def children(self, parent_urn: str) -> list[Any]:
+        return [r for r in self.resources if _parent_urn(r) == parent_urn]
+
+    def ancestors(self, resource: Any) -> Iterator[Any]:
+        current = self.by_urn.get(_parent_urn(resource) or "")
+        while current is not None:
+            yield current
+            current = self.by_urn.get(_parent_urn(current) or "")
+
+    def component_of(self, resource: Any, type_: str) -> Any | None:
+        return next((a for a in self.ancestors(resource) if a.resource_type == type_), None)
+
+
+def _parent_urn(resource: Any) -> str | None:
+    parent = getattr(resource, "parent", None)
+    if parent is None:
+        return None
+    return parent if isinstance(parent, str) else getattr(parent, "urn", None)
+
+
+def get_path(value: Any, path: str, default: Any = None) -> Any:
+    """``get_path(props, "spec.scale.hpa.minReplicas")`` over mappings and sequences."""
+    current = value
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if part.startswith("["):
+            index = int(part[1:-1])
+            try:
+                current = current[index]
+            except (IndexError, KeyError, TypeError):
+                return default
+        else:
+            try:
+                current = current.get(part)
+            except AttributeError:
+                return default
+        if current is None:
+            return default
+    return current
+
+
+def as_number(value: Any) -> float | None:
+    """A prop as a number (ints arrive as floats, quantities like ``"3"`` as strings)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        return None
+
+
+def as_int(value: Any, default: int | None = None) -> int | None:
+    """``as_number`` for counts: 3.0 and ``"3"`` are 3; anything else is ``default``."""
+    number = as_number(value)
+    if number is None or not number.is_integer():
+        return default
+    return int(number)
+
+
+def label(resource: Any) -> str:
+    """How a message names a resource: ``kind namespace/name`` for Kubernetes objects."""
+    props = resource.props
+    kind = props.get("kind") if resource.resource_type.startswith("kubernetes:") else None
+    if kind:
+        name = get_path(props, "metadata.name") or resource.name
+        namespace = get_path(props, "metadata.namespace")
+        return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+    return f"{resource.resource_type.rsplit(':', 1)[-1]} {resource.name}"
+
+
+# --- what the components declare, as rules look it up ----------------------------------------
+
+# Kubernetes API groups of the custom resources the components render.
+PAIS_GROUP = "pais.vmware.com/"
+NIM_GROUP = "apps.nvidia.com/"
+KEDA_GROUP = "keda.sh/"
+CAPI_GROUP = "cluster.x-k8s.io/"
+DSM_GROUP = "databases.dataservices.vmware.com/"
+HOSTNAME_TOPOLOGY_KEY = "kubernetes.io/hostname"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A model/embedding endpoint (PAIS ModelEndpoint or NVIDIA NIMService) and its scaling.
+
+    ``min_replicas`` is None when nothing sets it explicitly (KEDA's own default is 0);
+    ``min_source`` names the field it came from, for messages.
+    """
+
+    resource: Any
+    kind: str
+    name: str
+    namespace: str
+    min_replicas: int | None
+    min_source: str
+    max_replicas: int | None
+    max_source: str
+    autoscaler: Any | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+    @property
+    def spec(self) -> Mapping[str, Any]:
+        return self.resource.props.get("spec") or {}
+
+    @property
+    def annotations(self) -> Mapping[str, Any]:
+        return get_path(self.resource.props, "metadata.annotations") or {}
+
+    @property
+    def pod_labels(self) -> Mapping[str, Any]:
+        """Labels of the replica pods: PAIS ``spec.podLabels``, NIM ``spec.labels``."""
+        key = "podLabels" if self.kind == "ModelEndpoint" else "labels"
+        return self.spec.get(key) or get_path(self.resource.props, "metadata.labels") or {}
+
+    @property
+    def running(self) -> bool:
+        return self.min_replicas is None or self.min_replicas > 0
+
+
+def _scaled_object_for(view: StackView, kind: str, name: str, namespace: str) -> Any | None:
+    for candidate in view.kube("ScaledObject", KEDA_GROUP):
+        props = candidate.props
+        if get_path(props, "metadata.namespace") != namespace:
+            continue
+        target = get_path(props, "spec.scaleTargetRef") or {}
+        if target.get("name") == name and target.get("kind") in (kind, None):
+            return candidate
+    for candidate in view.kube("ScaledObject", KEDA_GROUP):
+        props = candidate.props
+        if (get_path(props, "metadata.namespace"), get_path(props, "metadata.name")) == (
+            namespace,
+            name,
+        ):
+            return candidate
+    return None
+
+
+def endpoints(view: StackView) -> list[Endpoint]:
+    """Every endpoint of the stack, with its effective replica bounds."""
+    out: list[Endpoint] = []
+    for kind, group in (("ModelEndpoint", PAIS_GROUP), ("NIMService", NIM_GROUP)):
+        for resource in view.kube(kind, group):
+            props = resource.props
+            name = str(get_path(props, "metadata.name") or resource.name)
+            namespace = str(get_path(props, "metadata.namespace") or "default")
+            spec = props.get("spec") or {}
+            scaler = _scaled_object_for(view, kind, name, namespace)
+            hpa = get_path(spec, "scale.hpa") if get_path(spec, "scale.enabled") else None
+            if scaler is not None:
+                low = as_int(get_path(scaler.props, "spec.minReplicaCount"))
+                high = as_int(get_path(scaler.props, "spec.maxReplicaCount"))
+                low_src, high_src = "ScaledObject minReplicaCount", "ScaledObject maxReplicaCount"
+            elif hpa is not None:
+                low, high = as_int(hpa.get("minReplicas")), as_int(hpa.get("maxReplicas"))
+                low_src, high_src = "spec.scale.hpa.minReplicas", "spec.scale.hpa.maxReplicas"
+            else:
+                low = high = as_int(spec.get("replicas"))
+                low_src = high_src = "spec.replicas"
+            out.append(
+                Endpoint(resource, kind, name, namespace, low, low_src, high, high_src, scaler)
+            )
+    return out
+
+
+def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, Any]) -> bool:
+    """A non-empty ``matchLabels`` selector that picks pods with ``labels``."""
+    match = (selector or {}).get("matchLabels") or {}
+    if not match:
+        return False
+    return all(labels.get(key) == value for key, value in match.items())
+
+
+# --- waivers --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Waiver:
+    rule: str
+    resource: str
+    reason: str
+    owner: str
+    expires: str
+
+    def matches(self, rule_id: str, urn: str | None) -> bool:
+        if self.rule != rule_id:
+            return False
+        target = urn or ""
+        name = target.rsplit("::", 1)[-1]
+        if self.resource in ("*", target, name):
+            return True
+        return fnmatch.fnmatchcase(name, self.resource) or (
+            self.resource.startswith("urn:") and fnmatch.fnmatchcase(target, self.resource)
+        )
+
+    def problem(self, today: dt.date) -> str | None:
+        """Why this waiver cannot be honoured, or None if it is valid (fail closed)."""
+        from components.constants import WAIVER_MIN_REASON_LENGTH
+
+        if self.rule not in REGISTRY:
+            return f"names unknown rule {self.rule!r}"
+        if len(self.reason.strip()) < WAIVER_MIN_REASON_LENGTH:
+            return f"reason must have at least {WAIVER_MIN_REASON_LENGTH} characters"
+        if not self.owner.strip():
+            return "has no owner"
+        if not self.resource.strip():
+            return "names no resource"
+        try:
+            expires = dt.date.fromisoformat(self.expires)
+        except ValueError:
+            return f"expiry {self.expires!r} is not a date (YYYY-MM-DD)"
+        if expires < today:
+            return f"expired on {self.expires}"
+        return None
+
+
+def site_waivers(view: StackView) -> list[Waiver]:
+    out = []
+    for raw in view.site.get("waivers") or []:
+        out.append(
+            Waiver(
+                rule=str(raw.get("rule", "")),
+                resource=str(raw.get("resource", "")),
+                reason=str(raw.get("reason", "")),
+                owner=str(raw.get("owner", "")),
+                expires=str(raw.get("expires", "")),
+            )
+        )
+    return out
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def waiver_for(
+    view: StackView, rule_id: str, urn: str | None, on: dt.date | None = None
+) -> Waiver | None:
+    """The valid waiver covering this finding, if any (invalid waivers never apply)."""
+    day = on or today()
+    for waiver in site_waivers(view):
+        if waiver.problem(day) is None and waiver.matches(rule_id, urn):
+            return waiver
+    return None
+
+
+# --- from rules to CrossGuard policies ------------------------------------------------------
+
+
+def _thresholds(rule_: Rule, config: Mapping[str, Any]) -> dict[str, Any]:
+    """Defaults overlaid with pack config; integers come back as ints (JSON sends 2.0)."""
+    merged = dict(rule_.thresholds)
+    for key, default in rule_.thresholds.items():
+        if key not in config or config[key] is None:
+            continue
+        value = config[key]
+        if isinstance(default, int) and not isinstance(default, bool):
+            number = as_number(value)
+            if number is not None and number.is_integer():
+                value = int(number)
+        elif isinstance(default, list):
+            value = list(value)
+        merged[key] = value
+    return merged
+
+
+def findings_of(rule_: Rule, view: StackView, config: Mapping[str, Any]) -> list[Violation]:
+    return list(rule_.check(view, _thresholds(rule_, config)))
+
+
+def is_mandatory_here(rule_: Rule, view: StackView) -> bool:
+    return view.is_production and not rule_.always_advisory
+
+
+def waiver_note(waiver: Waiver) -> str:
+    """The marker a waived finding's message carries after its rule id."""
+    return f"[waived by {waiver.owner} until {waiver.expires}: {waiver.reason}] "
+
+
+def format_message(rule_id: str, message: str, waiver: Waiver | None = None) -> str:
+    prefix = f"[{rule_id}] "
+    if waiver is not None:
+        prefix += waiver_note(waiver)
+    return prefix + message
+
+
+def parse_message(message: str) -> tuple[str | None, str]:
+    """Split ``[PAIF-XX-000] text`` into the rule id and the text."""
+    match = _MESSAGE_RE.match(message)
+    if not match:
+        return None, message
+    return match["rule"], match["rest"]
+
+
+class _Handoff:
+    """Findings a rule policy leaves for ``PAIF-ADVISORY`` within one ``AnalyzeStack`` call.
+
+    Keyed by the stack's URNs, so a stale entry from an earlier call (say one that failed
+    half-way) is never reported against another stack.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple[str, ...] | None = None
+        self._pending: dict[str, list[tuple[Violation, Waiver | None]]] = {}
+
+    @staticmethod
+    def key_of(view: StackView) -> tuple[str, ...]:
+        return tuple(r.urn for r in view.resources)
+
+    def put(self, key: tuple[str, ...], rule_id: str, items: list) -> None:
+        if key != self._key:
+            self._key, self._pending = key, {}
+        self._pending[rule_id] = items
+
+    def take(self, key: tuple[str, ...]) -> dict[str, list[tuple[Violation, Waiver | None]]]:
+        pending = self._pending if key == self._key else {}
+        self._key, self._pending = None, {}
+        return pending
+
+
+def _rule_policy(rule_: Rule, handoff: _Handoff) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        view = StackView(args.resources)
+        mandatory = is_mandatory_here(rule_, view)
+        deferred: list[tuple[Violation, Waiver | None]] = []
+        for violation in findings_of(rule_, view, args.get_config()):
+            waiver = waiver_for(view, rule_.id, violation.urn)
+            if mandatory and waiver is None:
+                report(format_message(rule_.id, violation.message), violation.urn)
+            else:
+                deferred.append((violation, waiver))
+        handoff.put(_Handoff.key_of(view), rule_.id, deferred)
+
+    schema = PolicyConfigSchema(
+        properties={key: _schema_of(value) for key, value in rule_.thresholds.items()}
+    )
+    return StackValidationPolicy(
+        name=rule_.id,
+        description=f"{rule_.title} ({rule_.severity}; source {rule_.section}). "
+        f"Remediation: {rule_.remediation}",
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=schema if rule_.thresholds else None,
+        display_name=rule_.title,
+        severity=_SEVERITY_ENUM[rule_.severity],
+        tags=list(rule_.tags),
+        remediation_steps=rule_.remediation,
+        url=rule_.help_uri,
+    )
+
+
+def _advisory_policy(rules: list[Rule], handoff: _Handoff) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        view = StackView(args.resources)
+        pending = handoff.take(_Handoff.key_of(view))
+        for rule_ in rules:
+            for violation, waiver in pending.get(rule_.id, []):
+                report(format_message(rule_.id, violation.message, waiver), violation.urn)
+
+    return StackValidationPolicy(
+        name=ADVISORY_POLICY,
+        description="Findings that do not block this stack: non-production tiers, low-severity "
+        "rules and waived findings, each prefixed with its rule id.",
+        validate=validate,
+        enforcement_level=EnforcementLevel.ADVISORY,
+        display_name="Advisory findings",
+        tags=["paif"],
+        url=f"{DOCS_URL}#enforcement",
+    )
+
+
+def _schema_of(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"type": "boolean", "default": value}
+    if isinstance(value, int):
+        return {"type": "integer", "default": value}
+    if isinstance(value, float):
+        return {"type": "number", "default": value}
+    if isinstance(value, list):
+        return {"type": "array", "default": list(value)}
+    return {"type": "string", "default": value}
+
+
+def build_policies(rules: Iterable[Rule] | None = None) -> list[StackValidationPolicy]:
+    """One mandatory stack policy per rule, then the advisory policy that carries the rest.
+
+    Order matters: the engine runs stack policies in list order, and ``PAIF-ADVISORY`` reports
+    what the rule policies before it handed over.
+    """
+    selected = sorted(rules if rules is not None else REGISTRY.values(), key=lambda r: r.id)
+    handoff = _Handoff()
+    return [*(_rule_policy(r, handoff) for r in selected), _advisory_policy(selected, handoff)]

@@ -1,0 +1,660 @@
+"""Security rules (§9.6): TLS at the edge, OIDC, rate limits, secrets, management network,
+audit, Harbor hygiene and pinned images.
+
+Site props these rules read (``paif:site:PaifSite``), beyond the framework's:
+
+``oidc``                       ``{issuerUrl, clientId}`` or null (``paif:security.oidc``)
+``audit``                      ``{enabled, retentionDays}`` (``paif:security.audit``)
+``plaintextSecretConfigKeys``  config keys that look like credentials but are not secrets
+``managementCidrs``            the management network (``paif:network.managementCidrs``)
+``adminSourceCidrs``           who may reach it (``paif:network.adminSourceCidrs``)
+
+Secrets and the two engines (PAIF-SEC-004). Live, the engine marshals inputs with their secret
+markers and the policy SDK unwraps them (``deserialize_properties`` without
+``proxy_secrets``): a stack policy sees a Pulumi secret as its plaintext, exactly like a plain
+value. Offline, ``paif plan`` records secrets as the placeholder ``[secret]``. So the rule never
+decides by the value alone:
+
+- a Kubernetes object other than a ``Secret`` stores its fields in plain text in etcd whatever
+  Pulumi thinks of them, so a credential-named field or env var with a literal value is a
+  finding in both engines (a Secret reference such as ``authSecret: ngc-api`` is not);
+- any other resource passes when the input is the offline placeholder or is named in the
+  resource's ``additionalSecretOutputs`` option (generated SDKs set it, and wrap the input in
+  ``Output.secret``, for every input their schema marks secret: Harbor ``Registry.accessSecret``,
+  ``RobotAccount.secret``, ...), which the engine sends to the analyzer in both engines;
+- provider resources are left to the config check: their credentials come from config
+  (``vsphere:password``, ``harbor:password``), live their secret values arrive unmarked and
+  without ``additionalSecretOutputs`` (the vSphere provider's schema does not mark its
+  password), and ``plaintextSecretConfigKeys`` says whether config holds them in plain text.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
+
+from components.nsx_binding import (
+    GSLB_SERVICE_TYPE,
+    POLICY_GROUP_TYPE,
+    POLICY_LB_VIRTUAL_SERVER_TYPE,
+    POLICY_SECURITY_POLICY_TYPE,
+)
+from policies.framework import (
+    StackView,
+    Violation,
+    as_int,
+    as_number,
+    endpoints,
+    get_path,
+    label,
+    rule,
+)
+from policies.rules.dr import (
+    HARBOR_PROJECT_TYPE,
+    endpoint_model_ref,
+    known,
+    parse_image_ref,
+)
+
+HARBOR_ROBOT_TYPE: Final = "harbor:index/robotAccount:RobotAccount"
+KUBERNETES_SECRET_TYPE: Final = "kubernetes:core/v1:Secret"
+# paif_cli.mock_runtime.SECRET_PLACEHOLDER: how the offline plan records a secret value.
+SECRET_PLACEHOLDER: Final = "[secret]"
+
+# §9.6.1: external users reach the platform over HTTPS; 80 is the plain-HTTP port.
+PLAIN_HTTP_PORT: Final = 80
+# Users a cluster or vCenter ships with, or that people create as shared logins: a binding to
+# one of them is a static admin account nobody can trace to a person (§9.6.2).
+STATIC_ADMIN_USERS: Final = [
+    "admin",
+    "administrator",
+    "root",
+    "kubernetes-admin",
+    "cluster-admin",
+    "superuser",
+]
+# Kubernetes' built-in ClusterRoles that administer a namespace or the cluster.
+ADMIN_ROLES: Final = frozenset({"cluster-admin", "admin"})
+# Library default of paif:security.audit.retentionDays (components.config.models.Audit):
+# one year, the retention PCI DSS v4 requirement 10.5.1 asks of audit logs. §9.6.3 asks for a
+# log-retention policy without a number.
+MIN_AUDIT_RETENTION_DAYS: Final = 365
+# §9.3.3 model version sync: a tag that moves makes "the same reference" two models.
+MUTABLE_TAGS: Final = ["latest"]
+# §9.6.3 least privilege: a serving robot reads images and nothing else.
+READ_ONLY_ROBOT_ACTIONS: Final = frozenset({"pull", "read", "list"})
+# Push replication writes into the receiving projects: push and pull, nothing more.
+REPLICATION_ROBOT_ACTIONS: Final = frozenset({"pull", "push", "read", "list"})
+WORKLOAD_KINDS: Final = (
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+    "Pod",
+)
+RATE_LIMIT_ANNOTATION: Final = "paif.vmware.com/rate-limit-rpm"
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+_CAMEL_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_CREDENTIAL_WORDS: Final = frozenset(
+    {"password", "passwd", "passphrase", "token", "secret", "kubeconfig", "apikey", "privatekey"}
+)
+_KEY_QUALIFIERS: Final = frozenset({"api", "private", "secret", "signing", "encryption"})
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _words(name: str) -> list[str]:
+    return [
+        w.lower() for part in re.split(r"[^A-Za-z0-9]+", name) for w in _CAMEL_WORDS.findall(part)
+    ]
+
+
+def is_credential_name(name: str) -> bool:
+    """``adminPassword``, ``DB_PASSWORD``, ``NGC_API_KEY``, ``clientSecret``, ``kubeconfig`` —
+    but not ``secretName``, ``passwordRef`` or ``TOKENIZER_PATH`` (the last word decides)."""
+    words = _words(name)
+    if not words:
+        return False
+    if words[-1] in _CREDENTIAL_WORDS:
+        return True
+    return words[-1] == "key" and any(w in _KEY_QUALIFIERS for w in words[-3:-1])
+
+
+def _is_secret_reference(key: str, value: str) -> bool:
+    """``authSecret: ngc-api-secret``: a field ending in *secret* that names a Secret object."""
+    words = _words(key)
+    return bool(words) and words[-1] == "secret" and _DNS_SUBDOMAIN.match(value) is not None
+
+
+def _child(node: Any, key: Any) -> tuple[bool, Any]:
+    try:
+        return True, node[key]
+    except Exception:  # UnknownValueError during preview, or a malformed node
+        return False, None
+
+
+def _walk(node: Any, path: str) -> Iterator[tuple[str, str, Any, Any]]:
+    """Every (path, key, value, parent mapping) of a props tree, skipping unknown values."""
+    if isinstance(node, str):
+        return
+    if isinstance(node, Mapping):
+        for key in list(node):
+            ok, value = _child(node, key)
+            if not ok:
+                continue
+            child_path = f"{path}.{key}" if path else str(key)
+            yield child_path, str(key), value, node
+            yield from _walk(value, child_path)
+    elif hasattr(node, "__len__") and hasattr(node, "__getitem__"):
+        for index in range(len(node)):
+            ok, value = _child(node, index)
+            if ok:
+                yield from _walk(value, f"{path}[{index}]")
+
+
+def _plain_string(value: Any) -> bool:
+    return isinstance(value, str) and value.strip() != ""
+
+
+def _networks(values: Any) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    out = []
+    for value in values or []:
+        try:
+            out.append(ipaddress.ip_network(str(value), strict=False))
+        except ValueError:
+            continue
+    return out
+
+
+def _group_networks(group: Any) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    addresses: list[str] = []
+    for criteria in known(lambda: group.props.get("criterias"), None) or []:
+        expression = criteria.get("ipaddressExpression") or {}
+        addresses.extend(str(a) for a in known(lambda e=expression: e.get("ipAddresses"), []) or [])
+    return _networks(addresses)
+
+
+def _overlaps(a: Any, b: Any) -> bool:
+    return a.version == b.version and a.overlaps(b)
+
+
+def _within(a: Any, b: Any) -> bool:
+    return a.version == b.version and a.subnet_of(b)
+
+
+def _count(value: Any) -> int | None:
+    """Length of a list prop, None when it is unknown during preview."""
+    try:
+        return len(value or [])
+    except Exception:
+        return None
+
+
+# --- the rules ------------------------------------------------------------------------------
+
+
+@rule(
+    "PAIF-SEC-001",
+    title="External entry terminates TLS; no plain HTTP listener",
+    severity="critical",
+    section="§9.6.1, §9.6.3",
+    rationale="Prompts, answers and tokens cross the corporate network or the internet: in "
+    "plain HTTP anyone on the path reads and alters them.",
+    remediation="Give each NSX virtual server a client SSL block (certificate and client SSL "
+    "profile) on 443, never listen on 80; expose Kubernetes Services over TLS only.",
+)
+def check_tls(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
+    for server in view.of_type(POLICY_LB_VIRTUAL_SERVER_TYPE):
+        props = server.props
+        what = f"NSX virtual server {props.get('displayName') or server.name!r}"
+        ports = [str(p) for p in props.get("ports") or []]
+        client_ssl = props.get("clientSsl")
+        if not client_ssl:
+            plain = [p for p in ports if as_int(p) == PLAIN_HTTP_PORT]
+            yield Violation(
+                f"{what} on port(s) {', '.join(ports) or '?'} has no client SSL: it does not "
+                "terminate TLS"
+                + (f" and listens for plain HTTP on {PLAIN_HTTP_PORT}" if plain else ""),
+                server.urn,
+            )
+            continue
+        if not client_ssl.get("sslProfilePath"):
+            yield Violation(
+                f"{what} sets no client SSL profile (clientSsl.sslProfilePath): the protocols "
+                "and ciphers it accepts are left to chance",
+                server.urn,
+            )
+        if not client_ssl.get("defaultCertificatePath"):
+            yield Violation(
+                f"{what} has no server certificate (clientSsl.defaultCertificatePath)",
+                server.urn,
+            )
+    for service in view.of_type(GSLB_SERVICE_TYPE):
+        for ref in service.props.get("healthMonitorRefs") or []:
+            name = str(ref).rsplit("name=", 1)[-1].rsplit("/", 1)[-1]
+            if re.search(r"(?i)(^|[-_])HTTP($|[-_])", name):
+                yield Violation(
+                    f"GSLB service {service.props.get('name') or service.name!r} checks the "
+                    f"sites with plain-HTTP health monitor {name!r}: the sites answer HTTP; "
+                    "monitor them over HTTPS (e.g. System-GSLB-HTTPS)",
+                    service.urn,
+                )
+    for svc in view.kube("Service"):
+        spec = svc.props.get("spec") or {}
+        if spec.get("type") != "LoadBalancer":
+            continue
+        for port in spec.get("ports") or []:
+            number = as_int(port.get("port"))
+            protocol = str(port.get("appProtocol") or "").lower()
+            if number == PLAIN_HTTP_PORT or protocol == "http":
+                yield Violation(
+                    f"{label(svc)} exposes port {number} as a LoadBalancer "
+                    f"{'(appProtocol http) ' if protocol == 'http' else ''}without TLS; "
+                    "put it behind the TLS-terminating entry or serve HTTPS",
+                    svc.urn,
+                )
+    for ingress in view.kube("Ingress", "networking.k8s.io/"):
+        if not get_path(ingress.props, "spec.tls"):
+            yield Violation(f"{label(ingress)} has no spec.tls: it serves plain HTTP", ingress.urn)
+
+
+@rule(
+    "PAIF-SEC-002",
+    title="OIDC authentication configured; no static admin users",
+    severity="high",
+    section="§9.6.2",
+    rationale="The ML API gateway and the namespaces trust tokens from the OIDC provider (VCF "
+    "Automation); shared static admin accounts cannot be traced to a person, rotated with "
+    "their leaving or protected by MFA.",
+    remediation="Set paif:security.oidc (issuerUrl, clientId) and bind roles to OIDC groups "
+    "(paif:tenants[].oidcGroups), never to users such as admin or root.",
+    thresholds={"staticAdminUsers": STATIC_ADMIN_USERS},
+)
+def check_oidc(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Violation]:
+    oidc = view.site.get("oidc")
+    if view.is_production and not oidc:
+        yield Violation(
+            "no OIDC provider is configured (paif:security.oidc): the AI gateway and the "
+            "namespaces have no single sign-on to check tokens against",
+            view.site_urn,
+        )
+    elif oidc and not str(oidc.get("issuerUrl") or "").startswith("https://"):
+        yield Violation(
+            f"OIDC issuer {oidc.get('issuerUrl')!r} is not an https:// URL", view.site_urn
+        )
+    forbidden = {str(u).lower() for u in thresholds.get("staticAdminUsers") or []}
+    for kind in ("RoleBinding", "ClusterRoleBinding"):
+        for binding in view.kube(kind, "rbac.authorization.k8s.io/"):
+            role = str(get_path(binding.props, "roleRef.name") or "")
+            for subject in binding.props.get("subjects") or []:
+                if subject.get("kind") != "User":
+                    continue
+                name = str(subject.get("name") or "")
+                short = name.split(":", 1)[-1].split("@", 1)[0].lower()
+                if short in forbidden:
+                    yield Violation(
+                        f"{label(binding)} binds role {role!r} to the static user {name!r}; "
+                        "bind roles to OIDC groups",
+                        binding.urn,
+                    )
+                elif role in ADMIN_ROLES:
+                    yield Violation(
+                        f"{label(binding)} gives the admin role {role!r} to the user {name!r} "
+                        "directly; bind admin roles to an OIDC group so access follows "
+                        "membership",
+                        binding.urn,
+                    )
+
+
+@rule(
+    "PAIF-SEC-003",
+    title="Rate limiting per tenant on model endpoints",
+    severity="medium",
+    section="§9.6.3 AI-specific",
+    rationale="One tenant's runaway client or a prompt flood takes every GPU replica; a rate "
+    "limit at the ML API gateway keeps the shared pool fair and bounds the cost.",
+    remediation="Set rateLimit.requestsPerMinute (and tokensPerMinute) on every model endpoint "
+    "in paif:tenants[].modelEndpoints.",
+)
+def check_rate_limits(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
+    for endpoint in endpoints(view):
+        if endpoint.kind == "ModelEndpoint":
+            limit = as_number(get_path(endpoint.spec, "gateway.rateLimit.requestsPerMinute"))
+            where = "spec.gateway.rateLimit.requestsPerMinute"
+        else:
+            limit = as_number(endpoint.annotations.get(RATE_LIMIT_ANNOTATION))
+            where = f"annotation {RATE_LIMIT_ANNOTATION}"
+        if limit is None or limit <= 0:
+            yield Violation(
+                f"{endpoint.label} has no rate limit ({where}): one client can exhaust the "
+                f"tenant's GPUs; set rateLimit.requestsPerMinute",
+                endpoint.resource.urn,
+            )
+
+
+@rule(
+    "PAIF-SEC-004",
+    title="Secrets only as Pulumi secrets; no plaintext credentials in config or inputs",
+    severity="critical",
+    section="§9.6.3 identity",
+    rationale="Plain config lands in git and plain inputs in the state file and in every "
+    "preview; a Kubernetes object other than a Secret stores its fields readable to anyone who "
+    "can list it.",
+    remediation="pulumi config set --secret <key>; pass credentials as pulumi.Output.secret; "
+    "in Kubernetes put them in a Secret and reference it (secretKeyRef, a Secret name).",
+)
+def check_secrets(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
+    for key in view.site.get("plaintextSecretConfigKeys") or []:
+        yield Violation(
+            f"config key {key!r} looks like a credential but is stored in plain text in the "
+            f"stack file; set it with `pulumi config set --secret {key}`",
+            view.site_urn,
+        )
+    for resource in view.resources:
+        type_ = resource.resource_type
+        if type_.startswith(("pulumi:", "paif:")) or "$" in type_:
+            continue  # providers (config check above), the stack, components
+        if type_.startswith("kubernetes:"):
+            yield from _kubernetes_plaintext(resource)
+        else:
+            yield from _input_plaintext(resource)
+
+
+def _kubernetes_plaintext(resource: Any) -> Iterator[Violation]:
+    is_secret = resource.resource_type == KUBERNETES_SECRET_TYPE
+    found: list[str] = []
+    for path, key, value, parent in _walk(resource.props, ""):
+        if is_secret and (path.startswith(("data", "stringData"))):
+            continue
+        if key == "value" and _plain_string(value):
+            name = known(lambda p=parent: p.get("name"), None)
+            if isinstance(name, str) and is_credential_name(name):
+                found.append(f"env {name} ({path})")
+            continue
+        if _plain_string(value) and is_credential_name(key):
+            if _is_secret_reference(key, value):
+                continue
+            found.append(path)
+    if found:
+        yield Violation(
+            f"{label(resource)} holds credential(s) in plain fields: {', '.join(found)}; "
+            "Kubernetes stores them readable to anyone who can get the object: put them in a "
+            "Secret and reference it (valueFrom.secretKeyRef, a Secret name)",
+            resource.urn,
+        )
+
+
+def _input_plaintext(resource: Any) -> Iterator[Violation]:
+    declared_secret = set(getattr(resource.opts, "additional_secret_outputs", None) or [])
+    found = []
+    for path, key, value, _parent in _walk(resource.props, ""):
+        if not _plain_string(value) or value == SECRET_PLACEHOLDER:
+            continue
+        if not is_credential_name(key):
+            continue
+        top = re.split(r"[.\[]", path, maxsplit=1)[0]
+        if top in declared_secret:
+            continue
+        found.append(path)
+    if found:
+        yield Violation(
+            f"{label(resource)} input(s) {', '.join(found)} hold a credential that is not a "
+            "Pulumi secret: it is stored in plain text in the state and shown by every "
+            "preview; pass it as pulumi.Output.secret (or config --secret)",
+            resource.urn,
+        )
+
+
+@rule(
+    "PAIF-SEC-005",
+    title="Management network reachable only from the admin source group",
+    severity="high",
+    section="§9.6.1",
+    rationale="vCenter, NSX Manager and VCF control every workload: reachable from the "
+    "workload or user networks, one compromised pod or laptop is one step from all of them.",
+    remediation="Declare paif:network.managementCidrs and adminSourceCidrs; the EdgeSecurity "
+    "DFW policy allows admins to the management group and drops everything else to it.",
+)
+def check_management_network(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
+    management = _networks(view.site.get("managementCidrs"))
+    admins = _networks(view.site.get("adminSourceCidrs"))
+    if not management:
+        if view.is_production:
+            yield Violation(
+                "the site declares no management network (paif:network.managementCidrs), so "
+                "nothing keeps it reachable only from administrators",
+                view.site_urn,
+            )
+        return
+    groups = view.of_type(POLICY_GROUP_TYPE)
+    mgmt_groups = {
+        g.urn
+        for g in groups
+        if any(_overlaps(n, m) for n in _group_networks(g) for m in management)
+    }
+    policies = [
+        p
+        for p in view.of_type(POLICY_SECURITY_POLICY_TYPE)
+        if any(d.urn in mgmt_groups for d in getattr(p, "dependencies", None) or [])
+    ]
+    cidrs = ", ".join(str(m) for m in management)
+    if not mgmt_groups or not policies:
+        yield Violation(
+            f"no NSX distributed-firewall policy protects the management network ({cidrs}): "
+            "anything that can route there reaches vCenter and NSX Manager",
+            view.site_urn,
+        )
+        return
+    for policy in policies:
+        yield from _management_policy(view, policy, mgmt_groups, admins)
+
+
+def _management_policy(
+    view: StackView, policy: Any, mgmt_groups: set[str], admins: list[Any]
+) -> Iterator[Violation]:
+    what = f"DFW policy {policy.props.get('displayName') or policy.name!r}"
+    active = [r for r in policy.props.get("rules") or [] if not r.get("disabled")]
+    for rule_ in active:
+        if str(rule_.get("action")) != "ALLOW":
+            continue
+        sources = _count(rule_.get("sourceGroups"))
+        if sources == 0 or rule_.get("sourcesExcluded"):
+            yield Violation(
+                f"{what} rule {rule_.get('displayName')!r} allows "
+                + ("any source" if sources == 0 else "every source outside its groups")
+                + " to the management network; allow the admin source group only",
+                policy.urn,
+            )
+    last = active[-1] if active else None
+    if (
+        last is None
+        or str(last.get("action")) not in ("DROP", "REJECT")
+        or _count(last.get("sourceGroups")) != 0
+    ):
+        yield Violation(
+            f"{what} does not end with a rule that drops every other source to the management "
+            "network; traffic the allow rule does not match falls through to later policies",
+            policy.urn,
+        )
+    for group in getattr(policy, "dependencies", None) or []:
+        if group.resource_type != POLICY_GROUP_TYPE or group.urn in mgmt_groups:
+            continue
+        name = group.props.get("displayName") or group.name
+        for network in _group_networks(group):
+            if network.prefixlen == 0:
+                yield Violation(
+                    f"{what} admits source group {name!r}, which contains {network}: every address",
+                    policy.urn,
+                )
+            elif admins and not any(_within(network, a) for a in admins):
+                yield Violation(
+                    f"{what} admits source group {name!r} with {network}, outside the admin "
+                    f"sources ({', '.join(str(a) for a in admins)})",
+                    policy.urn,
+                )
+
+
+@rule(
+    "PAIF-SEC-006",
+    title="Audit and API logging enabled and retained",
+    severity="medium",
+    section="§9.6.3 audit",
+    rationale="Every API call is logged so an incident can be traced, and kept long enough "
+    "for the compliance period.",
+    remediation="Keep paif:security.audit.enabled true with retentionDays ≥ the configured "
+    "minimum, and access logging on at the load balancer.",
+    thresholds={"minRetentionDays": MIN_AUDIT_RETENTION_DAYS},
+)
+def check_audit(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Violation]:
+    audit = view.site.get("audit")
+    minimum = as_int(thresholds.get("minRetentionDays"), MIN_AUDIT_RETENTION_DAYS) or 0
+    if not audit:
+        yield Violation("the site declares no audit logging (paif:security.audit)", view.site_urn)
+    elif audit.get("enabled") is not True:
+        yield Violation(
+            "audit logging is disabled (paif:security.audit.enabled): API calls leave no trace",
+            view.site_urn,
+        )
+    else:
+        days = as_int(audit.get("retentionDays"))
+        if days is None or days < minimum:
+            yield Violation(
+                f"audit logs are kept {days if days is not None else 'an unset number of'} "
+                f"day(s), fewer than the required {minimum} "
+                "(paif:security.audit.retentionDays)",
+                view.site_urn,
+            )
+    for server in view.of_type(POLICY_LB_VIRTUAL_SERVER_TYPE):
+        if server.props.get("accessLogEnabled") is not True:
+            yield Violation(
+                f"NSX virtual server {server.props.get('displayName') or server.name!r} has "
+                "access logging off (accessLogEnabled): API calls through the entry are not "
+                "logged",
+                server.urn,
+            )
+
+
+@rule(
+    "PAIF-SEC-007",
+    title="Harbor projects private, scanned on push, pulled by least-privilege robots",
+    severity="medium",
+    section="§9.6.3 AI-specific",
+    rationale="Model weights are company assets: a public project hands them to anyone who "
+    "can reach Harbor; unscanned images ship known CVEs; a robot that can push or delete "
+    "turns a leaked pull secret into a supply-chain attack.",
+    remediation="Keep Harbor projects public=false with vulnerabilityScanning=true, and give "
+    "serving robots pull access to their own project only.",
+)
+def check_harbor(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
+    for project in view.of_type(HARBOR_PROJECT_TYPE):
+        props = project.props
+        what = f"Harbor project {props.get('name') or project.name!r}"
+        if _truthy(props.get("public")):
+            yield Violation(f"{what} is public: anyone can pull its models", project.urn)
+        if props.get("vulnerabilityScanning") is False:
+            yield Violation(f"{what} does not scan images on push", project.urn)
+    for robot in view.of_type(HARBOR_ROBOT_TYPE):
+        props = robot.props
+        what = f"Harbor robot {props.get('name') or robot.name!r}"
+        # A project robot serves pulls; a system robot is the peer's replication login and
+        # may push too (HarborReplicationReceiver), into named projects only.
+        system = str(props.get("level") or "project") == "system"
+        allowed = REPLICATION_ROBOT_ACTIONS if system else READ_ONLY_ROBOT_ACTIONS
+        for permission in props.get("permissions") or []:
+            namespace = known(lambda p=permission: p.get("namespace"), None)
+            if namespace == "*" or permission.get("kind") == "system":
+                yield Violation(
+                    f"{what} has access to "
+                    + ("every project (namespace '*')" if namespace == "*" else "system resources")
+                    + "; scope it to the projects it serves",
+                    robot.urn,
+                )
+            actions = sorted(
+                {
+                    f"{a.get('action')} {a.get('resource')}"
+                    for a in permission.get("accesses") or []
+                    if a.get("effect", "allow") != "deny"
+                    and (
+                        str(a.get("action")) not in allowed
+                        or (a.get("action") == "push" and a.get("resource") != "repository")
+                    )
+                }
+            )
+            if actions:
+                yield Violation(
+                    f"{what} may {', '.join(actions)} in project {namespace!r}; "
+                    + (
+                        "a replication robot pushes and pulls repositories only"
+                        if system
+                        else "a serving robot pulls only"
+                    ),
+                    robot.urn,
+                )
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+@rule(
+    "PAIF-SEC-008",
+    title="Images referenced by digest or immutable tag in production",
+    severity="medium",
+    section="§9.3.3 model version sync",
+    rationale="A moving tag (latest, or none) makes the same reference a different model or "
+    "app after the next push: the two sites drift apart and a rollback has nothing to go to.",
+    remediation="Pin model and app images by digest or by a versioned tag that a Harbor tag "
+    "immutability rule protects.",
+    thresholds={"mutableTags": MUTABLE_TAGS},
+)
+def check_pinned_images(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Violation]:
+    mutable = {str(t) for t in thresholds.get("mutableTags") or []}
+    for endpoint in endpoints(view):
+        ref = known(lambda e=endpoint: endpoint_model_ref(e), None)
+        problem = _unpinned(ref, mutable) if ref else None
+        if problem:
+            yield Violation(f"{endpoint.label} serves model {ref} {problem}", endpoint.resource.urn)
+    for kind in WORKLOAD_KINDS:
+        for workload in view.kube(kind):
+            for path, image in _container_images(workload):
+                problem = _unpinned(image, mutable)
+                if problem:
+                    yield Violation(
+                        f"{label(workload)} runs image {image} ({path}) {problem}",
+                        workload.urn,
+                    )
+
+
+def _unpinned(ref: str, mutable: set[str]) -> str | None:
+    parsed = parse_image_ref(ref)
+    if parsed.digest:
+        return None
+    if parsed.tag is None:
+        return "without a tag (pulls latest); pin a version tag or digest"
+    if parsed.tag in mutable:
+        return f"by the mutable tag {parsed.tag!r}; pin a version tag or digest"
+    return None
+
+
+def _container_images(workload: Any) -> Iterator[tuple[str, str]]:
+    spec = workload.props.get("spec") or {}
+    kind = workload.props.get("kind")
+    if kind == "Pod":
+        pod, base = spec, "spec"
+    elif kind == "CronJob":
+        pod, base = (
+            get_path(spec, "jobTemplate.spec.template.spec") or {},
+            ("spec.jobTemplate.spec.template.spec"),
+        )
+    else:
+        pod, base = get_path(spec, "template.spec") or {}, "spec.template.spec"
+    for field in ("initContainers", "containers"):
+        for index, container in enumerate(pod.get(field) or []):
+            image = known(lambda c=container: c.get("image"), None)
+            if isinstance(image, str) and image:
+                yield f"{base}.{field}[{index}]", image

@@ -1,0 +1,221 @@
+"""Multi-tenancy (§9.4): every tenant namespace is fenced by quota, network policy and Harbor RBAC.
+
+A tenant namespace is a Supervisor namespace (``vsphere.Namespace``) or a tenant the site
+declares (``tenants`` on the PaifSite, when it lists them); the tenant's name, which is also
+its Harbor project, comes from that declaration or from the ``paif.vmware.com/tenant`` label
+the namespace's Kubernetes objects carry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from components.constants import MARKETING_QUOTA
+from policies.framework import StackView, Violation, get_path, label, rule
+
+VSPHERE_NAMESPACE_TYPE = "vsphere:index/namespace:Namespace"
+HARBOR_PROJECT_TYPE = "harbor:index/project:Project"
+HARBOR_MEMBER_GROUP_TYPE = "harbor:index/projectMemberGroup:ProjectMemberGroup"
+# components.harbor_registry.HARBOR_PROJECT_TYPE (a test keeps the two equal).
+HARBOR_PROJECT_COMPONENT = "paif:registry:HarborProject"
+TENANT_LABEL = "paif.vmware.com/tenant"
+# §9.4.3: the quota keys of the marketing-ns example are what every tenant quota must bound.
+REQUIRED_QUOTA_KEYS = list(MARKETING_QUOTA)
+
+
+@dataclass(frozen=True)
+class TenantNamespace:
+    """A tenant's namespace: its name, the tenant (if known) and the resource to blame."""
+
+    namespace: str
+    tenant: str | None
+    urn: str | None
+
+
+def _labelled_tenant(view: StackView, namespace: str) -> str | None:
+    for resource in view.resources:
+        if not resource.resource_type.startswith("kubernetes:"):
+            continue
+        metadata = resource.props.get("metadata") or {}
+        if metadata.get("namespace") != namespace:
+            continue
+        tenant = (metadata.get("labels") or {}).get(TENANT_LABEL)
+        if tenant:
+            return str(tenant)
+    return None
+
+
+def _declared(tenants: Any) -> list[tuple[str | None, str]]:
+    """(tenant, namespace) pairs the site declares: ``[{name, namespace}]`` or
+    ``{tenant: {namespace, ...}}`` (the shape of PaifSite's ``tenants`` output)."""
+    pairs: list[tuple[str | None, str]] = []
+    if tenants is None:
+        return pairs
+    if hasattr(tenants, "items"):
+        entries = [(str(k), v) for k, v in tenants.items()]
+    else:
+        entries = [(None, v) for v in tenants]
+    for name, value in entries:
+        if not hasattr(value, "get"):
+            continue
+        namespace = value.get("namespace")
+        tenant = value.get("name") or value.get("tenant") or name
+        if namespace:
+            pairs.append((str(tenant) if tenant else None, str(namespace)))
+    return pairs
+
+
+def tenant_namespaces(view: StackView) -> list[TenantNamespace]:
+    """Every tenant namespace of the stack, declared or realised, sorted by name."""
+    found: dict[str, TenantNamespace] = {}
+    for name, namespace in _declared(view.site.get("tenants")):
+        found[namespace] = TenantNamespace(namespace, name, view.site_urn)
+    for resource in view.of_type(VSPHERE_NAMESPACE_TYPE):
+        namespace = str(resource.props.get("name") or resource.name)
+        known = found.get(namespace)
+        tenant = known.tenant if known else None
+        found[namespace] = TenantNamespace(
+            namespace, tenant or _labelled_tenant(view, namespace), resource.urn
+        )
+    return [found[k] for k in sorted(found)]
+
+
+def _in_namespace(view: StackView, kind: str, api_prefix: str, namespace: str) -> list[Any]:
+    return [
+        r
+        for r in view.kube(kind, api_prefix)
+        if get_path(r.props, "metadata.namespace") == namespace
+    ]
+
+
+@rule(
+    "PAIF-MT-001",
+    title="Every tenant namespace has a ResourceQuota bounding GPUs, compute and storage",
+    severity="high",
+    section="§9.4.3",
+    rationale="Tenants share one GPU pool; without a quota one tenant's scale-out starves the "
+    "others. §9.4.3 bounds GPUs, CPU, memory, storage, PVCs, pods and services.",
+    remediation="Declare tenants[].quota (gpu, requestsCpu, requestsMemory, limitsCpu, "
+    "limitsMemory, requestsStorage, persistentVolumeClaims, pods, services); the "
+    "SupervisorNamespace component renders it as a ResourceQuota.",
+    thresholds={"requiredKeys": REQUIRED_QUOTA_KEYS},
+)
+def quotas(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
+    required = [str(k) for k in t["requiredKeys"]]
+    for ns in tenant_namespaces(view):
+        found = _in_namespace(view, "ResourceQuota", "v1", ns.namespace)
+        if not found:
+            yield Violation(f"namespace {ns.namespace}: no ResourceQuota", ns.urn)
+            continue
+        bounded: set[str] = set()
+        for quota in found:
+            bounded.update(str(k) for k in (get_path(quota.props, "spec.hard") or {}))
+        missing = [k for k in required if k not in bounded]
+        if missing:
+            names = ", ".join(label(q) for q in found)
+            yield Violation(
+                f"namespace {ns.namespace}: {names} does not bound {', '.join(missing)}",
+                found[0].urn,
+            )
+
+
+def _selects_everything(selector: Any) -> bool:
+    if selector is None:
+        return False
+    return not (selector.get("matchLabels") or selector.get("matchExpressions"))
+
+
+def denied_directions(policy: Mapping[str, Any]) -> set[str]:
+    """Directions a NetworkPolicy denies for every pod of its namespace by default."""
+    spec = policy.get("spec") or {}
+    if not _selects_everything(spec.get("podSelector")):
+        return set()
+    types = [str(t) for t in spec.get("policyTypes") or []]
+    if not types:  # Kubernetes: Ingress, plus Egress if egress rules are given
+        types = ["Ingress"] + (["Egress"] if spec.get("egress") else [])
+    denied = set()
+    if "Ingress" in types and not spec.get("ingress"):
+        denied.add("Ingress")
+    if "Egress" in types and not spec.get("egress"):
+        denied.add("Egress")
+    return denied
+
+
+@rule(
+    "PAIF-MT-002",
+    title="Every tenant namespace has a default-deny NetworkPolicy",
+    severity="high",
+    section="§9.6.1, §9.6.3",
+    rationale="Micro-segmentation starts from deny: without a default-deny policy every pod of "
+    "a tenant can reach every other pod, and the allowed flows (app → AI services → "
+    "database) mean nothing.",
+    remediation="Keep the SupervisorNamespace component's 'default-deny' NetworkPolicy "
+    "(podSelector {}, policyTypes Ingress and Egress, no rules) and add allowed flows beside it.",
+    thresholds={"directions": ["Ingress", "Egress"]},
+)
+def default_deny(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
+    wanted = [str(d) for d in t["directions"]]
+    for ns in tenant_namespaces(view):
+        denied: set[str] = set()
+        for policy in _in_namespace(view, "NetworkPolicy", "networking.k8s.io/", ns.namespace):
+            denied |= denied_directions(policy.props)
+        missing = [d for d in wanted if d not in denied]
+        if missing:
+            yield Violation(
+                f"namespace {ns.namespace}: no NetworkPolicy denies {' and '.join(missing)} "
+                "by default (podSelector {} with no rules)",
+                ns.urn,
+            )
+
+
+def _member_groups_of(view: StackView, project: Any) -> list[Any]:
+    component = view.component_of(project, HARBOR_PROJECT_COMPONENT)
+    out = []
+    for member in view.of_type(HARBOR_MEMBER_GROUP_TYPE):
+        depends = {getattr(d, "urn", d) for d in getattr(member, "dependencies", None) or []}
+        same_component = (
+            component is not None
+            and view.component_of(member, HARBOR_PROJECT_COMPONENT) is component
+        )
+        if project.urn in depends or same_component:
+            out.append(member)
+    return out
+
+
+@rule(
+    "PAIF-MT-003",
+    title="Every tenant has its own Harbor project with RBAC from OIDC groups",
+    severity="medium",
+    section="§9.4.1, §9.8 item 3",
+    rationale="Harbor is shared; project permissions are what keeps one tenant's models from "
+    "another (§9.8 item 3), and mapping OIDC groups keeps access in the identity provider.",
+    remediation="Give each tenant oidcGroups (admin/edit/view); the HarborProject component "
+    "creates the tenant's project and maps the groups as OIDC member groups.",
+)
+def harbor_projects(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
+    projects = {str(p.props.get("name") or p.name): p for p in view.of_type(HARBOR_PROJECT_TYPE)}
+    for ns in tenant_namespaces(view):
+        if ns.tenant is None:
+            yield Violation(
+                f"namespace {ns.namespace}: no tenant can be told for it (no object labelled "
+                f"{TENANT_LABEL}), so no Harbor project can be matched",
+                ns.urn,
+            )
+            continue
+        project = projects.get(ns.tenant)
+        if project is None:
+            yield Violation(f"tenant {ns.tenant}: no Harbor project '{ns.tenant}'", ns.urn)
+            continue
+        groups = [
+            m
+            for m in _member_groups_of(view, project)
+            if str(m.props.get("type") or "").lower() == "oidc"
+        ]
+        if not groups:
+            yield Violation(
+                f"tenant {ns.tenant}: Harbor project '{ns.tenant}' maps no OIDC group "
+                "(ProjectMemberGroup type oidc)",
+                project.urn,
+            )

@@ -1,0 +1,237 @@
+"""PgvectorDatabase: DSM PostgresCluster with HA, backups and secret connection details."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pytest
+from conftest import ROOT
+
+from components.config import parse_stack_config, read_stack_file
+from components.config.models import StackConfig
+from components.context import SiteContext
+from components.errors import ComponentInputError
+from components.pgvector_database import (
+    PGVECTOR_DATABASE_TYPE,
+    PgvectorDatabase,
+    PgvectorDatabaseArgs,
+    validate_pgvector_database,
+)
+from paif_cli.mock_runtime import PlanMocks
+
+CLUSTER_TYPE = "kubernetes:databases.dataservices.vmware.com/v1alpha1:PostgresCluster"
+PARAMS_TYPE = "kubernetes:databases.dataservices.vmware.com/v1alpha1:DatabaseConfig"
+FAKE_HOST = "10.77.66.55"
+FAKE_USER = "pgadmin-live-user-3141"
+
+
+def load(edit: Callable[[dict[str, Any]], None] | None = None, env: str = "prod") -> StackConfig:
+    stack_file = read_stack_file(ROOT, "prod")
+    values = copy.deepcopy(stack_file.values)
+    values["paif:environment"] = env
+    if edit is not None:
+        edit(values)
+    return parse_stack_config(values, stack_file.file_name)
+
+
+def edit_database(**changes: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(values: dict[str, Any]) -> None:
+        database = values["paif:tenants"][0]["databases"][0]
+        for key, value in changes.items():
+            if value is None:
+                database.pop(key, None)
+            else:
+                database[key] = value
+
+    return edit
+
+
+def args_for(cfg: StackConfig, **extra: Any) -> PgvectorDatabaseArgs:
+    tenant = cfg.tenants[0]
+    ctx = SiteContext(
+        site=cfg.site,
+        environment=cfg.environment,
+        harbor=cfg.harbor,
+        workload_domain=cfg.workload_domain,
+    )
+    return PgvectorDatabaseArgs(tenant=tenant, database=tenant.databases[0], ctx=ctx, **extra)
+
+
+def render(run_pulumi: Any, args: PgvectorDatabaseArgs, mocks: PlanMocks | None = None) -> Any:
+    def program() -> None:
+        database = PgvectorDatabase("kb", args)
+        pulumi.export("connection", database.connection)
+
+    return run_pulumi(program, stack="prod", mocks=mocks)
+
+
+def by_type(result: Any, type_: str) -> Any:
+    matches = [r for r in result.resources if r.type == type_]
+    assert len(matches) == 1
+    return matches[0]
+
+
+def live_dsm() -> PlanMocks:
+    """Mocks that answer like DSM once the cluster is Ready (status.connection filled)."""
+
+    def status(args: Any) -> dict[str, Any]:
+        return {
+            "status": {
+                "connection": {
+                    "host": FAKE_HOST,
+                    "port": 5432,
+                    "dbname": "kb-vectors",
+                    "username": FAKE_USER,
+                }
+            }
+        }
+
+    return PlanMocks(computed={CLUSTER_TYPE: status})
+
+
+@pytest.fixture(scope="module")
+def prod() -> StackConfig:
+    return load()
+
+
+def test_prod_database_is_ha_with_backups_and_protected(run_pulumi, prod) -> None:
+    result = render(run_pulumi, args_for(prod))
+    cluster = by_type(result, CLUSTER_TYPE)
+    assert cluster.name == "kb-cluster"
+    assert cluster.inputs["metadata"]["name"] == "kb-vectors"
+    assert cluster.inputs["metadata"]["namespace"] == "marketing-ns"
+    assert cluster.inputs["metadata"]["labels"]["paif.vmware.com/tier"] == "data"
+    assert cluster.inputs["spec"] == {
+        "replicas": 1,
+        "version": "16",
+        "vmClass": {"name": "best-effort-large"},
+        "storageSpace": "100Gi",
+        "storagePolicyName": "vSAN Default Storage Policy",
+        "adminUsername": "pgadmin",
+        "databaseName": "kb-vectors",
+        "databaseConfig": {"name": "kb-vectors-params"},
+        "backupLocation": {"name": "s3-backup-dr"},
+        "backupConfig": {
+            "backupRetentionDays": 30,
+            "schedules": [
+                {"name": "full", "type": "full", "schedule": "0 1 * * *"},
+                {"name": "incremental", "type": "incremental", "schedule": "0 */1 * * *"},
+            ],
+        },
+    }
+    assert cluster.inputs["metadata"]["annotations"] == {
+        "pulumi.com/waitFor": "condition=Ready",
+        "pulumi.com/timeoutSeconds": "1800",
+        "paif.vmware.com/ha": "true",
+        "paif.vmware.com/replication": "async",
+        "paif.vmware.com/backup-encrypted": "true",
+        "paif.vmware.com/extensions": "vector",
+    }
+    assert cluster.protect is True
+    assert cluster.retain_on_delete is True
+    component = by_type(result, PGVECTOR_DATABASE_TYPE)
+    assert cluster.parent == component.urn
+
+
+def test_async_and_sync_replication_become_synchronous_commit(run_pulumi, prod) -> None:
+    params = by_type(render(run_pulumi, args_for(prod)), PARAMS_TYPE)
+    assert params.inputs["metadata"]["name"] == "kb-vectors-params"
+    assert params.inputs["spec"] == {"params": {"synchronous_commit": "local"}}
+    sync = load(edit_database(replication="sync"))
+    result = render(run_pulumi, args_for(sync))
+    assert by_type(result, PARAMS_TYPE).inputs["spec"] == {"params": {"synchronous_commit": "on"}}
+    annotations = by_type(result, CLUSTER_TYPE).inputs["metadata"]["annotations"]
+    assert annotations["paif.vmware.com/replication"] == "sync"
+
+
+def test_single_server_without_ha_and_without_backup(run_pulumi) -> None:
+    cfg = load(edit_database(ha=False, backup=None), env="dev")
+    cluster = by_type(render(run_pulumi, args_for(cfg)), CLUSTER_TYPE)
+    assert cluster.inputs["spec"]["replicas"] == 0
+    assert "backupConfig" not in cluster.inputs["spec"]
+    assert "backupLocation" not in cluster.inputs["spec"]
+    assert cluster.inputs["metadata"]["annotations"]["paif.vmware.com/backup-encrypted"] == "false"
+    assert cluster.protect is False
+    assert cluster.retain_on_delete is True
+
+
+def test_infrastructure_policy_and_storage_policy_overrides(run_pulumi, prod) -> None:
+    args = args_for(prod, infrastructure_policy="wld-db-01", storage_policy="gold")
+    spec = by_type(render(run_pulumi, args), CLUSTER_TYPE).inputs["spec"]
+    assert spec["infrastructurePolicy"] == {"name": "wld-db-01"}
+    assert spec["storagePolicyName"] == "gold"
+
+
+def test_connection_is_a_secret_output_with_a_password_reference(run_pulumi, prod) -> None:
+    result = render(run_pulumi, args_for(prod), mocks=live_dsm())
+    assert result.raw_outputs["connection"] == {
+        "host": FAKE_HOST,
+        "port": 5432,
+        "dbname": "kb-vectors",
+        "username": FAKE_USER,
+        "passwordSecretRef": {"namespace": "marketing-ns", "name": "kb-vectors", "key": "password"},
+        "extensions": ["vector"],
+    }
+    assert result.outputs["connection"] == "[secret]"
+    assert "connection" in result.secret_outputs
+    dumped = json.dumps([r.to_json() for r in result.resources]) + json.dumps(result.outputs)
+    assert FAKE_HOST not in dumped
+    assert FAKE_USER not in dumped
+
+
+def test_connection_falls_back_to_declared_values_offline(run_pulumi, prod) -> None:
+    result = render(run_pulumi, args_for(prod))
+    connection = result.raw_outputs["connection"]
+    assert connection["host"] is None
+    assert (connection["port"], connection["dbname"], connection["username"]) == (
+        5432,
+        "kb-vectors",
+        "pgadmin",
+    )
+
+
+@pytest.mark.parametrize(
+    ("edit", "extra", "message"),
+    [
+        (
+            edit_database(ha=False, replication="sync"),
+            {},
+            "tenant 'marketing': databases[0].replication: 'sync' needs a standby to wait "
+            "for: set ha: true (primary + standby)",
+        ),
+        (
+            edit_database(backup={"schedule": "0 1 * * *", "retentionDays": 7}),
+            {},
+            "tenant 'marketing': databases[0].backup.location: is required when backup is set: "
+            "name the DSM backup location (an S3 bucket off this site, §9.3.2 item 2)",
+        ),
+        (
+            None,
+            {"admin_username": "postgres"},
+            "tenant 'marketing': databases[0].adminUsername: 'postgres' is reserved; pick an "
+            "admin name such as 'pgadmin'",
+        ),
+    ],
+)
+def test_bad_input_is_rejected_before_registration(
+    run_pulumi, edit: Any, extra: dict[str, Any], message: str
+) -> None:
+    args = args_for(load(edit), **extra)
+    with pytest.raises(ComponentInputError) as err:
+        validate_pgvector_database(args)
+    assert str(err.value) == message
+    errors: list[str] = []
+
+    def program() -> None:
+        try:
+            PgvectorDatabase("kb", args)
+        except ComponentInputError as exc:
+            errors.append(str(exc))
+
+    result = run_pulumi(program, stack="prod")
+    assert errors == [message]
+    assert result.resources == []

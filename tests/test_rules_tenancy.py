@@ -1,0 +1,268 @@
+"""PAIF-MT-001..003 on planned stacks, and on tiny programs for what components never omit."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_vsphere as vsphere
+import pulumiverse_harbor as harbor
+import pytest
+from conftest import load_example, write_project
+
+from components.harbor_registry import HARBOR_PROJECT_TYPE
+from paif_cli.gate import evaluate_records
+from paif_cli.plan import StackPlan, plan_stack
+from policies.framework import SITE_TYPE
+from policies.rules import tenancy
+
+MT_RULES = ["PAIF-MT-001", "PAIF-MT-002", "PAIF-MT-003"]
+
+
+def findings_of(findings: list[dict[str, Any]], rule_id: str) -> list[tuple[str, str, str]]:
+    return [
+        (f["enforcement"], (f["urn"] or "").rsplit("::", 1)[-1], f["message"])
+        for f in findings
+        if f["ruleId"] == rule_id
+    ]
+
+
+def tenants_only() -> dict[str, Any]:
+    """The prod example's three tenants with their services removed (namespaces, quotas, RBAC)."""
+    config = copy.deepcopy(load_example("prod"))
+    for tenant in config["paif:tenants"]:
+        for key in ("modelEndpoints", "databases", "knowledgeBases", "agents", "apps"):
+            tenant.pop(key, None)
+        tenant.pop("vksClusters", None)
+    return config
+
+
+@pytest.fixture(scope="module")
+def compliant(tmp_path_factory: pytest.TempPathFactory) -> StackPlan:
+    project = write_project(tmp_path_factory.mktemp("mt-ok"), {"prod": tenants_only()})
+    return plan_stack(project, "prod")
+
+
+@pytest.fixture(scope="module")
+def no_groups(tmp_path_factory: pytest.TempPathFactory) -> StackPlan:
+    config = tenants_only()
+    config["paif:tenants"][1]["oidcGroups"] = {}
+    project = write_project(tmp_path_factory.mktemp("mt-groups"), {"prod": config})
+    return plan_stack(project, "prod")
+
+
+@pytest.mark.parametrize("rule_id", MT_RULES)
+def test_every_tenant_is_fenced(compliant: StackPlan, rule_id: str) -> None:
+    assert findings_of(compliant.findings, rule_id) == []
+
+
+def test_all_three_example_tenants_are_seen(compliant: StackPlan) -> None:
+    from policies.framework import StackView
+
+    records = [r.to_json() for r in compliant.result.resources]
+
+    class R:
+        def __init__(self, r: dict[str, Any]) -> None:
+            self.urn, self.resource_type, self.name = r["urn"], r["type"], r["name"]
+            self.props, self.parent = r["inputs"], r["parent"]
+
+    seen = tenancy.tenant_namespaces(StackView(R(r) for r in records))
+    assert [(t.namespace, t.tenant) for t in seen] == [
+        ("dev-ns", "dev"),
+        ("hr-ns", "hr"),
+        ("marketing-ns", "marketing"),
+    ]
+
+
+def test_mt_003_tenant_without_oidc_groups(no_groups: StackPlan) -> None:
+    assert findings_of(no_groups.findings, "PAIF-MT-003") == [
+        (
+            "mandatory",
+            "hr-harbor-project",
+            "tenant hr: Harbor project 'hr' maps no OIDC group (ProjectMemberGroup type oidc)",
+        )
+    ]
+    assert findings_of(no_groups.findings, "PAIF-MT-001") == []
+
+
+def test_harbor_component_token_matches_the_rule() -> None:
+    assert tenancy.HARBOR_PROJECT_COMPONENT == HARBOR_PROJECT_TYPE
+
+
+# --- tiny programs ------------------------------------------------------------------------
+
+
+class _Site(pulumi.ComponentResource):
+    def __init__(self, environment: str) -> None:
+        super().__init__(SITE_TYPE, "site", {"environment": environment})
+        self.register_outputs({})
+
+
+FULL_QUOTA = {
+    "requests.nvidia.com/gpu": 2,
+    "requests.cpu": "8",
+    "requests.memory": "32Gi",
+    "limits.cpu": "16",
+    "limits.memory": "64Gi",
+    "requests.storage": "100Gi",
+    "persistentvolumeclaims": 5,
+    "pods": 20,
+    "services": 5,
+}
+DENY_ALL = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+
+def tenant(
+    site: _Site,
+    *,
+    quota: dict[str, Any] | None = FULL_QUOTA,
+    policies: list[dict[str, Any]] | None = None,
+    label: bool = True,
+    groups: tuple[str, ...] = ("oidc",),
+) -> None:
+    opts = pulumi.ResourceOptions(parent=site)
+    vsphere.Namespace("t-namespace", name="t-ns", supervisor="domain-c10", opts=opts)
+    labels = {"paif.vmware.com/tenant": "t"} if label else {}
+    meta = {"namespace": "t-ns", "labels": labels}
+    if quota is not None:
+        k8s.core.v1.ResourceQuota(
+            "t-quota", metadata={"name": "t-quota", **meta}, spec={"hard": quota}, opts=opts
+        )
+    for i, spec in enumerate([DENY_ALL] if policies is None else policies):
+        k8s.networking.v1.NetworkPolicy(
+            f"t-policy-{i}", metadata={"name": f"p{i}", **meta}, spec=spec, opts=opts
+        )
+    project = harbor.Project("t-project", name="t", public=False, opts=opts)
+    for kind in groups:
+        harbor.ProjectMemberGroup(
+            f"t-member-{kind}",
+            project_id=project.id,
+            type=kind,
+            group_name="t-admins",
+            role="projectadmin",
+            opts=opts,
+        )
+
+
+def run_rules(
+    run_pulumi: Callable[..., Any], build: Callable[[_Site], None], environment: str = "prod"
+) -> list[dict[str, Any]]:
+    def program() -> None:
+        build(_Site(environment))
+
+    return evaluate_records([r.to_json() for r in run_pulumi(program, stack="prod").resources])
+
+
+def test_a_fenced_tenant_passes(run_pulumi: Any) -> None:
+    findings = run_rules(run_pulumi, lambda s: tenant(s))
+    for rule_id in MT_RULES:
+        assert findings_of(findings, rule_id) == []
+
+
+def test_mt_001_no_quota(run_pulumi: Any) -> None:
+    findings = run_rules(run_pulumi, lambda s: tenant(s, quota=None))
+    assert findings_of(findings, "PAIF-MT-001") == [
+        ("mandatory", "t-namespace", "namespace t-ns: no ResourceQuota")
+    ]
+
+
+def test_mt_001_quota_without_gpu_and_services(run_pulumi: Any) -> None:
+    quota = {
+        k: v for k, v in FULL_QUOTA.items() if k not in ("requests.nvidia.com/gpu", "services")
+    }
+    findings = run_rules(run_pulumi, lambda s: tenant(s, quota=quota), environment="dev")
+    assert findings_of(findings, "PAIF-MT-001") == [
+        (
+            "advisory",
+            "t-quota",
+            "namespace t-ns: ResourceQuota t-ns/t-quota does not bound requests.nvidia.com/gpu, "
+            "services",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("policies", "missing"),
+    [
+        ([], "Ingress and Egress"),
+        ([{"podSelector": {}, "policyTypes": ["Ingress"]}], "Egress"),
+        # Selects some pods only: not a namespace-wide default.
+        (
+            [
+                {
+                    "podSelector": {"matchLabels": {"tier": "ai"}},
+                    "policyTypes": ["Ingress", "Egress"],
+                }
+            ],
+            "Ingress and Egress",
+        ),
+        # Allows everything in: not a deny.
+        ([{"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [{}]}], "Ingress"),
+    ],
+)
+def test_mt_002_no_default_deny(
+    run_pulumi: Any, policies: list[dict[str, Any]], missing: str
+) -> None:
+    findings = run_rules(run_pulumi, lambda s: tenant(s, policies=policies))
+    assert findings_of(findings, "PAIF-MT-002") == [
+        (
+            "mandatory",
+            "t-namespace",
+            f"namespace t-ns: no NetworkPolicy denies {missing} by default (podSelector {{}} "
+            "with no rules)",
+        )
+    ]
+
+
+def test_mt_002_egress_only_config_accepts_an_ingress_deny(run_pulumi: Any) -> None:
+    policies = [{"podSelector": {}, "policyTypes": ["Ingress"]}]
+
+    def program() -> None:
+        tenant(_Site("prod"), policies=policies)
+
+    records = [r.to_json() for r in run_pulumi(program, stack="prod").resources]
+    findings = evaluate_records(records, {"PAIF-MT-002": {"directions": ["Ingress"]}})
+    assert findings_of(findings, "PAIF-MT-002") == []
+
+
+def test_mt_003_member_groups_not_from_oidc(run_pulumi: Any) -> None:
+    findings = run_rules(run_pulumi, lambda s: tenant(s, groups=("ldap",)))
+    assert findings_of(findings, "PAIF-MT-003") == [
+        (
+            "mandatory",
+            "t-project",
+            "tenant t: Harbor project 't' maps no OIDC group (ProjectMemberGroup type oidc)",
+        )
+    ]
+
+
+def test_mt_003_unknown_tenant(run_pulumi: Any) -> None:
+    findings = run_rules(run_pulumi, lambda s: tenant(s, label=False))
+    assert findings_of(findings, "PAIF-MT-003") == [
+        (
+            "mandatory",
+            "t-namespace",
+            "namespace t-ns: no tenant can be told for it (no object labelled "
+            "paif.vmware.com/tenant), so no Harbor project can be matched",
+        )
+    ]
+
+
+def test_mt_003_no_project(run_pulumi: Any) -> None:
+    def build(site: _Site) -> None:
+        opts = pulumi.ResourceOptions(parent=site)
+        vsphere.Namespace("t-namespace", name="t-ns", supervisor="domain-c10", opts=opts)
+        k8s.core.v1.ResourceQuota(
+            "t-quota",
+            metadata={"namespace": "t-ns", "labels": {"paif.vmware.com/tenant": "t"}},
+            spec={"hard": FULL_QUOTA},
+            opts=opts,
+        )
+
+    findings = run_rules(run_pulumi, build)
+    assert findings_of(findings, "PAIF-MT-003") == [
+        ("mandatory", "t-namespace", "tenant t: no Harbor project 't'")
+    ]

@@ -1,0 +1,399 @@
+"""SupervisorNamespace under the plan's mocks: quota, RBAC, segmentation, isolation, errors."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi.runtime.stack import run_in_stack
+from schema_validation import manifest, validate_core_object, validate_crd_object
+
+from components.config import StackConfig, parse_stack_config, read_stack_file
+from components.config.models import Tenant
+from components.constants import MARKETING_QUOTA
+from components.context import SiteContext
+from components.errors import ComponentInputError
+from components.tenant_namespace import (
+    SupervisorNamespace,
+    SupervisorNamespaceArgs,
+    quota_hard,
+)
+from components.workload_domain import GpuWorkloadDomain, GpuWorkloadDomainArgs
+from paif_cli.mock_runtime import PlanMocks, ResourceRecord, mock_runtime
+from paif_cli.offline.vsphere import INVOKES
+
+ROOT = Path(__file__).resolve().parent.parent
+GPU_CLASSES = {
+    name: name
+    for name in ("vgpu-a100-80c", "vgpu-a100-80c-x2", "vgpu-a100-80c-x4", "vgpu-a100-40c")
+}
+LABELS = {
+    "app.kubernetes.io/managed-by": "pulumi",
+    "paif.vmware.com/environment": "prod",
+    "paif.vmware.com/site": "seoul-primary",
+    "paif.vmware.com/tenant": "marketing",
+    "paif.vmware.com/isolation": "namespace",
+}
+TIER = "paif.vmware.com/tier"
+
+
+@functools.cache
+def prod() -> StackConfig:
+    f = read_stack_file(ROOT, "prod")
+    return parse_stack_config(f.values, f.file_name)
+
+
+def context() -> SiteContext:
+    cfg = prod()
+    return SiteContext(
+        site=cfg.site,
+        environment=cfg.environment,
+        harbor=cfg.harbor,
+        workload_domain=cfg.workload_domain,
+    )
+
+
+def tenant(name: str = "marketing", **changes: Any) -> Tenant:
+    found = next(t for t in prod().tenants if t.name == name)
+    return found.model_copy(update=changes)
+
+
+def args_for(t: Tenant | None = None, **kw: Any) -> SupervisorNamespaceArgs:
+    defaults: dict[str, Any] = {
+        "content_library_id": "library-1",
+        "vm_classes": GPU_CLASSES,
+        "endpoint_gpus": {"embeddings": 1},
+    }
+    return SupervisorNamespaceArgs(tenant=t or tenant(), ctx=context(), **{**defaults, **kw})
+
+
+def plan(run_pulumi: Any, args: SupervisorNamespaceArgs) -> dict[str, ResourceRecord]:
+    result = run_pulumi(lambda: SupervisorNamespace("mk", args), stack="prod")
+    return {r.name: r for r in result.resources}
+
+
+def registered_before_error(program: Callable[[], Any]) -> tuple[Exception, list[ResourceRecord]]:
+    """Run a program that must fail; return the error and what was registered before it."""
+    with mock_runtime(PlanMocks(), project="paif", stack="prod") as (monitor, loop):
+        with pytest.raises(ComponentInputError) as info:
+            loop.run_until_complete(run_in_stack(program))
+        return info.value, list(monitor.records)
+
+
+def policy_id(name: str) -> str:
+    class Call:
+        token = "vsphere:index/getPolicy:getPolicy"
+        args = {"name": name}  # noqa: RUF012
+
+    return INVOKES[Call.token](Call())["id"]
+
+
+def test_marketing_quota_renders_exactly_the_section_9_4_3_example(run_pulumi):
+    records = plan(run_pulumi, args_for())
+    quota = records["mk-quota"]
+    assert quota.inputs == {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": "marketing-quota", "namespace": "marketing-ns", "labels": LABELS},
+        "spec": {"hard": MARKETING_QUOTA},
+    }
+    assert quota_hard(tenant()) == MARKETING_QUOTA
+    validate_core_object(manifest(quota.inputs))
+
+
+def test_vsphere_namespace_has_policies_classes_and_library_and_is_protected(run_pulumi):
+    records = plan(run_pulumi, args_for())
+    namespace = records["mk-namespace"]
+    assert namespace.type == "vsphere:index/namespace:Namespace"
+    assert namespace.inputs == {
+        "name": "marketing-ns",
+        "supervisor": "domain-c10",
+        "storagePolicies": [policy_id("vSAN Default Storage Policy")],
+        "vmServices": [
+            {
+                "contentLibraries": ["library-1"],
+                "vmClasses": [
+                    "best-effort-large",
+                    "best-effort-medium",
+                    "vgpu-a100-40c",
+                    "vgpu-a100-80c",
+                    "vgpu-a100-80c-x2",
+                    "vgpu-a100-80c-x4",
+                ],
+            }
+        ],
+    }
+    assert (namespace.protect, namespace.retain_on_delete) == (True, True)
+    for record in records.values():
+        if record.type.startswith("kubernetes:"):
+            assert namespace.urn in record.depends_on
+            assert record.parent == records["mk"].urn
+
+
+def test_namespace_lists_the_domain_classes_it_depends_on(run_pulumi):
+    def program() -> None:
+        domain = GpuWorkloadDomain("wd", GpuWorkloadDomainArgs(ctx=context()))
+        SupervisorNamespace(
+            "mk",
+            args_for(
+                content_library_id=domain.content_library_id,
+                vm_classes=domain.vm_class_names,
+            ),
+        )
+
+    records = {r.name: r for r in run_pulumi(program, stack="prod").resources}
+    services = records["mk-namespace"].inputs["vmServices"][0]
+    assert services["contentLibraries"] == ["wd-dlvm-library-id"]
+    assert "vgpu-a100-40c" in services["vmClasses"]
+    assert records["wd-vgpu-a100-40c"].urn in records["mk-namespace"].depends_on
+
+
+def test_tenant_without_gpus_gets_no_gpu_classes(run_pulumi):
+    hr = tenant("hr")
+    records = plan(
+        run_pulumi,
+        args_for(hr.model_copy(update={"quota": hr.quota.model_copy(update={"gpu": 0})})),
+    )
+    assert records["mk-namespace"].inputs["vmServices"][0]["vmClasses"] == []
+
+
+def test_limit_range_and_role_bindings_from_oidc_groups(run_pulumi):
+    records = plan(run_pulumi, args_for(oidc_group_prefix="oidc:"))
+    assert records["mk-limits"].inputs["spec"] == {
+        "limits": [
+            {
+                "type": "Container",
+                "default": {"cpu": "1", "memory": "1Gi"},
+                "defaultRequest": {"cpu": "500m", "memory": "512Mi"},
+            }
+        ]
+    }
+    bindings = {
+        r.inputs["metadata"]["name"]: (r.inputs["roleRef"]["name"], r.inputs["subjects"])
+        for r in records.values()
+        if r.type.endswith(":RoleBinding")
+    }
+
+    def group(name: str) -> list[dict[str, str]]:
+        return [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": name}]
+
+    assert bindings == {
+        "marketing-admin": ("admin", group("oidc:marketing-admins")),
+        "marketing-edit": ("edit", group("oidc:marketing-developers")),
+        "marketing-view": ("view", group("oidc:marketing-analysts")),
+    }
+    hr_records = plan(run_pulumi, args_for(tenant("hr", model_endpoints=[])))
+    assert sorted(
+        r.inputs["metadata"]["name"] for r in hr_records.values() if r.type.endswith(":RoleBinding")
+    ) == ["hr-admin", "hr-view"]
+
+
+def test_default_deny_and_the_allowed_flows_app_to_ai_to_data(run_pulumi):
+    records = plan(run_pulumi, args_for(egress_cidrs=("10.50.0.0/24",)))
+    policies = {
+        r.inputs["metadata"]["name"]: r.inputs["spec"]
+        for r in records.values()
+        if r.type.endswith(":NetworkPolicy")
+    }
+    assert set(policies) == {"default-deny", "allow-dns", "allow-app", "allow-ai", "allow-data"}
+    assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    assert policies["allow-dns"]["egress"] == [
+        {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}
+    ]
+
+    def tier(name: str) -> dict[str, Any]:
+        return {"podSelector": {"matchLabels": {TIER: name}}}
+
+    assert policies["allow-app"] == {
+        "podSelector": {"matchLabels": {TIER: "app"}},
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": [{}],
+        "egress": [
+            {"to": [tier("ai")], "ports": [{"protocol": "TCP", "port": 443}]},
+            {"to": [tier("app")]},
+        ],
+    }
+    assert policies["allow-ai"] == {
+        "podSelector": {"matchLabels": {TIER: "ai"}},
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": [
+            {"from": [tier("app")], "ports": [{"protocol": "TCP", "port": 443}]},
+            {"from": [tier("ai")]},
+        ],
+        "egress": [
+            {"to": [tier("data")], "ports": [{"protocol": "TCP", "port": 5432}]},
+            {"to": [tier("ai")]},
+            {
+                "to": [{"ipBlock": {"cidr": "10.50.0.0/24"}}],
+                "ports": [{"protocol": "TCP", "port": 443}],
+            },
+        ],
+    }
+    assert policies["allow-data"]["ingress"] == [
+        {"from": [tier("ai")], "ports": [{"protocol": "TCP", "port": 5432}]},
+        {"from": [tier("data")]},
+    ]
+    for record in records.values():
+        if record.type.startswith("kubernetes:") and not record.type.startswith("kubernetes:crd"):
+            validate_core_object(manifest(record.inputs))
+
+
+def test_security_policy_states_the_same_segmentation_for_pods_and_vms(run_pulumi):
+    records = plan(run_pulumi, args_for())
+    policy = records["mk-segmentation"]
+    assert policy.type == "kubernetes:crd.nsx.vmware.com/v1alpha1:SecurityPolicy"
+    validate_crd_object(manifest(policy.inputs))
+    spec = policy.inputs["spec"]
+    assert spec["priority"] == 10
+    rules = {r["name"]: r for r in spec["rules"]}
+    assert [r["name"] for r in spec["rules"]] == [
+        "allow-dns",
+        "allow-app-ingress",
+        "allow-app-to-ai",
+        "allow-ai-from-app",
+        "allow-ai-to-data",
+        "allow-data-from-ai",
+        "allow-app-internal-in",
+        "allow-app-internal-out",
+        "allow-ai-internal-in",
+        "allow-ai-internal-out",
+        "allow-data-internal-in",
+        "allow-data-internal-out",
+        "allow-ai-https-out",
+        "allow-data-https-out",
+        "default-deny-in",
+        "default-deny-out",
+    ]
+
+    def peers(name: str) -> list[dict[str, Any]]:
+        selector = {"matchLabels": {TIER: name}}
+        return [{"podSelector": selector}, {"vmSelector": selector}]
+
+    assert rules["allow-ai-from-app"] == {
+        "name": "allow-ai-from-app",
+        "direction": "In",
+        "action": "allow",
+        "appliedTo": peers("ai"),
+        "sources": peers("app"),
+        "ports": [{"protocol": "TCP", "port": 443}],
+    }
+    assert rules["allow-data-from-ai"]["sources"] == peers("ai")
+    assert rules["allow-data-from-ai"]["ports"] == [{"protocol": "TCP", "port": 5432}]
+    confined = [
+        {"podSelector": {}},
+        {
+            "vmSelector": {
+                "matchExpressions": [{"key": TIER, "operator": "In", "values": ["ai", "data"]}]
+            }
+        },
+    ]
+    assert rules["default-deny-in"] == {
+        "name": "default-deny-in",
+        "direction": "In",
+        "action": "drop",
+        "appliedTo": confined,
+    }
+    assert rules["default-deny-out"]["appliedTo"] == confined
+    assert rules["allow-ai-https-out"]["destinations"] == [{"ipBlocks": [{"cidr": "0.0.0.0/0"}]}]
+
+
+def test_passthrough_classes_become_vm_operator_objects(run_pulumi):
+    from components.workload_domain import gpu_vm_classes
+
+    cfg = prod()
+    gpu = cfg.workload_domain.gpu.model_copy(update={"assignment": "passthrough"})
+    wd = cfg.workload_domain.model_copy(update={"gpu": gpu, "vgpu_profiles": []})
+    ctx = SiteContext(site=cfg.site, environment="prod", harbor=cfg.harbor, workload_domain=wd)
+    classes = gpu_vm_classes(GpuWorkloadDomainArgs(ctx=ctx))
+    t = tenant(vks_clusters=[])
+    args = args_for(t, vm_classes={c.name: c.name for c in classes}, passthrough_classes=classes)
+    records = plan(run_pulumi, args)
+    objects = {
+        r.inputs["metadata"]["name"]: r
+        for r in records.values()
+        if r.type.endswith(":VirtualMachineClass")
+    }
+    assert sorted(objects) == ["gpu-passthrough-x1", "gpu-passthrough-x2", "gpu-passthrough-x4"]
+    for record in objects.values():
+        assert record.type == "kubernetes:vmoperator.vmware.com/v1alpha5:VirtualMachineClass"
+        validate_crd_object(manifest(record.inputs))
+    assert objects["gpu-passthrough-x4"].inputs["spec"]["hardware"]["devices"] == {
+        "dynamicDirectPathIODevices": [{"vendorID": 4318, "deviceID": 8373}] * 4
+    }
+
+
+def test_quota_below_the_endpoints_minimum_replicas_fails_before_registration():
+    t = tenant()
+    t = t.model_copy(update={"quota": t.quota.model_copy(update={"gpu": 3})})
+    args = args_for(t)
+    error, records = registered_before_error(lambda: SupervisorNamespace("mk", args))
+    assert str(error) == (
+        "tenant 'marketing': quota.gpu: 3 GPUs is below the 4 that the endpoints' minimum "
+        "replicas hold (llama-chat 2 × 1 + embeddings 2 × 1); they could never all run (§9.4.3)"
+    )
+    assert records == []
+
+
+def test_endpoint_without_gpu_sizing_is_named():
+    with pytest.raises(ComponentInputError) as info:
+        SupervisorNamespace("mk", args_for(endpoint_gpus={}))
+    assert info.value.subject == "tenant 'marketing'"
+    assert info.value.field == "modelEndpoints[1].gpusPerReplica"
+    assert info.value.message.startswith("is not set for endpoint 'embeddings'")
+
+
+def test_gpu_pool_naming_a_class_the_domain_lacks_is_rejected():
+    with pytest.raises(ComponentInputError) as info:
+        SupervisorNamespace("mk", args_for(vm_classes={"vgpu-a100-80c": "vgpu-a100-80c"}))
+    assert info.value.field == "vksClusters[0].nodePools[1].vmClass"
+
+
+def test_isolation_levels_are_enforced(run_pulumi):
+    wd_tenant = tenant(isolation="workload-domain")
+    with pytest.raises(ComponentInputError) as info:
+        SupervisorNamespace("mk", args_for(wd_tenant))
+    assert str(info.value) == (
+        "tenant 'marketing': isolation: 'workload-domain' needs a zone of the tenant's own GPU "
+        "workload domain; none was passed (zone)"
+    )
+    with pytest.raises(ComponentInputError, match="is the shared workload domain's zone"):
+        SupervisorNamespace(
+            "mk", args_for(wd_tenant, zone="gpu-wld-01-zone", shared_zone="gpu-wld-01-zone")
+        )
+    built: list[SupervisorNamespace] = []
+    result = run_pulumi(
+        lambda: built.append(
+            SupervisorNamespace(
+                "mk", args_for(wd_tenant, zone="marketing-zone", shared_zone="gpu-wld-01-zone")
+            )
+        ),
+        stack="prod",
+    )
+    assert (built[0].isolation, built[0].zone) == ("workload-domain", "marketing-zone")
+    quota = next(r for r in result.resources if r.name == "mk-quota")
+    assert quota.inputs["metadata"]["labels"]["paif.vmware.com/isolation"] == "workload-domain"
+
+    cluster_tenant = tenant(isolation="cluster", vks_clusters=[], apps=[])
+    with pytest.raises(ComponentInputError) as info:
+        SupervisorNamespace("mk", args_for(cluster_tenant))
+    assert info.value.field == "vksClusters"
+
+
+def test_limits_below_the_default_container_limit_are_rejected():
+    t = tenant()
+    t = t.model_copy(
+        update={
+            "quota": t.quota.model_copy(
+                update={"limits_memory": "512Mi", "requests_memory": "256Mi"}
+            )
+        }
+    )
+    with pytest.raises(ComponentInputError) as info:
+        SupervisorNamespace("mk", args_for(t))
+    assert str(info.value) == (
+        "tenant 'marketing': quota.limitsMemory: 512Mi is below the default container limit "
+        "1Gi of the namespace's LimitRange; not even one pod with default limits would fit"
+    )

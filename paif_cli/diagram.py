@@ -9,9 +9,9 @@ replication as arrows with their direction, the Avi GSLB in front of both sites
 
 Pure Python, no Graphviz: the layout is fixed (one column per site, tenants aligned across
 sites so replication arrows run straight), so the output is deterministic and diffable. Every
-node and edge is a ``<g>`` with an ``id`` and ``data-*`` attributes (``data-kind``,
-``data-site``, ``data-tenant``, ``data-from``/``data-to``...) that tests and tools can read
-with any XML parser.
+node (``class="node <kind>"``) and arrow (``class="link <kind>"``) is a ``<g>`` with an ``id``
+and ``data-*`` attributes (``data-kind``, ``data-site``, ``data-tenant``,
+``data-from``/``data-to``...) that tests and tools can read with any XML parser.
 
 What the parts mean is the source document's: §9.2 (HA: endpoints, VKS, pgvector), §9.3 (DR
 patterns, RTO/RPO bands), §9.4 (tenants), §9.6.1 (edge).
@@ -94,7 +94,7 @@ COLORS: Final[dict[str, str]] = {
     "vks-cluster": "#0969da",
     "database": "#9a6700",
     "harbor": "#8250df",
-    "edge": "#cf222e",
+    "edge-lb": "#cf222e",
     "gslb": "#bc4c00",
     "dns": "#57606a",
     "harbor-replication": "#8250df",
@@ -109,7 +109,7 @@ KIND_TAGS: Final[dict[str, str]] = {
     "vks-cluster": "VKS",
     "database": "DB",
     "harbor": "REG",
-    "edge": "LB",
+    "edge-lb": "LB",
 }
 
 
@@ -269,7 +269,16 @@ def _site_props(document: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _estimate_topology(document: Mapping[str, Any]) -> Mapping[str, Any]:
-    return _mapping(_mapping(document.get("estimates")).get("topology"))
+    """``estimates.topology`` when it describes this stack's own site.
+
+    A primary's estimate describes the DR side it fails over to, so its roles are not the
+    primary's.
+    """
+    topology = _mapping(_mapping(document.get("estimates")).get("topology"))
+    site = _str(topology.get("site"))
+    if site is not None and site != _str(_site_props(document).get("site")):
+        return {}
+    return topology
 
 
 def _roles(document: Mapping[str, Any], key: str) -> dict[tuple[str, str], Mapping[str, Any]]:
@@ -315,25 +324,40 @@ def _site_from(document: Mapping[str, Any]) -> Site:
             facts = side
     site.supervisor = _str(facts.get("supervisor"))
     resources = [_mapping(r) for r in _list(document.get("resources"))]
+    harbors: list[tuple[str, str]] = []
     for record in resources:
         typ, inputs = record.get("type"), _mapping(record.get("inputs"))
         if typ == VSPHERE_PROVIDER:
             site.vcenter = site.vcenter or _str(inputs.get("vsphereServer"))
-        elif typ == HARBOR_PROVIDER:
-            site.harbor_url = site.harbor_url or _str(inputs.get("url"))
+        elif typ == HARBOR_PROVIDER and _str(inputs.get("url")):
+            harbors.append((str(record.get("name")), str(inputs["url"])))
         elif typ == COMPUTE_CLUSTER_TYPE and site.workload_domain is None:
             hosts = _list(inputs.get("hostSystemIds"))
             label = _str(inputs.get("name")) or _str(record.get("name")) or "cluster"
             site.workload_domain = f"{label} ({len(hosts)} hosts)" if hosts else label
     site.vcenter = site.vcenter or _str(facts.get("vcenter"))
-    site.harbor_url = site.harbor_url or _str(facts.get("harborUrl"))
+    # This site's own Harbor: the estimate's site facts, else the provider named after the
+    # site (a stack also holds a provider for the peer's Harbor when it pushes there).
+    peers = {
+        _host(_str(_mapping(r.get("inputs")).get("endpointUrl")))
+        for r in resources
+        if r.get("type") == HARBOR_REGISTRY_TYPE
+    }
+    own = [url for provider, url in harbors if provider == f"{name}-harbor"]
+    own += [url for _, url in harbors if _host(url) not in peers]
+    site.harbor_url = _str(facts.get("harborUrl")) or next(iter(own), None)
     pool = _mapping(_mapping(_mapping(estimates.get("capacity")).get("site")).get("pool"))
     total, n_plus_one = _int(pool.get("total")), _int(pool.get("nPlusOne"))
     if total is not None:
-        unit = _str(_mapping(estimates.get("capacity")).get("unit")) or "GPUs"
-        site.gpu_summary = f"{total} {unit}" + (
-            f", {n_plus_one} with a host down (N+1)" if n_plus_one is not None else ""
-        )
+        profile = _str(pool.get("profile"))
+        summary = f"{total} × {profile}" if profile else f"{total} GPUs"
+        if n_plus_one is not None:
+            summary += f" · N+1 {n_plus_one}"
+        peak = _int(_mapping(_mapping(estimates.get("capacity")).get("site")).get("peakGpus"))
+        if peak is not None:
+            over = n_plus_one is not None and peak > n_plus_one
+            summary += f" · peak {peak}" + (" (over N+1)" if over else "")
+        site.gpu_summary = summary
 
     # Edge entry (§9.6.1): the TLS virtual server and the name users resolve.
     for record in resources:
@@ -346,7 +370,7 @@ def _site_from(document: Mapping[str, Any]) -> Site:
         tls = "TLS" if inputs.get("clientSsl") else "no TLS"
         site.edge = Node(
             id=_slug("edge", name),
-            kind="edge",
+            kind="edge-lb",
             label=f"NSX edge LB {fqdn}".rstrip(),
             detail=f"{vip}:{ports} · {tls}",
             attrs={"site": name, "vip": vip, "fqdn": fqdn},
@@ -356,7 +380,7 @@ def _site_from(document: Mapping[str, Any]) -> Site:
         fqdn = _str(facts.get("fqdn")) or ""
         site.edge = Node(
             id=_slug("edge", name),
-            kind="edge",
+            kind="edge-lb",
             label=f"edge {fqdn}".rstrip(),
             detail=f"{facts.get('virtualIp')}:443",
             attrs={"site": name, "vip": str(facts.get("virtualIp")), "fqdn": fqdn},
@@ -519,7 +543,7 @@ def _endpoint_node(
     )
     if state == "declared":
         detail = f"{kind} · declared, 0 replicas (GitOps)"
-    elif autoscaled:
+    elif autoscaled and mode != "reduced":
         detail = f"{kind} · {_replicas(_range(low, high))} · autoscaled"
     else:
         detail = f"{kind} · {_replicas(_range(low, high))}"
@@ -589,7 +613,7 @@ def _database_node(
     replicas = _int(spec.get("replicas"))
     replication = _str(role.get("replication")) or _str(annotations.get(REPLICATION_ANNOTATION))
     mode = _str(role.get("mode")) or "writer"
-    ha = "HA primary + standby" if replicas and replicas > 0 else "single server"
+    ha = "HA" if replicas and replicas > 0 else "single server"
     words = {
         "writer": "writer",
         "async-replica": "async replica",
@@ -609,7 +633,7 @@ def _database_node(
         "replication": replication or "",
         "replicas": "" if replicas is None else str(replicas),
     }
-    state = "running" if mode in ("writer",) else "reduced"
+    state = {"writer": "running", "restore-from-backup": "restore"}.get(mode, "reduced")
     return Node(_slug("db", site.name, tenant.name, name), "database", name, detail, state, attrs)
 
 
@@ -762,18 +786,20 @@ def extract_topology(documents: Sequence[Mapping[str, Any]]) -> Topology:
             continue
         schedules = sorted(flow.schedules)
         when = "event-based" if schedules == ["event_based"] else "cron " + ", ".join(schedules)
-        projects = sorted(set(flow.projects))
+        filters = sorted(set(flow.projects))
+        projects = sorted({f.removesuffix("/**") for f in filters})
         edges.append(
             Edge(
                 id=_slug("replication", source.name, target.name),
                 kind="harbor-replication",
                 source=source.harbor.id,
                 target=target.harbor.id,
-                label=f"push {', '.join(projects)} · {when}",
+                label=f"push {', '.join(filters)} · {when}",
                 attrs={
                     "from-site": source.name,
                     "to-site": target.name,
                     "projects": " ".join(projects),
+                    "filters": " ".join(filters),
                     "schedule": " ".join(schedules),
                 },
             )
@@ -1031,7 +1057,7 @@ def _arrow(
 ) -> None:
     color = COLORS.get(edge.kind, "#57606a")
     attrs = {"kind": edge.kind, "from": edge.source, "to": edge.target, **edge.attrs}
-    svg.add(f'<g id="{_attr(edge.id)}" class="edge {edge.kind}"{_data(attrs)}>')
+    svg.add(f'<g id="{_attr(edge.id)}" class="link {edge.kind}"{_data(attrs)}>')
     svg.add(f"<title>{escape(edge.label)}</title>")
     dash = ' stroke-dasharray="6 4"' if edge.dashed else ""
     marker = f' marker-end="url(#arrow-{edge.kind})"' if edge.kind != "dns-failover" else ""
@@ -1055,16 +1081,15 @@ def _arrow(
 
 
 def _tenant_rows(sites: Sequence[Site]) -> list[tuple[str, dict[str, int]]]:
-    """Tenants in first-seen order with, per section, the most items any site has."""
-    order: list[str] = []
+    """Tenants (those with services first, then by name) with, per section, the most items
+    any site has; registration order is not stable, so nothing here depends on it."""
     sizes: dict[str, dict[str, int]] = {}
     for site in sites:
         for name, tenant in site.tenants.items():
-            if name not in sizes:
-                order.append(name)
-                sizes[name] = {"endpoint": 0, "vks-cluster": 0, "database": 0}
-            for kind in sizes[name]:
-                sizes[name][kind] = max(sizes[name][kind], len(tenant.section(kind)))
+            entry = sizes.setdefault(name, {"endpoint": 0, "vks-cluster": 0, "database": 0})
+            for kind in entry:
+                entry[kind] = max(entry[kind], len(tenant.section(kind)))
+    order = sorted(sizes, key=lambda name: (not any(sizes[name].values()), name))
     return [(name, sizes[name]) for name in order]
 
 
@@ -1217,7 +1242,7 @@ def render_svg(topology: Topology) -> str:
             )
             parts = []
             if site.workload_domain:
-                parts.append(f"GPU domain {site.workload_domain}")
+                parts.append(site.workload_domain)
             if site.gpu_summary:
                 parts.append(site.gpu_summary)
             line2 = " · ".join(parts) or (
@@ -1396,7 +1421,7 @@ def _tenant_box(
             width=box.w - 20,
         )
     for kind in ("endpoint", "vks-cluster", "database"):
-        nodes = tenant.section(kind)
+        nodes = sorted(tenant.section(kind), key=lambda node: node.label)
         for index in range(sizes[kind]):
             if index < len(nodes):
                 _node(svg, nodes[index], _Box(box.x + 8, y, box.w - 16, NODE_HEIGHT), boxes)
@@ -1428,7 +1453,7 @@ def _legend(svg: _Svg, topology: Topology, lines: Sequence[tuple[str, str]], box
         ("vks-cluster", "VKS cluster"),
         ("database", "pgvector database (DSM)"),
         ("harbor", "Harbor registry"),
-        ("edge", "NSX edge load balancer"),
+        ("edge-lb", "NSX edge load balancer"),
     ]
     step = (box.w - 28) / len(keys)
     for index, (kind, text) in enumerate(keys):

@@ -259,7 +259,9 @@ def diff_stack(
             result.removed.append(_resource_ref(record))
     for urn, record in new_resources.items():
         before = old_resources.get(urn)
-        if before is None:
+        # Components are not changed by `up` themselves: their children are, and stack-wide
+        # facts on them (objectives, waivers, estimates) show under findings and estimates.
+        if before is None or not record.get("custom", True):
             continue
         changes = list(leaf_changes(before.get("inputs") or {}, record.get("inputs") or {}))
         for option in OPTION_FIELDS:

@@ -122,7 +122,7 @@ def render_catalogue(selected: Sequence[Rule] | None = None) -> str:
         "- Thresholds are per-rule config with the defaults below, e.g. "
         '`{"PAIF-HA-001": {"minReplicasProd": 3}}`.',
         "- Waivers live in stack config under `paif:waivers`: `rule`, `resource` (a URN, a "
-        "resource name, or a name pattern such as `marketing-*`), `reason` (at least 10 "
+        "resource name, or a name pattern such as `*-llama-chat-*`), `reason` (at least 10 "
         "characters), `owner` and `expires` (YYYY-MM-DD). A valid waiver turns a finding "
         "advisory and every report still lists it, marked waived with its reason (SARIF "
         "`suppressions`). An expired or malformed waiver waives nothing and is itself a "

@@ -129,11 +129,12 @@ BROKEN_RULES = ["PAIF-HA-001", "PAIF-CAP-002", "PAIF-SEC-004", "PAIF-GOV-001"]
 
 
 def broken_prod() -> dict[str, Any]:
-    """One replica, no GPU quota, a plaintext password, an expired waiver."""
+    """One replica, a GPU quota below the endpoints' peak, a plaintext password, an expired
+    waiver."""
     config = copy.deepcopy(load_example("prod"))
     marketing = config["paif:tenants"][0]
     marketing["modelEndpoints"][0]["replicas"] = {"min": 1, "max": 10}
-    marketing["quota"]["gpu"] = 0
+    marketing["quota"]["gpu"] = 3  # holds the minimum replicas (1 + 2), not the peak
     config["vsphere:password"] = "VMware1!VMware1!"
     config["paif:waivers"] = [
         {

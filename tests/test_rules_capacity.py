@@ -107,7 +107,7 @@ def test_cap_002_endpoints_beyond_the_tenant_quota(oversubscribed: StackPlan) ->
     assert findings_of(oversubscribed.findings, "PAIF-CAP-002") == [
         (
             "mandatory",
-            "marketing-quota",
+            "seoul-primary-marketing-namespace-quota",
             "namespace marketing-ns: endpoints at max replicas need 16 GPUs (chat 16×1), more "
             "than its quota of 14",
         )
@@ -118,7 +118,7 @@ def test_cap_005_large_model_warns_but_never_blocks(large_model: StackPlan) -> N
     found = findings_of(large_model.findings, "PAIF-CAP-005")
     assert len(found) == 1
     enforcement, resource, message = found[0]
-    assert (enforcement, resource) == ("advisory", "marketing-llama-big-endpoint")
+    assert (enforcement, resource) == ("advisory", "seoul-primary-marketing-llama-big-endpoint")
     assert message.startswith(
         "ModelEndpoint marketing-ns/llama-big: 70B parameters (over 30B) cold-starts in up to "
     )

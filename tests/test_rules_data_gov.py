@@ -59,7 +59,7 @@ def waived(tmp_path_factory: pytest.TempPathFactory) -> StackPlan:
     config["paif:waivers"] = [
         {
             "rule": "PAIF-HA-001",
-            "resource": "marketing-llama-chat-*",
+            "resource": "*-llama-chat-*",
             "reason": "GPU delivery slips to next quarter; one replica until then",
             "owner": "ml-platform",
             "expires": FUTURE,

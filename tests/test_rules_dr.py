@@ -21,8 +21,8 @@ from conftest import ROOT, load_example, write_project
 from pulumi_policy import EnforcementLevel
 
 from components.config import parse_stack_config, read_stack_file
+from components.config.models import EndpointReplicas, StackConfig, Tenant
 from components.config.models import ModelEndpoint as EndpointConfig
-from components.config.models import StackConfig, Tenant
 from components.context import SiteContext
 from components.dr.estimate import estimate_for
 from components.dr.topology import rewrite_ref
@@ -85,15 +85,25 @@ def run(site: Mapping[str, Any], build: Callable[[], None] = lambda: None) -> Pr
 
 def check(result: ProgramResult, rule_id: str) -> list[tuple[str, str | None, str]]:
     """(enforcement, resource name, message) of one rule's findings, sorted."""
+    return check_records([r.to_json() for r in result.resources], rule_id)
+
+
+def check_records(records: list[dict[str, Any]], rule_id: str) -> list[tuple[str, str | None, str]]:
     found = evaluate(
         build_policies([REGISTRY[rule_id]]),
-        [r.to_json() for r in result.resources],
+        records,
         pack_name=PACK_NAME,
         pack_version=pack_version(),
         pack_config=None,
         enforcement_level=EnforcementLevel.MANDATORY,
     )
-    return sorted(_row(f, rule_id) for f in found if f.message.startswith(f"[{rule_id}] "))
+    # Everything the rule's own policy says (a crash or "can't run during preview" included),
+    # and what it handed to the advisory policy.
+    return sorted(
+        _row(f, rule_id)
+        for f in found
+        if f.rule_id == rule_id or f.message.startswith(f"[{rule_id}] ")
+    )
 
 
 def _row(finding: Finding, rule_id: str) -> tuple[str, str | None, str]:
@@ -159,15 +169,15 @@ def endpoint_at(endpoint: EndpointConfig, host: str) -> EndpointConfig:
 def add_endpoints(
     tenant: Tenant, ctx: SiteContext, host: str = PRIMARY_HOST, replicas: int | None = None
 ) -> None:
+    """The tenant's endpoints; ``replicas`` fixes them as a DR site does (0: declared only)."""
     for endpoint in tenant.model_endpoints:
+        config = endpoint_at(endpoint, host)
+        if replicas:
+            fixed = EndpointReplicas(min=replicas, max=replicas)
+            config = config.model_copy(update={"replicas": fixed})
         ModelEndpoint(
             f"{tenant.name}-{endpoint.name}",
-            ModelEndpointArgs(
-                tenant=tenant,
-                endpoint=endpoint_at(endpoint, host),
-                ctx=ctx,
-                replicas_override=replicas,
-            ),
+            ModelEndpointArgs(tenant=tenant, endpoint=config, ctx=ctx, running=replicas != 0),
         )
 
 
@@ -233,15 +243,13 @@ def test_api_groups_match_the_components() -> None:
 
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The example prod stack, the same without DR, and that one in dev: real plans."""
+    """The example prod stack and the same without DR: real plans."""
     prod_values = load_example("prod")
     solo = {k: v for k, v in prod_values.items() if k != "paif:dr"}
-    solo_dev = {**solo, "paif:environment": "dev"}
     project = write_project(
-        tmp_path_factory.mktemp("dr-rules"),
-        {"prod": prod_values, "solo": solo, "solodev": solo_dev},
+        tmp_path_factory.mktemp("dr-rules"), {"prod": prod_values, "solo": solo}
     )
-    return {stack: plan_stack(Path(project), stack) for stack in ("prod", "solo", "solodev")}
+    return {stack: plan_stack(Path(project), stack) for stack in ("prod", "solo")}
 
 
 def plan_rows(plan: Any, rule_id: str) -> list[tuple[str, str]]:
@@ -259,9 +267,13 @@ def test_dr_001_production_stack_without_pattern(planned: dict[str, Any]) -> Non
     ]
 
 
-def test_dr_001_declared_pattern_and_dev_pass(planned: dict[str, Any]) -> None:
+def test_dr_001_declared_pattern_and_dev_pass(
+    planned: dict[str, Any], prod_site: dict[str, Any]
+) -> None:
     assert plan_rows(planned["prod"], "PAIF-DR-001") == []
-    assert plan_rows(planned["solodev"], "PAIF-DR-001") == []
+    # Dev needs no DR site: not even an advisory finding.
+    solo_dev = {**prod_site, "environment": "dev", "drPattern": "none", "peerSite": None}
+    assert check(run(solo_dev), "PAIF-DR-001") == []
 
 
 def test_dr_001_pilot_light_dr_site_runs_nothing(
@@ -356,7 +368,7 @@ def test_dr_002_pilot_light_estimate_exceeds_one_hour(prod: StackConfig) -> None
         (
             "mandatory",
             "seoul-primary",
-            "estimated RTO 1 h 55 min exceeds the declared RTO 1 h for pattern 'pilot-light' "
+            "estimated RTO 1 h 51 min exceeds the declared RTO 1 h for pattern 'pilot-light' "
             "(largest terms: VKS provisioning 30 min, Database restore 23 min 32 s, Failover "
             "decision 15 min)",
         )
@@ -502,38 +514,57 @@ def test_dr_005_one_writer_per_path_across_stacks(
     prod: StackConfig, prod_site: dict[str, Any]
 ) -> None:
     build = _primary_with_replication(prod, ("marketing",))
-    # The peer pushes only the project it owns back: no overlap.
+
+    def flow(source: str, target: str, filters: list[str]) -> dict[str, Any]:
+        hosts = {"seoul-primary": PRIMARY_HOST, "busan-dr": DR_HOST}
+        return {
+            "from": source,
+            "to": target,
+            "fromHarbor": f"https://{hosts[source]}",
+            "toHarbor": f"https://{hosts[target]}",
+            "projects": [f.removesuffix("/**") for f in filters],
+            "filters": filters,
+            "schedule": "event_based",
+        }
+
+    # The peer's `replication` output lists both directions; it pushes back only the project
+    # it owns, and this site's own flow is not the peer's.
     owned = {
         **prod_site,
         "peerReplication": [
-            {
-                "sourceRegistryUrl": f"https://{DR_HOST}",
-                "destRegistryUrl": f"https://{PRIMARY_HOST}",
-                "filters": ["marketing-busan-dr/**"],
-            }
+            flow("seoul-primary", "busan-dr", ["marketing/**"]),
+            flow("busan-dr", "seoul-primary", ["marketing-busan-dr/**"]),
         ],
     }
     assert check(run(owned, build), "PAIF-DR-005") == []
     mirrored = {
         **prod_site,
         "peerReplication": [
+            flow("busan-dr", "seoul-primary", ["hr/**", "marketing/**"]),
             {
-                "name": "marketing-to-seoul-primary",
+                "name": "llama-to-seoul-primary",
                 "sourceRegistryUrl": f"https://{DR_HOST}",
                 "destRegistryUrl": f"https://{PRIMARY_HOST}/",
                 "filters": [{"name": "marketing/llama-*"}],
-            }
+            },
         ],
     }
+    loop = (
+        f"replication rule 'marketing-to-busan-dr' copies marketing/** from {PRIMARY_HOST} to "
+        f"{DR_HOST}, and rule '{{peer}}' of the peer stack copies {{back}} back from {DR_HOST} "
+        f"to {PRIMARY_HOST}: repositories matching both bounce between the sites"
+    )
     assert check(run(mirrored, build), "PAIF-DR-005") == [
         (
             "mandatory",
             "replication-marketing",
-            f"replication rule 'marketing-to-busan-dr' copies marketing/** from {PRIMARY_HOST} "
-            f"to {DR_HOST}, and rule 'marketing-to-seoul-primary' of the peer stack copies "
-            f"marketing/llama-* back from {DR_HOST} to {PRIMARY_HOST}: repositories matching "
-            "both bounce between the sites",
-        )
+            loop.format(peer="busan-dr-to-seoul-primary", back="marketing/**"),
+        ),
+        (
+            "mandatory",
+            "replication-marketing",
+            loop.format(peer="llama-to-seoul-primary", back="marketing/llama-*"),
+        ),
     ]
 
 
@@ -585,9 +616,9 @@ def test_dr_005_loop_within_one_stack(prod_site: dict[str, Any]) -> None:
         ),
         (
             "mandatory",
-            "push",
-            f"replication rule 'push' copies ** from {PRIMARY_HOST} to {DR_HOST}, and rule "
-            f"'pull' copies hr/* back from {DR_HOST} to {PRIMARY_HOST}: repositories matching "
+            "pull",
+            f"replication rule 'pull' copies hr/* from {DR_HOST} to {PRIMARY_HOST}, and rule "
+            f"'push' copies ** back from {PRIMARY_HOST} to {DR_HOST}: repositories matching "
             "both bounce between the sites",
         ),
     ]
@@ -980,3 +1011,45 @@ def test_parse_image_ref() -> None:
     assert dr.parse_image_ref("marketing/llama:1.0").host is None
     assert dr.parse_image_ref("localhost/x/y").host == "localhost"
     assert dr.parse_image_ref("h.example.com/p/r").tag is None
+
+
+# --- during a first preview ------------------------------------------------------------------
+
+# pulumi.runtime.rpc.UNKNOWN: what an output not yet known looks like on the wire.
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def test_replication_rules_run_while_registry_ids_are_unknown(
+    prod: StackConfig, prod_site: dict[str, Any]
+) -> None:
+    site = {
+        **prod_site,
+        "peerReplication": [
+            {
+                "name": "back",
+                "sourceRegistryUrl": f"https://{DR_HOST}",
+                "destRegistryUrl": f"https://{PRIMARY_HOST}",
+                "filters": ["hr/**"],
+            }
+        ],
+    }
+    records = [r.to_json() for r in run(site, _primary_with_replication(prod, ("hr",))).resources]
+    for record in records:
+        if "registryId" in record["inputs"]:
+            record["inputs"]["registryId"] = UNKNOWN
+    rows = {
+        rule_id: check_records(records, rule_id)
+        for rule_id in ("PAIF-DR-004", "PAIF-DR-005", "PAIF-DR-006")
+    }
+    # The Registry behind each rule is found through dependencies, not the unknown id.
+    assert [row[:2] for row in rows["PAIF-DR-004"]] == [("mandatory", "marketing-harbor-project")]
+    assert rows["PAIF-DR-005"] == [
+        (
+            "mandatory",
+            "replication-hr",
+            f"replication rule 'hr-to-busan-dr' copies hr/** from {PRIMARY_HOST} to {DR_HOST}, "
+            f"and rule 'back' of the peer stack copies hr/** back from {DR_HOST} to "
+            f"{PRIMARY_HOST}: repositories matching both bounce between the sites",
+        )
+    ]
+    assert rows["PAIF-DR-006"] == []

@@ -93,7 +93,7 @@ def test_ha_001_min_replicas_below_the_prod_minimum(broken: StackPlan) -> None:
     assert findings_of(broken.findings, "PAIF-HA-001") == [
         (
             "mandatory",
-            "marketing-llama-chat-endpoint",
+            "seoul-primary-marketing-llama-chat-endpoint",
             "ModelEndpoint marketing-ns/llama-chat: ScaledObject minReplicaCount is 1, below "
             "the 2 replicas required for prod",
         )
@@ -104,7 +104,7 @@ def test_ha_003_control_plane_of_one(broken: StackPlan) -> None:
     assert findings_of(broken.findings, "PAIF-HA-003") == [
         (
             "mandatory",
-            "marketing-marketing-apps-cluster",
+            "seoul-primary-marketing-marketing-apps-cluster",
             "Cluster marketing-ns/marketing-apps: control plane has 1 node(s); production "
             "needs exactly 3",
         )
@@ -112,25 +112,25 @@ def test_ha_003_control_plane_of_one(broken: StackPlan) -> None:
 
 
 def test_ha_004_too_few_workers_and_a_gpu_pool_of_one(broken: StackPlan) -> None:
-    name = "marketing-marketing-apps-cluster"
+    name = "seoul-primary-marketing-marketing-apps-cluster"
     assert findings_of(broken.findings, "PAIF-HA-004") == [
-        (
-            "mandatory",
-            name,
-            "Cluster marketing-ns/marketing-apps: GPU pool 'gpu' has 1 node(s) at minimum; it "
-            "needs at least 2",
-        ),
         (
             "mandatory",
             name,
             "Cluster marketing-ns/marketing-apps: 2 worker node(s) at minimum; production "
             "needs at least 3",
         ),
+        (
+            "mandatory",
+            name,
+            "Cluster marketing-ns/marketing-apps: GPU pool 'gpu' has 1 node(s) at minimum; it "
+            "needs at least 2",
+        ),
     ]
 
 
 def test_ha_005_single_replica_app_without_probe_and_limit(broken: StackPlan) -> None:
-    name = "marketing-marketing-apps-apps-backend"
+    name = "seoul-primary-marketing-marketing-apps-apps-backend"
     assert findings_of(broken.findings, "PAIF-HA-005") == [
         (
             "mandatory",
@@ -150,7 +150,7 @@ def test_ha_006_single_server_database(broken: StackPlan) -> None:
     assert findings_of(broken.findings, "PAIF-HA-006") == [
         (
             "mandatory",
-            "marketing-kb-vectors-cluster",
+            "seoul-primary-marketing-kb-vectors-cluster",
             "PostgresCluster marketing-ns/kb-vectors: spec.replicas is 0, a single server with "
             "no standby; production needs at least 1 replica",
         )
@@ -165,7 +165,7 @@ def test_dev_tier_reports_tier_independent_findings_as_advisory(broken_dev: Stac
     assert findings_of(broken_dev.findings, "PAIF-HA-005") == [
         (
             "advisory",
-            "marketing-marketing-apps-apps-backend",
+            "seoul-primary-marketing-marketing-apps-apps-backend",
             "Deployment marketing-ns/backend: container 'backend' has no livenessProbe, no "
             "resources.limits.memory",
         )

@@ -37,6 +37,8 @@ def tenants_only() -> dict[str, Any]:
         for key in ("modelEndpoints", "databases", "knowledgeBases", "agents", "apps"):
             tenant.pop(key, None)
         tenant.pop("vksClusters", None)
+    # Nothing served, nothing to replicate: no DR pattern (PAIF-DR-001 is not looked at here).
+    config["paif:dr"] = {"pattern": "none"}
     return config
 
 
@@ -81,7 +83,7 @@ def test_mt_003_tenant_without_oidc_groups(no_groups: StackPlan) -> None:
     assert findings_of(no_groups.findings, "PAIF-MT-003") == [
         (
             "mandatory",
-            "hr-harbor-project",
+            "seoul-primary-hr-harbor-project",
             "tenant hr: Harbor project 'hr' maps no OIDC group (ProjectMemberGroup type oidc)",
         )
     ]

@@ -69,13 +69,16 @@ def _first(mapping: Mapping[str, Any], *keys: str) -> Any:
 def site_pool(view: StackView) -> tuple[Pool | None, str]:
     """The site's GPU pool (``None`` with the reason when the site does not say enough).
 
-    From the PaifSite's ``gpuCapacity`` (``GpuPool.to_dict()``: hosts, per_host, profile) or,
-    failing that, its ``workloadDomain`` (hosts, gpusPerHost, gpuMemoryGiB, vgpuProfiles,
-    assignment) sized with ``components.estimators.capacity``. The ComputeCluster's hosts, when
-    declared, count instead of the site's figure: what the cluster really holds.
+    From the PaifSite's ``gpuCapacity`` (``GpuPool.to_dict()``: hosts, per_host, profile; or a
+    total over the ComputeCluster's identical hosts) or, failing that, its ``workloadDomain``
+    (hosts, gpusPerHost, gpuMemoryGiB, vgpuProfiles, assignment) sized with
+    ``components.estimators.capacity``. The ComputeCluster's hosts, when declared, count instead
+    of the site's figure: what the cluster really holds.
     """
     capacity = view.site.get("gpuCapacity")
     domain = view.site.get("workloadDomain") or {}
+    clusters = view.of_type(COMPUTE_CLUSTER_TYPE)
+    cluster_hosts = sum(len(c.props.get("hostSystemIds") or []) for c in clusters)
     hosts: int | None = None
     per_host: int | None = None
     unit = "GPUs"
@@ -84,6 +87,9 @@ def site_pool(view: StackView) -> tuple[Pool | None, str]:
         per_host = as_int(_first(capacity, "per_host", "perHost"))
         profile = capacity.get("profile")
         unit = f"{profile} devices" if profile else "GPUs"
+    elif as_int(capacity) and cluster_hosts and as_int(capacity, 0) % cluster_hosts == 0:
+        # A total over identical hosts (PaifSite's gpuCapacity): devices per host.
+        hosts, per_host, unit = cluster_hosts, as_int(capacity, 0) // cluster_hosts, "GPU devices"
     if per_host is None and domain:
         declared = domain.get("hosts")
         hosts = as_int(declared) if isinstance(declared, int | float | str) else len(declared)
@@ -99,9 +105,8 @@ def site_pool(view: StackView) -> tuple[Pool | None, str]:
                 return None, f"the site's GPU pool cannot be sized: {error}"
             per_host = sized.per_host
             unit = f"{profile} devices" if profile else "GPUs"
-    clusters = view.of_type(COMPUTE_CLUSTER_TYPE)
-    if clusters and any(c.props.get("hostSystemIds") for c in clusters):
-        hosts = sum(len(c.props.get("hostSystemIds") or []) for c in clusters)
+    if cluster_hosts:
+        hosts = cluster_hosts
     if not per_host or not hosts:
         return None, (
             "the site declares no GPU pool (PaifSite gpuCapacity or workloadDomain: hosts, "
@@ -186,7 +191,7 @@ def peak_devices(ep: Endpoint) -> int:
     thresholds={"hostsDown": 1},
 )
 def pool_fit(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
-    listed = endpoints(view)
+    listed = sorted(endpoints(view), key=lambda ep: (ep.namespace, ep.name))
     quotas = tenant_quotas(view)
     peak = sum(peak_devices(ep) for ep in listed)
     total = sum(q for q, _ in quotas.values() if q)
@@ -235,7 +240,7 @@ def tenant_fit(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
         if ep.running:
             by_namespace.setdefault(ep.namespace, []).append(ep)
     for namespace in sorted(by_namespace):
-        listed = by_namespace[namespace]
+        listed = sorted(by_namespace[namespace], key=lambda ep: ep.name)
         peak = sum(peak_devices(ep) for ep in listed)
         detail = " + ".join(f"{ep.name} {ep.max_replicas}×{gpus_per_replica(ep)}" for ep in listed)
         quota, resource = quotas.get(namespace, (None, None))

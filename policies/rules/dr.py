@@ -8,10 +8,11 @@ What a rule cannot see on one resource it reads from the ``paif:site:PaifSite`` 
                           ({seconds, terms, unbounded}), ``assumptions``, ``sites`` (both
                           Harbor URLs), ``capacity.siteLoss``, ``topology`` (``failover``,
                           ``registry``: replication flows of both sites)
-``peerReplication``       the peer stack's replication rules (its stack outputs):
-                          [{sourceRegistryUrl, destRegistryUrl, filters}], ``filters`` a list
-                          of name patterns or Harbor filter objects ({name, tag, decoration});
-                          without it, the peer's flows in ``estimates.topology.registry``
+``peerReplication``       the peer stack's replication (its ``replication`` output): flows
+                          {from, to, fromHarbor, toHarbor, filters} or rules {sourceRegistryUrl,
+                          destRegistryUrl, filters}, ``filters`` a list of name patterns or
+                          Harbor filter objects ({name, tag, decoration}); without it, the
+                          peer's flows in ``estimates.topology.registry``
 ``peerModelRefs``         model references the peer serves, registry host stripped
 ``backupLocations``       ``{<DSM backup location>: {site, encrypted}}``: where backups live
 ``harborUrl``, ``peerHarborUrl``, ``failover``: override what ``estimates`` says
@@ -103,6 +104,7 @@ def host_of(url: Any) -> str | None:
 
 
 def annotations(resource: Any) -> Mapping[str, Any]:
+    """``metadata.annotations`` of a Kubernetes object: where components state DR intent."""
     return get_path(resource.props, "metadata.annotations") or {}
 
 
@@ -182,6 +184,7 @@ class ServedModel:
 
 
 def served_models(view: StackView) -> list[ServedModel]:
+    """Every model an endpoint of this stack serves (skipping references unknown in preview)."""
     out = []
     for endpoint in endpoints(view):
         raw = known(lambda e=endpoint: endpoint_model_ref(e), None)
@@ -416,6 +419,7 @@ class Edge:
 
 
 def estimates(view: StackView) -> Mapping[str, Any]:
+    """The site's DR estimate (empty when the site carries none)."""
     return view.site.get("estimates") or {}
 
 
@@ -428,12 +432,14 @@ def _site_harbor(view: StackView, mine: bool) -> str | None:
 
 
 def failed_over(view: StackView) -> bool:
+    """A DR stack running failed over holds the writer and serves at full scale."""
     if view.site.get("failover") is not None:
         return _true(view.site.get("failover"))
     return _true(get_path(estimates(view), "topology.failover"))
 
 
 def local_harbor_host(view: StackView) -> str | None:
+    """This site's Harbor host: site facts first, then the Harbor provider's url."""
     host = host_of(view.site.get("harborUrl")) or _site_harbor(view, mine=True)
     if host:
         return host
@@ -463,7 +469,8 @@ def local_edges(view: StackView) -> list[Edge]:
     """The stack's enabled Harbor replication rules as transfers between registry hosts."""
     local = local_harbor_host(view)
     out = []
-    for resource in view.of_type(HARBOR_REPLICATION_TYPE):
+    # Sorted so that a finding about a pair of rules always names the same one first.
+    for resource in sorted(view.of_type(HARBOR_REPLICATION_TYPE), key=lambda r: r.urn):
         props = resource.props
         if props.get("enabled") is False:
             continue
@@ -489,36 +496,50 @@ def local_edges(view: StackView) -> list[Edge]:
     return out
 
 
+def _flow_entry(flow: Any) -> tuple[str, Any, Any, Any, Any]:
+    """A flow as the topology and the stacks' ``replication`` output spell it."""
+    return (
+        f"{flow.get('from')}-to-{flow.get('to')}",
+        flow.get("fromHarbor"),
+        flow.get("toHarbor"),
+        flow.get("filters"),
+        flow.get("schedule"),
+    )
+
+
 def peer_edges(view: StackView) -> list[Edge]:
-    """The peer stack's rules: ``peerReplication``, else the flows the topology derives."""
+    """The peer stack's rules: ``peerReplication``, else the flows the topology derives.
+
+    ``peerReplication`` entries are rules ({sourceRegistryUrl, destRegistryUrl, filters}) or
+    flows ({from, to, fromHarbor, toHarbor, filters}: the peer's ``replication`` output, which
+    lists both directions). Of flows, only those leaving another site are the peer's.
+    """
+    here = view.site.get("site")
     declared = view.site.get("peerReplication")
+    entries = []
     if declared is not None:
-        entries = [
-            (
-                str(raw.get("name") or f"peerReplication[{index}]"),
-                raw.get("sourceRegistryUrl"),
-                raw.get("destRegistryUrl"),
-                raw.get("filters"),
-                raw.get("schedule"),
+        for index, raw in enumerate(declared):
+            if raw.get("fromHarbor") is not None:
+                if raw.get("from") != here:
+                    entries.append(_flow_entry(raw))
+                continue
+            entries.append(
+                (
+                    str(raw.get("name") or f"peerReplication[{index}]"),
+                    raw.get("sourceRegistryUrl"),
+                    raw.get("destRegistryUrl"),
+                    raw.get("filters"),
+                    raw.get("schedule"),
+                )
             )
-            for index, raw in enumerate(declared)
-        ]
     else:
-        # The topology lists both directions (seen from the DR site); the peer's are the flows
-        # that leave the peer's Harbor.
+        # The estimate's topology (seen from the DR site) lists both directions.
         registry = get_path(estimates(view), "topology.registry") or {}
-        local = local_harbor_host(view)
         entries = [
-            (
-                f"{flow.get('from')}-to-{flow.get('to')}",
-                flow.get("fromHarbor"),
-                flow.get("toHarbor"),
-                flow.get("filters"),
-                flow.get("schedule"),
-            )
+            _flow_entry(flow)
             for direction in ("outbound", "inbound")
             for flow in registry.get(direction) or []
-            if host_of(flow.get("fromHarbor")) != local
+            if flow.get("from") != here
         ]
     out = []
     for name, source, dest, filters, schedule in entries:
@@ -566,6 +587,7 @@ def pushes_to_peer(view: StackView) -> bool:
 
 
 def objective_seconds(view: StackView, key: str) -> float | None:
+    """A declared objective (``rtoSeconds``/``rpoSeconds``), None when not declared."""
     objectives = view.site.get("objectives") or {}
     return as_number(objectives.get(key))
 
@@ -581,13 +603,14 @@ def _largest_terms(terms: list[tuple[str, float]], count: int = 3) -> str:
     return ", ".join(f"{name} {format_duration(seconds)}" for name, seconds in biggest)
 
 
-def _is_writer(view: StackView, cluster: Any) -> bool:
+def _is_writer(cluster: Any) -> bool:
     """A PostgresCluster is a read/write primary unless it is marked as a standby copy."""
     mode = str(annotations(cluster).get(DR_MODE_ANNOTATION) or WRITER_MODE)
     return mode not in STANDBY_MODES
 
 
 def postgres_clusters(view: StackView) -> list[Any]:
+    """The DSM PostgreSQL clusters (pgvector databases) of the stack."""
     return view.kube("PostgresCluster", DSM_GROUP)
 
 
@@ -761,7 +784,9 @@ def check_models_replicated(view: StackView, _: Mapping[str, Any]) -> Iterator[V
     for project, models in sorted(missing.items()):
         harbor_project = _harbor_project(view, project)
         urn = harbor_project.urn if harbor_project is not None else models[0].endpoint.resource.urn
-        refs = ", ".join(_dedupe(f"{m.ref.without_host} ({m.endpoint.label})" for m in models))
+        refs = ", ".join(
+            sorted(_dedupe(f"{m.ref.without_host} ({m.endpoint.label})" for m in models))
+        )
         yield Violation(
             f"Harbor project {project!r} holds served model(s) {refs} but no enabled "
             f"replication rule copies it to {peer}'s Harbor"
@@ -903,7 +928,7 @@ def check_database_writers(view: StackView, _: Mapping[str, Any]) -> Iterator[Vi
     writer_site = view.site.get("peerSite") or "the primary site"
     for cluster in clusters:
         notes = annotations(cluster)
-        writer = _is_writer(view, cluster)
+        writer = _is_writer(cluster)
         if view.dr_role == "dr" and writer and not is_failed_over:
             yield Violation(
                 f"{label(cluster)} is a writable primary at the DR site while {writer_site} "
@@ -942,7 +967,7 @@ def check_backups(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
     here = view.site.get("site")
     locations = view.site.get("backupLocations") or {}
     for cluster in postgres_clusters(view):
-        if not _is_writer(view, cluster):
+        if not _is_writer(cluster):
             continue  # a standby's data is backed up where the writer runs
         spec = cluster.props.get("spec") or {}
         what = label(cluster)

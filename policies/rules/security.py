@@ -35,6 +35,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
+from pulumi_policy.proxy import UnknownValueError
+
 from components.nsx_binding import (
     GSLB_SERVICE_TYPE,
     POLICY_GROUP_TYPE,
@@ -134,8 +136,8 @@ def _is_secret_reference(key: str, value: str) -> bool:
 def _child(node: Any, key: Any) -> tuple[bool, Any]:
     try:
         return True, node[key]
-    except Exception:  # UnknownValueError during preview, or a malformed node
-        return False, None
+    except (UnknownValueError, KeyError, IndexError, TypeError):
+        return False, None  # unknown during preview: not a literal anyone wrote
 
 
 def _walk(node: Any, path: str) -> Iterator[tuple[str, str, Any, Any]]:
@@ -187,12 +189,9 @@ def _within(a: Any, b: Any) -> bool:
     return a.version == b.version and a.subnet_of(b)
 
 
-def _count(value: Any) -> int | None:
+def _count(mapping: Any, key: str) -> int | None:
     """Length of a list prop, None when it is unknown during preview."""
-    try:
-        return len(value or [])
-    except Exception:
-        return None
+    return known(lambda: len(mapping.get(key) or []), None)
 
 
 # --- the rules ------------------------------------------------------------------------------
@@ -244,7 +243,7 @@ def check_tls(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
                     "monitor them over HTTPS (e.g. System-GSLB-HTTPS)",
                     service.urn,
                 )
-    for svc in view.kube("Service"):
+    for svc in view.kube("Service", "v1"):
         spec = svc.props.get("spec") or {}
         if spec.get("type") != "LoadBalancer":
             continue
@@ -357,7 +356,7 @@ def check_secrets(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
         )
     for resource in view.resources:
         type_ = resource.resource_type
-        if type_.startswith(("pulumi:", "paif:")) or "$" in type_:
+        if type_.startswith(("pulumi:", "paif:")):
             continue  # providers (config check above), the stack, components
         if type_.startswith("kubernetes:"):
             yield from _kubernetes_plaintext(resource)
@@ -462,7 +461,7 @@ def _management_policy(
     for rule_ in active:
         if str(rule_.get("action")) != "ALLOW":
             continue
-        sources = _count(rule_.get("sourceGroups"))
+        sources = _count(rule_, "sourceGroups")
         if sources == 0 or rule_.get("sourcesExcluded"):
             yield Violation(
                 f"{what} rule {rule_.get('displayName')!r} allows "
@@ -474,7 +473,7 @@ def _management_policy(
     if (
         last is None
         or str(last.get("action")) not in ("DROP", "REJECT")
-        or _count(last.get("sourceGroups")) != 0
+        or _count(last, "sourceGroups") != 0
     ):
         yield Violation(
             f"{what} does not end with a rule that drops every other source to the management "

@@ -1,0 +1,937 @@
+"""PAIF-SEC-001..008: each rule on a compliant and a violating stack, through the real analyzer.
+
+Stacks are plans of small stack configs through the real program where the site already
+carries the fact (plain-text credentials in config), otherwise tiny programs that register the
+components (or, where a component refuses the violation, the raw resources) beside a
+``paif:site:PaifSite`` component with the site props, evaluated with
+``paif_cli.policy_runner.evaluate`` like ``paif plan`` does.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumiverse_harbor as harbor
+import pytest
+from conftest import ROOT, load_example, write_project
+from pulumi_policy import EnforcementLevel
+
+from components.config import parse_stack_config, read_stack_file
+from components.config.models import StackConfig, Tenant
+from components.context import SiteContext
+from components.edge_security import (
+    EdgeSecurity,
+    EdgeSecurityArgs,
+    GslbService,
+    GslbServiceArgs,
+    GslbSite,
+)
+from components.harbor_registry import (
+    HarborProject,
+    HarborProjectArgs,
+    HarborReplicationReceiver,
+    HarborReplicationReceiverArgs,
+)
+from components.model_endpoint import NIM_API_VERSION, PAIS_API_VERSION, ModelEndpoint
+from components.model_endpoint import ModelEndpointArgs as EndpointArgs
+from components.nsx_binding import (
+    GroupCriteria,
+    IpAddressExpression,
+    LbClientSsl,
+    PolicyGroup,
+    PolicyGroupArgs,
+    PolicyLbVirtualServer,
+    PolicyLbVirtualServerArgs,
+    PolicySecurityPolicy,
+    PolicySecurityPolicyArgs,
+    SecurityPolicyRule,
+)
+from components.tenant_apps import TenantApps, TenantAppsArgs
+from paif_cli import mock_runtime
+from paif_cli.mock_runtime import PlanMocks, ProgramResult, run_program
+from paif_cli.plan import plan_stack
+from paif_cli.policy_runner import Finding, evaluate
+from policies import framework
+from policies.framework import REGISTRY, SITE_TYPE, build_policies
+from policies.pack import PACK_NAME, pack_version
+from policies.rules import security
+
+HOST = "harbor.primary.example.com"
+CERT = "/infra/certificates/ai-example-com"
+PROFILE = "/infra/lb-client-ssl-profiles/default-balanced-client-ssl-profile"
+APP_PROFILE = "/infra/lb-app-profiles/default-http-lb-app-profile"
+ADMINS = ["10.0.100.0/24"]
+MANAGEMENT = ["10.0.0.0/24"]
+
+
+# --- harness --------------------------------------------------------------------------------
+
+
+class Site(pulumi.ComponentResource):
+    """Stands in for PaifSite: the same type token, the site props given."""
+
+    def __init__(self, name: str, props: Mapping[str, Any]) -> None:
+        super().__init__(SITE_TYPE, name, dict(props))
+        self.register_outputs({})
+
+
+SITE: dict[str, Any] = {
+    "site": "seoul-primary",
+    "environment": "prod",
+    "drPattern": "warm-standby",
+    "drRole": "primary",
+    "peerSite": "busan-dr",
+    "waivers": [],
+    "plaintextSecretConfigKeys": [],
+    "oidc": {"issuerUrl": "https://auth.vcfa.primary.example.com", "clientId": "paif-gateway"},
+    "audit": {"enabled": True, "retentionDays": 365},
+    "managementCidrs": MANAGEMENT,
+    "adminSourceCidrs": ADMINS,
+}
+
+
+def run(build: Callable[[], None] = lambda: None, **site: Any) -> ProgramResult:
+    props = {**SITE, **site}
+
+    def program() -> None:
+        Site(props["site"], props)
+        build()
+
+    return run_program(program, PlanMocks(), project="paif", stack="test")
+
+
+def check(
+    result: ProgramResult | list[dict[str, Any]],
+    rule_id: str,
+    config: Mapping[str, Any] | None = None,
+) -> list[tuple[str, str | None, str]]:
+    """(enforcement, resource name, message) of one rule's findings, sorted."""
+    records = result if isinstance(result, list) else [r.to_json() for r in result.resources]
+    found = evaluate(
+        build_policies([REGISTRY[rule_id]]),
+        records,
+        pack_name=PACK_NAME,
+        pack_version=pack_version(),
+        pack_config=config,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+    # Everything the rule's own policy says (a crash or "can't run during preview" included),
+    # and what it handed to the advisory policy.
+    return sorted(
+        _row(f, rule_id)
+        for f in found
+        if f.rule_id == rule_id or f.message.startswith(f"[{rule_id}] ")
+    )
+
+
+def _row(finding: Finding, rule_id: str) -> tuple[str, str | None, str]:
+    assert finding.rule_id in (rule_id, framework.ADVISORY_POLICY)
+    name = finding.urn.rsplit("::", 1)[-1] if finding.urn else None
+    return finding.enforcement, name, finding.message.removeprefix(f"[{rule_id}] ")
+
+
+def load(edit: Callable[[dict[str, Any]], None] | None = None) -> StackConfig:
+    stack_file = read_stack_file(ROOT, "prod")
+    values = copy.deepcopy(stack_file.values)
+    if edit is not None:
+        edit(values)
+    return parse_stack_config(values, stack_file.file_name)
+
+
+def context(cfg: StackConfig) -> SiteContext:
+    return SiteContext(
+        site=cfg.site,
+        environment=cfg.environment,
+        harbor=cfg.harbor,
+        workload_domain=cfg.workload_domain,
+        role=cfg.dr.role,
+        pattern=cfg.dr.pattern,
+    )
+
+
+def marketing(cfg: StackConfig) -> Tenant:
+    return next(t for t in cfg.tenants if t.name == "marketing")
+
+
+def endpoints_of(cfg: StackConfig) -> Callable[[], None]:
+    tenant, ctx = marketing(cfg), context(cfg)
+
+    def build() -> None:
+        for endpoint in tenant.model_endpoints:
+            ModelEndpoint(
+                f"{tenant.name}-{endpoint.name}",
+                EndpointArgs(tenant=tenant, endpoint=endpoint, ctx=ctx),
+            )
+
+    return build
+
+
+def edge(**overrides: Any) -> None:
+    args: dict[str, Any] = {
+        "site_name": "seoul-primary",
+        "ingress_fqdn": "ai.example.com",
+        "virtual_ip": "10.10.0.10",
+        "lb_service_path": "/infra/lb-services/seoul-primary-t1-lb",
+        "backend_members": ("10.10.1.21", "10.10.1.22"),
+        "backend_port": 443,
+        "client_ssl_profile_path": PROFILE,
+        "certificate_path": CERT,
+        "admin_source_cidrs": ADMINS,
+        "management_cidrs": MANAGEMENT,
+    }
+    args.update(overrides)
+    EdgeSecurity("edge", EdgeSecurityArgs(**args))
+
+
+def virtual_server(name: str, ports: tuple[int, ...], client_ssl: LbClientSsl | None) -> None:
+    PolicyLbVirtualServer(
+        name,
+        PolicyLbVirtualServerArgs(
+            display_name=name,
+            application_profile_path=APP_PROFILE,
+            ip_address="10.10.0.11",
+            ports=ports,
+            client_ssl=client_ssl,
+            access_log_enabled=True,
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
+def prod() -> StackConfig:
+    return load()
+
+
+# --- PAIF-SEC-001 ---------------------------------------------------------------------------
+
+
+def test_sec_001_edge_terminates_tls(prod: StackConfig) -> None:
+    def build() -> None:
+        edge()
+        TenantApps(
+            "marketing-apps",
+            TenantAppsArgs(tenant=marketing(prod), cluster="marketing-apps", ctx=context(prod)),
+        )
+        GslbService(
+            "gslb",
+            GslbServiceArgs(
+                service_name="ai",
+                fqdn="ai.example.com",
+                sites=(GslbSite("seoul-primary", "10.10.0.10"), GslbSite("busan-dr", "10.20.0.10")),
+                health_monitor_refs=("/api/healthmonitor?name=System-GSLB-HTTPS",),
+                application_persistence_profile_ref="/api/applicationpersistenceprofile?name=p",
+            ),
+        )
+
+    assert check(run(build), "PAIF-SEC-001") == []
+
+
+def test_sec_001_plain_http_entry() -> None:
+    def build() -> None:
+        virtual_server("plain", (80, 8080), None)
+        virtual_server("no-profile", (443,), LbClientSsl(default_certificate_path=CERT))
+        k8s.core.v1.Service(
+            "web",
+            metadata={"name": "web", "namespace": "marketing-ns"},
+            spec={"type": "LoadBalancer", "ports": [{"port": 80}, {"port": 443}]},
+        )
+        k8s.core.v1.Service(
+            "internal",
+            metadata={"name": "internal", "namespace": "marketing-ns"},
+            spec={"type": "ClusterIP", "ports": [{"port": 80}]},
+        )
+        k8s.networking.v1.Ingress(
+            "chat",
+            metadata={"name": "chat", "namespace": "marketing-ns"},
+            spec={"rules": [{"host": "chat.example.com"}]},
+        )
+        GslbService(
+            "gslb",
+            GslbServiceArgs(
+                service_name="ai",
+                fqdn="ai.example.com",
+                sites=(GslbSite("seoul-primary", "10.10.0.10"), GslbSite("busan-dr", "10.20.0.10")),
+                health_monitor_refs=("/api/healthmonitor?name=System-GSLB-HTTP",),
+                application_persistence_profile_ref="/api/applicationpersistenceprofile?name=p",
+            ),
+        )
+
+    assert check(run(build), "PAIF-SEC-001") == [
+        ("mandatory", "chat", "Ingress marketing-ns/chat has no spec.tls: it serves plain HTTP"),
+        (
+            "mandatory",
+            "gslb-gslb",
+            "GSLB service 'ai' checks the sites with plain-HTTP health monitor "
+            "'System-GSLB-HTTP': the sites answer HTTP; monitor them over HTTPS (e.g. "
+            "System-GSLB-HTTPS)",
+        ),
+        (
+            "mandatory",
+            "no-profile",
+            "NSX virtual server 'no-profile' sets no client SSL profile (clientSsl.sslProfilePath):"
+            " the protocols and ciphers it accepts are left to chance",
+        ),
+        (
+            "mandatory",
+            "plain",
+            "NSX virtual server 'plain' on port(s) 80, 8080 has no client SSL: it does not "
+            "terminate TLS and listens for plain HTTP on 80",
+        ),
+        (
+            "mandatory",
+            "web",
+            "Service marketing-ns/web exposes port 80 as a LoadBalancer without TLS; put it "
+            "behind the TLS-terminating entry or serve HTTPS",
+        ),
+    ]
+
+
+# --- PAIF-SEC-002 ---------------------------------------------------------------------------
+
+
+def role_binding(name: str, role: str, subjects: list[dict[str, str]]) -> None:
+    k8s.rbac.v1.RoleBinding(
+        name,
+        metadata={"name": name, "namespace": "marketing-ns"},
+        role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        subjects=[{"apiGroup": "rbac.authorization.k8s.io", **s} for s in subjects],
+    )
+
+
+def test_sec_002_oidc_groups() -> None:
+    def build() -> None:
+        role_binding("marketing-admin", "admin", [{"kind": "Group", "name": "marketing-admins"}])
+        role_binding("marketing-view", "view", [{"kind": "User", "name": "oidc:alice@corp"}])
+
+    assert check(run(build), "PAIF-SEC-002") == []
+
+
+def test_sec_002_no_oidc_and_static_admins() -> None:
+    def build() -> None:
+        role_binding("ops", "edit", [{"kind": "User", "name": "sso:Administrator@vsphere.local"}])
+        role_binding("bob", "admin", [{"kind": "User", "name": "oidc:bob@corp"}])
+
+    assert check(run(build, oidc=None), "PAIF-SEC-002") == [
+        (
+            "mandatory",
+            "bob",
+            "RoleBinding marketing-ns/bob gives the admin role 'admin' to the user "
+            "'oidc:bob@corp' directly; bind admin roles to an OIDC group so access follows "
+            "membership",
+        ),
+        (
+            "mandatory",
+            "ops",
+            "RoleBinding marketing-ns/ops binds role 'edit' to the static user "
+            "'sso:Administrator@vsphere.local'; bind roles to OIDC groups",
+        ),
+        (
+            "mandatory",
+            "seoul-primary",
+            "no OIDC provider is configured (paif:security.oidc): the AI gateway and the "
+            "namespaces have no single sign-on to check tokens against",
+        ),
+    ]
+
+
+def test_sec_002_static_user_list_is_pack_config() -> None:
+    result = run(lambda: role_binding("ops", "view", [{"kind": "User", "name": "breakglass"}]))
+    assert check(result, "PAIF-SEC-002") == []
+    config = {"PAIF-SEC-002": {"staticAdminUsers": ["breakglass"]}}
+    assert check(result, "PAIF-SEC-002", config) == [
+        (
+            "mandatory",
+            "ops",
+            "RoleBinding marketing-ns/ops binds role 'view' to the static user 'breakglass'; "
+            "bind roles to OIDC groups",
+        )
+    ]
+
+
+# --- PAIF-SEC-003 ---------------------------------------------------------------------------
+
+
+def test_sec_003_endpoints_rate_limited(prod: StackConfig) -> None:
+    assert check(run(endpoints_of(prod)), "PAIF-SEC-003") == []
+
+
+def test_sec_003_endpoint_without_rate_limit() -> None:
+    def edit(values: dict[str, Any]) -> None:
+        endpoints = values["paif:tenants"][0]["modelEndpoints"]
+        del endpoints[0]["rateLimit"]
+        endpoints[1]["backend"] = "nim"
+
+    cfg = load(edit)
+    assert check(run(endpoints_of(cfg)), "PAIF-SEC-003") == [
+        (
+            "mandatory",
+            "marketing-embeddings-nim",
+            "NIMService marketing-ns/embeddings has no rate limit (annotation "
+            "paif.vmware.com/rate-limit-rpm): one client can exhaust the tenant's GPUs; set "
+            "rateLimit.requestsPerMinute",
+        ),
+        (
+            "mandatory",
+            "marketing-llama-chat-endpoint",
+            "ModelEndpoint marketing-ns/llama-chat has no rate limit "
+            "(spec.gateway.rateLimit.requestsPerMinute): one client can exhaust the tenant's "
+            "GPUs; set rateLimit.requestsPerMinute",
+        ),
+    ]
+
+
+# --- PAIF-SEC-004 ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def config_plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The example prod stack with the Harbor password in plain text, and as a secret."""
+    values = load_example("prod")
+    plain = {**values, "harbor:username": "admin", "harbor:password": "Harbor12345"}
+    secret = {**plain, "harbor:password": {"secure": "v1:AAAA"}}
+    project = write_project(tmp_path_factory.mktemp("sec-rules"), {"plain": plain, "sec": secret})
+    return {stack: plan_stack(Path(project), stack) for stack in ("plain", "sec")}
+
+
+def plan_rows(plan: Any, rule_id: str) -> list[tuple[str, str]]:
+    return sorted((f["enforcement"], f["message"]) for f in plan.findings if f["ruleId"] == rule_id)
+
+
+def test_sec_004_plaintext_config_key(config_plans: dict[str, Any]) -> None:
+    assert plan_rows(config_plans["plain"], "PAIF-SEC-004") == [
+        (
+            "mandatory",
+            "config key 'harbor:password' looks like a credential but is stored in plain text "
+            "in the stack file; set it with `pulumi config set --secret harbor:password`",
+        )
+    ]
+    assert plan_rows(config_plans["sec"], "PAIF-SEC-004") == []
+    assert "Harbor12345" not in str(config_plans["plain"].findings)
+
+
+def test_sec_004_components_keep_secrets_secret(prod: StackConfig) -> None:
+    tenant, ctx = marketing(prod), context(prod)
+
+    def build() -> None:
+        HarborProject("marketing-harbor", HarborProjectArgs(tenant=tenant, ctx=ctx))
+        harbor.Registry(
+            "peer",
+            name="busan-dr",
+            provider_name="harbor",
+            endpoint_url="https://harbor.dr.example.com",
+            access_id="robot$replicate",
+            access_secret="s3cr3t-from-the-peer",
+        )
+        endpoints_of(prod)()
+        k8s.apiextensions.CustomResource(
+            "nim",
+            api_version=NIM_API_VERSION,
+            kind="NIMService",
+            metadata={"name": "nim", "namespace": "marketing-ns"},
+            spec={"authSecret": "ngc-api-secret", "image": {"repository": "r", "tag": "1"}},
+        )
+        k8s.apps.v1.Deployment(
+            "backend",
+            metadata={"name": "backend", "namespace": "marketing-ns"},
+            spec={
+                "selector": {"matchLabels": {"app": "backend"}},
+                "template": {
+                    "metadata": {"labels": {"app": "backend"}},
+                    "spec": {
+                        "automountServiceAccountToken": False,
+                        "containers": [
+                            {
+                                "name": "backend",
+                                "image": f"{HOST}/marketing/chat-backend:2.3.1",
+                                "env": [
+                                    {"name": "TOKENIZER_PATH", "value": "/models/tokenizer"},
+                                    {
+                                        "name": "DB_PASSWORD",
+                                        "valueFrom": {
+                                            "secretKeyRef": {"name": "kb", "key": "password"}
+                                        },
+                                    },
+                                ],
+                            }
+                        ],
+                    },
+                },
+            },
+        )
+
+    result = run(build)
+    registry = next(r for r in result.resources if r.name == "peer")
+    assert registry.inputs["accessSecret"] == mock_runtime.SECRET_PLACEHOLDER
+    assert check(result, "PAIF-SEC-004") == []
+
+
+def test_sec_004_plaintext_in_kubernetes_objects() -> None:
+    def build() -> None:
+        k8s.core.v1.ConfigMap(
+            "app-config",
+            metadata={"name": "app-config", "namespace": "marketing-ns"},
+            data={"db-password": "hunter2", "model": "llama"},
+        )
+        k8s.apps.v1.Deployment(
+            "backend",
+            metadata={"name": "backend", "namespace": "marketing-ns"},
+            spec={
+                "selector": {"matchLabels": {"app": "backend"}},
+                "template": {
+                    "metadata": {"labels": {"app": "backend"}},
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "backend",
+                                "image": f"{HOST}/marketing/chat-backend:2.3.1",
+                                "env": [{"name": "NGC_API_KEY", "value": "nvapi-123"}],
+                            }
+                        ]
+                    },
+                },
+            },
+        )
+        # A Pulumi secret in a custom resource is still plain text in etcd.
+        k8s.apiextensions.CustomResource(
+            "kb",
+            api_version="example.com/v1",
+            kind="Connector",
+            metadata={"name": "kb", "namespace": "marketing-ns"},
+            spec={"adminPassword": pulumi.Output.secret("pa55word")},
+        )
+
+    assert check(run(build), "PAIF-SEC-004") == [
+        (
+            "mandatory",
+            "app-config",
+            "ConfigMap marketing-ns/app-config holds credential(s) in plain fields: "
+            "data.db-password; Kubernetes stores them readable to anyone who can get the "
+            "object: put them in a Secret and reference it (valueFrom.secretKeyRef, a Secret "
+            "name)",
+        ),
+        (
+            "mandatory",
+            "backend",
+            "Deployment marketing-ns/backend holds credential(s) in plain fields: env "
+            "NGC_API_KEY (spec.template.spec.containers[0].env[0].value); Kubernetes stores "
+            "them readable to anyone who can get the object: put them in a Secret and "
+            "reference it (valueFrom.secretKeyRef, a Secret name)",
+        ),
+        (
+            "mandatory",
+            "kb",
+            "Connector marketing-ns/kb holds credential(s) in plain fields: spec.adminPassword; "
+            "Kubernetes stores them readable to anyone who can get the object: put them in a "
+            "Secret and reference it (valueFrom.secretKeyRef, a Secret name)",
+        ),
+    ]
+
+
+class Thing(pulumi.CustomResource):
+    """A provider resource with credential-named inputs its schema does not mark secret."""
+
+    def __init__(self, name: str, props: Mapping[str, Any]) -> None:
+        super().__init__("example:index/thing:Thing", name, dict(props))
+
+
+def test_sec_004_inputs_offline_and_live() -> None:
+    def build() -> None:
+        Thing("plain", {"apiToken": "abc123", "tokenUrl": "https://auth/token"})
+        Thing("wrapped", {"apiToken": pulumi.Output.secret("abc123")})
+
+    result = run(build)
+    expected_plain = (
+        "mandatory",
+        "plain",
+        "Thing plain input(s) apiToken hold a credential that is not a Pulumi secret: it is "
+        "stored in plain text in the state and shown by every preview; pass it as "
+        "pulumi.Output.secret (or config --secret)",
+    )
+    assert check(result, "PAIF-SEC-004") == [expected_plain]
+    # Live, the engine hands the policy a secret's plaintext; what marks it is the option the
+    # generated SDKs set for schema-secret inputs.
+    live = [r.to_json() for r in result.resources]
+    for record in live:
+        if record["name"] == "wrapped":
+            record["inputs"]["apiToken"] = "abc123"
+            record["secretPaths"] = []
+            record["additionalSecretOutputs"] = ["apiToken"]
+    assert check(live, "PAIF-SEC-004") == [expected_plain]
+
+
+@pytest.mark.parametrize(
+    ("name", "credential"),
+    [
+        ("adminPassword", True),
+        ("DB_PASSWORD", True),
+        ("NGC_API_KEY", True),
+        ("clientSecret", True),
+        ("kubeconfig", True),
+        ("privateKey", True),
+        ("secretName", False),
+        ("passwordRef", False),
+        ("TOKENIZER_PATH", False),
+        ("imagePullSecrets", False),
+        ("publicKey", False),
+    ],
+)
+def test_sec_004_credential_names(name: str, credential: bool) -> None:
+    assert security.is_credential_name(name) is credential
+
+
+def test_sec_004_placeholder_matches_the_recorder() -> None:
+    assert security.SECRET_PLACEHOLDER == mock_runtime.SECRET_PLACEHOLDER
+
+
+# --- PAIF-SEC-005 ---------------------------------------------------------------------------
+
+
+def test_sec_005_edge_security_isolates_management() -> None:
+    assert check(run(edge), "PAIF-SEC-005") == []
+
+
+def test_sec_005_management_network_not_declared() -> None:
+    assert check(run(managementCidrs=[]), "PAIF-SEC-005") == [
+        (
+            "mandatory",
+            "seoul-primary",
+            "the site declares no management network (paif:network.managementCidrs), so "
+            "nothing keeps it reachable only from administrators",
+        )
+    ]
+    assert check(run(), "PAIF-SEC-005") == [
+        (
+            "mandatory",
+            "seoul-primary",
+            "no NSX distributed-firewall policy protects the management network (10.0.0.0/24): "
+            "anything that can route there reaches vCenter and NSX Manager",
+        )
+    ]
+
+
+def test_sec_005_open_management_policy() -> None:
+    def build() -> None:
+        def group(name: str, cidrs: list[str]) -> PolicyGroup:
+            return PolicyGroup(
+                name,
+                PolicyGroupArgs(
+                    display_name=name,
+                    criterias=(GroupCriteria(IpAddressExpression(tuple(cidrs))),),
+                ),
+            )
+
+        mgmt = group("mgmt", MANAGEMENT)
+        users = group("users", ["10.50.0.0/16"])
+        PolicySecurityPolicy(
+            "mgmt-dfw",
+            PolicySecurityPolicyArgs(
+                display_name="mgmt-access",
+                category="Environment",
+                rules=(
+                    SecurityPolicyRule(
+                        display_name="users",
+                        action="ALLOW",
+                        source_groups=(users.path,),
+                        destination_groups=(mgmt.path,),
+                    ),
+                    SecurityPolicyRule(
+                        display_name="anyone", action="ALLOW", destination_groups=(mgmt.path,)
+                    ),
+                ),
+            ),
+        )
+
+    assert check(run(build), "PAIF-SEC-005") == [
+        (
+            "mandatory",
+            "mgmt-dfw",
+            "DFW policy 'mgmt-access' admits source group 'users' with 10.50.0.0/16, outside "
+            "the admin sources (10.0.100.0/24)",
+        ),
+        (
+            "mandatory",
+            "mgmt-dfw",
+            "DFW policy 'mgmt-access' does not end with a rule that drops every other source to "
+            "the management network; traffic the allow rule does not match falls through to "
+            "later policies",
+        ),
+        (
+            "mandatory",
+            "mgmt-dfw",
+            "DFW policy 'mgmt-access' rule 'anyone' allows any source to the management "
+            "network; allow the admin source group only",
+        ),
+    ]
+
+
+# --- PAIF-SEC-006 ---------------------------------------------------------------------------
+
+
+def test_sec_006_audit_on_and_retained() -> None:
+    assert check(run(edge), "PAIF-SEC-006") == []
+
+
+def test_sec_006_audit_off_short_or_missing() -> None:
+    assert check(run(audit={"enabled": False, "retentionDays": 365}), "PAIF-SEC-006") == [
+        (
+            "mandatory",
+            "seoul-primary",
+            "audit logging is disabled (paif:security.audit.enabled): API calls leave no trace",
+        )
+    ]
+    short = run(audit={"enabled": True, "retentionDays": 30})
+    assert check(short, "PAIF-SEC-006") == [
+        (
+            "mandatory",
+            "seoul-primary",
+            "audit logs are kept 30 day(s), fewer than the required 365 "
+            "(paif:security.audit.retentionDays)",
+        )
+    ]
+    assert check(short, "PAIF-SEC-006", {"PAIF-SEC-006": {"minRetentionDays": 30}}) == []
+    quiet = run(
+        lambda: PolicyLbVirtualServer(
+            "quiet",
+            PolicyLbVirtualServerArgs(
+                display_name="quiet",
+                application_profile_path=APP_PROFILE,
+                ip_address="10.10.0.12",
+                ports=(443,),
+                client_ssl=LbClientSsl(default_certificate_path=CERT, ssl_profile_path=PROFILE),
+            ),
+        ),
+        audit=None,
+    )
+    assert check(quiet, "PAIF-SEC-006") == [
+        (
+            "mandatory",
+            "quiet",
+            "NSX virtual server 'quiet' has access logging off (accessLogEnabled): API calls "
+            "through the entry are not logged",
+        ),
+        ("mandatory", "seoul-primary", "the site declares no audit logging (paif:security.audit)"),
+    ]
+
+
+# --- PAIF-SEC-007 ---------------------------------------------------------------------------
+
+
+def test_sec_007_private_scanned_least_privilege(prod: StackConfig) -> None:
+    tenant, ctx = marketing(prod), context(prod)
+    assert prod.dr.peer is not None
+    peer = prod.dr.peer
+
+    def build() -> None:
+        HarborProject("marketing-harbor", HarborProjectArgs(tenant=tenant, ctx=ctx))
+        HarborReplicationReceiver(
+            "receiver",
+            HarborReplicationReceiverArgs(ctx=ctx, peer=peer, projects=("marketing",)),
+        )
+
+    assert check(run(build), "PAIF-SEC-007") == []
+
+
+def test_sec_007_public_unscanned_and_broad_robots() -> None:
+    def build() -> None:
+        harbor.Project("open", name="open", public=True, vulnerability_scanning=False)
+        harbor.RobotAccount(
+            "ci",
+            name="ci",
+            level="project",
+            permissions=[
+                harbor.RobotAccountPermissionArgs(
+                    kind="project",
+                    namespace="open",
+                    accesses=[
+                        harbor.RobotAccountPermissionAccessArgs(
+                            action="pull", resource="repository"
+                        ),
+                        harbor.RobotAccountPermissionAccessArgs(
+                            action="push", resource="repository"
+                        ),
+                        harbor.RobotAccountPermissionAccessArgs(
+                            action="delete", resource="artifact"
+                        ),
+                    ],
+                )
+            ],
+        )
+        harbor.RobotAccount(
+            "everything",
+            name="everything",
+            level="system",
+            permissions=[
+                harbor.RobotAccountPermissionArgs(
+                    kind="project",
+                    namespace="*",
+                    accesses=[
+                        harbor.RobotAccountPermissionAccessArgs(
+                            action="pull", resource="repository"
+                        ),
+                    ],
+                )
+            ],
+        )
+
+    assert check(run(build), "PAIF-SEC-007") == [
+        (
+            "mandatory",
+            "ci",
+            "Harbor robot 'ci' may delete artifact, push repository in project 'open'; a "
+            "serving robot pulls only",
+        ),
+        (
+            "mandatory",
+            "everything",
+            "Harbor robot 'everything' has access to every project (namespace '*'); scope it to "
+            "the projects it serves",
+        ),
+        ("mandatory", "open", "Harbor project 'open' does not scan images on push"),
+        ("mandatory", "open", "Harbor project 'open' is public: anyone can pull its models"),
+    ]
+
+
+# --- PAIF-SEC-008 ---------------------------------------------------------------------------
+
+
+def test_sec_008_pinned_models_and_apps(prod: StackConfig) -> None:
+    def build() -> None:
+        endpoints_of(prod)()
+        TenantApps(
+            "marketing-apps",
+            TenantAppsArgs(tenant=marketing(prod), cluster="marketing-apps", ctx=context(prod)),
+        )
+        k8s.apiextensions.CustomResource(
+            "pinned",
+            api_version=PAIS_API_VERSION,
+            kind="ModelEndpoint",
+            metadata={"name": "pinned", "namespace": "marketing-ns"},
+            spec={"model": {"ociRef": f"{HOST}/marketing/llama@sha256:0123abcd"}},
+        )
+
+    assert check(run(build), "PAIF-SEC-008") == []
+
+
+def test_sec_008_latest_and_untagged() -> None:
+    def edit(values: dict[str, Any]) -> None:
+        apps = values["paif:tenants"][0]["apps"]
+        apps[0]["image"] = f"{HOST}/marketing/chat-frontend:latest"
+        apps[1]["image"] = f"{HOST}/marketing/chat-backend"
+
+    cfg = load(edit)
+
+    def build() -> None:
+        TenantApps(
+            "marketing-apps",
+            TenantAppsArgs(tenant=marketing(cfg), cluster="marketing-apps", ctx=context(cfg)),
+        )
+        k8s.apiextensions.CustomResource(
+            "llama",
+            api_version=PAIS_API_VERSION,
+            kind="ModelEndpoint",
+            metadata={"name": "llama", "namespace": "marketing-ns"},
+            spec={"model": {"ociRef": f"{HOST}/marketing/llama:latest"}},
+        )
+        k8s.apiextensions.CustomResource(
+            "nim",
+            api_version=NIM_API_VERSION,
+            kind="NIMService",
+            metadata={"name": "nim", "namespace": "marketing-ns"},
+            spec={"image": {"repository": f"{HOST}/marketing/bge"}},
+        )
+
+    containers = "spec.template.spec.containers[0]"
+    assert check(run(build), "PAIF-SEC-008") == [
+        (
+            "mandatory",
+            "llama",
+            f"ModelEndpoint marketing-ns/llama serves model {HOST}/marketing/llama:latest by the "
+            "mutable tag 'latest'; pin a version tag or digest",
+        ),
+        (
+            "mandatory",
+            "marketing-apps-backend",
+            f"Deployment marketing-ns/backend runs image {HOST}/marketing/chat-backend "
+            f"({containers}) without a tag (pulls latest); pin a version tag or digest",
+        ),
+        (
+            "mandatory",
+            "marketing-apps-frontend",
+            f"Deployment marketing-ns/frontend runs image {HOST}/marketing/chat-frontend:latest "
+            f"({containers}) by the mutable tag 'latest'; pin a version tag or digest",
+        ),
+        (
+            "mandatory",
+            "nim",
+            f"NIMService marketing-ns/nim serves model {HOST}/marketing/bge without a tag (pulls "
+            "latest); pin a version tag or digest",
+        ),
+    ]
+
+
+def test_sec_008_mutable_tags_are_pack_config() -> None:
+    def build() -> None:
+        k8s.apiextensions.CustomResource(
+            "llama",
+            api_version=PAIS_API_VERSION,
+            kind="ModelEndpoint",
+            metadata={"name": "llama", "namespace": "marketing-ns"},
+            spec={"model": {"ociRef": f"{HOST}/marketing/llama:stable"}},
+        )
+
+    result = run(build)
+    assert check(result, "PAIF-SEC-008") == []
+    assert check(
+        result, "PAIF-SEC-008", {"PAIF-SEC-008": {"mutableTags": ["latest", "stable"]}}
+    ) == [
+        (
+            "mandatory",
+            "llama",
+            f"ModelEndpoint marketing-ns/llama serves model {HOST}/marketing/llama:stable by the "
+            "mutable tag 'stable'; pin a version tag or digest",
+        )
+    ]
+
+
+# --- during a first preview ------------------------------------------------------------------
+
+# pulumi.runtime.rpc.UNKNOWN: what an output not yet known looks like on the wire.
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def _unknown_paths(node: Any) -> Any:
+    """Records as a first preview sends them: every NSX path (null offline) unknown."""
+    if isinstance(node, dict):
+        return {k: _unknown_paths(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [UNKNOWN if v is None else _unknown_paths(v) for v in node]
+    return node
+
+
+def test_rules_run_while_paths_are_unknown() -> None:
+    def build() -> None:
+        edge()
+        Thing("later", {"apiToken": pulumi.Output.secret("abc"), "clientSecret": "x"})
+
+    records = [r.to_json() for r in run(build).resources]
+    for record in records:
+        record["inputs"] = _unknown_paths(record["inputs"])
+        if record["name"] == "later":
+            record["inputs"]["apiToken"] = UNKNOWN
+            record["secretPaths"] = []
+    assert check(records, "PAIF-SEC-005") == []
+    assert check(records, "PAIF-SEC-001") == []
+    assert check(records, "PAIF-SEC-004") == [
+        (
+            "mandatory",
+            "later",
+            "Thing later input(s) clientSecret hold a credential that is not a Pulumi secret: it "
+            "is stored in plain text in the state and shown by every preview; pass it as "
+            "pulumi.Output.secret (or config --secret)",
+        )
+    ]

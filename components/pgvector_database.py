@@ -50,6 +50,7 @@ import pulumi_kubernetes as k8s
 
 from components.config.models import Database, Tenant
 from components.context import SiteContext
+from components.dr.topology import DatabaseMode, DatabaseRole
 from components.errors import ComponentInputError
 from components.tenant_namespace import TIER_DATA
 from components.vks_cluster import TENANT_LABEL, TIER_LABEL
@@ -91,6 +92,12 @@ class PgvectorDatabaseArgs:
     storage_policy: str | None = None
     infrastructure_policy: str | None = None
     admin_username: str = DEFAULT_ADMIN_USERNAME
+    # This copy's place in the cross-site pair (components.dr.topology); None: a lone writer.
+    dr_role: DatabaseRole | None = None
+
+    @property
+    def dr_mode(self) -> str:
+        return self.dr_role.mode.value if self.dr_role is not None else DatabaseMode.WRITER.value
 
 
 def _field(args: PgvectorDatabaseArgs, name: str) -> str:
@@ -206,6 +213,21 @@ class PgvectorDatabase(pulumi.ComponentResource):
         self.replicas = DSM_HA_REPLICAS if db.ha else DSM_SINGLE_SERVER_REPLICAS
         self.replication = db.replication
         self.backup = backup_config(db)
+        self.dr_mode = args.dr_mode
+        if args.dr_role is not None and not args.dr_role.running:
+            # Pilot light (§9.3.3 pattern 1): the DR site keeps backups only; the cluster is
+            # restored from them on failover (runbook), so nothing runs here now.
+            self.replicas = 0
+            self.connection = pulumi.Output.secret(
+                {
+                    "restoreFrom": args.dr_role.backup_location,
+                    "writerSite": args.dr_role.writer_site,
+                }
+            )
+            self.register_outputs(
+                {"clusterName": db.name, "drMode": self.dr_mode, "connection": self.connection}
+            )
+            return
         labels = {
             **ctx.labels,
             # The network policy's data tier (components.tenant_namespace, §9.6).
@@ -248,7 +270,13 @@ class PgvectorDatabase(pulumi.ComponentResource):
                 db.backup.encrypted if db.backup else False
             ).lower(),
             "paif.vmware.com/extensions": "vector",
+            # The cross-site role (§9.3.3): one writer; the peer copy is a replica or standby.
+            "paif.vmware.com/dr-mode": self.dr_mode,
         }
+        if args.dr_role is not None:
+            annotations["paif.vmware.com/writer-site"] = args.dr_role.writer_site
+            if args.dr_role.replication is not None:
+                annotations["paif.vmware.com/dr-replication"] = args.dr_role.replication
         cluster = _DsmPostgresCluster(
             f"{name}-cluster",
             api_version=DSM_API_VERSION,
@@ -292,6 +320,7 @@ class PgvectorDatabase(pulumi.ComponentResource):
                 "namespace": self.namespace,
                 "replicas": self.replicas,
                 "replication": self.replication,
+                "drMode": self.dr_mode,
                 "connection": self.connection,
             }
         )

@@ -22,7 +22,7 @@ import pulumiverse_harbor as harbor
 
 from components.config.models import Peer, StackConfig
 from components.context import SiteContext
-from components.dr.estimate import estimate_for
+from components.dr.estimate import estimate_for, site_gpu_pool
 from components.dr.topology import DerivedSite, derive_site
 from components.edge_security import (
     EdgeSecurity,
@@ -263,7 +263,6 @@ class PaifSite(pulumi.ComponentResource):
 
         self._outputs: dict[str, Any] = {
             **props,
-            "gpuCapacity": self.domain.gpu_capacity,
             "gpuCapacityNPlusOne": self.domain.gpu_capacity_n1,
             "tenants": {t: tenant.outputs for t, tenant in self.tenants.items()},
             "modelRefs": sorted(
@@ -301,6 +300,13 @@ class PaifSite(pulumi.ComponentResource):
             "plaintextSecretConfigKeys": list(args.plaintext_secret_keys),
             "oidc": oidc.model_dump(mode="json", by_alias=True) if oidc else None,
             "audit": config.security.audit.model_dump(mode="json", by_alias=True),
+            "managementCidrs": list(config.network.management_cidrs),
+            "adminSourceCidrs": list(config.network.admin_source_cidrs),
+            "backupLocations": {
+                name: location.model_dump(mode="json", by_alias=True)
+                for name, location in dr.backup_locations.items()
+            },
+            "gpuCapacity": site_gpu_pool(config).to_dict(),
             "estimates": estimates,
         }
 
@@ -311,7 +317,7 @@ class PaifSite(pulumi.ComponentResource):
             "environment": self._outputs["environment"],
             "drPattern": self._outputs["drPattern"],
             "drRole": self._outputs["drRole"],
-            "gpuCapacity": self._outputs["gpuCapacity"],
+            "gpuCapacity": self.domain.gpu_capacity,
             "gpuCapacityNPlusOne": self._outputs["gpuCapacityNPlusOne"],
             "tenants": self._outputs["tenants"],
             "modelRefs": self._outputs["modelRefs"],

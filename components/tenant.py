@@ -120,8 +120,14 @@ class PaifTenantArgs:
         ]
 
     def database_args(self) -> list[PgvectorDatabaseArgs]:
+        roles = self.derived.databases if self.derived is not None else {}
         return [
-            PgvectorDatabaseArgs(tenant=self.tenant, database=database, ctx=self.ctx)
+            PgvectorDatabaseArgs(
+                tenant=self.tenant,
+                database=database,
+                ctx=self.ctx,
+                dr_role=roles.get((self.tenant.name, database.name)),
+            )
             for database in self.tenant.databases
         ]
 

@@ -160,9 +160,12 @@ def plan_stack(
         cwd=project_dir,
     )
     plan = StackPlan(stack, project, stack_file.file_name, config, result)
+    from components.dr.runbook import RUNBOOK_FILE, render_runbook
     from paif_cli.gate import evaluate_plan
 
     evaluate_plan(plan)
+    if plan.estimates:
+        plan.reports[RUNBOOK_FILE] = render_runbook(plan.config, plan.estimates)
     return plan
 
 

@@ -22,7 +22,9 @@ from components.config.models import StackConfig
 
 NAMESPACE = "paif"
 # Config keys whose values must be Pulumi secrets wherever they appear (PAIF-SEC-004).
-SECRET_KEY_PATTERN = re.compile(r"(password|passwd|token|secret|api[-_]?key|private[-_]?key)", re.I)
+SECRET_KEY_PATTERN = re.compile(
+    r"(password|passwd|token|secret|api[-_]?key|private[-_]?key|kubeconfig)", re.I
+)
 OFFLINE_SECRET_PREFIX = "offline-secret:"
 
 

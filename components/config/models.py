@@ -466,6 +466,13 @@ class Gslb(ConfigModel):
     )
 
 
+class BackupLocation(ConfigModel):
+    """Where a DSM backup location keeps its data: which site, encrypted or not (§9.3.2)."""
+
+    site: DnsName
+    encrypted: bool = True
+
+
 class Dr(ConfigModel):
     pattern: DrPattern = "none"
     role: DrRole = "primary"
@@ -474,6 +481,9 @@ class Dr(ConfigModel):
     gslb: Gslb | None = None
     replication_schedule: NonEmpty | None = None
     assumptions: dict[str, bool | int | float | str] = Field(default_factory=dict)
+    backup_locations: dict[str, BackupLocation] = Field(default_factory=dict)
+    # Set on the DR stack when the primary is lost (runbook): the DR site runs at full scale.
+    failover: bool = False
 
     @field_validator("assumptions")
     @classmethod
@@ -498,6 +508,8 @@ class Dr(ConfigModel):
             raise FieldError(
                 "pattern", "role 'dr' needs a pattern: pilot-light, warm-standby or active-active"
             )
+        if self.failover and self.role != "dr":
+            raise FieldError("failover", "only a DR stack (role 'dr') can be failed over")
         if self.pattern == "active-active" and self.gslb is None:
             raise FieldError("gslb", "pattern 'active-active' needs gslb (domain, healthMonitors)")
         return self

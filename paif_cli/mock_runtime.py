@@ -332,7 +332,8 @@ def run_program(
         finally:
             os.chdir(previous_cwd)
         return ProgramResult(
-            resources=list(monitor.records),
+            # Registrations arrive from a thread pool in no fixed order: sort for stable plans.
+            resources=sorted(monitor.records, key=lambda r: r.urn),
             outputs=monitor.stack_outputs,
             secret_outputs=monitor.stack_secret_outputs,
             raw_outputs=monitor.stack_raw_outputs,

@@ -35,10 +35,10 @@ def test_plan_json_has_the_documented_shape(planned: Path, stack: str) -> None:
     assert isinstance(plan["estimates"], dict)
     assert isinstance(plan["policy"]["violations"], list)
     for violation in plan["policy"]["violations"]:
-        assert VIOLATION_KEYS <= set(violation)
+        assert set(violation) >= VIOLATION_KEYS
     urns = set()
     for resource in plan["resources"]:
-        assert RESOURCE_KEYS <= set(resource), resource
+        assert set(resource) >= RESOURCE_KEYS, resource
         assert resource["urn"].startswith(f"urn:pulumi:{stack}::paif::")
         assert resource["urn"].endswith("::" + resource["name"])
         assert isinstance(resource["protect"], bool)

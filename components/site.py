@@ -296,7 +296,11 @@ class PaifSite(pulumi.ComponentResource):
                 if dr.objectives
                 else None
             ),
-            "waivers": [w.model_dump(mode="json", by_alias=True) for w in config.waivers],
+            # A DR site builds the primary's tenants, so the primary's waivers cover them too.
+            "waivers": [
+                w.model_dump(mode="json", by_alias=True)
+                for w in [*config.waivers, *(args.primary.waivers if args.primary else ())]
+            ],
             "plaintextSecretConfigKeys": list(args.plaintext_secret_keys),
             "oidc": oidc.model_dump(mode="json", by_alias=True) if oidc else None,
             "audit": config.security.audit.model_dump(mode="json", by_alias=True),

@@ -245,7 +245,8 @@ def test_capacity_of_the_warm_standby_dr_site() -> None:
     assert capacity["unit"] == "nvidia_a100-80c vGPU devices"
     site = capacity["site"]
     assert site["site"] == "busan-dr"
-    assert (site["pool"]["total"], site["pool"]["nPlusOne"]) == (12, 8)
+    # 4 hosts × 4 A100 80GB × 1 nvidia_a100-80c slice; 3 hosts × 4 with one host down.
+    assert (site["pool"]["total"], site["pool"]["nPlusOne"]) == (16, 12)
     assert site["peakGpus"] == 2  # two endpoints at one replica each
     assert [(t["tenant"], t["peakGpus"], t["gpuQuota"]) for t in site["tenants"]] == [
         ("marketing", 2, 4),
@@ -254,11 +255,11 @@ def test_capacity_of_the_warm_standby_dr_site() -> None:
     ]
     (loss,) = capacity["siteLoss"]
     assert (loss["survivorSite"], loss["failedSite"]) == ("busan-dr", "seoul-primary")
-    # The primary's critical endpoints at max replicas: llama-chat 10 × 1 + embeddings 4 × 1.
-    assert (loss["survivorPeakGpus"], loss["failedCriticalGpus"]) == (0, 14)
-    assert (loss["capacityGpus"], loss["ok"]) == (12, False)
+    # The primary's critical endpoints at max replicas: llama-chat 10 × 1 + embeddings 2 × 1.
+    assert (loss["survivorPeakGpus"], loss["failedCriticalGpus"]) == (0, 12)
+    assert (loss["capacityGpus"], loss["requiredGpus"], loss["ok"]) == (16, 12, True)
     assert loss["survivorFacts"] == "declared"
-    assert capacity["ok"] is False
+    assert capacity["ok"] is True
 
 
 def test_capacity_of_pilot_light_counts_no_running_replicas() -> None:
@@ -273,19 +274,42 @@ def test_active_active_checks_the_loss_of_either_site() -> None:
         ("busan-dr", "seoul-primary"),
         ("seoul-primary", "busan-dr"),
     ]
+    # Each site runs llama-chat 10 × 1 + embeddings 2 × 1 and must take the other's 12.
     assert [(s["survivorPeakGpus"], s["failedCriticalGpus"]) for s in losses] == [
-        (14, 14),
-        (14, 14),
+        (12, 12),
+        (12, 12),
     ]
-    assert [s["capacityGpus"] for s in losses] == [12, 16]
+    # busan-dr: 4 hosts × 4; seoul-primary: 5 hosts × 4. Neither carries 24.
+    assert [s["capacityGpus"] for s in losses] == [16, 20]
+    assert [s["ok"] for s in losses] == [False, False]
+    assert result["capacity"]["ok"] is False
 
 
 def test_a_dr_site_with_more_hosts_carries_the_critical_load() -> None:
+    # Over-committed: the DR site with 3 hosts and the embeddings endpoint at max 4, so the
+    # primary's critical load is llama-chat 10 × 1 + embeddings 4 × 1 = 14 > 3 hosts × 4.
     prod, dr = raw_pair("warm-standby")
+    dr["paif:workloadDomain"]["hosts"].remove("esxi-gpu-04.dr.example.com")
+    embeddings = prod["paif:tenants"][0]["modelEndpoints"][1]
+    assert embeddings["name"] == "embeddings"
+    embeddings["replicas"]["max"] = 4
+    primary, config = parse(prod, dr)
+    capacity = estimate_for(config, primary, stack="dr")["capacity"]
+    (loss,) = capacity["siteLoss"]
+    assert (loss["survivorPeakGpus"], loss["failedCriticalGpus"]) == (0, 14)
+    assert (loss["capacityGpus"], loss["requiredGpus"], loss["ok"]) == (12, 14, False)
+    assert loss["message"] == (
+        "after losing seoul-primary, busan-dr must carry its own peak 0 + seoul-primary's "
+        "critical 14 = 14 GPUs, which exceeds its 12 (all hosts up)"
+    )
+    assert capacity["ok"] is False
+    # A fourth host carries it.
     dr["paif:workloadDomain"]["hosts"].append("esxi-gpu-04.dr.example.com")
     primary, config = parse(prod, dr)
-    (loss,) = estimate_for(config, primary, stack="dr")["capacity"]["siteLoss"]
+    capacity = estimate_for(config, primary, stack="dr")["capacity"]
+    (loss,) = capacity["siteLoss"]
     assert (loss["capacityGpus"], loss["requiredGpus"], loss["ok"]) == (16, 14, True)
+    assert capacity["ok"] is True
 
 
 def test_pool_counts_passthrough_gpus_and_sizes_replicas_against_them() -> None:
@@ -294,7 +318,7 @@ def test_pool_counts_passthrough_gpus_and_sizes_replicas_against_them() -> None:
     dr["paif:workloadDomain"]["vgpuProfiles"] = []
     primary, config = parse(prod, dr)
     pool = site_gpu_pool(config)
-    assert (pool.profile, pool.total) == (None, 12)
+    assert (pool.profile, pool.total) == (None, 16)  # 4 hosts × 4 whole GPUs
     result = estimate_for(config, primary, stack="dr")
     assert result["capacity"]["unit"] == "GPUs (passthrough)"
     assert "(passthrough)" in term(result["rto"], "cold_start")["explanation"]
@@ -319,7 +343,8 @@ def test_primary_presumes_the_dr_site_has_its_hardware() -> None:
         "plan has its real capacity."
     ]
     (loss,) = result["capacity"]["siteLoss"]
-    assert (loss["capacityGpus"], loss["survivorFacts"]) == (16, result["failover"]["drSiteFacts"])
+    # The presumed DR site has the primary's 5 hosts × 4 GPUs.
+    assert (loss["capacityGpus"], loss["survivorFacts"]) == (20, result["failover"]["drSiteFacts"])
     assert result["topology"]["role"] == "dr"
     assert result["topology"]["site"] == "busan-dr"
 
@@ -332,8 +357,8 @@ def test_a_failed_over_dr_stack_shows_its_state_but_estimates_from_standby() -> 
     assert failed_over["topology"]["failover"] is True
     assert failed_over["topology"]["databases"][0]["mode"] == "writer"
     assert failed_over["rto"] == standby["rto"]
-    # At full scale the DR site runs the primary's endpoints at max replicas: 10 + 4.
-    assert failed_over["capacity"]["site"]["peakGpus"] == 14
+    # At full scale the DR site runs the primary's endpoints at max replicas: 10 + 2.
+    assert failed_over["capacity"]["site"]["peakGpus"] == 12
 
 
 def test_no_dr_pattern_has_capacity_only() -> None:
@@ -343,7 +368,7 @@ def test_no_dr_pattern_has_capacity_only() -> None:
     result = estimate_for(config, None, stack="prod")
     assert (result["rto"], result["rpo"], result["objectives"]) == (None, None, None)
     assert result["capacity"]["siteLoss"] == []
-    assert result["capacity"]["site"]["peakGpus"] == 14
+    assert result["capacity"]["site"]["peakGpus"] == 12  # llama-chat 10 × 1 + embeddings 2 × 1
     assert result["notes"][0].startswith("paif:dr.pattern is 'none'")
 
 

@@ -71,7 +71,7 @@ def test_compute_cluster_has_ha_admission_control_drs_and_nvidia_host_image(run_
         "name": "gpu-wld-01",
         "datacenterId": datacenter,
         "hostSystemIds": [
-            moref("host", datacenter, f"esxi-gpu-0{i}.primary.example.com") for i in range(1, 5)
+            moref("host", datacenter, f"esxi-gpu-0{i}.primary.example.com") for i in range(1, 6)
         ],
         "haEnabled": True,
         "haHostMonitoring": "enabled",
@@ -163,11 +163,13 @@ def test_capacity_in_schedulable_gpus_and_with_one_host_down(run_pulumi):
 
     run_pulumi(program, stack="prod")
     prod, dr = domains["prod"], domains["dr"]
-    # 4 hosts × 4 A100 80GB × 1 slice of nvidia_a100-80c (the first, default profile).
-    assert (prod.gpu_capacity, prod.gpu_capacity_n1, prod.physical_gpus) == (16, 12, 16)
-    assert prod.gpu_capacity_by_profile == {"nvidia_a100-80c": 16, "nvidia_a100-40c": 32}
+    # 5 hosts × 4 A100 80GB × 1 slice of nvidia_a100-80c (the first, default profile); N+1
+    # leaves 4 hosts × 4. The 40c profile fits 2 slices per 80 GB GPU.
+    assert (prod.gpu_capacity, prod.gpu_capacity_n1, prod.physical_gpus) == (20, 16, 20)
+    assert prod.gpu_capacity_by_profile == {"nvidia_a100-80c": 20, "nvidia_a100-40c": 40}
     assert prod.default_profile == "nvidia_a100-80c"
-    assert (dr.gpu_capacity, dr.gpu_capacity_n1) == (12, 8)
+    # DR: 4 hosts × 4 GPUs, 3 hosts × 4 with one down.
+    assert (dr.gpu_capacity, dr.gpu_capacity_n1, dr.physical_gpus) == (16, 12, 16)
     assert prod.gpu_vm_class_names == frozenset(
         {"vgpu-a100-80c", "vgpu-a100-80c-x2", "vgpu-a100-80c-x4", "vgpu-a100-40c"}
     )
@@ -182,7 +184,7 @@ def test_capacity_is_exported_in_the_component_outputs(run_pulumi):
         pulumi.export("gpuCapacityN1", domain.gpu_capacity_n1)
 
     result = run_pulumi(program, stack="prod")
-    assert result.outputs == {"gpuCapacity": 16, "gpuCapacityN1": 12}
+    assert result.outputs == {"gpuCapacity": 20, "gpuCapacityN1": 16}
 
 
 def test_passthrough_domain_declares_vm_operator_classes_that_validate_against_the_crd(run_pulumi):
@@ -204,7 +206,8 @@ def test_passthrough_domain_declares_vm_operator_classes_that_validate_against_t
         "gpu-passthrough-x2",
         "gpu-passthrough-x4",
     ]
-    assert (domain.gpu_capacity, domain.gpu_capacity_n1) == (16, 12)
+    # Passthrough: one whole GPU per device, 5 hosts × 4 (4 × 4 with one host down).
+    assert (domain.gpu_capacity, domain.gpu_capacity_n1) == (20, 16)
     x2 = domain.passthrough_classes[1]
     spec = x2.vm_operator_spec()
     assert spec["hardware"] == {

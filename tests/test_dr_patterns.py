@@ -26,10 +26,8 @@ def _plan_pair(directory: Path, pattern: str) -> dict[str, dict[str, Any]]:
             config["paif:dr"]["gslb"] = {"domain": "ai.example.com"}
     project = write_project(directory, {"prod": prod, "dr": dr})
     out = project / "out"
-    code = main(
-        ["plan", "--stack", "prod", "--stack", "dr", "--project-dir", str(project)]
-        + ["--out", str(out), "--quiet", "--format", "none"]
-    )
+    stacks = ["--stack", "prod", "--stack", "dr", "--project-dir", str(project)]
+    code = main(["plan", *stacks, "--out", str(out), "--quiet", "--format", "none"])
     assert code in (0, 1), "both stacks must plan; policy verdicts are checked separately"
     return {s: json.loads((out / s / "plan.json").read_text()) for s in ("prod", "dr")}
 

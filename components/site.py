@@ -31,6 +31,7 @@ from components.edge_security import (
     GslbServiceArgs,
     GslbSite,
 )
+from components.errors import ComponentInputError
 from components.harbor_registry import (
     HarborReplication,
     HarborReplicationArgs,
@@ -47,6 +48,50 @@ from components.workload_domain import (
 )
 
 SITE_TYPE = "paif:site:PaifSite"
+
+# Where each EdgeSecurityArgs / GslbServiceArgs field comes from in stack config, so that a bad
+# value is reported at its config path (network.ingress.virtualIp), not as a Python field.
+_EDGE_CONFIG_PATHS = {
+    "site_name": "site.name",
+    "ingress_fqdn": "network.ingress.fqdn",
+    "virtual_ip": "network.ingress.virtualIp",
+    "lb_service_path": "network.ingress.lbServicePath",
+    "backend_members": "network.ingress.backendMembers",
+    "backend_port": "network.ingress.backendPort",
+    "client_ssl_profile_path": "network.ingress.clientSslProfile",
+    "certificate_path": "network.ingress.certificate",
+    "admin_source_cidrs": "network.adminSourceCidrs",
+    "management_cidrs": "network.managementCidrs",
+    "waf": "network.ingress.waf",
+}
+_GSLB_CONFIG_PATHS = {
+    "service_name": "site.name",
+    "fqdn": "dr.gslb.domain",
+    "health_monitor_refs": "dr.gslb.healthMonitors",
+    "ttl_seconds": "dr.gslb.ttl",
+    "site_persistence": "dr.gslb.sitePersistence",
+    "sites[0].name": "site.name",
+    "sites[0].virtual_ip": "network.ingress.virtualIp",
+    "sites[1].name": "dr.peer.stack (the peer stack's site.name)",
+    "sites[1].virtual_ip": "dr.peer.stack (the peer stack's network.ingress.virtualIp)",
+    "sites[].name": "site.name",
+    "sites[].virtual_ip": "network.ingress.virtualIp",
+}
+
+
+def _at_config_path(
+    config: StackConfig, exc: ComponentInputError, paths: dict[str, str]
+) -> ComponentInputError:
+    """The same complaint, about the config key the bad value came from."""
+    field_name = exc.field
+    if field_name in paths:
+        return ComponentInputError(f"site '{config.site.name}'", paths[field_name], exc.message)
+    base, bracket, rest = field_name.partition("[")
+    if base in paths:
+        return ComponentInputError(
+            f"site '{config.site.name}'", f"{paths[base]}{bracket}{rest}", exc.message
+        )
+    return exc
 
 
 @dataclass(frozen=True)
@@ -117,19 +162,22 @@ def _edge_args(config: StackConfig) -> EdgeSecurityArgs | None:
     if network.ingress is None:
         return None
     ingress = network.ingress
-    return EdgeSecurityArgs(
-        site_name=config.site.name,
-        ingress_fqdn=ingress.fqdn,
-        virtual_ip=ingress.virtual_ip,
-        lb_service_path=ingress.lb_service_path,
-        backend_members=list(ingress.backend_members),
-        backend_port=ingress.backend_port,
-        client_ssl_profile_path=ingress.client_ssl_profile,
-        certificate_path=ingress.certificate,
-        admin_source_cidrs=list(network.admin_source_cidrs),
-        management_cidrs=list(network.management_cidrs),
-        waf=ingress.waf,
-    )
+    try:
+        return EdgeSecurityArgs(
+            site_name=config.site.name,
+            ingress_fqdn=ingress.fqdn,
+            virtual_ip=ingress.virtual_ip,
+            lb_service_path=ingress.lb_service_path,
+            backend_members=list(ingress.backend_members),
+            backend_port=ingress.backend_port,
+            client_ssl_profile_path=ingress.client_ssl_profile,
+            certificate_path=ingress.certificate,
+            admin_source_cidrs=list(network.admin_source_cidrs),
+            management_cidrs=list(network.management_cidrs),
+            waf=ingress.waf,
+        )
+    except ComponentInputError as exc:
+        raise _at_config_path(config, exc, _EDGE_CONFIG_PATHS) from None
 
 
 def _replication_args(args: PaifSiteArgs, derived: DerivedSite) -> list[HarborReplicationArgs]:
@@ -156,22 +204,25 @@ def _gslb_args(args: PaifSiteArgs, derived: DerivedSite) -> GslbServiceArgs | No
         return None
     if config.network.ingress is None or peer is None or peer.network.ingress is None:
         return None
-    return GslbServiceArgs(
-        service_name=f"{config.site.name}-gslb",
-        fqdn=gslb.domain,
-        sites=[
-            GslbSite(config.site.name, config.network.ingress.virtual_ip),
-            GslbSite(peer.site.name, peer.network.ingress.virtual_ip),
-        ],
-        health_monitor_refs=list(gslb.health_monitors),
-        application_persistence_profile_ref=(
-            "/api/applicationpersistenceprofile?name=System-Persistence-Http-Cookie"
-            if gslb.site_persistence
-            else None
-        ),
-        site_persistence=gslb.site_persistence,
-        ttl_seconds=gslb.ttl,
-    )
+    try:
+        return GslbServiceArgs(
+            service_name=f"{config.site.name}-gslb",
+            fqdn=gslb.domain,
+            sites=[
+                GslbSite(config.site.name, config.network.ingress.virtual_ip),
+                GslbSite(peer.site.name, peer.network.ingress.virtual_ip),
+            ],
+            health_monitor_refs=list(gslb.health_monitors),
+            application_persistence_profile_ref=(
+                "/api/applicationpersistenceprofile?name=System-Persistence-Http-Cookie"
+                if gslb.site_persistence
+                else None
+            ),
+            site_persistence=gslb.site_persistence,
+            ttl_seconds=gslb.ttl,
+        )
+    except ComponentInputError as exc:
+        raise _at_config_path(config, exc, _GSLB_CONFIG_PATHS) from None
 
 
 def validate_site(args: PaifSiteArgs) -> None:

@@ -31,6 +31,7 @@ SPECIAL_SIG_KEY = "4dabf18193072939515e22adb298388d"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SECRET_PLACEHOLDER = "[secret]"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 @dataclass
@@ -174,12 +175,68 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.stack_secret_outputs: list[str] = []
         self.stack_raw_outputs: dict[str, Any] = {}
         self._stack_urn: str | None = None
+        # Expanded aliases by URN: a child's inherited aliases come from its parent's.
+        self._alias_urns: dict[str, list[str]] = {}
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
-        """URNs as the real engine forms them: the root stack adds no parent type."""
-        if parent and parent.split("::")[2].split("$")[-1] == "pulumi:pulumi:Stack":
-            parent = ""
-        return super().make_urn(parent, type_, name)
+        """URNs as the real engine forms them (``Deployment.generateURN``).
+
+        The parent contributes its full qualified type (``A$B$C``), the root stack nothing. The
+        SDK's mock monitor keeps only the parent's last type, which is not what ``pulumi up``
+        records: resource identity is public API, so the plan must show the real URNs.
+        """
+        return engine_urn(pulumi.get_stack(), pulumi.get_project(), parent, type_, name)
+
+    def _aliases(self, request: Any, urn: str) -> list[str]:
+        """Every URN this resource answers to, as the engine expands them (``generateAliases``).
+
+        Alias specs are collapsed to URNs with this resource's defaults; each alias of the
+        parent adds the inherited child alias (name prefix rewritten) and re-parents each of
+        this resource's own aliases.
+        """
+        stack, project = pulumi.get_stack(), pulumi.get_project()
+        parent = request.parent or ""
+        own: list[str] = list(request.aliasURNs)
+        for alias in request.aliases:
+            if alias.urn:
+                own.append(alias.urn)
+                continue
+            spec = alias.spec
+            alias_parent = parent
+            if spec.noParent:
+                alias_parent = ""
+            elif spec.parentUrn:
+                alias_parent = spec.parentUrn
+            own.append(
+                engine_urn(
+                    spec.stack or stack,
+                    spec.project or project,
+                    alias_parent,
+                    spec.type or request.type,
+                    spec.name or request.name,
+                )
+            )
+        result: list[str] = []
+        for alias_urn in own:
+            if alias_urn not in result:
+                result.append(alias_urn)
+        parent_name = parent.rsplit("::", 1)[-1] if parent else ""
+        for parent_alias in self._alias_urns.get(parent, []):
+            inherited = [
+                inherited_child_alias(request.type, request.name, parent_name, parent_alias)
+            ]
+            for alias_urn in own:
+                alias_type = alias_urn.split("::")[2].split("$")[-1]
+                alias_name = alias_urn.rsplit("::", 1)[-1]
+                inherited.append(
+                    inherited_child_alias(alias_type, alias_name, parent_name, parent_alias)
+                )
+            for alias_urn in inherited:
+                if alias_urn not in result:
+                    result.append(alias_urn)
+        result = [a for a in result if a and a != urn]
+        self._alias_urns[urn] = result
+        return result
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
@@ -190,7 +247,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         inputs, secret_paths = mask_secrets(raw)
         protect = bool(request.protect) if request.HasField("protect") else False
         retain = bool(request.retainOnDelete) if request.HasField("retainOnDelete") else False
-        aliases = [a.urn or a.spec.name for a in request.aliases] + list(request.aliasURNs)
+        aliases = self._aliases(request, response.urn)
         self.records.append(
             ResourceRecord(
                 urn=response.urn,
@@ -204,7 +261,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 protect=protect,
                 retain_on_delete=retain,
                 depends_on=sorted(set(request.dependencies)),
-                aliases=[a for a in aliases if a],
+                aliases=aliases,
                 id=response.id or None,
             )
         )
@@ -239,6 +296,28 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             self.stack_secret_outputs = sorted({p.split(".")[0].split("[")[0] for p in secrets})
             self.stack_raw_outputs = _plain(unwrap_secrets(raw))
         return super().RegisterResourceOutputs(request)
+
+
+def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
+    """``resource.NewURN`` with the parent's full qualified type, as ``pulumi up`` forms URNs."""
+    qualified = type_
+    if parent:
+        parent_type = parent.split("::")[2]
+        if parent_type != ROOT_STACK_TYPE:
+            qualified = f"{parent_type}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
+
+
+def inherited_child_alias(
+    child_type: str, child_name: str, parent_name: str, parent_alias: str
+) -> str:
+    """The engine's ``inheritedChildAlias``: ``{parent}-x`` children follow a renamed parent."""
+    alias_name = child_name
+    if parent_name and child_name.startswith(parent_name):
+        alias_name = parent_alias.rsplit("::", 1)[-1] + child_name[len(parent_name) :]
+    parts = parent_alias.split("::")
+    stack, project = parts[0].removeprefix("urn:pulumi:"), parts[1]
+    return engine_urn(stack, project, parent_alias, child_type, alias_name)
 
 
 def _plain(value: Any) -> Any:

@@ -69,7 +69,7 @@ def test_warm_standby_runs_one_replica_two_workers_and_an_async_replica() -> Non
         assert role.mode is EndpointMode.REDUCED
         assert role.running and not role.autoscaled
         assert (role.replicas_min, role.replicas_max) == (WARM_STANDBY_ENDPOINT_REPLICAS,) * 2
-    # On failover the endpoints return to the primary's autoscaling: llama-chat 2..10, embeddings 2..2.
+    # On failover: the primary's autoscaling, llama-chat 2..10 and embeddings 2..2.
     assert [(r.failover_min, r.failover_max) for r in site.endpoints.values()] == [(2, 10), (2, 2)]
 
     (cluster,) = tenant.vks_clusters

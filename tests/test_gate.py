@@ -205,9 +205,11 @@ def test_waived_findings_are_sarif_suppressions(tmp_path: Path, sarif_validator:
     config = copy.deepcopy(load_example("prod"))
     config["paif:tenants"][0]["modelEndpoints"][0]["replicas"] = {"min": 1, "max": 10}
     reason = "second GPU host for this endpoint arrives in the next refresh"
+    # Added to the example's own waivers (its PAIF-CAP-002 waiver stays in force).
     config["paif:waivers"] = [
+        *config["paif:waivers"],
         {"rule": "PAIF-HA-001", "resource": "*", "reason": reason, "owner": "ml-platform",
-         "expires": FUTURE}
+         "expires": FUTURE},
     ]  # fmt: skip
     project = write_project(tmp_path / "project", {"prod": config})
     out = tmp_path / "out"

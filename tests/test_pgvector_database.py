@@ -9,11 +9,12 @@ from typing import Any
 
 import pulumi
 import pytest
-from conftest import ROOT
+from conftest import ROOT, load_example
 
 from components.config import parse_stack_config, read_stack_file
 from components.config.models import StackConfig
 from components.context import SiteContext
+from components.dr.topology import DatabaseMode, DatabaseRole, derive_site
 from components.errors import ComponentInputError
 from components.pgvector_database import (
     PGVECTOR_DATABASE_TYPE,
@@ -65,6 +66,7 @@ def render(run_pulumi: Any, args: PgvectorDatabaseArgs, mocks: PlanMocks | None 
     def program() -> None:
         database = PgvectorDatabase("kb", args)
         pulumi.export("connection", database.connection)
+        pulumi.export("drMode", database.dr_mode)
 
     return run_pulumi(program, stack="prod", mocks=mocks)
 
@@ -130,6 +132,8 @@ def test_prod_database_is_ha_with_backups_and_protected(run_pulumi, prod) -> Non
         "paif.vmware.com/replication": "async",
         "paif.vmware.com/backup-encrypted": "true",
         "paif.vmware.com/extensions": "vector",
+        # No DR role given: the one writer, and no cross-site annotations.
+        "paif.vmware.com/dr-mode": "writer",
     }
     assert cluster.protect is True
     assert cluster.retain_on_delete is True
@@ -235,3 +239,129 @@ def test_bad_input_is_rejected_before_registration(
     result = run_pulumi(program, stack="prod")
     assert errors == [message]
     assert result.resources == []
+
+
+# --- the cross-site role (§9.3.3) -------------------------------------------------------------
+
+
+def derived_args(pattern: str, *, side: str, failover: bool = False) -> PgvectorDatabaseArgs:
+    """kb-vectors' args at one side of the example pair with ``paif:dr.pattern`` changed."""
+    prod, dr = copy.deepcopy(load_example("prod")), copy.deepcopy(load_example("dr"))
+    for values in (prod, dr):
+        values["paif:dr"]["pattern"] = pattern
+        if pattern == "active-active":
+            values["paif:dr"]["gslb"] = {"domain": "ai.example.com"}
+    primary = parse_stack_config(prod, "Pulumi.prod.yaml")
+    if side == "primary":
+        site = derive_site(primary, None, stack="prod")
+    else:
+        config = parse_stack_config(dr, "Pulumi.dr.yaml")
+        site = derive_site(config, primary, stack="dr", failover=failover)
+    role = site.database("marketing", "kb-vectors")
+    cfg = site.config
+    tenant = next(t for t in cfg.tenants if t.name == "marketing")
+    ctx = SiteContext(
+        site=cfg.site,
+        environment=cfg.environment,
+        harbor=cfg.harbor,
+        workload_domain=cfg.workload_domain,
+    )
+    return PgvectorDatabaseArgs(tenant=tenant, database=tenant.databases[0], ctx=ctx, dr_role=role)
+
+
+def dr_annotations(result: Any) -> dict[str, str]:
+    annotations = by_type(result, CLUSTER_TYPE).inputs["metadata"]["annotations"]
+    return {k: v for k, v in annotations.items() if k.startswith("paif.vmware.com/")}
+
+
+def test_primary_of_a_warm_standby_is_the_writer_with_its_async_link(run_pulumi) -> None:
+    args = derived_args("warm-standby", side="primary")
+    assert args.dr_role is not None and args.dr_role.mode is DatabaseMode.WRITER
+    assert args.dr_mode == "writer"
+    result = render(run_pulumi, args)
+    assert dr_annotations(result) == {
+        "paif.vmware.com/ha": "true",
+        "paif.vmware.com/replication": "async",
+        "paif.vmware.com/backup-encrypted": "true",
+        "paif.vmware.com/extensions": "vector",
+        "paif.vmware.com/dr-mode": "writer",
+        "paif.vmware.com/writer-site": "seoul-primary",
+        "paif.vmware.com/dr-replication": "async",
+    }
+    assert by_type(result, CLUSTER_TYPE).inputs["spec"]["replicas"] == 1
+    assert result.outputs["drMode"] == "writer"
+
+
+def test_warm_standby_dr_copy_is_an_async_replica_of_the_primary(run_pulumi) -> None:
+    result = render(run_pulumi, derived_args("warm-standby", side="dr"))
+    annotations = dr_annotations(result)
+    assert {k: annotations[k] for k in annotations if "dr-" in k or "writer" in k} == {
+        "paif.vmware.com/dr-mode": "async-replica",
+        "paif.vmware.com/writer-site": "seoul-primary",
+        "paif.vmware.com/dr-replication": "async",
+    }
+    cluster = by_type(result, CLUSTER_TYPE)
+    assert cluster.inputs["metadata"]["namespace"] == "marketing-ns"
+    assert cluster.protect is True
+    assert result.outputs["drMode"] == "async-replica"
+
+
+def test_active_active_dr_copy_is_a_sync_standby_never_a_second_writer(run_pulumi) -> None:
+    primary = dr_annotations(render(run_pulumi, derived_args("active-active", side="primary")))
+    standby = dr_annotations(render(run_pulumi, derived_args("active-active", side="dr")))
+    keys = (
+        "paif.vmware.com/dr-mode",
+        "paif.vmware.com/writer-site",
+        "paif.vmware.com/dr-replication",
+    )
+    assert [primary[k] for k in keys] == ["writer", "seoul-primary", "sync"]
+    assert [standby[k] for k in keys] == ["sync-standby", "seoul-primary", "sync"]
+
+
+def test_failed_over_dr_copy_is_the_writer_with_no_cross_site_link(run_pulumi) -> None:
+    annotations = dr_annotations(
+        render(run_pulumi, derived_args("warm-standby", side="dr", failover=True))
+    )
+    assert annotations["paif.vmware.com/dr-mode"] == "writer"
+    assert annotations["paif.vmware.com/writer-site"] == "busan-dr"
+    assert "paif.vmware.com/dr-replication" not in annotations
+
+
+def test_pilot_light_primary_names_the_writer_site_but_no_replication(run_pulumi) -> None:
+    annotations = dr_annotations(render(run_pulumi, derived_args("pilot-light", side="primary")))
+    assert annotations["paif.vmware.com/dr-mode"] == "writer"
+    assert annotations["paif.vmware.com/writer-site"] == "seoul-primary"
+    assert "paif.vmware.com/dr-replication" not in annotations
+
+
+def test_pilot_light_dr_copy_renders_no_cluster_only_where_to_restore_from(run_pulumi) -> None:
+    args = derived_args("pilot-light", side="dr")
+    assert args.dr_role is not None and args.dr_role.mode is DatabaseMode.RESTORE_FROM_BACKUP
+    result = render(run_pulumi, args)
+    assert [r.type for r in result.resources] == [PGVECTOR_DATABASE_TYPE]
+    assert result.outputs["drMode"] == "restore-from-backup"
+    assert result.raw_outputs["connection"] == {
+        "restoreFrom": "s3-backup-dr",
+        "writerSite": "seoul-primary",
+    }
+    assert result.outputs["connection"] == "[secret]"
+
+
+def test_a_hand_built_role_drives_the_annotations(run_pulumi, prod) -> None:
+    role = DatabaseRole(
+        tenant="marketing",
+        name="kb-vectors",
+        namespace="marketing-ns",
+        mode=DatabaseMode.SYNC_STANDBY,
+        replication="sync",
+        writer_site="busan-dr",
+        standby_site="seoul-primary",
+        source_stack="dr",
+        backup_location="s3-backup-dr",
+        backup_schedules=("0 1 * * *",),
+        storage="100Gi",
+    )
+    annotations = dr_annotations(render(run_pulumi, args_for(prod, dr_role=role)))
+    assert annotations["paif.vmware.com/dr-mode"] == "sync-standby"
+    assert annotations["paif.vmware.com/writer-site"] == "busan-dr"
+    assert annotations["paif.vmware.com/dr-replication"] == "sync"

@@ -28,9 +28,20 @@ def findings_of(findings: list[dict[str, Any]], rule_id: str) -> list[tuple[str,
     ]
 
 
-def one_tenant(gpu_quota: int, endpoints: list[dict[str, Any]]) -> dict[str, Any]:
-    """The prod example with marketing alone, holding just these endpoints."""
+def one_tenant(
+    gpu_quota: int, endpoints: list[dict[str, Any]], *, hosts: int | None = None
+) -> dict[str, Any]:
+    """The prod example with marketing alone, holding just these endpoints, and no waivers.
+
+    ``hosts`` keeps only the first that many GPU hosts of the example's workload domain.
+    """
     config = copy.deepcopy(load_example("prod"))
+    # The example waives PAIF-CAP-002 on marketing's quota; these stacks test the rule itself.
+    config.pop("paif:waivers")
+    if hosts is not None:
+        domain = config["paif:workloadDomain"]
+        assert len(domain["hosts"]) > hosts
+        domain["hosts"] = domain["hosts"][:hosts]
     marketing = config["paif:tenants"][0]
     for key in ("databases", "knowledgeBases", "agents", "apps", "vksClusters"):
         marketing.pop(key, None)
@@ -66,14 +77,15 @@ def plan(tmp: Any, config: dict[str, Any]) -> StackPlan:
 
 @pytest.fixture(scope="module")
 def compliant(tmp_path_factory: pytest.TempPathFactory) -> StackPlan:
-    """Quota 4 holds chat at max 4 × 1 GPU; 4 of the pool's 12 GPUs with a host down."""
+    """Quota 4 holds chat at max 4 × 1 GPU; 4 of the pool's 16 GPUs with a host down."""
     return plan(tmp_path_factory.mktemp("cap-ok"), one_tenant(4, [llama("chat", 2, 4)]))
 
 
 @pytest.fixture(scope="module")
 def oversubscribed(tmp_path_factory: pytest.TempPathFactory) -> StackPlan:
-    """Quota 14 > the 12 GPUs of 3 remaining hosts; chat may reach 16 > its quota."""
-    return plan(tmp_path_factory.mktemp("cap-over"), one_tenant(14, [llama("chat", 2, 16)]))
+    """4 hosts: quota 14 > the 12 GPUs of 3 remaining hosts; chat may reach 16 > its quota."""
+    config = one_tenant(14, [llama("chat", 2, 16)], hosts=4)
+    return plan(tmp_path_factory.mktemp("cap-over"), config)
 
 
 @pytest.fixture(scope="module")

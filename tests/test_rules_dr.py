@@ -928,20 +928,22 @@ def test_dr_009_gslb_without_monitors_or_persistence() -> None:
 
 
 def test_dr_009_survivor_cannot_carry_the_critical_load() -> None:
+    # Each site runs llama-chat 10 × 1 + embeddings 2 × 1 = 12 and must take the other's 12;
+    # the primary's 5 hosts × 4 = 20 GPUs (the DR site presumed the same) cannot hold 24.
     site = site_props(load("prod", _active))
     assert check(run(site, _gslb), "PAIF-DR-009") == [
         (
             "mandatory",
             "seoul-primary",
-            "after losing busan-dr, seoul-primary must carry its own peak 14 + busan-dr's "
-            "critical 14 = 28 GPUs, which exceeds its 16 (all hosts up); each active-active site "
+            "after losing busan-dr, seoul-primary must carry its own peak 12 + busan-dr's "
+            "critical 12 = 24 GPUs, which exceeds its 20 (all hosts up); each active-active site "
             "must carry the other's critical load (survivor's capacity: declared)",
         ),
         (
             "mandatory",
             "seoul-primary",
-            "after losing seoul-primary, busan-dr must carry its own peak 14 + seoul-primary's "
-            "critical 14 = 28 GPUs, which exceeds its 16 (all hosts up); each active-active site "
+            "after losing seoul-primary, busan-dr must carry its own peak 12 + seoul-primary's "
+            "critical 12 = 24 GPUs, which exceeds its 20 (all hosts up); each active-active site "
             "must carry the other's critical load (survivor's capacity: assumed equal to the "
             "primary's workload domain)",
         ),

@@ -57,7 +57,7 @@ def read_stack_file(project_dir: Path, stack: str) -> StackFile:
         hint = f" (stacks here: {', '.join(available)})" if available else ""
         raise ConfigError(name, [Problem("stack", f"no stack file {name} in {path.parent}{hint}")])
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=StackFileLoader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
@@ -65,6 +65,12 @@ def read_stack_file(project_dir: Path, stack: str) -> StackFile:
         raise ConfigError(
             name, [Problem("yaml", f"not valid YAML at {where}: {problem}")]
         ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            name, [Problem("yaml", f"not UTF-8 text (byte {exc.start}): {exc.reason}")]
+        ) from None
+    except RecursionError:
+        raise ConfigError(name, [Problem("yaml", "nested too deeply to read")]) from None
     if not isinstance(document, dict):
         raise ConfigError(name, [Problem("yaml", "the file must be a mapping with a 'config' key")])
     config = document.get("config") or {}
@@ -72,14 +78,84 @@ def read_stack_file(project_dir: Path, stack: str) -> StackFile:
         raise ConfigError(name, [Problem("config", "must be a mapping of 'namespace:key' entries")])
     values: dict[str, Any] = {}
     secrets: set[str] = set()
+    problems: list[Problem] = []
     for key, value in config.items():
         key = str(key)
         if isinstance(value, dict) and set(value) == {"secure"}:
             values[key] = OFFLINE_SECRET_PREFIX + key
             secrets.add(key)
         else:
+            problems.extend(_unsupported_values(value, key, ()))
             values[key] = value
+    if problems:
+        raise ConfigError(name, problems)
     return StackFile(stack, path, values, frozenset(secrets))
+
+
+class StackFileLoader(yaml.SafeLoader):
+    """YAML as the Pulumi CLI (Go yaml.v3) reads a stack file.
+
+    Timestamps stay strings: yaml.v3 decodes an unquoted ``2027-06-30`` into ``interface{}``
+    as a string, where PyYAML would build a ``date`` (or fail on ``2027-13-45``). A key given
+    twice in one mapping is an error, as in yaml.v3, instead of the last one silently winning.
+    Every complaint carries the line and column.
+    """
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, KeyError, TypeError) as exc:
+            # e.g. `!!int x`: PyYAML's constructors raise plain Python errors without a mark.
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {node.value!r} as {node.tag}: {exc}", node.start_mark
+            ) from None
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[tuple[str, str]] = set()
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                    continue
+                key = (key_node.tag, key_node.value)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key_node.value!r} is given twice", key_node.start_mark
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+StackFileLoader.add_constructor("tag:yaml.org,2002:timestamp", StackFileLoader.construct_yaml_str)
+
+# What Pulumi config can carry: JSON values.
+_JSON_SCALARS = (str, int, float, bool, type(None))
+_YAML_TAGS = {bytes: "!!binary", set: "!!set"}
+
+
+def _unsupported_values(value: Any, path: str, ancestors: tuple[int, ...]) -> list[Problem]:
+    """Values the Pulumi config cannot hold (binary, sets, self-referencing aliases)."""
+    if isinstance(value, _JSON_SCALARS):
+        return []
+    if id(value) in ancestors:
+        return [Problem(path, "refers to itself (a YAML alias inside its own anchor)")]
+    if isinstance(value, dict):
+        out = []
+        for key, child in value.items():
+            out.extend(_unsupported_values(child, f"{path}.{key}", (*ancestors, id(value))))
+        return out
+    if isinstance(value, list | tuple):
+        out = []
+        for index, child in enumerate(value):
+            out.extend(_unsupported_values(child, f"{path}[{index}]", (*ancestors, id(value))))
+        return out
+    tag = _YAML_TAGS.get(type(value), type(value).__name__)
+    return [
+        Problem(
+            path,
+            f"a YAML {tag} value cannot be stack config: use a string, number, boolean, "
+            "list or mapping",
+        )
+    ]
 
 
 def runtime_config_values() -> tuple[dict[str, Any], frozenset[str]]:

@@ -36,6 +36,13 @@ Where the docs are silent (our choices, documented here):
   ``pulumi up`` wait for DSM's Ready condition, so ``status.connection`` is filled when the
   outputs are read; DSM provisioning takes tens of minutes, hence the 30-minute timeout.
 
+Cross-site role (components.dr.topology, §9.3.3): ``paif.vmware.com/dr-mode`` is ``writer``,
+``async-replica``, ``sync-standby`` or (pilot light) no cluster at all, restored from backups on
+failover; ``paif.vmware.com/writer-site`` names where the one writer runs and
+``paif.vmware.com/dr-replication`` the cross-site link. DSM documents no cross-site replica
+field, so the role is declared as intent that the runbook and PAIF-DR-007 act on; a
+synchronous link also makes the writer commit synchronously.
+
 ``CREATE EXTENSION vector`` runs in the application's schema migration (DSM ships pgvector
 with its PostgreSQL images); the component states it in the connection output.
 """
@@ -142,9 +149,20 @@ def validate_pgvector_database(args: PgvectorDatabaseArgs) -> None:
         )
 
 
-def database_config_params(db: Database) -> dict[str, str]:
+def effective_replication(db: Database, dr_role: DatabaseRole | None = None) -> str:
+    """Synchronous if either the local HA pair or the cross-site link must lose nothing.
+
+    Active-active promises RPO 0 (§9.3.3): the writer must wait for the other site's
+    standby, whatever the local pair's setting.
+    """
+    if dr_role is not None and dr_role.replication == "sync":
+        return "sync"
+    return db.replication
+
+
+def database_config_params(db: Database, dr_role: DatabaseRole | None = None) -> dict[str, str]:
     """PostgreSQL parameters DSM applies through the cluster's DatabaseConfig."""
-    return {"synchronous_commit": SYNCHRONOUS_COMMIT[db.replication]}
+    return {"synchronous_commit": SYNCHRONOUS_COMMIT[effective_replication(db, dr_role)]}
 
 
 def backup_config(db: Database) -> dict[str, Any] | None:
@@ -199,6 +217,7 @@ class PgvectorDatabase(pulumi.ComponentResource):
     ha: bool
     replication: str
     backup: dict[str, Any] | None
+    dr_mode: str
     connection: pulumi.Output[dict[str, Any]]
 
     def __init__(
@@ -225,7 +244,14 @@ class PgvectorDatabase(pulumi.ComponentResource):
                 }
             )
             self.register_outputs(
-                {"clusterName": db.name, "drMode": self.dr_mode, "connection": self.connection}
+                {
+                    "clusterName": self.cluster_name,
+                    "namespace": self.namespace,
+                    "replicas": self.replicas,
+                    "replication": self.replication,
+                    "drMode": self.dr_mode,
+                    "connection": self.connection,
+                }
             )
             return
         labels = {
@@ -242,7 +268,7 @@ class PgvectorDatabase(pulumi.ComponentResource):
             api_version=DSM_API_VERSION,
             kind="DatabaseConfig",
             metadata={"name": params_name, "namespace": tenant.namespace, "labels": labels},
-            spec={"params": database_config_params(db)},
+            spec={"params": database_config_params(db, args.dr_role)},
             opts=pulumi.ResourceOptions(parent=self),
         )
 

@@ -365,3 +365,15 @@ def test_a_hand_built_role_drives_the_annotations(run_pulumi, prod) -> None:
     assert annotations["paif.vmware.com/dr-mode"] == "sync-standby"
     assert annotations["paif.vmware.com/writer-site"] == "busan-dr"
     assert annotations["paif.vmware.com/dr-replication"] == "sync"
+
+
+def test_a_synchronous_cross_site_link_makes_the_writer_commit_synchronously(run_pulumi) -> None:
+    # §9.3.3 active-active promises RPO 0: the writer waits for the other site, even though
+    # the local pair is declared asynchronous.
+    args = derived_args("active-active", side="primary")
+    assert args.database.replication == "async"
+    params = by_type(render(run_pulumi, args), PARAMS_TYPE).inputs["spec"]["params"]
+    assert params == {"synchronous_commit": "on"}
+    warm = derived_args("warm-standby", side="primary")
+    params = by_type(render(run_pulumi, warm), PARAMS_TYPE).inputs["spec"]["params"]
+    assert params == {"synchronous_commit": "local"}

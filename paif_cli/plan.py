@@ -20,6 +20,7 @@ import yaml
 
 from components.config import ConfigError, StackConfig, parse_stack_config, read_stack_file
 from components.config.loader import OFFLINE_SECRET_PREFIX
+from components.config.units import format_seconds
 from paif_cli.mock_runtime import (
     SECRET_PLACEHOLDER,
     PlanMocks,
@@ -221,41 +222,66 @@ def write_plan(plan: StackPlan, out_dir: Path) -> Path:
 
 
 def summary(plan: StackPlan) -> str:
-    """A readable account of what the stack declares, for the terminal."""
+    """A readable account of what the stack declares, for the terminal.
+
+    Resources are grouped by the component they belong to one level below the site (a tenant,
+    the GPU domain, the edge, a replication), so a reviewer sees who declares what.
+    """
     records = plan.result.resources
     by_urn = {r.urn: r for r in records}
+    config = plan.config
     lines = [
-        f"Stack {plan.stack} ({plan.stack_file}, environment {plan.config.environment}, "
-        f"site {plan.config.site.name}, DR {plan.config.dr.pattern}/{plan.config.dr.role})",
-        f"  {len(records)} resources",
+        f"Stack {plan.stack} ({plan.stack_file}, environment {config.environment}, "
+        f"site {config.site.name}, DR {config.dr.pattern}/{config.dr.role})",
+        f"  {sum(1 for r in records if r.custom)} resources in "
+        f"{sum(1 for r in records if not r.custom)} components",
     ]
 
-    def component_of(record: ResourceRecord) -> str:
-        current = record
-        top = record
-        while current.parent and current.parent in by_urn:
-            current = by_urn[current.parent]
+    def group_of(record: ResourceRecord) -> str:
+        chain = []
+        current: ResourceRecord | None = record
+        while current is not None:
             if not current.custom:
-                top = current
-        if top is record and record.custom:
+                chain.append(current)
+            current = by_urn.get(current.parent or "")
+        if not chain:
             return "(stack)"
+        top = chain[-2] if len(chain) >= 2 else chain[-1]
         return f"{top.type} {top.name}"
 
     groups: dict[str, Counter[str]] = {}
     for record in records:
-        if not record.custom:
-            continue
-        groups.setdefault(component_of(record), Counter())[record.type] += 1
-    for component in sorted(groups):
-        counts = groups[component]
-        lines.append(f"  {component}: {sum(counts.values())}")
-        for typ, count in sorted(counts.items()):
-            lines.append(f"      {count:>3} × {typ}")
+        if record.custom:
+            groups.setdefault(group_of(record), Counter())[record.type.rsplit(":", 1)[-1]] += 1
+    for group in sorted(groups):
+        counts = groups[group]
+        lines.append(f"  {group}: {sum(counts.values())}")
+        parts = [f"{count} {kind}" for kind, count in sorted(counts.items())]
+        row = "     "
+        for part in parts:
+            if len(row) + len(part) + 2 > 100:
+                lines.append(row.rstrip(", "))
+                row = "     "
+            row += f" {part},"
+        lines.append(row.rstrip(","))
+    estimate = plan.estimates
+    rto, rpo = estimate.get("rto"), estimate.get("rpo")
+    if isinstance(rto, dict) and isinstance(rpo, dict):
+        declared = config.dr.objectives
+        verdict = ""
+        if declared is not None:
+            met = rto.get("seconds", 0) <= declared.rto and rpo.get("seconds", 0) <= declared.rpo
+            verdict = f"; declared {format_seconds(declared.rto)}/{format_seconds(declared.rpo)}: "
+            verdict += "met" if met else "NOT met"
+        lines.append(
+            f"  DR {config.dr.pattern}: RTO ≈ {rto.get('duration')} ({rto.get('band')}), "
+            f"RPO ≈ {rpo.get('duration')} ({rpo.get('band')}){verdict}"
+        )
     if plan.result.outputs:
         lines.append("  outputs:")
         for key in sorted(plan.result.outputs):
             value = plan.result.outputs[key]
-            text = json.dumps(value, sort_keys=True)
+            text = json.dumps(value, sort_keys=True, ensure_ascii=False)
             if len(text) > 100:
                 text = text[:97] + "..."
             lines.append(f"    {key}: {text}")

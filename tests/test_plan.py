@@ -137,3 +137,25 @@ def test_malformed_yaml(
     assert code == 2
     assert "error: Pulumi.prod.yaml: yaml: not valid YAML at line" in err
     assert "Traceback" not in err
+
+
+def test_summary_groups_by_component_and_states_the_dr_estimate(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    args = ["plan", "--stack", "prod", "--project-dir", str(ROOT), "--out", str(tmp_path / "o")]
+    assert main([*args, "--format", "none"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "Stack prod (Pulumi.prod.yaml, environment prod, site seoul-primary, "
+        "DR warm-standby/primary)\n"
+    )
+    for group in (
+        "paif:infra:GpuWorkloadDomain seoul-primary-gpu: 7",
+        "paif:tenancy:Tenant seoul-primary-marketing:",
+        "paif:tenancy:Tenant seoul-primary-hr:",
+        "paif:network:EdgeSecurity seoul-primary-edge: 5",
+    ):
+        assert f"\n  {group}" in out
+    assert "1 ComputeCluster, 1 ContentLibrary, 4 VirtualMachineClass, 1 Zone" in out
+    assert "DR warm-standby: RTO ≈ 44 min 27 s (tens of minutes)" in out
+    assert "declared 1h/15m: met" in out

@@ -164,6 +164,29 @@ def _ip_criteria(addresses: Sequence[str]) -> tuple[list[GroupCriteria], list[Gr
     return criteria, [GroupConjunction("OR") for _ in criteria[1:]]
 
 
+def _ip_group(
+    resource_name: str,
+    display_name: str,
+    description: str,
+    domain: str,
+    addresses: Sequence[str],
+    opts: pulumi.ResourceOptions,
+) -> PolicyGroup:
+    """An NSX group of IP addresses (both families, see ``_ip_criteria``)."""
+    criteria, conjunctions = _ip_criteria(addresses)
+    return PolicyGroup(
+        resource_name,
+        PolicyGroupArgs(
+            display_name=display_name,
+            description=description,
+            domain=domain,
+            criterias=criteria,
+            conjunctions=conjunctions,
+        ),
+        opts,
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # EdgeSecurity
 # --------------------------------------------------------------------------------------------
@@ -345,28 +368,20 @@ class EdgeSecurity(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         site = args.site_name
 
-        admin_criteria, admin_conjunctions = _ip_criteria(args.admin_source_cidrs)
-        admins = PolicyGroup(
+        admins = _ip_group(
             f"{name}-admin-group",
-            PolicyGroupArgs(
-                display_name=f"{site}-mgmt-admins",
-                description="Sources allowed to reach the management network (§9.6.1)",
-                domain=args.domain,
-                criterias=admin_criteria,
-                conjunctions=admin_conjunctions,
-            ),
+            f"{site}-mgmt-admins",
+            "Sources allowed to reach the management network (§9.6.1)",
+            args.domain,
+            args.admin_source_cidrs,
             child,
         )
-        mgmt_criteria, mgmt_conjunctions = _ip_criteria(args.management_cidrs)
-        management = PolicyGroup(
+        management = _ip_group(
             f"{name}-mgmt-group",
-            PolicyGroupArgs(
-                display_name=f"{site}-mgmt-network",
-                description="vCenter, NSX Manager and VCF management network (§9.6.1)",
-                domain=args.domain,
-                criterias=mgmt_criteria,
-                conjunctions=mgmt_conjunctions,
-            ),
+            f"{site}-mgmt-network",
+            "vCenter, NSX Manager and VCF management network (§9.6.1)",
+            args.domain,
+            args.management_cidrs,
             child,
         )
         # No policy `scope`: NSX cannot apply rules to groups made only of IP addresses, so the

@@ -135,6 +135,16 @@ class HarborProjectArgs:
     pull_secret_namespace: str | None = None
 
 
+def _check_robot_duration(subject: str, days: int | None) -> None:
+    """A robot lives at least a day, or forever when ``days`` is None."""
+    if days is not None and days < 1:
+        raise ComponentInputError(
+            subject,
+            "harbor.robotDurationDays",
+            f"{days} must be at least 1 day (omit it for no expiry)",
+        )
+
+
 def validate_harbor_project(args: HarborProjectArgs) -> None:
     """Reject input Harbor would refuse, before anything is registered."""
     subject = f"tenant '{args.tenant.name}'"
@@ -142,12 +152,7 @@ def validate_harbor_project(args: HarborProjectArgs) -> None:
         raise ComponentInputError(
             subject, "harbor.storageQuotaGb", f"{args.storage_quota_gb} must be at least 1 GB"
         )
-    if args.robot_duration_days is not None and args.robot_duration_days < 1:
-        raise ComponentInputError(
-            subject,
-            "harbor.robotDurationDays",
-            f"{args.robot_duration_days} must be at least 1 day (omit it for no expiry)",
-        )
+    _check_robot_duration(subject, args.robot_duration_days)
     groups = args.tenant.oidc_groups
     seen: dict[str, str] = {}
     for kind in OIDC_ROLE_MAP:
@@ -408,12 +413,7 @@ def validate_harbor_replication_receiver(args: HarborReplicationReceiverArgs) ->
         raise ComponentInputError(
             subject, "dr.replication.projects", f"{list(args.projects)} lists a project twice"
         )
-    if args.robot_duration_days is not None and args.robot_duration_days < 1:
-        raise ComponentInputError(
-            subject,
-            "harbor.robotDurationDays",
-            f"{args.robot_duration_days} must be at least 1 day (omit it for no expiry)",
-        )
+    _check_robot_duration(subject, args.robot_duration_days)
 
 
 class HarborReplicationReceiver(pulumi.ComponentResource):

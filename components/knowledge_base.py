@@ -196,31 +196,61 @@ def validate_knowledge_base(args: KnowledgeBaseArgs) -> None:
     _check_size(subject, path, _dump(knowledge_base_document(args)))
 
 
-class KnowledgeBase(pulumi.ComponentResource):
-    """A knowledge base's configuration as a versioned ConfigMap in the tenant namespace."""
+class _ConfigDocument(pulumi.ComponentResource):
+    """A document rendered as one versioned ConfigMap in the tenant namespace.
+
+    KnowledgeBase and Agent differ only in the document, its key and its labels.
+    """
 
     config_map_name: str
     document: dict[str, Any]
+
+    def _render(
+        self,
+        name: str,
+        *,
+        ctx: SiteContext,
+        tenant: Tenant,
+        component: str,
+        item: str,
+        config_map_name: str,
+        key: str,
+        document: dict[str, Any],
+    ) -> None:
+        self.document = document
+        self.config_map_name = config_map_name
+        k8s.core.v1.ConfigMap(
+            f"{name}-config",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=self.config_map_name,
+                namespace=tenant.namespace,
+                labels=_labels(ctx, tenant, component, item),
+            ),
+            data={key: _dump(self.document)},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"configMap": self.config_map_name, "namespace": tenant.namespace})
+
+
+class KnowledgeBase(_ConfigDocument):
+    """A knowledge base's configuration as a versioned ConfigMap in the tenant namespace."""
 
     def __init__(
         self, name: str, args: KnowledgeBaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         validate_knowledge_base(args)
         super().__init__(KNOWLEDGE_BASE_TYPE, name, None, opts)
-        kb, tenant = args.knowledge_base, args.tenant
-        self.document = knowledge_base_document(args)
-        self.config_map_name = knowledge_base_config_map_name(kb)
-        k8s.core.v1.ConfigMap(
-            f"{name}-config",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=self.config_map_name,
-                namespace=tenant.namespace,
-                labels=_labels(args.ctx, tenant, "knowledge-base", kb.name),
-            ),
-            data={KNOWLEDGE_BASE_KEY: _dump(self.document)},
-            opts=pulumi.ResourceOptions(parent=self),
+        kb = args.knowledge_base
+        self._render(
+            name,
+            ctx=args.ctx,
+            tenant=args.tenant,
+            component="knowledge-base",
+            item=kb.name,
+            config_map_name=knowledge_base_config_map_name(kb),
+            key=KNOWLEDGE_BASE_KEY,
+            document=knowledge_base_document(args),
         )
-        self.register_outputs({"configMap": self.config_map_name, "namespace": tenant.namespace})
 
 
 # --- agent ----------------------------------------------------------------------------------
@@ -278,28 +308,22 @@ def validate_agent(args: AgentArgs) -> None:
     _check_size(subject, path, _dump(agent_document(args)))
 
 
-class Agent(pulumi.ComponentResource):
+class Agent(_ConfigDocument):
     """An agent's prompt and parameters as a versioned ConfigMap in the tenant namespace."""
-
-    config_map_name: str
-    document: dict[str, Any]
 
     def __init__(
         self, name: str, args: AgentArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         validate_agent(args)
         super().__init__(AGENT_TYPE, name, None, opts)
-        agent, tenant = args.agent, args.tenant
-        self.document = agent_document(args)
-        self.config_map_name = agent_config_map_name(agent)
-        k8s.core.v1.ConfigMap(
-            f"{name}-config",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=self.config_map_name,
-                namespace=tenant.namespace,
-                labels=_labels(args.ctx, tenant, "agent", agent.name),
-            ),
-            data={AGENT_KEY: _dump(self.document)},
-            opts=pulumi.ResourceOptions(parent=self),
+        agent = args.agent
+        self._render(
+            name,
+            ctx=args.ctx,
+            tenant=args.tenant,
+            component="agent",
+            item=agent.name,
+            config_map_name=agent_config_map_name(agent),
+            key=AGENT_KEY,
+            document=agent_document(args),
         )
-        self.register_outputs({"configMap": self.config_map_name, "namespace": tenant.namespace})

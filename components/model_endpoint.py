@@ -72,7 +72,7 @@ from components.estimators.gpu_sizing import (
 )
 from components.harbor_registry import harbor_project_name, pull_secret_name
 from components.tenant_namespace import TIER_AI
-from components.vks_cluster import GPU_TAINT, TENANT_LABEL, TIER_LABEL
+from components.vks_cluster import GPU_TAINT, TENANT_LABEL, TIER_LABEL, storage_class_slug
 from components.workload_domain import device_counts, passthrough_class_name, vgpu_class_name
 
 MODEL_ENDPOINT_TYPE: Final = "paif:ai:ModelEndpoint"
@@ -122,14 +122,11 @@ def routing_name(endpoint: EndpointConfig) -> str:
     return endpoint.name
 
 
-def storage_class_name(storage_policy: str) -> str:
-    """The Supervisor storage class vSphere derives from a storage policy name."""
-    return re.sub(r"[^a-z0-9]+", "-", storage_policy.lower()).strip("-")
-
-
-def vgpu_vm_class_name(profile: str, gpus: int = 1) -> str:
-    """The workload domain's VM class with ``gpus`` devices of a vGPU profile."""
-    return vgpu_class_name(profile, gpus)
+# One source for each name: the components that create what is named. Kept importable from
+# here as public API. The endpoint's cache volume takes the storage class slug as is, empty
+# included (VksCluster refuses an empty one) — unchanged behaviour.
+storage_class_name = storage_class_slug
+vgpu_vm_class_name = vgpu_class_name
 
 
 def _profiles(ctx: SiteContext) -> list[VgpuProfile]:

@@ -243,16 +243,7 @@ class PgvectorDatabase(pulumi.ComponentResource):
                     "writerSite": args.dr_role.writer_site,
                 }
             )
-            self.register_outputs(
-                {
-                    "clusterName": self.cluster_name,
-                    "namespace": self.namespace,
-                    "replicas": self.replicas,
-                    "replication": self.replication,
-                    "drMode": self.dr_mode,
-                    "connection": self.connection,
-                }
-            )
+            self._register_outputs()
             return
         labels = {
             **ctx.labels,
@@ -340,6 +331,10 @@ class PgvectorDatabase(pulumi.ComponentResource):
             }
 
         self.connection = pulumi.Output.secret(cluster.status.apply(_connection))
+        self._register_outputs()
+
+    def _register_outputs(self) -> None:
+        """The same outputs whether the cluster runs here or is restored on failover."""
         self.register_outputs(
             {
                 "clusterName": self.cluster_name,

@@ -91,12 +91,18 @@ APP_TIER: Final = "app"
 CREATE_TIMEOUT: Final = "60m"
 
 
-def storage_class_name(storage_policy: str) -> str:
+def storage_class_slug(storage_policy: str) -> str:
     """The Kubernetes storage class a Supervisor derives from a vSphere storage policy name.
 
-    ``vSAN Default Storage Policy`` → ``vsan-default-storage-policy``.
+    ``vSAN Default Storage Policy`` → ``vsan-default-storage-policy``; empty when the name has
+    no ASCII letter or digit (``storage_class_name`` refuses that).
     """
-    slug = re.sub(r"[^a-z0-9]+", "-", storage_policy.lower()).strip("-")
+    return re.sub(r"[^a-z0-9]+", "-", storage_policy.lower()).strip("-")
+
+
+def storage_class_name(storage_policy: str) -> str:
+    """``storage_class_slug``, refusing a policy name that gives no class name."""
+    slug = storage_class_slug(storage_policy)
     if not slug:
         raise ValueError(f"storage policy {storage_policy!r} gives no storage class name")
     return slug

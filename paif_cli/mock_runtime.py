@@ -14,7 +14,7 @@ import logging
 import os
 import runpy
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,8 @@ class ResourceRecord:
     depends_on: list[str]
     aliases: list[str]
     id: str | None = None
+    # The package a parameterized provider's resource was registered under (not in the plan).
+    package_ref: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +77,10 @@ class ProgramResult:
     outputs: dict[str, Any]
     secret_outputs: list[str] = field(default_factory=list)
     raw_outputs: dict[str, Any] = field(default_factory=dict)
+    # Every resource's registered outputs by URN (secrets masked) and each RegisterPackage
+    # request: what component and parameterized-provider tests assert on; not in the plan.
+    resource_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    packages: list[Any] = field(default_factory=list)
 
 
 class ProgramError(Exception):
@@ -135,10 +141,16 @@ class PlanMocks(pulumi.runtime.Mocks):
         | None = None,
         invokes: Mapping[str, Callable[[pulumi.runtime.MockCallArgs], dict[str, Any]]]
         | None = None,
+        stack_reference_secrets: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         from paif_cli.offline import COMPUTED, INVOKES
 
         self.stack_references = dict(stack_references or {})
+        # Which outputs of each referenced stack are secret: StackReference.get_output keeps
+        # their secretness, as it does against the service.
+        self.stack_reference_secrets = {
+            ref: sorted(names) for ref, names in (stack_reference_secrets or {}).items()
+        }
         self.computed = {**COMPUTED, **(computed or {})}
         self.invokes = {**INVOKES, **(invokes or {})}
 
@@ -151,7 +163,12 @@ class PlanMocks(pulumi.runtime.Mocks):
                     "(name it before this one in --stack) or keep its plan in the out dir"
                 )
             outputs = dict(self.stack_references[ref])
-            return f"{ref}-ref", {"name": ref, "outputs": outputs, "secretOutputNames": []}
+            secret_names = self.stack_reference_secrets.get(ref, [])
+            return f"{ref}-ref", {
+                "name": ref,
+                "outputs": outputs,
+                "secretOutputNames": list(secret_names),
+            }
         state = dict(args.inputs)
         factory = self.computed.get(args.typ)
         if factory is not None:
@@ -174,6 +191,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.stack_outputs: dict[str, Any] = {}
         self.stack_secret_outputs: list[str] = []
         self.stack_raw_outputs: dict[str, Any] = {}
+        self.resource_outputs: dict[str, dict[str, Any]] = {}
+        self.packages: list[Any] = []
         self._stack_urn: str | None = None
         # Expanded aliases by URN: a child's inherited aliases come from its parent's.
         self._alias_urns: dict[str, list[str]] = {}
@@ -263,9 +282,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 depends_on=sorted(set(request.dependencies)),
                 aliases=aliases,
                 id=response.id or None,
+                package_ref=request.packageRef or None,
             )
         )
         return response
+
+    def RegisterPackage(self, request: Any) -> Any:
+        self.packages.append(request)
+        return super().RegisterPackage(request)
 
     def ReadResource(self, request: Any) -> Any:
         response = super().ReadResource(request)
@@ -289,9 +313,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
+        raw = json_format.MessageToDict(request.outputs, preserving_proto_field_name=True)
+        masked, secrets = mask_secrets(raw)
+        if request.urn:
+            self.resource_outputs[request.urn] = masked
         if request.urn and request.urn == self._stack_urn:
-            raw = json_format.MessageToDict(request.outputs, preserving_proto_field_name=True)
-            masked, secrets = mask_secrets(raw)
             self.stack_outputs = masked
             self.stack_secret_outputs = sorted({p.split(".")[0].split("[")[0] for p in secrets})
             self.stack_raw_outputs = _plain(unwrap_secrets(raw))
@@ -416,4 +442,6 @@ def run_program(
             outputs=monitor.stack_outputs,
             secret_outputs=monitor.stack_secret_outputs,
             raw_outputs=monitor.stack_raw_outputs,
+            resource_outputs=monitor.resource_outputs,
+            packages=monitor.packages,
         )

@@ -99,7 +99,17 @@ def load_config(project_dir: Path, stack: str) -> tuple[StackConfig, Any]:
     config = parse_stack_config(stack_file.values, stack_file.file_name)
     if config.dr.role == "dr" and config.dr.peer is not None:
         peer = config.dr.peer.stack.rsplit("/", 1)[-1]
-        peer_file = read_stack_file(project_dir, peer)
+        try:
+            peer_file = read_stack_file(project_dir, peer)
+        except ConfigError as exc:
+            if [p.path for p in exc.problems] != ["stack"]:
+                raise
+            # Name the key that points at the missing file, in the file that has it.
+            detail = exc.problems[0].message.removeprefix("no ")
+            raise ConfigError(
+                stack_file.file_name,
+                [_problem("paif:dr.peer.stack", f"names stack {peer!r}, which has no {detail}")],
+            ) from None
         parse_stack_config(peer_file.values, peer_file.file_name)
     return config, stack_file
 
@@ -123,6 +133,21 @@ def stack_reference_outputs(
     return None
 
 
+def stack_reference_secret_names(
+    stack_name: str, planned: Mapping[str, StackPlan], out_dir: Path | None
+) -> list[str]:
+    """Which of those outputs are secret, so the reference keeps them secret."""
+    short = stack_name.rsplit("/", 1)[-1]
+    if short in planned:
+        return list(planned[short].result.secret_outputs)
+    if out_dir is not None:
+        previous = Path(out_dir) / short / PLAN_FILE
+        if previous.is_file():
+            document = json.loads(previous.read_text(encoding="utf-8"))
+            return [str(name) for name in document.get("secretOutputs", [])]
+    return []
+
+
 def plan_stack(
     project_dir: Path,
     stack: str,
@@ -141,6 +166,7 @@ def plan_stack(
         values.update(config_overrides)
         config = parse_stack_config(values, stack_file.file_name)
     references: dict[str, dict[str, Any]] = {}
+    secret_names: dict[str, list[str]] = {}
     if config.dr.peer is not None and config.dr.role == "dr":
         peer = config.dr.peer.stack
         outputs = stack_reference_outputs(peer, planned, out_dir)
@@ -150,7 +176,8 @@ def plan_stack(
                 f"plan yet: run `paif plan --stack {peer.rsplit('/', 1)[-1]} --stack {stack}`"
             )
         references[peer] = outputs
-    mocks = PlanMocks(stack_references=references)
+        secret_names[peer] = stack_reference_secret_names(peer, planned, out_dir)
+    mocks = PlanMocks(stack_references=references, stack_reference_secrets=secret_names)
     result = run_program(
         project_dir / "__main__.py",
         mocks,

@@ -54,12 +54,13 @@ Limits of the offline view (also true of the real analyzer protocol unless noted
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -247,7 +248,8 @@ def evaluate(
     stack_request = analyzer_pb2.AnalyzeStackRequest(
         resources=[_stack_resource(r, properties[r["urn"]], by_urn) for r in records]
     )
-    response = _call(servicer.AnalyzeStack, stack_request, pack_name, None)
+    with _convert_each_resource_once():
+        response = _call(servicer.AnalyzeStack, stack_request, pack_name, None)
     for diagnostic in response.diagnostics:
         urn = diagnostic.urn if diagnostic.urn in by_urn else None
         findings.append(_finding(diagnostic, urn, severity_of))
@@ -807,6 +809,59 @@ def _stack_resource(
 # --------------------------------------------------------------------------------------------
 # Responses: diagnostics → findings
 # --------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _convert_each_resource_once() -> Iterator[None]:
+    """Let every stack policy share one conversion of each resource's properties.
+
+    pulumi_policy's ``AnalyzeStack`` converts every resource (``MessageToDict``, then
+    ``deserialize_properties``, then ``unknown_checking_proxy``) again for each stack policy:
+    O(policies × resources) work that was 95 % of the gate's time on a 350-resource stack
+    (docs/benchmarks.md). Each step is a pure function of its input and the proxies are
+    read-only views, so each policy still sees exactly the values it would see live; only
+    the conversion is done once. The SDK's names are restored afterwards.
+    """
+    import pulumi_policy.policy as sdk
+
+    saved = (sdk.json_format, sdk.deserialize_properties, sdk.unknown_checking_proxy)
+    as_dicts: dict[bytes, Any] = {}
+    # Keyed by id(); each entry keeps its input alive so that no id can be reused meanwhile.
+    deserialized: dict[int, tuple[Any, Any]] = {}
+    proxied: dict[int, tuple[Any, Any]] = {}
+
+    def once(cache: dict[int, tuple[Any, Any]], convert: Callable[[Any], Any]) -> Any:
+        def shared(value: Any, *args: Any, **kwargs: Any) -> Any:
+            if args or kwargs:
+                return convert(value, *args, **kwargs)
+            hit = cache.get(id(value))
+            if hit is None or hit[0] is not value:
+                hit = (value, convert(value))
+                cache[id(value)] = hit
+            return hit[1]
+
+        return shared
+
+    class _SharedJsonFormat:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(json_format, name)
+
+        @staticmethod
+        def MessageToDict(message: Any, *args: Any, **kwargs: Any) -> Any:
+            if args or kwargs:
+                return json_format.MessageToDict(message, *args, **kwargs)
+            key = message.SerializeToString(deterministic=True)
+            if key not in as_dicts:
+                as_dicts[key] = json_format.MessageToDict(message)
+            return as_dicts[key]
+
+    sdk.json_format = _SharedJsonFormat()  # type: ignore[assignment]
+    sdk.deserialize_properties = once(deserialized, saved[1])
+    sdk.unknown_checking_proxy = once(proxied, saved[2])
+    try:
+        yield
+    finally:
+        sdk.json_format, sdk.deserialize_properties, sdk.unknown_checking_proxy = saved
 
 
 def _call(method: Any, request: Any, pack: str, urn: str | None) -> Any:

@@ -140,6 +140,10 @@ class StackView:
         self.resources = list(resources)
         self.by_urn = {r.urn: r for r in self.resources}
         self._site = next((r for r in self.resources if r.resource_type == SITE_TYPE), None)
+        # Lookups rules repeat per endpoint or tenant: computed once per view, so that a rule
+        # stays linear in the stack's size (docs/benchmarks.md).
+        self._kube: dict[tuple[str, str], list[Any]] = {}
+        self._scalers: dict[str, dict[tuple[str, str], list[Any]]] | None = None
 
     # site-wide facts
     @property
@@ -172,16 +176,19 @@ class StackView:
 
     def kube(self, kind: str, api_version_prefix: str = "") -> list[Any]:
         """Kubernetes objects by kind (typed resources and CustomResources alike)."""
-        out = []
-        for r in self.resources:
-            if not r.resource_type.startswith("kubernetes:"):
-                continue
-            props = r.props
-            if props.get("kind") == kind and str(props.get("apiVersion", "")).startswith(
-                api_version_prefix
-            ):
-                out.append(r)
-        return out
+        key = (kind, api_version_prefix)
+        if key not in self._kube:
+            out = []
+            for r in self.resources:
+                if not r.resource_type.startswith("kubernetes:"):
+                    continue
+                props = r.props
+                if props.get("kind") == kind and str(props.get("apiVersion", "")).startswith(
+                    api_version_prefix
+                ):
+                    out.append(r)
+            self._kube[key] = out
+        return list(self._kube[key])
 
     def children(self, parent_urn: str) -> list[Any]:
         return [r for r in self.resources if _parent_urn(r) == parent_urn]
@@ -306,22 +313,29 @@ class Endpoint:
         return self.min_replicas is None or self.min_replicas > 0
 
 
+def _scaled_objects(view: StackView) -> dict[str, dict[tuple[str, str], list[Any]]]:
+    """ScaledObjects by (namespace, target name) and by (namespace, own name), in stack order."""
+    if view._scalers is None:
+        by_target: dict[tuple[str, str], list[Any]] = {}
+        by_name: dict[tuple[str, str], list[Any]] = {}
+        for candidate in view.kube("ScaledObject", KEDA_GROUP):
+            props = candidate.props
+            namespace = get_path(props, "metadata.namespace")
+            target = get_path(props, "spec.scaleTargetRef") or {}
+            by_target.setdefault((namespace, target.get("name")), []).append(candidate)
+            by_name.setdefault((namespace, get_path(props, "metadata.name")), []).append(candidate)
+        view._scalers = {"target": by_target, "name": by_name}
+    return view._scalers
+
+
 def _scaled_object_for(view: StackView, kind: str, name: str, namespace: str) -> Any | None:
-    for candidate in view.kube("ScaledObject", KEDA_GROUP):
-        props = candidate.props
-        if get_path(props, "metadata.namespace") != namespace:
-            continue
-        target = get_path(props, "spec.scaleTargetRef") or {}
-        if target.get("name") == name and target.get("kind") in (kind, None):
+    index = _scaled_objects(view)
+    for candidate in index["target"].get((namespace, name), []):
+        target = get_path(candidate.props, "spec.scaleTargetRef") or {}
+        if target.get("kind") in (kind, None):
             return candidate
-    for candidate in view.kube("ScaledObject", KEDA_GROUP):
-        props = candidate.props
-        if (get_path(props, "metadata.namespace"), get_path(props, "metadata.name")) == (
-            namespace,
-            name,
-        ):
-            return candidate
-    return None
+    named = index["name"].get((namespace, name), [])
+    return named[0] if named else None
 
 
 def endpoints(view: StackView) -> list[Endpoint]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import math
 from typing import Any
 
 import pytest
-from conftest import load_example
+from conftest import parse_pair, raw_pair
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,26 +29,9 @@ PATTERNS = ("pilot-light", "warm-standby", "active-active")
 HOUR = 3600.0
 
 
-def raw_pair(pattern: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The example stacks with only paif:dr.pattern changed (plus gslb for active-active)."""
-    prod, dr = copy.deepcopy(load_example("prod")), copy.deepcopy(load_example("dr"))
-    for values in (prod, dr):
-        values["paif:dr"]["pattern"] = pattern
-        if pattern == "active-active":
-            values["paif:dr"]["gslb"] = {"domain": "ai.example.com"}
-    return prod, dr
-
-
-def parse(prod: dict[str, Any], dr: dict[str, Any]) -> tuple[StackConfig, StackConfig]:
-    return (
-        parse_stack_config(prod, "Pulumi.prod.yaml"),
-        parse_stack_config(dr, "Pulumi.dr.yaml"),
-    )
-
-
 def estimates(pattern: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(DR stack's estimate, primary stack's estimate)."""
-    primary, dr = parse(*raw_pair(pattern))
+    primary, dr = parse_pair(*raw_pair(pattern))
     return estimate_for(dr, primary, stack="dr"), estimate_for(primary, None, stack="prod")
 
 
@@ -141,7 +123,7 @@ def test_assumptions_override_defaults_and_dr_keys_win() -> None:
     prod, dr = raw_pair("warm-standby")
     prod["paif:dr"]["assumptions"] = {"dnsTtlSeconds": 120, "validationSeconds": "5m"}
     dr["paif:dr"]["assumptions"] = {"dnsTtlSeconds": 60}
-    primary, config = parse(prod, dr)
+    primary, config = parse_pair(prod, dr)
     result = estimate_for(config, primary, stack="dr")
     assert term(result["rto"], "traffic_switch")["seconds"] == 60.0
     assert term(result["rto"], "validation")["seconds"] == 300.0
@@ -156,7 +138,7 @@ def test_assumptions_valid_per_file_but_inconsistent_together_are_a_config_error
     prod, dr = raw_pair("warm-standby")
     prod["paif:dr"]["assumptions"] = {"schedulingSecondsLow": 1, "schedulingSecondsHigh": 1.5}
     dr["paif:dr"]["assumptions"] = {"schedulingSecondsLow": 2}
-    primary, config = parse(prod, dr)  # each file is valid on its own
+    primary, config = parse_pair(prod, dr)  # each file is valid on its own
     with pytest.raises(ConfigError) as exc:
         estimate_for(config, primary, stack="dr")
     assert exc.value.stack_file == "Pulumi.dr.yaml"
@@ -168,12 +150,12 @@ def test_assumptions_valid_per_file_but_inconsistent_together_are_a_config_error
 def test_gslb_ttl_is_the_switch_time_unless_overridden() -> None:
     prod, dr = raw_pair("active-active")
     dr["paif:dr"]["gslb"]["ttl"] = 20
-    primary, config = parse(prod, dr)
+    primary, config = parse_pair(prod, dr)
     assert (
         term(estimate_for(config, primary, stack="dr")["rto"], "traffic_switch")["seconds"] == 20.0
     )
     dr["paif:dr"]["assumptions"] = {"gslbSwitchSeconds": 45}
-    primary, config = parse(prod, dr)
+    primary, config = parse_pair(prod, dr)
     assert (
         term(estimate_for(config, primary, stack="dr")["rto"], "traffic_switch")["seconds"] == 45.0
     )
@@ -182,7 +164,7 @@ def test_gslb_ttl_is_the_switch_time_unless_overridden() -> None:
 def test_replication_schedule_and_backups_drive_the_rpo() -> None:
     prod, dr = raw_pair("warm-standby")
     prod["paif:dr"]["replicationSchedule"] = "*/15 * * * *"
-    primary, config = parse(prod, dr)
+    primary, config = parse_pair(prod, dr)
     result = estimate_for(config, primary, stack="dr")
     harbor = term(result["rpo"], "harbor")
     # Event-based replication loses the transfer of the largest model; a cron adds its gap.
@@ -194,12 +176,12 @@ def test_replication_schedule_and_backups_drive_the_rpo() -> None:
 
     prod, dr = raw_pair("pilot-light")
     del prod["paif:tenants"][0]["databases"][0]["backup"]["incrementalSchedule"]
-    primary, config = parse(prod, dr)
+    primary, config = parse_pair(prod, dr)
     daily = estimate_for(config, primary, stack="dr")
     assert term(daily["rpo"], "database:marketing/kb-vectors")["seconds"] == 86400.0
 
     del prod["paif:tenants"][0]["databases"][0]["backup"]["location"]
-    primary, config = parse(prod, dr)
+    primary, config = parse_pair(prod, dr)
     nowhere = estimate_for(config, primary, stack="dr")
     assert nowhere["rpo"]["bounded"] is False
     assert nowhere["rpo"]["band"] == "unbounded"
@@ -215,7 +197,7 @@ def test_replication_schedule_and_backups_drive_the_rpo() -> None:
 def test_bad_replication_schedule_names_the_primary_file() -> None:
     prod, dr = raw_pair("warm-standby")
     prod["paif:dr"]["replicationSchedule"] = "every hour"
-    primary, config = parse(prod, dr)
+    primary, config = parse_pair(prod, dr)
     with pytest.raises(ConfigError) as exc:
         estimate_for(config, primary, stack="dr")
     assert exc.value.stack_file == "Pulumi.prod.yaml"
@@ -225,7 +207,7 @@ def test_bad_replication_schedule_names_the_primary_file() -> None:
 def test_objectives_compare_estimate_with_declared() -> None:
     prod, dr = raw_pair("warm-standby")
     dr["paif:dr"]["objectives"] = {"rto": "30m", "rpo": "1m"}
-    primary, config = parse(prod, dr)
+    primary, config = parse_pair(prod, dr)
     result = estimate_for(config, primary, stack="dr")
     objectives = result["objectives"]
     assert objectives["rto"]["declaredSeconds"] == 1800
@@ -293,7 +275,7 @@ def test_a_dr_site_with_more_hosts_carries_the_critical_load() -> None:
     embeddings = prod["paif:tenants"][0]["modelEndpoints"][1]
     assert embeddings["name"] == "embeddings"
     embeddings["replicas"]["max"] = 4
-    primary, config = parse(prod, dr)
+    primary, config = parse_pair(prod, dr)
     capacity = estimate_for(config, primary, stack="dr")["capacity"]
     (loss,) = capacity["siteLoss"]
     assert (loss["survivorPeakGpus"], loss["failedCriticalGpus"]) == (0, 14)
@@ -305,7 +287,7 @@ def test_a_dr_site_with_more_hosts_carries_the_critical_load() -> None:
     assert capacity["ok"] is False
     # A fourth host carries it.
     dr["paif:workloadDomain"]["hosts"].append("esxi-gpu-04.dr.example.com")
-    primary, config = parse(prod, dr)
+    primary, config = parse_pair(prod, dr)
     capacity = estimate_for(config, primary, stack="dr")["capacity"]
     (loss,) = capacity["siteLoss"]
     assert (loss["capacityGpus"], loss["requiredGpus"], loss["ok"]) == (16, 14, True)
@@ -316,7 +298,7 @@ def test_pool_counts_passthrough_gpus_and_sizes_replicas_against_them() -> None:
     prod, dr = raw_pair("warm-standby")
     dr["paif:workloadDomain"]["gpu"]["assignment"] = "passthrough"
     dr["paif:workloadDomain"]["vgpuProfiles"] = []
-    primary, config = parse(prod, dr)
+    primary, config = parse_pair(prod, dr)
     pool = site_gpu_pool(config)
     assert (pool.profile, pool.total) == (None, 16)  # 4 hosts × 4 whole GPUs
     result = estimate_for(config, primary, stack="dr")
@@ -350,7 +332,7 @@ def test_primary_presumes_the_dr_site_has_its_hardware() -> None:
 
 
 def test_a_failed_over_dr_stack_shows_its_state_but_estimates_from_standby() -> None:
-    primary, config = parse(*raw_pair("warm-standby"))
+    primary, config = parse_pair(*raw_pair("warm-standby"))
     standby = estimate_for(config, primary, stack="dr")
     failed_over = estimate_for(config, primary, stack="dr", failover=True)
     assert standby["topology"]["failover"] is False
@@ -404,7 +386,7 @@ assumption_values = st.fixed_dictionaries(
 
 @functools.cache
 def parsed_pair(pattern: str) -> tuple[StackConfig, StackConfig]:
-    return parse(*raw_pair(pattern))
+    return parse_pair(*raw_pair(pattern))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

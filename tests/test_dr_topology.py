@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import copy
-from typing import Any
-
 import pytest
-from conftest import load_example
+from conftest import marketing, parse_pair, raw_pair
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,29 +27,8 @@ PRIMARY_HOST = "harbor.primary.example.com"
 DR_HOST = "harbor.dr.example.com"
 
 
-def raw_pair(pattern: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The example stacks' config with only paif:dr.pattern changed (plus gslb for A-A)."""
-    prod, dr = copy.deepcopy(load_example("prod")), copy.deepcopy(load_example("dr"))
-    for values in (prod, dr):
-        values["paif:dr"]["pattern"] = pattern
-        if pattern == "active-active":
-            values["paif:dr"]["gslb"] = {"domain": "ai.example.com"}
-    return prod, dr
-
-
-def parse(prod: dict[str, Any], dr: dict[str, Any]) -> tuple[StackConfig, StackConfig]:
-    return (
-        parse_stack_config(prod, "Pulumi.prod.yaml"),
-        parse_stack_config(dr, "Pulumi.dr.yaml"),
-    )
-
-
 def pair(pattern: str) -> tuple[StackConfig, StackConfig]:
-    return parse(*raw_pair(pattern))
-
-
-def marketing(config: StackConfig) -> Tenant:
-    return next(t for t in config.tenants if t.name == "marketing")
+    return parse_pair(*raw_pair(pattern))
 
 
 # --- per pattern: what the DR site declares ---------------------------------------------------
@@ -318,7 +294,7 @@ def problems(exc: pytest.ExceptionInfo[ConfigError]) -> list[tuple[str, str]]:
 def test_pattern_mismatch_is_reported_on_the_dr_stack_file() -> None:
     prod, dr = raw_pair("warm-standby")
     prod["paif:dr"]["pattern"] = "pilot-light"
-    primary, config = parse(prod, dr)
+    primary, config = parse_pair(prod, dr)
     with pytest.raises(ConfigError) as exc:
         site_config_for(config, primary)
     assert exc.value.stack_file == "Pulumi.dr.yaml"
@@ -335,7 +311,7 @@ def test_dr_peer_must_name_the_primary_site_and_harbor() -> None:
     prod, dr = raw_pair("warm-standby")
     dr["paif:dr"]["peer"]["site"] = "seoul-other"
     dr["paif:dr"]["peer"]["harborUrl"] = "https://harbor.other.example.com"
-    primary, config = parse(prod, dr)
+    primary, config = parse_pair(prod, dr)
     with pytest.raises(ConfigError) as exc:
         derive_site(config, primary, stack="dr")
     assert exc.value.render() == (
@@ -353,7 +329,7 @@ def test_primary_peer_must_point_back_at_this_stack() -> None:
         "site": "daegu-dr",
         "harborUrl": "https://harbor.daegu.example.com",
     }
-    primary, config = parse(prod, dr)
+    primary, config = parse_pair(prod, dr)
     with pytest.raises(ConfigError) as exc:
         derive_site(config, primary, stack="dr")
     assert exc.value.stack_file == "Pulumi.prod.yaml"
@@ -377,7 +353,7 @@ def test_primary_peer_must_point_back_at_this_stack() -> None:
 
 def test_primary_must_have_role_primary() -> None:
     prod, dr = raw_pair("warm-standby")
-    primary, config = parse(prod, dr)
+    primary, config = parse_pair(prod, dr)
     as_dr = primary.model_copy(
         update={"dr": primary.dr.model_copy(update={"role": "dr"}), "tenants": []}
     )
@@ -407,7 +383,7 @@ def test_dr_harbor_must_differ_and_gslb_domains_match() -> None:
     dr["paif:harbor"] = {"url": "https://harbor.primary.example.com"}
     prod["paif:dr"]["peer"]["harborUrl"] = "https://harbor.primary.example.com"
     dr["paif:dr"]["gslb"] = {"domain": "chat.example.com"}
-    primary, config = parse(prod, dr)
+    primary, config = parse_pair(prod, dr)
     with pytest.raises(ConfigError) as exc:
         derive_site(config, primary, stack="dr")
     assert problems(exc) == [
@@ -528,7 +504,7 @@ def test_derived_tenants_are_valid_config_and_never_point_at_the_primary(
         for i, (kind, low, high) in enumerate(spec)
     ]
     tenant["modelEndpoints"][0]["replicas"] = {"min": replicas[0], "max": replicas[1]}
-    primary, config = parse(prod, dr)
+    primary, config = parse_pair(prod, dr)
     site = derive_site(config, primary, stack="dr")
 
     for derived in site.config.tenants:

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pulumi
-import pulumi.runtime.settings
 import pytest
-from google.protobuf import json_format
-from pulumi.runtime.mocks import MockMonitor
-from pulumi.runtime.stack import run_pulumi_func
+from conftest import RunProgram, by_name, nsx_mocks, registered_before_error
 
 from components import nsx_binding as nb
 from components.edge_security import (
@@ -29,6 +21,7 @@ from components.edge_security import (
     GslbSite,
 )
 from components.errors import ComponentInputError
+from paif_cli.mock_runtime import ResourceRecord
 
 SCHEMA = json.loads(
     (
@@ -47,104 +40,6 @@ CERTIFICATE = "/infra/certificates/ai-example-com"
 LB_SERVICE = "/infra/lb-services/site-a-t1-lb"
 HEALTH_MONITOR = "/api/healthmonitor?name=System-GSLB-HTTPS"
 PERSISTENCE_PROFILE = "/api/applicationpersistenceprofile?name=paif-gslb-site-cookie"
-
-
-# ---------------------------------------------------------------------------------------------
-# Mock runtime (local fixture; a fresh loop and settings per test).
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Registration:
-    type: str
-    name: str
-    urn: str
-    parent: str
-    custom: bool
-    package_ref: str
-    inputs: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Recorder:
-    registrations: list[Registration] = field(default_factory=list)
-    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def by_name(self) -> dict[str, Registration]:
-        return {r.name: r for r in self.registrations}
-
-
-class _Mocks(pulumi.runtime.Mocks):
-    def __init__(self, recorder: Recorder) -> None:
-        self.recorder = recorder
-        self.inputs: dict[tuple[str, str], dict[str, Any]] = {}
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        with self.recorder.lock:
-            self.inputs[(args.typ, args.name)] = dict(args.inputs)
-        state = dict(args.inputs)
-        if args.typ.startswith("nsxt:"):
-            state["path"] = f"/infra/mock/{args.name}"
-        if args.typ.startswith("avi:"):
-            state["uuid"] = f"{args.name}-uuid"
-        return f"{args.name}-id", state
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        raise AssertionError(f"unexpected invoke {args.token}")
-
-
-class _Monitor(MockMonitor):
-    def __init__(self, mocks: _Mocks, recorder: Recorder) -> None:
-        super().__init__(mocks)
-        self.mocks_ = mocks
-        self.recorder = recorder
-
-    def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            with self.recorder.lock:
-                self.recorder.registrations.append(
-                    Registration(
-                        type=request.type,
-                        name=request.name,
-                        urn=response.urn,
-                        parent=request.parent,
-                        custom=request.custom,
-                        package_ref=request.packageRef,
-                        inputs=self.mocks_.inputs[(request.type, request.name)],
-                    )
-                )
-        return response
-
-    def RegisterResourceOutputs(self, request: Any) -> Any:
-        with self.recorder.lock:
-            self.recorder.outputs[request.urn] = json_format.MessageToDict(request.outputs)
-        return super().RegisterResourceOutputs(request)
-
-
-RunProgram = Callable[[Callable[[], Any]], Recorder]
-
-
-@pytest.fixture
-def run_mocked() -> Iterator[RunProgram]:
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    pulumi.runtime.settings.reset_options()
-    recorder = Recorder()
-    mocks = _Mocks(recorder)
-    pulumi.runtime.set_mocks(
-        mocks, project="paif", stack="test", preview=False, monitor=_Monitor(mocks, recorder)
-    )
-
-    def run(program: Callable[[], Any]) -> Recorder:
-        loop.run_until_complete(run_pulumi_func(program))
-        return recorder
-
-    yield run
-    loop.close()
-    asyncio.set_event_loop(None)
-    pulumi.runtime.settings.reset_options()
 
 
 def edge_args(**overrides: Any) -> EdgeSecurityArgs:
@@ -176,7 +71,7 @@ def gslb_args(**overrides: Any) -> GslbServiceArgs:
     return GslbServiceArgs(**values)
 
 
-def assert_required_arguments_present(registration: Registration) -> None:
+def assert_required_arguments_present(registration: ResourceRecord) -> None:
     cls = TERRAFORM_RESOURCE_BY_TYPE[registration.type]
     fields = {nb.terraform_name(s): nb.wire_name(s) for s in dataclasses.fields(cls.args_type)}
     required = set(SCHEMA[cls.terraform_resource]["required_top_level"])
@@ -191,10 +86,10 @@ def assert_required_arguments_present(registration: Registration) -> None:
 
 
 def test_edge_security_registers_exactly_the_entry_and_management_policy(
-    run_mocked: RunProgram,
+    run_pulumi: RunProgram,
 ) -> None:
-    recorder = run_mocked(lambda: EdgeSecurity("site-a", edge_args()))
-    registered = recorder.by_name()
+    result = run_pulumi(lambda: EdgeSecurity("site-a", edge_args()), mocks=nsx_mocks())
+    registered = by_name(result.resources)
     assert {name: r.type for name, r in registered.items()} == {
         "site-a": "paif:network:EdgeSecurity",
         "site-a-admin-group": "nsxt:index/policyGroup:PolicyGroup",
@@ -204,7 +99,9 @@ def test_edge_security_registers_exactly_the_entry_and_management_policy(
         "site-a-vs": "nsxt:index/policyLbVirtualServer:PolicyLbVirtualServer",
     }
     component = registered["site-a"]
-    assert component.urn.endswith("$paif:network:EdgeSecurity::site-a")
+    # The engine's URN: the root stack adds nothing to the qualified type, but is the parent.
+    assert component.urn == "urn:pulumi:test::paif::paif:network:EdgeSecurity::site-a"
+    assert component.parent == "urn:pulumi:test::paif::pulumi:pulumi:Stack::paif-test"
     assert not component.custom
     for name, registration in registered.items():
         if name == "site-a":
@@ -276,7 +173,7 @@ def test_edge_security_registers_exactly_the_entry_and_management_policy(
         },
         "accessLogEnabled": True,
     }
-    assert recorder.outputs[component.urn] == {
+    assert result.resource_outputs[component.urn] == {
         "virtualServerPath": "/infra/mock/site-a-vs",
         "poolPath": "/infra/mock/site-a-pool",
         "managementPolicyPath": "/infra/mock/site-a-mgmt-dfw",
@@ -287,10 +184,10 @@ def test_edge_security_registers_exactly_the_entry_and_management_policy(
     }
 
 
-def test_admin_group_splits_ip_families_into_or_joined_criteria(run_mocked: RunProgram) -> None:
+def test_admin_group_splits_ip_families_into_or_joined_criteria(run_pulumi: RunProgram) -> None:
     args = edge_args(admin_source_cidrs=["2001:db8:50::/64", "192.168.50.0/24", "192.168.51.7/32"])
-    recorder = run_mocked(lambda: EdgeSecurity("site-a", args))
-    inputs = recorder.by_name()["site-a-admin-group"].inputs
+    result = run_pulumi(lambda: EdgeSecurity("site-a", args), mocks=nsx_mocks())
+    inputs = by_name(result.resources)["site-a-admin-group"].inputs
     assert inputs["criterias"] == [
         {"ipaddressExpression": {"ipAddresses": ["192.168.50.0/24", "192.168.51.7/32"]}},
         {"ipaddressExpression": {"ipAddresses": ["2001:db8:50::/64"]}},
@@ -299,7 +196,7 @@ def test_admin_group_splits_ip_families_into_or_joined_criteria(run_mocked: RunP
 
 
 def test_optional_tls_to_backends_monitor_and_persistence_are_passed_through(
-    run_mocked: RunProgram,
+    run_pulumi: RunProgram,
 ) -> None:
     args = edge_args(
         port=8443,
@@ -311,8 +208,8 @@ def test_optional_tls_to_backends_monitor_and_persistence_are_passed_through(
         management_services=["/infra/services/HTTPS"],
         dfw_category="Infrastructure",
     )
-    recorder = run_mocked(lambda: EdgeSecurity("edge", args))
-    registered = recorder.by_name()
+    result = run_pulumi(lambda: EdgeSecurity("edge", args), mocks=nsx_mocks())
+    registered = by_name(result.resources)
     vs = registered["edge-vs"].inputs
     assert vs["ports"] == ["8443"]
     assert vs["serverSsl"] == {
@@ -328,7 +225,7 @@ def test_optional_tls_to_backends_monitor_and_persistence_are_passed_through(
     assert policy["category"] == "Infrastructure"
     assert policy["rules"][0]["services"] == ["/infra/services/HTTPS"]
     component_urn = registered["edge"].urn
-    assert recorder.outputs[component_urn]["httpsUrl"] == "https://ai.example.com:8443"
+    assert result.resource_outputs[component_urn]["httpsUrl"] == "https://ai.example.com:8443"
 
 
 @pytest.mark.parametrize(
@@ -443,13 +340,16 @@ def test_bad_edge_args_are_rejected_naming_the_field(
     assert isinstance(error.value, ValueError)
 
 
-def test_edge_security_validates_before_registering_anything(run_mocked: RunProgram) -> None:
+def test_edge_security_validates_before_registering_anything(run_pulumi: RunProgram) -> None:
     args = edge_args()
     object.__setattr__(args, "port", 80)  # bypass the dataclass check: the component re-checks
 
-    with pytest.raises(ComponentInputError, match=r"EdgeSecurityArgs: port: 80 is the plain"):
-        run_mocked(lambda: EdgeSecurity("site-a", args))
-    assert run_mocked(lambda: None).registrations == []
+    _, records = registered_before_error(
+        lambda: EdgeSecurity("site-a", args),
+        match=r"EdgeSecurityArgs: port: 80 is the plain",
+        mocks=nsx_mocks(),
+    )
+    assert records == []
 
 
 def test_edge_security_rejects_untyped_args() -> None:
@@ -468,15 +368,15 @@ def test_https_port_default_is_443() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_gslb_service_registers_the_avi_service_over_both_sites(run_mocked: RunProgram) -> None:
+def test_gslb_service_registers_the_avi_service_over_both_sites(run_pulumi: RunProgram) -> None:
     args = gslb_args(
         sites=[
             GslbSite("site-a", "10.10.0.10", cluster_uuid="cluster-a", vs_uuid="vs-a"),
             GslbSite("site-b", "2001:db8:30::10"),
         ]
     )
-    recorder = run_mocked(lambda: GslbService("gslb", args))
-    registered = recorder.by_name()
+    result = run_pulumi(lambda: GslbService("gslb", args), mocks=nsx_mocks())
+    registered = by_name(result.resources)
     assert {name: r.type for name, r in registered.items()} == {
         "gslb": "paif:network:GslbService",
         "gslb-gslb": "avi:index/gslbservice:Gslbservice",
@@ -516,18 +416,20 @@ def test_gslb_service_registers_the_avi_service_over_both_sites(run_mocked: RunP
         "ttl": str(DEFAULT_GSLB_TTL_SECONDS),
         "poolAlgorithm": "GSLB_SERVICE_ALGORITHM_PRIORITY",
     }
-    assert recorder.outputs[registered["gslb"].urn] == {
+    assert result.resource_outputs[registered["gslb"].urn] == {
         "fqdn": "ai.example.com",
         "serviceUuid": "gslb-gslb-uuid",
         "siteVirtualIps": ["10.10.0.10", "2001:db8:30::10"],
     }
 
 
-def test_gslb_without_site_persistence_sends_no_profile(run_mocked: RunProgram) -> None:
+def test_gslb_without_site_persistence_sends_no_profile(run_pulumi: RunProgram) -> None:
     args = gslb_args(
         site_persistence=False, ttl_seconds=60, pool_algorithm="GSLB_SERVICE_ALGORITHM_GEO"
     )
-    inputs = run_mocked(lambda: GslbService("gslb", args)).by_name()["gslb-gslb"].inputs
+    inputs = by_name(run_pulumi(lambda: GslbService("gslb", args), mocks=nsx_mocks()).resources)[
+        "gslb-gslb"
+    ].inputs
     assert inputs["sitePersistenceEnabled"] == "false"
     assert "applicationPersistenceProfileRef" not in inputs
     assert (inputs["ttl"], inputs["poolAlgorithm"]) == ("60", "GSLB_SERVICE_ALGORITHM_GEO")
@@ -591,10 +493,13 @@ def test_bad_gslb_args_are_rejected_naming_the_field(
     assert str(error.value).startswith(message)
 
 
-def test_gslb_service_validates_before_registering_anything(run_mocked: RunProgram) -> None:
+def test_gslb_service_validates_before_registering_anything(run_pulumi: RunProgram) -> None:
     args = gslb_args()
     object.__setattr__(args, "health_monitor_refs", ())
 
-    with pytest.raises(ComponentInputError, match="health_monitor_refs: must not be empty"):
-        run_mocked(lambda: GslbService("gslb", args))
-    assert run_mocked(lambda: None).registrations == []
+    _, records = registered_before_error(
+        lambda: GslbService("gslb", args),
+        match="health_monitor_refs: must not be empty",
+        mocks=nsx_mocks(),
+    )
+    assert records == []

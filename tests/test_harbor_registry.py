@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
 import pulumi
 import pytest
-from conftest import ROOT
+from conftest import load_stack, registered_before_error, site_context
 from schema_validation import manifest, validate_core_object
 
-from components.config import parse_stack_config, read_stack_file
 from components.config.models import StackConfig
-from components.context import SiteContext
 from components.errors import ComponentInputError
 from components.harbor_registry import (
     HARBOR_PROJECT_TYPE,
@@ -36,25 +33,6 @@ from paif_cli.offline.harbor import OFFLINE_ROBOT_SECRET_PREFIX, offline_robot_s
 PEER_SECRET = "peer-robot-secret-do-not-print-4711"
 
 
-def load(stack: str = "prod", edit: Any = None) -> StackConfig:
-    stack_file = read_stack_file(ROOT, stack)
-    values = copy.deepcopy(stack_file.values)
-    if edit is not None:
-        edit(values)
-    return parse_stack_config(values, stack_file.file_name)
-
-
-def context(cfg: StackConfig) -> SiteContext:
-    return SiteContext(
-        site=cfg.site,
-        environment=cfg.environment,
-        harbor=cfg.harbor,
-        workload_domain=cfg.workload_domain,
-        role=cfg.dr.role,
-        pattern=cfg.dr.pattern,
-    )
-
-
 def of_type(result: Any, type_: str) -> list[Any]:
     """Resources of one type, by name (registration order is not deterministic)."""
     return sorted((r for r in result.resources if r.type == type_), key=lambda r: r.name)
@@ -68,11 +46,11 @@ def one(result: Any, name: str) -> Any:
 
 @pytest.fixture(scope="module")
 def prod() -> StackConfig:
-    return load()
+    return load_stack()
 
 
 def build_projects(cfg: StackConfig) -> Any:
-    ctx = context(cfg)
+    ctx = site_context(cfg, dr=True)
 
     def program() -> None:
         for tenant in cfg.tenants:
@@ -179,7 +157,7 @@ def test_docker_config_json_carries_the_robot_login() -> None:
 
 
 def test_dev_environment_does_not_protect_projects(run_pulumi) -> None:
-    cfg = load(edit=lambda v: v.__setitem__("paif:environment", "dev"))
+    cfg = load_stack(edit=lambda v: v.__setitem__("paif:environment", "dev"))
     result = run_pulumi(build_projects(cfg), stack="dev")
     projects = of_type(result, "harbor:index/project:Project")
     assert [p.protect for p in projects] == [False, False, False]
@@ -187,7 +165,7 @@ def test_dev_environment_does_not_protect_projects(run_pulumi) -> None:
 
 
 def test_no_pull_secret_without_kubernetes(run_pulumi, prod) -> None:
-    ctx, tenant = context(prod), prod.tenants[1]
+    ctx, tenant = site_context(prod, dr=True), prod.tenants[1]
 
     def program() -> None:
         HarborProject(
@@ -207,33 +185,27 @@ def test_a_group_mapped_twice_is_rejected(prod) -> None:
         }
     )
     with pytest.raises(ComponentInputError) as err:
-        validate_harbor_project(HarborProjectArgs(tenant=tenant, ctx=context(prod)))
+        validate_harbor_project(HarborProjectArgs(tenant=tenant, ctx=site_context(prod, dr=True)))
     assert str(err.value) == (
         "tenant 'marketing': oidcGroups.view: group 'marketing-admins' is already mapped as "
         "'admin'; Harbor gives a group one role per project"
     )
 
 
-def test_bad_quota_is_rejected_before_registration(run_pulumi, prod) -> None:
-    ctx, tenant = context(prod), prod.tenants[0]
-    errors: list[str] = []
-
-    def program() -> None:
-        try:
-            HarborProject("m", HarborProjectArgs(tenant=tenant, ctx=ctx, storage_quota_gb=0))
-        except ComponentInputError as exc:
-            errors.append(str(exc))
-
-    result = run_pulumi(program, stack="prod")
-    assert errors == ["tenant 'marketing': harbor.storageQuotaGb: 0 must be at least 1 GB"]
-    assert result.resources == []
+def test_bad_quota_is_rejected_before_registration(prod) -> None:
+    ctx, tenant = site_context(prod, dr=True), prod.tenants[0]
+    error, records = registered_before_error(
+        lambda: HarborProject("m", HarborProjectArgs(tenant=tenant, ctx=ctx, storage_quota_gb=0))
+    )
+    assert str(error) == "tenant 'marketing': harbor.storageQuotaGb: 0 must be at least 1 GB"
+    assert records == []
 
 
 # --- replication ------------------------------------------------------------------------------
 
 
 def build_replication(cfg: StackConfig, **overrides: Any) -> Any:
-    ctx = context(cfg)
+    ctx = site_context(cfg, dr=True)
     kwargs: dict[str, Any] = {
         "ctx": ctx,
         "peer": cfg.dr.peer,
@@ -342,7 +314,7 @@ def test_harbor_schedule_rejects_non_cron(value: str) -> None:
 )
 def test_bad_replication_input_is_rejected(prod, overrides: dict[str, Any], message: str) -> None:
     kwargs: dict[str, Any] = {
-        "ctx": context(prod),
+        "ctx": site_context(prod, dr=True),
         "peer": prod.dr.peer,
         "projects": ("marketing",),
         "access_id": "robot$x",
@@ -381,8 +353,8 @@ def test_offline_answers_are_deterministic(run_pulumi, prod) -> None:
 
 
 def test_receiver_robot_may_only_push_into_replicated_projects(run_pulumi) -> None:
-    dr = load("dr")
-    ctx = context(dr)
+    dr = load_stack("dr")
+    ctx = site_context(dr, dr=True)
 
     def program() -> None:
         receiver = HarborReplicationReceiver(
@@ -415,10 +387,37 @@ def test_receiver_robot_may_only_push_into_replicated_projects(run_pulumi) -> No
 
 
 def test_receiver_needs_projects() -> None:
-    dr = load("dr")
-    args = HarborReplicationReceiverArgs(ctx=context(dr), peer=dr.dr.peer, projects=())
+    dr = load_stack("dr")
+    args = HarborReplicationReceiverArgs(
+        ctx=site_context(dr, dr=True), peer=dr.dr.peer, projects=()
+    )
     with pytest.raises(ComponentInputError) as err:
         validate_harbor_replication_receiver(args)
     assert str(err.value) == (
         "site 'busan-dr': dr.replication: no project is replicated here: no robot is needed"
+    )
+
+
+def test_robot_lifetime_below_a_day_is_rejected_for_both_robots(prod) -> None:
+    dr = load_stack("dr")
+    project = HarborProjectArgs(
+        tenant=prod.tenants[0], ctx=site_context(prod), robot_duration_days=0
+    )
+    receiver = HarborReplicationReceiverArgs(
+        ctx=site_context(dr, dr=True),
+        peer=dr.dr.peer,
+        projects=("marketing",),
+        robot_duration_days=0,
+    )
+    with pytest.raises(ComponentInputError) as err:
+        validate_harbor_project(project)
+    assert str(err.value) == (
+        "tenant 'marketing': harbor.robotDurationDays: 0 must be at least 1 day "
+        "(omit it for no expiry)"
+    )
+    with pytest.raises(ComponentInputError) as err:
+        validate_harbor_replication_receiver(receiver)
+    assert str(err.value) == (
+        "site 'busan-dr': harbor.robotDurationDays: 0 must be at least 1 day "
+        "(omit it for no expiry)"
     )

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from conftest import load_stack, registered_before_error, site_context
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from schema_validation import manifest, validate_core_object, validate_crd_object
 
-from components.config import parse_stack_config, read_stack_file
 from components.config.models import StackConfig, Tenant
-from components.context import SiteContext
 from components.errors import ComponentInputError
 from components.model_endpoint import (
     HPA_DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS,
@@ -41,15 +38,6 @@ PROD_LABELS = {
 }
 HARBOR = "harbor.primary.example.com"
 LLAMA_70B = f"{HARBOR}/marketing/llama-3.1-70b-instruct:1.0.0"
-
-
-def load(edit: Callable[[dict[str, Any]], None] | None = None, env: str = "prod") -> StackConfig:
-    stack_file = read_stack_file(ROOT, "prod")
-    values = copy.deepcopy(stack_file.values)
-    values["paif:environment"] = env
-    if edit is not None:
-        edit(values)
-    return parse_stack_config(values, stack_file.file_name)
 
 
 def edit_endpoint(index: int, **changes: Any) -> Callable[[dict[str, Any]], None]:
@@ -80,19 +68,10 @@ def edit_site(**changes: Any) -> Callable[[dict[str, Any]], None]:
     return edit
 
 
-def context(cfg: StackConfig) -> SiteContext:
-    return SiteContext(
-        site=cfg.site,
-        environment=cfg.environment,
-        harbor=cfg.harbor,
-        workload_domain=cfg.workload_domain,
-    )
-
-
 def args_for(cfg: StackConfig, index: int = 0, **extra: Any) -> ModelEndpointArgs:
     tenant: Tenant = cfg.tenants[0]
     return ModelEndpointArgs(
-        tenant=tenant, endpoint=tenant.model_endpoints[index], ctx=context(cfg), **extra
+        tenant=tenant, endpoint=tenant.model_endpoints[index], ctx=site_context(cfg), **extra
     )
 
 
@@ -110,7 +89,7 @@ def render(run_pulumi: Any, args: ModelEndpointArgs) -> tuple[Any, dict[str, Any
 
 @pytest.fixture(scope="module")
 def prod() -> StackConfig:
-    return load()
+    return load_stack()
 
 
 def test_prod_completion_endpoint_scales_2_to_10_at_70_percent(run_pulumi, prod) -> None:
@@ -242,7 +221,9 @@ def test_cold_start_output_matches_section_9_5_3(run_pulumi, prod) -> None:
 
 
 def test_70b_fp16_derives_multiple_80gb_gpus_and_minutes_of_cold_start(run_pulumi) -> None:
-    cfg = load(edit_endpoint(0, model={"ref": LLAMA_70B, "parametersB": 70}, gpusPerReplica=None))
+    cfg = load_stack(
+        edit=edit_endpoint(0, model={"ref": LLAMA_70B, "parametersB": 70}, gpusPerReplica=None)
+    )
     component, records = render(run_pulumi, args_for(cfg))
     assert component.gpus_per_replica >= 2  # §9.5.3 / ARCHITECTURE: 70B FP16 needs ≥ 2 GPUs
     assert component.gpus_per_replica == 4  # power-of-two tensor parallel size
@@ -257,7 +238,7 @@ def test_70b_fp16_derives_multiple_80gb_gpus_and_minutes_of_cold_start(run_pulum
 
 
 def test_nim_backend_validates_against_nvidia_crd(run_pulumi) -> None:
-    cfg = load(edit_endpoint(0, backend="nim"))
+    cfg = load_stack(edit=edit_endpoint(0, backend="nim"))
     _, records = render(run_pulumi, args_for(cfg))
     assert "endpoint" not in records and "autoscaler" not in records
     nim = records["nim"]
@@ -281,7 +262,7 @@ def test_nim_backend_validates_against_nvidia_crd(run_pulumi) -> None:
 
 def test_pilot_light_declares_without_running(run_pulumi) -> None:
     # components.dr.topology derives pilot-light endpoints with replicas 0..1, running False.
-    cfg = load(edit_endpoint(0, replicas={"min": 0, "max": 1}))
+    cfg = load_stack(edit=edit_endpoint(0, replicas={"min": 0, "max": 1}))
     component, records = render(run_pulumi, args_for(cfg, running=False))
     assert set(records) == {"ep", "endpoint"}
     assert records["endpoint"].inputs["spec"]["replicas"] == 0
@@ -289,7 +270,7 @@ def test_pilot_light_declares_without_running(run_pulumi) -> None:
 
 
 def test_pilot_light_nim_declares_zero_replicas_without_hpa(run_pulumi) -> None:
-    cfg = load(edit_endpoint(0, replicas={"min": 0, "max": 1}, backend="nim"))
+    cfg = load_stack(edit=edit_endpoint(0, replicas={"min": 0, "max": 1}, backend="nim"))
     _, records = render(run_pulumi, args_for(cfg, running=False))
     assert set(records) == {"ep", "nim"}
     spec = records["nim"].inputs["spec"]
@@ -300,7 +281,7 @@ def test_pilot_light_nim_declares_zero_replicas_without_hpa(run_pulumi) -> None:
 
 def test_warm_standby_runs_one_replica(run_pulumi) -> None:
     # components.dr.topology derives warm-standby endpoints with replicas min = max = 1.
-    cfg = load(edit_endpoint(0, replicas={"min": 1, "max": 1}))
+    cfg = load_stack(edit=edit_endpoint(0, replicas={"min": 1, "max": 1}))
     _, records = render(run_pulumi, args_for(cfg))
     assert records["endpoint"].inputs["spec"]["replicas"] == 1
     assert records["autoscaler"].inputs["spec"]["minReplicaCount"] == 1
@@ -413,42 +394,34 @@ def test_warm_standby_runs_one_replica(run_pulumi) -> None:
         ),
     ],
 )
-def test_bad_input_is_rejected_before_registration(
-    run_pulumi, edit: Any, env: str, message: str
-) -> None:
-    cfg = load(edit, env=env)
+def test_bad_input_is_rejected_before_registration(edit: Any, env: str, message: str) -> None:
+    cfg = load_stack(edit=edit, environment=env)
     index = 1 if "[1]" in message else 0
     with pytest.raises(ComponentInputError) as err:
         validate_model_endpoint(args_for(cfg, index=index))
     assert str(err.value) == message
-    errors: list[str] = []
-
-    def program() -> None:
-        try:
-            ModelEndpoint("ep", args_for(cfg, index=index))
-        except ComponentInputError as exc:
-            errors.append(str(exc))
-
-    result = run_pulumi(program, stack="prod")
-    assert errors == [message]
-    assert result.resources == []  # nothing registered, not even the component
+    error, records = registered_before_error(
+        lambda: ModelEndpoint("ep", args_for(cfg, index=index))
+    )
+    assert str(error) == message
+    assert records == []  # nothing registered, not even the component
 
 
 def test_latest_is_allowed_outside_production(prod) -> None:
     ref = "harbor.primary.example.com/marketing/llama:latest"
-    cfg = load(edit_endpoint(0, model={"ref": ref, "parametersB": 8}), env="dev")
+    cfg = load_stack(edit=edit_endpoint(0, model={"ref": ref, "parametersB": 8}), environment="dev")
     validate_model_endpoint(args_for(cfg))
 
 
 def test_digest_pinned_model_is_accepted_in_production() -> None:
     ref = "harbor.primary.example.com/marketing/llama@sha256:" + "a" * 64
-    cfg = load(edit_endpoint(0, model={"ref": ref, "parametersB": 8}))
+    cfg = load_stack(edit=edit_endpoint(0, model={"ref": ref, "parametersB": 8}))
     validate_model_endpoint(args_for(cfg))
 
 
 def test_explicit_slice_class_sizes_with_its_framebuffer(prod) -> None:
-    cfg = load(edit_endpoint(0, vmClass="vgpu-a100-40c", gpusPerReplica=None))
-    placement = plan_placement(context(cfg), cfg.tenants[0].model_endpoints[0])
+    cfg = load_stack(edit=edit_endpoint(0, vmClass="vgpu-a100-40c", gpusPerReplica=None))
+    placement = plan_placement(site_context(cfg), cfg.tenants[0].model_endpoints[0])
     assert (placement.vm_class, placement.gpus, placement.gpu_memory_gib) == (
         "vgpu-a100-40c",
         1,
@@ -461,8 +434,8 @@ def test_passthrough_site_uses_passthrough_classes() -> None:
         values["paif:workloadDomain"]["gpu"]["assignment"] = "passthrough"
         values["paif:workloadDomain"]["vgpuProfiles"] = []
 
-    cfg = load(edit)
-    placement = plan_placement(context(cfg), cfg.tenants[0].model_endpoints[0])
+    cfg = load_stack(edit=edit)
+    placement = plan_placement(site_context(cfg), cfg.tenants[0].model_endpoints[0])
     assert (placement.vm_class, placement.gpus, placement.gpu_memory_gib) == (
         "gpu-passthrough-x1",
         1,
@@ -491,7 +464,7 @@ def test_autoscaler_is_explicit_and_never_outpaces_cold_start(
         if cooldown is not None:
             endpoint["scaleInCooldown"] = cooldown
 
-    cfg = load(edit)
+    cfg = load_stack(edit=edit)
     args = args_for(cfg)
     validate_model_endpoint(args)
     cold = cold_start_for(args.ctx, args.endpoint, plan_placement(args.ctx, args.endpoint))

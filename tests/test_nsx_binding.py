@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import dataclasses
 import json
 import re
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pulumi
-import pulumi.runtime.settings
 import pytest
 import yaml
-from pulumi.runtime.mocks import MockMonitor
-from pulumi.runtime.stack import run_pulumi_func
+from conftest import RunProgram, by_name, nsx_mocks, registered_before_error
 
 from components import nsx_binding as nb
 
@@ -113,109 +107,6 @@ def nested_types(args_type: type) -> Iterator[tuple[str, type]]:
                     child = f"{path}.{spec.name}" if path else spec.name
                     yield child, candidate
                     stack.append((child, candidate))
-
-
-# ---------------------------------------------------------------------------------------------
-# Mock runtime (local fixture; a fresh loop and settings per test).
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Registration:
-    type: str
-    name: str
-    custom: bool
-    parent: str
-    package_ref: str
-    inputs: dict[str, Any]
-
-
-@dataclass
-class Recorder:
-    registrations: list[Registration] = field(default_factory=list)
-    packages: list[Any] = field(default_factory=list)
-    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def by_name(self) -> dict[str, Registration]:
-        return {r.name: r for r in self.registrations}
-
-
-class _Mocks(pulumi.runtime.Mocks):
-    def __init__(self, recorder: Recorder) -> None:
-        self.recorder = recorder
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        with self.recorder.lock:
-            for registration in self.recorder.registrations:
-                if registration.name == args.name and registration.type == args.typ:
-                    registration.inputs = dict(args.inputs)
-        state = dict(args.inputs)
-        if args.typ.startswith("nsxt:"):
-            state["path"] = f"/infra/mock/{args.name}"
-        if args.typ.startswith("avi:"):
-            state["uuid"] = f"{args.name}-uuid"
-        return f"{args.name}-id", state
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        raise AssertionError(f"unexpected invoke {args.token}")
-
-
-class _Monitor(MockMonitor):
-    def __init__(self, mocks: _Mocks, recorder: Recorder) -> None:
-        super().__init__(mocks)
-        self.recorder = recorder
-
-    def RegisterResource(self, request: Any) -> Any:
-        if request.type != "pulumi:pulumi:Stack":
-            with self.recorder.lock:
-                self.recorder.registrations.append(
-                    Registration(
-                        type=request.type,
-                        name=request.name,
-                        custom=request.custom,
-                        parent=request.parent,
-                        package_ref=request.packageRef,
-                        inputs={},
-                    )
-                )
-        return super().RegisterResource(request)
-
-    def RegisterPackage(self, request: Any) -> Any:
-        with self.recorder.lock:
-            self.recorder.packages.append(request)
-        return super().RegisterPackage(request)
-
-    def RegisterResourceOutputs(self, request: Any) -> Any:
-        from google.protobuf import json_format
-
-        with self.recorder.lock:
-            self.recorder.outputs[request.urn] = json_format.MessageToDict(request.outputs)
-        return super().RegisterResourceOutputs(request)
-
-
-RunProgram = Callable[[Callable[[], Any]], Recorder]
-
-
-@pytest.fixture
-def run_mocked() -> Iterator[RunProgram]:
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    pulumi.runtime.settings.reset_options()
-    recorder = Recorder()
-    mocks = _Mocks(recorder)
-    pulumi.runtime.set_mocks(
-        mocks, project="paif", stack="test", preview=False, monitor=_Monitor(mocks, recorder)
-    )
-
-    def run(program: Callable[[], Any]) -> Recorder:
-        loop.run_until_complete(run_pulumi_func(program))
-        return recorder
-
-    yield run
-    loop.close()
-    asyncio.set_event_loop(None)
-    pulumi.runtime.settings.reset_options()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -502,7 +393,7 @@ def test_unknown_arguments_are_impossible() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_resources_register_with_tokens_inputs_and_package_refs(run_mocked: RunProgram) -> None:
+def test_resources_register_with_tokens_inputs_and_package_refs(run_pulumi: RunProgram) -> None:
     seen: dict[str, Any] = {}
 
     def program() -> None:
@@ -559,8 +450,8 @@ def test_resources_register_with_tokens_inputs_and_package_refs(run_mocked: RunP
         group.path.apply(lambda value: seen.__setitem__("path", value))
         gslb.uuid.apply(lambda value: seen.__setitem__("uuid", value))
 
-    recorder = run_mocked(program)
-    registered = recorder.by_name()
+    result = run_pulumi(program, mocks=nsx_mocks())
+    registered = by_name(result.resources)
     assert {name: r.type for name, r in registered.items()} == {
         "admins": "nsxt:index/policyGroup:PolicyGroup",
         "policy": "nsxt:index/policySecurityPolicy:PolicySecurityPolicy",
@@ -602,7 +493,7 @@ def test_resources_register_with_tokens_inputs_and_package_refs(run_mocked: RunP
             p.parameterization.version,
             p.parameterization.value,
         )
-        for p in recorder.packages
+        for p in result.packages
     )
     assert packages == [
         (
@@ -624,9 +515,14 @@ def test_resources_register_with_tokens_inputs_and_package_refs(run_mocked: RunP
     ]
 
 
-def test_resource_rejects_the_wrong_args_type_before_registering(run_mocked: RunProgram) -> None:
+def test_resource_rejects_the_wrong_args_type_before_registering() -> None:
     def program() -> None:
         nb.PolicyGroup("g", nb.PolicyLbPoolArgs(display_name="p"))  # type: ignore[arg-type]
 
-    with pytest.raises(TypeError, match="PolicyGroup takes PolicyGroupArgs, got PolicyLbPoolArgs"):
-        run_mocked(program)
+    _, records = registered_before_error(
+        program,
+        TypeError,
+        match="PolicyGroup takes PolicyGroupArgs, got PolicyLbPoolArgs",
+        mocks=nsx_mocks(),
+    )
+    assert records == []

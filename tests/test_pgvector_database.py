@@ -9,9 +9,9 @@ from typing import Any
 
 import pulumi
 import pytest
-from conftest import ROOT, load_example
+from conftest import load_example, load_stack, registered_before_error, site_context
 
-from components.config import parse_stack_config, read_stack_file
+from components.config import parse_stack_config
 from components.config.models import StackConfig
 from components.context import SiteContext
 from components.dr.topology import DatabaseMode, DatabaseRole, derive_site
@@ -30,15 +30,6 @@ FAKE_HOST = "10.77.66.55"
 FAKE_USER = "pgadmin-live-user-3141"
 
 
-def load(edit: Callable[[dict[str, Any]], None] | None = None, env: str = "prod") -> StackConfig:
-    stack_file = read_stack_file(ROOT, "prod")
-    values = copy.deepcopy(stack_file.values)
-    values["paif:environment"] = env
-    if edit is not None:
-        edit(values)
-    return parse_stack_config(values, stack_file.file_name)
-
-
 def edit_database(**changes: Any) -> Callable[[dict[str, Any]], None]:
     def edit(values: dict[str, Any]) -> None:
         database = values["paif:tenants"][0]["databases"][0]
@@ -53,13 +44,9 @@ def edit_database(**changes: Any) -> Callable[[dict[str, Any]], None]:
 
 def args_for(cfg: StackConfig, **extra: Any) -> PgvectorDatabaseArgs:
     tenant = cfg.tenants[0]
-    ctx = SiteContext(
-        site=cfg.site,
-        environment=cfg.environment,
-        harbor=cfg.harbor,
-        workload_domain=cfg.workload_domain,
+    return PgvectorDatabaseArgs(
+        tenant=tenant, database=tenant.databases[0], ctx=site_context(cfg), **extra
     )
-    return PgvectorDatabaseArgs(tenant=tenant, database=tenant.databases[0], ctx=ctx, **extra)
 
 
 def render(run_pulumi: Any, args: PgvectorDatabaseArgs, mocks: PlanMocks | None = None) -> Any:
@@ -97,7 +84,7 @@ def live_dsm() -> PlanMocks:
 
 @pytest.fixture(scope="module")
 def prod() -> StackConfig:
-    return load()
+    return load_stack()
 
 
 def test_prod_database_is_ha_with_backups_and_protected(run_pulumi, prod) -> None:
@@ -145,7 +132,7 @@ def test_async_and_sync_replication_become_synchronous_commit(run_pulumi, prod) 
     params = by_type(render(run_pulumi, args_for(prod)), PARAMS_TYPE)
     assert params.inputs["metadata"]["name"] == "kb-vectors-params"
     assert params.inputs["spec"] == {"params": {"synchronous_commit": "local"}}
-    sync = load(edit_database(replication="sync"))
+    sync = load_stack(edit=edit_database(replication="sync"))
     result = render(run_pulumi, args_for(sync))
     assert by_type(result, PARAMS_TYPE).inputs["spec"] == {"params": {"synchronous_commit": "on"}}
     annotations = by_type(result, CLUSTER_TYPE).inputs["metadata"]["annotations"]
@@ -153,7 +140,7 @@ def test_async_and_sync_replication_become_synchronous_commit(run_pulumi, prod) 
 
 
 def test_single_server_without_ha_and_without_backup(run_pulumi) -> None:
-    cfg = load(edit_database(ha=False, backup=None), env="dev")
+    cfg = load_stack(edit=edit_database(ha=False, backup=None), environment="dev")
     cluster = by_type(render(run_pulumi, args_for(cfg)), CLUSTER_TYPE)
     assert cluster.inputs["spec"]["replicas"] == 0
     assert "backupConfig" not in cluster.inputs["spec"]
@@ -222,23 +209,15 @@ def test_connection_falls_back_to_declared_values_offline(run_pulumi, prod) -> N
     ],
 )
 def test_bad_input_is_rejected_before_registration(
-    run_pulumi, edit: Any, extra: dict[str, Any], message: str
+    edit: Any, extra: dict[str, Any], message: str
 ) -> None:
-    args = args_for(load(edit), **extra)
+    args = args_for(load_stack(edit=edit), **extra)
     with pytest.raises(ComponentInputError) as err:
         validate_pgvector_database(args)
     assert str(err.value) == message
-    errors: list[str] = []
-
-    def program() -> None:
-        try:
-            PgvectorDatabase("kb", args)
-        except ComponentInputError as exc:
-            errors.append(str(exc))
-
-    result = run_pulumi(program, stack="prod")
-    assert errors == [message]
-    assert result.resources == []
+    error, records = registered_before_error(lambda: PgvectorDatabase("kb", args))
+    assert str(error) == message
+    assert records == []
 
 
 # --- the cross-site role (§9.3.3) -------------------------------------------------------------

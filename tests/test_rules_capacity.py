@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_vsphere as vsphere
 import pytest
-from conftest import load_example, write_project
+from conftest import load_example
+from policy_helpers import Site, findings_of, plan, run_rules
 
-from paif_cli.gate import evaluate_records
-from paif_cli.plan import StackPlan, plan_stack
-from policies.framework import SITE_TYPE
+from paif_cli.plan import StackPlan
 
 CAP_RULES = [f"PAIF-CAP-00{i}" for i in range(1, 6)]
 HARBOR = "harbor.primary.example.com"
-
-
-def findings_of(findings: list[dict[str, Any]], rule_id: str) -> list[tuple[str, str, str]]:
-    return [
-        (f["enforcement"], (f["urn"] or "").rsplit("::", 1)[-1], f["message"])
-        for f in findings
-        if f["ruleId"] == rule_id
-    ]
 
 
 def one_tenant(
@@ -69,10 +59,6 @@ def llama_70b() -> dict[str, Any]:
         "model": {"ref": f"{HARBOR}/marketing/llama-3.1-70b-instruct:1.0.0", "parametersB": 70},
         "replicas": {"min": 2, "max": 2},
     }
-
-
-def plan(tmp: Any, config: dict[str, Any]) -> StackPlan:
-    return plan_stack(write_project(tmp, {"prod": config}), "prod")
 
 
 @pytest.fixture(scope="module")
@@ -142,26 +128,8 @@ def test_cap_005_large_model_warns_but_never_blocks(large_model: StackPlan) -> N
 # --- tiny programs ------------------------------------------------------------------------
 
 
-class _Site(pulumi.ComponentResource):
-    def __init__(self, environment: str, **props: Any) -> None:
-        super().__init__(SITE_TYPE, "site", {"environment": environment, **props})
-        self.register_outputs({})
-
-
-def run_rules(
-    run_pulumi: Callable[..., Any],
-    build: Callable[[_Site], None],
-    environment: str = "prod",
-    **site: Any,
-) -> list[dict[str, Any]]:
-    def program() -> None:
-        build(_Site(environment, **site))
-
-    return evaluate_records([r.to_json() for r in run_pulumi(program, stack="prod").resources])
-
-
 def raw_endpoint(
-    site: _Site,
+    site: Site,
     *,
     params: str = "8",
     gpus: int = 1,
@@ -197,7 +165,7 @@ def raw_endpoint(
         )
 
 
-def vm_class(site: _Site, name: str, profile: str) -> None:
+def vm_class(site: Site, name: str, profile: str) -> None:
     vsphere.VirtualMachineClass(
         f"site-{name}",
         name=name,
@@ -223,7 +191,7 @@ def scaling(window: int | None = 300, low: int = 2, high: int | None = 4) -> dic
 
 
 def test_cap_003_model_fits_its_vgpu(run_pulumi: Any) -> None:
-    def build(site: _Site) -> None:
+    def build(site: Site) -> None:
         vm_class(site, "vgpu-a100-80c", "nvidia_a100-80c")
         raw_endpoint(site, scaler=scaling())
 
@@ -233,7 +201,7 @@ def test_cap_003_model_fits_its_vgpu(run_pulumi: Any) -> None:
 def test_cap_003_model_too_big_for_the_profile(run_pulumi: Any) -> None:
     """A 70B FP16 model on one 40 GiB vGPU: the profile's framebuffer counts, not the GPU's."""
 
-    def build(site: _Site) -> None:
+    def build(site: Site) -> None:
         vm_class(site, "vgpu-a100-40c", "nvidia_a100-40c")
         raw_endpoint(site, params="70", vm_class="vgpu-a100-40c", scaler=scaling(600))
 
@@ -248,7 +216,7 @@ def test_cap_003_model_too_big_for_the_profile(run_pulumi: Any) -> None:
 
 
 def test_cap_003_an_endpoint_that_does_not_state_its_model(run_pulumi: Any) -> None:
-    def build(site: _Site) -> None:
+    def build(site: Site) -> None:
         k8s.apiextensions.CustomResource(
             "site-chat",
             api_version="pais.vmware.com/v1alpha1",
@@ -282,7 +250,7 @@ def test_cap_003_an_endpoint_that_does_not_state_its_model(run_pulumi: Any) -> N
 def test_cap_004_autoscaling_bounds_and_scale_in(
     run_pulumi: Any, scaler: dict[str, Any] | None, message: str
 ) -> None:
-    def build(site: _Site) -> None:
+    def build(site: Site) -> None:
         raw_endpoint(site, scaler=scaler)
 
     assert findings_of(run_rules(run_pulumi, build), "PAIF-CAP-004") == [
@@ -293,7 +261,7 @@ def test_cap_004_autoscaling_bounds_and_scale_in(
 def test_cap_004_hpa_default_window_is_checked_against_the_estimate(run_pulumi: Any) -> None:
     """No window set: the HPA default 300 s; no annotation: the §9.5.3 estimate (405B)."""
 
-    def build(site: _Site) -> None:
+    def build(site: Site) -> None:
         raw_endpoint(site, params="405", gpus=8, cold=None, scaler=scaling(window=None))
 
     found = findings_of(run_rules(run_pulumi, build), "PAIF-CAP-004")
@@ -327,7 +295,7 @@ def test_cap_004_hpa_default_window_is_checked_against_the_estimate(run_pulumi: 
 def test_cap_001_pool_from_site_facts_and_the_clusters_real_hosts(
     run_pulumi: Any, site: dict[str, Any], expected: str
 ) -> None:
-    def build(parent: _Site) -> None:
+    def build(parent: Site) -> None:
         vsphere.ComputeCluster(
             "site-gpu",
             name="gpu",
@@ -353,7 +321,7 @@ def test_cap_001_pool_from_site_facts_and_the_clusters_real_hosts(
 
 
 def test_cap_001_fails_closed_without_pool_facts(run_pulumi: Any) -> None:
-    def build(site: _Site) -> None:
+    def build(site: Site) -> None:
         raw_endpoint(site, scaler=scaling())
 
     assert findings_of(run_rules(run_pulumi, build), "PAIF-CAP-001") == [
@@ -367,7 +335,7 @@ def test_cap_001_fails_closed_without_pool_facts(run_pulumi: Any) -> None:
 
 
 def test_cap_002_namespace_without_gpu_quota(run_pulumi: Any) -> None:
-    def build(site: _Site) -> None:
+    def build(site: Site) -> None:
         raw_endpoint(site, scaler=scaling())
 
     assert findings_of(run_rules(run_pulumi, build), "PAIF-CAP-002") == [

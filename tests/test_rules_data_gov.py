@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -12,22 +11,14 @@ import pulumi_kubernetes as k8s
 import pulumi_vsphere as vsphere
 import pulumiverse_harbor as harbor
 import pytest
-from conftest import load_example, write_project
+from conftest import load_example
+from policy_helpers import Site, findings_of, plan, run_rules, site_records
 
 from paif_cli.gate import evaluate_records
-from paif_cli.plan import StackPlan, plan_stack
-from policies.framework import SITE_TYPE
+from paif_cli.plan import StackPlan
 
 FUTURE = (dt.date.today() + dt.timedelta(days=90)).isoformat()
 PAST = (dt.date.today() - dt.timedelta(days=1)).isoformat()
-
-
-def findings_of(findings: list[dict[str, Any]], rule_id: str) -> list[tuple[str, str, str]]:
-    return [
-        (f["enforcement"], (f["urn"] or "").rsplit("::", 1)[-1], f["message"])
-        for f in findings
-        if f["ruleId"] == rule_id
-    ]
 
 
 def small() -> dict[str, Any]:
@@ -40,10 +31,6 @@ def small() -> dict[str, Any]:
         marketing.pop(key, None)
     config["paif:tenants"] = [marketing]
     return config
-
-
-def plan(tmp: Any, config: dict[str, Any]) -> StackPlan:
-    return plan_stack(write_project(tmp, {"prod": config}), "prod")
 
 
 @pytest.fixture(scope="module")
@@ -130,13 +117,7 @@ def test_a_valid_waiver_is_reported_waived_with_its_reason(waived: StackPlan) ->
 # --- tiny programs ------------------------------------------------------------------------
 
 
-class _Site(pulumi.ComponentResource):
-    def __init__(self, environment: str) -> None:
-        super().__init__(SITE_TYPE, "site", {"environment": environment})
-        self.register_outputs({})
-
-
-def stateful(site: _Site, protect: bool) -> None:
+def stateful(site: Site, protect: bool) -> None:
     opts = pulumi.ResourceOptions(parent=site, protect=protect)
     vsphere.Namespace("site-ns", name="t-ns", supervisor="domain-c10", opts=opts)
     vsphere.ContentLibrary("site-library", name="dlvm", storage_backings=["ds-1"], opts=opts)
@@ -153,18 +134,11 @@ def stateful(site: _Site, protect: bool) -> None:
     k8s.core.v1.ConfigMap("site-config", metadata={"namespace": "t-ns"}, opts=opts)
 
 
-def run_rules(
-    run_pulumi: Callable[..., Any], environment: str, protect: bool
-) -> list[dict[str, Any]]:
-    def program() -> None:
-        stateful(_Site(environment), protect)
-
-    return evaluate_records([r.to_json() for r in run_pulumi(program, stack="prod").resources])
-
-
 def test_data_001_unprotected_stateful_resources_in_prod(run_pulumi: Any) -> None:
     message = "{} holds data but is not protected (protect: true)"
-    assert findings_of(run_rules(run_pulumi, "prod", protect=False), "PAIF-DATA-001") == [
+    assert findings_of(
+        run_rules(run_pulumi, lambda site: stateful(site, protect=False), "prod"), "PAIF-DATA-001"
+    ) == [
         ("mandatory", "site-project", message.format("Project site-project")),
         ("mandatory", "site-db", message.format("PostgresCluster t-ns/kb")),
         ("mandatory", "site-library", message.format("ContentLibrary site-library")),
@@ -176,12 +150,17 @@ def test_data_001_unprotected_stateful_resources_in_prod(run_pulumi: Any) -> Non
 def test_data_001_protected_or_not_production(
     run_pulumi: Any, environment: str, protect: bool
 ) -> None:
-    assert findings_of(run_rules(run_pulumi, environment, protect), "PAIF-DATA-001") == []
+    assert (
+        findings_of(
+            run_rules(run_pulumi, lambda site: stateful(site, protect), environment),
+            "PAIF-DATA-001",
+        )
+        == []
+    )
 
 
 def test_data_001_extra_stateful_types_from_pack_config(run_pulumi: Any) -> None:
-    def program() -> None:
-        site = _Site("prod")
+    def build(site: Site) -> None:
         stateful(site, True)
         k8s.core.v1.PersistentVolumeClaim(
             "site-claim",
@@ -189,7 +168,7 @@ def test_data_001_extra_stateful_types_from_pack_config(run_pulumi: Any) -> None
             opts=pulumi.ResourceOptions(parent=site),
         )
 
-    records = [r.to_json() for r in run_pulumi(program, stack="prod").resources]
+    records = site_records(run_pulumi, build)
     assert findings_of(evaluate_records(records), "PAIF-DATA-001") == []
     config = {"PAIF-DATA-001": {"extraStatefulTypes": ["kubernetes:core/v1:PersistentVolumeClaim"]}}
     assert findings_of(evaluate_records(records, config), "PAIF-DATA-001") == [

@@ -13,14 +13,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import pulumi_kubernetes as k8s
 import pulumiverse_harbor as harbor
 import pytest
-from conftest import ROOT, load_example, write_project
-from pulumi_policy import EnforcementLevel
+from conftest import load_example, load_stack, marketing, site_context, write_project
+from policy_helpers import check, plan_rows, run_site
 
-from components.config import parse_stack_config, read_stack_file
 from components.config.models import EndpointReplicas, StackConfig, Tenant
 from components.config.models import ModelEndpoint as EndpointConfig
 from components.context import SiteContext
@@ -48,12 +46,8 @@ from components.nsx_binding import (
     GslbserviceArgs,
 )
 from components.pgvector_database import DSM_API_VERSION, PgvectorDatabase, PgvectorDatabaseArgs
-from paif_cli.mock_runtime import PlanMocks, ProgramResult, run_program
 from paif_cli.plan import plan_stack
-from paif_cli.policy_runner import Finding, evaluate
 from policies import framework
-from policies.framework import REGISTRY, SITE_TYPE, build_policies
-from policies.pack import PACK_NAME, pack_version
 from policies.rules import dr
 
 PRIMARY_HOST = "harbor.primary.example.com"
@@ -65,70 +59,6 @@ MONITOR = "/api/healthmonitor?name=System-GSLB-HTTPS"
 
 
 # --- harness --------------------------------------------------------------------------------
-
-
-class Site(pulumi.ComponentResource):
-    """Stands in for PaifSite: the same type token, the site props given."""
-
-    def __init__(self, name: str, props: Mapping[str, Any]) -> None:
-        super().__init__(SITE_TYPE, name, dict(props))
-        self.register_outputs({})
-
-
-def run(site: Mapping[str, Any], build: Callable[[], None] = lambda: None) -> ProgramResult:
-    def program() -> None:
-        Site(str(site["site"]), site)
-        build()
-
-    return run_program(program, PlanMocks(), project="paif", stack="test")
-
-
-def check(result: ProgramResult, rule_id: str) -> list[tuple[str, str | None, str]]:
-    """(enforcement, resource name, message) of one rule's findings, sorted."""
-    return check_records([r.to_json() for r in result.resources], rule_id)
-
-
-def check_records(records: list[dict[str, Any]], rule_id: str) -> list[tuple[str, str | None, str]]:
-    found = evaluate(
-        build_policies([REGISTRY[rule_id]]),
-        records,
-        pack_name=PACK_NAME,
-        pack_version=pack_version(),
-        pack_config=None,
-        enforcement_level=EnforcementLevel.MANDATORY,
-    )
-    # Everything the rule's own policy says (a crash or "can't run during preview" included),
-    # and what it handed to the advisory policy.
-    return sorted(
-        _row(f, rule_id)
-        for f in found
-        if f.rule_id == rule_id or f.message.startswith(f"[{rule_id}] ")
-    )
-
-
-def _row(finding: Finding, rule_id: str) -> tuple[str, str | None, str]:
-    assert finding.rule_id in (rule_id, framework.ADVISORY_POLICY)
-    name = finding.urn.rsplit("::", 1)[-1] if finding.urn else None
-    return finding.enforcement, name, finding.message.removeprefix(f"[{rule_id}] ")
-
-
-def load(stack: str, edit: Callable[[dict[str, Any]], None] | None = None) -> StackConfig:
-    stack_file = read_stack_file(ROOT, stack)
-    values = copy.deepcopy(stack_file.values)
-    if edit is not None:
-        edit(values)
-    return parse_stack_config(values, stack_file.file_name)
-
-
-def context(cfg: StackConfig) -> SiteContext:
-    return SiteContext(
-        site=cfg.site,
-        environment=cfg.environment,
-        harbor=cfg.harbor,
-        workload_domain=cfg.workload_domain,
-        role=cfg.dr.role,
-        pattern=cfg.dr.pattern,
-    )
 
 
 def site_props(
@@ -152,10 +82,6 @@ def site_props(
     }
     props.update(overrides)
     return props
-
-
-def marketing(cfg: StackConfig) -> Tenant:
-    return next(t for t in cfg.tenants if t.name == "marketing")
 
 
 def endpoint_at(endpoint: EndpointConfig, host: str) -> EndpointConfig:
@@ -214,12 +140,12 @@ def postgres_cr(
 
 @pytest.fixture(scope="module")
 def prod() -> StackConfig:
-    return load("prod")
+    return load_stack("prod")
 
 
 @pytest.fixture(scope="module")
 def dr_cfg() -> StackConfig:
-    return load("dr")
+    return load_stack("dr")
 
 
 @pytest.fixture(scope="module")
@@ -252,10 +178,6 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {stack: plan_stack(Path(project), stack) for stack in ("prod", "solo")}
 
 
-def plan_rows(plan: Any, rule_id: str) -> list[tuple[str, str]]:
-    return sorted((f["enforcement"], f["message"]) for f in plan.findings if f["ruleId"] == rule_id)
-
-
 def test_dr_001_production_stack_without_pattern(planned: dict[str, Any]) -> None:
     assert plan_rows(planned["solo"], "PAIF-DR-001") == [
         (
@@ -273,23 +195,23 @@ def test_dr_001_declared_pattern_and_dev_pass(
     assert plan_rows(planned["prod"], "PAIF-DR-001") == []
     # Dev needs no DR site: not even an advisory finding.
     solo_dev = {**prod_site, "environment": "dev", "drPattern": "none", "peerSite": None}
-    assert check(run(solo_dev), "PAIF-DR-001") == []
+    assert check(run_site(solo_dev), "PAIF-DR-001") == []
 
 
 def test_dr_001_pilot_light_dr_site_runs_nothing(
     prod: StackConfig, dr_cfg: StackConfig, dr_site: dict[str, Any]
 ) -> None:
-    ctx = context(dr_cfg)
+    ctx = site_context(dr_cfg, dr=True)
     site = {**dr_site, "drPattern": "pilot-light"}
     tenant = marketing(prod)
-    idle = run(site, lambda: add_endpoints(tenant, ctx, DR_HOST, replicas=0))
+    idle = run_site(site, lambda: add_endpoints(tenant, ctx, DR_HOST, replicas=0))
     assert check(idle, "PAIF-DR-001") == []
 
     def running() -> None:
         add_endpoints(tenant, ctx, DR_HOST, replicas=1)
         postgres_cr("kb-vectors")
 
-    assert check(run(site, running), "PAIF-DR-001") == [
+    assert check(run_site(site, running), "PAIF-DR-001") == [
         (
             "mandatory",
             "kb-vectors",
@@ -317,10 +239,13 @@ def test_dr_001_pilot_light_dr_site_runs_nothing(
 def test_dr_001_warm_standby_dr_site_keeps_endpoints_running(
     prod: StackConfig, dr_cfg: StackConfig, dr_site: dict[str, Any]
 ) -> None:
-    ctx = context(dr_cfg)
+    ctx = site_context(dr_cfg, dr=True)
     tenant = marketing(prod)
-    assert check(run(dr_site, lambda: add_endpoints(tenant, ctx, DR_HOST, 1)), "PAIF-DR-001") == []
-    stopped = run(dr_site, lambda: add_endpoints(tenant, ctx, DR_HOST, replicas=0))
+    assert (
+        check(run_site(dr_site, lambda: add_endpoints(tenant, ctx, DR_HOST, 1)), "PAIF-DR-001")
+        == []
+    )
+    stopped = run_site(dr_site, lambda: add_endpoints(tenant, ctx, DR_HOST, replicas=0))
     assert check(stopped, "PAIF-DR-001") == [
         (
             "mandatory",
@@ -334,12 +259,13 @@ def test_dr_001_warm_standby_dr_site_keeps_endpoints_running(
     # Failed over, the DR site is the primary: nothing to compare with the standby shape.
     failed_over = {**dr_site, "failover": True}
     assert (
-        check(run(failed_over, lambda: add_endpoints(tenant, ctx, DR_HOST, 0)), "PAIF-DR-001") == []
+        check(run_site(failed_over, lambda: add_endpoints(tenant, ctx, DR_HOST, 0)), "PAIF-DR-001")
+        == []
     )
 
 
 def test_dr_001_pattern_without_peer(prod_site: dict[str, Any]) -> None:
-    assert check(run({**prod_site, "peerSite": None}), "PAIF-DR-001") == [
+    assert check(run_site({**prod_site, "peerSite": None}), "PAIF-DR-001") == [
         (
             "mandatory",
             "seoul-primary",
@@ -353,7 +279,7 @@ def test_dr_001_pattern_without_peer(prod_site: dict[str, Any]) -> None:
 
 def test_dr_002_003_example_warm_standby_meets_its_objectives(prod_site: dict[str, Any]) -> None:
     assert prod_site["estimates"]["rto"]["seconds"] == pytest.approx(2667.297)
-    result = run(prod_site)
+    result = run_site(prod_site)
     assert check(result, "PAIF-DR-002") == []
     assert check(result, "PAIF-DR-003") == []
 
@@ -362,9 +288,9 @@ def test_dr_002_pilot_light_estimate_exceeds_one_hour(prod: StackConfig) -> None
     def pilot(values: dict[str, Any]) -> None:
         values["paif:dr"] = {**values["paif:dr"], "pattern": "pilot-light"}
 
-    cfg = load("prod", pilot)
+    cfg = load_stack("prod", pilot)
     site = site_props(cfg)
-    assert check(run(site), "PAIF-DR-002") == [
+    assert check(run_site(site), "PAIF-DR-002") == [
         (
             "mandatory",
             "seoul-primary",
@@ -374,7 +300,7 @@ def test_dr_002_pilot_light_estimate_exceeds_one_hour(prod: StackConfig) -> None
         )
     ]
     # Pilot light restores from backups taken hourly: the RPO fails too.
-    assert check(run(site), "PAIF-DR-003") == [
+    assert check(run_site(site), "PAIF-DR-003") == [
         (
             "mandatory",
             "seoul-primary",
@@ -391,7 +317,7 @@ def test_dr_003_unbounded_rpo_and_missing_inputs(prod_site: dict[str, Any]) -> N
         bounded=False,
         unbounded=["harbor: replication is manual, so models reach the DR site only when run"],
     )
-    assert check(run({**prod_site, "estimates": estimates}), "PAIF-DR-003") == [
+    assert check(run_site({**prod_site, "estimates": estimates}), "PAIF-DR-003") == [
         (
             "mandatory",
             "seoul-primary",
@@ -399,7 +325,7 @@ def test_dr_003_unbounded_rpo_and_missing_inputs(prod_site: dict[str, Any]) -> N
             "the DR site only when run",
         )
     ]
-    assert check(run({**prod_site, "estimates": None}), "PAIF-DR-003") == [
+    assert check(run_site({**prod_site, "estimates": None}), "PAIF-DR-003") == [
         (
             "mandatory",
             "seoul-primary",
@@ -407,7 +333,7 @@ def test_dr_003_unbounded_rpo_and_missing_inputs(prod_site: dict[str, Any]) -> N
             "15 min cannot be checked",
         )
     ]
-    assert check(run({**prod_site, "objectives": None}), "PAIF-DR-002") == [
+    assert check(run_site({**prod_site, "objectives": None}), "PAIF-DR-002") == [
         (
             "mandatory",
             "seoul-primary",
@@ -419,7 +345,7 @@ def test_dr_003_unbounded_rpo_and_missing_inputs(prod_site: dict[str, Any]) -> N
 
 def test_dr_002_is_advisory_in_dev(prod_site: dict[str, Any]) -> None:
     site = {**prod_site, "environment": "dev", "objectives": {"rtoSeconds": 60, "rpoSeconds": 900}}
-    [row] = check(run(site), "PAIF-DR-002")
+    [row] = check(run_site(site), "PAIF-DR-002")
     assert row[:2] == ("advisory", "seoul-primary")
     assert row[2].startswith("estimated RTO 44 min 27 s exceeds the declared RTO 1 min")
 
@@ -430,7 +356,7 @@ def test_dr_002_is_advisory_in_dev(prod_site: dict[str, Any]) -> None:
 def _primary_with_replication(
     prod: StackConfig, projects: tuple[str, ...], schedule: str | None = None
 ) -> Callable[[], None]:
-    ctx = context(prod)
+    ctx = site_context(prod, dr=True)
     tenant = marketing(prod)
 
     def build() -> None:
@@ -446,12 +372,12 @@ def _primary_with_replication(
 
 
 def test_dr_004_model_project_replicated(prod: StackConfig, prod_site: dict[str, Any]) -> None:
-    result = run(prod_site, _primary_with_replication(prod, ("marketing",)))
+    result = run_site(prod_site, _primary_with_replication(prod, ("marketing",)))
     assert check(result, "PAIF-DR-004") == []
 
 
 def test_dr_004_model_project_not_replicated(prod: StackConfig, prod_site: dict[str, Any]) -> None:
-    result = run(prod_site, _primary_with_replication(prod, ("hr",)))
+    result = run_site(prod_site, _primary_with_replication(prod, ("hr",)))
     assert check(result, "PAIF-DR-004") == [
         (
             "mandatory",
@@ -466,8 +392,8 @@ def test_dr_004_model_project_not_replicated(prod: StackConfig, prod_site: dict[
 def test_dr_004_warm_standby_dr_site_does_not_push(
     prod: StackConfig, dr_cfg: StackConfig, dr_site: dict[str, Any]
 ) -> None:
-    ctx = context(dr_cfg)
-    result = run(dr_site, lambda: add_endpoints(marketing(prod), ctx, DR_HOST, 1))
+    ctx = site_context(dr_cfg, dr=True)
+    result = run_site(dr_site, lambda: add_endpoints(marketing(prod), ctx, DR_HOST, 1))
     assert check(result, "PAIF-DR-004") == []
 
 
@@ -493,7 +419,7 @@ def test_dr_004_tag_filter_and_disabled_rule(prod_site: dict[str, Any]) -> None:
 
         return program
 
-    assert check(run(prod_site, build(True, "1.*")), "PAIF-DR-004") == []
+    assert check(run_site(prod_site, build(True, "1.*")), "PAIF-DR-004") == []
     expected = [
         (
             "mandatory",
@@ -503,8 +429,8 @@ def test_dr_004_tag_filter_and_disabled_rule(prod_site: dict[str, Any]) -> None:
             f"Harbor ({DR_HOST})",
         )
     ]
-    assert check(run(prod_site, build(True, "2.*")), "PAIF-DR-004") == expected
-    assert check(run(prod_site, build(False, "1.*")), "PAIF-DR-004") == expected
+    assert check(run_site(prod_site, build(True, "2.*")), "PAIF-DR-004") == expected
+    assert check(run_site(prod_site, build(False, "1.*")), "PAIF-DR-004") == expected
 
 
 # --- PAIF-DR-005 ----------------------------------------------------------------------------
@@ -536,7 +462,7 @@ def test_dr_005_one_writer_per_path_across_stacks(
             flow("busan-dr", "seoul-primary", ["marketing-busan-dr/**"]),
         ],
     }
-    assert check(run(owned, build), "PAIF-DR-005") == []
+    assert check(run_site(owned, build), "PAIF-DR-005") == []
     mirrored = {
         **prod_site,
         "peerReplication": [
@@ -554,7 +480,7 @@ def test_dr_005_one_writer_per_path_across_stacks(
         f"{DR_HOST}, and rule '{{peer}}' of the peer stack copies {{back}} back from {DR_HOST} "
         f"to {PRIMARY_HOST}: repositories matching both bounce between the sites"
     )
-    assert check(run(mirrored, build), "PAIF-DR-005") == [
+    assert check(run_site(mirrored, build), "PAIF-DR-005") == [
         (
             "mandatory",
             "replication-marketing",
@@ -576,12 +502,14 @@ def test_dr_005_active_active_topology_flows_do_not_loop(prod: StackConfig) -> N
             "gslb": {"domain": "ai.example.com"},
         }
 
-    cfg = load("prod", active)
+    cfg = load_stack("prod", active)
     site = site_props(cfg)
     # Without the peer's outputs, the peer's rules come from the derived topology.
     inbound = site["estimates"]["topology"]["registry"]["outbound"]
     assert [f["filters"] for f in inbound] == [["marketing-busan-dr/**"]]
-    assert check(run(site, _primary_with_replication(cfg, ("marketing",))), "PAIF-DR-005") == []
+    assert (
+        check(run_site(site, _primary_with_replication(cfg, ("marketing",))), "PAIF-DR-005") == []
+    )
 
 
 def test_dr_005_loop_within_one_stack(prod_site: dict[str, Any]) -> None:
@@ -608,7 +536,7 @@ def test_dr_005_loop_within_one_stack(prod_site: dict[str, Any]) -> None:
             filters=[harbor.ReplicationFilterArgs(name="dev/**")],
         )
 
-    assert check(run(prod_site, build), "PAIF-DR-005") == [
+    assert check(run_site(prod_site, build), "PAIF-DR-005") == [
         (
             "mandatory",
             "mirror",
@@ -658,12 +586,12 @@ def test_dr_005_glob_match_follows_doublestar() -> None:
 def test_dr_006_event_based_or_within_rpo(
     prod: StackConfig, prod_site: dict[str, Any], schedule: str | None
 ) -> None:
-    result = run(prod_site, _primary_with_replication(prod, ("marketing",), schedule))
+    result = run_site(prod_site, _primary_with_replication(prod, ("marketing",), schedule))
     assert check(result, "PAIF-DR-006") == []
 
 
 def test_dr_006_cron_slower_than_rpo(prod: StackConfig, prod_site: dict[str, Any]) -> None:
-    result = run(prod_site, _primary_with_replication(prod, ("marketing",), "*/30 * * * *"))
+    result = run_site(prod_site, _primary_with_replication(prod, ("marketing",), "*/30 * * * *"))
     assert check(result, "PAIF-DR-006") == [
         (
             "mandatory",
@@ -675,7 +603,7 @@ def test_dr_006_cron_slower_than_rpo(prod: StackConfig, prod_site: dict[str, Any
     ]
     # Pilot light promises hours: a nightly replication is its business.
     pilot = {**prod_site, "drPattern": "pilot-light"}
-    nightly = run(pilot, _primary_with_replication(prod, ("marketing",), "0 2 * * *"))
+    nightly = run_site(pilot, _primary_with_replication(prod, ("marketing",), "0 2 * * *"))
     assert check(nightly, "PAIF-DR-006") == []
 
 
@@ -693,7 +621,7 @@ def test_dr_006_manual_replication(prod_site: dict[str, Any]) -> None:
             filters=[harbor.ReplicationFilterArgs(name="marketing/**")],
         )
 
-    assert check(run(prod_site, build), "PAIF-DR-006") == [
+    assert check(run_site(prod_site, build), "PAIF-DR-006") == [
         (
             "mandatory",
             "push",
@@ -707,7 +635,7 @@ def test_dr_006_manual_replication(prod_site: dict[str, Any]) -> None:
 
 
 def test_dr_007_dr_site_database_is_a_standby(dr_site: dict[str, Any]) -> None:
-    standby = run(
+    standby = run_site(
         dr_site, lambda: postgres_cr("kb-vectors", {dr.DR_MODE_ANNOTATION: "async-replica"})
     )
     assert check(standby, "PAIF-DR-007") == []
@@ -716,7 +644,7 @@ def test_dr_007_dr_site_database_is_a_standby(dr_site: dict[str, Any]) -> None:
 def test_dr_007_second_writer_at_dr_site(
     prod: StackConfig, dr_cfg: StackConfig, dr_site: dict[str, Any]
 ) -> None:
-    tenant, ctx = marketing(prod), context(dr_cfg)
+    tenant, ctx = marketing(prod), site_context(dr_cfg, dr=True)
 
     def build() -> None:
         for database in tenant.databases:
@@ -725,7 +653,7 @@ def test_dr_007_second_writer_at_dr_site(
                 PgvectorDatabaseArgs(tenant=tenant, database=database, ctx=ctx),
             )
 
-    assert check(run(dr_site, build), "PAIF-DR-007") == [
+    assert check(run_site(dr_site, build), "PAIF-DR-007") == [
         (
             "mandatory",
             "marketing-kb-vectors-cluster",
@@ -736,13 +664,13 @@ def test_dr_007_second_writer_at_dr_site(
         )
     ]
     # After a failover the DR site holds the one writer.
-    assert check(run({**dr_site, "failover": True}, build), "PAIF-DR-007") == []
+    assert check(run_site({**dr_site, "failover": True}, build), "PAIF-DR-007") == []
 
 
 def test_dr_007_rpo_zero_needs_synchronous_active_active(prod_site: dict[str, Any]) -> None:
     zero = {"rtoSeconds": 600, "rpoSeconds": 0}
     warm = {**prod_site, "objectives": zero}
-    assert check(run(warm, lambda: postgres_cr("kb-vectors")), "PAIF-DR-007") == [
+    assert check(run_site(warm, lambda: postgres_cr("kb-vectors")), "PAIF-DR-007") == [
         (
             "mandatory",
             "seoul-primary",
@@ -752,7 +680,7 @@ def test_dr_007_rpo_zero_needs_synchronous_active_active(prod_site: dict[str, An
         )
     ]
     active = {**warm, "drPattern": "active-active"}
-    async_db = run(active, lambda: postgres_cr("kb", {dr.REPLICATION_ANNOTATION: "async"}))
+    async_db = run_site(active, lambda: postgres_cr("kb", {dr.REPLICATION_ANNOTATION: "async"}))
     assert check(async_db, "PAIF-DR-007") == [
         (
             "mandatory",
@@ -762,7 +690,7 @@ def test_dr_007_rpo_zero_needs_synchronous_active_active(prod_site: dict[str, An
             "synchronously",
         )
     ]
-    sync_db = run(active, lambda: postgres_cr("kb", {dr.REPLICATION_ANNOTATION: "sync"}))
+    sync_db = run_site(active, lambda: postgres_cr("kb", {dr.REPLICATION_ANNOTATION: "sync"}))
     assert check(sync_db, "PAIF-DR-007") == []
 
 
@@ -772,7 +700,7 @@ OFF_SITE = {"s3-backup-dr": {"site": "busan-dr", "encrypted": True}}
 
 
 def _databases(cfg: StackConfig) -> Callable[[], None]:
-    tenant, ctx = marketing(cfg), context(cfg)
+    tenant, ctx = marketing(cfg), site_context(cfg, dr=True)
 
     def build() -> None:
         for database in tenant.databases:
@@ -785,13 +713,13 @@ def _databases(cfg: StackConfig) -> Callable[[], None]:
 
 
 def test_dr_008_backed_up_off_site_encrypted(prod: StackConfig, prod_site: dict[str, Any]) -> None:
-    result = run({**prod_site, "backupLocations": OFF_SITE}, _databases(prod))
+    result = run_site({**prod_site, "backupLocations": OFF_SITE}, _databases(prod))
     assert check(result, "PAIF-DR-008") == []
 
 
 def test_dr_008_backups_at_the_primary_site(prod: StackConfig, prod_site: dict[str, Any]) -> None:
     here = {"s3-backup-dr": {"site": "seoul-primary", "encrypted": False}}
-    result = run({**prod_site, "backupLocations": here}, _databases(prod))
+    result = run_site({**prod_site, "backupLocations": here}, _databases(prod))
     what = "PostgresCluster marketing-ns/kb-vectors"
     assert check(result, "PAIF-DR-008") == [
         (
@@ -806,7 +734,7 @@ def test_dr_008_backups_at_the_primary_site(prod: StackConfig, prod_site: dict[s
             f"{what} backups to 's3-backup-dr' are not encrypted (§9.6.3: encrypt backup data)",
         ),
     ]
-    undeclared = run(prod_site, _databases(prod))
+    undeclared = run_site(prod_site, _databases(prod))
     assert check(undeclared, "PAIF-DR-008") == [
         (
             "mandatory",
@@ -823,8 +751,8 @@ def test_dr_008_no_backup_or_unencrypted(prod_site: dict[str, Any]) -> None:
         databases[0]["backup"]["encrypted"] = False
         databases.append({"name": "scratch", "storage": "10Gi"})
 
-    cfg = load("prod", edit)
-    result = run({**prod_site, "backupLocations": OFF_SITE}, _databases(cfg))
+    cfg = load_stack("prod", edit)
+    result = run_site({**prod_site, "backupLocations": OFF_SITE}, _databases(cfg))
     assert check(result, "PAIF-DR-008") == [
         (
             "mandatory",
@@ -873,13 +801,13 @@ def _gslb() -> None:
 
 
 def test_dr_009_gslb_and_capacity(prod: StackConfig) -> None:
-    site = site_props(load("prod", _small_load))
+    site = site_props(load_stack("prod", _small_load))
     assert [loss["ok"] for loss in site["estimates"]["capacity"]["siteLoss"]] == [True, True]
-    assert check(run(site, _gslb), "PAIF-DR-009") == []
+    assert check(run_site(site, _gslb), "PAIF-DR-009") == []
 
 
 def test_dr_009_gslb_without_monitors_or_persistence() -> None:
-    site = site_props(load("prod", _small_load))
+    site = site_props(load_stack("prod", _small_load))
 
     def build() -> None:
         Gslbservice(
@@ -899,7 +827,7 @@ def test_dr_009_gslb_without_monitors_or_persistence() -> None:
             ),
         )
 
-    assert check(run(site, build), "PAIF-DR-009") == [
+    assert check(run_site(site, build), "PAIF-DR-009") == [
         (
             "mandatory",
             "gslb",
@@ -917,7 +845,7 @@ def test_dr_009_gslb_without_monitors_or_persistence() -> None:
             "between sites (§9.3.3 session consistency)",
         ),
     ]
-    assert check(run(site), "PAIF-DR-009") == [
+    assert check(run_site(site), "PAIF-DR-009") == [
         (
             "mandatory",
             "seoul-primary",
@@ -930,8 +858,8 @@ def test_dr_009_gslb_without_monitors_or_persistence() -> None:
 def test_dr_009_survivor_cannot_carry_the_critical_load() -> None:
     # Each site runs llama-chat 10 × 1 + embeddings 2 × 1 = 12 and must take the other's 12;
     # the primary's 5 hosts × 4 = 20 GPUs (the DR site presumed the same) cannot hold 24.
-    site = site_props(load("prod", _active))
-    assert check(run(site, _gslb), "PAIF-DR-009") == [
+    site = site_props(load_stack("prod", _active))
+    assert check(run_site(site, _gslb), "PAIF-DR-009") == [
         (
             "mandatory",
             "seoul-primary",
@@ -952,7 +880,7 @@ def test_dr_009_survivor_cannot_carry_the_critical_load() -> None:
 
 def test_dr_009_only_active_active(prod_site: dict[str, Any]) -> None:
     assert GSLB_SERVICE_TYPE == dr.GSLB_SERVICE_TYPE
-    assert check(run(prod_site), "PAIF-DR-009") == []
+    assert check(run_site(prod_site), "PAIF-DR-009") == []
 
 
 # --- PAIF-DR-010 ----------------------------------------------------------------------------
@@ -961,13 +889,16 @@ def test_dr_009_only_active_active(prod_site: dict[str, Any]) -> None:
 def test_dr_010_same_models_on_both_sites(
     prod: StackConfig, dr_cfg: StackConfig, dr_site: dict[str, Any]
 ) -> None:
-    ctx = context(dr_cfg)
+    ctx = site_context(dr_cfg, dr=True)
     site = {**dr_site, "peerModelRefs": [LLAMA, BGE]}
-    result = run(site, lambda: add_endpoints(marketing(prod), ctx, DR_HOST, 1))
+    result = run_site(site, lambda: add_endpoints(marketing(prod), ctx, DR_HOST, 1))
     assert check(result, "PAIF-DR-010") == []
     # Without the peer's outputs (its first deployment) there is nothing to compare.
     assert (
-        check(run(dr_site, lambda: add_endpoints(marketing(prod), ctx, DR_HOST, 1)), "PAIF-DR-010")
+        check(
+            run_site(dr_site, lambda: add_endpoints(marketing(prod), ctx, DR_HOST, 1)),
+            "PAIF-DR-010",
+        )
         == []
     )
 
@@ -991,7 +922,7 @@ def test_dr_010_versions_differ(prod_site: dict[str, Any]) -> None:
             },
         )
 
-    assert check(run(site, build), "PAIF-DR-010") == [
+    assert check(run_site(site, build), "PAIF-DR-010") == [
         (
             "mandatory",
             "llama-chat",
@@ -1035,12 +966,14 @@ def test_replication_rules_run_while_registry_ids_are_unknown(
             }
         ],
     }
-    records = [r.to_json() for r in run(site, _primary_with_replication(prod, ("hr",))).resources]
+    records = [
+        r.to_json() for r in run_site(site, _primary_with_replication(prod, ("hr",))).resources
+    ]
     for record in records:
         if "registryId" in record["inputs"]:
             record["inputs"]["registryId"] = UNKNOWN
     rows = {
-        rule_id: check_records(records, rule_id)
+        rule_id: check(records, rule_id)
         for rule_id in ("PAIF-DR-004", "PAIF-DR-005", "PAIF-DR-006")
     }
     # The Registry behind each rule is found through dependencies, not the unknown id.

@@ -8,7 +8,6 @@ tiny programs of raw resources under the mock runtime instead.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,22 +15,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_vsphere as vsphere
 import pytest
-from conftest import load_example, write_project
+from conftest import load_example
+from policy_helpers import Site, findings_of, plan, run_rules
 
-from paif_cli.gate import evaluate_records
-from paif_cli.plan import StackPlan, plan_stack
-from policies.framework import SITE_TYPE
+from paif_cli.plan import StackPlan
 
 HA_RULES = [f"PAIF-HA-00{i}" for i in range(1, 8)]
-
-
-def findings_of(findings: list[dict[str, Any]], rule_id: str) -> list[tuple[str, str, str]]:
-    """(enforcement, resource name, message) of one rule's findings."""
-    return [
-        (f["enforcement"], (f["urn"] or "").rsplit("::", 1)[-1], f["message"])
-        for f in findings
-        if f["ruleId"] == rule_id
-    ]
 
 
 # --- small stacks ---------------------------------------------------------------------------
@@ -62,10 +51,6 @@ def broken_prod() -> dict[str, Any]:
     tenant["apps"][0].update(replicas=1, liveness=None, limitsMemory=None)  # HA-005
     tenant["databases"][0]["ha"] = False  # HA-006
     return config
-
-
-def plan(tmp: Path, config: dict[str, Any], stack: str = "prod") -> StackPlan:
-    return plan_stack(write_project(tmp, {stack: config}), stack)
 
 
 @pytest.fixture(scope="module")
@@ -190,22 +175,6 @@ def test_ha_007_single_host_dev_domain_reserves_no_host(tmp_path: Path) -> None:
 # --- what the components refuse to build: tiny programs ------------------------------------
 
 
-class _Site(pulumi.ComponentResource):
-    def __init__(self, environment: str, **props: Any) -> None:
-        super().__init__(SITE_TYPE, "site", {"environment": environment, **props})
-        self.register_outputs({})
-
-
-def run_rules(
-    run_pulumi: Callable[..., Any], environment: str, build: Callable[[_Site], None]
-) -> list[dict[str, Any]]:
-    def program() -> None:
-        build(_Site(environment))
-
-    records = [r.to_json() for r in run_pulumi(program, stack="prod").resources]
-    return evaluate_records(records)
-
-
 ENDPOINT_LABELS = {"paif.vmware.com/tenant": "t", "paif.vmware.com/endpoint": "chat"}
 SPREAD = [
     {
@@ -218,7 +187,7 @@ SPREAD = [
 
 
 def endpoint(
-    site: _Site, *, spread: list[dict[str, Any]] | None = None, replicas: int = 2
+    site: Site, *, spread: list[dict[str, Any]] | None = None, replicas: int = 2
 ) -> k8s.apiextensions.CustomResource:
     return k8s.apiextensions.CustomResource(
         "site-chat",
@@ -234,7 +203,7 @@ def endpoint(
     )
 
 
-def scaled_object(site: _Site, spec: dict[str, Any]) -> None:
+def scaled_object(site: Site, spec: dict[str, Any]) -> None:
     k8s.apiextensions.CustomResource(
         "site-chat-scaler",
         api_version="keda.sh/v1alpha1",
@@ -245,7 +214,7 @@ def scaled_object(site: _Site, spec: dict[str, Any]) -> None:
     )
 
 
-def budget(site: _Site, spec: dict[str, Any]) -> None:
+def budget(site: Site, spec: dict[str, Any]) -> None:
     k8s.policy.v1.PodDisruptionBudget(
         "site-chat-pdb",
         metadata={"name": "chat", "namespace": "t-ns"},
@@ -255,12 +224,12 @@ def budget(site: _Site, spec: dict[str, Any]) -> None:
 
 
 def test_ha_001_a_scaled_object_without_min_falls_back_to_zero(run_pulumi: Any) -> None:
-    def build(site: _Site) -> None:
+    def build(site: Site) -> None:
         endpoint(site)
         scaled_object(site, {"maxReplicaCount": 4})
         budget(site, {"minAvailable": 1})
 
-    assert findings_of(run_rules(run_pulumi, "prod", build), "PAIF-HA-001") == [
+    assert findings_of(run_rules(run_pulumi, build, "prod"), "PAIF-HA-001") == [
         (
             "mandatory",
             "site-chat",
@@ -271,12 +240,12 @@ def test_ha_001_a_scaled_object_without_min_falls_back_to_zero(run_pulumi: Any) 
 
 
 def test_ha_001_mission_critical_needs_three(run_pulumi: Any) -> None:
-    def build(site: _Site) -> None:
+    def build(site: Site) -> None:
         endpoint(site)
         scaled_object(site, {"minReplicaCount": 2, "maxReplicaCount": 4})
         budget(site, {"minAvailable": 1})
 
-    assert findings_of(run_rules(run_pulumi, "mission-critical", build), "PAIF-HA-001") == [
+    assert findings_of(run_rules(run_pulumi, build, "mission-critical"), "PAIF-HA-001") == [
         (
             "mandatory",
             "site-chat",
@@ -284,24 +253,24 @@ def test_ha_001_mission_critical_needs_three(run_pulumi: Any) -> None:
             "required for mission-critical",
         )
     ]
-    assert findings_of(run_rules(run_pulumi, "prod", build), "PAIF-HA-001") == []
+    assert findings_of(run_rules(run_pulumi, build, "prod"), "PAIF-HA-001") == []
 
 
 def test_ha_002_spread_and_budget_present(run_pulumi: Any) -> None:
-    def build(site: _Site) -> None:
+    def build(site: Site) -> None:
         endpoint(site)
         budget(site, {"minAvailable": 1})
 
-    assert findings_of(run_rules(run_pulumi, "prod", build), "PAIF-HA-002") == []
+    assert findings_of(run_rules(run_pulumi, build, "prod"), "PAIF-HA-002") == []
 
 
 def test_ha_002_no_spread_and_no_budget(run_pulumi: Any) -> None:
     soft = [dict(SPREAD[0], whenUnsatisfiable="ScheduleAnyway")]
 
-    def build(site: _Site) -> None:
+    def build(site: Site) -> None:
         endpoint(site, spread=soft)
 
-    assert findings_of(run_rules(run_pulumi, "prod", build), "PAIF-HA-002") == [
+    assert findings_of(run_rules(run_pulumi, build, "prod"), "PAIF-HA-002") == [
         (
             "mandatory",
             "site-chat",
@@ -318,11 +287,11 @@ def test_ha_002_no_spread_and_no_budget(run_pulumi: Any) -> None:
 
 
 def test_ha_002_a_budget_that_lets_every_replica_go(run_pulumi: Any) -> None:
-    def build(site: _Site) -> None:
+    def build(site: Site) -> None:
         endpoint(site)
         budget(site, {"maxUnavailable": 2})
 
-    assert findings_of(run_rules(run_pulumi, "staging", build), "PAIF-HA-002") == [
+    assert findings_of(run_rules(run_pulumi, build, "staging"), "PAIF-HA-002") == [
         (
             "advisory",
             "site-chat-pdb",
@@ -333,7 +302,7 @@ def test_ha_002_a_budget_that_lets_every_replica_go(run_pulumi: Any) -> None:
 
 
 def test_ha_007_ha_and_drs_off_in_prod(run_pulumi: Any) -> None:
-    def build(site: _Site) -> None:
+    def build(site: Site) -> None:
         vsphere.ComputeCluster(
             "site-gpu",
             name="gpu-wld-01",
@@ -342,7 +311,7 @@ def test_ha_007_ha_and_drs_off_in_prod(run_pulumi: Any) -> None:
             opts=pulumi.ResourceOptions(parent=site),
         )
 
-    assert findings_of(run_rules(run_pulumi, "prod", build), "PAIF-HA-007") == [
+    assert findings_of(run_rules(run_pulumi, build, "prod"), "PAIF-HA-007") == [
         (
             "mandatory",
             "site-gpu",
@@ -369,7 +338,7 @@ def test_ha_007_ha_and_drs_off_in_prod(run_pulumi: Any) -> None:
 def test_ha_007_admission_control_that_reserves_less_than_a_host(
     run_pulumi: Any, policy: str, extra: dict[str, Any], reserved: str
 ) -> None:
-    def build(site: _Site) -> None:
+    def build(site: Site) -> None:
         vsphere.ComputeCluster(
             "site-gpu",
             name="gpu-wld-01",
@@ -382,7 +351,7 @@ def test_ha_007_admission_control_that_reserves_less_than_a_host(
             **extra,
         )
 
-    assert findings_of(run_rules(run_pulumi, "prod", build), "PAIF-HA-007") == [
+    assert findings_of(run_rules(run_pulumi, build, "prod"), "PAIF-HA-007") == [
         (
             "mandatory",
             "site-gpu",

@@ -9,7 +9,6 @@ components (or, where a component refuses the violation, the raw resources) besi
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumiverse_harbor as harbor
 import pytest
-from conftest import ROOT, load_example, write_project
-from pulumi_policy import EnforcementLevel
+from conftest import load_example, load_stack, marketing, site_context, write_project
+from policy_helpers import check, plan_rows, run_site
 
-from components.config import parse_stack_config, read_stack_file
-from components.config.models import StackConfig, Tenant
-from components.context import SiteContext
+from components.config.models import StackConfig
 from components.edge_security import (
     EdgeSecurity,
     EdgeSecurityArgs,
@@ -53,12 +50,8 @@ from components.nsx_binding import (
 )
 from components.tenant_apps import TenantApps, TenantAppsArgs
 from paif_cli import mock_runtime
-from paif_cli.mock_runtime import PlanMocks, ProgramResult, run_program
+from paif_cli.mock_runtime import ProgramResult
 from paif_cli.plan import plan_stack
-from paif_cli.policy_runner import Finding, evaluate
-from policies import framework
-from policies.framework import REGISTRY, SITE_TYPE, build_policies
-from policies.pack import PACK_NAME, pack_version
 from policies.rules import security
 
 HOST = "harbor.primary.example.com"
@@ -70,14 +63,6 @@ MANAGEMENT = ["10.0.0.0/24"]
 
 
 # --- harness --------------------------------------------------------------------------------
-
-
-class Site(pulumi.ComponentResource):
-    """Stands in for PaifSite: the same type token, the site props given."""
-
-    def __init__(self, name: str, props: Mapping[str, Any]) -> None:
-        super().__init__(SITE_TYPE, name, dict(props))
-        self.register_outputs({})
 
 
 SITE: dict[str, Any] = {
@@ -96,70 +81,11 @@ SITE: dict[str, Any] = {
 
 
 def run(build: Callable[[], None] = lambda: None, **site: Any) -> ProgramResult:
-    props = {**SITE, **site}
-
-    def program() -> None:
-        Site(props["site"], props)
-        build()
-
-    return run_program(program, PlanMocks(), project="paif", stack="test")
-
-
-def check(
-    result: ProgramResult | list[dict[str, Any]],
-    rule_id: str,
-    config: Mapping[str, Any] | None = None,
-) -> list[tuple[str, str | None, str]]:
-    """(enforcement, resource name, message) of one rule's findings, sorted."""
-    records = result if isinstance(result, list) else [r.to_json() for r in result.resources]
-    found = evaluate(
-        build_policies([REGISTRY[rule_id]]),
-        records,
-        pack_name=PACK_NAME,
-        pack_version=pack_version(),
-        pack_config=config,
-        enforcement_level=EnforcementLevel.MANDATORY,
-    )
-    # Everything the rule's own policy says (a crash or "can't run during preview" included),
-    # and what it handed to the advisory policy.
-    return sorted(
-        _row(f, rule_id)
-        for f in found
-        if f.rule_id == rule_id or f.message.startswith(f"[{rule_id}] ")
-    )
-
-
-def _row(finding: Finding, rule_id: str) -> tuple[str, str | None, str]:
-    assert finding.rule_id in (rule_id, framework.ADVISORY_POLICY)
-    name = finding.urn.rsplit("::", 1)[-1] if finding.urn else None
-    return finding.enforcement, name, finding.message.removeprefix(f"[{rule_id}] ")
-
-
-def load(edit: Callable[[dict[str, Any]], None] | None = None) -> StackConfig:
-    stack_file = read_stack_file(ROOT, "prod")
-    values = copy.deepcopy(stack_file.values)
-    if edit is not None:
-        edit(values)
-    return parse_stack_config(values, stack_file.file_name)
-
-
-def context(cfg: StackConfig) -> SiteContext:
-    return SiteContext(
-        site=cfg.site,
-        environment=cfg.environment,
-        harbor=cfg.harbor,
-        workload_domain=cfg.workload_domain,
-        role=cfg.dr.role,
-        pattern=cfg.dr.pattern,
-    )
-
-
-def marketing(cfg: StackConfig) -> Tenant:
-    return next(t for t in cfg.tenants if t.name == "marketing")
+    return run_site({**SITE, **site}, build)
 
 
 def endpoints_of(cfg: StackConfig) -> Callable[[], None]:
-    tenant, ctx = marketing(cfg), context(cfg)
+    tenant, ctx = marketing(cfg), site_context(cfg, dr=True)
 
     def build() -> None:
         for endpoint in tenant.model_endpoints:
@@ -169,6 +95,16 @@ def endpoints_of(cfg: StackConfig) -> Callable[[], None]:
             )
 
     return build
+
+
+def apps_of(cfg: StackConfig) -> None:
+    """Marketing's apps on its VKS cluster, as the site builds them."""
+    TenantApps(
+        "marketing-apps",
+        TenantAppsArgs(
+            tenant=marketing(cfg), cluster="marketing-apps", ctx=site_context(cfg, dr=True)
+        ),
+    )
 
 
 def edge(**overrides: Any) -> None:
@@ -204,7 +140,7 @@ def virtual_server(name: str, ports: tuple[int, ...], client_ssl: LbClientSsl | 
 
 @pytest.fixture(scope="module")
 def prod() -> StackConfig:
-    return load()
+    return load_stack()
 
 
 # --- PAIF-SEC-001 ---------------------------------------------------------------------------
@@ -213,10 +149,7 @@ def prod() -> StackConfig:
 def test_sec_001_edge_terminates_tls(prod: StackConfig) -> None:
     def build() -> None:
         edge()
-        TenantApps(
-            "marketing-apps",
-            TenantAppsArgs(tenant=marketing(prod), cluster="marketing-apps", ctx=context(prod)),
-        )
+        apps_of(prod)
         GslbService(
             "gslb",
             GslbServiceArgs(
@@ -366,7 +299,7 @@ def test_sec_003_endpoint_without_rate_limit() -> None:
         del endpoints[0]["rateLimit"]
         endpoints[1]["backend"] = "nim"
 
-    cfg = load(edit)
+    cfg = load_stack(edit=edit)
     assert check(run(endpoints_of(cfg)), "PAIF-SEC-003") == [
         (
             "mandatory",
@@ -398,10 +331,6 @@ def config_plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {stack: plan_stack(Path(project), stack) for stack in ("plain", "sec")}
 
 
-def plan_rows(plan: Any, rule_id: str) -> list[tuple[str, str]]:
-    return sorted((f["enforcement"], f["message"]) for f in plan.findings if f["ruleId"] == rule_id)
-
-
 def test_sec_004_plaintext_config_key(config_plans: dict[str, Any]) -> None:
     assert plan_rows(config_plans["plain"], "PAIF-SEC-004") == [
         (
@@ -415,7 +344,7 @@ def test_sec_004_plaintext_config_key(config_plans: dict[str, Any]) -> None:
 
 
 def test_sec_004_components_keep_secrets_secret(prod: StackConfig) -> None:
-    tenant, ctx = marketing(prod), context(prod)
+    tenant, ctx = marketing(prod), site_context(prod, dr=True)
 
     def build() -> None:
         HarborProject("marketing-harbor", HarborProjectArgs(tenant=tenant, ctx=ctx))
@@ -722,7 +651,7 @@ def test_sec_006_audit_off_short_or_missing() -> None:
 
 
 def test_sec_007_private_scanned_least_privilege(prod: StackConfig) -> None:
-    tenant, ctx = marketing(prod), context(prod)
+    tenant, ctx = marketing(prod), site_context(prod, dr=True)
     assert prod.dr.peer is not None
     peer = prod.dr.peer
 
@@ -802,10 +731,7 @@ def test_sec_007_public_unscanned_and_broad_robots() -> None:
 def test_sec_008_pinned_models_and_apps(prod: StackConfig) -> None:
     def build() -> None:
         endpoints_of(prod)()
-        TenantApps(
-            "marketing-apps",
-            TenantAppsArgs(tenant=marketing(prod), cluster="marketing-apps", ctx=context(prod)),
-        )
+        apps_of(prod)
         k8s.apiextensions.CustomResource(
             "pinned",
             api_version=PAIS_API_VERSION,
@@ -823,13 +749,10 @@ def test_sec_008_latest_and_untagged() -> None:
         apps[0]["image"] = f"{HOST}/marketing/chat-frontend:latest"
         apps[1]["image"] = f"{HOST}/marketing/chat-backend"
 
-    cfg = load(edit)
+    cfg = load_stack(edit=edit)
 
     def build() -> None:
-        TenantApps(
-            "marketing-apps",
-            TenantAppsArgs(tenant=marketing(cfg), cluster="marketing-apps", ctx=context(cfg)),
-        )
+        apps_of(cfg)
         k8s.apiextensions.CustomResource(
             "llama",
             api_version=PAIS_API_VERSION,

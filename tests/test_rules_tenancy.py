@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -11,23 +10,15 @@ import pulumi_kubernetes as k8s
 import pulumi_vsphere as vsphere
 import pulumiverse_harbor as harbor
 import pytest
-from conftest import load_example, write_project
+from conftest import load_example
+from policy_helpers import Site, findings_of, plan, run_rules, site_records
 
 from components.harbor_registry import HARBOR_PROJECT_TYPE
 from paif_cli.gate import evaluate_records
-from paif_cli.plan import StackPlan, plan_stack
-from policies.framework import SITE_TYPE
+from paif_cli.plan import StackPlan
 from policies.rules import tenancy
 
 MT_RULES = ["PAIF-MT-001", "PAIF-MT-002", "PAIF-MT-003"]
-
-
-def findings_of(findings: list[dict[str, Any]], rule_id: str) -> list[tuple[str, str, str]]:
-    return [
-        (f["enforcement"], (f["urn"] or "").rsplit("::", 1)[-1], f["message"])
-        for f in findings
-        if f["ruleId"] == rule_id
-    ]
 
 
 def tenants_only() -> dict[str, Any]:
@@ -44,16 +35,14 @@ def tenants_only() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def compliant(tmp_path_factory: pytest.TempPathFactory) -> StackPlan:
-    project = write_project(tmp_path_factory.mktemp("mt-ok"), {"prod": tenants_only()})
-    return plan_stack(project, "prod")
+    return plan(tmp_path_factory.mktemp("mt-ok"), tenants_only())
 
 
 @pytest.fixture(scope="module")
 def no_groups(tmp_path_factory: pytest.TempPathFactory) -> StackPlan:
     config = tenants_only()
     config["paif:tenants"][1]["oidcGroups"] = {}
-    project = write_project(tmp_path_factory.mktemp("mt-groups"), {"prod": config})
-    return plan_stack(project, "prod")
+    return plan(tmp_path_factory.mktemp("mt-groups"), config)
 
 
 @pytest.mark.parametrize("rule_id", MT_RULES)
@@ -97,12 +86,6 @@ def test_harbor_component_token_matches_the_rule() -> None:
 # --- tiny programs ------------------------------------------------------------------------
 
 
-class _Site(pulumi.ComponentResource):
-    def __init__(self, environment: str) -> None:
-        super().__init__(SITE_TYPE, "site", {"environment": environment})
-        self.register_outputs({})
-
-
 FULL_QUOTA = {
     "requests.nvidia.com/gpu": 2,
     "requests.cpu": "8",
@@ -118,7 +101,7 @@ DENY_ALL = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
 
 
 def tenant(
-    site: _Site,
+    site: Site,
     *,
     quota: dict[str, Any] | None = FULL_QUOTA,
     policies: list[dict[str, Any]] | None = None,
@@ -147,15 +130,6 @@ def tenant(
             role="projectadmin",
             opts=opts,
         )
-
-
-def run_rules(
-    run_pulumi: Callable[..., Any], build: Callable[[_Site], None], environment: str = "prod"
-) -> list[dict[str, Any]]:
-    def program() -> None:
-        build(_Site(environment))
-
-    return evaluate_records([r.to_json() for r in run_pulumi(program, stack="prod").resources])
 
 
 def test_a_fenced_tenant_passes(run_pulumi: Any) -> None:
@@ -222,10 +196,7 @@ def test_mt_002_no_default_deny(
 def test_mt_002_egress_only_config_accepts_an_ingress_deny(run_pulumi: Any) -> None:
     policies = [{"podSelector": {}, "policyTypes": ["Ingress"]}]
 
-    def program() -> None:
-        tenant(_Site("prod"), policies=policies)
-
-    records = [r.to_json() for r in run_pulumi(program, stack="prod").resources]
+    records = site_records(run_pulumi, lambda s: tenant(s, policies=policies))
     findings = evaluate_records(records, {"PAIF-MT-002": {"directions": ["Ingress"]}})
     assert findings_of(findings, "PAIF-MT-002") == []
 
@@ -254,7 +225,7 @@ def test_mt_003_unknown_tenant(run_pulumi: Any) -> None:
 
 
 def test_mt_003_no_project(run_pulumi: Any) -> None:
-    def build(site: _Site) -> None:
+    def build(site: Site) -> None:
         opts = pulumi.ResourceOptions(parent=site)
         vsphere.Namespace("t-namespace", name="t-ns", supervisor="domain-c10", opts=opts)
         k8s.core.v1.ResourceQuota(

@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
-from pulumi.runtime.stack import run_in_stack
+from conftest import load_stack, registered_before_error, site_context
 from schema_validation import manifest, validate_core_object
 
-from components.config import StackConfig, parse_stack_config, read_stack_file
+from components.config import StackConfig
 from components.config.models import App, Probe, Tenant
 from components.context import SiteContext
 from components.errors import ComponentInputError
 from components.tenant_apps import TenantApps, TenantAppsArgs
 from components.vks_cluster import VksCluster, VksClusterArgs
-from paif_cli.mock_runtime import PlanMocks, ResourceRecord, mock_runtime
+from paif_cli.mock_runtime import ResourceRecord
 
-ROOT = Path(__file__).resolve().parent.parent
 SITE_LABELS = {
     "app.kubernetes.io/managed-by": "pulumi",
     "paif.vmware.com/environment": "prod",
@@ -30,18 +27,11 @@ SITE_LABELS = {
 
 @functools.cache
 def prod() -> StackConfig:
-    f = read_stack_file(ROOT, "prod")
-    return parse_stack_config(f.values, f.file_name)
+    return load_stack()
 
 
 def context() -> SiteContext:
-    cfg = prod()
-    return SiteContext(
-        site=cfg.site,
-        environment=cfg.environment,
-        harbor=cfg.harbor,
-        workload_domain=cfg.workload_domain,
-    )
+    return site_context(prod())
 
 
 def marketing(**changes: Any) -> Tenant:
@@ -70,14 +60,6 @@ def plan(run_pulumi: Any, args: TenantAppsArgs) -> dict[str, ResourceRecord]:
         )
 
     return {r.name: r for r in run_pulumi(program, stack="prod").resources}
-
-
-def registered_before_error(program: Callable[[], Any]) -> tuple[Exception, list[ResourceRecord]]:
-    """Run a program that must fail; return the error and what was registered before it."""
-    with mock_runtime(PlanMocks(), project="paif", stack="prod") as (monitor, loop):
-        with pytest.raises(ComponentInputError) as info:
-            loop.run_until_complete(run_in_stack(program))
-        return info.value, list(monitor.records)
 
 
 def pod_labels(app: str) -> dict[str, str]:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi.runtime.stack import run_in_stack
+from conftest import load_stack, registered_before_error, site_context
 from schema_validation import manifest, validate_core_object, validate_crd_object
 
-from components.config import StackConfig, parse_stack_config, read_stack_file
+from components.config import StackConfig
 from components.config.models import Tenant
 from components.constants import MARKETING_QUOTA
 from components.context import SiteContext
@@ -22,10 +20,9 @@ from components.tenant_namespace import (
     quota_hard,
 )
 from components.workload_domain import GpuWorkloadDomain, GpuWorkloadDomainArgs
-from paif_cli.mock_runtime import PlanMocks, ResourceRecord, mock_runtime
+from paif_cli.mock_runtime import ResourceRecord
 from paif_cli.offline.vsphere import INVOKES
 
-ROOT = Path(__file__).resolve().parent.parent
 GPU_CLASSES = {
     name: name
     for name in ("vgpu-a100-80c", "vgpu-a100-80c-x2", "vgpu-a100-80c-x4", "vgpu-a100-40c")
@@ -42,18 +39,11 @@ TIER = "paif.vmware.com/tier"
 
 @functools.cache
 def prod() -> StackConfig:
-    f = read_stack_file(ROOT, "prod")
-    return parse_stack_config(f.values, f.file_name)
+    return load_stack()
 
 
 def context() -> SiteContext:
-    cfg = prod()
-    return SiteContext(
-        site=cfg.site,
-        environment=cfg.environment,
-        harbor=cfg.harbor,
-        workload_domain=cfg.workload_domain,
-    )
+    return site_context(prod())
 
 
 def tenant(name: str = "marketing", **changes: Any) -> Tenant:
@@ -73,14 +63,6 @@ def args_for(t: Tenant | None = None, **kw: Any) -> SupervisorNamespaceArgs:
 def plan(run_pulumi: Any, args: SupervisorNamespaceArgs) -> dict[str, ResourceRecord]:
     result = run_pulumi(lambda: SupervisorNamespace("mk", args), stack="prod")
     return {r.name: r for r in result.resources}
-
-
-def registered_before_error(program: Callable[[], Any]) -> tuple[Exception, list[ResourceRecord]]:
-    """Run a program that must fail; return the error and what was registered before it."""
-    with mock_runtime(PlanMocks(), project="paif", stack="prod") as (monitor, loop):
-        with pytest.raises(ComponentInputError) as info:
-            loop.run_until_complete(run_in_stack(program))
-        return info.value, list(monitor.records)
 
 
 def policy_id(name: str) -> str:

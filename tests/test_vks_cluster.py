@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import base64
 import functools
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
-from pulumi.runtime.stack import run_in_stack
+from conftest import by_name, load_stack, registered_before_error, site_context
 from schema_validation import manifest, validate_crd_object
 
-from components.config import StackConfig, parse_stack_config, read_stack_file
+from components.config import StackConfig
 from components.config.models import NodePool, Tenant
 from components.config.models import VksCluster as VksClusterConfig
 from components.context import SiteContext
@@ -24,10 +22,8 @@ from components.vks_cluster import (
     render_cluster,
     storage_class_name,
 )
-from paif_cli.mock_runtime import PlanMocks, ResourceRecord, mock_runtime
 from paif_cli.offline.kubernetes import offline_kubeconfig
 
-ROOT = Path(__file__).resolve().parent.parent
 GPU_CLASSES = frozenset({"vgpu-a100-80c", "vgpu-a100-80c-x2", "vgpu-a100-80c-x4", "vgpu-a100-40c"})
 COMMON_LABELS = {
     "app.kubernetes.io/managed-by": "pulumi",
@@ -38,18 +34,11 @@ COMMON_LABELS = {
 
 @functools.cache
 def prod() -> StackConfig:
-    f = read_stack_file(ROOT, "prod")
-    return parse_stack_config(f.values, f.file_name)
+    return load_stack()
 
 
 def context() -> SiteContext:
-    cfg = prod()
-    return SiteContext(
-        site=cfg.site,
-        environment=cfg.environment,
-        harbor=cfg.harbor,
-        workload_domain=cfg.workload_domain,
-    )
+    return site_context(prod())
 
 
 def marketing(**cluster_changes: Any) -> tuple[Tenant, VksClusterConfig]:
@@ -61,18 +50,6 @@ def marketing(**cluster_changes: Any) -> tuple[Tenant, VksClusterConfig]:
 def args_for(**cluster_changes: Any) -> VksClusterArgs:
     tenant, cluster = marketing(**cluster_changes)
     return VksClusterArgs(tenant=tenant, cluster=cluster, ctx=context(), gpu_vm_classes=GPU_CLASSES)
-
-
-def by_name(records: list[ResourceRecord]) -> dict[str, ResourceRecord]:
-    return {r.name: r for r in records}
-
-
-def registered_before_error(program: Callable[[], Any]) -> tuple[Exception, list[ResourceRecord]]:
-    """Run a program that must fail; return the error and what was registered before it."""
-    with mock_runtime(PlanMocks(), project="paif", stack="prod") as (monitor, loop):
-        with pytest.raises(ComponentInputError) as info:
-            loop.run_until_complete(run_in_stack(program))
-        return info.value, list(monitor.records)
 
 
 EXPECTED_V1BETA2 = {

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi.runtime.stack import run_in_stack
+from conftest import load_stack, registered_before_error
 from schema_validation import validate_crd_object
 
-from components.config import StackConfig, parse_stack_config, read_stack_file
+from components.config import StackConfig
 from components.context import SiteContext
 from components.errors import ComponentInputError
 from components.workload_domain import (
@@ -22,16 +20,13 @@ from components.workload_domain import (
     nvidia_device_id,
     vgpu_class_name,
 )
-from paif_cli.mock_runtime import PlanMocks, ResourceRecord, mock_runtime
+from paif_cli.mock_runtime import ResourceRecord
 from paif_cli.offline.vsphere import moref
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @functools.cache
 def stack(name: str) -> StackConfig:
-    f = read_stack_file(ROOT, name)
-    return parse_stack_config(f.values, f.file_name)
+    return load_stack(name)
 
 
 def context(name: str = "prod", **domain_changes: Any) -> SiteContext:
@@ -52,14 +47,6 @@ def plan(run_pulumi: Any, ctx: SiteContext, stack_name: str = "prod") -> list[Re
 
 def by_name(records: list[ResourceRecord]) -> dict[str, ResourceRecord]:
     return {r.name: r for r in records}
-
-
-def registered_before_error(program: Callable[[], Any]) -> tuple[Exception, list[ResourceRecord]]:
-    """Run a program that must fail; return the error and what was registered before it."""
-    with mock_runtime(PlanMocks(), project="paif", stack="prod") as (monitor, loop):
-        with pytest.raises(ComponentInputError) as info:
-            loop.run_until_complete(run_in_stack(program))
-        return info.value, list(monitor.records)
 
 
 def test_compute_cluster_has_ha_admission_control_drs_and_nvidia_host_image(run_pulumi):
@@ -228,6 +215,8 @@ def test_passthrough_domain_declares_vm_operator_classes_that_validate_against_t
 def test_class_names_match_what_model_endpoints_derive():
     from components.model_endpoint import vgpu_vm_class_name
 
+    # One naming function, not two that must agree.
+    assert vgpu_vm_class_name is vgpu_class_name
     for profile in ("nvidia_a100-40c", "nvidia_a100-80c", "grid_a100-3-20c", "nvidia_h100-80c"):
         for devices in (1, 2, 4):
             assert vgpu_class_name(profile, devices) == vgpu_vm_class_name(profile, devices)

@@ -20,7 +20,7 @@ the median is reported. Run from the repository root:
     PYTHONPATH=. /tmp/venv0/bin/python benchmarks/bench_plan.py --tenants 10 50 200 --repeat 3
 
 It prints a Markdown table (and ``--json FILE`` writes the raw figures). ``--profile N`` writes
-a cProfile of one plan of N tenants to ``benchmarks/plan-N.prof`` instead.
+a cProfile of one plan of N tenants to ``$TMPDIR/paif-plan-N.prof`` instead.
 """
 
 from __future__ import annotations
@@ -447,7 +447,7 @@ def profile(tenants: int) -> Path:
     with tempfile.TemporaryDirectory(prefix="paif-bench-") as tmp:
         paif_cli.plan.plan_stack(write_project(Path(tmp) / "warmup", 1), STACK)
         project = write_project(Path(tmp) / "project", tenants)
-        target = ROOT / "benchmarks" / f"plan-{tenants}.prof"
+        target = Path(tempfile.gettempdir()) / f"paif-plan-{tenants}.prof"
         cProfile.runctx(
             "paif_cli.plan.plan_stack(project, STACK)",
             globals(),
@@ -466,11 +466,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
+        from paif_cli.main import plan_gc_thresholds
+
         kind, *rest = args.child
-        if kind == "plan":
-            result = child_plan(int(rest[0]), Path(rest[1]), Path(rest[2]))
-        else:
-            result = child_bare(Path(rest[0]))
+        # Both sides run with the GC settings `paif` runs with (paif_cli.main).
+        with plan_gc_thresholds():
+            if kind == "plan":
+                result = child_plan(int(rest[0]), Path(rest[1]), Path(rest[2]))
+            else:
+                result = child_bare(Path(rest[0]))
         print(json.dumps(result))
         return 0
     if args.profile:

@@ -111,7 +111,9 @@ def run(project_dir: Path | None = None) -> PaifSite:
             peer_outputs=peer_outputs,
             peer_harbor=peer_harbor_provider(config) if pushes else None,
         )
-    except (ComponentInputError, ConfigError) as exc:
+    except ConfigError as exc:
+        raise pulumi.RunError(exc.render()) from None
+    except ComponentInputError as exc:
         raise pulumi.RunError(f"{stack_file}: {exc}") from None
     for key, value in site.stack_outputs().items():
         pulumi.export(key, value)

@@ -289,8 +289,13 @@ class PaifSite(pulumi.ComponentResource):
             )
             receiver = HarborReplicationReceiver(
                 f"{name}-to-{target}-receiver",
+                # Created on the peer's Harbor: the site that pushes into it is this one.
                 HarborReplicationReceiverArgs(
-                    ctx=ctx, peer=replication.peer, projects=replication.projects
+                    ctx=ctx,
+                    peer=Peer(
+                        stack=args.stack, site=config.site.name, harbor_url=config.harbor.url
+                    ),
+                    projects=replication.projects,
                 ),
                 receiver_opts,
             )

@@ -197,6 +197,9 @@ def parsed_profiles(args: GpuWorkloadDomainArgs) -> list[VgpuProfile]:
     out: list[VgpuProfile] = []
     for i, name in enumerate(wd.vgpu_profiles):
         field_name = f"workloadDomain.vgpuProfiles[{i}]"
+        if name in wd.vgpu_profiles[:i]:
+            # Each profile becomes VM classes named after it: a repeat would clash.
+            raise ComponentInputError(_subject(args), field_name, f"{name!r} is listed twice")
         try:
             profile = parse_vgpu_profile(name)
             profile.slices_per_gpu(wd.gpu.memory_gi_b)

@@ -248,7 +248,7 @@ def evaluate(
     stack_request = analyzer_pb2.AnalyzeStackRequest(
         resources=[_stack_resource(r, properties[r["urn"]], by_urn) for r in records]
     )
-    with _convert_each_resource_once():
+    with _convert_each_resource_once(servicer):
         response = _call(servicer.AnalyzeStack, stack_request, pack_name, None)
     for diagnostic in response.diagnostics:
         urn = diagnostic.urn if diagnostic.urn in by_urn else None
@@ -812,15 +812,16 @@ def _stack_resource(
 
 
 @contextlib.contextmanager
-def _convert_each_resource_once() -> Iterator[None]:
+def _convert_each_resource_once(servicer: _PolicyAnalyzerServicer) -> Iterator[None]:
     """Let every stack policy share one conversion of each resource's properties.
 
     pulumi_policy's ``AnalyzeStack`` converts every resource (``MessageToDict``, then
-    ``deserialize_properties``, then ``unknown_checking_proxy``) again for each stack policy:
-    O(policies × resources) work that was 95 % of the gate's time on a 350-resource stack
-    (docs/benchmarks.md). Each step is a pure function of its input and the proxies are
-    read-only views, so each policy still sees exactly the values it would see live; only
-    the conversion is done once. The SDK's names are restored afterwards.
+    ``deserialize_properties``, then ``unknown_checking_proxy``, and its options and
+    provider) again for each stack policy: O(policies × resources) work that was 95 % of the
+    gate's time on a 350-resource stack (docs/benchmarks.md). Each step is a pure function of
+    its input and the proxies are read-only views, so each policy still sees exactly the
+    values it would see live; only the conversion is done once. The SDK's names are restored
+    afterwards.
     """
     import pulumi_policy.policy as sdk
 
@@ -850,18 +851,33 @@ def _convert_each_resource_once() -> Iterator[None]:
         def MessageToDict(message: Any, *args: Any, **kwargs: Any) -> Any:
             if args or kwargs:
                 return json_format.MessageToDict(message, *args, **kwargs)
+            # Keyed by content: protobuf may hand out a new wrapper for the same message.
             key = message.SerializeToString(deterministic=True)
             if key not in as_dicts:
                 as_dicts[key] = json_format.MessageToDict(message)
             return as_dicts[key]
 
+    def by_urn(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        cache: dict[str, Any] = {}
+
+        def shared(resource: Any) -> Any:
+            if resource.urn not in cache:
+                cache[resource.urn] = convert(resource)
+            return cache[resource.urn]
+
+        return shared
+
     sdk.json_format = _SharedJsonFormat()  # type: ignore[assignment]
     sdk.deserialize_properties = once(deserialized, saved[1])
     sdk.unknown_checking_proxy = once(proxied, saved[2])
+    # The servicer's own converters, per resource (AnalyzerResource: one per URN).
+    servicer._get_resource_options = by_urn(servicer._get_resource_options)  # type: ignore[method-assign]
+    servicer._get_provider_resource = by_urn(servicer._get_provider_resource)  # type: ignore[method-assign]
     try:
         yield
     finally:
         sdk.json_format, sdk.deserialize_properties, sdk.unknown_checking_proxy = saved
+        del servicer._get_resource_options, servicer._get_provider_resource
 
 
 def _call(method: Any, request: Any, pack: str, urn: str | None) -> Any:

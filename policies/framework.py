@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -143,6 +144,9 @@ class StackView:
         # Lookups rules repeat per endpoint or tenant: computed once per view, so that a rule
         # stays linear in the stack's size (docs/benchmarks.md).
         self._kube: dict[tuple[str, str], list[Any]] = {}
+        self._kube_by_namespace: dict[tuple[str, str], dict[Any, list[Any]]] = {}
+        self._of_type: dict[tuple[str, ...], list[Any]] = {}
+        self._memo: dict[str, Any] = {}
         self._scalers: dict[str, dict[tuple[str, str], list[Any]]] | None = None
 
     # site-wide facts
@@ -172,7 +176,15 @@ class StackView:
 
     # resources
     def of_type(self, *types: str) -> list[Any]:
-        return [r for r in self.resources if r.resource_type in types]
+        if types not in self._of_type:
+            self._of_type[types] = [r for r in self.resources if r.resource_type in types]
+        return list(self._of_type[types])
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per view: for indexes a rule would otherwise rebuild per item."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def kube(self, kind: str, api_version_prefix: str = "") -> list[Any]:
         """Kubernetes objects by kind (typed resources and CustomResources alike)."""
@@ -189,6 +201,16 @@ class StackView:
                     out.append(r)
             self._kube[key] = out
         return list(self._kube[key])
+
+    def kube_in_namespace(self, kind: str, api_version_prefix: str, namespace: Any) -> list[Any]:
+        """``kube(kind, prefix)`` restricted to one ``metadata.namespace``, in stack order."""
+        key = (kind, api_version_prefix)
+        if key not in self._kube_by_namespace:
+            index: dict[Any, list[Any]] = {}
+            for r in self.kube(kind, api_version_prefix):
+                index.setdefault(get_path(r.props, "metadata.namespace"), []).append(r)
+            self._kube_by_namespace[key] = index
+        return list(self._kube_by_namespace[key].get(namespace, []))
 
     def children(self, parent_urn: str) -> list[Any]:
         return [r for r in self.resources if _parent_urn(r) == parent_urn]
@@ -210,10 +232,15 @@ def _parent_urn(resource: Any) -> str | None:
     return parent if isinstance(parent, str) else getattr(parent, "urn", None)
 
 
+@functools.lru_cache(maxsize=1024)
+def _path_parts(path: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"[^.\[\]]+|\[\d+\]", path))
+
+
 def get_path(value: Any, path: str, default: Any = None) -> Any:
     """``get_path(props, "spec.scale.hpa.minReplicas")`` over mappings and sequences."""
     current = value
-    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+    for part in _path_parts(path):
         if part.startswith("["):
             index = int(part[1:-1])
             try:

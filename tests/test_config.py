@@ -246,6 +246,12 @@ BAD_INPUTS: list[tuple[str, Mutation, str, str]] = [
         "required key is missing",
     ),
     (
+        "backup schedule with a bad cron field",
+        _set([*T0, "databases", 0, "backup", "schedule"], "0 1 * * *-x"),
+        "paif:tenants[0].databases[0].backup.schedule",
+        "cron '0 1 * * *-x': day-of-week value '*' is not a number or a name",
+    ),
+    (
         "app on an undeclared cluster",
         _set([*T0, "apps", 0, "cluster"], "other"),
         "paif:tenants[0].apps[0].cluster",

@@ -122,3 +122,11 @@ def test_active_active_both_sites_full_behind_gslb(plans: dict[str, Any]) -> Non
 def test_rto_orders_the_patterns(plans: dict[str, Any]) -> None:
     rto = {p: plans[p]["dr"]["estimates"]["rto"]["seconds"] for p in PATTERNS}
     assert rto["pilot-light"] > rto["warm-standby"] > rto["active-active"]
+
+
+def test_the_receiving_robot_names_the_pushing_site(plans: dict[str, Any]) -> None:
+    # The primary pushes; the robot it logs in with lives on the DR Harbor and names the pusher.
+    robots = _of_type(plans["warm-standby"]["prod"], "harbor:index/robotAccount:RobotAccount")
+    receiver = [r for r in robots if r["inputs"]["name"].startswith("replicate-from-")]
+    assert [r["inputs"]["name"] for r in receiver] == ["replicate-from-seoul-primary"]
+    assert receiver[0]["inputs"]["level"] == "system"

@@ -224,7 +224,10 @@ def test_any_stack_file_text_reads_or_names_the_problem(scratch: Path, text: str
         ("config:\n  a:b: 1\n  a:b: 2\n", "yaml: not valid YAML at line 3, column 3: key 'a:b'"),
         ("config:\n  vsphere:user: !!binary aGVsbG8=\n", "vsphere:user: a YAML !!binary value"),
         ("config:\n  paif:tenants: &t [*t]\n", "paif:tenants[0]: refers to itself"),
-        (b"config:\n  paif:environment: \xff\n", "yaml: not UTF-8 text (byte 28): invalid start byte"),
+        (
+            b"config:\n  paif:environment: \xff\n",
+            "yaml: not UTF-8 text (byte 28): invalid start byte",
+        ),
     ],
     ids=["bad tagged value", "duplicate key", "binary", "self-reference", "not utf-8"],
 )
@@ -285,6 +288,18 @@ def test_mutated_dr_config_passes_or_names_the_path(values: dict[str, Any]) -> N
     except ComponentInputError as error:
         assert "\n" not in str(error)
         assert error.subject and error.field, error
+
+
+def test_a_repeated_vgpu_profile_is_refused_before_it_clashes() -> None:
+    # Found by the plan-level fuzzer: each profile becomes VM classes named after it.
+    values = copy.deepcopy(PROD)
+    values["paif:workloadDomain"]["vgpuProfiles"].append("nvidia_a100-80c")
+    with pytest.raises(ComponentInputError) as info:
+        preflight(values, FUZZ_FILE, None)
+    assert str(info.value) == (
+        "workload domain 'gpu-wld-01': workloadDomain.vgpuProfiles[2]: 'nvidia_a100-80c' is "
+        "listed twice"
+    )
 
 
 # --- 3. whole plans -------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, load_example
+from conftest import load_example, write_project
 
 import paif_cli.plan
 from paif_cli.main import main
@@ -85,15 +85,9 @@ def stack_config(stack: str, extra: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def write_stacks(directory: Path, dr_extra: Mapping[str, Any] | None = None) -> Path:
-    import shutil
-
-    directory.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "Pulumi.yaml", directory / "Pulumi.yaml")
-    shutil.copy(ROOT / "__main__.py", directory / "__main__.py")
-    for stack, extra in (("prod", {}), ("dr", dr_extra or {})):
-        text = yaml.safe_dump({"config": stack_config(stack, extra)}, sort_keys=False)
-        (directory / f"Pulumi.{stack}.yaml").write_text(text, encoding="utf-8")
-    return directory
+    return write_project(
+        directory, {"prod": stack_config("prod", {}), "dr": stack_config("dr", dr_extra or {})}
+    )
 
 
 @dataclass
@@ -245,6 +239,7 @@ def test_no_plaintext_secret_is_written_or_printed(plaintext_run: Run) -> None:
     needles["supervisor kubeconfig token"] = SUPERVISOR_TOKEN
     needles |= robot_secrets(plaintext_run) | vks_kubeconfigs(plaintext_run)
     needles["offline robot secret prefix"] = OFFLINE_ROBOT_SECRET_PREFIX
+    needles["offline placeholder"] = "offline-secret:"
     assert len(needles) >= 10, needles
     assert leaks(plaintext_run, needles) == []
 

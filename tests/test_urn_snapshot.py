@@ -129,3 +129,19 @@ def test_an_alias_covers_the_renamed_resource_and_its_children(run_pulumi: Any) 
     assert gone <= covered
     without_alias = _urns(run_pulumi, "new")
     assert not gone & {alias for aliases in without_alias.values() for alias in aliases}
+
+
+def test_two_resources_with_one_urn_fail_the_plan(run_pulumi: Any) -> None:
+    """The engine refuses a program that registers a URN twice; the plan must not hide it."""
+    from paif_cli.mock_runtime import ProgramError
+
+    def program() -> None:
+        for _ in range(2):
+            pulumi.CustomResource("vsphere:index/zone:Zone", "zone", {"name": "z"})
+
+    with pytest.raises(ProgramError) as info:
+        run_pulumi(program, stack="prod")
+    assert str(info.value) == (
+        "duplicate resource URN 'urn:pulumi:prod::paif::vsphere:index/zone:Zone::zone': two "
+        "resources of one type have the same name; give them unique names"
+    )

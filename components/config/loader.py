@@ -106,8 +106,9 @@ class StackFileLoader(yaml.SafeLoader):
             return super().construct_object(node, deep)
         except (ValueError, KeyError, TypeError) as exc:
             # e.g. `!!int x`: PyYAML's constructors raise plain Python errors without a mark.
+            what = repr(node.value)[:60] if isinstance(node, yaml.ScalarNode) else f"a {node.id}"
             raise yaml.constructor.ConstructorError(
-                None, None, f"cannot read {node.value!r} as {node.tag}: {exc}", node.start_mark
+                None, None, f"cannot read {what} as {node.tag}: {exc}", node.start_mark
             ) from None
 
     def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:

@@ -270,8 +270,16 @@ class Backup(ConfigModel):
     @field_validator("schedule", "incremental_schedule")
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
-        if value is not None and len(value.split()) != 5:
+        if value is None:
+            return value
+        if len(value.split()) != 5:
             raise ValueError(f"{value!r} is not a 5-field cron expression such as '0 2 * * *'")
+        from components.estimators import EstimatorError, cron_interval_seconds
+
+        try:
+            cron_interval_seconds(value)
+        except EstimatorError as exc:
+            raise ValueError(str(exc)) from None
         return value
 
 

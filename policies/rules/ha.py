@@ -161,7 +161,6 @@ def _budget_keeps(spec: Mapping[str, Any], min_replicas: int | None, floor: int)
 def endpoint_spread(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
     keys = [str(k) for k in t["topologyKeys"]]
     floor = int(t["minAvailable"])
-    budgets = view.kube("PodDisruptionBudget", "policy/")
     for ep in endpoints(view):
         if not ep.running:
             continue
@@ -174,9 +173,8 @@ def endpoint_spread(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation
             )
         covering = [
             b
-            for b in budgets
-            if get_path(b.props, "metadata.namespace") == ep.namespace
-            and selector_matches(get_path(b.props, "spec.selector"), ep.pod_labels)
+            for b in view.kube_in_namespace("PodDisruptionBudget", "policy/", ep.namespace)
+            if selector_matches(get_path(b.props, "spec.selector"), ep.pod_labels)
         ]
         if not covering:
             yield Violation(f"{ep.label}: no PodDisruptionBudget selects its pods", ep.resource.urn)

@@ -83,11 +83,7 @@ def tenant_namespaces(view: StackView) -> list[TenantNamespace]:
 
 
 def _in_namespace(view: StackView, kind: str, api_prefix: str, namespace: str) -> list[Any]:
-    return [
-        r
-        for r in view.kube(kind, api_prefix)
-        if get_path(r.props, "metadata.namespace") == namespace
-    ]
+    return view.kube_in_namespace(kind, api_prefix, namespace)
 
 
 @rule(
@@ -170,18 +166,27 @@ def default_deny(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
             )
 
 
+def _member_groups(view: StackView) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """Member groups (by position) per URN they depend on and per HarborProject component."""
+    by_dependency: dict[str, list[int]] = {}
+    by_component: dict[str, list[int]] = {}
+    for index, member in enumerate(view.of_type(HARBOR_MEMBER_GROUP_TYPE)):
+        for d in {getattr(d, "urn", d) for d in getattr(member, "dependencies", None) or []}:
+            by_dependency.setdefault(d, []).append(index)
+        component = view.component_of(member, HARBOR_PROJECT_COMPONENT)
+        if component is not None:
+            by_component.setdefault(component.urn, []).append(index)
+    return by_dependency, by_component
+
+
 def _member_groups_of(view: StackView, project: Any) -> list[Any]:
     component = view.component_of(project, HARBOR_PROJECT_COMPONENT)
-    out = []
-    for member in view.of_type(HARBOR_MEMBER_GROUP_TYPE):
-        depends = {getattr(d, "urn", d) for d in getattr(member, "dependencies", None) or []}
-        same_component = (
-            component is not None
-            and view.component_of(member, HARBOR_PROJECT_COMPONENT) is component
-        )
-        if project.urn in depends or same_component:
-            out.append(member)
-    return out
+    by_dependency, by_component = view.memo("harbor-member-groups", lambda: _member_groups(view))
+    found = set(by_dependency.get(project.urn, []))
+    if component is not None:
+        found.update(by_component.get(component.urn, []))
+    members = view.of_type(HARBOR_MEMBER_GROUP_TYPE)
+    return [members[i] for i in sorted(found)]
 
 
 @rule(

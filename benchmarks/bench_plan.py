@@ -17,7 +17,7 @@ project, a VKS cluster, a completions and an embeddings endpoint and a pgvector 
 Import time is excluded from both. Sizes run interleaved, plan then bare, ``--repeat`` times;
 the median is reported. Run from the repository root:
 
-    PYTHONPATH=. /tmp/venv0/bin/python benchmarks/bench_plan.py --tenants 10 50 200 --repeat 3
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_plan.py --tenants 10 50 200 --repeat 3
 
 It prints a Markdown table (and ``--json FILE`` writes the raw figures). ``--profile N`` writes
 a cProfile of one plan of N tenants to ``$TMPDIR/paif-plan-N.prof`` instead.

@@ -7,7 +7,7 @@ for a move); children named ``f"{name}-part"`` follow an aliased parent automati
 
 To accept a change deliberately, regenerate the snapshot and commit it with the change:
 
-    PAIF_UPDATE_SNAPSHOTS=1 /tmp/venv0/bin/python -m pytest tests/test_urn_snapshot.py
+    PAIF_UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/test_urn_snapshot.py
 """
 
 from __future__ import annotations

@@ -14,13 +14,14 @@ receiving robot on the peer Harbor through a second Harbor provider (config name
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
 import pulumiverse_harbor as harbor
 
-from components.config.models import Peer, StackConfig
+from components.config.models import Peer, StackConfig, Tenant, WorkloadDomain
 from components.context import SiteContext
 from components.dr.estimate import estimate_for, site_gpu_pool
 from components.dr.topology import DerivedSite, derive_site
@@ -128,17 +129,47 @@ class PaifSiteArgs:
         )
 
 
+def tenant_domain_config(args: PaifSiteArgs, tenant: Tenant) -> WorkloadDomain | None:
+    """A workload-domain-isolated tenant's own hosts at this site (§9.4.2), else None.
+
+    At a DR site they are the DR stack's own hosts (``paif:dr.tenantWorkloadDomains``), never
+    the primary's.
+    """
+    if tenant.isolation != "workload-domain":
+        return None
+    if args.config.dr.role != "dr":
+        return tenant.workload_domain
+    own = args.config.dr.tenant_workload_domains.get(tenant.name)
+    if own is None:
+        raise ComponentInputError(
+            f"tenant '{tenant.name}'",
+            f"dr.tenantWorkloadDomains.{tenant.name}",
+            "the primary isolates this tenant on GPU hosts of its own; declare the DR "
+            "site's hosts for it here",
+        )
+    return own
+
+
+def _tenant_context(args: PaifSiteArgs, tenant: Tenant) -> SiteContext:
+    own = tenant_domain_config(args, tenant)
+    return args.context if own is None else replace(args.context, workload_domain=own)
+
+
 def _tenant_args(
     args: PaifSiteArgs,
     derived: DerivedSite,
-    domain: GpuWorkloadDomain | None = None,
+    domains: Mapping[str, GpuWorkloadDomain] | None = None,
 ) -> list[PaifTenantArgs]:
-    ctx = args.context
-    domain_args = GpuWorkloadDomainArgs(ctx)
-    classes = gpu_vm_classes(domain_args)
-    names = frozenset(c.name for c in classes)
+    """Each tenant's args; ``domains`` maps "" (the site's) and isolated tenants' names."""
+    shared_zone = GpuWorkloadDomainArgs(args.context).resolved_zone_name
     out = []
     for tenant in derived.config.tenants:
+        ctx = _tenant_context(args, tenant)
+        isolated = tenant.isolation == "workload-domain"
+        domain_args = GpuWorkloadDomainArgs(ctx)
+        domain = (domains or {}).get(tenant.name if isolated else "")
+        classes = gpu_vm_classes(domain_args)
+        names = frozenset(c.name for c in classes)
         out.append(
             PaifTenantArgs(
                 tenant=tenant,
@@ -149,7 +180,8 @@ def _tenant_args(
                 passthrough_classes=domain.passthrough_classes
                 if domain
                 else tuple(c for c in classes if c.passthrough),
-                zone=domain.zone_name if domain else domain_args.resolved_zone_name,
+                zone=shared_zone,
+                own_zone=domain_args.resolved_zone_name if isolated else None,
                 derived=derived,
                 endpoint_gpus=tenant_endpoint_gpus(tenant, ctx),
             )
@@ -229,6 +261,9 @@ def validate_site(args: PaifSiteArgs) -> None:
     """Everything the components will check, before any resource exists."""
     derived = args.derived()
     validate_gpu_workload_domain(GpuWorkloadDomainArgs(args.context))
+    for tenant in derived.config.tenants:
+        if tenant_domain_config(args, tenant) is not None:
+            validate_gpu_workload_domain(GpuWorkloadDomainArgs(_tenant_context(args, tenant)))
     for tenant_args in _tenant_args(args, derived):
         validate_tenant(tenant_args)
     edge = _edge_args(args.config)
@@ -268,13 +303,24 @@ class PaifSite(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         self.domain = GpuWorkloadDomain(f"{name}-gpu", GpuWorkloadDomainArgs(ctx), child)
+        domains: dict[str, GpuWorkloadDomain] = {"": self.domain}
+        for tenant in derived.config.tenants:
+            if tenant_domain_config(args, tenant) is not None:
+                domains[tenant.name] = GpuWorkloadDomain(
+                    f"{name}-{tenant.name}-gpu",
+                    GpuWorkloadDomainArgs(_tenant_context(args, tenant)),
+                    child,
+                )
         self.tenants: dict[str, PaifTenant] = {}
-        for tenant_args in _tenant_args(args, derived, self.domain):
+        for tenant_args in _tenant_args(args, derived, domains):
             tenant = tenant_args.tenant.name
             self.tenants[tenant] = PaifTenant(
                 f"{name}-{tenant}",
                 tenant_args,
-                pulumi.ResourceOptions(parent=self, depends_on=[self.domain]),
+                pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[domains.get(tenant, self.domain)],
+                ),
             )
 
         edge = _edge_args(config)

@@ -63,6 +63,8 @@ class PaifTenantArgs:
     gpu_vm_classes: frozenset[str]
     passthrough_classes: tuple[GpuVmClass, ...] = ()
     zone: str | None = None
+    # Workload-domain isolation (§9.4.2): the zone of the tenant's own GPU hosts.
+    own_zone: str | None = None
     derived: DerivedSite | None = None
     endpoint_gpus: Mapping[str, int] = field(default_factory=dict)
 
@@ -80,6 +82,7 @@ class PaifTenantArgs:
             vm_classes=self.vm_classes,
             passthrough_classes=self.passthrough_classes,
             endpoint_gpus=self.endpoint_gpus,
+            zone=self.own_zone,
             shared_zone=self.zone,
         )
 
@@ -94,6 +97,7 @@ class PaifTenantArgs:
                 ctx=self.ctx,
                 gpu_vm_classes=self.gpu_vm_classes,
                 namespace=self.tenant.namespace,
+                zone=self.own_zone,
             )
             for cluster in self.tenant.vks_clusters
         ]

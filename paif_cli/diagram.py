@@ -478,39 +478,47 @@ def _add_tenants(
             seen.add(("database", tenant.name, name))
 
     # What the DR role declares but does not run here (pilot light): shown dashed.
-    for (tenant_name, name), role in cluster_roles.items():
-        if ("vks-cluster", tenant_name, name) in seen or role.get("deployed") is not False:
-            continue
-        tenant = _tenant(site, tenant_name, _str(role.get("namespace")) or tenant_name)
+    for tenant, name, _ in _absent(site, seen, "vks-cluster", cluster_roles, "deployed"):
         tenant.clusters.append(
             Node(
-                id=_slug("vks", site.name, tenant_name, name),
+                id=_slug("vks", site.name, tenant.name, name),
                 kind="vks-cluster",
                 label=name,
                 detail="not deployed: created on failover",
                 state="not-deployed",
-                attrs={"site": site.name, "tenant": tenant_name, "name": name},
+                attrs={"site": site.name, "tenant": tenant.name, "name": name},
             )
         )
-    for (tenant_name, name), role in database_roles.items():
-        if ("database", tenant_name, name) in seen or role.get("running") is not False:
-            continue
-        tenant = _tenant(site, tenant_name, _str(role.get("namespace")) or tenant_name)
+    for tenant, name, role in _absent(site, seen, "database", database_roles, "running"):
         tenant.databases.append(
             Node(
-                id=_slug("db", site.name, tenant_name, name),
+                id=_slug("db", site.name, tenant.name, name),
                 kind="database",
                 label=name,
                 detail="restored from backup on failover",
                 state="restore",
                 attrs={
                     "site": site.name,
-                    "tenant": tenant_name,
+                    "tenant": tenant.name,
                     "name": name,
                     "mode": _str(role.get("mode")) or "restore-from-backup",
                 },
             )
         )
+
+
+def _absent(
+    site: Site,
+    seen: set[tuple[str, str, str]],
+    kind: str,
+    roles: Mapping[tuple[str, str], Mapping[str, Any]],
+    flag: str,
+) -> Iterable[tuple[Tenant, str, Mapping[str, Any]]]:
+    """Roles the DR topology declares but this site neither renders nor runs (``flag`` False)."""
+    for (tenant_name, name), role in roles.items():
+        if (kind, tenant_name, name) in seen or role.get(flag) is not False:
+            continue
+        yield _tenant(site, tenant_name, _str(role.get("namespace")) or tenant_name), name, role
 
 
 def _endpoint_node(

@@ -349,6 +349,8 @@ class Tenant(ConfigModel):
     knowledge_bases: list[KnowledgeBase] = Field(default_factory=list)
     agents: list[Agent] = Field(default_factory=list)
     apps: list[App] = Field(default_factory=list)
+    # §9.4.2 workload-domain isolation: the tenant's own GPU hosts (a cluster and zone of its own).
+    workload_domain: WorkloadDomain | None = None
 
     @model_validator(mode="after")
     def _references(self) -> Tenant:
@@ -404,6 +406,18 @@ class Tenant(ConfigModel):
             raise FieldError(
                 "vksClusters",
                 "isolation 'cluster' gives the tenant its own VKS cluster: declare one here",
+            )
+        if self.isolation == "workload-domain" and self.workload_domain is None:
+            raise FieldError(
+                "workloadDomain",
+                "isolation 'workload-domain' gives the tenant GPU hosts of its own: declare "
+                "their cluster, hosts and gpu here",
+            )
+        if self.isolation != "workload-domain" and self.workload_domain is not None:
+            raise FieldError(
+                "workloadDomain",
+                f"only a tenant with isolation 'workload-domain' has its own "
+                f"workload domain (this one has {self.isolation!r})",
             )
         return self
 
@@ -490,6 +504,8 @@ class Dr(ConfigModel):
     replication_schedule: NonEmpty | None = None
     assumptions: dict[str, bool | int | float | str] = Field(default_factory=dict)
     backup_locations: dict[str, BackupLocation] = Field(default_factory=dict)
+    # A DR site's own hosts for the primary's workload-domain-isolated tenants, by tenant name.
+    tenant_workload_domains: dict[str, WorkloadDomain] = Field(default_factory=dict)
     # Set on the DR stack when the primary is lost (runbook): the DR site runs at full scale.
     failover: bool = False
 
@@ -562,6 +578,20 @@ class StackConfig(ConfigModel):
                 "a DR stack derives its tenants from the primary stack "
                 f"({self.dr.peer.stack if self.dr.peer else '?'}); remove paif:tenants here",
             )
+        if self.dr.role != "dr" and self.dr.tenant_workload_domains:
+            raise FieldError(
+                "dr.tenantWorkloadDomains",
+                "only a DR stack declares hosts for the primary's isolated tenants",
+            )
+        site_hosts = set(self.workload_domain.hosts)
+        for i, tenant in enumerate(self.tenants):
+            domain = tenant.workload_domain
+            for host in domain.hosts if domain else ():
+                if host in site_hosts:
+                    raise FieldError(
+                        f"tenants[{i}].workloadDomain.hosts",
+                        f"host {host!r} is already in the site's workload domain",
+                    )
         return self
 
     @property

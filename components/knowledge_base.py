@@ -31,6 +31,7 @@ Data-source URLs never carry credentials: connector secrets belong in Kubernetes
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -103,6 +104,29 @@ def _labels(ctx: SiteContext, tenant: Tenant, kind: str, name: str) -> dict[str,
     }
 
 
+def _list_path(items: Sequence[Any], name: str, key: str) -> str:
+    """The config path (``key[i]``) of the item named ``name``, as errors name the field."""
+    index = next((i for i, item in enumerate(items) if item.name == name), 0)
+    return f"{key}[{index}]"
+
+
+def _document(
+    kind: str, name: str, tenant: Tenant, ctx: SiteContext, spec: dict[str, Any]
+) -> dict[str, Any]:
+    """The envelope both kinds share: which tenant and site the document belongs to."""
+    return {
+        "apiVersion": CONFIG_API_VERSION,
+        "kind": kind,
+        "metadata": {
+            "name": name,
+            "namespace": tenant.namespace,
+            "tenant": tenant.name,
+            "site": ctx.site.name,
+        },
+        "spec": spec,
+    }
+
+
 def _check_size(subject: str, field: str, text: str) -> None:
     if len(text.encode()) > CONFIGMAP_MAX_BYTES:
         raise ComponentInputError(
@@ -123,15 +147,7 @@ class KnowledgeBaseArgs:
 
 
 def _kb_path(args: KnowledgeBaseArgs) -> str:
-    index = next(
-        (
-            i
-            for i, k in enumerate(args.tenant.knowledge_bases)
-            if k.name == args.knowledge_base.name
-        ),
-        0,
-    )
-    return f"knowledgeBases[{index}]"
+    return _list_path(args.tenant.knowledge_bases, args.knowledge_base.name, "knowledgeBases")
 
 
 def knowledge_base_document(args: KnowledgeBaseArgs) -> dict[str, Any]:
@@ -141,32 +157,23 @@ def knowledge_base_document(args: KnowledgeBaseArgs) -> dict[str, Any]:
         tenant, kb.embedding_endpoint, "embeddings", f"{_kb_path(args)}.embeddingEndpoint"
     )
     source = kb.data_source
-    return {
-        "apiVersion": CONFIG_API_VERSION,
-        "kind": "KnowledgeBase",
-        "metadata": {
-            "name": kb.name,
+    spec = {
+        "dataSource": (
+            None
+            if source is None
+            else {"type": source.type, "url": source.url, "refresh": source.refresh}
+        ),
+        "embedding": _endpoint_ref(embedding),
+        "vectorStore": {
+            "engine": "pgvector",
+            "postgresCluster": kb.database,
+            "databaseName": kb.database,
             "namespace": tenant.namespace,
-            "tenant": tenant.name,
-            "site": ctx.site.name,
-        },
-        "spec": {
-            "dataSource": (
-                None
-                if source is None
-                else {"type": source.type, "url": source.url, "refresh": source.refresh}
-            ),
-            "embedding": _endpoint_ref(embedding),
-            "vectorStore": {
-                "engine": "pgvector",
-                "postgresCluster": kb.database,
-                "databaseName": kb.database,
-                "namespace": tenant.namespace,
-                "passwordSecretRef": {"name": kb.database, "key": DSM_PASSWORD_KEY},
-                "extension": "vector",
-            },
+            "passwordSecretRef": {"name": kb.database, "key": DSM_PASSWORD_KEY},
+            "extension": "vector",
         },
     }
+    return _document("KnowledgeBase", kb.name, tenant, ctx, spec)
 
 
 def validate_knowledge_base(args: KnowledgeBaseArgs) -> None:
@@ -266,8 +273,7 @@ class AgentArgs:
 
 
 def _agent_path(args: AgentArgs) -> str:
-    index = next((i for i, a in enumerate(args.tenant.agents) if a.name == args.agent.name), 0)
-    return f"agents[{index}]"
+    return _list_path(args.tenant.agents, args.agent.name, "agents")
 
 
 def agent_document(args: AgentArgs) -> dict[str, Any]:
@@ -276,22 +282,13 @@ def agent_document(args: AgentArgs) -> dict[str, Any]:
     completion = _typed_endpoint(
         tenant, agent.completion_endpoint, "completions", f"{_agent_path(args)}.completionEndpoint"
     )
-    return {
-        "apiVersion": CONFIG_API_VERSION,
-        "kind": "Agent",
-        "metadata": {
-            "name": agent.name,
-            "namespace": tenant.namespace,
-            "tenant": tenant.name,
-            "site": ctx.site.name,
-        },
-        "spec": {
-            "completion": _endpoint_ref(completion),
-            "knowledgeBases": list(agent.knowledge_bases),
-            "systemPrompt": agent.system_prompt,
-            "parameters": {"temperature": agent.temperature, "maxTokens": agent.max_tokens},
-        },
+    spec = {
+        "completion": _endpoint_ref(completion),
+        "knowledgeBases": list(agent.knowledge_bases),
+        "systemPrompt": agent.system_prompt,
+        "parameters": {"temperature": agent.temperature, "maxTokens": agent.max_tokens},
     }
+    return _document("Agent", agent.name, tenant, ctx, spec)
 
 
 def validate_agent(args: AgentArgs) -> None:

@@ -121,16 +121,13 @@ def stack_reference_outputs(
     short = stack_name.rsplit("/", 1)[-1]
     if short in planned:
         return dict(planned[short].result.raw_outputs)
-    if out_dir is not None:
-        previous = Path(out_dir) / short / PLAN_FILE
-        if previous.is_file():
-            document = json.loads(previous.read_text(encoding="utf-8"))
-            outputs = document.get("outputs", {})
-            return {
-                k: (OFFLINE_SECRET_PREFIX + k if v == SECRET_PLACEHOLDER else v)
-                for k, v in outputs.items()
-            }
-    return None
+    previous = _previous_plan_file(short, out_dir)
+    if previous is None:
+        return None
+    outputs = json.loads(previous.read_text(encoding="utf-8")).get("outputs", {})
+    return {
+        k: (OFFLINE_SECRET_PREFIX + k if v == SECRET_PLACEHOLDER else v) for k, v in outputs.items()
+    }
 
 
 def stack_reference_secret_names(
@@ -140,12 +137,19 @@ def stack_reference_secret_names(
     short = stack_name.rsplit("/", 1)[-1]
     if short in planned:
         return list(planned[short].result.secret_outputs)
-    if out_dir is not None:
-        previous = Path(out_dir) / short / PLAN_FILE
-        if previous.is_file():
-            document = json.loads(previous.read_text(encoding="utf-8"))
-            return [str(name) for name in document.get("secretOutputs", [])]
-    return []
+    previous = _previous_plan_file(short, out_dir)
+    if previous is None:
+        return []
+    document = json.loads(previous.read_text(encoding="utf-8"))
+    return [str(name) for name in document.get("secretOutputs", [])]
+
+
+def _previous_plan_file(short: str, out_dir: Path | None) -> Path | None:
+    """The last run's plan file of a stack this run does not plan, ``None`` if there is none."""
+    if out_dir is None:
+        return None
+    previous = Path(out_dir) / short / PLAN_FILE
+    return previous if previous.is_file() else None
 
 
 def plan_stack(

@@ -129,6 +129,19 @@ class PaifSiteArgs:
         )
 
 
+def domain_args(ctx: SiteContext) -> GpuWorkloadDomainArgs:
+    """The workload domain of ``ctx``, with the host image its config names (if any)."""
+    image = ctx.workload_domain.host_image
+    if image is None:
+        return GpuWorkloadDomainArgs(ctx)
+    return GpuWorkloadDomainArgs(
+        ctx,
+        esx_version=image.esx_version,
+        nvidia_driver_component=image.nvidia_driver_component,
+        nvidia_driver_version=image.nvidia_driver_version,
+    )
+
+
 def tenant_domain_config(args: PaifSiteArgs, tenant: Tenant) -> WorkloadDomain | None:
     """A workload-domain-isolated tenant's own hosts at this site (§9.4.2), else None.
 
@@ -161,14 +174,14 @@ def _tenant_args(
     domains: Mapping[str, GpuWorkloadDomain] | None = None,
 ) -> list[PaifTenantArgs]:
     """Each tenant's args; ``domains`` maps "" (the site's) and isolated tenants' names."""
-    shared_zone = GpuWorkloadDomainArgs(args.context).resolved_zone_name
+    shared_zone = domain_args(args.context).resolved_zone_name
     out = []
     for tenant in derived.config.tenants:
         ctx = _tenant_context(args, tenant)
         isolated = tenant.isolation == "workload-domain"
-        domain_args = GpuWorkloadDomainArgs(ctx)
+        own_args = domain_args(ctx)
         domain = (domains or {}).get(tenant.name if isolated else "")
-        classes = gpu_vm_classes(domain_args)
+        classes = gpu_vm_classes(own_args)
         names = frozenset(c.name for c in classes)
         out.append(
             PaifTenantArgs(
@@ -181,7 +194,7 @@ def _tenant_args(
                 if domain
                 else tuple(c for c in classes if c.passthrough),
                 zone=shared_zone,
-                own_zone=domain_args.resolved_zone_name if isolated else None,
+                own_zone=own_args.resolved_zone_name if isolated else None,
                 derived=derived,
                 endpoint_gpus=tenant_endpoint_gpus(tenant, ctx),
             )
@@ -260,10 +273,10 @@ def _gslb_args(args: PaifSiteArgs, derived: DerivedSite) -> GslbServiceArgs | No
 def validate_site(args: PaifSiteArgs) -> None:
     """Everything the components will check, before any resource exists."""
     derived = args.derived()
-    validate_gpu_workload_domain(GpuWorkloadDomainArgs(args.context))
+    validate_gpu_workload_domain(domain_args(args.context))
     for tenant in derived.config.tenants:
         if tenant_domain_config(args, tenant) is not None:
-            validate_gpu_workload_domain(GpuWorkloadDomainArgs(_tenant_context(args, tenant)))
+            validate_gpu_workload_domain(domain_args(_tenant_context(args, tenant)))
     for tenant_args in _tenant_args(args, derived):
         validate_tenant(tenant_args)
     edge = _edge_args(args.config)
@@ -302,13 +315,13 @@ class PaifSite(pulumi.ComponentResource):
         self.context = ctx
         child = pulumi.ResourceOptions(parent=self)
 
-        self.domain = GpuWorkloadDomain(f"{name}-gpu", GpuWorkloadDomainArgs(ctx), child)
+        self.domain = GpuWorkloadDomain(f"{name}-gpu", domain_args(ctx), child)
         domains: dict[str, GpuWorkloadDomain] = {"": self.domain}
         for tenant in derived.config.tenants:
             if tenant_domain_config(args, tenant) is not None:
                 domains[tenant.name] = GpuWorkloadDomain(
                     f"{name}-{tenant.name}-gpu",
-                    GpuWorkloadDomainArgs(_tenant_context(args, tenant)),
+                    domain_args(_tenant_context(args, tenant)),
                     child,
                 )
         self.tenants: dict[str, PaifTenant] = {}

@@ -80,12 +80,21 @@ class Gpu(ConfigModel):
     assignment: GpuAssignment = "vgpu"
 
 
+class HostImage(ConfigModel):
+    """vLCM image of the GPU hosts: ESX build and the NVIDIA AI Enterprise host driver (§9.1)."""
+
+    esx_version: NonEmpty
+    nvidia_driver_component: NonEmpty
+    nvidia_driver_version: NonEmpty
+
+
 class WorkloadDomain(ConfigModel):
     cluster: NonEmpty
     hosts: Annotated[list[NonEmpty], Field(min_length=1)]
     gpu: Gpu
     vgpu_profiles: list[NonEmpty] = Field(default_factory=list)
     dlvm_library_url: NonEmpty = DLVM_LIBRARY_URL
+    host_image: HostImage | None = None
 
     @field_validator("hosts")
     @classmethod

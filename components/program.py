@@ -26,21 +26,16 @@ from components.errors import ComponentInputError
 from components.site import PaifSite, PaifSiteArgs, peer_harbor_provider, validate_site
 
 
-def load_primary_config(config: StackConfig, project_dir: Path) -> StackConfig | None:
-    """A DR stack's primary config, read from the same commit so the sites stay in step."""
-    if config.dr.role != "dr" or config.dr.peer is None:
-        return None
-    peer = config.dr.peer.stack.rsplit("/", 1)[-1]
-    stack_file = read_stack_file(project_dir, peer)
-    return parse_stack_config(stack_file.values, stack_file.file_name)
-
-
 def load_peer_config(config: StackConfig, project_dir: Path) -> StackConfig | None:
-    """The peer stack's config when its file is in this commit (GSLB needs both entries)."""
+    """The peer stack's config from this commit, so both sites stay in step.
+
+    A DR stack must have its primary's file (its tenants come from there); a primary reads
+    its DR peer's file when present (active-active's GSLB needs both entries).
+    """
     if config.dr.peer is None:
         return None
     peer = config.dr.peer.stack.rsplit("/", 1)[-1]
-    if not (project_dir / f"Pulumi.{peer}.yaml").is_file():
+    if config.dr.role != "dr" and not (project_dir / f"Pulumi.{peer}.yaml").is_file():
         return None
     stack_file = read_stack_file(project_dir, peer)
     return parse_stack_config(stack_file.values, stack_file.file_name)
@@ -83,13 +78,13 @@ def run(project_dir: Path | None = None) -> PaifSite:
     values, secret_keys = runtime_config_values()
     try:
         config = parse_stack_config(values, stack_file)
-        primary = load_primary_config(config, project_dir)
+        peer = load_peer_config(config, project_dir)
         args = PaifSiteArgs(
             config=config,
-            primary=primary,
+            primary=peer if config.dr.role == "dr" else None,
             stack_file=stack_file,
             plaintext_secret_keys=plaintext_secret_keys(values, secret_keys),
-            peer_config=load_peer_config(config, project_dir),
+            peer_config=peer,
         )
         validate_site(args)
         derived = args.derived()

@@ -49,6 +49,18 @@ from components.workload_domain import (
 )
 
 SITE_TYPE = "paif:site:PaifSite"
+# Stack outputs (besides gpuCapacity and estimates): what operators and the peer stack read.
+EXPORTED_OUTPUTS = (
+    "site",
+    "environment",
+    "drPattern",
+    "drRole",
+    "gpuCapacityNPlusOne",
+    "tenants",
+    "modelRefs",
+    "replication",
+    "ingress",
+)
 
 # Where each EdgeSecurityArgs / GslbServiceArgs field comes from in stack config, so that a bad
 # value is reported at its config path (network.ingress.virtualIp), not as a Python field.
@@ -431,20 +443,11 @@ class PaifSite(pulumi.ComponentResource):
 
     def stack_outputs(self) -> dict[str, Any]:
         """What the stack exports: for operators and for the peer stack's StackReference."""
-        out = {
-            "site": self._outputs["site"],
-            "environment": self._outputs["environment"],
-            "drPattern": self._outputs["drPattern"],
-            "drRole": self._outputs["drRole"],
-            "gpuCapacity": self.domain.gpu_capacity,
-            "gpuCapacityNPlusOne": self._outputs["gpuCapacityNPlusOne"],
-            "tenants": self._outputs["tenants"],
-            "modelRefs": self._outputs["modelRefs"],
-            "replication": self._outputs["replication"],
-            "ingress": self._outputs["ingress"],
-            "estimates": self.estimates,
-        }
-        return out
+        exported = {key: self._outputs[key] for key in EXPORTED_OUTPUTS}
+        # The site's inputs carry the pool's details for policies; operators get the count.
+        exported["gpuCapacity"] = self.domain.gpu_capacity
+        exported["estimates"] = self.estimates
+        return exported
 
 
 def peer_harbor_provider(config: StackConfig) -> pulumi.ProviderResource | None:

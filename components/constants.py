@@ -2,7 +2,7 @@
 
 Every default and threshold the library applies lives here with the section it comes from, so a
 reviewer can hold the code against the document. "§" points into
-``shared/mission/paif-production-architecture.md``.
+``docs/source-document.md`` (the document restated in English).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ Terraform names; a list or set whose ``MaxItems`` is not 1 is pluralised with pu
 (``rule`` -> ``rules``, ``criteria`` -> ``criterias``, ``ip`` -> ``ips``) and a block with
 ``MaxItems: 1`` becomes a single object (``client_ssl`` -> ``clientSsl: {...}``). Each field below
 records its Terraform name so the tests can hold it to
-``shared/schemas/terraform-provider-arguments.json``.
+``schemas/terraform-provider-arguments.json``.
 
 Installing the real providers on a connected machine (Pulumi CLI and network needed)::
 
@@ -111,7 +111,7 @@ NSXT: Final = BridgedPackage(
     ),
 )
 
-# 22.1.6 is the release line shared/schemas/terraform-provider-arguments.json was taken from.
+# 22.1.6 is the release line schemas/terraform-provider-arguments.json was taken from.
 AVI: Final = BridgedPackage(
     name="avi",
     source="vmware/avi",

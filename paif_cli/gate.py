@@ -3,12 +3,13 @@
 ``evaluate_plan`` runs ``policies.pack`` over the planned resources through the SDK's own
 analyzer servicer (``paif_cli.policy_runner``), with pack config reconciled the way the Pulumi
 CLI does it, so a finding here is the finding ``pulumi preview --policy-pack policies`` shows.
-It then maps ``PAIF-ADVISORY`` messages back to their rule, marks waived findings, attaches
-severity and rule metadata, and renders the reports ``write_plan`` puts into ``OUT/STACK``:
-SARIF 2.1.0, JUnit XML, Markdown (pull-request comment) and JSON.
+It then maps ``PAIF-ADVISORY`` messages back to their rule, reads the waived findings from
+``PAIF-WAIVED``'s *not applicable* answer, attaches severity and rule metadata, and renders the
+reports ``write_plan`` puts into ``OUT/STACK``: SARIF 2.1.0, JUnit XML, Markdown (pull-request
+comment) and JSON.
 
-``main.py`` exits 1 when ``plan.mandatory_failures`` is not empty (an unwaived mandatory
-finding).
+``main.py`` exits 1 when ``plan.mandatory_failures`` is not empty: exactly when the engine would
+fail the preview, which it does on any diagnostic at mandatory level.
 """
 
 from __future__ import annotations
@@ -159,8 +160,16 @@ def evaluate_records(
     from paif_cli.mock_runtime import ProgramError
     from paif_cli.policy_runner import PolicyConfigError, evaluate
     from policies import pack
-    from policies.framework import StackView, parse_message, waiver_for, waiver_note
+    from policies.framework import (
+        WAIVED_POLICY,
+        StackView,
+        parse_message,
+        parse_waived_line,
+        waiver_for,
+        waiver_note,
+    )
 
+    not_applicable: list[tuple[str, str]] = []
     try:
         raw = evaluate(
             pack.policies(),
@@ -170,6 +179,7 @@ def evaluate_records(
             pack_config=pack_config,
             enforcement_level=pack.ENFORCEMENT_LEVEL,
             severities=pack.severities(),
+            not_applicable=not_applicable,
         )
     except PolicyConfigError as exc:
         raise ProgramError(
@@ -182,23 +192,18 @@ def evaluate_records(
     )
     catalogue = {r.id: r for r in pack.rules()}
     findings: list[dict[str, Any]] = []
-    for finding in raw:
-        rule_id, message = parse_message(finding.message)
-        rule_id = rule_id or finding.rule_id
-        # Only PAIF-ADVISORY marks waived findings; a waived finding never blocks, even when
-        # pack config makes that policy mandatory.
-        waiver = waiver_for(view, rule_id, finding.urn)
+
+    def add(rule_id: str, enforcement: str, urn: str | None, message: str, policy: str) -> None:
+        waiver = waiver_for(view, rule_id, urn) if policy == WAIVED_POLICY else None
         if waiver is not None and message.startswith(waiver_note(waiver)):
             message = message[len(waiver_note(waiver)) :]
-        else:
-            waiver = None
         rule = catalogue.get(rule_id)
         findings.append(
             {
                 "ruleId": rule_id,
-                "severity": rule.severity if rule else (finding.severity or UNMAPPED_SEVERITY),
-                "enforcement": finding.enforcement,
-                "urn": finding.urn,
+                "severity": rule.severity if rule else UNMAPPED_SEVERITY,
+                "enforcement": enforcement,
+                "urn": urn,
                 "message": message,
                 "waived": waiver is not None,
                 "waiverReason": waiver.reason if waiver else None,
@@ -207,9 +212,24 @@ def evaluate_records(
                 "title": rule.title if rule else None,
                 "section": rule.section if rule else None,
                 "helpUri": rule.help_uri if rule else None,
-                "policy": finding.rule_id,
+                "policy": policy,
             }
         )
+
+    for finding in raw:
+        rule_id, message = parse_message(finding.message)
+        add(rule_id or finding.rule_id, finding.enforcement, finding.urn, message, finding.rule_id)
+        if findings[-1]["severity"] == UNMAPPED_SEVERITY and finding.severity:
+            findings[-1]["severity"] = finding.severity
+    # Waived findings come back as PAIF-WAIVED's "not applicable" reason, one line each: they
+    # are never diagnostics, so no pack config can make them block (the engine's view too).
+    for policy, reason in not_applicable:
+        if policy != WAIVED_POLICY:
+            continue
+        for line in reason.splitlines():
+            text, urn = parse_waived_line(line)
+            rule_id, message = parse_message(text)
+            add(rule_id or WAIVED_POLICY, "advisory", urn, message, WAIVED_POLICY)
     return sorted(findings, key=_order)
 
 

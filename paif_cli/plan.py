@@ -54,7 +54,9 @@ class StackPlan:
 
     @property
     def mandatory_failures(self) -> list[dict[str, Any]]:
-        return [f for f in self.findings if f["enforcement"] == "mandatory" and not f.get("waived")]
+        # The engine's rule: any diagnostic at mandatory level fails the preview. Waived
+        # findings are never diagnostics (PAIF-WAIVED answers "not applicable").
+        return [f for f in self.findings if f["enforcement"] == "mandatory"]
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -190,6 +190,7 @@ def evaluate(
     severities: Mapping[str, str] | None = None,
     initial_config: Mapping[str, EnforcementLevel | Mapping[str, Any]] | None = None,
     stack_tags: Mapping[str, str] | None = None,
+    not_applicable: list[tuple[str, str]] | None = None,
 ) -> list[Finding]:
     """Run the pack over recorded resources the way ``pulumi preview --policy-pack`` does.
 
@@ -199,7 +200,9 @@ def evaluate(
     ``severities`` maps rule ids to severities (see the module docstring); ``stack_tags`` is
     what ``ConfigureStack`` would send (``args.stack_tags``). Findings come in the engine's
     order: per resource in the order given (remediation diagnostics, then violations), then
-    the stack policies. Raises ``PolicyConfigError`` for an invalid config,
+    the stack policies. ``not_applicable``, when given, receives ``(policy, reason)`` for every
+    policy that answered *not applicable* (never a finding). Raises ``PolicyConfigError`` for an
+    invalid config,
     ``PolicyEvaluationError`` when a policy raises, ``ValueError`` for a malformed record.
     """
     servicer, infos = _make_servicer(
@@ -244,6 +247,8 @@ def evaluate(
         response = _call(servicer.Analyze, request, pack_name, urn)
         # step_generator.go: "we always use the URN we have here".
         findings.extend(_finding(d, urn, severity_of) for d in response.diagnostics)
+        if not_applicable is not None:
+            not_applicable.extend((n.policy_name, n.reason) for n in response.not_applicable)
 
     stack_request = analyzer_pb2.AnalyzeStackRequest(
         resources=[_stack_resource(r, properties[r["urn"]], by_urn) for r in records]
@@ -253,6 +258,8 @@ def evaluate(
     for diagnostic in response.diagnostics:
         urn = diagnostic.urn if diagnostic.urn in by_urn else None
         findings.append(_finding(diagnostic, urn, severity_of))
+    if not_applicable is not None:
+        not_applicable.extend((n.policy_name, _redact(n.reason)) for n in response.not_applicable)
     return findings
 
 

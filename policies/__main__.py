@@ -1,17 +1,33 @@
-"""Entry point the Pulumi CLI runs for ``--policy-pack policies``: serve the pack, nothing else.
+"""Entry point the Pulumi CLI runs for ``--policy-pack <this folder>``: serve the pack.
+
+The folder is also what ``pulumi policy publish`` ships alone, and Pulumi Cloud runs it with only
+``requirements.txt`` installed. So this file imports the rules from the folder it sits in, under
+the package name ``policies`` whatever the folder is called, and the rules import the shared
+constants and estimators from the ``paif-pulumi`` distribution that ``requirements.txt`` pins
+(``components``). Nothing here looks at the folders around it.
 
 ``PolicyPack(...)`` starts the analyzer's gRPC server and blocks, so every policy is defined in
 importable modules (``policies.pack``, ``policies.rules``) that tests and ``paif plan`` use.
 """
 
+import importlib.util
 import sys
 from pathlib import Path
 
-# The CLI runs this directory as a script (sys.path[0] is policies/); the rules import the
-# project's `policies` and `components` packages from the directory above.
-_PROJECT = str(Path(__file__).resolve().parent.parent)
-if _PROJECT not in sys.path:
-    sys.path.insert(0, _PROJECT)
+
+def _load_this_folder_as_policies() -> None:
+    here = Path(__file__).resolve().parent
+    spec = importlib.util.spec_from_file_location(
+        "policies", here / "__init__.py", submodule_search_locations=[str(here)]
+    )
+    if spec is None or spec.loader is None:  # pragma: no cover - the file is beside this one
+        raise ImportError(f"cannot load the policy pack from {here}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["policies"] = module
+    spec.loader.exec_module(module)
+
+
+_load_this_folder_as_policies()
 
 from pulumi_policy import PolicyPack  # noqa: E402
 

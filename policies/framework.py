@@ -7,8 +7,14 @@ live on the ``paif:site:PaifSite`` resource, not on the resource at fault.
 
 Enforcement follows ``paif:environment`` in both engines: a rule's own policy reports only
 findings that are mandatory for this stack (production tier, not waived, severity above low);
-the advisory policy ``PAIF-ADVISORY`` reports the rest, each message starting with its rule id.
-Pack config can still override any policy's enforcement level, as the CLI allows.
+the advisory policy ``PAIF-ADVISORY`` reports the rest that is not waived, each message starting
+with its rule id. Pack config can still override any policy's enforcement level, as the CLI
+allows.
+
+Waived findings are never violations. The engine fails a preview on any diagnostic at mandatory
+level and knows nothing of waivers, and pack config (``{"all": "mandatory"}``) can make any
+policy mandatory; so ``PAIF-WAIVED`` lists them through the protocol's *not applicable* answer
+(``PolicyNotApplicable.reason``, one line per finding), which no config turns into a failure.
 
 Thresholds are each rule policy's own config. The engine hands a policy only its own config,
 so the rule policy computes every finding with its thresholds and passes the non-mandatory
@@ -38,6 +44,9 @@ from pulumi_policy import (
 
 SITE_TYPE = "paif:site:PaifSite"
 ADVISORY_POLICY = "PAIF-ADVISORY"
+WAIVED_POLICY = "PAIF-WAIVED"
+# Joins a waived finding's message and its resource in PAIF-WAIVED's reason lines.
+WAIVED_RESOURCE_MARK = " \u2014 resource "
 SEVERITIES = ("critical", "high", "medium", "low")
 PRODUCTION_TIERS = frozenset({"prod", "mission-critical"})
 DOCS_URL = "https://github.com/paif-pulumi/paif-pulumi/blob/main/docs/policies.md"
@@ -530,7 +539,9 @@ class _Handoff:
 
     def __init__(self) -> None:
         self._key: tuple[str, ...] | None = None
-        self._pending: dict[str, list[tuple[Violation, Waiver | None]]] = {}
+        self._pending: dict[str, list[Violation]] = {}
+        self._waived_key: tuple[str, ...] | None = None
+        self._waived: dict[str, list[str]] = {}
 
     @staticmethod
     def key_of(view: StackView) -> tuple[str, ...]:
@@ -541,24 +552,39 @@ class _Handoff:
             self._key, self._pending = key, {}
         self._pending[rule_id] = items
 
-    def take(self, key: tuple[str, ...]) -> dict[str, list[tuple[Violation, Waiver | None]]]:
+    def take(self, key: tuple[str, ...]) -> dict[str, list[Violation]]:
         pending = self._pending if key == self._key else {}
         self._key, self._pending = None, {}
         return pending
+
+    def put_waived(self, key: tuple[str, ...], rule_id: str, lines: list[str]) -> None:
+        if key != self._waived_key:
+            self._waived_key, self._waived = key, {}
+        self._waived[rule_id] = lines
+
+    def take_waived(self, key: tuple[str, ...]) -> list[str]:
+        waived = self._waived if key == self._waived_key else {}
+        self._waived_key, self._waived = None, {}
+        return [line for rule_id in sorted(waived) for line in waived[rule_id]]
 
 
 def _rule_policy(rule_: Rule, handoff: _Handoff) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         view = StackView(args.resources)
         mandatory = is_mandatory_here(rule_, view)
-        deferred: list[tuple[Violation, Waiver | None]] = []
+        deferred: list[Violation] = []
+        waived: list[str] = []
         for violation in findings_of(rule_, view, args.get_config()):
             waiver = waiver_for(view, rule_.id, violation.urn)
-            if mandatory and waiver is None:
+            if waiver is not None:
+                waived.append(waived_line(rule_.id, violation, waiver))
+            elif mandatory:
                 report(format_message(rule_.id, violation.message), violation.urn)
             else:
-                deferred.append((violation, waiver))
-        handoff.put(_Handoff.key_of(view), rule_.id, deferred)
+                deferred.append(violation)
+        key = _Handoff.key_of(view)
+        handoff.put(key, rule_.id, deferred)
+        handoff.put_waived(key, rule_.id, waived)
 
     schema = PolicyConfigSchema(
         properties={key: _schema_of(value) for key, value in rule_.thresholds.items()}
@@ -583,16 +609,47 @@ def _advisory_policy(rules: list[Rule], handoff: _Handoff) -> StackValidationPol
         view = StackView(args.resources)
         pending = handoff.take(_Handoff.key_of(view))
         for rule_ in rules:
-            for violation, waiver in pending.get(rule_.id, []):
-                report(format_message(rule_.id, violation.message, waiver), violation.urn)
+            for violation in pending.get(rule_.id, []):
+                report(format_message(rule_.id, violation.message), violation.urn)
 
     return StackValidationPolicy(
         name=ADVISORY_POLICY,
-        description="Findings that do not block this stack: non-production tiers, low-severity "
-        "rules and waived findings, each prefixed with its rule id.",
+        description="Findings that do not block this stack: non-production tiers and "
+        "low-severity rules, each prefixed with its rule id.",
         validate=validate,
         enforcement_level=EnforcementLevel.ADVISORY,
         display_name="Advisory findings",
+        tags=["paif"],
+        url=f"{DOCS_URL}#enforcement",
+    )
+
+
+def waived_line(rule_id: str, violation: Violation, waiver: Waiver) -> str:
+    """One line of PAIF-WAIVED's reason: the finding with its waiver, then its resource."""
+    message = format_message(rule_id, violation.message, waiver).replace("\n", " ")
+    return f"{message}{WAIVED_RESOURCE_MARK}{violation.urn or 'stack'}"
+
+
+def parse_waived_line(line: str) -> tuple[str, str | None]:
+    """``(message, urn)`` of a PAIF-WAIVED reason line (``urn`` None for the stack)."""
+    message, _, urn = line.rpartition(WAIVED_RESOURCE_MARK)
+    return message, (None if urn == "stack" else urn)
+
+
+def _waived_policy(handoff: _Handoff) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        lines = handoff.take_waived(_Handoff.key_of(StackView(args.resources)))
+        if lines:
+            # Not a violation at any enforcement level: the engine lists it and moves on.
+            args.not_applicable("\n".join(lines))
+
+    return StackValidationPolicy(
+        name=WAIVED_POLICY,
+        description="Findings covered by a valid waiver (paif:waivers), listed with owner, expiry "
+        "and reason; never a violation, whatever the pack config says.",
+        validate=validate,
+        enforcement_level=EnforcementLevel.ADVISORY,
+        display_name="Waived findings",
         tags=["paif"],
         url=f"{DOCS_URL}#enforcement",
     )
@@ -611,11 +668,15 @@ def _schema_of(value: Any) -> dict[str, Any]:
 
 
 def build_policies(rules: Iterable[Rule] | None = None) -> list[StackValidationPolicy]:
-    """One mandatory stack policy per rule, then the advisory policy that carries the rest.
+    """One mandatory stack policy per rule, the advisory policy, then the waived-findings list.
 
-    Order matters: the engine runs stack policies in list order, and ``PAIF-ADVISORY`` reports
-    what the rule policies before it handed over.
+    Order matters: the engine runs stack policies in list order; ``PAIF-ADVISORY`` reports what
+    the rule policies before it handed over, ``PAIF-WAIVED`` lists the waived ones.
     """
     selected = sorted(rules if rules is not None else REGISTRY.values(), key=lambda r: r.id)
     handoff = _Handoff()
-    return [*(_rule_policy(r, handoff) for r in selected), _advisory_policy(selected, handoff)]
+    return [
+        *(_rule_policy(r, handoff) for r in selected),
+        _advisory_policy(selected, handoff),
+        _waived_policy(handoff),
+    ]

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
 
-from policies.framework import ADVISORY_POLICY, REGISTRY, Rule, build_policies
+from policies.framework import ADVISORY_POLICY, REGISTRY, WAIVED_POLICY, Rule, build_policies
 
 PACK_DIR = Path(__file__).resolve().parent
 PROJECT_FILE = PACK_DIR / "PulumiPolicy.yaml"
@@ -123,10 +123,14 @@ def render_catalogue(selected: Sequence[Rule] | None = None) -> str:
         '`{"PAIF-HA-001": {"minReplicasProd": 3}}`.',
         "- Waivers live in stack config under `paif:waivers`: `rule`, `resource` (a URN, a "
         "resource name, or a name pattern such as `*-llama-chat-*`), `reason` (at least 10 "
-        "characters), `owner` and `expires` (YYYY-MM-DD). A valid waiver turns a finding "
-        "advisory and every report still lists it, marked waived with its reason (SARIF "
+        "characters), `owner` and `expires` (YYYY-MM-DD). A valid waiver takes a finding out "
+        f"of enforcement: the pack lists it under `{WAIVED_POLICY}` as *not applicable*, which "
+        'no pack config (not even `{"all": "mandatory"}`) can turn into a violation, '
+        "and every report still lists it, marked waived with its reason (SARIF "
         "`suppressions`). An expired or malformed waiver waives nothing and is itself a "
         "finding of PAIF-GOV-001.",
+        "- The verdict: `pulumi preview` fails on any finding at mandatory level, and so does "
+        "`paif plan` (exit 1), for every pack config above.",
         "",
         "## Rules",
         "",

@@ -12,7 +12,7 @@ import pytest
 from pulumi.runtime.stack import run_in_stack
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+SCHEMAS = ROOT / "schemas"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -102,8 +102,8 @@ def by_name(records: list[ResourceRecord]) -> dict[str, ResourceRecord]:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    return SHARED
+def schemas_dir() -> Path:
+    return SCHEMAS
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """Hold rendered Kubernetes objects against schemas nobody on this project wrote.
 
-- Custom resources: the public CRDs copied into ``shared/schemas/crds/`` (see SOURCES.md). The
+- Custom resources: the public CRDs copied into ``schemas/crds/`` (see SOURCES.md). The
   CRD is picked by the object's API group and kind; the object's whole body (apiVersion, kind,
   metadata, spec) is validated against ``spec.versions[name == <version>].schema.openAPIV3Schema``
   of the version the object names, which must be served.
@@ -25,7 +25,7 @@ import jsonschema
 import kubernetes_validate
 import yaml
 
-CRD_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "schemas" / "crds"
+CRD_DIR = Path(__file__).resolve().parent.parent / "schemas" / "crds"
 
 # The Kubernetes minor the core kinds are checked against: VKS KubernetesRelease v1.33 is the
 # config default (components.config.models.VksCluster.kubernetes_release).

@@ -25,10 +25,7 @@ from paif_cli.mock_runtime import ResourceRecord
 
 SCHEMA = json.loads(
     (
-        Path(__file__).resolve().parents[2]
-        / "shared"
-        / "schemas"
-        / "terraform-provider-arguments.json"
+        Path(__file__).resolve().parents[1] / "schemas" / "terraform-provider-arguments.json"
     ).read_text(encoding="utf-8")
 )
 TERRAFORM_RESOURCE_BY_TYPE = {cls.type_token(): cls for cls in nb.BOUND_RESOURCES}

@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import ROOT, SHARED, load_example, write_project
+from conftest import ROOT, SCHEMAS, load_example, write_project
 
 from paif_cli import gate
 from paif_cli.main import main
@@ -28,7 +28,7 @@ FUTURE = (dt.date.today() + dt.timedelta(days=60)).isoformat()
 
 @pytest.fixture(scope="module")
 def sarif_validator() -> jsonschema.protocols.Validator:
-    schema = json.loads((SHARED / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    schema = json.loads((SCHEMAS / "sarif-schema-2.1.0.json").read_text())
     validator_class = jsonschema.validators.validator_for(schema)
     return validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
 

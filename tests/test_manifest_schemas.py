@@ -24,7 +24,7 @@ CRD_GROUPS = {
     "apps.nvidia.com",
     "vmoperator.vmware.com",
 }
-# Broadcom publishes API references but no schema file for these (shared/schemas/SOURCES.md).
+# Broadcom publishes API references but no schema file for these (schemas/SOURCES.md).
 NO_PUBLIC_SCHEMA = {"pais.vmware.com", "databases.dataservices.vmware.com"}
 CORE_GROUPS = {"", "apps", "policy", "networking.k8s.io", "rbac.authorization.k8s.io"}
 

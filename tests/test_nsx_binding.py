@@ -16,9 +16,7 @@ from conftest import RunProgram, by_name, nsx_mocks, registered_before_error
 
 from components import nsx_binding as nb
 
-SCHEMA_FILE = (
-    Path(__file__).resolve().parents[2] / "shared" / "schemas" / "terraform-provider-arguments.json"
-)
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "terraform-provider-arguments.json"
 SCHEMA: dict[str, Any] = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
 
 # Nested argument names of the Avi 22.1 GslbPool / GslbPoolMember / IpAddr blocks, from
@@ -227,7 +225,7 @@ def test_bridge_token_requires_the_provider_prefix() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Argument names against shared/schemas/terraform-provider-arguments.json
+# Argument names against schemas/terraform-provider-arguments.json
 # ---------------------------------------------------------------------------------------------
 
 

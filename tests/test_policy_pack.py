@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import pulumi
 import pulumi_vsphere as vsphere
 import pytest
 import yaml
-from conftest import ROOT, SHARED
+from conftest import ROOT
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import EnforcementLevel, Severity
@@ -33,6 +33,7 @@ from policies import framework, pack
 from policies.framework import (
     ADVISORY_POLICY,
     SITE_TYPE,
+    WAIVED_POLICY,
     Rule,
     Violation,
     build_policies,
@@ -130,7 +131,7 @@ def test_pack_serves_over_grpc_as_the_pulumi_cli_starts_it(tmp_path: Path) -> No
     assert info.name == pack.PACK_NAME
     assert info.supportsConfig
     names = [p.name for p in info.policies]
-    assert names == [r.id for r in pack.rules()] + [ADVISORY_POLICY]
+    assert names == [r.id for r in pack.rules()] + [ADVISORY_POLICY, WAIVED_POLICY]
     by_name = {p.name: p for p in info.policies}
     ha = by_name[HA_007]
     assert ha.enforcementLevel == analyzer_pb2.MANDATORY
@@ -151,8 +152,9 @@ def test_main_only_constructs_the_policy_pack() -> None:
         and isinstance(node.value, ast.Call)
         and isinstance(node.value.func, ast.Name)
     ]
-    assert calls == ["PolicyPack"]
-    assert not [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
+    assert calls == ["_load_this_folder_as_policies", "PolicyPack"]
+    defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
+    assert defined == ["_load_this_folder_as_policies"]
 
 
 def test_pack_version_and_runtime_come_from_pulumipolicy_yaml() -> None:
@@ -161,16 +163,21 @@ def test_pack_version_and_runtime_come_from_pulumipolicy_yaml() -> None:
     assert document["runtime"]["name"] == "python"
 
 
-def test_requirements_pin_the_projects_versions() -> None:
-    pyproject = (ROOT / "pyproject.toml").read_text()
-    for line in (ROOT / "policies" / "requirements.txt").read_text().splitlines():
-        if line and not line.startswith("#"):
-            assert f'"{line}"' in pyproject, line
+def test_requirements_pin_the_project_at_its_own_version() -> None:
+    """Shipped alone, the pack installs the project it belongs to, nothing looser."""
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    lines = (ROOT / "policies" / "requirements.txt").read_text().splitlines()
+    assert [line for line in lines if line and not line.startswith("#")] == [
+        f"paif-pulumi=={version}"
+    ]
 
 
 def test_every_rule_becomes_a_stack_policy_with_its_metadata() -> None:
     policies = pack.policies()
-    assert [p.name for p in policies] == [r.id for r in pack.rules()] + [ADVISORY_POLICY]
+    assert [p.name for p in policies] == [r.id for r in pack.rules()] + [
+        ADVISORY_POLICY,
+        WAIVED_POLICY,
+    ]
     severity = {"critical": Severity.CRITICAL, "high": Severity.HIGH}
     severity |= {"medium": Severity.MEDIUM, "low": Severity.LOW}
     for policy, rule_ in zip(policies, pack.rules(), strict=False):
@@ -184,18 +191,18 @@ def test_every_rule_becomes_a_stack_policy_with_its_metadata() -> None:
         assert {k: v["default"] for k, v in schema.items()} == dict(rule_.thresholds)
 
 
-def _catalogue_table() -> dict[str, tuple[str, str]]:
-    text = (SHARED / "design" / "POLICY-RULES.md").read_text()
-    rows = re.findall(r"^\| (PAIF-[A-Z]+-\d{3}) \| .*? \| (\w+) \| (.*?) \|$", text, re.M)
-    return {rule_id: (severity, source) for rule_id, severity, source in rows}
+def _design_catalogue() -> dict[str, str]:
+    """Rule id -> severity of the starting design's catalogue (tests/data/design-catalogue.tsv)."""
+    lines = (ROOT / "tests" / "data" / "design-catalogue.tsv").read_text().splitlines()
+    rows = [line.split("\t") for line in lines if line and not line.startswith("#")]
+    return {rule_id: severity for rule_id, severity, _source in rows}
 
 
-def test_registered_rules_are_the_catalogues_with_its_severities() -> None:
-    table = _catalogue_table()
+def test_every_rule_of_the_design_catalogue_is_registered_with_its_severity() -> None:
+    table = _design_catalogue()
     assert len(table) == 35
-    registered = {r.id: r for r in pack.rules()}
-    assert {r: registered[r].severity for r in registered} == {r: table[r][0] for r in registered}
-    assert sorted(registered) == sorted(table)
+    registered = {r.id: r.severity for r in pack.rules()}
+    assert {r: registered.get(r) for r in table} == table
 
 
 def test_docs_catalogue_is_generated_from_the_registry() -> None:

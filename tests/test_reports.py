@@ -206,8 +206,8 @@ def test_json_report_content_and_determinism() -> None:
 
 
 @pytest.fixture(scope="module")
-def sarif_validator(shared_dir: Path) -> jsonschema.protocols.Validator:
-    schema = json.loads((shared_dir / "schemas" / "sarif-schema-2.1.0.json").read_text())
+def sarif_validator(schemas_dir: Path) -> jsonschema.protocols.Validator:
+    schema = json.loads((schemas_dir / "sarif-schema-2.1.0.json").read_text())
     validator_class = jsonschema.validators.validator_for(schema)
     assert validator_class is jsonschema.Draft4Validator  # what the schema declares
     validator_class.check_schema(schema)

@@ -433,6 +433,7 @@ class PaifSite(pulumi.ComponentResource):
             "audit": config.security.audit.model_dump(mode="json", by_alias=True),
             "managementCidrs": list(config.network.management_cidrs),
             "adminSourceCidrs": list(config.network.admin_source_cidrs),
+            **({"edge": "external"} if config.network.edge == "external" else {}),
             "backupLocations": {
                 name: location.model_dump(mode="json", by_alias=True)
                 for name, location in dr.backup_locations.items()

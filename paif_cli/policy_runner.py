@@ -283,6 +283,19 @@ def reconcile_policy_config(
     return config
 
 
+def engine_requests(
+    resources: Sequence[Mapping[str, Any]], config: Mapping[str, ReconciledPolicyConfig]
+) -> tuple[analyzer_pb2.ConfigureAnalyzerRequest | None, analyzer_pb2.AnalyzeStackRequest]:
+    """The ``Configure`` (None when there is no config) and ``AnalyzeStack`` requests the
+    engine sends a pack for these records: for driving a pack process over gRPC."""
+    records = [_check_record(r) for r in resources]
+    by_urn = {r["urn"]: r for r in records}
+    stack = analyzer_pb2.AnalyzeStackRequest(
+        resources=[_stack_resource(r, _record_struct(r), by_urn) for r in records]
+    )
+    return (_configure_request(config) if config else None), stack
+
+
 def rule_metadata(
     policies: Sequence[Policy], severities: Mapping[str, str] | None = None
 ) -> list[RuleMeta]:
@@ -618,13 +631,19 @@ def _configure(
     if not config:
         return
     _check_levels(config, pack)
+    servicer.Configure(_configure_request(config), None)
+
+
+def _configure_request(
+    config: Mapping[str, ReconciledPolicyConfig],
+) -> analyzer_pb2.ConfigureAnalyzerRequest:
     request = analyzer_pb2.ConfigureAnalyzerRequest()
     for name in sorted(config):
         entry = config[name]
         target = request.policyConfig[name]
         target.enforcementLevel = _LEVEL_TO_PROTO[entry.enforcement_level]
         target.properties.update(entry.properties or {})
-    servicer.Configure(request, None)
+    return request
 
 
 def _check_levels(config: Mapping[str, ReconciledPolicyConfig], pack: str) -> None:

@@ -450,11 +450,31 @@ class Ingress(ConfigModel):
 
 
 class Network(ConfigModel):
-    """§9.6 edge: TLS at the load balancer; management reachable only from admins."""
+    """§9.6 edge: TLS at the load balancer; management reachable only from admins.
 
+    ``edge: external`` says the NSX/Avi edge (ingress virtual server, management firewall,
+    GSLB) is managed outside this stack, e.g. by the network team's own stack: this stack then
+    declares none of it and the rules that inspect it have nothing here to check.
+    """
+
+    edge: Literal["managed", "external"] = "managed"
     ingress: Ingress | None = None
     admin_source_cidrs: list[NonEmpty] = Field(default_factory=list)
     management_cidrs: list[NonEmpty] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _external_edge_declares_nothing(self) -> Network:
+        if self.edge == "external":
+            for key, value in (
+                ("ingress", self.ingress),
+                ("managementCidrs", self.management_cidrs),
+                ("adminSourceCidrs", self.admin_source_cidrs),
+            ):
+                if value:
+                    raise FieldError(
+                        key, "is the edge's to declare, but edge is 'external': leave it out"
+                    )
+        return self
 
 
 class Oidc(ConfigModel):

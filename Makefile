@@ -1,6 +1,7 @@
 # Two commands on a fresh machine (Python 3.11 and the package registries only):
 #   make plan   install into .venv and plan the example stacks offline (the main job)
-#   make test   install into .venv and run the fast test suite (lint, unit, plan, policy)
+#   make test   install into .venv and run the fast test suite (lint, unit, plan, policy,
+#               promtool and Prometheus: installed from Debian's package where missing)
 # Slower tiers, each also run by .ci/run:
 #   make test-install   a plain non-editable install and the policy pack shipped alone
 #   make engine         build the Pulumi CLI, providers and API server from Go modules (cached)
@@ -9,8 +10,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Root installs packages itself; anyone else through sudo.
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: plan test test-install engine engine-test lint install clean
+.PHONY: plan test test-install engine engine-test lint install clean prometheus-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +22,23 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# promtool (alert rules are checked and unit-tested with it) and prometheus (`paif verify` is
+# tested against a real server) from Debian's `prometheus` package; nothing when both are on PATH.
+prometheus-tools:
+	@if command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's prometheus package (promtool, prometheus)"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; \
+	else \
+	  echo "promtool and prometheus are needed (Debian/Ubuntu: apt-get install prometheus; macOS: brew install prometheus)" >&2; \
+	  exit 1; \
+	fi
+
 plan: $(STAMP)
 	$(BIN)/paif plan --stack prod --stack dr --out out
 
-test: $(STAMP)
+test: $(STAMP) prometheus-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

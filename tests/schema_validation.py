@@ -34,6 +34,15 @@ DEFAULT_KUBERNETES_VERSION = "1.33"
 _PRESERVE = "x-kubernetes-preserve-unknown-fields"
 
 
+class _CrdLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML (libyaml when present: the prometheus-operator CRDs are megabytes)."""
+
+
+# YAML 1.1 resolves a bare ``=`` (an enum value in the prometheus-operator CRDs) to the
+# ``!!value`` tag, which no safe loader constructs: it is the string "=".
+_CrdLoader.add_constructor("tag:yaml.org,2002:value", _CrdLoader.construct_yaml_str)
+
+
 def _describe(obj: Mapping[str, Any]) -> str:
     metadata = obj.get("metadata") or {}
     name = metadata.get("name", "<unnamed>") if isinstance(metadata, Mapping) else "<unnamed>"
@@ -78,7 +87,7 @@ def _closed(schema: Any) -> Any:
 def _crds() -> dict[tuple[str, str], dict[str, Any]]:
     table: dict[tuple[str, str], dict[str, Any]] = {}
     for path in sorted(CRD_DIR.glob("*.yaml")):
-        crd = yaml.safe_load(path.read_text())
+        crd = yaml.load(path.read_text(), Loader=_CrdLoader)
         spec = crd["spec"]
         table[(spec["group"], spec["names"]["kind"])] = {"file": path.name, "spec": spec}
     return table

@@ -55,9 +55,44 @@ GATEWAY_TIMEOUT_SECONDS: Final = 60
 # §9.5.3 mitigations: cache images on nodes.
 IMAGE_PULL_POLICY: Final = "IfNotPresent"
 
-# §9.7.2 after-deployment criteria: P95 < 3 s, error rate < 0.1 %.
+# §9.7.2 after-deployment criteria: P95 < 3 s, error rate < 0.1 %. The alert rules and
+# `paif verify` hold every endpoint to them unless its tenant or itself overrides them
+# (paif:observability.alertThresholds, paif:tenants[].alertThresholds, ...modelEndpoints[]...).
 SLA_P95_SECONDS: Final = 3.0
 SLA_ERROR_RATE: Final = 0.001
+# §9.7.2 "response time: sample requests": `paif verify` sends 100 per endpoint by default, so
+# the 95th slowest is the P95 (nearest rank).
+VERIFY_SAMPLE_REQUESTS: Final = 100
+# §9.7.2 "availability: call the health-check API → 200 OK".
+HEALTH_OK_STATUS: Final = 200
+
+# §9.7.1 "alert rules": how long a condition holds before it pages. The document names the
+# alerts, not their timing; these are the library's defaults, each overridable where noted.
+# §9.7.2 availability: no replica of an endpoint answers its scrape for 5 minutes.
+ALERT_ENDPOINT_DOWN_SECONDS: Final = 5 * 60
+# §9.7.2 response time / error rate: the rate window and hold of the SLA alerts.
+ALERT_SLA_WINDOW_SECONDS: Final = 5 * 60
+# §9.5.1 "target GPU utilisation 70 %": GPU busy above the endpoint's autoscaling target
+# (targetGpuUtilization, the default threshold) for 15 minutes means scale-out is not happening
+# (§9.5 "GPU availability: scale-out fails if the GPU pool is short"). Overridable:
+# alertThresholds.gpuUtilizationPercent / gpuUtilizationFor.
+ALERT_GPU_SUSTAINED_SECONDS: Final = 15 * 60
+# §9.5 "set a max replicas limit": an endpoint pinned at its maximum for 15 minutes needs a
+# larger maximum or quota (alertThresholds.maxReplicasFor).
+ALERT_MAX_REPLICAS_SECONDS: Final = 15 * 60
+# §9.3 RPO: replication lag is held to the declared RPO (paif:dr.objectives.rpo;
+# alertThresholds.replicationLag overrides); this is how long it may exceed it.
+ALERT_REPLICATION_LAG_SECONDS: Final = 5 * 60
+# §9.7.1 "backup policy defined and tested": a backup is late one hour after its schedule's
+# interval has passed without a completed backup.
+ALERT_BACKUP_GRACE_SECONDS: Final = 60 * 60
+# §9.3.2 Harbor replication: any failed replication task in the last hour.
+ALERT_HARBOR_REPLICATION_WINDOW_SECONDS: Final = 60 * 60
+# §9.6 "TLS on all external traffic": the ingress certificate expires within 14 days.
+ALERT_CERTIFICATE_EXPIRY_DAYS: Final = 14
+# §9.6.3 audit "log every API call" and §9.7.1 "log collection pipeline": no record shipped
+# for 15 minutes.
+ALERT_AUDIT_SHIPPING_SECONDS: Final = 15 * 60
 
 # POLICY-RULES PAIF-CAP-005: models over 30 B parameters cold-start in minutes (§9.5.3).
 LARGE_MODEL_PARAMETERS_B: Final = 30.0

@@ -54,6 +54,7 @@ import pulumi_kubernetes as k8s
 
 from components.config.models import ModelEndpoint as EndpointConfig
 from components.config.models import Tenant
+from components.config.observability import DEFAULT_PROMETHEUS_URL
 from components.constants import (
     GATEWAY_TIMEOUT_SECONDS,
     IMAGE_PULL_POLICY,
@@ -71,6 +72,8 @@ from components.estimators.gpu_sizing import (
     weights_gib,
 )
 from components.harbor_registry import harbor_project_name, pull_secret_name
+from components.observability import metrics
+from components.observability.metrics import DCGM_GPU_UTIL_METRIC
 from components.tenant_namespace import TIER_AI
 from components.vks_cluster import GPU_TAINT, TENANT_LABEL, TIER_LABEL, storage_class_slug
 from components.workload_domain import device_counts, passthrough_class_name, vgpu_class_name
@@ -96,12 +99,9 @@ SCALE_DOWN_PODS_PER_PERIOD: Final = 1
 SCALE_DOWN_PERIOD_SECONDS: Final = 60
 # KEDA polls triggers every 30 s by default (keda.sh ScaledObject spec); stated explicitly.
 KEDA_POLLING_INTERVAL_SECONDS: Final = 30
-# Prometheus of the VKS standard package (service prometheus-server, namespace
-# tanzu-system-monitoring); override with ModelEndpointArgs.prometheus_url.
-DEFAULT_PROMETHEUS_URL: Final = "http://prometheus-server.tanzu-system-monitoring.svc:80"
-# DCGM exporter GPU utilisation (0–100 %) and vLLM's waiting-request gauge.
-DCGM_GPU_UTIL_METRIC: Final = "DCGM_FI_DEV_GPU_UTIL"
-VLLM_QUEUE_METRIC: Final = "vllm:num_requests_waiting"
+# The site's Prometheus (paif:observability.prometheus; the VKS standard package's by default)
+# is ModelEndpointArgs.prometheus_url. Metric names and the trigger queries come from
+# components.observability.metrics, which the alerts and dashboards share.
 # The same gauge as a pods metric for the NIM HPA (through a Prometheus adapter, which cannot
 # serve names with a colon; NIM LLM exports it as num_requests_waiting).
 NIM_QUEUE_METRIC: Final = "num_requests_waiting"
@@ -414,10 +414,6 @@ def _gateway(endpoint: EndpointConfig) -> dict[str, Any]:
     return gateway
 
 
-def _query_selector(args: ModelEndpointArgs) -> str:
-    return f'namespace="{args.tenant.namespace}",pod=~"{args.endpoint.name}-.*"'
-
-
 def autoscaling_triggers(args: ModelEndpointArgs) -> list[dict[str, Any]]:
     """KEDA Prometheus triggers: GPU utilisation (target) and, optionally, queue depth."""
     endpoint = args.endpoint
@@ -429,7 +425,7 @@ def autoscaling_triggers(args: ModelEndpointArgs) -> list[dict[str, Any]]:
             "metricType": "Value",
             "metadata": {
                 "serverAddress": args.prometheus_url,
-                "query": f"avg({DCGM_GPU_UTIL_METRIC}{{{_query_selector(args)}}})",
+                "query": metrics.gpu_utilization(args.tenant.namespace, endpoint.name),
                 "threshold": str(endpoint.target_gpu_utilization),
             },
         }
@@ -443,7 +439,7 @@ def autoscaling_triggers(args: ModelEndpointArgs) -> list[dict[str, Any]]:
                 "metricType": "AverageValue",
                 "metadata": {
                     "serverAddress": args.prometheus_url,
-                    "query": f"sum({VLLM_QUEUE_METRIC}{{{_query_selector(args)}}})",
+                    "query": metrics.queue_depth(args.tenant.namespace, endpoint.name),
                     "threshold": str(endpoint.queue_depth_target),
                 },
             }

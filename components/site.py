@@ -40,6 +40,12 @@ from components.harbor_registry import (
     HarborReplicationReceiverArgs,
     validate_harbor_replication,
 )
+from components.monitoring import (
+    SiteMonitoring,
+    SiteMonitoringArgs,
+    site_facts,
+    validate_site_monitoring,
+)
 from components.tenant import PaifTenant, PaifTenantArgs, tenant_endpoint_gpus, validate_tenant
 from components.workload_domain import (
     GpuWorkloadDomain,
@@ -187,6 +193,8 @@ def _tenant_args(
 ) -> list[PaifTenantArgs]:
     """Each tenant's args; ``domains`` maps "" (the site's) and isolated tenants' names."""
     shared_zone = domain_args(args.context).resolved_zone_name
+    objectives = args.config.dr.objectives
+    facts = site_facts(args.config, args.stack, derived)
     out = []
     for tenant in derived.config.tenants:
         ctx = _tenant_context(args, tenant)
@@ -209,9 +217,23 @@ def _tenant_args(
                 own_zone=own_args.resolved_zone_name if isolated else None,
                 derived=derived,
                 endpoint_gpus=tenant_endpoint_gpus(tenant, ctx),
+                observability=args.config.observability,
+                facts=facts,
+                rpo_seconds=objectives.rpo if objectives is not None else None,
             )
         )
     return out
+
+
+def _monitoring_args(args: PaifSiteArgs, derived: DerivedSite) -> SiteMonitoringArgs | None:
+    observability = args.config.observability
+    if not observability.enabled:
+        return None
+    return SiteMonitoringArgs(
+        ctx=args.context,
+        observability=observability,
+        facts=site_facts(args.config, args.stack, derived),
+    )
 
 
 def _edge_args(config: StackConfig) -> EdgeSecurityArgs | None:
@@ -299,6 +321,9 @@ def validate_site(args: PaifSiteArgs) -> None:
     gslb = _gslb_args(args, derived)
     if gslb is not None:
         gslb.validate()
+    monitoring = _monitoring_args(args, derived)
+    if monitoring is not None:
+        validate_site_monitoring(monitoring)
 
 
 class PaifSite(pulumi.ComponentResource):
@@ -387,6 +412,13 @@ class PaifSite(pulumi.ComponentResource):
 
         gslb = _gslb_args(args, derived)
         self.gslb = GslbService(f"{name}-gslb", gslb, child) if gslb is not None else None
+
+        monitoring = _monitoring_args(args, derived)
+        self.monitoring = (
+            SiteMonitoring(f"{name}-monitoring", monitoring, child)
+            if monitoring is not None
+            else None
+        )
 
         self._outputs: dict[str, Any] = {
             **props,

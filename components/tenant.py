@@ -14,6 +14,7 @@ from typing import Any
 import pulumi
 
 from components.config.models import Tenant
+from components.config.observability import DEFAULT_PROMETHEUS_URL, Observability
 from components.context import SiteContext
 from components.dr.topology import DerivedSite
 from components.harbor_registry import (
@@ -35,6 +36,14 @@ from components.model_endpoint import (
     plan_placement,
     validate_model_endpoint,
 )
+from components.monitoring import (
+    TenantMonitoring,
+    TenantMonitoringArgs,
+    monitored_databases,
+    monitored_endpoints,
+)
+from components.observability.alerts import SiteFacts
+from components.observability.metrics import SERVING_METRICS_PORT
 from components.pgvector_database import (
     PgvectorDatabase,
     PgvectorDatabaseArgs,
@@ -67,6 +76,39 @@ class PaifTenantArgs:
     own_zone: str | None = None
     derived: DerivedSite | None = None
     endpoint_gpus: Mapping[str, int] = field(default_factory=dict)
+    # §9.7 monitoring: the site's observability config, alert facts and declared RPO.
+    observability: Observability | None = None
+    facts: SiteFacts | None = None
+    rpo_seconds: int | None = None
+
+    @property
+    def prometheus_url(self) -> str:
+        if self.observability is None:
+            return DEFAULT_PROMETHEUS_URL
+        return self.observability.prometheus.resolved_url
+
+    def monitoring_args(self) -> TenantMonitoringArgs | None:
+        """What the tenant's monitoring declares here; None with observability disabled."""
+        observability = self.observability
+        if observability is None or not observability.enabled or self.facts is None:
+            return None
+        return TenantMonitoringArgs(
+            tenant=self.tenant,
+            ctx=self.ctx,
+            observability=observability,
+            facts=self.facts,
+            endpoints=tuple(monitored_endpoints(self.tenant, observability, self.derived)),
+            databases=tuple(
+                monitored_databases(self.tenant, observability, self.rpo_seconds, self.derived)
+            ),
+        )
+
+    def _metrics_scrape(self) -> tuple[str, int] | None:
+        monitoring = self.monitoring_args()
+        if monitoring is None or not monitoring.endpoints:
+            return None
+        namespace = monitoring.observability.namespace
+        return (namespace, SERVING_METRICS_PORT)
 
     def endpoint_running(self, name: str) -> bool:
         if self.derived is None:
@@ -84,6 +126,7 @@ class PaifTenantArgs:
             endpoint_gpus=self.endpoint_gpus,
             zone=self.own_zone,
             shared_zone=self.zone,
+            metrics_scrape=self._metrics_scrape(),
         )
 
     def harbor_args(self) -> HarborProjectArgs:
@@ -118,6 +161,7 @@ class PaifTenantArgs:
                 endpoint=endpoint,
                 ctx=self.ctx,
                 image_pull_secret=pull_secret,
+                prometheus_url=self.prometheus_url,
                 running=self.endpoint_running(endpoint.name),
             )
             for endpoint in self.tenant.model_endpoints
@@ -234,6 +278,13 @@ class PaifTenant(pulumi.ComponentResource):
                 pulumi.ResourceOptions(parent=self, depends_on=depends),
             )
 
+        monitoring = args.monitoring_args()
+        self.monitoring = (
+            TenantMonitoring(f"{name}-monitoring", monitoring, in_namespace)
+            if monitoring is not None
+            else None
+        )
+
         self.outputs: dict[str, Any] = {
             "namespace": tenant.namespace,
             "harborProject": self.harbor.project_name,
@@ -250,5 +301,6 @@ class PaifTenant(pulumi.ComponentResource):
             },
             "databases": {d: db.connection for d, db in self.databases.items()},
             "vksClusters": sorted(self.clusters),
+            "monitoredEndpoints": sorted(self.monitoring.scraped) if self.monitoring else [],
         }
         self.register_outputs(self.outputs)

@@ -38,6 +38,8 @@ Allowed flows (everything else is denied):
 - ``app`` → ``ai`` on the AI gateway ports (default 443);
 - ``ai`` → ``data`` on the database ports (default 5432);
 - within a tier (gateway → replicas, primary → standby, frontend → backend);
+- with ``metrics_scrape`` (namespace, port): the site's Prometheus into ``ai`` on the serving
+  metrics port (``allow-metrics-scrape``; §9.7.1 monitoring: every endpoint is scraped);
 - ``ai`` and ``data`` out on 443 to ``egress_cidrs`` (Harbor for model pulls, §9.5.3 phase 4;
   the backup object store, §9.3.2 item 2); with no CIDRs given, to any address on 443 only.
 
@@ -167,6 +169,8 @@ class SupervisorNamespaceArgs:
     database_ports: tuple[int, ...] = DEFAULT_DATABASE_PORTS
     egress_cidrs: tuple[str, ...] = ()
     oidc_group_prefix: str = ""
+    # (namespace of the site's Prometheus, serving metrics port): admit its scrapes of ``ai``.
+    metrics_scrape: tuple[str, int] | None = None
 
 
 def validate_supervisor_namespace(args: SupervisorNamespaceArgs) -> None:
@@ -207,6 +211,10 @@ def validate_supervisor_namespace(args: SupervisorNamespaceArgs) -> None:
     for name, ports in (("ai_ports", args.ai_ports), ("database_ports", args.database_ports)):
         if not ports or any(not 1 <= p <= 65535 for p in ports):
             raise ComponentInputError(subject, name, f"{list(ports)} are not TCP ports 1–65535")
+    if args.metrics_scrape is not None and not 1 <= args.metrics_scrape[1] <= 65535:
+        raise ComponentInputError(
+            subject, "metrics_scrape", f"port {args.metrics_scrape[1]} is not a TCP port 1–65535"
+        )
     quota = tenant.quota
     for key, have, default in (
         ("limitsCpu", quota.limits_cpu, DEFAULT_LIMIT["cpu"]),
@@ -229,6 +237,10 @@ def _tcp(ports: Sequence[int]) -> list[dict[str, Any]]:
     return [{"protocol": "TCP", "port": int(p)} for p in ports]
 
 
+def _namespace_selector(namespace: str) -> dict[str, Any]:
+    return {"matchLabels": {"kubernetes.io/metadata.name": namespace}}
+
+
 def network_policies(args: SupervisorNamespaceArgs) -> list[dict[str, Any]]:
     """Name and spec of each NetworkPolicy, default-deny first."""
     ai_ports, db_ports = _tcp(args.ai_ports), _tcp(args.database_ports)
@@ -238,7 +250,7 @@ def network_policies(args: SupervisorNamespaceArgs) -> list[dict[str, Any]]:
     def within(tier: str) -> dict[str, Any]:
         return {"podSelector": _selector(tier)}
 
-    return [
+    policies: list[dict[str, Any]] = [
         {
             "name": "default-deny",
             "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
@@ -299,6 +311,24 @@ def network_policies(args: SupervisorNamespaceArgs) -> list[dict[str, Any]]:
             },
         },
     ]
+    if args.metrics_scrape is not None:
+        namespace, port = args.metrics_scrape
+        policies.append(
+            {
+                "name": "allow-metrics-scrape",
+                "spec": {
+                    "podSelector": _selector(TIER_AI),
+                    "policyTypes": ["Ingress"],
+                    "ingress": [
+                        {
+                            "from": [{"namespaceSelector": _namespace_selector(namespace)}],
+                            "ports": _tcp([port]),
+                        }
+                    ],
+                },
+            }
+        )
+    return policies
 
 
 def _peers(tier: str, *, vms: bool = True) -> list[dict[str, Any]]:
@@ -385,6 +415,18 @@ def security_policy_spec(args: SupervisorNamespaceArgs) -> dict[str, Any]:
                 _peers(tier),
                 destinations=[{"ipBlocks": [{"cidr": c} for c in cidrs]}],
                 ports=_tcp([HTTPS_PORT]),
+            )
+        )
+    if args.metrics_scrape is not None:
+        namespace, port = args.metrics_scrape
+        rules.append(
+            rule(
+                "allow-ai-metrics-scrape",
+                "In",
+                "allow",
+                _peers(TIER_AI),
+                sources=[{"namespaceSelector": _namespace_selector(namespace)}],
+                ports=_tcp([port]),
             )
         )
     rules.append(rule("default-deny-in", "In", "drop", everything))

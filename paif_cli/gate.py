@@ -44,6 +44,7 @@ __all__ = [
     "render_findings",
     "rule_metas",
     "set_policy_pack_config",
+    "stack_view",
     "write_pair_artifacts",
 ]
 
@@ -148,6 +149,16 @@ def _advisory_meta() -> RuleMeta:
     )
 
 
+def stack_view(records: Sequence[Mapping[str, Any]]) -> Any:
+    """``policies.framework.StackView`` over plan records (``ResourceRecord.to_json()``)."""
+    from policies.framework import StackView
+
+    return StackView(
+        _Resource(r["urn"], r["type"], r["name"], r.get("inputs") or {}, r.get("parent"))
+        for r in records
+    )
+
+
 def evaluate_records(
     records: Sequence[Mapping[str, Any]], pack_config: Mapping[str, Any] | None = None
 ) -> list[dict[str, Any]]:
@@ -162,7 +173,6 @@ def evaluate_records(
     from policies import pack
     from policies.framework import (
         WAIVED_POLICY,
-        StackView,
         parse_message,
         parse_waived_line,
         waiver_for,
@@ -186,10 +196,7 @@ def evaluate_records(
             "\n".join(f"--policy-pack-config: {line}" for line in exc.errors)
         ) from None
 
-    view = StackView(
-        _Resource(r["urn"], r["type"], r["name"], r.get("inputs") or {}, r.get("parent"))
-        for r in records
-    )
+    view = stack_view(records)
     catalogue = {r.id: r for r in pack.rules()}
     findings: list[dict[str, Any]] = []
 

@@ -21,6 +21,7 @@ import yaml
 from components.config import ConfigError, StackConfig, parse_stack_config, read_stack_file
 from components.config.loader import OFFLINE_SECRET_PREFIX
 from components.config.units import format_seconds
+from components.observability.alerts import OPS_RUNBOOK_FILE
 from paif_cli.mock_runtime import (
     SECRET_PLACEHOLDER,
     PlanMocks,
@@ -31,6 +32,7 @@ from paif_cli.mock_runtime import (
 )
 
 PLAN_FILE = "plan.json"
+PROMETHEUS_RULE_TYPE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 MANIFEST_DIR = "manifests"
 KUBERNETES_PREFIX = "kubernetes:"
 
@@ -200,7 +202,52 @@ def plan_stack(
     evaluate_plan(plan)
     if plan.estimates:
         plan.reports[RUNBOOK_FILE] = render_runbook(plan.config, plan.estimates)
+    plan.reports[OPS_RUNBOOK_FILE] = ops_runbook(plan)
     return plan
+
+
+def alert_groups(resources: Sequence[ResourceRecord]) -> list[dict[str, Any]]:
+    """Every PrometheusRule group the stack declares, in plan order."""
+    groups: list[dict[str, Any]] = []
+    for record in resources:
+        if record.type == PROMETHEUS_RULE_TYPE:
+            groups.extend((record.inputs.get("spec") or {}).get("groups") or [])
+    return groups
+
+
+def ops_runbook(plan: StackPlan) -> str:
+    """The operations runbook the stack's alerts link to (``components.observability``)."""
+    from components.observability.runbook import render_ops_runbook
+
+    observability = plan.config.observability
+    return render_ops_runbook(
+        site=plan.config.site.name,
+        stack=plan.stack,
+        groups=alert_groups(plan.result.resources),
+        prometheus_url=observability.prometheus.resolved_url if observability.enabled else None,
+    )
+
+
+def monitoring_lines(plan: StackPlan) -> list[str]:
+    """Which running endpoints are scraped and alerted on (PAIF-OPS-001's view), and which not."""
+    from paif_cli.gate import stack_view
+    from policies.rules.operations import endpoint_watches
+
+    watches = endpoint_watches(stack_view([r.to_json() for r in plan.result.resources]))
+    if not watches:
+        return []
+    watched = [f"{w.endpoint.namespace}/{w.endpoint.name}" for w in watches if w.monitored]
+    lines = [
+        f"  monitored endpoints (scraped; down, latency and error-rate alerts): "
+        f"{', '.join(watched) or 'none'}"
+    ]
+    unwatched = [w for w in watches if not w.monitored]
+    if unwatched:
+        lines.append(
+            "  NOT monitored: "
+            + ", ".join(f"{w.endpoint.namespace}/{w.endpoint.name}" for w in unwatched)
+        )
+    return lines
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -297,6 +344,7 @@ def summary(plan: StackPlan) -> str:
                 row = "     "
             row += f" {part},"
         lines.append(row.rstrip(","))
+    lines += monitoring_lines(plan)
     estimate = plan.estimates
     rto, rpo = estimate.get("rto"), estimate.get("rpo")
     if isinstance(rto, dict) and isinstance(rpo, dict):

@@ -60,6 +60,7 @@ AREA_TAGS: dict[str, tuple[str, ...]] = {
     "SEC": ("security",),
     "DATA": ("data-safety",),
     "GOV": ("governance",),
+    "OPS": ("operations",),
 }
 _SEVERITY_ENUM = {
     "critical": Severity.CRITICAL,
@@ -305,6 +306,7 @@ NIM_GROUP = "apps.nvidia.com/"
 KEDA_GROUP = "keda.sh/"
 CAPI_GROUP = "cluster.x-k8s.io/"
 DSM_GROUP = "databases.dataservices.vmware.com/"
+MONITORING_GROUP = "monitoring.coreos.com/"
 HOSTNAME_TOPOLOGY_KEY = "kubernetes.io/hostname"
 
 

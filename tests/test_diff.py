@@ -26,6 +26,8 @@ from paif_cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 KEDA = "kubernetes:keda.sh/v1alpha1:ScaledObject"
+RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 
 
 def write(plan: Any, out: Path) -> Path:
@@ -67,17 +69,23 @@ def test_a_plan_against_itself_is_empty(plans, capsys):
     assert "No changes: both sides declare the same resources" in out
 
 
-def test_one_endpoints_max_replicas_is_exactly_one_changed_resource_and_path(plans):
+def test_one_endpoints_max_replicas_changes_the_scaler_its_alert_and_its_dashboard(plans):
     result = diff_plan_dirs(plans["base"], plans["head"])
     (stack,) = result.stacks
     assert stack.status == "changed"
     assert (stack.added, stack.removed) == ([], [])
-    (changed,) = stack.changed
-    assert changed["type"] == KEDA
+    by_type = {c["type"]: c for c in stack.changed}
+    assert sorted(by_type) == [CONFIG_MAP, KEDA, RULE]
+    changed = by_type[KEDA]
     assert changed["name"].endswith("llama-chat-autoscaler")
     assert changed["paths"] == ["spec.maxReplicaCount"]
     (change,) = changed["changes"]
     assert (change["old"], change["new"]) == (10, 8)
+    # The pinned-at-maximum alert and the dashboard's replica line follow the new maximum.
+    rule = {c["path"]: (c["old"], c["new"]) for c in by_type[RULE]["changes"]}
+    exprs = [pair for path, pair in rule.items() if path.endswith(".expr")]
+    assert [(old[-5:], new[-4:]) for old, new in exprs] == [(">= 10", ">= 8")]
+    assert by_type[CONFIG_MAP]["name"].endswith("marketing-monitoring-dashboard")
     # Fewer GPUs at peak: the capacity estimate moves with it.
     peak = {c.path: (c.old, c.new) for c in stack.estimates}
     assert peak["capacity.site.peakGpus"][0] - peak["capacity.site.peakGpus"][1] == 2
@@ -92,11 +100,11 @@ def test_markdown_and_json_of_a_change(plans, tmp_path, capsys):
     assert code == 1
     printed = json.loads(capsys.readouterr().out)
     assert printed == json.loads(document.read_text(encoding="utf-8"))
-    assert printed["summary"]["changed"] == 1
+    assert printed["summary"]["changed"] == 3
     changed = printed["stacks"]["prod"]["resources"]["changed"]
-    assert [c["paths"] for c in changed] == [["spec.maxReplicaCount"]]
+    assert ["spec.maxReplicaCount"] in [c["paths"] for c in changed]
     text = markdown.read_text(encoding="utf-8")
-    assert "| `prod` | changed | 0 | 0 | 1 |" in text
+    assert "| `prod` | changed | 0 | 0 | 3 |" in text
     assert "  - `spec.maxReplicaCount`: 10 → 8" in text
 
 

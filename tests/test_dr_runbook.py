@@ -105,10 +105,11 @@ def test_warm_standby_runbook() -> None:
     assert "dig +short ai.example.com   # expect 10.20.0.10" in gateway
 
     validate = section(text, 6)
-    assert "the health check answers 200 OK" in validate
-    assert "P95 of sample requests below 3 s" in validate
-    assert "sed -n '95p'" in validate
-    assert "Error rate below 0.1 %" in validate
+    assert "health check answers 200 OK" in validate
+    assert "P95 of 100 sample requests per endpoint stays below 3 s" in validate
+    assert "error rate below 0.1 %" in validate
+    # The verification step is `paif verify` against the DR stack through the service name.
+    assert "paif verify --stack dr --url https://ai.example.com --requests 100" in validate
 
     # Data tier before registry before runtime before DNS.
     order = [text.index(s) for s in ("pg_promote", "crane digest", "pulumi up", "nsupdate")]

@@ -1,6 +1,7 @@
 """Every Kubernetes object of both example plans against public schemas nobody here wrote.
 
-Custom resources with a public CRD (Cluster API, nsx-operator, KEDA, NVIDIA NIM, VM Operator)
+Custom resources with a public CRD (Cluster API, nsx-operator, KEDA, NVIDIA NIM, VM Operator,
+prometheus-operator)
 are validated against it; core kinds with kubernetes-validate. PAIS and DSM publish no schema
 file, so their objects are listed explicitly rather than skipped silently.
 """
@@ -19,6 +20,7 @@ from paif_cli.main import main
 
 CRD_GROUPS = {
     "cluster.x-k8s.io",
+    "monitoring.coreos.com",
     "crd.nsx.vmware.com",
     "keda.sh",
     "apps.nvidia.com",
@@ -53,6 +55,9 @@ def test_every_object_has_a_known_schema_source(
     # The plan really contains what the CRD checks are about.
     kinds = {obj["kind"] for _, obj in manifests}
     assert {"Cluster", "SecurityPolicy", "ScaledObject", "ResourceQuota", "NetworkPolicy"} <= kinds
+    # §9.7 monitoring objects, checked against prometheus-operator's CRDs.
+    monitoring = {"PodMonitor", "ServiceMonitor", "PrometheusRule", "Probe", "AlertmanagerConfig"}
+    assert monitoring <= kinds
 
 
 def test_custom_resources_validate_against_public_crds(

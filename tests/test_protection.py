@@ -51,6 +51,12 @@ STATELESS: frozenset[str] = frozenset(
         "kubernetes:crd.nsx.vmware.com/v1alpha1:SecurityPolicy",
         "kubernetes:databases.dataservices.vmware.com/v1alpha1:DatabaseConfig",
         "kubernetes:keda.sh/v1alpha1:ScaledObject",
+        # §9.7 monitoring objects: configuration of the site's Prometheus and Alertmanager.
+        "kubernetes:monitoring.coreos.com/v1:PodMonitor",
+        "kubernetes:monitoring.coreos.com/v1:Probe",
+        "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+        "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+        "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig",
         "kubernetes:networking.k8s.io/v1:NetworkPolicy",
         "kubernetes:pais.vmware.com/v1alpha1:ModelEndpoint",
         "kubernetes:policy/v1:PodDisruptionBudget",

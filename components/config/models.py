@@ -10,13 +10,14 @@ anything.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator, model_validator
 
+from components.config.base import ConfigModel, DnsName, HttpsUrl, NonEmpty
+from components.config.base import require_unique as _require_unique
 from components.config.errors import FieldError
+from components.config.observability import AlertThresholds, Observability
 from components.config.units import Duration, Quantity, parse_quantity
 from components.constants import (
     AUTOSCALING_MAX_REPLICAS,
@@ -34,24 +35,6 @@ GpuAssignment = Literal["vgpu", "passthrough"]
 Replication = Literal["sync", "async"]
 DrPattern = Literal["none", "pilot-light", "warm-standby", "active-active"]
 DrRole = Literal["primary", "dr"]
-
-# DNS-1123 label: what Kubernetes and vSphere accept as a namespace or object name.
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-DnsName = Annotated[str, Field(pattern=_DNS_LABEL.pattern, max_length=63)]
-NonEmpty = Annotated[str, Field(min_length=1)]
-
-
-class ConfigModel(BaseModel):
-    """Base for every config node: camelCase keys, unknown keys rejected, immutable."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=True,
-        frozen=True,
-        str_strip_whitespace=True,
-    )
-
 
 # --- site -----------------------------------------------------------------------------------
 
@@ -116,7 +99,7 @@ class WorkloadDomain(ConfigModel):
 
 
 class Harbor(ConfigModel):
-    url: Annotated[str, Field(pattern=r"^https://[^\s/]+(/[^\s]*)?$")]
+    url: HttpsUrl
 
     @property
     def host(self) -> str:
@@ -267,6 +250,8 @@ class ModelEndpoint(ConfigModel):
     backend: Literal["pais", "nim"] = "pais"
     rate_limit: RateLimit | None = None
     critical: bool = True
+    # Overrides of the site's and tenant's alert thresholds for this endpoint (§9.7).
+    alert_thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
 
 
 class Backup(ConfigModel):
@@ -360,6 +345,8 @@ class Tenant(ConfigModel):
     apps: list[App] = Field(default_factory=list)
     # §9.4.2 workload-domain isolation: the tenant's own GPU hosts (a cluster and zone of its own).
     workload_domain: WorkloadDomain | None = None
+    # Overrides of the site's alert thresholds for this tenant's endpoints and databases (§9.7).
+    alert_thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
 
     @model_validator(mode="after")
     def _references(self) -> Tenant:
@@ -498,7 +485,7 @@ class Security(ConfigModel):
 class Peer(ConfigModel):
     stack: NonEmpty
     site: DnsName
-    harbor_url: Annotated[str, Field(pattern=r"^https://[^\s/]+(/[^\s]*)?$")]
+    harbor_url: HttpsUrl
 
 
 class Objectives(ConfigModel):
@@ -590,6 +577,7 @@ class StackConfig(ConfigModel):
     network: Network = Field(default_factory=Network)
     security: Security = Field(default_factory=Security)
     dr: Dr = Field(default_factory=Dr)
+    observability: Observability = Field(default_factory=Observability)
     waivers: list[Waiver] = Field(default_factory=list)
 
     @field_validator("tenants")
@@ -626,14 +614,6 @@ class StackConfig(ConfigModel):
     @property
     def is_production(self) -> bool:
         return self.environment in ("prod", "mission-critical")
-
-
-def _require_unique(values: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for value in values:
-        if value in seen:
-            raise ValueError(f"duplicate {what} {value!r}")
-        seen.add(value)
 
 
 def _ref_error(path: str, value: str, what: str, known: set[str]) -> FieldError:

@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from components.config.models import StackConfig
-from components.constants import SLA_ERROR_RATE, SLA_P95_SECONDS
+from components.constants import (
+    HEALTH_OK_STATUS,
+    SLA_ERROR_RATE,
+    SLA_P95_SECONDS,
+    VERIFY_SAMPLE_REQUESTS,
+)
 from components.estimators import format_duration
 from components.pgvector_database import DEFAULT_ADMIN_USERNAME
 
@@ -40,10 +45,6 @@ PHASE_TITLES: Final[dict[str, str]] = {
     "gateway": "Gateway and DNS: move traffic to the DR site",
     "validate": "Validate the service against §9.7.2",
 }
-# §9.7.2 after-deployment check: the health-check API answers 200 OK.
-HEALTH_OK_STATUS: Final = 200
-# Sample size for the P95 check: 100 requests make the 95th the 95th-slowest.
-P95_SAMPLE_REQUESTS: Final = 100
 
 
 @dataclass(frozen=True)
@@ -76,11 +77,10 @@ def _code(*lines: str) -> str:
     return "```sh\n" + "\n".join(lines) + "\n```"
 
 
-def _chat(fqdn: str, model: str, *, timing: bool = False) -> str:
+def _chat(fqdn: str, model: str) -> str:
     """A one-token chat completion through the gateway (OpenAI-compatible, §9.2.2)."""
-    out = "-o /dev/null -w '%{time_total}\\n' " if timing else ""
     return (
-        f"curl -sS {out}https://{fqdn}/v1/chat/completions "
+        f"curl -sS https://{fqdn}/v1/chat/completions "
         "-H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' "
         f'-d \'{{"model": "{model}", "messages": [{{"role": "user", '
         '"content": "ping"}], "max_tokens": 1}\''
@@ -294,23 +294,24 @@ def runbook_steps(estimate: Mapping[str, Any]) -> list[RunbookStep]:
             )
         )
 
-    # -- validate (§9.7.2 after-deployment criteria)
-    sample = completions[0] if completions else "<model>"
+    # -- validate (§9.7.2 after-deployment criteria): `paif verify` runs them all
     actions["validate"].extend(
         [
-            f"Availability: the health check answers {HEALTH_OK_STATUS} OK:\n\n"
-            + _code(f"curl -s -o /dev/null -w '%{{http_code}}\\n' https://{fqdn}/healthz"),
-            f"Response time: P95 of sample requests below {SLA_P95_SECONDS:g} s "
-            f"({P95_SAMPLE_REQUESTS} requests, the 95th slowest):\n\n"
+            f"Run the §9.7.2 checks against the DR site through the service name: each "
+            f"endpoint's health check answers {HEALTH_OK_STATUS} OK and lists its model, the "
+            f"P95 of {VERIFY_SAMPLE_REQUESTS} sample requests per endpoint stays below "
+            f"{SLA_P95_SECONDS:g} s and the error rate below {SLA_ERROR_RATE * 100:g} %, and, "
+            "with `--prometheus`, autoscaling adds replicas under that load and no alert of "
+            "the DR site is firing (exit 0: all passed; 1: the failed checks are named):\n\n"
             + _code(
-                f"for i in $(seq {P95_SAMPLE_REQUESTS}); do",
-                "  " + _chat(fqdn, sample, timing=True),
-                f"done | sort -n | sed -n '{P95_SAMPLE_REQUESTS * 95 // 100}p'",
+                "export PAIF_VERIFY_TOKEN=...   # an API token of the gateway",
+                f"paif verify --stack {dr_stack} --url https://{fqdn} "
+                f"--requests {VERIFY_SAMPLE_REQUESTS} "
+                f"--prometheus <Prometheus URL of {dr['name']}>",
             ),
-            f"Error rate below {SLA_ERROR_RATE * 100:g} % in the gateway logs/metrics (VCF "
-            "Operations dashboard of the DR site) over the first 15 minutes.",
-            "Scaling: under load, endpoint replicas increase automatically; logging and "
-            "alerting reach the DR site's log system and on-call channel.",
+            "Logging and alerting: the DR site's log system receives the endpoints' logs, and "
+            "its PaifWatchdog alert reaches the on-call channel (`paif verify` reports both "
+            "as the logging and alerting checks).",
         ]
     )
 

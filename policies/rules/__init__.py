@@ -1,5 +1,5 @@
 """Every rule module of the pack; importing this package registers the whole catalogue."""
 
-from policies.rules import capacity, data, dr, governance, ha, security, tenancy
+from policies.rules import capacity, data, dr, governance, ha, operations, security, tenancy
 
-__all__ = ["capacity", "data", "dr", "governance", "ha", "security", "tenancy"]
+__all__ = ["capacity", "data", "dr", "governance", "ha", "operations", "security", "tenancy"]

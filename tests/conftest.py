@@ -102,6 +102,22 @@ def by_name(records: list[ResourceRecord]) -> dict[str, ResourceRecord]:
 
 
 @pytest.fixture(scope="session")
+def example_plans(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
+    """``paif plan --stack prod --stack dr`` of the example stacks, once per session.
+
+    (exit code, out dir). Read-only for the tests that share it.
+    """
+    from paif_cli.main import main
+
+    out = tmp_path_factory.mktemp("example-plans") / "out"
+    code = main(
+        ["plan", "--stack", "prod", "--stack", "dr", "--project-dir", str(ROOT), "--out", str(out),
+         "--quiet", "--format", "none"]
+    )  # fmt: skip
+    return code, out
+
+
+@pytest.fixture(scope="session")
 def schemas_dir() -> Path:
     return SCHEMAS
 

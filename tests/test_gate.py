@@ -39,13 +39,8 @@ def sarif_errors(validator: jsonschema.protocols.Validator, path: Path) -> list[
 
 
 @pytest.fixture(scope="module")
-def examples(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
-    out = tmp_path_factory.mktemp("gate") / "out"
-    code = main(
-        ["plan", "--stack", "prod", "--stack", "dr", "--project-dir", str(ROOT), "--out", str(out),
-         "--quiet", "--format", "none"]
-    )  # fmt: skip
-    return code, out
+def examples(example_plans: tuple[int, Path]) -> tuple[int, Path]:
+    return example_plans
 
 
 def test_example_stacks_pass_the_gate(examples: tuple[int, Path]) -> None:

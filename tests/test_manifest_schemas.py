@@ -32,10 +32,9 @@ CORE_GROUPS = {"", "apps", "policy", "networking.k8s.io", "rbac.authorization.k8
 
 
 @pytest.fixture(scope="module")
-def manifests(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, dict[str, Any]]]:
-    out = tmp_path_factory.mktemp("schemas") / "out"
-    args = ["plan", "--stack", "prod", "--stack", "dr", "--project-dir", str(ROOT)]
-    assert main([*args, "--out", str(out), "--quiet", "--format", "none"]) == 0
+def manifests(example_plans: tuple[int, Path]) -> list[tuple[str, dict[str, Any]]]:
+    code, out = example_plans
+    assert code == 0
     found = []
     for path in sorted(out.glob("*/manifests/*.yaml")):
         found.append((f"{path.parent.parent.name}/{path.name}", yaml.safe_load(path.read_text())))

@@ -1,7 +1,8 @@
-"""``paif``: the offline plan and its companions, for laptops and CI without credentials.
+"""``paif``: the offline plan and its companions, for laptops and CI without credentials, and
+``paif verify``, the §9.7.2 checks against a live deployment.
 
-Exit codes: 0 clean, 1 a mandatory policy failed, 2 bad config or a program error (one message
-per problem, no traceback unless ``--debug``).
+Exit codes: 0 clean, 1 a mandatory policy (plan) or a check (verify) failed, 2 bad config, bad
+input or a program error (one message per problem, no traceback unless ``--debug``).
 """
 
 from __future__ import annotations
@@ -67,7 +68,111 @@ def _parser() -> argparse.ArgumentParser:
         help="policy pack config JSON, as `pulumi preview --policy-pack-config` takes it",
     )
     _add_diff_parser(commands)
+    _add_verify_parser(commands)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value:g} is negative")
+    return value
+
+
+def _http_url(text: str) -> str:
+    if not text.startswith(("http://", "https://")) or len(text.split("://", 1)[1]) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// URL")
+    return text
+
+
+def _endpoint_url(text: str) -> tuple[str, str]:
+    subject, sep, url = text.partition("=")
+    if not sep or subject.count("/") != 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not TENANT/ENDPOINT=URL")
+    return subject, _http_url(url)
+
+
+def _add_verify_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from components.constants import GATEWAY_TIMEOUT_SECONDS, VERIFY_SAMPLE_REQUESTS
+
+    verify = commands.add_parser(
+        "verify",
+        help="run the §9.7.2 after-deployment checks against a live deployment",
+        description="Check each endpoint the stack runs: health, model list, P50/P95/P99 "
+        "latency and error rate of sample requests against the stack's thresholds; with "
+        "--prometheus also autoscaling, firing alerts, alert delivery and log shipping. "
+        "Prints a table, writes verify.json, verify-junit.xml and verify.md; exits 1 when a "
+        "check fails, 2 on bad input. The API token is read from $PAIF_VERIFY_TOKEN.",
+    )
+    verify.add_argument("--stack", required=True, metavar="NAME", help="Pulumi.NAME.yaml")
+    verify.add_argument("--project-dir", type=Path, default=Path("."), help="default: .")
+    verify.add_argument(
+        "--url",
+        type=_http_url,
+        help="base URL of the OpenAI-compatible gateway (default: https://<ingress fqdn>)",
+    )
+    verify.add_argument(
+        "--endpoint-url",
+        type=_endpoint_url,
+        action="append",
+        default=[],
+        metavar="TENANT/ENDPOINT=URL",
+        help="a different base URL for one endpoint (repeatable)",
+    )
+    verify.add_argument(
+        "--endpoint",
+        action="append",
+        default=[],
+        metavar="TENANT/ENDPOINT",
+        help="check only these endpoints (repeatable; default: all running at the site)",
+    )
+    verify.add_argument(
+        "--requests",
+        type=_positive_int,
+        default=VERIFY_SAMPLE_REQUESTS,
+        help=f"sample requests per endpoint (default: {VERIFY_SAMPLE_REQUESTS})",
+    )
+    verify.add_argument(
+        "--concurrency", type=_positive_int, default=4, help="requests in flight (default: 4)"
+    )
+    verify.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=float(GATEWAY_TIMEOUT_SECONDS),
+        help=f"seconds per request (default: {GATEWAY_TIMEOUT_SECONDS}, the gateway's)",
+    )
+    verify.add_argument(
+        "--prometheus", type=_http_url, metavar="URL", help="the site's Prometheus to ask"
+    )
+    verify.add_argument(
+        "--scale-wait",
+        type=_seconds,
+        default=120.0,
+        metavar="SECONDS",
+        help="how long after the load to wait for the autoscaler (default: 120)",
+    )
+    verify.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: when stderr is a terminal)",
+    )
+    verify.add_argument(
+        "--out", type=Path, default=Path("out"), help="reports go to OUT/STACK (default: out)"
+    )
 
 
 def _add_diff_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -114,6 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _plan(args)
             if args.command == "diff":
                 return _diff(args)
+            if args.command == "verify":
+                return _verify(args)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
@@ -221,6 +328,38 @@ def _diff(args: argparse.Namespace) -> int:
         args.json.write_text(document, encoding="utf-8")
     print(markdown if args.format == "markdown" else document, end="")
     return EXIT_POLICY if args.exit_code and not result.empty else EXIT_OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    import os
+
+    from paif_cli.verify.report import render_table, summary_line, write_reports
+    from paif_cli.verify.run import VerifyOptions, out_folder, verify
+    from paif_cli.verify.targets import load_deployment
+
+    deployment = load_deployment(
+        args.project_dir,
+        args.stack,
+        url=args.url,
+        endpoint_urls=dict(args.endpoint_url),
+        selection=list(args.endpoint),
+    )
+    progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    options = VerifyOptions(
+        requests=args.requests,
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        token=os.environ.get("PAIF_VERIFY_TOKEN") or None,
+        prometheus_url=args.prometheus,
+        scale_wait=args.scale_wait,
+        progress=progress,
+    )
+    report = verify(deployment, options)
+    print(render_table(report.checks))
+    print(summary_line(report))
+    for path in write_reports(report, out_folder(args.out, args.stack)):
+        print(f"wrote {path}")
+    return EXIT_POLICY if report.failed else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -1,0 +1,190 @@
+"""The site's Prometheus, asked over its HTTP API (``/api/v1``) what the run did.
+
+- scaling: did the endpoint's autoscaler report more replicas during the run than at its
+  start (§9.7.2 "inject load, watch replicas")?
+- alerts: is any alert of this site firing (other than the watchdog)?
+- alerting: is the site's PaifWatchdog firing (its rules are loaded and evaluated) and does
+  Prometheus have an Alertmanager to send to (§9.7.2 "fire a test alert")?
+- logging: did the log pipeline ship records during the run (§9.7.2 "logs collected")?
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import Any, Final
+
+from components.observability import metrics
+from components.observability.alerts import WATCHDOG
+from paif_cli.verify.client import failure_reason
+
+ALERT_PREFIX: Final = "Paif"
+# How often the scaling check asks again while it waits for the autoscaler.
+POLL_SECONDS: Final = 1.0
+# The logging check looks back at least this far: with the usual 30 s scrape interval a shorter
+# window may hold a single sample, and increase() needs two.
+LOGGING_MIN_WINDOW_SECONDS: Final = 120
+
+
+class PrometheusError(Exception):
+    """Prometheus did not answer, or not with data: becomes a failed check's message."""
+
+
+@dataclass(frozen=True)
+class Prometheus:
+    url: str
+    timeout: float = 10.0
+
+    def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
+        query = f"?{urllib.parse.urlencode(params)}" if params else ""
+        request = urllib.request.Request(f"{self.url.rstrip('/')}{path}{query}")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                document = json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise PrometheusError(f"{self.url}{path} answered HTTP {exc.code}") from None
+        except (OSError, ValueError, urllib.error.URLError) as exc:
+            raise PrometheusError(f"{self.url} is unreachable: {failure_reason(exc)}") from None
+        if not isinstance(document, dict) or document.get("status") != "success":
+            raise PrometheusError(f"{self.url}{path} did not answer with data: {document!r:.200}")
+        return document.get("data")
+
+    def version(self) -> str:
+        return str((self._get("/api/v1/status/buildinfo") or {}).get("version", "?"))
+
+    def range_values(self, expr: str, start: float, end: float, step: float) -> list[float]:
+        """All values of ``expr`` over [start, end] (every series), in time order."""
+        data = self._get(
+            "/api/v1/query_range",
+            {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"},
+        )
+        points = sorted(
+            (float(t), float(v)) for series in data.get("result", []) for t, v in series["values"]
+        )
+        return [v for _, v in points]
+
+    def value(self, expr: str) -> float | None:
+        """The single value of an instant query now, None when it returns nothing."""
+        data = self._get("/api/v1/query", {"query": expr})
+        result = data.get("result") or []
+        return float(result[0]["value"][1]) if result else None
+
+    def firing(self) -> list[dict[str, Any]]:
+        alerts = (self._get("/api/v1/alerts") or {}).get("alerts") or []
+        return [a for a in alerts if a.get("state") == "firing"]
+
+    def active_alertmanagers(self) -> int:
+        data = self._get("/api/v1/alertmanagers") or {}
+        return len(data.get("activeAlertmanagers") or [])
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A check's verdict before it gets its name: pass, fail or skip, why, and numbers."""
+
+    status: str
+    message: str
+    details: dict[str, Any]
+
+
+def scaling(
+    prometheus: Prometheus,
+    *,
+    namespace: str,
+    endpoint: str,
+    backend: str,
+    max_replicas: int,
+    start: float,
+    wait_until: float,
+) -> Outcome:
+    """More replicas than at ``start``, by ``wait_until`` at the latest."""
+    expr = metrics.replicas(namespace, endpoint, backend)
+    step = 1.0
+    while True:
+        now = time.time()
+        values = prometheus.range_values(expr, start, now, step)
+        if values:
+            first, peak = values[0], max(values)
+            details = {"query": expr, "replicasAtStart": first, "replicasPeak": peak}
+            if first >= max_replicas:
+                return Outcome(
+                    "skip",
+                    f"already at its maximum of {max_replicas} replicas when the run began: "
+                    "scale-out cannot be observed",
+                    details,
+                )
+            if peak > first:
+                return Outcome(
+                    "pass", f"replicas rose from {first:g} to {peak:g} under load", details
+                )
+        if now >= wait_until:
+            if not values:
+                return Outcome(
+                    "fail",
+                    f"no replica count for {endpoint} ({expr}): is kube-state-metrics scraped?",
+                    {"query": expr},
+                )
+            return Outcome(
+                "fail",
+                f"replicas stayed at {values[0]:g} under load (§9.7.2: replicas increase "
+                "automatically)",
+                {"query": expr, "replicasAtStart": values[0], "replicasPeak": max(values)},
+            )
+        time.sleep(POLL_SECONDS)
+
+
+def site_alerts(alerts: list[dict[str, Any]], site: str) -> list[str]:
+    """Firing PAIF alerts of ``site`` (watchdog excluded), as ``Name (tenant/subject)``."""
+    out = []
+    for alert in alerts:
+        labels = alert.get("labels") or {}
+        name = str(labels.get("alertname", ""))
+        if labels.get("site") != site or not name.startswith(ALERT_PREFIX) or name == WATCHDOG:
+            continue
+        subject = labels.get("endpoint") or labels.get("database")
+        where = f"{labels.get('tenant', '?')}/{subject}" if subject else labels.get("tenant", "?")
+        out.append(f"{name} ({where})")
+    return sorted(set(out))
+
+
+def alerting(alerts: list[dict[str, Any]], site: str, alertmanagers: int) -> Outcome:
+    watchdog = any(
+        (a.get("labels") or {}).get("alertname") == WATCHDOG
+        and (a.get("labels") or {}).get("site") == site
+        for a in alerts
+    )
+    details = {"watchdogFiring": watchdog, "activeAlertmanagers": alertmanagers}
+    if not watchdog:
+        return Outcome(
+            "fail",
+            f"{WATCHDOG} of {site} is not firing: the site's alert rules are not loaded "
+            "(is its PrometheusRule selected?)",
+            details,
+        )
+    if alertmanagers == 0:
+        return Outcome(
+            "fail", "Prometheus has no active Alertmanager: alerts reach nobody", details
+        )
+    return Outcome(
+        "pass",
+        f"{WATCHDOG} fires and Prometheus sends to {alertmanagers} Alertmanager(s)",
+        details,
+    )
+
+
+def logging(prometheus: Prometheus, seconds: float) -> Outcome:
+    window = f"{max(LOGGING_MIN_WINDOW_SECONDS, round(seconds))}s"
+    expr = f"sum(increase({metrics.FLUENTBIT_OUTPUT_RECORDS}[{window}]))"
+    shipped = prometheus.value(expr)
+    details = {"query": expr, "recordsShipped": shipped}
+    if shipped is None:
+        return Outcome(
+            "fail", f"no log shipping metric ({metrics.FLUENTBIT_OUTPUT_RECORDS})", details
+        )
+    if shipped <= 0:
+        return Outcome("fail", f"no log record shipped during the run ({window})", details)
+    return Outcome("pass", f"{shipped:g} log records shipped during the run", details)

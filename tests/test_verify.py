@@ -263,3 +263,10 @@ def test_a_pilot_light_dr_site_has_nothing_to_verify(tmp_path: Path) -> None:
         values["paif:dr"]["pattern"] = "pilot-light"
     project = write_project(tmp_path / "project", {"prod": prod, "dr": dr})
     assert load_deployment(project, "dr").targets == ()
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/quickstart.md"])
+def test_the_docs_run_paif_verify_after_pulumi_up(doc: str) -> None:
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    up = text.index("pulumi up")
+    assert up < text.index("paif verify --stack prod", up)

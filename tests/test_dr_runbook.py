@@ -109,7 +109,10 @@ def test_warm_standby_runbook() -> None:
     assert "P95 of 100 sample requests per endpoint stays below 3 s" in validate
     assert "error rate below 0.1 %" in validate
     # The verification step is `paif verify` against the DR stack through the service name.
-    assert "paif verify --stack dr --url https://ai.example.com --requests 100" in validate
+    assert (
+        "paif verify --stack dr --url https://ai.example.com --requests 100 "
+        "--prometheus http://prometheus-server.tanzu-system-monitoring.svc:80" in validate
+    )
 
     # Data tier before registry before runtime before DNS.
     order = [text.index(s) for s in ("pg_promote", "crane digest", "pulumi up", "nsupdate")]

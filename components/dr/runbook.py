@@ -96,8 +96,14 @@ def _terms_by_phase(terms: Sequence[Mapping[str, Any]]) -> dict[str, list[Mappin
     return out
 
 
-def runbook_steps(estimate: Mapping[str, Any]) -> list[RunbookStep]:
-    """The ordered steps for a failover estimate (``estimate_for``'s mapping)."""
+def runbook_steps(
+    estimate: Mapping[str, Any], *, dr_prometheus_url: str | None = None
+) -> list[RunbookStep]:
+    """The ordered steps for a failover estimate (``estimate_for``'s mapping).
+
+    ``dr_prometheus_url`` is the DR site's Prometheus when the rendering stack knows it (the DR
+    stack's own ``paif:observability``); the verification step shows a placeholder otherwise.
+    """
     topology = estimate["topology"]
     pattern = str(estimate["pattern"])
     sites = estimate["sites"]
@@ -295,6 +301,7 @@ def runbook_steps(estimate: Mapping[str, Any]) -> list[RunbookStep]:
         )
 
     # -- validate (§9.7.2 after-deployment criteria): `paif verify` runs them all
+    dr_name = dr["name"]
     actions["validate"].extend(
         [
             f"Run the §9.7.2 checks against the DR site through the service name: each "
@@ -307,7 +314,7 @@ def runbook_steps(estimate: Mapping[str, Any]) -> list[RunbookStep]:
                 "export PAIF_VERIFY_TOKEN=...   # an API token of the gateway",
                 f"paif verify --stack {dr_stack} --url https://{fqdn} "
                 f"--requests {VERIFY_SAMPLE_REQUESTS} "
-                f"--prometheus <Prometheus URL of {dr['name']}>",
+                f"--prometheus {dr_prometheus_url or f'<Prometheus URL of {dr_name}>'}",
             ),
             "Logging and alerting: the DR site's log system receives the endpoints' logs, and "
             "its PaifWatchdog alert reaches the on-call channel (`paif verify` reports both "
@@ -344,7 +351,13 @@ def render_runbook(config: StackConfig, estimate: Mapping[str, Any]) -> str:
     sites, stacks = estimate["sites"], estimate["stacks"]
     primary, dr = sites["primary"]["name"], sites["dr"]["name"]
     rto, rpo = estimate["rto"], estimate["rpo"]
-    steps = runbook_steps(estimate)
+    observability = config.observability
+    own_prometheus = (
+        observability.prometheus.resolved_url
+        if observability.enabled and config.site.name == dr
+        else None
+    )
+    steps = runbook_steps(estimate, dr_prometheus_url=own_prometheus)
     total = sum(s.seconds for s in steps)
     out: list[str] = [
         f"# Failover runbook: {primary} → {dr} ({pattern})",

@@ -52,9 +52,10 @@ class ServingMetrics:
 
     path: str
     latency_bucket: str
-    # (errors, all requests) as PromQL counter selectors; {sel} is the endpoint's selector.
+    # Counter selectors ({sel}: the endpoint's matchers): failed requests, and the counters
+    # whose sum is all requests.
     errors: str
-    requests: str
+    requests: tuple[str, ...]
 
 
 SERVING: Final[dict[str, ServingMetrics]] = {
@@ -63,14 +64,14 @@ SERVING: Final[dict[str, ServingMetrics]] = {
         path="/metrics",
         latency_bucket="vllm:e2e_request_latency_seconds_bucket",
         errors='http_requests_total{{{sel},status=~"5.."}}',
-        requests="http_requests_total{{{sel}}}",
+        requests=("http_requests_total{{{sel}}}",),
     ),
     # NIM for LLMs serves its metrics under /v1/metrics.
     "nim": ServingMetrics(
         path="/v1/metrics",
         latency_bucket="e2e_request_latency_seconds_bucket",
         errors="request_failure_total{{{sel}}}",
-        requests='{{__name__=~"request_(success|failure)_total",{sel}}}',
+        requests=("request_success_total{{{sel}}}", "request_failure_total{{{sel}}}"),
     ),
 }
 
@@ -116,8 +117,14 @@ def error_ratio(namespace: str, endpoint: str, backend: str, window: str) -> str
     metrics = SERVING[backend]
     sel = endpoint_selector(namespace, endpoint)
     errors = metrics.errors.format(sel=sel)
-    requests = metrics.requests.format(sel=sel)
-    return f"sum(rate({errors}[{window}])) / sum(rate({requests}[{window}]))"
+    counters = [c.format(sel=sel) for c in metrics.requests]
+    if len(counters) == 1:
+        requests = f"sum(rate({counters[0]}[{window}]))"
+    else:
+        # A counter nobody has incremented yet is absent, not 0: count it as 0.
+        requests = "(" + " + ".join(f"(sum(rate({c}[{window}])) or vector(0))" for c in counters)
+        requests += ")"
+    return f"sum(rate({errors}[{window}])) / {requests}"
 
 
 def replicas(namespace: str, endpoint: str, backend: str) -> str:

@@ -11,11 +11,13 @@ from hypothesis import strategies as st
 from components.estimators import (
     EndpointDemand,
     EstimatorError,
+    ScalingRange,
     TenantDemand,
     check_capacity,
     check_site_loss,
     gpu_pool,
     parse_vgpu_profile,
+    replicas_within_quota,
 )
 
 
@@ -210,3 +212,44 @@ def test_capacity_is_exactly_the_sums(tenants_spec: list, hosts: int) -> None:  
         result.peak_fits and result.quotas_fit and all(t.ok for t in result.tenants)
     )
     assert result.ok == (result.messages == ())
+
+
+def test_quota_caps_the_example_chat_endpoint_at_two_replicas() -> None:
+    """§9.4.3 quota 4 against §9.5.1 bounds: the minimums take every GPU (PAIF-CAP-002)."""
+    endpoints = [ScalingRange("llama-chat", 2, 10, 1), ScalingRange("embeddings", 2, 2, 1)]
+    assert replicas_within_quota(4, endpoints) == {"llama-chat": 2, "embeddings": 2}
+    assert replicas_within_quota(8, endpoints) == {"llama-chat": 6, "embeddings": 2}
+    assert replicas_within_quota(3, endpoints) == {"llama-chat": 1, "embeddings": 1}
+    assert replicas_within_quota(9, [ScalingRange("big", 1, 4, 4)]) == {"big": 2}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=40),
+    st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=6),
+            st.integers(min_value=0, max_value=10),
+            st.integers(min_value=1, max_value=4),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_replicas_within_quota_is_the_best_case_for_each(
+    quota: int,
+    spec: list[tuple[int, int, int]],
+) -> None:
+    ranges = [
+        ScalingRange(f"e{i}", low, low + extra, gpus) for i, (low, extra, gpus) in enumerate(spec)
+    ]
+    reach = replicas_within_quota(quota, ranges)
+    floors = sum(r.min_replicas * r.gpus_per_replica for r in ranges)
+    for r in ranges:
+        most = reach[r.name]
+        others = floors - r.min_replicas * r.gpus_per_replica
+        assert 0 <= most <= r.max_replicas
+        if most > 0:  # it fits beside the others' minimums ...
+            assert others + most * r.gpus_per_replica <= quota
+        if most < r.max_replicas:  # ... and one more replica would not
+            assert others + (most + 1) * r.gpus_per_replica > quota

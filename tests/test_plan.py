@@ -159,3 +159,15 @@ def test_summary_groups_by_component_and_states_the_dr_estimate(
     assert "1 ComputeCluster, 1 ContentLibrary, 4 VirtualMachineClass, 1 Zone" in out
     assert "DR warm-standby: RTO ≈ 44 min 27 s (tens of minutes)" in out
     assert "declared 1h/15m: met" in out
+
+
+def test_the_example_waiver_states_what_the_quota_allows(planned: Path) -> None:
+    """PAIF-CAP-002 names llama-chat's real ceiling, and the waiver's reason says the same."""
+    plan = json.loads((planned / "prod" / "plan.json").read_text())
+    [finding] = [v for v in plan["policy"]["violations"] if v["ruleId"] == "PAIF-CAP-002"]
+    assert finding["waived"] is True
+    assert finding["message"].endswith(
+        "with the others at their minimum, llama-chat reaches at most 2 of its max 10 replicas"
+    )
+    assert "caps llama-chat at 2 of its 10 replicas" in finding["waiverReason"]
+    assert "4 GPUs until" not in finding["waiverReason"]

@@ -107,7 +107,23 @@ def test_cap_002_endpoints_beyond_the_tenant_quota(oversubscribed: StackPlan) ->
             "mandatory",
             "seoul-primary-marketing-namespace-quota",
             "namespace marketing-ns: endpoints at max replicas need 16 GPUs (chat 16×1), more "
-            "than its quota of 14",
+            "than its quota of 14; with the others at their minimum, chat reaches at most 14 of "
+            "its max 16 replicas",
+        )
+    ]
+
+
+def test_cap_002_names_what_the_quota_really_allows(tmp_path: Any) -> None:
+    """Two endpoints whose minimums fill the quota: the chat endpoint never leaves its min."""
+    config = one_tenant(4, [llama("chat", 2, 10), llama("embed", 2, 2)])
+    stack_plan = plan(tmp_path, config)
+    assert findings_of(stack_plan.findings, "PAIF-CAP-002") == [
+        (
+            "mandatory",
+            "seoul-primary-marketing-namespace-quota",
+            "namespace marketing-ns: endpoints at max replicas need 12 GPUs (chat 10×1 + embed "
+            "2×1), more than its quota of 4; with the others at their minimum, chat reaches at "
+            "most 2 of its max 10 replicas",
         )
     ]
 

@@ -9,6 +9,7 @@ from components.estimators.capacity import (
     CapacityCheck,
     EndpointDemand,
     GpuPool,
+    ScalingRange,
     SiteLossCheck,
     TenantCheck,
     TenantDemand,
@@ -18,6 +19,7 @@ from components.estimators.capacity import (
     check_tenant,
     gpu_pool,
     parse_vgpu_profile,
+    replicas_within_quota,
 )
 from components.estimators.cold_start import (
     ColdStartEstimate,
@@ -88,6 +90,7 @@ __all__ = [
     "Phase",
     "Precision",
     "Replication",
+    "ScalingRange",
     "SiteLossCheck",
     "TenantCheck",
     "TenantDemand",
@@ -108,6 +111,7 @@ __all__ = [
     "parse_harbor_cron",
     "parse_standard_cron",
     "parse_vgpu_profile",
+    "replicas_within_quota",
     "rpo_band",
     "rto_band",
     "size_gpus",

@@ -327,6 +327,38 @@ def check_capacity(
 
 
 @dataclass(frozen=True)
+class ScalingRange:
+    """An endpoint's autoscaling bounds and GPUs per replica, as a quota sees them."""
+
+    name: str
+    min_replicas: int
+    max_replicas: int
+    gpus_per_replica: int
+
+    def __post_init__(self) -> None:
+        _non_negative_int(f"endpoint {self.name!r}: min_replicas", self.min_replicas)
+        _non_negative_int(f"endpoint {self.name!r}: max_replicas", self.max_replicas)
+        _positive_int(f"endpoint {self.name!r}: gpus_per_replica", self.gpus_per_replica)
+
+
+def replicas_within_quota(gpu_quota: int, endpoints: list[ScalingRange]) -> dict[str, int]:
+    """The most replicas each endpoint reaches under ``gpu_quota`` (PAIF-CAP-002's message).
+
+    One endpoint scales while every other stays at its minimum, the best case the quota leaves
+    it; the answer never exceeds its own max and is below its min when the minimums alone do
+    not fit. Marketing's example (quota 4; llama-chat 2..10 × 1, embeddings 2..2 × 1) gives
+    llama-chat 2 of its 10.
+    """
+    _non_negative_int("gpu_quota", gpu_quota)
+    floors = sum(e.min_replicas * e.gpus_per_replica for e in endpoints)
+    out: dict[str, int] = {}
+    for e in endpoints:
+        room = gpu_quota - (floors - e.min_replicas * e.gpus_per_replica)
+        out[e.name] = min(e.max_replicas, max(0, room) // e.gpus_per_replica)
+    return out
+
+
+@dataclass(frozen=True)
 class SiteLossCheck:
     """PAIF-DR-009: the survivor carries its own peak plus the failed site's critical load."""
 

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.constants import LARGE_MODEL_PARAMETERS_B
-from components.estimators.capacity import GpuPool, gpu_pool, parse_vgpu_profile
+from components.estimators.capacity import (
+    GpuPool,
+    ScalingRange,
+    gpu_pool,
+    parse_vgpu_profile,
+    replicas_within_quota,
+)
 from components.estimators.cold_start import estimate_cold_start
 from components.estimators.errors import EstimatorError
 from components.estimators.gpu_sizing import (
@@ -231,7 +237,8 @@ def pool_fit(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
     rationale="The quota is the tenant's share of the pool: an autoscaler allowed more "
     "replicas than the quota holds stalls at the quota with pods pending, exactly at peak.",
     remediation="Raise tenants[].quota.gpu to cover Σ replicas.max × GPUs per replica, or "
-    "lower replicas.max.",
+    "lower replicas.max; the message names the most replicas each endpoint really reaches "
+    "under the quota (the others at their minimum), which a waiver's reason should state.",
 )
 def tenant_fit(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
     quotas = tenant_quotas(view)
@@ -253,9 +260,32 @@ def tenant_fit(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
         elif peak > quota:
             yield Violation(
                 f"namespace {namespace}: endpoints at max replicas need {peak} GPUs ({detail}), "
-                f"more than its quota of {quota}",
+                f"more than its quota of {quota}; {quota_caps(quota, listed)}",
                 resource.urn,
             )
+
+
+def quota_caps(quota: int, listed: list[Endpoint]) -> str:
+    """What the quota really allows each capped endpoint, the others at their minimum."""
+    ranges = [
+        ScalingRange(
+            ep.name, ep.min_replicas or 0, ep.max_replicas or 0, max(gpus_per_replica(ep) or 1, 1)
+        )
+        for ep in listed
+    ]
+    reach = replicas_within_quota(quota, ranges)
+    parts = []
+    for r in ranges:
+        most = reach[r.name]
+        if most < r.min_replicas:
+            parts.append(
+                f"{r.name} cannot even hold its minimum of {r.min_replicas} (room for {most})"
+            )
+        elif most < r.max_replicas:
+            parts.append(f"{r.name} reaches at most {most} of its max {r.max_replicas} replicas")
+    if not parts:
+        return "each endpoint reaches its max alone, but not all of them at once"
+    return "with the others at their minimum, " + ", ".join(parts)
 
 
 @rule(

@@ -256,6 +256,57 @@ def test_ha_001_mission_critical_needs_three(run_pulumi: Any) -> None:
     assert findings_of(run_rules(run_pulumi, build, "prod"), "PAIF-HA-001") == []
 
 
+def test_ha_008_prod_below_the_recommended_three_is_advice(compliant: StackPlan) -> None:
+    """§9.2.2: prod minimum 2 (PAIF-HA-001 holds), recommended 3: an advisory finding only."""
+    assert findings_of(compliant.findings, "PAIF-HA-001") == []
+    assert findings_of(compliant.findings, "PAIF-HA-008") == [
+        (
+            "advisory",
+            "seoul-primary-marketing-llama-chat-endpoint",
+            "ModelEndpoint marketing-ns/llama-chat: ScaledObject minReplicaCount is 2, below the "
+            "3 replicas §9.2.2 recommends for prod (N+1; 2 is the minimum)",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("environment", "minimum", "expected"),
+    [
+        ("prod", 3, []),
+        (
+            "staging",
+            1,
+            ["below the 2 replicas §9.2.2 recommends for staging (N+1; 1 is the minimum)"],
+        ),
+        ("dev", 1, []),
+        # Mission-critical: 3 is mandatory (PAIF-HA-001) and recommended, so 2 is HA-001's alone.
+        ("mission-critical", 2, []),
+        ("mission-critical", 3, []),
+    ],
+)
+def test_ha_008_by_tier(
+    run_pulumi: Any, environment: str, minimum: int, expected: list[str]
+) -> None:
+    def build(site: Site) -> None:
+        endpoint(site)
+        scaled_object(site, {"minReplicaCount": minimum, "maxReplicaCount": 4})
+        budget(site, {"minAvailable": 1})
+
+    found = findings_of(run_rules(run_pulumi, build, environment), "PAIF-HA-008")
+    tails = [(enforcement, m.split(f"is {minimum}, ", 1)[1]) for enforcement, _, m in found]
+    assert tails == [("advisory", text) for text in expected]
+
+
+def test_ha_008_warm_standby_dr_site_runs_reduced_by_design(run_pulumi: Any) -> None:
+    def build(site: Site) -> None:
+        endpoint(site, replicas=1)
+        scaled_object(site, {"minReplicaCount": 1, "maxReplicaCount": 1})
+        budget(site, {"minAvailable": 1})
+
+    found = run_rules(run_pulumi, build, "prod", drRole="dr", drPattern="warm-standby")
+    assert findings_of(found, "PAIF-HA-008") == []
+
+
 def test_ha_002_spread_and_budget_present(run_pulumi: Any) -> None:
     def build(site: Site) -> None:
         endpoint(site)

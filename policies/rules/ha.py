@@ -1,10 +1,10 @@
 """High availability (§9.2): endpoint replicas and spread, VKS sizing, apps, pgvector, vSphere HA.
 
 The three layers of §9.2.1 each have a rule: vSphere HA on the GPU cluster (PAIF-HA-007), VKS
-ReplicaSets for apps (PAIF-HA-003..005) and replicated model endpoints (PAIF-HA-001/002), plus
-pgvector in DSM HA (PAIF-HA-006). A DR site's warm standby runs reduced by design (§9.3.3
-pattern 2: 1 endpoint replica, VKS 5 → 2 nodes), so the DR role of a warm standby is held to
-the standby sizes, which are thresholds of their own.
+ReplicaSets for apps (PAIF-HA-003..005) and replicated model endpoints (PAIF-HA-001/002, and the
+recommended count as advice, PAIF-HA-008), plus pgvector in DSM HA (PAIF-HA-006). A DR site's
+warm standby runs reduced by design (§9.3.3 pattern 2: 1 endpoint replica, VKS 5 → 2 nodes), so
+the DR role of a warm standby is held to the standby sizes, which are thresholds of their own.
 """
 
 from __future__ import annotations
@@ -111,6 +111,49 @@ def endpoint_replicas(view: StackView, t: Mapping[str, Any]) -> Iterator[Violati
                 f"{ep.label}: {ep.min_source} is {ep.min_replicas}, below the {required} "
                 f"replicas required for {why}",
                 urn,
+            )
+
+
+# --- PAIF-HA-008 ----------------------------------------------------------------------------
+
+
+@rule(
+    "PAIF-HA-008",
+    title="Endpoints run the recommended replicas for their tier (N+1)",
+    severity="low",
+    section="§9.2.2 replica table (recommended column)",
+    rationale="§9.2.2 recommends 3 replicas in production (N+1: one replica can fail while a "
+    "second is drained for maintenance) and 2 in staging; 2 is the mandatory production "
+    "minimum (PAIF-HA-001), 3 the recommendation. Every replica holds a GPU, so this is advice, "
+    "never a block.",
+    remediation="Raise modelEndpoints[].replicas.min to the recommended count where the GPU "
+    "budget allows, or accept the advisory finding.",
+    thresholds={
+        "recommendedReplicas": REPLICAS_BY_ENVIRONMENT["dev"][1],
+        "recommendedReplicasStaging": REPLICAS_BY_ENVIRONMENT["staging"][1],
+        "recommendedReplicasProd": REPLICAS_BY_ENVIRONMENT["prod"][1],
+        "recommendedReplicasMissionCritical": REPLICAS_BY_ENVIRONMENT["mission-critical"][1],
+    },
+)
+def recommended_replicas(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
+    if _pilot_light_dr(view) or _standby(view):
+        return  # a standby DR site runs reduced by design (§9.3.3)
+    environment = view.environment
+    key = {
+        "staging": "recommendedReplicasStaging",
+        "prod": "recommendedReplicasProd",
+        "mission-critical": "recommendedReplicasMissionCritical",
+    }.get(environment, "recommendedReplicas")
+    recommended = int(t[key])
+    required = REPLICAS_BY_ENVIRONMENT.get(environment, REPLICAS_BY_ENVIRONMENT["dev"])[0]
+    for ep in endpoints(view):
+        low = ep.min_replicas
+        # Below the tier's minimum is PAIF-HA-001's finding, not a recommendation.
+        if low is not None and required <= low < recommended:
+            yield Violation(
+                f"{ep.label}: {ep.min_source} is {low}, below the {recommended} replicas "
+                f"§9.2.2 recommends for {environment} (N+1; {required} is the minimum)",
+                ep.resource.urn,
             )
 
 

@@ -25,6 +25,13 @@ AUTOSCALING_TARGET_GPU_UTILIZATION: Final = 70
 # §9.5.3 cold start: keep at least one replica warm (never scale to zero).
 MIN_WARM_REPLICAS: Final = 1
 
+# §9.5.3 "scaling speed: too fast is unstable, too slow hurts latency -> gradual scaling
+# settings": one replica at a time each way. The pace (one step per cold start) and the
+# scale-up stabilisation (bursts shorter than a cold start are ignored) derive from the model's
+# cold-start estimate (components.autoscaling).
+SCALE_UP_PODS_PER_PERIOD: Final = 1
+SCALE_DOWN_PODS_PER_PERIOD: Final = 1
+
 # §9.2.4 VKS cluster HA: control plane 3 nodes, at least 3 workers, pods replicas >= 2.
 VKS_CONTROL_PLANE_REPLICAS: Final = 3
 VKS_MIN_WORKERS: Final = 3

@@ -8,13 +8,12 @@ backend it renders:
   ``minReplicaCount`` always set (KEDA's default 0 would scale production to zero, §9.5.3 keeps
   at least one replica warm), ``maxReplicaCount``, a Prometheus trigger on the DCGM GPU
   utilisation (``DCGM_FI_DEV_GPU_UTIL``) with the target as threshold, an optional trigger on
-  vLLM's queue depth (``vllm:num_requests_waiting``), and a scale-in stabilisation window no
-  shorter than the model's cold start (§9.5.3: scaling in faster than a replica can come back
-  makes the next peak wait for a cold start);
+  vLLM's queue depth (``vllm:num_requests_waiting``), and gradual HPA behaviour both ways
+  derived from the model's cold start (``components.autoscaling``, §9.5.3);
 - a ``PodDisruptionBudget`` that keeps at least one replica through voluntary disruptions.
 
 With ``backend: nim`` it renders an NVIDIA ``NIMService`` (``apps.nvidia.com/v1alpha1``) whose
-``spec.scale.hpa`` carries the same bounds, plus the same disruption budget.
+``spec.scale.hpa`` carries the same bounds and behaviour, plus the same disruption budget.
 
 PAIS ModelEndpoint shape. PAIS publishes no CRD schema; the fields follow the PAIS model
 endpoint settings as ARCHITECTURE.md lists them, and the rest is our documented shape:
@@ -52,6 +51,15 @@ from typing import Any, Final
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.autoscaling import (
+    ScaleUp,
+    autoscaling_triggers,
+    hpa_behavior,
+    nim_hpa_metrics,
+    scale_in_window_seconds,
+    scale_up_for,
+    scaled_object_spec,
+)
 from components.config.models import ModelEndpoint as EndpointConfig
 from components.config.models import Tenant
 from components.config.observability import DEFAULT_PROMETHEUS_URL
@@ -72,8 +80,6 @@ from components.estimators.gpu_sizing import (
     weights_gib,
 )
 from components.harbor_registry import harbor_project_name, pull_secret_name
-from components.observability import metrics
-from components.observability.metrics import DCGM_GPU_UTIL_METRIC
 from components.tenant_namespace import TIER_AI
 from components.vks_cluster import GPU_TAINT, TENANT_LABEL, TIER_LABEL, storage_class_slug
 from components.workload_domain import device_counts, passthrough_class_name, vgpu_class_name
@@ -91,20 +97,6 @@ PAIS_TYPES: Final[dict[str, str]] = {"completions": "Completions", "embeddings":
 PAIS_ENGINE: Final = "vLLM"
 # §9.2.2 gateway health checks against vLLM /health.
 HEALTH_PATH: Final = "/health"
-# Kubernetes HPA default scale-down stabilisation (kubernetes.io HPA docs); the window is
-# never shorter than this nor than the model's cold start.
-HPA_DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS: Final = 300
-# §9.5.3 "scaling speed: gradual scaling settings": scale in one replica at a time.
-SCALE_DOWN_PODS_PER_PERIOD: Final = 1
-SCALE_DOWN_PERIOD_SECONDS: Final = 60
-# KEDA polls triggers every 30 s by default (keda.sh ScaledObject spec); stated explicitly.
-KEDA_POLLING_INTERVAL_SECONDS: Final = 30
-# The site's Prometheus (paif:observability.prometheus; the VKS standard package's by default)
-# is ModelEndpointArgs.prometheus_url. Metric names and the trigger queries come from
-# components.observability.metrics, which the alerts and dashboards share.
-# The same gauge as a pods metric for the NIM HPA (through a Prometheus adapter, which cannot
-# serve names with a colon; NIM LLM exports it as num_requests_waiting).
-NIM_QUEUE_METRIC: Final = "num_requests_waiting"
 # NIM's OpenAI-compatible port (NIMService expose.service.port default).
 NIM_SERVICE_PORT: Final = 8000
 # Model cache volume: weights plus room for tokenizer/config and a second version during a
@@ -219,13 +211,6 @@ def cold_start_for(
         assignment=ctx.workload_domain.gpu.assignment,
         gpu_memory_gib=placement.gpu_memory_gib,
     )
-
-
-def scale_in_window_seconds(endpoint: EndpointConfig, cold_start: ColdStartEstimate) -> int:
-    """Scale-in stabilisation: the configured cooldown, else max(HPA default, cold start)."""
-    if endpoint.scale_in_cooldown is not None:
-        return int(endpoint.scale_in_cooldown)
-    return max(HPA_DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS, math.ceil(cold_start.high_s))
 
 
 def _image_tag(ref: str) -> str | None:
@@ -414,78 +399,6 @@ def _gateway(endpoint: EndpointConfig) -> dict[str, Any]:
     return gateway
 
 
-def autoscaling_triggers(args: ModelEndpointArgs) -> list[dict[str, Any]]:
-    """KEDA Prometheus triggers: GPU utilisation (target) and, optionally, queue depth."""
-    endpoint = args.endpoint
-    triggers: list[dict[str, Any]] = [
-        {
-            "type": "prometheus",
-            "name": "gpu-utilization",
-            # Value: HPA compares the average utilisation with the target directly.
-            "metricType": "Value",
-            "metadata": {
-                "serverAddress": args.prometheus_url,
-                "query": metrics.gpu_utilization(args.tenant.namespace, endpoint.name),
-                "threshold": str(endpoint.target_gpu_utilization),
-            },
-        }
-    ]
-    if endpoint.queue_depth_target is not None:
-        triggers.append(
-            {
-                "type": "prometheus",
-                "name": "queue-depth",
-                # AverageValue: waiting requests per replica.
-                "metricType": "AverageValue",
-                "metadata": {
-                    "serverAddress": args.prometheus_url,
-                    "query": metrics.queue_depth(args.tenant.namespace, endpoint.name),
-                    "threshold": str(endpoint.queue_depth_target),
-                },
-            }
-        )
-    return triggers
-
-
-def scale_down_behavior(window_seconds: int) -> dict[str, Any]:
-    """HPA scale-down behaviour: stabilise for the window, then one replica per period."""
-    return {
-        "stabilizationWindowSeconds": window_seconds,
-        "selectPolicy": "Min",
-        "policies": [
-            {
-                "type": "Pods",
-                "value": SCALE_DOWN_PODS_PER_PERIOD,
-                "periodSeconds": SCALE_DOWN_PERIOD_SECONDS,
-            }
-        ],
-    }
-
-
-def scaled_object_spec(
-    args: ModelEndpointArgs,
-    *,
-    target: Mapping[str, str],
-    min_replicas: int,
-    max_replicas: int,
-    window_seconds: int,
-) -> dict[str, Any]:
-    """The KEDA ScaledObject spec: explicit bounds, triggers and a cold-start-safe scale-in."""
-    return {
-        "scaleTargetRef": dict(target),
-        "minReplicaCount": min_replicas,
-        "maxReplicaCount": max_replicas,
-        "pollingInterval": KEDA_POLLING_INTERVAL_SECONDS,
-        "cooldownPeriod": window_seconds,
-        "advanced": {
-            "horizontalPodAutoscalerConfig": {
-                "behavior": {"scaleDown": scale_down_behavior(window_seconds)}
-            }
-        },
-        "triggers": autoscaling_triggers(args),
-    }
-
-
 def disruption_budget_min_available(min_replicas: int) -> int:
     """Keep ≥ 1 replica serving and let one go at a time (PAIF-HA-002)."""
     return max(MIN_WARM_REPLICAS, min_replicas - 1)
@@ -506,6 +419,7 @@ class ModelEndpoint(pulumi.ComponentResource):
     max_replicas: int
     target_gpu_utilization: int
     scale_in_window_seconds: int
+    scale_up: ScaleUp
     cold_start: ColdStartEstimate
     sizing: str
 
@@ -528,6 +442,7 @@ class ModelEndpoint(pulumi.ComponentResource):
         self.max_replicas = endpoint.replicas.max
         self.target_gpu_utilization = endpoint.target_gpu_utilization
         self.scale_in_window_seconds = scale_in_window_seconds(endpoint, self.cold_start)
+        self.scale_up = scale_up_for(endpoint, self.cold_start)
         labels = endpoint_labels(args)
         pull_secret = args.image_pull_secret or pull_secret_name(tenant)
         annotations = {
@@ -574,11 +489,12 @@ class ModelEndpoint(pulumi.ComponentResource):
                         "labels": labels,
                     },
                     spec=scaled_object_spec(
-                        args,
+                        autoscaling_triggers(endpoint, tenant.namespace, args.prometheus_url),
                         target=target,
                         min_replicas=self.min_replicas,
                         max_replicas=self.max_replicas,
                         window_seconds=self.scale_in_window_seconds,
+                        scale_up=self.scale_up,
                     ),
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[workload]),
                 )
@@ -617,6 +533,7 @@ class ModelEndpoint(pulumi.ComponentResource):
                 "maxReplicas": self.max_replicas,
                 "targetGpuUtilization": self.target_gpu_utilization,
                 "scaleInWindowSeconds": self.scale_in_window_seconds,
+                "scaleUp": self.scale_up.to_dict(),
                 "coldStart": self.cold_start_output(),
             }
         )
@@ -670,31 +587,6 @@ class ModelEndpoint(pulumi.ComponentResource):
             weights_gib(endpoint.model.parameters_b, endpoint.model.precision)
             * MODEL_CACHE_HEADROOM
         )
-        metrics: list[dict[str, Any]] = [
-            {
-                "type": "Pods",
-                "pods": {
-                    "metric": {"name": DCGM_GPU_UTIL_METRIC},
-                    "target": {
-                        "type": "AverageValue",
-                        "averageValue": str(endpoint.target_gpu_utilization),
-                    },
-                },
-            }
-        ]
-        if endpoint.queue_depth_target is not None:
-            metrics.append(
-                {
-                    "type": "Pods",
-                    "pods": {
-                        "metric": {"name": NIM_QUEUE_METRIC},
-                        "target": {
-                            "type": "AverageValue",
-                            "averageValue": str(endpoint.queue_depth_target),
-                        },
-                    },
-                }
-            )
         spec: dict[str, Any] = {
             "image": {
                 "repository": repository,
@@ -735,8 +627,8 @@ class ModelEndpoint(pulumi.ComponentResource):
                 "hpa": {
                     "minReplicas": self.min_replicas,
                     "maxReplicas": self.max_replicas,
-                    "metrics": metrics,
-                    "behavior": {"scaleDown": scale_down_behavior(self.scale_in_window_seconds)},
+                    "metrics": nim_hpa_metrics(endpoint),
+                    "behavior": hpa_behavior(self.scale_up, self.scale_in_window_seconds),
                 },
             }
         else:

@@ -12,18 +12,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from schema_validation import manifest, validate_core_object, validate_crd_object
 
+from components.autoscaling import (
+    HPA_DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS,
+    KEDA_POLLING_INTERVAL_SECONDS,
+    autoscaling_triggers,
+    scale_in_window_seconds,
+    scale_up_for,
+    scaled_object_spec,
+)
 from components.config.models import StackConfig, Tenant
 from components.errors import ComponentInputError
 from components.model_endpoint import (
-    HPA_DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS,
     MODEL_ENDPOINT_TYPE,
     ModelEndpoint,
     ModelEndpointArgs,
     cold_start_for,
     disruption_budget_min_available,
     plan_placement,
-    scale_in_window_seconds,
-    scaled_object_spec,
     storage_class_name,
     validate_model_endpoint,
     vgpu_vm_class_name,
@@ -129,6 +134,15 @@ def test_prod_completion_endpoint_scales_2_to_10_at_70_percent(run_pulumi, prod)
     assert spec["cooldownPeriod"] == 300
     # §9.5.3: scale-in never outpaces a cold start (8B: up to about a minute).
     assert behavior["stabilizationWindowSeconds"] >= math.ceil(component.cold_start.high_s)
+    # §9.5.3 gradual scaling: one replica per cold start, bursts shorter than one ignored.
+    cold = component.cold_start
+    scale_up = spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleUp"]
+    assert scale_up == {
+        "stabilizationWindowSeconds": math.floor(cold.low_s),
+        "selectPolicy": "Max",
+        "policies": [{"type": "Pods", "value": 1, "periodSeconds": math.ceil(cold.high_s)}],
+    }
+    assert (math.floor(cold.low_s), math.ceil(cold.high_s)) == (31, 58)
     assert (component.min_replicas, component.max_replicas) == (2, 10)
     assert component.target_gpu_utilization == 70
     validate_crd_object(manifest(scaled.inputs))
@@ -235,6 +249,13 @@ def test_70b_fp16_derives_multiple_80gb_gpus_and_minutes_of_cold_start(run_pulum
     assert 120 <= out["lowSeconds"] < out["highSeconds"] <= 300  # §9.5.3: 2 – 5 min
     window = records["autoscaler"].inputs["spec"]["advanced"]["horizontalPodAutoscalerConfig"]
     assert window["behavior"]["scaleDown"]["stabilizationWindowSeconds"] >= out["highSeconds"]
+    # A 70B replica loads for minutes: scale-out steps wait that long too.
+    [policy] = window["behavior"]["scaleUp"]["policies"]
+    period = math.ceil(component.cold_start.high_s)
+    assert policy == {"type": "Pods", "value": 1, "periodSeconds": period}
+    assert window["behavior"]["scaleUp"]["stabilizationWindowSeconds"] == math.floor(
+        component.cold_start.low_s
+    )
 
 
 def test_nim_backend_validates_against_nvidia_crd(run_pulumi) -> None:
@@ -469,11 +490,12 @@ def test_autoscaler_is_explicit_and_never_outpaces_cold_start(
     validate_model_endpoint(args)
     cold = cold_start_for(args.ctx, args.endpoint, plan_placement(args.ctx, args.endpoint))
     spec = scaled_object_spec(
-        args,
+        autoscaling_triggers(args.endpoint, args.tenant.namespace, args.prometheus_url),
         target={"apiVersion": "v", "kind": "K", "name": "n"},
         min_replicas=args.endpoint.replicas.min,
         max_replicas=args.endpoint.replicas.max,
         window_seconds=scale_in_window_seconds(args.endpoint, cold),
+        scale_up=scale_up_for(args.endpoint, cold),
     )
     assert spec["minReplicaCount"] == minimum >= 1
     assert spec["maxReplicaCount"] == minimum + extra
@@ -481,3 +503,49 @@ def test_autoscaler_is_explicit_and_never_outpaces_cold_start(
     assert window["stabilizationWindowSeconds"] >= math.ceil(cold.high_s)
     expected = cooldown if cooldown is not None else HPA_DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS
     assert window["stabilizationWindowSeconds"] == expected
+
+
+def test_scale_up_from_config_overrides_the_cold_start_defaults(run_pulumi) -> None:
+    cfg = load_stack(
+        edit=edit_endpoint(0, scaleUp={"podsPerPeriod": 2, "period": "2m", "stabilization": 0})
+    )
+    component, records = render(run_pulumi, args_for(cfg))
+    scale_up = records["autoscaler"].inputs["spec"]["advanced"]["horizontalPodAutoscalerConfig"][
+        "behavior"
+    ]["scaleUp"]
+    assert scale_up == {
+        "stabilizationWindowSeconds": 0,
+        "selectPolicy": "Max",
+        "policies": [{"type": "Pods", "value": 2, "periodSeconds": 120}],
+    }
+    assert component.scale_up.to_dict() == {
+        "podsPerPeriod": 2,
+        "periodSeconds": 120,
+        "stabilizationSeconds": 0,
+    }
+    validate_crd_object(manifest(records["autoscaler"].inputs))
+
+
+def test_nim_hpa_scales_up_gradually_too(run_pulumi) -> None:
+    cfg = load_stack(edit=edit_endpoint(0, backend="nim"))
+    component, records = render(run_pulumi, args_for(cfg))
+    behavior = records["nim"].inputs["spec"]["scale"]["hpa"]["behavior"]
+    assert behavior["scaleUp"] == component.scale_up.behavior()
+    assert behavior["scaleUp"]["policies"][0]["periodSeconds"] == math.ceil(
+        component.cold_start.high_s
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(params=st.floats(min_value=0.1, max_value=70))
+def test_scale_up_period_is_one_cold_start_within_hpa_limits(params: float) -> None:
+    model = {"ref": LLAMA_70B, "parametersB": params}
+    cfg = load_stack(edit=edit_endpoint(0, model=model, gpusPerReplica=None))
+    args = args_for(cfg)
+    cold = cold_start_for(args.ctx, args.endpoint, plan_placement(args.ctx, args.endpoint))
+    scale_up = scale_up_for(args.endpoint, cold)
+    assert scale_up.pods == 1
+    assert scale_up.period_seconds == min(
+        max(KEDA_POLLING_INTERVAL_SECONDS, math.ceil(cold.high_s)), 1800
+    )
+    assert 0 <= scale_up.stabilization_seconds <= cold.low_s

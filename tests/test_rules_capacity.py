@@ -193,16 +193,29 @@ def vm_class(site: Site, name: str, profile: str) -> None:
     )
 
 
-def scaling(window: int | None = 300, low: int = 2, high: int | None = 4) -> dict[str, Any]:
+# What the component renders for the 41-68 s cold start of raw_endpoint: one pod per 68 s.
+GRADUAL_UP: dict[str, Any] = {
+    "stabilizationWindowSeconds": 41,
+    "policies": [{"type": "Pods", "value": 1, "periodSeconds": 68}],
+}
+
+
+def scaling(
+    window: int | None = 300,
+    low: int = 2,
+    high: int | None = 4,
+    up: dict[str, Any] | None = GRADUAL_UP,
+) -> dict[str, Any]:
     spec: dict[str, Any] = {"minReplicaCount": low}
     if high is not None:
         spec["maxReplicaCount"] = high
+    behavior: dict[str, Any] = {}
     if window is not None:
-        spec["advanced"] = {
-            "horizontalPodAutoscalerConfig": {
-                "behavior": {"scaleDown": {"stabilizationWindowSeconds": window}}
-            }
-        }
+        behavior["scaleDown"] = {"stabilizationWindowSeconds": window}
+    if up is not None:
+        behavior["scaleUp"] = up
+    if behavior:
+        spec["advanced"] = {"horizontalPodAutoscalerConfig": {"behavior": behavior}}
     return spec
 
 
@@ -261,6 +274,18 @@ def test_cap_003_an_endpoint_that_does_not_state_its_model(run_pulumi: Any) -> N
         (scaling(low=3, high=2), "ScaledObject maxReplicaCount 2 is below ScaledObject "
          "minReplicaCount 3"),
         (scaling(window=30), "scales in after 30 s, faster than its cold start (up to 68 s)"),
+        (scaling(up=None), "scales out at the HPA default (up to 4 pods or 100 % every 15 s, no "
+         "stabilisation): set gradual scale-up (scaleUp policies)"),
+        (scaling(up={"policies": [{"type": "Pods", "value": 4, "periodSeconds": 15}]}),
+         "scales out every 15 s, faster than a replica cold-starts (up to 68 s): the next step "
+         "is decided before the last one's replicas serve"),
+        # selectPolicy Max (default): the faster of two policies decides.
+        (scaling(up={"policies": [{"type": "Pods", "value": 1, "periodSeconds": 120},
+                                  {"type": "Percent", "value": 100, "periodSeconds": 15}]}),
+         "scales out every 15 s, faster than a replica cold-starts (up to 68 s): the next step "
+         "is decided before the last one's replicas serve"),
+        (scaling(up={"selectPolicy": "Disabled"}),
+         "scale-up is disabled (scaleUp.selectPolicy Disabled): it never grows past its min"),
     ],
 )  # fmt: skip
 def test_cap_004_autoscaling_bounds_and_scale_in(
@@ -274,11 +299,40 @@ def test_cap_004_autoscaling_bounds_and_scale_in(
     ]
 
 
+def test_cap_004_select_policy_min_takes_the_slowest_policy(run_pulumi: Any) -> None:
+    up = {
+        "selectPolicy": "Min",
+        "policies": [
+            {"type": "Pods", "value": 1, "periodSeconds": 120},
+            {"type": "Percent", "value": 100, "periodSeconds": 15},
+        ],
+    }
+
+    def build(site: Site) -> None:
+        raw_endpoint(site, scaler=scaling(up=up))
+
+    assert findings_of(run_rules(run_pulumi, build), "PAIF-CAP-004") == []
+
+
+def test_cap_004_scale_up_from_config_faster_than_the_cold_start(tmp_path: Any) -> None:
+    """A planned stack whose config asks for a scale-out step every 20 s (8B: about a minute)."""
+    config = one_tenant(4, [llama("chat", 2, 4, scaleUp={"period": "20s"})])
+    [(enforcement, resource, message)] = findings_of(
+        plan(tmp_path, config).findings, "PAIF-CAP-004"
+    )
+    assert (enforcement, resource) == ("mandatory", "seoul-primary-marketing-chat-endpoint")
+    assert message.startswith(
+        "ModelEndpoint marketing-ns/chat: scales out every 20 s, faster than a replica "
+        "cold-starts (up to "
+    )
+
+
 def test_cap_004_hpa_default_window_is_checked_against_the_estimate(run_pulumi: Any) -> None:
     """No window set: the HPA default 300 s; no annotation: the §9.5.3 estimate (405B)."""
 
     def build(site: Site) -> None:
-        raw_endpoint(site, params="405", gpus=8, cold=None, scaler=scaling(window=None))
+        up = {"policies": [{"type": "Pods", "value": 1, "periodSeconds": 1800}]}
+        raw_endpoint(site, params="405", gpus=8, cold=None, scaler=scaling(window=None, up=up))
 
     found = findings_of(run_rules(run_pulumi, build), "PAIF-CAP-004")
     assert len(found) == 1

@@ -24,6 +24,7 @@ from components.constants import (
     AUTOSCALING_MIN_REPLICAS,
     AUTOSCALING_TARGET_GPU_UTILIZATION,
     DLVM_LIBRARY_URL,
+    SCALE_UP_PODS_PER_PERIOD,
     VKS_CONTROL_PLANE_REPLICAS,
 )
 
@@ -232,6 +233,37 @@ class EndpointReplicas(ConfigModel):
         return self
 
 
+# Kubernetes HPA scaling-policy limits (autoscaling/v2 HPAScalingPolicy, HPAScalingRules).
+HPA_MAX_PERIOD_SECONDS = 1800
+HPA_MAX_STABILIZATION_SECONDS = 3600
+
+
+class ScaleUp(ConfigModel):
+    """§9.5.3 gradual scale-out: at most ``podsPerPeriod`` new replicas each ``period``.
+
+    ``period`` and ``stabilization`` left out are derived from the model's cold-start estimate
+    (components.autoscaling): one step per cold start, and bursts shorter than the fastest cold
+    start ignored.
+    """
+
+    pods_per_period: Annotated[int, Field(ge=1)] = SCALE_UP_PODS_PER_PERIOD
+    period: Duration | None = None
+    stabilization: Duration | None = None
+
+    @model_validator(mode="after")
+    def _within_hpa_limits(self) -> ScaleUp:
+        if self.period is not None and not 1 <= self.period <= HPA_MAX_PERIOD_SECONDS:
+            raise FieldError(
+                "period", f"{self.period}s is outside the HPA's 1s..{HPA_MAX_PERIOD_SECONDS}s"
+            )
+        if self.stabilization is not None and self.stabilization > HPA_MAX_STABILIZATION_SECONDS:
+            raise FieldError(
+                "stabilization",
+                f"{self.stabilization}s is longer than the HPA's {HPA_MAX_STABILIZATION_SECONDS}s",
+            )
+        return self
+
+
 class RateLimit(ConfigModel):
     requests_per_minute: Annotated[int, Field(ge=1)]
     tokens_per_minute: Annotated[int, Field(ge=1)] | None = None
@@ -246,6 +278,7 @@ class ModelEndpoint(ConfigModel):
     target_gpu_utilization: Annotated[int, Field(ge=1, le=100)] = AUTOSCALING_TARGET_GPU_UTILIZATION
     queue_depth_target: Annotated[int, Field(ge=1)] | None = None
     scale_in_cooldown: Duration | None = None
+    scale_up: ScaleUp = Field(default_factory=ScaleUp)
     vm_class: NonEmpty | None = None
     backend: Literal["pais", "nim"] = "pais"
     rate_limit: RateLimit | None = None

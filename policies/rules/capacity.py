@@ -353,28 +353,61 @@ def cold_start_high_seconds(ep: Endpoint) -> float | None:
         return None
 
 
-def scale_in_seconds(ep: Endpoint) -> float:
-    """Scale-down stabilisation of the endpoint's autoscaler (HPA default when unset)."""
+def hpa_behavior(ep: Endpoint) -> Mapping[str, Any]:
+    """The HPA ``behavior`` of the endpoint's autoscaler (KEDA's, or the NIMService's)."""
     if ep.autoscaler is not None:
         behavior = get_path(
             ep.autoscaler.props, "spec.advanced.horizontalPodAutoscalerConfig.behavior"
         )
     else:
         behavior = get_path(ep.spec, "scale.hpa.behavior")
-    window = as_number(get_path(behavior or {}, "scaleDown.stabilizationWindowSeconds"))
+    return behavior or {}
+
+
+def scale_in_seconds(ep: Endpoint) -> float:
+    """Scale-down stabilisation of the endpoint's autoscaler (HPA default when unset)."""
+    window = as_number(get_path(hpa_behavior(ep), "scaleDown.stabilizationWindowSeconds"))
     return HPA_DEFAULT_SCALE_DOWN_SECONDS if window is None else window
+
+
+def scale_up_problem(ep: Endpoint, cold: float | None) -> str | None:
+    """Why the endpoint does not scale out gradually (§9.5.3), or None."""
+    up = get_path(hpa_behavior(ep), "scaleUp") or {}
+    select = str(up.get("selectPolicy") or "Max")
+    if select == "Disabled":
+        return "scale-up is disabled (scaleUp.selectPolicy Disabled): it never grows past its min"
+    periods = [
+        period
+        for policy in up.get("policies") or []
+        if (period := as_number(policy.get("periodSeconds"))) is not None
+    ]
+    if not periods:
+        return (
+            "scales out at the HPA default (up to 4 pods or 100 % every 15 s, no "
+            "stabilisation): set gradual scale-up (scaleUp policies)"
+        )
+    # selectPolicy Max (the default) lets the fastest policy decide; Min the slowest.
+    period = max(periods) if select == "Min" else min(periods)
+    if cold is not None and period < math.ceil(cold):
+        return (
+            f"scales out every {period:g} s, faster than a replica cold-starts (up to "
+            f"{math.ceil(cold)} s): the next step is decided before the last one's replicas serve"
+        )
+    return None
 
 
 @rule(
     "PAIF-CAP-004",
-    title="Autoscaling has a max ≥ min and scales in no faster than a cold start",
+    title="Autoscaling has a max ≥ min and scales gradually, never faster than a cold start",
     severity="medium",
-    section="§9.5.3",
+    section="§9.5 scaling speed (gradual scaling), §9.5.3 cold start",
     rationale="Without a max, cost and GPU use are unbounded (§9.5.3: set a max replicas "
     "limit); scaling in faster than a replica can come back makes the next peak wait a full "
-    "cold start (gradual scaling).",
-    remediation="Set modelEndpoints[].replicas.max ≥ min, and scaleInCooldown no shorter "
-    "than the model's cold start (the component defaults it to max(300 s, cold start)).",
+    "cold start; scaling out faster than a replica loads (the HPA default adds 4 pods every "
+    "15 s) decides the next step before the last one serves and overshoots (gradual scaling).",
+    remediation="Set modelEndpoints[].replicas.max ≥ min, scaleInCooldown no shorter than the "
+    "model's cold start (the component defaults it to max(300 s, cold start)), and "
+    "scaleUp.period no shorter than the cold start (the component's default).",
 )
 def autoscaling(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
     for ep in endpoints(view):
@@ -403,6 +436,9 @@ def autoscaling(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
                 f"{math.ceil(cold)} s)",
                 ep.resource.urn,
             )
+        problem = scale_up_problem(ep, cold)
+        if problem is not None:
+            yield Violation(f"{ep.label}: {problem}", ep.resource.urn)
 
 
 @rule(

@@ -65,6 +65,8 @@ ROBOT_NAME: Final = "model-pull"
 # §9.3.2 item 1: model images are backed up by Harbor replication; event-based pushes each new
 # artifact as it lands, the shortest RPO Harbor offers.
 EVENT_BASED: Final = "event_based"
+# Harbor project names: lowercase letters, digits and ._- (Harbor's own check).
+_PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,254}")
 # Harbor's replication cron has six fields (seconds first); config may use five.
 _CRON_FIELD = re.compile(r"^[0-9*/,\-?LW#A-Za-z]+$")
 
@@ -125,6 +127,10 @@ class HarborProjectArgs:
 
     ``pull_secret_namespace`` is where the image pull Secret goes (default: the tenant's
     namespace); set ``create_pull_secret=False`` when no Kubernetes provider is at hand.
+    ``project_name`` names a further project of the tenant (default: its own,
+    :func:`harbor_project_name`), such as the active-active ``<tenant>-<dr-site>`` project
+    replication needs at both sites; ``pull_robot=False`` leaves out the serving robot (and
+    its pull Secret) where no endpoint pulls.
     """
 
     tenant: Tenant
@@ -133,6 +139,8 @@ class HarborProjectArgs:
     robot_duration_days: int | None = None
     create_pull_secret: bool = True
     pull_secret_namespace: str | None = None
+    project_name: str | None = None
+    pull_robot: bool = True
 
 
 def _check_robot_duration(subject: str, days: int | None) -> None:
@@ -148,6 +156,10 @@ def _check_robot_duration(subject: str, days: int | None) -> None:
 def validate_harbor_project(args: HarborProjectArgs) -> None:
     """Reject input Harbor would refuse, before anything is registered."""
     subject = f"tenant '{args.tenant.name}'"
+    if args.project_name is not None and not _PROJECT_NAME.fullmatch(args.project_name):
+        raise ComponentInputError(
+            subject, "harbor.projectName", f"{args.project_name!r} is not a Harbor project name"
+        )
     if args.storage_quota_gb is not None and args.storage_quota_gb < 1:
         raise ComponentInputError(
             subject, "harbor.storageQuotaGb", f"{args.storage_quota_gb} must be at least 1 GB"
@@ -174,8 +186,8 @@ class HarborProject(pulumi.ComponentResource):
     registry_host: str
     pull_secret_name: str | None
     project_id: pulumi.Output[int]
-    robot_name: pulumi.Output[str]
-    robot_secret: pulumi.Output[str]
+    robot_name: pulumi.Output[str] | None
+    robot_secret: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: HarborProjectArgs, opts: pulumi.ResourceOptions | None = None
@@ -183,7 +195,7 @@ class HarborProject(pulumi.ComponentResource):
         validate_harbor_project(args)
         super().__init__(HARBOR_PROJECT_TYPE, name, None, opts)
         ctx, tenant = args.ctx, args.tenant
-        self.project_name = harbor_project_name(tenant)
+        self.project_name = args.project_name or harbor_project_name(tenant)
         self.registry_host = ctx.harbor.host
 
         project = harbor.Project(
@@ -210,6 +222,25 @@ class HarborProject(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self),
                 )
 
+        self.pull_secret_name = None
+        self.robot_name = None
+        self.robot_secret = None
+        if args.pull_robot:
+            self._pull_robot(name, args, project)
+
+        self.register_outputs(
+            {
+                "projectName": self.project_name,
+                "projectId": self.project_id,
+                "robotName": self.robot_name,
+                "robotSecret": self.robot_secret,
+                "pullSecretName": self.pull_secret_name,
+            }
+        )
+
+    def _pull_robot(self, name: str, args: HarborProjectArgs, project: harbor.Project) -> None:
+        """The serving robot (pull only) and, where asked, its pull Secret in the namespace."""
+        ctx, tenant = args.ctx, args.tenant
         robot = harbor.RobotAccount(
             f"{name}-robot",
             name=ROBOT_NAME,
@@ -230,8 +261,6 @@ class HarborProject(pulumi.ComponentResource):
         )
         self.robot_name = robot.full_name
         self.robot_secret = pulumi.Output.secret(robot.secret)
-
-        self.pull_secret_name = None
         if args.create_pull_secret:
             self.pull_secret_name = pull_secret_name(tenant)
             host = self.registry_host
@@ -251,16 +280,6 @@ class HarborProject(pulumi.ComponentResource):
                 string_data={".dockerconfigjson": config},
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[robot]),
             )
-
-        self.register_outputs(
-            {
-                "projectName": self.project_name,
-                "projectId": self.project_id,
-                "robotName": self.robot_name,
-                "robotSecret": self.robot_secret,
-                "pullSecretName": self.pull_secret_name,
-            }
-        )
 
 
 # --- replication to the peer site -----------------------------------------------------------
@@ -301,7 +320,7 @@ def validate_harbor_replication(args: HarborReplicationArgs) -> None:
         )
     seen: set[str] = set()
     for project in args.projects:
-        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,254}", project):
+        if not _PROJECT_NAME.fullmatch(project):
             raise ComponentInputError(
                 subject, "dr.replication.projects", f"{project!r} is not a Harbor project name"
             )

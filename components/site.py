@@ -24,7 +24,7 @@ import pulumiverse_harbor as harbor
 from components.config.models import Peer, StackConfig, Tenant, WorkloadDomain
 from components.context import SiteContext
 from components.dr.estimate import estimate_for, site_gpu_pool
-from components.dr.topology import DerivedSite, derive_site
+from components.dr.topology import DerivedSite, derive_site, return_projects
 from components.edge_security import (
     EdgeSecurity,
     EdgeSecurityArgs,
@@ -195,6 +195,7 @@ def _tenant_args(
     shared_zone = domain_args(args.context).resolved_zone_name
     objectives = args.config.dr.objectives
     facts = site_facts(args.config, args.stack, derived)
+    replicated = _replicated_projects(args, derived)
     out = []
     for tenant in derived.config.tenants:
         ctx = _tenant_context(args, tenant)
@@ -220,6 +221,7 @@ def _tenant_args(
                 observability=args.config.observability,
                 facts=facts,
                 rpo_seconds=objectives.rpo if objectives is not None else None,
+                replicated_projects=replicated.get(tenant.name, ()),
             )
         )
     return out
@@ -234,6 +236,20 @@ def _monitoring_args(args: PaifSiteArgs, derived: DerivedSite) -> SiteMonitoring
         observability=observability,
         facts=site_facts(args.config, args.stack, derived),
     )
+
+
+def _replicated_projects(args: PaifSiteArgs, derived: DerivedSite) -> dict[str, tuple[str, ...]]:
+    """Per tenant, the projects beside its own that replication pushes from or into here."""
+    if derived.registry is None or derived.peer_site is None:
+        return {}
+    primary = args.primary if args.config.dr.role == "dr" else args.config
+    dr_site = derived.site if args.config.dr.role == "dr" else derived.peer_site
+    owners = return_projects(primary, dr_site) if primary is not None else {}
+    out: dict[str, list[str]] = {}
+    for project in derived.registry.projects:
+        if project in owners:
+            out.setdefault(owners[project], []).append(project)
+    return {tenant: tuple(projects) for tenant, projects in out.items()}
 
 
 def _edge_args(config: StackConfig) -> EdgeSecurityArgs | None:

@@ -80,6 +80,9 @@ class PaifTenantArgs:
     observability: Observability | None = None
     facts: SiteFacts | None = None
     rpo_seconds: int | None = None
+    # Further Harbor projects of the tenant that replication needs here (active-active:
+    # ``<tenant>-<dr-site>``, components.dr.topology.return_projects).
+    replicated_projects: tuple[str, ...] = ()
 
     @property
     def prometheus_url(self) -> str:
@@ -131,6 +134,19 @@ class PaifTenantArgs:
 
     def harbor_args(self) -> HarborProjectArgs:
         return HarborProjectArgs(tenant=self.tenant, ctx=self.ctx)
+
+    def replicated_project_args(self) -> list[HarborProjectArgs]:
+        """Projects only replication writes to or reads from: no serving robot, no Secret."""
+        return [
+            HarborProjectArgs(
+                tenant=self.tenant,
+                ctx=self.ctx,
+                project_name=project,
+                pull_robot=False,
+                create_pull_secret=False,
+            )
+            for project in self.replicated_projects
+        ]
 
     def cluster_args(self) -> list[VksClusterArgs]:
         return [
@@ -198,6 +214,8 @@ def validate_tenant(args: PaifTenantArgs) -> None:
     """Every part's validation, so a bad tenant registers nothing at all."""
     validate_supervisor_namespace(args.namespace_args())
     validate_harbor_project(args.harbor_args())
+    for project_args in args.replicated_project_args():
+        validate_harbor_project(project_args)
     for cluster_args in args.cluster_args():
         validate_vks_cluster(cluster_args)
     for apps_args in args.apps_args():
@@ -232,6 +250,12 @@ class PaifTenant(pulumi.ComponentResource):
         self.namespace = SupervisorNamespace(f"{name}-namespace", args.namespace_args(), child)
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
         self.harbor = HarborProject(f"{name}-harbor", args.harbor_args(), in_namespace)
+        self.replicated_projects = {
+            str(project_args.project_name): HarborProject(
+                f"{name}-harbor-{project_args.project_name}", project_args, in_namespace
+            )
+            for project_args in args.replicated_project_args()
+        }
 
         self.clusters = {}
         for cluster_args in args.cluster_args():
@@ -288,6 +312,7 @@ class PaifTenant(pulumi.ComponentResource):
         self.outputs: dict[str, Any] = {
             "namespace": tenant.namespace,
             "harborProject": self.harbor.project_name,
+            "replicatedHarborProjects": sorted(self.replicated_projects),
             "robotName": self.harbor.robot_name,
             "robotSecret": self.harbor.robot_secret,
             "endpoints": {

@@ -130,3 +130,48 @@ def test_the_receiving_robot_names_the_pushing_site(plans: dict[str, Any]) -> No
     receiver = [r for r in robots if r["inputs"]["name"].startswith("replicate-from-")]
     assert [r["inputs"]["name"] for r in receiver] == ["replicate-from-seoul-primary"]
     assert receiver[0]["inputs"]["level"] == "system"
+
+
+def test_active_active_each_site_declares_what_it_pushes_and_receives(
+    plans: dict[str, Any],
+) -> None:
+    """§9.3.3 pattern 3: builds at the DR site reach the primary through a project of their
+    own that both stacks declare; the primary's projects travel only the other way."""
+    projects = {
+        stack: {r["inputs"]["name"]: r for r in _of_type(plan, "harbor:index/project:Project")}
+        for stack, plan in plans["active-active"].items()
+    }
+    assert set(projects["prod"]) == set(projects["dr"]) == {
+        "dev", "hr", "marketing", "marketing-busan-dr"
+    }  # fmt: skip
+    for stack in ("prod", "dr"):
+        assert projects[stack]["marketing-busan-dr"]["protect"] is True
+        plan = plans["active-active"][stack]
+        robots = _of_type(plan, "harbor:index/robotAccount:RobotAccount")
+        # The serving robots pull from the tenants' own projects only; the return project
+        # is written by replication (and the DR site's builds), not pulled by endpoints.
+        pulls = [r for r in robots if r["inputs"]["level"] == "project"]
+        assert {r["name"] for r in pulls} == {
+            f"{plan['outputs']['site']}-{t}-harbor-robot" for t in ("dev", "hr", "marketing")
+        }
+        assert [v for v in plan["policy"]["violations"] if v["ruleId"] == "PAIF-DR-011"] == []
+    # The receiving robot each pushing stack creates on the peer's Harbor may push exactly the
+    # projects it replicates there.
+    receivers = {
+        stack: [
+            r["inputs"]["permissions"]
+            for r in _of_type(plan, "harbor:index/robotAccount:RobotAccount")
+            if r["inputs"]["level"] == "system"
+        ]
+        for stack, plan in plans["active-active"].items()
+    }
+    assert [p["namespace"] for [p] in receivers["prod"]] == ["marketing"]
+    assert [p["namespace"] for [p] in receivers["dr"]] == ["marketing-busan-dr"]
+
+
+@pytest.mark.parametrize("pattern", ["pilot-light", "warm-standby"])
+def test_one_way_patterns_have_no_return_project(plans: dict[str, Any], pattern: str) -> None:
+    for plan in plans[pattern].values():
+        names = {r["inputs"]["name"] for r in _of_type(plan, "harbor:index/project:Project")}
+        assert names == {"dev", "hr", "marketing"}
+        assert [v for v in plan["policy"]["violations"] if v["ruleId"] == "PAIF-DR-011"] == []

@@ -135,6 +135,15 @@ def postgres_cr(
     )
 
 
+def _active(values: dict[str, Any]) -> None:
+    """Raw stack values edited to active-active (GSLB included)."""
+    values["paif:dr"] = {
+        **values["paif:dr"],
+        "pattern": "active-active",
+        "gslb": {"domain": "ai.example.com"},
+    }
+
+
 # --- shared configs -------------------------------------------------------------------------
 
 
@@ -495,14 +504,7 @@ def test_dr_005_one_writer_per_path_across_stacks(
 
 
 def test_dr_005_active_active_topology_flows_do_not_loop(prod: StackConfig) -> None:
-    def active(values: dict[str, Any]) -> None:
-        values["paif:dr"] = {
-            **values["paif:dr"],
-            "pattern": "active-active",
-            "gslb": {"domain": "ai.example.com"},
-        }
-
-    cfg = load_stack("prod", active)
+    cfg = load_stack("prod", _active)
     site = site_props(cfg)
     # Without the peer's outputs, the peer's rules come from the derived topology.
     inbound = site["estimates"]["topology"]["registry"]["outbound"]
@@ -510,6 +512,82 @@ def test_dr_005_active_active_topology_flows_do_not_loop(prod: StackConfig) -> N
     assert (
         check(run_site(site, _primary_with_replication(cfg, ("marketing",))), "PAIF-DR-005") == []
     )
+
+
+# --- PAIF-DR-011 ----------------------------------------------------------------------------
+
+
+def test_dr_011_pushed_project_declared_here(prod: StackConfig, prod_site: dict[str, Any]) -> None:
+    result = run_site(prod_site, _primary_with_replication(prod, ("marketing",)))
+    assert check(result, "PAIF-DR-011") == []
+
+
+def test_dr_011_pushing_a_project_no_stack_declares(
+    prod: StackConfig, prod_site: dict[str, Any]
+) -> None:
+    """An app image in a 'shared' project: the primary would push a project nobody manages."""
+    result = run_site(prod_site, _primary_with_replication(prod, ("marketing", "shared")))
+    assert check(result, "PAIF-DR-011") == [
+        (
+            "mandatory",
+            "replication-shared",
+            f"replication rule 'shared-to-busan-dr' pushes project 'shared' to {DR_HOST}, but "
+            "this stack declares no Harbor project of that name: the rule replicates nothing, or "
+            "a project nobody manages",
+        )
+    ]
+
+
+def test_dr_011_receiving_site_declares_what_is_pushed_into_it(
+    prod: StackConfig, dr_cfg: StackConfig, dr_site: dict[str, Any]
+) -> None:
+    ctx = site_context(dr_cfg, dr=True)
+    tenant = marketing(prod)
+    missing = (
+        "mandatory",
+        "busan-dr",
+        "seoul-primary replicates project 'marketing' into this site's Harbor, but this stack "
+        "declares no Harbor project of that name: every push fails, or lands in a project "
+        "without the tenant's permissions and protection",
+    )
+    assert check(run_site(dr_site), "PAIF-DR-011") == [missing]
+
+    def build() -> None:
+        HarborProject("marketing-harbor", HarborProjectArgs(tenant=tenant, ctx=ctx))
+
+    assert check(run_site(dr_site, build), "PAIF-DR-011") == []
+
+
+def test_dr_011_active_active_return_path_needs_its_own_project_at_the_primary() -> None:
+    """goharbor/harbor#17754: one project replicated both ways bounces; the DR site's builds
+    come back through ``marketing-busan-dr``, which the primary must declare."""
+
+    cfg = load_stack("prod", _active)
+    site = site_props(cfg)
+    ctx = site_context(cfg)
+    tenant = marketing(cfg)
+
+    def own_project_only() -> None:
+        HarborProject("marketing-harbor", HarborProjectArgs(tenant=tenant, ctx=ctx))
+
+    assert check(run_site(site, own_project_only), "PAIF-DR-011") == [
+        (
+            "mandatory",
+            "seoul-primary",
+            "busan-dr replicates project 'marketing-busan-dr' into this site's Harbor, but this "
+            "stack declares no Harbor project of that name: every push fails, or lands in a "
+            "project without the tenant's permissions and protection",
+        )
+    ]
+
+    def with_return_project() -> None:
+        own_project_only()
+        args = HarborProjectArgs(
+            tenant=tenant, ctx=ctx, project_name="marketing-busan-dr", pull_robot=False
+        )
+        HarborProject("marketing-harbor-marketing-busan-dr", args)
+
+    assert check(run_site(site, with_return_project), "PAIF-DR-011") == []
 
 
 def test_dr_005_loop_within_one_stack(prod_site: dict[str, Any]) -> None:
@@ -771,14 +849,6 @@ def test_dr_008_no_backup_or_unencrypted(prod_site: dict[str, Any]) -> None:
 
 
 # --- PAIF-DR-009 ----------------------------------------------------------------------------
-
-
-def _active(values: dict[str, Any]) -> None:
-    values["paif:dr"] = {
-        **values["paif:dr"],
-        "pattern": "active-active",
-        "gslb": {"domain": "ai.example.com"},
-    }
 
 
 def _small_load(values: dict[str, Any]) -> None:

@@ -43,8 +43,10 @@ Rules that keep the topology safe:
   the DR copy is never a writer unless the DR stack is failed over.
 - One writer per Harbor repository path (PAIF-DR-005): the primary owns the projects its model
   and app references name (so both sites serve the same versions, PAIF-DR-010); in
-  active-active the DR site owns ``<project>-<dr-site>`` projects for artifacts built there and
-  pushes only those back, so filters of the two directions never overlap and nothing loops.
+  active-active each such tenant project has a ``<tenant>-<dr-site>`` twin that the DR site
+  owns for artifacts built there and pushes back, so filters of the two directions never
+  overlap and nothing loops. Both stacks declare every project they push or receive
+  (``RegistryRole.projects``, PAIF-DR-011).
 
 ``failover=True`` (operators set it when the primary is lost; see the runbook) derives the DR
 site at full scale with its databases promoted to writers.
@@ -296,10 +298,21 @@ class RegistryRole:
     def inbound(self) -> tuple[ReplicationFlow, ...]:
         return tuple(f for f in self.flows if f.target_site == self.site)
 
+    @property
+    def projects(self) -> tuple[str, ...]:
+        """Projects this site's Harbor must hold: those it pushes and those pushed into it.
+
+        Push replication keeps repository paths (``dest_namespace_replace`` 0), so a project
+        replicated either way exists under the same name at both sites (PAIF-DR-011).
+        """
+        names = {p for f in (*self.outbound, *self.inbound) for p in f.projects}
+        return tuple(sorted(names))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "outbound": [f.to_dict() for f in self.outbound],
             "inbound": [f.to_dict() for f in self.inbound],
+            "projects": list(self.projects),
         }
 
 
@@ -410,6 +423,22 @@ def owned_projects(config: StackConfig) -> tuple[str, ...]:
 def dr_owned_project(project: str, dr_site: str) -> str:
     """The active-active DR site's own project beside a primary-owned one (module doc)."""
     return f"{project}-{dr_site}"
+
+
+def return_projects(primary: StackConfig, dr_site: str) -> dict[str, str]:
+    """Active-active: each replicated tenant project's DR-site twin -> the tenant owning both.
+
+    Artifacts built at the DR site are pushed there and replicated back to the primary, into
+    a project of the same name that the primary declares; the primary's own projects travel
+    the other way only, so no repository has two writers (goharbor/harbor#17754: replicating
+    one project both ways ping-pongs every artifact).
+    """
+    if primary.dr.pattern != "active-active":
+        return {}
+    replicated = set(owned_projects(primary))
+    return {
+        dr_owned_project(t.name, dr_site): t.name for t in primary.tenants if t.name in replicated
+    }
 
 
 def scale_down_pools(pools: Sequence[NodePool], budget: int) -> dict[str, int]:
@@ -709,14 +738,15 @@ def _replication_flows(
             schedule=primary.dr.replication_schedule,
         )
     ]
-    if primary.dr.pattern == "active-active":
+    returning = tuple(sorted(return_projects(primary, dr_site)))
+    if returning:
         flows.append(
             ReplicationFlow(
                 source_site=dr_site,
                 source_harbor_url=dr_harbor_url,
                 target_site=primary.site.name,
                 target_harbor_url=primary.harbor.url,
-                projects=tuple(dr_owned_project(p, dr_site) for p in projects),
+                projects=returning,
                 schedule=dr_schedule,
             )
         )

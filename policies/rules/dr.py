@@ -1106,3 +1106,79 @@ def check_model_parity(view: StackView, _: Mapping[str, Any]) -> Iterator[Violat
             f"{peer} serves {', '.join(only_theirs)}, which this site does not serve",
             view.site_urn,
         )
+
+
+def filter_project(selection: RepoFilter) -> str | None:
+    """The one project a ``<project>/**`` name filter selects (None: several, or unknown)."""
+    project, slash, rest = (selection.name or "").partition("/")
+    if not slash or rest != "**" or re.search(r"[*?\[\]{}]", project) or not project:
+        return None
+    return project
+
+
+def flows_into(view: StackView) -> list[Mapping[str, Any]]:
+    """Replication flows whose target is this site (the topology's, and the peer's output)."""
+    here = view.site.get("site")
+    registry = get_path(estimates(view), "topology.registry") or {}
+    flows = [
+        *(registry.get("outbound") or []),
+        *(registry.get("inbound") or []),
+        *(f for f in view.site.get("peerReplication") or [] if f.get("fromHarbor") is not None),
+    ]
+    seen: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+    for flow in flows:
+        if flow.get("to") == here:
+            seen.setdefault((flow.get("from"), tuple(_str_list(flow.get("filters")))), flow)
+    return list(seen.values())
+
+
+def _flow_projects(flow: Mapping[str, Any]) -> list[str]:
+    projects = _str_list(flow.get("projects"))
+    if projects:
+        return projects
+    found = (filter_project(RepoFilter(f)) for f in _str_list(flow.get("filters")))
+    return [p for p in found if p is not None]
+
+
+@rule(
+    "PAIF-DR-011",
+    title="Every replicated Harbor project exists in the stacks at both ends",
+    severity="high",
+    section="§9.3.2 item 1, §9.3.3 pattern 3",
+    rationale="A push rule whose source project no stack declares replicates nothing, or "
+    "whatever someone created by hand; one whose destination project does not exist fails on "
+    "every push, or lands in a project without the tenant's permissions and protection. Each "
+    "stack declares what it pushes and what is pushed into it, so both ends are managed; in "
+    "active-active the two directions use different projects, since replicating one project "
+    "both ways makes every artifact bounce (goharbor/harbor#17754).",
+    remediation="Reference models and app images from the tenant's own Harbor project, and "
+    "let the site declare every replicated project at both sites (the tenant's project; in "
+    "active-active also its <tenant>-<dr-site> project, where the DR site's builds go).",
+)
+def check_replicated_projects(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
+    if view.dr_pattern not in DR_PATTERNS:
+        return
+    declared = {
+        str(name)
+        for project in view.of_type(HARBOR_PROJECT_TYPE)
+        if (name := known(lambda p=project: p.props.get("name"), None)) is not None
+    }
+    for edge in local_edges(view):
+        project = filter_project(edge.filter)
+        if project is not None and project not in declared:
+            yield Violation(
+                f"replication {edge.where} pushes project {project!r} to {edge.dest or 'the peer'}"
+                ", but this stack declares no Harbor project of that name: the rule replicates "
+                "nothing, or a project nobody manages",
+                edge.resource.urn,
+            )
+    for flow in flows_into(view):
+        for project in _flow_projects(flow):
+            if project not in declared:
+                yield Violation(
+                    f"{flow.get('from')} replicates project {project!r} into this site's "
+                    "Harbor, but this stack declares no Harbor project of that name: every "
+                    "push fails, or lands in a project without the tenant's permissions and "
+                    "protection",
+                    view.site_urn,
+                )

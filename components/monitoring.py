@@ -97,7 +97,8 @@ def monitored_databases(
     """Databases running here: lag held to the RPO where replicas run, backups at the writer."""
     out = []
     layers = (observability.alert_thresholds, tenant.alert_thresholds)
-    for database in tenant.databases:
+    # Vector and app databases alike (§9.3.2 items 2 and 4).
+    for database in (*tenant.databases, *tenant.app_databases):
         role = derived.databases.get((tenant.name, database.name)) if derived else None
         mode = role.mode if role is not None else DatabaseMode.WRITER
         if mode is DatabaseMode.RESTORE_FROM_BACKUP:

@@ -50,7 +50,7 @@ with its PostgreSQL images); the component states it in the connection output.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, ClassVar, Final, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -59,7 +59,11 @@ from components.config.models import Database, Tenant
 from components.context import SiteContext
 from components.dr.topology import DatabaseMode, DatabaseRole
 from components.errors import ComponentInputError
-from components.tenant_namespace import TIER_DATA
+from components.tenant_namespace import (
+    DATABASE_KIND_LABEL,
+    TIER_DATA,
+    VECTOR_DATA_KIND,
+)
 from components.vks_cluster import TENANT_LABEL, TIER_LABEL
 
 PGVECTOR_DATABASE_TYPE: Final = "paif:data:PgvectorDatabase"
@@ -85,8 +89,8 @@ def _cron_ok(value: str) -> bool:
 
 
 @dataclass(frozen=True)
-class PgvectorDatabaseArgs:
-    """One database of a tenant.
+class DsmDatabaseArgs:
+    """One DSM database of a tenant: a pgvector database, or an app database (``app_database``).
 
     ``storage_policy`` defaults to the site's storage policy (§9.2.3: vSAN or shared storage);
     ``infrastructure_policy`` names the DSM infrastructure policy when DSM runs standalone
@@ -101,20 +105,27 @@ class PgvectorDatabaseArgs:
     admin_username: str = DEFAULT_ADMIN_USERNAME
     # This copy's place in the cross-site pair (components.dr.topology); None: a lone writer.
     dr_role: DatabaseRole | None = None
+    # Where the tenant declares it: ``databases`` (pgvector) or ``appDatabases``.
+    config_key: Literal["databases", "appDatabases"] = "databases"
 
     @property
     def dr_mode(self) -> str:
         return self.dr_role.mode.value if self.dr_role is not None else DatabaseMode.WRITER.value
 
 
-def _field(args: PgvectorDatabaseArgs, name: str) -> str:
-    index = next(
-        (i for i, d in enumerate(args.tenant.databases) if d.name == args.database.name), 0
+# The pgvector component's args and validation keep their names (public API).
+PgvectorDatabaseArgs = DsmDatabaseArgs
+
+
+def _field(args: DsmDatabaseArgs, name: str) -> str:
+    declared = (
+        args.tenant.app_databases if args.config_key == "appDatabases" else args.tenant.databases
     )
-    return f"databases[{index}].{name}"
+    index = next((i for i, d in enumerate(declared) if d.name == args.database.name), 0)
+    return f"{args.config_key}[{index}].{name}"
 
 
-def validate_pgvector_database(args: PgvectorDatabaseArgs) -> None:
+def validate_dsm_database(args: DsmDatabaseArgs) -> None:
     """Reject a database DSM would refuse or that could not meet what it declares."""
     subject = f"tenant '{args.tenant.name}'"
     db = args.database
@@ -208,8 +219,19 @@ class _DsmPostgresCluster(k8s.apiextensions.CustomResource):
         )
 
 
-class PgvectorDatabase(pulumi.ComponentResource):
-    """A DSM PostgreSQL cluster with pgvector in the tenant namespace, HA and backed up."""
+validate_pgvector_database = validate_dsm_database
+
+
+class DsmDatabase(pulumi.ComponentResource):
+    """A DSM PostgreSQL cluster in the tenant namespace, HA and backed up.
+
+    Subclasses say what it holds: :class:`PgvectorDatabase` (embeddings, with the ``vector``
+    extension) or ``components.app_database.AppDatabase`` (the application's own data).
+    """
+
+    component_type: ClassVar[str]
+    kind: ClassVar[str]
+    extensions: ClassVar[tuple[str, ...]]
 
     cluster_name: str
     namespace: str
@@ -221,10 +243,10 @@ class PgvectorDatabase(pulumi.ComponentResource):
     connection: pulumi.Output[dict[str, Any]]
 
     def __init__(
-        self, name: str, args: PgvectorDatabaseArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: DsmDatabaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        validate_pgvector_database(args)
-        super().__init__(PGVECTOR_DATABASE_TYPE, name, None, opts)
+        validate_dsm_database(args)
+        super().__init__(self.component_type, name, None, opts)
         ctx, tenant, db = args.ctx, args.tenant, args.database
         self.cluster_name = db.name
         self.namespace = tenant.namespace
@@ -251,6 +273,7 @@ class PgvectorDatabase(pulumi.ComponentResource):
             TIER_LABEL: TIER_DATA,
             TENANT_LABEL: tenant.name,
             "paif.vmware.com/database": db.name,
+            DATABASE_KIND_LABEL: self.kind,
         }
 
         params_name = f"{db.name}-params"
@@ -286,10 +309,11 @@ class PgvectorDatabase(pulumi.ComponentResource):
             "paif.vmware.com/backup-encrypted": str(
                 db.backup.encrypted if db.backup else False
             ).lower(),
-            "paif.vmware.com/extensions": "vector",
             # The cross-site role (§9.3.3): one writer; the peer copy is a replica or standby.
             "paif.vmware.com/dr-mode": self.dr_mode,
         }
+        if self.extensions:
+            annotations["paif.vmware.com/extensions"] = ",".join(self.extensions)
         if args.dr_role is not None:
             annotations["paif.vmware.com/writer-site"] = args.dr_role.writer_site
             if args.dr_role.replication is not None:
@@ -327,7 +351,7 @@ class PgvectorDatabase(pulumi.ComponentResource):
                     "name": dbname,
                     "key": DSM_PASSWORD_KEY,
                 },
-                "extensions": ["vector"],
+                "extensions": list(self.extensions),
             }
 
         self.connection = pulumi.Output.secret(cluster.status.apply(_connection))
@@ -345,3 +369,11 @@ class PgvectorDatabase(pulumi.ComponentResource):
                 "connection": self.connection,
             }
         )
+
+
+class PgvectorDatabase(DsmDatabase):
+    """A DSM PostgreSQL cluster with pgvector in the tenant namespace, HA and backed up."""
+
+    component_type = PGVECTOR_DATABASE_TYPE
+    kind = VECTOR_DATA_KIND
+    extensions = ("vector",)

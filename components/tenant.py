@@ -13,7 +13,8 @@ from typing import Any
 
 import pulumi
 
-from components.config.models import Tenant
+from components.app_database import AppDatabase, app_database_args
+from components.config.models import Database, Tenant
 from components.config.observability import DEFAULT_PROMETHEUS_URL, Observability
 from components.context import SiteContext
 from components.dr.topology import DerivedSite
@@ -45,9 +46,9 @@ from components.monitoring import (
 from components.observability.alerts import SiteFacts
 from components.observability.metrics import SERVING_METRICS_PORT
 from components.pgvector_database import (
+    DsmDatabaseArgs,
     PgvectorDatabase,
-    PgvectorDatabaseArgs,
-    validate_pgvector_database,
+    validate_dsm_database,
 )
 from components.tenant_apps import TenantApps, TenantAppsArgs, validate_tenant_apps
 from components.tenant_namespace import (
@@ -183,16 +184,24 @@ class PaifTenantArgs:
             for endpoint in self.tenant.model_endpoints
         ]
 
-    def database_args(self) -> list[PgvectorDatabaseArgs]:
+    def database_args(self) -> list[DsmDatabaseArgs]:
+        """The tenant's pgvector databases."""
+        return self._dsm_args(self.tenant.databases)
+
+    def app_database_args(self) -> list[DsmDatabaseArgs]:
+        """The tenant's app databases (§9.3.2 item 4)."""
+        return [app_database_args(a) for a in self._dsm_args(self.tenant.app_databases)]
+
+    def _dsm_args(self, databases: list[Database]) -> list[DsmDatabaseArgs]:
         roles = self.derived.databases if self.derived is not None else {}
         return [
-            PgvectorDatabaseArgs(
+            DsmDatabaseArgs(
                 tenant=self.tenant,
                 database=database,
                 ctx=self.ctx,
                 dr_role=roles.get((self.tenant.name, database.name)),
             )
-            for database in self.tenant.databases
+            for database in databases
         ]
 
     def knowledge_base_args(self) -> list[KnowledgeBaseArgs]:
@@ -222,8 +231,8 @@ def validate_tenant(args: PaifTenantArgs) -> None:
         validate_tenant_apps(apps_args)
     for endpoint_args in args.endpoint_args():
         validate_model_endpoint(endpoint_args)
-    for database_args in args.database_args():
-        validate_pgvector_database(database_args)
+    for database_args in [*args.database_args(), *args.app_database_args()]:
+        validate_dsm_database(database_args)
     for kb_args in args.knowledge_base_args():
         validate_knowledge_base(kb_args)
     for agent_args in args.agent_args():
@@ -274,6 +283,10 @@ class PaifTenant(pulumi.ComponentResource):
         for database_args in args.database_args():
             db = database_args.database.name
             self.databases[db] = PgvectorDatabase(f"{name}-{db}", database_args, in_namespace)
+        self.app_databases: dict[str, AppDatabase] = {}
+        for database_args in args.app_database_args():
+            db = database_args.database.name
+            self.app_databases[db] = AppDatabase(f"{name}-{db}", database_args, in_namespace)
 
         pulls = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.harbor])
         self.endpoints = {}
@@ -325,6 +338,7 @@ class PaifTenant(pulumi.ComponentResource):
                 for e, ep in self.endpoints.items()
             },
             "databases": {d: db.connection for d, db in self.databases.items()},
+            "appDatabases": {d: db.connection for d, db in self.app_databases.items()},
             "vksClusters": sorted(self.clusters),
             "monitoredEndpoints": sorted(self.monitoring.scraped) if self.monitoring else [],
         }

@@ -37,6 +37,8 @@ Allowed flows (everything else is denied):
 - into ``app`` from anywhere (users arrive through the edge load balancer, §9.6.1);
 - ``app`` → ``ai`` on the AI gateway ports (default 443);
 - ``ai`` → ``data`` on the database ports (default 5432);
+- ``app`` → the tenant's app databases (``data`` with ``paif.vmware.com/database-kind: app``,
+  §9.3.2 item 4) on the database ports, when it declares any; never to its vector databases;
 - within a tier (gateway → replicas, primary → standby, frontend → backend);
 - with ``metrics_scrape`` (namespace, port): the site's Prometheus into ``ai`` on the serving
   metrics port (``allow-metrics-scrape``; §9.7.1 monitoring: every endpoint is scraped);
@@ -80,6 +82,10 @@ ISOLATION_LABEL: Final = "paif.vmware.com/isolation"
 TIER_APP: Final = "app"
 TIER_AI: Final = "ai"
 TIER_DATA: Final = "data"
+# What a ``data`` workload holds: pgvector embeddings ("vector") or the app's own data ("app").
+DATABASE_KIND_LABEL: Final = "paif.vmware.com/database-kind"
+VECTOR_DATA_KIND: Final = "vector"
+APP_DATA_KIND: Final = "app"
 TIERS: Final = (TIER_APP, TIER_AI, TIER_DATA)
 
 # §9.2.2: the PAIS ML API gateway serves the OpenAI-compatible API over HTTPS.
@@ -310,6 +316,7 @@ def network_policies(args: SupervisorNamespaceArgs) -> list[dict[str, Any]]:
                 "egress": [{"to": [within(TIER_DATA)]}, https_out],
             },
         },
+        *_app_data_policies(args, db_ports),
     ]
     if args.metrics_scrape is not None:
         namespace, port = args.metrics_scrape
@@ -329,6 +336,36 @@ def network_policies(args: SupervisorNamespaceArgs) -> list[dict[str, Any]]:
             }
         )
     return policies
+
+
+def _app_data_selector() -> dict[str, Any]:
+    return {"matchLabels": {TIER_LABEL: TIER_DATA, DATABASE_KIND_LABEL: APP_DATA_KIND}}
+
+
+def _app_data_policies(
+    args: SupervisorNamespaceArgs, db_ports: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """App tier → the tenant's app databases (§9.3.2 item 4), never its vector databases."""
+    if not args.tenant.app_databases:
+        return []
+    return [
+        {
+            "name": "allow-app-to-app-data",
+            "spec": {
+                "podSelector": _selector(TIER_APP),
+                "policyTypes": ["Egress"],
+                "egress": [{"to": [{"podSelector": _app_data_selector()}], "ports": db_ports}],
+            },
+        },
+        {
+            "name": "allow-app-data-from-app",
+            "spec": {
+                "podSelector": _app_data_selector(),
+                "policyTypes": ["Ingress"],
+                "ingress": [{"from": [{"podSelector": _selector(TIER_APP)}], "ports": db_ports}],
+            },
+        },
+    ]
 
 
 def _peers(tier: str, *, vms: bool = True) -> list[dict[str, Any]]:
@@ -398,6 +435,26 @@ def security_policy_spec(args: SupervisorNamespaceArgs) -> dict[str, Any]:
             ports=db_ports,
         ),
     ]
+    if args.tenant.app_databases:
+        app_data = [{"podSelector": _app_data_selector()}, {"vmSelector": _app_data_selector()}]
+        rules += [
+            rule(
+                "allow-app-to-app-data",
+                "Out",
+                "allow",
+                _peers(TIER_APP, vms=False),
+                destinations=app_data,
+                ports=db_ports,
+            ),
+            rule(
+                "allow-app-data-from-app",
+                "In",
+                "allow",
+                app_data,
+                sources=_peers(TIER_APP),
+                ports=db_ports,
+            ),
+        ]
     for tier in TIERS:
         confined = _peers(tier, vms=tier != TIER_APP)
         rules.append(
@@ -441,7 +498,7 @@ def namespace_vm_classes(args: SupervisorNamespaceArgs) -> list[pulumi.Input[str
     for cluster in tenant.vks_clusters:
         named.add(cluster.control_plane_vm_class)
         named.update(p.vm_class for p in cluster.node_pools)
-    named.update(d.vm_class for d in tenant.databases)
+    named.update(d.vm_class for d in (*tenant.databases, *tenant.app_databases))
     named.update(e.vm_class for e in tenant.model_endpoints if e.vm_class)
     uses_gpus = tenant.quota.gpu > 0 or any(
         p.gpu for c in tenant.vks_clusters for p in c.node_pools

@@ -628,7 +628,9 @@ def _database_node(
         "sync-standby": "sync standby",
         "restore-from-backup": "restore from backup",
     }
-    detail = f"pgvector · {ha} · {words.get(mode, mode)}"
+    # §9.3.2 item 4: an app database holds the application's data, not embeddings.
+    kind = _str(role.get("kind")) or "vector"
+    detail = f"{'app data' if kind == 'app' else 'pgvector'} · {ha} · {words.get(mode, mode)}"
     storage = _str(spec.get("storageSpace"))
     if storage:
         detail += f" · {storage}"

@@ -124,10 +124,13 @@ def test_example_pair_draws_replication_with_its_direction(example):
     }
     assert {f"{p}/**" for p in harbor.get("data-projects").split()} == filters
     assert not records(dr, "harbor:index/replication:Replication")
-    (database,) = of_kind(root, "db-replication")
+    app_data, database = sorted(of_kind(root, "db-replication"), key=lambda e: e.get("data-from"))
     assert database.get("data-from") == f"db-{primary}-marketing-kb-vectors"
     assert database.get("data-to") == f"db-{standby}-marketing-kb-vectors"
     assert database.get("data-mode") == "async-replica"
+    # §9.3.2 item 4: the chat app's own database replicates the same way.
+    assert app_data.get("data-from") == f"db-{primary}-marketing-chat-history"
+    assert app_data.get("data-to") == f"db-{standby}-marketing-chat-history"
     (dns,) = of_kind(root, "dns-failover")
     assert (dns.get("data-from"), dns.get("data-to")) == (f"edge-{primary}", f"edge-{standby}")
     assert not of_kind(root, "gslb")

@@ -75,6 +75,7 @@ def test_active_active_is_within_minutes_and_rpo_zero(side: int) -> None:
     assert result["rpo"]["band"] == "zero"
     assert [(t["key"], t["seconds"]) for t in result["rpo"]["terms"]] == [
         ("database:marketing/kb-vectors", 0.0),
+        ("database:marketing/chat-history", 0.0),
         ("harbor", 0.0),
     ]
     assert term(result["rto"], "traffic_switch")["label"] == "GSLB switch"
@@ -104,6 +105,8 @@ def test_warm_standby_terms_follow_the_derived_topology() -> None:
     assert "async replica" in term(rto, "database")["explanation"]
     assert "1 new replica" in term(rto, "cold_start")["explanation"]
     assert term(result["rpo"], "database:marketing/kb-vectors")["seconds"] == 30.0
+    # §9.3.2 item 4: the app's own data counts in the RPO like the vector data.
+    assert term(result["rpo"], "database:marketing/chat-history")["seconds"] == 30.0
     assert result["rpo"]["seconds"] == term(result["rpo"], "harbor")["seconds"]  # max over stores
     for section in (result["rto"], result["rpo"]):
         assert all(t["explanation"] for t in section["terms"])

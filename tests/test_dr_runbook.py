@@ -69,7 +69,7 @@ def test_warm_standby_runbook() -> None:
     headings = [line for line in text.splitlines() if line.startswith("## ")]
     assert [h.split(" (")[0] for h in headings] == [
         "## 1. Detect the site loss and declare failover",
-        "## 2. Data tier: promote or restore pgvector",
+        "## 2. Data tier: promote or restore pgvector and the app databases",
         "## 3. Registry: confirm the models at the DR Harbor",
         "## 4. Runtime: bring VKS clusters and model endpoints to full scale",
         "## 5. Gateway and DNS: move traffic to the DR site",

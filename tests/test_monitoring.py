@@ -149,13 +149,15 @@ def test_the_example_tenant_is_watched_with_its_overrides() -> None:
         ("embeddings", 2, 2, False),
     ]
     assert [e.thresholds.p95_latency_seconds for e in watched] == [3.0, 1.0]
-    (db,) = monitored_databases(marketing(cfg), cfg.observability, 15 * 60, derive_site(cfg, None))
-    # HA standbys at the writer: lag held to the 15 min RPO; backups hourly (incremental).
-    assert (db.name, db.replication_lag_seconds, db.backup_interval_seconds) == (
-        "kb-vectors",
-        900,
-        3600,
+    databases = monitored_databases(
+        marketing(cfg), cfg.observability, 15 * 60, derive_site(cfg, None)
     )
+    # HA standbys at the writer: lag held to the 15 min RPO; backups hourly (incremental). The
+    # chat app's own database (§9.3.2 item 4) is watched like the vector one.
+    assert [(d.name, d.replication_lag_seconds, d.backup_interval_seconds) for d in databases] == [
+        ("kb-vectors", 900, 3600),
+        ("chat-history", 900, 3600),
+    ]
 
 
 def pair(pattern: str) -> tuple[Any, Any]:
@@ -178,8 +180,11 @@ def test_a_warm_standby_replica_is_held_to_the_rpo_and_backs_nothing_up() -> Non
     primary, dr = pair("warm-standby")
     derived = derive_site(dr, primary)
     tenant = marketing(derived.config)
-    (db,) = monitored_databases(tenant, dr.observability, 900, derived)
-    assert (db.replication_lag_seconds, db.backup_interval_seconds) == (900, None)
+    databases = monitored_databases(tenant, dr.observability, 900, derived)
+    assert [(d.name, d.replication_lag_seconds, d.backup_interval_seconds) for d in databases] == [
+        ("kb-vectors", 900, None),
+        ("chat-history", 900, None),
+    ]
     watched = monitored_endpoints(tenant, dr.observability, derived)
     assert [(e.min_replicas, e.max_replicas, e.autoscaled) for e in watched] == [
         (1, 1, False),
@@ -231,7 +236,8 @@ def test_a_tenant_declares_a_pod_monitor_per_endpoint_its_rules_and_dashboard(ru
             "paif-marketing-endpoints",
             [*a.ENDPOINT_ALERTS, *a.ENDPOINT_ALERTS[:4]],
         ),
-        ("paif-marketing-data", list(a.DATABASE_ALERTS)),
+        # kb-vectors and the chat app's chat-history database.
+        ("paif-marketing-data", [*a.DATABASE_ALERTS, *a.DATABASE_ALERTS]),
     ]
     for rule in (r for g in groups for r in g["rules"]):
         assert {"severity", "tenant", "site"} <= set(rule["labels"])

@@ -72,10 +72,11 @@ STATELESS: frozenset[str] = frozenset(
 )
 PROVIDER_PREFIX = "pulumi:providers:"
 
-# What the example stacks hold (§9.4.1: three tenants; marketing's knowledge-base database).
+# What the example stacks hold (§9.4.1: three tenants; marketing's knowledge-base database and
+# its chat app's database, §9.3.2 item 4).
 EXPECTED_STATEFUL = {
     "vsphere:index/namespace:Namespace": 3,
-    "kubernetes:databases.dataservices.vmware.com/v1alpha1:PostgresCluster": 1,
+    "kubernetes:databases.dataservices.vmware.com/v1alpha1:PostgresCluster": 2,
     "harbor:index/project:Project": 3,
     "vsphere:index/contentLibrary:ContentLibrary": 1,
 }
@@ -162,7 +163,7 @@ def test_dev_leaves_the_same_resources_unprotected(plans: dict[str, StackPlan]) 
     records = stateful(plans["dev"])
     assert counts(records) == {
         "vsphere:index/namespace:Namespace": 1,
-        "kubernetes:databases.dataservices.vmware.com/v1alpha1:PostgresCluster": 1,
+        "kubernetes:databases.dataservices.vmware.com/v1alpha1:PostgresCluster": 2,
         "harbor:index/project:Project": 1,
         "vsphere:index/contentLibrary:ContentLibrary": 1,
     }

@@ -180,7 +180,16 @@ def test_default_deny_and_the_allowed_flows_app_to_ai_to_data(run_pulumi):
         for r in records.values()
         if r.type.endswith(":NetworkPolicy")
     }
-    assert set(policies) == {"default-deny", "allow-dns", "allow-app", "allow-ai", "allow-data"}
+    assert set(policies) == {
+        "default-deny",
+        "allow-dns",
+        "allow-app",
+        "allow-ai",
+        "allow-data",
+        # marketing declares an app database (§9.3.2 item 4): the app tier reaches it alone.
+        "allow-app-to-app-data",
+        "allow-app-data-from-app",
+    }
     assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     assert policies["allow-dns"]["egress"] == [
         {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}
@@ -218,6 +227,19 @@ def test_default_deny_and_the_allowed_flows_app_to_ai_to_data(run_pulumi):
         {"from": [tier("ai")], "ports": [{"protocol": "TCP", "port": 5432}]},
         {"from": [tier("data")]},
     ]
+    app_data = {"matchLabels": {TIER: "data", "paif.vmware.com/database-kind": "app"}}
+    assert policies["allow-app-to-app-data"] == {
+        "podSelector": {"matchLabels": {TIER: "app"}},
+        "policyTypes": ["Egress"],
+        "egress": [
+            {"to": [{"podSelector": app_data}], "ports": [{"protocol": "TCP", "port": 5432}]}
+        ],
+    }
+    assert policies["allow-app-data-from-app"] == {
+        "podSelector": app_data,
+        "policyTypes": ["Ingress"],
+        "ingress": [{"from": [tier("app")], "ports": [{"protocol": "TCP", "port": 5432}]}],
+    }
     for record in records.values():
         if record.type.startswith("kubernetes:") and not record.type.startswith("kubernetes:crd"):
             validate_core_object(manifest(record.inputs))
@@ -238,6 +260,8 @@ def test_security_policy_states_the_same_segmentation_for_pods_and_vms(run_pulum
         "allow-ai-from-app",
         "allow-ai-to-data",
         "allow-data-from-ai",
+        "allow-app-to-app-data",
+        "allow-app-data-from-app",
         "allow-app-internal-in",
         "allow-app-internal-out",
         "allow-ai-internal-in",
@@ -261,6 +285,15 @@ def test_security_policy_states_the_same_segmentation_for_pods_and_vms(run_pulum
         "appliedTo": peers("ai"),
         "sources": peers("app"),
         "ports": [{"protocol": "TCP", "port": 443}],
+    }
+    app_data = {"matchLabels": {TIER: "data", "paif.vmware.com/database-kind": "app"}}
+    assert rules["allow-app-data-from-app"] == {
+        "name": "allow-app-data-from-app",
+        "direction": "In",
+        "action": "allow",
+        "appliedTo": [{"podSelector": app_data}, {"vmSelector": app_data}],
+        "sources": peers("app"),
+        "ports": [{"protocol": "TCP", "port": 5432}],
     }
     assert rules["allow-data-from-ai"]["sources"] == peers("ai")
     assert rules["allow-data-from-ai"]["ports"] == [{"protocol": "TCP", "port": 5432}]
@@ -379,3 +412,11 @@ def test_limits_below_the_default_container_limit_are_rejected():
         "tenant 'marketing': quota.limitsMemory: 512Mi is below the default container limit "
         "1Gi of the namespace's LimitRange; not even one pod with default limits would fit"
     )
+
+
+def test_a_tenant_without_app_databases_keeps_the_app_away_from_data(run_pulumi):
+    records = plan(run_pulumi, args_for(tenant("hr", model_endpoints=[])))
+    names = {
+        r.inputs["metadata"]["name"] for r in records.values() if r.type.endswith(":NetworkPolicy")
+    }
+    assert names == {"default-deny", "allow-dns", "allow-app", "allow-ai", "allow-data"}

@@ -373,6 +373,9 @@ class Tenant(ConfigModel):
     vks_clusters: list[VksCluster] = Field(default_factory=list)
     model_endpoints: list[ModelEndpoint] = Field(default_factory=list)
     databases: list[Database] = Field(default_factory=list)
+    # §9.3.2 item 4: the application's own data (users, conversation history, feedback) in a
+    # separate PostgreSQL on DSM, without pgvector, backed up like the vector databases.
+    app_databases: list[Database] = Field(default_factory=list)
     knowledge_bases: list[KnowledgeBase] = Field(default_factory=list)
     agents: list[Agent] = Field(default_factory=list)
     apps: list[App] = Field(default_factory=list)
@@ -386,7 +389,7 @@ class Tenant(ConfigModel):
         for what, names in (
             ("VKS cluster", [c.name for c in self.vks_clusters]),
             ("model endpoint", [e.name for e in self.model_endpoints]),
-            ("database", [d.name for d in self.databases]),
+            ("database", [d.name for d in (*self.databases, *self.app_databases)]),
             ("knowledge base", [k.name for k in self.knowledge_bases]),
             ("agent", [a.name for a in self.agents]),
             ("app", [a.name for a in self.apps]),
@@ -396,7 +399,14 @@ class Tenant(ConfigModel):
         endpoints = {e.name: e for e in self.model_endpoints}
         kbs = {k.name for k in self.knowledge_bases}
         clusters = {c.name for c in self.vks_clusters}
+        app_databases = {d.name for d in self.app_databases}
         for i, kb in enumerate(self.knowledge_bases):
+            if kb.database in app_databases:
+                raise FieldError(
+                    f"knowledgeBases[{i}].database",
+                    f"{kb.database!r} is an app database (no pgvector); a knowledge base needs "
+                    f"one of databases ({', '.join(sorted(databases)) or 'none declared'})",
+                )
             if kb.database not in databases:
                 raise _ref_error(
                     f"knowledgeBases[{i}].database", kb.database, "database", databases

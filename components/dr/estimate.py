@@ -18,7 +18,8 @@ Facts taken from the config:
   (gpu_sizing); model size from ``parametersB`` and ``precision``;
 - clusters: nodes needed = the primary's pool floors; nodes and existence at the DR site from
   the cluster's DR role (warm standby 2, pilot light none);
-- databases: size = declared storage; sync/async/backup-only from the database's DR role;
+- databases (pgvector and app databases, §9.3.2 items 2 and 4): size = declared storage;
+  sync/async/backup-only from the database's DR role;
   backup interval = the shorter of the full and incremental schedules' longest gap; backups
   count as off-site when they name a backup location;
 - Harbor: the primary's ``paif:dr.replicationSchedule`` (event-based when unset); the GSLB
@@ -496,7 +497,9 @@ def estimate_for(
             primary_file, [Problem("paif:dr.replicationSchedule", str(exc))]
         ) from None
     for ti, tenant in enumerate(primary_config.tenants):
-        for di, db in enumerate(tenant.databases):
+        declared = [("databases", di, db) for di, db in enumerate(tenant.databases)]
+        declared += [("appDatabases", di, db) for di, db in enumerate(tenant.app_databases)]
+        for where, di, db in declared:
             for key, value in (
                 ("schedule", db.backup.schedule if db.backup else None),
                 ("incrementalSchedule", db.backup.incremental_schedule if db.backup else None),
@@ -506,7 +509,7 @@ def estimate_for(
                 try:
                     cron_interval_seconds(value)
                 except EstimatorError as exc:
-                    path = f"paif:tenants[{ti}].databases[{di}].backup.{key}"
+                    path = f"paif:tenants[{ti}].{where}[{di}].backup.{key}"
                     raise ConfigError(primary_file, [Problem(path, str(exc))]) from None
 
     dr_file = stack_file_name(dr_stack) if dr_stack else this_file

@@ -1,7 +1,8 @@
 """The failover runbook, rendered from the DR topology and its estimate (§9.7.1 "incident
 runbook written").
 
-Steps run in dependency order: detect and declare → data tier (pgvector) → registry (Harbor)
+Steps run in dependency order: detect and declare → data tier (pgvector and app databases,
+§9.3.2 items 2 and 4) → registry (Harbor)
 → runtime (VKS, PAIS endpoints) → gateway/DNS → validation (§9.7.2 criteria). Traffic moves
 last, once the DR site can serve. Each step carries the RTO terms it accounts for, so the
 step durations add up to the estimated RTO exactly, and the commands or console actions an
@@ -39,7 +40,7 @@ PHASE_TERMS: Final[dict[str, tuple[str, ...]]] = {
 PHASE_ORDER: Final = ("detect", "data", "registry", "runtime", "gateway", "validate")
 PHASE_TITLES: Final[dict[str, str]] = {
     "detect": "Detect the site loss and declare failover",
-    "data": "Data tier: promote or restore pgvector",
+    "data": "Data tier: promote or restore pgvector and the app databases",
     "registry": "Registry: confirm the models at the DR Harbor",
     "runtime": "Runtime: bring VKS clusters and model endpoints to full scale",
     "gateway": "Gateway and DNS: move traffic to the DR site",
@@ -147,6 +148,14 @@ def runbook_steps(
     # -- data tier
     for db in topology["databases"]:
         ns, name = db["namespace"], db["name"]
+        app = db.get("kind") == "app"
+        what = "app database: users, conversations, feedback; " if app else ""
+        # After a restore: pgvector must be there for a vector database; any app table will do.
+        restored_check = (
+            "-tc 'SELECT count(*) FROM pg_stat_user_tables;'   # expect: the app's tables"
+            if app
+            else "-tc \"SELECT extversion FROM pg_extension WHERE extname = 'vector';\""
+        )
         host_cmd = (
             f"HOST=$(kubectl --context {ns} -n {ns} get postgrescluster {name} "
             "-o jsonpath='{.status.connection.host}')"
@@ -154,7 +163,7 @@ def runbook_steps(
         if db["mode"] in ("async-replica", "sync-standby"):
             kind = "synchronous standby" if db["mode"] == "sync-standby" else "async replica"
             actions["data"].append(
-                f"**{db['tenant']}/{name}** ({kind} of {db['writerSite']}). First fence the "
+                f"**{db['tenant']}/{name}** ({what}{kind} of {db['writerSite']}). First fence the "
                 f"old primary at {db['writerSite']}: it must not accept writes if the site "
                 "comes back (one writer, §9.3.3; PAIF-DR-007). Then promote the replica in "
                 "Data Services Manager (database "
@@ -170,24 +179,25 @@ def runbook_steps(
         elif db["mode"] == "restore-from-backup":
             location = _placeholder(db.get("backupLocation"), "backup location")
             actions["data"].append(
-                f"**{db['tenant']}/{name}** (backups only). In Data Services Manager, restore "
-                f"the latest backup of `{name}` from backup location `{location}` into "
+                f"**{db['tenant']}/{name}** ({what}backups only). In Data Services Manager, "
+                f"restore the latest backup of `{name}` from backup location `{location}` into "
                 f"namespace `{ns}` at {dr['name']}, under the same name so the failed-over "
-                "stack adopts it; then check pgvector and the data:\n\n"
+                f"stack adopts it; then check {'the' if app else 'pgvector and the'} data:\n\n"
                 + _code(
                     host_cmd,
                     f'psql "host=$HOST dbname={name} user={DEFAULT_ADMIN_USERNAME}" '
-                    "-tc \"SELECT extversion FROM pg_extension WHERE extname = 'vector';\"",
+                    + restored_check,
                     f'psql "host=$HOST dbname={name} user={DEFAULT_ADMIN_USERNAME}" '
                     "-tc 'SELECT pg_is_in_recovery();'   # expect: f",
                 )
             )
         else:
             actions["data"].append(
-                f"**{db['tenant']}/{name}** already writes at {db['writerSite']}: nothing to do."
+                f"**{db['tenant']}/{name}**{' (app database)' if app else ''} already writes "
+                f"at {db['writerSite']}: nothing to do."
             )
     if not topology["databases"]:
-        actions["data"].append("No pgvector database is declared: nothing to do.")
+        actions["data"].append("No pgvector or app database is declared: nothing to do.")
 
     # -- registry
     refs = [e["modelRef"] for e in topology["endpoints"]]

@@ -25,8 +25,8 @@ at the DR site (§9.3.3):
 |                          | replication         | replication           | primary's projects, |
 |                          |                     |                       | pushes its own      |
 +--------------------------+---------------------+-----------------------+---------------------+
-| pgvector databases       | restored from       | asynchronous replica  | synchronous standby |
-|                          | backup on failover  | of the primary        | (one writer)        |
+| pgvector and app        | restored from       | asynchronous replica  | synchronous standby |
+| databases                | backup on failover  | of the primary        | (one writer)        |
 +--------------------------+---------------------+-----------------------+---------------------+
 | traffic                  | DNS switch          | DNS switch            | Avi GSLB, 50 %      |
 +--------------------------+---------------------+-----------------------+---------------------+
@@ -224,6 +224,8 @@ class DatabaseRole:
     backup_location: str | None
     backup_schedules: tuple[str, ...]
     storage: str
+    # "vector" (pgvector, ``databases``) or "app" (§9.3.2 item 4, ``appDatabases``).
+    kind: str = "vector"
 
     @property
     def writer(self) -> bool:
@@ -249,6 +251,7 @@ class DatabaseRole:
             "backupLocation": self.backup_location,
             "backupSchedules": list(self.backup_schedules),
             "storage": self.storage,
+            "kind": self.kind,
         }
 
 
@@ -698,7 +701,9 @@ def _database_roles(
 ) -> dict[Key, DatabaseRole]:
     roles: dict[Key, DatabaseRole] = {}
     for tenant in tenants:
-        for db in tenant.databases:
+        declared = [("vector", d) for d in tenant.databases]
+        declared += [("app", d) for d in tenant.app_databases]
+        for kind, db in declared:
             backup = db.backup
             schedules = (
                 tuple(s for s in (backup.schedule, backup.incremental_schedule) if s)
@@ -717,6 +722,7 @@ def _database_roles(
                 backup_location=backup.location if backup else None,
                 backup_schedules=schedules,
                 storage=db.storage,
+                kind=kind,
             )
     return roles
 

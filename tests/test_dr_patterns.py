@@ -45,6 +45,11 @@ def _crs(plan: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     ]
 
 
+def _named(objects: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    [found] = [o for o in objects if o["metadata"]["name"] == name]
+    return found
+
+
 def _of_type(plan: dict[str, Any], token: str) -> list[dict[str, Any]]:
     return [r for r in plan["resources"] if r["type"] == token]
 
@@ -83,7 +88,7 @@ def test_warm_standby_dr_site_runs_reduced(plans: dict[str, Any]) -> None:
         (s["spec"]["minReplicaCount"], s["spec"]["maxReplicaCount"])
         for s in _crs(dr, "ScaledObject")
     } == {(1, 1)}
-    [database] = _crs(dr, "PostgresCluster")
+    database = _named(_crs(dr, "PostgresCluster"), "kb-vectors")
     annotations = database["metadata"]["annotations"]
     assert annotations["paif.vmware.com/dr-mode"] == "async-replica"
     assert annotations["paif.vmware.com/dr-replication"] == "async"
@@ -104,9 +109,9 @@ def test_active_active_both_sites_full_behind_gslb(plans: dict[str, Any]) -> Non
     [gslb] = _of_type(prod, "avi:index/gslbservice:Gslbservice")
     assert gslb["inputs"]["sitePersistenceEnabled"] == "true"
     assert gslb["inputs"]["healthMonitorRefs"]
-    [database] = _crs(dr, "PostgresCluster")
+    database = _named(_crs(dr, "PostgresCluster"), "kb-vectors")
     assert database["metadata"]["annotations"]["paif.vmware.com/dr-mode"] == "sync-standby"
-    [primary_db] = _crs(prod, "PostgresCluster")
+    primary_db = _named(_crs(prod, "PostgresCluster"), "kb-vectors")
     assert primary_db["metadata"]["annotations"]["paif.vmware.com/dr-mode"] == "writer"
     # Replication each way with non-overlapping filters: never a loop.
     filters = {}

@@ -314,7 +314,8 @@ def test_dr_002_pilot_light_estimate_exceeds_one_hour(prod: StackConfig) -> None
             "mandatory",
             "seoul-primary",
             "estimated RPO 1 h exceeds the declared RPO 15 min for pattern 'pilot-light' "
-            "(largest terms: Database marketing/kb-vectors 1 h, Harbor models 2 min 8 s)",
+            "(largest terms: Database marketing/kb-vectors 1 h, Database "
+            "marketing/chat-history 1 h, Harbor models 2 min 8 s)",
         )
     ]
 

@@ -1,4 +1,4 @@
-"""External entry and management isolation at one site, and the GSLB in front of two sites.
+"""External entry and management isolation at one site (§9.6.1, §9.6.3).
 
 §9.6.1 path: external users reach the platform over HTTPS (443) through an NSX Edge load balancer
 that terminates TLS (optional WAF); a separate management network (vCenter, NSX Manager, VCF)
@@ -6,9 +6,14 @@ admits management access only. §9.6.3: TLS on all external traffic, close unnee
 every API call. §9.3.3 pattern 3 (active-active): a GSLB spreads users over both sites with
 health monitors, and one user's conversation stays on one site (site persistence).
 
-``EdgeSecurity`` builds the per-site part (LB pool + TLS virtual server, management DFW policy);
-``GslbService`` builds the Avi GSLB service over both sites' virtual IPs. Both go through
-``components.nsx_binding``; see there for how the real providers are installed.
+``EdgeSecurity`` builds the per-site part: the TLS entry and the management DFW policy. The
+entry is an NSX load-balancer pool + virtual server, or, with ``waf`` (§9.6.1 "optional WAF";
+on by default in production), an Avi pool, VIP and virtual service with an Avi WAF policy
+attached, since the NSX load balancer has no WAF. Both re-encrypt to the backends when a server
+SSL profile is given (§9.6.3 "TLS recommended between internal services"). ``GslbService``
+builds the Avi GSLB service over both sites' virtual IPs. They go through
+``components.nsx_binding`` and ``components.avi_binding``; see there for how the real
+providers are installed.
 """
 
 from __future__ import annotations
@@ -21,18 +26,27 @@ from typing import Final
 
 import pulumi
 
+from components.avi_binding import (
+    AnalyticsPolicy,
+    AviServer,
+    AviService,
+    AviVip,
+    FullClientLogs,
+    Pool,
+    PoolArgs,
+    Virtualservice,
+    VirtualserviceArgs,
+    Vsvip,
+    VsvipArgs,
+    Wafpolicy,
+    WafpolicyArgs,
+    avi_ip_addr,
+)
 from components.errors import ComponentInputError
 from components.nsx_binding import (
-    GSLB_POOL_ALGORITHMS,
-    GSLB_SERVICE_ALGORITHMS,
     LB_POOL_ALGORITHMS,
-    AviIpAddr,
     GroupConjunction,
     GroupCriteria,
-    GslbPool,
-    GslbPoolMember,
-    Gslbservice,
-    GslbserviceArgs,
     IpAddressExpression,
     LbClientSsl,
     LbPoolMember,
@@ -49,7 +63,6 @@ from components.nsx_binding import (
 )
 
 EDGE_SECURITY_TYPE: Final = "paif:network:EdgeSecurity"
-GSLB_SERVICE_COMPONENT_TYPE: Final = "paif:network:GslbService"
 
 # §9.6.1 external users -> HTTPS (443) -> NSX Edge load balancer (TLS termination).
 HTTPS_PORT: Final = 443
@@ -68,13 +81,21 @@ DEFAULT_DFW_CATEGORY: Final = "Environment"
 DFW_CATEGORIES: Final = ("Emergency", "Infrastructure", "Environment", "Application")
 DEFAULT_NSX_DOMAIN: Final = "default"
 
-# Library default, not from the source document: a short DNS TTL keeps the "DNS TTL / GSLB
-# switch" term of the RTO estimate (ARCHITECTURE.md, estimators) under a minute.
-DEFAULT_GSLB_TTL_SECONDS: Final = 30
-MAX_DNS_TTL_SECONDS: Final = 86_400
-# §9.3.3 pattern 3: both sites serve at once, 50 % each -> equal member ratios.
-ACTIVE_ACTIVE_MIN_SITES: Final = 2
-EQUAL_SHARE_RATIO: Final = 1
+# Avi system objects (vendor defaults) the WAF entry uses unless config names others.
+DEFAULT_AVI_CLOUD: Final = "Default-Cloud"
+DEFAULT_AVI_SSL_PROFILE: Final = "System-Standard"
+DEFAULT_AVI_APPLICATION_PROFILE: Final = "System-Secure-HTTP"
+DEFAULT_AVI_HEALTH_MONITOR: Final = "System-HTTPS"
+DEFAULT_AVI_WAF_PROFILE: Final = "System-WAF-Profile"
+# NSX pool algorithms with an Avi equivalent (the rest have none in the WAF entry).
+AVI_LB_ALGORITHMS: Final[dict[str, str]] = {
+    "ROUND_ROBIN": "LB_ALGORITHM_ROUND_ROBIN",
+    "LEAST_CONNECTION": "LB_ALGORITHM_LEAST_CONNECTIONS",
+    "IP_HASH": "LB_ALGORITHM_CONSISTENT_HASH",
+}
+# Avi FullClientLogs.duration 0: log every request for as long as the service runs (§9.6.3 audit).
+AVI_LOG_ALWAYS: Final = 0
+
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _FQDN_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -192,13 +213,65 @@ def _ip_group(
 # --------------------------------------------------------------------------------------------
 
 
+def avi_ref(kind: str, name: str) -> str:
+    """An Avi object referenced by name: ``/api/<kind>?name=<name>``."""
+    return f"/api/{kind}?name={name}"
+
+
+@dataclass(frozen=True)
+class AviEntry:
+    """The Avi objects a WAF-protected entry uses (references; defaults are Avi's system ones).
+
+    ``certificate_ref`` ``None`` takes the Avi SSL key and certificate named like the last
+    segment of the NSX ``certificate_path`` (the same certificate imported into Avi);
+    ``server_ssl_profile_ref`` ``None`` leaves the pool's traffic to the backends plain.
+    """
+
+    certificate_ref: str | None = None
+    cloud_ref: str = avi_ref("cloud", DEFAULT_AVI_CLOUD)
+    ssl_profile_ref: str = avi_ref("sslprofile", DEFAULT_AVI_SSL_PROFILE)
+    application_profile_ref: str = avi_ref("applicationprofile", DEFAULT_AVI_APPLICATION_PROFILE)
+    server_ssl_profile_ref: str | None = avi_ref("sslprofile", DEFAULT_AVI_SSL_PROFILE)
+    health_monitor_ref: str = avi_ref("healthmonitor", DEFAULT_AVI_HEALTH_MONITOR)
+    waf_profile_ref: str = avi_ref("wafprofile", DEFAULT_AVI_WAF_PROFILE)
+    waf_mode: str = "WAF_MODE_ENFORCEMENT"
+
+    def validate(self, subject: str) -> None:
+        refs = (
+            ("certificate_ref", self.certificate_ref, "sslkeyandcertificate"),
+            ("cloud_ref", self.cloud_ref, "cloud"),
+            ("ssl_profile_ref", self.ssl_profile_ref, "sslprofile"),
+            ("application_profile_ref", self.application_profile_ref, "applicationprofile"),
+            ("server_ssl_profile_ref", self.server_ssl_profile_ref, "sslprofile"),
+            ("health_monitor_ref", self.health_monitor_ref, "healthmonitor"),
+            ("waf_profile_ref", self.waf_profile_ref, "wafprofile"),
+        )
+        for name, value, kind in refs:
+            if value is None and name in ("certificate_ref", "server_ssl_profile_ref"):
+                continue
+            if not isinstance(value, str) or not value.startswith(f"/api/{kind}"):
+                raise _fail(
+                    subject,
+                    f"avi.{name}",
+                    f"must be an Avi {kind} reference (/api/{kind}?name=...), got {value!r}",
+                )
+        if self.waf_mode not in ("WAF_MODE_ENFORCEMENT", "WAF_MODE_DETECTION_ONLY"):
+            raise _fail(
+                subject,
+                "avi.waf_mode",
+                f"{self.waf_mode!r} is not WAF_MODE_ENFORCEMENT or WAF_MODE_DETECTION_ONLY",
+            )
+
+
 @dataclass(frozen=True)
 class EdgeSecurityArgs:
     """One site's external entry and management-network policy.
 
     Paths are NSX policy paths of objects that exist outside this component: the load balancer
-    service on the site's Tier-1 (``lb_service_path``), the server certificate
-    (``certificate_path``) and the client SSL profile (``client_ssl_profile_path``).
+    service on the site's Tier-1 (``lb_service_path``, needed by the NSX entry only), the server
+    certificate (``certificate_path``) and the client SSL profile (``client_ssl_profile_path``).
+    ``server_ssl_profile_path`` makes the NSX entry re-encrypt to the backends. ``waf`` builds
+    the entry on Avi instead, with a WAF policy (``avi``: the Avi objects it references).
     ``management_services`` are NSX service paths (the DFW rule matches services, not bare
     ports); the defaults are the predefined HTTPS (TCP 443) and SSH (TCP 22) services.
     """
@@ -206,7 +279,7 @@ class EdgeSecurityArgs:
     site_name: str
     ingress_fqdn: str
     virtual_ip: str
-    lb_service_path: str
+    lb_service_path: str | None
     backend_members: Sequence[str]
     backend_port: int
     client_ssl_profile_path: str
@@ -224,6 +297,7 @@ class EdgeSecurityArgs:
     dfw_category: str = DEFAULT_DFW_CATEGORY
     domain: str = DEFAULT_NSX_DOMAIN
     waf: bool = False
+    avi: AviEntry = AviEntry()
 
     def __post_init__(self) -> None:
         self.validate()
@@ -244,15 +318,19 @@ class EdgeSecurityArgs:
                 f"{PLAIN_HTTP_PORT} is the plain-HTTP port; the external entry terminates TLS and "
                 f"never listens for plain HTTP (§9.6.3, PAIF-SEC-001) — use {HTTPS_PORT}",
             )
-        if self.waf is not False:
-            raise _fail(
-                subject,
-                "waf",
-                "the NSX load balancer virtual server (nsxt_policy_lb_virtual_server) has no WAF "
-                "argument; a WAF needs an NSX ALB (Avi) virtual service with a WAF policy, which "
-                "this library does not bind — set waf=False and put the WAF in front of the VIP",
-            )
-        _policy_path(subject, "lb_service_path", self.lb_service_path, "/infra/lb-services/")
+        if not isinstance(self.waf, bool):
+            raise _fail(subject, "waf", f"must be true or false, got {self.waf!r}")
+        if self.waf:
+            self._validate_avi(subject)
+        else:
+            if self.lb_service_path is None:
+                raise _fail(
+                    subject,
+                    "lb_service_path",
+                    "is required for the NSX load-balancer entry (waf off): name the load "
+                    "balancer service on the site's Tier-1 (/infra/lb-services/...)",
+                )
+            _policy_path(subject, "lb_service_path", self.lb_service_path, "/infra/lb-services/")
         if not isinstance(self.client_ssl_profile_path, str) or not self.client_ssl_profile_path:
             raise _fail(
                 subject,
@@ -341,6 +419,34 @@ class EdgeSecurityArgs:
             object.__setattr__(self, field, tuple(getattr(self, field)))
         object.__setattr__(self, "management_services", tuple(self.management_services))
 
+    def _validate_avi(self, subject: str) -> None:
+        """The WAF entry is Avi: only what Avi can express, with valid references."""
+        if not isinstance(self.avi, AviEntry):
+            raise _fail(subject, "avi", "must be an AviEntry")
+        self.avi.validate(subject)
+        if self.pool_algorithm not in AVI_LB_ALGORITHMS:
+            raise _fail(
+                subject,
+                "pool_algorithm",
+                f"{self.pool_algorithm!r} has no Avi equivalent in the WAF entry; use one of "
+                f"{', '.join(AVI_LB_ALGORITHMS)}",
+            )
+        for name in ("persistence_profile_path", "pool_active_monitor_path"):
+            if getattr(self, name) is not None:
+                raise _fail(
+                    subject,
+                    name,
+                    "is an NSX load-balancer setting; the WAF entry is an Avi virtual service "
+                    "(its health monitor is avi.health_monitor_ref)",
+                )
+
+    @property
+    def avi_certificate_ref(self) -> str:
+        """The Avi certificate of the WAF entry (the NSX certificate's name by default)."""
+        if self.avi.certificate_ref is not None:
+            return self.avi.certificate_ref
+        return avi_ref("sslkeyandcertificate", self.certificate_path.rstrip("/").rsplit("/", 1)[-1])
+
     @property
     def https_url(self) -> str:
         suffix = "" if self.port == HTTPS_PORT else f":{self.port}"
@@ -348,10 +454,16 @@ class EdgeSecurityArgs:
 
 
 class EdgeSecurity(pulumi.ComponentResource):
-    """TLS-terminating NSX load balancer entry plus the management-network DFW policy."""
+    """The TLS-terminating entry (NSX, or Avi with a WAF) plus the management DFW policy.
+
+    ``virtual_server_path`` and ``pool_path`` are NSX policy paths, or with ``waf`` the Avi
+    virtual service's and pool's ids (their object URLs); ``waf_policy_ref`` is the attached
+    Avi WAF policy (``None`` without WAF).
+    """
 
     virtual_server_path: pulumi.Output[str]
     pool_path: pulumi.Output[str]
+    waf_policy_ref: pulumi.Output[str] | None
     management_policy_path: pulumi.Output[str]
     admin_group_path: pulumi.Output[str]
     management_group_path: pulumi.Output[str]
@@ -416,6 +528,32 @@ class EdgeSecurity(pulumi.ComponentResource):
             ),
             child,
         )
+        if args.waf:
+            self._avi_entry(name, args)
+        else:
+            self._nsx_entry(name, args)
+        self.management_policy_path = policy.path
+        self.admin_group_path = admins.path
+        self.management_group_path = management.path
+        self.virtual_ip = pulumi.Output.from_input(args.virtual_ip)
+        self.https_url = pulumi.Output.from_input(args.https_url)
+        self.register_outputs(
+            {
+                "virtualServerPath": self.virtual_server_path,
+                "poolPath": self.pool_path,
+                "wafPolicyRef": self.waf_policy_ref,
+                "managementPolicyPath": self.management_policy_path,
+                "adminGroupPath": self.admin_group_path,
+                "managementGroupPath": self.management_group_path,
+                "virtualIp": self.virtual_ip,
+                "httpsUrl": self.https_url,
+            }
+        )
+
+    def _nsx_entry(self, name: str, args: EdgeSecurityArgs) -> None:
+        """NSX load balancer: pool and TLS virtual server (re-encrypting with a server profile)."""
+        child = pulumi.ResourceOptions(parent=self)
+        site = args.site_name
         pool = PolicyLbPool(
             f"{name}-pool",
             PolicyLbPoolArgs(
@@ -460,203 +598,71 @@ class EdgeSecurity(pulumi.ComponentResource):
 
         self.virtual_server_path = virtual_server.path
         self.pool_path = pool.path
-        self.management_policy_path = policy.path
-        self.admin_group_path = admins.path
-        self.management_group_path = management.path
-        self.virtual_ip = pulumi.Output.from_input(args.virtual_ip)
-        self.https_url = pulumi.Output.from_input(args.https_url)
-        self.register_outputs(
-            {
-                "virtualServerPath": self.virtual_server_path,
-                "poolPath": self.pool_path,
-                "managementPolicyPath": self.management_policy_path,
-                "adminGroupPath": self.admin_group_path,
-                "managementGroupPath": self.management_group_path,
-                "virtualIp": self.virtual_ip,
-                "httpsUrl": self.https_url,
-            }
+        self.waf_policy_ref = None
+
+    def _avi_entry(self, name: str, args: EdgeSecurityArgs) -> None:
+        """Avi: pool (re-encrypting), VIP, WAF policy and the TLS virtual service using them."""
+        child = pulumi.ResourceOptions(parent=self)
+        site, avi = args.site_name, args.avi
+        pool = Pool(
+            f"{name}-avi-pool",
+            PoolArgs(
+                name=f"{site}-ingress-pool",
+                servers=tuple(
+                    AviServer(ips=(avi_ip_addr(ip),), port=args.backend_port)
+                    for ip in args.backend_members
+                ),
+                default_server_port=args.backend_port,
+                # §9.6.3: TLS between internal services (re-encrypt to the backends).
+                ssl_profile_ref=avi.server_ssl_profile_ref,
+                health_monitor_refs=(avi.health_monitor_ref,),
+                lb_algorithm=AVI_LB_ALGORITHMS[args.pool_algorithm],
+                cloud_ref=avi.cloud_ref,
+                description=f"Backends of {args.ingress_fqdn}",
+            ),
+            child,
         )
-
-
-# --------------------------------------------------------------------------------------------
-# GslbService (active-active)
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GslbSite:
-    """One site behind the GSLB: its HTTPS virtual IP and, when it is an Avi virtual service,
-    the Avi cluster / virtual-service UUIDs that site persistence works through."""
-
-    name: str
-    virtual_ip: str
-    cluster_uuid: str | None = None
-    vs_uuid: str | None = None
-
-
-@dataclass(frozen=True)
-class GslbServiceArgs:
-    """Avi GSLB service over both sites (§9.3.3 pattern 3).
-
-    ``application_persistence_profile_ref`` is the federated persistence profile Avi uses for
-    site persistence (required while ``site_persistence`` is on, which it is by default so a
-    conversation stays on one site).
-    """
-
-    service_name: str
-    fqdn: str
-    sites: Sequence[GslbSite]
-    health_monitor_refs: Sequence[str]
-    application_persistence_profile_ref: str | None = None
-    site_persistence: bool = True
-    ttl_seconds: int = DEFAULT_GSLB_TTL_SECONDS
-    pool_algorithm: str = "GSLB_SERVICE_ALGORITHM_PRIORITY"
-    member_algorithm: str = "GSLB_ALGORITHM_ROUND_ROBIN"
-    tenant_ref: str | None = None
-
-    def __post_init__(self) -> None:
-        self.validate()
-
-    def validate(self) -> None:
-        subject = "GslbServiceArgs"
-        name = _text(subject, "service_name", self.service_name)
-        if not _DNS_LABEL.match(name):
-            raise _fail(subject, "service_name", f"{name!r} must be a lowercase DNS label")
-        _fqdn(subject, "fqdn", self.fqdn)
-        if isinstance(self.sites, str | bytes) or not isinstance(self.sites, Sequence):
-            raise _fail(subject, "sites", f"must be a list, got {type(self.sites).__name__}")
-        sites = tuple(self.sites)
-        if len(sites) < ACTIVE_ACTIVE_MIN_SITES:
-            raise _fail(
-                subject,
-                "sites",
-                f"active-active needs at least {ACTIVE_ACTIVE_MIN_SITES} sites, got {len(sites)}",
-            )
-        for index, site in enumerate(sites):
-            if not isinstance(site, GslbSite):
-                raise _fail(subject, f"sites[{index}]", "must be a GslbSite")
-            site_name = _text(subject, f"sites[{index}].name", site.name)
-            if not _DNS_LABEL.match(site_name):
-                raise _fail(subject, f"sites[{index}].name", "must be a lowercase DNS label")
-            _ip(subject, f"sites[{index}].virtual_ip", site.virtual_ip)
-            if (site.cluster_uuid is None) != (site.vs_uuid is None):
-                raise _fail(
-                    subject,
-                    f"sites[{index}]",
-                    "cluster_uuid and vs_uuid name an Avi virtual service together; set both "
-                    "or neither",
-                )
-        for field, values in (
-            ("sites[].name", [site.name for site in sites]),
-            ("sites[].virtual_ip", [site.virtual_ip for site in sites]),
-        ):
-            duplicates = sorted({v for v in values if values.count(v) > 1})
-            if duplicates:
-                raise _fail(subject, field, f"duplicate entries {duplicates}")
-        monitors = _strings(subject, "health_monitor_refs", self.health_monitor_refs)
-        for index, ref in enumerate(monitors):
-            if "/api/healthmonitor" not in ref:
-                raise _fail(
-                    subject,
-                    f"health_monitor_refs[{index}]",
-                    f"{ref!r} is not an Avi health monitor reference (/api/healthmonitor...)",
-                )
-        if not isinstance(self.site_persistence, bool):
-            raise _fail(subject, "site_persistence", "must be true or false")
-        if self.site_persistence:
-            ref = self.application_persistence_profile_ref
-            if ref is None or "/api/applicationpersistenceprofile" not in _text(
-                subject, "application_persistence_profile_ref", ref
-            ):
-                raise _fail(
-                    subject,
-                    "application_persistence_profile_ref",
-                    "site persistence needs a federated application persistence profile "
-                    "reference (/api/applicationpersistenceprofile...)",
-                )
-        ttl = self.ttl_seconds
-        if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= MAX_DNS_TTL_SECONDS:
-            raise _fail(
-                subject, "ttl_seconds", f"must be 1-{MAX_DNS_TTL_SECONDS} seconds, got {ttl!r}"
-            )
-        if self.pool_algorithm not in GSLB_SERVICE_ALGORITHMS:
-            raise _fail(
-                subject,
-                "pool_algorithm",
-                f"{self.pool_algorithm!r} is not one of {', '.join(GSLB_SERVICE_ALGORITHMS)}",
-            )
-        if self.member_algorithm not in GSLB_POOL_ALGORITHMS:
-            raise _fail(
-                subject,
-                "member_algorithm",
-                f"{self.member_algorithm!r} is not one of {', '.join(GSLB_POOL_ALGORITHMS)}",
-            )
-        if self.tenant_ref is not None:
-            _text(subject, "tenant_ref", self.tenant_ref)
-        object.__setattr__(self, "sites", sites)
-        object.__setattr__(self, "health_monitor_refs", monitors)
-
-
-def _avi_ip(address: str) -> AviIpAddr:
-    version = ipaddress.ip_address(address).version
-    return AviIpAddr(addr=address, type="V4" if version == 4 else "V6")
-
-
-class GslbService(pulumi.ComponentResource):
-    """Avi GSLB service: one pool with every site at equal ratio (each serves its share)."""
-
-    fqdn: pulumi.Output[str]
-    service_uuid: pulumi.Output[str]
-    site_virtual_ips: pulumi.Output[list[str]]
-
-    def __init__(
-        self, name: str, args: GslbServiceArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        if not isinstance(args, GslbServiceArgs):
-            raise TypeError(f"GslbService takes GslbServiceArgs, got {type(args).__name__}")
-        args.validate()
-        super().__init__(GSLB_SERVICE_COMPONENT_TYPE, name, None, opts)
-        members = tuple(
-            GslbPoolMember(
-                ips=(_avi_ip(site.virtual_ip),),
-                ratio=EQUAL_SHARE_RATIO,
-                enabled=True,
-                cluster_uuid=site.cluster_uuid,
-                vs_uuid=site.vs_uuid,
-                description=f"site {site.name}",
-            )
-            for site in args.sites
+        vip = Vsvip(
+            f"{name}-avi-vip",
+            VsvipArgs(
+                name=f"{site}-ingress-vip",
+                vips=(AviVip(vip_id="0", ip_addresses=(avi_ip_addr(args.virtual_ip),)),),
+                cloud_ref=avi.cloud_ref,
+            ),
+            child,
         )
-        service = Gslbservice(
-            f"{name}-gslb",
-            GslbserviceArgs(
-                name=args.service_name,
-                domain_names=(args.fqdn,),
-                groups=(
-                    GslbPool(
-                        name=f"{args.service_name}-sites",
-                        members=members,
-                        algorithm=args.member_algorithm,
+        waf = Wafpolicy(
+            f"{name}-waf",
+            WafpolicyArgs(
+                name=f"{site}-ingress-waf",
+                waf_profile_ref=avi.waf_profile_ref,
+                mode=avi.waf_mode,
+                description=f"WAF of {args.ingress_fqdn} (§9.6.1 perimeter)",
+            ),
+            child,
+        )
+        service = Virtualservice(
+            f"{name}-avi-vs",
+            VirtualserviceArgs(
+                name=f"{site}-ingress",
+                services=(AviService(port=args.port, enable_ssl=True),),
+                vsvip_ref=vip.id,
+                pool_ref=pool.id,
+                ssl_key_and_certificate_refs=(args.avi_certificate_ref,),
+                ssl_profile_ref=avi.ssl_profile_ref,
+                application_profile_ref=avi.application_profile_ref,
+                waf_policy_ref=waf.id,
+                # §9.6.3 audit: log every API call, not only errors.
+                analytics_policies=(
+                    AnalyticsPolicy(
+                        full_client_logs=(FullClientLogs(enabled=True, duration=AVI_LOG_ALWAYS),)
                     ),
                 ),
-                health_monitor_refs=args.health_monitor_refs,
-                site_persistence_enabled=args.site_persistence,
-                application_persistence_profile_ref=(
-                    args.application_persistence_profile_ref if args.site_persistence else None
-                ),
-                ttl=args.ttl_seconds,
-                pool_algorithm=args.pool_algorithm,
-                tenant_ref=args.tenant_ref,
+                cloud_ref=avi.cloud_ref,
+                description=f"HTTPS entry for {args.ingress_fqdn} (TLS terminated, WAF, §9.6.1)",
             ),
-            pulumi.ResourceOptions(parent=self),
+            child,
         )
-        self.fqdn = pulumi.Output.from_input(args.fqdn)
-        self.service_uuid = service.uuid
-        self.site_virtual_ips = pulumi.Output.from_input([site.virtual_ip for site in args.sites])
-        self.register_outputs(
-            {
-                "fqdn": self.fqdn,
-                "serviceUuid": self.service_uuid,
-                "siteVirtualIps": self.site_virtual_ips,
-            }
-        )
+        self.virtual_server_path = service.id
+        self.pool_path = pool.id
+        self.waf_policy_ref = waf.id

@@ -18,6 +18,7 @@ Document shapes (ours, ``apiVersion: paif.vmware.com/v1alpha1``)::
         postgresCluster, databaseName, namespace
         passwordSecretRef: {name, key}          # a reference: the password stays in DSM
         extension: vector
+        sslMode: verify-full                    # the database's ssl_mode (TLS required)
 
     kind: Agent
     spec:
@@ -84,6 +85,18 @@ def _typed_endpoint(tenant: Tenant, name: str, kind: str, field: str) -> Endpoin
             f"tenant '{tenant.name}'", field, f"{name!r} is not a {kind} endpoint of this tenant"
         )
     return endpoint
+
+
+def _database_ssl_mode(tenant: Tenant, name: str) -> str:
+    """The sslmode the tenant's vector database ``name`` requires of its clients."""
+    database = next((d for d in tenant.databases if d.name == name), None)
+    if database is None:
+        raise ComponentInputError(
+            f"tenant '{tenant.name}'",
+            "knowledgeBases.database",
+            f"names database {name!r}, not declared",
+        )
+    return database.ssl_mode
 
 
 def _endpoint_ref(endpoint: EndpointConfig) -> dict[str, str]:
@@ -171,6 +184,8 @@ def knowledge_base_document(args: KnowledgeBaseArgs) -> dict[str, Any]:
             "namespace": tenant.namespace,
             "passwordSecretRef": {"name": kb.database, "key": DSM_PASSWORD_KEY},
             "extension": "vector",
+            # §9.6.3: the knowledge base connects over TLS as its database requires.
+            "sslMode": _database_ssl_mode(tenant, kb.database),
         },
     }
     return _document("KnowledgeBase", kb.name, tenant, ctx, spec)

@@ -72,6 +72,8 @@ DSM_API_VERSION: Final = "databases.dataservices.vmware.com/v1alpha1"
 # §9.2.3 pgvector HA: primary + standby (+ DSM monitor). DSM counts replicas, not nodes.
 DSM_HA_REPLICAS: Final = 1
 DSM_SINGLE_SERVER_REPLICAS: Final = 0
+# The sslmode clients must use, as the component states it (§9.6.3 TLS between services).
+SSLMODE_ANNOTATION: Final = "paif.vmware.com/sslmode"
 # PostgreSQL's default port; DSM reports the real one in status.connection.port.
 POSTGRES_PORT: Final = 5432
 DEFAULT_ADMIN_USERNAME: Final = "pgadmin"
@@ -172,8 +174,15 @@ def effective_replication(db: Database, dr_role: DatabaseRole | None = None) -> 
 
 
 def database_config_params(db: Database, dr_role: DatabaseRole | None = None) -> dict[str, str]:
-    """PostgreSQL parameters DSM applies through the cluster's DatabaseConfig."""
-    return {"synchronous_commit": SYNCHRONOUS_COMMIT[effective_replication(db, dr_role)]}
+    """PostgreSQL parameters DSM applies through the cluster's DatabaseConfig.
+
+    ``ssl_min_protocol_version`` (PostgreSQL ≥ 12) refuses TLS older than the configured version;
+    whether a client may skip TLS altogether is decided by ``sslmode`` on its side (below).
+    """
+    return {
+        "synchronous_commit": SYNCHRONOUS_COMMIT[effective_replication(db, dr_role)],
+        "ssl_min_protocol_version": db.tls_min_version,
+    }
 
 
 def backup_config(db: Database) -> dict[str, Any] | None:
@@ -311,6 +320,8 @@ class DsmDatabase(pulumi.ComponentResource):
             ).lower(),
             # The cross-site role (§9.3.3): one writer; the peer copy is a replica or standby.
             "paif.vmware.com/dr-mode": self.dr_mode,
+            # §9.6.3: what clients must require (libpq sslmode); PAIF-SEC-001 reads it.
+            SSLMODE_ANNOTATION: db.ssl_mode,
         }
         if self.extensions:
             annotations["paif.vmware.com/extensions"] = ",".join(self.extensions)
@@ -338,6 +349,7 @@ class DsmDatabase(pulumi.ComponentResource):
         )
 
         namespace, dbname, username = tenant.namespace, db.name, args.admin_username
+        sslmode = db.ssl_mode
 
         def _connection(status: Any) -> dict[str, Any]:
             live = (status or {}).get("connection") or {}
@@ -352,6 +364,7 @@ class DsmDatabase(pulumi.ComponentResource):
                     "key": DSM_PASSWORD_KEY,
                 },
                 "extensions": list(self.extensions),
+                "sslmode": sslmode,
             }
 
         self.connection = pulumi.Output.secret(cluster.status.apply(_connection))

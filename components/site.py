@@ -21,18 +21,13 @@ from typing import Any
 import pulumi
 import pulumiverse_harbor as harbor
 
-from components.config.models import Peer, StackConfig, Tenant, WorkloadDomain
+from components.config.models import AviIngress, Peer, StackConfig, Tenant, WorkloadDomain
 from components.context import SiteContext
 from components.dr.estimate import estimate_for, site_gpu_pool
 from components.dr.topology import DerivedSite, derive_site, return_projects
-from components.edge_security import (
-    EdgeSecurity,
-    EdgeSecurityArgs,
-    GslbService,
-    GslbServiceArgs,
-    GslbSite,
-)
+from components.edge_security import AviEntry, EdgeSecurity, EdgeSecurityArgs, avi_ref
 from components.errors import ComponentInputError
+from components.gslb import GslbService, GslbServiceArgs, GslbSite
 from components.harbor_registry import (
     HarborReplication,
     HarborReplicationArgs,
@@ -78,7 +73,15 @@ _EDGE_CONFIG_PATHS = {
     "backend_members": "network.ingress.backendMembers",
     "backend_port": "network.ingress.backendPort",
     "client_ssl_profile_path": "network.ingress.clientSslProfile",
+    "server_ssl_profile_path": "network.ingress.serverSslProfile",
     "certificate_path": "network.ingress.certificate",
+    "avi.certificate_ref": "network.ingress.avi.certificate",
+    "avi.cloud_ref": "network.ingress.avi.cloud",
+    "avi.ssl_profile_ref": "network.ingress.avi.sslProfile",
+    "avi.application_profile_ref": "network.ingress.avi.applicationProfile",
+    "avi.server_ssl_profile_ref": "network.ingress.avi.serverSslProfile",
+    "avi.health_monitor_ref": "network.ingress.avi.healthMonitor",
+    "avi.waf_profile_ref": "network.ingress.avi.wafProfile",
     "admin_source_cidrs": "network.adminSourceCidrs",
     "management_cidrs": "network.managementCidrs",
     "waf": "network.ingress.waf",
@@ -269,10 +272,32 @@ def _edge_args(config: StackConfig) -> EdgeSecurityArgs | None:
             certificate_path=ingress.certificate,
             admin_source_cidrs=list(network.admin_source_cidrs),
             management_cidrs=list(network.management_cidrs),
-            waf=ingress.waf,
+            server_ssl_profile_path=ingress.server_ssl_profile,
+            waf=config.waf,
+            avi=_avi_entry(ingress.avi),
         )
     except ComponentInputError as exc:
         raise _at_config_path(config, exc, _EDGE_CONFIG_PATHS) from None
+
+
+def _avi_entry(avi: AviIngress) -> AviEntry:
+    """The Avi objects of ``network.ingress.avi`` as references."""
+    return AviEntry(
+        certificate_ref=avi_ref("sslkeyandcertificate", avi.certificate)
+        if avi.certificate
+        else None,
+        cloud_ref=avi_ref("cloud", avi.cloud),
+        ssl_profile_ref=avi_ref("sslprofile", avi.ssl_profile),
+        application_profile_ref=avi_ref("applicationprofile", avi.application_profile),
+        server_ssl_profile_ref=avi_ref("sslprofile", avi.server_ssl_profile)
+        if avi.server_ssl_profile
+        else None,
+        health_monitor_ref=avi_ref("healthmonitor", avi.health_monitor),
+        waf_profile_ref=avi_ref("wafprofile", avi.waf_profile),
+        waf_mode="WAF_MODE_ENFORCEMENT"
+        if avi.waf_mode == "enforcement"
+        else "WAF_MODE_DETECTION_ONLY",
+    )
 
 
 def _replication_args(args: PaifSiteArgs, derived: DerivedSite) -> list[HarborReplicationArgs]:

@@ -58,6 +58,7 @@ HARBOR_REPLICATION_TYPE: Final = "harbor:index/replication:Replication"
 HARBOR_REGISTRY_TYPE: Final = "harbor:index/registry:Registry"
 HARBOR_PROJECT_TYPE: Final = "harbor:index/project:Project"
 LB_VIRTUAL_SERVER_TYPE: Final = "nsxt:index/policyLbVirtualServer:PolicyLbVirtualServer"
+AVI_VIRTUAL_SERVICE_TYPE: Final = "avi:index/virtualservice:Virtualservice"
 GSLB_SERVICE_TYPE: Final = "avi:index/gslbservice:Gslbservice"
 
 TENANT_LABEL: Final = "paif.vmware.com/tenant"
@@ -359,32 +360,9 @@ def _site_from(document: Mapping[str, Any]) -> Site:
             summary += f" · peak {peak}" + (" (over N+1)" if over else "")
         site.gpu_summary = summary
 
-    # Edge entry (§9.6.1): the TLS virtual server and the name users resolve.
-    for record in resources:
-        if record.get("type") != LB_VIRTUAL_SERVER_TYPE:
-            continue
-        inputs = _mapping(record.get("inputs"))
-        vip = _str(inputs.get("ipAddress")) or _str(facts.get("virtualIp")) or "?"
-        ports = ",".join(str(p) for p in _list(inputs.get("ports"))) or "443"
-        fqdn = _str(facts.get("fqdn")) or ""
-        tls = "TLS" if inputs.get("clientSsl") else "no TLS"
-        site.edge = Node(
-            id=_slug("edge", name),
-            kind="edge-lb",
-            label=f"NSX edge LB {fqdn}".rstrip(),
-            detail=f"{vip}:{ports} · {tls}",
-            attrs={"site": name, "vip": vip, "fqdn": fqdn},
-        )
-        break
-    if site.edge is None and facts.get("virtualIp"):
-        fqdn = _str(facts.get("fqdn")) or ""
-        site.edge = Node(
-            id=_slug("edge", name),
-            kind="edge-lb",
-            label=f"edge {fqdn}".rstrip(),
-            detail=f"{facts.get('virtualIp')}:443",
-            attrs={"site": name, "vip": str(facts.get("virtualIp")), "fqdn": fqdn},
-        )
+    # Edge entry (§9.6.1): the TLS virtual server (NSX) or service (Avi, with the WAF) and the
+    # name users resolve; without either, what the site facts say.
+    site.edge = _edge_node(name, resources, facts)
 
     projects = sorted(
         {
@@ -607,6 +585,43 @@ def _cluster_node(
     }
     return Node(
         _slug("vks", site.name, tenant.name, name), "vks-cluster", name, detail, state, attrs
+    )
+
+
+def _edge_node(name: str, resources: Sequence[Any], facts: Mapping[str, Any]) -> Node | None:
+    """The site's entry: its NSX virtual server or Avi virtual service, else its facts."""
+    fqdn = _str(facts.get("fqdn")) or ""
+    vip = _str(facts.get("virtualIp"))
+    for record in resources:
+        inputs = _mapping(record.get("inputs"))
+        if record.get("type") == LB_VIRTUAL_SERVER_TYPE:
+            label = "NSX edge LB"
+            vip = _str(inputs.get("ipAddress")) or vip
+            ports = [str(p) for p in _list(inputs.get("ports"))]
+            tls = "TLS" if inputs.get("clientSsl") else "no TLS"
+        elif record.get("type") == AVI_VIRTUAL_SERVICE_TYPE:
+            label = "Avi edge VS"
+            services = [_mapping(x) for x in _list(inputs.get("services"))]
+            ports = [str(x.get("port")) for x in services]
+            secure = any(str(x.get("enableSsl")) == "true" for x in services)
+            tls = ("TLS" if secure else "no TLS") + (" · WAF" if inputs.get("wafPolicyRef") else "")
+        else:
+            continue
+        return Node(
+            id=_slug("edge", name),
+            kind="edge-lb",
+            label=f"{label} {fqdn}".rstrip(),
+            detail=f"{vip or '?'}:{','.join(ports) or '443'} · {tls}",
+            attrs={"site": name, "vip": vip or "?", "fqdn": fqdn},
+        )
+    if not vip:
+        return None
+    return Node(
+        id=_slug("edge", name),
+        kind="edge-lb",
+        label=f"edge {fqdn}".rstrip(),
+        detail=f"{vip}:443",
+        attrs={"site": name, "vip": vip, "fqdn": fqdn},
     )
 
 

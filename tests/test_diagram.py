@@ -133,6 +133,10 @@ def test_example_pair_draws_replication_with_its_direction(example):
     assert app_data.get("data-to") == f"db-{standby}-marketing-chat-history"
     (dns,) = of_kind(root, "dns-failover")
     assert (dns.get("data-from"), dns.get("data-to")) == (f"edge-{primary}", f"edge-{standby}")
+    # §9.6.1: each site's entry is the Avi virtual service with its WAF (prod default).
+    entries = ["".join(g.itertext()) for g in of_kind(root, "edge-lb")]
+    assert len(entries) == 2
+    assert all("Avi edge VS" in text and ":443 · TLS · WAF" in text for text in entries)
     assert not of_kind(root, "gslb")
     ids = groups(root)
     for edge in root.iter(f"{SVG}g"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 from pathlib import Path
@@ -10,17 +11,11 @@ from typing import Any
 import pytest
 from conftest import RunProgram, by_name, nsx_mocks, registered_before_error
 
+from components import avi_binding as ab
 from components import nsx_binding as nb
-from components.edge_security import (
-    DEFAULT_GSLB_TTL_SECONDS,
-    HTTPS_PORT,
-    EdgeSecurity,
-    EdgeSecurityArgs,
-    GslbService,
-    GslbServiceArgs,
-    GslbSite,
-)
+from components.edge_security import HTTPS_PORT, AviEntry, EdgeSecurity, EdgeSecurityArgs
 from components.errors import ComponentInputError
+from components.gslb import DEFAULT_GSLB_TTL_SECONDS, GslbService, GslbServiceArgs, GslbSite
 from paif_cli.mock_runtime import ResourceRecord
 
 SCHEMA = json.loads(
@@ -28,7 +23,7 @@ SCHEMA = json.loads(
         Path(__file__).resolve().parents[1] / "schemas" / "terraform-provider-arguments.json"
     ).read_text(encoding="utf-8")
 )
-TERRAFORM_RESOURCE_BY_TYPE = {cls.type_token(): cls for cls in nb.BOUND_RESOURCES}
+TERRAFORM_RESOURCE_BY_TYPE = {cls.type_token(): cls for cls in ab.ALL_BOUND_RESOURCES}
 # Docs say "(Required for multiple criteria)": a single criteria block takes no conjunction.
 CONDITIONALLY_REQUIRED = {"nsxt_policy_group": {"conjunction"}}
 
@@ -255,11 +250,29 @@ def test_optional_tls_to_backends_monitor_and_persistence_are_passed_through(
             "/infra/certificates/, got 'ai.example.com.pem'",
         ),
         (
-            {"waf": True},
-            "EdgeSecurityArgs: waf: the NSX load balancer virtual server "
-            "(nsxt_policy_lb_virtual_server) has no WAF argument; a WAF needs an NSX ALB (Avi) "
-            "virtual service with a WAF policy, which this library does not bind — set "
-            "waf=False and put the WAF in front of the VIP",
+            {"lb_service_path": None},
+            "EdgeSecurityArgs: lb_service_path: is required for the NSX load-balancer entry (waf "
+            "off): name the load balancer service on the site's Tier-1 (/infra/lb-services/...)",
+        ),
+        (
+            {"waf": True, "pool_algorithm": "WEIGHTED_ROUND_ROBIN"},
+            "EdgeSecurityArgs: pool_algorithm: 'WEIGHTED_ROUND_ROBIN' has no Avi equivalent in "
+            "the WAF entry; use one of ROUND_ROBIN, LEAST_CONNECTION, IP_HASH",
+        ),
+        (
+            {"waf": True, "persistence_profile_path": "/infra/lb-persistence-profiles/p"},
+            "EdgeSecurityArgs: persistence_profile_path: is an NSX load-balancer setting; the WAF "
+            "entry is an Avi virtual service (its health monitor is avi.health_monitor_ref)",
+        ),
+        (
+            {"waf": True, "avi": AviEntry(waf_profile_ref="System-WAF-Profile")},
+            "EdgeSecurityArgs: avi.waf_profile_ref: must be an Avi wafprofile reference "
+            "(/api/wafprofile?name=...), got 'System-WAF-Profile'",
+        ),
+        (
+            {"waf": True, "avi": AviEntry(waf_mode="BLOCK")},
+            "EdgeSecurityArgs: avi.waf_mode: 'BLOCK' is not WAF_MODE_ENFORCEMENT or "
+            "WAF_MODE_DETECTION_ONLY",
         ),
         (
             {"admin_source_cidrs": ["0.0.0.0/0"]},
@@ -335,6 +348,82 @@ def test_bad_edge_args_are_rejected_naming_the_field(
         edge_args(**overrides)
     assert str(error.value).startswith(message)
     assert isinstance(error.value, ValueError)
+
+
+def test_waf_entry_is_an_avi_virtual_service_with_the_waf_policy_attached(
+    run_pulumi: RunProgram,
+) -> None:
+    """§9.6.1 optional WAF (on in production): the NSX LB has none, so the entry is Avi's."""
+    args = edge_args(waf=True, lb_service_path=None)
+    built: list[EdgeSecurity] = []
+    result = run_pulumi(lambda: built.append(EdgeSecurity("site-a", args)), mocks=nsx_mocks())
+    registered = by_name(result.resources)
+    assert {name: r.type for name, r in registered.items()} == {
+        "site-a": "paif:network:EdgeSecurity",
+        "site-a-admin-group": "nsxt:index/policyGroup:PolicyGroup",
+        "site-a-mgmt-group": "nsxt:index/policyGroup:PolicyGroup",
+        "site-a-mgmt-dfw": "nsxt:index/policySecurityPolicy:PolicySecurityPolicy",
+        "site-a-avi-pool": "avi:index/pool:Pool",
+        "site-a-avi-vip": "avi:index/vsvip:Vsvip",
+        "site-a-waf": "avi:index/wafpolicy:Wafpolicy",
+        "site-a-avi-vs": "avi:index/virtualservice:Virtualservice",
+    }
+    for name, registration in registered.items():
+        if name != "site-a":
+            assert registration.package_ref == "mock-uuid"
+            assert_required_arguments_present(registration)
+    cloud = "/api/cloud?name=Default-Cloud"
+    assert registered["site-a-waf"].inputs == {
+        "name": "site-a-ingress-waf",
+        "wafProfileRef": "/api/wafprofile?name=System-WAF-Profile",
+        "mode": "WAF_MODE_ENFORCEMENT",
+        "description": "WAF of ai.example.com (§9.6.1 perimeter)",
+    }
+    assert registered["site-a-avi-pool"].inputs == {
+        "name": "site-a-ingress-pool",
+        "servers": [
+            {"ips": [{"addr": "10.20.0.11", "type": "V4"}], "port": "8443"},
+            {"ips": [{"addr": "10.20.0.12", "type": "V4"}], "port": "8443"},
+        ],
+        "defaultServerPort": "8443",
+        # §9.6.3: re-encrypt to the backends.
+        "sslProfileRef": "/api/sslprofile?name=System-Standard",
+        "healthMonitorRefs": ["/api/healthmonitor?name=System-HTTPS"],
+        "lbAlgorithm": "LB_ALGORITHM_ROUND_ROBIN",
+        "cloudRef": cloud,
+        "description": "Backends of ai.example.com",
+    }
+    assert registered["site-a-avi-vip"].inputs["vips"] == [
+        {"vipId": "0", "ipAddresses": [{"addr": "10.10.0.10", "type": "V4"}]}
+    ]
+    service = registered["site-a-avi-vs"]
+    assert service.inputs["services"] == [{"port": "443", "enableSsl": "true"}]
+    assert service.inputs["sslKeyAndCertificateRefs"] == [
+        "/api/sslkeyandcertificate?name=ai-example-com"
+    ]
+    assert service.inputs["sslProfileRef"] == "/api/sslprofile?name=System-Standard"
+    assert service.inputs["applicationProfileRef"] == (
+        "/api/applicationprofile?name=System-Secure-HTTP"
+    )
+    assert service.inputs["analyticsPolicies"] == [
+        {"fullClientLogs": [{"enabled": "true", "duration": "0"}]}
+    ]
+    # The references are the referenced resources' ids, so the engine orders them first.
+    assert service.inputs["wafPolicyRef"] == registered["site-a-waf"].id
+    assert service.inputs["poolRef"] == registered["site-a-avi-pool"].id
+    assert service.inputs["vsvipRef"] == registered["site-a-avi-vip"].id
+    assert set(service.depends_on) >= {
+        registered[n].urn for n in ("site-a-waf", "site-a-avi-pool", "site-a-avi-vip")
+    }
+
+
+def test_nsx_entry_re_encrypts_with_a_server_ssl_profile(run_pulumi: RunProgram) -> None:
+    profile = "/infra/lb-server-ssl-profiles/default-balanced-server-ssl-profile"
+    result = run_pulumi(
+        lambda: EdgeSecurity("site-a", edge_args(server_ssl_profile_path=profile)),
+        mocks=nsx_mocks(),
+    )
+    assert by_name(result.resources)["site-a-vs"].inputs["serverSsl"] == {"sslProfilePath": profile}
 
 
 def test_edge_security_validates_before_registering_anything(run_pulumi: RunProgram) -> None:
@@ -500,3 +589,51 @@ def test_gslb_service_validates_before_registering_anything(run_pulumi: RunProgr
         mocks=nsx_mocks(),
     )
     assert records == []
+
+
+# ---------------------------------------------------------------------------------------------
+# The site's entry from stack config: WAF on in production, NSX elsewhere
+# ---------------------------------------------------------------------------------------------
+
+
+def _entry_types(project: Path, stack: str) -> set[str]:
+    from paif_cli.plan import plan_stack
+
+    planned = plan_stack(project, stack)
+    return {
+        r.type.rsplit(":", 1)[-1]
+        for r in planned.result.resources
+        if r.type.startswith(("avi:", "nsxt:index/policyLb"))
+    }
+
+
+def test_waf_is_on_by_default_in_production_only(tmp_path: Path) -> None:
+    from conftest import load_example, write_project
+
+    prod = load_example("prod")
+    del prod["paif:network"]["ingress"]["waf"]
+    dev = copy.deepcopy(prod) | {"paif:environment": "dev"}
+    dev["paif:network"]["ingress"]["lbServicePath"] = LB_SERVICE
+    project = write_project(tmp_path / "p", {"prod": prod, "dev": dev})
+    assert _entry_types(project, "prod") == {"Pool", "Vsvip", "Wafpolicy", "Virtualservice"}
+    assert _entry_types(project, "dev") == {"PolicyLbPool", "PolicyLbVirtualServer"}
+
+
+def test_nsx_entry_without_its_lb_service_is_a_config_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import load_example, write_project
+
+    from paif_cli.main import main
+
+    config = load_example("prod")
+    config["paif:network"]["ingress"]["waf"] = False
+    project = write_project(tmp_path / "p", {"prod": config})
+    code = main(["plan", "--stack", "prod", "--project-dir", str(project), "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert (
+        "Pulumi.prod.yaml: site 'seoul-primary': network.ingress.lbServicePath: is required for "
+        "the NSX load-balancer entry (waf off)"
+    ) in err
+    assert "Traceback" not in err

@@ -95,6 +95,7 @@ def test_knowledge_base_config_map(run_pulumi, prod) -> None:
                 "namespace": "marketing-ns",
                 "passwordSecretRef": {"name": "kb-vectors", "key": "password"},
                 "extension": "vector",
+                "sslMode": "verify-full",
             },
         },
     }

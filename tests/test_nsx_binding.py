@@ -14,6 +14,7 @@ import pytest
 import yaml
 from conftest import RunProgram, by_name, nsx_mocks, registered_before_error
 
+from components import avi_binding as ab
 from components import nsx_binding as nb
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "terraform-provider-arguments.json"
@@ -35,6 +36,69 @@ AVI_GSLBSERVICE_NESTED = {
     "IpAddr": {"addr", "type"},
 }  # fmt: skip
 
+# Nested blocks of the Avi entry (pool, VIP, virtual service), from the same file at commit
+# dded6fb0 (the docs commit of the schema file): every name of the block, and those that are
+# lists or sets without MaxItems 1 (the bridge pluralises them).
+AVI_ENTRY_NESTED = {
+    "Server": {
+        "autoscaling_group_name", "availability_zone", "description", "discovered_networks",
+        "enabled", "external_orchestration_id", "external_uuid", "hostname", "ip", "location",
+        "mac_address", "nw_ref", "port", "preference_order", "prst_hdr_val", "ratio",
+        "resolve_server_by_dns", "rewrite_host_header", "server_node", "static",
+        "verify_network", "vm_ref",
+    },
+    "Service": {
+        "enable_http2", "enable_ssl", "horizon_internal_ports", "is_active_ftp_data_port",
+        "override_application_profile_ref", "override_network_profile_ref", "port",
+        "port_range_end",
+    },
+    "Vip": {
+        "auto_allocate_floating_ip", "auto_allocate_ip", "auto_allocate_ip_type",
+        "availability_zone", "avi_allocated_fip", "avi_allocated_vip", "discovered_networks",
+        "enabled", "floating_ip", "floating_ip6", "floating_subnet6_uuid", "floating_subnet_uuid",
+        "ip6_address", "ip_address", "ipam_network_subnet", "network_ref", "placement_networks",
+        "port_uuid", "prefix_length", "subnet", "subnet6", "subnet6_uuid", "subnet_uuid",
+        "vip_id",
+    },
+    "AnalyticsPolicy": {
+        "all_headers", "client_insights", "client_insights_sampling", "client_log_filters",
+        "full_client_logs", "learning_log_policy", "metrics_realtime_update",
+        "significant_log_throttle", "udf_log_throttle",
+    },
+    "FullClientLogs": {"duration", "enabled", "throttle"},
+    "IpAddr": {"addr", "type"},
+}  # fmt: skip
+AVI_ENTRY_COLLECTIONS = {
+    "Server": {"discovered_networks", "ip", "location"},
+    "Service": set(),
+    "Vip": {
+        "discovered_networks", "floating_ip", "floating_ip6", "ip6_address", "ip_address",
+        "ipam_network_subnet", "placement_networks", "subnet", "subnet6",
+    },
+    "AnalyticsPolicy": {
+        "client_insights_sampling", "client_log_filters", "full_client_logs",
+        "learning_log_policy", "metrics_realtime_update",
+    },
+    "FullClientLogs": set(),
+    "IpAddr": set(),
+}  # fmt: skip
+# Top-level lists/sets of the entry's resources (same file and commit): pluralised on the wire.
+AVI_ENTRY_TOP_COLLECTIONS = {
+    "avi_pool": {"servers", "health_monitor_refs"},
+    "avi_vsvip": {"vip"},
+    "avi_wafpolicy": set(),
+    "avi_virtualservice": {"services", "ssl_key_and_certificate_refs", "analytics_policy"},
+}
+AVI_NESTED_REFERENCE = {
+    nb.GslbPool: "GslbPool",
+    nb.GslbPoolMember: "GslbPoolMember",
+    ab.AviServer: "Server",
+    ab.AviService: "Service",
+    ab.AviVip: "Vip",
+    ab.AnalyticsPolicy: "AnalyticsPolicy",
+    ab.FullClientLogs: "FullClientLogs",
+}
+
 # Arguments the docs mark "Required" that the provider only requires conditionally, and why the
 # binding may omit them. nsxt_policy_group `conjunction`: "(Required for multiple criteria)"; the
 # provider schema is Optional and rejects a conjunction next to a single criteria block.
@@ -46,6 +110,10 @@ EXPECTED_TOKENS = {
     nb.PolicyLbPool: "nsxt:index/policyLbPool:PolicyLbPool",
     nb.PolicyLbVirtualServer: "nsxt:index/policyLbVirtualServer:PolicyLbVirtualServer",
     nb.Gslbservice: "avi:index/gslbservice:Gslbservice",
+    ab.Pool: "avi:index/pool:Pool",
+    ab.Vsvip: "avi:index/vsvip:Vsvip",
+    ab.Wafpolicy: "avi:index/wafpolicy:Wafpolicy",
+    ab.Virtualservice: "avi:index/virtualservice:Virtualservice",
 }
 
 EXPECTED_WIRE_NAMES = {
@@ -70,6 +138,17 @@ EXPECTED_WIRE_NAMES = {
         "applicationPersistenceProfileRef", "ttl", "poolAlgorithm", "enabled", "description",
         "tenantRef",
     },
+    ab.PoolArgs: {
+        "name", "servers", "defaultServerPort", "sslProfileRef", "healthMonitorRefs",
+        "lbAlgorithm", "cloudRef", "description", "tenantRef",
+    },
+    ab.VsvipArgs: {"name", "vips", "cloudRef", "tenantRef"},
+    ab.WafpolicyArgs: {"name", "wafProfileRef", "mode", "description", "tenantRef"},
+    ab.VirtualserviceArgs: {
+        "name", "services", "vsvipRef", "poolRef", "sslKeyAndCertificateRefs", "sslProfileRef",
+        "applicationProfileRef", "wafPolicyRef", "analyticsPolicies", "cloudRef", "enabled",
+        "description", "tenantRef",
+    },
 }  # fmt: skip
 
 
@@ -79,6 +158,10 @@ EXPECTED_NESTED = {
     nb.PolicyLbPool: {nb.LbPoolMember},
     nb.PolicyLbVirtualServer: {nb.LbClientSsl, nb.LbServerSsl},
     nb.Gslbservice: {nb.GslbPool, nb.GslbPoolMember, nb.AviIpAddr},
+    ab.Pool: {ab.AviServer, nb.AviIpAddr},
+    ab.Vsvip: {ab.AviVip, nb.AviIpAddr},
+    ab.Wafpolicy: set(),
+    ab.Virtualservice: {ab.AviService, ab.AnalyticsPolicy, ab.FullClientLogs},
 }
 
 
@@ -98,7 +181,7 @@ def nested_types(args_type: type) -> Iterator[tuple[str, type]]:
         path, cls = stack.pop()
         for spec in dataclasses.fields(cls):
             for identifier in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", str(spec.type)):
-                candidate = getattr(nb, identifier, None)
+                candidate = getattr(nb, identifier, None) or getattr(ab, identifier, None)
                 is_nested = isinstance(candidate, type) and dataclasses.is_dataclass(candidate)
                 if is_nested and candidate not in seen:
                     seen.add(candidate)
@@ -229,7 +312,7 @@ def test_bridge_token_requires_the_provider_prefix() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cls", nb.BOUND_RESOURCES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", ab.ALL_BOUND_RESOURCES, ids=lambda c: c.__name__)
 def test_top_level_wire_names_are_schema_arguments(cls: type[nb._BridgedResource]) -> None:
     schema = SCHEMA[cls.terraform_resource]
     wire = set()
@@ -242,32 +325,44 @@ def test_top_level_wire_names_are_schema_arguments(cls: type[nb._BridgedResource
         assert snake(name) == spec.name
         wire.add(name)
     assert wire == EXPECTED_WIRE_NAMES[cls.args_type]
+    if cls.terraform_resource in AVI_ENTRY_TOP_COLLECTIONS:
+        collections = {
+            nb.terraform_name(spec)
+            for spec in dataclasses.fields(cls.args_type)
+            if spec.metadata["collection"]
+        }
+        assert collections == (
+            AVI_ENTRY_TOP_COLLECTIONS[cls.terraform_resource]
+            & {nb.terraform_name(spec) for spec in dataclasses.fields(cls.args_type)}
+        )
 
 
-@pytest.mark.parametrize("cls", nb.BOUND_RESOURCES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", ab.ALL_BOUND_RESOURCES, ids=lambda c: c.__name__)
 def test_nested_wire_names_are_schema_arguments(cls: type[nb._BridgedResource]) -> None:
     schema = SCHEMA[cls.terraform_resource]
     known = set(schema["nested"]) | set(schema["top_level"])
     checked = 0
     found = dict(nested_types(cls.args_type))
     assert set(found.values()) == EXPECTED_NESTED[cls]
+    entry = cls in ab.ENTRY_RESOURCES
     for path, nested in found.items():
+        collections = None
         if cls.package is nb.AVI:
-            reference = {
-                nb.GslbPool: "GslbPool",
-                nb.GslbPoolMember: "GslbPoolMember",
-                nb.AviIpAddr: "IpAddr",
-            }[nested]
-            known = AVI_GSLBSERVICE_NESTED[reference]
+            reference = AVI_NESTED_REFERENCE.get(nested, "IpAddr")
+            nested_schema = AVI_ENTRY_NESTED if entry else AVI_GSLBSERVICE_NESTED
+            known = nested_schema[reference]
+            collections = AVI_ENTRY_COLLECTIONS[reference] if entry else None
         for spec in dataclasses.fields(nested):
             tf = nb.terraform_name(spec)
             assert tf in known, f"{cls.__name__}.{path}.{spec.name}: {tf} unknown"
             assert snake(nb.wire_name(spec)) == spec.name
+            if collections is not None:
+                assert spec.metadata["collection"] == (tf in collections), (path, tf)
             checked += 1
-    assert checked > 0
+    assert checked > 0 or not found
 
 
-@pytest.mark.parametrize("cls", nb.BOUND_RESOURCES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", ab.ALL_BOUND_RESOURCES, ids=lambda c: c.__name__)
 def test_required_arguments_cannot_be_left_out(cls: type[nb._BridgedResource]) -> None:
     schema = SCHEMA[cls.terraform_resource]
     mandatory = {

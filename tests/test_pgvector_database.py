@@ -121,6 +121,8 @@ def test_prod_database_is_ha_with_backups_and_protected(run_pulumi, prod) -> Non
         "paif.vmware.com/extensions": "vector",
         # No DR role given: the one writer, and no cross-site annotations.
         "paif.vmware.com/dr-mode": "writer",
+        # §9.6.3: clients verify the server's certificate and name (TLS required).
+        "paif.vmware.com/sslmode": "verify-full",
     }
     assert cluster.protect is True
     assert cluster.retain_on_delete is True
@@ -131,10 +133,13 @@ def test_prod_database_is_ha_with_backups_and_protected(run_pulumi, prod) -> Non
 def test_async_and_sync_replication_become_synchronous_commit(run_pulumi, prod) -> None:
     params = by_type(render(run_pulumi, args_for(prod)), PARAMS_TYPE)
     assert params.inputs["metadata"]["name"] == "kb-vectors-params"
-    assert params.inputs["spec"] == {"params": {"synchronous_commit": "local"}}
+    assert params.inputs["spec"] == {
+        "params": {"synchronous_commit": "local", "ssl_min_protocol_version": "TLSv1.2"}
+    }
     sync = load_stack(edit=edit_database(replication="sync"))
     result = render(run_pulumi, args_for(sync))
-    assert by_type(result, PARAMS_TYPE).inputs["spec"] == {"params": {"synchronous_commit": "on"}}
+    params = by_type(result, PARAMS_TYPE).inputs["spec"]["params"]
+    assert params["synchronous_commit"] == "on"
     annotations = by_type(result, CLUSTER_TYPE).inputs["metadata"]["annotations"]
     assert annotations["paif.vmware.com/replication"] == "sync"
 
@@ -166,6 +171,7 @@ def test_connection_is_a_secret_output_with_a_password_reference(run_pulumi, pro
         "username": FAKE_USER,
         "passwordSecretRef": {"namespace": "marketing-ns", "name": "kb-vectors", "key": "password"},
         "extensions": ["vector"],
+        "sslmode": "verify-full",
     }
     assert result.outputs["connection"] == "[secret]"
     assert "connection" in result.secret_outputs
@@ -264,6 +270,7 @@ def test_primary_of_a_warm_standby_is_the_writer_with_its_async_link(run_pulumi)
         "paif.vmware.com/backup-encrypted": "true",
         "paif.vmware.com/extensions": "vector",
         "paif.vmware.com/dr-mode": "writer",
+        "paif.vmware.com/sslmode": "verify-full",
         "paif.vmware.com/writer-site": "seoul-primary",
         "paif.vmware.com/dr-replication": "async",
     }
@@ -352,7 +359,18 @@ def test_a_synchronous_cross_site_link_makes_the_writer_commit_synchronously(run
     args = derived_args("active-active", side="primary")
     assert args.database.replication == "async"
     params = by_type(render(run_pulumi, args), PARAMS_TYPE).inputs["spec"]["params"]
-    assert params == {"synchronous_commit": "on"}
+    assert params["synchronous_commit"] == "on"
     warm = derived_args("warm-standby", side="primary")
     params = by_type(render(run_pulumi, warm), PARAMS_TYPE).inputs["spec"]["params"]
-    assert params == {"synchronous_commit": "local"}
+    assert params["synchronous_commit"] == "local"
+
+
+def test_tls_settings_come_from_config(run_pulumi) -> None:
+    """§9.6.3: the server refuses old TLS; clients are told which sslmode to require."""
+    cfg = load_stack(edit=edit_database(sslMode="require", tlsMinVersion="TLSv1.3"))
+    result = render(run_pulumi, args_for(cfg))
+    params = by_type(result, PARAMS_TYPE).inputs["spec"]["params"]
+    assert params["ssl_min_protocol_version"] == "TLSv1.3"
+    annotations = by_type(result, CLUSTER_TYPE).inputs["metadata"]["annotations"]
+    assert annotations["paif.vmware.com/sslmode"] == "require"
+    assert result.raw_outputs["connection"]["sslmode"] == "require"

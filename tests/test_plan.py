@@ -153,7 +153,8 @@ def test_summary_groups_by_component_and_states_the_dr_estimate(
         "paif:infra:GpuWorkloadDomain seoul-primary-gpu: 7",
         "paif:tenancy:Tenant seoul-primary-marketing:",
         "paif:tenancy:Tenant seoul-primary-hr:",
-        "paif:network:EdgeSecurity seoul-primary-edge: 5",
+        # Management DFW (2 groups, 1 policy) and the WAF entry (Avi pool, VIP, WAF, service).
+        "paif:network:EdgeSecurity seoul-primary-edge: 7",
     ):
         assert f"\n  {group}" in out
     assert "1 ComputeCluster, 1 ContentLibrary, 4 VirtualMachineClass, 1 Zone" in out

@@ -62,6 +62,11 @@ STATELESS: frozenset[str] = frozenset(
         "kubernetes:policy/v1:PodDisruptionBudget",
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
         "nsxt:index/policyGroup:PolicyGroup",
+        # The WAF entry (Avi): configuration, rebuilt from the program.
+        "avi:index/pool:Pool",
+        "avi:index/virtualservice:Virtualservice",
+        "avi:index/vsvip:Vsvip",
+        "avi:index/wafpolicy:Wafpolicy",
         "nsxt:index/policyLbPool:PolicyLbPool",
         "nsxt:index/policyLbVirtualServer:PolicyLbVirtualServer",
         "nsxt:index/policySecurityPolicy:PolicySecurityPolicy",

@@ -24,7 +24,7 @@ from components.config.models import ModelEndpoint as EndpointConfig
 from components.context import SiteContext
 from components.dr.estimate import estimate_for
 from components.dr.topology import rewrite_ref
-from components.edge_security import GslbService, GslbServiceArgs, GslbSite
+from components.gslb import GslbService, GslbServiceArgs, GslbSite
 from components.harbor_registry import (
     HarborProject,
     HarborProjectArgs,

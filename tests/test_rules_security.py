@@ -20,14 +20,16 @@ import pytest
 from conftest import load_example, load_stack, marketing, site_context, write_project
 from policy_helpers import check, plan_rows, run_site
 
-from components.config.models import StackConfig
-from components.edge_security import (
-    EdgeSecurity,
-    EdgeSecurityArgs,
-    GslbService,
-    GslbServiceArgs,
-    GslbSite,
+from components.avi_binding import (
+    AnalyticsPolicy,
+    AviService,
+    FullClientLogs,
+    Virtualservice,
+    VirtualserviceArgs,
 )
+from components.config.models import StackConfig
+from components.edge_security import AviEntry, EdgeSecurity, EdgeSecurityArgs
+from components.gslb import GslbService, GslbServiceArgs, GslbSite
 from components.harbor_registry import (
     HarborProject,
     HarborProjectArgs,
@@ -48,6 +50,7 @@ from components.nsx_binding import (
     PolicySecurityPolicyArgs,
     SecurityPolicyRule,
 )
+from components.pgvector_database import PgvectorDatabase, PgvectorDatabaseArgs
 from components.tenant_apps import TenantApps, TenantAppsArgs
 from paif_cli import mock_runtime
 from paif_cli.mock_runtime import ProgramResult
@@ -58,6 +61,7 @@ HOST = "harbor.primary.example.com"
 CERT = "/infra/certificates/ai-example-com"
 PROFILE = "/infra/lb-client-ssl-profiles/default-balanced-client-ssl-profile"
 APP_PROFILE = "/infra/lb-app-profiles/default-http-lb-app-profile"
+SERVER_PROFILE = "/infra/lb-server-ssl-profiles/default-balanced-server-ssl-profile"
 ADMINS = ["10.0.100.0/24"]
 MANAGEMENT = ["10.0.0.0/24"]
 
@@ -107,7 +111,7 @@ def apps_of(cfg: StackConfig) -> None:
     )
 
 
-def edge(**overrides: Any) -> None:
+def edge(name: str = "edge", **overrides: Any) -> None:
     args: dict[str, Any] = {
         "site_name": "seoul-primary",
         "ingress_fqdn": "ai.example.com",
@@ -116,12 +120,18 @@ def edge(**overrides: Any) -> None:
         "backend_members": ("10.10.1.21", "10.10.1.22"),
         "backend_port": 443,
         "client_ssl_profile_path": PROFILE,
+        "server_ssl_profile_path": SERVER_PROFILE,
         "certificate_path": CERT,
         "admin_source_cidrs": ADMINS,
         "management_cidrs": MANAGEMENT,
     }
     args.update(overrides)
-    EdgeSecurity("edge", EdgeSecurityArgs(**args))
+    EdgeSecurity(name, EdgeSecurityArgs(**args))
+
+
+def waf_edge(name: str = "edge", **overrides: Any) -> None:
+    """The WAF entry (an Avi virtual service) as the site builds it in production."""
+    edge(name, waf=True, lb_service_path=None, **overrides)
 
 
 def virtual_server(name: str, ports: tuple[int, ...], client_ssl: LbClientSsl | None) -> None:
@@ -206,6 +216,13 @@ def test_sec_001_plain_http_entry() -> None:
         (
             "mandatory",
             "no-profile",
+            "NSX virtual server 'no-profile' forwards to its backends in plain text (no serverSsl "
+            "profile): re-encrypt with a server SSL profile (network.ingress.serverSslProfile, "
+            "§9.6.3)",
+        ),
+        (
+            "mandatory",
+            "no-profile",
             "NSX virtual server 'no-profile' sets no client SSL profile (clientSsl.sslProfilePath):"
             " the protocols and ciphers it accepts are left to chance",
         ),
@@ -222,6 +239,94 @@ def test_sec_001_plain_http_entry() -> None:
             "behind the TLS-terminating entry or serve HTTPS",
         ),
     ]
+
+
+def test_sec_001_the_waf_entry_terminates_tls_and_re_encrypts() -> None:
+    assert check(run(waf_edge), "PAIF-SEC-001") == []
+
+
+def test_sec_001_internal_hops_in_production() -> None:
+    """§9.6.3 TLS between internal services: the LB → backend hop and database clients."""
+    plain_pool = AviEntry(server_ssl_profile_ref=None)
+
+    def build() -> None:
+        edge(server_ssl_profile_path=None)
+        waf_edge("dr-edge", avi=plain_pool, site_name="busan-dr", virtual_ip="10.20.0.10")
+        k8s.apiextensions.CustomResource(
+            "kb",
+            api_version="databases.dataservices.vmware.com/v1alpha1",
+            kind="PostgresCluster",
+            metadata={
+                "name": "kb",
+                "namespace": "marketing-ns",
+                "annotations": {"paif.vmware.com/sslmode": "prefer"},
+            },
+            spec={"replicas": 1},
+        )
+
+    expected = [
+        (
+            "mandatory",
+            "dr-edge-avi-pool",
+            "Avi pool 'busan-dr-ingress-pool' sends traffic to its servers in plain text (no "
+            "sslProfileRef): re-encrypt (network.ingress.avi.serverSslProfile, §9.6.3)",
+        ),
+        (
+            "mandatory",
+            "edge-vs",
+            "NSX virtual server 'seoul-primary-ingress' forwards to its backends in plain text "
+            "(no serverSsl profile): re-encrypt with a server SSL profile "
+            "(network.ingress.serverSslProfile, §9.6.3)",
+        ),
+        (
+            "mandatory",
+            "kb",
+            "PostgresCluster marketing-ns/kb: clients may connect without TLS (sslmode 'prefer'); "
+            "require require or verify-ca or verify-full (databases[].sslMode, §9.6.3)",
+        ),
+    ]
+    assert check(run(build), "PAIF-SEC-001") == expected
+    # Outside production the internal hops are the checklist's recommendation, not a rule.
+    assert check(run(build, environment="dev"), "PAIF-SEC-001") == []
+
+
+def test_sec_001_an_avi_service_without_tls() -> None:
+    def build() -> None:
+        Virtualservice(
+            "plain-vs",
+            VirtualserviceArgs(
+                name="plain-vs", services=(AviService(port=80), AviService(port=8443))
+            ),
+        )
+
+    assert check(run(build), "PAIF-SEC-001") == [
+        (
+            "mandatory",
+            "plain-vs",
+            "Avi virtual service 'plain-vs' has no SSL service (services[].enableSsl): it does "
+            "not terminate TLS",
+        ),
+        (
+            "mandatory",
+            "plain-vs",
+            "Avi virtual service 'plain-vs' listens without TLS on port(s) 80, 8443: plain HTTP",
+        ),
+    ]
+
+
+def test_sec_001_databases_the_site_builds_require_tls(prod: StackConfig) -> None:
+    tenant = marketing(prod)
+    ctx = site_context(prod)
+    databases = [*tenant.databases, *tenant.app_databases]
+    assert {d.ssl_mode for d in databases} == {"verify-full"}
+
+    def build() -> None:
+        for database in databases:
+            PgvectorDatabase(
+                database.name, PgvectorDatabaseArgs(tenant=tenant, database=database, ctx=ctx)
+            )
+
+    assert check(run(build), "PAIF-SEC-001") == []
 
 
 # --- PAIF-SEC-002 ---------------------------------------------------------------------------
@@ -858,3 +963,95 @@ def test_rules_run_while_paths_are_unknown() -> None:
             "pulumi.Output.secret (or config --secret)",
         )
     ]
+
+
+def test_sec_006_the_waf_entry_logs_every_request() -> None:
+    assert check(run(waf_edge), "PAIF-SEC-006") == []
+
+    def errors_only() -> None:
+        Virtualservice(
+            "quiet-vs",
+            VirtualserviceArgs(
+                name="quiet-vs",
+                services=(AviService(port=443, enable_ssl=True),),
+                analytics_policies=(
+                    AnalyticsPolicy(full_client_logs=(FullClientLogs(enabled=True),)),
+                ),
+            ),
+        )
+
+    assert check(run(errors_only), "PAIF-SEC-006") == [
+        (
+            "mandatory",
+            "quiet-vs",
+            "Avi virtual service 'quiet-vs' does not log every request (analyticsPolicies[]."
+            "fullClientLogs enabled with duration 0): API calls through the entry are logged "
+            "only on errors or for a while",
+        )
+    ]
+
+
+# --- PAIF-SEC-009 ---------------------------------------------------------------------------
+
+
+def test_sec_009_production_entry_has_an_enforcing_waf() -> None:
+    assert check(run(waf_edge), "PAIF-SEC-009") == []
+
+
+def test_sec_009_nsx_entry_has_no_waf_in_production() -> None:
+    message = (
+        "NSX virtual server 'seoul-primary-ingress' is the entry and the NSX load balancer runs "
+        "no WAF: set network.ingress.waf (an Avi virtual service with a WAF policy)"
+    )
+    assert check(run(edge), "PAIF-SEC-009") == [("mandatory", "edge-vs", message)]
+    assert check(run(edge, environment="staging"), "PAIF-SEC-009") == []
+
+
+def test_sec_009_a_waf_that_only_detects() -> None:
+    detect = AviEntry(waf_mode="WAF_MODE_DETECTION_ONLY")
+    assert check(run(lambda: waf_edge(avi=detect)), "PAIF-SEC-009") == [
+        (
+            "mandatory",
+            "edge-avi-vs",
+            "Avi virtual service 'seoul-primary-ingress': WAF policy 'seoul-primary-ingress-waf' "
+            "is in WAF_MODE_DETECTION_ONLY: it reports attacks but lets them through",
+        )
+    ]
+
+    def no_policy() -> None:
+        Virtualservice(
+            "bare-vs",
+            VirtualserviceArgs(name="bare-vs", services=(AviService(port=443, enable_ssl=True),)),
+        )
+
+    assert check(run(no_policy), "PAIF-SEC-009") == [
+        ("mandatory", "bare-vs", "Avi virtual service 'bare-vs' has no WAF policy (wafPolicyRef)")
+    ]
+
+
+def test_sec_009_waiving_the_waf_on_a_planned_stack(tmp_path: Path) -> None:
+    """`waf: false` in prod: PAIF-SEC-009 blocks until a waiver names the WAF in front."""
+    config = load_example("prod")
+    ingress = config["paif:network"]["ingress"]
+    ingress.update(waf=False, lbServicePath="/infra/lb-services/seoul-primary-t1-lb")
+    blocked = plan_stack(write_project(tmp_path / "a", {"prod": config}), "prod")
+    assert plan_rows(blocked, "PAIF-SEC-009") == [
+        (
+            "mandatory",
+            "NSX virtual server 'seoul-primary-ingress' is the entry and the NSX "
+            "load balancer runs no WAF: set network.ingress.waf (an Avi virtual service with a "
+            "WAF policy)",
+        )
+    ]
+    config["paif:waivers"].append(
+        {
+            "rule": "PAIF-SEC-009",
+            "resource": "*-edge-vs",
+            "reason": "The corporate F5 WAF in front of the VIP inspects every request.",
+            "owner": "network-team@example.com",
+            "expires": "2027-06-30",
+        }
+    )
+    waived = plan_stack(write_project(tmp_path / "b", {"prod": config}), "prod")
+    assert next(f for f in waived.findings if f["ruleId"] == "PAIF-SEC-009")["waived"] is True
+    assert waived.mandatory_failures == []

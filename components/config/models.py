@@ -310,7 +310,16 @@ class Backup(ConfigModel):
         return value
 
 
+# libpq sslmode values (PostgreSQL docs, "SSL Support"): the first three allow plain text.
+SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+
+
 class Database(ConfigModel):
+    """A DSM PostgreSQL database of a tenant (pgvector under ``databases``, app data under
+    ``appDatabases``). Clients connect over TLS (§9.6.3 "TLS between internal services"):
+    ``sslMode`` is what they are told to require (default: verify the server's certificate
+    and name), ``tlsMinVersion`` the oldest protocol the server accepts."""
+
     name: DnsName
     ha: bool = True
     replication: Replication = "async"
@@ -318,6 +327,8 @@ class Database(ConfigModel):
     vm_class: NonEmpty = "best-effort-large"
     version: NonEmpty = "16"
     backup: Backup | None = None
+    ssl_mode: SslMode = "verify-full"
+    tls_min_version: Literal["TLSv1.2", "TLSv1.3"] = "TLSv1.2"
 
 
 class DataSource(ConfigModel):
@@ -464,19 +475,46 @@ class Tenant(ConfigModel):
 # --- network and security -------------------------------------------------------------------
 
 
+class AviIngress(ConfigModel):
+    """Avi objects (by name) the WAF entry uses; the defaults are Avi's system objects.
+
+    ``certificate`` defaults to the name of ``ingress.certificate``'s last path segment (the
+    same certificate imported into Avi); ``serverSslProfile: null`` stops re-encryption to the
+    backends (PAIF-SEC-001 reports it in production).
+    """
+
+    cloud: NonEmpty = "Default-Cloud"
+    certificate: NonEmpty | None = None
+    ssl_profile: NonEmpty = "System-Standard"
+    application_profile: NonEmpty = "System-Secure-HTTP"
+    server_ssl_profile: NonEmpty | None = "System-Standard"
+    health_monitor: NonEmpty = "System-HTTPS"
+    waf_profile: NonEmpty = "System-WAF-Profile"
+    waf_mode: Literal["enforcement", "detection"] = "enforcement"
+
+
 class Ingress(ConfigModel):
-    """The site's external HTTPS entry: an NSX load-balancer virtual server (§9.6.1)."""
+    """The site's external HTTPS entry (§9.6.1): NSX load balancer, or Avi with a WAF.
+
+    ``waf`` left out is on in production tiers (§9.1: production access is "hardened: TLS,
+    WAF"); a WAF needs the Avi entry (``avi``), the NSX entry needs ``lbServicePath``.
+    ``serverSslProfile`` (NSX) re-encrypts to the backends (§9.6.3); ``null`` turns it off.
+    """
 
     fqdn: NonEmpty
     virtual_ip: NonEmpty
-    lb_service_path: NonEmpty
+    lb_service_path: NonEmpty | None = None
     backend_members: Annotated[list[NonEmpty], Field(min_length=1)]
     backend_port: Annotated[int, Field(ge=1, le=65535)] = 443
     client_ssl_profile: NonEmpty = (
         "/infra/lb-client-ssl-profiles/default-balanced-client-ssl-profile"
     )
+    server_ssl_profile: NonEmpty | None = (
+        "/infra/lb-server-ssl-profiles/default-balanced-server-ssl-profile"
+    )
     certificate: NonEmpty
-    waf: bool = False
+    waf: bool | None = None
+    avi: AviIngress = Field(default_factory=AviIngress)
 
 
 class Network(ConfigModel):
@@ -657,6 +695,14 @@ class StackConfig(ConfigModel):
     @property
     def is_production(self) -> bool:
         return self.environment in ("prod", "mission-critical")
+
+    @property
+    def waf(self) -> bool:
+        """Whether the entry has a WAF: ``network.ingress.waf``, else on in production."""
+        ingress = self.network.ingress
+        if ingress is None:
+            return False
+        return self.is_production if ingress.waf is None else ingress.waf
 
 
 def _ref_error(path: str, value: str, what: str, known: set[str]) -> FieldError:

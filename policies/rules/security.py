@@ -37,6 +37,11 @@ from typing import Any, Final
 
 from pulumi_policy.proxy import UnknownValueError
 
+from components.avi_binding import (
+    AVI_POOL_TYPE,
+    AVI_VIRTUAL_SERVICE_TYPE,
+    AVI_WAF_POLICY_TYPE,
+)
 from components.nsx_binding import (
     GSLB_SERVICE_TYPE,
     POLICY_GROUP_TYPE,
@@ -44,6 +49,7 @@ from components.nsx_binding import (
     POLICY_SECURITY_POLICY_TYPE,
 )
 from policies.framework import (
+    DSM_GROUP,
     StackView,
     Violation,
     as_int,
@@ -99,6 +105,12 @@ WORKLOAD_KINDS: Final = (
     "Pod",
 )
 RATE_LIMIT_ANNOTATION: Final = "paif.vmware.com/rate-limit-rpm"
+# components.pgvector_database: the libpq sslmode a database's clients must use.
+SSLMODE_ANNOTATION: Final = "paif.vmware.com/sslmode"
+# libpq sslmode values that encrypt the connection or fail (the others fall back to plain text).
+TLS_SSLMODES: Final = ["require", "verify-ca", "verify-full"]
+# Avi WafPolicy.mode that blocks what it detects (the provider defaults to detection only).
+WAF_ENFORCEMENT: Final = "WAF_MODE_ENFORCEMENT"
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _CAMEL_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _CREDENTIAL_WORDS: Final = frozenset(
@@ -199,40 +211,26 @@ def _count(mapping: Any, key: str) -> int | None:
 
 @rule(
     "PAIF-SEC-001",
-    title="External entry terminates TLS; no plain HTTP listener",
+    title="TLS at the entry, no plain HTTP listener; internal hops encrypted in production",
     severity="critical",
     section="§9.6.1, §9.6.3",
     rationale="Prompts, answers and tokens cross the corporate network or the internet: in "
-    "plain HTTP anyone on the path reads and alters them.",
-    remediation="Give each NSX virtual server a client SSL block (certificate and client SSL "
-    "profile) on 443, never listen on 80; expose Kubernetes Services over TLS only.",
+    "plain HTTP anyone on the path reads and alters them. Inside, the load balancer's hop to "
+    "the backends and every database connection carry the same data (§9.6.3: TLS between "
+    "internal services), so production encrypts them too.",
+    remediation="Give each entry (NSX virtual server: client SSL block; Avi virtual service: "
+    "SSL service, certificate and SSL profile) TLS on 443, never plain HTTP; re-encrypt to the "
+    "backends (network.ingress.serverSslProfile / avi.serverSslProfile); keep databases' "
+    "sslMode require, verify-ca or verify-full; expose Kubernetes Services over TLS only.",
+    thresholds={"tlsSslModes": TLS_SSLMODES},
 )
-def check_tls(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
+def check_tls(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Violation]:
     for server in view.of_type(POLICY_LB_VIRTUAL_SERVER_TYPE):
-        props = server.props
-        what = f"NSX virtual server {props.get('displayName') or server.name!r}"
-        ports = [str(p) for p in props.get("ports") or []]
-        client_ssl = props.get("clientSsl")
-        if not client_ssl:
-            plain = [p for p in ports if as_int(p) == PLAIN_HTTP_PORT]
-            yield Violation(
-                f"{what} on port(s) {', '.join(ports) or '?'} has no client SSL: it does not "
-                "terminate TLS"
-                + (f" and listens for plain HTTP on {PLAIN_HTTP_PORT}" if plain else ""),
-                server.urn,
-            )
-            continue
-        if not client_ssl.get("sslProfilePath"):
-            yield Violation(
-                f"{what} sets no client SSL profile (clientSsl.sslProfilePath): the protocols "
-                "and ciphers it accepts are left to chance",
-                server.urn,
-            )
-        if not client_ssl.get("defaultCertificatePath"):
-            yield Violation(
-                f"{what} has no server certificate (clientSsl.defaultCertificatePath)",
-                server.urn,
-            )
+        yield from _nsx_entry_tls(view, server)
+    for service in view.of_type(AVI_VIRTUAL_SERVICE_TYPE):
+        yield from _avi_entry_tls(service)
+    if view.is_production:
+        yield from _internal_hops(view, [str(m) for m in thresholds.get("tlsSslModes") or []])
     for service in view.of_type(GSLB_SERVICE_TYPE):
         for ref in service.props.get("healthMonitorRefs") or []:
             name = str(ref).rsplit("name=", 1)[-1].rsplit("/", 1)[-1]
@@ -260,6 +258,89 @@ def check_tls(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
     for ingress in view.kube("Ingress", "networking.k8s.io/"):
         if not get_path(ingress.props, "spec.tls"):
             yield Violation(f"{label(ingress)} has no spec.tls: it serves plain HTTP", ingress.urn)
+
+
+def _nsx_entry_tls(view: StackView, server: Any) -> Iterator[Violation]:
+    props = server.props
+    what = f"NSX virtual server {props.get('displayName') or server.name!r}"
+    ports = [str(p) for p in props.get("ports") or []]
+    client_ssl = props.get("clientSsl")
+    if not client_ssl:
+        plain = [p for p in ports if as_int(p) == PLAIN_HTTP_PORT]
+        yield Violation(
+            f"{what} on port(s) {', '.join(ports) or '?'} has no client SSL: it does not "
+            "terminate TLS"
+            + (f" and listens for plain HTTP on {PLAIN_HTTP_PORT}" if plain else ""),
+            server.urn,
+        )
+        return
+    if not client_ssl.get("sslProfilePath"):
+        yield Violation(
+            f"{what} sets no client SSL profile (clientSsl.sslProfilePath): the protocols "
+            "and ciphers it accepts are left to chance",
+            server.urn,
+        )
+    if not client_ssl.get("defaultCertificatePath"):
+        yield Violation(
+            f"{what} has no server certificate (clientSsl.defaultCertificatePath)", server.urn
+        )
+    if view.is_production and not get_path(props, "serverSsl.sslProfilePath"):
+        yield Violation(
+            f"{what} forwards to its backends in plain text (no serverSsl profile): "
+            "re-encrypt with a server SSL profile (network.ingress.serverSslProfile, §9.6.3)",
+            server.urn,
+        )
+
+
+def _avi_entry_tls(service: Any) -> Iterator[Violation]:
+    props = service.props
+    what = f"Avi virtual service {props.get('name') or service.name!r}"
+    listeners = [s for s in props.get("services") or [] if s is not None]
+    secure = [s for s in listeners if _truthy(s.get("enableSsl"))]
+    plain = [str(s.get("port")) for s in listeners if not _truthy(s.get("enableSsl"))]
+    if not secure:
+        yield Violation(
+            f"{what} has no SSL service (services[].enableSsl): it does not terminate TLS",
+            service.urn,
+        )
+    if plain:
+        yield Violation(
+            f"{what} listens without TLS on port(s) {', '.join(plain)}: plain HTTP", service.urn
+        )
+    if secure and not _str_list(props.get("sslKeyAndCertificateRefs")):
+        yield Violation(f"{what} has no server certificate (sslKeyAndCertificateRefs)", service.urn)
+    if secure and not props.get("sslProfileRef"):
+        yield Violation(
+            f"{what} sets no SSL profile (sslProfileRef): the protocols and ciphers it accepts "
+            "are left to chance",
+            service.urn,
+        )
+
+
+def _internal_hops(view: StackView, tls_modes: list[str]) -> Iterator[Violation]:
+    """Production: the load balancer's hop to the backends and database clients use TLS."""
+    for pool in view.of_type(AVI_POOL_TYPE):
+        if not pool.props.get("sslProfileRef"):
+            yield Violation(
+                f"Avi pool {pool.props.get('name') or pool.name!r} sends traffic to its servers "
+                "in plain text (no sslProfileRef): re-encrypt (network.ingress.avi."
+                "serverSslProfile, §9.6.3)",
+                pool.urn,
+            )
+    for cluster in view.kube("PostgresCluster", DSM_GROUP):
+        notes = get_path(cluster.props, "metadata.annotations") or {}
+        mode = notes.get(SSLMODE_ANNOTATION)
+        if mode not in tls_modes:
+            state = f"sslmode {mode!r}" if mode else f"no {SSLMODE_ANNOTATION}"
+            yield Violation(
+                f"{label(cluster)}: clients may connect without TLS ({state}); require "
+                f"{' or '.join(tls_modes)} (databases[].sslMode, §9.6.3)",
+                cluster.urn,
+            )
+
+
+def _str_list(value: Any) -> list[str]:
+    return [str(v) for v in value or [] if v is not None]
 
 
 @rule(
@@ -538,6 +619,20 @@ def check_audit(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Viol
                 "logged",
                 server.urn,
             )
+    for service in view.of_type(AVI_VIRTUAL_SERVICE_TYPE):
+        logs = [
+            entry
+            for policy in service.props.get("analyticsPolicies") or []
+            for entry in policy.get("fullClientLogs") or []
+        ]
+        always = any(_truthy(e.get("enabled")) and as_int(e.get("duration"), 30) == 0 for e in logs)
+        if not always:
+            yield Violation(
+                f"Avi virtual service {service.props.get('name') or service.name!r} does not "
+                "log every request (analyticsPolicies[].fullClientLogs enabled with duration 0): "
+                "API calls through the entry are logged only on errors or for a while",
+                service.urn,
+            )
 
 
 @rule(
@@ -659,3 +754,47 @@ def _container_images(workload: Any) -> Iterator[tuple[str, str]]:
             image = known(lambda c=container: c.get("image"), None)
             if isinstance(image, str) and image:
                 yield f"{base}.{field}[{index}]", image
+
+
+@rule(
+    "PAIF-SEC-009",
+    title="Production entry has a WAF in enforcement mode",
+    severity="high",
+    section="§9.1 (production access: TLS, WAF), §9.6.1 perimeter",
+    rationale="§9.1 hardens production access with TLS and a WAF, and §9.6.1 puts the WAF at "
+    "the edge load balancer: prompt floods, injection payloads and scanners are stopped "
+    "before they reach the gateway. The NSX load balancer has no WAF; an Avi virtual service "
+    "carries one, and a WAF in detection mode only reports.",
+    remediation="Keep network.ingress.waf on (the default in production): the site builds an "
+    "Avi virtual service with a WAF policy in enforcement mode (network.ingress.avi.wafMode); "
+    "or waive this rule with the reason and the WAF that stands in front of the entry.",
+)
+def check_waf(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
+    if not view.is_production:
+        return
+    for server in view.of_type(POLICY_LB_VIRTUAL_SERVER_TYPE):
+        yield Violation(
+            f"NSX virtual server {server.props.get('displayName') or server.name!r} is the "
+            "entry and the NSX load balancer runs no WAF: set network.ingress.waf (an Avi "
+            "virtual service with a WAF policy)",
+            server.urn,
+        )
+    for service in view.of_type(AVI_VIRTUAL_SERVICE_TYPE):
+        what = f"Avi virtual service {service.props.get('name') or service.name!r}"
+        policies = [
+            d
+            for d in getattr(service, "dependencies", None) or []
+            if d.resource_type == AVI_WAF_POLICY_TYPE
+        ]
+        attached = known(lambda s=service: s.props.get("wafPolicyRef"), "unknown")
+        if not attached and not policies:
+            yield Violation(f"{what} has no WAF policy (wafPolicyRef)", service.urn)
+            continue
+        for policy in policies:
+            mode = policy.props.get("mode") or "WAF_MODE_DETECTION_ONLY"
+            if mode != WAF_ENFORCEMENT:
+                yield Violation(
+                    f"{what}: WAF policy {policy.props.get('name') or policy.name!r} is in "
+                    f"{mode}: it reports attacks but lets them through",
+                    service.urn,
+                )

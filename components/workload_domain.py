@@ -22,6 +22,11 @@ What it declares (pulumi_vsphere 4.18.2 argument names):
   (``spec.hardware.devices.dynamicDirectPathIODevices``).
 - a subscribed ``vsphere.ContentLibrary`` on the DLVM catalogue (deep learning VM images).
 - a ``vsphere.Zone`` holding the cluster, for the Supervisor and for zone-pinned tenants.
+- one ``vsphere.ComputeClusterVmAntiAffinityRule`` per ``vmAntiAffinity`` group: GPU VMs known
+  by name that DRS keeps on different hosts (§9.2.2 replicas on hosts A, B, C). The provider
+  takes VM UUIDs, looked up by name at deploy time; VKS node VMs and PAIS replica VMs are
+  created by VM Operator under generated names, so no stack can list them (docs/architecture.md
+  "Replica spread across hosts").
 
 Capacity, in schedulable GPUs (``nvidia.com/gpu`` units, via
 ``components.estimators.capacity``): hosts × GPUs per host × slices of the domain's default
@@ -322,6 +327,7 @@ class GpuWorkloadDomain(pulumi.ComponentResource):
     gpu_capacity_by_profile: dict[str, int]
     physical_gpus: int
     compute_cluster: vsphere.ComputeCluster
+    anti_affinity_rules: list[vsphere.ComputeClusterVmAntiAffinityRule]
     content_library: vsphere.ContentLibrary
     zone: vsphere.Zone
     cluster_id: pulumi.Output[str]
@@ -419,6 +425,25 @@ class GpuWorkloadDomain(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=ctx.is_production),
         )
         self.content_library_id = self.content_library.id
+
+        self.anti_affinity_rules = [
+            vsphere.ComputeClusterVmAntiAffinityRule(
+                f"{name}-spread-{group.name}",
+                name=group.name,
+                compute_cluster_id=self.compute_cluster.id,
+                # The provider takes VM UUIDs: looked up by name when the stack deploys.
+                virtual_machine_ids=[
+                    vsphere.get_virtual_machine_output(
+                        name=vm, datacenter_id=datacenter.id, opts=invoke
+                    ).id
+                    for vm in group.vms
+                ],
+                enabled=True,
+                mandatory=group.mandatory,
+                opts=child,
+            )
+            for group in wd.vm_anti_affinity
+        ]
 
         self.zone = vsphere.Zone(
             f"{name}-zone",

@@ -296,3 +296,59 @@ def test_passthrough_gpu_without_a_known_pci_id_needs_one():
 
     validate_gpu_workload_domain(args)
     assert {c.pci_device_id for c in gpu_vm_classes(args)} == {0x2901}
+
+
+def test_named_gpu_vms_get_a_drs_anti_affinity_rule(run_pulumi):
+    """§9.2.2 replicas on hosts A, B, C: GPU VMs known by name never share a host."""
+    from components.config.models import VmAntiAffinity
+
+    group = VmAntiAffinity(name="dlvm-inference", vms=["dlvm-a", "dlvm-b", "dlvm-c"])
+    ctx = context(vm_anti_affinity=[group])
+    records = by_name(plan(run_pulumi, ctx))
+    rule = records["wd-spread-dlvm-inference"]
+    assert (
+        rule.type
+        == "vsphere:index/computeClusterVmAntiAffinityRule:ComputeClusterVmAntiAffinityRule"
+    )
+    datacenter = moref("datacenter", "dc-primary")
+    vm_ids = rule.inputs["virtualMachineIds"]
+    assert rule.inputs == {
+        "name": "dlvm-inference",
+        "computeClusterId": records["wd-cluster"].id,
+        "virtualMachineIds": vm_ids,
+        "enabled": True,
+        "mandatory": False,
+    }
+    # Each VM's UUID, looked up by name in the site's datacenter (offline: derived from both).
+    from paif_cli.offline.vsphere import INVOKES
+
+    class Lookup:
+        token = "vsphere:index/getVirtualMachine:getVirtualMachine"
+
+        def __init__(self, name: str) -> None:
+            self.args = {"name": name, "datacenterId": datacenter}
+
+    assert vm_ids == [INVOKES[Lookup.token](Lookup(vm))["id"] for vm in group.vms]
+    assert len(set(vm_ids)) == 3
+    assert records["wd-cluster"].urn in rule.depends_on
+
+
+def test_no_rule_without_named_vms(run_pulumi):
+    types = {r.type for r in plan(run_pulumi, context())}
+    assert not any("AntiAffinityRule" in t for t in types)
+
+
+def test_more_vms_than_hosts_cannot_spread():
+    from components.config import ConfigError
+
+    def edit(values: dict[str, Any]) -> None:
+        values["paif:workloadDomain"]["vmAntiAffinity"] = [
+            {"name": "too-many", "vms": [f"vm-{i}" for i in range(6)]}
+        ]
+
+    with pytest.raises(ConfigError) as error:
+        load_stack("prod", edit)
+    assert (
+        "paif:workloadDomain.vmAntiAffinity[0].vms: 6 VMs cannot each run on a different host "
+        "of the 5 in gpu-wld-01"
+    ) in error.value.render()

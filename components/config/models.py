@@ -72,6 +72,26 @@ class HostImage(ConfigModel):
     nvidia_driver_version: NonEmpty
 
 
+class VmAntiAffinity(ConfigModel):
+    """GPU VMs, by vCenter name, that DRS keeps on different hosts (§9.2.2 hosts A, B, C).
+
+    For GPU VMs whose names are fixed (deployed by name, e.g. from the DLVM library): VKS
+    nodes and PAIS replicas get generated names at run time and are spread by VKS and the pod
+    topology spread instead (docs/architecture.md). ``mandatory`` false is a "should" rule:
+    vSphere HA may still restart a failed host's VM beside another one.
+    """
+
+    name: DnsName
+    vms: Annotated[list[NonEmpty], Field(min_length=2)]
+    mandatory: bool = False
+
+    @field_validator("vms")
+    @classmethod
+    def _unique_vms(cls, vms: list[str]) -> list[str]:
+        _require_unique(vms, "VM")
+        return vms
+
+
 class WorkloadDomain(ConfigModel):
     cluster: NonEmpty
     hosts: Annotated[list[NonEmpty], Field(min_length=1)]
@@ -79,12 +99,25 @@ class WorkloadDomain(ConfigModel):
     vgpu_profiles: list[NonEmpty] = Field(default_factory=list)
     dlvm_library_url: NonEmpty = DLVM_LIBRARY_URL
     host_image: HostImage | None = None
+    vm_anti_affinity: list[VmAntiAffinity] = Field(default_factory=list)
 
     @field_validator("hosts")
     @classmethod
     def _unique_hosts(cls, hosts: list[str]) -> list[str]:
         _require_unique(hosts, "host")
         return hosts
+
+    @model_validator(mode="after")
+    def _spread_fits_the_hosts(self) -> WorkloadDomain:
+        _require_unique([g.name for g in self.vm_anti_affinity], "anti-affinity rule name")
+        for i, group in enumerate(self.vm_anti_affinity):
+            if len(group.vms) > len(self.hosts):
+                raise FieldError(
+                    f"vmAntiAffinity[{i}].vms",
+                    f"{len(group.vms)} VMs cannot each run on a different host of the "
+                    f"{len(self.hosts)} in {self.cluster}",
+                )
+        return self
 
     @model_validator(mode="after")
     def _profiles_match_assignment(self) -> WorkloadDomain:

@@ -50,6 +50,14 @@ def _datastore(args: Any) -> dict[str, Any]:
     return {"id": moref("datastore", datacenter, name), "name": name, "datacenterId": datacenter}
 
 
+def _virtual_machine(args: Any) -> dict[str, Any]:
+    """A VM looked up by name: its UUID (the provider's id) derived from datacenter and name."""
+    name = _require(args, "name")
+    datacenter = _require(args, "datacenterId")
+    vm_uuid = str(uuid.uuid5(_POLICY_NAMESPACE, f"vm/{datacenter}/{name}"))
+    return {"id": vm_uuid, "uuid": vm_uuid, "name": name, "datacenterId": datacenter}
+
+
 def _policy(args: Any) -> dict[str, Any]:
     name = _require(args, "name")
     return {"id": str(uuid.uuid5(_POLICY_NAMESPACE, name)), "name": name}
@@ -61,4 +69,5 @@ INVOKES: dict[str, Callable[[Any], dict[str, Any]]] = {
     "vsphere:index/getHost:getHost": _host,
     "vsphere:index/getDatastore:getDatastore": _datastore,
     "vsphere:index/getPolicy:getPolicy": _policy,
+    "vsphere:index/getVirtualMachine:getVirtualMachine": _virtual_machine,
 }

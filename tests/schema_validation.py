@@ -83,11 +83,16 @@ def _closed(schema: Any) -> Any:
     return out
 
 
+def load_crd(path: Path) -> dict[str, Any]:
+    """One CRD file of ``schemas/crds`` as data."""
+    return yaml.load(path.read_text(), Loader=_CrdLoader)
+
+
 @functools.cache
 def _crds() -> dict[tuple[str, str], dict[str, Any]]:
     table: dict[tuple[str, str], dict[str, Any]] = {}
     for path in sorted(CRD_DIR.glob("*.yaml")):
-        crd = yaml.load(path.read_text(), Loader=_CrdLoader)
+        crd = load_crd(path)
         spec = crd["spec"]
         table[(spec["group"], spec["names"]["kind"])] = {"file": path.name, "spec": spec}
     return table

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Build the real engine tools from their Go modules into .engine/ (`make engine`).
+#
+# Each binary is a small wrapper module under engine/ pinned by its go.mod/go.sum. A binary is
+# rebuilt only when its wrapper, version or the Go toolchain changed (a stamp per binary). The
+# build times of the last run are written to .engine/build-times.tsv.
+#
+# Nothing here downloads anything but Go modules through the Go module proxy.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+ENGINE_SRC="$ROOT/engine"
+OUT="$ROOT/.engine"
+BIN="$OUT/bin"
+STAMPS="$OUT/stamps"
+mkdir -p "$BIN" "$STAMPS" "$OUT/pulumi-home"
+
+# The versions, in one place (docs/engine.md explains each choice).
+PULUMI_VERSION="v3.276.0"
+# The pulumi-kubernetes provider module is served only at this pseudo-version, which is the
+# commit tagged v4.25.0; the Python SDK pin in pyproject.toml matches it.
+KUBERNETES_PROVIDER_VERSION="4.25.0"
+export CGO_ENABLED=0
+export GOFLAGS="${GOFLAGS:-} -trimpath"
+
+: > "$OUT/build-times.tsv.new"
+
+stamp_of() {  # name dir extra... -> a key that changes when anything the build reads changes
+  local name="$1" dir="$2"
+  shift 2
+  {
+    go version
+    echo "$@"
+    cat "$dir"/go.mod "$dir"/go.sum "$dir"/*.go
+  } | sha256sum | cut -c1-16
+}
+
+build() {  # name dir package ldflags tags
+  local name="$1" dir="$2" pkg="$3" ldflags="${4:-}" tags="${5:-}"
+  local key
+  key="$(stamp_of "$name" "$dir" "$pkg" "$ldflags" "$tags")"
+  if [[ -x "$BIN/$name" && -f "$STAMPS/$name" && "$(cat "$STAMPS/$name")" == "$key" ]]; then
+    echo "engine: $name is up to date"
+    printf '%s\tcached\t0\n' "$name" >> "$OUT/build-times.tsv.new"
+    return
+  fi
+  echo "engine: building $name ($pkg)"
+  local start=$SECONDS
+  (cd "$dir" && go build -tags "$tags" -ldflags "$ldflags" -o "$BIN/$name.tmp" "$pkg")
+  mv "$BIN/$name.tmp" "$BIN/$name"
+  echo "$key" > "$STAMPS/$name"
+  printf '%s\tbuilt\t%d\n' "$name" "$((SECONDS - start))" >> "$OUT/build-times.tsv.new"
+  echo "engine: $name built in $((SECONDS - start)) s"
+}
+
+# The Pulumi CLI. pkg/go.mod has replace directives, so `go install pkg@v` is refused; the
+# wrapper requires pkg/v3 and sdk/v3 at the same version and builds the package.
+build pulumi "$ENGINE_SRC/cli" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+  "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+  "osusergo,grpcnotrace"
+
+# The Kubernetes provider. Its main embeds a versioned schema that its release process
+# generates; do the same from the module's committed schema.json and terraform-mapping.json.
+k8s_dir="$(cd "$ENGINE_SRC/kubernetes" && go mod download -json github.com/pulumi/pulumi-kubernetes/provider/v4 \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+python3 - "$k8s_dir/cmd/pulumi-resource-kubernetes" "$ENGINE_SRC/kubernetes" "$KUBERNETES_PROVIDER_VERSION" <<'PY'
+import json, sys
+from pathlib import Path
+src, dst, version = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+schema = json.loads((src / "schema.json").read_text())
+schema["version"] = version
+for name, value in (("schema-embed.json", schema),
+                    ("terraform-mapping-embed.json", json.loads((src / "terraform-mapping.json").read_text()))):
+    text = json.dumps(value, separators=(",", ":"))
+    path = dst / name
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+PY
+build pulumi-resource-kubernetes "$ENGINE_SRC/kubernetes" . \
+  "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$KUBERNETES_PROVIDER_VERSION"
+
+# The Kubernetes API server and its store: the Supervisor's and the VKS clusters' API.
+build etcd "$ENGINE_SRC/etcd" .
+build kube-apiserver "$ENGINE_SRC/kube-apiserver" . "" "providerless"
+
+# Stand-ins for the providers that cannot be built here (docs/engine.md): kept out of bin/ so
+# that sourcing env.sh never puts a fake vSphere or Harbor provider in front of a user.
+mkdir -p "$OUT/standin"
+build_standin() {
+  build paif-standin-provider "$ENGINE_SRC/standin-provider" .
+  for name in vsphere harbor; do
+    ln -sf "$BIN/paif-standin-provider" "$OUT/standin/pulumi-resource-$name"
+  done
+}
+build_standin
+
+mv "$OUT/build-times.tsv.new" "$OUT/build-times.tsv"
+
+cat > "$OUT/env.sh" <<ENV
+# Source this to use the tools built by engine/build.sh (make engine).
+export PATH="$BIN:\$PATH"
+export PULUMI_HOME="$OUT/pulumi-home"
+export PULUMI_SKIP_UPDATE_CHECK=1
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=1
+ENV
+echo "engine: ready; source .engine/env.sh"

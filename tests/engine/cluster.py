@@ -1,0 +1,275 @@
+"""A Kubernetes API server for the engine tier: etcd and kube-apiserver built by ``make engine``.
+
+One etcd serves several API servers, each with its own ``--etcd-prefix``: one per site, so the
+primary's and the DR site's objects of the same name never meet. There is no kubelet, scheduler
+or controller manager: objects are validated and stored, nothing runs. So the ResourceQuota
+admission plugin is off (it refuses every object in a namespace whose quota no controller has
+counted yet), and what the Supervisor's controllers would do before the program runs (a vSphere
+Namespace appears as a Kubernetes namespace; Cluster API writes a VKS cluster's kubeconfig
+Secret) the tests do by hand with :meth:`ApiServer.prepare_supervisor`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from schema_validation import load_crd
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = ROOT / ".engine" / "bin"
+CRD_DIR = ROOT / "schemas" / "crds"
+
+# Kinds the program renders that have no published CRD (schemas/SOURCES.md): a minimal CRD that
+# keeps every field, so the API server stores them as the program wrote them.
+MINIMAL_CRDS = (
+    ("pais.vmware.com", "v1alpha1", "ModelEndpoint", "modelendpoints"),
+    ("databases.dataservices.vmware.com", "v1alpha1", "PostgresCluster", "postgresclusters"),
+    ("databases.dataservices.vmware.com", "v1alpha1", "DatabaseConfig", "databaseconfigs"),
+)
+
+
+# kube-apiserver refuses anonymous requests under AlwaysAllow, so the tests use a static token.
+TOKEN = "engine-test-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def minimal_crd(group: str, version: str, kind: str, plural: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"kind": kind, "plural": plural, "singular": kind.lower()},
+            "versions": [
+                {
+                    "name": version,
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "x-kubernetes-preserve-unknown-fields": True,
+                        }
+                    },
+                    "subresources": {"status": {}},
+                }
+            ],
+        },
+    }
+
+
+@dataclass
+class Etcd:
+    workdir: Path
+    client_port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.client_port}"
+
+    def start(self) -> None:
+        peer = free_port()
+        log = (self.workdir / "etcd.log").open("w")
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "etcd"),
+                "--name=engine-test",
+                f"--data-dir={self.workdir / 'etcd'}",
+                f"--listen-client-urls={self.url}",
+                f"--advertise-client-urls={self.url}",
+                f"--listen-peer-urls=http://127.0.0.1:{peer}",
+                f"--initial-advertise-peer-urls=http://127.0.0.1:{peer}",
+                f"--initial-cluster=engine-test=http://127.0.0.1:{peer}",
+                "--log-level=error",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        _wait(lambda: _get(f"{self.url}/health") is not None, 60, "etcd", self.workdir / "etcd.log")
+
+    def stop(self) -> None:
+        _stop(self.process)
+
+
+@dataclass
+class ApiServer:
+    """One site's Kubernetes API (the Supervisor's, and its VKS clusters' in these tests)."""
+
+    name: str
+    workdir: Path
+    etcd: Etcd
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def kubeconfig(self) -> str:
+        return yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {
+                        "name": self.name,
+                        "cluster": {"server": self.url, "insecure-skip-tls-verify": True},
+                    }
+                ],
+                "users": [{"name": "engine-test", "user": {"token": TOKEN}}],
+                "contexts": [
+                    {"name": self.name, "context": {"cluster": self.name, "user": "engine-test"}}
+                ],
+                "current-context": self.name,
+            }
+        )
+
+    def start(self) -> None:
+        keys = self.workdir / "keys"
+        keys.mkdir(parents=True, exist_ok=True)
+        key, pub = keys / "sa.key", keys / "sa.pub"
+        if not key.exists():
+            subprocess.run(
+                ["openssl", "genrsa", "-out", key, "2048"], check=True, capture_output=True
+            )
+            subprocess.run(
+                ["openssl", "rsa", "-in", key, "-pubout", "-out", pub],
+                check=True,
+                capture_output=True,
+            )
+        tokens = keys / "tokens.csv"
+        tokens.write_text(f'{TOKEN},engine-test,engine-test,"system:masters"\n')
+        self.log_path = self.workdir / f"apiserver-{self.name}.log"
+        log = self.log_path.open("a")
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "kube-apiserver"),
+                f"--etcd-servers={self.etcd.url}",
+                f"--etcd-prefix=/registry-{self.name}",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={self.port}",
+                f"--cert-dir={self.workdir / ('certs-' + self.name)}",
+                "--service-account-issuer=https://kubernetes.default.svc",
+                f"--service-account-key-file={pub}",
+                f"--service-account-signing-key-file={key}",
+                "--service-cluster-ip-range=10.96.0.0/24",
+                "--authorization-mode=AlwaysAllow",
+                f"--token-auth-file={tokens}",
+                "--disable-admission-plugins=ServiceAccount,ResourceQuota",
+                "--enable-priority-and-fairness=false",
+                "--v=0",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        _wait(lambda: _get(f"{self.url}/readyz") == "ok", 180, "kube-apiserver", self.log_path)
+
+    def stop(self) -> None:
+        _stop(self.process)
+
+    # --- the API ------------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(f"{self.url}{path}", data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        req.add_header("Authorization", f"Bearer {TOKEN}")
+        with urllib.request.urlopen(req, context=_INSECURE, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+    def get(self, path: str) -> Any | None:
+        try:
+            return self.request("GET", path)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return None
+            raise
+
+    def create(self, path: str, body: dict[str, Any]) -> None:
+        try:
+            self.request("POST", path, body)
+        except urllib.error.HTTPError as exc:
+            if exc.code != 409:  # already there
+                raise RuntimeError(f"POST {path}: {exc.code} {exc.read().decode()}") from exc
+
+    def install_crds(self) -> list[str]:
+        crds = [load_crd(p) for p in sorted(CRD_DIR.glob("*.yaml"))]
+        crds += [minimal_crd(*spec) for spec in MINIMAL_CRDS]
+        path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+        for crd in crds:
+            self.create(path, crd)
+        names = [c["metadata"]["name"] for c in crds]
+        for name in names:
+            _wait(lambda n=name: _established(self.get(f"{path}/{n}")), 60, f"CRD {name}", None)
+        return names
+
+    def prepare_supervisor(self, namespaces: list[str], vks_clusters: dict[str, str]) -> None:
+        """Stand in for the Supervisor's controllers: the tenants' namespaces exist, and each VKS
+        cluster (``name -> namespace``) has its kubeconfig Secret, pointing at this server."""
+        for namespace in namespaces:
+            self.create("/api/v1/namespaces", {"metadata": {"name": namespace}})
+        value = base64.b64encode(self.kubeconfig.encode()).decode()
+        for cluster, namespace in vks_clusters.items():
+            self.create(
+                f"/api/v1/namespaces/{namespace}/secrets",
+                {"metadata": {"name": f"{cluster}-kubeconfig"}, "data": {"value": value}},
+            )
+
+
+_INSECURE = ssl.create_default_context()
+_INSECURE.check_hostname = False
+_INSECURE.verify_mode = ssl.CERT_NONE
+
+
+def _get(url: str) -> str | None:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {TOKEN}"})
+    try:
+        with urllib.request.urlopen(request, context=_INSECURE, timeout=5) as response:
+            return response.read().decode().strip()
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def _established(crd: Any) -> bool:
+    conditions = ((crd or {}).get("status") or {}).get("conditions") or []
+    return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
+
+
+def _wait(ready: Any, seconds: float, what: str, log: Path | None) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        time.sleep(0.5)
+    tail = log.read_text()[-3000:] if log and log.exists() else ""
+    raise RuntimeError(f"{what} did not become ready in {seconds:.0f} s\n{tail}")
+
+
+def _stop(process: subprocess.Popen | None) -> None:
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)

@@ -1,0 +1,161 @@
+"""The real Pulumi CLI driven the way a user drives it, in a throwaway project and backend.
+
+Each command runs ``.engine/bin/pulumi`` with a file backend and a passphrase secrets provider in
+a temporary folder. Commands that run the program get a fresh ``program_host.py`` process and
+``--client`` (docs/engine.md: the Python language host cannot be built here). ``--policy-pack``
+gets an executable launcher beside a copy of ``policies/``: the CLI starts an executable pack as
+a binary analyzer, which runs ``python -m pulumi.policy`` on that folder, the same command the
+language host would run for a Python pack.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from cluster import ROOT
+
+ENGINE = ROOT / ".engine"
+BIN = ENGINE / "bin"
+STANDIN = ENGINE / "standin"
+PASSPHRASE = "engine-tier-passphrase"
+HOST = Path(__file__).resolve().parent / "program_host.py"
+PROGRAM_COMMANDS = {"preview", "up", "refresh"}
+
+
+def engine_env(home: Path, backend: Path) -> dict[str, str]:
+    """What ``source .engine/env.sh`` sets, plus the stand-in providers, a private
+    PULUMI_HOME and the file backend."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "PYTHON"))}
+    env.update(
+        PATH=os.pathsep.join(
+            [str(BIN), str(STANDIN), str(Path(sys.executable).parent), env["PATH"]]
+        ),
+        PULUMI_HOME=str(home),
+        PULUMI_SKIP_UPDATE_CHECK="1",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="1",
+        PULUMI_BACKEND_URL=f"file://{backend}",
+        PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
+        PAIF_ENGINE_SKIP_AWAIT="1",
+    )
+    return env
+
+
+def policy_pack(folder: Path) -> Path:
+    """A copy of ``policies/`` with an executable launcher in it; returns the launcher."""
+    pack = folder / "policy-pack"
+    shutil.copytree(ROOT / "policies", pack, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+    launcher = pack / "paif-policy-pack"
+    launcher.write_text(
+        f'#!/bin/sh\nexec "{sys.executable}" -u -m pulumi.policy "$1" "{pack}"\n', encoding="utf-8"
+    )
+    launcher.chmod(0o755)
+    return launcher
+
+
+def write_stack_files(directory: Path, stacks: dict[str, dict[str, Any]]) -> None:
+    """A project folder with the real Pulumi.yaml and __main__.py and these stack configs."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(ROOT / name, directory / name)
+    for stack, config in stacks.items():
+        text = yaml.safe_dump({"config": config}, sort_keys=False)
+        (directory / f"Pulumi.{stack}.yaml").write_text(text, encoding="utf-8")
+
+
+@dataclass
+class Project:
+    """A project folder (the real Pulumi.yaml and __main__.py, the tests' stack files)."""
+
+    directory: Path
+    env: dict[str, str]
+    pack: Path
+
+    @classmethod
+    def create(cls, directory: Path, env: dict[str, str], pack: Path) -> Project:
+        directory.mkdir(parents=True)
+        for name in ("Pulumi.yaml", "__main__.py"):
+            shutil.copy(ROOT / name, directory / name)
+        return cls(directory, env, pack)
+
+    def init_stack(self, stack: str, config: dict[str, Any], secrets: dict[str, str]) -> None:
+        self.pulumi("stack", "init", stack, "--secrets-provider", "passphrase")
+        path = self.directory / f"Pulumi.{stack}.yaml"
+        document = yaml.safe_load(path.read_text()) if path.exists() else {}
+        document = document or {}
+        document["config"] = config
+        path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+        for key, value in secrets.items():
+            self.pulumi("config", "set", "--secret", "--stack", stack, key, "--", value)
+
+    def pulumi(
+        self, *args: str, check: bool = True, timeout: float = 900, program: bool | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        # Flags go before a `--` that ends them (config set ... -- VALUE).
+        split = args.index("--") if "--" in args else len(args)
+        flags = ["--non-interactive"]
+        host = None
+        if program if program is not None else (args and args[0] in PROGRAM_COMMANDS):
+            host = subprocess.Popen(
+                [sys.executable, str(HOST), str(self.directory)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=self.env,
+                cwd=self.directory,
+            )
+            assert host.stdout is not None
+            port = host.stdout.readline().strip()
+            if not port.isdigit():
+                host.kill()
+                raise RuntimeError(f"program host did not start: {host.stderr.read()}")
+            flags.append(f"--client=127.0.0.1:{port}")
+        command = [str(BIN / "pulumi"), *args[:split], *flags, *args[split:]]
+        try:
+            result = subprocess.run(
+                command,
+                cwd=self.directory,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        finally:
+            if host is not None:
+                host.kill()
+                host.wait(timeout=30)
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"pulumi {' '.join(args)} exited {result.returncode}\n"
+                f"stdout:\n{result.stdout[-6000:]}\nstderr:\n{result.stderr[-6000:]}"
+            )
+        return result
+
+    def preview_steps(self, stack: str, *extra: str) -> tuple[subprocess.CompletedProcess, Any]:
+        result = self.pulumi("preview", "--stack", stack, "--json", *extra, check=False)
+        try:
+            return result, json.loads(result.stdout)
+        except json.JSONDecodeError:
+            return result, None
+
+    def paif_plan(self, *stacks: str, extra: tuple[str, ...] = ()) -> tuple[int, Path]:
+        out = self.directory / "paif-out"
+        args = [
+            str(Path(sys.executable).parent / "paif"),
+            "plan",
+            "--project-dir",
+            str(self.directory),
+        ]
+        for stack in stacks:
+            args += ["--stack", stack]
+        result = subprocess.run(
+            [*args, "--out", str(out), "--quiet", *extra], capture_output=True, text=True
+        )
+        return result.returncode, out

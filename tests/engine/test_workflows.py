@@ -1,0 +1,211 @@
+"""The users' workflows with the real Pulumi CLI (docs/engine.md), in order: preview with the
+pack, the gate, up twice, the DR stack on prod's real outputs, secrets, destroy, and a failure
+half-way through an update. The tests share one backend and build on each other."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cluster import ApiServer
+from conftest import SECRETS, engine_config, new_project, stack_secrets, start_site
+from harness import Project
+
+# Types whose provider runs here for real, and those answered by the stand-in (docs/engine.md).
+REAL = ("kubernetes:", "pulumi:providers:kubernetes")
+STANDIN = ("vsphere:", "harbor:", "pulumi:providers:vsphere", "pulumi:providers:harbor")
+
+
+@pytest.fixture(scope="module")
+def project(workspace: dict[str, Any], sites: dict[str, ApiServer]) -> Project:
+    project = new_project(workspace, "paif")
+    project.init_stack("prod", engine_config("prod", sites["prod"]), stack_secrets(sites["prod"]))
+    project.init_stack("dr", engine_config("dr", sites["dr"]), stack_secrets(sites["dr"]))
+    return project
+
+
+def _registered(steps: Any) -> set[tuple[str, str]]:
+    """(type, URN) of what a preview of a new stack would create or read (``Resource.get``)."""
+    out = set()
+    for step in steps["steps"]:
+        if step["op"] in ("create", "read"):
+            state = step.get("newState") or {}
+            out.add((state.get("type") or step["urn"].split("::")[2].split("$")[-1], step["urn"]))
+    return out
+
+
+def _planned(out: Path, stack: str) -> set[tuple[str, str]]:
+    plan = json.loads((out / stack / "plan.json").read_text())
+    return {(r["type"], r["urn"]) for r in plan["resources"]}
+
+
+def test_preview_with_the_pack_passes_and_creates_what_paif_plan_records(project: Project) -> None:
+    result, steps = project.preview_steps("prod", "--policy-pack", str(project.pack))
+    assert result.returncode == 0, result.stderr[-4000:]
+    created = _registered(steps)
+    code, out = project.paif_plan("prod")
+    assert code == 0
+    planned = _planned(out, "prod")
+    engine_only = {t for t in created if t[0] != "pulumi:pulumi:Stack"} - planned
+    assert engine_only == set()
+    assert planned - created == set()
+    assert {t for t, _ in created if t.startswith(REAL)}, "nothing went through the real provider"
+
+
+def _broken(config: dict[str, Any]) -> dict[str, Any]:
+    endpoint = config["paif:tenants"][0]["modelEndpoints"][0]
+    endpoint["replicas"]["min"] = 1
+    return config
+
+
+def test_the_real_gate_blocks_one_replica_and_paif_plan_agrees(
+    workspace: dict[str, Any], sites: dict[str, ApiServer], tmp_path: Path
+) -> None:
+    project = new_project(workspace, "gate")
+    # Stacks share the backend's project namespace: this one is "gate", from prod's config.
+    broken = _broken(engine_config("prod", sites["prod"]))
+    project.init_stack("gate", broken, stack_secrets(sites["prod"]))
+    result = project.pulumi(
+        "preview", "--stack", "gate", "--policy-pack", str(project.pack), check=False
+    )
+    assert result.returncode != 0
+    # The CLI's own policy summary: the pack blocked the preview on this rule, at mandatory level.
+    assert re.search(r"\[mandatory\].*PAIF-HA-001", result.stdout), result.stdout[-4000:]
+    code, _ = project.paif_plan("gate")
+    assert code == 1
+
+    config = tmp_path / "advisory.json"
+    config.write_text(json.dumps({"PAIF-HA-001": "advisory"}))
+    relaxed = ("--policy-pack", str(project.pack), "--policy-pack-config", str(config))
+    result = project.pulumi("preview", "--stack", "gate", *relaxed, check=False)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert re.search(r"\[advisory\].*PAIF-HA-001", result.stdout), result.stdout[-4000:]
+    code, _ = project.paif_plan("gate", extra=("--policy-pack-config", str(config)))
+    assert code == 0
+
+
+def test_up_then_a_second_preview_shows_no_changes(
+    project: Project, sites: dict[str, ApiServer]
+) -> None:
+    project.pulumi(
+        "up", "--stack", "prod", "--yes", "--skip-preview", "--policy-pack", str(project.pack)
+    )
+    # The objects are in the API server, as the program declared them.
+    quota = sites["prod"].get("/api/v1/namespaces/marketing-ns/resourcequotas")
+    assert quota and quota["items"], "no ResourceQuota reached the API server"
+    endpoints = sites["prod"].get(
+        "/apis/pais.vmware.com/v1alpha1/namespaces/marketing-ns/modelendpoints"
+    )
+    assert endpoints and len(endpoints["items"]) == 2
+    project.pulumi("preview", "--stack", "prod", "--expect-no-changes", "--diff")
+
+
+def test_the_dr_stack_reads_prods_real_outputs(project: Project) -> None:
+    project.pulumi(
+        "up", "--stack", "dr", "--yes", "--skip-preview", "--policy-pack", str(project.pack)
+    )
+    prod = json.loads(project.pulumi("stack", "output", "--stack", "prod", "--json").stdout)
+    state = json.loads(project.pulumi("stack", "export", "--stack", "dr").stdout)
+    refs = [
+        r for r in state["deployment"]["resources"] if r["type"] == "pulumi:pulumi:StackReference"
+    ]
+    assert len(refs) == 1
+    outputs = refs[0]["outputs"]["outputs"]
+    assert outputs["modelRefs"] == prod["modelRefs"]
+    project.pulumi("preview", "--stack", "dr", "--expect-no-changes")
+
+
+def _files_under(*roots: Path) -> list[Path]:
+    return [p for root in roots for p in root.rglob("*") if p.is_file()]
+
+
+def test_secrets_appear_nowhere_in_plaintext(
+    project: Project, workspace: dict[str, Any], sites: dict[str, ApiServer]
+) -> None:
+    outputs = project.pulumi("stack", "output", "--stack", "prod", "--json").stdout
+    kubeconfig_marker = sites["prod"].url
+    for value in SECRETS.values():
+        assert value not in outputs
+        for path in _files_under(workspace["backend"], project.directory):
+            text = path.read_bytes()
+            assert value.encode() not in text, f"{value} in {path}"
+    # The kubeconfig is secret config: the stack file and the state hold it encrypted only.
+    state = (workspace["backend"]).rglob("prod.json")
+    for path in state:
+        assert kubeconfig_marker.encode() not in path.read_bytes(), path
+
+
+def test_destroy_refuses_the_protected_resources(project: Project) -> None:
+    result = project.pulumi("destroy", "--stack", "dr", "--yes", "--skip-preview", check=False)
+    assert result.returncode != 0
+    text = result.stdout + result.stderr
+    assert "protected" in text
+    protected = re.findall(r"resource \"?(urn:pulumi:[^\s\"]+)\"? cannot be deleted", text)
+    state = json.loads(project.pulumi("stack", "export", "--stack", "dr").stdout)
+    marked = {r["urn"] for r in state["deployment"]["resources"] if r.get("protect")}
+    assert marked, "nothing is protected in a prod-tier stack"
+    assert set(protected) <= marked
+
+
+def test_an_api_server_lost_mid_update_fails_clearly_and_a_second_up_completes(
+    workspace: dict[str, Any], etcd: Any, namespaces: list[str], tmp_path: Path
+) -> None:
+    api = start_site(etcd, "failure", tmp_path, namespaces)
+    try:
+        project = new_project(workspace, "failure")
+        project.init_stack("failure", engine_config("prod", api), stack_secrets(api))
+        runner = _Background(project)
+        runner.start("up", "--stack", "failure", "--yes", "--skip-preview")
+        _wait_for(lambda: bool(api.get("/api/v1/namespaces/marketing-ns/resourcequotas")["items"]))
+        api.stop()
+        result = runner.result()
+        assert result.returncode != 0
+        text = result.stdout + result.stderr
+        assert "Traceback" not in text
+        assert re.search(r"connection refused|connect: connection refused|unreachable", text), text[
+            -3000:
+        ]
+        api.start()
+        project.pulumi("up", "--stack", "failure", "--yes", "--skip-preview")
+        project.pulumi("preview", "--stack", "failure", "--expect-no-changes")
+    finally:
+        api.stop()
+
+
+class _Background:
+    """``Project.pulumi`` in a thread, so the test can break the world while it runs."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._result: subprocess.CompletedProcess[str] | None = None
+
+    def start(self, *args: str) -> None:
+        import threading
+
+        def run() -> None:
+            self._result = self.project.pulumi(*args, check=False)
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def result(self) -> subprocess.CompletedProcess[str]:
+        self._thread.join(timeout=900)
+        assert self._result is not None
+        return self._result
+
+
+def _wait_for(condition: Any, seconds: float = 300) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except Exception:  # the API server may not have the namespace yet
+            pass
+        time.sleep(0.2)
+    raise AssertionError("the update never reached the API server")

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from components.config.models import DrPattern, DrRole, Environment, Harbor, Site, WorkloadDomain
 from components.constants import PRODUCTION_TIERS
+
+# Every Kubernetes object says which API it is applied to: the site's Supervisor, or a VKS
+# cluster by name. `paif plan` writes manifests into one folder per target, and the tenancy
+# rules (PAIF-MT-001/MT-002) judge a namespace together with the objects of its own target only.
+TARGET_ANNOTATION: Final = "paif.vmware.com/target"
+SUPERVISOR_TARGET: Final = "supervisor"
+
+
+def target_annotations(target: str = SUPERVISOR_TARGET) -> dict[str, str]:
+    """The annotation naming the Kubernetes API an object goes to (a VKS cluster's name)."""
+    return {TARGET_ANNOTATION: target}
 
 
 @dataclass(frozen=True)

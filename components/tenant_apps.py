@@ -1,21 +1,28 @@
 """A tenant's application workloads inside one of its VKS clusters (§9.2.4, §9.7.1 app).
 
+Everything goes into one application namespace of the workload cluster (default: the tenant's
+namespace name), created here with Pod Security ``restricted`` enforced and fenced like a
+Supervisor namespace, but in the cluster's own API (``components.app_namespace``): a
+``ResourceQuota``, a ``LimitRange`` and a default-deny ``NetworkPolicy`` with the allowed flows.
+
 For every ``Tenant.apps`` entry that names this cluster:
 
+- a ``ServiceAccount`` of its own, whose token is mounted only if the app asks for API access;
 - a ``Deployment`` with the configured replicas, liveness and readiness probes, resource
   requests/limits, ``imagePullPolicy: IfNotPresent`` (§9.5.3: cache images on nodes), a
-  rolling update that never drops below the desired count, and a topology spread of one replica
+  rolling update that never drops below the desired count, a topology spread of one replica
   per node (``kubernetes.io/hostname``, ``DoNotSchedule``) so a node failure takes at most one
-  replica (§9.2: VKS ReplicaSet layer);
-- a ``Service``: ``LoadBalancer`` when ``expose`` (NSX balances it, §9.2.4), else ``ClusterIP``;
+  replica (§9.2: VKS ReplicaSet layer), and a hardened pod (``components.pod_security``);
+- a ``ClusterIP`` ``Service``; an app with ``expose: true`` is published by an ``Ingress`` that
+  serves its host over TLS only, with the certificate Secret named in config (§9.6.1: TLS on
+  all external traffic), never by a plain ``LoadBalancer`` Service;
 - a ``PodDisruptionBudget`` (``maxUnavailable: 1``) when replicas ≥ 2, so drains and upgrades
   keep the rest serving.
 
-Everything goes into one application namespace of the workload cluster (default: the tenant's
-namespace name), created here with Pod Security ``baseline`` enforced and ``restricted`` warned.
 Pods carry ``paif.vmware.com/tier: app`` (the tier convention of
-``components.tenant_namespace``). The workload cluster's provider comes through opts
-(``providers={"kubernetes": VksCluster.provider}``).
+``components.tenant_namespace``) and ``paif.vmware.com/app-role`` (frontend or backend). Every
+object is annotated with its target, the VKS cluster's name. The workload cluster's provider
+comes through opts (``providers={"kubernetes": VksCluster.provider}``).
 """
 
 from __future__ import annotations
@@ -26,11 +33,20 @@ from typing import Any, Final
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.app_namespace import (
+    APP_ROLE_LABEL,
+    app_role,
+    check_apps_fit,
+    limit_range_spec,
+    network_policies,
+    resource_quota_spec,
+)
 from components.config.models import App, Probe, Tenant
 from components.config.units import parse_quantity
 from components.constants import APP_MIN_REPLICAS, IMAGE_PULL_POLICY
-from components.context import SiteContext
+from components.context import SiteContext, target_annotations
 from components.errors import ComponentInputError
+from components.pod_security import PodHardening, pod_security_labels
 from components.vks_cluster import TENANT_LABEL, TIER_LABEL
 
 TENANT_APPS_TYPE: Final = "paif:vks:TenantApps"
@@ -39,9 +55,8 @@ NAME_LABEL: Final = "app.kubernetes.io/name"
 INSTANCE_LABEL: Final = "app.kubernetes.io/instance"
 PART_OF_LABEL: Final = "app.kubernetes.io/part-of"
 HOSTNAME_TOPOLOGY_KEY: Final = "kubernetes.io/hostname"
-# Pod Security Standards levels of the app namespace.
-POD_SECURITY_ENFORCE: Final = "baseline"
-POD_SECURITY_WARN: Final = "restricted"
+# Contour: answer plain HTTP on the Ingress's host with a redirect to HTTPS, never content.
+FORCE_TLS_ANNOTATION: Final = "ingress.kubernetes.io/force-ssl-redirect"
 # Probes: first check after the app had time to start, then every 10 s (kubelet default period).
 LIVENESS_INITIAL_DELAY_SECONDS: Final = 15
 READINESS_INITIAL_DELAY_SECONDS: Final = 5
@@ -90,6 +105,7 @@ def validate_tenant_apps(args: TenantAppsArgs) -> None:
                 raise ComponentInputError(
                     subject, f"apps[{i}].limits{what}", f"{limit} is below requests{what} {request}"
                 )
+    check_apps_fit(tenant, args.cluster, args.apps())
 
 
 def app_labels(tenant: Tenant, app: App) -> dict[str, str]:
@@ -118,6 +134,16 @@ def _resources(app: App) -> dict[str, dict[str, str]]:
     return out
 
 
+def hardening(app: App) -> PodHardening:
+    """How the app's pods run (components.pod_security)."""
+    return PodHardening(
+        run_as_user=app.run_as_user,
+        run_as_group=app.run_as_group,
+        writable_paths=tuple(app.writable_paths),
+        api_access=app.api_access,
+    )
+
+
 def render_deployment(args: TenantAppsArgs, app: App) -> dict[str, Any]:
     """spec of the app's Deployment."""
     selector = app_labels(args.tenant, app)
@@ -127,11 +153,6 @@ def render_deployment(args: TenantAppsArgs, app: App) -> dict[str, Any]:
         "imagePullPolicy": IMAGE_PULL_POLICY,
         "ports": [{"name": HTTP_PORT_NAME, "containerPort": app.port, "protocol": "TCP"}],
         "resources": _resources(app),
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
     }
     liveness = _probe(app.liveness, app.port, LIVENESS_INITIAL_DELAY_SECONDS)
     readiness = _probe(app.readiness, app.port, READINESS_INITIAL_DELAY_SECONDS)
@@ -140,6 +161,7 @@ def render_deployment(args: TenantAppsArgs, app: App) -> dict[str, Any]:
     if readiness:
         container["readinessProbe"] = readiness
     pod_spec: dict[str, Any] = {
+        "serviceAccountName": app.name,
         "containers": [container],
         "topologySpreadConstraints": [
             {
@@ -161,7 +183,7 @@ def render_deployment(args: TenantAppsArgs, app: App) -> dict[str, Any]:
         },
         "template": {
             "metadata": {"labels": _pod_labels(args, app)},
-            "spec": pod_spec,
+            "spec": hardening(app).harden(pod_spec),
         },
     }
 
@@ -171,14 +193,15 @@ def _pod_labels(args: TenantAppsArgs, app: App) -> dict[str, str]:
         **app_labels(args.tenant, app),
         PART_OF_LABEL: args.tenant.name,
         TIER_LABEL: APP_TIER,
+        APP_ROLE_LABEL: app_role(app),
         TENANT_LABEL: args.tenant.name,
     }
 
 
 def render_service(args: TenantAppsArgs, app: App) -> dict[str, Any]:
-    """spec of the app's Service."""
+    """spec of the app's Service: reachable inside the cluster only; the Ingress publishes it."""
     return {
-        "type": "LoadBalancer" if app.expose else "ClusterIP",
+        "type": "ClusterIP",
         "selector": app_labels(args.tenant, app),
         "ports": [
             {
@@ -186,6 +209,33 @@ def render_service(args: TenantAppsArgs, app: App) -> dict[str, Any]:
                 "port": app.port,
                 "targetPort": HTTP_PORT_NAME,
                 "protocol": "TCP",
+            }
+        ],
+    }
+
+
+def render_ingress(app: App) -> dict[str, Any]:
+    """spec of an exposed app's Ingress: its host over TLS with the named certificate."""
+    ingress = app.ingress
+    if ingress is None:  # the config model requires it for expose: true
+        raise ValueError(f"app '{app.name}' is exposed without an ingress")
+    return {
+        "ingressClassName": ingress.class_name,
+        "tls": [{"hosts": [ingress.host], "secretName": ingress.tls_secret}],
+        "rules": [
+            {
+                "host": ingress.host,
+                "http": {
+                    "paths": [
+                        {
+                            "path": "/",
+                            "pathType": "Prefix",
+                            "backend": {
+                                "service": {"name": app.name, "port": {"name": HTTP_PORT_NAME}}
+                            },
+                        }
+                    ]
+                },
             }
         ],
     }
@@ -213,38 +263,85 @@ class TenantApps(pulumi.ComponentResource):
         self.exposed = tuple(a.name for a in apps if a.expose)
         self.services = {}
         base_labels = {**ctx.labels, TENANT_LABEL: tenant.name}
+        target = target_annotations(args.cluster)
 
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata={
                 "name": args.namespace,
-                "labels": {
-                    **base_labels,
-                    "pod-security.kubernetes.io/enforce": POD_SECURITY_ENFORCE,
-                    "pod-security.kubernetes.io/warn": POD_SECURITY_WARN,
-                },
+                "labels": {**base_labels, **pod_security_labels()},
+                "annotations": dict(target),
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
         child = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+
+        def namespaced(object_name: str) -> dict[str, Any]:
+            return {
+                "name": object_name,
+                "namespace": args.namespace,
+                "labels": dict(base_labels),
+                "annotations": dict(target),
+            }
+
+        k8s.core.v1.ResourceQuota(
+            f"{name}-quota",
+            metadata=namespaced(f"{tenant.name}-apps-quota"),
+            spec=resource_quota_spec(tenant),
+            opts=child,
+        )
+        k8s.core.v1.LimitRange(
+            f"{name}-limits",
+            metadata=namespaced(f"{tenant.name}-apps-limits"),
+            spec=limit_range_spec(tenant.app_namespace.limits),
+            opts=child,
+        )
+        for policy in network_policies(tenant, apps):
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy['name']}",
+                metadata=namespaced(policy["name"]),
+                spec=policy["spec"],
+                opts=child,
+            )
         for app in apps:
             labels = {**base_labels, **_pod_labels(args, app)}
 
-            def meta(app: App = app, labels: dict[str, str] = labels) -> dict[str, Any]:
-                return {"name": app.name, "namespace": args.namespace, "labels": dict(labels)}
+            def meta(
+                app: App = app, labels: dict[str, str] = labels, **annotations: str
+            ) -> dict[str, Any]:
+                return {
+                    "name": app.name,
+                    "namespace": args.namespace,
+                    "labels": dict(labels),
+                    "annotations": {**target, **annotations},
+                }
 
-            k8s.apps.v1.Deployment(
-                f"{name}-{app.name}",
+            account = k8s.core.v1.ServiceAccount(
+                f"{name}-{app.name}-account",
                 metadata=meta(),
-                spec=render_deployment(args, app),
+                automount_service_account_token=app.api_access,
                 opts=child,
             )
-            self.services[app.name] = k8s.core.v1.Service(
+            k8s.apps.v1.Deployment(
+                f"{name}-{app.name}",
+                metadata=meta(**hardening(app).annotations()),
+                spec=render_deployment(args, app),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, account]),
+            )
+            service = k8s.core.v1.Service(
                 f"{name}-{app.name}-service",
                 metadata=meta(),
                 spec=render_service(args, app),
                 opts=child,
             )
+            self.services[app.name] = service
+            if app.expose:
+                k8s.networking.v1.Ingress(
+                    f"{name}-{app.name}-ingress",
+                    metadata=meta(**{FORCE_TLS_ANNOTATION: "true"}),
+                    spec=render_ingress(app),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, service]),
+                )
             if app.replicas >= APP_MIN_REPLICAS:
                 k8s.policy.v1.PodDisruptionBudget(
                     f"{name}-{app.name}-pdb",

@@ -67,9 +67,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_vsphere as vsphere
 
-from components.config.models import Tenant
+from components.config.models import Quota, Tenant
 from components.config.units import parse_quantity
-from components.context import SiteContext
+from components.context import SiteContext, target_annotations
 from components.errors import ComponentInputError
 from components.vks_cluster import TENANT_LABEL, TIER_LABEL, check_node_pools
 from components.workload_domain import GpuVmClass
@@ -119,7 +119,11 @@ QUOTA_KEYS: Final = (
 
 def quota_hard(tenant: Tenant) -> dict[str, str | int]:
     """The ResourceQuota ``hard`` map of a tenant (§9.4.3), quantities in the user's spelling."""
-    q = tenant.quota
+    return quota_hard_of(tenant.quota)
+
+
+def quota_hard_of(q: Quota) -> dict[str, str | int]:
+    """The ResourceQuota ``hard`` map of one quota config (``QUOTA_KEYS``, in that order)."""
     return {
         "requests.nvidia.com/gpu": int(q.gpu),
         "requests.cpu": q.requests_cpu,
@@ -559,7 +563,12 @@ class SupervisorNamespace(pulumi.ComponentResource):
         k8s_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
 
         def meta(object_name: str) -> dict[str, Any]:
-            return {"name": object_name, "namespace": tenant.namespace, "labels": dict(labels)}
+            return {
+                "name": object_name,
+                "namespace": tenant.namespace,
+                "labels": dict(labels),
+                "annotations": target_annotations(),
+            }
 
         k8s.core.v1.ResourceQuota(
             f"{name}-quota",

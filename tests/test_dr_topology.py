@@ -187,10 +187,16 @@ def test_every_pattern_keeps_tenancy_and_points_at_the_dr_harbor(pattern: str) -
         "harbor.dr.example.com/marketing/bge-large-en-v1.5:1.0.0",
     ]
     if pattern != "pilot-light":
-        assert [a.image for a in marketing(derived).apps] == [
+        # The digest travels with the reference: the DR site runs the very same image.
+        assert [a.image.split("@")[0] for a in marketing(derived).apps] == [
             "harbor.dr.example.com/marketing/chat-frontend:2.3.1",
             "harbor.dr.example.com/marketing/chat-backend:2.3.1",
         ]
+        assert [a.image.split("@")[1] for a in marketing(derived).apps] == [
+            a.image.split("@")[1] for a in marketing(primary).apps
+        ]
+        assert marketing(derived).harbor == marketing(primary).harbor
+        assert marketing(derived).app_namespace == marketing(primary).app_namespace
     # The DR site's own infrastructure and DR block stay its own.
     assert (derived.site, derived.harbor, derived.network, derived.dr) == (
         dr.site,

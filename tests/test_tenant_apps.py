@@ -10,14 +10,20 @@ import pytest
 from conftest import load_stack, registered_before_error, site_context
 from schema_validation import manifest, validate_core_object
 
-from components.config import StackConfig
-from components.config.models import App, Probe, Tenant
+from components.config import ConfigError, StackConfig
+from components.config.models import App, AppNamespace, ContainerLimits, Probe, Tenant
+from components.constants import MARKETING_QUOTA
 from components.context import SiteContext
 from components.errors import ComponentInputError
 from components.tenant_apps import TenantApps, TenantAppsArgs
 from components.vks_cluster import VksCluster, VksClusterArgs
 from paif_cli.mock_runtime import ResourceRecord
 
+FRONTEND_IMAGE = (
+    "harbor.primary.example.com/marketing/chat-frontend:2.3.1"
+    "@sha256:0d9af20ff6d635d0ce1015f354309468424217ddf4aa946a6263854ece003c9b"
+)
+TARGET = {"paif.vmware.com/target": "marketing-apps"}
 SITE_LABELS = {
     "app.kubernetes.io/managed-by": "pulumi",
     "paif.vmware.com/environment": "prod",
@@ -67,6 +73,7 @@ def pod_labels(app: str) -> dict[str, str]:
         "app.kubernetes.io/name": app,
         "app.kubernetes.io/instance": f"marketing-{app}",
         "app.kubernetes.io/part-of": "marketing",
+        "paif.vmware.com/app-role": "frontend" if app == "frontend" else "backend",
         "paif.vmware.com/tier": "app",
         "paif.vmware.com/tenant": "marketing",
     }
@@ -88,6 +95,7 @@ def test_frontend_deployment_is_exactly_the_production_shape(run_pulumi):
             "name": "frontend",
             "namespace": "marketing-ns",
             "labels": {**SITE_LABELS, **pod_labels("frontend")},
+            "annotations": TARGET,
         },
         "spec": {
             "replicas": 2,
@@ -99,10 +107,11 @@ def test_frontend_deployment_is_exactly_the_production_shape(run_pulumi):
             "template": {
                 "metadata": {"labels": pod_labels("frontend")},
                 "spec": {
+                    "automountServiceAccountToken": False,
                     "containers": [
                         {
                             "name": "frontend",
-                            "image": "harbor.primary.example.com/marketing/chat-frontend:2.3.1",
+                            "image": FRONTEND_IMAGE,
                             "imagePullPolicy": "IfNotPresent",
                             "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
                             "resources": {
@@ -112,8 +121,14 @@ def test_frontend_deployment_is_exactly_the_production_shape(run_pulumi):
                             "securityContext": {
                                 "allowPrivilegeEscalation": False,
                                 "capabilities": {"drop": ["ALL"]},
+                                "privileged": False,
+                                "readOnlyRootFilesystem": True,
+                                "runAsGroup": 10001,
+                                "runAsNonRoot": True,
+                                "runAsUser": 10001,
                                 "seccompProfile": {"type": "RuntimeDefault"},
                             },
+                            "volumeMounts": [{"mountPath": "/tmp", "name": "tmp"}],
                             "livenessProbe": {
                                 "httpGet": {"path": "/healthz", "port": 8080},
                                 "initialDelaySeconds": 15,
@@ -126,6 +141,14 @@ def test_frontend_deployment_is_exactly_the_production_shape(run_pulumi):
                             },
                         }
                     ],
+                    "securityContext": {
+                        "fsGroup": 10001,
+                        "runAsGroup": 10001,
+                        "runAsNonRoot": True,
+                        "runAsUser": 10001,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "serviceAccountName": "frontend",
                     "topologySpreadConstraints": [
                         {
                             "maxSkew": 1,
@@ -134,6 +157,7 @@ def test_frontend_deployment_is_exactly_the_production_shape(run_pulumi):
                             "labelSelector": {"matchLabels": selector("frontend")},
                         }
                     ],
+                    "volumes": [{"emptyDir": {}, "name": "tmp"}],
                 },
             },
         },
@@ -148,7 +172,7 @@ def test_services_and_disruption_budgets(run_pulumi):
         run_pulumi, TenantAppsArgs(tenant=marketing(), cluster="marketing-apps", ctx=context())
     )
     assert records["apps-frontend-service"].inputs["spec"] == {
-        "type": "LoadBalancer",
+        "type": "ClusterIP",
         "selector": selector("frontend"),
         "ports": [{"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}],
     }
@@ -166,13 +190,17 @@ def test_services_and_disruption_budgets(run_pulumi):
         "labels": {
             **SITE_LABELS,
             "paif.vmware.com/tenant": "marketing",
-            "pod-security.kubernetes.io/enforce": "baseline",
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/audit": "restricted",
             "pod-security.kubernetes.io/warn": "restricted",
         },
+        "annotations": TARGET,
     }
     provider = records["mk-provider"].urn
     app_resources = [r for r in records.values() if r.name.startswith("apps-")]
-    assert len(app_resources) == 7
+    # namespace, quota, limits, 6 network policies; per app account, deployment, service, pdb;
+    # the frontend's ingress.
+    assert len(app_resources) == 1 + 2 + 6 + 2 * 4 + 1
     assert all(r.provider and r.provider.startswith(provider) for r in app_resources)
 
 
@@ -244,3 +272,387 @@ def test_unknown_cluster_is_named():
     assert str(info.value) == (
         "tenant 'marketing': vksClusters: has no VKS cluster 'nope' (marketing-apps)"
     )
+
+
+# --- the app namespace's own fences (its VKS cluster is an API of its own) -------------------
+
+
+def test_app_namespace_gets_quota_limits_and_default_deny_with_the_allowed_flows(run_pulumi):
+    records = plan(
+        run_pulumi, TenantAppsArgs(tenant=marketing(), cluster="marketing-apps", ctx=context())
+    )
+    meta = {"namespace": "marketing-ns", "annotations": TARGET}
+    quota = records["apps-quota"].inputs
+    assert quota["metadata"] == {
+        "name": "marketing-apps-quota",
+        "labels": {**SITE_LABELS, "paif.vmware.com/tenant": "marketing"},
+        **meta,
+    }
+    # Default: the tenant's own §9.4.3 quota.
+    assert quota["spec"] == {"hard": MARKETING_QUOTA}
+    assert records["apps-limits"].inputs["spec"] == {
+        "limits": [
+            {
+                "type": "Container",
+                "default": {"cpu": "1", "memory": "1Gi"},
+                "defaultRequest": {"cpu": "500m", "memory": "512Mi"},
+            }
+        ]
+    }
+    policies = {
+        r.inputs["metadata"]["name"]: r.inputs["spec"]
+        for r in records.values()
+        if r.inputs.get("kind") == "NetworkPolicy"
+    }
+    frontend = {"paif.vmware.com/tier": "app", "paif.vmware.com/app-role": "frontend"}
+    backend = {"paif.vmware.com/tier": "app", "paif.vmware.com/app-role": "backend"}
+    assert policies == {
+        "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+        "allow-dns": {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {
+                    "to": [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                            },
+                            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                        }
+                    ],
+                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+                }
+            ],
+        },
+        "allow-ingress-to-frontend": {
+            "podSelector": {"matchLabels": frontend},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {
+                    "from": [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {
+                                    "kubernetes.io/metadata.name": "tanzu-system-ingress"
+                                }
+                            }
+                        }
+                    ],
+                    "ports": [{"protocol": "TCP", "port": 8080}],
+                }
+            ],
+        },
+        "allow-frontend-to-backend": {
+            "podSelector": {"matchLabels": frontend},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {
+                    "to": [{"podSelector": {"matchLabels": backend}}],
+                    "ports": [{"protocol": "TCP", "port": 9000}],
+                }
+            ],
+        },
+        "allow-backend-from-frontend": {
+            "podSelector": {"matchLabels": backend},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {
+                    "from": [{"podSelector": {"matchLabels": frontend}}],
+                    "ports": [{"protocol": "TCP", "port": 9000}],
+                }
+            ],
+        },
+        "allow-backend-to-services": {
+            "podSelector": {"matchLabels": backend},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {
+                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                    "ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 5432}],
+                }
+            ],
+        },
+    }
+    for record in records.values():
+        if record.type.startswith("kubernetes:") and record.name.startswith("apps"):
+            assert record.inputs["metadata"]["annotations"]["paif.vmware.com/target"] == (
+                "marketing-apps"
+            )
+            validate_core_object(manifest(record.inputs))
+
+
+def test_app_namespace_config_overrides_quota_limits_and_service_cidrs(run_pulumi):
+    quota = marketing().quota.model_copy(update={"gpu": 0, "pods": 12, "services": 4})
+    limits = ContainerLimits(max_cpu="2", max_memory="2Gi")
+    namespace = AppNamespace(
+        quota=quota,
+        limits=limits,
+        ingress_controller_namespace="projectcontour",
+        service_cidrs=["10.10.2.0/24"],
+        ai_ports=[8443],
+        database_ports=[5432, 5433],
+    )
+    records = plan(
+        run_pulumi,
+        TenantAppsArgs(
+            tenant=marketing(app_namespace=namespace), cluster="marketing-apps", ctx=context()
+        ),
+    )
+    hard = records["apps-quota"].inputs["spec"]["hard"]
+    assert (hard["requests.nvidia.com/gpu"], hard["pods"], hard["services"]) == (0, 12, 4)
+    assert records["apps-limits"].inputs["spec"]["limits"][0]["max"] == {
+        "cpu": "2",
+        "memory": "2Gi",
+    }
+    out = records["apps-allow-backend-to-services"].inputs["spec"]["egress"]
+    assert out == [
+        {
+            "to": [{"ipBlock": {"cidr": "10.10.2.0/24"}}],
+            "ports": [
+                {"protocol": "TCP", "port": 5432},
+                {"protocol": "TCP", "port": 5433},
+                {"protocol": "TCP", "port": 8443},
+            ],
+        }
+    ]
+    ingress_from = records["apps-allow-ingress-to-frontend"].inputs["spec"]["ingress"][0]["from"]
+    assert ingress_from == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "projectcontour"}}}
+    ]
+
+
+def test_backends_alone_get_no_ingress_or_frontend_flows(run_pulumi):
+    backend = marketing().apps[1]
+    records = plan(
+        run_pulumi,
+        TenantAppsArgs(tenant=with_apps(backend), cluster="marketing-apps", ctx=context()),
+    )
+    names = sorted(
+        r.inputs["metadata"]["name"]
+        for r in records.values()
+        if r.inputs.get("kind") == "NetworkPolicy"
+    )
+    assert names == ["allow-backend-to-services", "allow-dns", "default-deny"]
+    assert not any(r.inputs.get("kind") == "Ingress" for r in records.values())
+
+
+# --- publishing and pod hardening ---------------------------------------------------------------
+
+
+def test_exposed_app_is_published_by_a_tls_ingress_only(run_pulumi):
+    records = plan(
+        run_pulumi, TenantAppsArgs(tenant=marketing(), cluster="marketing-apps", ctx=context())
+    )
+    ingress = records["apps-frontend-ingress"].inputs
+    assert ingress["metadata"]["annotations"] == {
+        **TARGET,
+        "ingress.kubernetes.io/force-ssl-redirect": "true",
+    }
+    assert ingress["spec"] == {
+        "ingressClassName": "contour",
+        "tls": [{"hosts": ["chat.marketing.example.com"], "secretName": "chat-marketing-tls"}],
+        "rules": [
+            {
+                "host": "chat.marketing.example.com",
+                "http": {
+                    "paths": [
+                        {
+                            "path": "/",
+                            "pathType": "Prefix",
+                            "backend": {"service": {"name": "frontend", "port": {"name": "http"}}},
+                        }
+                    ]
+                },
+            }
+        ],
+    }
+    assert "apps-backend-ingress" not in records
+    services = [
+        r.inputs["spec"]["type"] for r in records.values() if r.inputs.get("kind") == "Service"
+    ]
+    assert services == ["ClusterIP", "ClusterIP"]
+    validate_core_object(manifest(ingress))
+
+
+def test_every_app_has_its_own_service_account_without_a_token(run_pulumi):
+    records = plan(
+        run_pulumi, TenantAppsArgs(tenant=marketing(), cluster="marketing-apps", ctx=context())
+    )
+    account = records["apps-frontend-account"].inputs
+    assert account["metadata"]["name"] == "frontend"
+    assert account["automountServiceAccountToken"] is False
+    assert records["apps-backend-account"].inputs["automountServiceAccountToken"] is False
+    validate_core_object(manifest(account))
+
+
+def test_uid_writable_paths_and_api_access_follow_config(run_pulumi):
+    worker = App(
+        name="worker",
+        cluster="marketing-apps",
+        image="harbor.primary.example.com/marketing/worker:1.0.0",
+        run_as_user=20000,
+        run_as_group=20001,
+        writable_paths=["/var/cache/worker", "/home/app/.config"],
+        api_access=True,
+    )
+    records = plan(
+        run_pulumi,
+        TenantAppsArgs(tenant=with_apps(worker), cluster="marketing-apps", ctx=context()),
+    )
+    deployment = records["apps-worker"].inputs
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert pod["automountServiceAccountToken"] is True
+    assert pod["securityContext"] == {
+        "fsGroup": 20001,
+        "runAsGroup": 20001,
+        "runAsNonRoot": True,
+        "runAsUser": 20000,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert (
+        container["securityContext"]["runAsUser"],
+        container["securityContext"]["runAsGroup"],
+    ) == (
+        20000,
+        20001,
+    )
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["volumeMounts"] == [
+        {"mountPath": "/tmp", "name": "tmp"},
+        {"mountPath": "/var/cache/worker", "name": "writable-var-cache-worker"},
+        {"mountPath": "/home/app/.config", "name": "writable-home-app-config"},
+    ]
+    assert pod["volumes"] == [
+        {"emptyDir": {}, "name": "tmp"},
+        {"emptyDir": {}, "name": "writable-var-cache-worker"},
+        {"emptyDir": {}, "name": "writable-home-app-config"},
+    ]
+    assert deployment["metadata"]["annotations"] == {
+        **TARGET,
+        "paif.vmware.com/api-access": "true",
+        "checkov.io/skip1": "CKV_K8S_38=the app asks for Kubernetes API access (apiAccess)",
+    }
+    assert records["apps-worker-account"].inputs["automountServiceAccountToken"] is True
+    validate_core_object(manifest(deployment))
+
+
+@pytest.mark.parametrize(
+    ("app", "path", "message"),
+    [
+        (
+            {"runAsUser": 1000},
+            "apps[0].runAsUser",
+            "Input should be greater than or equal to 10000",
+        ),
+        (
+            {"runAsGroup": 0},
+            "apps[0].runAsGroup",
+            "Input should be greater than or equal to 10000",
+        ),
+        (
+            {"writablePaths": ["var/cache"]},
+            "apps[0].writablePaths",
+            "'var/cache' is not an absolute, normalised directory such as '/var/cache/app'",
+        ),
+        (
+            {"writablePaths": ["/tmp"]},
+            "apps[0].writablePaths",
+            "/tmp is always writable (an emptyDir); do not list it",
+        ),
+        (
+            {"ingress": None},
+            "apps[0].ingress",
+            "expose: true publishes the app over TLS only: set ingress.host and "
+            "ingress.tlsSecret (the kubernetes.io/tls Secret with its certificate)",
+        ),
+        (
+            {"ingress": {"host": "chat.marketing.example.com"}},
+            "apps[0].ingress.tlsSecret",
+            "required key is missing",
+        ),
+    ],
+)
+def test_bad_app_hardening_or_publishing_config_is_named(
+    app: dict[str, Any], path: str, message: str
+) -> None:
+    def edit(values: dict[str, Any]) -> None:
+        frontend = values["paif:tenants"][0]["apps"][0]
+        frontend.update(app)
+        if frontend.get("ingress") is None:
+            frontend.pop("ingress")
+
+    with pytest.raises(ConfigError) as info:
+        load_stack(edit=edit)
+    assert f"Pulumi.prod.yaml: paif:tenants[0].{path}: {message}" in str(info.value)
+
+
+def test_ingress_without_expose_is_refused() -> None:
+    def edit(values: dict[str, Any]) -> None:
+        values["paif:tenants"][0]["apps"][1]["ingress"] = {
+            "host": "b.example.com",
+            "tlsSecret": "b",
+        }
+
+    with pytest.raises(ConfigError) as info:
+        load_stack(edit=edit)
+    assert "paif:tenants[0].apps[1].ingress: only an app with expose: true is published" in str(
+        info.value
+    )
+
+
+@pytest.mark.parametrize(
+    ("quota", "path", "message"),
+    [
+        (
+            {"pods": 5},
+            "appNamespace.quota.pods",
+            "5 is below the 6 pods the apps in VKS cluster 'marketing-apps' run during a "
+            "rolling update (replicas + 1 each)",
+        ),
+        (
+            {"services": 1},
+            "appNamespace.quota.services",
+            "1 is below the 2 Services of the apps in VKS cluster 'marketing-apps'",
+        ),
+        (
+            {"requestsCpu": "4", "limitsCpu": "4"},
+            "appNamespace.quota.limitsCpu",
+            "4 is below the 6 the apps in VKS cluster 'marketing-apps' need during a rolling "
+            "update",
+        ),
+        (
+            {"requestsMemory": "2Gi", "limitsMemory": "8Gi"},
+            "appNamespace.quota.requestsMemory",
+            "2Gi is below the 3Gi the apps in VKS cluster 'marketing-apps' need during a rolling "
+            "update",
+        ),
+    ],
+)
+def test_apps_that_cannot_fit_the_namespace_quota_fail_before_registration(
+    quota: dict[str, Any], path: str, message: str
+) -> None:
+    updated = marketing().quota.model_copy(update={_snake(k): v for k, v in quota.items()})
+    tenant = marketing(app_namespace=AppNamespace(quota=updated))
+    args = TenantAppsArgs(tenant=tenant, cluster="marketing-apps", ctx=context())
+    error, records = registered_before_error(lambda: TenantApps("apps", args))
+    assert str(error) == f"tenant 'marketing': {path}: {message}"
+    assert records == []
+
+
+def test_an_app_above_the_container_maximum_is_named() -> None:
+    tenant = marketing(app_namespace=AppNamespace(limits=ContainerLimits(max_memory="1Gi")))
+    big = tenant.apps[1].model_copy(update={"limits_memory": "2Gi"})
+    tenant = tenant.model_copy(update={"apps": [tenant.apps[0], big]})
+    args = TenantAppsArgs(tenant=tenant, cluster="marketing-apps", ctx=context())
+    with pytest.raises(ComponentInputError) as info:
+        TenantApps("apps", args)
+    assert str(info.value) == (
+        "tenant 'marketing': apps[1].limitsMemory: 2Gi is above the namespace's container "
+        "maximum 1Gi (appNamespace.limits.maxMemory)"
+    )
+
+
+def _snake(key: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)

@@ -10,6 +10,8 @@ anything.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import posixpath
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -23,7 +25,10 @@ from components.constants import (
     AUTOSCALING_MAX_REPLICAS,
     AUTOSCALING_MIN_REPLICAS,
     AUTOSCALING_TARGET_GPU_UTILIZATION,
+    DEFAULT_APP_GID,
+    DEFAULT_APP_UID,
     DLVM_LIBRARY_URL,
+    MIN_NON_ROOT_ID,
     SCALE_UP_PODS_PER_PERIOD,
     VKS_CONTROL_PLANE_REPLICAS,
 )
@@ -36,6 +41,17 @@ GpuAssignment = Literal["vgpu", "passthrough"]
 Replication = Literal["sync", "async"]
 DrPattern = Literal["none", "pilot-light", "warm-standby", "active-active"]
 DrRole = Literal["primary", "dr"]
+
+# DNS-1123 subdomain: what Kubernetes accepts as a Secret or IngressClass name.
+DnsSubdomain = Annotated[
+    str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$", max_length=253)
+]
+# A host name an Ingress rule and its TLS certificate name (a leading wildcard allowed).
+_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
+HostName = Annotated[str, Field(pattern=rf"^(\*\.)?{_LABEL}(\.{_LABEL})+$", max_length=253)]
+# A UID or GID a hardened pod runs as (PAIF-SEC-009).
+NonRootId = Annotated[int, Field(ge=MIN_NON_ROOT_ID, le=2147483647)]
+
 
 # --- site -----------------------------------------------------------------------------------
 
@@ -222,6 +238,13 @@ class VksCluster(ConfigModel):
         "cluster.x-k8s.io/v1beta2"
     )
 
+    @field_validator("name")
+    @classmethod
+    def _not_the_supervisor(cls, name: str) -> str:
+        if name == "supervisor":
+            raise ValueError("'supervisor' names the Supervisor's own API; pick another name")
+        return name
+
     @field_validator("node_pools")
     @classmethod
     def _unique_pools(cls, pools: list[NodePool]) -> list[NodePool]:
@@ -386,13 +409,35 @@ class Agent(ConfigModel):
     max_tokens: Annotated[int, Field(ge=1)] = 1024
 
 
+# Always writable in a hardened pod (an emptyDir), whatever the app lists.
+TMP_PATH = "/tmp"
+
+
 class Probe(ConfigModel):
     path: NonEmpty = "/healthz"
     port: Annotated[int, Field(ge=1, le=65535)] | None = None
 
 
+class AppIngress(ConfigModel):
+    """How an exposed app is published: an Ingress serving ``host`` over TLS only (§9.6.1).
+
+    ``tlsSecret`` names the ``kubernetes.io/tls`` Secret holding the certificate in the app
+    namespace (issued by cert-manager or copied in by the platform team; never in config).
+    """
+
+    host: HostName
+    tls_secret: DnsSubdomain
+    # VKS's standard ingress package is Contour (its Envoy pods serve the Ingress).
+    class_name: DnsSubdomain = "contour"
+
+
 class App(ConfigModel):
-    """An application Deployment in a tenant's VKS cluster (§9.7.1 app checklist)."""
+    """An application Deployment in a tenant's VKS cluster (§9.7.1 app checklist).
+
+    Every app pod is hardened (PAIF-SEC-009): it runs as ``runAsUser``/``runAsGroup`` (≥ 10000),
+    on a read-only root filesystem with an ``emptyDir`` at ``/tmp`` and at each of
+    ``writablePaths``, with no service-account token unless ``apiAccess`` is set.
+    """
 
     name: DnsName
     cluster: DnsName
@@ -400,12 +445,133 @@ class App(ConfigModel):
     replicas: Annotated[int, Field(ge=0)] = 2
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     expose: bool = False
+    ingress: AppIngress | None = None
     liveness: Probe | None = Field(default_factory=Probe)
     readiness: Probe | None = Field(default_factory=lambda: Probe(path="/ready"))
     requests_cpu: Quantity | None = "500m"
     requests_memory: Quantity | None = "512Mi"
     limits_cpu: Quantity | None = "1"
     limits_memory: Quantity | None = "1Gi"
+    run_as_user: NonRootId = DEFAULT_APP_UID
+    run_as_group: NonRootId = DEFAULT_APP_GID
+    writable_paths: list[NonEmpty] = Field(default_factory=list)
+    api_access: bool = False
+
+    @field_validator("writable_paths")
+    @classmethod
+    def _absolute_paths(cls, paths: list[str]) -> list[str]:
+        for path in paths:
+            if not path.startswith("/") or posixpath.normpath(path) != path or path == "/":
+                raise ValueError(
+                    f"{path!r} is not an absolute, normalised directory such as '/var/cache/app'"
+                )
+            if path == TMP_PATH:
+                raise ValueError(f"{TMP_PATH} is always writable (an emptyDir); do not list it")
+        _require_unique(paths, "writable path")
+        return paths
+
+    @model_validator(mode="after")
+    def _exposed_over_tls(self) -> App:
+        if self.expose and self.ingress is None:
+            raise FieldError(
+                "ingress",
+                "expose: true publishes the app over TLS only: set ingress.host and "
+                "ingress.tlsSecret (the kubernetes.io/tls Secret with its certificate)",
+            )
+        if self.ingress is not None and not self.expose:
+            raise FieldError("ingress", "only an app with expose: true is published")
+        return self
+
+
+class ContainerLimits(ConfigModel):
+    """LimitRange container defaults of an app namespace: with a CPU/memory quota Kubernetes
+    rejects pods that state no requests/limits, so these keep such pods schedulable."""
+
+    default_cpu: Quantity = "1"
+    default_memory: Quantity = "1Gi"
+    default_request_cpu: Quantity = "500m"
+    default_request_memory: Quantity = "512Mi"
+    max_cpu: Quantity | None = None
+    max_memory: Quantity | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ContainerLimits:
+        for what, request, default, maximum in (
+            ("Cpu", self.default_request_cpu, self.default_cpu, self.max_cpu),
+            ("Memory", self.default_request_memory, self.default_memory, self.max_memory),
+        ):
+            if parse_quantity(default) < parse_quantity(request):
+                raise FieldError(
+                    f"default{what}", f"{default} is below defaultRequest{what} {request}"
+                )
+            if maximum is not None and parse_quantity(maximum) < parse_quantity(default):
+                raise FieldError(f"max{what}", f"{maximum} is below default{what} {default}")
+        return self
+
+
+class AppNamespace(ConfigModel):
+    """The namespace a tenant's apps run in, inside each of its VKS clusters (§9.4, §9.6.1).
+
+    It gets its own quota (default: the tenant's ``quota``), LimitRange and default-deny
+    NetworkPolicy with the allowed flows: the ingress controller's namespace → exposed apps,
+    exposed apps → the other apps, those → the tenant's AI endpoints and databases at
+    ``serviceCidrs`` (any address when empty) on ``aiPorts``/``databasePorts``, and DNS.
+    """
+
+    quota: Quota | None = None
+    limits: ContainerLimits = Field(default_factory=ContainerLimits)
+    # Where VKS's Contour package runs its Envoy pods.
+    ingress_controller_namespace: DnsName = "tanzu-system-ingress"
+    service_cidrs: list[NonEmpty] = Field(default_factory=list)
+    # §9.2.2: the PAIS ML API gateway serves HTTPS; DSM PostgreSQL listens on 5432.
+    ai_ports: Annotated[list[Annotated[int, Field(ge=1, le=65535)]], Field(min_length=1)] = Field(
+        default_factory=lambda: [443]
+    )
+    database_ports: Annotated[list[Annotated[int, Field(ge=1, le=65535)]], Field(min_length=1)] = (
+        Field(default_factory=lambda: [5432])
+    )
+
+    @field_validator("service_cidrs")
+    @classmethod
+    def _cidrs(cls, cidrs: list[str]) -> list[str]:
+        for cidr in cidrs:
+            try:
+                ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                raise ValueError(f"{cidr!r} is not a network such as '10.10.2.0/24'") from None
+        return cidrs
+
+
+class ImmutableTagRule(ConfigModel):
+    """A Harbor tag-immutability rule of the tenant's project: once pushed, a matching tag can
+    never point at another image, so a reference by that tag is as good as a digest
+    (PAIF-SEC-008). Patterns are Harbor's (doublestar: ``**``, ``*``, ``?``, ``{a,b}``);
+    repositories are named without the project (``chat-frontend``)."""
+
+    repositories: NonEmpty | None = None
+    exclude_repositories: NonEmpty | None = None
+    tags: NonEmpty | None = None
+    exclude_tags: NonEmpty | None = None
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> ImmutableTagRule:
+        if self.repositories is not None and self.exclude_repositories is not None:
+            raise FieldError("excludeRepositories", "set repositories or excludeRepositories")
+        if (self.tags is None) == (self.exclude_tags is None):
+            raise ValueError("set exactly one of tags (e.g. '*.*.*') and excludeTags")
+        return self
+
+    @property
+    def repo_matching(self) -> str | None:
+        if self.exclude_repositories is not None:
+            return None
+        return self.repositories or "**"
+
+
+class TenantHarbor(ConfigModel):
+    """The tenant's Harbor project beyond what every project gets."""
+
+    immutable_tags: list[ImmutableTagRule] = Field(default_factory=list)
 
 
 class Tenant(ConfigModel):
@@ -423,6 +589,8 @@ class Tenant(ConfigModel):
     knowledge_bases: list[KnowledgeBase] = Field(default_factory=list)
     agents: list[Agent] = Field(default_factory=list)
     apps: list[App] = Field(default_factory=list)
+    app_namespace: AppNamespace = Field(default_factory=AppNamespace)
+    harbor: TenantHarbor = Field(default_factory=TenantHarbor)
     # §9.4.2 workload-domain isolation: the tenant's own GPU hosts (a cluster and zone of its own).
     workload_domain: WorkloadDomain | None = None
     # Overrides of the site's alert thresholds for this tenant's endpoints and databases (§9.7).
@@ -699,6 +867,9 @@ class StackConfig(ConfigModel):
     def _unique_tenants(cls, tenants: list[Tenant]) -> list[Tenant]:
         _require_unique([t.name for t in tenants], "tenant name")
         _require_unique([t.namespace for t in tenants], "tenant namespace")
+        # A VKS cluster's name is the target of its manifests (out/<stack>/manifests/<name>/)
+        # and of the objects applied to it, so it is unique on the site.
+        _require_unique([c.name for t in tenants for c in t.vks_clusters], "VKS cluster name")
         return tenants
 
     @model_validator(mode="after")

@@ -1,7 +1,8 @@
 """Harbor per tenant (§9.4.1, §9.8 item 3) and push replication to the peer site (§9.3.2 item 1).
 
 ``HarborProject`` gives each tenant a private project that scans every push, maps the tenant's
-OIDC groups to Harbor roles, and holds a project-level robot account that may only pull. The
+OIDC groups to Harbor roles, keeps the tags its ``harbor.immutableTags`` rules cover immutable,
+and holds a project-level robot account that may only pull. The
 robot's secret is wrapped as a Pulumi secret where it is read (the provider marks it with
 ``additional_secret_outputs``, but the SDK's mock runtime does not apply engine-side marking),
 and it reaches Kubernetes only inside a ``kubernetes.io/dockerconfigjson`` Secret whose
@@ -20,6 +21,7 @@ Arguments follow pulumiverse_harbor 3.10.21 (terraform-provider-harbor): ``Proje
 vulnerability_scanning)``, ``ProjectMemberGroup(project_id=<project id "/projects/N">, type
 "oidc", group_name, role)``, ``RobotAccount(level "project", permissions [{kind, namespace,
 accesses [{action, resource}]}])``, ``Registry(provider_name "harbor", endpoint_url)``,
+``ImmutableTagRule(project_id, repo_matching | repo_excluding, tag_matching | tag_excluding)``,
 ``Replication(action "push", registry_id, schedule "event_based" | 6-field cron, filters
 [{name "project/**"}])``.
 """
@@ -38,7 +40,7 @@ import pulumi_kubernetes as k8s
 import pulumiverse_harbor as harbor
 
 from components.config.models import Peer, Tenant
-from components.context import SiteContext
+from components.context import SiteContext, target_annotations
 from components.errors import ComponentInputError
 
 HARBOR_PROJECT_TYPE: Final = "paif:registry:HarborProject"
@@ -222,6 +224,19 @@ class HarborProject(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self),
                 )
 
+        # PAIF-SEC-008: a tag these rules cover can never be pushed again, so a reference by it
+        # is as fixed as a digest.
+        for index, immutable in enumerate(tenant.harbor.immutable_tags):
+            harbor.ImmutableTagRule(
+                f"{name}-immutable-{index}",
+                project_id=project.id,
+                repo_matching=immutable.repo_matching,
+                repo_excluding=immutable.exclude_repositories,
+                tag_matching=immutable.tags,
+                tag_excluding=immutable.exclude_tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
         self.pull_secret_name = None
         self.robot_name = None
         self.robot_secret = None
@@ -275,6 +290,7 @@ class HarborProject(pulumi.ComponentResource):
                     name=self.pull_secret_name,
                     namespace=args.pull_secret_namespace or tenant.namespace,
                     labels={**ctx.labels, "paif.vmware.com/tenant": tenant.name},
+                    annotations=target_annotations(),
                 ),
                 type="kubernetes.io/dockerconfigjson",
                 string_data={".dockerconfigjson": config},

@@ -45,7 +45,7 @@ from components.config.models import Agent as AgentConfig
 from components.config.models import KnowledgeBase as KnowledgeBaseConfig
 from components.config.models import ModelEndpoint as EndpointConfig
 from components.config.models import Tenant
-from components.context import SiteContext
+from components.context import SiteContext, target_annotations
 from components.errors import ComponentInputError
 from components.model_endpoint import routing_name
 from components.pgvector_database import DSM_PASSWORD_KEY
@@ -247,6 +247,7 @@ class _ConfigDocument(pulumi.ComponentResource):
                 name=self.config_map_name,
                 namespace=tenant.namespace,
                 labels=_labels(ctx, tenant, component, item),
+                annotations=target_annotations(),
             ),
             data={key: _dump(self.document)},
             opts=pulumi.ResourceOptions(parent=self),

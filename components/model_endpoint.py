@@ -68,7 +68,7 @@ from components.constants import (
     IMAGE_PULL_POLICY,
     MIN_WARM_REPLICAS,
 )
-from components.context import SiteContext
+from components.context import SiteContext, target_annotations
 from components.errors import ComponentInputError
 from components.estimators.capacity import VgpuProfile, parse_vgpu_profile
 from components.estimators.cold_start import ColdStartEstimate, estimate_cold_start
@@ -453,6 +453,7 @@ class ModelEndpoint(pulumi.ComponentResource):
                 f"{math.floor(self.cold_start.low_s)}-{math.ceil(self.cold_start.high_s)}"
             ),
             "paif.vmware.com/critical": str(endpoint.critical).lower(),
+            **target_annotations(),
         }
         metadata = {
             "name": endpoint.name,
@@ -487,6 +488,7 @@ class ModelEndpoint(pulumi.ComponentResource):
                         "name": endpoint.name,
                         "namespace": tenant.namespace,
                         "labels": labels,
+                        "annotations": target_annotations(),
                     },
                     spec=scaled_object_spec(
                         autoscaling_triggers(endpoint, tenant.namespace, args.prometheus_url),
@@ -512,7 +514,10 @@ class ModelEndpoint(pulumi.ComponentResource):
             k8s.policy.v1.PodDisruptionBudget(
                 f"{name}-pdb",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=endpoint.name, namespace=tenant.namespace, labels=labels
+                    name=endpoint.name,
+                    namespace=tenant.namespace,
+                    labels=labels,
+                    annotations=target_annotations(),
                 ),
                 spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
                     min_available=disruption_budget_min_available(self.min_replicas),

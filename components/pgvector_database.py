@@ -56,7 +56,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config.models import Database, Tenant
-from components.context import SiteContext
+from components.context import SiteContext, target_annotations
 from components.dr.topology import DatabaseMode, DatabaseRole
 from components.errors import ComponentInputError
 from components.tenant_namespace import (
@@ -290,7 +290,12 @@ class DsmDatabase(pulumi.ComponentResource):
             f"{name}-params",
             api_version=DSM_API_VERSION,
             kind="DatabaseConfig",
-            metadata={"name": params_name, "namespace": tenant.namespace, "labels": labels},
+            metadata={
+                "name": params_name,
+                "namespace": tenant.namespace,
+                "labels": labels,
+                "annotations": target_annotations(),
+            },
             spec={"params": database_config_params(db, args.dr_role)},
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -322,6 +327,7 @@ class DsmDatabase(pulumi.ComponentResource):
             "paif.vmware.com/dr-mode": self.dr_mode,
             # §9.6.3: what clients must require (libpq sslmode); PAIF-SEC-001 reads it.
             SSLMODE_ANNOTATION: db.ssl_mode,
+            **target_annotations(),
         }
         if self.extensions:
             annotations["paif.vmware.com/extensions"] = ",".join(self.extensions)

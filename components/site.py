@@ -504,6 +504,7 @@ class PaifSite(pulumi.ComponentResource):
             "plaintextSecretConfigKeys": list(args.plaintext_secret_keys),
             "oidc": oidc.model_dump(mode="json", by_alias=True) if oidc else None,
             "audit": config.security.audit.model_dump(mode="json", by_alias=True),
+            "harborHost": config.harbor.host,
             "managementCidrs": list(config.network.management_cidrs),
             "adminSourceCidrs": list(config.network.admin_source_cidrs),
             **({"edge": "external"} if config.network.edge == "external" else {}),

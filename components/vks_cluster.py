@@ -50,7 +50,7 @@ import pulumi_kubernetes as k8s
 
 from components.config.models import NodePool, Tenant
 from components.config.models import VksCluster as VksClusterConfig
-from components.context import SiteContext
+from components.context import SiteContext, target_annotations
 from components.errors import ComponentInputError
 
 VKS_CLUSTER_TYPE: Final = "paif:vks:VksCluster"
@@ -269,7 +269,10 @@ def render_cluster(args: VksClusterArgs) -> dict[str, Any]:
             "name": config.name,
             "namespace": args.supervisor_namespace,
             "labels": {**args.ctx.labels, **tier_labels, **dict(args.labels)},
-            "annotations": {WAIT_FOR_ANNOTATION: READY_CONDITION[api_version]},
+            "annotations": {
+                WAIT_FOR_ANNOTATION: READY_CONDITION[api_version],
+                **target_annotations(),
+            },
         },
         "spec": {"topology": topology},
     }

@@ -55,6 +55,9 @@ class ResourceRecord:
     id: str | None = None
     # The package a parameterized provider's resource was registered under (not in the plan).
     package_ref: str | None = None
+    # The keys of each secret mapping by its secret path (``stringData``: [".dockerconfigjson"]):
+    # a masked Kubernetes Secret manifest keeps its keys. Not in the plan.
+    secret_keys: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -89,18 +92,26 @@ class ProgramError(Exception):
     """The program failed; ``message`` is what a user should read (no traceback)."""
 
 
-def mask_secrets(value: Any, path: str = "") -> tuple[Any, list[str]]:
-    """Replace secret-wrapped values of a decoded protobuf Struct by ``[secret]``."""
+def mask_secrets(
+    value: Any, path: str = "", keys: dict[str, list[str]] | None = None
+) -> tuple[Any, list[str]]:
+    """Replace secret-wrapped values of a decoded protobuf Struct by ``[secret]``.
+
+    ``keys``, when given, collects the keys of each secret mapping by its path.
+    """
     if isinstance(value, dict):
         sig = value.get(SPECIAL_SIG_KEY)
         if sig == SECRET_SIG:
+            inner = value.get("value")
+            if keys is not None and isinstance(inner, dict):
+                keys[path or "."] = sorted(str(k) for k in inner)
             return SECRET_PLACEHOLDER, [path or "."]
         if sig == RESOURCE_SIG:
             return value.get("urn", ""), []
         out: dict[str, Any] = {}
         secrets: list[str] = []
         for key in sorted(value):
-            child, found = mask_secrets(value[key], f"{path}.{key}" if path else key)
+            child, found = mask_secrets(value[key], f"{path}.{key}" if path else key, keys)
             out[key] = child
             secrets.extend(found)
         return out, secrets
@@ -108,7 +119,7 @@ def mask_secrets(value: Any, path: str = "") -> tuple[Any, list[str]]:
         items = []
         secrets = []
         for i, item in enumerate(value):
-            child, found = mask_secrets(item, f"{path}[{i}]")
+            child, found = mask_secrets(item, f"{path}[{i}]", keys)
             items.append(child)
             secrets.extend(found)
         return items, secrets
@@ -265,7 +276,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             self._stack_urn = response.urn
             return response
         raw = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
-        inputs, secret_paths = mask_secrets(raw)
+        secret_keys: dict[str, list[str]] = {}
+        inputs, secret_paths = mask_secrets(raw, keys=secret_keys)
         protect = bool(request.protect) if request.HasField("protect") else False
         retain = bool(request.retainOnDelete) if request.HasField("retainOnDelete") else False
         aliases = self._aliases(request, response.urn)
@@ -285,6 +297,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 aliases=aliases,
                 id=response.id or None,
                 package_ref=request.packageRef or None,
+                secret_keys=secret_keys,
             )
         )
         return response

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import yaml
 from components.config import ConfigError, StackConfig, parse_stack_config, read_stack_file
 from components.config.loader import OFFLINE_SECRET_PREFIX
 from components.config.units import format_seconds
+from components.context import TARGET_ANNOTATION
 from components.observability.alerts import OPS_RUNBOOK_FILE
 from paif_cli.mock_runtime import (
     SECRET_PLACEHOLDER,
@@ -35,6 +37,7 @@ PLAN_FILE = "plan.json"
 PROMETHEUS_RULE_TYPE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 MANIFEST_DIR = "manifests"
 KUBERNETES_PREFIX = "kubernetes:"
+SECRET_DATA_FIELDS = ("data", "stringData")
 
 
 @dataclass
@@ -253,8 +256,29 @@ def monitoring_lines(plan: StackPlan) -> list[str]:
 # --- writing --------------------------------------------------------------------------------
 
 
+def manifest_target(body: Mapping[str, Any], record: ResourceRecord) -> str:
+    """The Kubernetes API an object is applied to: its target annotation (the Supervisor or a
+    VKS cluster's name); an object without one goes under its provider's name."""
+    metadata = body.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    target = annotations.get(TARGET_ANNOTATION) if isinstance(annotations, dict) else None
+    if isinstance(target, str) and target:
+        return target
+    provider = (record.provider or "").split("::")
+    return f"provider-{provider[-2]}" if len(provider) >= 2 else "default-provider"
+
+
+def _with_secret_keys(body: dict[str, Any], record: ResourceRecord) -> dict[str, Any]:
+    """A masked Secret keeps its keys: each value becomes ``[secret]``, so the manifest still
+    validates as a Secret (``data``/``stringData`` are maps of strings)."""
+    for field_name in SECRET_DATA_FIELDS:
+        if body.get(field_name) == SECRET_PLACEHOLDER and field_name in record.secret_keys:
+            body[field_name] = {k: SECRET_PLACEHOLDER for k in record.secret_keys[field_name]}
+    return body
+
+
 def kubernetes_manifests(resources: Sequence[ResourceRecord]) -> dict[str, dict[str, Any]]:
-    """Every Kubernetes object the stack declares, keyed by a stable file name."""
+    """Every Kubernetes object the stack declares, keyed by ``<target>/<stable file name>``."""
     manifests: dict[str, dict[str, Any]] = {}
     for record in resources:
         if not record.type.startswith(KUBERNETES_PREFIX) or not record.custom:
@@ -268,12 +292,15 @@ def kubernetes_manifests(resources: Sequence[ResourceRecord]) -> dict[str, dict[
         if "metadata" in body:
             ordered["metadata"] = body.pop("metadata")
         ordered.update(body)
+        if ordered["kind"] == "Secret":
+            ordered = _with_secret_keys(ordered, record)
+        target = re.sub(r"[^a-z0-9.-]+", "-", manifest_target(ordered, record).lower())
         kind = str(ordered["kind"]).lower()
         stem = re.sub(r"[^a-z0-9.-]+", "-", f"{kind}-{record.name}".lower())
-        name = f"{stem}.yaml"
+        name = f"{target}/{stem}.yaml"
         counter = 2
         while name in manifests:
-            name = f"{stem}-{counter}.yaml"
+            name = f"{target}/{stem}-{counter}.yaml"
             counter += 1
         manifests[name] = ordered
     return manifests
@@ -288,14 +315,15 @@ def write_plan(plan: StackPlan, out_dir: Path) -> Path:
     target = Path(out_dir) / plan.stack
     manifests_dir = target / MANIFEST_DIR
     if manifests_dir.is_dir():
-        for old in manifests_dir.glob("*.yaml"):
-            old.unlink()
+        shutil.rmtree(manifests_dir)  # this plan's own output: no stale target survives
     manifests_dir.mkdir(parents=True, exist_ok=True)
     (target / PLAN_FILE).write_text(
         json.dumps(plan.to_json(), indent=2, sort_keys=False) + "\n", encoding="utf-8"
     )
     for file_name, document in kubernetes_manifests(plan.result.resources).items():
-        (manifests_dir / file_name).write_text(dump_yaml(document), encoding="utf-8")
+        path = manifests_dir / file_name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(dump_yaml(document), encoding="utf-8")
     for file_name, text in plan.reports.items():
         (target / file_name).write_text(text, encoding="utf-8")
     return target

@@ -216,3 +216,11 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
         return write_project(tmp_path / name, stacks)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def example_out(example_plans: tuple[int, Path]) -> Path:
+    """The out dir of the session's plan of both example stacks (out/<stack>/...)."""
+    code, out = example_plans
+    assert code == 0
+    return out

@@ -66,6 +66,7 @@ def test_knowledge_base_config_map(run_pulumi, prod) -> None:
             "paif.vmware.com/config": "knowledge-base",
             "paif.vmware.com/knowledge-base": "product-docs",
         },
+        "annotations": {"paif.vmware.com/target": "supervisor"},
     }
     document = yaml.safe_load(record.inputs["data"]["knowledge-base.yaml"])
     assert document == {

@@ -177,6 +177,7 @@ def test_pais_model_endpoint_spec(run_pulumi, prod) -> None:
                 "paif.vmware.com/gpus-per-replica": "1",
                 "paif.vmware.com/model-parameters-b": "8",
                 "paif.vmware.com/model-precision": "fp16",
+                "paif.vmware.com/target": "supervisor",
             },
         },
         "spec": {

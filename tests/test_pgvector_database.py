@@ -123,6 +123,7 @@ def test_prod_database_is_ha_with_backups_and_protected(run_pulumi, prod) -> Non
         "paif.vmware.com/dr-mode": "writer",
         # §9.6.3: clients verify the server's certificate and name (TLS required).
         "paif.vmware.com/sslmode": "verify-full",
+        "paif.vmware.com/target": "supervisor",
     }
     assert cluster.protect is True
     assert cluster.retain_on_delete is True
@@ -271,6 +272,7 @@ def test_primary_of_a_warm_standby_is_the_writer_with_its_async_link(run_pulumi)
         "paif.vmware.com/extensions": "vector",
         "paif.vmware.com/dr-mode": "writer",
         "paif.vmware.com/sslmode": "verify-full",
+        "paif.vmware.com/target": "supervisor",
         "paif.vmware.com/writer-site": "seoul-primary",
         "paif.vmware.com/dr-replication": "async",
     }

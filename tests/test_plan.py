@@ -52,7 +52,7 @@ def test_plan_json_has_the_documented_shape(planned: Path, stack: str) -> None:
 
 @pytest.mark.parametrize("stack", ["prod", "dr"])
 def test_manifests_are_yaml_with_integers(planned: Path, stack: str) -> None:
-    files = sorted((planned / stack / "manifests").glob("*.yaml"))
+    files = sorted((planned / stack / "manifests").glob("*/*.yaml"))
     assert files, "a site declares Kubernetes objects"
     for path in files:
         document = yaml.safe_load(path.read_text())

@@ -35,6 +35,8 @@ STATEFUL: dict[str, bool] = {
 # Rebuilt from the program alone (configuration, policies, credentials it regenerates).
 STATELESS: frozenset[str] = frozenset(
     {
+        # Tag immutability is a project setting: re-created, it protects the same tags again.
+        "harbor:index/immutableTagRule:ImmutableTagRule",
         "harbor:index/projectMemberGroup:ProjectMemberGroup",
         "harbor:index/registry:Registry",
         "harbor:index/replication:Replication",
@@ -48,6 +50,7 @@ STATELESS: frozenset[str] = frozenset(
         "kubernetes:core/v1:ResourceQuota",
         "kubernetes:core/v1:Secret",
         "kubernetes:core/v1:Service",
+        "kubernetes:core/v1:ServiceAccount",
         "kubernetes:crd.nsx.vmware.com/v1alpha1:SecurityPolicy",
         "kubernetes:databases.dataservices.vmware.com/v1alpha1:DatabaseConfig",
         "kubernetes:keda.sh/v1alpha1:ScaledObject",
@@ -57,6 +60,7 @@ STATELESS: frozenset[str] = frozenset(
         "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
         "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
         "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig",
+        "kubernetes:networking.k8s.io/v1:Ingress",
         "kubernetes:networking.k8s.io/v1:NetworkPolicy",
         "kubernetes:pais.vmware.com/v1alpha1:ModelEndpoint",
         "kubernetes:policy/v1:PodDisruptionBudget",

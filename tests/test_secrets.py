@@ -71,7 +71,8 @@ SECRET_COMPONENT_OUTPUTS: dict[str, tuple[str, ...]] = {
     "paif:tenancy:Tenant": ("robotSecret", "databases.*"),
 }
 # Input keys that look like credentials but hold none (enums of the provider schemas).
-NOT_CREDENTIALS = {"authenticationMethod", "clientAuth"}
+# Names of fields that hold no credential: an auth method, a TLS mode, a Secret's name.
+NOT_CREDENTIALS = {"authenticationMethod", "clientAuth", "secretName"}
 CREDENTIAL_KEY = re.compile(
     r"(password|passwd|token|secret|api[-_]?key|private[-_]?key|kubeconfig)", re.I
 )
@@ -231,7 +232,7 @@ def test_the_runs_plan_both_stacks(offline_run: Run, plaintext_run: Run) -> None
         "prod/policy.json", "prod/policy-junit.xml", "dr/failover-runbook.md",
         "policy-summary.md", "topology.svg",
     } <= written  # fmt: skip
-    assert any(name.startswith("prod/manifests/secret-") for name in written)
+    assert any(name.startswith("prod/manifests/supervisor/secret-") for name in written)
 
 
 def test_no_plaintext_secret_is_written_or_printed(plaintext_run: Run) -> None:

@@ -79,7 +79,12 @@ def test_marketing_quota_renders_exactly_the_section_9_4_3_example(run_pulumi):
     assert quota.inputs == {
         "apiVersion": "v1",
         "kind": "ResourceQuota",
-        "metadata": {"name": "marketing-quota", "namespace": "marketing-ns", "labels": LABELS},
+        "metadata": {
+            "name": "marketing-quota",
+            "namespace": "marketing-ns",
+            "labels": LABELS,
+            "annotations": {"paif.vmware.com/target": "supervisor"},
+        },
         "spec": {"hard": MARKETING_QUOTA},
     }
     assert quota_hard(tenant()) == MARKETING_QUOTA

@@ -63,7 +63,10 @@ EXPECTED_V1BETA2 = {
             "paif.vmware.com/tenant": "marketing",
             "paif.vmware.com/tier": "app",
         },
-        "annotations": {"pulumi.com/waitFor": "condition=Available"},
+        "annotations": {
+            "pulumi.com/waitFor": "condition=Available",
+            "paif.vmware.com/target": "supervisor",
+        },
     },
     "spec": {
         "topology": {
@@ -175,7 +178,10 @@ def test_v1beta1_for_older_supervisors_names_the_class_and_validates(run_pulumi)
     assert topology["class"] == "builtin-generic-v3.4.0"
     assert topology["classNamespace"] == "vmware-system-vks-public"
     assert "classRef" not in topology
-    assert cluster.inputs["metadata"]["annotations"] == {"pulumi.com/waitFor": "condition=Ready"}
+    assert cluster.inputs["metadata"]["annotations"] == {
+        "pulumi.com/waitFor": "condition=Ready",
+        "paif.vmware.com/target": "supervisor",
+    }
     expected = EXPECTED_V1BETA2["spec"]["topology"]
     for key in ("version", "controlPlane", "workers", "variables"):
         assert topology[key] == expected[key]

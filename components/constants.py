@@ -113,7 +113,7 @@ DLVM_LIBRARY_URL: Final = "https://packages.vmware.com/dl-vm/lib.json"
 ENVIRONMENTS: Final = ("dev", "staging", "prod", "mission-critical")
 PRODUCTION_TIERS: Final = frozenset({"prod", "mission-critical"})
 
-# §9.6.3 least privilege, applied to every pod the library renders (PAIF-SEC-009): a non-root
+# §9.6.3 least privilege, applied to every pod the library renders (PAIF-SEC-010): a non-root
 # UID/GID of at least 10000 keeps clear of the node's own users and system accounts; 10001 is
 # the default an app gets unless its config names another.
 MIN_NON_ROOT_ID: Final = 10000

@@ -9,9 +9,9 @@ One place decides it, so apps now and any pod-rendering component later get the 
 - a read-only root filesystem, with an ``emptyDir`` at ``/tmp`` and at each writable path the
   workload names, so whatever it writes goes away with the pod;
 - no service-account token unless the workload asks for API access (then the workload says so
-  with the ``paif.vmware.com/api-access`` annotation, which PAIF-SEC-009 reads).
+  with the ``paif.vmware.com/api-access`` annotation, which PAIF-SEC-010 reads).
 
-PAIF-SEC-009 (``policies/rules/workloads.py``) holds every rendered pod spec to this list.
+PAIF-SEC-010 (``policies/rules/workloads.py``) holds every rendered pod spec to this list.
 """
 
 from __future__ import annotations

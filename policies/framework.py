@@ -42,6 +42,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from components.context import SUPERVISOR_TARGET, TARGET_ANNOTATION
+
 SITE_TYPE = "paif:site:PaifSite"
 ADVISORY_POLICY = "PAIF-ADVISORY"
 WAIVED_POLICY = "PAIF-WAIVED"
@@ -212,15 +214,20 @@ class StackView:
             self._kube[key] = out
         return list(self._kube[key])
 
-    def kube_in_namespace(self, kind: str, api_version_prefix: str, namespace: Any) -> list[Any]:
-        """``kube(kind, prefix)`` restricted to one ``metadata.namespace``, in stack order."""
+    def kube_in_namespace(
+        self, kind: str, api_version_prefix: str, namespace: Any, target: str | None = None
+    ) -> list[Any]:
+        """``kube(kind, prefix)`` restricted to one ``metadata.namespace`` (and, when given, one
+        target API: a namespace of the Supervisor is not the one of the same name in a VKS
+        cluster), in stack order."""
         key = (kind, api_version_prefix)
         if key not in self._kube_by_namespace:
             index: dict[Any, list[Any]] = {}
             for r in self.kube(kind, api_version_prefix):
                 index.setdefault(get_path(r.props, "metadata.namespace"), []).append(r)
             self._kube_by_namespace[key] = index
-        return list(self._kube_by_namespace[key].get(namespace, []))
+        found = self._kube_by_namespace[key].get(namespace, [])
+        return [r for r in found if target is None or target_of(r) == target]
 
     def children(self, parent_urn: str) -> list[Any]:
         return [r for r in self.resources if _parent_urn(r) == parent_urn]
@@ -287,6 +294,14 @@ def as_int(value: Any, default: int | None = None) -> int | None:
     return int(number)
 
 
+def target_of(resource: Any) -> str:
+    """The Kubernetes API an object is applied to: its ``paif.vmware.com/target`` annotation
+    (``supervisor`` or a VKS cluster's name); an object without one is on the Supervisor."""
+    annotations = get_path(resource.props, "metadata.annotations") or {}
+    target = annotations.get(TARGET_ANNOTATION) if hasattr(annotations, "get") else None
+    return str(target) if target else SUPERVISOR_TARGET
+
+
 def label(resource: Any) -> str:
     """How a message names a resource: ``kind namespace/name`` for Kubernetes objects."""
     props = resource.props
@@ -350,6 +365,10 @@ class Endpoint:
     def running(self) -> bool:
         return self.min_replicas is None or self.min_replicas > 0
 
+    @property
+    def target(self) -> str:
+        return target_of(self.resource)
+
 
 def _scaled_objects(view: StackView) -> dict[str, dict[tuple[str, str], list[Any]]]:
     """ScaledObjects by (namespace, target name) and by (namespace, own name), in stack order."""
@@ -366,13 +385,16 @@ def _scaled_objects(view: StackView) -> dict[str, dict[tuple[str, str], list[Any
     return view._scalers
 
 
-def _scaled_object_for(view: StackView, kind: str, name: str, namespace: str) -> Any | None:
+def _scaled_object_for(
+    view: StackView, kind: str, name: str, namespace: str, api: str
+) -> Any | None:
+    """The ScaledObject scaling an endpoint: same namespace of the same target API."""
     index = _scaled_objects(view)
     for candidate in index["target"].get((namespace, name), []):
         target = get_path(candidate.props, "spec.scaleTargetRef") or {}
-        if target.get("kind") in (kind, None):
+        if target.get("kind") in (kind, None) and target_of(candidate) == api:
             return candidate
-    named = index["name"].get((namespace, name), [])
+    named = [c for c in index["name"].get((namespace, name), []) if target_of(c) == api]
     return named[0] if named else None
 
 
@@ -385,7 +407,7 @@ def endpoints(view: StackView) -> list[Endpoint]:
             name = str(get_path(props, "metadata.name") or resource.name)
             namespace = str(get_path(props, "metadata.namespace") or "default")
             spec = props.get("spec") or {}
-            scaler = _scaled_object_for(view, kind, name, namespace)
+            scaler = _scaled_object_for(view, kind, name, namespace, target_of(resource))
             hpa = get_path(spec, "scale.hpa") if get_path(spec, "scale.enabled") else None
             if scaler is not None:
                 low = as_int(get_path(scaler.props, "spec.minReplicaCount"))

@@ -1,4 +1,5 @@
-"""PAIF-SEC-001..008: each rule on a compliant and a violating stack, through the real analyzer.
+"""PAIF-SEC-001..007 and PAIF-SEC-009: each rule on a compliant and a violating stack, through the
+real analyzer (PAIF-SEC-008 and PAIF-SEC-010: test_rules_workloads.py).
 
 Stacks are plans of small stack configs through the real program where the site already
 carries the fact (plain-text credentials in config), otherwise tiny programs that register the
@@ -36,7 +37,7 @@ from components.harbor_registry import (
     HarborReplicationReceiver,
     HarborReplicationReceiverArgs,
 )
-from components.model_endpoint import NIM_API_VERSION, PAIS_API_VERSION, ModelEndpoint
+from components.model_endpoint import NIM_API_VERSION, ModelEndpoint
 from components.model_endpoint import ModelEndpointArgs as EndpointArgs
 from components.nsx_binding import (
     GroupCriteria,
@@ -235,8 +236,16 @@ def test_sec_001_plain_http_entry() -> None:
         (
             "mandatory",
             "web",
-            "Service marketing-ns/web exposes port 80 as a LoadBalancer without TLS; put it "
-            "behind the TLS-terminating entry or serve HTTPS",
+            "Service marketing-ns/web is reachable from outside the cluster as a LoadBalancer "
+            "Service on port 443 (no TLS appProtocol): it serves plain text; publish it through "
+            "an Ingress with TLS, or serve TLS and declare appProtocol https",
+        ),
+        (
+            "mandatory",
+            "web",
+            "Service marketing-ns/web is reachable from outside the cluster as a LoadBalancer "
+            "Service on port 80 (no TLS appProtocol): it serves plain text; publish it through "
+            "an Ingress with TLS, or serve TLS and declare appProtocol https",
         ),
     ]
 
@@ -327,6 +336,117 @@ def test_sec_001_databases_the_site_builds_require_tls(prod: StackConfig) -> Non
             )
 
     assert check(run(build), "PAIF-SEC-001") == []
+
+
+def _service(name: str, spec: dict[str, Any]) -> None:
+    k8s.core.v1.Service(name, metadata={"name": name, "namespace": "marketing-ns"}, spec=spec)
+
+
+@pytest.mark.parametrize(
+    ("spec", "how", "shown"),
+    [
+        (
+            {"type": "LoadBalancer", "ports": [{"port": 8080, "name": "http"}]},
+            "a LoadBalancer Service",
+            "no TLS appProtocol",
+        ),
+        (
+            {"type": "LoadBalancer", "ports": [{"port": 9000, "appProtocol": "http"}]},
+            "a LoadBalancer Service",
+            "appProtocol http",
+        ),
+        (
+            {"type": "NodePort", "ports": [{"port": 8443}]},
+            "a NodePort Service",
+            "no TLS appProtocol",
+        ),
+        (
+            {"type": "ClusterIP", "externalIPs": ["10.10.0.50"], "ports": [{"port": 7000}]},
+            "a Service with externalIPs",
+            "no TLS appProtocol",
+        ),
+    ],
+)
+def test_sec_001_plain_text_service_on_any_port_fails_beside_the_example_apps(
+    prod: StackConfig, spec: dict[str, Any], how: str, shown: str
+) -> None:
+    """The example's apps pass; a plain Service reachable from outside fails on any port."""
+
+    def build() -> None:
+        apps_of(prod)
+        _service("plain", spec)
+
+    port = spec["ports"][0]["port"]
+    assert check(run(build), "PAIF-SEC-001") == [
+        (
+            "mandatory",
+            "plain",
+            f"Service marketing-ns/plain is reachable from outside the cluster as {how} on port "
+            f"{port} ({shown}): it serves plain text; publish it through an Ingress with TLS, "
+            "or serve TLS and declare appProtocol https",
+        )
+    ]
+
+
+def test_sec_001_tls_services_ingress_hosts_and_gateway_listeners() -> None:
+    def build() -> None:
+        _service(
+            "tls-lb", {"type": "LoadBalancer", "ports": [{"port": 8443, "appProtocol": "https"}]}
+        )
+        k8s.networking.v1.Ingress(
+            "partly",
+            metadata={"name": "partly", "namespace": "marketing-ns"},
+            spec={
+                "tls": [{"hosts": ["*.example.com"], "secretName": "wildcard"}],
+                "rules": [{"host": "chat.example.com"}, {"host": "chat.other.org"}],
+            },
+        )
+        k8s.apiextensions.CustomResource(
+            "gateway",
+            api_version="gateway.networking.k8s.io/v1",
+            kind="Gateway",
+            metadata={"name": "gateway", "namespace": "marketing-ns"},
+            spec={
+                "gatewayClassName": "contour",
+                "listeners": [
+                    {"name": "https", "port": 443, "protocol": "HTTPS"},
+                    {"name": "web", "port": 8080, "protocol": "HTTP"},
+                ],
+            },
+        )
+
+    assert check(run(build), "PAIF-SEC-001") == [
+        (
+            "mandatory",
+            "gateway",
+            "Gateway marketing-ns/gateway listener 'web' on port 8080 speaks HTTP, not HTTPS or "
+            "TLS",
+        ),
+        (
+            "mandatory",
+            "partly",
+            "Ingress marketing-ns/partly serves host chat.other.org without TLS (no spec.tls "
+            "entry names it)",
+        ),
+    ]
+
+
+def test_sec_001_the_example_stacks_pass(tmp_path: Path) -> None:
+    """Both example plans: the exposed app goes out through its TLS Ingress only."""
+    project = write_project(
+        tmp_path / "p", {"prod": load_example("prod"), "dr": load_example("dr")}
+    )
+    primary = plan_stack(project, "prod")
+    secondary = plan_stack(project, "dr", planned={"prod": primary})
+    for planned in (primary, secondary):
+        assert plan_rows(planned, "PAIF-SEC-001") == []
+        kinds = {
+            (r.inputs.get("kind"), (r.inputs.get("spec") or {}).get("type"))
+            for r in planned.result.resources
+            if r.type.startswith("kubernetes:")
+        }
+        assert ("Ingress", None) in kinds
+        assert ("Service", "LoadBalancer") not in kinds
 
 
 # --- PAIF-SEC-002 ---------------------------------------------------------------------------
@@ -827,102 +947,6 @@ def test_sec_007_public_unscanned_and_broad_robots() -> None:
         ),
         ("mandatory", "open", "Harbor project 'open' does not scan images on push"),
         ("mandatory", "open", "Harbor project 'open' is public: anyone can pull its models"),
-    ]
-
-
-# --- PAIF-SEC-008 ---------------------------------------------------------------------------
-
-
-def test_sec_008_pinned_models_and_apps(prod: StackConfig) -> None:
-    def build() -> None:
-        endpoints_of(prod)()
-        apps_of(prod)
-        k8s.apiextensions.CustomResource(
-            "pinned",
-            api_version=PAIS_API_VERSION,
-            kind="ModelEndpoint",
-            metadata={"name": "pinned", "namespace": "marketing-ns"},
-            spec={"model": {"ociRef": f"{HOST}/marketing/llama@sha256:0123abcd"}},
-        )
-
-    assert check(run(build), "PAIF-SEC-008") == []
-
-
-def test_sec_008_latest_and_untagged() -> None:
-    def edit(values: dict[str, Any]) -> None:
-        apps = values["paif:tenants"][0]["apps"]
-        apps[0]["image"] = f"{HOST}/marketing/chat-frontend:latest"
-        apps[1]["image"] = f"{HOST}/marketing/chat-backend"
-
-    cfg = load_stack(edit=edit)
-
-    def build() -> None:
-        apps_of(cfg)
-        k8s.apiextensions.CustomResource(
-            "llama",
-            api_version=PAIS_API_VERSION,
-            kind="ModelEndpoint",
-            metadata={"name": "llama", "namespace": "marketing-ns"},
-            spec={"model": {"ociRef": f"{HOST}/marketing/llama:latest"}},
-        )
-        k8s.apiextensions.CustomResource(
-            "nim",
-            api_version=NIM_API_VERSION,
-            kind="NIMService",
-            metadata={"name": "nim", "namespace": "marketing-ns"},
-            spec={"image": {"repository": f"{HOST}/marketing/bge"}},
-        )
-
-    containers = "spec.template.spec.containers[0]"
-    assert check(run(build), "PAIF-SEC-008") == [
-        (
-            "mandatory",
-            "llama",
-            f"ModelEndpoint marketing-ns/llama serves model {HOST}/marketing/llama:latest by the "
-            "mutable tag 'latest'; pin a version tag or digest",
-        ),
-        (
-            "mandatory",
-            "marketing-apps-backend",
-            f"Deployment marketing-ns/backend runs image {HOST}/marketing/chat-backend "
-            f"({containers}) without a tag (pulls latest); pin a version tag or digest",
-        ),
-        (
-            "mandatory",
-            "marketing-apps-frontend",
-            f"Deployment marketing-ns/frontend runs image {HOST}/marketing/chat-frontend:latest "
-            f"({containers}) by the mutable tag 'latest'; pin a version tag or digest",
-        ),
-        (
-            "mandatory",
-            "nim",
-            f"NIMService marketing-ns/nim serves model {HOST}/marketing/bge without a tag (pulls "
-            "latest); pin a version tag or digest",
-        ),
-    ]
-
-
-def test_sec_008_mutable_tags_are_pack_config() -> None:
-    def build() -> None:
-        k8s.apiextensions.CustomResource(
-            "llama",
-            api_version=PAIS_API_VERSION,
-            kind="ModelEndpoint",
-            metadata={"name": "llama", "namespace": "marketing-ns"},
-            spec={"model": {"ociRef": f"{HOST}/marketing/llama:stable"}},
-        )
-
-    result = run(build)
-    assert check(result, "PAIF-SEC-008") == []
-    assert check(
-        result, "PAIF-SEC-008", {"PAIF-SEC-008": {"mutableTags": ["latest", "stable"]}}
-    ) == [
-        (
-            "mandatory",
-            "llama",
-            f"ModelEndpoint marketing-ns/llama serves model {HOST}/marketing/llama:stable by the "
-            "mutable tag 'stable'; pin a version tag or digest",
-        )
     ]
 
 

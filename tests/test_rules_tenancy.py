@@ -98,6 +98,15 @@ FULL_QUOTA = {
     "services": 5,
 }
 DENY_ALL = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+CONTAINER_DEFAULTS = {
+    "limits": [
+        {
+            "type": "Container",
+            "default": {"cpu": "1", "memory": "1Gi"},
+            "defaultRequest": {"cpu": "500m", "memory": "512Mi"},
+        }
+    ]
+}
 
 
 def tenant(
@@ -107,6 +116,7 @@ def tenant(
     policies: list[dict[str, Any]] | None = None,
     label: bool = True,
     groups: tuple[str, ...] = ("oidc",),
+    limits: dict[str, Any] | None = CONTAINER_DEFAULTS,
 ) -> None:
     opts = pulumi.ResourceOptions(parent=site)
     vsphere.Namespace("t-namespace", name="t-ns", supervisor="domain-c10", opts=opts)
@@ -115,6 +125,10 @@ def tenant(
     if quota is not None:
         k8s.core.v1.ResourceQuota(
             "t-quota", metadata={"name": "t-quota", **meta}, spec={"hard": quota}, opts=opts
+        )
+    if limits is not None:
+        k8s.core.v1.LimitRange(
+            "t-limits", metadata={"name": "t-limits", **meta}, spec=limits, opts=opts
         )
     for i, spec in enumerate([DENY_ALL] if policies is None else policies):
         k8s.networking.v1.NetworkPolicy(
@@ -156,6 +170,28 @@ def test_mt_001_quota_without_gpu_and_services(run_pulumi: Any) -> None:
             "t-quota",
             "namespace t-ns: ResourceQuota t-ns/t-quota does not bound requests.nvidia.com/gpu, "
             "services",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        None,
+        # A maximum only: pods that state nothing still get no requests or limits.
+        {"limits": [{"type": "Container", "max": {"cpu": "2", "memory": "2Gi"}}]},
+        # Defaults for pods, not containers.
+        {"limits": [{"type": "Pod", "default": {"cpu": "1"}, "defaultRequest": {"cpu": "1"}}]},
+    ],
+)
+def test_mt_001_no_container_defaults(run_pulumi: Any, limits: dict[str, Any] | None) -> None:
+    findings = run_rules(run_pulumi, lambda s: tenant(s, limits=limits))
+    assert findings_of(findings, "PAIF-MT-001") == [
+        (
+            "mandatory",
+            "t-namespace",
+            "namespace t-ns: no LimitRange gives containers a default CPU and memory limit and "
+            "request",
         )
     ]
 
@@ -239,3 +275,166 @@ def test_mt_003_no_project(run_pulumi: Any) -> None:
     assert findings_of(findings, "PAIF-MT-003") == [
         ("mandatory", "t-namespace", "tenant t: no Harbor project 't'")
     ]
+
+
+# --- per target: the Supervisor and each VKS cluster are separate APIs ----------------------
+
+
+def vks_namespace(
+    site: Site, *, quota: bool = True, limits: bool = True, deny: bool = True
+) -> None:
+    """A fenced Supervisor namespace t-ns, and a namespace of the same name in VKS cluster c."""
+    tenant(site)
+    opts = pulumi.ResourceOptions(parent=site)
+    target = {"paif.vmware.com/target": "c"}
+    labels = {"paif.vmware.com/tenant": "t"}
+    k8s.core.v1.Namespace(
+        "c-namespace", metadata={"name": "t-ns", "labels": labels, "annotations": target}, opts=opts
+    )
+    meta = {"namespace": "t-ns", "labels": labels, "annotations": target}
+    if quota:
+        k8s.core.v1.ResourceQuota(
+            "c-quota", metadata={"name": "q", **meta}, spec={"hard": FULL_QUOTA}, opts=opts
+        )
+    if limits:
+        k8s.core.v1.LimitRange(
+            "c-limits", metadata={"name": "l", **meta}, spec=CONTAINER_DEFAULTS, opts=opts
+        )
+    if deny:
+        k8s.networking.v1.NetworkPolicy(
+            "c-deny", metadata={"name": "d", **meta}, spec=DENY_ALL, opts=opts
+        )
+
+
+def test_a_fenced_cluster_namespace_passes(run_pulumi: Any) -> None:
+    findings = run_rules(run_pulumi, lambda s: vks_namespace(s))
+    for rule_id in MT_RULES:
+        assert findings_of(findings, rule_id) == []
+
+
+def test_the_supervisor_namespace_of_the_same_name_does_not_fence_the_cluster_one(
+    run_pulumi: Any,
+) -> None:
+    findings = run_rules(
+        run_pulumi, lambda s: vks_namespace(s, quota=False, limits=False, deny=False)
+    )
+    where = "namespace t-ns of VKS cluster c"
+    assert findings_of(findings, "PAIF-MT-001") == [
+        (
+            "mandatory",
+            "c-namespace",
+            f"{where}: no LimitRange gives containers a default CPU and memory limit and request",
+        ),
+        ("mandatory", "c-namespace", f"{where}: no ResourceQuota"),
+    ]
+    assert findings_of(findings, "PAIF-MT-002") == [
+        (
+            "mandatory",
+            "c-namespace",
+            f"{where}: no NetworkPolicy denies Ingress and Egress by default (podSelector {{}} "
+            "with no rules)",
+        )
+    ]
+    # One Harbor check per tenant: the cluster namespace adds no second MT-003 finding.
+    assert findings_of(findings, "PAIF-MT-003") == []
+
+
+# --- the example stacks' VKS clusters -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def example_plans() -> dict[str, StackPlan]:
+    from conftest import ROOT
+
+    from paif_cli.plan import plan_stack
+
+    primary = plan_stack(ROOT, "prod")
+    return {"prod": primary, "dr": plan_stack(ROOT, "dr", planned={"prod": primary})}
+
+
+def _app_fences(stack_plan: StackPlan) -> dict[tuple[str, str], dict[str, str]]:
+    """(cluster, namespace) → {kind: resource name} of the fences in each VKS app namespace."""
+    records = stack_plan.result.resources
+    fences: dict[tuple[str, str], dict[str, str]] = {}
+    for r in records:
+        meta = r.inputs.get("metadata") or {}
+        cluster = (meta.get("annotations") or {}).get("paif.vmware.com/target")
+        if r.inputs.get("kind") == "Namespace" and cluster != "supervisor":
+            fences.setdefault((cluster, meta["name"]), {})
+    for r in records:
+        meta = r.inputs.get("metadata") or {}
+        cluster = (meta.get("annotations") or {}).get("paif.vmware.com/target")
+        key = (cluster, meta.get("namespace"))
+        if key not in fences:
+            continue
+        kind, spec = r.inputs.get("kind"), r.inputs.get("spec") or {}
+        if kind == "NetworkPolicy" and tenancy.denied_directions(r.inputs) == {
+            "Ingress",
+            "Egress",
+        }:
+            fences[key]["default-deny"] = r.name
+        elif kind == "ResourceQuota" and set(spec.get("hard") or {}) >= set(
+            tenancy.REQUIRED_QUOTA_KEYS
+        ):
+            fences[key]["quota"] = r.name
+        elif kind == "LimitRange" and tenancy.has_container_defaults(r.inputs):
+            fences[key]["limits"] = r.name
+    return fences
+
+
+@pytest.mark.parametrize("stack", ["prod", "dr"])
+def test_each_example_vks_cluster_fences_its_app_namespace(
+    example_plans: dict[str, StackPlan], stack: str
+) -> None:
+    fences = _app_fences(example_plans[stack])
+    assert sorted(fences) == [("marketing-apps", "marketing-ns")]
+    site = "seoul-primary" if stack == "prod" else "busan-dr"
+    prefix = f"{site}-marketing-marketing-apps-apps"
+    assert fences[("marketing-apps", "marketing-ns")] == {
+        "default-deny": f"{prefix}-default-deny",
+        "quota": f"{prefix}-quota",
+        "limits": f"{prefix}-limits",
+    }
+    for rule_id in ("PAIF-MT-001", "PAIF-MT-002"):
+        assert findings_of(example_plans[stack].findings, rule_id) == []
+
+
+@pytest.mark.parametrize("stack", ["prod", "dr"])
+@pytest.mark.parametrize(
+    ("fence", "rule_id", "message"),
+    [
+        (
+            "default-deny",
+            "PAIF-MT-002",
+            "no NetworkPolicy denies Ingress and Egress by default (podSelector {} with no rules)",
+        ),
+        ("quota", "PAIF-MT-001", "no ResourceQuota"),
+        (
+            "limits",
+            "PAIF-MT-001",
+            "no LimitRange gives containers a default CPU and memory limit and request",
+        ),
+    ],
+)
+def test_removing_a_fence_of_an_example_vks_cluster_fails_for_that_cluster(
+    example_plans: dict[str, StackPlan], stack: str, fence: str, rule_id: str, message: str
+) -> None:
+    stack_plan = example_plans[stack]
+    for (cluster, namespace), names in _app_fences(stack_plan).items():
+        records = [r.to_json() for r in stack_plan.result.resources if r.name != names[fence]]
+        findings = evaluate_records(records)
+        namespace_object = next(
+            r.name
+            for r in stack_plan.result.resources
+            if r.inputs.get("kind") == "Namespace" and r.inputs["metadata"]["name"] == namespace
+        )
+        assert findings_of(findings, rule_id) == [
+            (
+                "mandatory",
+                namespace_object,
+                f"namespace {namespace} of VKS cluster {cluster}: {message}",
+            )
+        ]
+        # The Supervisor namespace of the same name still has its own fence: no finding there.
+        other = "PAIF-MT-002" if rule_id == "PAIF-MT-001" else "PAIF-MT-001"
+        assert findings_of(findings, other) == []

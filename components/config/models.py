@@ -49,7 +49,7 @@ DnsSubdomain = Annotated[
 # A host name an Ingress rule and its TLS certificate name (a leading wildcard allowed).
 _LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
 HostName = Annotated[str, Field(pattern=rf"^(\*\.)?{_LABEL}(\.{_LABEL})+$", max_length=253)]
-# A UID or GID a hardened pod runs as (PAIF-SEC-009).
+# A UID or GID a hardened pod runs as (PAIF-SEC-010).
 NonRootId = Annotated[int, Field(ge=MIN_NON_ROOT_ID, le=2147483647)]
 
 
@@ -434,7 +434,7 @@ class AppIngress(ConfigModel):
 class App(ConfigModel):
     """An application Deployment in a tenant's VKS cluster (§9.7.1 app checklist).
 
-    Every app pod is hardened (PAIF-SEC-009): it runs as ``runAsUser``/``runAsGroup`` (≥ 10000),
+    Every app pod is hardened (PAIF-SEC-010): it runs as ``runAsUser``/``runAsGroup`` (≥ 10000),
     on a read-only root filesystem with an ``emptyDir`` at ``/tmp`` and at each of
     ``writablePaths``, with no service-account token unless ``apiAccess`` is set.
     """

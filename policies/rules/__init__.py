@@ -1,5 +1,25 @@
 """Every rule module of the pack; importing this package registers the whole catalogue."""
 
-from policies.rules import capacity, data, dr, governance, ha, operations, security, tenancy
+from policies.rules import (
+    capacity,
+    data,
+    dr,
+    governance,
+    ha,
+    operations,
+    security,
+    tenancy,
+    workloads,
+)
 
-__all__ = ["capacity", "data", "dr", "governance", "ha", "operations", "security", "tenancy"]
+__all__ = [
+    "capacity",
+    "data",
+    "dr",
+    "governance",
+    "ha",
+    "operations",
+    "security",
+    "tenancy",
+    "workloads",
+]

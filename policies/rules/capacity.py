@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.constants import LARGE_MODEL_PARAMETERS_B
+from components.context import SUPERVISOR_TARGET
 from components.estimators.capacity import (
     GpuPool,
     ScalingRange,
@@ -40,6 +41,7 @@ from policies.framework import (
     endpoints,
     get_path,
     rule,
+    target_of,
 )
 from policies.rules.ha import COMPUTE_CLUSTER_TYPE, GPU_RESOURCE
 
@@ -163,9 +165,13 @@ def device_memory_gib(view: StackView, ep: Endpoint) -> float | None:
 
 
 def tenant_quotas(view: StackView) -> dict[str, tuple[int | None, Any]]:
-    """GPU quota per namespace (``None`` when its quotas do not bound GPUs) and its resource."""
+    """GPU quota per Supervisor namespace (``None`` when its quotas do not bound GPUs) and its
+    resource. Quotas in VKS clusters are left out: the cluster's GPU nodes are VMs of the
+    Supervisor namespace, whose quota already holds them."""
     out: dict[str, tuple[int | None, Any]] = {}
     for quota in view.kube("ResourceQuota", "v1"):
+        if target_of(quota) != SUPERVISOR_TARGET:
+            continue
         namespace = str(get_path(quota.props, "metadata.namespace") or "")
         hard = get_path(quota.props, "spec.hard") or {}
         value = as_int(hard.get(QUOTA_KEY))

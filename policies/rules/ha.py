@@ -216,7 +216,9 @@ def endpoint_spread(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation
             )
         covering = [
             b
-            for b in view.kube_in_namespace("PodDisruptionBudget", "policy/", ep.namespace)
+            for b in view.kube_in_namespace(
+                "PodDisruptionBudget", "policy/", ep.namespace, ep.target
+            )
             if selector_matches(get_path(b.props, "spec.selector"), ep.pod_labels)
         ]
         if not covering:

@@ -1,5 +1,5 @@
 """Security rules (§9.6): TLS at the edge, OIDC, rate limits, secrets, management network,
-audit, Harbor hygiene and pinned images.
+audit and Harbor hygiene (pinned images and pod hardening: ``policies.rules.workloads``).
 
 Site props these rules read (``paif:site:PaifSite``), beyond the framework's:
 
@@ -61,9 +61,7 @@ from policies.framework import (
 )
 from policies.rules.dr import (
     HARBOR_PROJECT_TYPE,
-    endpoint_model_ref,
     known,
-    parse_image_ref,
 )
 
 HARBOR_ROBOT_TYPE: Final = "harbor:index/robotAccount:RobotAccount"
@@ -73,6 +71,11 @@ SECRET_PLACEHOLDER: Final = "[secret]"
 
 # §9.6.1: external users reach the platform over HTTPS; 80 is the plain-HTTP port.
 PLAIN_HTTP_PORT: Final = 80
+# Service types reachable from outside the cluster, and the appProtocols that carry TLS.
+EXTERNAL_SERVICE_TYPES: Final = frozenset({"LoadBalancer", "NodePort"})
+TLS_APP_PROTOCOLS: Final = frozenset({"https", "tls"})
+GATEWAY_API_GROUP: Final = "gateway.networking.k8s.io/"
+TLS_LISTENER_PROTOCOLS: Final = frozenset({"HTTPS", "TLS"})
 # Users a cluster or vCenter ships with, or that people create as shared logins: a binding to
 # one of them is a static admin account nobody can trace to a person (§9.6.2).
 STATIC_ADMIN_USERS: Final = [
@@ -89,21 +92,10 @@ ADMIN_ROLES: Final = frozenset({"cluster-admin", "admin"})
 # one year, the retention PCI DSS v4 requirement 10.5.1 asks of audit logs. §9.6.3 asks for a
 # log-retention policy without a number.
 MIN_AUDIT_RETENTION_DAYS: Final = 365
-# §9.3.3 model version sync: a tag that moves makes "the same reference" two models.
-MUTABLE_TAGS: Final = ["latest"]
 # §9.6.3 least privilege: a serving robot reads images and nothing else.
 READ_ONLY_ROBOT_ACTIONS: Final = frozenset({"pull", "read", "list"})
 # Push replication writes into the receiving projects: push and pull, nothing more.
 REPLICATION_ROBOT_ACTIONS: Final = frozenset({"pull", "push", "read", "list"})
-WORKLOAD_KINDS: Final = (
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "Job",
-    "CronJob",
-    "Pod",
-)
 RATE_LIMIT_ANNOTATION: Final = "paif.vmware.com/rate-limit-rpm"
 # components.pgvector_database: the libpq sslmode a database's clients must use.
 SSLMODE_ANNOTATION: Final = "paif.vmware.com/sslmode"
@@ -211,17 +203,20 @@ def _count(mapping: Any, key: str) -> int | None:
 
 @rule(
     "PAIF-SEC-001",
-    title="TLS at the entry, no plain HTTP listener; internal hops encrypted in production",
+    title="TLS at the entry, nothing external in plain text; internal hops encrypted in production",
     severity="critical",
     section="§9.6.1, §9.6.3",
     rationale="Prompts, answers and tokens cross the corporate network or the internet: in "
-    "plain HTTP anyone on the path reads and alters them. Inside, the load balancer's hop to "
-    "the backends and every database connection carry the same data (§9.6.3: TLS between "
-    "internal services), so production encrypts them too.",
+    "plain text anyone on the path reads and alters them, whatever the port. Inside, the load "
+    "balancer's hop to the backends and every database connection carry the same data (§9.6.3: "
+    "TLS between internal services), so production encrypts them too.",
     remediation="Give each entry (NSX virtual server: client SSL block; Avi virtual service: "
-    "SSL service, certificate and SSL profile) TLS on 443, never plain HTTP; re-encrypt to the "
+    "SSL service, certificate and SSL profile) TLS, never plain HTTP; re-encrypt to the "
     "backends (network.ingress.serverSslProfile / avi.serverSslProfile); keep databases' "
-    "sslMode require, verify-ca or verify-full; expose Kubernetes Services over TLS only.",
+    "sslMode require, verify-ca or verify-full; publish apps through an Ingress with spec.tls "
+    "for every host (apps[].expose with apps[].ingress.tlsSecret) or a Gateway listener of "
+    "protocol HTTPS/TLS; a LoadBalancer or NodePort Service must serve TLS on every port "
+    "(appProtocol https or tls).",
     thresholds={"tlsSslModes": TLS_SSLMODES},
 )
 def check_tls(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Violation]:
@@ -241,23 +236,64 @@ def check_tls(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Violat
                     "monitor them over HTTPS (e.g. System-GSLB-HTTPS)",
                     service.urn,
                 )
+    yield from _plain_services(view)
+    yield from _plain_ingresses(view)
+    for gateway in view.kube("Gateway", GATEWAY_API_GROUP):
+        for listener in get_path(gateway.props, "spec.listeners") or []:
+            protocol = str(listener.get("protocol") or "")
+            if protocol.upper() not in TLS_LISTENER_PROTOCOLS:
+                yield Violation(
+                    f"{label(gateway)} listener {listener.get('name')!r} on port "
+                    f"{as_int(listener.get('port'))} speaks {protocol or 'an unset protocol'}, not "
+                    "HTTPS or TLS",
+                    gateway.urn,
+                )
+
+
+def _plain_services(view: StackView) -> Iterator[Violation]:
+    """Services reachable from outside the cluster with a port that carries no TLS."""
     for svc in view.kube("Service", "v1"):
         spec = svc.props.get("spec") or {}
-        if spec.get("type") != "LoadBalancer":
+        kind = str(spec.get("type") or "ClusterIP")
+        if kind in EXTERNAL_SERVICE_TYPES:
+            how = f"a {kind} Service"
+        elif spec.get("externalIPs"):
+            how = "a Service with externalIPs"
+        else:
             continue
         for port in spec.get("ports") or []:
-            number = as_int(port.get("port"))
             protocol = str(port.get("appProtocol") or "").lower()
-            if number == PLAIN_HTTP_PORT or protocol == "http":
-                yield Violation(
-                    f"{label(svc)} exposes port {number} as a LoadBalancer "
-                    f"{'(appProtocol http) ' if protocol == 'http' else ''}without TLS; "
-                    "put it behind the TLS-terminating entry or serve HTTPS",
-                    svc.urn,
-                )
+            if protocol in TLS_APP_PROTOCOLS:
+                continue
+            shown = f"appProtocol {protocol}" if protocol else "no TLS appProtocol"
+            yield Violation(
+                f"{label(svc)} is reachable from outside the cluster as {how} on port "
+                f"{as_int(port.get('port'))} ({shown}): it serves plain text; publish it "
+                "through an Ingress with TLS, or serve TLS and declare appProtocol https",
+                svc.urn,
+            )
+
+
+def _covered(host: str, tls_hosts: list[str]) -> bool:
+    return any(
+        host == h or (h.startswith("*.") and host.split(".", 1)[-1] == h[2:]) for h in tls_hosts
+    )
+
+
+def _plain_ingresses(view: StackView) -> Iterator[Violation]:
     for ingress in view.kube("Ingress", "networking.k8s.io/"):
-        if not get_path(ingress.props, "spec.tls"):
+        tls = get_path(ingress.props, "spec.tls") or []
+        if not tls:
             yield Violation(f"{label(ingress)} has no spec.tls: it serves plain HTTP", ingress.urn)
+            continue
+        tls_hosts = [str(h) for entry in tls for h in entry.get("hosts") or []]
+        for rule_ in get_path(ingress.props, "spec.rules") or []:
+            host = rule_.get("host")
+            if host and not _covered(str(host), tls_hosts):
+                yield Violation(
+                    f"{label(ingress)} serves host {host} without TLS (no spec.tls entry names it)",
+                    ingress.urn,
+                )
 
 
 def _nsx_entry_tls(view: StackView, server: Any) -> Iterator[Violation]:
@@ -695,65 +731,6 @@ def check_harbor(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
 
 def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
-
-
-@rule(
-    "PAIF-SEC-008",
-    title="Images referenced by digest or immutable tag in production",
-    severity="medium",
-    section="§9.3.3 model version sync",
-    rationale="A moving tag (latest, or none) makes the same reference a different model or "
-    "app after the next push: the two sites drift apart and a rollback has nothing to go to.",
-    remediation="Pin model and app images by digest or by a versioned tag that a Harbor tag "
-    "immutability rule protects.",
-    thresholds={"mutableTags": MUTABLE_TAGS},
-)
-def check_pinned_images(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Violation]:
-    mutable = {str(t) for t in thresholds.get("mutableTags") or []}
-    for endpoint in endpoints(view):
-        ref = known(lambda e=endpoint: endpoint_model_ref(e), None)
-        problem = _unpinned(ref, mutable) if ref else None
-        if problem:
-            yield Violation(f"{endpoint.label} serves model {ref} {problem}", endpoint.resource.urn)
-    for kind in WORKLOAD_KINDS:
-        for workload in view.kube(kind):
-            for path, image in _container_images(workload):
-                problem = _unpinned(image, mutable)
-                if problem:
-                    yield Violation(
-                        f"{label(workload)} runs image {image} ({path}) {problem}",
-                        workload.urn,
-                    )
-
-
-def _unpinned(ref: str, mutable: set[str]) -> str | None:
-    parsed = parse_image_ref(ref)
-    if parsed.digest:
-        return None
-    if parsed.tag is None:
-        return "without a tag (pulls latest); pin a version tag or digest"
-    if parsed.tag in mutable:
-        return f"by the mutable tag {parsed.tag!r}; pin a version tag or digest"
-    return None
-
-
-def _container_images(workload: Any) -> Iterator[tuple[str, str]]:
-    spec = workload.props.get("spec") or {}
-    kind = workload.props.get("kind")
-    if kind == "Pod":
-        pod, base = spec, "spec"
-    elif kind == "CronJob":
-        pod, base = (
-            get_path(spec, "jobTemplate.spec.template.spec") or {},
-            ("spec.jobTemplate.spec.template.spec"),
-        )
-    else:
-        pod, base = get_path(spec, "template.spec") or {}, "spec.template.spec"
-    for field in ("initContainers", "containers"):
-        for index, container in enumerate(pod.get(field) or []):
-            image = known(lambda c=container: c.get("image"), None)
-            if isinstance(image, str) and image:
-                yield f"{base}.{field}[{index}]", image
 
 
 @rule(

@@ -1,9 +1,15 @@
 """Multi-tenancy (§9.4): every tenant namespace is fenced by quota, network policy and Harbor RBAC.
 
-A tenant namespace is a Supervisor namespace (``vsphere.Namespace``) or a tenant the site
-declares (``tenants`` on the PaifSite, when it lists them); the tenant's name, which is also
-its Harbor project, comes from that declaration or from the ``paif.vmware.com/tenant`` label
-the namespace's Kubernetes objects carry.
+A tenant namespace is a Supervisor namespace (``vsphere.Namespace``), a tenant the site
+declares (``tenants`` on the PaifSite, when it lists them), or a ``Namespace`` object the
+stack creates in a tenant's VKS cluster; the tenant's name, which is also its Harbor project,
+comes from that declaration or from the ``paif.vmware.com/tenant`` label.
+
+Namespaces are judged per target: each Kubernetes object names the API it is applied to with
+the ``paif.vmware.com/target`` annotation (``supervisor``, or a VKS cluster's name; an object
+without it is taken to be on the Supervisor). A quota or policy in the Supervisor namespace
+``marketing-ns`` says nothing about the namespace of the same name in VKS cluster
+``marketing-apps``.
 """
 
 from __future__ import annotations
@@ -13,9 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.constants import MARKETING_QUOTA
-from policies.framework import StackView, Violation, get_path, label, rule
+from components.context import SUPERVISOR_TARGET
+from policies.framework import StackView, Violation, get_path, label, rule, target_of
 
 VSPHERE_NAMESPACE_TYPE = "vsphere:index/namespace:Namespace"
+KUBERNETES_NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
 HARBOR_PROJECT_TYPE = "harbor:index/project:Project"
 HARBOR_MEMBER_GROUP_TYPE = "harbor:index/projectMemberGroup:ProjectMemberGroup"
 # components.harbor_registry.HARBOR_PROJECT_TYPE (a test keeps the two equal).
@@ -27,11 +35,20 @@ REQUIRED_QUOTA_KEYS = list(MARKETING_QUOTA)
 
 @dataclass(frozen=True)
 class TenantNamespace:
-    """A tenant's namespace: its name, the tenant (if known) and the resource to blame."""
+    """A tenant's namespace: its name, the tenant (if known), the resource to blame and the
+    Kubernetes API it lives in."""
 
     namespace: str
     tenant: str | None
     urn: str | None
+    target: str = SUPERVISOR_TARGET
+
+    @property
+    def where(self) -> str:
+        """How messages name it: ``namespace t-ns`` or ``… of VKS cluster c``."""
+        if self.target == SUPERVISOR_TARGET:
+            return f"namespace {self.namespace}"
+        return f"namespace {self.namespace} of VKS cluster {self.target}"
 
 
 def _labelled_tenant(view: StackView, namespace: str) -> str | None:
@@ -67,8 +84,8 @@ def _declared(tenants: Any) -> list[tuple[str | None, str]]:
     return pairs
 
 
-def tenant_namespaces(view: StackView) -> list[TenantNamespace]:
-    """Every tenant namespace of the stack, declared or realised, sorted by name."""
+def supervisor_namespaces(view: StackView) -> list[TenantNamespace]:
+    """Every tenant namespace of the Supervisor, declared or realised, sorted by name."""
     found: dict[str, TenantNamespace] = {}
     for name, namespace in _declared(view.site.get("tenants")):
         found[namespace] = TenantNamespace(namespace, name, view.site_urn)
@@ -82,28 +99,71 @@ def tenant_namespaces(view: StackView) -> list[TenantNamespace]:
     return [found[k] for k in sorted(found)]
 
 
-def _in_namespace(view: StackView, kind: str, api_prefix: str, namespace: str) -> list[Any]:
-    return view.kube_in_namespace(kind, api_prefix, namespace)
+def cluster_namespaces(view: StackView) -> list[TenantNamespace]:
+    """Every namespace the stack creates in a VKS cluster, sorted by cluster and name."""
+    found = []
+    for resource in view.kube("Namespace", "v1"):
+        target = target_of(resource)
+        if target == SUPERVISOR_TARGET:
+            continue
+        name = str(get_path(resource.props, "metadata.name") or resource.name)
+        tenant = (get_path(resource.props, "metadata.labels") or {}).get(TENANT_LABEL)
+        found.append(TenantNamespace(name, str(tenant) if tenant else None, resource.urn, target))
+    return sorted(found, key=lambda ns: (ns.target, ns.namespace))
+
+
+def tenant_namespaces(view: StackView) -> list[TenantNamespace]:
+    """The Supervisor's tenant namespaces, then those in the tenants' VKS clusters."""
+    return [*supervisor_namespaces(view), *cluster_namespaces(view)]
+
+
+def _in_namespace(view: StackView, kind: str, api_prefix: str, ns: TenantNamespace) -> list[Any]:
+    """Objects of ``kind`` in the namespace, in its own Kubernetes API only."""
+    return view.kube_in_namespace(kind, api_prefix, ns.namespace, ns.target)
+
+
+def has_container_defaults(limit_range: Mapping[str, Any]) -> bool:
+    """A LimitRange giving containers a default CPU and memory limit and request."""
+    for item in get_path(limit_range, "spec.limits") or []:
+        if item.get("type") != "Container":
+            continue
+        default, request = item.get("default") or {}, item.get("defaultRequest") or {}
+        if all(k in default and k in request for k in ("cpu", "memory")):
+            return True
+    return False
 
 
 @rule(
     "PAIF-MT-001",
-    title="Every tenant namespace has a ResourceQuota bounding GPUs, compute and storage",
+    title="Every tenant namespace has a ResourceQuota bounding GPUs, compute and storage, and "
+    "container defaults",
     severity="high",
     section="§9.4.3",
     rationale="Tenants share one GPU pool; without a quota one tenant's scale-out starves the "
-    "others. §9.4.3 bounds GPUs, CPU, memory, storage, PVCs, pods and services.",
+    "others. §9.4.3 bounds GPUs, CPU, memory, storage, PVCs, pods and services. Under a CPU and "
+    "memory quota Kubernetes refuses pods that state no requests and limits, so a LimitRange "
+    "gives containers defaults. A VKS cluster is an API of its own: its namespaces need their "
+    "own quota and limits.",
     remediation="Declare tenants[].quota (gpu, requestsCpu, requestsMemory, limitsCpu, "
     "limitsMemory, requestsStorage, persistentVolumeClaims, pods, services); the "
-    "SupervisorNamespace component renders it as a ResourceQuota.",
+    "SupervisorNamespace component renders it as a ResourceQuota and LimitRange, and TenantApps "
+    "renders tenants[].appNamespace (quota, limits) in each app namespace of a VKS cluster.",
     thresholds={"requiredKeys": REQUIRED_QUOTA_KEYS},
 )
 def quotas(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
     required = [str(k) for k in t["requiredKeys"]]
     for ns in tenant_namespaces(view):
-        found = _in_namespace(view, "ResourceQuota", "v1", ns.namespace)
+        if not any(
+            has_container_defaults(r.props) for r in _in_namespace(view, "LimitRange", "v1", ns)
+        ):
+            yield Violation(
+                f"{ns.where}: no LimitRange gives containers a default CPU and memory limit "
+                "and request",
+                ns.urn,
+            )
+        found = _in_namespace(view, "ResourceQuota", "v1", ns)
         if not found:
-            yield Violation(f"namespace {ns.namespace}: no ResourceQuota", ns.urn)
+            yield Violation(f"{ns.where}: no ResourceQuota", ns.urn)
             continue
         bounded: set[str] = set()
         for quota in found:
@@ -112,7 +172,7 @@ def quotas(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
         if missing:
             names = ", ".join(label(q) for q in found)
             yield Violation(
-                f"namespace {ns.namespace}: {names} does not bound {', '.join(missing)}",
+                f"{ns.where}: {names} does not bound {', '.join(missing)}",
                 found[0].urn,
             )
 
@@ -147,20 +207,21 @@ def denied_directions(policy: Mapping[str, Any]) -> set[str]:
     rationale="Micro-segmentation starts from deny: without a default-deny policy every pod of "
     "a tenant can reach every other pod, and the allowed flows (app → AI services → "
     "database) mean nothing.",
-    remediation="Keep the SupervisorNamespace component's 'default-deny' NetworkPolicy "
-    "(podSelector {}, policyTypes Ingress and Egress, no rules) and add allowed flows beside it.",
+    remediation="Keep the 'default-deny' NetworkPolicy (podSelector {}, policyTypes Ingress "
+    "and Egress, no rules) that SupervisorNamespace and TenantApps render in every namespace, in "
+    "the Supervisor and in each VKS cluster, and add allowed flows beside it.",
     thresholds={"directions": ["Ingress", "Egress"]},
 )
 def default_deny(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
     wanted = [str(d) for d in t["directions"]]
     for ns in tenant_namespaces(view):
         denied: set[str] = set()
-        for policy in _in_namespace(view, "NetworkPolicy", "networking.k8s.io/", ns.namespace):
+        for policy in _in_namespace(view, "NetworkPolicy", "networking.k8s.io/", ns):
             denied |= denied_directions(policy.props)
         missing = [d for d in wanted if d not in denied]
         if missing:
             yield Violation(
-                f"namespace {ns.namespace}: no NetworkPolicy denies {' and '.join(missing)} "
+                f"{ns.where}: no NetworkPolicy denies {' and '.join(missing)} "
                 "by default (podSelector {} with no rules)",
                 ns.urn,
             )
@@ -201,7 +262,7 @@ def _member_groups_of(view: StackView, project: Any) -> list[Any]:
 )
 def harbor_projects(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
     projects = {str(p.props.get("name") or p.name): p for p in view.of_type(HARBOR_PROJECT_TYPE)}
-    for ns in tenant_namespaces(view):
+    for ns in supervisor_namespaces(view):
         if ns.tenant is None:
             yield Violation(
                 f"namespace {ns.namespace}: no tenant can be told for it (no object labelled "

@@ -1,7 +1,8 @@
 # Two commands on a fresh machine (Python 3.11 and the package registries only):
 #   make plan   install into .venv and plan the example stacks offline (the main job)
 #   make test   install into .venv and run the fast test suite (lint, unit, plan, policy,
-#               promtool and Prometheus: installed from Debian's package where missing)
+#               promtool and Prometheus: installed from Debian's package where missing;
+#               checkov over the example manifests: installed into .venv/checkov)
 # Slower tiers, each also run by .ci/run:
 #   make test-install   a plain non-editable install and the policy pack shipped alone
 #   make engine         build the Pulumi CLI, providers and API server from Go modules (cached)
@@ -12,13 +13,21 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Root installs packages itself; anyone else through sudo.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# checkov cannot share .venv (its packaging pin conflicts with pulumi's): a venv of its own.
+CHECKOV       := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV)/.installed
 
-.PHONY: plan test test-install engine engine-test lint install clean prometheus-tools
+.PHONY: plan test test-install engine engine-test lint install install-checkov clean prometheus-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(CHECKOV_STAMP): requirements-checkov.txt | $(STAMP)
+	$(PYTHON) -m venv $(CHECKOV)
+	$(CHECKOV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $(CHECKOV_STAMP)
 
 install: $(STAMP)
 
@@ -35,10 +44,13 @@ prometheus-tools:
 	  exit 1; \
 	fi
 
+# checkov, which the tests run over the example manifests (make test installs it too).
+install-checkov: $(CHECKOV_STAMP)
+
 plan: $(STAMP)
 	$(BIN)/paif plan --stack prod --stack dr --out out
 
-test: $(STAMP) prometheus-tools
+test: $(STAMP) $(CHECKOV_STAMP) prometheus-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

@@ -16,7 +16,6 @@ from paif_cli.diagram import (
     fit,
     render_topology,
     text_width,
-    write_topology,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,18 +27,10 @@ DSM = "kubernetes:databases.dataservices.vmware.com/v1alpha1:PostgresCluster"
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict[str, Any]], Path]:
-    """Plan the example pair once; the diagram as `paif plan` writes it, and the plans."""
-    from paif_cli.plan import StackPlan, plan_stack
-
-    out = tmp_path_factory.mktemp("plan")
-    planned: dict[str, StackPlan] = {}
-    for stack in ("prod", "dr"):
-        planned[stack] = plan_stack(ROOT, stack, planned=planned, out_dir=out)
-    path = write_topology(list(planned.values()), out)
-    assert path == out / TOPOLOGY_FILE
-    documents = [json.loads(json.dumps(p.to_json())) for p in planned.values()]
-    return documents, path
+def example(example_out: Path) -> tuple[list[dict[str, Any]], Path]:
+    """The session's plan of the example pair: the diagram `paif plan` wrote, and the plans."""
+    documents = [json.loads((example_out / s / "plan.json").read_text()) for s in ("prod", "dr")]
+    return documents, example_out / TOPOLOGY_FILE
 
 
 def groups(root: ET.Element) -> dict[str, ET.Element]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -343,48 +345,42 @@ def test_the_supervisor_namespace_of_the_same_name_does_not_fence_the_cluster_on
 
 
 @pytest.fixture(scope="module")
-def example_plans() -> dict[str, StackPlan]:
-    from conftest import ROOT
-
-    from paif_cli.plan import plan_stack
-
-    primary = plan_stack(ROOT, "prod")
-    return {"prod": primary, "dr": plan_stack(ROOT, "dr", planned={"prod": primary})}
+def example_plans(example_out: Path) -> dict[str, dict[str, Any]]:
+    """plan.json of each example stack, from the session's plan."""
+    return {s: json.loads((example_out / s / "plan.json").read_text()) for s in ("prod", "dr")}
 
 
-def _app_fences(stack_plan: StackPlan) -> dict[tuple[str, str], dict[str, str]]:
+def _app_fences(plan: dict[str, Any]) -> dict[tuple[str, str], dict[str, str]]:
     """(cluster, namespace) → {kind: resource name} of the fences in each VKS app namespace."""
-    records = stack_plan.result.resources
+    records = plan["resources"]
     fences: dict[tuple[str, str], dict[str, str]] = {}
     for r in records:
-        meta = r.inputs.get("metadata") or {}
+        meta = r["inputs"].get("metadata") or {}
         cluster = (meta.get("annotations") or {}).get("paif.vmware.com/target")
-        if r.inputs.get("kind") == "Namespace" and cluster != "supervisor":
+        if r["inputs"].get("kind") == "Namespace" and cluster != "supervisor":
             fences.setdefault((cluster, meta["name"]), {})
     for r in records:
-        meta = r.inputs.get("metadata") or {}
+        inputs = r["inputs"]
+        meta = inputs.get("metadata") or {}
         cluster = (meta.get("annotations") or {}).get("paif.vmware.com/target")
         key = (cluster, meta.get("namespace"))
         if key not in fences:
             continue
-        kind, spec = r.inputs.get("kind"), r.inputs.get("spec") or {}
-        if kind == "NetworkPolicy" and tenancy.denied_directions(r.inputs) == {
-            "Ingress",
-            "Egress",
-        }:
-            fences[key]["default-deny"] = r.name
+        kind, spec = inputs.get("kind"), inputs.get("spec") or {}
+        if kind == "NetworkPolicy" and tenancy.denied_directions(inputs) == {"Ingress", "Egress"}:
+            fences[key]["default-deny"] = r["name"]
         elif kind == "ResourceQuota" and set(spec.get("hard") or {}) >= set(
             tenancy.REQUIRED_QUOTA_KEYS
         ):
-            fences[key]["quota"] = r.name
-        elif kind == "LimitRange" and tenancy.has_container_defaults(r.inputs):
-            fences[key]["limits"] = r.name
+            fences[key]["quota"] = r["name"]
+        elif kind == "LimitRange" and tenancy.has_container_defaults(inputs):
+            fences[key]["limits"] = r["name"]
     return fences
 
 
 @pytest.mark.parametrize("stack", ["prod", "dr"])
 def test_each_example_vks_cluster_fences_its_app_namespace(
-    example_plans: dict[str, StackPlan], stack: str
+    example_plans: dict[str, dict[str, Any]], stack: str
 ) -> None:
     fences = _app_fences(example_plans[stack])
     assert sorted(fences) == [("marketing-apps", "marketing-ns")]
@@ -395,8 +391,9 @@ def test_each_example_vks_cluster_fences_its_app_namespace(
         "quota": f"{prefix}-quota",
         "limits": f"{prefix}-limits",
     }
+    violations = example_plans[stack]["policy"]["violations"]
     for rule_id in ("PAIF-MT-001", "PAIF-MT-002"):
-        assert findings_of(example_plans[stack].findings, rule_id) == []
+        assert findings_of(violations, rule_id) == []
 
 
 @pytest.mark.parametrize("stack", ["prod", "dr"])
@@ -417,16 +414,17 @@ def test_each_example_vks_cluster_fences_its_app_namespace(
     ],
 )
 def test_removing_a_fence_of_an_example_vks_cluster_fails_for_that_cluster(
-    example_plans: dict[str, StackPlan], stack: str, fence: str, rule_id: str, message: str
+    example_plans: dict[str, dict[str, Any]], stack: str, fence: str, rule_id: str, message: str
 ) -> None:
-    stack_plan = example_plans[stack]
-    for (cluster, namespace), names in _app_fences(stack_plan).items():
-        records = [r.to_json() for r in stack_plan.result.resources if r.name != names[fence]]
+    plan = example_plans[stack]
+    for (cluster, namespace), names in _app_fences(plan).items():
+        records = [r for r in plan["resources"] if r["name"] != names[fence]]
         findings = evaluate_records(records)
         namespace_object = next(
-            r.name
-            for r in stack_plan.result.resources
-            if r.inputs.get("kind") == "Namespace" and r.inputs["metadata"]["name"] == namespace
+            r["name"]
+            for r in plan["resources"]
+            if r["inputs"].get("kind") == "Namespace"
+            and r["inputs"]["metadata"]["name"] == namespace
         )
         assert findings_of(findings, rule_id) == [
             (

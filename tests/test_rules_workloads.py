@@ -25,6 +25,7 @@ from components.model_endpoint import NIM_API_VERSION, PAIS_API_VERSION, ModelEn
 from components.model_endpoint import ModelEndpointArgs as EndpointArgs
 from components.pod_security import API_ACCESS_ANNOTATION
 from components.tenant_apps import TenantApps, TenantAppsArgs
+from paif_cli.gate import evaluate_records
 from paif_cli.mock_runtime import ProgramResult
 from policies.rules import workloads
 
@@ -430,3 +431,25 @@ def test_sec_010_a_cluster_namespace_must_enforce_restricted() -> None:
             "not restricted (pod-security.kubernetes.io/enforce)",
         )
     ]
+
+
+def test_sec_010_findings_take_the_usual_waivers() -> None:
+    """A recorded exception (paif:waivers) moves the finding to PAIF-WAIVED, never a failure."""
+    waiver = {
+        "rule": "PAIF-SEC-010",
+        "resource": "vendor-agent",
+        "reason": "The vendor's monitoring agent needs host networking until its 2.0 release.",
+        "owner": "platform-team@example.com",
+        "expires": "2099-12-31",
+    }
+
+    def build() -> None:
+        deployment("vendor-agent", {"hostNetwork": True, "containers": [HARDENED_CONTAINER]})
+
+    result = run(build, waivers=[waiver])
+    assert check(result, "PAIF-SEC-010") == []
+    findings = evaluate_records([r.to_json() for r in result.resources])
+    (waived,) = [f for f in findings if f["ruleId"] == "PAIF-SEC-010"]
+    assert waived["waived"] is True
+    assert waived["waiverOwner"] == "platform-team@example.com"
+    assert "shares the host's network namespace" in waived["message"]

@@ -26,7 +26,7 @@ import pulumi_kubernetes as k8s
 
 from components.config.models import StackConfig, Tenant
 from components.config.observability import Observability
-from components.context import SiteContext
+from components.context import SiteContext, target_annotations
 from components.dr.topology import DatabaseMode, DerivedSite
 from components.errors import ComponentInputError
 from components.estimators import cron_interval_seconds
@@ -176,8 +176,12 @@ def _monitoring_object(
     opts: pulumi.ResourceOptions,
     api_version: str = MONITORING_API_VERSION,
 ) -> k8s.apiextensions.CustomResource:
+    annotated = {
+        **metadata,
+        "annotations": {**metadata.get("annotations", {}), **target_annotations()},
+    }
     return k8s.apiextensions.CustomResource(
-        resource_name, api_version=api_version, kind=kind, metadata=metadata, spec=spec, opts=opts
+        resource_name, api_version=api_version, kind=kind, metadata=annotated, spec=spec, opts=opts
     )
 
 
@@ -228,7 +232,8 @@ class TenantMonitoring(pulumi.ComponentResource):
                     "namespace": observability.dashboard_namespace,
                     "labels": {**base, dashboards.DASHBOARD_LABEL: "1"},
                     "annotations": {
-                        dashboards.FOLDER_ANNOTATION: f"{observability.grafana.folder}"
+                        dashboards.FOLDER_ANNOTATION: f"{observability.grafana.folder}",
+                        **target_annotations(),
                     },
                 },
                 data={f"paif-{tenant.name}.json": dashboards.dashboard_json(dashboard)},
@@ -251,7 +256,12 @@ class SiteMonitoring(pulumi.ComponentResource):
         labels = _labels(ctx, observability)
 
         def meta(object_name: str) -> dict[str, Any]:
-            return {"name": object_name, "namespace": namespace, "labels": dict(labels)}
+            return {
+                "name": object_name,
+                "namespace": namespace,
+                "labels": dict(labels),
+                "annotations": target_annotations(),
+            }
 
         after: list[pulumi.Resource] = []
         if observability.prometheus.deploy:
@@ -303,6 +313,7 @@ class SiteMonitoring(pulumi.ComponentResource):
         cluster_meta = {
             "name": f"paif-prometheus-{site}",
             "labels": dict(meta(objects.DECLARED_NAME)["labels"]),
+            "annotations": target_annotations(),
         }
         role = k8s.rbac.v1.ClusterRole(
             f"{name}-prometheus-role",

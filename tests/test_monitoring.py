@@ -326,6 +326,15 @@ def test_a_declared_prometheus_and_alertmanager_select_the_sites_objects(run_pul
     ]
     alertmanager = records["s-alertmanager"].inputs["spec"]
     assert alertmanager["alertmanagerConfigMatcherStrategy"] == {"type": "None"}
+    # Their pods run hardened like the apps' (components.pod_security).
+    hardened = {
+        "fsGroup": 10001,
+        "runAsGroup": 10001,
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert spec["securityContext"] == alertmanager["securityContext"] == hardened
     for name in ("s-prometheus", "s-alertmanager", "s-dcgm"):
         validate_crd_object(manifest(records[name].inputs))
     for name in ("s-prometheus-sa", "s-prometheus-role", "s-prometheus-binding"):

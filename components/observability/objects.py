@@ -18,7 +18,9 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from components.config.observability import AlertReceiver, Observability
+from components.constants import DEFAULT_APP_GID, DEFAULT_APP_UID
 from components.observability import metrics
+from components.pod_security import PodHardening
 
 MONITORING_API_VERSION: Final = "monitoring.coreos.com/v1"
 ALERTMANAGER_CONFIG_API_VERSION: Final = "monitoring.coreos.com/v1alpha1"
@@ -111,6 +113,11 @@ def selector_labels(observability: Observability, site: str) -> dict[str, str]:
     return {"paif.vmware.com/site": site, **observability.prometheus.selector_labels}
 
 
+def monitoring_pod_security_context() -> dict[str, Any]:
+    """The pod security context of a declared Prometheus or Alertmanager (UID/GID 10001)."""
+    return PodHardening(DEFAULT_APP_UID, DEFAULT_APP_GID).pod_security_context()
+
+
 def declared_prometheus_spec(observability: Observability, site: str) -> dict[str, Any]:
     """A Prometheus selecting this site's monitors, probes and rules in every namespace."""
     select = {"matchLabels": selector_labels(observability, site)}
@@ -119,6 +126,9 @@ def declared_prometheus_spec(observability: Observability, site: str) -> dict[st
         "replicas": prometheus.replicas,
         "retention": prometheus.retention,
         "serviceAccountName": DECLARED_NAME,
+        # Its pods run hardened like every pod the library renders (PAIF-SEC-009); the
+        # operator already makes the containers read-only, unprivileged and capability-free.
+        "securityContext": monitoring_pod_security_context(),
         "externalLabels": {"site": site},
         "serviceMonitorSelector": select,
         "serviceMonitorNamespaceSelector": {},
@@ -144,6 +154,7 @@ def declared_alertmanager_spec(observability: Observability, site: str) -> dict[
     """An HA Alertmanager that takes this site's AlertmanagerConfig for all namespaces."""
     return {
         "replicas": observability.prometheus.replicas,
+        "securityContext": monitoring_pod_security_context(),
         "alertmanagerConfigSelector": {"matchLabels": selector_labels(observability, site)},
         # The config routes on the site label, not on the namespace the alerts come from.
         "alertmanagerConfigMatcherStrategy": {"type": "None"},

@@ -42,9 +42,9 @@ def rules(
     assert code == 0
     folder = tmp_path_factory.mktemp("rules")
     files: dict[str, list[dict[str, Any]]] = {}
-    for manifest in sorted(out.glob("*/manifests/prometheusrule-*.yaml")):
+    for manifest in sorted(out.glob("*/manifests/*/prometheusrule-*.yaml")):
         rule = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-        name = f"{manifest.parent.parent.name}-{manifest.stem}.yaml"
+        name = f"{manifest.parents[2].name}-{manifest.stem}.yaml"  # out/<stack>/manifests/<api>
         (folder / name).write_text(yaml.safe_dump(rule["spec"]), encoding="utf-8")
         files[name] = rule["spec"]["groups"]
     return folder, files

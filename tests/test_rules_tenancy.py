@@ -345,7 +345,7 @@ def test_the_supervisor_namespace_of_the_same_name_does_not_fence_the_cluster_on
 
 
 @pytest.fixture(scope="module")
-def example_plans(example_out: Path) -> dict[str, dict[str, Any]]:
+def example_plan_json(example_out: Path) -> dict[str, dict[str, Any]]:
     """plan.json of each example stack, from the session's plan."""
     return {s: json.loads((example_out / s / "plan.json").read_text()) for s in ("prod", "dr")}
 
@@ -380,9 +380,9 @@ def _app_fences(plan: dict[str, Any]) -> dict[tuple[str, str], dict[str, str]]:
 
 @pytest.mark.parametrize("stack", ["prod", "dr"])
 def test_each_example_vks_cluster_fences_its_app_namespace(
-    example_plans: dict[str, dict[str, Any]], stack: str
+    example_plan_json: dict[str, dict[str, Any]], stack: str
 ) -> None:
-    fences = _app_fences(example_plans[stack])
+    fences = _app_fences(example_plan_json[stack])
     assert sorted(fences) == [("marketing-apps", "marketing-ns")]
     site = "seoul-primary" if stack == "prod" else "busan-dr"
     prefix = f"{site}-marketing-marketing-apps-apps"
@@ -391,7 +391,7 @@ def test_each_example_vks_cluster_fences_its_app_namespace(
         "quota": f"{prefix}-quota",
         "limits": f"{prefix}-limits",
     }
-    violations = example_plans[stack]["policy"]["violations"]
+    violations = example_plan_json[stack]["policy"]["violations"]
     for rule_id in ("PAIF-MT-001", "PAIF-MT-002"):
         assert findings_of(violations, rule_id) == []
 
@@ -414,9 +414,9 @@ def test_each_example_vks_cluster_fences_its_app_namespace(
     ],
 )
 def test_removing_a_fence_of_an_example_vks_cluster_fails_for_that_cluster(
-    example_plans: dict[str, dict[str, Any]], stack: str, fence: str, rule_id: str, message: str
+    example_plan_json: dict[str, dict[str, Any]], stack: str, fence: str, rule_id: str, message: str
 ) -> None:
-    plan = example_plans[stack]
+    plan = example_plan_json[stack]
     for (cluster, namespace), names in _app_fences(plan).items():
         records = [r for r in plan["resources"] if r["name"] != names[fence]]
         findings = evaluate_records(records)

@@ -38,7 +38,7 @@ class Site:
 
 def _rule_files(out: Path, folder: Path) -> list[Path]:
     files = []
-    for manifest in sorted((out / "prod" / "manifests").glob("prometheusrule-*.yaml")):
+    for manifest in sorted((out / "prod" / "manifests").glob("*/prometheusrule-*.yaml")):
         spec = yaml.safe_load(manifest.read_text(encoding="utf-8"))["spec"]
         for group in spec["groups"]:
             for rule in group["rules"]:

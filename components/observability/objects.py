@@ -126,7 +126,7 @@ def declared_prometheus_spec(observability: Observability, site: str) -> dict[st
         "replicas": prometheus.replicas,
         "retention": prometheus.retention,
         "serviceAccountName": DECLARED_NAME,
-        # Its pods run hardened like every pod the library renders (PAIF-SEC-009); the
+        # Its pods run hardened like every pod the library renders (PAIF-SEC-010); the
         # operator already makes the containers read-only, unprivileged and capability-free.
         "securityContext": monitoring_pod_security_context(),
         "externalLabels": {"site": site},

@@ -83,16 +83,8 @@ build pulumi-resource-kubernetes "$ENGINE_SRC/kubernetes" . \
 build etcd "$ENGINE_SRC/etcd" .
 build kube-apiserver "$ENGINE_SRC/kube-apiserver" . "" "providerless"
 
-# Stand-ins for the providers that cannot be built here (docs/engine.md): kept out of bin/ so
-# that sourcing env.sh never puts a fake vSphere or Harbor provider in front of a user.
-mkdir -p "$OUT/standin"
-build_standin() {
-  build paif-standin-provider "$ENGINE_SRC/standin-provider" .
-  for name in vsphere harbor; do
-    ln -sf "$BIN/paif-standin-provider" "$OUT/standin/pulumi-resource-$name"
-  done
-}
-build_standin
+# The vSphere and Harbor providers cannot be built here (docs/engine.md); the engine tier's
+# stand-in for them is tests/engine/standin_provider.py, never put on PATH by env.sh.
 
 mv "$OUT/build-times.tsv.new" "$OUT/build-times.tsv"
 

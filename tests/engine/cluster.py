@@ -1,12 +1,13 @@
 """A Kubernetes API server for the engine tier: etcd and kube-apiserver built by ``make engine``.
 
-One etcd serves several API servers, each with its own ``--etcd-prefix``: one per site, so the
-primary's and the DR site's objects of the same name never meet. There is no kubelet, scheduler
-or controller manager: objects are validated and stored, nothing runs. So the ResourceQuota
-admission plugin is off (it refuses every object in a namespace whose quota no controller has
-counted yet), and what the Supervisor's controllers would do before the program runs (a vSphere
-Namespace appears as a Kubernetes namespace; Cluster API writes a VKS cluster's kubeconfig
-Secret) the tests do by hand with :meth:`ApiServer.prepare_supervisor`.
+One etcd serves several API servers, each with its own ``--etcd-prefix``: one per site's
+Supervisor and one per VKS cluster, so objects of the same name in different clusters never
+meet. There is no kubelet, scheduler or controller manager: objects are validated and stored,
+nothing runs. So the ResourceQuota admission plugin is off (it refuses every object in a
+namespace whose quota no controller has counted yet), and what the Supervisor's controllers
+would do before the program runs (a vSphere Namespace appears as a Kubernetes namespace;
+Cluster API writes a VKS cluster's kubeconfig Secret) the tests do by hand with
+:meth:`ApiServer.prepare_supervisor`.
 """
 
 from __future__ import annotations
@@ -112,7 +113,9 @@ class Etcd:
 
 @dataclass
 class ApiServer:
-    """One site's Kubernetes API (the Supervisor's, and its VKS clusters' in these tests)."""
+    """One Kubernetes API: a site's Supervisor, or one of its VKS clusters (each its own server,
+    as in a real site: the same namespace name in the Supervisor and in a VKS cluster are two
+    namespaces)."""
 
     name: str
     workdir: Path
@@ -223,13 +226,16 @@ class ApiServer:
             _wait(lambda n=name: _established(self.get(f"{path}/{n}")), 60, f"CRD {name}", None)
         return names
 
-    def prepare_supervisor(self, namespaces: list[str], vks_clusters: dict[str, str]) -> None:
+    def prepare_supervisor(
+        self, namespaces: list[str], vks: dict[str, tuple[str, ApiServer]]
+    ) -> None:
         """Stand in for the Supervisor's controllers: the tenants' namespaces exist, and each VKS
-        cluster (``name -> namespace``) has its kubeconfig Secret, pointing at this server."""
+        cluster (``name -> (Supervisor namespace, its own API server)``) has the kubeconfig
+        Secret Cluster API would write, pointing at that cluster's API server."""
         for namespace in namespaces:
             self.create("/api/v1/namespaces", {"metadata": {"name": namespace}})
-        value = base64.b64encode(self.kubeconfig.encode()).decode()
-        for cluster, namespace in vks_clusters.items():
+        for cluster, (namespace, api) in vks.items():
+            value = base64.b64encode(api.kubeconfig.encode()).decode()
             self.create(
                 f"/api/v1/namespaces/{namespace}/secrets",
                 {"metadata": {"name": f"{cluster}-kubeconfig"}, "data": {"value": value}},

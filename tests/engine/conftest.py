@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,9 @@ for path in (HERE, HERE.parent):  # this tier's modules, and the shared test hel
         sys.path.insert(0, str(path))
 
 from cluster import BIN, ROOT, ApiServer, Etcd  # noqa: E402
-from harness import STANDIN, Project, engine_env, policy_pack  # noqa: E402
+from harness import Project, engine_env, policy_pack, standin_providers  # noqa: E402
 
 REQUIRED = [BIN / n for n in ("pulumi", "pulumi-resource-kubernetes", "etcd", "kube-apiserver")]
-REQUIRED += [STANDIN / f"pulumi-resource-{n}" for n in ("vsphere", "harbor")]
 SECRETS = {
     "harbor:password": "harbor-admin-Pl41nT3xt-canary",
     "vsphere:password": "vcenter-admin-Pl41nT3xt-canary",
@@ -39,12 +39,12 @@ def example(stack: str) -> dict[str, Any]:
     return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
 
 
-def engine_config(stack: str, api: ApiServer | None) -> dict[str, Any]:
+def engine_config(stack: str, site: Site | None) -> dict[str, Any]:
     """The example stack, its Supervisor pointed at the test API server, its edge external
     (docs/engine.md: no NSX or Avi provider can be built here)."""
     config = copy.deepcopy(example(stack))
-    if api is not None:
-        config["paif:site"]["supervisor"]["server"] = api.url.removeprefix("https://")
+    if site is not None:
+        config["paif:site"]["supervisor"]["server"] = site.supervisor.url.removeprefix("https://")
     config["paif:network"] = {"edge": "external"}
     return config
 
@@ -86,12 +86,32 @@ def etcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Etcd]:
     server.stop()
 
 
-def start_site(etcd: Etcd, name: str, workdir: Path, namespaces: list[str]) -> ApiServer:
-    api = ApiServer(name, workdir, etcd)
-    api.start()
-    api.install_crds()
-    api.prepare_supervisor(namespaces, vks_clusters())
-    return api
+@dataclass
+class Site:
+    """A site's Supervisor API server and one API server per VKS cluster."""
+
+    supervisor: ApiServer
+    clusters: dict[str, ApiServer]
+
+    def stop(self) -> None:
+        for server in (self.supervisor, *self.clusters.values()):
+            server.stop()
+
+
+def start_site(etcd: Etcd, name: str, workdir: Path, namespaces: list[str]) -> Site:
+    clusters = {}
+    for cluster in vks_clusters():
+        server = ApiServer(f"{name}-{cluster}", workdir, etcd)
+        server.start()
+        server.install_crds()
+        clusters[cluster] = server
+    supervisor = ApiServer(name, workdir, etcd)
+    supervisor.start()
+    supervisor.install_crds()
+    supervisor.prepare_supervisor(
+        namespaces, {c: (ns, clusters[c]) for c, ns in vks_clusters().items()}
+    )
+    return Site(supervisor, clusters)
 
 
 @pytest.fixture(scope="session")
@@ -102,7 +122,7 @@ def namespaces(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 @pytest.fixture(scope="session")
 def sites(
     etcd: Etcd, namespaces: list[str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, ApiServer]]:
+) -> Iterator[dict[str, Site]]:
     workdir = tmp_path_factory.mktemp("apiservers")
     servers = {name: start_site(etcd, name, workdir, namespaces) for name in ("prod", "dr")}
     yield servers
@@ -115,7 +135,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     base = tmp_path_factory.mktemp("engine")
     backend = base / "state"
     backend.mkdir()
-    env = engine_env(base / "pulumi-home", backend)
+    env = engine_env(base / "pulumi-home", backend, standin_providers(base / "standin"))
     return {"base": base, "backend": backend, "env": env, "pack": policy_pack(base)}
 
 
@@ -123,5 +143,5 @@ def new_project(workspace: dict[str, Any], name: str) -> Project:
     return Project.create(workspace["base"] / name, workspace["env"], workspace["pack"])
 
 
-def stack_secrets(api: ApiServer) -> dict[str, str]:
-    return {**SECRETS, "kubernetes:kubeconfig": api.kubeconfig}
+def stack_secrets(site: Site) -> dict[str, str]:
+    return {**SECRETS, "kubernetes:kubeconfig": site.supervisor.kubeconfig}

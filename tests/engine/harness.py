@@ -24,19 +24,35 @@ from cluster import ROOT
 
 ENGINE = ROOT / ".engine"
 BIN = ENGINE / "bin"
-STANDIN = ENGINE / "standin"
+STANDIN_PROVIDER = Path(__file__).resolve().parent / "standin_provider.py"
+STANDIN_PACKAGES = ("vsphere", "harbor")
 PASSPHRASE = "engine-tier-passphrase"
 HOST = Path(__file__).resolve().parent / "program_host.py"
 PROGRAM_COMMANDS = {"preview", "up", "refresh"}
 
 
-def engine_env(home: Path, backend: Path) -> dict[str, str]:
+def standin_providers(folder: Path) -> Path:
+    """``pulumi-resource-vsphere`` and ``-harbor`` launchers of the stand-in provider in
+    ``folder`` (kept out of ``.engine/``: sourcing env.sh never puts a fake provider on PATH)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for package in STANDIN_PACKAGES:
+        launcher = folder / f"pulumi-resource-{package}"
+        launcher.write_text(
+            f'#!/bin/sh\nPAIF_STANDIN_PACKAGE={package} exec "{sys.executable}" -u '
+            f'"{STANDIN_PROVIDER}"\n',
+            encoding="utf-8",
+        )
+        launcher.chmod(0o755)
+    return folder
+
+
+def engine_env(home: Path, backend: Path, standin: Path) -> dict[str, str]:
     """What ``source .engine/env.sh`` sets, plus the stand-in providers, a private
     PULUMI_HOME and the file backend."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "PYTHON"))}
     env.update(
         PATH=os.pathsep.join(
-            [str(BIN), str(STANDIN), str(Path(sys.executable).parent), env["PATH"]]
+            [str(BIN), str(standin), str(Path(sys.executable).parent), env["PATH"]]
         ),
         PULUMI_HOME=str(home),
         PULUMI_SKIP_UPDATE_CHECK="1",
@@ -54,7 +70,7 @@ def policy_pack(folder: Path) -> Path:
     shutil.copytree(ROOT / "policies", pack, ignore=shutil.ignore_patterns("venv", "__pycache__"))
     launcher = pack / "paif-policy-pack"
     launcher.write_text(
-        f'#!/bin/sh\nexec "{sys.executable}" -u -m pulumi.policy "$1" "{pack}"\n', encoding="utf-8"
+        f'#!/bin/sh\nexec "{sys.executable}" -u -m pulumi.policy "$@" "{pack}"\n', encoding="utf-8"
     )
     launcher.chmod(0o755)
     return launcher
@@ -134,7 +150,7 @@ class Project:
         if check and result.returncode != 0:
             raise AssertionError(
                 f"pulumi {' '.join(args)} exited {result.returncode}\n"
-                f"stdout:\n{result.stdout[-6000:]}\nstderr:\n{result.stderr[-6000:]}"
+                f"stdout:\n{_essentials(result.stdout)}\nstderr:\n{result.stderr[-6000:]}"
             )
         return result
 
@@ -159,3 +175,11 @@ class Project:
             [*args, "--out", str(out), "--quiet", *extra], capture_output=True, text=True
         )
         return result.returncode, out
+
+
+def _essentials(stdout: str) -> str:
+    """The CLI's diagnostics and policy sections (what failed and why), else the tail."""
+    start = min(
+        (i for i in (stdout.find("Diagnostics:"), stdout.find("Policies:")) if i >= 0), default=-1
+    )
+    return stdout[start : start + 8000] if start >= 0 else stdout[-6000:]

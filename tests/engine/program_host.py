@@ -7,9 +7,10 @@ Python SDK's own ``LanguageServer`` (what Automation API inline programs use). T
 runs is the project's: ``components.program.run`` with the project folder, exactly what
 ``__main__.py`` calls.
 
-With ``PAIF_ENGINE_SKIP_AWAIT=1`` a resource transform adds ``pulumi.com/skipAwait: "true"`` to
-the Kubernetes kinds whose readiness the provider awaits (:data:`AWAITED_KINDS`): the test API
-server has no kubelet or controllers, so nothing would ever become ready. Nothing else changes.
+With ``PAIF_ENGINE_SKIP_AWAIT=1`` a resource transform adds ``pulumi.com/skipAwait: "true"`` and
+background deletion to every Kubernetes object: the test API server has no kubelet or
+controllers, so nothing would ever become ready or lose its deletion finalizer. Nothing else
+changes.
 
 Usage: ``python program_host.py PROJECT_DIR``; prints the port on its first line, then serves
 until killed.
@@ -27,28 +28,26 @@ import pulumi
 from pulumi.automation._server import LanguageServer
 from pulumi.runtime.proto import language_pb2_grpc
 
-# The kinds the Kubernetes provider awaits (readiness, endpoints, a load balancer's address, a
-# bound volume, a quota's counted usage), all of which need controllers or a kubelet.
-AWAITED_KINDS = (
-    "kubernetes:apps/v1:Deployment",
-    "kubernetes:apps/v1:StatefulSet",
-    "kubernetes:apps/v1:DaemonSet",
-    "kubernetes:batch/v1:Job",
-    "kubernetes:core/v1:Pod",
-    "kubernetes:core/v1:Service",
-    "kubernetes:core/v1:PersistentVolumeClaim",
-    "kubernetes:core/v1:ResourceQuota",
-    "kubernetes:networking.k8s.io/v1:Ingress",
-)
+
+# Nothing in the test API server ever becomes ready: there is no kubelet, no scheduler and no
+# controller. The provider awaits the built-in kinds' readiness (rollouts, endpoints, a load
+# balancer's address, a bound volume, a quota's counted usage) and, for custom resources, a
+# ``Ready`` condition (Cluster API's ``Cluster``, DSM's ``PostgresCluster``): every Kubernetes
+# object gets the annotation, so no step waits for a controller that is not there.
+def _is_kubernetes_object(type_: str) -> bool:
+    return type_.startswith("kubernetes:") and not type_.startswith("kubernetes:yaml")
 
 
 def _skip_await(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
-    if args.type_ not in AWAITED_KINDS:
+    if not _is_kubernetes_object(args.type_):
         return None
     props = dict(args.props)
     metadata = dict(props.get("metadata") or {})
     annotations = dict(metadata.get("annotations") or {})
     annotations["pulumi.com/skipAwait"] = "true"
+    # Foreground deletion (the provider's default) waits for the garbage collector, a controller
+    # the test API server does not run, to remove its finalizer: the object would never go.
+    annotations["pulumi.com/deletionPropagationPolicy"] = "background"
     metadata["annotations"] = annotations
     props["metadata"] = metadata
     return pulumi.ResourceTransformResult(props, args.opts)

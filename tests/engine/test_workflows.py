@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cluster import ApiServer
-from conftest import SECRETS, engine_config, new_project, stack_secrets, start_site
+from conftest import SECRETS, Site, engine_config, new_project, stack_secrets, start_site
 from harness import Project
 
 # Types whose provider runs here for real, and those answered by the stand-in (docs/engine.md).
@@ -22,7 +21,7 @@ STANDIN = ("vsphere:", "harbor:", "pulumi:providers:vsphere", "pulumi:providers:
 
 
 @pytest.fixture(scope="module")
-def project(workspace: dict[str, Any], sites: dict[str, ApiServer]) -> Project:
+def project(workspace: dict[str, Any], sites: dict[str, Site]) -> Project:
     project = new_project(workspace, "paif")
     project.init_stack("prod", engine_config("prod", sites["prod"]), stack_secrets(sites["prod"]))
     project.init_stack("dr", engine_config("dr", sites["dr"]), stack_secrets(sites["dr"]))
@@ -64,7 +63,7 @@ def _broken(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_real_gate_blocks_one_replica_and_paif_plan_agrees(
-    workspace: dict[str, Any], sites: dict[str, ApiServer], tmp_path: Path
+    workspace: dict[str, Any], sites: dict[str, Site], tmp_path: Path
 ) -> None:
     project = new_project(workspace, "gate")
     # Stacks share the backend's project namespace: this one is "gate", from prod's config.
@@ -90,19 +89,44 @@ def test_the_real_gate_blocks_one_replica_and_paif_plan_agrees(
 
 
 def test_up_then_a_second_preview_shows_no_changes(
-    project: Project, sites: dict[str, ApiServer]
+    project: Project, sites: dict[str, Site]
 ) -> None:
     project.pulumi(
         "up", "--stack", "prod", "--yes", "--skip-preview", "--policy-pack", str(project.pack)
     )
     # The objects are in the API server, as the program declared them.
-    quota = sites["prod"].get("/api/v1/namespaces/marketing-ns/resourcequotas")
+    supervisor, apps = sites["prod"].supervisor, sites["prod"].clusters["marketing-apps"]
+    quota = supervisor.get("/api/v1/namespaces/marketing-ns/resourcequotas")
     assert quota and quota["items"], "no ResourceQuota reached the API server"
-    endpoints = sites["prod"].get(
+    endpoints = supervisor.get(
         "/apis/pais.vmware.com/v1alpha1/namespaces/marketing-ns/modelendpoints"
     )
     assert endpoints and len(endpoints["items"]) == 2
+    # The tenant's apps and their fence went to the VKS cluster's own API server, not the
+    # Supervisor's namespace of the same name (issue 13).
+    assert _names(apps, "/apis/apps/v1/namespaces/marketing-ns/deployments") == {
+        "backend",
+        "frontend",
+    }
+    assert _names(apps, "/apis/networking.k8s.io/v1/namespaces/marketing-ns/networkpolicies") == {
+        "default-deny",
+        "allow-dns",
+        "allow-ingress-to-frontend",
+        "allow-frontend-to-backend",
+        "allow-backend-from-frontend",
+        "allow-backend-to-services",
+    }
+    assert _names(apps, "/api/v1/namespaces/marketing-ns/resourcequotas") == {
+        "marketing-apps-quota"
+    }
+    assert _names(apps, "/api/v1/namespaces/marketing-ns/limitranges") == {"marketing-apps-limits"}
+    assert _names(supervisor, "/apis/apps/v1/namespaces/marketing-ns/deployments") == set()
     project.pulumi("preview", "--stack", "prod", "--expect-no-changes", "--diff")
+
+
+def _names(api: Any, path: str) -> set[str]:
+    listing = api.get(path) or {"items": []}
+    return {item["metadata"]["name"] for item in listing["items"]}
 
 
 def test_the_dr_stack_reads_prods_real_outputs(project: Project) -> None:
@@ -125,10 +149,10 @@ def _files_under(*roots: Path) -> list[Path]:
 
 
 def test_secrets_appear_nowhere_in_plaintext(
-    project: Project, workspace: dict[str, Any], sites: dict[str, ApiServer]
+    project: Project, workspace: dict[str, Any], sites: dict[str, Site]
 ) -> None:
     outputs = project.pulumi("stack", "output", "--stack", "prod", "--json").stdout
-    kubeconfig_marker = sites["prod"].url
+    kubeconfig_marker = sites["prod"].supervisor.url
     for value in SECRETS.values():
         assert value not in outputs
         for path in _files_under(workspace["backend"], project.directory):
@@ -155,10 +179,11 @@ def test_destroy_refuses_the_protected_resources(project: Project) -> None:
 def test_an_api_server_lost_mid_update_fails_clearly_and_a_second_up_completes(
     workspace: dict[str, Any], etcd: Any, namespaces: list[str], tmp_path: Path
 ) -> None:
-    api = start_site(etcd, "failure", tmp_path, namespaces)
+    site = start_site(etcd, "failure", tmp_path, namespaces)
+    api = site.supervisor
     try:
         project = new_project(workspace, "failure")
-        project.init_stack("failure", engine_config("prod", api), stack_secrets(api))
+        project.init_stack("failure", engine_config("prod", site), stack_secrets(site))
         runner = _Background(project)
         runner.start("up", "--stack", "failure", "--yes", "--skip-preview")
         _wait_for(lambda: bool(api.get("/api/v1/namespaces/marketing-ns/resourcequotas")["items"]))
@@ -174,7 +199,7 @@ def test_an_api_server_lost_mid_update_fails_clearly_and_a_second_up_completes(
         project.pulumi("up", "--stack", "failure", "--yes", "--skip-preview")
         project.pulumi("preview", "--stack", "failure", "--expect-no-changes")
     finally:
-        api.stop()
+        site.stop()
 
 
 class _Background:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cluster import ROOT
 from conftest import SECRETS, Site, engine_config, new_project, stack_secrets, start_site
 from harness import Project
 
@@ -142,6 +143,50 @@ def test_the_dr_stack_reads_prods_real_outputs(project: Project) -> None:
     outputs = refs[0]["outputs"]["outputs"]
     assert outputs["modelRefs"] == prod["modelRefs"]
     project.pulumi("preview", "--stack", "dr", "--expect-no-changes")
+
+
+def _provider_types(project: Project, stack: str) -> dict[str, set[str]]:
+    """Custom resource types of a stack's state by provider package, reads apart."""
+    state = json.loads(project.pulumi("stack", "export", "--stack", stack).stdout)
+    out: dict[str, set[str]] = {}
+    for resource in state["deployment"]["resources"]:
+        if not resource.get("custom") or resource["type"].startswith("pulumi:"):
+            continue
+        provider_type = resource["provider"].split("::")[2].split("$")[-1]
+        package = provider_type.removeprefix("pulumi:providers:")
+        key = f"{package} (read)" if resource.get("external") else package
+        out.setdefault(key, set()).add(resource["type"])
+    return out
+
+
+def _documented_types() -> dict[str, set[str]]:
+    """The lists in docs/engine.md: ``<!-- types: KEY -->`` then one ``- `type``` per line."""
+    out: dict[str, set[str]] = {}
+    key = None
+    for line in (ROOT / "docs" / "engine.md").read_text().splitlines():
+        if line.startswith("<!-- types: "):
+            key = line.removeprefix("<!-- types: ").removesuffix(" -->")
+            out[key] = set()
+        elif key is not None and line.startswith("- `"):
+            out[key].add(line.split("`")[1])
+        elif key is not None and line.strip():
+            key = None
+    return out
+
+
+def test_every_resource_type_went_through_the_provider_the_docs_name(project: Project) -> None:
+    """docs/engine.md lists which types the real Kubernetes provider created or read and which
+    the stand-in answered; both stacks' states after `up` must say exactly that."""
+    seen: dict[str, set[str]] = {}
+    for stack in ("prod", "dr"):
+        for key, types in _provider_types(project, stack).items():
+            seen.setdefault(key, set()).update(types)
+    assert {"kubernetes", "vsphere", "harbor"} <= set(seen), sorted(seen)
+    listing = "\n".join(
+        f"<!-- types: {k} -->\n" + "\n".join(f"- `{t}`" for t in sorted(v))
+        for k, v in sorted(seen.items())
+    )
+    assert _documented_types() == seen, f"docs/engine.md should list:\n{listing}"
 
 
 def _files_under(*roots: Path) -> list[Path]:

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import grpc
 import pulumi
+from plugin_server import serve
 from pulumi.automation._server import LanguageServer
 from pulumi.runtime.proto import language_pb2_grpc
 
@@ -64,12 +63,11 @@ def main() -> None:
             pulumi.runtime.register_resource_transform(_skip_await)
         run(project_dir)
 
-    server = grpc.server(ThreadPoolExecutor(max_workers=4))
-    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(LanguageServer(program), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    print(port, flush=True)
-    server.wait_for_termination()
+    serve(
+        lambda server: language_pb2_grpc.add_LanguageRuntimeServicer_to_server(
+            LanguageServer(program), server
+        )
+    )
 
 
 if __name__ == "__main__":

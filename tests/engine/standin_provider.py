@@ -19,12 +19,12 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2, struct_pb2
 from google.protobuf.json_format import MessageToDict
+from plugin_server import serve
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
@@ -149,12 +149,11 @@ def main() -> None:
     package = os.environ.get("PAIF_STANDIN_PACKAGE", "")
     if package not in VERSIONS:
         sys.exit(f"stand-in provider: unknown package {package!r} (one of {sorted(VERSIONS)})")
-    server = grpc.server(ThreadPoolExecutor(max_workers=4))
-    provider_pb2_grpc.add_ResourceProviderServicer_to_server(StandIn(package), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    print(port, flush=True)
-    server.wait_for_termination()
+    serve(
+        lambda server: provider_pb2_grpc.add_ResourceProviderServicer_to_server(
+            StandIn(package), server
+        )
+    )
 
 
 if __name__ == "__main__":

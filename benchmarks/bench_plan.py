@@ -1,31 +1,36 @@
 """Benchmark ``paif plan`` against the bare Pulumi SDK on synthetic stacks of N tenants.
 
-For each size N (default 10, 50, 200 tenants; each tenant a Supervisor namespace, a Harbor
-project, a VKS cluster, a completions and an embeddings endpoint and a pgvector database):
+The stack: the example's marketing tenant (two endpoints, a VKS cluster with a GPU pool, an HA
+pgvector database, a knowledge base, an agent and two apps) copied N times, with the example's
+warm-standby ``paif:dr`` and its waiver, and GPU hosts enlarged so that the capacity rules pass.
+For each size N, interleaved, ``--repeat`` times:
 
-1. *plan*: a fresh process plans the synthetic stack with ``paif_cli.plan.plan_stack`` (config
-   load, the stack program under the plan's mocks, the CrossGuard pack, the runbook) and records
-   wall time, the program's and the policy evaluation's share, resources registered and peak
-   memory (VmHWM);
-2. *bare*: another fresh process replays exactly what the plan registered — same types, names,
-   parents, providers, dependencies, protect flags, inputs (secret ones as secrets), reads,
-   invokes, component outputs and stack outputs — as plain ``CustomResource`` /
-   ``ComponentResource`` / ``ProviderResource`` registrations under the same mocks and the
-   same recording monitor. That is what the bare SDK costs for the same work, so
-   ``plan / bare`` is our overhead.
+1. *plan*: ``paif plan --stack bench`` in a fresh process, exactly as the console script runs it
+   (``paif_cli.main.run``: imports, config, program, policy gate, writing out/, exit). *Plan s* is
+   that process's wall time, from start to exit; the phases come from timers inside it.
+2. *bare SDK*: another fresh process registers what the plan registered with the stock SDK
+   under stock mocks (``MockMonitor``, the SDK's own ``wait_for_rpcs``, trivial ``Mocks`` that
+   answer every registration with its inputs): plain ``CustomResource`` / ``ComponentResource``
+   / ``ProviderResource`` with the same types, names, parents, providers, dependencies,
+   protect and retain flags and inputs (secret ones as secrets), the same reads and invokes,
+   component outputs and stack exports. *Bare s* is the registration alone (no imports, no
+   exit): the SDK's cost of registering the same resources.
 
-Import time is excluded from both. Sizes run interleaved, plan then bare, ``--repeat`` times;
-the median is reported. Run from the repository root:
+Both processes run with the GC settings ``paif`` runs with (``paif_cli.main.plan_gc_thresholds``).
+``--pair N`` also plans the N-tenant primary with its DR stack (``--stack bench --stack
+benchdr``) one stack at a time and in parallel (``--jobs``), and checks that both out trees are
+byte-identical. Run from the repository root:
 
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_plan.py --tenants 10 50 200 --repeat 3
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_plan.py --tenants 10 50 200 --repeat 3 --pair 50
 
-It prints a Markdown table (and ``--json FILE`` writes the raw figures). ``--profile N`` writes
-a cProfile of one plan of N tenants to ``$TMPDIR/paif-plan-N.prof`` instead.
+It prints Markdown tables (``--json FILE`` writes the raw figures). ``--profile N`` writes a
+pyinstrument (else cProfile) profile of one N-tenant plan to ``$TMPDIR/paif-plan-N.*`` instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import shutil
@@ -40,80 +45,77 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "bench"
+DR_STACK = "benchdr"
 PROJECT = "paif"
-# Targets of the scale issue: overhead over the bare SDK, and the policy share of the plan.
+# Targets of issue 16: overhead over the bare SDK, the policy and writing shares, memory.
 TARGET_RATIO = 1.3
 TARGET_POLICY_SHARE = 0.10
-# Per host: enough GPUs that the synthetic tenants fit their quotas (4 GPUs each) with N+1.
+TARGET_WRITE_SHARE = 0.10
+TARGET_MEMORY_RATIO = 1.5
+# The tenant the benchmark copies, and per host enough GPUs that every copy's endpoints fit
+# their peak with one host down (PAIF-CAP rules pass).
+TEMPLATE_TENANT = "marketing"
 GPUS_PER_HOST = 16
-TENANT_GPU_QUOTA = 4
+# The plan's phases: the functions (module, attribute) whose time each one sums.
+PHASES = {
+    "config": [("paif_cli.plan", "load_config")],
+    "program": [("paif_cli.plan", "run_program")],
+    "policy": [("paif_cli.gate", "evaluate_plan")],
+    "write": [
+        ("paif_cli.plan", "write_plan"),
+        ("paif_cli.gate", "write_pair_artifacts"),
+        ("paif_cli.diagram", "write_topology"),
+    ],
+}
 
 
-# --- the synthetic stack --------------------------------------------------------------------
+# --- the synthetic stacks -------------------------------------------------------------------
 
 
-def tenant(index: int) -> dict[str, Any]:
-    """One tenant in the shape of §9.4.1: namespace, quota, a VKS cluster, two endpoints, a DB."""
-    name = f"t{index:03d}"
-    registry = f"harbor.bench.example.com/{name}"
-    return {
-        "name": name,
-        "namespace": f"{name}-ns",
-        "quota": {
-            "gpu": TENANT_GPU_QUOTA,
-            "requestsCpu": "16",
-            "requestsMemory": "64Gi",
-            "limitsCpu": "32",
-            "limitsMemory": "128Gi",
-            "requestsStorage": "200Gi",
-            "persistentVolumeClaims": 10,
-            "pods": 50,
-            "services": 20,
-        },
-        "oidcGroups": {"admin": [f"{name}-admins"], "view": [f"{name}-staff"]},
-        "vksClusters": [
-            {
-                "name": f"{name}-apps",
-                "nodePools": [{"name": "workers", "vmClass": "best-effort-large", "replicas": 3}],
-            }
-        ],
-        "modelEndpoints": [
-            {
-                "name": "chat",
-                "type": "completions",
-                "model": {"ref": f"{registry}/llama-3.1-8b-instruct:1.0.0", "parametersB": 8},
-                "gpusPerReplica": 1,
-                "replicas": {"min": 2, "max": 3},
-            },
-            {
-                "name": "embeddings",
-                "type": "embeddings",
-                "model": {"ref": f"{registry}/bge-large-en-v1.5:1.0.0", "parametersB": 0.335},
-                "replicas": {"min": 1, "max": 1},
-            },
-        ],
-        "databases": [{"name": "vectors", "ha": True, "storage": "50Gi"}],
-    }
+def _example(stack: str) -> dict[str, Any]:
+    import yaml
+
+    text = (ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)["config"]
+
+
+def _hosts(domain: dict[str, Any], gpus: int, site: str) -> None:
+    domain["gpu"]["perHost"] = GPUS_PER_HOST
+    count = -(-gpus // GPUS_PER_HOST) + 1  # N+1
+    domain["hosts"] = [f"esxi-gpu-{i:03d}.{site}.example.com" for i in range(1, count + 1)]
+
+
+def _peak_gpus(tenant: dict[str, Any]) -> int:
+    return sum(
+        int(e.get("gpusPerReplica", 1)) * int(e["replicas"]["max"])
+        for e in tenant.get("modelEndpoints", [])
+    )
 
 
 def stack_config(tenants: int) -> dict[str, Any]:
-    hosts = -(-tenants * TENANT_GPU_QUOTA // GPUS_PER_HOST) + 1
-    return {
-        "paif:environment": "prod",
-        "paif:site": {
-            "name": "bench-site",
-            "vcenter": {"server": "vcenter.bench.example.com", "datacenter": "dc-bench"},
-            "supervisor": {"id": "domain-c1", "server": "supervisor.bench.example.com"},
-        },
-        "paif:workloadDomain": {
-            "cluster": "gpu-wld-bench",
-            "hosts": [f"esxi-{i:03d}.bench.example.com" for i in range(hosts)],
-            "gpu": {"model": "NVIDIA A100 80GB", "perHost": GPUS_PER_HOST, "memoryGiB": 80},
-            "vgpuProfiles": ["nvidia_a100-80c"],
-        },
-        "paif:harbor": {"url": "https://harbor.bench.example.com"},
-        "paif:tenants": [tenant(i) for i in range(tenants)],
-    }
+    """The primary: the example prod stack with the template tenant copied ``tenants`` times."""
+    config = _example("prod")
+    template = json.dumps(next(t for t in config["paif:tenants"] if t["name"] == TEMPLATE_TENANT))
+    copies = [json.loads(template.replace(TEMPLATE_TENANT, f"t{i:03d}")) for i in range(tenants)]
+    config["paif:tenants"] = copies
+    _hosts(config["paif:workloadDomain"], sum(_peak_gpus(t) for t in copies), "primary")
+    config["paif:dr"]["peer"]["stack"] = DR_STACK
+    for waiver in config.get("paif:waivers", []):
+        waiver["resource"] = waiver["resource"].replace(TEMPLATE_TENANT, "")
+    return config
+
+
+def dr_stack_config(tenants: int) -> dict[str, Any]:
+    """The DR stack of the example, peered with the synthetic primary, hosts enlarged alike."""
+    config = _example("dr")
+    config["paif:dr"]["peer"]["stack"] = STACK
+    primary = stack_config(tenants)
+    _hosts(
+        config["paif:workloadDomain"],
+        sum(_peak_gpus(t) for t in primary["paif:tenants"]),
+        "dr",
+    )
+    return config
 
 
 def write_project(directory: Path, tenants: int) -> Path:
@@ -122,12 +124,13 @@ def write_project(directory: Path, tenants: int) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "Pulumi.yaml", directory / "Pulumi.yaml")
     shutil.copy(ROOT / "__main__.py", directory / "__main__.py")
-    text = yaml.safe_dump({"config": stack_config(tenants)}, sort_keys=False)
-    (directory / f"Pulumi.{STACK}.yaml").write_text(text, encoding="utf-8")
+    for stack, config in ((STACK, stack_config(tenants)), (DR_STACK, dr_stack_config(tenants))):
+        text = yaml.safe_dump({"config": config}, sort_keys=False)
+        (directory / f"Pulumi.{stack}.yaml").write_text(text, encoding="utf-8")
     return directory
 
 
-# --- measuring ------------------------------------------------------------------------------
+# --- measuring inside a child ---------------------------------------------------------------
 
 
 def peak_rss_mib() -> float:
@@ -140,80 +143,97 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 class Timer:
-    """Wraps a module attribute and sums the wall time spent in it."""
+    """Wraps module attributes and sums the wall time spent in them (outermost calls only)."""
 
-    def __init__(self, module: Any, attribute: str) -> None:
+    def __init__(self, targets: Sequence[tuple[str, str]]) -> None:
+        import importlib
+
         self.seconds = 0.0
-        original: Callable[..., Any] = getattr(module, attribute)
+        self._depth = 0
+        for module_name, attribute in targets:
+            module = importlib.import_module(module_name)
+            setattr(module, attribute, self._wrap(getattr(module, attribute)))
 
+    def _wrap(self, original: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
+            self._depth += 1
             start = time.perf_counter()
             try:
                 return original(*args, **kwargs)
             finally:
-                self.seconds += time.perf_counter() - start
+                self._depth -= 1
+                if self._depth == 0:
+                    self.seconds += time.perf_counter() - start
 
-        setattr(module, attribute, timed)
+        return timed
 
 
-def child_plan(tenants: int, workdir: Path, recording: Path) -> dict[str, Any]:
-    """Plan the synthetic stack once; save what it registered for the bare replay."""
-    import components.program  # noqa: F401  (imports are not what we measure)
-    import paif_cli.gate
+def child_plan(argv: list[str], result_file: Path, recording: Path | None) -> None:
+    """Run ``paif plan`` as the console script does; time its phases; record for the replay."""
+    started = time.perf_counter()
+    import paif_cli.main
     import paif_cli.plan
-    import policies.pack  # noqa: F401
     from paif_cli.mock_runtime import PlanMocks
 
-    # Warm up: the providers' SDKs import their modules lazily, on first use. Import time is
-    # not what we measure (the bare replay imports none of them).
-    paif_cli.plan.plan_stack(write_project(workdir / "warmup", 1), STACK)
-    project = write_project(workdir / "project", tenants)
+    timers = {name: Timer(targets) for name, targets in PHASES.items()}
+    results: list[Any] = []
     invokes: list[dict[str, Any]] = []
-    original_call = PlanMocks.call
+    if recording is not None:
+        original_run, original_call = paif_cli.plan.run_program, PlanMocks.call
 
-    def call(self: PlanMocks, args: Any) -> dict[str, Any]:
-        invokes.append({"token": args.token, "args": _plain(args.args)})
-        return original_call(self, args)
+        def run_program(*args: Any, **kwargs: Any) -> Any:
+            results.append(original_run(*args, **kwargs))
+            return results[-1]
 
-    PlanMocks.call = call  # type: ignore[method-assign]
-    program = Timer(paif_cli.plan, "run_program")
-    policy = Timer(paif_cli.gate, "evaluate_plan")
-    base_rss = rss_mib()
-    start = time.perf_counter()
-    plan = paif_cli.plan.plan_stack(project, STACK)
-    total = time.perf_counter() - start
-    result = plan.result
-    recording.write_text(
-        json.dumps(
-            {
-                "resources": [_record_json(r) for r in result.resources],
-                "resourceOutputs": getattr(result, "resource_outputs", {}),
-                "outputs": result.outputs,
-                "invokes": invokes,
-            }
-        ),
-        encoding="utf-8",
-    )
-    return {
-        "tenants": tenants,
-        "resources": len(result.resources),
-        "custom": sum(1 for r in result.resources if r.custom),
-        "invokes": len(invokes),
-        "findings": len(plan.findings),
-        "plan_s": total,
-        "program_s": program.seconds,
-        "policy_s": policy.seconds,
-        "rss_after_imports_mib": base_rss,
+        def call(self: PlanMocks, args: Any) -> dict[str, Any]:
+            invokes.append({"token": args.token, "args": _plain(args.args)})
+            return original_call(self, args)
+
+        paif_cli.plan.run_program = run_program  # type: ignore[assignment]
+        PlanMocks.call = call  # type: ignore[method-assign]
+    imported = time.perf_counter()
+    with open(os.devnull, "w") as sink:
+        stdout, sys.stdout = sys.stdout, sink
+        try:
+            code = paif_cli.main.main(argv)
+        finally:
+            sys.stdout = stdout
+    ran = time.perf_counter()
+    if code not in (0, 1):
+        raise SystemExit(f"paif plan {argv} exited {code}")
+    recorded = recorded_cpu = 0.0
+    if recording is not None:
+        cpu = time.process_time()
+        result = results[0]
+        recording.write_text(
+            json.dumps(
+                {
+                    "resources": [r.to_json() for r in result.resources],
+                    "resourceOutputs": result.resource_outputs,
+                    "outputs": result.outputs,
+                    "invokes": invokes,
+                }
+            ),
+            encoding="utf-8",
+        )
+        recorded = time.perf_counter() - ran
+        recorded_cpu = time.process_time() - cpu
+    document = {
+        "exit": code,
+        "imports_s": imported - started,
+        "main_s": ran - imported,
+        "recording_s": recorded,
+        "recording_cpu_s": recorded_cpu,
         "peak_rss_mib": peak_rss_mib(),
+        **{f"{name}_s": timer.seconds for name, timer in timers.items()},
     }
+    result_file.write_text(json.dumps(document), encoding="utf-8")
+    # End the way the console script ends (before issue 16: an ordinary interpreter exit).
+    exit_now = getattr(paif_cli.main, "exit_now", None)
+    if exit_now is not None:
+        exit_now(code)
+    sys.exit(code)
 
 
 def _plain(value: Any) -> Any:
@@ -224,28 +244,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _record_json(record: Any) -> dict[str, Any]:
-    return {
-        "urn": record.urn,
-        "type": record.type,
-        "name": record.name,
-        "parent": record.parent,
-        "custom": record.custom,
-        "provider": record.provider,
-        "inputs": record.inputs,
-        "secretPaths": record.secret_paths,
-        "protect": record.protect,
-        "retainOnDelete": record.retain_on_delete,
-        "dependsOn": record.depends_on,
-        "id": record.id,
-    }
-
-
 def _with_secrets(inputs: dict[str, Any], paths: Sequence[str]) -> dict[str, Any]:
     """Recorded inputs with each secret path wrapped as a secret Output again."""
     import pulumi
 
-    out = json.loads(json.dumps(inputs))
+    out = copy.deepcopy(inputs)
     for path in paths:
         if path == ".":
             continue
@@ -282,17 +285,30 @@ def _order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return ordered
 
 
-def child_bare(recording: Path) -> dict[str, Any]:
-    """Register what the plan registered with the bare SDK, under the same mocks."""
-    import pulumi
+def child_bare(recording: Path, result_file: Path) -> None:
+    """Register what the plan registered with the stock SDK under stock mocks."""
+    import asyncio
+    import logging
 
-    from paif_cli.mock_runtime import PlanMocks, run_program
+    import pulumi
+    from pulumi.runtime import mocks as sdk_mocks
+    from pulumi.runtime import settings as sdk_settings
+    from pulumi.runtime.stack import run_in_stack
+
+    from paif_cli.main import plan_gc_thresholds
 
     document = json.loads(recording.read_text(encoding="utf-8"))
     records = _order(document["resources"])
     component_outputs = document["resourceOutputs"]
     stack_outputs = document["outputs"]
     invokes = document["invokes"]
+
+    class Mocks(pulumi.runtime.Mocks):
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+            return f"{args.name}-id", args.inputs
+
+        def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+            return {}
 
     def program() -> None:
         created: dict[str, pulumi.Resource] = {}
@@ -329,29 +345,62 @@ def child_bare(recording: Path) -> dict[str, Any]:
         for key, value in stack_outputs.items():
             pulumi.export(key, value)
 
-    base_rss = rss_mib()
-    start = time.perf_counter()
-    result = run_program(program, PlanMocks(), project=PROJECT, stack=STACK)
-    bare = time.perf_counter() - start
-    return {
-        "bare_s": bare,
-        "bare_resources": len(result.resources),
-        "bare_rss_after_imports_mib": base_rss,
-        "bare_peak_rss_mib": peak_rss_mib(),
-    }
+    with plan_gc_thresholds():
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        monitor = sdk_mocks.MockMonitor(Mocks())
+        # What pulumi.runtime.set_mocks configures, less its root stack: run_in_stack makes it.
+        sdk_settings.configure(
+            sdk_mocks.MockSettings(
+                monitor=monitor,
+                monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+                engine=sdk_mocks.MockEngine(logging.getLogger("bare")),
+                project=PROJECT,
+                stack=STACK,
+                dry_run=False,
+                organization="organization",
+                callbacks=None,
+            )
+        )
+        start, cpu = time.perf_counter(), time.process_time()
+        loop.run_until_complete(run_in_stack(program))
+        bare, bare_cpu = time.perf_counter() - start, time.process_time() - cpu
+    registered = sum(1 for urn in monitor.resources if "::pulumi:pulumi:Stack::" not in urn)
+    result_file.write_text(
+        json.dumps(
+            {
+                "bare_s": bare,
+                "bare_cpu_s": bare_cpu,
+                "bare_resources": registered,
+                "peak_rss_mib": peak_rss_mib(),
+            }
+        ),
+        encoding="utf-8",
+    )
+    sys.stdout.flush()
+    os._exit(0)
 
 
 # --- the driver -----------------------------------------------------------------------------
 
 
-def _child(args: list[str]) -> dict[str, Any]:
+def _spawn(args: list[str]) -> tuple[dict[str, Any], float, float, float]:
+    """Run a child of this script: its result, wall time, peak RSS (MiB) and CPU seconds."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        result_file = Path(handle.name)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    done = subprocess.run(
-        [sys.executable, __file__, *args], env=env, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"benchmark child {args} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    command = [sys.executable, __file__, "--child", str(result_file), *args]
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    stderr = process.stderr.read() if process.stderr else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"benchmark child {args} failed:\n{stderr}")
+    document = json.loads(result_file.read_text(encoding="utf-8"))
+    result_file.unlink()
+    return document, wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def load() -> str:
@@ -359,53 +408,125 @@ def load() -> str:
     return f"{one:.2f}/{five:.2f}/{fifteen:.2f}"
 
 
-def measure(sizes: Sequence[int], repeat: int) -> dict[str, Any]:
+def measure_size(tenants: int, work: Path) -> dict[str, Any]:
+    project = write_project(work / "project", tenants)
+    recording = work / "recording.json"
+    argv = ["plan", "--stack", STACK, "--project-dir", str(project), "--out", str(work / "out")]
+    plan, wall, rss, cpu = _spawn(["plan", str(recording), "--", *argv])
+    # The recording was written after `paif plan` finished, inside the measured process.
+    plan_s = wall - plan["recording_s"]
+    bare, _, bare_rss, _ = _spawn(["bare", str(recording)])
+    resources = len(json.loads((work / "out" / STACK / "plan.json").read_text())["resources"])
+    if bare["bare_resources"] != resources:
+        raise SystemExit(f"the replay registered {bare['bare_resources']} of {resources}")
+    return {
+        "tenants": tenants,
+        "resources": resources,
+        "plan_s": plan_s,
+        "plan_cpu_s": cpu - plan["recording_cpu_s"],
+        "imports_s": plan["imports_s"],
+        **{f"{p}_s": plan[f"{p}_s"] for p in PHASES},
+        "peak_rss_mib": rss,
+        "bare_s": bare["bare_s"],
+        "bare_cpu_s": bare["bare_cpu_s"],
+        "bare_peak_rss_mib": bare_rss,
+        "load": load(),
+    }
+
+
+def measure_pair(tenants: int, work: Path, jobs: int | None) -> dict[str, Any]:
+    """``--jobs None``: the CLI's default, for a version without the option."""
+    project = work / "project"
+    if not project.is_dir():
+        write_project(project, tenants)
+    out = work / f"out-jobs{jobs}"
+    argv = ["plan", "--stack", STACK, "--stack", DR_STACK, "--project-dir", str(project)]
+    argv += ["--out", str(out)] + ([] if jobs is None else ["--jobs", str(jobs)])
+    _, wall, rss, cpu = _spawn(["plan", "-", "--", *argv])
+    return {
+        "tenants": tenants,
+        "jobs": jobs,
+        "plan_s": wall,
+        "cpu_s": cpu,
+        "peak_rss_mib": rss,
+        "out": out,
+    }
+
+
+def same_tree(one: Path, two: Path) -> bool:
+    first = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
+    second = sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file())
+    return first == second and all((one / p).read_bytes() == (two / p).read_bytes() for p in first)
+
+
+def _median(rows: Sequence[dict[str, Any]], key: str | Callable[[dict[str, Any]], float]) -> float:
+    get = key if callable(key) else (lambda row: row[key])
+    return statistics.median(get(row) for row in rows)
+
+
+def measure(
+    sizes: Sequence[int], repeat: int, pair: Sequence[int], jobs: bool = True
+) -> dict[str, Any]:
     runs: dict[int, list[dict[str, Any]]] = {n: [] for n in sizes}
+    pairs: dict[int, list[dict[str, Any]]] = {n: [] for n in pair}
     started = load()
     with tempfile.TemporaryDirectory(prefix="paif-bench-") as tmp:
         for round_ in range(repeat):
             for n in sizes:
                 work = Path(tmp) / f"n{n}-r{round_}"
-                work.mkdir()
-                recording = work / "recording.json"
-                plan = _child(["--child", "plan", str(n), str(work), str(recording)])
-                bare = _child(["--child", "bare", str(recording)])
-                if bare["bare_resources"] != plan["resources"]:
-                    raise SystemExit(f"replay registered {bare['bare_resources']} of {plan}")
-                runs[n].append(plan | bare | {"load": load()})
+                runs[n].append(measure_size(n, work))
+                shutil.rmtree(work)
                 print(f"  {n} tenants, round {round_ + 1}: {runs[n][-1]}", file=sys.stderr)
+            for n in pair:
+                work = Path(tmp) / f"pair{n}-r{round_}"
+                if not jobs:  # a version without --jobs: its default, twice
+                    one, two = measure_pair(n, work, None), measure_pair(n, work, None)
+                else:
+                    one, two = measure_pair(n, work, 1), measure_pair(n, work, 2)
+                if not same_tree(one.pop("out"), two.pop("out")):
+                    raise SystemExit(f"{n} tenants: --jobs 1 and --jobs 2 wrote different out/")
+                pairs[n].append({"jobs1": one, "jobs2": two, "load": load()})
+                shutil.rmtree(work)
+                print(f"  pair {n} tenants, round {round_ + 1}: {pairs[n][-1]}", file=sys.stderr)
     summary = []
     for n in sizes:
         rows = runs[n]
-
-        def median(key: str, rows: list[dict[str, Any]] = rows) -> float:
-            return statistics.median(row[key] for row in rows)
-
-        plan_s, bare_s, policy_s, program_s = (
-            median("plan_s"),
-            median("bare_s"),
-            median("policy_s"),
-            median("program_s"),
-        )
         summary.append(
             {
                 "tenants": n,
                 "resources": rows[0]["resources"],
-                "invokes": rows[0]["invokes"],
-                "plan_s": plan_s,
-                "program_s": program_s,
-                "policy_s": policy_s,
-                "bare_s": bare_s,
-                "ratio": statistics.median(r["plan_s"] / r["bare_s"] for r in rows),
-                "program_ratio": statistics.median(r["program_s"] / r["bare_s"] for r in rows),
-                "policy_share": statistics.median(r["policy_s"] / r["plan_s"] for r in rows),
-                "ms_per_resource": 1000 * plan_s / rows[0]["resources"],
-                "peak_rss_mib": median("peak_rss_mib"),
-                "rss_after_imports_mib": median("rss_after_imports_mib"),
-                "bare_peak_rss_mib": median("bare_peak_rss_mib"),
+                **{
+                    key: _median(rows, key)
+                    for key in (
+                        "plan_s",
+                        "plan_cpu_s",
+                        "bare_cpu_s",
+                        "imports_s",
+                        *(f"{p}_s" for p in PHASES),
+                        "bare_s",
+                        "peak_rss_mib",
+                        "bare_peak_rss_mib",
+                    )
+                },
+                "ratio": _median(rows, lambda r: r["plan_s"] / r["bare_s"]),
+                "cpu_ratio": _median(rows, lambda r: r["plan_cpu_s"] / r["bare_cpu_s"]),
+                "policy_share": _median(rows, lambda r: r["policy_s"] / r["plan_s"]),
+                "write_share": _median(rows, lambda r: r["write_s"] / r["plan_s"]),
+                "memory_ratio": _median(rows, lambda r: r["peak_rss_mib"] / r["bare_peak_rss_mib"]),
                 "runs": rows,
             }
         )
+    pair_summary = [
+        {
+            "tenants": n,
+            "jobs1_s": _median(pairs[n], lambda r: r["jobs1"]["plan_s"]),
+            "jobs2_s": _median(pairs[n], lambda r: r["jobs2"]["plan_s"]),
+            "jobs1_rss_mib": _median(pairs[n], lambda r: r["jobs1"]["peak_rss_mib"]),
+            "jobs2_rss_mib": _median(pairs[n], lambda r: r["jobs2"]["peak_rss_mib"]),
+            "runs": pairs[n],
+        }
+        for n in pair
+    ]
     return {
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
@@ -413,6 +534,7 @@ def measure(sizes: Sequence[int], repeat: int) -> dict[str, Any]:
         "load_after": load(),
         "repeat": repeat,
         "sizes": summary,
+        "pairs": pair_summary,
     }
 
 
@@ -422,67 +544,89 @@ def markdown(report: dict[str, Any]) -> str:
         f"run(s); load average (1/5/15 min) {report['load_before']} before, "
         f"{report['load_after']} after.",
         "",
-        "| tenants | resources | plan s | program s | policy s (share) | bare SDK s | "
-        "plan / bare | program / bare | ms / resource | peak RSS MiB (after imports) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| tenants | resources | plan wall s | ms / resource | peak RSS MiB | bare SDK s | "
+        "bare peak RSS MiB | plan / bare | RSS / bare | program s | policy s (share) | "
+        "write s (share) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in report["sizes"]:
         lines.append(
-            f"| {row['tenants']} | {row['resources']} | {row['plan_s']:.2f} | "
-            f"{row['program_s']:.2f} | {row['policy_s']:.2f} ({row['policy_share']:.0%}) | "
-            f"{row['bare_s']:.2f} | {row['ratio']:.2f} | {row['program_ratio']:.2f} | "
-            f"{row['ms_per_resource']:.1f} | {row['peak_rss_mib']:.0f} "
-            f"({row['rss_after_imports_mib']:.0f}) |"
+            f"| {row['tenants']} | {row['resources']:,} | {row['plan_s']:.2f} | "
+            f"{1000 * row['plan_s'] / row['resources']:.2f} | {row['peak_rss_mib']:.0f} | "
+            f"{row['bare_s']:.2f} | {row['bare_peak_rss_mib']:.0f} | {row['ratio']:.2f} | "
+            f"{row['memory_ratio']:.2f} | {row['program_s']:.2f} | "
+            f"{row['policy_s']:.2f} ({row['policy_share']:.0%}) | "
+            f"{row['write_s']:.2f} ({row['write_share']:.0%}) |"
         )
+    if report["pairs"]:
+        lines += [
+            "",
+            f"`paif plan --stack {STACK} --stack {DR_STACK}` (primary and DR), wall s; out/ "
+            "trees byte-identical:",
+            "",
+            "| tenants | --jobs 1 s | --jobs 2 s | speed-up | peak RSS MiB (jobs 1 / 2) |",
+            "|---:|---:|---:|---:|---:|",
+        ]
+        for row in report["pairs"]:
+            lines.append(
+                f"| {row['tenants']} | {row['jobs1_s']:.2f} | {row['jobs2_s']:.2f} | "
+                f"{row['jobs1_s'] / row['jobs2_s']:.2f} | {row['jobs1_rss_mib']:.0f} / "
+                f"{row['jobs2_rss_mib']:.0f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
 def profile(tenants: int) -> Path:
-    import cProfile
-
-    import components.program  # noqa: F401
-    import paif_cli.plan
-    import policies.pack  # noqa: F401
+    """Profile one in-process plan of ``tenants`` (after a warm-up plan of one tenant)."""
+    import paif_cli.main
 
     with tempfile.TemporaryDirectory(prefix="paif-bench-") as tmp:
-        paif_cli.plan.plan_stack(write_project(Path(tmp) / "warmup", 1), STACK)
-        project = write_project(Path(tmp) / "project", tenants)
-        target = Path(tempfile.gettempdir()) / f"paif-plan-{tenants}.prof"
-        cProfile.runctx(
-            "paif_cli.plan.plan_stack(project, STACK)",
-            globals(),
-            {"paif_cli": paif_cli, "project": project, "STACK": STACK},
-            str(target),
-        )
-    return target
+        warm, project = write_project(Path(tmp) / "w", 1), write_project(Path(tmp) / "p", tenants)
+        paif_cli.main.main(["plan", "--stack", STACK, "--project-dir", str(warm), "--out", tmp])
+        argv = ["plan", "--stack", STACK, "--project-dir", str(project), "--out", f"{tmp}/o"]
+        try:
+            from pyinstrument import Profiler
+        except ImportError:
+            import cProfile
+
+            target = Path(tempfile.gettempdir()) / f"paif-plan-{tenants}.prof"
+            cProfile.runctx("main(argv)", {"main": paif_cli.main.main, "argv": argv}, {}, target)
+            return target
+        profiler = Profiler(interval=0.002)
+        profiler.start()
+        paif_cli.main.main(argv)
+        profiler.stop()
+        target = Path(tempfile.gettempdir()) / f"paif-plan-{tenants}.txt"
+        target.write_text(profiler.output_text(show_all=True), encoding="utf-8")
+        return target
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tenants", type=int, nargs="+", default=[10, 50, 200])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pair", type=int, nargs="*", default=[], metavar="N")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
-    parser.add_argument("--profile", type=int, metavar="N", help="cProfile one plan of N tenants")
-    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.child:
-        from paif_cli.main import plan_gc_thresholds
-
-        kind, *rest = args.child
-        # Both sides run with the GC settings `paif` runs with (paif_cli.main).
-        with plan_gc_thresholds():
-            if kind == "plan":
-                result = child_plan(int(rest[0]), Path(rest[1]), Path(rest[2]))
-            else:
-                result = child_bare(Path(rest[0]))
-        print(json.dumps(result))
+    parser.add_argument(
+        "--no-jobs", action="store_true", help="for versions of paif without --jobs (--pair)"
+    )
+    parser.add_argument("--profile", type=int, metavar="N", help="profile one plan of N tenants")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--child"]:
+        # --child RESULT plan RECORDING|- -- PAIF-ARGS... | --child RESULT bare RECORDING
+        result, kind, recording, *paif_args = argv[1:]
+        if kind == "plan":
+            child_plan(paif_args[1:], Path(result), None if recording == "-" else Path(recording))
+        else:
+            child_bare(Path(recording), Path(result))
         return 0
+    args = parser.parse_args(argv)
     if args.profile:
         print(f"wrote {profile(args.profile)}")
         return 0
-    report = measure(args.tenants, args.repeat)
+    report = measure(args.tenants, args.repeat, args.pair, jobs=not args.no_jobs)
     if args.json:
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        args.json.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     print(markdown(report), end="")
     return 0
 

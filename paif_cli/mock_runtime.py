@@ -8,10 +8,12 @@ that ``pulumi up`` runs; only the resource monitor differs. The recording monito
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import hashlib
 import logging
 import os
+import pathlib
 import runpy
 import sys
 from collections import Counter
@@ -21,15 +23,26 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource
+from pulumi.runtime import rpc as pulumi_rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime import stack as pulumi_stack
+from pulumi.runtime.proto import provider_pb2, resource_pb2, source_pb2
 from pulumi.runtime.stack import run_in_stack
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 SPECIAL_SIG_KEY = "4dabf18193072939515e22adb298388d"
+# Assets, archives and output values: the SDK rebuilds objects from these signatures.
+OTHER_SIGS = frozenset(
+    {
+        "c44067f5952c0a294b673a41bacd8c17",
+        "0def7320c3a5731c473e5ecbe6d01bc7",
+        "d0e6a833031e9bbcd3f4e8bde6ca49a4",
+    }
+)
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SECRET_PLACEHOLDER = "[secret]"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
@@ -271,13 +284,21 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return result
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
-        if request.type == "pulumi:pulumi:Stack":
+        if request.type == ROOT_STACK_TYPE:
+            response = self._answer(super().RegisterResource, self._register, request)
             self._stack_urn = response.urn
             return response
         raw = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
         secret_keys: dict[str, list[str]] = {}
         inputs, secret_paths = mask_secrets(raw, keys=secret_keys)
+        if _needs_sdk(raw):
+            response = self._in_thread(super().RegisterResource, request)
+        elif _is_plain(raw) and type(self.mocks).new_resource is PlanMocks.new_resource:
+            response = self._answer(
+                super().RegisterResource, lambda r: self._register(r, decoded=raw), request
+            )
+        else:
+            response = self._answer(super().RegisterResource, self._register, request)
         protect = bool(request.protect) if request.HasField("protect") else False
         retain = bool(request.retainOnDelete) if request.HasField("retainOnDelete") else False
         aliases = self._aliases(request, response.urn)
@@ -302,12 +323,111 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         )
         return response
 
+    # ``MockMonitor``'s answers, computed in the caller's thread. The SDK calls the monitor
+    # through ``run_in_executor``; the stock mock monitor then runs an event loop of its own
+    # per call (``_sync_await``) to serialize its answer. The plan's loop runs these calls
+    # inline (``_InlineExecutorLoop``), so the same answer is computed here without a loop;
+    # a request the SDK must rebuild objects for (resource references, assets) goes to the
+    # stock method in a thread of its own, as before.
+
+    def _register(self, request: Any, decoded: dict[str, Any] | None = None) -> Any:
+        """``MockMonitor.RegisterResource``, serializing the state without an event loop.
+
+        ``decoded``: the request's object as ``MessageToDict`` gave it, when ``_is_plain`` says
+        that is what ``rpc.deserialize_properties`` gives too; the answer is then the request's
+        own object wherever the mocks answer with the inputs unchanged (what ``serialize``
+        of ``deserialize`` gives back for such an object).
+        """
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == ROOT_STACK_TYPE:
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        inputs = (
+            decoded if decoded is not None else pulumi_rpc.deserialize_properties(request.object)
+        )
+        args = pulumi.runtime.MockResourceArgs(
+            typ=request.type,
+            name=request.name,
+            inputs=inputs,
+            provider=request.provider,
+            resource_id=request.importId,
+            custom=request.custom or False,
+            transforms=pulumi_mocks._resolve_callbacks(request.transforms),
+        )
+        id_, state = self.mocks.new_resource(args)
+        if decoded is not None and state == decoded:
+            obj = struct_pb2.Struct()
+            obj.CopyFrom(request.object)
+        else:
+            obj = _serialize_now(state)
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj)
+
+    def _read(self, request: Any) -> Any:
+        """``MockMonitor.ReadResource`` without an event loop."""
+        state = pulumi_rpc.deserialize_properties(request.properties)
+        args = pulumi.runtime.MockResourceArgs(
+            typ=request.type,
+            name=request.name,
+            inputs=state,
+            provider=request.provider,
+            resource_id=request.id,
+        )
+        id_, state = self.mocks.new_resource(args)
+        props = _serialize_now(state)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
+        return resource_pb2.ReadResourceResponse(urn=urn, properties=props)
+
+    def _invoke(self, request: Any) -> Any:
+        """``MockMonitor.Invoke`` without an event loop."""
+        args = pulumi_rpc.deserialize_properties(request.args)
+        if request.tok == "pulumi:pulumi:getResource":
+            registered = self.resources.get(args["urn"])
+            if registered is None:
+                raise Exception(f"unknown resource {args['urn']}")
+            return resource_pb2.ResourceInvokeResponse(
+                failures=None, **{"return": _serialize_now(registered._asdict())}
+            )
+        answer = self.mocks.call(
+            pulumi.runtime.MockCallArgs(token=request.tok, args=args, provider=request.provider)
+        )
+        failures = None
+        if not isinstance(answer, dict):
+            answer, problems = answer
+            failures = [
+                provider_pb2.CheckFailure(property=prop, reason=reason) for prop, reason in problems
+            ]
+        return resource_pb2.ResourceInvokeResponse(
+            failures=failures, **{"return": _serialize_now(answer)}
+        )
+
+    def _answer(
+        self, stock: Callable[[Any], Any], inline: Callable[[Any], Any], request: Any
+    ) -> Any:
+        try:
+            return inline(request)
+        except _WouldBlock:
+            return self._in_thread(stock, request)
+
+    @staticmethod
+    def _in_thread(method: Callable[[Any], Any], request: Any) -> Any:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(method, request).result()
+
+    def Invoke(self, request: Any) -> Any:
+        if _needs_sdk(json_format.MessageToDict(request.args)):
+            return self._in_thread(super().Invoke, request)
+        return self._answer(super().Invoke, self._invoke, request)
+
     def RegisterPackage(self, request: Any) -> Any:
         self.packages.append(request)
         return super().RegisterPackage(request)
 
     def ReadResource(self, request: Any) -> Any:
-        response = super().ReadResource(request)
+        if _needs_sdk(json_format.MessageToDict(request.properties)):
+            response = self._in_thread(super().ReadResource, request)
+        else:
+            response = self._answer(super().ReadResource, self._read, request)
         self.records.append(
             ResourceRecord(
                 urn=response.urn,
@@ -337,6 +457,133 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             self.stack_secret_outputs = sorted({p.split(".")[0].split("[")[0] for p in secrets})
             self.stack_raw_outputs = _plain(unwrap_secrets(raw))
         return super().RegisterResourceOutputs(request)
+
+
+class _WouldBlock(Exception):
+    """Serializing an answer would wait for the event loop (it holds outputs or resources)."""
+
+
+def _serialize_now(values: dict[str, Any]) -> Any:
+    """``rpc.serialize_properties(values, {})`` run to completion without an event loop.
+
+    Plain values (what the plan's mocks answer with) never make it wait; anything that would
+    raises ``_WouldBlock`` and the caller answers the stock way instead.
+    """
+    coroutine = pulumi_rpc.serialize_properties(values, {})
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise _WouldBlock
+
+
+def _is_plain(value: Any, top: bool = True) -> bool:
+    """Whether ``rpc.deserialize_properties`` of this decoded Struct is the decoded value itself.
+
+    It is unless a mapping holds a null (dropped), a secret sits below a top-level property
+    (its secretness moves up to that property), a value is unknown, or a special signature
+    other than a top-level secret appears.
+    """
+    if isinstance(value, dict):
+        if SPECIAL_SIG_KEY in value:
+            return False
+        for item in value.values():
+            if item is None:
+                return False
+            if top and isinstance(item, dict) and item.get(SPECIAL_SIG_KEY) == SECRET_SIG:
+                if set(item) != {SPECIAL_SIG_KEY, "value"} or not _is_plain(item["value"], False):
+                    return False
+            elif not _is_plain(item, False):
+                return False
+        return True
+    if isinstance(value, list):
+        return all(item is None or _is_plain(item, False) for item in value)
+    return value != UNKNOWN
+
+
+def _needs_sdk(value: Any) -> bool:
+    """Whether a decoded request holds what only the SDK can rebuild (resource references,
+    assets, archives, output values): such requests are answered by the stock mock monitor."""
+    if isinstance(value, dict):
+        sig = value.get(SPECIAL_SIG_KEY)
+        if sig == RESOURCE_SIG or sig in OTHER_SIGS:
+            return True
+        return any(_needs_sdk(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_needs_sdk(v) for v in value)
+    return False
+
+
+class _InlineExecutorLoop(asyncio.SelectorEventLoop):
+    """An event loop that runs ``run_in_executor(None, ...)`` calls in place.
+
+    The SDK sends every monitor call through the default executor, as a gRPC call would block;
+    the plan's monitor answers from memory, so a thread per call only adds hand-offs (and, on
+    a busy machine, a wait for the scheduler per registration). Other executors still get
+    threads.
+    """
+
+    def run_in_executor(self, executor: Any, func: Callable[..., Any], *args: Any) -> Any:
+        if executor is not None:
+            return super().run_in_executor(executor, func, *args)
+        self._check_closed()
+        future = self.create_future()
+        try:
+            future.set_result(func(*args))
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
+_SOURCE_URIS: dict[str, str | None] = {}
+
+
+def _source_uri(filename: str) -> str | None:
+    """``Path(filename).as_uri()``, once per file (``None`` where the SDK gives no position)."""
+    if filename not in _SOURCE_URIS:
+        try:
+            _SOURCE_URIS[filename] = pathlib.Path(filename).as_uri() if filename else None
+        except BaseException:  # the SDK's own guard: relative names such as <frozen runpy>
+            _SOURCE_URIS[filename] = None
+    return _SOURCE_URIS[filename]
+
+
+def stack_trace() -> Any:
+    """``pulumi.runtime.resource._get_stack_trace``, computed from the frames directly.
+
+    The SDK attaches the user's call stack (the frames outside the third ``__init__`` from the
+    top) to every registration. It builds it with ``traceback.extract_stack``, which stats
+    every source file on the stack and reads its lines, and converts each file name to a URI
+    per frame: an eighth of the program's time in the plan, through the components' deep
+    frames. This walks the same frames and gives the same ``StackTrace``.
+    """
+    if getattr(sys, "tracebacklimit", None) is not None:
+        return _sdk_stack_trace()
+    frame: Any = sys._getframe()
+    inits = 0
+    while frame is not None:
+        if frame.f_code.co_name == "__init__":
+            inits += 1
+            if inits == 3:
+                break
+        frame = frame.f_back
+    frames = []
+    outer = frame.f_back if frame is not None else None
+    while outer is not None:
+        uri = _source_uri(outer.f_code.co_filename)
+        line = outer.f_lineno
+        position = (
+            None if uri is None or line is None else source_pb2.SourcePosition(uri=uri, line=line)
+        )
+        frames.append(source_pb2.StackFrame(pc=position))
+        outer = outer.f_back
+    return source_pb2.StackTrace(frames=frames)
+
+
+_sdk_stack_trace = pulumi_resource._get_stack_trace
 
 
 def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
@@ -381,7 +628,7 @@ def mock_runtime(
     secret_keys: list[str] | None = None,
 ) -> Iterator[tuple[RecordingMonitor, asyncio.AbstractEventLoop]]:
     """Configure a fresh event loop and mock settings; restore a clean runtime afterwards."""
-    loop = asyncio.new_event_loop()
+    loop = _InlineExecutorLoop()
     asyncio.set_event_loop(loop)
     pulumi_settings.reset_options()
     pulumi.runtime.set_all_config(
@@ -402,10 +649,12 @@ def mock_runtime(
     pulumi_settings.configure(settings)
     sdk_wait_for_rpcs = pulumi_stack.wait_for_rpcs
     pulumi_stack.wait_for_rpcs = wait_for_rpcs
+    pulumi_resource._get_stack_trace = stack_trace
     try:
         yield monitor, loop
     finally:
         pulumi_stack.wait_for_rpcs = sdk_wait_for_rpcs
+        pulumi_resource._get_stack_trace = _sdk_stack_trace
         with contextlib.suppress(Exception):
             loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()

@@ -1,0 +1,165 @@
+"""The plan's runtime answers exactly what the SDK's stock mock runtime answers, only faster."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pulumi
+import pytest
+from google.protobuf import json_format, struct_pb2
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pulumi.runtime import rpc
+
+from paif_cli import mock_runtime
+from paif_cli.mock_runtime import (
+    SECRET_SIG,
+    SPECIAL_SIG_KEY,
+    UNKNOWN,
+    PlanMocks,
+    _is_plain,
+    _serialize_now,
+    stack_trace,
+)
+
+# --- the stack trace attached to every registration -----------------------------------------
+
+
+class _Outer:
+    def __init__(self, depth: int) -> None:
+        self.inner = _Middle(depth)
+
+
+class _Middle:
+    def __init__(self, depth: int) -> None:
+        self.inner = _Inner() if depth else None
+        self.traces = None if depth else (stack_trace(), mock_runtime._sdk_stack_trace())
+
+
+class _Inner:
+    def __init__(self) -> None:
+        # The SDK's function looks for the third ``__init__`` from the top: this one is the
+        # first, _Middle's the second, _Outer's the third; the frames outside _Outer count.
+        self.traces = (stack_trace(), mock_runtime._sdk_stack_trace())
+
+
+def test_stack_trace_is_the_sdks() -> None:
+    fast, sdk = _Outer(1).inner.inner.traces
+    assert len(sdk.frames) > 3
+    assert fast == sdk
+    assert sdk.frames[0].pc.uri.endswith("/tests/test_mock_runtime.py")
+
+
+def test_stack_trace_from_two_constructors_down_is_the_sdks() -> None:
+    fast, sdk = _Outer(0).inner.traces
+    assert fast == sdk
+
+
+# --- the monitor's answers ------------------------------------------------------------------
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=8),
+    st.just(UNKNOWN),
+)
+
+
+def _secret(value: Any) -> dict[str, Any]:
+    return {SPECIAL_SIG_KEY: SECRET_SIG, "value": value}
+
+
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.dictionaries(st.text(min_size=1, max_size=4), children, max_size=3),
+        children.map(_secret),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=4), _VALUES, max_size=4))
+def test_a_plain_struct_round_trips_to_itself(document: dict[str, Any]) -> None:
+    """Where ``_is_plain`` says so, the stock answer (serialize of deserialize) is the request."""
+    struct = struct_pb2.Struct()
+    struct.update(document)
+    decoded = json_format.MessageToDict(struct, preserving_proto_field_name=True)
+    if not _is_plain(decoded):
+        return
+    assert rpc.deserialize_properties(struct) == decoded
+    assert _serialize_now(rpc.deserialize_properties(struct)) == struct
+
+
+def test_plain_means_no_nulls_nested_secrets_or_unknowns() -> None:
+    assert _is_plain({"a": [1.0, None, {"b": "x"}], "s": _secret({"c": [1.0]})})
+    assert not _is_plain({"a": {"b": None}})
+    assert not _is_plain({"a": {"b": _secret("x")}})
+    assert not _is_plain({"a": [UNKNOWN]})
+
+
+def test_inputs_holding_a_resource_are_answered_by_the_stock_monitor(run_pulumi) -> None:
+    """A resource reference needs the SDK to rebuild the resource: the stock path answers it."""
+
+    def program() -> None:
+        first = pulumi.CustomResource("test:index:Thing", "first", {"size": 1})
+        pulumi.CustomResource("test:index:Thing", "second", {"peer": first, "size": 2})
+
+    result = run_pulumi(program)
+    second = next(r for r in result.resources if r.name == "second")
+    first = next(r for r in result.resources if r.name == "first")
+    assert second.inputs == {"peer": first.urn, "size": 2}
+    assert first.id == "first-id"
+
+
+def test_monitor_calls_run_on_the_program_thread(run_pulumi) -> None:
+    """No thread per registration: the loop runs ``run_in_executor(None, ...)`` in place."""
+    import threading
+
+    threads: set[int] = set()
+
+    class Mocks(PlanMocks):
+        def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+            threads.add(threading.get_ident())
+            return super().new_resource(args)
+
+    def program() -> None:
+        for index in range(5):
+            pulumi.CustomResource("test:index:Thing", f"thing-{index}", {"index": index})
+
+    result = run_pulumi(program, mocks=Mocks())
+    assert len(result.resources) == 5
+    assert threads == {threading.get_ident()}
+
+
+def test_other_executors_still_get_threads() -> None:
+    import concurrent.futures
+    import threading
+
+    loop = mock_runtime._InlineExecutorLoop()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            ident = loop.run_until_complete(loop.run_in_executor(pool, threading.get_ident))
+        inline = loop.run_until_complete(loop.run_in_executor(None, threading.get_ident))
+    finally:
+        loop.close()
+    assert ident != threading.get_ident() == inline
+
+
+def test_an_inline_call_that_raises_fails_the_awaiting_task() -> None:
+    loop = mock_runtime._InlineExecutorLoop()
+
+    def boom() -> None:
+        raise ValueError("no answer")
+
+    try:
+        future = loop.run_in_executor(None, boom)
+        assert isinstance(future, asyncio.Future) and future.done()
+        with pytest.raises(ValueError, match="no answer"):
+            loop.run_until_complete(future)
+    finally:
+        loop.close()

@@ -39,8 +39,8 @@ from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_kubernetes as k8s
-import yaml
 
+from components import yaml_text
 from components.config.models import Agent as AgentConfig
 from components.config.models import KnowledgeBase as KnowledgeBaseConfig
 from components.config.models import ModelEndpoint as EndpointConfig
@@ -71,7 +71,7 @@ def agent_config_map_name(agent: AgentConfig) -> str:
 
 
 def _dump(document: dict[str, Any]) -> str:
-    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+    return yaml_text.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
 
 
 def _endpoint(tenant: Tenant, name: str) -> EndpointConfig | None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from components import yaml_text
 from components.config import ConfigError, StackConfig, parse_stack_config, read_stack_file
 from components.config.loader import OFFLINE_SECRET_PREFIX
 from components.config.units import format_seconds
@@ -307,7 +308,9 @@ def kubernetes_manifests(resources: Sequence[ResourceRecord]) -> dict[str, dict[
 
 
 def dump_yaml(document: Any) -> str:
-    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    return yaml_text.safe_dump(
+        document, sort_keys=False, default_flow_style=False, allow_unicode=True
+    )
 
 
 def write_plan(plan: StackPlan, out_dir: Path) -> Path:

@@ -12,7 +12,7 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
-import yaml
+from components import yaml_text
 
 KUBECONFIG_SUFFIX = "-kubeconfig"
 
@@ -21,7 +21,7 @@ def offline_kubeconfig(namespace: str, cluster: str) -> str:
     """The kubeconfig document the offline plan answers for a VKS cluster."""
     server = f"https://{cluster}.{namespace}.offline.invalid:6443"
     user = f"{cluster}-admin"
-    return yaml.safe_dump(
+    return yaml_text.safe_dump(
         {
             "apiVersion": "v1",
             "kind": "Config",

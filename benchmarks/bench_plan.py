@@ -44,18 +44,16 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-STACK = "bench"
-DR_STACK = "benchdr"
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.synthetic import DR_STACK, STACK, write_project  # noqa: E402
+
 PROJECT = "paif"
 # Targets of issue 16: overhead over the bare SDK, the policy and writing shares, memory.
 TARGET_RATIO = 1.3
 TARGET_POLICY_SHARE = 0.10
 TARGET_WRITE_SHARE = 0.10
 TARGET_MEMORY_RATIO = 1.5
-# The tenant the benchmark copies, and per host enough GPUs that every copy's endpoints fit
-# their peak with one host down (PAIF-CAP rules pass).
-TEMPLATE_TENANT = "marketing"
-GPUS_PER_HOST = 16
 # The plan's phases: the functions (module, attribute) whose time each one sums.
 PHASES = {
     "config": [("paif_cli.plan", "load_config")],
@@ -67,67 +65,6 @@ PHASES = {
         ("paif_cli.diagram", "write_topology"),
     ],
 }
-
-
-# --- the synthetic stacks -------------------------------------------------------------------
-
-
-def _example(stack: str) -> dict[str, Any]:
-    import yaml
-
-    text = (ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)["config"]
-
-
-def _hosts(domain: dict[str, Any], gpus: int, site: str) -> None:
-    domain["gpu"]["perHost"] = GPUS_PER_HOST
-    count = -(-gpus // GPUS_PER_HOST) + 1  # N+1
-    domain["hosts"] = [f"esxi-gpu-{i:03d}.{site}.example.com" for i in range(1, count + 1)]
-
-
-def _peak_gpus(tenant: dict[str, Any]) -> int:
-    return sum(
-        int(e.get("gpusPerReplica", 1)) * int(e["replicas"]["max"])
-        for e in tenant.get("modelEndpoints", [])
-    )
-
-
-def stack_config(tenants: int) -> dict[str, Any]:
-    """The primary: the example prod stack with the template tenant copied ``tenants`` times."""
-    config = _example("prod")
-    template = json.dumps(next(t for t in config["paif:tenants"] if t["name"] == TEMPLATE_TENANT))
-    copies = [json.loads(template.replace(TEMPLATE_TENANT, f"t{i:03d}")) for i in range(tenants)]
-    config["paif:tenants"] = copies
-    _hosts(config["paif:workloadDomain"], sum(_peak_gpus(t) for t in copies), "primary")
-    config["paif:dr"]["peer"]["stack"] = DR_STACK
-    for waiver in config.get("paif:waivers", []):
-        waiver["resource"] = waiver["resource"].replace(TEMPLATE_TENANT, "")
-    return config
-
-
-def dr_stack_config(tenants: int) -> dict[str, Any]:
-    """The DR stack of the example, peered with the synthetic primary, hosts enlarged alike."""
-    config = _example("dr")
-    config["paif:dr"]["peer"]["stack"] = STACK
-    primary = stack_config(tenants)
-    _hosts(
-        config["paif:workloadDomain"],
-        sum(_peak_gpus(t) for t in primary["paif:tenants"]),
-        "dr",
-    )
-    return config
-
-
-def write_project(directory: Path, tenants: int) -> Path:
-    import yaml
-
-    directory.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "Pulumi.yaml", directory / "Pulumi.yaml")
-    shutil.copy(ROOT / "__main__.py", directory / "__main__.py")
-    for stack, config in ((STACK, stack_config(tenants)), (DR_STACK, dr_stack_config(tenants))):
-        text = yaml.safe_dump({"config": config}, sort_keys=False)
-        (directory / f"Pulumi.{stack}.yaml").write_text(text, encoding="utf-8")
-    return directory
 
 
 # --- measuring inside a child ---------------------------------------------------------------

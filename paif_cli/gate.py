@@ -160,9 +160,15 @@ def stack_view(records: Sequence[Mapping[str, Any]]) -> Any:
 
 
 def evaluate_records(
-    records: Sequence[Mapping[str, Any]], pack_config: Mapping[str, Any] | None = None
+    records: Sequence[Mapping[str, Any]],
+    pack_config: Mapping[str, Any] | None = None,
+    *,
+    via_protocol: bool = False,
 ) -> list[dict[str, Any]]:
     """Findings of the pack on plan records (``ResourceRecord.to_json()``), report-ready.
+
+    ``via_protocol``: play every request of the analyzer protocol (``policy_runner.evaluate``)
+    instead of the direct evaluation of the pack's stack policies; the findings are the same.
 
     Each finding: ruleId, severity, enforcement, urn, message (without the ``[RULE-ID]`` and
     waiver prefixes), waived, waiverReason/Owner/Expires, title, section, helpUri and the
@@ -190,6 +196,7 @@ def evaluate_records(
             enforcement_level=pack.ENFORCEMENT_LEVEL,
             severities=pack.severities(),
             not_applicable=not_applicable,
+            via_protocol=via_protocol,
         )
     except PolicyConfigError as exc:
         raise ProgramError(

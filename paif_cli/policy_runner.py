@@ -55,7 +55,7 @@ Limits of the offline view (also true of the real analyzer protocol unless noted
 from __future__ import annotations
 
 import contextlib
-import copy
+import copy as _copy
 import json
 import math
 import re
@@ -191,6 +191,7 @@ def evaluate(
     initial_config: Mapping[str, EnforcementLevel | Mapping[str, Any]] | None = None,
     stack_tags: Mapping[str, str] | None = None,
     not_applicable: list[tuple[str, str]] | None = None,
+    via_protocol: bool = False,
 ) -> list[Finding]:
     """Run the pack over recorded resources the way ``pulumi preview --policy-pack`` does.
 
@@ -204,6 +205,10 @@ def evaluate(
     policy that answered *not applicable* (never a finding). Raises ``PolicyConfigError`` for an
     invalid config,
     ``PolicyEvaluationError`` when a policy raises, ``ValueError`` for a malformed record.
+
+    A pack of stack policies only is evaluated without the per-resource requests and with one
+    conversion of each resource for all its policies (``paif_cli.policy_direct``); the same
+    findings come back. ``via_protocol=True`` plays every request of the protocol instead.
     """
     servicer, infos = _make_servicer(
         policies, pack_name, pack_version, enforcement_level, initial_config
@@ -222,9 +227,39 @@ def evaluate(
         counts = Counter(r["urn"] for r in records)
         duplicates = sorted(u for u, n in counts.items() if n > 1)
         raise ValueError(f"duplicate resource URN(s): {', '.join(duplicates)}")
-    properties = {r["urn"]: _record_struct(r) for r in records}
+    from paif_cli import policy_direct
 
     findings: list[Finding] = []
+    if not via_protocol and policy_direct.only_stack_policies(policies):
+        response = policy_direct.analyze_stack(
+            servicer, policies, records, by_urn, pack_name=pack_name, pack_version=pack_version
+        )
+    else:
+        response = _analyze_via_protocol(
+            servicer, records, by_urn, pack_name, severity_of, findings, not_applicable
+        )
+    for diagnostic in response.diagnostics:
+        urn = diagnostic.urn if diagnostic.urn in by_urn else None
+        findings.append(_finding(diagnostic, urn, severity_of))
+    if not_applicable is not None:
+        not_applicable.extend((n.policy_name, _redact(n.reason)) for n in response.not_applicable)
+    return findings
+
+
+def _analyze_via_protocol(
+    servicer: _PolicyAnalyzerServicer,
+    records: Sequence[Mapping[str, Any]],
+    by_urn: Mapping[str, Mapping[str, Any]],
+    pack_name: str,
+    severity_of: _SeverityResolver,
+    findings: list[Finding],
+    not_applicable: list[tuple[str, str]] | None,
+) -> analyzer_pb2.AnalyzeResponse:
+    """The engine's requests: Remediate and Analyze per resource, then AnalyzeStack.
+
+    Appends the per-resource findings to ``findings``; returns the AnalyzeStack response.
+    """
+    properties = {r["urn"]: _record_struct(r) for r in records}
     for record in records:
         urn = record["urn"]
         request = _analyze_request(record, properties[urn], by_urn)
@@ -254,13 +289,7 @@ def evaluate(
         resources=[_stack_resource(r, properties[r["urn"]], by_urn) for r in records]
     )
     with _convert_each_resource_once(servicer):
-        response = _call(servicer.AnalyzeStack, stack_request, pack_name, None)
-    for diagnostic in response.diagnostics:
-        urn = diagnostic.urn if diagnostic.urn in by_urn else None
-        findings.append(_finding(diagnostic, urn, severity_of))
-    if not_applicable is not None:
-        not_applicable.extend((n.policy_name, _redact(n.reason)) for n in response.not_applicable)
-    return findings
+        return _call(servicer.AnalyzeStack, stack_request, pack_name, None)
 
 
 def reconcile_policy_config(
@@ -447,7 +476,7 @@ def _parse_pack_config(config: Mapping[str, Any] | None) -> dict[str, Reconciled
                 )
             level = value
         elif isinstance(value, Mapping):
-            props = copy.deepcopy(dict(value))
+            props = _copy.deepcopy(dict(value))
             try:
                 level = _extract_enforcement_level(props)
             except ValueError as exc:
@@ -716,7 +745,7 @@ def _wrap_at(node: Any, path: str, rest: str) -> Any:
 
 
 def _wrap_secrets(
-    inputs: Mapping[str, Any], secret_paths: Sequence[str], urn: str
+    inputs: Mapping[str, Any], secret_paths: Sequence[str], urn: str, *, copy: bool = True
 ) -> dict[str, Any]:
     """Inputs in the engine's wire form: each secret path wrapped with the secret signature.
 
@@ -725,7 +754,7 @@ def _wrap_secrets(
     recorder's ``[secret]`` placeholder). A policy therefore cannot tell a secret from a plain
     value, live or offline; only ``Remediate`` keeps secretness (to re-wrap written values).
     """
-    wire = copy.deepcopy(dict(inputs))
+    wire = _copy.deepcopy(dict(inputs)) if copy else dict(inputs)
     # Deepest first, so a secret inside a secret is still reachable by its path.
     for path in sorted(secret_paths, key=lambda p: (-len(_split_path(p)), p)):
         if path in ("", "."):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -134,6 +136,17 @@ def protect_policy() -> Any:
         validate=_protect_stateful,
         enforcement_level=EnforcementLevel.MANDATORY,
         severity=Severity.CRITICAL,
+    )
+
+
+@pytest.fixture(autouse=True, params=["direct", "protocol"])
+def evaluation_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs both ways: the plan's direct path and every request of the protocol
+    (a pack with resource policies takes the protocol either way)."""
+    monkeypatch.setattr(
+        sys.modules[__name__],
+        "evaluate",
+        functools.partial(policy_runner.evaluate, via_protocol=request.param == "protocol"),
     )
 
 

@@ -26,6 +26,7 @@ import pulumi
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as pulumi_resource
+from pulumi.runtime import resource_cycle_breaker as pulumi_cycles
 from pulumi.runtime import rpc as pulumi_rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime import stack as pulumi_stack
@@ -584,6 +585,21 @@ def stack_trace() -> Any:
 
 
 _sdk_stack_trace = pulumi_resource._get_stack_trace
+_sdk_add_dep = pulumi_cycles._add_dep
+
+
+def add_dependency(from_resource: Any, to_resource: Any) -> None:
+    """``resource_cycle_breaker._add_dep``, adding to the set instead of copying it.
+
+    The SDK replaces a resource's set of computed dependencies with a copy plus one for every
+    dependency it records: quadratic in a resource's dependencies (a Harbor replication that
+    depends on every tenant has thousands). The set holds the same resources either way.
+    """
+    deps = from_resource.__dict__.get(pulumi_cycles._DEPENDENCIES_PROPERTY)
+    if deps is None:
+        setattr(from_resource, pulumi_cycles._DEPENDENCIES_PROPERTY, {to_resource})
+    else:
+        deps.add(to_resource)
 
 
 def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
@@ -650,11 +666,13 @@ def mock_runtime(
     sdk_wait_for_rpcs = pulumi_stack.wait_for_rpcs
     pulumi_stack.wait_for_rpcs = wait_for_rpcs
     pulumi_resource._get_stack_trace = stack_trace
+    pulumi_cycles._add_dep = add_dependency
     try:
         yield monitor, loop
     finally:
         pulumi_stack.wait_for_rpcs = sdk_wait_for_rpcs
         pulumi_resource._get_stack_trace = _sdk_stack_trace
+        pulumi_cycles._add_dep = _sdk_add_dep
         with contextlib.suppress(Exception):
             loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()

@@ -25,6 +25,7 @@ from components.config.loader import OFFLINE_SECRET_PREFIX
 from components.config.units import format_seconds
 from components.context import TARGET_ANNOTATION
 from components.observability.alerts import OPS_RUNBOOK_FILE
+from paif_cli import json_text
 from paif_cli.mock_runtime import (
     SECRET_PLACEHOLDER,
     PlanMocks,
@@ -320,9 +321,7 @@ def write_plan(plan: StackPlan, out_dir: Path) -> Path:
     if manifests_dir.is_dir():
         shutil.rmtree(manifests_dir)  # this plan's own output: no stale target survives
     manifests_dir.mkdir(parents=True, exist_ok=True)
-    (target / PLAN_FILE).write_text(
-        json.dumps(plan.to_json(), indent=2, sort_keys=False) + "\n", encoding="utf-8"
-    )
+    (target / PLAN_FILE).write_text(json_text.dumps(plan.to_json()) + "\n", encoding="utf-8")
     for file_name, document in kubernetes_manifests(plan.result.resources).items():
         path = manifests_dir / file_name
         path.parent.mkdir(exist_ok=True)

@@ -163,3 +163,20 @@ def test_an_inline_call_that_raises_fails_the_awaiting_task() -> None:
             loop.run_until_complete(future)
     finally:
         loop.close()
+
+
+def test_dependencies_are_added_in_place_to_the_same_set_the_sdk_builds() -> None:
+    from pulumi.runtime import resource_cycle_breaker as cycles
+
+    class Node:
+        pass
+
+    ours, sdk = [Node() for _ in range(4)], [Node() for _ in range(4)]
+    edges = [(0, 1), (0, 2), (1, 2), (0, 3), (0, 1)]
+    for a, b in edges:
+        mock_runtime.add_dependency(ours[a], ours[b])
+        mock_runtime._sdk_add_dep(sdk[a], sdk[b])
+    for one, two in zip(ours, sdk, strict=True):
+        assert {ours.index(n) for n in cycles._deps(one)} == {
+            sdk.index(n) for n in cycles._deps(two)
+        }

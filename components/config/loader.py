@@ -57,7 +57,7 @@ def read_stack_file(project_dir: Path, stack: str) -> StackFile:
         hint = f" (stacks here: {', '.join(available)})" if available else ""
         raise ConfigError(name, [Problem("stack", f"no stack file {name} in {path.parent}{hint}")])
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=StackFileLoader) or {}
+        document = load_stack_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
@@ -103,7 +103,7 @@ class StackFileLoader(yaml.SafeLoader):
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
-            return super().construct_object(node, deep)
+            return yaml.constructor.SafeConstructor.construct_object(self, node, deep)
         except (ValueError, KeyError, TypeError) as exc:
             # e.g. `!!int x`: PyYAML's constructors raise plain Python errors without a mark.
             what = repr(node.value)[:60] if isinstance(node, yaml.ScalarNode) else f"a {node.id}"
@@ -123,10 +123,34 @@ class StackFileLoader(yaml.SafeLoader):
                         None, None, f"key {key_node.value!r} is given twice", key_node.start_mark
                     )
                 seen.add(key)
-        return super().construct_mapping(node, deep)
+        return yaml.constructor.SafeConstructor.construct_mapping(self, node, deep)
 
 
 StackFileLoader.add_constructor("tag:yaml.org,2002:timestamp", StackFileLoader.construct_yaml_str)
+
+
+class _CStackFileLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """``StackFileLoader``'s rules over libyaml's parser: the same values, several times faster
+    on a large stack file (the constructors are the same Python code)."""
+
+    construct_object = StackFileLoader.construct_object
+    construct_mapping = StackFileLoader.construct_mapping
+
+
+_CStackFileLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", _CStackFileLoader.construct_yaml_str
+)
+
+
+def load_stack_yaml(text: str) -> Any:
+    """A stack file's document; an invalid one raises ``StackFileLoader``'s own error."""
+    if getattr(yaml, "__with_libyaml__", False):
+        try:
+            return yaml.load(text, Loader=_CStackFileLoader)
+        except yaml.YAMLError:
+            pass  # the Python parser's message and position, below
+    return yaml.load(text, Loader=StackFileLoader)
+
 
 # What Pulumi config can carry: JSON values.
 _JSON_SCALARS = (str, int, float, bool, type(None))

@@ -65,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--quiet", action="store_true", help="print no resource summary")
     plan.add_argument(
+        "--jobs",
+        type=_positive,
+        metavar="N",
+        help="stacks planned at once, in worker processes (default: one per CPU; 1: one at a "
+        "time); the out tree is the same either way",
+    )
+    plan.add_argument(
         "--policy-pack-config",
         type=Path,
         metavar="FILE",
@@ -214,6 +221,13 @@ class UsageError(Exception):
     pass
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -236,7 +250,11 @@ def _print_error(exc: BaseException, debug: bool) -> None:
     from components.config import ConfigError
     from components.errors import ComponentInputError
     from paif_cli.mock_runtime import ProgramError
+    from paif_cli.stack_jobs import StackFailed
 
+    if isinstance(exc, StackFailed):  # a worker's error, already as paif prints it
+        sys.stderr.write(exc.text)
+        return
     if debug:
         traceback.print_exception(exc)
     if isinstance(exc, ConfigError):
@@ -258,16 +276,17 @@ def _print_error(exc: BaseException, debug: bool) -> None:
 
 def _plan(args: argparse.Namespace) -> int:
     from paif_cli.gate import set_policy_pack_config
-    from paif_cli.plan import StackPlan, plan_stack, summary, write_plan
+    from paif_cli.plan import summary, write_plan
+    from paif_cli.stack_jobs import default_jobs, error_text, plan_stacks
 
     set_policy_pack_config(args.policy_pack_config)
-    planned: dict[str, StackPlan] = {}
-    for stack in args.stack:
-        if stack in planned:
-            continue
-        planned[stack] = plan_stack(
-            args.project_dir, stack, planned=planned, out_dir=args.out.resolve()
-        )
+    planned = plan_stacks(
+        args.project_dir,
+        args.stack,
+        out_dir=args.out.resolve(),
+        jobs=args.jobs or default_jobs(),
+        render_error=lambda exc: error_text(exc, args.debug),
+    )
     # Write only once every stack planned: a failed run leaves no half-written plan.
     failed = False
     for plan in planned.values():

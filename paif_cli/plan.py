@@ -168,8 +168,13 @@ def plan_stack(
     planned: Mapping[str, StackPlan] | None = None,
     out_dir: Path | None = None,
     config_overrides: Mapping[str, Any] | None = None,
+    gate: bool = True,
 ) -> StackPlan:
-    """Plan one stack; raise ConfigError or ProgramError with a user-readable message."""
+    """Plan one stack; raise ConfigError or ProgramError with a user-readable message.
+
+    ``gate=False`` stops after the program (config, program, outputs: all a DR stack needs of
+    its primary); :func:`gate_stack` does the rest.
+    """
     planned = planned or {}
     project_dir = Path(project_dir).resolve()
     project = project_name(project_dir)
@@ -201,6 +206,13 @@ def plan_stack(
         cwd=project_dir,
     )
     plan = StackPlan(stack, project, stack_file.file_name, config, result)
+    if gate:
+        gate_stack(plan)
+    return plan
+
+
+def gate_stack(plan: StackPlan) -> None:
+    """What ``plan_stack`` does after the program: the policy gate and the runbooks."""
     from components.dr.runbook import RUNBOOK_FILE, render_runbook
     from paif_cli.gate import evaluate_plan
 
@@ -208,7 +220,6 @@ def plan_stack(
     if plan.estimates:
         plan.reports[RUNBOOK_FILE] = render_runbook(plan.config, plan.estimates)
     plan.reports[OPS_RUNBOOK_FILE] = ops_runbook(plan)
-    return plan
 
 
 def alert_groups(resources: Sequence[ResourceRecord]) -> list[dict[str, Any]]:

@@ -33,6 +33,7 @@ import yaml
 from conftest import load_example, write_project
 
 import paif_cli.plan
+import paif_cli.stack_jobs
 from paif_cli.main import main
 from paif_cli.offline.harbor import OFFLINE_ROBOT_SECRET_PREFIX
 from paif_cli.offline.kubernetes import offline_kubeconfig
@@ -112,20 +113,27 @@ class Run:
 def run_cli(
     monkeypatch: pytest.MonkeyPatch, runs: list[list[str]], overrides: Mapping[str, Any]
 ) -> Run:
-    """Run ``paif plan`` invocations; plan_stack gets ``overrides`` and its plans are kept."""
+    """Run ``paif plan`` invocations; plan_stack gets ``overrides`` (in the workers of
+    ``--jobs`` too: they fork from this process) and the plans ``paif`` writes are kept."""
     plans: dict[str, StackPlan] = {}
     real_plan_stack: Callable[..., StackPlan] = paif_cli.plan.plan_stack
+    real_plan_stacks: Callable[..., dict[str, StackPlan]] = paif_cli.stack_jobs.plan_stacks
 
     def plan_stack(*args: Any, **kwargs: Any) -> StackPlan:
-        plan = real_plan_stack(*args, config_overrides=dict(overrides) or None, **kwargs)
-        plans[plan.stack] = plan
-        return plan
+        return real_plan_stack(*args, config_overrides=dict(overrides) or None, **kwargs)
+
+    def plan_stacks(*args: Any, **kwargs: Any) -> dict[str, StackPlan]:
+        planned = real_plan_stacks(*args, **kwargs)
+        plans.update(planned)
+        return planned
 
     out = Path(runs[0][runs[0].index("--out") + 1])
     terminal = io.StringIO()
     codes = []
     with monkeypatch.context() as patch:
         patch.setattr(paif_cli.plan, "plan_stack", plan_stack)
+        patch.setattr(paif_cli.stack_jobs, "plan_stack", plan_stack)
+        patch.setattr(paif_cli.stack_jobs, "plan_stacks", plan_stacks)
         for argv in runs:
             with contextlib.redirect_stdout(terminal), contextlib.redirect_stderr(terminal):
                 codes.append(main(argv))

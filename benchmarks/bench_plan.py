@@ -225,7 +225,6 @@ def _order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def child_bare(recording: Path, result_file: Path) -> None:
     """Register what the plan registered with the stock SDK under stock mocks."""
     import asyncio
-    import logging
 
     import pulumi
     from pulumi.runtime import mocks as sdk_mocks
@@ -233,6 +232,7 @@ def child_bare(recording: Path, result_file: Path) -> None:
     from pulumi.runtime.stack import run_in_stack
 
     from paif_cli.main import plan_gc_thresholds
+    from paif_cli.mock_runtime import mock_settings
 
     document = json.loads(recording.read_text(encoding="utf-8"))
     records = _order(document["resources"])
@@ -286,19 +286,7 @@ def child_bare(recording: Path, result_file: Path) -> None:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         monitor = sdk_mocks.MockMonitor(Mocks())
-        # What pulumi.runtime.set_mocks configures, less its root stack: run_in_stack makes it.
-        sdk_settings.configure(
-            sdk_mocks.MockSettings(
-                monitor=monitor,
-                monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
-                engine=sdk_mocks.MockEngine(logging.getLogger("bare")),
-                project=PROJECT,
-                stack=STACK,
-                dry_run=False,
-                organization="organization",
-                callbacks=None,
-            )
-        )
+        sdk_settings.configure(mock_settings(monitor, PROJECT, STACK, "bare"))
         start, cpu = time.perf_counter(), time.process_time()
         loop.run_until_complete(run_in_stack(program))
         bare, bare_cpu = time.perf_counter() - start, time.process_time() - cpu

@@ -651,18 +651,7 @@ def mock_runtime(
         {k: _config_string(v) for k, v in (config or {}).items()}, list(secret_keys or [])
     )
     monitor = RecordingMonitor(mocks)
-    features = set(monitor.GetDeploymentInfo(None).supportedFeatures)
-    settings = pulumi_mocks.MockSettings(
-        monitor=monitor,
-        monitor_features=features,
-        engine=pulumi_mocks.MockEngine(logging.getLogger("paif.plan")),
-        project=project,
-        stack=stack,
-        dry_run=False,
-        organization="organization",
-        callbacks=None,
-    )
-    pulumi_settings.configure(settings)
+    pulumi_settings.configure(mock_settings(monitor, project, stack, "paif.plan"))
     sdk_wait_for_rpcs = pulumi_stack.wait_for_rpcs
     pulumi_stack.wait_for_rpcs = wait_for_rpcs
     pulumi_resource._get_stack_trace = stack_trace
@@ -679,6 +668,21 @@ def mock_runtime(
         asyncio.set_event_loop(None)
         pulumi_settings.reset_options()
         pulumi.runtime.set_all_config({}, [])
+
+
+def mock_settings(monitor: Any, project: str, stack: str, logger: str) -> Any:
+    """What ``pulumi.runtime.set_mocks`` configures, less its root stack (``run_in_stack``
+    makes one): ``monitor``'s features, a mock engine logging to ``logger``, no preview."""
+    return pulumi_mocks.MockSettings(
+        monitor=monitor,
+        monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+        engine=pulumi_mocks.MockEngine(logging.getLogger(logger)),
+        project=project,
+        stack=stack,
+        dry_run=False,
+        organization="organization",
+        callbacks=None,
+    )
 
 
 async def wait_for_rpcs(await_all_outstanding_tasks: bool = True) -> None:

@@ -4,20 +4,29 @@ Plans and config maps are written with ``yaml.safe_dump``; its pure-Python emitt
 of a large plan's time (docs/benchmarks.md). PyYAML's C emitter (``CSafeDumper``) writes the
 same text for most documents but not all: it folds long double-quoted strings differently,
 and treats empty or very long mapping keys differently. :func:`safe_dump` takes the C path
-only for documents where the two agree, those made of mappings with short non-empty string
-keys, lists, numbers, booleans, nulls and strings of printable ASCII (no line breaks, so no
-double quotes) with no object appearing twice (no anchors), and builds the C emitter's
-nodes directly instead of through the representer. Anything else goes to ``yaml.safe_dump``
-itself. ``tests/test_yaml_text.py`` holds both paths to the same bytes.
+for documents made of mappings with short non-empty printable-ASCII string keys, lists,
+numbers, booleans, nulls and strings, with no object appearing twice (no anchors), and builds
+the C emitter's nodes directly instead of through the representer. A string value that is not
+printable ASCII (line breaks, non-ASCII: the strings whose quoting the two emitters may write
+differently) goes to the C emitter as a unique plain placeholder, and is then written in its
+place by PyYAML's own emitter methods, at the column and indentation where the Python emitter
+would write it (:func:`_python_scalar`); long double-quoted ones through
+:func:`write_double_quoted`, PyYAML's writer without its character-by-character loop. Anything
+else goes to ``yaml.safe_dump`` itself. ``tests/test_yaml_text.py`` holds both paths to the
+same bytes.
 """
 
 from __future__ import annotations
 
 import functools
 import io
+import re
+import secrets
 from typing import Any
 
 import yaml
+from yaml.emitter import Emitter
+from yaml.events import ScalarEvent
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 # Longer keys are written as complex keys ("? key") at lengths where the two emitters differ.
@@ -27,8 +36,16 @@ _STR, _INT, _BOOL, _NULL, _MAP, _SEQ = (
     _TAG + name for name in ("str", "int", "bool", "null", "map", "seq")
 )
 _REPRESENTER = yaml.SafeDumper(None)
+# Placeholders: a plain scalar that no document holds (each is checked to occur once).
+_PLACEHOLDER = f"paif{secrets.token_hex(6)}q"
+# The sequence-item indicators before a placeholder: "- ", "- - ", ... after the indentation.
+_ITEM_PREFIX = re.compile(r" *(?:- )+")
+_KEY_START = re.compile(r" *(?:- )*")
+# Characters ``write_double_quoted`` escapes (with and without allow_unicode).
+_ESCAPED_ASCII = re.compile(r'[^\x20-\x7e]|["\\]')
+_ESCAPED_UNICODE = re.compile('[^\x20-\x7e\xa0-\ud7ff\ue000-\ufffd]|["\\\\\x85\u2028\u2029\ufeff]')
 
-__all__ = ["safe_dump"]
+__all__ = ["safe_dump", "write_double_quoted"]
 
 
 def safe_dump(
@@ -43,14 +60,9 @@ def safe_dump(
     if getattr(yaml, "__with_libyaml__", False) and default_flow_style is False:
         seen: set[int] = set()
         if _c_dumpable(document, seen):
-            stream = io.StringIO()
-            dumper = _Dumper(
-                stream, default_flow_style=False, allow_unicode=allow_unicode, width=width
-            )
-            dumper.open()
-            dumper.serialize(_node(document, sort_keys))
-            dumper.close()
-            return stream.getvalue()
+            text = _c_dump(document, sort_keys, width, allow_unicode)
+            if text is not None:
+                return text
     return yaml.safe_dump(
         document,
         sort_keys=sort_keys,
@@ -63,7 +75,7 @@ def safe_dump(
 def _c_dumpable(value: Any, seen: set[int]) -> bool:
     kind = type(value)
     if kind is str:
-        return value.isascii() and value.isprintable()
+        return True
     if kind is dict or kind is list:
         if id(value) in seen:  # the representer would write an anchor and an alias
             return False
@@ -71,28 +83,60 @@ def _c_dumpable(value: Any, seen: set[int]) -> bool:
         if kind is list:
             return all(_c_dumpable(item, seen) for item in value)
         return all(
-            type(key) is str
-            and 0 < len(key) <= MAX_KEY_LENGTH
-            and key.isascii()
-            and key.isprintable()
-            and _c_dumpable(item, seen)
-            for key, item in value.items()
-        )
+            type(key) is str and _plain_ascii(key) and 0 < len(key) <= MAX_KEY_LENGTH
+            for key in value
+        ) and all(_c_dumpable(item, seen) for item in value.values())
     return value is None or kind is bool or kind is int or kind is float
 
 
-def _node(value: Any, sort_keys: bool) -> Any:
-    """The node ``SafeRepresenter`` makes of ``value`` (default_flow_style=False)."""
+def _plain_ascii(text: str) -> bool:
+    return text.isascii() and text.isprintable()
+
+
+def _c_dump(document: Any, sort_keys: bool, width: int | None, allow_unicode: bool) -> str | None:
+    """The C emitter's text, placeholders written by the Python emitter; None if a placeholder
+    is not where it should be (a document holding the placeholder's text)."""
+    scalars: list[str] = []
+    stream = io.StringIO()
+    dumper = _Dumper(stream, default_flow_style=False, allow_unicode=allow_unicode, width=width)
+    dumper.open()
+    dumper.serialize(_node(document, sort_keys, scalars))
+    dumper.close()
+    text = stream.getvalue()
+    if not scalars:
+        return text
+    parts: list[str] = []
+    done = 0
+    for index, value in enumerate(scalars):
+        token = f"{_PLACEHOLDER}{index:08d}\n"
+        at = text.find(token, done)
+        if at < 1 or text[at - 1] != " " or text.find(token, at + 1) >= 0:
+            return None
+        line_start = text.rfind("\n", 0, at) + 1
+        prefix = text[line_start : at - 1]
+        parts.append(text[done : at - 1])
+        parts.append(_python_scalar(value, prefix, width, allow_unicode))
+        done = at + len(token) - 1
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def _node(value: Any, sort_keys: bool, scalars: list[str]) -> Any:
+    """The node ``SafeRepresenter`` makes of ``value`` (default_flow_style=False); strings
+    that are not printable ASCII become placeholders, their values kept in ``scalars``."""
     kind = type(value)
     if kind is str:
-        return ScalarNode(_STR, value)
+        if _plain_ascii(value):
+            return ScalarNode(_STR, value)
+        scalars.append(value)
+        return ScalarNode(_STR, f"{_PLACEHOLDER}{len(scalars) - 1:08d}")
     if kind is dict:
         items = sorted(value.items()) if sort_keys else value.items()
         return MappingNode(
-            _MAP, [(ScalarNode(_STR, k), _node(v, sort_keys)) for k, v in items], False
+            _MAP, [(ScalarNode(_STR, k), _node(v, sort_keys, scalars)) for k, v in items], False
         )
     if kind is list:
-        return SequenceNode(_SEQ, [_node(v, sort_keys) for v in value], False)
+        return SequenceNode(_SEQ, [_node(v, sort_keys, scalars) for v in value], False)
     if kind is bool:
         return ScalarNode(_BOOL, "true" if value else "false")
     if kind is int:
@@ -100,6 +144,110 @@ def _node(value: Any, sort_keys: bool) -> Any:
     if value is None:
         return ScalarNode(_NULL, "null")
     return _REPRESENTER.represent_float(value)
+
+
+def _python_scalar(value: str, prefix: str, width: int | None, allow_unicode: bool) -> str:
+    """What PyYAML's emitter writes for the block-context string ``value`` after ``prefix``
+    (the line so far, up to the ``:`` of its key or the ``-`` of its item), space included.
+
+    The emitter's state there (``expect_block_mapping_simple_value`` or
+    ``expect_block_sequence_item``, then ``expect_scalar``): the column after the indicator, no
+    whitespace written after it, indentation one step in from the key or the ``-``; after
+    ``-`` at the start of a line the emitter is still in its indentation.
+    """
+    stream = io.StringIO()
+    emitter = Emitter(stream, width=width, allow_unicode=allow_unicode)
+    emitter.column = len(prefix)
+    emitter.whitespace = False
+    item = _ITEM_PREFIX.fullmatch(prefix + " ") is not None
+    emitter.indention = item
+    key_column = len(prefix) - 1 if item else _KEY_START.match(prefix).end()  # type: ignore[union-attr]
+    emitter.indent = key_column + emitter.best_indent
+    emitter.flow_level = 0
+    emitter.simple_key_context = False
+    implicit = (
+        _resolve_scalar(value, (True, False)) == _STR,
+        _resolve_scalar(value, (False, True)) == _STR,
+    )
+    emitter.event = ScalarEvent(None, _STR, implicit, value)
+    if "\n " in value or " \n" in value:
+        # A space next to a line break rules out plain and single-quoted styles
+        # (``analyze_scalar``: break_space, space_break): ``choose_scalar_style`` gives '"'.
+        write_double_quoted(emitter, value)
+    else:
+        emitter.analysis = emitter.analyze_scalar(value)
+        emitter.style = emitter.choose_scalar_style()
+        emitter.process_scalar()
+    return stream.getvalue()
+
+
+def write_double_quoted(emitter: Emitter, text: str, split: bool = True) -> None:
+    """``emitter.write_double_quoted(text, split)``, the same text and emitter state.
+
+    PyYAML's writer looks at every character; only escaped characters, the character after
+    each, and spaces past the line width ever do anything, so this visits only those.
+    """
+    emitter.write_indicator('"', True)
+    write = emitter.stream.write
+    escaped = _ESCAPED_UNICODE if emitter.allow_unicode else _ESCAPED_ASCII
+    length = len(text)
+    width = emitter.best_width
+    start = 0
+
+    def fold(end: int) -> None:  # the writer's line break before text[end]
+        nonlocal start
+        data = text[start:end] + "\\"
+        if start < end:
+            start = end
+        emitter.column += len(data)
+        write(data)
+        emitter.write_indent()
+        emitter.whitespace = False
+        emitter.indention = False
+        if text[start] == " ":
+            emitter.column += 1
+            write("\\")
+
+    position = 0  # the next character not yet looked at
+    for match in (*escaped.finditer(text), None):
+        stop = match.start() if match else length
+        if split:
+            if position == start and 0 < position < min(stop, length - 1):
+                # Just after an escape: the writer may fold here whatever the character.
+                if emitter.column > width:
+                    fold(position)
+                position += 1
+            while True:
+                # The first space where the line so far would pass the width.
+                lowest = max(position, 1, width - emitter.column + start + 1)
+                space = text.find(" ", lowest, min(stop, length - 1))
+                if space < 0:
+                    break
+                fold(space)
+                position = space + 1
+        if start < stop:
+            data = text[start:stop]
+            emitter.column += len(data)
+            write(data)
+            start = stop
+        if match is None:
+            break
+        char = match.group()
+        if char in emitter.ESCAPE_REPLACEMENTS:
+            data = "\\" + emitter.ESCAPE_REPLACEMENTS[char]
+        elif char <= "\xff":
+            data = f"\\x{ord(char):02X}"
+        elif char <= "\uffff":
+            data = f"\\u{ord(char):04X}"
+        else:
+            data = f"\\U{ord(char):08X}"
+        emitter.column += len(data)
+        write(data)
+        start = stop + 1
+        if split and 0 < stop < length - 1 and emitter.column - 1 > width:
+            fold(stop)
+        position = stop + 1
+    emitter.write_indicator('"', False)
 
 
 @functools.lru_cache(maxsize=8192)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import string
 from typing import Any
 
@@ -109,10 +111,10 @@ def test_the_c_path_serves_plain_manifests() -> None:
 @pytest.mark.parametrize(
     "document",
     [
-        {"text": "two\nlines"},  # double-quoted, folded differently by libyaml
         {"": 1},  # an empty key
         {"k" * 101: 1},  # a key past MAX_KEY_LENGTH
-        {"name": "café"},  # non-ASCII
+        {"café": 1},  # a non-ASCII key
+        {"two\nlines": 1},  # a key with a line break
         {1: "non-string key"},
     ],
 )
@@ -120,6 +122,88 @@ def test_what_libyaml_writes_differently_takes_the_python_path(document: dict[st
     assert not yaml_text._c_dumpable(document, set())
     ours, theirs = _both(document, sort_keys=False)
     assert ours == theirs
+
+
+_DASHBOARD = json.dumps(
+    {
+        "panels": [
+            {"title": f"panel {i}", "targets": [{"expr": "sum(rate(x[5m]))"}]} for i in range(30)
+        ]
+    },
+    indent=2,
+)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "two\nlines",  # single-quoted, a blank line per break
+        "café ≥ 2 replicas — see the runbook",  # plain with allow_unicode, escaped without
+        _DASHBOARD,  # double-quoted (a space after a break), folded many times
+        "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ end }}",
+        "tab\there " * 20,
+        "\ufeff\x85\u2028 \U0001f600 end " * 8,
+    ],
+)
+@pytest.mark.parametrize("width", [None, 100, 20])
+@pytest.mark.parametrize("allow_unicode", [True, False])
+def test_strings_the_c_emitter_writes_differently_are_written_in_its_text(
+    value: str, width: int | None, allow_unicode: bool
+) -> None:
+    document = {
+        "data": {"config.json": value, "n": 1},
+        "items": [value, [value, {"deep": [value]}], {"key": value, "other": value}],
+        "last": value,
+    }
+    assert yaml_text._c_dumpable(document, set())
+    ours, theirs = _both(document, sort_keys=False, width=width, allow_unicode=allow_unicode)
+    assert ours == theirs
+
+
+_LONG = st.text(alphabet=_ASCII + "\n" * 8 + " " * 20 + '"\\\té\x85\u2028\ufeff😀', max_size=600)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(_LONG, _DOCUMENTS), min_size=1, max_size=3),
+    st.sampled_from([None, 60, 100]),
+    st.booleans(),
+)
+def test_long_strings_anywhere_give_pyyamls_text(
+    values: list[Any], width: int | None, allow_unicode: bool
+) -> None:
+    document = {"a": values[0], "b": values, "c": {"d": values[-1]}}
+    ours, theirs = _both(document, sort_keys=False, width=width, allow_unicode=allow_unicode)
+    assert ours == theirs
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    _LONG,
+    st.integers(min_value=0, max_value=130),
+    st.integers(min_value=0, max_value=40),
+    st.sampled_from([None, 10, 40, 80, 120]),
+    st.booleans(),
+    st.booleans(),
+)
+def test_write_double_quoted_is_pyyamls(
+    text: str, column: int, indent: int, width: int | None, allow_unicode: bool, split: bool
+) -> None:
+    def emitter() -> tuple[io.StringIO, yaml.emitter.Emitter]:
+        stream = io.StringIO()
+        result = yaml.emitter.Emitter(stream, width=width, allow_unicode=allow_unicode)
+        result.column, result.indent, result.whitespace = column, indent, False
+        return stream, result
+
+    (ours, fast), (theirs, stock) = emitter(), emitter()
+    yaml_text.write_double_quoted(fast, text, split)
+    stock.write_double_quoted(text, split)
+    assert ours.getvalue() == theirs.getvalue()
+    assert (fast.column, fast.whitespace, fast.indention) == (
+        stock.column,
+        stock.whitespace,
+        stock.indention,
+    )
 
 
 def test_an_object_twice_keeps_its_anchor() -> None:

@@ -15,7 +15,8 @@ the SDK's read-only proxies), options and provider from the same protobuf messag
 
 What differs: every policy gets its own list of the same resource objects, where the servicer
 makes new objects per policy, so a policy must not modify the resources it is given (the
-pack's rules read them through ``StackView``); and a property mapping keeps the record's key
+pack's rules read them through ``StackView``, which the pack then builds once for all its
+policies: ``policies.framework._Handoff.view``); and a property mapping keeps the record's key
 order where the wire format's order is the protobuf map's. Neither changes a finding of this
 pack: ``tests/test_gate.py`` runs both paths over the example stacks and a 50-tenant stack.
 """
@@ -31,7 +32,11 @@ from typing import Any
 
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel, Policy, StackValidationArgs, StackValidationPolicy
-from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.deserialize import (
+    SPECIAL_SIG_KEY,
+    _deserialize_property,
+    deserialize_properties,
+)
 from pulumi_policy.policy import (
     PolicyProviderResource,
     PolicyResource,
@@ -146,8 +151,12 @@ def policy_resources(
 
 def _props(record: Mapping[str, Any]) -> Mapping[str, Any]:
     """``unknown_checking_proxy(deserialize_properties(MessageToDict(<record's Struct>)))``."""
-    wire = _wire(record.get("inputs") or {}, record["urn"])
-    wire = _wrap_secrets(wire, record.get("secretPaths") or [], record["urn"], copy=False)
+    values = _deserialized(record.get("inputs") or {}, record["urn"], top=True)
+    if not record.get("secretPaths"):
+        return unknown_checking_proxy(values)
+    # Wrapped at the secret paths and unwrapped again: the same values, or the wire format's
+    # error for a path that is not there.
+    wire = _wrap_secrets(values, record["secretPaths"], record["urn"], copy=False)
     return unknown_checking_proxy(deserialize_properties(wire))
 
 
@@ -174,8 +183,10 @@ def _provider(
     return providers[urn]
 
 
-def _wire(value: Any, urn: str) -> Any:
-    """A record's value as a protobuf ``Struct`` holds it and ``MessageToDict`` returns it."""
+def _deserialized(value: Any, urn: str, *, top: bool = False) -> Any:
+    """A record's value as ``deserialize_properties(MessageToDict(<Struct>))`` gives it, in one
+    pass: numbers as floats (what a ``Struct`` holds), a signature mapping (a secret, an asset)
+    below the ``top`` one as its value."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, int | float):
@@ -190,8 +201,8 @@ def _wire(value: Any, urn: str) -> Any:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValueError(f"resource {urn}: inputs are not JSON-like: key {key!r}")
-            out[key] = _wire(item, urn)
-        return out
+            out[key] = _deserialized(item, urn)
+        return out if top or SPECIAL_SIG_KEY not in out else _deserialize_property(out)
     if isinstance(value, list | tuple):
-        return [_wire(item, urn) for item in value]
+        return [_deserialized(item, urn) for item in value]
     raise ValueError(f"resource {urn}: inputs are not JSON-like: {type(value).__name__}")

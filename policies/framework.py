@@ -29,7 +29,7 @@ import datetime as dt
 import fnmatch
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -566,10 +566,28 @@ class _Handoff:
         self._pending: dict[str, list[Violation]] = {}
         self._waived_key: tuple[str, ...] | None = None
         self._waived: dict[str, list[str]] = {}
+        self._view: StackView | None = None
+
+    def view(self, resources: Sequence[Any]) -> StackView:
+        """The ``StackView`` of these resources, shared by the policies of one call that get
+        the very same resource objects (``paif plan``'s direct evaluation); over the analyzer
+        protocol each policy gets objects of its own, so each gets its own view, as before."""
+        view = self._view
+        if (
+            view is None
+            or len(view.resources) != len(resources)
+            or any(a is not b for a, b in zip(view.resources, resources, strict=True))
+        ):
+            view = self._view = StackView(resources)
+        return view
+
+    def release_view(self) -> None:
+        """The call is over (``PAIF-WAIVED`` runs last): the stack's objects may go."""
+        self._view = None
 
     @staticmethod
     def key_of(view: StackView) -> tuple[str, ...]:
-        return tuple(r.urn for r in view.resources)
+        return view.memo("handoff.key", lambda: tuple(r.urn for r in view.resources))
 
     def put(self, key: tuple[str, ...], rule_id: str, items: list) -> None:
         if key != self._key:
@@ -594,7 +612,7 @@ class _Handoff:
 
 def _rule_policy(rule_: Rule, handoff: _Handoff) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        view = StackView(args.resources)
+        view = handoff.view(args.resources)
         mandatory = is_mandatory_here(rule_, view)
         deferred: list[Violation] = []
         waived: list[str] = []
@@ -630,7 +648,7 @@ def _rule_policy(rule_: Rule, handoff: _Handoff) -> StackValidationPolicy:
 
 def _advisory_policy(rules: list[Rule], handoff: _Handoff) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        view = StackView(args.resources)
+        view = handoff.view(args.resources)
         pending = handoff.take(_Handoff.key_of(view))
         for rule_ in rules:
             for violation in pending.get(rule_.id, []):
@@ -662,7 +680,8 @@ def parse_waived_line(line: str) -> tuple[str, str | None]:
 
 def _waived_policy(handoff: _Handoff) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        lines = handoff.take_waived(_Handoff.key_of(StackView(args.resources)))
+        lines = handoff.take_waived(_Handoff.key_of(handoff.view(args.resources)))
+        handoff.release_view()
         if lines:
             # Not a violation at any enforcement level: the engine lists it and moves on.
             args.not_applicable("\n".join(lines))

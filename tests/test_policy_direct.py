@@ -87,3 +87,47 @@ def test_fifty_tenants_same_findings_and_verdict(tmp_path: Path) -> None:
     assert len(rules) >= 4, rules
     assert sum(f["waived"] for f in protocol) >= 50
     assert plan.mandatory_failures
+
+
+def test_one_stack_view_per_direct_evaluation(
+    examples: dict[str, StackPlan], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from policies import framework
+
+    built: list[int] = []
+    real_init = framework.StackView.__init__
+
+    def counting_init(self: Any, resources: Any) -> None:
+        built.append(1)
+        real_init(self, resources)
+
+    monkeypatch.setattr(framework.StackView, "__init__", counting_init)
+    direct, protocol = [], []
+    for via_protocol, counts in ((False, direct), (True, protocol)):
+        built.clear()
+        gate.evaluate_records(_records(examples["prod"]), via_protocol=via_protocol)
+        counts.append(len(built))
+    # The protocol hands each of the pack's policies objects of its own: a view each.
+    assert protocol[0] > 30
+    assert direct[0] <= 2  # the direct evaluation's shared view (and gate's own)
+
+
+def test_signature_mappings_below_the_top_are_deserialized() -> None:
+    from google.protobuf import json_format, struct_pb2
+    from pulumi_policy.deserialize import SPECIAL_ASSET_SIG, SPECIAL_SIG_KEY, deserialize_properties
+
+    from paif_cli.policy_direct import _deserialized
+
+    asset = {SPECIAL_SIG_KEY: SPECIAL_ASSET_SIG, "text": "hello"}
+    inputs = {"file": asset, "files": [asset], "n": 2, SPECIAL_SIG_KEY: "kept at the top"}
+    struct = struct_pb2.Struct()
+    struct.update(inputs)
+    expected = deserialize_properties(json_format.MessageToDict(struct))
+    ours = _deserialized(inputs, "urn:test", top=True)
+    assert ours["n"] == expected["n"] == 2.0 and isinstance(ours["n"], float)
+    assert ours[SPECIAL_SIG_KEY] == expected[SPECIAL_SIG_KEY]
+    for value, stock in (
+        (ours["file"], expected["file"]),
+        (ours["files"][0], expected["files"][0]),
+    ):
+        assert type(value) is type(stock) and value.text == stock.text == "hello"

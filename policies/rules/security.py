@@ -30,6 +30,7 @@ decides by the value alone:
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterator, Mapping
@@ -114,12 +115,14 @@ _KEY_QUALIFIERS: Final = frozenset({"api", "private", "secret", "signing", "encr
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _words(name: str) -> list[str]:
-    return [
+@functools.lru_cache(maxsize=4096)
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(
         w.lower() for part in re.split(r"[^A-Za-z0-9]+", name) for w in _CAMEL_WORDS.findall(part)
-    ]
+    )
 
 
+@functools.lru_cache(maxsize=4096)
 def is_credential_name(name: str) -> bool:
     """``adminPassword``, ``DB_PASSWORD``, ``NGC_API_KEY``, ``clientSecret``, ``kubeconfig`` —
     but not ``secretName``, ``passwordRef`` or ``TOKENIZER_PATH`` (the last word decides)."""
@@ -145,22 +148,37 @@ def _child(node: Any, key: Any) -> tuple[bool, Any]:
 
 
 def _walk(node: Any, path: str) -> Iterator[tuple[str, str, Any, Any]]:
-    """Every (path, key, value, parent mapping) of a props tree, skipping unknown values."""
+    """Every (path, key, value, parent mapping) of a props tree, skipping unknown values.
+
+    Depth first, each entry before what is below it; iterative, so that an entry deep in a
+    manifest does not pass up through a generator per level.
+    """
+    pending = [_entries(node, path)]
+    while pending:
+        for child_path, key, value, parent in pending[-1]:
+            if key is not None:
+                yield child_path, key, value, parent
+            if not isinstance(value, str):
+                pending.append(_entries(value, child_path))
+                break
+        else:
+            pending.pop()
+
+
+def _entries(node: Any, path: str) -> Iterator[tuple[str, str | None, Any, Any]]:
+    """A mapping's (path, key, value, mapping) and a sequence's (path, None, item, sequence)."""
     if isinstance(node, str):
         return
     if isinstance(node, Mapping):
         for key in list(node):
             ok, value = _child(node, key)
-            if not ok:
-                continue
-            child_path = f"{path}.{key}" if path else str(key)
-            yield child_path, str(key), value, node
-            yield from _walk(value, child_path)
+            if ok:
+                yield (f"{path}.{key}" if path else str(key)), str(key), value, node
     elif hasattr(node, "__len__") and hasattr(node, "__getitem__"):
         for index in range(len(node)):
             ok, value = _child(node, index)
             if ok:
-                yield from _walk(value, f"{path}[{index}]")
+                yield f"{path}[{index}]", None, value, node
 
 
 def _plain_string(value: Any) -> bool:

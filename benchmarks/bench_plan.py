@@ -23,8 +23,10 @@ byte-identical. Run from the repository root:
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_plan.py --tenants 10 50 200 --repeat 3 --pair 50
 
-It prints Markdown tables (``--json FILE`` writes the raw figures). ``--profile N`` writes a
-pyinstrument (else cProfile) profile of one N-tenant plan to ``$TMPDIR/paif-plan-N.*`` instead.
+It prints Markdown tables (``--json FILE`` writes the raw figures). ``--profile N`` instead
+profiles one N-tenant plan with cProfile (``$TMPDIR/paif-plan-N.prof``) and prints its time by
+phase and by area (our rules, our components, the SDK, protobuf, asyncio, ...) and the top
+entries.
 """
 
 from __future__ import annotations
@@ -501,29 +503,65 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def profile(tenants: int) -> Path:
-    """Profile one in-process plan of ``tenants`` (after a warm-up plan of one tenant)."""
+# Where profiled time is spent, by the file a function is in (first match wins).
+AREAS = [
+    ("policy pack (our rules)", "/policies/"),
+    ("components (our program)", "/components/"),
+    ("paif_cli (runtime, gate, writing)", "/paif_cli/"),
+    ("pulumi_policy (analyzer SDK)", "/pulumi_policy/"),
+    ("pulumi SDK", "/pulumi/"),
+    ("protobuf", "/google/protobuf/"),
+    ("asyncio", "/asyncio/"),
+    ("PyYAML", "/yaml/"),
+]
+
+
+def profile(tenants: int, top: int = 25) -> str:
+    """cProfile one in-process ``paif plan`` of ``tenants`` (after a warm-up plan of one
+    tenant): the stats file, time by area and phase, and the top entries, as text."""
+    import contextlib
+    import cProfile
+    import importlib
+    import io
+    import pstats
+
     import paif_cli.main
 
-    with tempfile.TemporaryDirectory(prefix="paif-bench-") as tmp:
+    target = Path(tempfile.gettempdir()) / f"paif-plan-{tenants}.prof"
+    with (
+        tempfile.TemporaryDirectory(prefix="paif-bench-") as tmp,
+        open(os.devnull, "w") as sink,
+        contextlib.redirect_stdout(sink),
+    ):
         warm, project = write_project(Path(tmp) / "w", 1), write_project(Path(tmp) / "p", tenants)
         paif_cli.main.main(["plan", "--stack", STACK, "--project-dir", str(warm), "--out", tmp])
         argv = ["plan", "--stack", STACK, "--project-dir", str(project), "--out", f"{tmp}/o"]
-        try:
-            from pyinstrument import Profiler
-        except ImportError:
-            import cProfile
+        cProfile.runctx("main(argv)", {"main": paif_cli.main.main, "argv": argv}, {}, target)
+    stats = pstats.Stats(str(target))
+    raw = stats.stats  # type: ignore[attr-defined]
+    total = sum(entry[2] for entry in raw.values())
+    areas: dict[str, float] = {}
+    for (file_name, _, _), entry in raw.items():
+        area = next((name for name, part in AREAS if part in file_name), "other (builtins, stdlib)")
+        areas[area] = areas.get(area, 0.0) + entry[2]
 
-            target = Path(tempfile.gettempdir()) / f"paif-plan-{tenants}.prof"
-            cProfile.runctx("main(argv)", {"main": paif_cli.main.main, "argv": argv}, {}, target)
-            return target
-        profiler = Profiler(interval=0.002)
-        profiler.start()
-        paif_cli.main.main(argv)
-        profiler.stop()
-        target = Path(tempfile.gettempdir()) / f"paif-plan-{tenants}.txt"
-        target.write_text(profiler.output_text(show_all=True), encoding="utf-8")
-        return target
+    def cumulative(module: str, attribute: str) -> float:
+        code = getattr(importlib.import_module(module), attribute).__code__
+        key = (code.co_filename, code.co_firstlineno, code.co_name)
+        return raw[key][3] if key in raw else 0.0
+
+    phases = {name: sum(cumulative(*t) for t in targets) for name, targets in PHASES.items()}
+    lines = [f"cProfile of one {tenants}-tenant plan: {target}", "", "Time by phase (cumulative):"]
+    lines += [f"  {name:10s} {seconds:7.2f} s" for name, seconds in phases.items()]
+    lines += ["", f"Own time by area (total {total:.2f} s):"]
+    for area, seconds in sorted(areas.items(), key=lambda item: -item[1]):
+        lines.append(f"  {area:36s} {seconds:7.2f} s  {seconds / total:4.0%}")
+    for order in ("tottime", "cumulative"):
+        text = io.StringIO()
+        pstats.Stats(str(target), stream=text).sort_stats(order).print_stats(top)
+        body = text.getvalue()
+        lines += ["", f"Top {top} by {order}:", body[body.index("   ncalls") :].rstrip()]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -547,7 +585,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     args = parser.parse_args(argv)
     if args.profile:
-        print(f"wrote {profile(args.profile)}")
+        print(profile(args.profile), end="")
         return 0
     report = measure(args.tenants, args.repeat, args.pair, jobs=not args.no_jobs)
     if args.json:

@@ -51,6 +51,10 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.synthetic import DR_STACK, STACK, write_project  # noqa: E402
 
 PROJECT = "paif"
+# --source: plan with the paif of another checkout (say main's, for the figures before a change);
+# the bare replay, the synthetic stacks and this script stay this checkout's.
+SOURCE: Path | None = None
+SOURCE_VARIABLE = "PAIF_BENCH_SOURCE"
 # Targets of issue 16: overhead over the bare SDK, the policy and writing shares, memory.
 TARGET_RATIO = 1.3
 TARGET_POLICY_SHARE = 0.10
@@ -111,6 +115,9 @@ class Timer:
 def child_plan(argv: list[str], result_file: Path, recording: Path | None) -> None:
     """Run ``paif plan`` as the console script does; time its phases; record for the replay."""
     started = time.perf_counter()
+    source = os.environ.get(SOURCE_VARIABLE)
+    if source:  # the paif under test is another checkout's (--source)
+        sys.path.insert(0, source)
     import paif_cli.main
     import paif_cli.plan
     from paif_cli.mock_runtime import PlanMocks
@@ -316,6 +323,8 @@ def _spawn(args: list[str]) -> tuple[dict[str, Any], float, float, float]:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         result_file = Path(handle.name)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if SOURCE is not None and args[0] == "plan":
+        env[SOURCE_VARIABLE] = str(SOURCE)
     command = [sys.executable, __file__, "--child", str(result_file), *args]
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
@@ -466,10 +475,13 @@ def measure(
 
 
 def markdown(report: dict[str, Any]) -> str:
+    from paif_cli.main import PLAN_GC_THRESHOLDS
+
     lines = [
         f"{report['cpus']} CPUs, Python {report['python']}, median of {report['repeat']} "
         f"run(s); load average (1/5/15 min) {report['load_before']} before, "
-        f"{report['load_after']} after.",
+        f"{report['load_after']} after; paif from {report.get('source', ROOT)}; GC thresholds "
+        f"{PLAN_GC_THRESHOLDS} in both processes.",
         "",
         "| tenants | resources | plan wall s | ms / resource | peak RSS MiB | bare SDK s | "
         "bare peak RSS MiB | plan / bare | RSS / bare | program s | policy s (share) | "
@@ -574,6 +586,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--no-jobs", action="store_true", help="for versions of paif without --jobs (--pair)"
     )
     parser.add_argument("--profile", type=int, metavar="N", help="profile one plan of N tenants")
+    parser.add_argument(
+        "--source", type=Path, metavar="DIR", help="plan with the paif in DIR (another checkout)"
+    )
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--child"]:
         # --child RESULT plan RECORDING|- -- PAIF-ARGS... | --child RESULT bare RECORDING
@@ -587,7 +602,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.profile:
         print(profile(args.profile), end="")
         return 0
+    global SOURCE
+    SOURCE = args.source.resolve() if args.source else None
     report = measure(args.tenants, args.repeat, args.pair, jobs=not args.no_jobs)
+    report["source"] = str(SOURCE or ROOT)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     print(markdown(report), end="")

@@ -58,11 +58,9 @@ def safe_dump(
 ) -> str:
     """``yaml.safe_dump(document, ...)`` with the same keyword arguments and the same text."""
     if getattr(yaml, "__with_libyaml__", False) and default_flow_style is False:
-        seen: set[int] = set()
-        if _c_dumpable(document, seen):
-            text = _c_dump(document, sort_keys, width, allow_unicode)
-            if text is not None:
-                return text
+        text = _c_dump(document, sort_keys, width, allow_unicode)
+        if text is not None:
+            return text
     return yaml.safe_dump(
         document,
         sort_keys=sort_keys,
@@ -72,21 +70,17 @@ def safe_dump(
     )
 
 
-def _c_dumpable(value: Any, seen: set[int]) -> bool:
-    kind = type(value)
-    if kind is str:
-        return True
-    if kind is dict or kind is list:
-        if id(value) in seen:  # the representer would write an anchor and an alias
-            return False
-        seen.add(id(value))
-        if kind is list:
-            return all(_c_dumpable(item, seen) for item in value)
-        return all(
-            type(key) is str and _plain_ascii(key) and 0 < len(key) <= MAX_KEY_LENGTH
-            for key in value
-        ) and all(_c_dumpable(item, seen) for item in value.values())
-    return value is None or kind is bool or kind is int or kind is float
+class _Unfit(Exception):
+    """The document is not one the C path writes as ``yaml.safe_dump`` does."""
+
+
+def _c_dumpable(document: Any, seen: set[int]) -> bool:
+    """Whether :func:`safe_dump` takes the C path for ``document``."""
+    try:
+        _node(document, False, [], seen)
+    except _Unfit:
+        return False
+    return True
 
 
 def _plain_ascii(text: str) -> bool:
@@ -94,13 +88,18 @@ def _plain_ascii(text: str) -> bool:
 
 
 def _c_dump(document: Any, sort_keys: bool, width: int | None, allow_unicode: bool) -> str | None:
-    """The C emitter's text, placeholders written by the Python emitter; None if a placeholder
-    is not where it should be (a document holding the placeholder's text)."""
+    """The C emitter's text, placeholders written by the Python emitter; None for a document
+    the C path does not take, or if a placeholder is not where it should be (a document
+    holding the placeholder's text)."""
     scalars: list[str] = []
+    try:
+        root = _node(document, sort_keys, scalars, set())
+    except _Unfit:
+        return None
     stream = io.StringIO()
     dumper = _Dumper(stream, default_flow_style=False, allow_unicode=allow_unicode, width=width)
     dumper.open()
-    dumper.serialize(_node(document, sort_keys, scalars))
+    dumper.serialize(root)
     dumper.close()
     text = stream.getvalue()
     if not scalars:
@@ -121,29 +120,41 @@ def _c_dump(document: Any, sort_keys: bool, width: int | None, allow_unicode: bo
     return "".join(parts)
 
 
-def _node(value: Any, sort_keys: bool, scalars: list[str]) -> Any:
+def _node(value: Any, sort_keys: bool, scalars: list[str], seen: set[int]) -> Any:
     """The node ``SafeRepresenter`` makes of ``value`` (default_flow_style=False); strings
-    that are not printable ASCII become placeholders, their values kept in ``scalars``."""
+    that are not printable ASCII become placeholders, their values kept in ``scalars``. Raise
+    ``_Unfit`` for what the C path does not write: a mapping key that is not a short non-empty
+    printable-ASCII string, an object met twice (PyYAML writes an anchor), another type."""
     kind = type(value)
     if kind is str:
         if _plain_ascii(value):
             return ScalarNode(_STR, value)
         scalars.append(value)
         return ScalarNode(_STR, f"{_PLACEHOLDER}{len(scalars) - 1:08d}")
-    if kind is dict:
+    if kind is dict or kind is list:
+        if id(value) in seen:
+            raise _Unfit
+        seen.add(id(value))
+        if kind is list:
+            return SequenceNode(_SEQ, [_node(v, sort_keys, scalars, seen) for v in value], False)
+        for key in value:
+            if type(key) is not str or not 0 < len(key) <= MAX_KEY_LENGTH or not _plain_ascii(key):
+                raise _Unfit
         items = sorted(value.items()) if sort_keys else value.items()
         return MappingNode(
-            _MAP, [(ScalarNode(_STR, k), _node(v, sort_keys, scalars)) for k, v in items], False
+            _MAP,
+            [(ScalarNode(_STR, k), _node(v, sort_keys, scalars, seen)) for k, v in items],
+            False,
         )
-    if kind is list:
-        return SequenceNode(_SEQ, [_node(v, sort_keys, scalars) for v in value], False)
     if kind is bool:
         return ScalarNode(_BOOL, "true" if value else "false")
     if kind is int:
         return ScalarNode(_INT, str(value))
     if value is None:
         return ScalarNode(_NULL, "null")
-    return _REPRESENTER.represent_float(value)
+    if kind is float:
+        return _REPRESENTER.represent_float(value)
+    raise _Unfit
 
 
 def _python_scalar(value: str, prefix: str, width: int | None, allow_unicode: bool) -> str:
@@ -165,10 +176,8 @@ def _python_scalar(value: str, prefix: str, width: int | None, allow_unicode: bo
     emitter.indent = key_column + emitter.best_indent
     emitter.flow_level = 0
     emitter.simple_key_context = False
-    implicit = (
-        _resolve_scalar(value, (True, False)) == _STR,
-        _resolve_scalar(value, (False, True)) == _STR,
-    )
+    # The serializer's (plain, quoted) implicit flags: quoted, a string is always a string.
+    implicit = (_resolve_plain(value) == _STR, True)
     emitter.event = ScalarEvent(None, _STR, implicit, value)
     if "\n " in value or " \n" in value:
         # A space next to a line break rules out plain and single-quoted styles
@@ -251,14 +260,16 @@ def write_double_quoted(emitter: Emitter, text: str, split: bool = True) -> None
 
 
 @functools.lru_cache(maxsize=8192)
-def _resolve_scalar(value: str, implicit: tuple[bool, bool]) -> str:
-    return yaml.resolver.Resolver.resolve(_REPRESENTER, ScalarNode, value, implicit)
+def _resolve_plain(value: str) -> str:
+    return yaml.resolver.Resolver.resolve(_REPRESENTER, ScalarNode, value, (True, False))
 
 
 class _Dumper(yaml.CSafeDumper):
     """The C emitter; implicit tags resolved once per scalar value (a pure function)."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # Not plain (implicit[0] false): ``Resolver.resolve`` gives the default scalar tag, the
+        # safe dumper having no path resolvers.
         if kind is ScalarNode:
-            return _resolve_scalar(value, implicit)
+            return _resolve_plain(value) if implicit[0] else _STR
         return super().resolve(kind, value, implicit)

@@ -578,7 +578,7 @@ def profile(tenants: int, top: int = 25) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tenants", type=int, nargs="+", default=[10, 50, 200])
+    parser.add_argument("--tenants", type=int, nargs="*", default=[10, 50, 200])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--pair", type=int, nargs="*", default=[], metavar="N")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")

@@ -11,7 +11,7 @@ components (or, where a component refuses the violation, the raw resources) besi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -1076,3 +1076,75 @@ def test_sec_009_waiving_the_waf_on_a_planned_stack(tmp_path: Path) -> None:
     waived = plan_stack(write_project(tmp_path / "b", {"prod": config}), "prod")
     assert next(f for f in waived.findings if f["ruleId"] == "PAIF-SEC-009")["waived"] is True
     assert waived.mandatory_failures == []
+
+
+def _checked_item(target: Any, key: Any) -> Any:
+    from pulumi_policy.proxy import UnknownValueError, _is_unknown
+
+    value = target[key]
+    if _is_unknown(value):
+        raise UnknownValueError(value, [str(key)])
+    if isinstance(value, dict):
+        return _Checked(value)
+    return _CheckedList(value) if isinstance(value, list) else value
+
+
+class _Checked(Mapping):
+    """A props mapping that raises for unknown values as the analyzer's proxies do, but is
+    not one of them: PAIF-SEC-004's walk reads it through ``node[key]``."""
+
+    def __init__(self, target: dict[str, Any]) -> None:
+        self.target = target
+
+    def __getitem__(self, key: str) -> Any:
+        return _checked_item(self.target, key)
+
+    def __iter__(self) -> Any:
+        return iter(self.target)
+
+    def __len__(self) -> int:
+        return len(self.target)
+
+
+class _CheckedList(Sequence):
+    def __init__(self, target: list[Any]) -> None:
+        self.target = target
+
+    def __getitem__(self, index: Any) -> Any:
+        return _checked_item(self.target, index)
+
+    def __len__(self) -> int:
+        return len(self.target)
+
+
+def test_the_secrets_walk_reads_proxies_as_any_mapping() -> None:
+    from pulumi_policy.proxy import (
+        UNKNOWN_OBJECT_VALUE,
+        UNKNOWN_STRING_VALUE,
+        unknown_checking_proxy,
+    )
+
+    from policies.rules.security import _walk
+
+    props = {
+        "kind": "Deployment",
+        "unknown": UNKNOWN_STRING_VALUE,
+        "spec": {
+            "env": [
+                {"name": "DB_PASSWORD", "value": "hunter2"},
+                UNKNOWN_OBJECT_VALUE,
+                {"name": "API_TOKEN", "value": UNKNOWN_STRING_VALUE},
+                ["nested", UNKNOWN_STRING_VALUE, {"clientSecret": "s"}],
+            ],
+            "empty": {},
+        },
+    }
+
+    def entries(node: Any) -> list[tuple[str, str, Any]]:
+        return [(p, k, v if isinstance(v, str) else None) for p, k, v, _ in _walk(node, "")]
+
+    walked = entries(unknown_checking_proxy(props))
+    assert walked == entries(_Checked(props))
+    assert ("spec.env[0].value", "value", "hunter2") in walked
+    assert ("spec.env[3][2].clientSecret", "clientSecret", "s") in walked
+    assert not any(p in ("unknown", "spec.env[2].value") for p, _, _ in walked)

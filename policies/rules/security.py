@@ -36,7 +36,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from pulumi_policy.proxy import UnknownValueError
+from pulumi_policy.proxy import UnknownValueError, _DictProxy, _is_unknown, _ListProxy
 
 from components.avi_binding import (
     AVI_POOL_TYPE,
@@ -168,6 +168,20 @@ def _walk(node: Any, path: str) -> Iterator[tuple[str, str, Any, Any]]:
 def _entries(node: Any, path: str) -> Iterator[tuple[str, str | None, Any, Any]]:
     """A mapping's (path, key, value, mapping) and a sequence's (path, None, item, sequence)."""
     if isinstance(node, str):
+        return
+    if isinstance(node, _DictProxy | _ListProxy):
+        # The analyzer's read-only proxies: their values as ``node[key]`` returns them, read
+        # from the proxy's target (as pulumi-policy's own serializer does) rather than through
+        # a proxy call each; an unknown value is skipped, as ``_child`` skips it.
+        target = node["__target"]
+        if isinstance(node, _DictProxy):
+            for key, value in target.items():
+                if not _is_unknown(value):
+                    yield (f"{path}.{key}" if path else str(key)), str(key), value, node
+        else:
+            for index, value in enumerate(target):
+                if not _is_unknown(value):
+                    yield f"{path}[{index}]", None, value, node
         return
     if isinstance(node, Mapping):
         for key in list(node):

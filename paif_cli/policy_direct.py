@@ -44,7 +44,7 @@ from pulumi_policy.policy import (
     _NotApplicableError,
     _PolicyAnalyzerServicer,
 )
-from pulumi_policy.proxy import unknown_checking_proxy
+from pulumi_policy.proxy import _DictProxy, _ListProxy, _proxy_helper, unknown_checking_proxy
 
 from paif_cli.policy_runner import PolicyEvaluationError, _options, _wrap_secrets
 
@@ -151,13 +151,32 @@ def policy_resources(
 
 def _props(record: Mapping[str, Any]) -> Mapping[str, Any]:
     """``unknown_checking_proxy(deserialize_properties(MessageToDict(<record's Struct>)))``."""
-    values = _deserialized(record.get("inputs") or {}, record["urn"], top=True)
+    inputs = record.get("inputs") or {}
     if not record.get("secretPaths"):
-        return unknown_checking_proxy(values)
+        return _proxied(inputs, record["urn"], [], top=True)
     # Wrapped at the secret paths and unwrapped again: the same values, or the wire format's
     # error for a path that is not there.
+    values = _deserialized(inputs, record["urn"], top=True)
     wire = _wrap_secrets(values, record["secretPaths"], record["urn"], copy=False)
     return unknown_checking_proxy(deserialize_properties(wire))
+
+
+def _proxied(value: Any, urn: str, path: list[str], *, top: bool = False) -> Any:
+    """``unknown_checking_proxy`` of ``_deserialized(value)`` in the same pass: the proxies
+    ``_proxy_helper`` makes, each with the property path it reports unknown values under."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and (top or SPECIAL_SIG_KEY not in value):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"resource {urn}: inputs are not JSON-like: key {key!r}")
+            out[key] = _proxied(item, urn, [*path, key])
+        return _DictProxy(out, path)
+    if isinstance(value, list | tuple):
+        items = [_proxied(item, urn, [*path, str(index)]) for index, item in enumerate(value)]
+        return _ListProxy(items, path)
+    return _proxy_helper(_deserialized(value, urn), path)
 
 
 def _provider(

@@ -10,6 +10,7 @@ findings of several rules.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -131,3 +132,35 @@ def test_signature_mappings_below_the_top_are_deserialized() -> None:
         (ours["files"][0], expected["files"][0]),
     ):
         assert type(value) is type(stock) and value.text == stock.text == "hello"
+
+
+def test_props_are_the_analyzers_proxies() -> None:
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+
+    from paif_cli.policy_direct import _deserialized, _proxied
+
+    inputs = {
+        "spec": {"replicas": 2, "env": [{"name": "A", "value": UNKNOWN_STRING_VALUE}]},
+        "tags": ("a", 1.5, None, True),
+        "unknown": UNKNOWN_STRING_VALUE,
+    }
+    ours = _proxied(inputs, "urn:test", [], top=True)
+    stock = unknown_checking_proxy(_deserialized(inputs, "urn:test", top=True))
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: plain(v) for k, v in value["__target"].items()}
+        if isinstance(value, Sequence) and not isinstance(value, str):
+            return [plain(v) for v in value["__target"]]
+        return value
+
+    assert plain(ours) == plain(stock)
+    assert type(ours["spec"]["env"]) is type(stock["spec"]["env"])
+    assert ours["spec"]["replicas"] == 2.0 and isinstance(ours["spec"]["replicas"], float)
+    errors = []
+    for props in (ours, stock):
+        with pytest.raises(UnknownValueError) as unknown:
+            props["spec"]["env"][0]["value"]
+        errors.append(unknown.value.message)
+    assert errors[0] == errors[1]
+    assert ".spec.env.0.value can't be known" in errors[0]

@@ -9,6 +9,7 @@ peer's plan, so a DR stack plans without credentials too.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from collections import Counter
@@ -333,13 +334,32 @@ def write_plan(plan: StackPlan, out_dir: Path) -> Path:
         shutil.rmtree(manifests_dir)  # this plan's own output: no stale target survives
     manifests_dir.mkdir(parents=True, exist_ok=True)
     (target / PLAN_FILE).write_text(json_text.dumps(plan.to_json()) + "\n", encoding="utf-8")
+    folders: set[str] = set()
     for file_name, document in kubernetes_manifests(plan.result.resources).items():
-        path = manifests_dir / file_name
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(dump_yaml(document), encoding="utf-8")
+        path = os.path.join(manifests_dir, file_name)
+        folder = os.path.dirname(path)
+        if folder not in folders:  # a folder per target API
+            os.makedirs(folder, exist_ok=True)
+            folders.add(folder)
+        _write_text(path, dump_yaml(document))
     for file_name, text in plan.reports.items():
         (target / file_name).write_text(text, encoding="utf-8")
     return target
+
+
+def _write_text(path: str, text: str) -> None:
+    """``Path(path).write_text(text, encoding="utf-8")`` without a text-file object per file
+    (thousands of manifests in a large plan)."""
+    if os.linesep != "\n":  # text mode would translate line ends
+        Path(path).write_text(text, encoding="utf-8")
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        data = memoryview(text.encode("utf-8"))
+        while data:
+            data = data[os.write(fd, data) :]
+    finally:
+        os.close(fd)
 
 
 def summary(plan: StackPlan) -> str:

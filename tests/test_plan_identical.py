@@ -2,8 +2,9 @@
 
 Planned with every shortcut off (the stock mock runtime with a thread per monitor call, the
 SDK's stack traces and dependency sets, the analyzer protocol's every request, PyYAML's
-Python emitter and parser, ``json.dumps``, one stack at a time) the example stacks give the
-same out tree, byte for byte, as with all of them on and the stacks planned in parallel.
+Python emitter and parser, ``json.dumps``, text files, one stack at a time) the example
+stacks give the same out tree, byte for byte, as with all of them on and the stacks planned
+in parallel.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from conftest import ROOT, load_example, write_project
 
 from components import yaml_text
 from components.config import loader
-from paif_cli import json_text, mock_runtime, policy_direct
+from paif_cli import json_text, mock_runtime, plan, policy_direct
 from paif_cli.main import main
 
 STACKS = ["--stack", "prod", "--stack", "dr"]
@@ -51,6 +52,9 @@ def shortcuts_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(yaml_text, "safe_dump", yaml.safe_dump)
     monkeypatch.setattr(loader, "_CStackFileLoader", loader.StackFileLoader)
     monkeypatch.setattr(json_text, "dumps", lambda document: json.dumps(document, indent=2))
+    monkeypatch.setattr(
+        plan, "_write_text", lambda path, text: Path(path).write_text(text, encoding="utf-8")
+    )
 
 
 @pytest.fixture(scope="module")

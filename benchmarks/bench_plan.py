@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import inspect
 import json
 import os
 import shutil
@@ -142,7 +143,9 @@ def child_plan(argv: list[str], result_file: Path, recording: Path | None) -> No
     with open(os.devnull, "w") as sink:
         stdout, sys.stdout = sys.stdout, sink
         try:
-            code = paif_cli.main.main(argv)
+            # As the console script runs it (``paif_cli.main.run``, where there is one).
+            ending = "ending" in inspect.signature(paif_cli.main.main).parameters
+            code = paif_cli.main.main(argv, **({"ending": True} if ending else {}))
         finally:
             sys.stdout = stdout
     ran = time.perf_counter()

@@ -16,7 +16,7 @@ import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 EXIT_OK = 0
 EXIT_POLICY = 1
@@ -28,14 +28,19 @@ PLAN_GC_THRESHOLDS = (100_000, 50, 100)
 
 
 @contextlib.contextmanager
-def plan_gc_thresholds() -> Iterator[None]:
-    """Run with PLAN_GC_THRESHOLDS and restore the caller's (tests call ``main`` in-process)."""
+def plan_gc_thresholds(*, restore: bool = True) -> Iterator[None]:
+    """Run with PLAN_GC_THRESHOLDS and restore the caller's (tests call ``main`` in-process).
+
+    Restoring lower thresholds starts collections of everything the run made (over a second
+    at 50 tenants): ``restore=False`` is for a process that ends right after.
+    """
     previous = gc.get_threshold()
     gc.set_threshold(*PLAN_GC_THRESHOLDS)
     try:
         yield
     finally:
-        gc.set_threshold(*previous)
+        if restore:
+            gc.set_threshold(*previous)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -228,10 +233,11 @@ def _positive(text: str) -> int:
     return value
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, ending: bool = False) -> int:
+    """``paif ARGV``; ``ending``: the process ends when this returns (the console script)."""
     args = _parser().parse_args(argv)
     try:
-        with plan_gc_thresholds():
+        with plan_gc_thresholds(restore=not ending):
             if args.command == "plan":
                 return _plan(args)
             if args.command == "diff":
@@ -276,7 +282,7 @@ def _print_error(exc: BaseException, debug: bool) -> None:
 
 def _plan(args: argparse.Namespace) -> int:
     from paif_cli.gate import set_policy_pack_config
-    from paif_cli.plan import summary, write_plan
+    from paif_cli.plan import collector_paused
     from paif_cli.stack_jobs import default_jobs, error_text, plan_stacks
 
     set_policy_pack_config(args.policy_pack_config)
@@ -288,24 +294,31 @@ def _plan(args: argparse.Namespace) -> int:
         render_error=lambda exc: error_text(exc, args.debug),
     )
     # Write only once every stack planned: a failed run leaves no half-written plan.
+    with collector_paused():
+        failed = _write_plans(list(planned.values()), args)
+    return EXIT_POLICY if failed else EXIT_OK
+
+
+def _write_plans(plans: list[Any], args: argparse.Namespace) -> bool:
+    """Write and report every planned stack, then the pair's files; whether a stack failed."""
+    from paif_cli.diagram import write_topology
+    from paif_cli.gate import write_pair_artifacts
+    from paif_cli.plan import summary, write_plan
+
     failed = False
-    for plan in planned.values():
+    for plan in plans:
         target = write_plan(plan, args.out)
         if not args.quiet:
             print(summary(plan))
         _print_findings(plan, args.format)
         print(f"  wrote {target}")
         failed = failed or bool(plan.mandatory_failures)
-    from paif_cli.gate import write_pair_artifacts
-
-    for path in write_pair_artifacts(list(planned.values()), args.out):
+    for path in write_pair_artifacts(plans, args.out):
         print(f"wrote {path}")
-    from paif_cli.diagram import write_topology
-
-    topology = write_topology(list(planned.values()), args.out)
+    topology = write_topology(plans, args.out)
     if topology is not None:
         print(f"wrote {topology}")
-    return EXIT_POLICY if failed else EXIT_OK
+    return failed
 
 
 def _print_findings(plan: object, fmt: str) -> None:
@@ -384,7 +397,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 def run() -> NoReturn:
     """The ``paif`` console script: ``main()``, then :func:`exit_now`."""
-    exit_now(main())
+    exit_now(main(ending=True))
 
 
 def exit_now(code: int) -> NoReturn:

@@ -136,3 +136,37 @@ def test_jobs_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
         main(["plan", "--stack", "prod", "--jobs", "0"])
     assert exit_.value.code == 2
     assert "--jobs: must be 1 or more, not 0" in capsys.readouterr().err
+
+
+def test_collector_settings_are_the_callers_again_unless_the_process_ends(tmp_path: Path) -> None:
+    import gc
+
+    from paif_cli.main import PLAN_GC_THRESHOLDS
+
+    before = gc.get_threshold()
+    assert before != PLAN_GC_THRESHOLDS
+    argv = ["plan", "--stack", "prod", "--project-dir", str(ROOT), "--quiet", "--format", "none"]
+    try:
+        assert main([*argv, "--out", str(tmp_path / "a")]) == 0
+        assert gc.get_threshold() == before and gc.isenabled()
+        assert main([*argv, "--out", str(tmp_path / "b")], ending=True) == 0
+        assert gc.get_threshold() == PLAN_GC_THRESHOLDS and gc.isenabled()
+    finally:
+        gc.set_threshold(*before)
+
+
+def test_the_collector_pause_keeps_a_disabled_collector_disabled() -> None:
+    import gc
+
+    from paif_cli.plan import collector_paused
+
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -16,10 +16,13 @@ For each size N, interleaved, ``--repeat`` times:
    component outputs and stack exports. *Bare s* is the registration alone (no imports, no
    exit): the SDK's cost of registering the same resources.
 
-Both processes run with the GC settings ``paif`` runs with (``paif_cli.main.plan_gc_thresholds``).
-``--pair N`` also plans the N-tenant primary with its DR stack (``--stack bench --stack
-benchdr``) one stack at a time and in parallel (``--jobs``), and checks that both out trees are
-byte-identical. Run from the repository root:
+Both processes run with the GC thresholds ``paif`` sets (``paif_cli.main.PLAN_GC_THRESHOLDS``);
+``paif`` also pauses the collector through its gate and its writing, phases the bare replay does
+not have (``paif_cli.plan.collector_paused``). ``--source DIR`` plans with the ``paif`` of another
+checkout (the figures before a change) against this checkout's replay. ``--pair N`` also
+plans the N-tenant primary with its DR stack (``--stack bench --stack benchdr``) one stack at a
+time and in parallel (``--jobs``), and checks that both out trees are byte-identical. Run
+from the repository root:
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_plan.py --tenants 10 50 200 --repeat 3 --pair 50
 

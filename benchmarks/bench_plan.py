@@ -80,6 +80,14 @@ PHASES = {
 # --- measuring inside a child ---------------------------------------------------------------
 
 
+def current_rss_mib() -> float:
+    """Resident memory of this process now (VmRSS), MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def peak_rss_mib() -> float:
     """Peak resident memory of this process (VmHWM), MiB."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -152,6 +160,7 @@ def child_plan(argv: list[str], result_file: Path, recording: Path | None) -> No
         finally:
             sys.stdout = stdout
     ran = time.perf_counter()
+    peak = peak_rss_mib()  # before the recording, which is the benchmark's, not the plan's
     if code not in (0, 1):
         raise SystemExit(f"paif plan {argv} exited {code}")
     recorded = recorded_cpu = 0.0
@@ -177,7 +186,8 @@ def child_plan(argv: list[str], result_file: Path, recording: Path | None) -> No
         "main_s": ran - imported,
         "recording_s": recorded,
         "recording_cpu_s": recorded_cpu,
-        "peak_rss_mib": peak_rss_mib(),
+        "resources": len(results[0].resources) if results else None,
+        "peak_rss_mib": peak,
         **{f"{name}_s": timer.seconds for name, timer in timers.items()},
     }
     result_file.write_text(json.dumps(document), encoding="utf-8")
@@ -249,8 +259,10 @@ def child_bare(recording: Path, result_file: Path) -> None:
     from paif_cli.main import plan_gc_thresholds
     from paif_cli.mock_runtime import mock_settings
 
+    before_input = current_rss_mib()
     document = json.loads(recording.read_text(encoding="utf-8"))
     records = _order(document["resources"])
+    input_mib = current_rss_mib() - before_input  # the replay's input: in its peak, not the SDK's
     component_outputs = document["resourceOutputs"]
     stack_outputs = document["outputs"]
     invokes = document["invokes"]
@@ -313,6 +325,7 @@ def child_bare(recording: Path, result_file: Path) -> None:
                 "bare_cpu_s": bare_cpu,
                 "bare_resources": registered,
                 "peak_rss_mib": peak_rss_mib(),
+                "input_rss_mib": input_mib,
             }
         ),
         encoding="utf-8",
@@ -354,11 +367,11 @@ def measure_size(tenants: int, work: Path) -> dict[str, Any]:
     project = write_project(work / "project", tenants)
     recording = work / "recording.json"
     argv = ["plan", "--stack", STACK, "--project-dir", str(project), "--out", str(work / "out")]
-    plan, wall, rss, cpu = _spawn(["plan", str(recording), "--", *argv])
+    plan, wall, _, cpu = _spawn(["plan", str(recording), "--", *argv])
     # The recording was written after `paif plan` finished, inside the measured process.
     plan_s = wall - plan["recording_s"]
-    bare, _, bare_rss, _ = _spawn(["bare", str(recording)])
-    resources = len(json.loads((work / "out" / STACK / "plan.json").read_text())["resources"])
+    bare, _, _, _ = _spawn(["bare", str(recording)])
+    resources = plan["resources"]
     if bare["bare_resources"] != resources:
         raise SystemExit(f"the replay registered {bare['bare_resources']} of {resources}")
     return {
@@ -368,10 +381,13 @@ def measure_size(tenants: int, work: Path) -> dict[str, Any]:
         "plan_cpu_s": cpu - plan["recording_cpu_s"],
         "imports_s": plan["imports_s"],
         **{f"{p}_s": plan[f"{p}_s"] for p in PHASES},
-        "peak_rss_mib": rss,
+        # Each process's own peak (VmHWM): the kernel's ru_maxrss of a child counts the
+        # pages of the process that spawned it.
+        "peak_rss_mib": plan["peak_rss_mib"],
         "bare_s": bare["bare_s"],
         "bare_cpu_s": bare["bare_cpu_s"],
-        "bare_peak_rss_mib": bare_rss,
+        "bare_peak_rss_mib": bare["peak_rss_mib"],
+        "bare_input_rss_mib": bare["input_rss_mib"],
         "load": load(),
     }
 

@@ -1,7 +1,7 @@
 """``json.dumps(document, indent=2)``, the same text, without the encoder's generators.
 
 With ``indent`` the standard library encodes in Python, through a generator per container;
-``plan.json`` of a 200-tenant stack is 30 MB of it. This writes the same text with one
+``plan.json`` of a 200-tenant stack is tens of megabytes of it. This writes the same text with one
 recursive function and the C string escaper, and leaves anything unusual (subclasses, keys
 that are not strings, other types) to ``json.dumps`` itself. ``tests/test_json_text.py``
 holds both to the same text.

@@ -96,9 +96,8 @@ class Project:
 
     @classmethod
     def create(cls, directory: Path, env: dict[str, str], pack: Path) -> Project:
-        directory.mkdir(parents=True)
-        for name in ("Pulumi.yaml", "__main__.py"):
-            shutil.copy(ROOT / name, directory / name)
+        directory.mkdir(parents=True)  # a new folder: projects never share one
+        write_stack_files(directory, {})
         return cls(directory, env, pack)
 
     def init_stack(self, stack: str, config: dict[str, Any], secrets: dict[str, str]) -> None:

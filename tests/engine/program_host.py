@@ -32,13 +32,11 @@ from pulumi.runtime.proto import language_pb2_grpc
 # controller. The provider awaits the built-in kinds' readiness (rollouts, endpoints, a load
 # balancer's address, a bound volume, a quota's counted usage) and, for custom resources, a
 # ``Ready`` condition (Cluster API's ``Cluster``, DSM's ``PostgresCluster``): every Kubernetes
-# object gets the annotation, so no step waits for a controller that is not there.
-def _is_kubernetes_object(type_: str) -> bool:
-    return type_.startswith("kubernetes:") and not type_.startswith("kubernetes:yaml")
-
-
+# object (a custom resource of the kubernetes package; components such as ``kubernetes:yaml``
+# have no metadata of their own) gets the annotation, so no step waits for a controller that is
+# not there.
 def _skip_await(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
-    if not _is_kubernetes_object(args.type_):
+    if not (args.custom and args.type_.startswith("kubernetes:")):
         return None
     props = dict(args.props)
     metadata = dict(props.get("metadata") or {})

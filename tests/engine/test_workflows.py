@@ -16,9 +16,8 @@ from cluster import ROOT
 from conftest import SECRETS, Site, engine_config, new_project, stack_secrets, start_site
 from harness import Project
 
-# Types whose provider runs here for real, and those answered by the stand-in (docs/engine.md).
+# Types whose provider runs here for real (docs/engine.md lists them and the stand-in's).
 REAL = ("kubernetes:", "pulumi:providers:kubernetes")
-STANDIN = ("vsphere:", "harbor:", "pulumi:providers:vsphere", "pulumi:providers:harbor")
 
 
 @pytest.fixture(scope="module")

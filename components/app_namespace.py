@@ -5,7 +5,7 @@ tenant's Supervisor namespace (``components.tenant_namespace``) say nothing abou
 namespace the library creates in a VKS cluster gets, from ``tenants[].appNamespace``:
 
 - a ``ResourceQuota`` with the §9.4.3 keys (default: the tenant's own ``quota``);
-- a ``LimitRange`` with container defaults, and maxima when configured;
+- a ``LimitRange`` with container defaults and bounds (``components.container_limits``);
 - a default-deny ``NetworkPolicy`` and the allowed flows, by app role (an app with
   ``expose: true`` is a *frontend*, every other app a *backend*):
 
@@ -58,21 +58,6 @@ def quota_config_path(tenant: Tenant) -> str:
 
 def resource_quota_spec(tenant: Tenant) -> dict[str, Any]:
     return {"hard": quota_hard_of(app_quota(tenant))}
-
-
-def limit_range_spec(limits: ContainerLimits) -> dict[str, Any]:
-    container: dict[str, Any] = {
-        "type": "Container",
-        "default": {"cpu": limits.default_cpu, "memory": limits.default_memory},
-        "defaultRequest": {
-            "cpu": limits.default_request_cpu,
-            "memory": limits.default_request_memory,
-        },
-    }
-    maximum = {"cpu": limits.max_cpu, "memory": limits.max_memory}
-    if any(v is not None for v in maximum.values()):
-        container["max"] = {k: v for k, v in maximum.items() if v is not None}
-    return {"limits": [container]}
 
 
 def _role(role: str) -> dict[str, Any]:
@@ -204,6 +189,16 @@ def check_apps_fit(tenant: Tenant, cluster: str, apps: Sequence[tuple[int, App]]
     subject = f"tenant '{tenant.name}'"
     limits = tenant.app_namespace.limits
     for i, app in apps:
+        for what, minimum in (("cpu", limits.min_cpu), ("memory", limits.min_memory)):
+            request, _ = _effective(app, what, limits)
+            if request < parse_quantity(minimum):
+                raise ComponentInputError(
+                    subject,
+                    f"apps[{i}].requests{what.capitalize()}",
+                    f"{getattr(app, f'requests_{what}')} is below the namespace's container "
+                    f"minimum {minimum} (appNamespace.limits.min{what.capitalize()}); a lost "
+                    "unit?",
+                )
         for what, maximum in (("cpu", limits.max_cpu), ("memory", limits.max_memory)):
             _, limit = _effective(app, what, limits)
             if maximum is not None and limit > parse_quantity(maximum):

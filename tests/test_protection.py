@@ -64,6 +64,7 @@ STATELESS: frozenset[str] = frozenset(
         "kubernetes:networking.k8s.io/v1:NetworkPolicy",
         "kubernetes:pais.vmware.com/v1alpha1:ModelEndpoint",
         "kubernetes:policy/v1:PodDisruptionBudget",
+        "kubernetes:rbac.authorization.k8s.io/v1:Role",
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
         "nsxt:index/policyGroup:PolicyGroup",
         # The WAF entry (Avi): configuration, rebuilt from the program.

@@ -13,6 +13,7 @@ from schema_validation import manifest, validate_core_object
 from components.config import ConfigError, StackConfig
 from components.config.models import App, AppNamespace, ContainerLimits, Probe, Tenant
 from components.constants import MARKETING_QUOTA
+from components.container_limits import limit_range_spec
 from components.context import SiteContext
 from components.errors import ComponentInputError
 from components.tenant_apps import TenantApps, TenantAppsArgs
@@ -290,10 +291,13 @@ def test_app_namespace_gets_quota_limits_and_default_deny_with_the_allowed_flows
     }
     # Default: the tenant's own §9.4.3 quota.
     assert quota["spec"] == {"hard": MARKETING_QUOTA}
+    # Bounds: a floor against lost units, the app namespace quota's limits as the maximum.
     assert records["apps-limits"].inputs["spec"] == {
         "limits": [
             {
                 "type": "Container",
+                "min": {"cpu": "10m", "memory": "16Mi"},
+                "max": {"cpu": MARKETING_QUOTA["limits.cpu"], "memory": "256Gi"},
                 "default": {"cpu": "1", "memory": "1Gi"},
                 "defaultRequest": {"cpu": "500m", "memory": "512Mi"},
             }
@@ -651,6 +655,45 @@ def test_an_app_above_the_container_maximum_is_named() -> None:
     assert str(info.value) == (
         "tenant 'marketing': apps[1].limitsMemory: 2Gi is above the namespace's container "
         "maximum 1Gi (appNamespace.limits.maxMemory)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (
+            "requests_memory",
+            "512",
+            "apps[1].requestsMemory: 512 is below the namespace's container minimum 16Mi "
+            "(appNamespace.limits.minMemory); a lost unit?",
+        ),
+        (
+            "requests_cpu",
+            "5m",
+            "apps[1].requestsCpu: 5m is below the namespace's container minimum 10m "
+            "(appNamespace.limits.minCpu); a lost unit?",
+        ),
+    ],
+)
+def test_an_app_below_the_container_minimum_is_named(key: str, value: str, message: str) -> None:
+    tenant = marketing()
+    small = tenant.apps[1].model_copy(update={key: value})
+    tenant = tenant.model_copy(update={"apps": [tenant.apps[0], small]})
+    args = TenantAppsArgs(tenant=tenant, cluster="marketing-apps", ctx=context())
+    error, records = registered_before_error(lambda: TenantApps("apps", args))
+    assert str(error) == f"tenant 'marketing': {message}"
+    assert records == []
+
+
+def test_limit_range_maximum_never_falls_below_the_default_limit() -> None:
+    """A quota with no room for pods still gets a LimitRange Kubernetes accepts (max ≥ default)."""
+    quota = marketing().quota.model_copy(
+        update={"pods": 0, "limits_cpu": "500m", "requests_cpu": "500m"}
+    )
+    spec = limit_range_spec(ContainerLimits(), quota)
+    assert spec["limits"][0]["max"] == {"cpu": "1", "memory": "256Gi"}
+    validate_core_object(
+        {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "x"}, "spec": spec}
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
@@ -19,6 +20,7 @@ from components.tenant_namespace import (
     SupervisorNamespaceArgs,
     quota_hard,
 )
+from components.tenant_rbac import scoped_role_rules
 from components.workload_domain import GpuWorkloadDomain, GpuWorkloadDomainArgs
 from paif_cli.mock_runtime import ResourceRecord
 from paif_cli.offline.vsphere import INVOKES
@@ -147,35 +149,106 @@ def test_tenant_without_gpus_gets_no_gpu_classes(run_pulumi):
     assert records["mk-namespace"].inputs["vmServices"][0]["vmClasses"] == []
 
 
-def test_limit_range_and_role_bindings_from_oidc_groups(run_pulumi):
-    records = plan(run_pulumi, args_for(oidc_group_prefix="oidc:"))
+def test_limit_range_bounds_containers_between_a_floor_and_the_tenant_quota(run_pulumi):
+    records = plan(run_pulumi, args_for())
     assert records["mk-limits"].inputs["spec"] == {
         "limits": [
             {
                 "type": "Container",
+                "min": {"cpu": "10m", "memory": "16Mi"},
+                # The marketing quota's limits.cpu / limits.memory (§9.4.3).
+                "max": {"cpu": MARKETING_QUOTA["limits.cpu"], "memory": "256Gi"},
                 "default": {"cpu": "1", "memory": "1Gi"},
                 "defaultRequest": {"cpu": "500m", "memory": "512Mi"},
             }
         ]
     }
-    bindings = {
-        r.inputs["metadata"]["name"]: (r.inputs["roleRef"]["name"], r.inputs["subjects"])
+    validate_core_object(manifest(records["mk-limits"].inputs))
+
+
+def _group(name: str) -> list[dict[str, str]]:
+    return [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": name}]
+
+
+def _bindings(records: dict[str, ResourceRecord]) -> dict[str, tuple[dict[str, str], Any]]:
+    return {
+        r.inputs["metadata"]["name"]: (r.inputs["roleRef"], r.inputs["subjects"])
         for r in records.values()
         if r.type.endswith(":RoleBinding")
     }
 
-    def group(name: str) -> list[dict[str, str]]:
-        return [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": name}]
 
-    assert bindings == {
-        "marketing-admin": ("admin", group("oidc:marketing-admins")),
-        "marketing-edit": ("edit", group("oidc:marketing-developers")),
-        "marketing-view": ("view", group("oidc:marketing-analysts")),
+def test_production_binds_oidc_groups_to_the_scoped_roles(run_pulumi):
+    records = plan(run_pulumi, args_for(oidc_group_prefix="oidc:"))
+
+    def role(name: str) -> dict[str, str]:
+        return {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name}
+
+    assert _bindings(records) == {
+        "marketing-admin": (role("marketing-admin"), _group("oidc:marketing-admins")),
+        "marketing-edit": (role("marketing-edit"), _group("oidc:marketing-developers")),
+        "marketing-view": (role("marketing-view"), _group("oidc:marketing-analysts")),
     }
+    roles = {r.name: r for r in records.values() if r.type.endswith(":Role")}
+    assert sorted(roles) == ["mk-admin-role", "mk-edit-role", "mk-view-role"]
+    for kind in ("admin", "edit", "view"):
+        declared = roles[f"mk-{kind}-role"]
+        assert declared.inputs["metadata"]["name"] == f"marketing-{kind}"
+        assert declared.inputs["metadata"]["namespace"] == "marketing-ns"
+        assert declared.inputs["rules"] == scoped_role_rules(kind)
+        assert declared.urn in records[f"mk-{kind}"].depends_on
+        validate_core_object(manifest(declared.inputs))
+
+    def grants(kind: str) -> set[tuple[str, str, str]]:
+        return {
+            (group, resource, verb)
+            for rule in scoped_role_rules(kind)
+            for group in rule["apiGroups"]
+            for resource in rule["resources"]
+            for verb in rule["verbs"]
+        }
+
+    # view reads; edit adds container logs; admin adds pod eviction. Nothing writes, nothing
+    # reads Secrets.
+    assert grants("edit") - grants("view") == {("", "pods/log", "get")}
+    assert grants("admin") - grants("edit") == {("", "pods/eviction", "create")}
+    assert {verb for _, _, verb in grants("view")} == {"get", "list", "watch"}
+    assert not any(resource == "secrets" for _, resource, _ in grants("admin"))
+    assert ("pais.vmware.com", "modelendpoints", "list") in grants("view")
     hr_records = plan(run_pulumi, args_for(tenant("hr", model_endpoints=[])))
-    assert sorted(
-        r.inputs["metadata"]["name"] for r in hr_records.values() if r.type.endswith(":RoleBinding")
-    ) == ["hr-admin", "hr-view"]
+    assert sorted(_bindings(hr_records)) == ["hr-admin", "hr-view"]
+    assert sorted(r.name for r in hr_records.values() if r.type.endswith(":Role")) == [
+        "mk-admin-role",
+        "mk-view-role",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("environment", "roles"), [("dev", None), ("staging", None), ("prod", "builtin")]
+)
+def test_builtin_cluster_roles_outside_production_or_when_asked(
+    run_pulumi, environment: str, roles: str | None
+):
+    args = args_for(tenant(roles=roles), oidc_group_prefix="oidc:")
+    args = dataclasses.replace(args, ctx=dataclasses.replace(args.ctx, environment=environment))
+    records = plan(run_pulumi, args)
+
+    def cluster_role(name: str) -> dict[str, str]:
+        return {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name}
+
+    assert _bindings(records) == {
+        "marketing-admin": (cluster_role("admin"), _group("oidc:marketing-admins")),
+        "marketing-edit": (cluster_role("edit"), _group("oidc:marketing-developers")),
+        "marketing-view": (cluster_role("view"), _group("oidc:marketing-analysts")),
+    }
+    assert not [r for r in records.values() if r.type.endswith(":Role")]
+
+
+def test_scoped_roles_can_be_asked_for_outside_production(run_pulumi):
+    args = args_for(tenant(roles="scoped"))
+    args = dataclasses.replace(args, ctx=dataclasses.replace(args.ctx, environment="dev"))
+    records = plan(run_pulumi, args)
+    assert {ref["kind"] for ref, _ in _bindings(records).values()} == {"Role"}
 
 
 def test_default_deny_and_the_allowed_flows_app_to_ai_to_data(run_pulumi):

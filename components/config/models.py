@@ -484,9 +484,12 @@ class App(ConfigModel):
 
 
 class ContainerLimits(ConfigModel):
-    """LimitRange container defaults of an app namespace: with a CPU/memory quota Kubernetes
-    rejects pods that state no requests/limits, so these keep such pods schedulable."""
+    """LimitRange of an app namespace (``components.container_limits``): container defaults
+    and bounds; ``max`` unset is the namespace quota's limit."""
 
+    # The smallest container worth admitting: below it a quantity has most likely lost its unit.
+    min_cpu: Quantity = "10m"
+    min_memory: Quantity = "16Mi"
     default_cpu: Quantity = "1"
     default_memory: Quantity = "1Gi"
     default_request_cpu: Quantity = "500m"
@@ -496,10 +499,18 @@ class ContainerLimits(ConfigModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> ContainerLimits:
-        for what, request, default, maximum in (
-            ("Cpu", self.default_request_cpu, self.default_cpu, self.max_cpu),
-            ("Memory", self.default_request_memory, self.default_memory, self.max_memory),
+        for what, minimum, request, default, maximum in (
+            ("Cpu", self.min_cpu, self.default_request_cpu, self.default_cpu, self.max_cpu),
+            (
+                "Memory",
+                self.min_memory,
+                self.default_request_memory,
+                self.default_memory,
+                self.max_memory,
+            ),
         ):
+            if parse_quantity(request) < parse_quantity(minimum):
+                raise FieldError(f"defaultRequest{what}", f"{request} is below min{what} {minimum}")
             if parse_quantity(default) < parse_quantity(request):
                 raise FieldError(
                     f"default{what}", f"{default} is below defaultRequest{what} {request}"
@@ -580,6 +591,9 @@ class Tenant(ConfigModel):
     isolation: Isolation = "namespace"
     quota: Quota
     oidc_groups: OidcGroups = Field(default_factory=OidcGroups)
+    # Which roles the OIDC groups get (components.tenant_rbac): the library's ``scoped`` Roles
+    # or Kubernetes' ``builtin`` admin/edit/view; unset: scoped in production, else builtin.
+    roles: Literal["scoped", "builtin"] | None = None
     vks_clusters: list[VksCluster] = Field(default_factory=list)
     model_endpoints: list[ModelEndpoint] = Field(default_factory=list)
     databases: list[Database] = Field(default_factory=list)

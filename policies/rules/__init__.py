@@ -1,6 +1,7 @@
 """Every rule module of the pack; importing this package registers the whole catalogue."""
 
 from policies.rules import (
+    access,
     capacity,
     data,
     dr,
@@ -13,6 +14,7 @@ from policies.rules import (
 )
 
 __all__ = [
+    "access",
     "capacity",
     "data",
     "dr",

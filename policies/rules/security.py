@@ -1,9 +1,9 @@
-"""Security rules (§9.6): TLS at the edge, OIDC, rate limits, secrets, management network,
-audit and Harbor hygiene (pinned images and pod hardening: ``policies.rules.workloads``).
+"""Security rules (§9.6): TLS at the edge, rate limits, secrets, management network, audit and
+Harbor hygiene (pinned images and pod hardening: ``policies.rules.workloads``; OIDC and RBAC:
+``policies.rules.access``).
 
 Site props these rules read (``paif:site:PaifSite``), beyond the framework's:
 
-``oidc``                       ``{issuerUrl, clientId}`` or null (``paif:security.oidc``)
 ``audit``                      ``{enabled, retentionDays}`` (``paif:security.audit``)
 ``plaintextSecretConfigKeys``  config keys that look like credentials but are not secrets
 ``managementCidrs``            the management network (``paif:network.managementCidrs``)
@@ -77,18 +77,6 @@ EXTERNAL_SERVICE_TYPES: Final = frozenset({"LoadBalancer", "NodePort"})
 TLS_APP_PROTOCOLS: Final = frozenset({"https", "tls"})
 GATEWAY_API_GROUP: Final = "gateway.networking.k8s.io/"
 TLS_LISTENER_PROTOCOLS: Final = frozenset({"HTTPS", "TLS"})
-# Users a cluster or vCenter ships with, or that people create as shared logins: a binding to
-# one of them is a static admin account nobody can trace to a person (§9.6.2).
-STATIC_ADMIN_USERS: Final = [
-    "admin",
-    "administrator",
-    "root",
-    "kubernetes-admin",
-    "cluster-admin",
-    "superuser",
-]
-# Kubernetes' built-in ClusterRoles that administer a namespace or the cluster.
-ADMIN_ROLES: Final = frozenset({"cluster-admin", "admin"})
 # Library default of paif:security.audit.retentionDays (components.config.models.Audit):
 # one year, the retention PCI DSS v4 requirement 10.5.1 asks of audit logs. §9.6.3 asks for a
 # log-retention policy without a number.
@@ -409,54 +397,6 @@ def _internal_hops(view: StackView, tls_modes: list[str]) -> Iterator[Violation]
 
 def _str_list(value: Any) -> list[str]:
     return [str(v) for v in value or [] if v is not None]
-
-
-@rule(
-    "PAIF-SEC-002",
-    title="OIDC authentication configured; no static admin users",
-    severity="high",
-    section="§9.6.2",
-    rationale="The ML API gateway and the namespaces trust tokens from the OIDC provider (VCF "
-    "Automation); shared static admin accounts cannot be traced to a person, rotated with "
-    "their leaving or protected by MFA.",
-    remediation="Set paif:security.oidc (issuerUrl, clientId) and bind roles to OIDC groups "
-    "(paif:tenants[].oidcGroups), never to users such as admin or root.",
-    thresholds={"staticAdminUsers": STATIC_ADMIN_USERS},
-)
-def check_oidc(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Violation]:
-    oidc = view.site.get("oidc")
-    if view.is_production and not oidc:
-        yield Violation(
-            "no OIDC provider is configured (paif:security.oidc): the AI gateway and the "
-            "namespaces have no single sign-on to check tokens against",
-            view.site_urn,
-        )
-    elif oidc and not str(oidc.get("issuerUrl") or "").startswith("https://"):
-        yield Violation(
-            f"OIDC issuer {oidc.get('issuerUrl')!r} is not an https:// URL", view.site_urn
-        )
-    forbidden = {str(u).lower() for u in thresholds.get("staticAdminUsers") or []}
-    for kind in ("RoleBinding", "ClusterRoleBinding"):
-        for binding in view.kube(kind, "rbac.authorization.k8s.io/"):
-            role = str(get_path(binding.props, "roleRef.name") or "")
-            for subject in binding.props.get("subjects") or []:
-                if subject.get("kind") != "User":
-                    continue
-                name = str(subject.get("name") or "")
-                short = name.split(":", 1)[-1].split("@", 1)[0].lower()
-                if short in forbidden:
-                    yield Violation(
-                        f"{label(binding)} binds role {role!r} to the static user {name!r}; "
-                        "bind roles to OIDC groups",
-                        binding.urn,
-                    )
-                elif role in ADMIN_ROLES:
-                    yield Violation(
-                        f"{label(binding)} gives the admin role {role!r} to the user {name!r} "
-                        "directly; bind admin roles to an OIDC group so access follows "
-                        "membership",
-                        binding.urn,
-                    )
 
 
 @rule(

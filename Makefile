@@ -7,6 +7,8 @@
 #   make test-install   a plain non-editable install and the policy pack shipped alone
 #   make engine         build the Pulumi CLI, providers and API server from Go modules (cached)
 #   make engine-test    the users' workflows with the real CLI (needs make engine)
+#   make trivy          build trivy from the Go module proxy (cached)
+#   make trivy-test     trivy config over the example manifests: zero findings (needs make trivy)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -17,7 +19,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHECKOV       := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV)/.installed
 
-.PHONY: plan test test-install engine engine-test lint install install-checkov clean prometheus-tools
+.PHONY: plan test test-install engine engine-test trivy trivy-test lint install install-checkov clean prometheus-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,8 +66,14 @@ engine:
 engine-test: $(STAMP)
 	$(BIN)/python -m pytest tests/engine
 
+trivy:
+	bash scanners/build-trivy.sh
+
+trivy-test: $(STAMP)
+	$(BIN)/python -m pytest tests/scanners
+
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) out .engine
+	rm -rf $(VENV) out .engine .tools

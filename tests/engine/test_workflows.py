@@ -1,6 +1,7 @@
 """The users' workflows with the real Pulumi CLI (docs/engine.md), in order: preview with the
-pack, the gate, up twice, the DR stack on prod's real outputs, secrets, destroy, and a failure
-half-way through an update. The tests share one backend and build on each other."""
+pack, the gate, up twice, the DR stack on prod's real outputs, secrets, destroy, an upgrade of
+tenant roles, and a failure half-way through an update. The tests share one backend and build
+on each other."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from cluster import ROOT
 from conftest import SECRETS, Site, engine_config, new_project, stack_secrets, start_site
 from harness import Project
@@ -218,6 +220,57 @@ def test_destroy_refuses_the_protected_resources(project: Project) -> None:
     marked = {r["urn"] for r in state["deployment"]["resources"] if r.get("protect")}
     assert marked, "nothing is protected in a prod-tier stack"
     assert set(protected) <= marked
+
+
+def _set_roles(project: Project, stack: str, roles: str | None) -> None:
+    """Edit ``tenants[].roles`` in the stack file, keeping its encrypted secrets."""
+    path = project.directory / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for tenant in document["config"]["paif:tenants"]:
+        if roles is None:
+            tenant.pop("roles", None)
+        else:
+            tenant["roles"] = roles
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+
+
+def test_a_live_stack_moves_from_builtin_to_scoped_roles(
+    workspace: dict[str, Any], etcd: Any, namespaces: list[str], tmp_path: Path
+) -> None:
+    """Upgrading: a RoleBinding's roleRef cannot change in place, so the provider replaces each
+    binding, and the groups end up bound to the new Roles (issue 13)."""
+    site = start_site(etcd, "roles", tmp_path, namespaces)
+    api = site.supervisor
+    bindings = "/apis/rbac.authorization.k8s.io/v1/namespaces/marketing-ns/rolebindings"
+    try:
+        project = new_project(workspace, "roles")
+        project.init_stack("roles", engine_config("prod", site), stack_secrets(site))
+        _set_roles(project, "roles", "builtin")
+        project.pulumi("up", "--stack", "roles", "--yes", "--skip-preview")
+        before = {b["metadata"]["name"]: b["roleRef"] for b in api.get(bindings)["items"]}
+        assert before["marketing-admin"] == {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": "admin",
+        }
+        _set_roles(project, "roles", None)
+        project.pulumi(
+            "up", "--stack", "roles", "--yes", "--skip-preview", "--policy-pack", str(project.pack)
+        )
+        after = {b["metadata"]["name"]: b["roleRef"] for b in api.get(bindings)["items"]}
+        assert after == {
+            f"marketing-{kind}": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": f"marketing-{kind}",
+            }
+            for kind in ("admin", "edit", "view")
+        }
+        roles = api.get("/apis/rbac.authorization.k8s.io/v1/namespaces/marketing-ns/roles")
+        assert {r["metadata"]["name"] for r in roles["items"]} == set(after)
+        project.pulumi("preview", "--stack", "roles", "--expect-no-changes")
+    finally:
+        site.stop()
 
 
 def test_an_api_server_lost_mid_update_fails_clearly_and_a_second_up_completes(

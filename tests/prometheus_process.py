@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from processes import stop_process
 
 START_TIMEOUT = 30.0
 
@@ -105,10 +106,5 @@ def prometheus(
         wait_for("Prometheus to be ready", ready)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process, timeout=10)
         log.close()

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from processes import stop_process
 from schema_validation import load_crd
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,7 +109,7 @@ class Etcd:
         _wait(lambda: _get(f"{self.url}/health") is not None, 60, "etcd", self.workdir / "etcd.log")
 
     def stop(self) -> None:
-        _stop(self.process)
+        stop_process(self.process)
 
 
 @dataclass
@@ -188,7 +189,7 @@ class ApiServer:
         _wait(lambda: _get(f"{self.url}/readyz") == "ok", 180, "kube-apiserver", self.log_path)
 
     def stop(self) -> None:
-        _stop(self.process)
+        stop_process(self.process)
 
     # --- the API ------------------------------------------------------------------------------
 
@@ -269,13 +270,3 @@ def _wait(ready: Any, seconds: float, what: str, log: Path | None) -> None:
         time.sleep(0.5)
     tail = log.read_text()[-3000:] if log and log.exists() else ""
     raise RuntimeError(f"{what} did not become ready in {seconds:.0f} s\n{tail}")
-
-
-def _stop(process: subprocess.Popen | None) -> None:
-    if process is not None and process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)

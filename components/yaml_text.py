@@ -1,4 +1,11 @@
-"""YAML text as ``yaml.safe_dump`` writes it, through libyaml where that gives the same bytes.
+"""YAML text as ``yaml.safe_dump`` writes it, without PyYAML's per-node machinery where possible.
+
+A non-empty mapping of the kind the plan's manifests are (block style, short printable-ASCII
+string keys, no object twice) is written line by line by :func:`_block_dump`: each distinct key
+and one-line string is styled once (plain or single-quoted, by the emitter's own rules) and
+folded where the emitter folds it; other strings (line breaks, characters the emitter escapes)
+are written by PyYAML's emitter methods at their column (:func:`_python_scalar`). What it does
+not take goes to the libyaml path below, then to ``yaml.safe_dump``.
 
 Plans and config maps are written with ``yaml.safe_dump``; its pure-Python emitter was a fifth
 of a large plan's time (docs/benchmarks.md). PyYAML's C emitter (``CSafeDumper``) writes the
@@ -57,6 +64,10 @@ def safe_dump(
     default_flow_style: bool | None = False,
 ) -> str:
     """``yaml.safe_dump(document, ...)`` with the same keyword arguments and the same text."""
+    if default_flow_style is False:
+        text = _block_dump(document, sort_keys, width, allow_unicode)
+        if text is not None:
+            return text
     if getattr(yaml, "__with_libyaml__", False) and default_flow_style is False:
         text = _c_dump(document, sort_keys, width, allow_unicode)
         if text is not None:
@@ -91,6 +102,8 @@ def _c_dump(document: Any, sort_keys: bool, width: int | None, allow_unicode: bo
     """The C emitter's text, placeholders written by the Python emitter; None for a document
     the C path does not take, or if a placeholder is not where it should be (a document
     holding the placeholder's text)."""
+    if type(document) is not dict and type(document) is not list:
+        return None  # a scalar document: the Python emitter ends it with "..."
     scalars: list[str] = []
     try:
         root = _node(document, sort_keys, scalars, set())
@@ -155,6 +168,193 @@ def _node(value: Any, sort_keys: bool, scalars: list[str], seen: set[int]) -> An
     if kind is float:
         return _REPRESENTER.represent_float(value)
     raise _Unfit
+
+
+# --- the block writer ------------------------------------------------------------------------
+# What rules out the plain style for a one-line printable string (``Emitter.analyze_scalar``):
+# a document marker, a leading space or indicator, ``?``/``:``/``-`` alone or before a space at
+# the start; ``: `` or ``:`` at the end, `` #``, a trailing space anywhere after.
+_NOT_PLAIN_START = re.compile(r"---|\.\.\.|[ #,\[\]{}&*!|>'\"%@`]|[?:-](?: |$)")
+_NOT_PLAIN_INSIDE = re.compile(r": | #| $|:$")
+_SPACE_RUN = re.compile(" +")
+# The unfolded text of printable-ASCII strings and of ints, bools and nulls, by value.
+_SCALAR_TEXTS: dict[Any, str] = {}
+
+
+def _block_dump(
+    document: Any, sort_keys: bool, width: int | None, allow_unicode: bool
+) -> str | None:
+    """The Python emitter's text of a non-empty mapping (default_flow_style=False), written
+    line by line; None for a document it does not take (the same as the C path's, see
+    :func:`_node`).
+
+    Each key and scalar is written as the emitter writes it once per distinct value
+    (:func:`_scalar_text`), or after its line prefix (:func:`_python_scalar`) where the
+    emitter might fold it or where it is not printable ASCII. The layout is the emitter's
+    block style: mappings two columns in, sequences in a mapping not indented, a
+    collection in a sequence item starting on the item's line, empty collections ``{}``/``[]``.
+    """
+    if type(document) is not dict or not document:
+        return None
+    best_width = width if width and width > 4 else 80
+    lines: list[str] = []
+    writer = _BlockWriter(lines, sort_keys, best_width, width, allow_unicode)
+    try:
+        writer.mapping(document, 0, "")
+    except _Unfit:
+        return None
+    lines.append("")
+    return "\n".join(lines)
+
+
+class _BlockWriter:
+    def __init__(
+        self,
+        lines: list[str],
+        sort_keys: bool,
+        best_width: int,
+        width: int | None,
+        allow_unicode: bool,
+    ) -> None:
+        self.lines = lines
+        self.sort_keys = sort_keys
+        self.best_width = best_width
+        self.width = width
+        self.allow_unicode = allow_unicode
+        self.seen: set[int] = set()
+
+    def _enter(self, value: Any) -> None:
+        if id(value) in self.seen:
+            raise _Unfit  # PyYAML writes an anchor
+        self.seen.add(id(value))
+
+    def mapping(self, value: dict[Any, Any], indent: int, first: str) -> None:
+        """A non-empty mapping whose keys start at column ``indent``; its first line starts
+        with ``first`` (a sequence item's ``- ``), the others with spaces."""
+        self._enter(value)
+        for key in value:
+            if type(key) is not str or not 0 < len(key) <= MAX_KEY_LENGTH or not _plain_ascii(key):
+                raise _Unfit
+        items = sorted(value.items()) if self.sort_keys else value.items()
+        pad = " " * indent
+        prefix = first
+        for key, item in items:
+            head = f"{prefix}{_scalar_text(key)}:"
+            prefix = pad
+            self.item(item, head, indent, True)
+
+    def sequence(self, value: list[Any], indent: int, first: str) -> None:
+        """A non-empty sequence whose ``-`` is at column ``indent``."""
+        self._enter(value)
+        pad = " " * indent
+        prefix = first
+        for item in value:
+            self.item(item, f"{prefix}-", indent, False)
+            prefix = pad
+
+    def item(self, value: Any, head: str, indent: int, in_mapping: bool) -> None:
+        """``value`` after ``head`` (its line so far, up to the ``:`` or the ``-``)."""
+        kind = type(value)
+        if kind is str:
+            if value.isprintable() and (self.allow_unicode or value.isascii()):
+                text = _SCALAR_TEXTS.get(value)
+                if text is None:
+                    text = _scalar_text(value)
+                column = len(head) + 1
+                if column + len(text) > self.best_width:
+                    # Where the emitter folds: the key's column or the item's, two in.
+                    fold = indent + 2 if in_mapping else column
+                    text = _folded(text, column, fold, self.best_width)
+                self.lines.append(f"{head} {text}")
+                return
+            self.lines.append(head + _python_scalar(value, head, self.width, self.allow_unicode))
+            return
+        if kind is dict:
+            if not value:
+                self._enter(value)
+                self.lines.append(f"{head} {{}}")
+            elif in_mapping:
+                self.lines.append(head)
+                self.mapping(value, indent + 2, " " * (indent + 2))
+            else:
+                self.mapping(value, indent + 2, head + " ")
+            return
+        if kind is list:
+            if not value:
+                self._enter(value)
+                self.lines.append(f"{head} []")
+            elif in_mapping:
+                self.lines.append(head)
+                self.sequence(value, indent, " " * indent)
+            else:
+                self.sequence(value, indent + 2, head + " ")
+            return
+        if kind is int or kind is bool or value is None:
+            text = _SCALAR_TEXTS.get((kind, value))
+            if text is None:
+                text = _SCALAR_TEXTS[(kind, value)] = _other_text(value)
+        elif kind is float:
+            text = _other_text(value)
+        else:
+            raise _Unfit
+        self.lines.append(f"{head} {text}")
+
+
+def _scalar_text(value: str) -> str:
+    """The emitter's unfolded text of a printable string (a single line, no character it
+    escapes), as a key or a block value: the simple-key context changes nothing for it.
+
+    ``Emitter.analyze_scalar`` then allows single quotes always and the plain style unless
+    an indicator or a document marker sits where it matters or a space leads or trails;
+    ``choose_scalar_style`` takes plain when allowed and the text resolves to a string.
+    """
+    text = _SCALAR_TEXTS.get(value)
+    if text is None:
+        plain = (
+            value
+            and not _NOT_PLAIN_START.match(value)
+            and not _NOT_PLAIN_INSIDE.search(value)
+            and _resolve_plain(value) == _STR
+        )
+        text = value if plain else "'" + value.replace("'", "''") + "'"
+        _SCALAR_TEXTS[value] = text
+    return text
+
+
+def _folded(text: str, column: int, indent: int, best_width: int) -> str:
+    """``text`` (plain, or single-quoted with its quotes) started at ``column``, folded as
+    ``write_plain``/``write_single_quoted`` fold it: a lone space between characters (not
+    at either end of the scalar) becomes a line break and the indentation when the line so
+    far passes the width."""
+    quoted = text[:1] == "'"
+    body = text[1:-1] if quoted else text
+    column += quoted
+    parts: list[str] = []
+    start = 0  # the body from here is not written yet; it starts at ``column``
+    end_of_body = len(body)
+    for match in _SPACE_RUN.finditer(body):
+        space, after = match.span()
+        if (
+            after - space == 1
+            and space != 0
+            and after != end_of_body
+            and column + (space - start) > best_width
+        ):
+            parts.append(body[start:space])
+            parts.append("\n" + " " * indent)
+            column = indent
+            start = after
+    parts.append(body[start:])
+    folded = "".join(parts)
+    return f"'{folded}'" if quoted else folded
+
+
+def _other_text(value: Any) -> str:
+    """An int's, bool's, null's or float's plain text; ``_Unfit`` where the emitter would tag it."""
+    node = _REPRESENTER.represent_data(value)
+    if _resolve_plain(node.value) != node.tag:
+        raise _Unfit
+    return node.value
 
 
 def _python_scalar(value: str, prefix: str, width: int | None, allow_unicode: bool) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 
 import pulumi
 from google.protobuf import json_format, struct_pb2
+from pulumi import _types as pulumi_types
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import resource_cycle_breaker as pulumi_cycles
@@ -559,7 +560,8 @@ def stack_trace() -> Any:
     top) to every registration. It builds it with ``traceback.extract_stack``, which stats
     every source file on the stack and reads its lines, and converts each file name to a URI
     per frame: an eighth of the program's time in the plan, through the components' deep
-    frames. This walks the same frames and gives the same ``StackTrace``.
+    frames. This walks the same frames and gives the same ``StackTrace``, built once per
+    sequence of (file, line) places.
     """
     if getattr(sys, "tracebacklimit", None) is not None:
         return _sdk_stack_trace()
@@ -571,17 +573,30 @@ def stack_trace() -> Any:
             if inits == 3:
                 break
         frame = frame.f_back
-    frames = []
+    places = []
     outer = frame.f_back if frame is not None else None
     while outer is not None:
-        uri = _source_uri(outer.f_code.co_filename)
-        line = outer.f_lineno
-        position = (
-            None if uri is None or line is None else source_pb2.SourcePosition(uri=uri, line=line)
-        )
-        frames.append(source_pb2.StackFrame(pc=position))
+        places.append((outer.f_code.co_filename, outer.f_lineno))
         outer = outer.f_back
-    return source_pb2.StackTrace(frames=frames)
+    key = tuple(places)
+    trace = _STACK_TRACES.get(key)
+    if trace is None:
+        frames = []
+        for filename, line in key:
+            uri = _source_uri(filename)
+            position = (
+                None
+                if uri is None or line is None
+                else source_pb2.SourcePosition(uri=uri, line=line)
+            )
+            frames.append(source_pb2.StackFrame(pc=position))
+        trace = _STACK_TRACES[key] = source_pb2.StackTrace(frames=frames)
+    return trace
+
+
+# Stack traces by their (file, line) frames: the components register from the same places for
+# every tenant, and the SDK copies the message into each request.
+_STACK_TRACES: dict[tuple[tuple[str, int | None], ...], Any] = {}
 
 
 _sdk_stack_trace = pulumi_resource._get_stack_trace
@@ -600,6 +615,30 @@ def add_dependency(from_resource: Any, to_resource: Any) -> None:
         setattr(from_resource, pulumi_cycles._DEPENDENCIES_PROPERTY, {to_resource})
     else:
         deps.add(to_resource)
+
+
+def _by_identity(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``function`` of a type, computed once per type object (the type kept alive with its
+    answer, so that its id is not reused)."""
+    answers: dict[int, tuple[Any, Any]] = {}
+
+    def once(typ: Any) -> Any:
+        known = answers.get(id(typ))
+        if known is None:
+            known = answers[id(typ)] = (typ, function(typ))
+        return known[1]
+
+    once.__wrapped__ = function  # type: ignore[attr-defined]
+    return once
+
+
+# The SDK unwraps ``Input[T]`` / ``Optional[T]`` annotations of the typed resource classes for
+# every property it serializes or translates, through ``typing.get_origin``/``get_args`` each
+# time: pure functions of the annotation, which the classes share across all their resources.
+_sdk_unwrap_type = pulumi_types.unwrap_type
+_sdk_unwrap_optional_type = pulumi_types.unwrap_optional_type
+unwrap_type = _by_identity(_sdk_unwrap_type)
+unwrap_optional_type = _by_identity(_sdk_unwrap_optional_type)
 
 
 def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
@@ -656,12 +695,16 @@ def mock_runtime(
     pulumi_stack.wait_for_rpcs = wait_for_rpcs
     pulumi_resource._get_stack_trace = stack_trace
     pulumi_cycles._add_dep = add_dependency
+    pulumi_types.unwrap_type = unwrap_type
+    pulumi_types.unwrap_optional_type = unwrap_optional_type
     try:
         yield monitor, loop
     finally:
         pulumi_stack.wait_for_rpcs = sdk_wait_for_rpcs
         pulumi_resource._get_stack_trace = _sdk_stack_trace
         pulumi_cycles._add_dep = _sdk_add_dep
+        pulumi_types.unwrap_type = _sdk_unwrap_type
+        pulumi_types.unwrap_optional_type = _sdk_unwrap_optional_type
         with contextlib.suppress(Exception):
             loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()

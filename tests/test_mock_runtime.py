@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Optional, Union
 
 import pulumi
 import pytest
@@ -54,6 +55,46 @@ def test_stack_trace_is_the_sdks() -> None:
 def test_stack_trace_from_two_constructors_down_is_the_sdks() -> None:
     fast, sdk = _Outer(0).inner.traces
     assert fast == sdk
+
+
+def test_stack_traces_from_other_places_are_other_traces() -> None:
+    first = [_Outer(1).inner.inner.traces for _ in range(2)]
+    second = _Outer(1).inner.inner.traces  # another line of this file
+    assert first[0][0] is first[1][0] and first[0][0] == first[0][1]
+    assert second[0] == second[1] and second[0] != first[0][0]
+
+
+# --- type annotations the SDK unwraps for every property ------------------------------------
+
+
+@pulumi.input_type
+class _Args:
+    pass
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    [
+        int,
+        Optional[int],  # noqa: UP045 (the SDK's generated classes)
+        pulumi.Input[str],
+        Optional[pulumi.Input[str]],  # noqa: UP045
+        pulumi.Input[Optional[str]],  # noqa: UP045
+        pulumi.Output[int],
+        Union[_Args, dict],  # noqa: UP007
+        # Equal to the one before, not the same: unwrapped on its own.
+        Union[dict, _Args],  # noqa: UP007
+        Optional[pulumi.Input[Sequence[pulumi.Input[str]]]],  # noqa: UP045
+        list[str],
+    ],
+)
+def test_unwrapped_types_are_the_sdks(annotation: Any) -> None:
+    assert mock_runtime._sdk_unwrap_type(Union[_Args, dict]) is _Args  # noqa: UP007
+    for _ in range(2):
+        assert mock_runtime.unwrap_type(annotation) == mock_runtime._sdk_unwrap_type(annotation)
+        assert mock_runtime.unwrap_optional_type(
+            annotation
+        ) == mock_runtime._sdk_unwrap_optional_type(annotation)
 
 
 # --- the monitor's answers ------------------------------------------------------------------

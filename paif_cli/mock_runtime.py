@@ -12,6 +12,7 @@ import concurrent.futures
 import contextlib
 import hashlib
 import logging
+import math
 import os
 import pathlib
 import runpy
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import struct_pb2
 from pulumi import _types as pulumi_types
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as pulumi_resource
@@ -112,35 +113,84 @@ def mask_secrets(
 ) -> tuple[Any, list[str]]:
     """Replace secret-wrapped values of a decoded protobuf Struct by ``[secret]``.
 
-    ``keys``, when given, collects the keys of each secret mapping by its path.
+    ``keys``, when given, collects the keys of each secret mapping by its path. Paths
+    (``a.b[0].c``) are spelled only for the secrets found.
     """
+    secrets: list[str] = []
+    masked = _mask(value, [path] if path else [], secrets, keys)
+    return masked, secrets
+
+
+def _spelled(parts: list[Any]) -> str:
+    """The path of ``parts`` (keys, and list indexes as ints) as ``mask_secrets`` spells it."""
+    path = ""
+    for part in parts:
+        path = f"{path}[{part}]" if type(part) is int else f"{path}.{part}" if path else part
+    return path
+
+
+def _mask(
+    value: Any, parts: list[Any], secrets: list[str], keys: dict[str, list[str]] | None
+) -> Any:
     if isinstance(value, dict):
         sig = value.get(SPECIAL_SIG_KEY)
         if sig == SECRET_SIG:
+            path = _spelled(parts) or "."
             inner = value.get("value")
             if keys is not None and isinstance(inner, dict):
-                keys[path or "."] = sorted(str(k) for k in inner)
-            return SECRET_PLACEHOLDER, [path or "."]
+                keys[path] = sorted(str(k) for k in inner)
+            secrets.append(path)
+            return SECRET_PLACEHOLDER
         if sig == RESOURCE_SIG:
-            return value.get("urn", ""), []
+            return value.get("urn", "")
         out: dict[str, Any] = {}
-        secrets: list[str] = []
         for key in sorted(value):
-            child, found = mask_secrets(value[key], f"{path}.{key}" if path else key, keys)
-            out[key] = child
-            secrets.extend(found)
-        return out, secrets
+            parts.append(key)
+            out[key] = _mask(value[key], parts, secrets, keys)
+            parts.pop()
+        return out
     if isinstance(value, list):
         items = []
-        secrets = []
-        for i, item in enumerate(value):
-            child, found = mask_secrets(item, f"{path}[{i}]", keys)
-            items.append(child)
-            secrets.extend(found)
-        return items, secrets
+        for index, item in enumerate(value):
+            parts.append(index)
+            items.append(_mask(item, parts, secrets, keys))
+            parts.pop()
+        return items
     if isinstance(value, float) and value.is_integer():
-        return int(value), []
-    return value, []
+        return int(value)
+    return value
+
+
+def struct_dict(struct: Any) -> dict[str, Any]:
+    """``json_format.MessageToDict(struct)`` of a ``Struct``: the same values, types and key
+    order, without the printer's per-value descriptor lookups (every registration's inputs
+    go through it)."""
+    return {key: _value_of(value) for key, value in struct.fields.items()}
+
+
+def _value_of(value: Any) -> Any:
+    which = value.WhichOneof("kind")
+    if which == "string_value":
+        return value.string_value
+    if which == "struct_value":
+        return {key: _value_of(item) for key, item in value.struct_value.fields.items()}
+    if which == "number_value":
+        number = value.number_value
+        if math.isinf(number):
+            raise ValueError(
+                "Fail to serialize Infinity for Value.number_value, "
+                "which would parse as string_value"
+            )
+        if math.isnan(number):
+            raise ValueError(
+                "Fail to serialize NaN for Value.number_value, which would parse as string_value"
+            )
+        return number
+    if which == "bool_value":
+        return value.bool_value
+    if which == "list_value":
+        return [_value_of(item) for item in value.list_value.values]
+    return None
 
 
 def unwrap_secrets(value: Any) -> Any:
@@ -290,7 +340,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             response = self._answer(super().RegisterResource, self._register, request)
             self._stack_urn = response.urn
             return response
-        raw = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
+        raw = struct_dict(request.object)
         secret_keys: dict[str, list[str]] = {}
         inputs, secret_paths = mask_secrets(raw, keys=secret_keys)
         if _needs_sdk(raw):
@@ -335,10 +385,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def _register(self, request: Any, decoded: dict[str, Any] | None = None) -> Any:
         """``MockMonitor.RegisterResource``, serializing the state without an event loop.
 
-        ``decoded``: the request's object as ``MessageToDict`` gave it, when ``_is_plain`` says
-        that is what ``rpc.deserialize_properties`` gives too; the answer is then the request's
-        own object wherever the mocks answer with the inputs unchanged (what ``serialize``
-        of ``deserialize`` gives back for such an object).
+        ``decoded``: the request's object as ``struct_dict`` (``MessageToDict``) gave it, when
+        ``_is_plain`` says that is what ``rpc.deserialize_properties`` gives too; the answer is
+        then the request's own object wherever the mocks answer with the inputs unchanged (what
+        ``serialize`` of ``deserialize`` gives back for such an object).
         """
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == ROOT_STACK_TYPE:
@@ -417,7 +467,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             return pool.submit(method, request).result()
 
     def Invoke(self, request: Any) -> Any:
-        if _needs_sdk(json_format.MessageToDict(request.args)):
+        if _needs_sdk(struct_dict(request.args)):
             return self._in_thread(super().Invoke, request)
         return self._answer(super().Invoke, self._invoke, request)
 
@@ -426,7 +476,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterPackage(request)
 
     def ReadResource(self, request: Any) -> Any:
-        if _needs_sdk(json_format.MessageToDict(request.properties)):
+        if _needs_sdk(struct_dict(request.properties)):
             response = self._in_thread(super().ReadResource, request)
         else:
             response = self._answer(super().ReadResource, self._read, request)
@@ -450,7 +500,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
-        raw = json_format.MessageToDict(request.outputs, preserving_proto_field_name=True)
+        raw = struct_dict(request.outputs)
         masked, secrets = mask_secrets(raw)
         if request.urn:
             self.resource_outputs[request.urn] = masked

@@ -25,8 +25,10 @@ same bytes.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import io
+import itertools
 import re
 import secrets
 from typing import Any
@@ -394,8 +396,14 @@ def write_double_quoted(emitter: Emitter, text: str, split: bool = True) -> None
     """``emitter.write_double_quoted(text, split)``, the same text and emitter state.
 
     PyYAML's writer looks at every character; only escaped characters, the character after
-    each, and spaces past the line width ever do anything, so this visits only those.
+    each, and spaces past the line width ever do anything. Where a line break cannot be
+    followed by another at once (the width at least two past the indentation), the text is
+    escaped in one pass and only the places where lines break are looked for
+    (:func:`_write_double_quoted_folded`); otherwise this visits the escapes and spaces.
     """
+    if split and emitter.best_width >= (emitter.indent or 0) + 2:
+        _write_double_quoted_folded(emitter, text)
+        return
     emitter.write_indicator('"', True)
     write = emitter.stream.write
     escaped = _ESCAPED_UNICODE if emitter.allow_unicode else _ESCAPED_ASCII
@@ -441,21 +449,108 @@ def write_double_quoted(emitter: Emitter, text: str, split: bool = True) -> None
             start = stop
         if match is None:
             break
-        char = match.group()
-        if char in emitter.ESCAPE_REPLACEMENTS:
-            data = "\\" + emitter.ESCAPE_REPLACEMENTS[char]
-        elif char <= "\xff":
-            data = f"\\x{ord(char):02X}"
-        elif char <= "\uffff":
-            data = f"\\u{ord(char):04X}"
-        else:
-            data = f"\\U{ord(char):08X}"
+        data = _escape(emitter, match.group())
         emitter.column += len(data)
         write(data)
         start = stop + 1
         if split and 0 < stop < length - 1 and emitter.column - 1 > width:
             fold(stop)
         position = stop + 1
+    emitter.write_indicator('"', False)
+
+
+def _escape(emitter: Emitter, char: str) -> str:
+    """How ``write_double_quoted`` writes an escaped character."""
+    if char in emitter.ESCAPE_REPLACEMENTS:
+        return "\\" + emitter.ESCAPE_REPLACEMENTS[char]
+    if char <= "\xff":
+        return f"\\x{ord(char):02X}"
+    if char <= "\uffff":
+        return f"\\u{ord(char):04X}"
+    return f"\\U{ord(char):08X}"
+
+
+def _write_double_quoted_folded(emitter: Emitter, text: str) -> None:
+    """``write_double_quoted(emitter, text, split=True)`` where a line break is never followed
+    at once by another (``best_width >= indent + 2``).
+
+    The writer breaks the line before the character at ``j`` (``0 < j``) when the line so far
+    passes the width there and ``j`` is (a) a space before the last character, (b) a character
+    it does not escape, right after one it does, before the last character, or (c) right after
+    an escaped character (not the first or the last), the line passing the width by two.
+    Each break writes ``\\``, the line break and the indentation, and ``\\`` again before a
+    space. With the column of every character known from the escapes before it, each break
+    is the first such place at or after the first character past the width.
+    """
+    emitter.write_indicator('"', True)
+    write = emitter.stream.write
+    escaped = _ESCAPED_UNICODE if emitter.allow_unicode else _ESCAPED_ASCII
+    positions = [match.start() for match in escaped.finditer(text)]
+    table = {ord(char): _escape(emitter, char) for char in {text[p] for p in positions}}
+    body = text.translate(table) if table else text
+    # A character at ``j`` with k escapes before it starts at j + extra(k) in ``body``: k where
+    # every escape is two characters (quotes, line breaks), else the sum of what each adds.
+    if all(len(escape) == 2 for escape in table.values()):
+        extra = None
+    else:
+        lengths = (len(table[ord(text[p])]) - 1 for p in positions)
+        extra = [0, *itertools.accumulate(lengths)]
+    length = len(text)
+    width = emitter.best_width
+    count = len(positions)
+
+    def offset(index: int) -> int:
+        k = bisect.bisect_left(positions, index)
+        return index + (k if extra is None else extra[k])
+
+    start = 0  # the first character not written yet; it starts at column ``emitter.column``
+    while True:
+        column, at = emitter.column, offset(start)
+        # The first character whose column passes the width: column + offset(j) - at > width.
+        if column + len(body) - at <= width:
+            break
+        # No later than where it would be without escapes (each only moves it closer).
+        low, high = start, min(length, start + max(0, width - column) + 1)
+        while low < high:
+            middle = (low + high) // 2
+            if column + offset(middle) - at > width:
+                high = middle
+            else:
+                low = middle + 1
+        first = low
+        breaks = []
+        space = text.find(" ", max(first, 1), length - 1)
+        if space >= 0:
+            breaks.append(space)
+        k = bisect.bisect_left(positions, first - 1)
+        while k < count:
+            escape = positions[k]
+            after = escape + 1
+            if space >= 0 and after > space:
+                break
+            if after < length - 1 and not (k + 1 < count and positions[k + 1] == after):
+                breaks.append(after)  # (b): past the width, as after >= first
+                break
+            if 0 < escape < length - 1 and column + offset(after) - at > width + 1:
+                breaks.append(after)  # (c)
+                break
+            k += 1
+        if not breaks:
+            break
+        end = min(breaks)
+        data = body[at : offset(end)] + "\\"
+        emitter.column += len(data)
+        write(data)
+        emitter.write_indent()
+        emitter.whitespace = False
+        emitter.indention = False
+        if text[end] == " ":
+            emitter.column += 1
+            write("\\")
+        start = end
+    data = body[offset(start) :]
+    emitter.column += len(data)
+    write(data)
     emitter.write_indicator('"', False)
 
 

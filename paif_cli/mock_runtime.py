@@ -343,7 +343,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         raw = struct_dict(request.object)
         secret_keys: dict[str, list[str]] = {}
         inputs, secret_paths = mask_secrets(raw, keys=secret_keys)
-        if _needs_sdk(raw):
+        if _signed(request.object) and _needs_sdk(raw):
             response = self._in_thread(super().RegisterResource, request)
         elif _is_plain(raw) and type(self.mocks).new_resource is PlanMocks.new_resource:
             response = self._answer(
@@ -552,6 +552,16 @@ def _is_plain(value: Any, top: bool = True) -> bool:
     if isinstance(value, list):
         return all(item is None or _is_plain(item, False) for item in value)
     return value != UNKNOWN
+
+
+_SIG_BYTES = SPECIAL_SIG_KEY.encode()
+
+
+def _signed(struct: Any) -> bool:
+    """Whether a mapping in ``struct`` may hold the special signature key: its wire form holds
+    the key's bytes (C-speed; most registrations hold no secret, reference or asset, and
+    :func:`_needs_sdk` need not walk them)."""
+    return _SIG_BYTES in struct.SerializeToString()
 
 
 def _needs_sdk(value: Any) -> bool:

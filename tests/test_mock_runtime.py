@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 from typing import Any, Optional, Union
 
@@ -21,7 +22,9 @@ from paif_cli.mock_runtime import (
     UNKNOWN,
     PlanMocks,
     _is_plain,
+    _needs_sdk,
     _serialize_now,
+    _signed,
     mask_secrets,
     stack_trace,
     struct_dict,
@@ -155,6 +158,17 @@ def test_struct_dict_is_message_to_dict(document: dict[str, Any]) -> None:
     struct.update(document)
     expected = json_format.MessageToDict(struct, preserving_proto_field_name=True)
     assert _typed(struct_dict(struct)) == _typed(expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=4), _VALUES, max_size=5))
+def test_a_struct_needing_the_sdk_is_signed(document: dict[str, Any]) -> None:
+    struct = struct_pb2.Struct()
+    struct.update(document)
+    assert _signed(struct) == (SPECIAL_SIG_KEY in json.dumps(document))
+    reference = {**document, "peer": {SPECIAL_SIG_KEY: RESOURCE_SIG, "urn": "urn:x"}}
+    struct.update(reference)
+    assert _signed(struct) and _needs_sdk(struct_dict(struct))
 
 
 @pytest.mark.parametrize("number", [float("inf"), float("-inf"), float("nan")])

@@ -46,6 +46,7 @@ def shortcuts_off(monkeypatch: pytest.MonkeyPatch) -> None:
         lambda self, stock, inline, request: stock(request),
     )
     monkeypatch.setattr(mock_runtime, "_is_plain", lambda value, top=True: False)
+    monkeypatch.setattr(mock_runtime, "_signed", lambda struct: True)
     monkeypatch.setattr(mock_runtime, "stack_trace", mock_runtime._sdk_stack_trace)
     monkeypatch.setattr(mock_runtime, "add_dependency", mock_runtime._sdk_add_dep)
     monkeypatch.setattr(mock_runtime, "unwrap_type", mock_runtime._sdk_unwrap_type)

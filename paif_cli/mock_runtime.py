@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from google.protobuf import struct_pb2
 from pulumi import _types as pulumi_types
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as pulumi_resource
@@ -406,11 +405,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             transforms=pulumi_mocks._resolve_callbacks(request.transforms),
         )
         id_, state = self.mocks.new_resource(args)
-        if decoded is not None and state == decoded:
-            obj = struct_pb2.Struct()
-            obj.CopyFrom(request.object)
-        else:
-            obj = _serialize_now(state)
+        # The response copies the object it is given: the request's own where it answers.
+        obj = request.object if decoded is not None and state == decoded else _serialize_now(state)
         self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj)
 

@@ -271,25 +271,20 @@ class _BlockWriter:
                 return
             self.lines.append(head + _python_scalar(value, head, self.width, self.allow_unicode))
             return
-        if kind is dict:
+        if kind is dict or kind is list:
             if not value:
                 self._enter(value)
-                self.lines.append(f"{head} {{}}")
-            elif in_mapping:
+                self.lines.append(f"{head} {{}}" if kind is dict else f"{head} []")
+                return
+            # A mapping two columns in, a sequence in a mapping at its key's column (PyYAML's
+            # indentless sequences); in a sequence item either starts on the item's line.
+            inner = indent if kind is list and in_mapping else indent + 2
+            if in_mapping:
                 self.lines.append(head)
-                self.mapping(value, indent + 2, " " * (indent + 2))
+                first = " " * inner
             else:
-                self.mapping(value, indent + 2, head + " ")
-            return
-        if kind is list:
-            if not value:
-                self._enter(value)
-                self.lines.append(f"{head} []")
-            elif in_mapping:
-                self.lines.append(head)
-                self.sequence(value, indent, " " * indent)
-            else:
-                self.sequence(value, indent + 2, head + " ")
+                first = head + " "
+            (self.mapping if kind is dict else self.sequence)(value, inner, first)
             return
         if kind is int or kind is bool or value is None:
             text = _SCALAR_TEXTS.get((kind, value))
@@ -413,17 +408,9 @@ def write_double_quoted(emitter: Emitter, text: str, split: bool = True) -> None
 
     def fold(end: int) -> None:  # the writer's line break before text[end]
         nonlocal start
-        data = text[start:end] + "\\"
+        _break_line(emitter, text[start:end], text[max(start, end)])
         if start < end:
             start = end
-        emitter.column += len(data)
-        write(data)
-        emitter.write_indent()
-        emitter.whitespace = False
-        emitter.indention = False
-        if text[start] == " ":
-            emitter.column += 1
-            write("\\")
 
     position = 0  # the next character not yet looked at
     for match in (*escaped.finditer(text), None):
@@ -457,6 +444,20 @@ def write_double_quoted(emitter: Emitter, text: str, split: bool = True) -> None
             fold(stop)
         position = stop + 1
     emitter.write_indicator('"', False)
+
+
+def _break_line(emitter: Emitter, data: str, following: str) -> None:
+    """The double-quoted writer's line break after ``data`` (the text since the last one):
+    ``\\``, the indentation, and ``\\`` again when the next character is a space."""
+    data += "\\"
+    emitter.column += len(data)
+    emitter.stream.write(data)
+    emitter.write_indent()
+    emitter.whitespace = False
+    emitter.indention = False
+    if following == " ":
+        emitter.column += 1
+        emitter.stream.write("\\")
 
 
 def _escape(emitter: Emitter, char: str) -> str:
@@ -538,15 +539,7 @@ def _write_double_quoted_folded(emitter: Emitter, text: str) -> None:
         if not breaks:
             break
         end = min(breaks)
-        data = body[at : offset(end)] + "\\"
-        emitter.column += len(data)
-        write(data)
-        emitter.write_indent()
-        emitter.whitespace = False
-        emitter.indention = False
-        if text[end] == " ":
-            emitter.column += 1
-            write("\\")
+        _break_line(emitter, body[at : offset(end)], text[end])
         start = end
     data = body[offset(start) :]
     emitter.column += len(data)

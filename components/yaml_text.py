@@ -179,8 +179,10 @@ def _node(value: Any, sort_keys: bool, scalars: list[str], seen: set[int]) -> An
 _NOT_PLAIN_START = re.compile(r"---|\.\.\.|[ #,\[\]{}&*!|>'\"%@`]|[?:-](?: |$)")
 _NOT_PLAIN_INSIDE = re.compile(r": | #| $|:$")
 _SPACE_RUN = re.compile(" +")
-# The unfolded text of printable-ASCII strings and of ints, bools and nulls, by value.
+# The unfolded text of one-line printable strings and of ints, bools and nulls, by value.
 _SCALAR_TEXTS: dict[Any, str] = {}
+# Each mapping key the block writer takes, as it starts a line: its text and ":".
+_KEY_HEADS: dict[str, str] = {}
 
 
 def _block_dump(
@@ -235,15 +237,18 @@ class _BlockWriter:
         with ``first`` (a sequence item's ``- ``), the others with spaces."""
         self._enter(value)
         for key in value:
-            if type(key) is not str or not 0 < len(key) <= MAX_KEY_LENGTH or not _plain_ascii(key):
-                raise _Unfit
+            if type(key) is not str or key not in _KEY_HEADS:
+                if not (type(key) is str and 0 < len(key) <= MAX_KEY_LENGTH and _plain_ascii(key)):
+                    raise _Unfit
+                _KEY_HEADS[key] = _scalar_text(key) + ":"
         items = sorted(value.items()) if self.sort_keys else value.items()
         pad = " " * indent
         prefix = first
         for key, item in items:
-            head = f"{prefix}{_scalar_text(key)}:"
+            head = prefix + _KEY_HEADS[key]
             prefix = pad
-            self.item(item, head, indent, True)
+            if not self._short_string(item, head):
+                self.item(item, head, indent, True)
 
     def sequence(self, value: list[Any], indent: int, first: str) -> None:
         """A non-empty sequence whose ``-`` is at column ``indent``."""
@@ -251,8 +256,25 @@ class _BlockWriter:
         pad = " " * indent
         prefix = first
         for item in value:
-            self.item(item, f"{prefix}-", indent, False)
+            head = prefix + "-"
             prefix = pad
+            if not self._short_string(item, head):
+                self.item(item, head, indent, False)
+
+    def _short_string(self, value: Any, head: str) -> bool:
+        """Write ``value`` after ``head`` if it is a string styled before that fits the line
+        (most values: names, labels, images); whether it did."""
+        if type(value) is not str:
+            return False
+        text = _SCALAR_TEXTS.get(value)
+        if (
+            text is None
+            or len(head) + 1 + len(text) > self.best_width
+            or not (self.allow_unicode or value.isascii())
+        ):
+            return False
+        self.lines.append(f"{head} {text}")
+        return True
 
     def item(self, value: Any, head: str, indent: int, in_mapping: bool) -> None:
         """``value`` after ``head`` (its line so far, up to the ``:`` or the ``-``)."""

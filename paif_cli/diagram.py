@@ -956,22 +956,34 @@ BOLD_FACTOR: Final = 1.1
 
 def text_width(text: str, size: float, *, bold: bool = False) -> float:
     """Approximate rendered width of ``text`` at ``size`` px (DejaVu Sans metrics)."""
+    return _advances(text)[-1] * size * (BOLD_FACTOR if bold else 1.0)
+
+
+def _advances(text: str) -> list[float]:
+    """The advance of each prefix of ``text``, summed from the left (``[0.0, ...]``)."""
     total = 0.0
+    totals = [total]
     for char in text:
         advance = _ADVANCE.get(char)
         if advance is None:
             advance = _UPPER_ADVANCE if char.isupper() else _OTHER_ADVANCE
         total += advance
-    return total * size * (BOLD_FACTOR if bold else 1.0)
+        totals.append(total)
+    return totals
 
 
 def fit(text: str, size: float, width: float, *, bold: bool = False) -> str:
-    """``text`` cut with an ellipsis so that it fits ``width``."""
-    if text_width(text, size, bold=bold) <= width:
+    """``text`` cut with an ellipsis so that it fits ``width``: the longest prefix that fits
+    with the ellipsis (each prefix's width summed as ``text_width`` sums it)."""
+    totals = _advances(text)
+    factor = BOLD_FACTOR if bold else 1.0
+    if totals[-1] * size * factor <= width:
         return text
-    while text and text_width(text + "…", size, bold=bold) > width:
-        text = text[:-1]
-    return text.rstrip() + "…"
+    ellipsis = _ADVANCE["…"]
+    end = len(text)
+    while end and (totals[end] + ellipsis) * size * factor > width:
+        end -= 1
+    return text[:end].rstrip() + "…"
 
 
 # --- rendering --------------------------------------------------------------------------------

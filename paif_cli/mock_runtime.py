@@ -12,6 +12,7 @@ import concurrent.futures
 import contextlib
 import hashlib
 import logging
+import math
 import os
 import pathlib
 import runpy
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from google.protobuf import json_format, struct_pb2
+from pulumi import _types as pulumi_types
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import resource_cycle_breaker as pulumi_cycles
@@ -111,35 +112,84 @@ def mask_secrets(
 ) -> tuple[Any, list[str]]:
     """Replace secret-wrapped values of a decoded protobuf Struct by ``[secret]``.
 
-    ``keys``, when given, collects the keys of each secret mapping by its path.
+    ``keys``, when given, collects the keys of each secret mapping by its path. Paths
+    (``a.b[0].c``) are spelled only for the secrets found.
     """
+    secrets: list[str] = []
+    masked = _mask(value, [path] if path else [], secrets, keys)
+    return masked, secrets
+
+
+def _spelled(parts: list[Any]) -> str:
+    """The path of ``parts`` (keys, and list indexes as ints) as ``mask_secrets`` spells it."""
+    path = ""
+    for part in parts:
+        path = f"{path}[{part}]" if type(part) is int else f"{path}.{part}" if path else part
+    return path
+
+
+def _mask(
+    value: Any, parts: list[Any], secrets: list[str], keys: dict[str, list[str]] | None
+) -> Any:
     if isinstance(value, dict):
         sig = value.get(SPECIAL_SIG_KEY)
         if sig == SECRET_SIG:
+            path = _spelled(parts) or "."
             inner = value.get("value")
             if keys is not None and isinstance(inner, dict):
-                keys[path or "."] = sorted(str(k) for k in inner)
-            return SECRET_PLACEHOLDER, [path or "."]
+                keys[path] = sorted(str(k) for k in inner)
+            secrets.append(path)
+            return SECRET_PLACEHOLDER
         if sig == RESOURCE_SIG:
-            return value.get("urn", ""), []
+            return value.get("urn", "")
         out: dict[str, Any] = {}
-        secrets: list[str] = []
         for key in sorted(value):
-            child, found = mask_secrets(value[key], f"{path}.{key}" if path else key, keys)
-            out[key] = child
-            secrets.extend(found)
-        return out, secrets
+            parts.append(key)
+            out[key] = _mask(value[key], parts, secrets, keys)
+            parts.pop()
+        return out
     if isinstance(value, list):
         items = []
-        secrets = []
-        for i, item in enumerate(value):
-            child, found = mask_secrets(item, f"{path}[{i}]", keys)
-            items.append(child)
-            secrets.extend(found)
-        return items, secrets
+        for index, item in enumerate(value):
+            parts.append(index)
+            items.append(_mask(item, parts, secrets, keys))
+            parts.pop()
+        return items
     if isinstance(value, float) and value.is_integer():
-        return int(value), []
-    return value, []
+        return int(value)
+    return value
+
+
+def struct_dict(struct: Any) -> dict[str, Any]:
+    """``json_format.MessageToDict(struct)`` of a ``Struct``: the same values, types and key
+    order, without the printer's per-value descriptor lookups (every registration's inputs
+    go through it)."""
+    return {key: _value_of(value) for key, value in struct.fields.items()}
+
+
+def _value_of(value: Any) -> Any:
+    which = value.WhichOneof("kind")
+    if which == "string_value":
+        return value.string_value
+    if which == "struct_value":
+        return {key: _value_of(item) for key, item in value.struct_value.fields.items()}
+    if which == "number_value":
+        number = value.number_value
+        if math.isinf(number):
+            raise ValueError(
+                "Fail to serialize Infinity for Value.number_value, "
+                "which would parse as string_value"
+            )
+        if math.isnan(number):
+            raise ValueError(
+                "Fail to serialize NaN for Value.number_value, which would parse as string_value"
+            )
+        return number
+    if which == "bool_value":
+        return value.bool_value
+    if which == "list_value":
+        return [_value_of(item) for item in value.list_value.values]
+    return None
 
 
 def unwrap_secrets(value: Any) -> Any:
@@ -289,10 +339,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             response = self._answer(super().RegisterResource, self._register, request)
             self._stack_urn = response.urn
             return response
-        raw = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
+        raw = struct_dict(request.object)
         secret_keys: dict[str, list[str]] = {}
         inputs, secret_paths = mask_secrets(raw, keys=secret_keys)
-        if _needs_sdk(raw):
+        if _signed(request.object) and _needs_sdk(raw):
             response = self._in_thread(super().RegisterResource, request)
         elif _is_plain(raw) and type(self.mocks).new_resource is PlanMocks.new_resource:
             response = self._answer(
@@ -334,10 +384,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def _register(self, request: Any, decoded: dict[str, Any] | None = None) -> Any:
         """``MockMonitor.RegisterResource``, serializing the state without an event loop.
 
-        ``decoded``: the request's object as ``MessageToDict`` gave it, when ``_is_plain`` says
-        that is what ``rpc.deserialize_properties`` gives too; the answer is then the request's
-        own object wherever the mocks answer with the inputs unchanged (what ``serialize``
-        of ``deserialize`` gives back for such an object).
+        ``decoded``: the request's object as ``struct_dict`` (``MessageToDict``) gave it, when
+        ``_is_plain`` says that is what ``rpc.deserialize_properties`` gives too; the answer is
+        then the request's own object wherever the mocks answer with the inputs unchanged (what
+        ``serialize`` of ``deserialize`` gives back for such an object).
         """
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == ROOT_STACK_TYPE:
@@ -355,11 +405,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             transforms=pulumi_mocks._resolve_callbacks(request.transforms),
         )
         id_, state = self.mocks.new_resource(args)
-        if decoded is not None and state == decoded:
-            obj = struct_pb2.Struct()
-            obj.CopyFrom(request.object)
-        else:
-            obj = _serialize_now(state)
+        # The response copies the object it is given: the request's own where it answers.
+        obj = request.object if decoded is not None and state == decoded else _serialize_now(state)
         self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj)
 
@@ -416,7 +463,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             return pool.submit(method, request).result()
 
     def Invoke(self, request: Any) -> Any:
-        if _needs_sdk(json_format.MessageToDict(request.args)):
+        if _needs_sdk(struct_dict(request.args)):
             return self._in_thread(super().Invoke, request)
         return self._answer(super().Invoke, self._invoke, request)
 
@@ -425,7 +472,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterPackage(request)
 
     def ReadResource(self, request: Any) -> Any:
-        if _needs_sdk(json_format.MessageToDict(request.properties)):
+        if _needs_sdk(struct_dict(request.properties)):
             response = self._in_thread(super().ReadResource, request)
         else:
             response = self._answer(super().ReadResource, self._read, request)
@@ -449,7 +496,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
-        raw = json_format.MessageToDict(request.outputs, preserving_proto_field_name=True)
+        raw = struct_dict(request.outputs)
         masked, secrets = mask_secrets(raw)
         if request.urn:
             self.resource_outputs[request.urn] = masked
@@ -501,6 +548,16 @@ def _is_plain(value: Any, top: bool = True) -> bool:
     if isinstance(value, list):
         return all(item is None or _is_plain(item, False) for item in value)
     return value != UNKNOWN
+
+
+_SIG_BYTES = SPECIAL_SIG_KEY.encode()
+
+
+def _signed(struct: Any) -> bool:
+    """Whether a mapping in ``struct`` may hold the special signature key: its wire form holds
+    the key's bytes (C-speed; most registrations hold no secret, reference or asset, and
+    :func:`_needs_sdk` need not walk them)."""
+    return _SIG_BYTES in struct.SerializeToString()
 
 
 def _needs_sdk(value: Any) -> bool:
@@ -559,7 +616,8 @@ def stack_trace() -> Any:
     top) to every registration. It builds it with ``traceback.extract_stack``, which stats
     every source file on the stack and reads its lines, and converts each file name to a URI
     per frame: an eighth of the program's time in the plan, through the components' deep
-    frames. This walks the same frames and gives the same ``StackTrace``.
+    frames. This walks the same frames and gives the same ``StackTrace``, built once per
+    sequence of (file, line) places.
     """
     if getattr(sys, "tracebacklimit", None) is not None:
         return _sdk_stack_trace()
@@ -571,17 +629,30 @@ def stack_trace() -> Any:
             if inits == 3:
                 break
         frame = frame.f_back
-    frames = []
+    places = []
     outer = frame.f_back if frame is not None else None
     while outer is not None:
-        uri = _source_uri(outer.f_code.co_filename)
-        line = outer.f_lineno
-        position = (
-            None if uri is None or line is None else source_pb2.SourcePosition(uri=uri, line=line)
-        )
-        frames.append(source_pb2.StackFrame(pc=position))
+        places.append((outer.f_code.co_filename, outer.f_lineno))
         outer = outer.f_back
-    return source_pb2.StackTrace(frames=frames)
+    key = tuple(places)
+    trace = _STACK_TRACES.get(key)
+    if trace is None:
+        frames = []
+        for filename, line in key:
+            uri = _source_uri(filename)
+            position = (
+                None
+                if uri is None or line is None
+                else source_pb2.SourcePosition(uri=uri, line=line)
+            )
+            frames.append(source_pb2.StackFrame(pc=position))
+        trace = _STACK_TRACES[key] = source_pb2.StackTrace(frames=frames)
+    return trace
+
+
+# Stack traces by their (file, line) frames: the components register from the same places for
+# every tenant, and the SDK copies the message into each request.
+_STACK_TRACES: dict[tuple[tuple[str, int | None], ...], Any] = {}
 
 
 _sdk_stack_trace = pulumi_resource._get_stack_trace
@@ -600,6 +671,30 @@ def add_dependency(from_resource: Any, to_resource: Any) -> None:
         setattr(from_resource, pulumi_cycles._DEPENDENCIES_PROPERTY, {to_resource})
     else:
         deps.add(to_resource)
+
+
+def _by_identity(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``function`` of a type, computed once per type object (the type kept alive with its
+    answer, so that its id is not reused)."""
+    answers: dict[int, tuple[Any, Any]] = {}
+
+    def once(typ: Any) -> Any:
+        known = answers.get(id(typ))
+        if known is None:
+            known = answers[id(typ)] = (typ, function(typ))
+        return known[1]
+
+    once.__wrapped__ = function  # type: ignore[attr-defined]
+    return once
+
+
+# The SDK unwraps ``Input[T]`` / ``Optional[T]`` annotations of the typed resource classes for
+# every property it serializes or translates, through ``typing.get_origin``/``get_args`` each
+# time: pure functions of the annotation, which the classes share across all their resources.
+_sdk_unwrap_type = pulumi_types.unwrap_type
+_sdk_unwrap_optional_type = pulumi_types.unwrap_optional_type
+unwrap_type = _by_identity(_sdk_unwrap_type)
+unwrap_optional_type = _by_identity(_sdk_unwrap_optional_type)
 
 
 def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
@@ -656,12 +751,16 @@ def mock_runtime(
     pulumi_stack.wait_for_rpcs = wait_for_rpcs
     pulumi_resource._get_stack_trace = stack_trace
     pulumi_cycles._add_dep = add_dependency
+    pulumi_types.unwrap_type = unwrap_type
+    pulumi_types.unwrap_optional_type = unwrap_optional_type
     try:
         yield monitor, loop
     finally:
         pulumi_stack.wait_for_rpcs = sdk_wait_for_rpcs
         pulumi_resource._get_stack_trace = _sdk_stack_trace
         pulumi_cycles._add_dep = _sdk_add_dep
+        pulumi_types.unwrap_type = _sdk_unwrap_type
+        pulumi_types.unwrap_optional_type = _sdk_unwrap_optional_type
         with contextlib.suppress(Exception):
             loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()

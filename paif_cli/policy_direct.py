@@ -171,10 +171,14 @@ def _proxied(value: Any, urn: str, path: list[str], *, top: bool = False) -> Any
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValueError(f"resource {urn}: inputs are not JSON-like: key {key!r}")
-            out[key] = _proxied(item, urn, [*path, key])
+            # A string is its own proxy (the most common value: no path, no call for it).
+            out[key] = item if type(item) is str else _proxied(item, urn, [*path, key])
         return _DictProxy(out, path)
     if isinstance(value, list | tuple):
-        items = [_proxied(item, urn, [*path, str(index)]) for index, item in enumerate(value)]
+        items = [
+            item if type(item) is str else _proxied(item, urn, [*path, str(index)])
+            for index, item in enumerate(value)
+        ]
         return _ListProxy(items, path)
     return _proxy_helper(_deserialized(value, urn), path)
 

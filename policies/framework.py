@@ -202,17 +202,22 @@ class StackView:
         """Kubernetes objects by kind (typed resources and CustomResources alike)."""
         key = (kind, api_version_prefix)
         if key not in self._kube:
-            out = []
-            for r in self.resources:
-                if not r.resource_type.startswith("kubernetes:"):
-                    continue
-                props = r.props
-                if props.get("kind") == kind and str(props.get("apiVersion", "")).startswith(
-                    api_version_prefix
-                ):
-                    out.append(r)
-            self._kube[key] = out
+            self._kube[key] = [
+                r
+                for r in self.memo("kube-by-kind", self._kube_by_kind).get(kind, [])
+                if str(r.props.get("apiVersion", "")).startswith(api_version_prefix)
+            ]
         return list(self._kube[key])
+
+    def _kube_by_kind(self) -> dict[str, list[Any]]:
+        """Kubernetes objects by their (string) kind, in stack order: one pass for all kinds."""
+        index: dict[str, list[Any]] = {}
+        for r in self.resources:
+            if r.resource_type.startswith("kubernetes:"):
+                kind = r.props.get("kind")
+                if isinstance(kind, str):
+                    index.setdefault(kind, []).append(r)
+        return index
 
     def kube_in_namespace(
         self, kind: str, api_version_prefix: str, namespace: Any, target: str | None = None

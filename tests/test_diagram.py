@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from paif_cli.diagram import (
     TOPOLOGY_FILE,
@@ -279,3 +281,26 @@ def test_fit_cuts_text_to_the_width_with_an_ellipsis():
     cut = fit("harbor.primary.example.com projects dev, hr, marketing", 11, 120)
     assert cut.endswith("…") and text_width(cut, 11) <= 120
     assert text_width("mm", 10, bold=True) > text_width("mm", 10)
+
+
+def _fit_one_character_at_a_time(text: str, size: float, width: float, bold: bool) -> str:
+    if text_width(text, size, bold=bold) <= width:
+        return text
+    while text and text_width(text + "…", size, bold=bold) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="abmwI WM0.-…→%@é" + "tenant-", max_size=300),
+    st.sampled_from([10, 11, 12, 12.5, 19]),
+    st.floats(min_value=0, max_value=2000),
+    st.booleans(),
+)
+def test_fit_is_the_cut_one_character_at_a_time(
+    text: str, size: float, width: float, bold: bool
+) -> None:
+    assert fit(text, size, width, bold=bold) == _fit_one_character_at_a_time(
+        text, size, width, bold
+    )

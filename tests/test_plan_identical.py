@@ -46,8 +46,13 @@ def shortcuts_off(monkeypatch: pytest.MonkeyPatch) -> None:
         lambda self, stock, inline, request: stock(request),
     )
     monkeypatch.setattr(mock_runtime, "_is_plain", lambda value, top=True: False)
+    monkeypatch.setattr(mock_runtime, "_signed", lambda struct: True)
     monkeypatch.setattr(mock_runtime, "stack_trace", mock_runtime._sdk_stack_trace)
     monkeypatch.setattr(mock_runtime, "add_dependency", mock_runtime._sdk_add_dep)
+    monkeypatch.setattr(mock_runtime, "unwrap_type", mock_runtime._sdk_unwrap_type)
+    monkeypatch.setattr(
+        mock_runtime, "unwrap_optional_type", mock_runtime._sdk_unwrap_optional_type
+    )
     monkeypatch.setattr(policy_direct, "only_stack_policies", lambda policies: False)
     monkeypatch.setattr(yaml_text, "safe_dump", yaml.safe_dump)
     monkeypatch.setattr(loader, "_CStackFileLoader", loader.StackFileLoader)

@@ -11,7 +11,7 @@ components (or, where a component refuses the violation, the raw resources) besi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,10 @@ import pulumi_kubernetes as k8s
 import pulumiverse_harbor as harbor
 import pytest
 from conftest import load_example, load_stack, marketing, site_context, write_project
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from policy_helpers import check, plan_rows, run_site
+from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
 
 from components.avi_binding import (
     AnalyticsPolicy,
@@ -1117,6 +1120,53 @@ class _CheckedList(Sequence):
         return len(self.target)
 
 
+def _walk(node: Any, path: str) -> Iterator[tuple[str, str, Any, Any]]:
+    """Every (path, key, value, parent mapping) of a props tree through ``node[key]``, unknown
+    values skipped, depth first: what the plaintext rules walked before ``_string_fields``."""
+    from policies.rules.security import _entries
+
+    pending = [_entries(node, path)]
+    while pending:
+        for child_path, key, value, parent in pending[-1]:
+            if key is not None:
+                yield child_path, key, value, parent
+            if not isinstance(value, str):
+                pending.append(_entries(value, child_path))
+                break
+        else:
+            pending.pop()
+
+
+_PROPS = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.text(max_size=6),
+        st.sampled_from(["", " ", "hunter2", UNKNOWN_STRING_VALUE, UNKNOWN_OBJECT_VALUE]),
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.dictionaries(st.sampled_from(["value", "name", "password", "a", "b.c"]), children),
+    ),
+    max_leaves=15,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["spec", "data", "token", "x"]), _PROPS))
+def test_string_fields_are_the_walks_strings(props: dict[str, Any]) -> None:
+    from pulumi_policy.proxy import unknown_checking_proxy
+
+    from policies.rules.security import _field_path, _string_fields
+
+    walked = [
+        (p, k, v) for p, k, v, _ in _walk(unknown_checking_proxy(props), "") if isinstance(v, str)
+    ]
+    for node in (unknown_checking_proxy(props), _Checked(props)):
+        assert [(_field_path(c, k), k, v) for c, k, v, _ in _string_fields(node)] == walked
+
+
 def test_the_secrets_walk_reads_proxies_as_any_mapping() -> None:
     from pulumi_policy.proxy import (
         UNKNOWN_OBJECT_VALUE,
@@ -1124,7 +1174,7 @@ def test_the_secrets_walk_reads_proxies_as_any_mapping() -> None:
         unknown_checking_proxy,
     )
 
-    from policies.rules.security import _walk
+    from policies.rules.security import _field_path, _string_fields
 
     props = {
         "kind": "Deployment",
@@ -1143,8 +1193,13 @@ def test_the_secrets_walk_reads_proxies_as_any_mapping() -> None:
     def entries(node: Any) -> list[tuple[str, str, Any]]:
         return [(p, k, v if isinstance(v, str) else None) for p, k, v, _ in _walk(node, "")]
 
+    def strings(node: Any) -> list[tuple[str, str, Any]]:
+        return [(_field_path(c, k), k, v) for c, k, v, _ in _string_fields(node)]
+
     walked = entries(unknown_checking_proxy(props))
     assert walked == entries(_Checked(props))
+    assert strings(unknown_checking_proxy(props)) == strings(_Checked(props))
+    assert strings(_Checked(props)) == [e for e in walked if isinstance(e[2], str)]
     assert ("spec.env[0].value", "value", "hunter2") in walked
     assert ("spec.env[3][2].clientSecret", "clientSecret", "s") in walked
     assert not any(p in ("unknown", "spec.env[2].value") for p, _, _ in walked)

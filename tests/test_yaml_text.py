@@ -212,3 +212,78 @@ def test_an_object_twice_keeps_its_anchor() -> None:
     assert not yaml_text._c_dumpable(document, set())
     ours, theirs = _both(document)
     assert ours == theirs and "&id001" in ours
+
+
+# --- the block writer (what the plan's manifests take) --------------------------------------
+
+# One-line strings the block writer writes itself: indicators, quotes, runs of spaces and
+# non-ASCII (written as is with allow_unicode); long enough to be folded at narrow widths.
+_LINE = st.text(alphabet=_ASCII + "é—≥😀" + " " * 12, max_size=140)
+_BLOCK_DOCUMENTS = st.recursive(
+    st.one_of(_LINE, _SPECIAL, st.integers(), st.floats(), st.booleans(), st.none()),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(
+            st.one_of(_SPECIAL.filter(bool), st.text(alphabet=_ASCII, min_size=1, max_size=30)),
+            children,
+            max_size=4,
+        ),
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(alphabet=_ASCII, min_size=1, max_size=12), _BLOCK_DOCUMENTS, min_size=1
+    ),
+    st.sampled_from([None, 5, 20, 40, 80]),
+    st.booleans(),
+    st.booleans(),
+)
+def test_the_block_writer_writes_pyyamls_text(
+    document: dict[str, Any], width: int | None, sort_keys: bool, allow_unicode: bool
+) -> None:
+    ours = yaml_text._block_dump(document, sort_keys, width, allow_unicode)
+    assert ours is not None
+    assert ours == yaml.safe_dump(
+        document, sort_keys=sort_keys, width=width, allow_unicode=allow_unicode
+    )
+
+
+@pytest.mark.parametrize("width", [None, 20, 45])
+def test_the_block_writer_folds_where_pyyaml_folds(width: int | None) -> None:
+    words = "a runbook line with  two spaces, a 'quote' and: colons # and hashes " * 3
+    document = {
+        "plain": words.strip(),
+        "quoted": " " + words,
+        "items": [words.strip(), [" " + words, {"deep key": words.strip()}]],
+        "nested": {"inner": {"innermost": ["x " * 60]}},
+    }
+    ours = yaml_text._block_dump(document, False, width, True)
+    assert ours == yaml.safe_dump(document, sort_keys=False, width=width, allow_unicode=True)
+    assert ours.count("\n") > 12  # folded
+
+
+_SHARED: dict[str, Any] = {"x": 1}
+_EMPTY: list[Any] = []
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {},
+        [1],
+        "text",
+        {"": 1},
+        {"k" * 101: 1},
+        {1: 2},
+        {"a": (1,)},
+        {"a": _SHARED, "b": _SHARED},  # PyYAML writes an anchor
+        {"a": _EMPTY, "b": [_EMPTY]},
+    ],
+)
+def test_the_block_writer_leaves_the_rest(document: Any) -> None:
+    assert yaml_text._block_dump(document, False, None, True) is None
+    assert yaml_text.safe_dump(document) == yaml.safe_dump(document)

@@ -135,41 +135,11 @@ def _child(node: Any, key: Any) -> tuple[bool, Any]:
         return False, None  # unknown during preview: not a literal anyone wrote
 
 
-def _walk(node: Any, path: str) -> Iterator[tuple[str, str, Any, Any]]:
-    """Every (path, key, value, parent mapping) of a props tree, skipping unknown values.
-
-    Depth first, each entry before what is below it; iterative, so that an entry deep in a
-    manifest does not pass up through a generator per level.
-    """
-    pending = [_entries(node, path)]
-    while pending:
-        for child_path, key, value, parent in pending[-1]:
-            if key is not None:
-                yield child_path, key, value, parent
-            if not isinstance(value, str):
-                pending.append(_entries(value, child_path))
-                break
-        else:
-            pending.pop()
-
-
 def _entries(node: Any, path: str) -> Iterator[tuple[str, str | None, Any, Any]]:
-    """A mapping's (path, key, value, mapping) and a sequence's (path, None, item, sequence)."""
+    """A mapping's (path, key, value, mapping) and a sequence's (path, None, item, sequence),
+    read through ``node[key]`` (the analyzer's proxies are read from their targets instead,
+    in :func:`_collect_strings`)."""
     if isinstance(node, str):
-        return
-    if isinstance(node, _DictProxy | _ListProxy):
-        # The analyzer's read-only proxies: their values as ``node[key]`` returns them, read
-        # from the proxy's target (as pulumi-policy's own serializer does) rather than through
-        # a proxy call each; an unknown value is skipped, as ``_child`` skips it.
-        target = node["__target"]
-        if isinstance(node, _DictProxy):
-            for key, value in target.items():
-                if not _is_unknown(value):
-                    yield (f"{path}.{key}" if path else str(key)), str(key), value, node
-        else:
-            for index, value in enumerate(target):
-                if not _is_unknown(value):
-                    yield f"{path}[{index}]", None, value, node
         return
     if isinstance(node, Mapping):
         for key in list(node):
@@ -183,8 +153,42 @@ def _entries(node: Any, path: str) -> Iterator[tuple[str, str | None, Any, Any]]
                 yield f"{path}[{index}]", None, value, node
 
 
-def _plain_string(value: Any) -> bool:
-    return isinstance(value, str) and value.strip() != ""
+def _string_fields(node: Any) -> list[tuple[str, str, str, Any]]:
+    """The (path of its mapping, key, value, mapping) of every known string value in a
+    mapping of a props tree, depth first, each before what is below it: what the
+    plaintext-credential rules look at. Paths are spelled per mapping and list, not per
+    entry (:func:`_field_path`); unknown values are skipped."""
+    found: list[tuple[str, str, str, Any]] = []
+    _collect_strings(node, "", found)
+    return found
+
+
+def _field_path(container: str, key: str) -> str:
+    return f"{container}.{key}" if container else key
+
+
+def _collect_strings(node: Any, path: str, found: list[tuple[str, str, str, Any]]) -> None:
+    if isinstance(node, _DictProxy):
+        # The analyzer's read-only proxies: their values as ``node[key]`` returns them, read
+        # from the proxy's target (as pulumi-policy's own serializer does) rather than through
+        # a proxy call each; an unknown value is skipped, as ``_child`` skips it.
+        for key, value in node["__target"].items():
+            if isinstance(value, str):
+                if not _is_unknown(value):
+                    found.append((path, str(key), value, node))
+            elif not (value is None or isinstance(value, bool | int | float)):
+                _collect_strings(value, f"{path}.{key}" if path else str(key), found)
+    elif isinstance(node, _ListProxy):
+        for index, value in enumerate(node["__target"]):
+            if not (value is None or isinstance(value, str | bool | int | float)):
+                _collect_strings(value, f"{path}[{index}]", found)
+    elif not isinstance(node, str):
+        for child_path, key, value, parent in _entries(node, path):
+            if isinstance(value, str):
+                if key is not None:
+                    found.append((path, key, value, parent))
+            else:
+                _collect_strings(value, child_path, found)
 
 
 def _networks(values: Any) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -456,18 +460,20 @@ def check_secrets(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
 def _kubernetes_plaintext(resource: Any) -> Iterator[Violation]:
     is_secret = resource.resource_type == KUBERNETES_SECRET_TYPE
     found: list[str] = []
-    for path, key, value, parent in _walk(resource.props, ""):
-        if is_secret and (path.startswith(("data", "stringData"))):
+    for container, key, value, parent in _string_fields(resource.props):
+        if not value.strip():
             continue
-        if key == "value" and _plain_string(value):
+        if is_secret and _field_path(container, key).startswith(("data", "stringData")):
+            continue
+        if key == "value":
             name = known(lambda p=parent: p.get("name"), None)
             if isinstance(name, str) and is_credential_name(name):
-                found.append(f"env {name} ({path})")
+                found.append(f"env {name} ({_field_path(container, key)})")
             continue
-        if _plain_string(value) and is_credential_name(key):
+        if is_credential_name(key):
             if _is_secret_reference(key, value):
                 continue
-            found.append(path)
+            found.append(_field_path(container, key))
     if found:
         yield Violation(
             f"{label(resource)} holds credential(s) in plain fields: {', '.join(found)}; "
@@ -480,11 +486,12 @@ def _kubernetes_plaintext(resource: Any) -> Iterator[Violation]:
 def _input_plaintext(resource: Any) -> Iterator[Violation]:
     declared_secret = set(getattr(resource.opts, "additional_secret_outputs", None) or [])
     found = []
-    for path, key, value, _parent in _walk(resource.props, ""):
-        if not _plain_string(value) or value == SECRET_PLACEHOLDER:
+    for container, key, value, _parent in _string_fields(resource.props):
+        if not value.strip() or value == SECRET_PLACEHOLDER:
             continue
         if not is_credential_name(key):
             continue
+        path = _field_path(container, key)
         top = re.split(r"[.\[]", path, maxsplit=1)[0]
         if top in declared_secret:
             continue

@@ -166,6 +166,10 @@ def test_limit_range_bounds_containers_between_a_floor_and_the_tenant_quota(run_
     validate_core_object(manifest(records["mk-limits"].inputs))
 
 
+def _ref(kind: str, name: str) -> dict[str, str]:
+    return {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": name}
+
+
 def _group(name: str) -> list[dict[str, str]]:
     return [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": name}]
 
@@ -180,14 +184,10 @@ def _bindings(records: dict[str, ResourceRecord]) -> dict[str, tuple[dict[str, s
 
 def test_production_binds_oidc_groups_to_the_scoped_roles(run_pulumi):
     records = plan(run_pulumi, args_for(oidc_group_prefix="oidc:"))
-
-    def role(name: str) -> dict[str, str]:
-        return {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name}
-
     assert _bindings(records) == {
-        "marketing-admin": (role("marketing-admin"), _group("oidc:marketing-admins")),
-        "marketing-edit": (role("marketing-edit"), _group("oidc:marketing-developers")),
-        "marketing-view": (role("marketing-view"), _group("oidc:marketing-analysts")),
+        "marketing-admin": (_ref("Role", "marketing-admin"), _group("oidc:marketing-admins")),
+        "marketing-edit": (_ref("Role", "marketing-edit"), _group("oidc:marketing-developers")),
+        "marketing-view": (_ref("Role", "marketing-view"), _group("oidc:marketing-analysts")),
     }
     roles = {r.name: r for r in records.values() if r.type.endswith(":Role")}
     assert sorted(roles) == ["mk-admin-role", "mk-edit-role", "mk-view-role"]
@@ -232,14 +232,10 @@ def test_builtin_cluster_roles_outside_production_or_when_asked(
     args = args_for(tenant(roles=roles), oidc_group_prefix="oidc:")
     args = dataclasses.replace(args, ctx=dataclasses.replace(args.ctx, environment=environment))
     records = plan(run_pulumi, args)
-
-    def cluster_role(name: str) -> dict[str, str]:
-        return {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name}
-
     assert _bindings(records) == {
-        "marketing-admin": (cluster_role("admin"), _group("oidc:marketing-admins")),
-        "marketing-edit": (cluster_role("edit"), _group("oidc:marketing-developers")),
-        "marketing-view": (cluster_role("view"), _group("oidc:marketing-analysts")),
+        "marketing-admin": (_ref("ClusterRole", "admin"), _group("oidc:marketing-admins")),
+        "marketing-edit": (_ref("ClusterRole", "edit"), _group("oidc:marketing-developers")),
+        "marketing-view": (_ref("ClusterRole", "view"), _group("oidc:marketing-analysts")),
     }
     assert not [r for r in records.values() if r.type.endswith(":Role")]
 

@@ -695,6 +695,10 @@ _sdk_unwrap_type = pulumi_types.unwrap_type
 _sdk_unwrap_optional_type = pulumi_types.unwrap_optional_type
 unwrap_type = _by_identity(_sdk_unwrap_type)
 unwrap_optional_type = _by_identity(_sdk_unwrap_optional_type)
+# And every typed output goes through ``_wire_union_members``, whose ``functools.cache`` hashes
+# the annotation each time: a Union hashes the frozenset of all its members, recursively.
+_sdk_wire_union_members = pulumi_types._wire_union_members
+wire_union_members = _by_identity(_sdk_wire_union_members)
 
 
 def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
@@ -753,6 +757,7 @@ def mock_runtime(
     pulumi_cycles._add_dep = add_dependency
     pulumi_types.unwrap_type = unwrap_type
     pulumi_types.unwrap_optional_type = unwrap_optional_type
+    pulumi_types._wire_union_members = wire_union_members
     try:
         yield monitor, loop
     finally:
@@ -761,6 +766,7 @@ def mock_runtime(
         pulumi_cycles._add_dep = _sdk_add_dep
         pulumi_types.unwrap_type = _sdk_unwrap_type
         pulumi_types.unwrap_optional_type = _sdk_unwrap_optional_type
+        pulumi_types._wire_union_members = _sdk_wire_union_members
         with contextlib.suppress(Exception):
             loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()

@@ -90,6 +90,7 @@ class _Args:
         Union[_Args, dict],  # noqa: UP007
         # Equal to the one before, not the same: unwrapped on its own.
         Union[dict, _Args],  # noqa: UP007
+        Union[_Args, list, None],  # noqa: UP007
         Optional[pulumi.Input[Sequence[pulumi.Input[str]]]],  # noqa: UP045
         list[str],
     ],
@@ -101,6 +102,9 @@ def test_unwrapped_types_are_the_sdks(annotation: Any) -> None:
         assert mock_runtime.unwrap_optional_type(
             annotation
         ) == mock_runtime._sdk_unwrap_optional_type(annotation)
+        assert mock_runtime.wire_union_members(annotation) == mock_runtime._sdk_wire_union_members(
+            annotation
+        )
 
 
 # --- the monitor's answers ------------------------------------------------------------------

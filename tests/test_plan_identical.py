@@ -53,6 +53,7 @@ def shortcuts_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         mock_runtime, "unwrap_optional_type", mock_runtime._sdk_unwrap_optional_type
     )
+    monkeypatch.setattr(mock_runtime, "wire_union_members", mock_runtime._sdk_wire_union_members)
     monkeypatch.setattr(policy_direct, "only_stack_policies", lambda policies: False)
     monkeypatch.setattr(yaml_text, "safe_dump", yaml.safe_dump)
     monkeypatch.setattr(loader, "_CStackFileLoader", loader.StackFileLoader)

@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from pulumi.runtime.stack import run_in_stack
+
+# No per-example deadline: property tests check behaviour, not speed (performance is the
+# benchmark's), and a garbage-collector pause must not fail one example on a busy machine.
+settings.register_profile("paif", deadline=None)
+settings.load_profile("paif")
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"

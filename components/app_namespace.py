@@ -192,10 +192,12 @@ def check_apps_fit(tenant: Tenant, cluster: str, apps: Sequence[tuple[int, App]]
         for what, minimum in (("cpu", limits.min_cpu), ("memory", limits.min_memory)):
             request, _ = _effective(app, what, limits)
             if request < parse_quantity(minimum):
+                # An unset request is the limit (the namespace's defaults are above the floor).
+                field = "requests" if getattr(app, f"requests_{what}") is not None else "limits"
                 raise ComponentInputError(
                     subject,
-                    f"apps[{i}].requests{what.capitalize()}",
-                    f"{getattr(app, f'requests_{what}')} is below the namespace's container "
+                    f"apps[{i}].{field}{what.capitalize()}",
+                    f"{getattr(app, f'{field}_{what}')} is below the namespace's container "
                     f"minimum {minimum} (appNamespace.limits.min{what.capitalize()}); a lost "
                     "unit?",
                 )

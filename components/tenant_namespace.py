@@ -605,7 +605,7 @@ class SupervisorNamespace(pulumi.ComponentResource):
             k8s.rbac.v1.RoleBinding(
                 f"{name}-{kind}",
                 metadata=meta(f"{tenant.name}-{kind}"),
-                role_ref=tenant_rbac.role_ref(tenant, kind, ctx.is_production),
+                role_ref=tenant_rbac.role_ref(tenant, kind, scoped),
                 subjects=tenant_rbac.group_subjects(groups, args.oidc_group_prefix),
                 opts=binding_opts,
             )

@@ -109,9 +109,9 @@ def scoped_role_name(tenant: Tenant, kind: GroupKind) -> str:
     return f"{tenant.name}-{kind}"
 
 
-def role_ref(tenant: Tenant, kind: GroupKind, is_production: bool) -> dict[str, str]:
-    """The ``roleRef`` of the binding of ``kind``'s groups."""
-    if role_mode(tenant, is_production) == "scoped":
+def role_ref(tenant: Tenant, kind: GroupKind, scoped: bool) -> dict[str, str]:
+    """The ``roleRef`` of the binding of ``kind``'s groups (``scoped``: see ``role_mode``)."""
+    if scoped:
         return {"apiGroup": RBAC_API_GROUP, "kind": "Role", "name": scoped_role_name(tenant, kind)}
     return {
         "apiGroup": RBAC_API_GROUP,

@@ -34,10 +34,13 @@ def binding(name: str, role_kind: str, role: str, subjects: list[dict[str, Any]]
     )
 
 
-def role(name: str, rules: list[dict[str, Any]], namespace: str = "marketing-ns") -> None:
-    k8s.rbac.v1.Role(
-        f"{namespace}-{name}", metadata={"name": name, "namespace": namespace}, rules=rules
-    )
+def role(
+    name: str, rules: list[dict[str, Any]], namespace: str = "marketing-ns", target: str = ""
+) -> None:
+    metadata: dict[str, Any] = {"name": name, "namespace": namespace}
+    if target:
+        metadata["annotations"] = {"paif.vmware.com/target": target}
+    k8s.rbac.v1.Role(f"{target}{namespace}-{name}", metadata=metadata, rules=rules)
 
 
 def run(build: Any, environment: str = "prod") -> ProgramResult:
@@ -106,9 +109,12 @@ def test_a_declared_role_is_judged_by_its_rules() -> None:
             ],
         )
         binding("operators", "Role", "operator", [GROUP])
-        # Same name in another namespace: not the role the binding means.
+        # Same name in another namespace, or in the same namespace of a VKS cluster's API
+        # (declared first): not the role the binding means.
+        writes = [{"apiGroups": [""], "resources": ["pods"], "verbs": ["*"]}]
+        role("reader", writes, "hr-ns")
+        role("reader", writes, target="marketing-apps")
         role("reader", [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]}])
-        role("reader", [{"apiGroups": [""], "resources": ["pods"], "verbs": ["*"]}], "hr-ns")
         binding("readers", "Role", "reader", [GROUP])
 
     assert check(run(build), "PAIF-SEC-011") == [

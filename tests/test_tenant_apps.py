@@ -673,11 +673,19 @@ def test_an_app_above_the_container_maximum_is_named() -> None:
             "apps[1].requestsCpu: 5m is below the namespace's container minimum 10m "
             "(appNamespace.limits.minCpu); a lost unit?",
         ),
+        (
+            # No request: Kubernetes takes the limit for it.
+            "limits_memory",
+            "8Mi",
+            "apps[1].limitsMemory: 8Mi is below the namespace's container minimum 16Mi "
+            "(appNamespace.limits.minMemory); a lost unit?",
+        ),
     ],
 )
 def test_an_app_below_the_container_minimum_is_named(key: str, value: str, message: str) -> None:
     tenant = marketing()
-    small = tenant.apps[1].model_copy(update={key: value})
+    unset = {"requests_memory": None} if key == "limits_memory" else {}
+    small = tenant.apps[1].model_copy(update={key: value, **unset})
     tenant = tenant.model_copy(update={"apps": [tenant.apps[0], small]})
     args = TenantAppsArgs(tenant=tenant, cluster="marketing-apps", ctx=context())
     error, records = registered_before_error(lambda: TenantApps("apps", args))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from policies.framework import StackView, Violation, get_path, label, rule
+from policies.framework import StackView, Violation, get_path, label, rule, target_of
 
 RBAC_API: Final = "rbac.authorization.k8s.io/"
 HUMAN_SUBJECT_KINDS: Final = frozenset({"User", "Group"})
@@ -124,12 +124,13 @@ def _human_subjects(binding: Any) -> list[str]:
 
 
 def _declared_role(view: StackView, binding: Any) -> Any | None:
+    """The Role or ClusterRole the binding names, declared in the same Kubernetes API."""
     ref = binding.props.get("roleRef") or {}
-    kind, name = ref.get("kind"), ref.get("name")
-    namespace = get_path(binding.props, "metadata.namespace")
-    for role in view.kube(str(kind), RBAC_API):
-        meta = role.props.get("metadata") or {}
-        if meta.get("name") == name and (kind != "Role" or meta.get("namespace") == namespace):
+    kind = str(ref.get("kind"))
+    # A Role is the binding's namespace's; a ClusterRole has none.
+    namespace = get_path(binding.props, "metadata.namespace") if kind == "Role" else None
+    for role in view.kube_in_namespace(kind, RBAC_API, namespace, target_of(binding)):
+        if get_path(role.props, "metadata.name") == ref.get("name"):
             return role
     return None
 

@@ -269,6 +269,36 @@ BAD_INPUTS: list[tuple[str, Mutation, str, str]] = [
         "paif:tenants[0].roles",
         "'scoped' or 'builtin'",
     ),
+    (
+        "edge source that is not a network",
+        _set(["paif:network", "appTier", "sourceCidrs"], ["10.10.0.33/28"]),
+        "paif:network.appTier.sourceCidrs[0]",
+        "'10.10.0.33/28' is not a network such as '10.10.2.0/24'",
+    ),
+    (
+        "egress without Harbor",
+        _delete(["paif:network", "egress", "harbor"]),
+        "paif:network.egress.harbor",
+        "required key is missing",
+    ),
+    (
+        "egress without the backup location the databases use",
+        _delete(["paif:network", "egress", "backupLocations", "s3-backup-dr"]),
+        "site 'seoul-primary': network.egress.backupLocations.s3-backup-dr",
+        "is missing: marketing/kb-vectors, marketing/chat-history back up to 's3-backup-dr'",
+    ),
+    (
+        "robot rotation label with spaces",
+        _set(["paif:harbor", "robots", "rotation"], "July 2026"),
+        "paif:harbor.robots.rotation",
+        "String should match pattern",
+    ),
+    (
+        "robots that never expire",
+        _set(["paif:harbor", "robots", "expiryDays"], 0),
+        "paif:harbor.robots.expiryDays",
+        "greater than or equal to 1",
+    ),
 ]
 
 

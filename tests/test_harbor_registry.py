@@ -81,31 +81,69 @@ def test_each_tenant_has_its_own_private_scanned_protected_project(run_pulumi, p
         assert project.parent == parent.urn
 
 
-def test_member_groups_map_oidc_groups_to_harbor_roles(run_pulumi, prod) -> None:
-    result = run_pulumi(build_projects(prod), stack="prod")
-    groups = sorted(
+def member_roles(result: Any) -> list[tuple[str, str, str, str]]:
+    return sorted(
         (g.inputs["groupName"], g.inputs["role"], g.inputs["type"], g.inputs["projectId"])
         for g in of_type(result, "harbor:index/projectMemberGroup:ProjectMemberGroup")
     )
-    assert groups == [
-        ("dev-leads", "projectadmin", "oidc", "dev-harbor-project-id"),
+
+
+def test_production_groups_push_but_administer_nothing(run_pulumi, prod) -> None:
+    """roles: scoped (the production default): admin and edit push, view pulls; nobody is
+    projectadmin or maintainer (PAIF-SEC-012)."""
+    result = run_pulumi(build_projects(prod), stack="prod")
+    assert member_roles(result) == [
+        ("dev-leads", "developer", "oidc", "dev-harbor-project-id"),
         ("developers", "developer", "oidc", "dev-harbor-project-id"),
-        ("hr-admins", "projectadmin", "oidc", "hr-harbor-project-id"),
+        ("hr-admins", "developer", "oidc", "hr-harbor-project-id"),
         ("hr-staff", "guest", "oidc", "hr-harbor-project-id"),
-        ("marketing-admins", "projectadmin", "oidc", "marketing-harbor-project-id"),
+        ("marketing-admins", "developer", "oidc", "marketing-harbor-project-id"),
         ("marketing-analysts", "guest", "oidc", "marketing-harbor-project-id"),
         ("marketing-developers", "developer", "oidc", "marketing-harbor-project-id"),
     ]
 
 
-def test_robot_is_project_level_and_pull_only(run_pulumi, prod) -> None:
+@pytest.mark.parametrize(
+    ("environment", "roles"), [("dev", None), ("staging", None), ("prod", "builtin")]
+)
+def test_builtin_roles_keep_project_admins(run_pulumi, environment, roles) -> None:
+    def edit(values: dict[str, Any]) -> None:
+        for tenant in values["paif:tenants"]:
+            tenant["roles"] = roles
+
+    cfg = load_stack("prod", edit, environment=environment)
+    result = run_pulumi(build_projects(cfg), stack="prod")
+    roles_of = {group: role for group, role, _, _ in member_roles(result)}
+    assert roles_of["marketing-admins"] == "projectadmin"
+    assert roles_of["marketing-developers"] == "developer"
+    assert roles_of["marketing-analysts"] == "guest"
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_people_only_pull_from_a_replication_target(run_pulumi, prod, environment) -> None:
+    """The DR site's copy of a project is written by replication alone (one writer per
+    repository path), in every environment."""
+    cfg = load_stack("prod", environment=environment)
+    ctx = site_context(cfg)
+
+    def program() -> None:
+        args = HarborProjectArgs(tenant=cfg.tenants[0], ctx=ctx, replication_target=True)
+        HarborProject("marketing-harbor", args)
+
+    result = run_pulumi(program, stack="prod")
+    assert {role for _, role, _, _ in member_roles(result)} == {"guest"}
+
+
+def test_robot_is_project_level_pull_only_and_expires(run_pulumi, prod) -> None:
     result = run_pulumi(build_projects(prod), stack="prod")
     robots = of_type(result, "harbor:index/robotAccount:RobotAccount")
     assert [r.inputs for r in robots] == [
         {
             "description": f"Pull-only robot of tenant {t} for model endpoints",
             "level": "project",
-            "name": "model-pull",
+            # paif:harbor.robots: expiryDays 90, rotation 2026-07 (Pulumi.prod.yaml)
+            "name": "model-pull-2026-07",
+            "duration": 90,
             "permissions": [
                 {
                     "accesses": [{"action": "pull", "resource": "repository"}],
@@ -116,12 +154,45 @@ def test_robot_is_project_level_and_pull_only(run_pulumi, prod) -> None:
         }
         for t in ("dev", "hr", "marketing")
     ]
-    assert result.outputs["marketingRobotName"] == "robot$marketing+model-pull"
+    assert result.outputs["marketingRobotName"] == "robot$marketing+model-pull-2026-07"
+
+
+def test_robots_expire_by_default_and_keep_their_name_without_rotation(run_pulumi) -> None:
+    def edit(values: dict[str, Any]) -> None:
+        values["paif:harbor"] = {"url": values["paif:harbor"]["url"]}
+
+    cfg = load_stack("prod", edit)
+    result = run_pulumi(build_projects(cfg), stack="prod")
+    robots = of_type(result, "harbor:index/robotAccount:RobotAccount")
+    assert {(r.inputs["name"], r.inputs["duration"]) for r in robots} == {("model-pull", 90)}
+
+
+def test_a_new_rotation_label_replaces_the_robot_and_its_pull_secret_follows(run_pulumi) -> None:
+    """Rotation: the robot's name changes (Harbor cannot rename a robot, so the provider
+    replaces it: a new robot, a new secret) and the pull Secret is written from the new
+    robot's name and secret in the same update."""
+
+    def rotated(label: str) -> Any:
+        def edit(values: dict[str, Any]) -> None:
+            values["paif:harbor"]["robots"]["rotation"] = label
+
+        return edit
+
+    secrets = {}
+    for label in ("2026-07", "2026-09"):
+        cfg = load_stack("prod", rotated(label))
+        result = run_pulumi(build_projects(cfg), stack="prod")
+        robot = one(result, "marketing-harbor-robot")
+        secret = one(result, "marketing-harbor-pull-secret")
+        assert robot.inputs["name"] == f"model-pull-{label}"
+        assert robot.urn in secret.depends_on
+        secrets[label] = result.raw_outputs["marketingRobotSecret"]
+    assert secrets["2026-07"] != secrets["2026-09"]
 
 
 def test_robot_secret_is_secret_end_to_end(run_pulumi, prod) -> None:
     result = run_pulumi(build_projects(prod), stack="prod")
-    fake = offline_robot_secret("robot$marketing+model-pull")
+    fake = offline_robot_secret("robot$marketing+model-pull-2026-07")
     # The offline answer really was produced (so the absence check below means something).
     assert result.raw_outputs["marketingRobotSecret"] == fake
     assert result.outputs["marketingRobotSecret"] == "[secret]"
@@ -373,15 +444,16 @@ def test_receiver_robot_may_only_push_into_replicated_projects(run_pulumi) -> No
     assert robot.inputs == {
         "description": "Push replication from seoul-primary (§9.3.2 item 1)",
         "level": "system",
-        "name": "replicate-from-seoul-primary",
+        "name": "replicate-from-seoul-primary-2026-07",
+        "duration": 90,
         "permissions": [
             {"accesses": access, "kind": "project", "namespace": "marketing"},
             {"accesses": access, "kind": "project", "namespace": "hr"},
         ],
     }
-    assert result.outputs["replicationRobot"] == "robot$replicate-from-seoul-primary"
+    assert result.outputs["replicationRobot"] == "robot$replicate-from-seoul-primary-2026-07"
     assert result.outputs["replicationSecret"] == "[secret]"
-    fake = offline_robot_secret("robot$replicate-from-seoul-primary")
+    fake = offline_robot_secret("robot$replicate-from-seoul-primary-2026-07")
     assert result.raw_outputs["replicationSecret"] == fake
     assert fake not in json.dumps([r.to_json() for r in result.resources])
 
@@ -412,12 +484,12 @@ def test_robot_lifetime_below_a_day_is_rejected_for_both_robots(prod) -> None:
     with pytest.raises(ComponentInputError) as err:
         validate_harbor_project(project)
     assert str(err.value) == (
-        "tenant 'marketing': harbor.robotDurationDays: 0 must be at least 1 day "
-        "(omit it for no expiry)"
+        "tenant 'marketing': harbor.robots.expiryDays: 0 must be at least 1 day "
+        "(robots always expire; omit it for the site's default)"
     )
     with pytest.raises(ComponentInputError) as err:
         validate_harbor_replication_receiver(receiver)
     assert str(err.value) == (
-        "site 'busan-dr': harbor.robotDurationDays: 0 must be at least 1 day "
-        "(omit it for no expiry)"
+        "site 'busan-dr': harbor.robots.expiryDays: 0 must be at least 1 day "
+        "(robots always expire; omit it for the site's default)"
     )

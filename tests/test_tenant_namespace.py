@@ -20,6 +20,7 @@ from components.tenant_namespace import (
     SupervisorNamespaceArgs,
     quota_hard,
 )
+from components.tenant_network import Egress, NamespaceNetwork, Route
 from components.tenant_rbac import scoped_role_rules
 from components.workload_domain import GpuWorkloadDomain, GpuWorkloadDomainArgs
 from paif_cli.mock_runtime import ResourceRecord
@@ -247,13 +248,37 @@ def test_scoped_roles_can_be_asked_for_outside_production(run_pulumi):
     assert {ref["kind"] for ref, _ in _bindings(records).values()} == {"Role"}
 
 
-def test_default_deny_and_the_allowed_flows_app_to_ai_to_data(run_pulumi):
-    records = plan(run_pulumi, args_for(egress_cidrs=("10.50.0.0/24",)))
-    policies = {
+EDGE = NamespaceNetwork(app_ports=(8443,), edge_cidrs=("10.10.0.32/28",))
+EGRESS = Egress(
+    dns_servers=("10.10.0.2/32",),
+    ai=(Route("harbor", ("10.10.5.10/32",)), Route("api-docs", ("10.30.4.0/24",), (443, 8443))),
+    data=(Route("backup-s3", ("10.20.8.0/24",)),),
+)
+
+
+def tcp(*ports: int) -> list[dict[str, Any]]:
+    return [{"protocol": "TCP", "port": p} for p in ports]
+
+
+def tier(name: str) -> dict[str, Any]:
+    return {"podSelector": {"matchLabels": {TIER: name}}}
+
+
+def policies_of(records: dict[str, ResourceRecord]) -> dict[str, dict[str, Any]]:
+    return {
         r.inputs["metadata"]["name"]: r.inputs["spec"]
         for r in records.values()
         if r.type.endswith(":NetworkPolicy")
     }
+
+
+DNS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+
+
+def test_default_deny_and_the_allowed_flows_app_to_ai_to_data(run_pulumi):
+    network = dataclasses.replace(EDGE, egress=EGRESS)
+    records = plan(run_pulumi, args_for(network=network))
+    policies = policies_of(records)
     assert set(policies) == {
         "default-deny",
         "allow-dns",
@@ -265,62 +290,132 @@ def test_default_deny_and_the_allowed_flows_app_to_ai_to_data(run_pulumi):
         "allow-app-data-from-app",
     }
     assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    # DNS to the cluster's resolver: CoreDNS pods and the declared DNS servers, nothing else.
     assert policies["allow-dns"]["egress"] == [
-        {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}
+        {
+            "to": [
+                {
+                    "namespaceSelector": {
+                        "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                    },
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                },
+                {"ipBlock": {"cidr": "10.10.0.2/32"}},
+            ],
+            "ports": DNS,
+        }
     ]
-
-    def tier(name: str) -> dict[str, Any]:
-        return {"podSelector": {"matchLabels": {TIER: name}}}
-
+    # The app tier admits the edge's addresses and its own tier, both on the app ports only.
     assert policies["allow-app"] == {
         "podSelector": {"matchLabels": {TIER: "app"}},
         "policyTypes": ["Ingress", "Egress"],
-        "ingress": [{}],
+        "ingress": [
+            {"from": [{"ipBlock": {"cidr": "10.10.0.32/28"}}], "ports": tcp(8443)},
+            {"from": [tier("app")], "ports": tcp(8443)},
+        ],
         "egress": [
-            {"to": [tier("ai")], "ports": [{"protocol": "TCP", "port": 443}]},
-            {"to": [tier("app")]},
+            {"to": [tier("ai")], "ports": tcp(443)},
+            {"to": [tier("app")], "ports": tcp(8443)},
         ],
     }
+    # Within the AI tier: the gateway port and the replicas' serving port (8000).
     assert policies["allow-ai"] == {
         "podSelector": {"matchLabels": {TIER: "ai"}},
         "policyTypes": ["Ingress", "Egress"],
         "ingress": [
-            {"from": [tier("app")], "ports": [{"protocol": "TCP", "port": 443}]},
-            {"from": [tier("ai")]},
+            {"from": [tier("app")], "ports": tcp(443)},
+            {"from": [tier("ai")], "ports": tcp(443, 8000)},
         ],
         "egress": [
-            {"to": [tier("data")], "ports": [{"protocol": "TCP", "port": 5432}]},
-            {"to": [tier("ai")]},
-            {
-                "to": [{"ipBlock": {"cidr": "10.50.0.0/24"}}],
-                "ports": [{"protocol": "TCP", "port": 443}],
-            },
+            {"to": [tier("data")], "ports": tcp(5432)},
+            {"to": [tier("ai")], "ports": tcp(443, 8000)},
+            {"to": [{"ipBlock": {"cidr": "10.10.5.10/32"}}], "ports": tcp(443)},
+            {"to": [{"ipBlock": {"cidr": "10.30.4.0/24"}}], "ports": tcp(443, 8443)},
         ],
     }
-    assert policies["allow-data"]["ingress"] == [
-        {"from": [tier("ai")], "ports": [{"protocol": "TCP", "port": 5432}]},
-        {"from": [tier("data")]},
-    ]
+    assert policies["allow-data"] == {
+        "podSelector": {"matchLabels": {TIER: "data"}},
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": [
+            {"from": [tier("ai")], "ports": tcp(5432)},
+            {"from": [tier("data")], "ports": tcp(5432)},
+        ],
+        "egress": [
+            {"to": [tier("data")], "ports": tcp(5432)},
+            {"to": [{"ipBlock": {"cidr": "10.20.8.0/24"}}], "ports": tcp(443)},
+        ],
+    }
     app_data = {"matchLabels": {TIER: "data", "paif.vmware.com/database-kind": "app"}}
     assert policies["allow-app-to-app-data"] == {
         "podSelector": {"matchLabels": {TIER: "app"}},
         "policyTypes": ["Egress"],
-        "egress": [
-            {"to": [{"podSelector": app_data}], "ports": [{"protocol": "TCP", "port": 5432}]}
-        ],
+        "egress": [{"to": [{"podSelector": app_data}], "ports": tcp(5432)}],
     }
     assert policies["allow-app-data-from-app"] == {
         "podSelector": app_data,
         "policyTypes": ["Ingress"],
-        "ingress": [{"from": [tier("app")], "ports": [{"protocol": "TCP", "port": 5432}]}],
+        "ingress": [{"from": [tier("app")], "ports": tcp(5432)}],
     }
     for record in records.values():
         if record.type.startswith("kubernetes:") and not record.type.startswith("kubernetes:crd"):
             validate_core_object(manifest(record.inputs))
 
 
-def test_security_policy_states_the_same_segmentation_for_pods_and_vms(run_pulumi):
+def test_every_rule_names_its_peers_and_ports(run_pulumi):
+    """No rule admits everyone or every port, whatever the network declares (PAIF-MT-004)."""
+    for network in (NamespaceNetwork(), EDGE, dataclasses.replace(EDGE, egress=EGRESS)):
+        records = plan(run_pulumi, args_for(network=network))
+        for name, spec in policies_of(records).items():
+            for key, peers in (("ingress", "from"), ("egress", "to")):
+                for item in spec.get(key, []):
+                    assert item.get("ports"), (name, key, item)
+                    if key == "ingress":
+                        assert item.get(peers), (name, item)
+        for item in records["mk-segmentation"].inputs["spec"]["rules"]:
+            if item["action"] == "allow":
+                assert item.get("ports"), item
+                if item["direction"] == "In":
+                    assert item.get("sources"), item
+
+
+def test_without_edge_sources_the_app_tier_admits_only_itself(run_pulumi):
     records = plan(run_pulumi, args_for())
+    assert policies_of(records)["allow-app"]["ingress"] == [
+        {"from": [tier("app")], "ports": tcp(443)}
+    ]
+    rules = [r["name"] for r in records["mk-segmentation"].inputs["spec"]["rules"]]
+    assert "allow-app-ingress" not in rules
+
+
+def test_an_ingress_controller_namespace_is_a_source_of_the_app_tier(run_pulumi):
+    network = NamespaceNetwork(edge_namespaces=("ingress-nginx",))
+    records = plan(run_pulumi, args_for(network=network))
+    selector = {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}
+    assert policies_of(records)["allow-app"]["ingress"][0] == {
+        "from": [{"namespaceSelector": selector}],
+        "ports": tcp(443),
+    }
+    rules = {r["name"]: r for r in records["mk-segmentation"].inputs["spec"]["rules"]}
+    assert rules["allow-app-ingress"]["sources"] == [{"namespaceSelector": selector}]
+
+
+def test_undeclared_egress_keeps_dns_and_https_open(run_pulumi):
+    """Without paif:network.egress: DNS anywhere on 53, ai/data anywhere on 443 (PAIF-MT-005
+    reports it; production fails)."""
+    records = plan(run_pulumi, args_for())
+    policies = policies_of(records)
+    assert policies["allow-dns"]["egress"] == [{"ports": DNS}]
+    anywhere = {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": tcp(443)}
+    assert policies["allow-ai"]["egress"][-1] == anywhere
+    assert policies["allow-data"]["egress"][-1] == anywhere
+    rules = {r["name"]: r for r in records["mk-segmentation"].inputs["spec"]["rules"]}
+    assert "destinations" not in rules["allow-dns"]
+    assert rules["allow-ai-https-out"]["destinations"] == [{"ipBlocks": [{"cidr": "0.0.0.0/0"}]}]
+
+
+def test_security_policy_states_the_same_segmentation_for_pods_and_vms(run_pulumi):
+    network = dataclasses.replace(EDGE, egress=EGRESS)
+    records = plan(run_pulumi, args_for(network=network))
     policy = records["mk-segmentation"]
     assert policy.type == "kubernetes:crd.nsx.vmware.com/v1alpha1:SecurityPolicy"
     validate_crd_object(manifest(policy.inputs))
@@ -342,8 +437,9 @@ def test_security_policy_states_the_same_segmentation_for_pods_and_vms(run_pulum
         "allow-ai-internal-out",
         "allow-data-internal-in",
         "allow-data-internal-out",
-        "allow-ai-https-out",
-        "allow-data-https-out",
+        "allow-ai-harbor-out",
+        "allow-ai-api-docs-out",
+        "allow-data-backup-s3-out",
         "default-deny-in",
         "default-deny-out",
     ]
@@ -352,13 +448,45 @@ def test_security_policy_states_the_same_segmentation_for_pods_and_vms(run_pulum
         selector = {"matchLabels": {TIER: name}}
         return [{"podSelector": selector}, {"vmSelector": selector}]
 
+    everything = [
+        {"podSelector": {}},
+        {
+            "vmSelector": {
+                "matchExpressions": [{"key": TIER, "operator": "In", "values": ["ai", "data"]}]
+            }
+        },
+    ]
+    assert rules["allow-dns"] == {
+        "name": "allow-dns",
+        "direction": "Out",
+        "action": "allow",
+        "appliedTo": everything,
+        "destinations": [
+            {
+                "namespaceSelector": {
+                    "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                },
+                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            },
+            {"ipBlocks": [{"cidr": "10.10.0.2/32"}]},
+        ],
+        "ports": DNS,
+    }
+    assert rules["allow-app-ingress"] == {
+        "name": "allow-app-ingress",
+        "direction": "In",
+        "action": "allow",
+        "appliedTo": [{"podSelector": {"matchLabels": {TIER: "app"}}}],
+        "sources": [{"ipBlocks": [{"cidr": "10.10.0.32/28"}]}],
+        "ports": tcp(8443),
+    }
     assert rules["allow-ai-from-app"] == {
         "name": "allow-ai-from-app",
         "direction": "In",
         "action": "allow",
         "appliedTo": peers("ai"),
         "sources": peers("app"),
-        "ports": [{"protocol": "TCP", "port": 443}],
+        "ports": tcp(443),
     }
     app_data = {"matchLabels": {TIER: "data", "paif.vmware.com/database-kind": "app"}}
     assert rules["allow-app-data-from-app"] == {
@@ -367,26 +495,30 @@ def test_security_policy_states_the_same_segmentation_for_pods_and_vms(run_pulum
         "action": "allow",
         "appliedTo": [{"podSelector": app_data}, {"vmSelector": app_data}],
         "sources": peers("app"),
-        "ports": [{"protocol": "TCP", "port": 5432}],
+        "ports": tcp(5432),
     }
     assert rules["allow-data-from-ai"]["sources"] == peers("ai")
-    assert rules["allow-data-from-ai"]["ports"] == [{"protocol": "TCP", "port": 5432}]
-    confined = [
-        {"podSelector": {}},
-        {
-            "vmSelector": {
-                "matchExpressions": [{"key": TIER, "operator": "In", "values": ["ai", "data"]}]
-            }
-        },
+    assert rules["allow-data-from-ai"]["ports"] == tcp(5432)
+    assert rules["allow-ai-internal-in"]["ports"] == tcp(443, 8000)
+    assert rules["allow-data-internal-out"]["ports"] == tcp(5432)
+    assert rules["allow-ai-api-docs-out"] == {
+        "name": "allow-ai-api-docs-out",
+        "direction": "Out",
+        "action": "allow",
+        "appliedTo": peers("ai"),
+        "destinations": [{"ipBlocks": [{"cidr": "10.30.4.0/24"}]}],
+        "ports": tcp(443, 8443),
+    }
+    assert rules["allow-data-backup-s3-out"]["destinations"] == [
+        {"ipBlocks": [{"cidr": "10.20.8.0/24"}]}
     ]
     assert rules["default-deny-in"] == {
         "name": "default-deny-in",
         "direction": "In",
         "action": "drop",
-        "appliedTo": confined,
+        "appliedTo": everything,
     }
-    assert rules["default-deny-out"]["appliedTo"] == confined
-    assert rules["allow-ai-https-out"]["destinations"] == [{"ipBlocks": [{"cidr": "0.0.0.0/0"}]}]
+    assert rules["default-deny-out"]["appliedTo"] == everything
 
 
 def test_passthrough_classes_become_vm_operator_objects(run_pulumi):

@@ -1,5 +1,6 @@
-"""PAIF-SEC-011 (people read and operate in production) on compliant and violating stacks, through
-the real analyzer; PAIF-SEC-002 is in test_rules_security.py."""
+"""PAIF-SEC-011 (people read and operate in production), PAIF-SEC-012 (Harbor rights of people)
+and PAIF-SEC-013 (robots expire) on compliant and violating stacks, through the real analyzer;
+PAIF-SEC-002 is in test_rules_security.py."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi_kubernetes as k8s
+import pulumiverse_harbor as harbor
 import pytest
 from policy_helpers import check, run_site
 
@@ -126,3 +128,117 @@ def test_a_declared_role_is_judged_by_its_rules() -> None:
             "through pods/exec; people read and operate in production, the stack changes",
         )
     ]
+
+
+# --- PAIF-SEC-012: Harbor rights of people --------------------------------------------------
+
+
+def harbor_project(name: str, members: dict[str, str]) -> None:
+    """A Harbor project and OIDC member groups (group -> role), linked as the component does."""
+    project = harbor.Project(name, name=name, public=False, vulnerability_scanning=True)
+    for group, role_ in members.items():
+        harbor.ProjectMemberGroup(
+            f"{name}-{group}", project_id=project.id, type="oidc", group_name=group, role=role_
+        )
+
+
+def test_production_groups_that_push_and_pull_pass() -> None:
+    def build() -> None:
+        harbor_project("marketing", {"admins": "developer", "devs": "developer", "all": "guest"})
+
+    assert check(run(build), "PAIF-SEC-012") == []
+
+
+@pytest.mark.parametrize("administering", ["projectadmin", "maintainer"])
+def test_a_human_group_administering_a_project_fails_in_production(administering: str) -> None:
+    """The held-back case: ``projectadmin`` for a human group."""
+
+    def build() -> None:
+        harbor_project("marketing", {"marketing-admins": administering})
+
+    assert check(run(build), "PAIF-SEC-012") == [
+        (
+            "mandatory",
+            "marketing-marketing-admins",
+            f"Harbor project 'marketing': oidc group 'marketing-admins' is {administering}, "
+            "which administers the project (visibility, members, robots, image deletion, "
+            "immutability rules) outside the stack; give people developer at most",
+        )
+    ]
+    assert check(run(build, environment="dev"), "PAIF-SEC-012") == []
+
+
+def test_people_pushing_into_a_replication_target_fail() -> None:
+    def build() -> None:
+        harbor_project("marketing", {"marketing-developers": "developer", "viewers": "guest"})
+        harbor_project("hr", {"hr-admins": "developer"})
+
+    result = run_site({**SITE, "replicationTargets": ["marketing"]}, build)
+    assert check(result, "PAIF-SEC-012") == [
+        (
+            "mandatory",
+            "marketing-marketing-developers",
+            "Harbor project 'marketing' is written by replication from the peer site, and oidc "
+            "group 'marketing-developers' is developer, which pushes into it; give people guest "
+            "there and push to the site that owns the project",
+        )
+    ]
+
+
+def test_the_example_stacks_give_people_no_harbor_administration(example_out: Path) -> None:
+    for stack in ("prod", "dr"):
+        planned = json.loads((example_out / stack / "plan.json").read_text())
+        found = [v for v in planned["policy"]["violations"] if v["ruleId"] == "PAIF-SEC-012"]
+        assert found == [], stack
+    dr = json.loads((example_out / "dr" / "plan.json").read_text())
+    site = next(r for r in dr["resources"] if r["type"] == "paif:site:PaifSite")
+    assert site["inputs"]["replicationTargets"] == ["marketing"]
+
+
+# --- PAIF-SEC-013: robots expire ------------------------------------------------------------
+
+
+def robot(name: str, duration: int | None) -> None:
+    access = [harbor.RobotAccountPermissionAccessArgs(action="pull", resource="repository")]
+    harbor.RobotAccount(
+        name,
+        name=name,
+        level="project",
+        duration=duration,
+        permissions=[
+            harbor.RobotAccountPermissionArgs(
+                kind="project", namespace="marketing", accesses=access
+            )
+        ],
+    )
+
+
+def test_robots_that_never_expire_or_live_too_long_fail() -> None:
+    def build() -> None:
+        robot("forever", None)
+        robot("minus-one", -1)
+        robot("a-year", 365)
+        robot("quarterly", 90)
+
+    assert check(run(build), "PAIF-SEC-013") == [
+        (
+            "mandatory",
+            "a-year",
+            "Harbor robot 'a-year' lives 365 days, longer than the 90 allowed; rotate more often",
+        ),
+        (
+            "mandatory",
+            "forever",
+            "Harbor robot 'forever' never expires (duration unset): a leaked secret works "
+            "forever; give it an expiry of at most 90 days",
+        ),
+        (
+            "mandatory",
+            "minus-one",
+            "Harbor robot 'minus-one' never expires (duration -1): a leaked secret works "
+            "forever; give it an expiry of at most 90 days",
+        ),
+    ]
+    relaxed = check(run(build), "PAIF-SEC-013", {"PAIF-SEC-013": {"maxDays": 365}})
+    assert [name for _, name, _ in relaxed] == ["forever", "minus-one"]
+    assert {row[0] for row in check(run(build, environment="dev"), "PAIF-SEC-013")} == {"advisory"}

@@ -36,6 +36,7 @@ least one is required); ``workload-domain`` — the tenant gets a zone of its ow
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -63,6 +64,7 @@ from components.tenant_network import (  # noqa: F401  (the tiers' names are pub
     TIERS,
     VECTOR_DATA_KIND,
     NamespaceNetwork,
+    network_cidrs,
     network_policies,
     security_policy_spec,
 )
@@ -208,6 +210,13 @@ def validate_supervisor_namespace(args: SupervisorNamespaceArgs) -> None:
         raise ComponentInputError(
             subject, "metrics_scrape", f"port {args.metrics_scrape[1]} is not a TCP port 1–65535"
         )
+    for path, cidr in network_cidrs(args.network):
+        try:
+            ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            raise ComponentInputError(
+                subject, path, f"{cidr!r} is not a network such as '10.10.2.0/24'"
+            ) from None
     quota = tenant.quota
     for key, have, default in (
         ("limitsCpu", quota.limits_cpu, DEFAULT_LIMIT["cpu"]),

@@ -114,6 +114,17 @@ class NamespaceNetwork:
         return bool(self.edge_cidrs or self.edge_namespaces)
 
 
+def network_cidrs(network: NamespaceNetwork) -> list[tuple[str, str]]:
+    """(config path, CIDR) of every address range the namespaces' rules will name."""
+    found = [("network.appTier.sourceCidrs", c) for c in network.edge_cidrs]
+    egress = network.egress
+    if egress is not None:
+        found += [("network.egress.dnsServers", c) for c in egress.dns_servers]
+        for route in (*egress.ai, *egress.data):
+            found += [(f"network.egress ({route.name})", c) for c in route.cidrs]
+    return found
+
+
 def namespace_network(network: Network) -> NamespaceNetwork:
     """The tenant namespaces' view of ``paif:network``."""
     declared = network.egress

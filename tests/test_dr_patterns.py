@@ -133,7 +133,8 @@ def test_the_receiving_robot_names_the_pushing_site(plans: dict[str, Any]) -> No
     # The primary pushes; the robot it logs in with lives on the DR Harbor and names the pusher.
     robots = _of_type(plans["warm-standby"]["prod"], "harbor:index/robotAccount:RobotAccount")
     receiver = [r for r in robots if r["inputs"]["name"].startswith("replicate-from-")]
-    assert [r["inputs"]["name"] for r in receiver] == ["replicate-from-seoul-primary"]
+    # ... ending with the stack's rotation label (paif:harbor.robots.rotation).
+    assert [r["inputs"]["name"] for r in receiver] == ["replicate-from-seoul-primary-2026-07"]
     assert receiver[0]["inputs"]["level"] == "system"
 
 
@@ -172,6 +173,29 @@ def test_active_active_each_site_declares_what_it_pushes_and_receives(
     }
     assert [p["namespace"] for [p] in receivers["prod"]] == ["marketing"]
     assert [p["namespace"] for [p] in receivers["dr"]] == ["marketing-busan-dr"]
+
+
+
+def test_people_only_pull_where_replication_writes(plans: dict[str, Any]) -> None:
+    """Active-active: the primary's ``marketing`` is written by people at the primary and by
+    replication at the DR site; ``marketing-busan-dr`` the other way round (PAIF-SEC-012)."""
+    roles: dict[tuple[str, str], set[str]] = {}
+    for stack, plan in plans["active-active"].items():
+        projects = {
+            r["urn"]: r["inputs"]["name"] for r in _of_type(plan, "harbor:index/project:Project")
+        }
+        for member in _of_type(plan, "harbor:index/projectMemberGroup:ProjectMemberGroup"):
+            if member["inputs"]["groupName"] != "marketing-developers":
+                continue
+            [project] = [projects[d] for d in member["dependsOn"] if d in projects]
+            roles.setdefault((stack, project), set()).add(member["inputs"]["role"])
+        assert [v for v in plan["policy"]["violations"] if v["ruleId"] == "PAIF-SEC-012"] == []
+    assert roles == {
+        ("prod", "marketing"): {"developer"},
+        ("prod", "marketing-busan-dr"): {"guest"},
+        ("dr", "marketing"): {"guest"},
+        ("dr", "marketing-busan-dr"): {"developer"},
+    }
 
 
 @pytest.mark.parametrize("pattern", ["pilot-light", "warm-standby"])

@@ -15,8 +15,15 @@ EDGE_PACKAGES = ("nsxt:", "avi:")
 
 
 def _external(stack: str) -> dict[str, Any]:
+    """The example with its edge external; who reaches the tenants and where they may go
+    describe the network, so they stay."""
     config = load_example(stack)
-    config["paif:network"] = {"edge": "external"}
+    network = config["paif:network"]
+    config["paif:network"] = {
+        "edge": "external",
+        "appTier": network["appTier"],
+        "egress": network["egress"],
+    }
     return config
 
 

@@ -626,3 +626,15 @@ def test_a_tenant_without_app_databases_keeps_the_app_away_from_data(run_pulumi)
         r.inputs["metadata"]["name"] for r in records.values() if r.type.endswith(":NetworkPolicy")
     }
     assert names == {"default-deny", "allow-dns", "allow-app", "allow-ai", "allow-data"}
+
+
+def test_an_address_range_that_is_no_network_is_refused_before_registration():
+    network = NamespaceNetwork(edge_cidrs=("10.10.0.33/28",))
+    error, registered = registered_before_error(
+        lambda: SupervisorNamespace("mk", args_for(network=network))
+    )
+    assert str(error) == (
+        "tenant 'marketing': network.appTier.sourceCidrs: '10.10.0.33/28' is not a network "
+        "such as '10.10.2.0/24'"
+    )
+    assert registered == []

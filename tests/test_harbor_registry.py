@@ -493,3 +493,25 @@ def test_robot_lifetime_below_a_day_is_rejected_for_both_robots(prod) -> None:
         "site 'busan-dr': harbor.robots.expiryDays: 0 must be at least 1 day "
         "(robots always expire; omit it for the site's default)"
     )
+
+
+def test_the_readme_states_the_harbor_roles_the_component_gives() -> None:
+    """README, "Who may do what": the Harbor rows are what HarborProject maps in production."""
+    from readme_tables import who_may_do_what
+
+    from components.harbor_registry import REPLICA_ROLE, SCOPED_ROLE_MAP
+
+    rows = {
+        label: cells for label, cells in who_may_do_what().items() if label.startswith("Harbor:")
+    }
+    assert len(rows) == 3
+
+    def role(cell: str) -> str:
+        return cell.split(" ", 1)[0]
+
+    assert {k: role(c) for k, c in rows["Harbor: the tenant's project"].items()} == SCOPED_ROLE_MAP
+    target = "Harbor: a project replication writes into (the DR site's copy)"
+    assert {role(c) for c in rows[target].values()} == {REPLICA_ROLE}
+    [administration] = [cells for label, cells in rows.items() if "settings" in label]
+    assert set(administration.values()) == {"no"}
+    assert not {"projectadmin", "maintainer"} & {*SCOPED_ROLE_MAP.values(), REPLICA_ROLE}

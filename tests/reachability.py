@@ -105,14 +105,17 @@ class Cluster:
             return other.ip is not None and _in_blocks(other.ip, [peer["ipBlock"]])
         if other.external or other.vm:
             return False
-        namespace_selector = peer.get("namespaceSelector")
-        if namespace_selector is None:
-            in_namespace = other.namespace == home
-        else:
-            labels = self.namespaces.get(str(other.namespace), {})
-            in_namespace = selects(namespace_selector, labels)
         pod_selector = peer.get("podSelector")
-        return in_namespace and (pod_selector is None or selects(pod_selector, other.labels))
+        return self._in_namespace(peer, home, other) and (
+            pod_selector is None or selects(pod_selector, other.labels)
+        )
+
+    def _in_namespace(self, peer: Mapping[str, Any], home: str, endpoint: Endpoint) -> bool:
+        """A peer's namespaces: those its ``namespaceSelector`` selects, else the policy's."""
+        selector = peer.get("namespaceSelector")
+        if selector is None:
+            return endpoint.namespace == home
+        return selects(selector, self.namespaces.get(str(endpoint.namespace), {}))
 
     def _policies_for(self, pod: Endpoint, direction: str) -> list[Mapping[str, Any]]:
         found = []
@@ -159,21 +162,13 @@ class Cluster:
     def _nsx_selects(self, item: Mapping[str, Any], home: str, endpoint: Endpoint) -> bool:
         if endpoint.external:
             return "ipBlocks" in item and _in_blocks(str(endpoint.ip), item["ipBlocks"])
-        if "ipBlocks" in item:
-            return False
-        namespace_selector = item.get("namespaceSelector")
-        if namespace_selector is None:
-            in_namespace = endpoint.namespace == home
-        else:
-            labels = self.namespaces.get(str(endpoint.namespace), {})
-            in_namespace = selects(namespace_selector, labels)
-        if not in_namespace:
+        if "ipBlocks" in item or not self._in_namespace(item, home, endpoint):
             return False
         if "vmSelector" in item:
             return endpoint.vm and selects(item["vmSelector"], endpoint.labels)
         if "podSelector" in item:
             return not endpoint.vm and selects(item["podSelector"], endpoint.labels)
-        return namespace_selector is not None and not endpoint.vm
+        return "namespaceSelector" in item and not endpoint.vm
 
     def _nsx_side(
         self, endpoint: Endpoint, other: Endpoint, direction: str, protocol: str, port: int

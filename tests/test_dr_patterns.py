@@ -175,7 +175,6 @@ def test_active_active_each_site_declares_what_it_pushes_and_receives(
     assert [p["namespace"] for [p] in receivers["dr"]] == ["marketing-busan-dr"]
 
 
-
 def test_people_only_pull_where_replication_writes(plans: dict[str, Any]) -> None:
     """Active-active: the primary's ``marketing`` is written by people at the primary and by
     replication at the DR site; ``marketing-busan-dr`` the other way round (PAIF-SEC-012)."""

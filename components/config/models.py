@@ -160,7 +160,7 @@ class HarborRobots(ConfigModel):
     Each expires ``expiryDays`` after it is created. ``rotation`` is a label the robots' names
     end with (``model-pull-2026-07``): changing it makes ``pulumi up`` create new robots, hand
     their secrets to the pull Secrets and the replication endpoint, and delete the old ones
-    (README, "Harbor rights").
+    (README, "Robot accounts and their rotation").
     """
 
     expiry_days: Annotated[int, Field(ge=1, le=3650)] = ROBOT_EXPIRY_DAYS

@@ -295,7 +295,7 @@ def check_harbor_people(view: StackView, thresholds: Mapping[str, Any]) -> Itera
     "robot lives. An expiry bounds that, and forces the rotation §9.6.3 asks for.",
     remediation="Keep paif:harbor.robots.expiryDays (default 90) at or below the threshold and "
     "rotate before it runs out: set paif:harbor.robots.rotation to a new label and run "
-    "`pulumi up` (README, 'Harbor rights').",
+    "`pulumi up` (README, 'Robot accounts and their rotation').",
     thresholds={"maxDays": ROBOT_EXPIRY_DAYS},
 )
 def check_robot_expiry(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Violation]:

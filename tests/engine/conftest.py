@@ -41,11 +41,16 @@ def example(stack: str) -> dict[str, Any]:
 
 def engine_config(stack: str, site: Site | None) -> dict[str, Any]:
     """The example stack, its Supervisor pointed at the test API server, its edge external
-    (docs/engine.md: no NSX or Avi provider can be built here)."""
+    (docs/engine.md: no NSX or Avi provider can be built here); who reaches the tenants and
+    where they may go stay as the example declares them."""
     config = copy.deepcopy(example(stack))
     if site is not None:
         config["paif:site"]["supervisor"]["server"] = site.supervisor.url.removeprefix("https://")
-    config["paif:network"] = {"edge": "external"}
+    network = config["paif:network"]
+    config["paif:network"] = {
+        "edge": "external",
+        **{key: network[key] for key in ("appTier", "egress") if key in network},
+    }
     return config
 
 

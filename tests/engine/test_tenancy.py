@@ -30,12 +30,12 @@ from typing import Any
 
 import pytest
 import yaml
-from cluster import _INSECURE, ROOT, TOKEN, ApiServer, Etcd
-from conftest import example
-from reachability import Cluster, Endpoint
-from readme_tables import who_may_do_what
 
 from components.tenant_rbac import READ_VERBS, READABLE
+from tests.engine.cluster import _INSECURE, ROOT, TOKEN, ApiServer, Etcd
+from tests.engine.sites import example
+from tests.support.reachability import Cluster, Endpoint
+from tests.support.readme_tables import who_may_do_what
 
 STACKS = ("prod", "dr")
 VERBS = ("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection")
@@ -50,7 +50,7 @@ SUBRESOURCES = {
 }
 SHELLS = {"exec", "attach", "portforward"}
 
-# The README's rows (tests/readme_tables.py reads them), each a class of request.
+# The README's rows (tests/support/readme_tables.py reads them), each a class of request.
 READ = (
     "read (`get`, `list`, `watch`) in its namespace every kind of the readable list: all the "
     "library puts there (Roles, DatabaseConfigs included) but Secrets"

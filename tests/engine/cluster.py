@@ -26,19 +26,15 @@ from typing import Any
 
 import yaml
 from processes import stop_process
-from schema_validation import load_crd
+from schema_validation import crd_files, load_crd
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".engine" / "bin"
-CRD_DIR = ROOT / "schemas" / "crds"
 
-# Kinds the program renders that have no published CRD (schemas/SOURCES.md): a minimal CRD that
-# keeps every field, so the API server stores them as the program wrote them.
-MINIMAL_CRDS = (
-    ("pais.vmware.com", "v1alpha1", "ModelEndpoint", "modelendpoints"),
-    ("databases.dataservices.vmware.com", "v1alpha1", "PostgresCluster", "postgresclusters"),
-    ("databases.dataservices.vmware.com", "v1alpha1", "DatabaseConfig", "databaseconfigs"),
-)
+# Kinds the program renders that have no published CRD nor a schema of this project
+# (schemas/SOURCES.md): a minimal CRD that keeps every field, so the API server stores them as
+# the program wrote them. DSM's kinds are served from schemas/dsm/ (written from DSM's API).
+MINIMAL_CRDS = (("pais.vmware.com", "v1alpha1", "ModelEndpoint", "modelendpoints"),)
 
 
 # kube-apiserver refuses anonymous requests under AlwaysAllow, so the tests use a static token.
@@ -217,7 +213,7 @@ class ApiServer:
                 raise RuntimeError(f"POST {path}: {exc.code} {exc.read().decode()}") from exc
 
     def install_crds(self) -> list[str]:
-        crds = [load_crd(p) for p in sorted(CRD_DIR.glob("*.yaml"))]
+        crds = [load_crd(p) for p in crd_files()]
         crds += [minimal_crd(*spec) for spec in MINIMAL_CRDS]
         path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
         for crd in crds:

@@ -28,14 +28,19 @@ engine tier with its stand-in provider.
 from __future__ import annotations
 
 import base64
+import warnings
 from dataclasses import dataclass
 from typing import Any, Final
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_postgresql as postgresql
 
 from components.dr.copies import LOGICAL_PLUGIN, DatabaseRole
+
+with warnings.catch_warnings():
+    # pulumi-postgresql 3.18's __init__ warns about its own deprecated DefaultPrivileg alias.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import pulumi_postgresql as postgresql
 
 PUBLISHER_TYPE: Final = "paif:data:ReplicationPublisher"
 SUBSCRIBER_TYPE: Final = "paif:data:ReplicationSubscriber"

@@ -828,6 +828,7 @@ class Dr(ConfigModel):
     copy_backup_location: NonEmpty | None = None
     # Worker nodes per VKS cluster at a warm-standby DR site: §9.3.3's example is 2 (5 → 2);
     # a site whose apps need more untainted nodes (one replica per host) declares it here.
+    # Other patterns ignore it, so moving between patterns changes only ``pattern``.
     standby_workers: Annotated[int, Field(ge=1)] | None = None
 
     @field_validator("assumptions")
@@ -857,12 +858,11 @@ class Dr(ConfigModel):
             raise FieldError("failover", "only a DR stack (role 'dr') can be failed over")
         if self.pattern == "active-active" and self.gslb is None:
             raise FieldError("gslb", "pattern 'active-active' needs gslb (domain, healthMonitors)")
-        if self.standby_workers is not None and (
-            self.role != "dr" or self.pattern != "warm-standby"
-        ):
+        if self.standby_workers is not None and self.role != "dr":
             raise FieldError(
                 "standbyWorkers",
-                "only a warm-standby DR stack runs reduced VKS clusters",
+                "only a DR stack runs reduced VKS clusters (warm standby; other patterns "
+                "ignore it)",
             )
         if self.copy_backup_location is not None:
             if self.role != "dr":

@@ -603,18 +603,22 @@ class StoreEstimate:
     recovery_explanation: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """Plain JSON; an unbounded RPO has no ``rpo_s`` (``rpo``: "unbounded")."""
+        out: dict[str, Any] = {
             "store": self.store,
             "kind": self.kind,
             "mechanism": self.mechanism,
-            "rpo_s": num(self.rpo_seconds) if self.rpo_seconds is not None else None,
             "rpo": format_duration(self.rpo_seconds)
             if self.rpo_seconds is not None
             else "unbounded",
             "rpo_explanation": self.rpo_explanation,
-            "recovery_s": num(self.recovery_seconds) if self.recovery_seconds is not None else None,
-            "recovery_explanation": self.recovery_explanation,
         }
+        if self.rpo_seconds is not None:
+            out["rpo_s"] = num(self.rpo_seconds)
+        if self.recovery_seconds is not None:
+            out["recovery_s"] = num(self.recovery_seconds)
+            out["recovery_explanation"] = str(self.recovery_explanation)
+        return out
 
 
 @dataclass(frozen=True)

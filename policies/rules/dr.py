@@ -716,7 +716,7 @@ def check_rto(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
 )
 def check_rpo(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
     stores = get_path(estimates(view), "rpo.stores")
-    if not isinstance(stores, list) or view.dr_pattern not in DR_PATTERNS:
+    if stores is None or isinstance(stores, str) or view.dr_pattern not in DR_PATTERNS:
         yield from _check_objective(view, "rpo", "rpoSeconds", "RPO")
         return
     declared = objective_seconds(view, "rpoSeconds")

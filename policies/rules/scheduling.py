@@ -144,13 +144,18 @@ def _nodes(nodes: Mapping[str, Any]) -> str:
     return ", ".join(f"{pool} {int(count)}" for pool, count in nodes.items()) or "none"
 
 
+def _count(value: Any) -> int:
+    """Counts read back from stack outputs arrive as floats (protobuf numbers)."""
+    return int(as_number(value) or 0)
+
+
 def _findings(cluster: str, nodes: Mapping[str, Any], placement: Mapping[str, Any]) -> list[str]:
     out = []
     where = f"VKS cluster {cluster!r} (worker nodes: {_nodes(nodes)})"
     if placement.get("pending"):
         out.append(
-            f"{where}: {placement['workload']} can run {placement['scheduled']} of its "
-            f"{placement['replicas']} replicas; missing: {placement.get('missing')}"
+            f"{where}: {placement['workload']} can run {_count(placement['scheduled'])} of its "
+            f"{_count(placement['replicas'])} replicas; missing: {placement.get('missing')}"
         )
     if placement.get("pdbBlocked"):
         out.append(f"{where}: {placement['workload']}: {placement['pdbBlocked']}")

@@ -36,6 +36,7 @@ def crd_files() -> list[Path]:
     """Every CRD the tests hold objects to: upstream copies, then the DSM kinds."""
     return sorted(CRD_DIR.glob("*.yaml")) + sorted(DSM_DIR.glob("*.yaml"))
 
+
 # The Kubernetes minor the core kinds are checked against: VKS KubernetesRelease v1.33 is the
 # config default (components.config.models.VksCluster.kubernetes_release).
 DEFAULT_KUBERNETES_VERSION = "1.33"

@@ -181,7 +181,7 @@ def subscription_conninfo(
     primary: Any, role: DatabaseRole, password: str | None, sslmode: str
 ) -> str:
     """libpq connection string of the subscription: the primary's endpoint as the replicator."""
-    connection = primary or {}
+    connection = primary if isinstance(primary, dict) else {}
     parts = []
     if connection.get("host"):
         parts.append(f"host={connection['host']}")

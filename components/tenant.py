@@ -219,7 +219,12 @@ class PaifTenantArgs:
         key = "appDatabases" if database in self.tenant.app_databases else "databases"
 
         def pick(tenants: Any) -> Any:
-            return (((tenants or {}).get(tenant) or {}).get(key) or {}).get(name)
+            # An offline plan of the DR stack alone reads the primary's last plan, whose secret
+            # outputs are placeholders: then the endpoint is unknown here.
+            found: Any = tenants
+            for part in (tenant, key, name):
+                found = found.get(part) if isinstance(found, Mapping) else None
+            return found if isinstance(found, Mapping) else None
 
         return self.primary_tenants.apply(pick)
 

@@ -54,7 +54,7 @@ def _secret(args: Any) -> dict[str, Any]:
     if args.inputs or "/" not in resource_id:
         return {}
     namespace, name = resource_id.split("/", 1)
-    if str(args.name).endswith(DSM_PASSWORD_READ_SUFFIX):
+    if str(getattr(args, "name", "")).endswith(DSM_PASSWORD_READ_SUFFIX):
         return {
             "apiVersion": "v1",
             "kind": "Secret",

@@ -18,9 +18,10 @@ should be held against.
     warm_up            that endpoint's warm-up
     validation         smoke tests before traffic counts as restored
 
-RPO is the largest data-loss window over the stateful stores: a database contributes 0 when
-replicated synchronously, the replication lag when asynchronous, the WAL archive timeout when
-backups archive WAL continuously, otherwise its backup interval; Harbor contributes the
+RPO is the largest data-loss window over the stateful stores: a database contributes what the
+mechanism feeding its DR copy loses (components.estimators.data_stores: the lag budget for
+logical replication, the WAL archive interval or backup interval for backup-restore, nothing
+bounded for 'none'), and every figure names that mechanism; Harbor contributes the
 transfer time of the largest model (event-based replication) or the schedule's longest gap
 plus that transfer (cron). A store whose data cannot reach the DR site at all (backups kept
 only at the primary site, manual Harbor replication) has no bounded RPO and is listed in
@@ -29,8 +30,8 @@ only at the primary site, manual Harbor replication) has no bounded RPO and is l
 What runs at the DR site follows the pattern (ARCHITECTURE.md "DR across two stacks", §9.3.3)
 unless a fact says otherwise: pilot light — no VKS cluster, endpoints declared but not running,
 databases restored from backups; warm standby — VKS scaled down (5 → 2 nodes), endpoints at 1
-replica, databases as async replicas; active-active — everything at full scale, databases as
-synchronous standbys, models served only once replicated to both sites (PAIF-DR-010).
+replica, databases as logical subscribers; active-active — everything at full scale, databases
+as logical subscribers, models served only once replicated to both sites (PAIF-DR-010).
 
 With the same workload and assumptions, each term is ordered pilot light ≥ warm standby ≥
 active-active, so the totals are too, provided the assumptions are themselves ordered: the

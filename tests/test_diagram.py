@@ -97,7 +97,9 @@ def test_example_pair_has_a_node_for_every_declared_site_tenant_and_service(exam
             )
         for record in records(document, DSM):
             meta = record["inputs"]["metadata"]
-            assert f"db-{site}-{tenant_of(record)}-{meta['name']}" in ids
+            # A DR copy (its own cluster name) is drawn as the database it copies.
+            name = meta["annotations"].get("paif.vmware.com/primary-cluster", meta["name"])
+            assert f"db-{site}-{tenant_of(record)}-{name}" in ids
         assert len(of_kind(root, "endpoint")) == sum(len(records(d, PAIS)) for d in documents)
 
 

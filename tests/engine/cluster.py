@@ -20,6 +20,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -224,13 +225,25 @@ class ApiServer:
         return names
 
     def prepare_supervisor(
-        self, namespaces: list[str], vks: dict[str, tuple[str, ApiServer]]
+        self,
+        namespaces: list[str],
+        vks: dict[str, tuple[str, ApiServer]],
+        dsm_secrets: Sequence[tuple[str, str]] = (),
     ) -> None:
-        """Stand in for the Supervisor's controllers: the tenants' namespaces exist, and each VKS
+        """Stand in for the Supervisor's controllers: the tenants' namespaces exist, each VKS
         cluster (``name -> (Supervisor namespace, its own API server)``) has the kubeconfig
-        Secret Cluster API would write, pointing at that cluster's API server."""
+        Secret Cluster API would write, pointing at that cluster's API server, and each DSM
+        PostgresCluster ``(namespace, name)`` the admin-password Secret DSM writes beside it
+        (named after the cluster: no DSM controller fills ``status.connection.passwordRef``
+        here)."""
         for namespace in namespaces:
             self.create("/api/v1/namespaces", {"metadata": {"name": namespace}})
+        for namespace, cluster in dsm_secrets:
+            password = base64.b64encode(f"dsm-admin-of-{cluster}".encode()).decode()
+            self.create(
+                f"/api/v1/namespaces/{namespace}/secrets",
+                {"metadata": {"name": cluster}, "data": {"password": password}},
+            )
         for cluster, (namespace, api) in vks.items():
             value = base64.b64encode(api.kubeconfig.encode()).decode()
             self.create(

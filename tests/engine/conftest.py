@@ -26,6 +26,8 @@ REQUIRED = [BIN / n for n in ("pulumi", "pulumi-resource-kubernetes", "etcd", "k
 SECRETS = {
     "harbor:password": "harbor-admin-Pl41nT3xt-canary",
     "vsphere:password": "vcenter-admin-Pl41nT3xt-canary",
+    # The logical replication role's password (components.database_replication).
+    "dsm:replicationPassword": "replicator-Pl41nT3xt-canary",
 }
 
 
@@ -49,10 +51,21 @@ def engine_config(stack: str, site: Site | None) -> dict[str, Any]:
     return config
 
 
-def platform_namespaces(tmp: Path) -> list[str]:
+@dataclass(frozen=True)
+class Layout:
+    """What exists at a site before the program runs, read from ``paif plan``."""
+
+    namespaces: list[str]
+    # DSM's admin-password Secret of each PostgresCluster: (namespace, cluster name).
+    dsm_secrets: list[tuple[str, str]]
+
+
+def platform_namespaces(tmp: Path) -> Layout:
     """Every namespace the example stacks put objects in: the tenants' Supervisor namespaces
     (a vSphere Namespace becomes one) and the platform's own (monitoring, GPU operator), which
-    exist before the program runs. Read from ``paif plan`` of the engine configs."""
+    exist before the program runs; and the Secret DSM writes beside each PostgresCluster (its
+    admin password, which the logical replication providers read). From ``paif plan`` of the
+    engine configs."""
     from harness import write_stack_files
 
     project = tmp / "layout"
@@ -63,13 +76,17 @@ def platform_namespaces(tmp: Path) -> list[str]:
         check=True, capture_output=True,
     )  # fmt: skip
     namespaces = {t["namespace"] for t in example("prod")["paif:tenants"]}
+    secrets: set[tuple[str, str]] = set()
     for stack in ("prod", "dr"):
         plan = json.loads((tmp / "layout-out" / stack / "plan.json").read_text())
         for record in plan["resources"]:
-            metadata = (record.get("inputs") or {}).get("metadata") or {}
+            inputs = record.get("inputs") or {}
+            metadata = inputs.get("metadata") or {}
             if record["type"].startswith("kubernetes:") and metadata.get("namespace"):
                 namespaces.add(metadata["namespace"])
-    return sorted(namespaces)
+                if inputs.get("kind") == "PostgresCluster":
+                    secrets.add((metadata["namespace"], metadata["name"]))
+    return Layout(sorted(namespaces), sorted(secrets))
 
 
 def vks_clusters() -> dict[str, str]:
@@ -98,7 +115,7 @@ class Site:
             server.stop()
 
 
-def start_site(etcd: Etcd, name: str, workdir: Path, namespaces: list[str]) -> Site:
+def start_site(etcd: Etcd, name: str, workdir: Path, namespaces: Layout) -> Site:
     clusters = {}
     for cluster in vks_clusters():
         server = ApiServer(f"{name}-{cluster}", workdir, etcd)
@@ -109,19 +126,21 @@ def start_site(etcd: Etcd, name: str, workdir: Path, namespaces: list[str]) -> S
     supervisor.start()
     supervisor.install_crds()
     supervisor.prepare_supervisor(
-        namespaces, {c: (ns, clusters[c]) for c, ns in vks_clusters().items()}
+        namespaces.namespaces,
+        {c: (ns, clusters[c]) for c, ns in vks_clusters().items()},
+        namespaces.dsm_secrets,
     )
     return Site(supervisor, clusters)
 
 
 @pytest.fixture(scope="session")
-def namespaces(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+def namespaces(tmp_path_factory: pytest.TempPathFactory) -> Layout:
     return platform_namespaces(tmp_path_factory.mktemp("layout"))
 
 
 @pytest.fixture(scope="session")
 def sites(
-    etcd: Etcd, namespaces: list[str], tmp_path_factory: pytest.TempPathFactory
+    etcd: Etcd, namespaces: Layout, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Site]]:
     workdir = tmp_path_factory.mktemp("apiservers")
     servers = {name: start_site(etcd, name, workdir, namespaces) for name in ("prod", "dr")}

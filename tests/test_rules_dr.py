@@ -1168,3 +1168,22 @@ def test_dr_012_the_example_dr_stack_without_a_copy_location_is_caught(
         )
         for db in ("chat-history", "kb-vectors")
     ]
+
+
+def test_dr_003_held_back_case_fails_paif_plan_naming_the_database(tmp_path: Path) -> None:
+    """The same held-back case through `paif plan` of the example pair (the engine tier runs
+    it through the real `pulumi preview --policy-pack`, tests/engine/test_workflows.py)."""
+    prod, dr_values = load_example("prod"), load_example("dr")
+    for values in (prod, dr_values):
+        values["paif:dr"]["objectives"] = {"rto": "1h", "rpo": "2m"}
+    prod["paif:tenants"][0]["databases"][0]["dr"] = {"mechanism": "backup-restore"}
+    project = write_project(tmp_path, {"prod": prod, "dr": dr_values})
+    primary = plan_stack(project, "prod")
+    for plan in (primary, plan_stack(project, "dr", planned={"prod": primary})):
+        messages = [m for _, m in plan_rows(plan, "PAIF-DR-003")]
+        assert (
+            "database marketing/kb-vectors (mechanism 'backup-restore'): RPO 1 h exceeds the "
+            "objective 2 min: backup-restore from the last backup: everything since it is lost "
+            "(backups every 1 h; §9.3.3 pattern 1)."
+        ) in messages
+        assert any(f["ruleId"] == "PAIF-DR-003" for f in plan.mandatory_failures)

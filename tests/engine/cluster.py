@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from processes import stop_process
-from schema_validation import crd_files, load_crd
+
+from tests.support.processes import stop_process
+from tests.support.schema_validation import crd_files, load_crd
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".engine" / "bin"

@@ -19,8 +19,9 @@ What a rule cannot see on one resource it reads from the ``paif:site:PaifSite`` 
 
 Resources they read: PAIS ``ModelEndpoint`` / ``NIMService`` (model references, replicas,
 ``paif.vmware.com/*`` annotations), Harbor ``Replication``/``Registry``/``Project``, DSM
-``PostgresCluster`` (``paif.vmware.com/dr-mode`` and ``/replication`` annotations, backup
-fields) and the Avi ``Gslbservice``. Fields that are computed by a provider (ids, paths) are
+``PostgresCluster`` (``paif.vmware.com/dr-mode`` annotation, backup fields) and the Avi
+``Gslbservice``; ``estimates.rpo.stores`` gives each data store's RPO with its DR mechanism
+(components.estimators.data_stores). Fields that are computed by a provider (ids, paths) are
 never read: a Replication finds its Registry through its dependencies, so the rules also run
 during a first ``pulumi preview`` where those values are still unknown.
 """
@@ -65,8 +66,6 @@ HARBOR_PROVIDER_TYPE: Final = "pulumi:providers:harbor"
 # Annotations the components put on what they render.
 PARAMETERS_ANNOTATION: Final = "paif.vmware.com/model-parameters-b"
 PRECISION_ANNOTATION: Final = "paif.vmware.com/model-precision"
-REPLICATION_ANNOTATION: Final = "paif.vmware.com/replication"
-DR_REPLICATION_ANNOTATION: Final = "paif.vmware.com/dr-replication"
 DR_MODE_ANNOTATION: Final = "paif.vmware.com/dr-mode"
 BACKUP_ENCRYPTED_ANNOTATION: Final = "paif.vmware.com/backup-encrypted"
 
@@ -74,7 +73,6 @@ BACKUP_ENCRYPTED_ANNOTATION: Final = "paif.vmware.com/backup-encrypted"
 # failover (a subscriber is fed by the writer's publication and never written).
 STANDBY_MODES: Final = frozenset({"logical-subscriber"})
 WRITER_MODE: Final = "writer"
-DR_MECHANISM_ANNOTATION: Final = "paif.vmware.com/dr-mechanism"
 
 # Harbor replication triggers (pulumiverse_harbor Replication.schedule; "manual" is the default).
 EVENT_BASED: Final = "event_based"

@@ -344,3 +344,15 @@ def test_the_runbook_names_only_what_the_stacks_declare(
     # The runbook paif plan wrote names them too.
     for ref in references:
         assert ref.name in dr["__runbook"], ref
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_every_pattern_fits_its_clusters_before_and_after_failover(
+    plans: dict[str, Any], failed_over: dict[str, Any], pattern: str
+) -> None:
+    """PAIF-CAP-006 on the rendered DR site, standing by and failed over (issue 20 §5)."""
+    for plan in (*plans[pattern].values(), failed_over[pattern]):
+        found = [v for v in plan["policy"]["violations"] if v["ruleId"] == "PAIF-CAP-006"]
+        assert found == []
+        shapes = plan["estimates"]["schedulability"]
+        assert all(shape["ok"] for shape in shapes.values()), shapes

@@ -110,6 +110,16 @@ def _provider(name: str, endpoint: DsmEndpoint, parent: pulumi.Resource) -> post
     )
 
 
+def _extensions(
+    name: str, database: str, extensions: tuple[str, ...], opts: pulumi.ResourceOptions
+) -> list[postgresql.Extension]:
+    """The extensions the tables need, on each side (logical replication carries no DDL)."""
+    return [
+        postgresql.Extension(f"{name}-{extension}", name=extension, database=database, opts=opts)
+        for extension in extensions
+    ]
+
+
 class ReplicationPublisher(pulumi.ComponentResource):
     """The primary's side: replication role, extension, publication and slot (module doc)."""
 
@@ -136,12 +146,7 @@ class ReplicationPublisher(pulumi.ComponentResource):
             password=replication_password,
             opts=child,
         )
-        self.extensions = [
-            postgresql.Extension(
-                f"{name}-{extension}", name=extension, database=database, opts=child
-            )
-            for extension in extensions
-        ]
+        self.extensions = _extensions(name, database, extensions, child)
         # The initial copy reads every published table as the replication role.
         self.grant = postgresql.Grant(
             f"{name}-replicator-select",
@@ -212,12 +217,7 @@ class ReplicationSubscriber(pulumi.ComponentResource):
         super().__init__(SUBSCRIBER_TYPE, name, None, opts)
         provider = _provider(name, endpoint, self)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
-        self.extensions = [
-            postgresql.Extension(
-                f"{name}-{extension}", name=extension, database=endpoint.database, opts=child
-            )
-            for extension in extensions
-        ]
+        self.extensions = _extensions(name, endpoint.database, extensions, child)
         self.subscription: postgresql.Subscription | None = None
         if subscribe:
             assert role.subscription and role.publication and role.slot

@@ -174,9 +174,10 @@ def test_a_warm_standby_replica_is_held_to_the_rpo_and_backs_nothing_up() -> Non
     derived = derive_site(dr, primary)
     tenant = marketing(derived.config)
     databases = monitored_databases(tenant, dr.observability, 900, derived)
+    # Watched under the copies' own PostgresCluster names (components.dr.copies).
     assert [(d.name, d.replication_lag_seconds, d.backup_interval_seconds) for d in databases] == [
-        ("kb-vectors", 900, None),
-        ("chat-history", 900, None),
+        ("kb-vectors-busan-dr", 900, None),
+        ("chat-history-busan-dr", 900, None),
     ]
     watched = monitored_endpoints(tenant, dr.observability, derived)
     assert [(e.min_replicas, e.max_replicas, e.autoscaled) for e in watched] == [

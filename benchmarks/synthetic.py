@@ -4,7 +4,8 @@ The primary is the example prod stack with its marketing tenant (two endpoints, 
 with a GPU pool, an HA pgvector database, a knowledge base, an agent and two apps) copied N
 times as ``t000``, ``t001``, ...; its waiver covers every copy, and the GPU hosts are enlarged
 so that every copy's endpoints fit their peak with one host down. The DR stack is the example
-DR stack peered with it, its hosts enlarged alike.
+DR stack peered with it, its hosts enlarged alike. ``vks=False`` leaves out each copy's VKS
+cluster and the apps that run in it (the engine benchmark's smaller tenant, issue 27).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ STACK = "bench"
 DR_STACK = "benchdr"
 TEMPLATE_TENANT = "marketing"
 GPUS_PER_HOST = 16
+# What a tenant without a VKS cluster leaves out: the cluster and what runs inside it.
+VKS_KEYS = ("vksClusters", "apps", "appNamespace")
 
 
 def _example(stack: str) -> dict[str, Any]:
@@ -41,10 +44,14 @@ def _peak_gpus(tenant: dict[str, Any]) -> int:
     )
 
 
-def stack_config(tenants: int) -> dict[str, Any]:
-    """The primary: the example prod stack with the template tenant copied ``tenants`` times."""
+def stack_config(tenants: int, *, vks: bool = True) -> dict[str, Any]:
+    """The primary: the example prod stack with the template tenant copied ``tenants`` times
+    (without its VKS cluster and apps when ``vks`` is false)."""
     config = _example("prod")
-    template = json.dumps(next(t for t in config["paif:tenants"] if t["name"] == TEMPLATE_TENANT))
+    tenant = next(t for t in config["paif:tenants"] if t["name"] == TEMPLATE_TENANT)
+    if not vks:
+        tenant = {k: v for k, v in tenant.items() if k not in VKS_KEYS}
+    template = json.dumps(tenant)
     copies = [json.loads(template.replace(TEMPLATE_TENANT, f"t{i:03d}")) for i in range(tenants)]
     config["paif:tenants"] = copies
     _hosts(config["paif:workloadDomain"], sum(_peak_gpus(t) for t in copies), "primary")
@@ -54,11 +61,11 @@ def stack_config(tenants: int) -> dict[str, Any]:
     return config
 
 
-def dr_stack_config(tenants: int) -> dict[str, Any]:
+def dr_stack_config(tenants: int, *, vks: bool = True) -> dict[str, Any]:
     """The DR stack of the example, peered with the synthetic primary, hosts enlarged alike."""
     config = _example("dr")
     config["paif:dr"]["peer"]["stack"] = STACK
-    primary = stack_config(tenants)
+    primary = stack_config(tenants, vks=vks)
     _hosts(
         config["paif:workloadDomain"],
         sum(_peak_gpus(t) for t in primary["paif:tenants"]),
@@ -67,12 +74,16 @@ def dr_stack_config(tenants: int) -> dict[str, Any]:
     return config
 
 
-def write_project(directory: Path, tenants: int) -> Path:
+def write_project(directory: Path, tenants: int, *, vks: bool = True) -> Path:
     """A project with both synthetic stacks: ``Pulumi.bench.yaml`` and ``Pulumi.benchdr.yaml``."""
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "Pulumi.yaml", directory / "Pulumi.yaml")
     shutil.copy(ROOT / "__main__.py", directory / "__main__.py")
-    for stack, config in ((STACK, stack_config(tenants)), (DR_STACK, dr_stack_config(tenants))):
+    stacks = (
+        (STACK, stack_config(tenants, vks=vks)),
+        (DR_STACK, dr_stack_config(tenants, vks=vks)),
+    )
+    for stack, config in stacks:
         text = yaml.safe_dump({"config": config}, sort_keys=False)
         (directory / f"Pulumi.{stack}.yaml").write_text(text, encoding="utf-8")
     return directory

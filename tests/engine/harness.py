@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ STANDIN_PACKAGES = ("vsphere", "harbor", "postgresql")
 PASSPHRASE = "engine-tier-passphrase"
 HOST = Path(__file__).resolve().parent / "program_host.py"
 PROGRAM_COMMANDS = {"preview", "up", "refresh"}
+Runner = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def standin_providers(folder: Path) -> Path:
@@ -112,8 +114,19 @@ class Project:
             self.pulumi("config", "set", "--secret", "--stack", stack, key, "--", value)
 
     def pulumi(
-        self, *args: str, check: bool = True, timeout: float = 900, program: bool | None = None
+        self,
+        *args: str,
+        check: bool = True,
+        timeout: float = 900,
+        program: bool | None = None,
+        env: dict[str, str] | None = None,
+        run: Runner = subprocess.run,
     ) -> subprocess.CompletedProcess[str]:
+        """Run the CLI in this project (with a program host for commands that run the program).
+        ``env`` replaces the project's environment for this command; ``run`` runs the CLI's
+        command line (``subprocess.run``'s signature: the engine benchmark passes one that also
+        measures the CLI's CPU)."""
+        env = self.env if env is None else env
         # Flags go before a `--` that ends them (config set ... -- VALUE).
         split = args.index("--") if "--" in args else len(args)
         flags = ["--non-interactive"]
@@ -124,7 +137,7 @@ class Project:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
-                env=self.env,
+                env=env,
                 cwd=self.directory,
             )
             assert host.stdout is not None
@@ -135,10 +148,10 @@ class Project:
             flags.append(f"--client=127.0.0.1:{port}")
         command = [str(BIN / "pulumi"), *args[:split], *flags, *args[split:]]
         try:
-            result = subprocess.run(
+            result = run(
                 command,
                 cwd=self.directory,
-                env=self.env,
+                env=env,
                 capture_output=True,
                 text=True,
                 timeout=timeout,

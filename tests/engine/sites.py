@@ -31,7 +31,13 @@ def engine_config(stack: str, site: Site | None) -> dict[str, Any]:
     """The example stack, its Supervisor pointed at the test API server, its edge external
     (docs/engine.md: no NSX or Avi provider can be built here); who reaches the tenants and
     where they may go stay as the example declares them."""
-    config = copy.deepcopy(example(stack))
+    return for_engine(example(stack), site)
+
+
+def for_engine(config: dict[str, Any], site: Site | None) -> dict[str, Any]:
+    """A copy of a stack config made for the engine tier, as :func:`engine_config` makes the
+    example's."""
+    config = copy.deepcopy(config)
     if site is not None:
         config["paif:site"]["supervisor"]["server"] = site.supervisor.url.removeprefix("https://")
     network = config["paif:network"]
@@ -51,22 +57,25 @@ class Layout:
     dsm_secrets: list[tuple[str, str]]
 
 
-def platform_namespaces(tmp: Path) -> Layout:
-    """Every namespace the example stacks put objects in: the tenants' Supervisor namespaces
-    (a vSphere Namespace becomes one) and the platform's own (monitoring, GPU operator), which
-    exist before the program runs; and the Secret DSM writes beside each PostgresCluster (its
-    admin password, which the logical replication providers read). From ``paif plan`` of the
-    engine configs."""
+def platform_namespaces(tmp: Path, stacks: dict[str, dict[str, Any]] | None = None) -> Layout:
+    """Every namespace the example stacks (or ``stacks``: name -> config, primary first) put
+    objects in: the tenants' Supervisor namespaces (a vSphere Namespace becomes one) and the
+    platform's own (monitoring, GPU operator), which exist before the program runs; and the
+    Secret DSM writes beside each PostgresCluster (its admin password, which the logical
+    replication providers read). From ``paif plan`` of the engine configs."""
+    if stacks is None:
+        stacks = {s: engine_config(s, None) for s in ("prod", "dr")}
     project = tmp / "layout"
-    write_stack_files(project, {s: engine_config(s, None) for s in ("prod", "dr")})
+    write_stack_files(project, stacks)
+    names = [arg for stack in stacks for arg in ("--stack", stack)]
     subprocess.run(
-        [str(Path(sys.executable).parent / "paif"), "plan", "--stack", "prod", "--stack", "dr",
+        [str(Path(sys.executable).parent / "paif"), "plan", *names,
          "--project-dir", str(project), "--out", str(tmp / "layout-out"), "--quiet"],
         check=True, capture_output=True,
     )  # fmt: skip
-    namespaces = {t["namespace"] for t in example("prod")["paif:tenants"]}
+    namespaces = {t["namespace"] for t in next(iter(stacks.values()))["paif:tenants"]}
     secrets: set[tuple[str, str]] = set()
-    for stack in ("prod", "dr"):
+    for stack in stacks:
         plan = json.loads((tmp / "layout-out" / stack / "plan.json").read_text())
         for record in plan["resources"]:
             inputs = record.get("inputs") or {}
@@ -78,9 +87,10 @@ def platform_namespaces(tmp: Path) -> Layout:
     return Layout(sorted(namespaces), sorted(secrets))
 
 
-def vks_clusters() -> dict[str, str]:
-    """VKS cluster name -> its Supervisor namespace, from the example's tenants."""
-    tenants = example("prod")["paif:tenants"]
+def vks_clusters(config: dict[str, Any] | None = None) -> dict[str, str]:
+    """VKS cluster name -> its Supervisor namespace, from the example's tenants (or those of
+    ``config``)."""
+    tenants = (config or example("prod"))["paif:tenants"]
     return {c["name"]: t["namespace"] for t in tenants for c in t.get("vksClusters") or []}
 
 
@@ -92,14 +102,29 @@ class Site:
     clusters: dict[str, ApiServer]
 
     def stop(self) -> None:
-        for server in (self.supervisor, *self.clusters.values()):
+        for server in {id(s): s for s in (self.supervisor, *self.clusters.values())}.values():
             server.stop()
 
 
-def start_site(etcd: Etcd, name: str, workdir: Path, namespaces: Layout) -> Site:
-    clusters = {}
-    for cluster in vks_clusters():
-        server = ApiServer(f"{name}-{cluster}", workdir, etcd)
+def start_site(
+    etcd: Etcd,
+    name: str,
+    workdir: Path,
+    namespaces: Layout,
+    vks: dict[str, str] | None = None,
+    *,
+    shared_vks: bool = False,
+) -> Site:
+    """The Supervisor's API server and one per VKS cluster (``vks``: cluster -> Supervisor
+    namespace, the example's by default). ``shared_vks`` serves every cluster from one API
+    server instead (the engine benchmark's many tenants: their app namespaces differ by name)."""
+    vks = vks_clusters() if vks is None else vks
+    clusters: dict[str, ApiServer] = {}
+    for cluster in vks:
+        if shared_vks and clusters:
+            clusters[cluster] = next(iter(clusters.values()))
+            continue
+        server = ApiServer(f"{name}-{'vks' if shared_vks else cluster}", workdir, etcd)
         server.start()
         server.install_crds()
         clusters[cluster] = server
@@ -108,7 +133,7 @@ def start_site(etcd: Etcd, name: str, workdir: Path, namespaces: Layout) -> Site
     supervisor.install_crds()
     supervisor.prepare_supervisor(
         namespaces.namespaces,
-        {c: (ns, clusters[c]) for c, ns in vks_clusters().items()},
+        {c: (ns, clusters[c]) for c, ns in vks.items()},
         namespaces.dsm_secrets,
     )
     return Site(supervisor, clusters)

@@ -1,0 +1,468 @@
+"""Benchmark ``pulumi preview`` and ``pulumi up`` with the real engine as a site grows (issue 27).
+
+The stacks are ``benchmarks/synthetic.py``'s: the example's marketing tenant copied N times,
+with its VKS cluster and apps (``--vks yes``) or without them (``--vks no``, the issue's
+figures), made for the engine tier as its tests make the example (``tests/engine/sites.py``:
+the Supervisor at a test API server, the edge external). They run through the engine tier's
+own harness and servers (``tests/engine``): the CLI and Kubernetes provider built by ``make
+engine``, etcd and kube-apiserver, the stand-in for the vSphere, Harbor and PostgreSQL
+providers, the program served over ``--client``. One Supervisor API server holds every
+preview; every VKS cluster of a site is served by one more API server (their app namespaces
+differ by name); each ``up`` gets a site of its own, so it creates everything from nothing.
+
+Configurations (``--configs``), interleaved per size and round:
+
+- ``plan``: ``paif plan --stack S`` (offline, for comparison);
+- ``preview``, ``preview+pack``: ``pulumi preview`` as before issue 27 (checkpoints on), without
+  and with ``--policy-pack``;
+- ``preview-skip``, ``preview-skip+pack``: the documented configuration,
+  ``PULUMI_SKIP_CHECKPOINTS=true`` (docs/benchmarks.md says why a preview may);
+- ``up``: ``pulumi up --yes --skip-preview --policy-pack`` of a new stack, checkpoints on;
+- ``up-skip``: the same with checkpoints skipped (to show what they cost; not a recommendation).
+
+Per command: wall seconds, the CLI's own CPU seconds, every process's (program host, providers,
+pack), the pack process's CPU and start-up, the resources of the CLI's summary, the 1-minute
+load average before and after. Run from the repository root (``make engine`` first):
+
+    PYTHONPATH=. nice -n 5 .venv/bin/python benchmarks/bench_engine.py --vks no \\
+        --tenants 1 7 15 22 --configs preview-skip preview-skip+pack --repeat 3 \\
+        --json /tmp/engine.json
+
+``--example`` adds the example prod stack (the engine tier's, 140 resources). Results are
+appended to ``--json`` (so runs add up); ``--report`` prints the tables of a JSON file without
+running anything, and ``--docs FILE --section NAME`` writes them into FILE between
+``<!-- bench-engine:NAME -->`` and ``<!-- /bench-engine:NAME -->``. ``--profile`` runs each
+command once with ``pulumi --profiling`` and a cProfile of the pack, and prints the top
+functions of both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.engine_runs import run_measured  # noqa: E402
+from benchmarks.synthetic import stack_config  # noqa: E402
+from tests.engine.cluster import BIN, Etcd  # noqa: E402
+from tests.engine.harness import Project, engine_env, policy_pack, standin_providers  # noqa: E402
+from tests.engine.sites import (  # noqa: E402
+    Layout,
+    Site,
+    example,
+    for_engine,
+    platform_namespaces,
+    stack_secrets,
+    start_site,
+    vks_clusters,
+)
+
+CONFIGS = {
+    # name: (command, policy pack, skip checkpoints)
+    "preview": ("preview", False, False),
+    "preview+pack": ("preview", True, False),
+    "preview-skip": ("preview", False, True),
+    "preview-skip+pack": ("preview", True, True),
+    "up": ("up", True, False),
+    "up-skip": ("up", True, True),
+}
+TIMED_PACK = Path(__file__).resolve().parent / "timed_pack.py"
+MARK = "<!-- bench-engine:{} -->"
+END = "<!-- /bench-engine:{} -->"
+
+
+# --- the stacks and the sites -----------------------------------------------------------------
+
+
+def variant_config(variant: str, tenants: int) -> dict[str, Any]:
+    """The stack config of a variant: ``example`` (the example prod stack), ``vks`` or
+    ``novks`` (N synthetic tenants with or without their VKS cluster and apps)."""
+    if variant == "example":
+        return example("prod")
+    return stack_config(tenants, vks=variant == "vks")
+
+
+def site_layout(work: Path, configs: Sequence[dict[str, Any]]) -> tuple[Layout, dict[str, str]]:
+    """The namespaces and DSM secrets every config needs, and all their VKS clusters."""
+    namespaces: set[str] = set()
+    secrets: set[tuple[str, str]] = set()
+    clusters: dict[str, str] = {}
+    for i, config in enumerate(configs):
+        layout = platform_namespaces(work / f"layout-{i}", {"bench": for_engine(config, None)})
+        namespaces.update(layout.namespaces)
+        secrets.update(layout.dsm_secrets)
+        clusters.update(vks_clusters(config))
+    return Layout(sorted(namespaces), sorted(secrets)), clusters
+
+
+class Bench:
+    """One etcd, the preview site, the project and the pack launchers."""
+
+    def __init__(self, work: Path, configs: Sequence[dict[str, Any]]) -> None:
+        self.work = work
+        self.etcd = Etcd(work / "etcd-dir")
+        (work / "etcd-dir").mkdir(parents=True)
+        self.etcd.start()
+        self.layout, self.clusters = site_layout(work, configs)
+        self.sites: list[Site] = []
+        self.preview_site = self.start_site("preview")
+        env = engine_env(work / "pulumi-home", self._backend(), standin_providers(work / "standin"))
+        self.pack_log = work / "pack-rusage.jsonl"
+        env["PAIF_BENCH_PACK_RUSAGE"] = str(self.pack_log)
+        launcher = policy_pack(work)
+        self.pack = launcher.parent / "timed-policy-pack"
+        self.pack.write_text(
+            f'#!/bin/sh\nexec "{sys.executable}" -u "{TIMED_PACK}" "$@" "{launcher.parent}"\n'
+        )
+        self.pack.chmod(0o755)
+        self.project = Project.create(work / "paif", env, self.pack)
+        self.stacks: set[str] = set()
+
+    def _backend(self) -> Path:
+        backend = self.work / "state"
+        backend.mkdir()
+        return backend
+
+    def start_site(self, name: str) -> Site:
+        site = start_site(
+            self.etcd, name, self.work / "apiservers", self.layout, self.clusters, shared_vks=True
+        )
+        self.sites.append(site)
+        return site
+
+    def stop_site(self, site: Site) -> None:
+        site.stop()
+        self.sites.remove(site)
+
+    def init_stack(self, stack: str, config: dict[str, Any], site: Site) -> None:
+        if stack not in self.stacks:
+            self.project.init_stack(stack, for_engine(config, site), stack_secrets(site))
+            self.stacks.add(stack)
+
+    def close(self) -> None:
+        for site in list(self.sites):
+            self.stop_site(site)
+        self.etcd.stop()
+
+
+def environment(base: dict[str, str], skip: bool, profile: Path | None) -> dict[str, str]:
+    env = dict(base)
+    if skip:
+        env["PULUMI_SKIP_CHECKPOINTS"] = "true"
+    if profile is not None:
+        env["PAIF_BENCH_PACK_PROFILE"] = str(profile)
+    return env
+
+
+def measure(
+    bench: Bench,
+    variant: str,
+    tenants: int,
+    config_name: str,
+    round_: int,
+    profile_dir: Path | None = None,
+) -> dict[str, Any]:
+    config = variant_config(variant, tenants)
+    record: dict[str, Any] = {
+        "variant": variant,
+        "tenants": tenants,
+        "config": config_name,
+        "round": round_,
+        "time": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+    }
+    stack = f"{variant}-{tenants}"
+    if config_name == "plan":
+        bench.init_stack(stack, config, bench.preview_site)
+        load_before = os.getloadavg()[0]
+        start = time.perf_counter()
+        code, _ = bench.project.paif_plan(stack)
+        record.update(wall=time.perf_counter() - start, returncode=code)
+        record["load"] = [load_before, os.getloadavg()[0]]
+        return record
+    command, with_pack, skip = CONFIGS[config_name]
+    args = [command, "--stack"]
+    site = None
+    if command == "up":
+        stack = f"up{round_}-{config_name}-{stack}"
+        site = bench.start_site(stack)
+        bench.init_stack(stack, config, site)
+        args += [stack, "--yes", "--skip-preview"]
+    else:
+        bench.init_stack(stack, config, bench.preview_site)
+        args += [stack]
+    if with_pack:
+        args += ["--policy-pack", str(bench.pack)]
+    pack_profile = None
+    if profile_dir is not None:
+        prefix = profile_dir / f"{stack}-{config_name}"
+        args += ["--profiling", str(prefix)]
+        pack_profile = prefix.with_suffix(".pack.prof") if with_pack else None
+    env = environment(bench.project.env, skip, pack_profile)
+    try:
+        record.update(run_measured(bench.project, *args, env=env, pack_log=bench.pack_log))
+    finally:
+        if site is not None:
+            bench.stop_site(site)
+    if profile_dir is not None:
+        record["profile"] = str(prefix)
+    return record
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+
+def _median(values: Sequence[float]) -> float | None:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def summarize(records: Sequence[dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any]]:
+    """Medians per (variant, tenants) and configuration."""
+    groups: dict[tuple[str, int], dict[str, list[dict[str, Any]]]] = {}
+    for r in records:
+        if r.get("returncode", 0) != 0:
+            continue
+        groups.setdefault((r["variant"], r["tenants"]), {}).setdefault(r["config"], []).append(r)
+    table: dict[tuple[str, int], dict[str, Any]] = {}
+    for key, by_config in groups.items():
+        row: dict[str, Any] = {}
+        for name, runs in by_config.items():
+            row[name] = {
+                "n": len(runs),
+                "wall": _median([r["wall"] for r in runs]),
+                "cli": _median([r.get("cli") for r in runs]),
+                "total": _median([r.get("total") for r in runs]),
+                "pack": _median(
+                    [
+                        (r.get("pack") or {}).get("user", 0) + (r.get("pack") or {}).get("sys", 0)
+                        for r in runs
+                        if r.get("pack")
+                    ]
+                ),
+                "pack_startup": _median(
+                    [(r.get("pack") or {}).get("startup") for r in runs if r.get("pack")]
+                ),
+                "resources": _median([r.get("resources") for r in runs]),
+                "load": [min(min(r["load"]) for r in runs), max(max(r["load"]) for r in runs)],
+            }
+        table[key] = row
+    return table
+
+
+def _f(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def _share(extra: float | None, base: float | None) -> str:
+    if extra is None or base in (None, 0):
+        return "–"
+    return f"{extra:+.2f} s ({100 * extra / base:+.0f} %)"  # type: ignore[operator]
+
+
+def tables(records: Sequence[dict[str, Any]]) -> str:
+    """Markdown: one table per variant, a row per size, medians of the rounds."""
+    table = summarize(records)
+    lines: list[str] = []
+    for variant in ("example", "novks", "vks"):
+        keys = sorted(k for k in table if k[0] == variant)
+        if not keys:
+            continue
+        title = {
+            "example": "the example prod stack (engine tier)",
+            "novks": "tenants without VKS clusters or apps",
+            "vks": "tenants with their VKS cluster and apps",
+        }[variant]
+        lines += [
+            f"**{title}**: medians, rounds in brackets",
+            "",
+            "| tenants | resources | `paif plan` s | configuration | wall s | CLI CPU s "
+            "| all CPU s | pack CPU s (start-up s) | pack adds: wall, all CPU | load (1 min) |",
+            "|---:|---:|---:|---|---:|---:|---:|---:|---|---|",
+        ]
+        for key in keys:
+            row = table[key]
+            resources = next((c["resources"] for c in row.values() if c.get("resources")), None)
+            plan = row.get("plan", {}).get("wall")
+            first = True
+            for name in [c for c in CONFIGS if c in row]:
+                cell = row[name]
+                base = row.get(name.replace("+pack", "")) if name.endswith("+pack") else None
+                added = "–"
+                if base is not None:
+                    added = (
+                        f"{_share(cell['wall'] - base['wall'], base['wall'])}, "
+                        f"{_share(cell['total'] - base['total'], base['total'])}"
+                    )
+                pack = "–"
+                if cell["pack"] is not None:
+                    pack = f"{_f(cell['pack'], 2)} ({_f(cell['pack_startup'], 2)})"
+                lo, hi = cell["load"]
+                lines.append(
+                    f"| {key[1] if first else ''} | {_f(resources, 0) if first else ''} "
+                    f"| {_f(plan) if first else ''} | `{name}` [{cell['n']}] | {_f(cell['wall'])} "
+                    f"| {_f(cell['cli'])} | {_f(cell['total'])} | {pack} | {added} "
+                    f"| {lo:.1f}–{hi:.1f} |"
+                )
+                first = False
+        lines += ["", *linearity(table, variant), ""]
+    return "\n".join(lines)
+
+
+def linearity(table: dict[tuple[str, int], dict[str, Any]], variant: str) -> list[str]:
+    """Per-resource cost at the largest size over that at the size nearest 500 resources."""
+    out = []
+    keys = sorted(k for k in table if k[0] == variant)
+    for name in ("preview", "preview-skip", "preview-skip+pack", "up"):
+        points = [
+            (table[k][name]["resources"], table[k][name])
+            for k in keys
+            if name in table[k] and table[k][name]["resources"]
+        ]
+        if len(points) < 2:
+            continue
+        small = min(points, key=lambda p: abs(p[0] - 500))
+        large = max(points, key=lambda p: p[0])
+        if large[0] <= small[0]:
+            continue
+        growth = {
+            measure_: (large[1][measure_] / large[0]) / (small[1][measure_] / small[0])
+            for measure_ in ("wall", "cli", "total")
+            if large[1][measure_] and small[1][measure_]
+        }
+        spelled = ", ".join(f"{m} {g:.2f}" for m, g in growth.items())
+        out.append(
+            f"- `{name}`: per-resource cost at {large[0]:,.0f} resources over that at "
+            f"{small[0]:,.0f}: {spelled} (1.00 is linear)"
+        )
+    return out
+
+
+def write_docs(path: Path, section: str, text: str) -> None:
+    document = path.read_text(encoding="utf-8")
+    start, end = MARK.format(section), END.format(section)
+    if start not in document or end not in document:
+        raise SystemExit(f"{path}: no {start} ... {end} block to write into")
+    head, rest = document.split(start, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{start}\n{text.strip()}\n{end}{tail}", encoding="utf-8")
+
+
+# --- profiles -------------------------------------------------------------------------------
+
+
+def pprof_top(profile: Path, count: int = 25) -> str:
+    """``go tool pprof -top`` of a CLI profile, by cumulative time and by own time."""
+    parts = []
+    for flag in ("-cum", "-flat"):
+        result = subprocess.run(
+            ["go", "tool", "pprof", "-top", flag, f"-nodecount={count}", str(BIN / "pulumi"),
+             str(profile)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        parts.append(f"--- {profile.name} {flag}\n{result.stdout or result.stderr}")
+    return "\n".join(parts)
+
+
+def pack_top(profile: Path, count: int = 25) -> str:
+    import io
+    import pstats
+
+    stream = io.StringIO()
+    stats = pstats.Stats(str(profile), stream=stream)
+    stats.sort_stats("cumulative").print_stats(count)
+    return stream.getvalue()
+
+
+def show_profiles(record: dict[str, Any]) -> None:
+    prefix = Path(record["profile"])
+    for cpu in sorted(prefix.parent.glob(prefix.name + ".*.cpu")):
+        print(pprof_top(cpu))
+    pack = prefix.with_suffix(".pack.prof")
+    if pack.exists():
+        print(f"--- the pack ({pack.name})\n{pack_top(pack)}")
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def bench_in(work: Path, configs: Sequence[dict[str, Any]]) -> Iterator[Bench]:
+    bench = Bench(work, configs)
+    try:
+        yield bench
+    finally:
+        bench.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tenants", type=int, nargs="*", default=[])
+    parser.add_argument("--vks", choices=("no", "yes", "both"), default="no")
+    parser.add_argument("--example", action="store_true", help="also the example prod stack")
+    parser.add_argument("--configs", nargs="+", default=["preview-skip", "preview-skip+pack"],
+                        choices=["plan", *CONFIGS])  # fmt: skip
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="append the records to this file")
+    parser.add_argument("--report", action="store_true", help="only print --json's tables")
+    parser.add_argument("--docs", type=Path, help="write the tables into this Markdown file")
+    parser.add_argument("--section", default="curve", help="the --docs block's name")
+    parser.add_argument("--profile", type=Path, help="keep profiles in this folder")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args(argv)
+
+    records: list[dict[str, Any]] = []
+    if args.json and args.json.exists():
+        records = json.loads(args.json.read_text())
+    if not args.report:
+        variants = {"no": ["novks"], "yes": ["vks"], "both": ["novks", "vks"]}[args.vks]
+        points = [(v, n) for n in args.tenants for v in variants]
+        if args.example:
+            points.insert(0, ("example", 0))
+        largest = [
+            variant_config(v, max(n for w, n in points if w == v)) for v in {v for v, _ in points}
+        ]
+        work = Path(tempfile.mkdtemp(prefix="paif-bench-engine-"))
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+        try:
+            with bench_in(work, largest) as bench:
+                for round_ in range(args.repeat):
+                    for variant, tenants in points:
+                        for name in args.configs:
+                            record = measure(bench, variant, tenants, name, round_, args.profile)
+                            records.append(record)
+                            print(
+                                json.dumps({k: v for k, v in record.items() if k != "tail"}),
+                                flush=True,
+                            )
+                            if record.get("returncode"):
+                                print(record.get("tail", ""), file=sys.stderr)
+                            if args.profile and "profile" in record:
+                                show_profiles(record)
+                            if args.json:
+                                args.json.write_text(json.dumps(records, indent=1))
+        finally:
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
+    text = tables(records)
+    print(text)
+    if args.docs:
+        write_docs(args.docs, args.section, text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

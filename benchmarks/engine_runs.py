@@ -1,0 +1,117 @@
+"""Running the real CLI for the engine benchmark, with its CPU time measured.
+
+The figures come from the kernel, not from timers in the processes: the CLI's own user+system
+seconds are read from ``/proc/PID/stat`` while it is a zombie (``waitid(WNOWAIT)``: exited,
+not yet reaped), so they are the Go process's alone; the same line's ``cutime``/``cstime`` are
+the plugins it reaped (providers, the policy pack); the program host of ``--client`` is reaped
+by the harness, so ``getrusage(RUSAGE_CHILDREN)`` of this process before and after the command
+adds it. The pack writes its own (``benchmarks/timed_pack.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CliUsage:
+    """CPU seconds of one CLI command: the Go process, what it reaped, and all of it."""
+
+    wall: float = 0.0
+    cli: float = 0.0  # the pulumi process alone (user + system)
+    plugins: float = 0.0  # plugins the CLI started and reaped (providers, the pack)
+    total: float = 0.0  # every process of the command (adds the program host)
+    pack: dict[str, Any] = field(default_factory=dict)  # timed_pack.py's record, if any
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class MeasuredRun:
+    """A ``subprocess.run`` stand-in for ``harness.Project.pulumi``: runs the CLI's command line
+    and keeps its :class:`CliUsage` in ``self.usage``."""
+
+    def __init__(self) -> None:
+        self.usage = CliUsage()
+
+    def __call__(
+        self,
+        command: list[str],
+        *,
+        cwd: Path,
+        env: dict[str, str],
+        capture_output: bool = True,
+        text: bool = True,
+        timeout: float | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            start = time.perf_counter()
+            process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err, text=True)
+            timer = threading.Timer(timeout, process.kill) if timeout else None
+            if timer:
+                timer.start()
+            try:
+                os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)
+                self.usage.wall = time.perf_counter() - start
+                stat = Path(f"/proc/{process.pid}/stat").read_text()
+                returncode = process.wait()
+            finally:
+                if timer:
+                    timer.cancel()
+            # Fields after the command's closing parenthesis: state is field 3, so utime
+            # (field 14) is the 12th, then stime, cutime, cstime.
+            fields = stat[stat.rindex(")") + 2 :].split()
+            utime, stime, cutime, cstime = (int(v) / TICKS for v in fields[11:15])
+            self.usage.cli = utime + stime
+            self.usage.plugins = cutime + cstime
+            out.seek(0)
+            err.seek(0)
+            return subprocess.CompletedProcess(command, returncode, out.read(), err.read())
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_measured(project: Any, *args: str, env: dict[str, str], pack_log: Path) -> dict[str, Any]:
+    """One CLI command in ``project`` (a ``harness.Project``), measured."""
+    if pack_log.exists():
+        pack_log.unlink()
+    before = children_cpu()
+    load_before = os.getloadavg()[0]
+    runner = MeasuredRun()
+    result = project.pulumi(*args, env=env, run=runner, check=False, timeout=7200)
+    runner.usage.total = children_cpu() - before
+    if pack_log.exists():
+        lines = pack_log.read_text().splitlines()
+        runner.usage.pack = json.loads(lines[-1]) if lines else {}
+    return {
+        **runner.usage.as_dict(),
+        "returncode": result.returncode,
+        "resources": resource_count(result.stdout),
+        "load": [load_before, os.getloadavg()[0]],
+        "tail": "" if result.returncode == 0 else (result.stdout[-3000:] + result.stderr[-3000:]),
+    }
+
+
+_SUMMARY = re.compile(r"^\s+[-+~]*\s*(\d+) (?:to create|created|unchanged|to update|to delete)")
+
+
+def resource_count(stdout: str) -> int | None:
+    """The resources of the CLI's summary (``Resources:`` then ``+ 703 to create`` ...)."""
+    text = stdout[stdout.rfind("Resources:") :] if "Resources:" in stdout else ""
+    counts = [int(m.group(1)) for line in text.splitlines() if (m := _SUMMARY.match(line))]
+    return sum(counts) if counts else None

@@ -9,7 +9,8 @@ plan (docs/benchmarks.md). For a pack whose policies are all stack policies, ``R
 and ``Analyze`` answer nothing (they only run resource policies), so this module skips them
 and runs the servicer's own ``AnalyzeStack`` loop (enforcement levels, config, the report
 function, the *not applicable* answer and the advisory notice for unknown values all come
-from the servicer) with one set of ``PolicyResource`` objects built the way the servicer
+from the servicer; the loop is ``policies.analyzer.analyze_stack``, which the pack's analyzer
+runs for the CLI too) with one set of ``PolicyResource`` objects built the way the servicer
 builds them: properties as the wire format gives them (numbers as floats, secrets unwrapped,
 the SDK's read-only proxies), options and provider from the same protobuf messages.
 
@@ -23,30 +24,23 @@ pack: ``tests/cli/test_gate.py`` runs both paths over the example stacks and a 5
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Mapping, Sequence
-from inspect import isawaitable
 from types import SimpleNamespace
 from typing import Any
 
 from pulumi.runtime.proto import analyzer_pb2
-from pulumi_policy import EnforcementLevel, Policy, StackValidationArgs, StackValidationPolicy
+from pulumi_policy import Policy, StackValidationPolicy
 from pulumi_policy.deserialize import (
     SPECIAL_SIG_KEY,
     _deserialize_property,
     deserialize_properties,
 )
-from pulumi_policy.policy import (
-    PolicyProviderResource,
-    PolicyResource,
-    UnknownValueError,
-    _NotApplicableError,
-    _PolicyAnalyzerServicer,
-)
+from pulumi_policy.policy import PolicyProviderResource, PolicyResource, _PolicyAnalyzerServicer
 from pulumi_policy.proxy import _DictProxy, _ListProxy, _proxy_helper, unknown_checking_proxy
 
 from paif_cli.policy_runner import PolicyEvaluationError, _options, _wrap_secrets
+from policies import analyzer
 
 __all__ = ["analyze_stack", "only_stack_policies"]
 
@@ -65,53 +59,17 @@ def analyze_stack(
     pack_name: str,
     pack_version: str,
 ) -> analyzer_pb2.AnalyzeResponse:
-    """The servicer's ``AnalyzeStack`` response for ``records`` (``policy_runner`` records)."""
+    """The servicer's ``AnalyzeStack`` response for ``records`` (``policy_runner`` records):
+    the pack's own loop (``policies.analyzer``, what the CLI's analyzer runs) over resources
+    built from the records."""
     servicer._configure_runtime_settings()
     resources = policy_resources(servicer, records, by_urn)
-    stack_tags = servicer._PolicyAnalyzerServicer__stack_tags  # type: ignore[attr-defined]
-    response = analyzer_pb2.AnalyzeResponse()
-    for policy in policies:
-        level = servicer._get_enforcement_level(policy)
-        if level == EnforcementLevel.DISABLED or not isinstance(policy, StackValidationPolicy):
-            continue
-        if level == EnforcementLevel.REMEDIATE:
-            level = EnforcementLevel.MANDATORY
-        report = servicer._create_report_violation(
-            response, policy.name, policy.description, level, policy.severity
-        )
-        args = StackValidationArgs(
-            list(resources), servicer._get_policy_config(policy.name), stack_tags
-        )
-        try:
-            result = policy.validate(args, report)
-            if isawaitable(result):
-                loop = asyncio.new_event_loop()
-                loop.run_until_complete(asyncio.Task(result, loop=loop))  # type: ignore[arg-type]
-                loop.close()
-        except UnknownValueError as exc:
-            response.diagnostics.append(
-                analyzer_pb2.AnalyzeDiagnostic(
-                    policyName=policy.name,
-                    policyPackName=pack_name,
-                    policyPackVersion=pack_version,
-                    message=(
-                        f"can't run policy '{policy.name}' from policy pack "
-                        f"'{pack_name}@v{pack_version}' during preview: {exc.message}"
-                    ),
-                    urn="",
-                    description=policy.description,
-                    enforcementLevel=servicer._map_enforcement_level(EnforcementLevel.ADVISORY),
-                )
-            )
-        except _NotApplicableError as exc:
-            response.not_applicable.append(
-                analyzer_pb2.PolicyNotApplicable(policy_name=policy.name, reason=exc.reason or "")
-            )
-        except Exception as exc:  # a policy bug: live, the engine reports "failed to run policy"
-            raise PolicyEvaluationError(
-                f"failed to run policy pack {pack_name!r} on the stack: {type(exc).__name__}: {exc}"
-            ) from exc
-    return response
+    try:
+        return analyzer.analyze_stack(servicer, policies, resources, pack_name, pack_version)
+    except Exception as exc:  # a policy bug: live, the engine reports "failed to run policy"
+        raise PolicyEvaluationError(
+            f"failed to run policy pack {pack_name!r} on the stack: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def policy_resources(

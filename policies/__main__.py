@@ -6,8 +6,10 @@ the package name ``policies`` whatever the folder is called, and the rules impor
 constants and estimators from the ``paif-pulumi`` distribution that ``requirements.txt`` pins
 (``components``). Nothing here looks at the folders around it.
 
-``PolicyPack(...)`` starts the analyzer's gRPC server and blocks, so every policy is defined in
-importable modules (``policies.pack``, ``policies.rules``) that tests and ``paif plan`` use.
+``serve`` starts the analyzer's gRPC server and blocks (what ``pulumi_policy.PolicyPack(...)``
+does, with a servicer that converts each resource once: ``policies.analyzer``), so every policy
+is defined in importable modules (``policies.pack``, ``policies.rules``) that tests and
+``paif plan`` use.
 """
 
 import importlib.util
@@ -29,8 +31,7 @@ def _load_this_folder_as_policies() -> None:
 
 _load_this_folder_as_policies()
 
-from pulumi_policy import PolicyPack  # noqa: E402
-
+from policies.analyzer import serve  # noqa: E402
 from policies.pack import pack_arguments  # noqa: E402
 
-PolicyPack(**pack_arguments())
+serve(pack_arguments())

@@ -71,13 +71,16 @@ from tests.engine.sites import (  # noqa: E402
 )
 
 CONFIGS = {
-    # name: (command, policy pack, skip checkpoints)
-    "preview": ("preview", False, False),
-    "preview+pack": ("preview", True, False),
-    "preview-skip": ("preview", False, True),
-    "preview-skip+pack": ("preview", True, True),
-    "up": ("up", True, False),
-    "up-skip": ("up", True, True),
+    # name: (command, policy pack: None, "pack" (this checkout's) or "basepack" (--base's), skip
+    # checkpoints)
+    "preview": ("preview", None, False),
+    "preview+pack": ("preview", "pack", False),
+    "preview+basepack": ("preview", "basepack", False),
+    "preview-skip": ("preview", None, True),
+    "preview-skip+pack": ("preview", "pack", True),
+    "preview-skip+basepack": ("preview", "basepack", True),
+    "up": ("up", "pack", False),
+    "up-skip": ("up", "pack", True),
 }
 TIMED_PACK = Path(__file__).resolve().parent / "timed_pack.py"
 MARK = "<!-- bench-engine:{} -->"
@@ -108,10 +111,22 @@ def site_layout(work: Path, configs: Sequence[dict[str, Any]]) -> tuple[Layout, 
     return Layout(sorted(namespaces), sorted(secrets)), clusters
 
 
+def timed_launcher(folder: Path, env: str) -> Path:
+    """An executable pack launcher in ``folder`` that runs it under ``timed_pack.py``."""
+    launcher = folder / "timed-policy-pack"
+    launcher.write_text(
+        f'#!/bin/sh\n{env}exec "{sys.executable}" -u "{TIMED_PACK}" "$@" "{folder}"\n'
+    )
+    launcher.chmod(0o755)
+    return launcher
+
+
 class Bench:
     """One etcd, the preview site, the project and the pack launchers."""
 
-    def __init__(self, work: Path, configs: Sequence[dict[str, Any]]) -> None:
+    def __init__(
+        self, work: Path, configs: Sequence[dict[str, Any]], base: Path | None = None
+    ) -> None:
         self.work = work
         self.etcd = Etcd(work / "etcd-dir")
         (work / "etcd-dir").mkdir(parents=True)
@@ -123,12 +138,16 @@ class Bench:
         self.pack_log = work / "pack-rusage.jsonl"
         env["PAIF_BENCH_PACK_RUSAGE"] = str(self.pack_log)
         launcher = policy_pack(work)
-        self.pack = launcher.parent / "timed-policy-pack"
-        self.pack.write_text(
-            f'#!/bin/sh\nexec "{sys.executable}" -u "{TIMED_PACK}" "$@" "{launcher.parent}"\n'
-        )
-        self.pack.chmod(0o755)
-        self.project = Project.create(work / "paif", env, self.pack)
+        self.packs = {"pack": timed_launcher(launcher.parent, "")}
+        if base is not None:
+            # The pack of another checkout, with that checkout's components (PYTHONPATH comes
+            # before the editable install's finder).
+            folder = work / "base-policy-pack"
+            shutil.copytree(
+                base / "policies", folder, ignore=shutil.ignore_patterns("venv", "__pycache__")
+            )
+            self.packs["basepack"] = timed_launcher(folder, f"PYTHONPATH={base} ")
+        self.project = Project.create(work / "paif", env, self.packs["pack"])
         self.stacks: set[str] = set()
 
     def _backend(self) -> Path:
@@ -204,7 +223,7 @@ def measure(
         bench.init_stack(stack, config, bench.preview_site)
         args += [stack]
     if with_pack:
-        args += ["--policy-pack", str(bench.pack)]
+        args += ["--policy-pack", str(bench.packs[with_pack])]
     pack_profile = None
     if profile_dir is not None:
         prefix = profile_dir / f"{stack}-{config_name}"
@@ -257,6 +276,7 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[tuple[str, int], dict[s
                 ),
                 "resources": _median([r.get("resources") for r in runs]),
                 "load": [min(min(r["load"]) for r in runs), max(max(r["load"]) for r in runs)],
+                "by_round": {r["round"]: r for r in runs},
             }
         table[key] = row
     return table
@@ -264,6 +284,14 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[tuple[str, int], dict[s
 
 def _f(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def _paired(cell: dict[str, Any], base: dict[str, Any], measure_: str) -> str:
+    """What a configuration adds to its base: the median of the differences within each round
+    (the two ran one after the other, so a slow spell of the machine mostly cancels)."""
+    rounds = sorted(set(cell["by_round"]) & set(base["by_round"]))
+    extra = [cell["by_round"][r][measure_] - base["by_round"][r][measure_] for r in rounds]
+    return _share(_median(extra), base[measure_]) if extra else "–"
 
 
 def _share(extra: float | None, base: float | None) -> str:
@@ -289,7 +317,8 @@ def tables(records: Sequence[dict[str, Any]]) -> str:
             f"**{title}**: medians, rounds in brackets",
             "",
             "| tenants | resources | `paif plan` s | configuration | wall s | CLI CPU s "
-            "| all CPU s | pack CPU s (start-up s) | pack adds: wall, all CPU | load (1 min) |",
+            "| all CPU s | pack CPU s (start-up s) | pack adds: wall, all CPU (paired) "
+            "| load (1 min) |",
             "|---:|---:|---:|---|---:|---:|---:|---:|---|---|",
         ]
         for key in keys:
@@ -299,13 +328,10 @@ def tables(records: Sequence[dict[str, Any]]) -> str:
             first = True
             for name in [c for c in CONFIGS if c in row]:
                 cell = row[name]
-                base = row.get(name.replace("+pack", "")) if name.endswith("+pack") else None
+                base = row.get(name.split("+")[0]) if "+" in name else None
                 added = "–"
                 if base is not None:
-                    added = (
-                        f"{_share(cell['wall'] - base['wall'], base['wall'])}, "
-                        f"{_share(cell['total'] - base['total'], base['total'])}"
-                    )
+                    added = f"{_paired(cell, base, 'wall')}, {_paired(cell, base, 'total')}"
                 pack = "–"
                 if cell["pack"] is not None:
                     pack = f"{_f(cell['pack'], 2)} ({_f(cell['pack_startup'], 2)})"
@@ -399,8 +425,8 @@ def show_profiles(record: dict[str, Any]) -> None:
 
 
 @contextmanager
-def bench_in(work: Path, configs: Sequence[dict[str, Any]]) -> Iterator[Bench]:
-    bench = Bench(work, configs)
+def bench_in(work: Path, configs: Sequence[dict[str, Any]], base: Path | None) -> Iterator[Bench]:
+    bench = Bench(work, configs, base)
     try:
         yield bench
     finally:
@@ -421,6 +447,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--section", default="curve", help="the --docs block's name")
     parser.add_argument("--profile", type=Path, help="keep profiles in this folder")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument(
+        "--base", type=Path, help="another checkout whose pack the +basepack configs run"
+    )
     args = parser.parse_args(argv)
 
     records: list[dict[str, Any]] = []
@@ -438,7 +467,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.profile:
             args.profile.mkdir(parents=True, exist_ok=True)
         try:
-            with bench_in(work, largest) as bench:
+            with bench_in(work, largest, args.base) as bench:
                 for round_ in range(args.repeat):
                     for variant, tenants in points:
                         for name in args.configs:

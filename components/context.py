@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from components.config.models import DrPattern, DrRole, Environment, Harbor, Site, WorkloadDomain
 from components.constants import PRODUCTION_TIERS
+
+if TYPE_CHECKING:  # annotations only: the policy pack imports this module's names, not the models
+    from components.config.models import (
+        DrPattern,
+        DrRole,
+        Environment,
+        Harbor,
+        Site,
+        WorkloadDomain,
+    )
 
 # Every Kubernetes object says which API it is applied to: the site's Supervisor, or a VKS
 # cluster by name. `paif plan` writes manifests into one folder per target, and the tenancy

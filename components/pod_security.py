@@ -21,8 +21,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from components.config.models import TMP_PATH
-
+# Always writable in a hardened pod (an emptyDir), whatever the app lists (the config model
+# refuses it in an app's writable paths).
+TMP_PATH: Final = "/tmp"
 POD_SECURITY_LEVEL: Final = "restricted"
 # Namespace labels of the Pod Security admission: refuse, audit and warn at ``restricted``.
 POD_SECURITY_MODES: Final = ("enforce", "audit", "warn")

@@ -43,15 +43,17 @@ import base64
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.models import NodePool, Tenant
-from components.config.models import VksCluster as VksClusterConfig
 from components.context import SiteContext, target_annotations
 from components.errors import ComponentInputError
+
+if TYPE_CHECKING:  # annotations only (the policy pack reads AUTOSCALER_MIN from here)
+    from components.config.models import NodePool, Tenant
+    from components.config.models import VksCluster as VksClusterConfig
 
 VKS_CLUSTER_TYPE: Final = "paif:vks:VksCluster"
 

@@ -1,14 +1,37 @@
-"""The ``paif:`` stack config contract (models), its units, and how it is read and checked."""
+"""The ``paif:`` stack config contract (models), its units, and how it is read and checked.
 
-from components.config.errors import ConfigError, FieldError, Problem
-from components.config.loader import (
-    StackFile,
-    parse_stack_config,
-    plaintext_secret_keys,
-    read_stack_file,
-    runtime_config_values,
-)
-from components.config.models import StackConfig
+The names below load their modules on first use: importing a light part of the package (its
+units, its errors) does not build the pydantic models, which the policy pack never needs
+(its start-up is on the critical path of every ``pulumi preview --policy-pack``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from components.config.errors import ConfigError, FieldError, Problem
+    from components.config.loader import (
+        StackFile,
+        parse_stack_config,
+        plaintext_secret_keys,
+        read_stack_file,
+        runtime_config_values,
+    )
+    from components.config.models import StackConfig
+
+_MODULES = {
+    "ConfigError": "errors",
+    "FieldError": "errors",
+    "Problem": "errors",
+    "StackFile": "loader",
+    "parse_stack_config": "loader",
+    "plaintext_secret_keys": "loader",
+    "read_stack_file": "loader",
+    "runtime_config_values": "loader",
+    "StackConfig": "models",
+}
 
 __all__ = [
     "ConfigError",
@@ -21,3 +44,12 @@ __all__ = [
     "read_stack_file",
     "runtime_config_values",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

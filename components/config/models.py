@@ -34,6 +34,7 @@ from components.constants import (
     SCALE_UP_PODS_PER_PERIOD,
     VKS_CONTROL_PLANE_REPLICAS,
 )
+from components.pod_security import TMP_PATH
 
 Environment = Literal["dev", "staging", "prod", "mission-critical"]
 Isolation = Literal["namespace", "cluster", "workload-domain"]
@@ -430,10 +431,6 @@ class Agent(ConfigModel):
     system_prompt: NonEmpty
     temperature: Annotated[float, Field(ge=0, le=2)] = 0.2
     max_tokens: Annotated[int, Field(ge=1)] = 1024
-
-
-# Always writable in a hardened pod (an emptyDir), whatever the app lists.
-TMP_PATH = "/tmp"
 
 
 class Probe(ConfigModel):

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from components.config.observability import AlertThresholds
 from components.constants import (
     ALERT_GPU_SUSTAINED_SECONDS,
     ALERT_MAX_REPLICAS_SECONDS,
     SLA_ERROR_RATE,
     SLA_P95_SECONDS,
 )
+
+if TYPE_CHECKING:  # annotations only (the policy pack imports the alerts, not the models)
+    from components.config.observability import AlertThresholds
 
 
 def _first(layers: Sequence[AlertThresholds], field: str) -> Any:

@@ -141,7 +141,7 @@ def test_pack_serves_over_grpc_as_the_pulumi_cli_starts_it(tmp_path: Path) -> No
     assert by_name[ADVISORY_POLICY].enforcementLevel == analyzer_pb2.ADVISORY
 
 
-def test_main_only_constructs_the_policy_pack() -> None:
+def test_main_only_serves_the_policy_pack() -> None:
     tree = ast.parse((ROOT / "policies" / "__main__.py").read_text())
     calls = [
         node.value.func.id
@@ -150,7 +150,7 @@ def test_main_only_constructs_the_policy_pack() -> None:
         and isinstance(node.value, ast.Call)
         and isinstance(node.value.func, ast.Name)
     ]
-    assert calls == ["_load_this_folder_as_policies", "PolicyPack"]
+    assert calls == ["_load_this_folder_as_policies", "serve"]
     defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
     assert defined == ["_load_this_folder_as_policies"]
 

@@ -103,7 +103,8 @@ def render_catalogue(selected: Sequence[Rule] | None = None) -> str:
         "do not edit by hand. -->",
         "",
         f"Pack `{PACK_NAME}` v{pack_version()}: {len(chosen)} rules. Run it with "
-        "`pulumi preview --policy-pack policies [--policy-pack-config config.json]`, or "
+        "`PULUMI_SKIP_CHECKPOINTS=true pulumi preview --policy-pack policies "
+        "[--policy-pack-config config.json]` (the variable: docs/benchmarks.md), or "
         "offline with `paif plan --stack <name> [--policy-pack-config config.json]`.",
         "",
         '<a id="enforcement"></a>',

@@ -96,6 +96,8 @@ def test_the_real_preview_runs_only_with_a_backend_secret(tmp_path: Path):
     }
     assert jobs["credentials"]["outputs"]["preview"] == "${{ steps.check.outputs.preview }}"
     preview = jobs["preview"]
+    # A preview persists no state: the job skips the per-step checkpoints (docs/benchmarks.md).
+    assert preview["env"]["PULUMI_SKIP_CHECKPOINTS"] == "true"
     assert preview["needs"] == "credentials"
     assert preview["if"] == "needs.credentials.outputs.preview == 'true'"
     assert preview["strategy"]["matrix"]["stack"] == list(STACKS)

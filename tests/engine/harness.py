@@ -1,7 +1,8 @@
 """The real Pulumi CLI driven the way a user drives it, in a throwaway project and backend.
 
 Each command runs ``.engine/bin/pulumi`` with a file backend and a passphrase secrets provider in
-a temporary folder. Commands that run the program get a fresh ``program_host.py`` process and
+a temporary folder; previews skip the per-step checkpoints, as the documented commands do.
+Commands that run the program get a fresh ``program_host.py`` process and
 ``--client`` (docs/engine.md: the Python language host cannot be built here). ``--policy-pack``
 gets an executable launcher beside a copy of ``policies/``: the CLI starts an executable pack as
 a binary analyzer, which runs ``python -m pulumi.policy`` on that folder, the same command the
@@ -32,6 +33,10 @@ PASSPHRASE = "engine-tier-passphrase"
 HOST = Path(__file__).resolve().parent / "program_host.py"
 PROGRAM_COMMANDS = {"preview", "up", "refresh"}
 Runner = Callable[..., subprocess.CompletedProcess[str]]
+# What the documented preview commands set (README, docs/quickstart.md, the PR workflow): a
+# preview persists no state, so the CLI need not re-serialize the deployment after every step
+# (docs/benchmarks.md says why this is safe for a preview and not for an update).
+PREVIEW_ENV = {"PULUMI_SKIP_CHECKPOINTS": "true"}
 
 
 def standin_providers(folder: Path) -> Path:
@@ -125,8 +130,10 @@ class Project:
         """Run the CLI in this project (with a program host for commands that run the program).
         ``env`` replaces the project's environment for this command; ``run`` runs the CLI's
         command line (``subprocess.run``'s signature: the engine benchmark passes one that also
-        measures the CLI's CPU)."""
-        env = self.env if env is None else env
+        measures the CLI's CPU). A preview skips the per-step checkpoints, as the documented
+        preview commands do (``PREVIEW_ENV``)."""
+        if env is None:
+            env = {**self.env, **PREVIEW_ENV} if args and args[0] == "preview" else self.env
         # Flags go before a `--` that ends them (config set ... -- VALUE).
         split = args.index("--") if "--" in args else len(args)
         flags = ["--non-interactive"]

@@ -161,6 +161,41 @@ def test_up_then_a_second_preview_shows_no_changes(
     project.pulumi("preview", "--stack", "prod", "--expect-no-changes", "--diff")
 
 
+def test_a_preview_that_skips_checkpoints_writes_nothing_and_plans_the_same(
+    project: Project, workspace: dict[str, Any], sites: dict[str, Site]
+) -> None:
+    """The documented previews set PULUMI_SKIP_CHECKPOINTS (docs/benchmarks.md): after the `up`
+    above, a preview with it and one without leave the stack's state file as it was, and
+    plan the same steps (here a change: one more replica for an endpoint)."""
+    state = workspace["backend"] / ".pulumi" / "stacks" / "paif" / "prod.json"
+    before = state.read_bytes()
+    config = engine_config("prod", sites["prod"])
+    config["paif:tenants"][0]["modelEndpoints"][1]["replicas"] = {"min": 3, "max": 3}
+    path = project.directory / "Pulumi.prod.yaml"
+    saved = path.read_text()
+    document = yaml.safe_load(saved)
+    document["config"].update(config)
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    try:
+        runs = {
+            skip: project.pulumi(
+                "preview", "--stack", "prod", "--json",
+                env={**project.env, **({"PULUMI_SKIP_CHECKPOINTS": "true"} if skip else {})},
+            )
+            for skip in (True, False)
+        }  # fmt: skip
+    finally:
+        path.write_text(saved)
+    steps = {skip: _steps(json.loads(run.stdout)) for skip, run in runs.items()}
+    assert steps[True] == steps[False]
+    assert [op for op, _ in steps[True] if op != "same"], "the change planned nothing"
+    assert state.read_bytes() == before
+
+
+def _steps(preview: Any) -> list[tuple[str, str]]:
+    return sorted((step["op"], step["urn"]) for step in preview["steps"])
+
+
 def _names(api: Any, path: str) -> set[str]:
     listing = api.get(path) or {"items": []}
     return {item["metadata"]["name"] for item in listing["items"]}

@@ -389,16 +389,17 @@ def write_docs(path: Path, section: str, text: str) -> None:
 # --- profiles -------------------------------------------------------------------------------
 
 
-def pprof_top(profile: Path, count: int = 25) -> str:
-    """``go tool pprof -top`` of a CLI profile, by cumulative time and by own time."""
+def pprof_top(profile: Path, count: int = 20) -> str:
+    """``go tool pprof -top`` of a CLI profile: the Pulumi functions by cumulative time (where
+    the engine's time goes) and every function by its own time."""
     parts = []
-    for flag in ("-cum", "-flat"):
+    for flags in (["-cum", "-show=github.com/pulumi/"], ["-flat"]):
         result = subprocess.run(
-            ["go", "tool", "pprof", "-top", flag, f"-nodecount={count}", str(BIN / "pulumi"),
+            ["go", "tool", "pprof", "-top", *flags, f"-nodecount={count}", str(BIN / "pulumi"),
              str(profile)],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
-        parts.append(f"--- {profile.name} {flag}\n{result.stdout or result.stderr}")
+        parts.append(f"--- {profile.name} {' '.join(flags)}\n{result.stdout or result.stderr}")
     return "\n".join(parts)
 
 

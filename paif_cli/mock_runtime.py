@@ -34,6 +34,9 @@ from pulumi.runtime import stack as pulumi_stack
 from pulumi.runtime.proto import provider_pb2, resource_pb2, source_pb2
 from pulumi.runtime.stack import run_in_stack
 
+from paif_cli.errors import ProgramError
+from paif_cli.offline import COMPUTED, INVOKES
+
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 SPECIAL_SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -101,10 +104,6 @@ class ProgramResult:
     # request: what component and parameterized-provider tests assert on; not in the plan.
     resource_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     packages: list[Any] = field(default_factory=list)
-
-
-class ProgramError(Exception):
-    """The program failed; ``message`` is what a user should read (no traceback)."""
 
 
 def mask_secrets(
@@ -220,8 +219,6 @@ class PlanMocks(pulumi.runtime.Mocks):
         | None = None,
         stack_reference_secrets: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        from paif_cli.offline import COMPUTED, INVOKES
-
         self.stack_references = dict(stack_references or {})
         # Which outputs of each referenced stack are secret: StackReference.get_output keeps
         # their secretness, as it does against the service.

@@ -20,7 +20,8 @@ import yaml
 
 from components import yaml_text
 from components.config import loader
-from paif_cli import json_text, mock_runtime, plan, policy_direct
+from paif_cli import json_text, mock_runtime, write
+from paif_cli.crossguard import analyzer
 from paif_cli.main import main
 from tests.support.stacks import ROOT, load_example, write_project
 
@@ -54,12 +55,12 @@ def shortcuts_off(monkeypatch: pytest.MonkeyPatch) -> None:
         mock_runtime, "unwrap_optional_type", mock_runtime._sdk_unwrap_optional_type
     )
     monkeypatch.setattr(mock_runtime, "wire_union_members", mock_runtime._sdk_wire_union_members)
-    monkeypatch.setattr(policy_direct, "only_stack_policies", lambda policies: False)
+    monkeypatch.setattr(analyzer, "only_stack_policies", lambda policies: False)
     monkeypatch.setattr(yaml_text, "safe_dump", yaml.safe_dump)
     monkeypatch.setattr(loader, "_CStackFileLoader", loader.StackFileLoader)
     monkeypatch.setattr(json_text, "dumps", lambda document: json.dumps(document, indent=2))
     monkeypatch.setattr(
-        plan, "_write_text", lambda path, text: Path(path).write_text(text, encoding="utf-8")
+        write, "_write_text", lambda path, text: Path(path).write_text(text, encoding="utf-8")
     )
 
 
@@ -164,7 +165,7 @@ def test_collector_settings_are_the_callers_again_unless_the_process_ends(tmp_pa
 def test_the_collector_pause_keeps_a_disabled_collector_disabled() -> None:
     import gc
 
-    from paif_cli.plan import collector_paused
+    from paif_cli.collector import collector_paused
 
     with collector_paused():
         assert not gc.isenabled()

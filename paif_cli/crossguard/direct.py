@@ -1,24 +1,24 @@
 """``AnalyzeStack`` for a pack of stack policies, each resource converted once for all of them.
 
-Over the analyzer protocol (``policy_runner``, ``via_protocol=True``) the engine sends every
-resource in an ``AnalyzeRequest`` for ``Remediate`` and ``Analyze`` and once more in the
-``AnalyzeStackRequest``, and pulumi-policy's servicer rebuilds every resource (properties,
-options, provider, parent and dependency links) for each of the pack's stack policies: work
-that grows with policies × resources and was three quarters of the gate's time on a large
-plan (docs/benchmarks.md). For a pack whose policies are all stack policies, ``Remediate``
-and ``Analyze`` answer nothing (they only run resource policies), so this module skips them
-and runs the servicer's own ``AnalyzeStack`` loop (enforcement levels, config, the report
-function, the *not applicable* answer and the advisory notice for unknown values all come
-from the servicer) with one set of ``PolicyResource`` objects built the way the servicer
-builds them: properties as the wire format gives them (numbers as floats, secrets unwrapped,
-the SDK's read-only proxies), options and provider from the same protobuf messages.
+Over the analyzer protocol (:mod:`paif_cli.crossguard.protocol`, ``via_protocol=True``) the
+engine sends every resource in an ``AnalyzeRequest`` for ``Remediate`` and ``Analyze`` and once
+more in the ``AnalyzeStackRequest``, and pulumi-policy's servicer rebuilds every resource
+(properties, options, provider, parent and dependency links) for each of the pack's stack
+policies: work that grows with policies × resources and was three quarters of the gate's time on
+a large plan (docs/benchmarks.md). For a pack whose policies are all stack policies,
+``Remediate`` and ``Analyze`` answer nothing (they only run resource policies), so this module
+skips them and runs the servicer's own ``AnalyzeStack`` loop (enforcement levels, config, the
+report function, the *not applicable* answer and the advisory notice for unknown values all come
+from the servicer) with one set of ``PolicyResource`` objects built the way the servicer builds
+them: properties as the wire format gives them (numbers as floats, secrets unwrapped, the SDK's
+read-only proxies), options and provider from the same protobuf messages.
 
 What differs: every policy gets its own list of the same resource objects, where the servicer
-makes new objects per policy, so a policy must not modify the resources it is given (the
-pack's rules read them through ``StackView``, which the pack then builds once for all its
-policies: ``policies.framework._Handoff.view``); and a property mapping keeps the record's key
-order where the wire format's order is the protobuf map's. Neither changes a finding of this
-pack: ``tests/cli/test_gate.py`` runs both paths over the example stacks and a 50-tenant stack.
+makes new objects per policy, so a policy must not modify the resources it is given (the pack's
+rules read them through ``StackView``, which the pack then builds once for all its policies:
+``policies.framework._Handoff.view``); and a property mapping keeps the record's key order where
+the wire format's order is the protobuf map's. Neither changes a finding of this pack:
+``tests/cli/test_gate.py`` runs both paths over the example stacks and a 50-tenant stack.
 """
 
 from __future__ import annotations
@@ -46,14 +46,10 @@ from pulumi_policy.policy import (
 )
 from pulumi_policy.proxy import _DictProxy, _ListProxy, _proxy_helper, unknown_checking_proxy
 
-from paif_cli.policy_runner import PolicyEvaluationError, _options, _wrap_secrets
+from paif_cli.crossguard.wire import resource_options, wrap_secrets
+from paif_cli.errors import PolicyEvaluationError
 
-__all__ = ["analyze_stack", "only_stack_policies"]
-
-
-def only_stack_policies(policies: Sequence[Policy]) -> bool:
-    """Whether ``Remediate`` and ``Analyze`` have nothing to run for this pack."""
-    return all(isinstance(p, StackValidationPolicy) for p in policies)
+__all__ = ["analyze_stack", "policy_resources"]
 
 
 def analyze_stack(
@@ -65,7 +61,7 @@ def analyze_stack(
     pack_name: str,
     pack_version: str,
 ) -> analyzer_pb2.AnalyzeResponse:
-    """The servicer's ``AnalyzeStack`` response for ``records`` (``policy_runner`` records)."""
+    """The servicer's ``AnalyzeStack`` response for ``records`` (plan records)."""
     servicer._configure_runtime_settings()
     resources = policy_resources(servicer, records, by_urn)
     stack_tags = servicer._PolicyAnalyzerServicer__stack_tags  # type: ignore[attr-defined]
@@ -123,7 +119,7 @@ def policy_resources(
     providers: dict[str, PolicyProviderResource] = {}
     resources: list[PolicyResource] = []
     for record in records:
-        options = servicer._get_resource_options(SimpleNamespace(options=_options(record)))
+        options = servicer._get_resource_options(SimpleNamespace(options=resource_options(record)))
         resources.append(
             PolicyResource(
                 record["type"],
@@ -157,7 +153,7 @@ def _props(record: Mapping[str, Any]) -> Mapping[str, Any]:
     # Wrapped at the secret paths and unwrapped again: the same values, or the wire format's
     # error for a path that is not there.
     values = _deserialized(inputs, record["urn"], top=True)
-    wire = _wrap_secrets(values, record["secretPaths"], record["urn"], copy=False)
+    wire = wrap_secrets(values, record["secretPaths"], record["urn"], copy=False)
     return unknown_checking_proxy(deserialize_properties(wire))
 
 
@@ -188,7 +184,7 @@ def _provider(
     by_urn: Mapping[str, Mapping[str, Any]],
     providers: dict[str, PolicyProviderResource],
 ) -> PolicyProviderResource | None:
-    """The servicer's provider resource for ``policy_runner._provider``'s message, once each."""
+    """The servicer's provider resource for ``wire.provider_message``'s message, once each."""
     reference = record.get("provider")
     if not reference:
         return None

@@ -1,7 +1,7 @@
 """The plan's direct evaluation of the pack gives the findings of the analyzer protocol.
 
 ``paif plan`` evaluates the pack's stack policies with one conversion of each resource
-(``paif_cli.policy_direct``); ``via_protocol=True`` plays every request the engine sends. Both
+(``paif_cli.crossguard.direct``); ``via_protocol=True`` plays every request the engine sends. Both
 run the same pack (``policies.pack.policies()``) and must agree on every finding, waived or
 not, and so on the verdict: on the example stacks, under pack configs, and at 50 tenants with
 findings of several rules.
@@ -18,7 +18,8 @@ import pytest
 
 from benchmarks.synthetic import DR_STACK, STACK, dr_stack_config, stack_config
 from paif_cli import gate
-from paif_cli.plan import StackPlan, plan_stack
+from paif_cli.pipeline import plan_stack
+from paif_cli.record import StackPlan
 from tests.cli.test_gate import broken_prod
 from tests.support.stacks import ROOT, write_project
 
@@ -117,7 +118,7 @@ def test_signature_mappings_below_the_top_are_deserialized() -> None:
     from google.protobuf import json_format, struct_pb2
     from pulumi_policy.deserialize import SPECIAL_ASSET_SIG, SPECIAL_SIG_KEY, deserialize_properties
 
-    from paif_cli.policy_direct import _deserialized
+    from paif_cli.crossguard.direct import _deserialized
 
     asset = {SPECIAL_SIG_KEY: SPECIAL_ASSET_SIG, "text": "hello"}
     inputs = {"file": asset, "files": [asset], "n": 2, SPECIAL_SIG_KEY: "kept at the top"}
@@ -137,7 +138,7 @@ def test_signature_mappings_below_the_top_are_deserialized() -> None:
 def test_props_are_the_analyzers_proxies() -> None:
     from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
-    from paif_cli.policy_direct import _deserialized, _proxied
+    from paif_cli.crossguard.direct import _deserialized, _proxied
 
     inputs = {
         "spec": {"replicas": 2, "env": [{"name": "A", "value": UNKNOWN_STRING_VALUE}]},

@@ -61,11 +61,13 @@ def evaluate_records(
     pack_config: Mapping[str, Any] | None = None,
     *,
     via_protocol: bool = False,
+    sdk_shortcuts: bool = True,
 ) -> list[dict[str, Any]]:
     """Findings of the pack on plan records (``ResourceRecord.to_json()``), report-ready.
 
     ``via_protocol``: play every request of the analyzer protocol instead of the direct
-    evaluation of the pack's stack policies; the findings are the same.
+    evaluation of the pack's stack policies; the findings are the same. ``sdk_shortcuts``:
+    take the shortcuts through pulumi-policy's internals its installed version allows.
 
     Each finding: ruleId, severity, enforcement, urn, message (without the ``[RULE-ID]`` and
     waiver prefixes), waived, waiverReason/Owner/Expires, title, section, helpUri and the
@@ -83,6 +85,7 @@ def evaluate_records(
             severities=pack.severities(),
             not_applicable=not_applicable,
             via_protocol=via_protocol,
+            sdk_shortcuts_wanted=sdk_shortcuts,
         )
     except PolicyConfigError as exc:
         raise InputError(
@@ -133,10 +136,12 @@ def evaluate_records(
     return sorted(findings, key=_order)
 
 
-def gate_plan(plan: StackPlan, pack_config: Mapping[str, Any] | None = None) -> None:
+def gate_plan(
+    plan: StackPlan, pack_config: Mapping[str, Any] | None = None, *, sdk_shortcuts: bool = True
+) -> None:
     """Gate one planned stack: fill ``plan.findings``."""
     records = [r.to_json() for r in plan.result.resources]
-    plan.findings = evaluate_records(records, pack_config)
+    plan.findings = evaluate_records(records, pack_config, sdk_shortcuts=sdk_shortcuts)
 
 
 def _order(finding: Mapping[str, Any]) -> tuple[Any, ...]:

@@ -123,6 +123,13 @@ def _parser() -> _Parser:
         metavar="FILE",
         help="policy pack config JSON, as `pulumi preview --policy-pack-config` takes it",
     )
+    plan.add_argument(
+        "--no-sdk-shortcuts",
+        dest="sdk_shortcuts",
+        action="store_false",
+        help="run the Pulumi SDKs' own code everywhere: slower, the same plan (the shortcuts "
+        "are off anyway when the installed SDKs are not the versions they were written for)",
+    )
     parser.subcommands["plan"] = plan
     parser.subcommands["diff"] = _add_diff_parser(commands)
     parser.subcommands["verify"] = _add_verify_parser(commands)
@@ -313,8 +320,9 @@ def _plan(args: argparse.Namespace) -> int:
         findings_format=args.format,
         quiet=args.quiet,
         debug=args.debug,
+        sdk_shortcuts=args.sdk_shortcuts,
     )
-    return EXIT_POLICY if run_plan(options, sys.stdout) else EXIT_OK
+    return EXIT_POLICY if run_plan(options, sys.stdout, sys.stderr) else EXIT_OK
 
 
 def _diff(args: argparse.Namespace) -> int:

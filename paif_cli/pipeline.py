@@ -44,6 +44,7 @@ from paif_cli.load import (
 from paif_cli.record import StackPlan
 from paif_cli.render import render_stack
 from paif_cli.run import run_stack
+from paif_cli.sdk_adapter import check_versions
 from paif_cli.write import write_plan, write_run
 
 __all__ = ["PlanOptions", "default_jobs", "gate_stack", "plan_stack", "plan_stacks", "run_plan"]
@@ -61,6 +62,9 @@ class PlanOptions:
     findings_format: str = "table"
     quiet: bool = False
     debug: bool = False
+    # Take the shortcuts through the Pulumi SDKs' internals their versions allow
+    # (paif_cli.sdk_adapter); off: the SDKs' own code everywhere, the same plan.
+    sdk_shortcuts: bool = True
 
 
 def default_jobs() -> int:
@@ -71,8 +75,10 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def run_plan(options: PlanOptions, stdout: TextIO) -> bool:
+def run_plan(options: PlanOptions, stdout: TextIO, stderr: TextIO) -> bool:
     """Plan, gate, write and report every stack of ``options``; whether a stack is blocked."""
+    for note in check_versions(wanted=options.sdk_shortcuts).notes:
+        print(f"note: {note}", file=stderr)
     planned = plan_stacks(
         options.project_dir,
         options.stacks,
@@ -80,6 +86,7 @@ def run_plan(options: PlanOptions, stdout: TextIO) -> bool:
         jobs=options.jobs,
         pack_config=options.pack_config,
         debug=options.debug,
+        sdk_shortcuts=options.sdk_shortcuts,
     )
     plans = list(planned.values())
     # Write only once every stack planned: a failed run leaves no half-written plan.
@@ -108,6 +115,7 @@ def plan_stack(
     config_overrides: Mapping[str, Any] | None = None,
     gate: bool = True,
     pack_config: Mapping[str, Any] | None = None,
+    sdk_shortcuts: bool = True,
 ) -> StackPlan:
     """Load, run, gate and render one stack; raise ConfigError or a ``paif_cli.errors`` error
     with a user-readable message.
@@ -122,16 +130,18 @@ def plan_stack(
     if loaded.config.dr.peer is not None and loaded.config.dr.role == "dr":
         peer = loaded.config.dr.peer.stack
         peers[peer] = _peer_outputs(peer, planned or {}, out_dir)
-    plan = run_stack(project_dir, project, loaded, peers)
+    plan = run_stack(project_dir, project, loaded, peers, sdk_shortcuts=sdk_shortcuts)
     if gate:
-        gate_stack(plan, pack_config)
+        gate_stack(plan, pack_config, sdk_shortcuts=sdk_shortcuts)
     return plan
 
 
-def gate_stack(plan: StackPlan, pack_config: Mapping[str, Any] | None = None) -> None:
+def gate_stack(
+    plan: StackPlan, pack_config: Mapping[str, Any] | None = None, *, sdk_shortcuts: bool = True
+) -> None:
     """What ``plan_stack`` does after the program: the policy gate and the documents."""
     with collector_paused():
-        gate_plan(plan, pack_config)
+        gate_plan(plan, pack_config, sdk_shortcuts=sdk_shortcuts)
         render_stack(plan)
 
 
@@ -163,6 +173,7 @@ def plan_stacks(
     jobs: int,
     pack_config: Mapping[str, Any] | None = None,
     debug: bool = False,
+    sdk_shortcuts: bool = True,
 ) -> dict[str, StackPlan]:
     """Plan ``stacks`` (peers first, duplicates ignored) with up to ``jobs`` processes."""
     order = list(dict.fromkeys(stacks))
@@ -171,7 +182,13 @@ def plan_stacks(
 
     def plan_one(stack: str, *, gate: bool = True) -> StackPlan:
         return plan_stack(
-            project_dir, stack, planned=planned, out_dir=out_dir, gate=gate, pack_config=pack_config
+            project_dir,
+            stack,
+            planned=planned,
+            out_dir=out_dir,
+            gate=gate,
+            pack_config=pack_config,
+            sdk_shortcuts=sdk_shortcuts,
         )
 
     try:
@@ -194,7 +211,7 @@ def plan_stacks(
                         continue
                     if all(peer in planned for peer in peer_stacks(project_dir, later)):
                         workers[later] = _start(lambda s=later: plan_one(s), debug)
-                gate_stack(plan, pack_config)
+                gate_stack(plan, pack_config, sdk_shortcuts=sdk_shortcuts)
             except BaseException:
                 # One job would have stopped at an earlier stack's error: report that one.
                 for earlier in order[:index]:

@@ -24,9 +24,12 @@ def run_stack(
     project: str,
     loaded: LoadedStack,
     peers: Mapping[str, PeerOutputs | None],
+    *,
+    sdk_shortcuts: bool = True,
 ) -> StackPlan:
     """Run one stack's program; ``peers``: the outputs of the stacks it references, by the
-    name its config gives them (``None``: not planned, in this run or before it)."""
+    name its config gives them (``None``: not planned, in this run or before it);
+    ``sdk_shortcuts``: take the SDK shortcuts the installed pulumi allows."""
     config, stack_file = loaded.config, loaded.stack_file
     references: dict[str, dict[str, object]] = {}
     secret_names: dict[str, list[str]] = {}
@@ -50,5 +53,6 @@ def run_stack(
         config=loaded.values,
         secret_keys=sorted(stack_file.secret_keys),
         cwd=project_dir,
+        sdk_shortcuts_wanted=sdk_shortcuts,
     )
     return StackPlan(loaded.stack, project, stack_file.file_name, config, result)

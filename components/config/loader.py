@@ -188,9 +188,9 @@ def runtime_config_values() -> tuple[dict[str, Any], frozenset[str]]:
     raw.update(runtime_config.get_config_env())
     raw.update(runtime_config.CONFIG.get())
     values = {key: _decode(value) for key, value in raw.items()}
-    secrets = set(runtime_config.get_config_secret_keys_env()) | set(
-        runtime_config._SECRET_KEYS.get()
-    )
+    secrets = set(runtime_config.get_config_secret_keys_env()) | {
+        key for key in raw if runtime_config.is_config_secret(key)
+    }
     return values, frozenset(secrets)
 
 

@@ -2,7 +2,7 @@
 
 ``pulumi preview --policy-pack policies --policy-pack-config cfg.json`` boots the pack as a gRPC
 analyzer and talks to it with protobuf requests. ``evaluate`` plays the engine's part against the
-SDK's own servicer (``pulumi_policy.policy._PolicyAnalyzerServicer``) without a socket, so the
+SDK's own servicer (``paif_cli.sdk_adapter.policy.Servicer``) without a socket, so the
 policies run exactly as they would live: props arrive as the SDK's proxies (``_DictProxy`` and
 ``_ListProxy``: Mappings and Sequences, not ``dict``/``list``, so ``isinstance(x, dict)``,
 ``json.dumps`` and list concatenation fail; an unknown value raises on access), numbers arrive as
@@ -62,9 +62,7 @@ from typing import Any
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel, Policy, StackValidationPolicy
-from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from paif_cli.crossguard import direct
 from paif_cli.crossguard.findings import Finding, finding_of, severity_resolver
 from paif_cli.crossguard.pack_config import (
     PolicyInfo,
@@ -84,6 +82,8 @@ from paif_cli.crossguard.wire import (
     stack_resource,
 )
 from paif_cli.reports.model import RuleMeta
+from paif_cli.sdk_adapter import sdk_shortcuts
+from paif_cli.sdk_adapter.policy import Servicer, analyze_stack
 
 __all__ = [
     "Finding",
@@ -100,8 +100,9 @@ PACK_NAME_RE = re.compile(r"^[a-zA-Z0-9-_.]{1,100}$")
 
 
 def only_stack_policies(policies: Sequence[Policy]) -> bool:
-    """Whether ``Remediate`` and ``Analyze`` have nothing to run for this pack: then the pack
-    is evaluated directly (:mod:`paif_cli.crossguard.direct`), with the same findings."""
+    """Whether ``Remediate`` and ``Analyze`` have nothing to run for this pack: then, with the
+    SDK shortcuts on, the pack is evaluated directly
+    (:func:`paif_cli.sdk_adapter.policy.analyze_stack`), with the same findings."""
     return all(isinstance(p, StackValidationPolicy) for p in policies)
 
 
@@ -118,6 +119,7 @@ def evaluate(
     stack_tags: Mapping[str, str] | None = None,
     not_applicable: list[tuple[str, str]] | None = None,
     via_protocol: bool = False,
+    sdk_shortcuts_wanted: bool = True,
 ) -> list[Finding]:
     """Run the pack over recorded resources the way ``pulumi preview --policy-pack`` does.
 
@@ -133,8 +135,10 @@ def evaluate(
     ``PolicyEvaluationError`` when a policy raises, ``ValueError`` for a malformed record.
 
     A pack of stack policies only is evaluated without the per-resource requests and with one
-    conversion of each resource for all its policies (``paif_cli.crossguard.direct``); the same
-    findings come back. ``via_protocol=True`` plays every request of the protocol instead.
+    conversion of each resource for all its policies (``paif_cli.sdk_adapter.policy``); the same
+    findings come back. ``via_protocol=True`` plays every request of the protocol instead, and
+    so does an installed pulumi-policy outside the range the shortcuts were written for, or
+    ``sdk_shortcuts_wanted=False`` (then with the SDK's own conversions as well).
     """
     servicer, infos = make_servicer(
         policies, pack_name, pack_version, enforcement_level, initial_config
@@ -154,14 +158,22 @@ def evaluate(
         duplicates = sorted(u for u, n in counts.items() if n > 1)
         raise ValueError(f"duplicate resource URN(s): {', '.join(duplicates)}")
     findings: list[Finding] = []
-    if not via_protocol and only_stack_policies(policies):
-        response = direct.analyze_stack(
-            servicer, policies, records, by_urn, pack_name=pack_name, pack_version=pack_version
-        )
-    else:
-        response = analyze_via_protocol(
-            servicer, records, by_urn, pack_name, severity_of, findings, not_applicable
-        )
+    with sdk_shortcuts(sdk_shortcuts_wanted) as shortcuts:
+        if shortcuts.policy and not via_protocol and only_stack_policies(policies):
+            response = analyze_stack(
+                servicer, policies, records, by_urn, pack_name=pack_name, pack_version=pack_version
+            )
+        else:
+            response = analyze_via_protocol(
+                servicer,
+                records,
+                by_urn,
+                pack_name,
+                severity_of,
+                findings,
+                not_applicable,
+                share_conversions=shortcuts.policy,
+            )
     for diagnostic in response.diagnostics:
         urn = diagnostic.urn if diagnostic.urn in by_urn else None
         findings.append(finding_of(diagnostic, urn, severity_of))
@@ -235,7 +247,7 @@ def make_servicer(
     pack_version: str,
     enforcement_level: EnforcementLevel,
     initial_config: Mapping[str, EnforcementLevel | Mapping[str, Any]] | None,
-) -> tuple[_PolicyAnalyzerServicer, list[PolicyInfo]]:
+) -> tuple[Servicer, list[PolicyInfo]]:
     if not isinstance(pack_name, str) or not PACK_NAME_RE.match(pack_name):
         raise ValueError(
             f"Invalid policy pack name {pack_name!r}. Policy pack names may only contain "
@@ -255,7 +267,7 @@ def make_servicer(
         if policy.name in seen:
             raise ValueError(f"duplicate policy name {policy.name!r} in pack {pack_name!r}")
         seen.add(policy.name)
-    servicer = _PolicyAnalyzerServicer(
+    servicer = Servicer(
         pack_name,
         pack_version,
         policy_list,
@@ -282,7 +294,7 @@ def make_servicer(
 
 
 def initial_config_from_servicer(
-    servicer: _PolicyAnalyzerServicer,
+    servicer: Servicer,
 ) -> dict[str, ReconciledPolicyConfig]:
     """``initialConfig`` as the Go side converts it (an unset level reads as advisory)."""
     info = servicer.GetAnalyzerInfo(None, None)

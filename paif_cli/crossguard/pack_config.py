@@ -20,10 +20,10 @@ from typing import Any
 
 import jsonschema
 from pulumi.runtime.proto import analyzer_pb2
-from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from paif_cli.crossguard.wire import LEVEL_TO_PROTO, VALID_LEVELS
 from paif_cli.errors import PolicyConfigError
+from paif_cli.sdk_adapter.policy import Servicer
 
 __all__ = [
     "PolicyInfo",
@@ -279,9 +279,7 @@ def _gojsonschema_message(error: jsonschema.ValidationError) -> str:
     return f"{field}: {description}"
 
 
-def configure(
-    servicer: _PolicyAnalyzerServicer, config: Mapping[str, ReconciledPolicyConfig], pack: str
-) -> None:
+def configure(servicer: Servicer, config: Mapping[str, ReconciledPolicyConfig], pack: str) -> None:
     """``analyzer.Configure``: sends the reconciled config (skipped when there is none)."""
     if not config:
         return

@@ -2,39 +2,43 @@
 
 ``Remediate`` and ``Analyze`` per resource (with its inputs, options and provider), then
 ``AnalyzeStack`` once, as ``step_generator.go`` and ``AnalyzeResources`` send them; a diagnostic
-always gets the analysed URN. Slower than :mod:`paif_cli.crossguard.direct` for a pack of stack
-policies, and needed for a pack with resource policies or remediations.
+always gets the analysed URN. Slower than the direct ``AnalyzeStack``
+(:func:`paif_cli.sdk_adapter.policy.analyze_stack`) for a pack of stack policies, needed for a
+pack with resource policies or remediations, and what runs when the SDK shortcuts are off.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
-from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from paif_cli.crossguard.findings import Finding, SeverityResolver, finding_of
 from paif_cli.crossguard.wire import analyze_request, record_struct, redact, stack_resource
 from paif_cli.errors import PolicyEvaluationError
+from paif_cli.sdk_adapter.policy import Servicer, shared_conversions
 
 __all__ = ["analyze_via_protocol", "call_servicer"]
 
 
 def analyze_via_protocol(
-    servicer: _PolicyAnalyzerServicer,
+    servicer: Servicer,
     records: Sequence[Mapping[str, Any]],
     by_urn: Mapping[str, Mapping[str, Any]],
     pack_name: str,
     severity_of: SeverityResolver,
     findings: list[Finding],
     not_applicable: list[tuple[str, str]] | None,
+    *,
+    share_conversions: bool,
 ) -> analyzer_pb2.AnalyzeResponse:
     """The engine's requests: Remediate and Analyze per resource, then AnalyzeStack.
 
     Appends the per-resource findings to ``findings``; returns the AnalyzeStack response.
+    ``share_conversions``: the stack policies share each resource's conversion (a shortcut
+    through the SDK's internals, :func:`paif_cli.sdk_adapter.policy.shared_conversions`).
     """
     properties = {r["urn"]: record_struct(r) for r in records}
     for record in records:
@@ -65,77 +69,8 @@ def analyze_via_protocol(
     stack_request = analyzer_pb2.AnalyzeStackRequest(
         resources=[stack_resource(r, properties[r["urn"]], by_urn) for r in records]
     )
-    with _convert_each_resource_once(servicer):
+    with shared_conversions(servicer) if share_conversions else contextlib.nullcontext():
         return call_servicer(servicer.AnalyzeStack, stack_request, pack_name, None)
-
-
-@contextlib.contextmanager
-def _convert_each_resource_once(servicer: _PolicyAnalyzerServicer) -> Iterator[None]:
-    """Let every stack policy share one conversion of each resource's properties.
-
-    pulumi_policy's ``AnalyzeStack`` converts every resource (``MessageToDict``, then
-    ``deserialize_properties``, then ``unknown_checking_proxy``, and its options and
-    provider) again for each stack policy: O(policies × resources) work that was 95 % of the
-    gate's time on a 350-resource stack (docs/benchmarks.md). Each step is a pure function of
-    its input and the proxies are read-only views, so each policy still sees exactly the
-    values it would see live; only the conversion is done once. The SDK's names are restored
-    afterwards.
-    """
-    import pulumi_policy.policy as sdk
-
-    saved = (sdk.json_format, sdk.deserialize_properties, sdk.unknown_checking_proxy)
-    as_dicts: dict[bytes, Any] = {}
-    # Keyed by id(); each entry keeps its input alive so that no id can be reused meanwhile.
-    deserialized: dict[int, tuple[Any, Any]] = {}
-    proxied: dict[int, tuple[Any, Any]] = {}
-
-    def once(cache: dict[int, tuple[Any, Any]], convert: Callable[[Any], Any]) -> Any:
-        def shared(value: Any, *args: Any, **kwargs: Any) -> Any:
-            if args or kwargs:
-                return convert(value, *args, **kwargs)
-            hit = cache.get(id(value))
-            if hit is None or hit[0] is not value:
-                hit = (value, convert(value))
-                cache[id(value)] = hit
-            return hit[1]
-
-        return shared
-
-    class _SharedJsonFormat:
-        def __getattr__(self, name: str) -> Any:
-            return getattr(json_format, name)
-
-        @staticmethod
-        def MessageToDict(message: Any, *args: Any, **kwargs: Any) -> Any:
-            if args or kwargs:
-                return json_format.MessageToDict(message, *args, **kwargs)
-            # Keyed by content: protobuf may hand out a new wrapper for the same message.
-            key = message.SerializeToString(deterministic=True)
-            if key not in as_dicts:
-                as_dicts[key] = json_format.MessageToDict(message)
-            return as_dicts[key]
-
-    def by_urn(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        cache: dict[str, Any] = {}
-
-        def shared(resource: Any) -> Any:
-            if resource.urn not in cache:
-                cache[resource.urn] = convert(resource)
-            return cache[resource.urn]
-
-        return shared
-
-    sdk.json_format = _SharedJsonFormat()  # type: ignore[assignment]
-    sdk.deserialize_properties = once(deserialized, saved[1])
-    sdk.unknown_checking_proxy = once(proxied, saved[2])
-    # The servicer's own converters, per resource (AnalyzerResource: one per URN).
-    servicer._get_resource_options = by_urn(servicer._get_resource_options)  # type: ignore[method-assign]
-    servicer._get_provider_resource = by_urn(servicer._get_provider_resource)  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        sdk.json_format, sdk.deserialize_properties, sdk.unknown_checking_proxy = saved
-        del servicer._get_resource_options, servicer._get_provider_resource
 
 
 def call_servicer(method: Any, request: Any, pack: str, urn: str | None) -> Any:

@@ -19,6 +19,8 @@ from typing import Any
 
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
+from pulumi_policy import EnforcementLevel
+from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 
 from paif_cli.mock_runtime import SECRET_PLACEHOLDER
 
@@ -43,13 +45,8 @@ __all__ = [
 # What a finding message shows instead of the placeholder if a policy echoed a secret value.
 SECRET_REDACTION = "***"
 
-# sdk/go/common/resource/properties.go: the signature key and the secret signature.
-_SIG_KEY = "4dabf18193072939515e22adb298388d"
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-
-
-# apitype.EnforcementLevel.IsValid()
-VALID_LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+# apitype.EnforcementLevel.IsValid(), in the order the SDK lists them.
+VALID_LEVELS = tuple(level.value for level in EnforcementLevel)
 LEVEL_TO_PROTO = {
     "advisory": analyzer_pb2.ADVISORY,
     "mandatory": analyzer_pb2.MANDATORY,
@@ -91,7 +88,7 @@ def split_path(path: str) -> list[str | int]:
 def _wrap_at(node: Any, path: str, rest: str) -> Any:
     """Wrap the value at ``rest`` (a suffix of ``path``) inside ``node``; keys may hold dots."""
     if rest == "":
-        return {_SIG_KEY: _SECRET_SIG, "value": node}
+        return {SPECIAL_SIG_KEY: SPECIAL_SECRET_SIG, "value": node}
     if rest.startswith("["):
         match = re.match(r"\[(\d+)\]", rest)
         if match and isinstance(node, list) and int(match.group(1)) < len(node):
@@ -129,7 +126,7 @@ def wrap_secrets(
     # Deepest first, so a secret inside a secret is still reachable by its path.
     for path in sorted(secret_paths, key=lambda p: (-len(split_path(p)), p)):
         if path in ("", "."):
-            wire = {k: {_SIG_KEY: _SECRET_SIG, "value": v} for k, v in wire.items()}
+            wire = {k: {SPECIAL_SIG_KEY: SPECIAL_SECRET_SIG, "value": v} for k, v in wire.items()}
             continue
         try:
             wire = _wrap_at(wire, path, path)

@@ -156,3 +156,65 @@ def test_the_offline_crossguard_never_reaches_into_the_plan() -> None:
         if target in STAGES or target == "paif_cli.record"
     )
     assert wrong == []
+
+
+# --- private parts of the Pulumi SDKs ---------------------------------------------------------
+
+SDK_PACKAGES = ("pulumi", "pulumi_policy")
+# Where the shortcuts through the SDKs' private code live, each behind a version guard: the
+# plan's adapter, and the pack's own (the pack ships without paif_cli).
+SDK_ADAPTERS = ("paif_cli.sdk_adapter", "policies.sdk_proxies")
+
+
+def _is_sdk(module: str) -> bool:
+    return module.split(".")[0] in SDK_PACKAGES
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_sdk_uses(module: str) -> list[str]:
+    """``module``'s imports of private SDK names and its reads of private SDK attributes."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    sdk_aliases: set[str] = set()
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if _is_sdk(alias.name):
+                    sdk_aliases.add(alias.asname or alias.name.split(".")[0])
+                    if any(_private(part) for part in alias.name.split(".")):
+                        found.append(f"import {alias.name}")
+        elif isinstance(node, ast.ImportFrom) and node.module and _is_sdk(node.module):
+            for alias in node.names:
+                sdk_aliases.add(alias.asname or alias.name)
+                if _private(alias.name) or any(_private(p) for p in node.module.split(".")):
+                    found.append(f"from {node.module} import {alias.name}")
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and _private(node.attr)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in sdk_aliases
+        ):
+            found.append(f"{node.value.id}.{node.attr}")
+    return sorted(set(found))
+
+
+def test_private_sdk_parts_are_used_only_behind_the_adapters() -> None:
+    outside = {
+        module: uses
+        for module in MODULES
+        if not module.startswith(SDK_ADAPTERS) and (uses := private_sdk_uses(module))
+    }
+    assert outside == {}
+
+
+def test_the_adapters_do_use_private_sdk_parts() -> None:
+    """The check above finds what it looks for."""
+    assert "sdk_types._wire_union_members" in private_sdk_uses("paif_cli.sdk_adapter.runtime")
+    assert any(
+        "_PolicyAnalyzerServicer" in use for use in private_sdk_uses("paif_cli.sdk_adapter.policy")
+    )
+    assert "sdk_proxy._DictProxy" in private_sdk_uses("policies.sdk_proxies")

@@ -20,7 +20,7 @@ from paif_cli import report
 from paif_cli.main import main
 from paif_cli.pipeline import plan_stack
 from policies import pack
-from tests.support.stacks import ROOT, SCHEMAS, load_example, write_project
+from tests.support.stacks import ROOT, SCHEMAS, blocked_prod, load_example, write_project
 
 REPORTS = {"policy.sarif", "policy-junit.xml", "policy.md", "policy.json", "plan.json"}
 FUTURE = (dt.date.today() + dt.timedelta(days=60)).isoformat()
@@ -131,30 +131,10 @@ def test_dev_tier_of_the_prod_stack_reports_the_same_findings_as_advisory(
 BROKEN_RULES = ["PAIF-HA-001", "PAIF-CAP-002", "PAIF-SEC-004", "PAIF-GOV-001"]
 
 
-def broken_prod() -> dict[str, Any]:
-    """One replica, a GPU quota below the endpoints' peak, a plaintext password, an expired
-    waiver."""
-    config = copy.deepcopy(load_example("prod"))
-    marketing = config["paif:tenants"][0]
-    marketing["modelEndpoints"][0]["replicas"] = {"min": 1, "max": 10}
-    marketing["quota"]["gpu"] = 3  # holds the minimum replicas (1 + 2), not the peak
-    config["vsphere:password"] = "VMware1!VMware1!"
-    config["paif:waivers"] = [
-        {
-            "rule": "PAIF-HA-006",
-            "resource": "*",
-            "reason": "database migration in progress",
-            "owner": "dba",
-            "expires": "2020-01-01",
-        }
-    ]
-    return config
-
-
 @pytest.fixture(scope="module")
 def broken(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path, Any]:
     base = tmp_path_factory.mktemp("broken")
-    project = write_project(base / "project", {"prod": broken_prod()})
+    project = write_project(base / "project", {"prod": blocked_prod()})
     out = base / "out"
     code = main(
         ["plan", "--stack", "prod", "--project-dir", str(project), "--out", str(out), "--quiet",

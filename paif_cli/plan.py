@@ -37,6 +37,7 @@ from paif_cli.mock_runtime import (
     ResourceRecord,
     run_program,
 )
+from paif_cli.offline.vsphere import declared_hardware_invokes
 
 PLAN_FILE = "plan.json"
 PROMETHEUS_RULE_TYPE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
@@ -198,7 +199,12 @@ def plan_stack(
             )
         references[peer] = outputs
         secret_names[peer] = stack_reference_secret_names(peer, planned, out_dir)
-    mocks = PlanMocks(stack_references=references, stack_reference_secrets=secret_names)
+    # Offline, the hosts offer what the stack declares (and the catalogue): vCenter checks it.
+    mocks = PlanMocks(
+        stack_references=references,
+        stack_reference_secrets=secret_names,
+        invokes=declared_hardware_invokes(config),
+    )
     result = run_program(
         project_dir / "__main__.py",
         mocks,

@@ -551,6 +551,7 @@ class PaifSite(pulumi.ComponentResource):
             },
             "gpuCapacity": site_gpu_pool(config).to_dict(),
             "estimates": estimates,
+            **_referenced_vm_classes(args),
         }
 
     def stack_outputs(self) -> dict[str, Any]:
@@ -563,6 +564,25 @@ class PaifSite(pulumi.ComponentResource):
             # What the stack adopted or references (paif plan marks them; paif adopt reads it).
             exported["ownership"] = [d.to_json() for d in self.decisions if d.mode != "create"]
         return exported
+
+
+def _referenced_vm_classes(args: PaifSiteArgs) -> dict[str, Any]:
+    """The vGPU VM classes the stack uses but does not declare (``paif:ownership.vmClasses:
+    reference``), as the policies see declared ones: the profile each is named after."""
+    if args.config.ownership.mode("vmClasses") != "reference":
+        return {}
+    contexts = [args.context] + [
+        _tenant_context(args, t)
+        for t in args.site_config().tenants
+        if tenant_domain_config(args, t) is not None
+    ]
+    classes = {
+        c.name: {"name": c.name, "vgpuDevices": [c.vgpu_profile] * c.devices}
+        for ctx in contexts
+        for c in gpu_vm_classes(domain_args(ctx))
+        if not c.passthrough
+    }
+    return {"referencedVmClasses": [classes[name] for name in sorted(classes)]}
 
 
 def _decisions(

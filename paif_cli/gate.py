@@ -405,9 +405,15 @@ def _stack_reports(plans: Sequence[StackPlan]) -> str | None:
     return "\n\n".join(sections) if sections else None
 
 
+def _ownership(plans: Sequence[StackPlan]) -> str | None:
+    from paif_cli.reports.ownership import render_ownership
+
+    return render_ownership([(plan.stack, plan.result.outputs) for plan in plans])
+
+
 # Sections of OUT/policy-summary.md, in order; append (or insert) a function to add one
 # (e.g. a topology diagram or a failover runbook). A section returning None is left out.
-SUMMARY_SECTIONS: list[SummarySection] = [_overview, _stack_reports]
+SUMMARY_SECTIONS: list[SummarySection] = [_overview, _ownership, _stack_reports]
 
 
 @dataclass

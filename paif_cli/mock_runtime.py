@@ -73,9 +73,11 @@ class ResourceRecord:
     # The keys of each secret mapping by its secret path (``stringData``: [".dockerconfigjson"]):
     # a masked Kubernetes Secret manifest keeps its keys. Not in the plan.
     secret_keys: dict[str, list[str]] = field(default_factory=dict)
+    # The id of an existing object the engine imports (``import_``): an adopted object.
+    import_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        record = {
             "urn": self.urn,
             "type": self.type,
             "name": self.name,
@@ -89,6 +91,9 @@ class ResourceRecord:
             "dependsOn": self.depends_on,
             "aliases": self.aliases,
         }
+        if self.import_id is not None:
+            record["importId"] = self.import_id
+        return record
 
 
 @dataclass
@@ -370,6 +375,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 id=response.id or None,
                 package_ref=request.packageRef or None,
                 secret_keys=secret_keys,
+                import_id=request.importId or None,
             )
         )
         return response

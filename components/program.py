@@ -15,6 +15,7 @@ import pulumi_kubernetes as k8s
 import pulumi_vsphere as vsphere
 import pulumiverse_harbor as harbor
 
+from components import controllers
 from components.config import (
     ConfigError,
     StackConfig,
@@ -125,6 +126,7 @@ def run(project_dir: Path | None = None) -> PaifSite:
         raise pulumi.RunError(exc.render()) from None
     except ComponentInputError as exc:
         raise pulumi.RunError(f"{stack_file}: {exc}") from None
+    controllers.register(config.kubernetes.await_controllers)
     providers = providers_for(config)
     try:
         args = ask_the_site(args, providers)

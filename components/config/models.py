@@ -800,6 +800,13 @@ class Security(ConfigModel):
     audit: Audit = Field(default_factory=Audit)
 
 
+class KubernetesOptions(ConfigModel):
+    """How the stack treats the Kubernetes APIs it applies to (``components.controllers``):
+    ``awaitControllers: false`` for clusters whose controllers do not report readiness."""
+
+    await_controllers: bool = True
+
+
 # --- disaster recovery ----------------------------------------------------------------------
 
 
@@ -902,6 +909,7 @@ class StackConfig(ConfigModel):
     waivers: list[Waiver] = Field(default_factory=list)
     # Which platform objects the stack creates, adopts or references (components.ownership).
     ownership: Ownership = Field(default_factory=Ownership)
+    kubernetes: KubernetesOptions = Field(default_factory=KubernetesOptions)
 
     @field_validator("tenants")
     @classmethod

@@ -84,7 +84,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_diff_parser(commands)
     _add_verify_parser(commands)
+    _add_adopt_parser(commands)
     return parser
+
+
+def _add_adopt_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    adopt = commands.add_parser(
+        "adopt",
+        help="before the first `pulumi up`: compare objects to adopt with the site, pin import ids",
+        description="For each object the stack adopts (paif:ownership), read the live object "
+        "through `pulumi preview --json` (the Pulumi CLI on PATH, the stack's backend and "
+        "credentials) and list every declared setting that differs from it: what the first "
+        "`pulumi up` will change after importing. Writes the import ids into the stack file. "
+        "Exits 1 when an object would be replaced or created, or with --exit-code while any "
+        "difference remains; 2 on errors.",
+    )
+    adopt.add_argument("--stack", required=True, metavar="NAME", help="Pulumi.NAME.yaml")
+    adopt.add_argument("--project-dir", type=Path, default=Path("."), help="default: .")
+    adopt.add_argument(
+        "--out", type=Path, default=Path("out"), help="where a DR stack's primary plan is"
+    )
+    adopt.add_argument(
+        "--no-write", action="store_true", help="do not write import ids into the stack file"
+    )
+    adopt.add_argument(
+        "--exit-code", action="store_true", help="exit 1 while any difference remains"
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -244,6 +269,8 @@ def main(argv: Sequence[str] | None = None, *, ending: bool = False) -> int:
                 return _diff(args)
             if args.command == "verify":
                 return _verify(args)
+            if args.command == "adopt":
+                return _adopt(args)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
@@ -393,6 +420,25 @@ def _verify(args: argparse.Namespace) -> int:
     for path in write_reports(report, out_folder(args.out, args.stack)):
         print(f"wrote {path}")
     return EXIT_POLICY if report.failed else EXIT_OK
+
+
+def _adopt(args: argparse.Namespace) -> int:
+    from paif_cli.adopt import AdoptError, adopt, render
+
+    try:
+        report = adopt(
+            args.project_dir, args.stack, write=not args.no_write, out_dir=args.out.resolve()
+        )
+    except AdoptError as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_ERROR
+    print(render(report))
+    if report.errors:
+        return EXIT_ERROR
+    if report.blocked or (args.exit_code and not report.settled):
+        return EXIT_POLICY
+    return EXIT_OK
 
 
 def run() -> NoReturn:

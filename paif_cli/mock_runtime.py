@@ -757,6 +757,7 @@ def mock_runtime(
     )
     monitor = RecordingMonitor(mocks)
     pulumi_settings.configure(mock_settings(monitor, project, stack, "paif.plan"))
+    pulumi_settings.SETTINGS.callbacks = OfflineCallbacks()  # type: ignore[assignment]
     sdk_wait_for_rpcs = pulumi_stack.wait_for_rpcs
     pulumi_stack.wait_for_rpcs = wait_for_rpcs
     pulumi_resource._get_stack_trace = stack_trace
@@ -779,6 +780,23 @@ def mock_runtime(
         asyncio.set_event_loop(None)
         pulumi_settings.reset_options()
         pulumi.runtime.set_all_config({}, [])
+
+
+class OfflineCallbacks:
+    """What the SDK asks of its callback server when a program registers a stack transform
+    (``register_resource_transform``): the engine applies transforms, and the plan runs no
+    engine, so they are kept, never called. Without this the SDK serves callbacks over gRPC,
+    and a plan's worker processes, forked afterwards, hang on gRPC's threads."""
+
+    def __init__(self) -> None:
+        self.stack_transforms: list[Any] = []
+        self.stack_invoke_transforms: list[Any] = []
+
+    def register_stack_transform(self, transform: Any) -> None:
+        self.stack_transforms.append(transform)
+
+    def register_stack_invoke_transform(self, transform: Any) -> None:
+        self.stack_invoke_transforms.append(transform)
 
 
 def mock_settings(monitor: Any, project: str, stack: str, logger: str) -> Any:

@@ -64,3 +64,23 @@ def test_the_stack_registers_the_transform_only_when_asked(
     project = write_project(tmp_path / "p", {"prod": config})
     run_program(lambda: run(project), PlanMocks(), project="paif", stack="prod", config=config)
     assert seen == [controllers.without_controller_waits] * registered
+
+
+def test_the_offline_plan_keeps_the_transform_and_plans_in_worker_processes(
+    tmp_path: Path,
+) -> None:
+    """The plan runs no engine: the transform is registered, not applied, and registering it
+    starts no gRPC server (a forked worker would hang on its threads)."""
+    from paif_cli.main import main
+
+    stacks = {}
+    for stack in ("prod", "dr"):
+        stacks[stack] = copy.deepcopy(load_example(stack))
+        stacks[stack]["paif:kubernetes"] = {"awaitControllers": False}
+    project = write_project(tmp_path / "p", stacks)
+    out = tmp_path / "out"
+    args = ["plan", "--stack", "prod", "--stack", "dr", "--project-dir", str(project)]
+    assert main([*args, "--out", str(out), "--jobs", "2", "--quiet", "--format", "none"]) == 0
+    quota = (out / "prod" / "manifests" / "supervisor").glob("resourcequota-*.yaml")
+    text = next(iter(quota)).read_text()
+    assert "pulumi.com/skipAwait" not in text

@@ -22,7 +22,17 @@ for path in (HERE, HERE.parent):  # this tier's modules, and the shared test hel
 from cluster import BIN, ROOT, ApiServer, Etcd  # noqa: E402
 from harness import Project, engine_env, policy_pack, standin_providers  # noqa: E402
 
-REQUIRED = [BIN / n for n in ("pulumi", "pulumi-resource-kubernetes", "etcd", "kube-apiserver")]
+REQUIRED = [
+    BIN / n
+    for n in (
+        "pulumi",
+        "pulumi-language-python",
+        "pulumi-language-python-exec",
+        "pulumi-resource-kubernetes",
+        "etcd",
+        "kube-apiserver",
+    )
+]
 SECRETS = {
     "harbor:password": "harbor-admin-Pl41nT3xt-canary",
     "vsphere:password": "vcenter-admin-Pl41nT3xt-canary",
@@ -41,11 +51,13 @@ def example(stack: str) -> dict[str, Any]:
 
 def engine_config(stack: str, site: Site | None) -> dict[str, Any]:
     """The example stack, its Supervisor pointed at the test API server, its edge external
-    (docs/engine.md: no NSX or Avi provider can be built here)."""
+    (docs/engine.md: no NSX or Avi provider can be built here), and not waiting for the
+    controllers the test API servers do not run (paif:kubernetes.awaitControllers)."""
     config = copy.deepcopy(example(stack))
     if site is not None:
         config["paif:site"]["supervisor"]["server"] = site.supervisor.url.removeprefix("https://")
     config["paif:network"] = {"edge": "external"}
+    config["paif:kubernetes"] = {"awaitControllers": False}
     return config
 
 

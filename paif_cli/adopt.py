@@ -28,6 +28,7 @@ from typing import Any
 
 from components.config.ownership import KINDS
 from components.ownership import RESOURCE_TYPES
+from paif_cli.errors import PaifError
 
 IMPORT_OPS = ("import", "import-replacement")
 REPLACE_OPS = ("replace", "create-replacement", "delete-replaced", "import-replacement")
@@ -35,7 +36,7 @@ CHANGE_OPS = ("update", *REPLACE_OPS)
 _KIND_OF_TYPE = {t: k for k, t in RESOURCE_TYPES.items()}
 
 
-class AdoptError(Exception):
+class AdoptError(PaifError):
     """What stops ``paif adopt`` (exit 2): the message says what to do."""
 
 
@@ -139,7 +140,7 @@ def planned_adoptions(
 ) -> tuple[str, list[tuple[str, str, str]], list[Mapping[str, Any]]]:
     """From the offline plan: the stack file, (urn, kind, name) of every object the stack
     imports, and the objects it references."""
-    from paif_cli.plan import plan_stack
+    from paif_cli.pipeline import plan_stack
 
     plan = plan_stack(project_dir, stack, out_dir=out_dir, gate=False)
     adopted = []
@@ -211,10 +212,10 @@ def adopt(
     pulumi: str | None = None,
     out_dir: Path | None = None,
 ) -> AdoptReport:
-    from paif_cli.plan import load_config
+    from paif_cli.load import load_stack
 
     project_dir = Path(project_dir).resolve()
-    config, _ = load_config(project_dir, stack)
+    config = load_stack(project_dir, stack).config
     stack_file, adopted, referenced = planned_adoptions(project_dir, stack, out_dir)
     report = AdoptReport(stack, stack_file, [], referenced, [])
     if not adopted:

@@ -16,8 +16,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.config.base import ConfigModel, DnsName, HttpsUrl, NonEmpty
+from components.config.base import Cidr, ConfigModel, DnsName, HttpsUrl, NonEmpty, Port
 from components.config.base import require_unique as _require_unique
+from components.config.dr_copy import DatabaseDr, default_mechanism
 from components.config.errors import FieldError
 from components.config.observability import AlertThresholds, Observability
 from components.config.ownership import Ownership
@@ -30,6 +31,7 @@ from components.constants import (
     DEFAULT_APP_UID,
     DLVM_LIBRARY_URL,
     MIN_NON_ROOT_ID,
+    ROBOT_EXPIRY_DAYS,
     SCALE_UP_PODS_PER_PERIOD,
     VKS_CONTROL_PLANE_REPLICAS,
 )
@@ -173,8 +175,27 @@ class WorkloadDomain(ConfigModel):
         return self
 
 
+# A rotation label: lowercase letters, digits and dashes (it becomes part of a robot's name).
+RotationLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,18}[a-z0-9])?$")]
+
+
+class HarborRobots(ConfigModel):
+    """The robot accounts this stack creates: the tenants' pull robots at this site's Harbor and
+    the replication robot it makes on the peer's (§9.6.3 identity: rotate tokens regularly).
+
+    Each expires ``expiryDays`` after it is created. ``rotation`` is a label the robots' names
+    end with (``model-pull-2026-07``): changing it makes ``pulumi up`` create new robots, hand
+    their secrets to the pull Secrets and the replication endpoint, and delete the old ones
+    (README, "Robot accounts and their rotation").
+    """
+
+    expiry_days: Annotated[int, Field(ge=1, le=3650)] = ROBOT_EXPIRY_DAYS
+    rotation: RotationLabel | None = None
+
+
 class Harbor(ConfigModel):
     url: HttpsUrl
+    robots: HarborRobots = Field(default_factory=HarborRobots)
 
     @property
     def host(self) -> str:
@@ -410,6 +431,8 @@ class Database(ConfigModel):
     backup: Backup | None = None
     ssl_mode: SslMode = "verify-full"
     tls_min_version: Literal["TLSv1.2", "TLSv1.3"] = "TLSv1.2"
+    # The copy at the DR site: mechanism and its parameters (components.config.dr_copy).
+    dr: DatabaseDr = Field(default_factory=DatabaseDr)
 
 
 class DataSource(ConfigModel):
@@ -757,18 +780,82 @@ class Ingress(ConfigModel):
     avi: AviIngress = Field(default_factory=AviIngress)
 
 
+class AppTier(ConfigModel):
+    """Who reaches the tenants' app tier in their Supervisor namespaces, and on which ports
+    (§9.6.1: users → edge load balancer → app). Nothing else does (PAIF-MT-004).
+
+    ``sourceCidrs`` are the addresses the edge's traffic comes from as the app tier sees it
+    (the NSX load balancer's SNAT addresses, or the Avi Service Engines' data addresses), not
+    the virtual IP; ``sourceNamespaces`` are Supervisor namespaces whose pods may reach it (an
+    ingress controller's). ``ports`` default to ``ingress.backendPort`` (else 443).
+    """
+
+    source_cidrs: list[Cidr] = Field(default_factory=list)
+    source_namespaces: list[DnsName] = Field(default_factory=list)
+    ports: Annotated[list[Port], Field(min_length=1)] | None = None
+
+
+class ExternalApi(ConfigModel):
+    """A service outside the site the AI tier calls (a knowledge base's data source, a hosted
+    API): its addresses and ports."""
+
+    name: DnsName
+    cidrs: Annotated[list[Cidr], Field(min_length=1)]
+    ports: Annotated[list[Port], Field(min_length=1)] = Field(default_factory=lambda: [443])
+
+
+class Egress(ConfigModel):
+    """Where tenant workloads may open connections beyond their namespace (§9.6.3: close
+    unneeded ports; restrict pod-to-pod traffic). Declared, every tier reaches exactly these
+    (PAIF-MT-005); left out, DNS goes to any address on 53 and the AI and data tiers to any
+    address on 443, which production refuses.
+
+    ``dnsServers``: the resolvers besides the cluster's CoreDNS pods (the Supervisor workload
+    network's DNS servers, which VMs use); ``harbor``: the site Harbor's addresses (model
+    pulls, §9.5.3 phase 4); ``modelStore``: where models are fetched from besides Harbor;
+    ``backupLocations``: each DSM backup location's object store (§9.3.2 item 2), by the name
+    databases use in ``backup.location``; ``externalApis``: anything else the AI tier calls.
+    All on HTTPS (443) but the external APIs, which name their ports.
+    """
+
+    dns_servers: Annotated[list[Cidr], Field(min_length=1)]
+    harbor: Annotated[list[Cidr], Field(min_length=1)]
+    model_store: list[Cidr] = Field(default_factory=list)
+    backup_locations: dict[DnsName, Annotated[list[Cidr], Field(min_length=1)]] = Field(
+        default_factory=dict
+    )
+    external_apis: list[ExternalApi] = Field(default_factory=list)
+
+    @field_validator("external_apis")
+    @classmethod
+    def _unique_apis(cls, apis: list[ExternalApi]) -> list[ExternalApi]:
+        _require_unique([a.name for a in apis], "external API name")
+        return apis
+
+
 class Network(ConfigModel):
     """§9.6 edge: TLS at the load balancer; management reachable only from admins.
 
     ``edge: external`` says the NSX/Avi edge (ingress virtual server, management firewall,
     GSLB) is managed outside this stack, e.g. by the network team's own stack: this stack then
     declares none of it and the rules that inspect it have nothing here to check.
+    ``appTier`` and ``egress`` say what the tenants' namespaces may reach and be reached from;
+    they describe the network, so an external edge keeps them.
     """
 
     edge: Literal["managed", "external"] = "managed"
     ingress: Ingress | None = None
     admin_source_cidrs: list[NonEmpty] = Field(default_factory=list)
     management_cidrs: list[NonEmpty] = Field(default_factory=list)
+    app_tier: AppTier = Field(default_factory=AppTier)
+    egress: Egress | None = None
+
+    @property
+    def app_ports(self) -> tuple[int, ...]:
+        """The app tier's ports: ``appTier.ports``, else the edge's backend port, else 443."""
+        if self.app_tier.ports:
+            return tuple(sorted(set(self.app_tier.ports)))
+        return (self.ingress.backend_port if self.ingress else 443,)
 
     @model_validator(mode="after")
     def _external_edge_declares_nothing(self) -> Network:
@@ -852,6 +939,13 @@ class Dr(ConfigModel):
     tenant_workload_domains: dict[str, WorkloadDomain] = Field(default_factory=dict)
     # Set on the DR stack when the primary is lost (runbook): the DR site runs at full scale.
     failover: bool = False
+    # A DR stack's own DSM backup location for its database copies (one of backupLocations):
+    # never the primary's, so the copies' backups and the primary's never mix.
+    copy_backup_location: NonEmpty | None = None
+    # Worker nodes per VKS cluster at a warm-standby DR site: §9.3.3's example is 2 (5 → 2);
+    # a site whose apps need more untainted nodes (one replica per host) declares it here.
+    # Other patterns ignore it, so moving between patterns changes only ``pattern``.
+    standby_workers: Annotated[int, Field(ge=1)] | None = None
 
     @field_validator("assumptions")
     @classmethod
@@ -880,6 +974,26 @@ class Dr(ConfigModel):
             raise FieldError("failover", "only a DR stack (role 'dr') can be failed over")
         if self.pattern == "active-active" and self.gslb is None:
             raise FieldError("gslb", "pattern 'active-active' needs gslb (domain, healthMonitors)")
+        if self.standby_workers is not None and self.role != "dr":
+            raise FieldError(
+                "standbyWorkers",
+                "only a DR stack runs reduced VKS clusters (warm standby; other patterns "
+                "ignore it)",
+            )
+        if self.copy_backup_location is not None:
+            if self.role != "dr":
+                raise FieldError(
+                    "copyBackupLocation",
+                    "only a DR stack backs up database copies; a primary names each "
+                    "database's backup.location",
+                )
+            if self.copy_backup_location not in self.backup_locations:
+                known = ", ".join(sorted(self.backup_locations)) or "none declared"
+                raise FieldError(
+                    "copyBackupLocation",
+                    f"{self.copy_backup_location!r} is not in backupLocations ({known}): "
+                    "declare its site so the copies' backups can be located",
+                )
         return self
 
 
@@ -934,6 +1048,13 @@ class StackConfig(ConfigModel):
                 "dr.tenantWorkloadDomains",
                 "only a DR stack declares hosts for the primary's isolated tenants",
             )
+        for ti, tenant in enumerate(self.tenants):
+            for key, declared in (
+                ("databases", tenant.databases),
+                ("appDatabases", tenant.app_databases),
+            ):
+                for di, database in enumerate(declared):
+                    _check_dr_copy(self.dr.pattern, f"tenants[{ti}].{key}[{di}]", database)
         site_hosts = set(self.workload_domain.hosts)
         for i, tenant in enumerate(self.tenants):
             domain = tenant.workload_domain
@@ -969,6 +1090,31 @@ class StackConfig(ConfigModel):
         if ingress is None:
             return False
         return self.is_production if ingress.waf is None else ingress.waf
+
+
+def _check_dr_copy(pattern: str, path: str, database: Database) -> None:
+    """The database's DR mechanism must be one the pattern can run, with what it needs."""
+    dr = database.dr
+    mechanism = dr.mechanism or default_mechanism(pattern)
+    if pattern == "none":
+        if dr.mechanism not in (None, "none"):
+            raise FieldError(
+                f"{path}.dr.mechanism",
+                f"{dr.mechanism!r} needs a DR site, but paif:dr.pattern is 'none'",
+            )
+        return
+    if mechanism == "logical" and pattern == "pilot-light":
+        raise FieldError(
+            f"{path}.dr.mechanism",
+            "'logical' keeps a subscribed copy running at the DR site, and pilot light runs no "
+            "database there (§9.3.3 pattern 1): use 'backup-restore', or declare warm-standby",
+        )
+    if mechanism == "backup-restore" and (database.backup is None or not database.backup.location):
+        raise FieldError(
+            f"{path}.dr.mechanism",
+            "'backup-restore' creates the DR copy from the primary's backups: declare backup "
+            "(schedule, retentionDays, location) on this database",
+        )
 
 
 def _ref_error(path: str, value: str, what: str, known: set[str]) -> FieldError:

@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import Site, engine_config, stack_secrets, start_site
-from harness import Project
+
+from tests.engine.harness import Project
+from tests.engine.sites import Layout, Site, engine_config, stack_secrets, start_site
 
 HERE = Path(__file__).resolve().parent
 SITE_TYPES = {
@@ -85,7 +86,7 @@ def adopting_config(site: Site) -> dict[str, Any]:
 def adopting(
     workspace: dict[str, Any],
     etcd: Any,
-    namespaces: list[str],
+    namespaces: Layout,
     existing: ExistingSite,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Project, Site]]:

@@ -32,9 +32,10 @@ from typing import Any
 
 import pytest
 import yaml
-from cluster import BIN, ROOT
-from conftest import Site, engine_config, stack_secrets, start_site
-from harness import PASSPHRASE, Project
+
+from tests.engine.cluster import BIN, ROOT
+from tests.engine.harness import PASSPHRASE, Project
+from tests.engine.sites import Layout, Site, engine_config, stack_secrets, start_site
 
 WORKFLOW = ROOT / ".github" / "workflows" / "pull-request.yml"
 STACK = "prod"
@@ -92,7 +93,7 @@ def github_env(path: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def job_site(etcd: Any, namespaces: list[str], tmp_path_factory: pytest.TempPathFactory) -> Any:
+def job_site(etcd: Any, namespaces: Layout, tmp_path_factory: pytest.TempPathFactory) -> Any:
     site = start_site(etcd, "preview-job", tmp_path_factory.mktemp("job-api"), namespaces)
     yield site
     site.stop()

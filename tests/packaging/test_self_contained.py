@@ -13,11 +13,10 @@ from typing import Any
 
 import grpc
 import pytest
-from conftest import ROOT, Installed
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from paif_cli.policy_runner import engine_requests, reconcile_policy_config
+from paif_cli.crossguard.analyzer import engine_requests, reconcile_policy_config
 from policies import pack
 from policies.framework import (
     ADVISORY_POLICY,
@@ -25,6 +24,8 @@ from policies.framework import (
     parse_message,
     parse_waived_line,
 )
+from tests.packaging.installed import Installed
+from tests.support.stacks import ROOT
 
 STACKS = ("prod", "dr")
 

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from paif_cli.offline import catalogue
+import paif_cli.offline.catalogue as catalogue
 
 _POLICY_NAMESPACE = uuid.UUID("6f1c0b52-6c1e-4d0a-9a55-2b7d3f0e5a10")
 

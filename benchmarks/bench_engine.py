@@ -6,7 +6,8 @@ figures), made for the engine tier as its tests make the example (``tests/engine
 the Supervisor at a test API server, the edge external). They run through the engine tier's
 own harness and servers (``tests/engine``): the CLI and Kubernetes provider built by ``make
 engine``, etcd and kube-apiserver, the stand-in for the vSphere, Harbor and PostgreSQL
-providers, the program served over ``--client``. One Supervisor API server holds every
+providers, the program and the pack run by the Python language host. One Supervisor API server
+holds every
 preview; every VKS cluster of a site is served by one more API server (their app namespaces
 differ by name); each ``up`` gets a site of its own, so it creates everything from nothing.
 
@@ -20,9 +21,11 @@ Configurations (``--configs``), interleaved per size and round:
 - ``up``: ``pulumi up --yes --skip-preview --policy-pack`` of a new stack, checkpoints on;
 - ``up-skip``: the same with checkpoints skipped (to show what they cost; not a recommendation).
 
-Per command: wall seconds, the CLI's own CPU seconds, every process's (program host, providers,
-pack), the pack process's CPU and start-up, the resources of the CLI's summary, the 1-minute
-load average before and after. Run from the repository root (``make engine`` first):
+Per command: wall seconds, the CLI's own CPU seconds, every process's (language host and
+program, providers, pack), the pack process's CPU and start-up, the resources of the CLI's
+summary, the 1-minute load average before and after. ``--base DIR`` adds configurations
+``...+basepack`` that run another checkout's pack (with that checkout's ``components``): the
+pack before a change, beside it. Run from the repository root (``make engine`` first):
 
     PYTHONPATH=. nice -n 5 .venv/bin/python benchmarks/bench_engine.py --vks no \\
         --tenants 1 7 15 22 --configs preview-skip preview-skip+pack --repeat 3 \\
@@ -57,8 +60,15 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.engine_runs import run_measured  # noqa: E402
 from benchmarks.synthetic import stack_config  # noqa: E402
+from benchmarks.timed_pack import timed_copy  # noqa: E402
 from tests.engine.cluster import BIN, Etcd  # noqa: E402
-from tests.engine.harness import Project, engine_env, policy_pack, standin_providers  # noqa: E402
+from tests.engine.harness import (  # noqa: E402
+    VENV,
+    Project,
+    engine_env,
+    policy_pack,
+    standin_providers,
+)
 from tests.engine.sites import (  # noqa: E402
     Layout,
     Site,
@@ -82,7 +92,6 @@ CONFIGS = {
     "up": ("up", "pack", False),
     "up-skip": ("up", "pack", True),
 }
-TIMED_PACK = Path(__file__).resolve().parent / "timed_pack.py"
 MARK = "<!-- bench-engine:{} -->"
 END = "<!-- /bench-engine:{} -->"
 
@@ -111,16 +120,6 @@ def site_layout(work: Path, configs: Sequence[dict[str, Any]]) -> tuple[Layout, 
     return Layout(sorted(namespaces), sorted(secrets)), clusters
 
 
-def timed_launcher(folder: Path, env: str) -> Path:
-    """An executable pack launcher in ``folder`` that runs it under ``timed_pack.py``."""
-    launcher = folder / "timed-policy-pack"
-    launcher.write_text(
-        f'#!/bin/sh\n{env}exec "{sys.executable}" -u "{TIMED_PACK}" "$@" "{folder}"\n'
-    )
-    launcher.chmod(0o755)
-    return launcher
-
-
 class Bench:
     """One etcd, the preview site, the project and the pack launchers."""
 
@@ -137,16 +136,15 @@ class Bench:
         env = engine_env(work / "pulumi-home", self._backend(), standin_providers(work / "standin"))
         self.pack_log = work / "pack-rusage.jsonl"
         env["PAIF_BENCH_PACK_RUSAGE"] = str(self.pack_log)
-        launcher = policy_pack(work)
-        self.packs = {"pack": timed_launcher(launcher.parent, "")}
+        self.packs = {"pack": timed_copy(policy_pack(work))}
         if base is not None:
-            # The pack of another checkout, with that checkout's components (PYTHONPATH comes
-            # before the editable install's finder).
+            # The pack of another checkout, with that checkout's components first on sys.path.
             folder = work / "base-policy-pack"
             shutil.copytree(
                 base / "policies", folder, ignore=shutil.ignore_patterns("venv", "__pycache__")
             )
-            self.packs["basepack"] = timed_launcher(folder, f"PYTHONPATH={base} ")
+            (folder / "venv").symlink_to(VENV)
+            self.packs["basepack"] = timed_copy(folder, (str(base),))
         self.project = Project.create(work / "paif", env, self.packs["pack"])
         self.stacks: set[str] = set()
 

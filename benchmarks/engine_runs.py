@@ -3,9 +3,9 @@
 The figures come from the kernel, not from timers in the processes: the CLI's own user+system
 seconds are read from ``/proc/PID/stat`` while it is a zombie (``waitid(WNOWAIT)``: exited,
 not yet reaped), so they are the Go process's alone; the same line's ``cutime``/``cstime`` are
-the plugins it reaped (providers, the policy pack); the program host of ``--client`` is reaped
-by the harness, so ``getrusage(RUSAGE_CHILDREN)`` of this process before and after the command
-adds it. The pack writes its own (``benchmarks/timed_pack.py``).
+the plugins it reaped (the language host and the program, providers, the policy pack), and
+``getrusage(RUSAGE_CHILDREN)`` of this process before and after the command is all of it. The
+pack writes its own (``benchmarks/timed_pack.py``).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ class CliUsage:
 
     wall: float = 0.0
     cli: float = 0.0  # the pulumi process alone (user + system)
-    plugins: float = 0.0  # plugins the CLI started and reaped (providers, the pack)
-    total: float = 0.0  # every process of the command (adds the program host)
+    plugins: float = 0.0  # plugins the CLI started and reaped (language host, providers, pack)
+    total: float = 0.0  # every process of the command
     pack: dict[str, Any] = field(default_factory=dict)  # timed_pack.py's record, if any
 
     def as_dict(self) -> dict[str, Any]:

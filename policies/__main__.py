@@ -7,7 +7,7 @@ constants and estimators from the ``paif-pulumi`` distribution that ``requiremen
 (``components``). Nothing here looks at the folders around it.
 
 ``serve`` starts the analyzer's gRPC server and blocks (what ``pulumi_policy.PolicyPack(...)``
-does, with a servicer that converts each resource once: ``policies.analyzer``), so every policy
+does, with a servicer that converts each resource once: ``policies.sdk_analyzer``), so every policy
 is defined in importable modules (``policies.pack``, ``policies.rules``) that tests and
 ``paif plan`` use.
 """
@@ -31,7 +31,7 @@ def _load_this_folder_as_policies() -> None:
 
 _load_this_folder_as_policies()
 
-from policies.analyzer import serve  # noqa: E402
 from policies.pack import pack_arguments  # noqa: E402
+from policies.sdk_analyzer import serve  # noqa: E402
 
 serve(pack_arguments())

@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from components.config.errors import ConfigError, FieldError, Problem
+    from components.config.errors import ConfigError, FieldError, MissingStackFile, Problem
     from components.config.loader import (
         StackFile,
         parse_stack_config,
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 _MODULES = {
     "ConfigError": "errors",
     "FieldError": "errors",
+    "MissingStackFile": "errors",
     "Problem": "errors",
     "StackFile": "loader",
     "parse_stack_config": "loader",
@@ -36,6 +37,7 @@ _MODULES = {
 __all__ = [
     "ConfigError",
     "FieldError",
+    "MissingStackFile",
     "Problem",
     "StackConfig",
     "StackFile",

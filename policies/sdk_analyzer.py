@@ -19,6 +19,11 @@ policies get the same resource objects, so they must not modify them: the pack's
 them through one ``StackView`` (``policies.framework._Handoff.view``). Everything else (the
 handshake, ``GetAnalyzerInfo``, ``Configure``, enforcement levels, config, the report function,
 *not applicable*, the advisory notice for unknown values) is pulumi-policy's.
+
+This reads pulumi-policy's private servicer, so, like :mod:`policies.sdk_proxies` (the pack's
+other adapter; the pack ships without ``paif_cli``), :func:`serve` uses it only for the
+pulumi-policy versions it was written for (``sdk_proxies.WRITTEN_FOR``); otherwise it serves the
+pack with ``pulumi_policy.PolicyPack``, slower, with the same answers.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
+    PolicyPack,
     ResourceValidationPolicy,
     StackValidationArgs,
     StackValidationPolicy,
@@ -50,6 +56,8 @@ from pulumi_policy.policy import (
     _PolicyAnalyzerServicer,
 )
 from pulumi_policy.proxy import unknown_checking_proxy
+
+from policies import sdk_proxies
 
 __all__ = ["StackPackServicer", "analyze_stack", "serve"]
 
@@ -170,9 +178,13 @@ def analyze_stack(
     return response
 
 
-def serve(arguments: dict[str, Any]) -> None:
-    """What ``pulumi_policy.PolicyPack(**arguments)`` does, with :class:`StackPackServicer`:
-    serve on a free loopback port, print it as the first line, run until interrupted."""
+def serve(arguments: dict[str, Any], *, shortcut: bool = sdk_proxies.SHORTCUT) -> None:
+    """What ``pulumi_policy.PolicyPack(**arguments)`` does, with :class:`StackPackServicer`
+    where the installed pulumi-policy allows (``shortcut``): serve on a free loopback port,
+    print it as the first line, run until interrupted."""
+    if not shortcut:
+        PolicyPack(**arguments)
+        return
     arguments = dict(arguments)
     servicer = StackPackServicer(
         arguments.pop("name"),

@@ -58,7 +58,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.engine_runs import run_measured  # noqa: E402
+from benchmarks.engine_runs import become_subreaper, run_measured  # noqa: E402
 from benchmarks.synthetic import stack_config  # noqa: E402
 from benchmarks.timed_pack import timed_copy  # noqa: E402
 from tests.engine.cluster import BIN, Etcd  # noqa: E402
@@ -126,6 +126,7 @@ class Bench:
     def __init__(
         self, work: Path, configs: Sequence[dict[str, Any]], base: Path | None = None
     ) -> None:
+        become_subreaper()
         self.work = work
         self.etcd = Etcd(work / "etcd-dir")
         (work / "etcd-dir").mkdir(parents=True)
@@ -159,6 +160,10 @@ class Bench:
         )
         self.sites.append(site)
         return site
+
+    def server_pids(self) -> set[int]:
+        servers = [self.etcd, *(s for site in self.sites for s in site.servers())]
+        return {s.process.pid for s in servers if s.process is not None}
 
     def stop_site(self, site: Site) -> None:
         site.stop()
@@ -229,7 +234,11 @@ def measure(
         pack_profile = prefix.with_suffix(".pack.prof") if with_pack else None
     env = environment(bench.project.env, skip, pack_profile)
     try:
-        record.update(run_measured(bench.project, *args, env=env, pack_log=bench.pack_log))
+        record.update(
+            run_measured(
+                bench.project, *args, env=env, pack_log=bench.pack_log, keep=bench.server_pids()
+            )
+        )
     finally:
         if site is not None:
             bench.stop_site(site)

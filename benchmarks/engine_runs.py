@@ -3,13 +3,17 @@
 The figures come from the kernel, not from timers in the processes: the CLI's own user+system
 seconds are read from ``/proc/PID/stat`` while it is a zombie (``waitid(WNOWAIT)``: exited,
 not yet reaped), so they are the Go process's alone; the same line's ``cutime``/``cstime`` are
-the plugins it reaped (the language host and the program, providers, the policy pack), and
-``getrusage(RUSAGE_CHILDREN)`` of this process before and after the command is all of it. The
-pack writes its own (``benchmarks/timed_pack.py``).
+the plugins it reaped (the language host and the program, providers, the policy pack). A plugin
+the CLI's children leave behind (the pack, started by the language host) would be counted by
+nobody: this process is a child subreaper (``prctl(PR_SET_CHILD_SUBREAPER)``), so such orphans
+become its children and it reaps them after the command; ``getrusage(RUSAGE_CHILDREN)`` before
+and after the command is then every process of it. The pack writes its own figures too
+(``benchmarks/timed_pack.py``).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import re
@@ -23,6 +27,46 @@ from pathlib import Path
 from typing import Any
 
 TICKS = os.sysconf("SC_CLK_TCK")
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> None:
+    """Orphans of the commands' process trees become this process's children (Linux)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+
+
+def reap_orphans(keep: set[int], seconds: float = 30) -> None:
+    """Wait for this process's children other than ``keep`` (the servers) to exit, reaping
+    them, so their CPU joins ``RUSAGE_CHILDREN``."""
+    deadline = time.monotonic() + seconds
+    me = os.getpid()
+    while time.monotonic() < deadline:
+        orphans = [pid for pid in _children(me) if pid not in keep]
+        if not orphans:
+            return
+        for pid in orphans:
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                continue
+            if not done:
+                time.sleep(0.05)
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat[stat.rindex(")") + 2 :].split()[1]) == parent:
+            found.append(int(entry.name))
+    return found
 
 
 @dataclass
@@ -86,14 +130,18 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_measured(project: Any, *args: str, env: dict[str, str], pack_log: Path) -> dict[str, Any]:
-    """One CLI command in ``project`` (a ``harness.Project``), measured."""
+def run_measured(
+    project: Any, *args: str, env: dict[str, str], pack_log: Path, keep: set[int]
+) -> dict[str, Any]:
+    """One CLI command in ``project`` (a ``harness.Project``), measured; ``keep``: the pids of
+    this process's long-lived children (servers), which are not the command's."""
     if pack_log.exists():
         pack_log.unlink()
     before = children_cpu()
     load_before = os.getloadavg()[0]
     runner = MeasuredRun()
     result = project.pulumi(*args, env=env, run=runner, check=False, timeout=7200)
+    reap_orphans(keep)
     runner.usage.total = children_cpu() - before
     if pack_log.exists():
         lines = pack_log.read_text().splitlines()

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from components.config.ownership import Kind, Ownership
 from components.constants import PRODUCTION_TIERS
 
 if TYPE_CHECKING:  # annotations only: the policy pack imports this module's names, not the models
@@ -18,6 +17,7 @@ if TYPE_CHECKING:  # annotations only: the policy pack imports this module's nam
         Site,
         WorkloadDomain,
     )
+    from components.config.ownership import Kind, Ownership
     from components.hardware import DomainHardware
 
 # Every Kubernetes object says which API it is applied to: the site's Supervisor, or a VKS
@@ -30,6 +30,13 @@ SUPERVISOR_TARGET: Final = "supervisor"
 def target_annotations(target: str = SUPERVISOR_TARGET) -> dict[str, str]:
     """The annotation naming the Kubernetes API an object goes to (a VKS cluster's name)."""
     return {TARGET_ANNOTATION: target}
+
+
+def _create_everything() -> Ownership:
+    """The default ownership (create every kind), imported when first needed."""
+    from components.config.ownership import Ownership
+
+    return Ownership()
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,7 @@ class SiteContext:
     workload_domain: WorkloadDomain
     role: DrRole = "primary"
     pattern: DrPattern = "none"
-    ownership: Ownership = field(default_factory=Ownership)
+    ownership: Ownership = field(default_factory=lambda: _create_everything())
     import_ids: Mapping[tuple[Kind, str], str] = field(default_factory=dict, hash=False)
     hardware: Mapping[str, DomainHardware] = field(default_factory=dict, hash=False)
 

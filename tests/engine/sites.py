@@ -103,8 +103,12 @@ class Site:
     supervisor: ApiServer
     clusters: dict[str, ApiServer]
 
+    def servers(self) -> list[ApiServer]:
+        """Each API server once (VKS clusters may share one)."""
+        return list({id(s): s for s in (self.supervisor, *self.clusters.values())}.values())
+
     def stop(self) -> None:
-        for server in {id(s): s for s in (self.supervisor, *self.clusters.values())}.values():
+        for server in self.servers():
             server.stop()
 
 

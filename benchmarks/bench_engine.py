@@ -45,6 +45,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -128,6 +129,15 @@ class Bench:
     ) -> None:
         become_subreaper()
         self.work = work
+        # The code measured is this checkout's as it is now, copied: the program (its folder
+        # comes first on sys.path), the pack's components and `paif plan` (PYTHONPATH) read the
+        # copy, so editing the checkout during a run changes nothing measured.
+        self.source = work / "source"
+        for package in ("components", "policies", "paif_cli"):
+            shutil.copytree(
+                ROOT / package, self.source / package, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        os.environ["PYTHONPATH"] = str(self.source)
         self.etcd = Etcd(work / "etcd-dir")
         (work / "etcd-dir").mkdir(parents=True)
         self.etcd.start()
@@ -137,7 +147,7 @@ class Bench:
         env = engine_env(work / "pulumi-home", self._backend(), standin_providers(work / "standin"))
         self.pack_log = work / "pack-rusage.jsonl"
         env["PAIF_BENCH_PACK_RUSAGE"] = str(self.pack_log)
-        self.packs = {"pack": timed_copy(policy_pack(work))}
+        self.packs = {"pack": timed_copy(policy_pack(work), (str(self.source),))}
         if base is not None:
             # The pack of another checkout, with that checkout's components first on sys.path.
             folder = work / "base-policy-pack"
@@ -147,6 +157,7 @@ class Bench:
             (folder / "venv").symlink_to(VENV)
             self.packs["basepack"] = timed_copy(folder, (str(base),))
         self.project = Project.create(work / "paif", env, self.packs["pack"])
+        (self.project.directory / "components").symlink_to(self.source / "components")
         self.stacks: set[str] = set()
 
     def _backend(self) -> Path:
@@ -441,6 +452,39 @@ def bench_in(work: Path, configs: Sequence[dict[str, Any]], base: Path | None) -
         bench.close()
 
 
+def run(args: argparse.Namespace, records: list[dict[str, Any]]) -> None:
+    """Measure every configuration at every size, ``--repeat`` rounds, appending to ``records``
+    (and to ``--json`` after each command)."""
+    variants = {"no": ["novks"], "yes": ["vks"], "both": ["novks", "vks"]}[args.vks]
+    points = [(v, n) for n in args.tenants for v in variants]
+    if args.example:
+        points.insert(0, ("example", 0))
+    largest = [
+        variant_config(v, max(n for w, n in points if w == v)) for v in {v for v, _ in points}
+    ]
+    work = Path(tempfile.mkdtemp(prefix="paif-bench-engine-"))
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    try:
+        with bench_in(work, largest, args.base) as bench:
+            for round_ in range(args.repeat):
+                for variant, tenants in points:
+                    for name in args.configs:
+                        record = measure(bench, variant, tenants, name, round_, args.profile)
+                        records.append(record)
+                        shown = {k: v for k, v in record.items() if k != "tail"}
+                        print(json.dumps(shown), flush=True)
+                        if record.get("returncode"):
+                            print(record.get("tail", ""), file=sys.stderr)
+                        if args.profile and "profile" in record:
+                            show_profiles(record)
+                        if args.json:
+                            args.json.write_text(json.dumps(records, indent=1))
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tenants", type=int, nargs="*", default=[])
@@ -464,36 +508,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json and args.json.exists():
         records = json.loads(args.json.read_text())
     if not args.report:
-        variants = {"no": ["novks"], "yes": ["vks"], "both": ["novks", "vks"]}[args.vks]
-        points = [(v, n) for n in args.tenants for v in variants]
-        if args.example:
-            points.insert(0, ("example", 0))
-        largest = [
-            variant_config(v, max(n for w, n in points if w == v)) for v in {v for v, _ in points}
-        ]
-        work = Path(tempfile.mkdtemp(prefix="paif-bench-engine-"))
-        if args.profile:
-            args.profile.mkdir(parents=True, exist_ok=True)
-        try:
-            with bench_in(work, largest, args.base) as bench:
-                for round_ in range(args.repeat):
-                    for variant, tenants in points:
-                        for name in args.configs:
-                            record = measure(bench, variant, tenants, name, round_, args.profile)
-                            records.append(record)
-                            print(
-                                json.dumps({k: v for k, v in record.items() if k != "tail"}),
-                                flush=True,
-                            )
-                            if record.get("returncode"):
-                                print(record.get("tail", ""), file=sys.stderr)
-                            if args.profile and "profile" in record:
-                                show_profiles(record)
-                            if args.json:
-                                args.json.write_text(json.dumps(records, indent=1))
-        finally:
-            if not args.keep:
-                shutil.rmtree(work, ignore_errors=True)
+        # SIGTERM ends the run like Ctrl-C: the servers are stopped, the work folder removed.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        run(args, records)
     text = tables(records)
     print(text)
     if args.docs:

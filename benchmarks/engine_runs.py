@@ -111,6 +111,10 @@ class MeasuredRun:
                 self.usage.wall = time.perf_counter() - start
                 stat = Path(f"/proc/{process.pid}/stat").read_text()
                 returncode = process.wait()
+            except BaseException:  # interrupted: the CLI goes too
+                process.kill()
+                process.wait()
+                raise
             finally:
                 if timer:
                     timer.cancel()

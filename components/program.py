@@ -23,6 +23,7 @@ from components.config import (
     plaintext_secret_keys,
     read_stack_file,
     runtime_config_values,
+    stacks,
 )
 from components.database_replication import REPLICATION_PASSWORD_CONFIG
 from components.errors import ComponentInputError
@@ -109,20 +110,27 @@ def ask_the_site(args: PaifSiteArgs, providers: dict[str, pulumi.ProviderResourc
 def run(project_dir: Path | None = None) -> PaifSite:
     """Build the stack; called by ``__main__.py`` under ``pulumi up`` and ``paif plan``."""
     project_dir = project_dir or Path.cwd()
-    stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
+    stack = pulumi.get_stack()
+    stack_file = f"Pulumi.{stack}.yaml"
     values, secret_keys = runtime_config_values()
     try:
-        config = parse_stack_config(values, stack_file)
+        # A tenant-group stack builds from its platform stack's file (paif:layout).
+        site_file = stacks.site_file(project_dir, stack, values, stack_file)
+        stack_file = site_file.file_name
+        config = parse_stack_config(site_file.values, stack_file)
         peer = load_peer_config(config, project_dir)
+        primary = peer if config.dr.role == "dr" else None
+        part = stacks.stack_part(stack, site_file, config, primary)
         args = PaifSiteArgs(
             config=config,
-            primary=peer if config.dr.role == "dr" else None,
+            primary=primary,
             stack_file=stack_file,
             plaintext_secret_keys=plaintext_secret_keys(values, secret_keys),
             peer_config=peer,
             replication_password=pulumi.Config(REPLICATION_PASSWORD_CONFIG[0]).get_secret(
                 REPLICATION_PASSWORD_CONFIG[1]
             ),
+            part=None if part.kind == "whole" else part,
         )
         validate_site(args)
         derived = args.derived()
@@ -141,13 +149,24 @@ def run(project_dir: Path | None = None) -> PaifSite:
         if config.dr.role == "dr" and config.dr.peer is not None
         else None
     )
-    pushes = derived.registry is not None and bool(derived.registry.outbound)
+    # A DR tenant group reads its tenants' outputs from the primary's group of the same tenants.
+    peer_tenants = (
+        pulumi.StackReference(part.primary_stack)
+        if peer_outputs is not None
+        and part.primary_stack is not None
+        and part.primary_stack != config.dr.peer.stack  # type: ignore[union-attr]
+        else None
+    )
+    pushes = (
+        args.builds_platform and derived.registry is not None and bool(derived.registry.outbound)
+    )
     try:
         site = PaifSite(
             config.site.name,
             args,
             opts=pulumi.ResourceOptions(providers=providers),
             peer_outputs=peer_outputs,
+            peer_tenants=peer_tenants,
             peer_harbor=peer_harbor_provider(config) if pushes else None,
         )
     except ConfigError as exc:

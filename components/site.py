@@ -19,10 +19,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
+import pulumi_vsphere as vsphere
 import pulumiverse_harbor as harbor
 
 from components.config.models import AviIngress, Peer, StackConfig, Tenant, WorkloadDomain
 from components.config.ownership import Kind
+from components.config.stacks import StackPart
 from components.context import SiteContext
 from components.dr.estimate import estimate_for, site_gpu_pool
 from components.dr.topology import DerivedSite, derive_site, return_projects
@@ -49,6 +51,7 @@ from components.tenant_network import namespace_network
 from components.workload_domain import (
     GpuWorkloadDomain,
     GpuWorkloadDomainArgs,
+    domain_gpu_pools,
     gpu_vm_classes,
     validate_gpu_workload_domain,
 )
@@ -136,6 +139,18 @@ class PaifSiteArgs:
     # The replication role's password of logical DR copies (secret config
     # ``dsm:replicationPassword``, the same in both stacks; components.database_replication).
     replication_password: pulumi.Input[str] | None = None
+    # What this stack builds of the site (paif:layout, components.config.stacks): None is the
+    # whole site.
+    part: StackPart | None = None
+
+    def builds(self, tenant: str) -> bool:
+        """Whether this stack builds ``tenant`` (every tenant, unless the site is split)."""
+        return self.part is None or tenant in self.part.tenants
+
+    @property
+    def builds_platform(self) -> bool:
+        """Whether this stack declares the site's own objects (not a tenant-group stack)."""
+        return self.part is None or self.part.builds_platform
 
     @property
     def stack(self) -> str:
@@ -204,7 +219,7 @@ def site_domains(args: PaifSiteArgs) -> dict[str, WorkloadDomain]:
     tenants' own (host images filled in as the domains get them)."""
     domains = {args.config.workload_domain.cluster: args.config.workload_domain}
     for tenant in args.site_config().tenants:
-        if tenant_domain_config(args, tenant) is not None:
+        if args.builds(tenant.name) and tenant_domain_config(args, tenant) is not None:
             domain = _tenant_context(args, tenant).workload_domain
             domains[domain.cluster] = domain
     return domains
@@ -216,7 +231,10 @@ def adopted_objects(args: PaifSiteArgs) -> list[tuple[Kind, str]]:
     gives it)."""
     ownership = args.config.ownership
     out: list[tuple[Kind, str]] = []
+    site_cluster = args.config.workload_domain.cluster
     for cluster in site_domains(args):
+        if cluster == site_cluster and not args.builds_platform:
+            continue  # the platform stack's: referenced here
         for kind, name in (("computeCluster", cluster), ("contentLibrary", f"{cluster}-dlvm")):
             if ownership.mode(kind) == "adopt":  # type: ignore[arg-type]
                 out.append((kind, name))  # type: ignore[arg-type]
@@ -224,6 +242,8 @@ def adopted_objects(args: PaifSiteArgs) -> list[tuple[Kind, str]]:
         derived = args.derived()
         replicated = _replicated_projects(args, derived)
         for tenant in derived.config.tenants:
+            if not args.builds(tenant.name):
+                continue
             for project in (tenant.name, *replicated.get(tenant.name, ())):
                 out.append(("harborProjects", project))
     return out
@@ -244,6 +264,8 @@ def _tenant_args(
     network = namespace_network(args.config.network)
     out = []
     for tenant in derived.config.tenants:
+        if not args.builds(tenant.name):
+            continue
         ctx = _tenant_context(args, tenant)
         isolated = tenant.isolation == "workload-domain"
         own_args = domain_args(ctx)
@@ -448,6 +470,27 @@ def validate_site(args: PaifSiteArgs) -> None:
         validate_site_monitoring(monitoring)
 
 
+class ReferencedDomain:
+    """The site's workload domain as a tenant-group stack sees it: the platform stack's
+    (``paif:layout``), declared there and only looked up here, as ``paif:ownership``
+    ``reference`` looks up an object: the DLVM library by name, the VM classes and zone by
+    name; capacity from the same config the platform builds it from."""
+
+    def __init__(self, parent: pulumi.Resource, args: GpuWorkloadDomainArgs) -> None:
+        classes = gpu_vm_classes(args)
+        pools = domain_gpu_pools(args)
+        wd = args.workload_domain
+        pool = pools[wd.vgpu_profiles[0] if wd.vgpu_profiles else "passthrough"]
+        self.gpu_capacity = pool.total
+        self.gpu_capacity_n1 = pool.n_plus_one
+        self.gpu_vm_class_names = frozenset(c.name for c in classes)
+        self.vm_class_names: dict[str, pulumi.Input[str]] = {c.name: c.name for c in classes}
+        self.passthrough_classes = tuple(c for c in classes if c.passthrough)
+        self.content_library_id = vsphere.get_content_library_output(
+            name=args.library_name, opts=pulumi.InvokeOutputOptions(parent=parent)
+        ).id
+
+
 class PaifSite(pulumi.ComponentResource):
     """One site: GPU workload domain, tenants and their services, edge security, DR role."""
 
@@ -458,8 +501,12 @@ class PaifSite(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         *,
         peer_outputs: pulumi.StackReference | None = None,
+        peer_tenants: pulumi.StackReference | None = None,
         peer_harbor: pulumi.ProviderResource | None = None,
     ) -> None:
+        """``peer_outputs``: a DR site's primary (its platform stack when split);
+        ``peer_tenants``: the primary stack building this stack's tenants, when that is another
+        one (a tenant group of a split site)."""
         validate_site(args)
         self.args = args
         self.derived = derived = args.derived()
@@ -474,37 +521,45 @@ class PaifSite(pulumi.ComponentResource):
         self.context = ctx
         child = pulumi.ResourceOptions(parent=self)
 
-        self.domain = GpuWorkloadDomain(f"{name}-gpu", domain_args(ctx), child)
-        domains: dict[str, GpuWorkloadDomain] = {"": self.domain}
+        self.domain: GpuWorkloadDomain | ReferencedDomain = (
+            GpuWorkloadDomain(f"{name}-gpu", domain_args(ctx), child)
+            if args.builds_platform
+            else ReferencedDomain(self, domain_args(ctx))
+        )
+        domains: dict[str, GpuWorkloadDomain | ReferencedDomain] = {"": self.domain}
         for tenant in derived.config.tenants:
-            if tenant_domain_config(args, tenant) is not None:
+            if args.builds(tenant.name) and tenant_domain_config(args, tenant) is not None:
                 domains[tenant.name] = GpuWorkloadDomain(
                     f"{name}-{tenant.name}-gpu",
                     domain_args(_tenant_context(args, tenant)),
                     child,
                 )
         self.tenants: dict[str, PaifTenant] = {}
+        primary = peer_tenants if peer_tenants is not None else peer_outputs
         primary_tenants = (
-            peer_outputs.get_output("tenants")
-            if peer_outputs is not None and config.dr.role == "dr"
+            primary.get_output("tenants")
+            if primary is not None and config.dr.role == "dr"
             else None
         )
         for tenant_args in _tenant_args(args, derived, domains, primary_tenants):
             tenant = tenant_args.tenant.name
+            domain = domains.get(tenant, self.domain)
             self.tenants[tenant] = PaifTenant(
                 f"{name}-{tenant}",
                 tenant_args,
                 pulumi.ResourceOptions(
                     parent=self,
-                    depends_on=[domains.get(tenant, self.domain)],
+                    depends_on=[domain] if isinstance(domain, pulumi.Resource) else [],
                 ),
             )
 
-        edge = _edge_args(config)
+        # The site's own objects: the platform stack's (every stack's when the site is whole).
+        platform = args.builds_platform
+        edge = _edge_args(config) if platform else None
         self.edge = EdgeSecurity(f"{name}-edge", edge, child) if edge is not None else None
 
         self.replications: list[HarborReplication] = []
-        for replication in _replication_args(args, derived):
+        for replication in _replication_args(args, derived) if platform else []:
             target = replication.peer.site
             receiver_opts = pulumi.ResourceOptions(
                 parent=self,
@@ -537,16 +592,19 @@ class PaifSite(pulumi.ComponentResource):
                 )
             )
 
-        gslb = _gslb_args(args, derived)
+        gslb = _gslb_args(args, derived) if platform else None
         self.gslb = GslbService(f"{name}-gslb", gslb, child) if gslb is not None else None
 
-        monitoring = _monitoring_args(args, derived)
+        monitoring = _monitoring_args(args, derived) if platform else None
         self.monitoring = (
             SiteMonitoring(f"{name}-monitoring", monitoring, child)
             if monitoring is not None
             else None
         )
-        self.decisions = _decisions(domains.values(), self.tenants.values())
+        self.decisions = _decisions(
+            [d for d in domains.values() if isinstance(d, GpuWorkloadDomain)],
+            self.tenants.values(),
+        )
 
         self._outputs: dict[str, Any] = {
             **props,
@@ -606,6 +664,7 @@ class PaifSite(pulumi.ComponentResource):
             "gpuCapacity": site_gpu_pool(config).to_dict(),
             "estimates": estimates,
             **_referenced_vm_classes(args),
+            **_layout_props(args, derived),
         }
 
     def stack_outputs(self) -> dict[str, Any]:
@@ -620,10 +679,35 @@ class PaifSite(pulumi.ComponentResource):
         return exported
 
 
+def _layout_props(args: PaifSiteArgs, derived: DerivedSite) -> dict[str, Any]:
+    """For a stack of a split site (``paif:layout``): what it builds and which Harbor projects
+    the site's other stacks declare, so the pack does not miss here what lives there."""
+    part = args.part
+    if part is None:
+        return {}
+    replicated = _replicated_projects(args, derived)
+    elsewhere = {
+        project
+        for tenant in derived.config.tenants
+        if not args.builds(tenant.name)
+        for project in (tenant.name, *replicated.get(tenant.name, ()))
+    }
+    return {
+        "layout": {
+            "part": part.kind,
+            "stack": part.stack,
+            "siteStack": part.site_stack,
+            "tenants": sorted(part.tenants),
+            "projectsElsewhere": sorted(elsewhere),
+        }
+    }
+
+
 def _referenced_vm_classes(args: PaifSiteArgs) -> dict[str, Any]:
     """The vGPU VM classes the stack uses but does not declare (``paif:ownership.vmClasses:
-    reference``), as the policies see declared ones: the profile each is named after."""
-    if args.config.ownership.mode("vmClasses") != "reference":
+    reference``, or the platform stack's of a split site), as the policies see declared ones:
+    the profile each is named after."""
+    if args.config.ownership.mode("vmClasses") != "reference" and args.builds_platform:
         return {}
     contexts = [args.context] + [
         _tenant_context(args, t)

@@ -12,6 +12,7 @@ it does on any diagnostic at mandatory level: ``paif plan`` then exits 1.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from paif_cli.record import StackPlan
 from paif_cli.reports.model import ENFORCEMENTS, SEVERITIES
 from policies import pack
 from policies.framework import (
+    SITE_TYPE,
     WAIVED_POLICY,
     StackView,
     parse_message,
@@ -30,7 +32,16 @@ from policies.framework import (
     waiver_note,
 )
 
-__all__ = ["UNMAPPED_SEVERITY", "evaluate_records", "gate_plan", "stack_view"]
+__all__ = [
+    "UNMAPPED_SEVERITY",
+    "evaluate_records",
+    "gate_plan",
+    "gate_site",
+    "missing_groups",
+    "site_records",
+    "split_sites",
+    "stack_view",
+]
 
 # Severity of a finding no rule of the catalogue claims (e.g. the SDK's "can't run policy
 # during preview" notice from PAIF-ADVISORY).
@@ -142,6 +153,82 @@ def gate_plan(
     """Gate one planned stack: fill ``plan.findings``."""
     records = [r.to_json() for r in plan.result.resources]
     plan.findings = evaluate_records(records, pack_config, sdk_shortcuts=sdk_shortcuts)
+
+
+# --- a split site (paif:layout), gated as one stack ----------------------------------------
+
+
+def split_sites(plans: Mapping[str, StackPlan]) -> list[tuple[StackPlan, list[StackPlan]]]:
+    """Each split site whose platform stack and every tenant-group stack are in ``plans``:
+    (the platform's plan, the groups' plans in the layout's order)."""
+    sites = []
+    for plan in plans.values():
+        groups = plan.config.layout.tenant_stacks
+        if not groups or plan.stack in groups:
+            continue  # not split, or a group
+        if all(stack in plans for stack in groups):
+            sites.append((plan, [plans[stack] for stack in groups]))
+    return sites
+
+
+def missing_groups(plans: Mapping[str, StackPlan]) -> dict[str, list[str]]:
+    """Platform stack -> the stacks of its site this run did not plan (gated alone then)."""
+    out = {}
+    for plan in plans.values():
+        groups = plan.config.layout.tenant_stacks
+        if groups and plan.stack not in groups:
+            missing = [stack for stack in groups if stack not in plans]
+            if missing:
+                out[plan.stack] = missing
+    return out
+
+
+def site_records(
+    platform: StackPlan, groups: Sequence[StackPlan]
+) -> tuple[list[dict[str, Any]], dict[str, tuple[str, str]]]:
+    """The records of a split site as if one stack declared them: each group's URNs moved into
+    the platform stack's (the names and parents are the same), what every stack of the site
+    declares alike (the stack, the site component, its providers) once, the platform's site
+    component without its ``layout`` (so the pack judges the whole site); and where each record
+    came from (URN here -> its stack and URN there)."""
+    records: list[dict[str, Any]] = []
+    origin: dict[str, tuple[str, str]] = {}
+    target = f"urn:pulumi:{platform.stack}::"
+    for plan in (platform, *groups):
+        prefix = f"urn:pulumi:{plan.stack}::"
+        for resource in plan.result.resources:
+            record = resource.to_json()
+            if plan is not platform:
+                record = json.loads(json.dumps(record).replace(prefix, target))
+            if record["urn"] in origin:
+                continue
+            if record["type"] == SITE_TYPE:
+                record["inputs"] = {
+                    k: v for k, v in (record.get("inputs") or {}).items() if k != "layout"
+                }
+            origin[record["urn"]] = (plan.stack, resource.urn)
+            records.append(record)
+    return records, origin
+
+
+def gate_site(
+    platform: StackPlan,
+    groups: Sequence[StackPlan],
+    pack_config: Mapping[str, Any] | None = None,
+    *,
+    sdk_shortcuts: bool = True,
+) -> None:
+    """Gate a split site as one stack (:func:`site_records`): every rule sees the whole site, as
+    it would if one stack built it. Each stack's ``findings`` become the site's findings about
+    its own resources (the site's and the stack-wide ones: the platform's)."""
+    records, origin = site_records(platform, groups)
+    findings = evaluate_records(records, pack_config, sdk_shortcuts=sdk_shortcuts)
+    plans = {plan.stack: plan for plan in (platform, *groups)}
+    for plan in plans.values():
+        plan.findings = []
+    for finding in findings:
+        stack, urn = origin.get(finding["urn"] or "", (platform.stack, finding["urn"]))
+        plans[stack].findings.append({**finding, "urn": urn})
 
 
 def _order(finding: Mapping[str, Any]) -> tuple[Any, ...]:

@@ -23,8 +23,10 @@ from components.config import (
     StackFile,
     parse_stack_config,
     read_stack_file,
+    stacks,
 )
 from components.config.loader import OFFLINE_SECRET_PREFIX
+from components.config.stacks import StackPart
 from paif_cli.errors import InputError
 from paif_cli.mock_runtime import SECRET_PLACEHOLDER
 
@@ -45,12 +47,24 @@ PROJECT_FILE = "Pulumi.yaml"
 
 @dataclass(frozen=True)
 class LoadedStack:
-    """A stack file and the config it parses to (with any overrides applied)."""
+    """A stack file and the config it parses to (with any overrides applied): its own, or for a
+    tenant-group stack its platform stack's (``paif:layout``); ``part`` says what it builds."""
 
     stack: str
     stack_file: StackFile
     config: StackConfig
     values: dict[str, Any]
+    part: StackPart | None = None
+
+    @property
+    def peers(self) -> list[str]:
+        """The stacks whose outputs it reads (``StackReference``): a DR stack's primary, and
+        the primary's group that builds the same tenants."""
+        dr = self.config.dr
+        if dr.role != "dr" or dr.peer is None:
+            return []
+        extra = self.part.primary_stack if self.part is not None else None
+        return list(dict.fromkeys([dr.peer.stack, *([extra] if extra else [])]))
 
 
 @dataclass(frozen=True)
@@ -84,7 +98,13 @@ def load_stack(
     """Read and validate one stack file (and its primary's, for a DR stack); ``overrides``
     replace config values before the stack's config is parsed again with them."""
     stack_file = read_stack_file(project_dir, stack)
-    config = parse_stack_config(stack_file.values, stack_file.file_name)
+    values = dict(stack_file.values)
+    if overrides:
+        values.update(overrides)
+    # A tenant-group stack's config is its platform stack's (paif:layout).
+    site = stacks.site_file(project_dir, stack, values, stack_file.file_name)
+    config = parse_stack_config(site.values, site.file_name)
+    primary = None
     if config.dr.role == "dr" and config.dr.peer is not None:
         peer = config.dr.peer.stack.rsplit("/", 1)[-1]
         try:
@@ -95,29 +115,19 @@ def load_stack(
             problem += exc.folder
             if exc.stacks:
                 problem += f" (stacks here: {', '.join(exc.stacks)})"
-            raise ConfigError(
-                stack_file.file_name, [Problem("paif:dr.peer.stack", problem)]
-            ) from None
-        parse_stack_config(peer_file.values, peer_file.file_name)
-    values = dict(stack_file.values)
-    if overrides:
-        values.update(overrides)
-        config = parse_stack_config(values, stack_file.file_name)
-    return LoadedStack(stack, stack_file, config, values)
+            raise ConfigError(site.file_name, [Problem("paif:dr.peer.stack", problem)]) from None
+        primary = parse_stack_config(peer_file.values, peer_file.file_name)
+    part = stacks.stack_part(stack, site, config, primary)
+    return LoadedStack(stack, stack_file, config, values, None if part.kind == "whole" else part)
 
 
 def peer_stacks(project_dir: Path, stack: str) -> list[str]:
-    """The stacks this one reads outputs of (a DR stack's primary); [] if it cannot tell."""
+    """The stacks this one reads outputs of (a DR stack's primary, and for a DR tenant group
+    the primary's group of the same tenants); [] if it cannot tell."""
     try:
-        values = read_stack_file(project_dir, stack).values
+        return [peer.rsplit("/", 1)[-1] for peer in load_stack(project_dir, stack).peers]
     except ConfigError:
         return []
-    dr = values.get("paif:dr")
-    if not isinstance(dr, dict) or dr.get("role") != "dr":
-        return []
-    peer = dr.get("peer")
-    name = peer.get("stack") if isinstance(peer, dict) else None
-    return [name.rsplit("/", 1)[-1]] if isinstance(name, str) and name else []
 
 
 def previous_outputs(stack: str, out_dir: Path | None) -> PeerOutputs | None:

@@ -33,7 +33,7 @@ from pulumi.runtime.proto import resource_pb2
 from paif_cli import report
 from paif_cli.collector import collector_paused
 from paif_cli.errors import StackFailed, error_text
-from paif_cli.gate import gate_plan
+from paif_cli.gate import gate_plan, gate_site, missing_groups, split_sites
 from paif_cli.load import (
     PeerOutputs,
     load_stack,
@@ -88,6 +88,19 @@ def run_plan(options: PlanOptions, stdout: TextIO, stderr: TextIO) -> bool:
         debug=options.debug,
         sdk_shortcuts=options.sdk_shortcuts,
     )
+    # A split site (paif:layout) is gated as one stack when all its stacks planned here.
+    with collector_paused():
+        for platform, groups in split_sites(planned):
+            gate_site(platform, groups, options.pack_config, sdk_shortcuts=options.sdk_shortcuts)
+            for plan in (platform, *groups):
+                render_stack(plan)
+    for stack, missing in missing_groups(planned).items():
+        print(
+            f"note: {stack} is the platform stack of a split site whose stack(s) "
+            f"{', '.join(missing)} this run did not plan: each stack was gated alone, not the "
+            "site as one (plan them together: --stack " + " --stack ".join([stack, *missing]) + ")",
+            file=stderr,
+        )
     plans = list(planned.values())
     # Write only once every stack planned: a failed run leaves no half-written plan.
     with collector_paused():
@@ -126,10 +139,9 @@ def plan_stack(
     project_dir = Path(project_dir).resolve()
     project = project_name(project_dir)
     loaded = load_stack(project_dir, stack, config_overrides)
-    peers: dict[str, PeerOutputs | None] = {}
-    if loaded.config.dr.peer is not None and loaded.config.dr.role == "dr":
-        peer = loaded.config.dr.peer.stack
-        peers[peer] = _peer_outputs(peer, planned or {}, out_dir)
+    peers: dict[str, PeerOutputs | None] = {
+        peer: _peer_outputs(peer, planned or {}, out_dir) for peer in loaded.peers
+    }
     plan = run_stack(project_dir, project, loaded, peers, sdk_shortcuts=sdk_shortcuts)
     if gate:
         gate_stack(plan, pack_config, sdk_shortcuts=sdk_shortcuts)

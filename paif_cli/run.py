@@ -34,8 +34,7 @@ def run_stack(
     config, stack_file = loaded.config, loaded.stack_file
     references: dict[str, dict[str, object]] = {}
     secret_names: dict[str, list[str]] = {}
-    if config.dr.peer is not None and config.dr.role == "dr":
-        peer = config.dr.peer.stack
+    for peer in loaded.peers:
         outputs = peers.get(peer)
         if outputs is None:
             raise ProgramError(

@@ -238,6 +238,19 @@ class StackView:
     def dr_role(self) -> str:
         return str(self.site.get("drRole") or "primary")
 
+    @property
+    def part(self) -> str:
+        """What this stack builds of a split site (``paif:layout``): ``platform`` (the site's
+        own objects) or ``tenants`` (a tenant group); ``whole`` when the site is one stack (and
+        when ``paif plan`` gates a split site's stacks together)."""
+        return str((self.site.get("layout") or {}).get("part") or "whole")
+
+    @property
+    def projects_elsewhere(self) -> frozenset[str]:
+        """Harbor projects the other stacks of a split site declare."""
+        layout = self.site.get("layout") or {}
+        return frozenset(str(p) for p in layout.get("projectsElsewhere") or [])
+
     # resources
     def of_type(self, *types: str) -> list[Any]:
         if types not in self._of_type:

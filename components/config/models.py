@@ -20,6 +20,7 @@ from components.config.base import Cidr, ConfigModel, DnsName, HttpsUrl, NonEmpt
 from components.config.base import require_unique as _require_unique
 from components.config.dr_copy import DatabaseDr, default_mechanism
 from components.config.errors import FieldError
+from components.config.layout import Layout
 from components.config.observability import AlertThresholds, Observability
 from components.config.ownership import Ownership
 from components.config.units import Duration, Quantity, parse_quantity
@@ -1021,6 +1022,8 @@ class StackConfig(ConfigModel):
     # Which platform objects the stack creates, adopts or references (components.ownership).
     ownership: Ownership = Field(default_factory=Ownership)
     kubernetes: KubernetesOptions = Field(default_factory=KubernetesOptions)
+    # Which stacks build this site (components.config.layout): tenant groups of their own.
+    layout: Layout = Field(default_factory=Layout)
 
     @field_validator("tenants")
     @classmethod
@@ -1031,6 +1034,26 @@ class StackConfig(ConfigModel):
         # and of the objects applied to it, so it is unique on the site.
         _require_unique([c.name for t in tenants for c in t.vks_clusters], "VKS cluster name")
         return tenants
+
+    @model_validator(mode="after")
+    def _grouped_tenants_exist(self) -> StackConfig:
+        if self.layout.site is not None:
+            raise FieldError(
+                "layout.site",
+                "a tenant-group stack takes the site's config from its platform stack's file: "
+                "nothing but paif:layout belongs in its own file",
+            )
+        if self.dr.role == "dr":  # its tenants are the primary's (checked with the primary)
+            return self
+        known = {t.name for t in self.tenants}
+        for stack, tenants in self.layout.tenant_stacks.items():
+            for tenant in tenants:
+                if tenant not in known:
+                    raise FieldError(
+                        f"layout.tenantStacks.{stack}",
+                        f"names tenant {tenant!r}, which paif:tenants does not declare",
+                    )
+        return self
 
     @model_validator(mode="after")
     def _dr_site_has_no_tenants(self) -> StackConfig:

@@ -791,8 +791,8 @@ def _check_objective(
     "the peer site's Harbor, with a name filter '<project>/**'.",
 )
 def check_models_replicated(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
-    if not pushes_to_peer(view):
-        return
+    if not pushes_to_peer(view) or view.part == "tenants":
+        return  # a tenant group's projects are replicated by its platform stack's rules
     local = local_harbor_host(view)
     edges = edges_to_peer(view)
     inbound = [e for e in peer_edges(view) if local is None or e.dest in (local, None)]
@@ -1101,6 +1101,9 @@ def check_model_parity(view: StackView, _: Mapping[str, Any]) -> Iterator[Violat
     if peer_refs is None:
         return  # the peer stack has not exported its models yet (first deployment)
     theirs = {parse_image_ref(str(r)).without_host for r in peer_refs}
+    # A split site: the models of tenants another stack of it builds are served there.
+    elsewhere = view.projects_elsewhere
+    theirs = {r for r in theirs if r.partition("/")[0] not in elsewhere}
     mine: dict[str, list[ServedModel]] = {}
     for model in served_models(view):
         mine.setdefault(model.ref.without_host, []).append(model)
@@ -1175,7 +1178,7 @@ def check_replicated_projects(view: StackView, _: Mapping[str, Any]) -> Iterator
         str(name)
         for project in view.of_type(HARBOR_PROJECT_TYPE)
         if (name := known(lambda p=project: p.props.get("name"), None)) is not None
-    }
+    } | view.projects_elsewhere  # declared by another stack of a split site
     for edge in local_edges(view):
         project = filter_project(edge.filter)
         if project is not None and project not in declared:

@@ -519,8 +519,10 @@ def _input_plaintext(resource: Any) -> Iterator[Violation]:
     "DFW policy allows admins to the management group and drops everything else to it.",
 )
 def check_management_network(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
-    if view.site.get("edge") == "external":
-        return  # paif:network.edge external: the stack that manages the edge is checked
+    if view.site.get("edge") == "external" or view.part == "tenants":
+        # paif:network.edge external, or a tenant group of a split site (paif:layout): the
+        # stack that manages the edge is checked
+        return
     management = _networks(view.site.get("managementCidrs"))
     admins = _networks(view.site.get("adminSourceCidrs"))
     if not management:

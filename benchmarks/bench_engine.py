@@ -19,7 +19,10 @@ Configurations (``--configs``), interleaved per size and round:
 - ``preview-skip``, ``preview-skip+pack``: the documented configuration,
   ``PULUMI_SKIP_CHECKPOINTS=true`` (docs/benchmarks.md says why a preview may);
 - ``up``: ``pulumi up --yes --skip-preview --policy-pack`` of a new stack, checkpoints on;
-- ``up-skip``: the same with checkpoints skipped (to show what they cost; not a recommendation).
+- ``up-skip``: the same with checkpoints skipped (to show what they cost; not a recommendation);
+- ``up-split``: the same site as a platform stack and tenant-group stacks of ``--group-tenants``
+  tenants each (``paif:layout``, docs/splitting.md), each stack's ``up`` run one after the other,
+  checkpoints on: the figures are the sums over the stacks (``stacks`` lists each).
 
 Per command: wall seconds, the CLI's own CPU seconds, every process's (language host and
 program, providers, pack), the pack process's CPU and start-up, the resources of the CLI's
@@ -92,6 +95,7 @@ CONFIGS = {
     "preview-skip+basepack": ("preview", "basepack", True),
     "up": ("up", "pack", False),
     "up-skip": ("up", "pack", True),
+    "up-split": ("up", "pack", False),
 }
 MARK = "<!-- bench-engine:{} -->"
 END = "<!-- /bench-engine:{} -->"
@@ -207,6 +211,7 @@ def measure(
     config_name: str,
     round_: int,
     profile_dir: Path | None = None,
+    group_tenants: int = 7,
 ) -> dict[str, Any]:
     config = variant_config(variant, tenants)
     record: dict[str, Any] = {
@@ -224,6 +229,9 @@ def measure(
         code, _ = bench.project.paif_plan(stack)
         record.update(wall=time.perf_counter() - start, returncode=code)
         record["load"] = [load_before, os.getloadavg()[0]]
+        return record
+    if config_name == "up-split":
+        record.update(measure_split(bench, config, f"up{round_}-split-{stack}", group_tenants))
         return record
     command, with_pack, skip = CONFIGS[config_name]
     args = [command, "--stack"]
@@ -256,6 +264,62 @@ def measure(
     if profile_dir is not None:
         record["profile"] = str(prefix)
     return record
+
+
+def split_configs(
+    config: dict[str, Any], platform: str, group_tenants: int
+) -> dict[str, dict[str, Any]]:
+    """Stack name -> config of ``config``'s site split (``paif:layout``): the platform stack
+    (``platform``), then tenant-group stacks of ``group_tenants`` tenants each, whose files hold
+    only the layout and the providers' config."""
+    names = [t["name"] for t in config["paif:tenants"]]
+    groups = {
+        f"{platform}-g{i // group_tenants}": names[i : i + group_tenants]
+        for i in range(0, len(names), group_tenants)
+    }
+    providers = {k: v for k, v in config.items() if not k.startswith("paif:")}
+    out = {platform: {**config, "paif:layout": {"tenantStacks": groups}}}
+    for group in groups:
+        out[group] = {**providers, "paif:layout": {"site": platform}}
+    return out
+
+
+def measure_split(
+    bench: Bench, config: dict[str, Any], platform: str, group_tenants: int
+) -> dict[str, Any]:
+    """``up`` of a split site on a site of its own: the platform stack first, then each group."""
+    site = bench.start_site(platform)
+    stacks = split_configs(for_engine(config, site), platform, group_tenants)
+    env = environment(bench.project.env, False, None)
+    runs: list[dict[str, Any]] = []
+    try:
+        for stack, stack_config in stacks.items():
+            bench.project.init_stack(stack, stack_config, stack_secrets(site))
+            args = ["up", "--stack", stack, "--yes", "--skip-preview"]
+            args += ["--policy-pack", str(bench.packs["pack"])]
+            run = run_measured(
+                bench.project, *args, env=env, pack_log=bench.pack_log, keep=bench.server_pids()
+            )
+            runs.append({"stack": stack, **run})
+            if run["returncode"]:
+                break
+    finally:
+        bench.stop_site(site)
+
+    def total(key: str) -> float | None:
+        values = [r.get(key) for r in runs]
+        return None if None in values else sum(values)  # type: ignore[arg-type]
+
+    pack = {key: sum((r.get("pack") or {}).get(key, 0) for r in runs) for key in ("user", "sys")}
+    return {
+        **{key: total(key) for key in ("wall", "cli", "plugins", "total", "resources")},
+        "pack": pack,
+        "returncode": next((r["returncode"] for r in runs if r["returncode"]), 0),
+        "load": [runs[0]["load"][0], runs[-1]["load"][1]],
+        "largest": max(r.get("resources") or 0 for r in runs),
+        "stacks": [{k: v for k, v in r.items() if k != "tail"} for r in runs],
+        "tail": next((r["tail"] for r in runs if r["returncode"]), ""),
+    }
 
 
 # --- reports ------------------------------------------------------------------------------------
@@ -369,7 +433,7 @@ def linearity(table: dict[tuple[str, int], dict[str, Any]], variant: str) -> lis
     """Per-resource cost at the largest size over that at the size nearest 500 resources."""
     out = []
     keys = sorted(k for k in table if k[0] == variant)
-    for name in ("preview", "preview-skip", "preview-skip+pack", "up"):
+    for name in ("preview", "preview-skip", "preview-skip+pack", "up", "up-split"):
         points = [
             (table[k][name]["resources"], table[k][name])
             for k in keys
@@ -470,7 +534,10 @@ def run(args: argparse.Namespace, records: list[dict[str, Any]]) -> None:
             for round_ in range(args.repeat):
                 for variant, tenants in points:
                     for name in args.configs:
-                        record = measure(bench, variant, tenants, name, round_, args.profile)
+                        record = measure(
+                            bench, variant, tenants, name, round_, args.profile,
+                            args.group_tenants,
+                        )  # fmt: skip
                         records.append(record)
                         shown = {k: v for k, v in record.items() if k != "tail"}
                         print(json.dumps(shown), flush=True)
@@ -493,6 +560,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--configs", nargs="+", default=["preview-skip", "preview-skip+pack"],
                         choices=["plan", *CONFIGS])  # fmt: skip
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--group-tenants", type=int, default=7,
+                        help="tenants per tenant-group stack of up-split")  # fmt: skip
     parser.add_argument("--json", type=Path, help="append the records to this file")
     parser.add_argument("--report", action="store_true", help="only print --json's tables")
     parser.add_argument("--docs", type=Path, help="write the tables into this Markdown file")

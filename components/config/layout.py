@@ -44,18 +44,18 @@ class Layout(ConfigModel):
     def _one_role(self) -> Layout:
         if self.site is not None and self.tenant_stacks:
             raise FieldError(
-                "layout",
+                "site",
                 "a stack is either a tenant group (layout.site names its platform stack) or "
                 "the platform stack (layout.tenantStacks lists its groups), not both",
             )
         seen: dict[str, str] = {}
         for stack, tenants in self.tenant_stacks.items():
             if not tenants:
-                raise FieldError(f"layout.tenantStacks.{stack}", "names no tenant")
+                raise FieldError(f"tenantStacks.{stack}", "names no tenant")
             for tenant in tenants:
                 if tenant in seen:
                     raise FieldError(
-                        f"layout.tenantStacks.{stack}",
+                        f"tenantStacks.{stack}",
                         f"tenant {tenant!r} is already built by stack {seen[tenant]!r}",
                     )
                 seen[tenant] = stack

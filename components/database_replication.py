@@ -29,13 +29,15 @@ from __future__ import annotations
 
 import base64
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.dr.copies import LOGICAL_PLUGIN, DatabaseRole
+from components.config.errors import Problem
+from components.dr.copies import LOGICAL_PLUGIN, REPLICATION_USER, DatabaseMode, DatabaseRole
 
 with warnings.catch_warnings():
     # pulumi-postgresql 3.18's __init__ warns about its own deprecated DefaultPrivileg alias.
@@ -53,6 +55,43 @@ DSM_PASSWORD_KEY: Final = "password"
 POSTGRES_PORT: Final = 5432
 # The schema the application's migration creates its tables in.
 PUBLISHED_SCHEMA: Final = "public"
+
+
+def replication_password_problems(
+    databases: Iterable[DatabaseRole], *, password_set: bool, stack: str
+) -> list[Problem]:
+    """The missing ``dsm:replicationPassword`` of a stack that builds logical replication.
+
+    The primary's replication role and the DR copy's subscription both log in with it: without
+    it the role is created without a password and the subscription can never connect, so the
+    stack is refused before any resource is registered (a config error, exit 2).
+    """
+    if password_set:
+        return []
+    # The primary publishes; a standing-by copy subscribes (a failed-over one does not).
+    needing = [
+        role
+        for role in databases
+        if role.logical
+        and (
+            (role.writer and role.cluster_name == role.primary_cluster)
+            or role.mode is DatabaseMode.SUBSCRIBER
+        )
+    ]
+    if not needing:
+        return []
+    names = ", ".join(f"{r.tenant}/{r.name}" for r in needing)
+    namespace, key = REPLICATION_PASSWORD_CONFIG
+    return [
+        Problem(
+            f"{namespace}:{key}",
+            f"is not set, but {names} "
+            f"{'has a DR copy' if len(needing) == 1 else 'have DR copies'} fed by logical "
+            "replication (databases[].dr.mechanism 'logical'), whose replication role "
+            f"{REPLICATION_USER} logs in with it; set the same value in both stacks: "
+            f"pulumi config set --secret {namespace}:{key} --stack {stack}",
+        )
+    ]
 
 
 @dataclass(frozen=True)

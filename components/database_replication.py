@@ -36,8 +36,10 @@ from typing import Any, Final
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.errors import Problem
+from components.config.errors import ConfigError, Problem
+from components.config.models import StackConfig
 from components.dr.copies import LOGICAL_PLUGIN, REPLICATION_USER, DatabaseMode, DatabaseRole
+from components.tenant_network import ReplicationPath
 
 with warnings.catch_warnings():
     # pulumi-postgresql 3.18's __init__ warns about its own deprecated DefaultPrivileg alias.
@@ -92,6 +94,44 @@ def replication_password_problems(
             f"pulumi config set --secret {namespace}:{key} --stack {stack}",
         )
     ]
+
+
+def replication_path(
+    databases: Iterable[DatabaseRole],
+    *,
+    role: str,
+    peer: StackConfig | None,
+    peer_stack_file: str,
+) -> ReplicationPath | None:
+    """Where one tenant's logical replication crosses the sites, if it does.
+
+    ``databases`` are the tenant's roles at this site. The primary admits the DR site's
+    database addresses while any copy is logical; a DR site connects to the primary's while a
+    copy subscribes (not once failed over). The addresses are the peer stack file's
+    ``paif:network.dataCidrs``; a primary planned without its peer's file renders none.
+    """
+    logical = [r for r in databases if r.logical]
+    if role == "dr":
+        logical = [r for r in logical if r.mode is DatabaseMode.SUBSCRIBER]
+    if not logical or peer is None:
+        return None
+    if not peer.network.data_cidrs:
+        names = ", ".join(f"{r.tenant}/{r.name}" for r in logical)
+        side = "connects to" if role == "dr" else "is admitted from"
+        raise ConfigError(
+            peer_stack_file,
+            [
+                Problem(
+                    "paif:network.dataCidrs",
+                    f"is not declared, but the DR copy of {names} is fed by logical "
+                    f"replication, whose subscription {side} {peer.site.name}'s databases on "
+                    f"port {POSTGRES_PORT}: name the addresses DSM gives this site's databases, "
+                    "so both sites' network policies admit exactly that flow",
+                )
+            ],
+        )
+    direction = "out" if role == "dr" else "in"
+    return ReplicationPath(peer.site.name, direction, tuple(peer.network.data_cidrs))
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,9 @@ import pulumiverse_harbor as harbor
 
 from components.config.models import AviIngress, Peer, StackConfig, Tenant, WorkloadDomain
 from components.context import SiteContext
+from components.database_replication import replication_path
 from components.dr.estimate import estimate_for, site_gpu_pool
-from components.dr.topology import DerivedSite, derive_site, return_projects
+from components.dr.topology import DerivedSite, derive_site, return_projects, stack_file_name
 from components.edge_security import AviEntry, EdgeSecurity, EdgeSecurityArgs, avi_ref
 from components.errors import ComponentInputError
 from components.gslb import GslbService, GslbServiceArgs, GslbSite
@@ -206,8 +207,16 @@ def _tenant_args(
     replicated = _replicated_projects(args, derived)
     targets = frozenset(replication_targets(derived))
     network = namespace_network(args.config.network)
+    peer = args.primary if args.config.dr.role == "dr" else args.peer_config
+    peer_file = stack_file_name(args.config.dr.peer.stack) if args.config.dr.peer else ""
     out = []
     for tenant in derived.config.tenants:
+        path = replication_path(
+            (r for (t, _), r in derived.databases.items() if t == tenant.name),
+            role=args.config.dr.role,
+            peer=peer,
+            peer_stack_file=peer_file,
+        )
         ctx = _tenant_context(args, tenant)
         isolated = tenant.isolation == "workload-domain"
         own_args = domain_args(ctx)
@@ -233,7 +242,7 @@ def _tenant_args(
                 rpo_seconds=objectives.rpo if objectives is not None else None,
                 replicated_projects=replicated.get(tenant.name, ()),
                 replication_targets=targets,
-                network=network,
+                network=replace(network, replication=path),
                 replication_password=args.replication_password,
                 primary_tenants=primary_tenants,
             )

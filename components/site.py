@@ -382,7 +382,13 @@ def _gslb_args(args: PaifSiteArgs, derived: DerivedSite) -> GslbServiceArgs | No
             service_name=f"{config.site.name}-gslb",
             fqdn=gslb.domain,
             sites=[
-                GslbSite(config.site.name, config.network.ingress.virtual_ip),
+                # The DR stack file in this commit says it failed over: this site was lost, and
+                # takes traffic again only once the DR stack fails back (the runbook's order).
+                GslbSite(
+                    config.site.name,
+                    config.network.ingress.virtual_ip,
+                    enabled=not peer.dr.failover,
+                ),
                 GslbSite(peer.site.name, peer.network.ingress.virtual_ip),
             ],
             health_monitor_refs=list(gslb.health_monitors),

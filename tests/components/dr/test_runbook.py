@@ -103,7 +103,9 @@ def test_warm_standby_runbook() -> None:
     assert "`marketing-to-busan-dr`" in registry
 
     runtime = section(text, 4)
-    assert "pulumi config set --path paif:dr.failover true --stack dr\npulumi up --stack dr" in runtime
+    assert (
+        "pulumi config set --path paif:dr.failover true --stack dr\npulumi up --stack dr" in runtime
+    )
     assert "**marketing/marketing-apps** grows from 3 to 5 workers" in runtime
     assert "(marketing/llama-chat 2, marketing/embeddings 2)" in runtime
     assert '"model": "llama-chat"' in runtime

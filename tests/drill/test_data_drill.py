@@ -72,6 +72,7 @@ def run_drill(out: Path, servers: dict[str, Postgres], database: str) -> dict[st
     copy = planned_copy(out, "marketing", database)
     drill = Drill(copy, servers["primary"], servers["dr"], servers["primary"].root)
     drill.set_up()
+    load = os.getloadavg()[0]
     writer = Writer(servers["primary"], database, RATE)
     writer.start()
     time.sleep(WRITE_SECONDS[copy.mechanism] - 2)
@@ -102,6 +103,7 @@ def run_drill(out: Path, servers: dict[str, Postgres], database: str) -> dict[st
         "rpoSeconds": copy.rpo_seconds,
         "allowedLoss": None if copy.rpo_seconds is None else RATE * copy.rpo_seconds,
         "databaseTermSeconds": copy.recovery_seconds,
+        "loadAverage1m": round(load, 1),
         "before": before,
         "after": after,
         "survivors": sorted(present & acknowledged),

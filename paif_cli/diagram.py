@@ -22,12 +22,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 from xml.sax.saxutils import escape
-
-if TYPE_CHECKING:
-    from paif_cli.plan import StackPlan
 
 __all__ = [
     "TOPOLOGY_FILE",
@@ -35,7 +31,6 @@ __all__ = [
     "extract_topology",
     "render_svg",
     "render_topology",
-    "write_topology",
 ]
 
 TOPOLOGY_FILE: Final = "topology.svg"
@@ -1546,14 +1541,3 @@ def _legend(svg: _Svg, topology: Topology, lines: Sequence[tuple[str, str]], box
 def render_topology(documents: Iterable[Mapping[str, Any]]) -> str:
     """plan.json documents → SVG text."""
     return render_svg(extract_topology(list(documents)))
-
-
-def write_topology(plans: list[StackPlan], out_dir: Path) -> Path | None:
-    """Write ``OUT/topology.svg`` for the planned stacks (a DR pair side by side)."""
-    if not plans:
-        return None
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / TOPOLOGY_FILE
-    path.write_text(render_topology(plan.to_json() for plan in plans), encoding="utf-8")
-    return path

@@ -29,7 +29,9 @@ from components.tenant_namespace import (
     network_policies,
     security_policy_spec,
 )
-from paif_cli.plan import StackPlan, plan_stack, summary
+from paif_cli.pipeline import plan_stack
+from paif_cli.record import StackPlan
+from paif_cli.report import summary
 from tests.support.policy import findings_of
 from tests.support.programs import by_name, registered_before_error
 from tests.support.schema_validation import manifest, validate_core_object, validate_crd_object

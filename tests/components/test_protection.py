@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 
 from paif_cli.mock_runtime import ResourceRecord
-from paif_cli.plan import StackPlan, plan_stack, write_plan
+from paif_cli.pipeline import plan_stack
+from paif_cli.record import StackPlan
+from paif_cli.write import write_plan
 from tests.support.stacks import load_example, write_project
 
 # Deleting these loses data or tenant state: protect=True in production tiers. The value says

@@ -3,7 +3,7 @@
 Stacks are either plans of small stack configs through the real program (what the site wiring
 already expresses) or tiny programs that register the components (or, where a component refuses
 the violation, the raw resources) beside a ``paif:site:PaifSite`` component carrying the site
-props, evaluated with ``paif_cli.policy_runner.evaluate`` like ``paif plan`` does.
+props, evaluated with ``paif_cli.crossguard.analyzer.evaluate`` like ``paif plan`` does.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ traffic          DNS switch / GSLB: all to DR      back to the primary (DNS / GS
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -100,35 +100,25 @@ def _traffic(site: DerivedSite) -> dict[str, Any] | None:
 
 def failover_changes(standing_by: DerivedSite, serving: DerivedSite) -> list[Change]:
     """Every part of the DR site that ``pulumi up`` changes at failover (module table)."""
-    changes: list[Change] = []
 
-    def compare(part: str, name: str, before: Any, after: Any) -> None:
-        if before != after:
-            changes.append(Change(part, name, before, after))
-
-    for key in sorted(set(standing_by.endpoints) | set(serving.endpoints)):
-        compare(
-            "endpoint",
-            "/".join(key),
-            _endpoint(standing_by.endpoints.get(key)),
-            _endpoint(serving.endpoints.get(key)),
-        )
-    for key in sorted(set(standing_by.clusters) | set(serving.clusters)):
-        compare(
-            "vks-cluster",
-            "/".join(key),
-            _cluster(standing_by.clusters.get(key)),
-            _cluster(serving.clusters.get(key)),
-        )
-    for key in sorted(set(standing_by.databases) | set(serving.databases)):
+    def database_name(key: tuple[str, str]) -> str:
         role = serving.databases.get(key) or standing_by.databases[key]
-        compare(
-            "database",
-            f"{'/'.join(key)} ({role.cluster_name})",
-            _database(standing_by, key),
-            _database(serving, key),
-        )
-    compare("traffic", serving.site, _traffic(standing_by), _traffic(serving))
+        return f"{'/'.join(key)} ({role.cluster_name})"
+
+    parts: list[tuple[str, Callable[[DerivedSite], Mapping[Any, Any]], Callable[..., Any], Any]] = [
+        ("endpoint", lambda s: s.endpoints, lambda s, k: _endpoint(s.endpoints.get(k)), "/".join),
+        ("vks-cluster", lambda s: s.clusters, lambda s, k: _cluster(s.clusters.get(k)), "/".join),
+        ("database", lambda s: s.databases, _database, database_name),
+    ]
+    changes: list[Change] = []
+    for part, members, shape, name in parts:
+        for key in sorted(set(members(standing_by)) | set(members(serving))):
+            before, after = shape(standing_by, key), shape(serving, key)
+            if before != after:
+                changes.append(Change(part, name(key), before, after))
+    before, after = _traffic(standing_by), _traffic(serving)
+    if before != after:
+        changes.append(Change("traffic", serving.site, before, after))
     return changes
 
 

@@ -312,6 +312,7 @@ class Writer:
     database: str
     rate: float
     acknowledged: list[int] = field(default_factory=list)
+    acknowledged_at: list[float] = field(default_factory=list)
     error: str | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -333,10 +334,19 @@ class Writer:
                         (f"chunk {n}", literal(vector_of(n))),
                     ).fetchone()
                     self.acknowledged.append(int(row))  # autocommit: the commit returned
+                    self.acknowledged_at.append(time.monotonic())
                     next_at += interval
                     self._stop.wait(max(0.0, next_at - time.monotonic()))
         except psycopg.Error as exc:
             self.error = str(exc).strip()
+
+    @property
+    def achieved_rate(self) -> float:
+        """Commits per second it really made (a loaded machine may fall behind ``rate``)."""
+        stamps = self.acknowledged_at
+        if len(stamps) < 2 or stamps[-1] <= stamps[0]:
+            return self.rate
+        return (len(stamps) - 1) / (stamps[-1] - stamps[0])
 
     def until_refused(self, seconds: float = 15) -> None:
         """Keep writing until the (lost) server refuses a commit: the writer sees the loss."""

@@ -97,11 +97,15 @@ def run_drill(out: Path, servers: dict[str, Postgres], database: str) -> dict[st
         "mechanism": copy.mechanism,
         "database": f"marketing/{database}",
         "rate": RATE,
+        "achievedRate": round(writer.achieved_rate, 2),
         "written": len(acknowledged),
         "lost": len(lost),
         "writableSeconds": round(writable_after, 2),
         "rpoSeconds": copy.rpo_seconds,
-        "allowedLoss": None if copy.rpo_seconds is None else RATE * copy.rpo_seconds,
+        # What the estimate's RPO allows at the rate the writer really reached.
+        "allowedLoss": None
+        if copy.rpo_seconds is None
+        else round(writer.achieved_rate * copy.rpo_seconds, 1),
         "databaseTermSeconds": copy.recovery_seconds,
         "loadAverage1m": round(load, 1),
         "before": before,

@@ -11,7 +11,7 @@ and every Avi number and flag sent as a string (the provider declares them ``Typ
 
 Argument names are held to ``schemas/terraform-provider-arguments.json`` (top level: the
 docs' Argument Reference at the pinned commit) and, for nested blocks, to the provider's
-``avi/resource_avi_rest_dependants.go`` at the same commit (tests/test_nsx_binding.py).
+``avi/resource_avi_rest_dependants.go`` at the same commit (tests/components/test_nsx_binding.py).
 References between Avi objects are the referenced resource's id (the provider's id is the
 object's URL, which Avi accepts wherever a ``*_ref`` is asked for); system objects are
 referenced by name (``/api/sslprofile?name=System-Standard``).

@@ -119,3 +119,9 @@ PRODUCTION_TIERS: Final = frozenset({"prod", "mission-critical"})
 MIN_NON_ROOT_ID: Final = 10000
 DEFAULT_APP_UID: Final = 10001
 DEFAULT_APP_GID: Final = 10001
+
+# §9.6.3 identity "rotate API keys/tokens regularly": Harbor robot accounts (the serving pull
+# robots and the replication robot) expire after this many days unless paif:harbor.robots says
+# otherwise. The number is a project default (the source document names no period); PAIF-SEC-013
+# holds production robots to it.
+ROBOT_EXPIRY_DAYS: Final = 90

@@ -1,12 +1,35 @@
 """Harbor per tenant (§9.4.1, §9.8 item 3) and push replication to the peer site (§9.3.2 item 1).
 
 ``HarborProject`` gives each tenant a private project that scans every push, maps the tenant's
-OIDC groups to Harbor roles, keeps the tags its ``harbor.immutableTags`` rules cover immutable,
-and holds a project-level robot account that may only pull. The
+OIDC groups to Harbor roles (below), keeps the tags its ``harbor.immutableTags`` rules cover
+immutable, and holds a project-level robot account that may only pull. The
 robot's secret is wrapped as a Pulumi secret where it is read (the provider marks it with
 ``additional_secret_outputs``, but the SDK's mock runtime does not apply engine-side marking),
 and it reaches Kubernetes only inside a ``kubernetes.io/dockerconfigjson`` Secret whose
 ``stringData`` the Kubernetes SDK marks secret too.
+
+Which Harbor role each OIDC group kind gets (Harbor's project roles, goharbor.io "User
+Permissions By Role": *guest* pulls; *developer* also pushes and creates repositories;
+*maintainer* also deletes images and repositories and edits tag-immutability rules;
+*projectadmin* also makes the project public, adds members and robots, edits webhooks and
+deletes the project):
+
+- ``roles: scoped`` (the production default, as for the namespace's Kubernetes roles,
+  ``components.tenant_rbac``): ``admin`` and ``edit`` → developer (pushing app images is work
+  people do), ``view`` → guest. Project settings, members, robots and immutability rules are
+  the stack's: changes go through it (PAIF-SEC-012).
+- ``roles: builtin`` (elsewhere): ``admin`` → projectadmin, ``edit`` → developer, ``view`` →
+  guest.
+- A project that replication from the peer site writes into (the DR site's copy of a tenant's
+  project; in active-active, the primary's ``<tenant>-<dr-site>``): every group → guest. Push
+  replication keeps one writer per repository path (PAIF-DR-005); a person pushing there
+  would make the copy differ from what the other site serves.
+
+Robots expire ``paif:harbor.robots.expiryDays`` after they are created (§9.6.3 identity: rotate
+tokens regularly; PAIF-SEC-013) and their names end with ``paif:harbor.robots.rotation`` when
+set: a new label makes ``pulumi up`` create new robots (the name is part of a robot's
+identity), write their secrets into the pull Secrets and the replication endpoint in the same
+update, then delete the old ones.
 
 ``HarborReplicationReceiver`` is the other end: at the receiving site, a system-level robot
 limited to push/pull on exactly the replicated projects, whose credentials the pushing site's
@@ -39,6 +62,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumiverse_harbor as harbor
 
+from components import tenant_rbac
 from components.config.models import Peer, Tenant
 from components.context import SiteContext, target_annotations
 from components.errors import ComponentInputError
@@ -53,12 +77,20 @@ REPLICATION_ACCESS: Final[tuple[dict[str, str], ...]] = (
 )
 
 # §9.6.3 AI-specific: model access control through Harbor permissions. OIDC group kind -> the
-# Harbor project role it gets (Harbor roles: projectadmin, maintainer, developer, guest).
+# Harbor project role it gets (module docstring). ``roles: builtin`` (outside production):
 OIDC_ROLE_MAP: Final[dict[str, str]] = {
     "admin": "projectadmin",
     "edit": "developer",
     "view": "guest",
 }
+# ``roles: scoped`` (production): people push images; the project itself is the stack's.
+SCOPED_ROLE_MAP: Final[dict[str, str]] = {
+    "admin": "developer",
+    "edit": "developer",
+    "view": "guest",
+}
+# Into a project replication writes, people only pull (one writer per repository path).
+REPLICA_ROLE: Final = "guest"
 # §9.6.3 identity: least privilege for service accounts — the serving robot may only pull.
 ROBOT_PULL_ACCESS: Final[tuple[dict[str, str], ...]] = (
     {"action": "pull", "resource": "repository"},
@@ -138,20 +170,40 @@ class HarborProjectArgs:
     tenant: Tenant
     ctx: SiteContext
     storage_quota_gb: int | None = None
+    # Days the pull robot lives; None: the site's paif:harbor.robots.expiryDays.
     robot_duration_days: int | None = None
     create_pull_secret: bool = True
     pull_secret_namespace: str | None = None
     project_name: str | None = None
     pull_robot: bool = True
+    # Replication from the peer site writes into this project: people only pull from it.
+    replication_target: bool = False
+
+    @property
+    def robot_days(self) -> int:
+        return self.robot_duration_days or self.ctx.harbor.robots.expiry_days
+
+    def member_roles(self) -> dict[str, str]:
+        """The Harbor role of each OIDC group kind in this project (module docstring)."""
+        if self.replication_target:
+            return dict.fromkeys(OIDC_ROLE_MAP, REPLICA_ROLE)
+        scoped = tenant_rbac.role_mode(self.tenant, self.ctx.is_production) == "scoped"
+        return dict(SCOPED_ROLE_MAP if scoped else OIDC_ROLE_MAP)
+
+
+def robot_name(base: str, ctx: SiteContext) -> str:
+    """A robot's name: ``base``, ending with the site's rotation label when one is set."""
+    rotation = ctx.harbor.robots.rotation
+    return f"{base}-{rotation}" if rotation else base
 
 
 def _check_robot_duration(subject: str, days: int | None) -> None:
-    """A robot lives at least a day, or forever when ``days`` is None."""
+    """A robot lives at least a day (None: the site's paif:harbor.robots.expiryDays)."""
     if days is not None and days < 1:
         raise ComponentInputError(
             subject,
-            "harbor.robotDurationDays",
-            f"{days} must be at least 1 day (omit it for no expiry)",
+            "harbor.robots.expiryDays",
+            f"{days} must be at least 1 day (robots always expire; omit it for the site's default)",
         )
 
 
@@ -213,7 +265,7 @@ class HarborProject(pulumi.ComponentResource):
         )
         self.project_id = project.project_id
 
-        for kind, role in OIDC_ROLE_MAP.items():
+        for kind, role in args.member_roles().items():
             for group in getattr(tenant.oidc_groups, kind):
                 harbor.ProjectMemberGroup(
                     f"{name}-member-{kind}-{group}",
@@ -258,10 +310,10 @@ class HarborProject(pulumi.ComponentResource):
         ctx, tenant = args.ctx, args.tenant
         robot = harbor.RobotAccount(
             f"{name}-robot",
-            name=ROBOT_NAME,
+            name=robot_name(ROBOT_NAME, ctx),
             level="project",
             description=f"Pull-only robot of tenant {tenant.name} for model endpoints",
-            duration=args.robot_duration_days,
+            duration=args.robot_days,
             permissions=[
                 harbor.RobotAccountPermissionArgs(
                     kind="project",
@@ -435,6 +487,7 @@ class HarborReplicationReceiverArgs:
     ctx: SiteContext
     peer: Peer
     projects: tuple[str, ...]
+    # Days the robot lives; None: the pushing site's paif:harbor.robots.expiryDays.
     robot_duration_days: int | None = None
 
 
@@ -467,10 +520,10 @@ class HarborReplicationReceiver(pulumi.ComponentResource):
         super().__init__(HARBOR_REPLICATION_RECEIVER_TYPE, name, None, opts)
         robot = harbor.RobotAccount(
             f"{name}-robot",
-            name=f"replicate-from-{args.peer.site}",
+            name=robot_name(f"replicate-from-{args.peer.site}", args.ctx),
             level="system",
             description=f"Push replication from {args.peer.site} (§9.3.2 item 1)",
-            duration=args.robot_duration_days,
+            duration=args.robot_duration_days or args.ctx.harbor.robots.expiry_days,
             permissions=[
                 harbor.RobotAccountPermissionArgs(
                     kind="project",

@@ -42,6 +42,7 @@ from components.monitoring import (
     validate_site_monitoring,
 )
 from components.tenant import PaifTenant, PaifTenantArgs, tenant_endpoint_gpus, validate_tenant
+from components.tenant_network import namespace_network
 from components.workload_domain import (
     GpuWorkloadDomain,
     GpuWorkloadDomainArgs,
@@ -199,6 +200,8 @@ def _tenant_args(
     objectives = args.config.dr.objectives
     facts = site_facts(args.config, args.stack, derived)
     replicated = _replicated_projects(args, derived)
+    targets = frozenset(replication_targets(derived))
+    network = namespace_network(args.config.network)
     out = []
     for tenant in derived.config.tenants:
         ctx = _tenant_context(args, tenant)
@@ -225,9 +228,44 @@ def _tenant_args(
                 facts=facts,
                 rpo_seconds=objectives.rpo if objectives is not None else None,
                 replicated_projects=replicated.get(tenant.name, ()),
+                replication_targets=targets,
+                network=network,
             )
         )
     return out
+
+
+def replication_targets(derived: DerivedSite) -> tuple[str, ...]:
+    """Harbor projects of this site that replication from the peer site writes into."""
+    if derived.registry is None:
+        return ()
+    return tuple(sorted({p for flow in derived.registry.inbound for p in flow.projects}))
+
+
+def backup_locations_used(config: StackConfig) -> dict[str, list[str]]:
+    """Backup location -> the databases (``tenant/database``) that back up to it here."""
+    used: dict[str, list[str]] = {}
+    for tenant in config.tenants:
+        for db in (*tenant.databases, *tenant.app_databases):
+            if db.backup is not None and db.backup.location:
+                used.setdefault(db.backup.location, []).append(f"{tenant.name}/{db.name}")
+    return used
+
+
+def validate_egress(args: PaifSiteArgs, derived: DerivedSite) -> None:
+    """Declared egress names every backup location this site's databases write to."""
+    egress = args.config.network.egress
+    if egress is None:
+        return
+    for location, databases in sorted(backup_locations_used(derived.config).items()):
+        if location not in egress.backup_locations:
+            raise ComponentInputError(
+                f"site '{args.config.site.name}'",
+                f"network.egress.backupLocations.{location}",
+                f"is missing: {', '.join(databases)} back up to {location!r}, and with "
+                "network.egress declared the data tier reaches only the addresses listed "
+                "there",
+            )
 
 
 def _monitoring_args(args: PaifSiteArgs, derived: DerivedSite) -> SiteMonitoringArgs | None:
@@ -348,6 +386,7 @@ def _gslb_args(args: PaifSiteArgs, derived: DerivedSite) -> GslbServiceArgs | No
 def validate_site(args: PaifSiteArgs) -> None:
     """Everything the components will check, before any resource exists."""
     derived = args.derived()
+    validate_egress(args, derived)
     validate_gpu_workload_domain(domain_args(args.context))
     for tenant in derived.config.tenants:
         if tenant_domain_config(args, tenant) is not None:
@@ -390,7 +429,7 @@ class PaifSite(pulumi.ComponentResource):
         )
         ctx = args.context
         config = args.config
-        props = self._site_props(args, self.estimates)
+        props = self._site_props(args, self.estimates, derived)
         if peer_outputs is not None:
             props["peerModelRefs"] = peer_outputs.get_output("modelRefs")
             props["peerReplication"] = peer_outputs.get_output("replication")
@@ -485,7 +524,9 @@ class PaifSite(pulumi.ComponentResource):
         self.register_outputs(self._outputs)
 
     @staticmethod
-    def _site_props(args: PaifSiteArgs, estimates: dict[str, Any]) -> dict[str, Any]:
+    def _site_props(
+        args: PaifSiteArgs, estimates: dict[str, Any], derived: DerivedSite
+    ) -> dict[str, Any]:
         config = args.config
         dr = config.dr
         oidc = config.security.oidc
@@ -510,6 +551,8 @@ class PaifSite(pulumi.ComponentResource):
             "oidc": oidc.model_dump(mode="json", by_alias=True) if oidc else None,
             "audit": config.security.audit.model_dump(mode="json", by_alias=True),
             "harborHost": config.harbor.host,
+            # Projects replication from the peer writes into here (PAIF-SEC-012).
+            "replicationTargets": list(replication_targets(derived)),
             "managementCidrs": list(config.network.management_cidrs),
             "adminSourceCidrs": list(config.network.admin_source_cidrs),
             **({"edge": "external"} if config.network.edge == "external" else {}),

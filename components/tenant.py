@@ -21,6 +21,7 @@ from components.dr.topology import DerivedSite
 from components.harbor_registry import (
     HarborProject,
     HarborProjectArgs,
+    harbor_project_name,
     validate_harbor_project,
 )
 from components.knowledge_base import (
@@ -56,6 +57,7 @@ from components.tenant_namespace import (
     SupervisorNamespaceArgs,
     validate_supervisor_namespace,
 )
+from components.tenant_network import NamespaceNetwork
 from components.vks_cluster import VksCluster, VksClusterArgs, validate_vks_cluster
 from components.workload_domain import GpuVmClass
 
@@ -84,6 +86,10 @@ class PaifTenantArgs:
     # Further Harbor projects of the tenant that replication needs here (active-active:
     # ``<tenant>-<dr-site>``, components.dr.topology.return_projects).
     replicated_projects: tuple[str, ...] = ()
+    # Projects replication from the peer site writes into here: people only pull from them.
+    replication_targets: frozenset[str] = frozenset()
+    # What paif:network says about the tenant's namespace (components.tenant_network).
+    network: NamespaceNetwork = field(default_factory=NamespaceNetwork)
 
     @property
     def prometheus_url(self) -> str:
@@ -131,10 +137,16 @@ class PaifTenantArgs:
             zone=self.own_zone,
             shared_zone=self.zone,
             metrics_scrape=self._metrics_scrape(),
+            network=self.network,
         )
 
     def harbor_args(self) -> HarborProjectArgs:
-        return HarborProjectArgs(tenant=self.tenant, ctx=self.ctx)
+        project = harbor_project_name(self.tenant)
+        return HarborProjectArgs(
+            tenant=self.tenant,
+            ctx=self.ctx,
+            replication_target=project in self.replication_targets,
+        )
 
     def replicated_project_args(self) -> list[HarborProjectArgs]:
         """Projects only replication writes to or reads from: no serving robot, no Secret."""
@@ -145,6 +157,7 @@ class PaifTenantArgs:
                 project_name=project,
                 pull_robot=False,
                 create_pull_secret=False,
+                replication_target=project in self.replication_targets,
             )
             for project in self.replicated_projects
         ]

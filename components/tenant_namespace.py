@@ -19,37 +19,13 @@ Kubernetes side (the Supervisor's API, through the ``kubernetes`` provider passe
   production or to the built-in ``admin``/``edit``/``view`` ClusterRoles elsewhere
   (§9.6.2 identity: OIDC + RBAC; ``components.tenant_rbac``);
 - a default-deny ``NetworkPolicy`` and the allowed flows, and the same segmentation as an
-  nsx-operator ``SecurityPolicy`` (``crd.nsx.vmware.com/v1alpha1``, enforced by the NSX
-  distributed firewall, which also sees VMs);
+  nsx-operator ``SecurityPolicy`` (``components.tenant_network``);
 - with ``gpu.assignment: passthrough``, the domain's DirectPath I/O VM classes as VM Operator
   ``VirtualMachineClass`` objects (see ``components.workload_domain``).
 
-Tier label convention (§9.6.1: app → AI services → database), label ``paif.vmware.com/tier``:
-
-- ``app``: application workloads — VKS cluster node VMs (``components.vks_cluster``) and any
-  application pod;
-- ``ai``: PAIS model/embedding endpoints, agents and the ML API gateway
-  (``components.model_endpoint``);
-- ``data``: DSM PostgreSQL/pgvector (``components.pgvector_database``).
-
-Allowed flows (everything else is denied):
-
-- DNS (53/UDP, 53/TCP) out from every workload;
-- into ``app`` from anywhere (users arrive through the edge load balancer, §9.6.1);
-- ``app`` → ``ai`` on the AI gateway ports (default 443);
-- ``ai`` → ``data`` on the database ports (default 5432);
-- ``app`` → the tenant's app databases (``data`` with ``paif.vmware.com/database-kind: app``,
-  §9.3.2 item 4) on the database ports, when it declares any; never to its vector databases;
-- within a tier (gateway → replicas, primary → standby, frontend → backend);
-- with ``metrics_scrape`` (namespace, port): the site's Prometheus into ``ai`` on the serving
-  metrics port (``allow-metrics-scrape``; §9.7.1 monitoring: every endpoint is scraped);
-- ``ai`` and ``data`` out on 443 to ``egress_cidrs`` (Harbor for model pulls, §9.5.3 phase 4;
-  the backup object store, §9.3.2 item 2); with no CIDRs given, to any address on 443 only.
-
-The ``SecurityPolicy`` states the same rules with pod and VM selectors. It confines every pod
-and the ``ai``/``data`` VMs; VKS node VMs (tier ``app``) are sources of the app → AI rule but
-are not confined by it, because a VKS cluster also needs the Supervisor API, NTP and image
-registries that VKS itself manages.
+Segmentation (which tier reaches which, on which ports, and what lies beyond the namespace)
+is ``components.tenant_network``'s; the NetworkPolicies and the SecurityPolicy it renders are
+created here.
 
 Isolation levels (§9.4.2), stated as ``paif.vmware.com/isolation`` on every object:
 ``namespace`` (default); ``cluster`` — the tenant runs its apps on VKS clusters of its own (at
@@ -60,6 +36,7 @@ least one is required); ``workload-domain`` — the tenant gets a zone of its ow
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -74,31 +51,30 @@ from components.config.units import parse_quantity
 from components.container_limits import limit_range_spec
 from components.context import SiteContext, target_annotations
 from components.errors import ComponentInputError
-from components.vks_cluster import TENANT_LABEL, TIER_LABEL, check_node_pools
+from components.tenant_network import (  # noqa: F401  (the tiers' names are public here too)
+    APP_DATA_KIND,
+    DATABASE_KIND_LABEL,
+    DEFAULT_AI_PORTS,
+    DEFAULT_DATABASE_PORTS,
+    DNS_PORT,
+    HTTPS_PORT,
+    TIER_AI,
+    TIER_APP,
+    TIER_DATA,
+    TIERS,
+    VECTOR_DATA_KIND,
+    NamespaceNetwork,
+    network_cidrs,
+    network_policies,
+    security_policy_spec,
+)
+from components.vks_cluster import TENANT_LABEL, check_node_pools
 from components.workload_domain import GpuVmClass
 
 SUPERVISOR_NAMESPACE_TYPE: Final = "paif:tenancy:SupervisorNamespace"
 SECURITY_POLICY_API_VERSION: Final = "crd.nsx.vmware.com/v1alpha1"
 VM_OPERATOR_API_VERSION: Final = "vmoperator.vmware.com/v1alpha5"
 ISOLATION_LABEL: Final = "paif.vmware.com/isolation"
-
-TIER_APP: Final = "app"
-TIER_AI: Final = "ai"
-TIER_DATA: Final = "data"
-# What a ``data`` workload holds: pgvector embeddings ("vector") or the app's own data ("app").
-DATABASE_KIND_LABEL: Final = "paif.vmware.com/database-kind"
-VECTOR_DATA_KIND: Final = "vector"
-APP_DATA_KIND: Final = "app"
-TIERS: Final = (TIER_APP, TIER_AI, TIER_DATA)
-
-# §9.2.2: the PAIS ML API gateway serves the OpenAI-compatible API over HTTPS.
-DEFAULT_AI_PORTS: Final = (443,)
-# PostgreSQL's port (DSM pgvector, §9.2.3).
-DEFAULT_DATABASE_PORTS: Final = (5432,)
-DNS_PORT: Final = 53
-HTTPS_PORT: Final = 443
-ANY_IPV4: Final = "0.0.0.0/0"
-SECURITY_POLICY_PRIORITY: Final = 10
 
 # The LimitRange of a Supervisor namespace: the App model's defaults (§9.7.1 requests/limits
 # set) and bounds, the maximum being the tenant quota's limit.
@@ -181,7 +157,8 @@ class SupervisorNamespaceArgs:
     shared_zone: str | None = None
     ai_ports: tuple[int, ...] = DEFAULT_AI_PORTS
     database_ports: tuple[int, ...] = DEFAULT_DATABASE_PORTS
-    egress_cidrs: tuple[str, ...] = ()
+    # Who reaches the app tier and where the tiers may go beyond the namespace (paif:network).
+    network: NamespaceNetwork = field(default_factory=NamespaceNetwork)
     oidc_group_prefix: str = ""
     # (namespace of the site's Prometheus, serving metrics port): admit its scrapes of ``ai``.
     metrics_scrape: tuple[str, int] | None = None
@@ -222,13 +199,24 @@ def validate_supervisor_namespace(args: SupervisorNamespaceArgs) -> None:
                 f"'workload-domain' needs its own zone, but '{args.zone}' is the shared "
                 "workload domain's zone",
             )
-    for name, ports in (("ai_ports", args.ai_ports), ("database_ports", args.database_ports)):
+    for name, ports in (
+        ("ai_ports", args.ai_ports),
+        ("database_ports", args.database_ports),
+        ("network.app_ports", args.network.app_ports),
+    ):
         if not ports or any(not 1 <= p <= 65535 for p in ports):
             raise ComponentInputError(subject, name, f"{list(ports)} are not TCP ports 1–65535")
     if args.metrics_scrape is not None and not 1 <= args.metrics_scrape[1] <= 65535:
         raise ComponentInputError(
             subject, "metrics_scrape", f"port {args.metrics_scrape[1]} is not a TCP port 1–65535"
         )
+    for path, cidr in network_cidrs(args.network):
+        try:
+            ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            raise ComponentInputError(
+                subject, path, f"{cidr!r} is not a network such as '10.10.2.0/24'"
+            ) from None
     quota = tenant.quota
     for key, have, default in (
         ("limitsCpu", quota.limits_cpu, DEFAULT_LIMIT["cpu"]),
@@ -241,262 +229,6 @@ def validate_supervisor_namespace(args: SupervisorNamespaceArgs) -> None:
                 f"{have} is below the default container limit {default} of the namespace's "
                 "LimitRange; not even one pod with default limits would fit",
             )
-
-
-def _selector(tier: str) -> dict[str, Any]:
-    return {"matchLabels": {TIER_LABEL: tier}}
-
-
-def _tcp(ports: Sequence[int]) -> list[dict[str, Any]]:
-    return [{"protocol": "TCP", "port": int(p)} for p in ports]
-
-
-def _namespace_selector(namespace: str) -> dict[str, Any]:
-    return {"matchLabels": {"kubernetes.io/metadata.name": namespace}}
-
-
-def network_policies(args: SupervisorNamespaceArgs) -> list[dict[str, Any]]:
-    """Name and spec of each NetworkPolicy, default-deny first."""
-    ai_ports, db_ports = _tcp(args.ai_ports), _tcp(args.database_ports)
-    cidrs = list(args.egress_cidrs) or [ANY_IPV4]
-    https_out = {"to": [{"ipBlock": {"cidr": c}} for c in cidrs], "ports": _tcp([HTTPS_PORT])}
-
-    def within(tier: str) -> dict[str, Any]:
-        return {"podSelector": _selector(tier)}
-
-    policies: list[dict[str, Any]] = [
-        {
-            "name": "default-deny",
-            "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
-        },
-        {
-            "name": "allow-dns",
-            "spec": {
-                "podSelector": {},
-                "policyTypes": ["Egress"],
-                "egress": [
-                    {
-                        "ports": [
-                            {"protocol": "UDP", "port": DNS_PORT},
-                            {"protocol": "TCP", "port": DNS_PORT},
-                        ]
-                    }
-                ],
-            },
-        },
-        {
-            "name": "allow-app",
-            "spec": {
-                "podSelector": _selector(TIER_APP),
-                "policyTypes": ["Ingress", "Egress"],
-                "ingress": [{}],
-                "egress": [
-                    {"to": [within(TIER_AI)], "ports": ai_ports},
-                    {"to": [within(TIER_APP)]},
-                ],
-            },
-        },
-        {
-            "name": "allow-ai",
-            "spec": {
-                "podSelector": _selector(TIER_AI),
-                "policyTypes": ["Ingress", "Egress"],
-                "ingress": [
-                    {"from": [within(TIER_APP)], "ports": ai_ports},
-                    {"from": [within(TIER_AI)]},
-                ],
-                "egress": [
-                    {"to": [within(TIER_DATA)], "ports": db_ports},
-                    {"to": [within(TIER_AI)]},
-                    https_out,
-                ],
-            },
-        },
-        {
-            "name": "allow-data",
-            "spec": {
-                "podSelector": _selector(TIER_DATA),
-                "policyTypes": ["Ingress", "Egress"],
-                "ingress": [
-                    {"from": [within(TIER_AI)], "ports": db_ports},
-                    {"from": [within(TIER_DATA)]},
-                ],
-                "egress": [{"to": [within(TIER_DATA)]}, https_out],
-            },
-        },
-        *_app_data_policies(args, db_ports),
-    ]
-    if args.metrics_scrape is not None:
-        namespace, port = args.metrics_scrape
-        policies.append(
-            {
-                "name": "allow-metrics-scrape",
-                "spec": {
-                    "podSelector": _selector(TIER_AI),
-                    "policyTypes": ["Ingress"],
-                    "ingress": [
-                        {
-                            "from": [{"namespaceSelector": _namespace_selector(namespace)}],
-                            "ports": _tcp([port]),
-                        }
-                    ],
-                },
-            }
-        )
-    return policies
-
-
-def _app_data_selector() -> dict[str, Any]:
-    return {"matchLabels": {TIER_LABEL: TIER_DATA, DATABASE_KIND_LABEL: APP_DATA_KIND}}
-
-
-def _app_data_policies(
-    args: SupervisorNamespaceArgs, db_ports: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """App tier → the tenant's app databases (§9.3.2 item 4), never its vector databases."""
-    if not args.tenant.app_databases:
-        return []
-    return [
-        {
-            "name": "allow-app-to-app-data",
-            "spec": {
-                "podSelector": _selector(TIER_APP),
-                "policyTypes": ["Egress"],
-                "egress": [{"to": [{"podSelector": _app_data_selector()}], "ports": db_ports}],
-            },
-        },
-        {
-            "name": "allow-app-data-from-app",
-            "spec": {
-                "podSelector": _app_data_selector(),
-                "policyTypes": ["Ingress"],
-                "ingress": [{"from": [{"podSelector": _selector(TIER_APP)}], "ports": db_ports}],
-            },
-        },
-    ]
-
-
-def _peers(tier: str, *, vms: bool = True) -> list[dict[str, Any]]:
-    peers: list[dict[str, Any]] = [{"podSelector": _selector(tier)}]
-    if vms:
-        peers.append({"vmSelector": _selector(tier)})
-    return peers
-
-
-def security_policy_spec(args: SupervisorNamespaceArgs) -> dict[str, Any]:
-    """The nsx-operator SecurityPolicy spec: the NetworkPolicy rules for pods and VMs."""
-    ai_ports, db_ports = _tcp(args.ai_ports), _tcp(args.database_ports)
-    confined_vms = {
-        "vmSelector": {
-            "matchExpressions": [
-                {"key": TIER_LABEL, "operator": "In", "values": [TIER_AI, TIER_DATA]}
-            ]
-        }
-    }
-    everything = [{"podSelector": {}}, confined_vms]
-    cidrs = list(args.egress_cidrs) or [ANY_IPV4]
-
-    def rule(
-        name: str, direction: str, action: str, applied: list[dict[str, Any]], **kw: Any
-    ) -> dict[str, Any]:
-        return {"name": name, "direction": direction, "action": action, "appliedTo": applied, **kw}
-
-    rules = [
-        rule(
-            "allow-dns",
-            "Out",
-            "allow",
-            everything,
-            ports=[{"protocol": "UDP", "port": DNS_PORT}, {"protocol": "TCP", "port": DNS_PORT}],
-        ),
-        rule("allow-app-ingress", "In", "allow", _peers(TIER_APP, vms=False)),
-        rule(
-            "allow-app-to-ai",
-            "Out",
-            "allow",
-            _peers(TIER_APP, vms=False),
-            destinations=_peers(TIER_AI),
-            ports=ai_ports,
-        ),
-        rule(
-            "allow-ai-from-app",
-            "In",
-            "allow",
-            _peers(TIER_AI),
-            sources=_peers(TIER_APP),
-            ports=ai_ports,
-        ),
-        rule(
-            "allow-ai-to-data",
-            "Out",
-            "allow",
-            _peers(TIER_AI),
-            destinations=_peers(TIER_DATA),
-            ports=db_ports,
-        ),
-        rule(
-            "allow-data-from-ai",
-            "In",
-            "allow",
-            _peers(TIER_DATA),
-            sources=_peers(TIER_AI),
-            ports=db_ports,
-        ),
-    ]
-    if args.tenant.app_databases:
-        app_data = [{"podSelector": _app_data_selector()}, {"vmSelector": _app_data_selector()}]
-        rules += [
-            rule(
-                "allow-app-to-app-data",
-                "Out",
-                "allow",
-                _peers(TIER_APP, vms=False),
-                destinations=app_data,
-                ports=db_ports,
-            ),
-            rule(
-                "allow-app-data-from-app",
-                "In",
-                "allow",
-                app_data,
-                sources=_peers(TIER_APP),
-                ports=db_ports,
-            ),
-        ]
-    for tier in TIERS:
-        confined = _peers(tier, vms=tier != TIER_APP)
-        rules.append(
-            rule(f"allow-{tier}-internal-in", "In", "allow", confined, sources=_peers(tier))
-        )
-        rules.append(
-            rule(f"allow-{tier}-internal-out", "Out", "allow", confined, destinations=_peers(tier))
-        )
-    for tier in (TIER_AI, TIER_DATA):
-        rules.append(
-            rule(
-                f"allow-{tier}-https-out",
-                "Out",
-                "allow",
-                _peers(tier),
-                destinations=[{"ipBlocks": [{"cidr": c} for c in cidrs]}],
-                ports=_tcp([HTTPS_PORT]),
-            )
-        )
-    if args.metrics_scrape is not None:
-        namespace, port = args.metrics_scrape
-        rules.append(
-            rule(
-                "allow-ai-metrics-scrape",
-                "In",
-                "allow",
-                _peers(TIER_AI),
-                sources=[{"namespaceSelector": _namespace_selector(namespace)}],
-                ports=_tcp([port]),
-            )
-        )
-    rules.append(rule("default-deny-in", "In", "drop", everything))
-    rules.append(rule("default-deny-out", "Out", "drop", everything))
-    return {"priority": SECURITY_POLICY_PRIORITY, "rules": rules}
 
 
 def namespace_vm_classes(args: SupervisorNamespaceArgs) -> list[pulumi.Input[str]]:

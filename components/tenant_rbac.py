@@ -10,8 +10,9 @@ bound to:
   out rule by rule. In production every change goes through the stack (pull request, policy
   gate, ``pulumi up``), so people get what investigating and operating need and nothing that
   makes the namespace drift from its code: no write on workloads, ConfigMaps, Services or
-  network policies, no Secrets, no exec/attach, no RBAC. ``view`` reads the namespace's
-  objects; ``edit`` also reads container logs (they may carry prompts and personal data,
+  network policies, no Secrets, no exec/attach, no RBAC changes. ``view`` reads every kind the
+  library puts in the namespace (its roles and bindings, DSM's DatabaseConfigs included)
+  but Secrets; ``edit`` also reads container logs (they may carry prompts and personal data,
   §9.6.3); ``admin`` also evicts a pod, the one restart that honours PodDisruptionBudgets and
   leaves no drift. PAIF-SEC-011 holds production namespaces to this.
 """
@@ -36,9 +37,10 @@ BUILTIN_ROLE_FOR_GROUP_KIND: Final[dict[GroupKind, str]] = {
 
 READ_VERBS: Final = ("get", "list", "watch")
 
-# What a tenant namespace holds, by API group: the workloads and their fences, and the
-# custom resources the library creates there (PAIS, DSM, VKS, KEDA, NSX, VM Operator,
-# prometheus-operator). Secrets are not listed: reading one is reading the credential.
+# What a tenant namespace holds, by API group: the workloads and their fences, who may do what
+# there, and the custom resources the library creates there (PAIS, NIM, DSM, VKS, KEDA, NSX,
+# VM Operator, prometheus-operator). Every kind the library renders into a tenant namespace is
+# here or in NOT_READABLE (a test derives the kinds from the plan).
 READABLE: Final[dict[str, tuple[str, ...]]] = {
     "": (
         "configmaps",
@@ -53,11 +55,12 @@ READABLE: Final[dict[str, tuple[str, ...]]] = {
         "services",
     ),
     "apps": ("daemonsets", "deployments", "replicasets", "statefulsets"),
+    "apps.nvidia.com": ("nimservices",),
     "autoscaling": ("horizontalpodautoscalers",),
     "batch": ("cronjobs", "jobs"),
     "cluster.x-k8s.io": ("clusters", "machinedeployments", "machines"),
     "crd.nsx.vmware.com": ("securitypolicies",),
-    "databases.dataservices.vmware.com": ("postgresclusters",),
+    "databases.dataservices.vmware.com": ("databaseconfigs", "postgresclusters"),
     "discovery.k8s.io": ("endpointslices",),
     "events.k8s.io": ("events",),
     "keda.sh": ("scaledobjects",),
@@ -65,7 +68,14 @@ READABLE: Final[dict[str, tuple[str, ...]]] = {
     "networking.k8s.io": ("ingresses", "networkpolicies"),
     "pais.vmware.com": ("modelendpoints",),
     "policy": ("poddisruptionbudgets",),
+    "rbac.authorization.k8s.io": ("rolebindings", "roles"),
     "vmoperator.vmware.com": ("virtualmachineclasses", "virtualmachines"),
+}
+
+
+# Kinds the library renders into a tenant namespace that people do not read, and why.
+NOT_READABLE: Final[dict[tuple[str, str], str]] = {
+    ("", "secrets"): "reading one is reading the credential (database, registry, API keys)",
 }
 
 

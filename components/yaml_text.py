@@ -19,8 +19,8 @@ differently) goes to the C emitter as a unique plain placeholder, and is then wr
 place by PyYAML's own emitter methods, at the column and indentation where the Python emitter
 would write it (:func:`_python_scalar`); long double-quoted ones through
 :func:`write_double_quoted`, PyYAML's writer without its character-by-character loop. Anything
-else goes to ``yaml.safe_dump`` itself. ``tests/test_yaml_text.py`` holds both paths to the
-same bytes.
+else goes to ``yaml.safe_dump`` itself. ``tests/components/test_yaml_text.py`` holds both paths
+to the same bytes.
 """
 
 from __future__ import annotations

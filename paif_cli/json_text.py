@@ -4,7 +4,7 @@ With ``indent`` the standard library encodes in Python, through a generator per 
 ``plan.json`` of a 200-tenant stack is tens of megabytes of it. This writes the same text with
 one recursive call per non-empty container and the C string escaper, and leaves anything
 unusual (subclasses, keys that are not strings, other types) to ``json.dumps`` itself.
-``tests/test_json_text.py`` holds both to the same text.
+``tests/cli/test_json_text.py`` holds both to the same text.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ makes new objects per policy, so a policy must not modify the resources it is gi
 pack's rules read them through ``StackView``, which the pack then builds once for all its
 policies: ``policies.framework._Handoff.view``); and a property mapping keeps the record's key
 order where the wire format's order is the protobuf map's. Neither changes a finding of this
-pack: ``tests/test_gate.py`` runs both paths over the example stacks and a 50-tenant stack.
+pack: ``tests/cli/test_gate.py`` runs both paths over the example stacks and a 50-tenant stack.
 """
 
 from __future__ import annotations

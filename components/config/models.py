@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.config.base import ConfigModel, DnsName, HttpsUrl, NonEmpty
+from components.config.base import Cidr, ConfigModel, DnsName, HttpsUrl, NonEmpty, Port
 from components.config.base import require_unique as _require_unique
 from components.config.errors import FieldError
 from components.config.observability import AlertThresholds, Observability
@@ -29,6 +29,7 @@ from components.constants import (
     DEFAULT_APP_UID,
     DLVM_LIBRARY_URL,
     MIN_NON_ROOT_ID,
+    ROBOT_EXPIRY_DAYS,
     SCALE_UP_PODS_PER_PERIOD,
     VKS_CONTROL_PLANE_REPLICAS,
 )
@@ -148,8 +149,27 @@ class WorkloadDomain(ConfigModel):
         return self
 
 
+# A rotation label: lowercase letters, digits and dashes (it becomes part of a robot's name).
+RotationLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,18}[a-z0-9])?$")]
+
+
+class HarborRobots(ConfigModel):
+    """The robot accounts this stack creates: the tenants' pull robots at this site's Harbor and
+    the replication robot it makes on the peer's (§9.6.3 identity: rotate tokens regularly).
+
+    Each expires ``expiryDays`` after it is created. ``rotation`` is a label the robots' names
+    end with (``model-pull-2026-07``): changing it makes ``pulumi up`` create new robots, hand
+    their secrets to the pull Secrets and the replication endpoint, and delete the old ones
+    (README, "Robot accounts and their rotation").
+    """
+
+    expiry_days: Annotated[int, Field(ge=1, le=3650)] = ROBOT_EXPIRY_DAYS
+    rotation: RotationLabel | None = None
+
+
 class Harbor(ConfigModel):
     url: HttpsUrl
+    robots: HarborRobots = Field(default_factory=HarborRobots)
 
     @property
     def host(self) -> str:
@@ -744,18 +764,82 @@ class Ingress(ConfigModel):
     avi: AviIngress = Field(default_factory=AviIngress)
 
 
+class AppTier(ConfigModel):
+    """Who reaches the tenants' app tier in their Supervisor namespaces, and on which ports
+    (§9.6.1: users → edge load balancer → app). Nothing else does (PAIF-MT-004).
+
+    ``sourceCidrs`` are the addresses the edge's traffic comes from as the app tier sees it
+    (the NSX load balancer's SNAT addresses, or the Avi Service Engines' data addresses), not
+    the virtual IP; ``sourceNamespaces`` are Supervisor namespaces whose pods may reach it (an
+    ingress controller's). ``ports`` default to ``ingress.backendPort`` (else 443).
+    """
+
+    source_cidrs: list[Cidr] = Field(default_factory=list)
+    source_namespaces: list[DnsName] = Field(default_factory=list)
+    ports: Annotated[list[Port], Field(min_length=1)] | None = None
+
+
+class ExternalApi(ConfigModel):
+    """A service outside the site the AI tier calls (a knowledge base's data source, a hosted
+    API): its addresses and ports."""
+
+    name: DnsName
+    cidrs: Annotated[list[Cidr], Field(min_length=1)]
+    ports: Annotated[list[Port], Field(min_length=1)] = Field(default_factory=lambda: [443])
+
+
+class Egress(ConfigModel):
+    """Where tenant workloads may open connections beyond their namespace (§9.6.3: close
+    unneeded ports; restrict pod-to-pod traffic). Declared, every tier reaches exactly these
+    (PAIF-MT-005); left out, DNS goes to any address on 53 and the AI and data tiers to any
+    address on 443, which production refuses.
+
+    ``dnsServers``: the resolvers besides the cluster's CoreDNS pods (the Supervisor workload
+    network's DNS servers, which VMs use); ``harbor``: the site Harbor's addresses (model
+    pulls, §9.5.3 phase 4); ``modelStore``: where models are fetched from besides Harbor;
+    ``backupLocations``: each DSM backup location's object store (§9.3.2 item 2), by the name
+    databases use in ``backup.location``; ``externalApis``: anything else the AI tier calls.
+    All on HTTPS (443) but the external APIs, which name their ports.
+    """
+
+    dns_servers: Annotated[list[Cidr], Field(min_length=1)]
+    harbor: Annotated[list[Cidr], Field(min_length=1)]
+    model_store: list[Cidr] = Field(default_factory=list)
+    backup_locations: dict[DnsName, Annotated[list[Cidr], Field(min_length=1)]] = Field(
+        default_factory=dict
+    )
+    external_apis: list[ExternalApi] = Field(default_factory=list)
+
+    @field_validator("external_apis")
+    @classmethod
+    def _unique_apis(cls, apis: list[ExternalApi]) -> list[ExternalApi]:
+        _require_unique([a.name for a in apis], "external API name")
+        return apis
+
+
 class Network(ConfigModel):
     """§9.6 edge: TLS at the load balancer; management reachable only from admins.
 
     ``edge: external`` says the NSX/Avi edge (ingress virtual server, management firewall,
     GSLB) is managed outside this stack, e.g. by the network team's own stack: this stack then
     declares none of it and the rules that inspect it have nothing here to check.
+    ``appTier`` and ``egress`` say what the tenants' namespaces may reach and be reached from;
+    they describe the network, so an external edge keeps them.
     """
 
     edge: Literal["managed", "external"] = "managed"
     ingress: Ingress | None = None
     admin_source_cidrs: list[NonEmpty] = Field(default_factory=list)
     management_cidrs: list[NonEmpty] = Field(default_factory=list)
+    app_tier: AppTier = Field(default_factory=AppTier)
+    egress: Egress | None = None
+
+    @property
+    def app_ports(self) -> tuple[int, ...]:
+        """The app tier's ports: ``appTier.ports``, else the edge's backend port, else 443."""
+        if self.app_tier.ports:
+            return tuple(sorted(set(self.app_tier.ports)))
+        return (self.ingress.backend_port if self.ingress else 443,)
 
     @model_validator(mode="after")
     def _external_edge_declares_nothing(self) -> Network:

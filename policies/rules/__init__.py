@@ -9,6 +9,7 @@ from policies.rules import (
     ha,
     operations,
     security,
+    segmentation,
     tenancy,
     workloads,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "ha",
     "operations",
     "security",
+    "segmentation",
     "tenancy",
     "workloads",
 ]

@@ -3,7 +3,8 @@ do in a tenant's namespaces.
 
 Site props these rules read (``paif:site:PaifSite``), beyond the framework's:
 
-``oidc``  ``{issuerUrl, clientId}`` or null (``paif:security.oidc``)
+``oidc``                ``{issuerUrl, clientId}`` or null (``paif:security.oidc``)
+``replicationTargets``  Harbor projects replication from the peer site writes into here
 
 PAIF-SEC-011 judges the roles bound to people (``User`` and ``Group`` subjects; service
 accounts have roles of their own purpose, such as Prometheus's read-only ClusterRole). A role
@@ -15,7 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from policies.framework import StackView, Violation, get_path, label, rule, target_of
+from components.constants import ROBOT_EXPIRY_DAYS
+from policies.framework import StackView, Violation, as_int, get_path, label, rule, target_of
+from policies.rules.security import HARBOR_ROBOT_TYPE
+from policies.rules.tenancy import (
+    HARBOR_MEMBER_GROUP_TYPE,
+    HARBOR_PROJECT_COMPONENT,
+    HARBOR_PROJECT_TYPE,
+)
 
 RBAC_API: Final = "rbac.authorization.k8s.io/"
 HUMAN_SUBJECT_KINDS: Final = frozenset({"User", "Group"})
@@ -195,3 +203,114 @@ def check_human_access(view: StackView, _: Mapping[str, Any]) -> Iterator[Violat
                     "changes",
                     binding.urn,
                 )
+
+
+# --- Harbor: what people and robots may do in the registry ----------------------------------
+
+HARBOR_MEMBER_USER_TYPE: Final = "harbor:index/projectMemberUser:ProjectMemberUser"
+# Harbor's project roles that push (goharbor.io, "User Permissions By Role").
+PUSH_ROLES: Final = ["developer", "maintainer", "projectadmin"]
+# What the stack owns in a project: projectadmin changes the project's visibility, members,
+# robots and webhooks and deletes it; maintainer deletes images and repositories and edits the
+# tag-immutability rules PAIF-SEC-008 relies on.
+ADMINISTERING_ROLES: Final = ["projectadmin", "maintainer"]
+
+
+def _project_of(view: StackView, member: Any) -> Any | None:
+    """The Harbor project a member belongs to: a dependency, else its component's project."""
+    for dependency in getattr(member, "dependencies", None) or []:
+        found = view.by_urn.get(getattr(dependency, "urn", dependency))
+        if found is not None and found.resource_type == HARBOR_PROJECT_TYPE:
+            return found
+    component = view.component_of(member, HARBOR_PROJECT_COMPONENT)
+    if component is None:
+        return None
+    return next(
+        (c for c in view.children(component.urn) if c.resource_type == HARBOR_PROJECT_TYPE), None
+    )
+
+
+def _member_name(member: Any) -> str:
+    props = member.props
+    if member.resource_type == HARBOR_MEMBER_USER_TYPE:
+        return f"user {props.get('userName') or member.name!r}"
+    return f"{props.get('type') or 'group'} group {props.get('groupName') or member.name!r}"
+
+
+@rule(
+    "PAIF-SEC-012",
+    title="In production people push to Harbor but administer no project and push into no "
+    "replication target",
+    severity="high",
+    section="§9.6.2 identity, §9.6.3 AI-specific (model access control through Harbor "
+    "permissions), §9.3.2 item 1",
+    rationale="Changes go through the stack. A projectadmin can make the project public, add "
+    "another tenant's group as a member, mint robots and delete the project; a maintainer "
+    "deletes images and the tag-immutability rules that make a tag as fixed as a digest "
+    "(PAIF-SEC-008) — all outside the stack until the next `pulumi up`, if it notices. A "
+    "person pushing into a project that replication from the other site writes makes the "
+    "copy differ from what that site serves, and is a second writer of one repository path "
+    "(PAIF-DR-005).",
+    remediation="Leave paif:tenants[].roles unset or 'scoped' in production: admin and edit "
+    "groups get Harbor's developer role (push images), view groups guest; replication "
+    "targets give every group guest (components.harbor_registry). Push to the site that owns "
+    "the project and let replication carry it.",
+    thresholds={"administeringRoles": ADMINISTERING_ROLES, "pushRoles": PUSH_ROLES},
+)
+def check_harbor_people(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Violation]:
+    if not view.is_production:
+        return
+    administering = {str(r).lower() for r in thresholds["administeringRoles"]}
+    pushing = {str(r).lower() for r in thresholds["pushRoles"]}
+    targets = {str(p) for p in view.site.get("replicationTargets") or []}
+    for member in view.of_type(HARBOR_MEMBER_GROUP_TYPE, HARBOR_MEMBER_USER_TYPE):
+        role = str(member.props.get("role") or "").lower()
+        project = _project_of(view, member)
+        name = str(project.props.get("name") or project.name) if project is not None else "?"
+        who = _member_name(member)
+        if role in administering:
+            yield Violation(
+                f"Harbor project {name!r}: {who} is {role}, which administers the project "
+                "(visibility, members, robots, image deletion, immutability rules) outside the "
+                "stack; give people developer at most",
+                member.urn,
+            )
+        elif role in pushing and name in targets:
+            yield Violation(
+                f"Harbor project {name!r} is written by replication from the peer site, and "
+                f"{who} is {role}, which pushes into it; give people guest there and push to "
+                "the site that owns the project",
+                member.urn,
+            )
+
+
+@rule(
+    "PAIF-SEC-013",
+    title="Harbor robot accounts expire",
+    severity="medium",
+    section="§9.6.3 identity (least privilege for service accounts; rotate API keys/tokens "
+    "regularly)",
+    rationale="A robot's secret sits in pull Secrets on every cluster that pulls and in the "
+    "peer site's replication endpoint; a copy that leaks keeps working for as long as the "
+    "robot lives. An expiry bounds that, and forces the rotation §9.6.3 asks for.",
+    remediation="Keep paif:harbor.robots.expiryDays (default 90) at or below the threshold and "
+    "rotate before it runs out: set paif:harbor.robots.rotation to a new label and run "
+    "`pulumi up` (README, 'Robot accounts and their rotation').",
+    thresholds={"maxDays": ROBOT_EXPIRY_DAYS},
+)
+def check_robot_expiry(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Violation]:
+    limit = int(thresholds["maxDays"])
+    for robot in view.of_type(HARBOR_ROBOT_TYPE):
+        what = f"Harbor robot {robot.props.get('name') or robot.name!r}"
+        days = as_int(robot.props.get("duration"))
+        if days is None or days <= 0:
+            yield Violation(
+                f"{what} never expires (duration {days if days is not None else 'unset'}): a "
+                f"leaked secret works forever; give it an expiry of at most {limit} days",
+                robot.urn,
+            )
+        elif days > limit:
+            yield Violation(
+                f"{what} lives {days} days, longer than the {limit} allowed; rotate more often",
+                robot.urn,
+            )

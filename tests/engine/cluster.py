@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from processes import stop_process
-from schema_validation import load_crd
+
+from tests.support.processes import stop_process
+from tests.support.schema_validation import load_crd
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".engine" / "bin"
@@ -123,6 +124,9 @@ class ApiServer:
     etcd: Etcd
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    # "RBAC" judges every request by the Roles and bindings stored (the test token stays in
+    # system:masters, which RBAC allows everything).
+    authorization_mode: str = "AlwaysAllow"
 
     @property
     def url(self) -> str:
@@ -177,7 +181,7 @@ class ApiServer:
                 f"--service-account-key-file={pub}",
                 f"--service-account-signing-key-file={key}",
                 "--service-cluster-ip-range=10.96.0.0/24",
-                "--authorization-mode=AlwaysAllow",
+                f"--authorization-mode={self.authorization_mode}",
                 f"--token-auth-file={tokens}",
                 "--disable-admission-plugins=ServiceAccount,ResourceQuota",
                 "--enable-priority-and-fairness=false",

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from cluster import ROOT
+
+from tests.engine.cluster import ROOT
 
 ENGINE = ROOT / ".engine"
 BIN = ENGINE / "bin"

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 import yaml
-from cluster import ROOT
-from conftest import SECRETS, Site, engine_config, new_project, stack_secrets, start_site
-from harness import Project
+
+from tests.engine.cluster import ROOT
+from tests.engine.harness import Project
+from tests.engine.sites import SECRETS, Site, engine_config, new_project, stack_secrets, start_site
 
 # Types whose provider runs here for real (docs/engine.md lists them and the stand-in's).
 REAL = ("kubernetes:", "pulumi:providers:kubernetes")

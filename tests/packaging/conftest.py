@@ -14,23 +14,12 @@ import subprocess
 import sys
 import venv
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-
-@dataclass(frozen=True)
-class Installed:
-    """A fresh venv with the project installed from its wheel, and a lone copy of the pack."""
-
-    python: Path
-    paif: Path
-    pack_dir: Path
+from tests.packaging.installed import Installed
+from tests.support.stacks import ROOT
 
 
 def _run(*args: str | Path, cwd: Path | None = None) -> None:

@@ -13,7 +13,6 @@ from typing import Any
 
 import grpc
 import pytest
-from conftest import ROOT, Installed
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
@@ -25,6 +24,8 @@ from policies.framework import (
     parse_message,
     parse_waived_line,
 )
+from tests.packaging.installed import Installed
+from tests.support.stacks import ROOT
 
 STACKS = ("prod", "dr")
 

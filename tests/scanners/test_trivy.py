@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from conftest import ROOT, load_example
+
+from tests.support.stacks import ROOT, load_example
 
 STACKS = ("prod", "dr")
 TRIVY = Path(os.environ.get("PAIF_TRIVY", ROOT / ".tools" / "bin" / "trivy"))

@@ -1,0 +1,166 @@
+"""The plan's direct evaluation of the pack gives the findings of the analyzer protocol.
+
+``paif plan`` evaluates the pack's stack policies with one conversion of each resource
+(``paif_cli.policy_direct``); ``via_protocol=True`` plays every request the engine sends. Both
+run the same pack (``policies.pack.policies()``) and must agree on every finding, waived or
+not, and so on the verdict: on the example stacks, under pack configs, and at 50 tenants with
+findings of several rules.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.synthetic import DR_STACK, STACK, dr_stack_config, stack_config
+from paif_cli import gate
+from paif_cli.plan import StackPlan, plan_stack
+from tests.cli.test_gate import broken_prod
+from tests.support.stacks import ROOT, write_project
+
+
+def _records(plan: StackPlan) -> list[dict[str, Any]]:
+    return [r.to_json() for r in plan.result.resources]
+
+
+def _both(plan: StackPlan, pack_config: dict[str, Any] | None = None) -> tuple[list, list]:
+    records = _records(plan)
+    direct = gate.evaluate_records(records, pack_config)
+    protocol = gate.evaluate_records(records, pack_config, via_protocol=True)
+    return direct, protocol
+
+
+@pytest.fixture(scope="module")
+def examples() -> dict[str, StackPlan]:
+    prod = plan_stack(ROOT, "prod")
+    return {"prod": prod, "dr": plan_stack(ROOT, "dr", planned={"prod": prod})}
+
+
+@pytest.mark.parametrize("stack", ["prod", "dr"])
+def test_example_stacks_same_findings(examples: dict[str, StackPlan], stack: str) -> None:
+    direct, protocol = _both(examples[stack])
+    assert direct == protocol
+    assert direct == examples[stack].findings
+    assert any(f["waived"] for f in examples["prod"].findings)
+
+
+@pytest.mark.parametrize(
+    "pack_config",
+    [
+        {"all": "mandatory"},
+        {"all": "advisory"},
+        {"PAIF-CAP-002": "disabled", "PAIF-ADVISORY": "mandatory"},
+        {"PAIF-HA-001": {"minReplicasProd": 3}},
+    ],
+)
+def test_same_findings_under_pack_config(
+    examples: dict[str, StackPlan], pack_config: dict[str, Any]
+) -> None:
+    direct, protocol = _both(examples["prod"], pack_config)
+    assert direct == protocol
+
+
+def _broken_at_scale(tenants: int) -> dict[str, Any]:
+    """The synthetic primary with faults in a few tenants, so that several rules report."""
+    config = copy.deepcopy(stack_config(tenants))
+    copies = config["paif:tenants"]
+    copies[3]["modelEndpoints"][0]["replicas"] = {"min": 1, "max": 10}
+    copies[7]["vksClusters"][0]["controlPlaneReplicas"] = 1
+    del copies[9]["databases"][0]["backup"]
+    copies[11]["databases"][0]["ha"] = False
+    # test_gate's broken stack: a plaintext password and an expired waiver.
+    broken = broken_prod()
+    config["vsphere:password"] = broken["vsphere:password"]
+    config["paif:waivers"] += broken["paif:waivers"]
+    return config
+
+
+def test_fifty_tenants_same_findings_and_verdict(tmp_path: Path) -> None:
+    project = write_project(tmp_path, {STACK: _broken_at_scale(50), DR_STACK: dr_stack_config(50)})
+    plan = plan_stack(project, STACK)
+    protocol = gate.evaluate_records(_records(plan), via_protocol=True)
+    assert plan.findings == protocol
+    rules = {f["ruleId"] for f in protocol if not f["waived"]}
+    assert len(rules) >= 4, rules
+    assert sum(f["waived"] for f in protocol) >= 50
+    assert plan.mandatory_failures
+
+
+def test_one_stack_view_per_direct_evaluation(
+    examples: dict[str, StackPlan], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from policies import framework
+
+    built: list[int] = []
+    real_init = framework.StackView.__init__
+
+    def counting_init(self: Any, resources: Any) -> None:
+        built.append(1)
+        real_init(self, resources)
+
+    monkeypatch.setattr(framework.StackView, "__init__", counting_init)
+    direct, protocol = [], []
+    for via_protocol, counts in ((False, direct), (True, protocol)):
+        built.clear()
+        gate.evaluate_records(_records(examples["prod"]), via_protocol=via_protocol)
+        counts.append(len(built))
+    # The protocol hands each of the pack's policies objects of its own: a view each.
+    assert protocol[0] > 30
+    assert direct[0] <= 2  # the direct evaluation's shared view (and gate's own)
+
+
+def test_signature_mappings_below_the_top_are_deserialized() -> None:
+    from google.protobuf import json_format, struct_pb2
+    from pulumi_policy.deserialize import SPECIAL_ASSET_SIG, SPECIAL_SIG_KEY, deserialize_properties
+
+    from paif_cli.policy_direct import _deserialized
+
+    asset = {SPECIAL_SIG_KEY: SPECIAL_ASSET_SIG, "text": "hello"}
+    inputs = {"file": asset, "files": [asset], "n": 2, SPECIAL_SIG_KEY: "kept at the top"}
+    struct = struct_pb2.Struct()
+    struct.update(inputs)
+    expected = deserialize_properties(json_format.MessageToDict(struct))
+    ours = _deserialized(inputs, "urn:test", top=True)
+    assert ours["n"] == expected["n"] == 2.0 and isinstance(ours["n"], float)
+    assert ours[SPECIAL_SIG_KEY] == expected[SPECIAL_SIG_KEY]
+    for value, stock in (
+        (ours["file"], expected["file"]),
+        (ours["files"][0], expected["files"][0]),
+    ):
+        assert type(value) is type(stock) and value.text == stock.text == "hello"
+
+
+def test_props_are_the_analyzers_proxies() -> None:
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+
+    from paif_cli.policy_direct import _deserialized, _proxied
+
+    inputs = {
+        "spec": {"replicas": 2, "env": [{"name": "A", "value": UNKNOWN_STRING_VALUE}]},
+        "tags": ("a", 1.5, None, True),
+        "unknown": UNKNOWN_STRING_VALUE,
+    }
+    ours = _proxied(inputs, "urn:test", [], top=True)
+    stock = unknown_checking_proxy(_deserialized(inputs, "urn:test", top=True))
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: plain(v) for k, v in value["__target"].items()}
+        if isinstance(value, Sequence) and not isinstance(value, str):
+            return [plain(v) for v in value["__target"]]
+        return value
+
+    assert plain(ours) == plain(stock)
+    assert type(ours["spec"]["env"]) is type(stock["spec"]["env"])
+    assert ours["spec"]["replicas"] == 2.0 and isinstance(ours["spec"]["replicas"], float)
+    errors = []
+    for props in (ours, stock):
+        with pytest.raises(UnknownValueError) as unknown:
+            props["spec"]["env"][0]["value"]
+        errors.append(unknown.value.message)
+    assert errors[0] == errors[1]
+    assert ".spec.env.0.value can't be known" in errors[0]

@@ -1,0 +1,103 @@
+"""The engine tier's sites: the example stacks pointed at test API servers, and the servers."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.engine.cluster import ROOT, ApiServer, Etcd
+from tests.engine.harness import Project, write_stack_files
+
+SECRETS = {
+    "harbor:password": "harbor-admin-Pl41nT3xt-canary",
+    "vsphere:password": "vcenter-admin-Pl41nT3xt-canary",
+}
+
+
+def example(stack: str) -> dict[str, Any]:
+    return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+
+
+def engine_config(stack: str, site: Site | None) -> dict[str, Any]:
+    """The example stack, its Supervisor pointed at the test API server, its edge external
+    (docs/engine.md: no NSX or Avi provider can be built here); who reaches the tenants and
+    where they may go stay as the example declares them."""
+    config = copy.deepcopy(example(stack))
+    if site is not None:
+        config["paif:site"]["supervisor"]["server"] = site.supervisor.url.removeprefix("https://")
+    network = config["paif:network"]
+    config["paif:network"] = {
+        "edge": "external",
+        **{key: network[key] for key in ("appTier", "egress") if key in network},
+    }
+    return config
+
+
+def platform_namespaces(tmp: Path) -> list[str]:
+    """Every namespace the example stacks put objects in: the tenants' Supervisor namespaces
+    (a vSphere Namespace becomes one) and the platform's own (monitoring, GPU operator), which
+    exist before the program runs. Read from ``paif plan`` of the engine configs."""
+    project = tmp / "layout"
+    write_stack_files(project, {s: engine_config(s, None) for s in ("prod", "dr")})
+    subprocess.run(
+        [str(Path(sys.executable).parent / "paif"), "plan", "--stack", "prod", "--stack", "dr",
+         "--project-dir", str(project), "--out", str(tmp / "layout-out"), "--quiet"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    namespaces = {t["namespace"] for t in example("prod")["paif:tenants"]}
+    for stack in ("prod", "dr"):
+        plan = json.loads((tmp / "layout-out" / stack / "plan.json").read_text())
+        for record in plan["resources"]:
+            metadata = (record.get("inputs") or {}).get("metadata") or {}
+            if record["type"].startswith("kubernetes:") and metadata.get("namespace"):
+                namespaces.add(metadata["namespace"])
+    return sorted(namespaces)
+
+
+def vks_clusters() -> dict[str, str]:
+    """VKS cluster name -> its Supervisor namespace, from the example's tenants."""
+    tenants = example("prod")["paif:tenants"]
+    return {c["name"]: t["namespace"] for t in tenants for c in t.get("vksClusters") or []}
+
+
+@dataclass
+class Site:
+    """A site's Supervisor API server and one API server per VKS cluster."""
+
+    supervisor: ApiServer
+    clusters: dict[str, ApiServer]
+
+    def stop(self) -> None:
+        for server in (self.supervisor, *self.clusters.values()):
+            server.stop()
+
+
+def start_site(etcd: Etcd, name: str, workdir: Path, namespaces: list[str]) -> Site:
+    clusters = {}
+    for cluster in vks_clusters():
+        server = ApiServer(f"{name}-{cluster}", workdir, etcd)
+        server.start()
+        server.install_crds()
+        clusters[cluster] = server
+    supervisor = ApiServer(name, workdir, etcd)
+    supervisor.start()
+    supervisor.install_crds()
+    supervisor.prepare_supervisor(
+        namespaces, {c: (ns, clusters[c]) for c, ns in vks_clusters().items()}
+    )
+    return Site(supervisor, clusters)
+
+
+def new_project(workspace: dict[str, Any], name: str) -> Project:
+    return Project.create(workspace["base"] / name, workspace["env"], workspace["pack"])
+
+
+def stack_secrets(site: Site) -> dict[str, str]:
+    return {**SECRETS, "kubernetes:kubeconfig": site.supervisor.kubeconfig}

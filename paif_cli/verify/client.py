@@ -99,6 +99,12 @@ def classify(exc: BaseException, *, phase: str, timeout: float) -> tuple[str, st
         reason = getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or exc
         return "TLS error", f"TLS error: {reason}"
     if isinstance(exc, TimeoutError | socket.timeout):
+        if "handshake" in str(exc):
+            return (
+                "TLS error",
+                f"TLS error: no TLS handshake within {timeout:g} s after connecting (is the "
+                "server speaking TLS?)",
+            )
         if connected:
             return (
                 "timeout after connect",

@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 import yaml
-from cluster import _INSECURE, TOKEN, ApiServer, Etcd
+
+from tests.engine.cluster import _INSECURE, TOKEN, ApiServer, Etcd
 
 STACKS = ("prod", "dr")
 TARGETS = ("supervisor", "marketing-apps")

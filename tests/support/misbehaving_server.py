@@ -129,6 +129,10 @@ class MisbehavingServer:
             def handle(self) -> None:
                 sock: socket.socket = self.request
                 reader = sock.makefile("rb")
+                if reader.peek(1)[:1] == b"\x16":  # a TLS handshake: answer as plain HTTP does
+                    _send(sock, 400, b"plain HTTP here", "text/plain")
+                    sock.close()
+                    return
                 while True:  # keep-alive: one request after another on the connection
                     request = _read_request(reader)
                     if request is None:
@@ -199,7 +203,8 @@ def _read_request(reader: Any) -> tuple[str, str, Any] | None:
 def _send(
     sock: socket.socket, status: int, body: bytes, content_type: str, *, extra: bytes = b""
 ) -> None:
-    reason = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}[status]
+    reasons = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden"}
+    reason = {**reasons, 404: "Not Found"}[status]
     head = (
         f"HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\n"
         f"Content-Length: {len(body)}\r\n"

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
-from misbehaving_server import MisbehavingServer
 
 from paif_cli.main import main
+from tests.support.misbehaving_server import MisbehavingServer
+from tests.support.stacks import ROOT
 
 STALE = {"stack": "prod", "passed": True, "verdict": "passed", "checks": []}
 CHAT = "marketing/llama-chat"
@@ -202,7 +202,7 @@ def test_an_html_page_instead_of_the_model_list_says_what_it_was(tmp_path: Path)
 def test_tls_to_a_plain_http_server_is_a_tls_error(tmp_path: Path) -> None:
     with MisbehavingServer("html", every=10**6) as server:
         url = server.url.replace("http://", "https://")
-        code, report = verify(tmp_path, url, "--endpoint", CHAT)
+        code, report = verify(tmp_path, url, "--endpoint", CHAT, "--timeout", "5")
     assert code == 1
     health = check(report, "health", CHAT)
     assert health["details"]["kind"] == "TLS error"

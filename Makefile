@@ -23,6 +23,8 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHECKOV       := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV)/.installed
 
+.PHONY: plan test test-install engine engine-test trivy trivy-test lint install install-checkov clean prometheus-tools
+
 .DEFAULT_GOAL := install
 
 # Before make looks at any stamp: the Python must be one pyproject.toml accepts (one line and a

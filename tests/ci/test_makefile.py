@@ -125,3 +125,18 @@ def test_the_readme_documents_make_clean_and_paif_diff() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make clean" in readme
     assert "paif diff" in readme
+
+
+@pytest.mark.parametrize(
+    ("target", "recipe"),
+    [("engine", "bash engine/build.sh"), ("trivy", "bash scanners/build-trivy.sh")],
+)
+def test_the_build_targets_run_although_folders_of_their_names_exist(
+    tmp_path: Path, target: str, recipe: str
+) -> None:
+    """engine/ is a folder of the project: without .PHONY, `make engine` would be 'up to date'."""
+    project = _project(tmp_path)
+    (project / target).mkdir(exist_ok=True)
+    done = _make(project, target)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [recipe]

@@ -126,6 +126,9 @@ class PaifSiteArgs:
     primary: StackConfig | None = None
     plaintext_secret_keys: list[str] = field(default_factory=list)
     peer_config: StackConfig | None = None
+    # The replication role's password of logical DR copies (secret config
+    # ``dsm:replicationPassword``, the same in both stacks; components.database_replication).
+    replication_password: pulumi.Input[str] | None = None
 
     @property
     def stack(self) -> str:
@@ -194,6 +197,7 @@ def _tenant_args(
     args: PaifSiteArgs,
     derived: DerivedSite,
     domains: Mapping[str, GpuWorkloadDomain] | None = None,
+    primary_tenants: pulumi.Output[Any] | None = None,
 ) -> list[PaifTenantArgs]:
     """Each tenant's args; ``domains`` maps "" (the site's) and isolated tenants' names."""
     shared_zone = domain_args(args.context).resolved_zone_name
@@ -230,6 +234,8 @@ def _tenant_args(
                 replicated_projects=replicated.get(tenant.name, ()),
                 replication_targets=targets,
                 network=network,
+                replication_password=args.replication_password,
+                primary_tenants=primary_tenants,
             )
         )
     return out
@@ -447,7 +453,12 @@ class PaifSite(pulumi.ComponentResource):
                     child,
                 )
         self.tenants: dict[str, PaifTenant] = {}
-        for tenant_args in _tenant_args(args, derived, domains):
+        primary_tenants = (
+            peer_outputs.get_output("tenants")
+            if peer_outputs is not None and config.dr.role == "dr"
+            else None
+        )
+        for tenant_args in _tenant_args(args, derived, domains, primary_tenants):
             tenant = tenant_args.tenant.name
             self.tenants[tenant] = PaifTenant(
                 f"{name}-{tenant}",

@@ -4,6 +4,12 @@ Reading a VKS cluster's ``<cluster>-kubeconfig`` Secret from the Supervisor (Clu
 writes it once the control plane is up) returns a kubeconfig pointing at an address that does
 not resolve (``*.offline.invalid``) and carries no credential: enough for a workload-cluster
 provider to be declared, and nothing that could reach a real cluster.
+
+A DSM ``PostgresCluster`` answers with the ``status.connection`` DSM publishes once it is Ready
+(host ``<name>.<namespace>.dsm.offline.invalid``, port 5432, its database and admin, the Secret
+named after the cluster), so the logical replication providers and the DR copy's subscription
+have an endpoint to name; reading DSM's admin-password Secret answers a placeholder that is
+no credential (the offline plan masks it as a secret anyway).
 """
 
 from __future__ import annotations
@@ -36,12 +42,25 @@ def offline_kubeconfig(namespace: str, cluster: str) -> str:
     )
 
 
+DSM_PASSWORD_READ_SUFFIX = "-dsm-password"
+OFFLINE_PASSWORD = "offline-placeholder-not-a-credential"
+POSTGRES_PORT = 5432
+
+
 def _secret(args: Any) -> dict[str, Any]:
-    """Answer only reads of Cluster API kubeconfig Secrets; registered Secrets keep their inputs."""
+    """Answer only reads of Cluster API kubeconfig Secrets and DSM's admin-password Secrets;
+    registered Secrets keep their inputs."""
     resource_id = args.resource_id or ""
     if args.inputs or "/" not in resource_id:
         return {}
     namespace, name = resource_id.split("/", 1)
+    if str(getattr(args, "name", "")).endswith(DSM_PASSWORD_READ_SUFFIX):
+        return {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": name, "namespace": namespace},
+            "data": {"password": base64.b64encode(OFFLINE_PASSWORD.encode()).decode()},
+        }
     if not name.endswith(KUBECONFIG_SUFFIX):
         return {}
     cluster = name.removesuffix(KUBECONFIG_SUFFIX)
@@ -59,5 +78,26 @@ def _secret(args: Any) -> dict[str, Any]:
     }
 
 
-COMPUTED: dict[str, Callable[[Any], dict[str, Any]]] = {"kubernetes:core/v1:Secret": _secret}
+def _postgres_cluster(args: Any) -> dict[str, Any]:
+    """``status.connection`` of a Ready DSM PostgresCluster (module doc)."""
+    metadata = args.inputs.get("metadata") or {}
+    spec = args.inputs.get("spec") or {}
+    name, namespace = metadata.get("name"), metadata.get("namespace")
+    return {
+        "status": {
+            "connection": {
+                "host": f"{name}.{namespace}.dsm.offline.invalid",
+                "port": POSTGRES_PORT,
+                "dbname": spec.get("databaseName") or name,
+                "username": spec.get("adminUsername"),
+                "passwordRef": {"name": name},
+            }
+        }
+    }
+
+
+COMPUTED: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "kubernetes:core/v1:Secret": _secret,
+    "kubernetes:databases.dataservices.vmware.com/v1alpha1:PostgresCluster": _postgres_cluster,
+}
 INVOKES: dict[str, Callable[[Any], dict[str, Any]]] = {}

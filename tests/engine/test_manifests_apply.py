@@ -7,14 +7,13 @@ run (``dryRun=All``: validation, defaulting and admission, nothing stored), as
 (the namespace of a VKS cluster's folder is its first file). One fresh API server per folder,
 with the CRDs the engine tier installs; a Supervisor's folder gets the namespaces vSphere makes
 before (the Supervisor namespaces are vSphere objects, not in any folder). The Secrets, kept
-apart in ``secrets/`` with placeholder values, are not applied.
+apart in ``secrets/`` with placeholder values, are not applied. The plans are the session's
+(``example_out`` of tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -28,19 +27,6 @@ from tests.engine.cluster import _INSECURE, TOKEN, ApiServer, Etcd
 
 STACKS = ("prod", "dr")
 TARGETS = ("supervisor", "marketing-apps")
-
-
-@pytest.fixture(scope="module")
-def example_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`paif plan` of the example stacks as a user runs it (the README's command)."""
-    out = tmp_path_factory.mktemp("apply") / "out"
-    root = Path(__file__).resolve().parents[2]
-    subprocess.run(
-        [str(Path(sys.executable).parent / "paif"), "plan", "--stack", "prod", "--stack", "dr",
-         "--project-dir", str(root), "--out", str(out), "--quiet", "--format", "none"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return out
 
 
 class Api:

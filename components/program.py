@@ -25,7 +25,10 @@ from components.config import (
     runtime_config_values,
     stacks,
 )
-from components.database_replication import REPLICATION_PASSWORD_CONFIG
+from components.database_replication import (
+    REPLICATION_PASSWORD_CONFIG,
+    replication_password_problems,
+)
 from components.errors import ComponentInputError
 from components.hardware import discover_domain
 from components.ownership import lookup_import_id
@@ -111,8 +114,9 @@ def run(project_dir: Path | None = None) -> PaifSite:
     """Build the stack; called by ``__main__.py`` under ``pulumi up`` and ``paif plan``."""
     project_dir = project_dir or Path.cwd()
     stack = pulumi.get_stack()
-    stack_file = f"Pulumi.{stack}.yaml"
+    stack_file = own_file = f"Pulumi.{stack}.yaml"
     values, secret_keys = runtime_config_values()
+    namespace, key = REPLICATION_PASSWORD_CONFIG
     try:
         # A tenant-group stack builds from its platform stack's file (paif:layout).
         site_file = stacks.site_file(project_dir, stack, values, stack_file)
@@ -121,19 +125,26 @@ def run(project_dir: Path | None = None) -> PaifSite:
         peer = load_peer_config(config, project_dir)
         primary = peer if config.dr.role == "dr" else None
         part = stacks.stack_part(stack, site_file, config, primary)
+        replication_password = pulumi.Config(namespace).get_secret(key)
         args = PaifSiteArgs(
             config=config,
             primary=primary,
             stack_file=stack_file,
             plaintext_secret_keys=plaintext_secret_keys(values, secret_keys),
             peer_config=peer,
-            replication_password=pulumi.Config(REPLICATION_PASSWORD_CONFIG[0]).get_secret(
-                REPLICATION_PASSWORD_CONFIG[1]
-            ),
+            replication_password=replication_password,
             part=None if part.kind == "whole" else part,
         )
         validate_site(args)
         derived = args.derived()
+        missing = replication_password_problems(
+            # A tenant-group stack of a split site: the databases of its own tenants.
+            (r for (tenant, _), r in derived.databases.items() if args.builds(tenant)),
+            password_set=replication_password is not None,
+            stack=pulumi.get_stack(),
+        )
+        if missing:  # the stack's own secret config, in its own file
+            raise ConfigError(own_file, missing)
     except ConfigError as exc:
         raise pulumi.RunError(exc.render()) from None
     except ComponentInputError as exc:

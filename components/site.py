@@ -26,8 +26,9 @@ from components.config.models import AviIngress, Peer, StackConfig, Tenant, Work
 from components.config.ownership import Kind
 from components.config.stacks import StackPart
 from components.context import SiteContext
+from components.database_replication import replication_path
 from components.dr.estimate import estimate_for, site_gpu_pool
-from components.dr.topology import DerivedSite, derive_site, return_projects
+from components.dr.topology import DerivedSite, derive_site, return_projects, stack_file_name
 from components.edge_security import AviEntry, EdgeSecurity, EdgeSecurityArgs, avi_ref
 from components.errors import ComponentInputError
 from components.gslb import GslbService, GslbServiceArgs, GslbSite
@@ -262,10 +263,18 @@ def _tenant_args(
     replicated = _replicated_projects(args, derived)
     targets = frozenset(replication_targets(derived))
     network = namespace_network(args.config.network)
+    peer = args.primary if args.config.dr.role == "dr" else args.peer_config
+    peer_file = stack_file_name(args.config.dr.peer.stack) if args.config.dr.peer else ""
     out = []
     for tenant in derived.config.tenants:
         if not args.builds(tenant.name):
             continue
+        path = replication_path(
+            (r for (t, _), r in derived.databases.items() if t == tenant.name),
+            role=args.config.dr.role,
+            peer=peer,
+            peer_stack_file=peer_file,
+        )
         ctx = _tenant_context(args, tenant)
         isolated = tenant.isolation == "workload-domain"
         own_args = domain_args(ctx)
@@ -291,7 +300,7 @@ def _tenant_args(
                 rpo_seconds=objectives.rpo if objectives is not None else None,
                 replicated_projects=replicated.get(tenant.name, ()),
                 replication_targets=targets,
-                network=network,
+                network=replace(network, replication=path),
                 replication_password=args.replication_password,
                 primary_tenants=primary_tenants,
             )
@@ -431,7 +440,13 @@ def _gslb_args(args: PaifSiteArgs, derived: DerivedSite) -> GslbServiceArgs | No
             service_name=f"{config.site.name}-gslb",
             fqdn=gslb.domain,
             sites=[
-                GslbSite(config.site.name, config.network.ingress.virtual_ip),
+                # The DR stack file in this commit says it failed over: this site was lost, and
+                # takes traffic again only once the DR stack fails back (the runbook's order).
+                GslbSite(
+                    config.site.name,
+                    config.network.ingress.virtual_ip,
+                    enabled=not peer.dr.failover,
+                ),
                 GslbSite(peer.site.name, peer.network.ingress.virtual_ip),
             ],
             health_monitor_refs=list(gslb.health_monitors),
@@ -510,7 +525,12 @@ class PaifSite(pulumi.ComponentResource):
         validate_site(args)
         self.args = args
         self.derived = derived = args.derived()
-        self.estimates = estimate_for(args.config, args.primary, stack=args.stack)
+        self.estimates = estimate_for(
+            args.config,
+            args.primary,
+            stack=args.stack,
+            dr_declared=args.peer_config if args.config.dr.role != "dr" else None,
+        )
         ctx = args.context
         config = args.config
         props = self._site_props(args, self.estimates, derived)

@@ -304,6 +304,8 @@ class Model(ConfigModel):
     ref: NonEmpty
     parameters_b: Annotated[float, Field(gt=0, alias="parametersB")]
     precision: Precision = "fp16"
+    # An embedding model's vector length; `paif verify` holds every answer to it.
+    dimensions: Annotated[int, Field(ge=1)] | None = None
 
     @field_validator("ref")
     @classmethod
@@ -389,6 +391,16 @@ class ModelEndpoint(ConfigModel):
     critical: bool = True
     # Overrides of the site's and tenant's alert thresholds for this endpoint (§9.7).
     alert_thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
+
+    @model_validator(mode="after")
+    def _dimensions_of_embeddings(self) -> ModelEndpoint:
+        if self.model.dimensions is not None and self.type != "embeddings":
+            raise FieldError(
+                "model.dimensions",
+                f"is the vector length of an embeddings endpoint; {self.name!r} is of type "
+                f"{self.type}",
+            )
+        return self
 
 
 class Backup(ConfigModel):
@@ -838,7 +850,8 @@ class Network(ConfigModel):
     GSLB) is managed outside this stack, e.g. by the network team's own stack: this stack then
     declares none of it and the rules that inspect it have nothing here to check.
     ``appTier`` and ``egress`` say what the tenants' namespaces may reach and be reached from;
-    they describe the network, so an external edge keeps them.
+    they describe the network, so an external edge keeps them, as it keeps ``dataCidrs`` (the
+    site's database addresses, which the peer site's logical replication connects to or from).
     """
 
     edge: Literal["managed", "external"] = "managed"
@@ -847,6 +860,11 @@ class Network(ConfigModel):
     management_cidrs: list[NonEmpty] = Field(default_factory=list)
     app_tier: AppTier = Field(default_factory=AppTier)
     egress: Egress | None = None
+    # This site's DSM database addresses (the network DSM puts its PostgreSQL clusters on). The
+    # peer site's stack reads them from this file: a logical DR copy's subscription connects
+    # from the DR site's to the primary's on the database port, and both sides admit exactly
+    # that (components.tenant_network, "replication").
+    data_cidrs: list[Cidr] = Field(default_factory=list)
 
     @property
     def app_ports(self) -> tuple[int, ...]:

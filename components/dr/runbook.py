@@ -29,6 +29,7 @@ from components.dr.database_steps import (
     failback_step,
     failover_step,
 )
+from components.dr.failover import commands, describe
 from components.estimators import format_duration
 from components.pgvector_database import DEFAULT_ADMIN_USERNAME
 
@@ -75,6 +76,12 @@ def _placeholder(value: str | None, what: str) -> str:
     return value if value else f"<{what}>"
 
 
+def _dr_fact(value: str | None, what: str, dr_stack: str) -> str:
+    """A DR site fact, or a placeholder saying where it comes from: only the DR stack file
+    declares it, and this project has none."""
+    return value if value else f"<{what}: unknown until paif plan --stack {dr_stack}>"
+
+
 def _num(value: Any) -> str:
     """A count as people write it: stack outputs turn 5 into 5.0 (protobuf numbers)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -119,12 +126,12 @@ def runbook_steps(
     primary, dr = sites["primary"], sites["dr"]
     stacks = estimate["stacks"]
     dr_stack = _placeholder(stacks.get("dr"), "DR stack")
-    dr_supervisor = _placeholder(dr.get("supervisor"), f"Supervisor of {dr['name']}")
+    dr_supervisor = _dr_fact(dr.get("supervisor"), f"Supervisor of {dr['name']}", dr_stack)
     active = pattern == "active-active"
     grouped = _terms_by_phase(estimate["rto"]["terms"])
     actions: dict[str, list[str]] = {phase: [] for phase in PHASE_ORDER}
 
-    dr_fqdn = _placeholder(dr.get("fqdn"), f"ingress FQDN of {dr['name']}")
+    dr_fqdn = _dr_fact(dr.get("fqdn"), f"ingress FQDN of {dr['name']}", dr_stack)
 
     # -- detect
     fqdn = _placeholder(primary.get("fqdn") or topology["traffic"].get("fqdn"), "service FQDN")
@@ -186,10 +193,7 @@ def runbook_steps(
         )
 
     # -- runtime
-    failover_cmds = _code(
-        f"pulumi config set paif:dr.failover true --stack {dr_stack}",
-        f"pulumi up --stack {dr_stack}",
-    )
+    failover_cmds = _code(*commands(dr_stack, True))
     namespaces = sorted({e["namespace"] for e in topology["endpoints"]})
     if active:
         actions["runtime"].append(
@@ -258,8 +262,16 @@ def runbook_steps(
             "restart on the survivor. Clients follow within the GSLB TTL "
             f"({_num(gslb.get('ttl', '?'))} s):\n\n" + _code(f"dig +short {domain}")
         )
+        actions["gateway"].append(
+            f"Commit the DR stack file with `paif:dr.failover: true`: when {primary['name']} "
+            f"comes back, its own stack (`pulumi up --stack "
+            f"{_placeholder(stacks.get('primary'), 'primary stack')}`) declares its GSLB member "
+            "disabled for as long as that file says failed over, so the health monitors cannot "
+            "send users to a site whose databases are not yet re-seeded; failing the DR stack "
+            "back enables it again."
+        )
     else:
-        vip = _placeholder(dr.get("virtualIp"), f"ingress virtual IP of {dr['name']}")
+        vip = _dr_fact(dr.get("virtualIp"), f"ingress virtual IP of {dr['name']}", dr_stack)
         ttl = int(float(estimate["assumptions"].get("dnsTtlSeconds", 300)))
         actions["gateway"].append(
             f"Point `{fqdn}` at the DR ingress virtual IP {vip} (the DR NSX load balancer "
@@ -282,14 +294,22 @@ def runbook_steps(
             f"Run the §9.7.2 checks against the DR site through the service name: each "
             f"endpoint's health check answers {HEALTH_OK_STATUS} OK and lists its model, the "
             f"P95 of {VERIFY_SAMPLE_REQUESTS} sample requests per endpoint stays below "
-            f"{SLA_P95_SECONDS:g} s and the error rate below {SLA_ERROR_RATE * 100:g} %, and, "
+            f"{SLA_P95_SECONDS:g} s, no more than {SLA_ERROR_RATE * 100:g} % of them fail, and, "
             "with `--prometheus`, autoscaling adds replicas under that load and no alert of "
-            "the DR site is firing (exit 0: all passed; 1: the failed checks are named):\n\n"
+            "the DR site is firing (exit 1: the failed checks are named). "
+            f"{VERIFY_SAMPLE_REQUESTS} requests are too few to show an error rate below "
+            f"{SLA_ERROR_RATE * 100:g} %, so with none failing the error-rate check alone ends "
+            "inconclusive (exit 3); once traffic is back, run it again without `--requests` "
+            "(enough requests to show the rate, paced below each endpoint's rate limit):\n\n"
             + _code(
                 "export PAIF_VERIFY_TOKEN=...   # an API token of the gateway",
                 f"paif verify --stack {dr_stack} --url https://{fqdn} "
-                f"--requests {VERIFY_SAMPLE_REQUESTS} "
-                f"--prometheus {dr_prometheus_url or f'<Prometheus URL of {dr_name}>'}",
+                f"--requests {VERIFY_SAMPLE_REQUESTS} --prometheus "
+                + _dr_fact(
+                    dr_prometheus_url or dr.get("prometheusUrl"),
+                    f"Prometheus URL of {dr_name}",
+                    dr_stack,
+                ),
             ),
             "Logging and alerting: the DR site's log system receives the endpoints' logs, and "
             "its PaifWatchdog alert reaches the on-call channel (`paif verify` reports both "
@@ -399,19 +419,47 @@ def render_runbook(config: StackConfig, estimate: Mapping[str, Any]) -> str:
             out += [action, ""]
         if out[-1] == "":
             out.pop()
+    changes = (estimate.get("failover") or {}).get("changes") or []
+    dr_stack = _placeholder(stacks.get("dr"), "DR stack")
+    out += ["", "## What the failover changes", ""]
+    out += _changes_table(changes, dr_stack)
     out += [
         "",
         "## After the failover: fail back",
         "",
         f"- {dr} is now the writer. Never run two writable primaries (§9.3.3): keep "
         f"{primary}'s databases fenced until each is rebuilt below.",
-        f"- Fail back in the same order as the failover once {primary} is back; then set "
-        f"`paif:dr.failover false` on the DR stack and `pulumi up` it.",
+        f"- Order: (1) bring {primary} back and rebuild its clusters with its own stack; "
+        f"(2) move each database's data back (below), writes frozen at {dr}; (3) fail the DR "
+        f"stack back to standing by; (4) move the traffic back (the reverse of step "
+        f"{PHASE_ORDER.index('gateway') + 1}); (5) validate at {primary} as in step "
+        f"{PHASE_ORDER.index('validate') + 1}.",
+        "- Step (3) from a laptop, with the primary back and re-seeded; `pulumi up` applies "
+        "the table above read from right to left and deletes nothing protected:",
+        "",
+        _code(*commands(dr_stack, False)),
         "",
     ]
     for step in failback_steps(estimate):
         out += [step.text, ""]
     return "\n".join(out)
+
+
+def _changes_table(changes: Sequence[Mapping[str, Any]], dr_stack: str) -> list[str]:
+    """What ``pulumi up`` of the DR stack changes at failover (components.dr.failover)."""
+    if not changes:
+        return ["Nothing: the DR site already runs as it would serve."]
+    rows = [
+        f"`{' && '.join(commands(dr_stack, True))}` changes (failback: right to left):",
+        "",
+        "| part | standing by | serving |",
+        "|---|---|---|",
+    ]
+    rows += [
+        f"| {c['part']} {c['name']} | {describe(c['standingBy'])} | {describe(c['serving'])} |"
+        for c in changes
+    ]
+    return rows
 
 
 def _role_key(estimate: Mapping[str, Any]) -> str:

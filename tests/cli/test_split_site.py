@@ -39,8 +39,10 @@ def split_stacks(
         values["paif:layout"] = {
             "tenantStacks": {f"{site}-tenants-{key}": tenants for key, tenants in groups.items()}
         }
+        # A group's own config: its providers' and secrets (dsm:replicationPassword).
+        own = {k: v for k, v in values.items() if not k.startswith("paif:")}
         for key in groups:
-            stacks[f"{site}-tenants-{key}"] = {"paif:layout": {"site": site}}
+            stacks[f"{site}-tenants-{key}"] = {**own, "paif:layout": {"site": site}}
     return stacks
 
 
@@ -271,3 +273,18 @@ def test_a_group_stack_naming_a_missing_site_is_a_clear_error(
     err = capsys.readouterr().err
     assert code == 2, err
     assert "Pulumi.prod-tenants-a.yaml: paif:layout.site: names stack 'qa', which has no " in err
+
+
+def test_a_group_without_its_replication_password_names_its_own_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The secret config is each stack's own: the error names the group's file, not the
+    platform's, and the command to set it there."""
+    stacks = split_stacks()
+    del stacks["prod-tenants-a"]["dsm:replicationPassword"]
+    project = write_project(tmp_path / "p", stacks)
+    code = plan(project, ["prod", "prod-tenants-a", "prod-tenants-b"], tmp_path / "o")
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "error: Pulumi.prod-tenants-a.yaml: dsm:replicationPassword: is not set" in err
+    assert "--stack prod-tenants-a" in err

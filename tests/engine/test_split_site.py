@@ -16,8 +16,10 @@ from tests.engine.cluster import Etcd
 from tests.engine.harness import Project
 from tests.engine.sites import Layout, Site, engine_config, new_project, stack_secrets, start_site
 
-GROUPS = {"prod-tenants-a": ["marketing"], "prod-tenants-b": ["hr", "dev"]}
-STACKS = ["prod", *GROUPS]
+# Stack names of their own: the tier's stacks share one backend (and `prod` is the workflows').
+PLATFORM = "split"
+GROUPS = {"split-tenants-a": ["marketing"], "split-tenants-b": ["hr", "dev"]}
+STACKS = [PLATFORM, *GROUPS]
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +35,10 @@ def site(
 def project(workspace: dict[str, Any], site: Site) -> Project:
     project = new_project(workspace, "paif-split")
     platform = {**engine_config("prod", site), "paif:layout": {"tenantStacks": GROUPS}}
-    project.init_stack("prod", platform, stack_secrets(site))
+    project.init_stack(PLATFORM, platform, stack_secrets(site))
     providers = {k: v for k, v in platform.items() if not k.startswith("paif:")}
     for group in GROUPS:
-        config = {**providers, "paif:layout": {"site": "prod"}}
+        config = {**providers, "paif:layout": {"site": PLATFORM}}
         project.init_stack(group, config, stack_secrets(site))
     return project
 
@@ -62,7 +64,7 @@ def test_the_split_site_comes_up_stack_by_stack_as_paif_plan_records_it(
     for stack in STACKS:
         created = {u for u in _state_urns(project, stack) if "pulumi:pulumi:Stack" not in u}
         assert created == _planned(out, stack), stack
-    platform_types = {u.split("::")[2] for u in _state_urns(project, "prod")}
+    platform_types = {u.split("::")[2] for u in _state_urns(project, PLATFORM)}
     assert any("GpuWorkloadDomain" in t for t in platform_types)
     assert not any("paif:tenancy:Tenant" in t for t in platform_types)
     for group in GROUPS:

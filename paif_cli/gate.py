@@ -21,14 +21,10 @@ from paif_cli.errors import InputError, PolicyConfigError
 from paif_cli.record import StackPlan
 from paif_cli.reports.model import ENFORCEMENTS, SEVERITIES
 from policies import pack
-from policies.framework import (
-    WAIVED_POLICY,
-    StackView,
-    parse_message,
-    parse_waived_line,
-    waiver_for,
-    waiver_note,
-)
+from policies.crossguard import parse_message, parse_waived_line
+from policies.registry import WAIVED_POLICY
+from policies.view import StackView
+from policies.waivers import waiver_for, waiver_note
 
 __all__ = ["UNMAPPED_SEVERITY", "evaluate_records", "gate_plan", "stack_view"]
 

@@ -24,7 +24,7 @@ from paif_cli.reports.markdown import render_markdown
 from paif_cli.reports.model import ReportContext, ReportFinding, RuleMeta, Waiver, summarize
 from paif_cli.reports.sarif import render_sarif
 from policies import pack
-from policies.framework import ADVISORY_POLICY, doc_link, project_urls, repository_url
+from policies.registry import ADVISORY_POLICY, doc_link, project_urls, repository_url
 
 __all__ = [
     "JSON_FILE",

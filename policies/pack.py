@@ -18,7 +18,8 @@ from typing import Any
 import yaml
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
 
-from policies.framework import ADVISORY_POLICY, REGISTRY, WAIVED_POLICY, Rule, build_policies
+from policies.crossguard import build_policies
+from policies.registry import ADVISORY_POLICY, REGISTRY, WAIVED_POLICY, Rule
 
 PACK_DIR = Path(__file__).resolve().parent
 PROJECT_FILE = PACK_DIR / "PulumiPolicy.yaml"

@@ -41,7 +41,6 @@ __all__ = [
     "wrap_secrets",
 ]
 
-
 # What a finding message shows instead of the placeholder if a policy echoed a secret value.
 SECRET_REDACTION = "***"
 

@@ -32,18 +32,9 @@ from components.estimators.gpu_sizing import (
     fits,
     gpus_required,
 )
-from policies.framework import (
-    Endpoint,
-    StackView,
-    Violation,
-    as_int,
-    as_number,
-    endpoints,
-    get_path,
-    rule,
-    target_of,
-)
+from policies.registry import Violation, rule
 from policies.rules.ha import COMPUTE_CLUSTER_TYPE, GPU_RESOURCE
+from policies.view import Endpoint, StackView, as_int, as_number, endpoints, get_path, target_of
 
 VM_CLASS_TYPE = "vsphere:index/virtualMachineClass:VirtualMachineClass"
 QUOTA_KEY = f"requests.{GPU_RESOURCE}"

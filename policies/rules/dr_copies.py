@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from policies.framework import StackView, Violation, get_path, label, rule
-from policies.rules.dr import annotations, postgres_clusters
+from policies.readers import annotations
+from policies.registry import Violation, rule
+from policies.rules.dr import postgres_clusters
+from policies.view import StackView, get_path, label
 
 PRIMARY_CLUSTER_ANNOTATION: Final = "paif.vmware.com/primary-cluster"
 PRIMARY_LOCATION_ANNOTATION: Final = "paif.vmware.com/primary-backup-location"

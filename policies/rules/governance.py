@@ -11,7 +11,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from components.constants import WAIVER_MIN_REASON_LENGTH
-from policies.framework import StackView, Violation, rule, site_waivers, today
+from policies.registry import Violation, rule
+from policies.view import StackView
+from policies.waivers import site_waivers, today
 
 
 @rule(

@@ -22,18 +22,17 @@ from components.constants import (
     WARM_STANDBY_ENDPOINT_REPLICAS,
     WARM_STANDBY_VKS_WORKERS,
 )
-from policies.framework import (
+from policies.registry import Violation, rule
+from policies.view import (
     CAPI_GROUP,
     DSM_GROUP,
     HOSTNAME_TOPOLOGY_KEY,
     StackView,
-    Violation,
     as_int,
     as_number,
     endpoints,
     get_path,
     label,
-    rule,
     selector_matches,
 )
 

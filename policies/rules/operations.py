@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.observability.alerts import REQUIRED_ENDPOINT_ALERTS
-from policies.framework import (
+from policies.registry import Violation, rule
+from policies.view import (
     MONITORING_GROUP,
     Endpoint,
     StackView,
-    Violation,
     endpoints,
     get_path,
-    rule,
     selector_matches,
 )
 

@@ -24,8 +24,10 @@ from components.estimators.scheduling import (
     schedule,
 )
 from components.vks_cluster import AUTOSCALER_MIN
-from policies.framework import StackView, Violation, as_number, get_path, rule, target_of
-from policies.rules.dr import estimates, known
+from policies.harbor_replication import estimates
+from policies.readers import known
+from policies.registry import Violation, rule
+from policies.view import StackView, as_number, get_path, target_of
 
 HOSTNAME: Final = "kubernetes.io/hostname"
 CLUSTER_API_GROUP: Final = "cluster.x-k8s.io"

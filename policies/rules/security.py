@@ -50,21 +50,10 @@ from components.nsx_binding import (
     POLICY_SECURITY_POLICY_TYPE,
 )
 from policies import sdk_proxies
-from policies.framework import (
-    DSM_GROUP,
-    StackView,
-    Violation,
-    as_int,
-    as_number,
-    endpoints,
-    get_path,
-    label,
-    rule,
-)
-from policies.rules.dr import (
-    HARBOR_PROJECT_TYPE,
-    known,
-)
+from policies.harbor_replication import HARBOR_PROJECT_TYPE
+from policies.readers import known
+from policies.registry import Violation, rule
+from policies.view import DSM_GROUP, StackView, as_int, as_number, endpoints, get_path, label
 
 HARBOR_ROBOT_TYPE: Final = "harbor:index/robotAccount:RobotAccount"
 KUBERNETES_SECRET_TYPE: Final = "kubernetes:core/v1:Secret"

@@ -21,7 +21,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
 from components.context import SUPERVISOR_TARGET
-from policies.framework import StackView, Violation, as_int, label, rule, target_of
+from policies.registry import Violation, rule
+from policies.view import StackView, as_int, label, target_of
 
 NETWORK_POLICY_API: Final = "networking.k8s.io/"
 NSX_API: Final = "crd.nsx.vmware.com/"

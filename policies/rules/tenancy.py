@@ -20,7 +20,8 @@ from typing import Any
 
 from components.constants import MARKETING_QUOTA
 from components.context import SUPERVISOR_TARGET
-from policies.framework import StackView, Violation, get_path, label, rule, target_of
+from policies.registry import Violation, rule
+from policies.view import StackView, get_path, label, target_of
 
 VSPHERE_NAMESPACE_TYPE = "vsphere:index/namespace:Namespace"
 KUBERNETES_NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"

@@ -81,7 +81,7 @@ PHASES = {
         ("paif_cli.pipeline", "write_run"),
         ("paif_cli.plan", "write_plan"),
         ("paif_cli.gate", "write_pair_artifacts"),
-        ("paif_cli.diagram", "write_topology"),
+        ("paif_cli.diagram", "write_topology"),  # before the pipeline
     ],
 }
 # Where the plan looks up ``run_program`` (the recording for the bare replay wraps it there).

@@ -23,7 +23,8 @@ import pulumiverse_harbor as harbor
 
 from components.config.models import AviIngress, Peer, StackConfig, Tenant, WorkloadDomain
 from components.context import SiteContext
-from components.dr.estimate import estimate_for, site_gpu_pool
+from components.dr.estimate import estimate_for
+from components.dr.site_facts import site_gpu_pool
 from components.dr.topology import DerivedSite, derive_site, return_projects
 from components.edge_security import AviEntry, EdgeSecurity, EdgeSecurityArgs, avi_ref
 from components.errors import ComponentInputError

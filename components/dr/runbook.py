@@ -34,7 +34,7 @@ from components.pgvector_database import DEFAULT_ADMIN_USERNAME
 
 RUNBOOK_FILE: Final = "failover-runbook.md"
 
-# Which RTO terms (components.estimators.dr) each runbook phase accounts for.
+# Which RTO terms (components.estimators.rto_rpo) each runbook phase accounts for.
 PHASE_TERMS: Final[dict[str, tuple[str, ...]]] = {
     "detect": ("detection", "decision"),
     "data": ("database",),

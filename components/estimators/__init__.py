@@ -36,17 +36,13 @@ from components.estimators.cron import (
     parse_standard_cron,
 )
 from components.estimators.data_stores import DatabaseFacts, Mechanism
-from components.estimators.dr import (
+from components.estimators.dr_facts import (
     Assumptions,
     ClusterFacts,
     DrPattern,
     DrTopology,
     EndpointFacts,
-    Estimate,
     HarborFacts,
-    StoreEstimate,
-    Term,
-    estimate,
     rpo_band,
     rto_band,
 )
@@ -64,6 +60,7 @@ from components.estimators.gpu_sizing import (
     size_gpus,
     weights_gib,
 )
+from components.estimators.rto_rpo import Estimate, StoreEstimate, Term, estimate
 
 __all__ = [
     "BYTES_PER_PARAMETER",

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from components.estimators.cron import harbor_cron_interval_seconds
-from components.estimators.dr import Assumptions
+from components.estimators.dr_facts import Assumptions
 from components.estimators.durations import format_duration
 from components.estimators.errors import EstimatorError
 from components.estimators.gpu_sizing import GIB, weights_gib

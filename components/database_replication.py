@@ -1,6 +1,6 @@
 """Logical replication of a DSM database to its DR copy, as resources of the two stacks.
 
-``dr.mechanism: logical`` (components.config.dr_copy) is built with the ``pulumi-postgresql``
+``dr.mechanism: logical`` (components.config.models.dr_copy) is built with the ``pulumi-postgresql``
 provider, one provider per DSM cluster (its ``status.connection`` host, DSM's admin and the
 password DSM keeps in the Secret that ``status.connection.passwordRef`` names):
 

@@ -62,7 +62,7 @@ from components.autoscaling import (
 )
 from components.config.models import ModelEndpoint as EndpointConfig
 from components.config.models import Tenant
-from components.config.observability import DEFAULT_PROMETHEUS_URL
+from components.config.models.observability import DEFAULT_PROMETHEUS_URL
 from components.constants import (
     GATEWAY_TIMEOUT_SECONDS,
     IMAGE_PULL_POLICY,

@@ -25,7 +25,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config.models import StackConfig, Tenant
-from components.config.observability import Observability
+from components.config.models.observability import Observability
 from components.context import SiteContext, target_annotations
 from components.dr.topology import DatabaseMode, DerivedSite
 from components.errors import ComponentInputError

@@ -15,7 +15,7 @@ import pulumi
 
 from components.app_database import AppDatabase, app_database_args
 from components.config.models import Database, Tenant
-from components.config.observability import DEFAULT_PROMETHEUS_URL, Observability
+from components.config.models.observability import DEFAULT_PROMETHEUS_URL, Observability
 from components.context import SiteContext
 from components.dr.topology import DerivedSite
 from components.harbor_registry import (

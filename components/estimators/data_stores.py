@@ -17,7 +17,7 @@ none                unbounded (declared: nothing to recover)     provision an em
 ==================  ==========================================  ==============================
 
 ``streaming`` is arithmetic only: the stack refuses it (DSM's API offers no cross-site standby,
-components.config.dr_copy), the estimator keeps it so the formula is on record.
+components.config.models.dr_copy), the estimator keeps it so the formula is on record.
 """
 
 from __future__ import annotations

@@ -490,7 +490,7 @@ class DrTopology:
         }.get(DrPattern(self.pattern), endpoint.replicas_needed)
 
     def mechanism(self, database: DatabaseFacts) -> Mechanism:
-        """The declared mechanism, else the pattern's default (components.config.dr_copy)."""
+        """The declared mechanism, else the pattern's default (components.config.models.dr_copy)."""
         if database.mechanism is not None:
             return Mechanism(database.mechanism)
         return {

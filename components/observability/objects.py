@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from components.config.observability import AlertReceiver, Observability
+from components.config.models.observability import AlertReceiver, Observability
 from components.constants import DEFAULT_APP_GID, DEFAULT_APP_UID
 from components.observability import metrics
 from components.pod_security import PodHardening

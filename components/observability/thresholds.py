@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from components.config.observability import AlertThresholds
+from components.config.models.observability import AlertThresholds
 from components.constants import (
     ALERT_GPU_SUSTAINED_SECONDS,
     ALERT_MAX_REPLICAS_SECONDS,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError
-from components.config.observability import AlertThresholds, Observability
+from components.config.models.observability import AlertThresholds, Observability
 from components.dr.topology import derive_site
 from components.monitoring import (
     SiteMonitoring,

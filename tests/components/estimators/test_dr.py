@@ -526,7 +526,8 @@ def test_bigger_model_never_lowers_rto(
 def test_synchronous_streaming_contributes_zero_rpo(
     topo: DrTopology, a: Assumptions, pattern: str
 ) -> None:
-    """The formula on record for the mechanism DSM cannot build (components.config.dr_copy)."""
+    """The formula on record for the mechanism DSM cannot build
+    (components.config.models.dr_copy)."""
     synced = DrTopology(
         pattern,
         topo.endpoints,

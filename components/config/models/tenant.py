@@ -1,26 +1,30 @@
-"""The stack config contract: everything under ``paif:`` in ``Pulumi.<stack>.yaml``.
-
-Keys are camelCase as users write them; attributes are snake_case. Unknown keys are errors so
-that a typo never silently falls back to a default. Cross-field rules that only need the config
-(min <= max, references between tenants' parts, unique names) live here; rules that need the
-site's hardware (vGPU profiles, GPU sizing) are checked by the components before they create
-anything.
+"""``paif:tenants``: one tenant's quota, groups, VKS clusters, model endpoints, databases,
+knowledge bases, agents and apps (§9.4).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import ipaddress
 import posixpath
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.config.base import Cidr, ConfigModel, DnsName, HttpsUrl, NonEmpty, Port
+from components.config.base import ConfigModel, DnsName, NonEmpty
 from components.config.base import require_unique as _require_unique
-from components.config.dr_copy import DatabaseDr, default_mechanism
 from components.config.errors import FieldError
-from components.config.observability import AlertThresholds, Observability
+from components.config.models.common import (
+    DnsSubdomain,
+    EndpointType,
+    HostName,
+    Isolation,
+    NonRootId,
+    Precision,
+    Replication,
+)
+from components.config.models.dr_copy import DatabaseDr
+from components.config.models.observability import AlertThresholds
+from components.config.models.site import WorkloadDomain
 from components.config.units import Duration, Quantity, parse_quantity
 from components.constants import (
     AUTOSCALING_MAX_REPLICAS,
@@ -28,156 +32,9 @@ from components.constants import (
     AUTOSCALING_TARGET_GPU_UTILIZATION,
     DEFAULT_APP_GID,
     DEFAULT_APP_UID,
-    DLVM_LIBRARY_URL,
-    MIN_NON_ROOT_ID,
-    ROBOT_EXPIRY_DAYS,
     SCALE_UP_PODS_PER_PERIOD,
     VKS_CONTROL_PLANE_REPLICAS,
 )
-
-Environment = Literal["dev", "staging", "prod", "mission-critical"]
-Isolation = Literal["namespace", "cluster", "workload-domain"]
-EndpointType = Literal["completions", "embeddings"]
-Precision = Literal["fp32", "fp16", "bf16", "fp8", "int8", "int4"]
-GpuAssignment = Literal["vgpu", "passthrough"]
-Replication = Literal["sync", "async"]
-DrPattern = Literal["none", "pilot-light", "warm-standby", "active-active"]
-DrRole = Literal["primary", "dr"]
-
-# DNS-1123 subdomain: what Kubernetes accepts as a Secret or IngressClass name.
-DnsSubdomain = Annotated[
-    str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$", max_length=253)
-]
-# A host name an Ingress rule and its TLS certificate name (a leading wildcard allowed).
-_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
-HostName = Annotated[str, Field(pattern=rf"^(\*\.)?{_LABEL}(\.{_LABEL})+$", max_length=253)]
-# A UID or GID a hardened pod runs as (PAIF-SEC-010).
-NonRootId = Annotated[int, Field(ge=MIN_NON_ROOT_ID, le=2147483647)]
-
-
-# --- site -----------------------------------------------------------------------------------
-
-
-class VCenter(ConfigModel):
-    server: NonEmpty
-    datacenter: NonEmpty
-
-
-class Supervisor(ConfigModel):
-    id: NonEmpty
-    server: NonEmpty
-
-
-class Site(ConfigModel):
-    name: DnsName
-    vcenter: VCenter
-    supervisor: Supervisor
-    storage_policy: NonEmpty = "vSAN Default Storage Policy"
-
-
-class Gpu(ConfigModel):
-    model: NonEmpty
-    per_host: Annotated[int, Field(ge=1, le=16)]
-    memory_gi_b: Annotated[int, Field(ge=1, alias="memoryGiB")]
-    assignment: GpuAssignment = "vgpu"
-
-
-class HostImage(ConfigModel):
-    """vLCM image of the GPU hosts: ESX build and the NVIDIA AI Enterprise host driver (§9.1)."""
-
-    esx_version: NonEmpty
-    nvidia_driver_component: NonEmpty
-    nvidia_driver_version: NonEmpty
-
-
-class VmAntiAffinity(ConfigModel):
-    """GPU VMs, by vCenter name, that DRS keeps on different hosts (§9.2.2 hosts A, B, C).
-
-    For GPU VMs whose names are fixed (deployed by name, e.g. from the DLVM library): VKS
-    nodes and PAIS replicas get generated names at run time and are spread by VKS and the pod
-    topology spread instead (docs/architecture.md). ``mandatory`` false is a "should" rule:
-    vSphere HA may still restart a failed host's VM beside another one.
-    """
-
-    name: DnsName
-    vms: Annotated[list[NonEmpty], Field(min_length=2)]
-    mandatory: bool = False
-
-    @field_validator("vms")
-    @classmethod
-    def _unique_vms(cls, vms: list[str]) -> list[str]:
-        _require_unique(vms, "VM")
-        return vms
-
-
-class WorkloadDomain(ConfigModel):
-    cluster: NonEmpty
-    hosts: Annotated[list[NonEmpty], Field(min_length=1)]
-    gpu: Gpu
-    vgpu_profiles: list[NonEmpty] = Field(default_factory=list)
-    dlvm_library_url: NonEmpty = DLVM_LIBRARY_URL
-    host_image: HostImage | None = None
-    vm_anti_affinity: list[VmAntiAffinity] = Field(default_factory=list)
-
-    @field_validator("hosts")
-    @classmethod
-    def _unique_hosts(cls, hosts: list[str]) -> list[str]:
-        _require_unique(hosts, "host")
-        return hosts
-
-    @model_validator(mode="after")
-    def _spread_fits_the_hosts(self) -> WorkloadDomain:
-        _require_unique([g.name for g in self.vm_anti_affinity], "anti-affinity rule name")
-        for i, group in enumerate(self.vm_anti_affinity):
-            if len(group.vms) > len(self.hosts):
-                raise FieldError(
-                    f"vmAntiAffinity[{i}].vms",
-                    f"{len(group.vms)} VMs cannot each run on a different host of the "
-                    f"{len(self.hosts)} in {self.cluster}",
-                )
-        return self
-
-    @model_validator(mode="after")
-    def _profiles_match_assignment(self) -> WorkloadDomain:
-        if self.gpu.assignment == "vgpu" and not self.vgpu_profiles:
-            raise FieldError(
-                "vgpuProfiles",
-                "is empty but gpu.assignment is 'vgpu': list at least one profile "
-                "(e.g. 'nvidia_a100-40c')",
-            )
-        if self.gpu.assignment == "passthrough" and self.vgpu_profiles:
-            raise FieldError("vgpuProfiles", "must be empty when gpu.assignment is 'passthrough'")
-        return self
-
-
-# A rotation label: lowercase letters, digits and dashes (it becomes part of a robot's name).
-RotationLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,18}[a-z0-9])?$")]
-
-
-class HarborRobots(ConfigModel):
-    """The robot accounts this stack creates: the tenants' pull robots at this site's Harbor and
-    the replication robot it makes on the peer's (§9.6.3 identity: rotate tokens regularly).
-
-    Each expires ``expiryDays`` after it is created. ``rotation`` is a label the robots' names
-    end with (``model-pull-2026-07``): changing it makes ``pulumi up`` create new robots, hand
-    their secrets to the pull Secrets and the replication endpoint, and delete the old ones
-    (README, "Robot accounts and their rotation").
-    """
-
-    expiry_days: Annotated[int, Field(ge=1, le=3650)] = ROBOT_EXPIRY_DAYS
-    rotation: RotationLabel | None = None
-
-
-class Harbor(ConfigModel):
-    url: HttpsUrl
-    robots: HarborRobots = Field(default_factory=HarborRobots)
-
-    @property
-    def host(self) -> str:
-        return self.url.removeprefix("https://").split("/", 1)[0]
-
-
-# --- tenants --------------------------------------------------------------------------------
 
 
 class Quota(ConfigModel):
@@ -312,6 +169,8 @@ class EndpointReplicas(ConfigModel):
 
 # Kubernetes HPA scaling-policy limits (autoscaling/v2 HPAScalingPolicy, HPAScalingRules).
 HPA_MAX_PERIOD_SECONDS = 1800
+
+
 HPA_MAX_STABILIZATION_SECONDS = 3600
 
 
@@ -406,7 +265,7 @@ class Database(ConfigModel):
     backup: Backup | None = None
     ssl_mode: SslMode = "verify-full"
     tls_min_version: Literal["TLSv1.2", "TLSv1.3"] = "TLSv1.2"
-    # The copy at the DR site: mechanism and its parameters (components.config.dr_copy).
+    # The copy at the DR site: mechanism and its parameters (components.config.models.dr_copy).
     dr: DatabaseDr = Field(default_factory=DatabaseDr)
 
 
@@ -708,365 +567,6 @@ class Tenant(ConfigModel):
                 f"workload domain (this one has {self.isolation!r})",
             )
         return self
-
-
-# --- network and security -------------------------------------------------------------------
-
-
-class AviIngress(ConfigModel):
-    """Avi objects (by name) the WAF entry uses; the defaults are Avi's system objects.
-
-    ``certificate`` defaults to the name of ``ingress.certificate``'s last path segment (the
-    same certificate imported into Avi); ``serverSslProfile: null`` stops re-encryption to the
-    backends (PAIF-SEC-001 reports it in production).
-    """
-
-    cloud: NonEmpty = "Default-Cloud"
-    certificate: NonEmpty | None = None
-    ssl_profile: NonEmpty = "System-Standard"
-    application_profile: NonEmpty = "System-Secure-HTTP"
-    server_ssl_profile: NonEmpty | None = "System-Standard"
-    health_monitor: NonEmpty = "System-HTTPS"
-    waf_profile: NonEmpty = "System-WAF-Profile"
-    waf_mode: Literal["enforcement", "detection"] = "enforcement"
-
-
-class Ingress(ConfigModel):
-    """The site's external HTTPS entry (§9.6.1): NSX load balancer, or Avi with a WAF.
-
-    ``waf`` left out is on in production tiers (§9.1: production access is "hardened: TLS,
-    WAF"); a WAF needs the Avi entry (``avi``), the NSX entry needs ``lbServicePath``.
-    ``serverSslProfile`` (NSX) re-encrypts to the backends (§9.6.3); ``null`` turns it off.
-    """
-
-    fqdn: NonEmpty
-    virtual_ip: NonEmpty
-    lb_service_path: NonEmpty | None = None
-    backend_members: Annotated[list[NonEmpty], Field(min_length=1)]
-    backend_port: Annotated[int, Field(ge=1, le=65535)] = 443
-    client_ssl_profile: NonEmpty = (
-        "/infra/lb-client-ssl-profiles/default-balanced-client-ssl-profile"
-    )
-    server_ssl_profile: NonEmpty | None = (
-        "/infra/lb-server-ssl-profiles/default-balanced-server-ssl-profile"
-    )
-    certificate: NonEmpty
-    waf: bool | None = None
-    avi: AviIngress = Field(default_factory=AviIngress)
-
-
-class AppTier(ConfigModel):
-    """Who reaches the tenants' app tier in their Supervisor namespaces, and on which ports
-    (§9.6.1: users → edge load balancer → app). Nothing else does (PAIF-MT-004).
-
-    ``sourceCidrs`` are the addresses the edge's traffic comes from as the app tier sees it
-    (the NSX load balancer's SNAT addresses, or the Avi Service Engines' data addresses), not
-    the virtual IP; ``sourceNamespaces`` are Supervisor namespaces whose pods may reach it (an
-    ingress controller's). ``ports`` default to ``ingress.backendPort`` (else 443).
-    """
-
-    source_cidrs: list[Cidr] = Field(default_factory=list)
-    source_namespaces: list[DnsName] = Field(default_factory=list)
-    ports: Annotated[list[Port], Field(min_length=1)] | None = None
-
-
-class ExternalApi(ConfigModel):
-    """A service outside the site the AI tier calls (a knowledge base's data source, a hosted
-    API): its addresses and ports."""
-
-    name: DnsName
-    cidrs: Annotated[list[Cidr], Field(min_length=1)]
-    ports: Annotated[list[Port], Field(min_length=1)] = Field(default_factory=lambda: [443])
-
-
-class Egress(ConfigModel):
-    """Where tenant workloads may open connections beyond their namespace (§9.6.3: close
-    unneeded ports; restrict pod-to-pod traffic). Declared, every tier reaches exactly these
-    (PAIF-MT-005); left out, DNS goes to any address on 53 and the AI and data tiers to any
-    address on 443, which production refuses.
-
-    ``dnsServers``: the resolvers besides the cluster's CoreDNS pods (the Supervisor workload
-    network's DNS servers, which VMs use); ``harbor``: the site Harbor's addresses (model
-    pulls, §9.5.3 phase 4); ``modelStore``: where models are fetched from besides Harbor;
-    ``backupLocations``: each DSM backup location's object store (§9.3.2 item 2), by the name
-    databases use in ``backup.location``; ``externalApis``: anything else the AI tier calls.
-    All on HTTPS (443) but the external APIs, which name their ports.
-    """
-
-    dns_servers: Annotated[list[Cidr], Field(min_length=1)]
-    harbor: Annotated[list[Cidr], Field(min_length=1)]
-    model_store: list[Cidr] = Field(default_factory=list)
-    backup_locations: dict[DnsName, Annotated[list[Cidr], Field(min_length=1)]] = Field(
-        default_factory=dict
-    )
-    external_apis: list[ExternalApi] = Field(default_factory=list)
-
-    @field_validator("external_apis")
-    @classmethod
-    def _unique_apis(cls, apis: list[ExternalApi]) -> list[ExternalApi]:
-        _require_unique([a.name for a in apis], "external API name")
-        return apis
-
-
-class Network(ConfigModel):
-    """§9.6 edge: TLS at the load balancer; management reachable only from admins.
-
-    ``edge: external`` says the NSX/Avi edge (ingress virtual server, management firewall,
-    GSLB) is managed outside this stack, e.g. by the network team's own stack: this stack then
-    declares none of it and the rules that inspect it have nothing here to check.
-    ``appTier`` and ``egress`` say what the tenants' namespaces may reach and be reached from;
-    they describe the network, so an external edge keeps them.
-    """
-
-    edge: Literal["managed", "external"] = "managed"
-    ingress: Ingress | None = None
-    admin_source_cidrs: list[NonEmpty] = Field(default_factory=list)
-    management_cidrs: list[NonEmpty] = Field(default_factory=list)
-    app_tier: AppTier = Field(default_factory=AppTier)
-    egress: Egress | None = None
-
-    @property
-    def app_ports(self) -> tuple[int, ...]:
-        """The app tier's ports: ``appTier.ports``, else the edge's backend port, else 443."""
-        if self.app_tier.ports:
-            return tuple(sorted(set(self.app_tier.ports)))
-        return (self.ingress.backend_port if self.ingress else 443,)
-
-    @model_validator(mode="after")
-    def _external_edge_declares_nothing(self) -> Network:
-        if self.edge == "external":
-            for key, value in (
-                ("ingress", self.ingress),
-                ("managementCidrs", self.management_cidrs),
-                ("adminSourceCidrs", self.admin_source_cidrs),
-            ):
-                if value:
-                    raise FieldError(
-                        key, "is the edge's to declare, but edge is 'external': leave it out"
-                    )
-        return self
-
-
-class Oidc(ConfigModel):
-    issuer_url: Annotated[str, Field(pattern=r"^https://")]
-    client_id: NonEmpty
-
-
-class Audit(ConfigModel):
-    enabled: bool = True
-    retention_days: Annotated[int, Field(ge=1)] = 365
-
-
-class Security(ConfigModel):
-    oidc: Oidc | None = None
-    audit: Audit = Field(default_factory=Audit)
-
-
-# --- disaster recovery ----------------------------------------------------------------------
-
-
-class Peer(ConfigModel):
-    stack: NonEmpty
-    site: DnsName
-    harbor_url: HttpsUrl
-
-
-class Objectives(ConfigModel):
-    rto: Duration
-    rpo: Duration
-
-
-class Gslb(ConfigModel):
-    """Avi GSLB for active-active (§9.3.3 pattern 3)."""
-
-    domain: NonEmpty
-    ttl: Annotated[int, Field(ge=1)] = 30
-    site_persistence: bool = True
-    health_monitors: list[NonEmpty] = Field(
-        default_factory=lambda: ["/api/healthmonitor?name=System-GSLB-HTTPS"]
-    )
-
-
-class BackupLocation(ConfigModel):
-    """Where a DSM backup location keeps its data: which site, encrypted or not (§9.3.2)."""
-
-    site: DnsName
-    encrypted: bool = True
-
-
-class Dr(ConfigModel):
-    pattern: DrPattern = "none"
-    role: DrRole = "primary"
-    peer: Peer | None = None
-    objectives: Objectives | None = None
-    gslb: Gslb | None = None
-    replication_schedule: NonEmpty | None = None
-    assumptions: dict[str, bool | int | float | str] = Field(default_factory=dict)
-    backup_locations: dict[str, BackupLocation] = Field(default_factory=dict)
-    # A DR site's own hosts for the primary's workload-domain-isolated tenants, by tenant name.
-    tenant_workload_domains: dict[str, WorkloadDomain] = Field(default_factory=dict)
-    # Set on the DR stack when the primary is lost (runbook): the DR site runs at full scale.
-    failover: bool = False
-    # A DR stack's own DSM backup location for its database copies (one of backupLocations):
-    # never the primary's, so the copies' backups and the primary's never mix.
-    copy_backup_location: NonEmpty | None = None
-    # Worker nodes per VKS cluster at a warm-standby DR site: §9.3.3's example is 2 (5 → 2);
-    # a site whose apps need more untainted nodes (one replica per host) declares it here.
-    # Other patterns ignore it, so moving between patterns changes only ``pattern``.
-    standby_workers: Annotated[int, Field(ge=1)] | None = None
-
-    @field_validator("assumptions")
-    @classmethod
-    def _known_assumptions(
-        cls, value: dict[str, bool | int | float | str]
-    ) -> dict[str, bool | int | float | str]:
-        from components.estimators import Assumptions, EstimatorError
-
-        try:
-            Assumptions.from_mapping(value)
-        except EstimatorError as exc:
-            raise ValueError(str(exc)) from None
-        return value
-
-    @model_validator(mode="after")
-    def _peer_when_needed(self) -> Dr:
-        if self.pattern != "none" and self.peer is None:
-            raise FieldError(
-                "peer", f"pattern {self.pattern!r} needs a peer (stack, site, harborUrl)"
-            )
-        if self.role == "dr" and self.pattern == "none":
-            raise FieldError(
-                "pattern", "role 'dr' needs a pattern: pilot-light, warm-standby or active-active"
-            )
-        if self.failover and self.role != "dr":
-            raise FieldError("failover", "only a DR stack (role 'dr') can be failed over")
-        if self.pattern == "active-active" and self.gslb is None:
-            raise FieldError("gslb", "pattern 'active-active' needs gslb (domain, healthMonitors)")
-        if self.standby_workers is not None and self.role != "dr":
-            raise FieldError(
-                "standbyWorkers",
-                "only a DR stack runs reduced VKS clusters (warm standby; other patterns "
-                "ignore it)",
-            )
-        if self.copy_backup_location is not None:
-            if self.role != "dr":
-                raise FieldError(
-                    "copyBackupLocation",
-                    "only a DR stack backs up database copies; a primary names each "
-                    "database's backup.location",
-                )
-            if self.copy_backup_location not in self.backup_locations:
-                known = ", ".join(sorted(self.backup_locations)) or "none declared"
-                raise FieldError(
-                    "copyBackupLocation",
-                    f"{self.copy_backup_location!r} is not in backupLocations ({known}): "
-                    "declare its site so the copies' backups can be located",
-                )
-        return self
-
-
-class Waiver(ConfigModel):
-    rule: Annotated[str, Field(pattern=r"^PAIF-[A-Z]+-\d{3}$")]
-    resource: NonEmpty
-    reason: NonEmpty
-    owner: NonEmpty
-    expires: dt.date
-
-
-# --- the whole stack ------------------------------------------------------------------------
-
-
-class StackConfig(ConfigModel):
-    """Everything under ``paif:`` in one stack file."""
-
-    environment: Environment
-    site: Site
-    workload_domain: WorkloadDomain
-    harbor: Harbor
-    tenants: list[Tenant] = Field(default_factory=list)
-    network: Network = Field(default_factory=Network)
-    security: Security = Field(default_factory=Security)
-    dr: Dr = Field(default_factory=Dr)
-    observability: Observability = Field(default_factory=Observability)
-    waivers: list[Waiver] = Field(default_factory=list)
-
-    @field_validator("tenants")
-    @classmethod
-    def _unique_tenants(cls, tenants: list[Tenant]) -> list[Tenant]:
-        _require_unique([t.name for t in tenants], "tenant name")
-        _require_unique([t.namespace for t in tenants], "tenant namespace")
-        # A VKS cluster's name is the target of its manifests (out/<stack>/manifests/<name>/)
-        # and of the objects applied to it, so it is unique on the site.
-        _require_unique([c.name for t in tenants for c in t.vks_clusters], "VKS cluster name")
-        return tenants
-
-    @model_validator(mode="after")
-    def _dr_site_has_no_tenants(self) -> StackConfig:
-        if self.dr.role == "dr" and self.tenants:
-            raise FieldError(
-                "tenants",
-                "a DR stack derives its tenants from the primary stack "
-                f"({self.dr.peer.stack if self.dr.peer else '?'}); remove paif:tenants here",
-            )
-        if self.dr.role != "dr" and self.dr.tenant_workload_domains:
-            raise FieldError(
-                "dr.tenantWorkloadDomains",
-                "only a DR stack declares hosts for the primary's isolated tenants",
-            )
-        for ti, tenant in enumerate(self.tenants):
-            for key, declared in (
-                ("databases", tenant.databases),
-                ("appDatabases", tenant.app_databases),
-            ):
-                for di, database in enumerate(declared):
-                    _check_dr_copy(self.dr.pattern, f"tenants[{ti}].{key}[{di}]", database)
-        site_hosts = set(self.workload_domain.hosts)
-        for i, tenant in enumerate(self.tenants):
-            domain = tenant.workload_domain
-            for host in domain.hosts if domain else ():
-                if host in site_hosts:
-                    raise FieldError(
-                        f"tenants[{i}].workloadDomain.hosts",
-                        f"host {host!r} is already in the site's workload domain",
-                    )
-        return self
-
-    @property
-    def is_production(self) -> bool:
-        return self.environment in ("prod", "mission-critical")
-
-    @property
-    def waf(self) -> bool:
-        """Whether the entry has a WAF: ``network.ingress.waf``, else on in production."""
-        ingress = self.network.ingress
-        if ingress is None:
-            return False
-        return self.is_production if ingress.waf is None else ingress.waf
-
-
-def _check_dr_copy(pattern: str, path: str, database: Database) -> None:
-    """The database's DR mechanism must be one the pattern can run, with what it needs."""
-    dr = database.dr
-    mechanism = dr.mechanism or default_mechanism(pattern)
-    if pattern == "none":
-        if dr.mechanism not in (None, "none"):
-            raise FieldError(
-                f"{path}.dr.mechanism",
-                f"{dr.mechanism!r} needs a DR site, but paif:dr.pattern is 'none'",
-            )
-        return
-    if mechanism == "logical" and pattern == "pilot-light":
-        raise FieldError(
-            f"{path}.dr.mechanism",
-            "'logical' keeps a subscribed copy running at the DR site, and pilot light runs no "
-            "database there (§9.3.3 pattern 1): use 'backup-restore', or declare warm-standby",
-        )
-    if mechanism == "backup-restore" and (database.backup is None or not database.backup.location):
-        raise FieldError(
-            f"{path}.dr.mechanism",
-            "'backup-restore' creates the DR copy from the primary's backups: declare backup "
-            "(schedule, retentionDays, location) on this database",
-        )
 
 
 def _ref_error(path: str, value: str, what: str, known: set[str]) -> FieldError:

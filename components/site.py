@@ -36,7 +36,7 @@ from components.harbor_registry import (
     HarborReplicationReceiverArgs,
     validate_harbor_replication,
 )
-from components.monitoring import (
+from components.site_monitoring import (
     SiteMonitoring,
     SiteMonitoringArgs,
     site_facts,

@@ -38,12 +38,6 @@ from components.model_endpoint import (
     plan_placement,
     validate_model_endpoint,
 )
-from components.monitoring import (
-    TenantMonitoring,
-    TenantMonitoringArgs,
-    monitored_databases,
-    monitored_endpoints,
-)
 from components.observability.alerts import SiteFacts
 from components.observability.metrics import SERVING_METRICS_PORT
 from components.pgvector_database import (
@@ -52,6 +46,12 @@ from components.pgvector_database import (
     validate_dsm_database,
 )
 from components.tenant_apps import TenantApps, TenantAppsArgs, validate_tenant_apps
+from components.tenant_monitoring import (
+    TenantMonitoring,
+    TenantMonitoringArgs,
+    monitored_databases,
+    monitored_endpoints,
+)
 from components.tenant_namespace import (
     SupervisorNamespace,
     SupervisorNamespaceArgs,

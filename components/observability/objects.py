@@ -1,6 +1,6 @@
 """prometheus-operator objects (``monitoring.coreos.com``): scraping, probing, alert routing,
-and the Prometheus/Alertmanager a stack may declare. Specs only; ``components.monitoring``
-registers them.
+and the Prometheus/Alertmanager a stack may declare. Specs only; ``components.site_monitoring``
+and ``components.tenant_monitoring`` register them.
 
 - ``PodMonitor`` per running endpoint: its replica pods' serving metrics (vLLM ``/metrics``,
   NIM ``/v1/metrics``) on port 8000;

@@ -8,9 +8,9 @@ from pathlib import Path
 from components.config import ConfigError, Problem, StackConfig
 from components.dr.topology import derive_site
 from components.model_endpoint import routing_name
-from components.monitoring import monitored_endpoints
 from components.observability.alerts import MonitoredEndpoint
 from components.program import load_peer_config
+from components.tenant_monitoring import monitored_endpoints
 from paif_cli.load import load_stack
 
 

@@ -1,4 +1,5 @@
-"""Monitoring as code (§9.7): what each site and tenant declares for Prometheus and Grafana.
+"""Monitoring as code (§9.7) for the site: what it declares for Prometheus, Alertmanager and
+Grafana beside the tenants' own monitoring.
 
 ``SiteMonitoring`` (in the Prometheus namespace): the DCGM exporter ``ServiceMonitor`` (the KEDA
 GPU trigger's metric source), the ingress ``Probe``, the site's ``PrometheusRule`` (Harbor
@@ -6,9 +7,7 @@ replication, certificate, audit shipping, watchdog), the ``AlertmanagerConfig`` 
 site's alerts to its receiver, and, when ``paif:observability.prometheus.deploy`` is set, the
 ``Prometheus`` and ``Alertmanager`` themselves with their service account.
 
-``TenantMonitoring`` (in the tenant's namespace): a ``PodMonitor`` per running endpoint, the
-tenant's ``PrometheusRule`` (endpoints and databases), and its Grafana dashboard ``ConfigMap``
-(in the dashboard namespace, label ``grafana_dashboard: "1"``).
+The tenants' monitoring is :mod:`components.tenant_monitoring`'s.
 
 Endpoints that do not run here (a pilot-light DR site) are neither scraped nor alerted on: their
 "down" would be the design. Rendering is in ``components.observability``; this module only
@@ -17,31 +16,24 @@ decides what applies and registers it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.models import StackConfig, Tenant
+from components.config.models import StackConfig
 from components.config.models.observability import Observability
 from components.context import SiteContext, target_annotations
-from components.dr.topology import DatabaseMode, DerivedSite
+from components.dr.topology import DerivedSite
 from components.errors import ComponentInputError
-from components.estimators import cron_interval_seconds
-from components.model_endpoint import ENDPOINT_LABEL
-from components.observability import alerts, dashboards, objects
-from components.observability.alerts import MonitoredDatabase, MonitoredEndpoint, SiteFacts
-from components.observability.thresholds import endpoint_thresholds, replication_lag_threshold
-from components.vks_cluster import TENANT_LABEL
+from components.observability import alerts, objects
+from components.observability.alerts import SiteFacts
 
 SITE_MONITORING_TYPE: Final = "paif:ops:SiteMonitoring"
-TENANT_MONITORING_TYPE: Final = "paif:ops:TenantMonitoring"
+
+
 MONITORING_API_VERSION: Final = objects.MONITORING_API_VERSION
-
-
-# --- what applies (pure) --------------------------------------------------------------------
 
 
 def site_facts(config: StackConfig, stack: str, derived: DerivedSite | None = None) -> SiteFacts:
@@ -55,87 +47,6 @@ def site_facts(config: StackConfig, stack: str, derived: DerivedSite | None = No
         ingress_fqdn=ingress.fqdn if ingress is not None else None,
         audit_enabled=config.security.audit.enabled,
     )
-
-
-def monitored_endpoints(
-    tenant: Tenant,
-    observability: Observability,
-    derived: DerivedSite | None = None,
-) -> list[MonitoredEndpoint]:
-    """The tenant's endpoints that run at this site, with their effective thresholds."""
-    out = []
-    for endpoint in tenant.model_endpoints:
-        role = derived.endpoints.get((tenant.name, endpoint.name)) if derived else None
-        if role is not None and not role.running:
-            continue
-        layers = (
-            observability.alert_thresholds,
-            tenant.alert_thresholds,
-            endpoint.alert_thresholds,
-        )
-        out.append(
-            MonitoredEndpoint(
-                tenant=tenant.name,
-                namespace=tenant.namespace,
-                name=endpoint.name,
-                backend=endpoint.backend,
-                min_replicas=endpoint.replicas.min,
-                max_replicas=endpoint.replicas.max,
-                critical=endpoint.critical,
-                thresholds=endpoint_thresholds(layers, endpoint.target_gpu_utilization),
-            )
-        )
-    return out
-
-
-def monitored_databases(
-    tenant: Tenant,
-    observability: Observability,
-    rpo_seconds: int | None,
-    derived: DerivedSite | None = None,
-) -> list[MonitoredDatabase]:
-    """Databases running here: lag held to the RPO where replicas run, backups at the writer."""
-    out = []
-    layers = (observability.alert_thresholds, tenant.alert_thresholds)
-    # Vector and app databases alike (§9.3.2 items 2 and 4).
-    for database in (*tenant.databases, *tenant.app_databases):
-        role = derived.databases.get((tenant.name, database.name)) if derived else None
-        mode = role.mode if role is not None else DatabaseMode.WRITER
-        if role is not None and not role.running:
-            continue
-        replicas_here = database.ha or mode is not DatabaseMode.WRITER
-        lag = replication_lag_threshold(layers, rpo_seconds) if replicas_here else None
-        interval = None
-        if mode is DatabaseMode.WRITER and database.backup is not None:
-            schedules = [database.backup.schedule, database.backup.incremental_schedule]
-            interval = min(cron_interval_seconds(s) for s in schedules if s)
-        if lag is None and interval is None:
-            continue
-        out.append(
-            MonitoredDatabase(
-                tenant=tenant.name,
-                namespace=tenant.namespace,
-                name=role.cluster_name if role is not None else database.name,
-                replication_lag_seconds=lag,
-                backup_interval_seconds=interval,
-            )
-        )
-    return out
-
-
-@dataclass(frozen=True)
-class TenantMonitoringArgs:
-    """One tenant's monitoring at one site."""
-
-    tenant: Tenant
-    ctx: SiteContext
-    observability: Observability
-    facts: SiteFacts
-    endpoints: Sequence[MonitoredEndpoint] = field(default_factory=tuple)
-    databases: Sequence[MonitoredDatabase] = field(default_factory=tuple)
-
-    def groups(self) -> list[dict[str, Any]]:
-        return alerts.tenant_groups(self.tenant.name, self.endpoints, self.databases, self.facts)
 
 
 @dataclass(frozen=True)
@@ -160,7 +71,9 @@ def validate_site_monitoring(args: SiteMonitoringArgs) -> None:
         )
 
 
-def _labels(ctx: SiteContext, observability: Observability, **extra: str) -> dict[str, str]:
+def monitoring_labels(
+    ctx: SiteContext, observability: Observability, **extra: str
+) -> dict[str, str]:
     return {
         **ctx.labels,
         **objects.selector_labels(observability, ctx.site.name),
@@ -168,7 +81,7 @@ def _labels(ctx: SiteContext, observability: Observability, **extra: str) -> dic
     }
 
 
-def _monitoring_object(
+def monitoring_object(
     resource_name: str,
     kind: str,
     metadata: dict[str, Any],
@@ -185,63 +98,6 @@ def _monitoring_object(
     )
 
 
-# --- components -----------------------------------------------------------------------------
-
-
-class TenantMonitoring(pulumi.ComponentResource):
-    """A tenant's scrape targets, alert rules and dashboard at one site."""
-
-    def __init__(
-        self, name: str, args: TenantMonitoringArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        super().__init__(TENANT_MONITORING_TYPE, name, None, opts)
-        tenant, ctx, observability = args.tenant, args.ctx, args.observability
-        child = pulumi.ResourceOptions(parent=self)
-        base = _labels(ctx, observability, **{TENANT_LABEL: tenant.name})
-        self.scraped: list[str] = []
-        for endpoint in args.endpoints:
-            selector = {TENANT_LABEL: tenant.name, ENDPOINT_LABEL: endpoint.name}
-            _monitoring_object(
-                f"{name}-{endpoint.name}-scrape",
-                "PodMonitor",
-                {
-                    "name": endpoint.name,
-                    "namespace": tenant.namespace,
-                    "labels": {**base, ENDPOINT_LABEL: endpoint.name},
-                },
-                objects.serving_pod_monitor_spec(selector, endpoint.backend),
-                child,
-            )
-            self.scraped.append(endpoint.name)
-        groups = args.groups()
-        self.alerts = sorted({r["alert"] for g in groups for r in g["rules"]})
-        if groups:
-            _monitoring_object(
-                f"{name}-alerts",
-                "PrometheusRule",
-                {"name": f"paif-{tenant.name}", "namespace": tenant.namespace, "labels": base},
-                {"groups": groups},
-                child,
-            )
-        if args.endpoints:
-            dashboard = dashboards.tenant_dashboard(ctx.site.name, tenant.name, args.endpoints)
-            k8s.core.v1.ConfigMap(
-                f"{name}-dashboard",
-                metadata={
-                    "name": f"paif-{tenant.name}-dashboard",
-                    "namespace": observability.dashboard_namespace,
-                    "labels": {**base, dashboards.DASHBOARD_LABEL: "1"},
-                    "annotations": {
-                        dashboards.FOLDER_ANNOTATION: f"{observability.grafana.folder}",
-                        **target_annotations(),
-                    },
-                },
-                data={f"paif-{tenant.name}.json": dashboards.dashboard_json(dashboard)},
-                opts=child,
-            )
-        self.register_outputs({"scraped": list(self.scraped), "alerts": list(self.alerts)})
-
-
 class SiteMonitoring(pulumi.ComponentResource):
     """The site's GPU scraping, ingress probe, platform alerts, routing and (declared)
     Prometheus and Alertmanager."""
@@ -253,7 +109,7 @@ class SiteMonitoring(pulumi.ComponentResource):
         super().__init__(SITE_MONITORING_TYPE, name, None, opts)
         ctx, observability, facts = args.ctx, args.observability, args.facts
         site, namespace = ctx.site.name, observability.namespace
-        labels = _labels(ctx, observability)
+        labels = monitoring_labels(ctx, observability)
 
         def meta(object_name: str) -> dict[str, Any]:
             return {
@@ -267,7 +123,7 @@ class SiteMonitoring(pulumi.ComponentResource):
         if observability.prometheus.deploy:
             after = self._declare_prometheus(name, args, meta)
         ordered = pulumi.ResourceOptions(parent=self, depends_on=after)
-        _monitoring_object(
+        monitoring_object(
             f"{name}-dcgm",
             "ServiceMonitor",
             meta("nvidia-dcgm-exporter"),
@@ -275,14 +131,14 @@ class SiteMonitoring(pulumi.ComponentResource):
             ordered,
         )
         if facts.ingress_fqdn:
-            _monitoring_object(
+            monitoring_object(
                 f"{name}-ingress-probe",
                 "Probe",
                 meta(f"{site}-ingress"),
                 objects.ingress_probe_spec(observability, facts.ingress_fqdn),
                 ordered,
             )
-        _monitoring_object(
+        monitoring_object(
             f"{name}-alerts",
             "PrometheusRule",
             meta(f"paif-{site}"),
@@ -290,7 +146,7 @@ class SiteMonitoring(pulumi.ComponentResource):
             ordered,
         )
         if observability.receiver is not None:
-            _monitoring_object(
+            monitoring_object(
                 f"{name}-receiver",
                 "AlertmanagerConfig",
                 meta(f"paif-{site}"),
@@ -338,14 +194,14 @@ class SiteMonitoring(pulumi.ComponentResource):
             ],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[account, role]),
         )
-        alertmanager = _monitoring_object(
+        alertmanager = monitoring_object(
             f"{name}-alertmanager",
             "Alertmanager",
             meta(objects.DECLARED_NAME),
             objects.declared_alertmanager_spec(observability, site),
             pulumi.ResourceOptions(parent=self),
         )
-        prometheus = _monitoring_object(
+        prometheus = monitoring_object(
             f"{name}-prometheus",
             "Prometheus",
             meta(objects.DECLARED_NAME),

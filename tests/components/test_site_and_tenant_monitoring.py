@@ -13,17 +13,15 @@ import pytest
 from components.config import ConfigError
 from components.config.models.observability import AlertThresholds, Observability
 from components.dr.topology import derive_site
-from components.monitoring import (
-    SiteMonitoring,
-    SiteMonitoringArgs,
+from components.observability import alerts as a
+from components.observability.thresholds import endpoint_thresholds
+from components.site_monitoring import SiteMonitoring, SiteMonitoringArgs, site_facts
+from components.tenant_monitoring import (
     TenantMonitoring,
     TenantMonitoringArgs,
     monitored_databases,
     monitored_endpoints,
-    site_facts,
 )
-from components.observability import alerts as a
-from components.observability.thresholds import endpoint_thresholds
 from components.tenant_namespace import (
     SupervisorNamespaceArgs,
     network_policies,

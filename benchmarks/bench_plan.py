@@ -1,5 +1,8 @@
 """Benchmark ``paif plan`` against the bare Pulumi SDK on synthetic stacks of N tenants.
 
+(Why one file: it is run as a script and re-runs itself as its own child processes, the plan,
+the bare replay and the profile, which must share their measuring code without an import.)
+
 The stack: the example's marketing tenant (two endpoints, a VKS cluster with a GPU pool, an HA
 pgvector database, a knowledge base, an agent and two apps) copied N times, with the example's
 warm-standby ``paif:dr`` and its waiver, and GPU hosts enlarged so that the capacity rules pass.

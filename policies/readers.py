@@ -10,7 +10,7 @@ from pulumi_policy.proxy import UnknownValueError
 
 from policies.view import get_path
 
-__all__ = ["annotations", "host_of", "is_true", "known", "str_list"]
+__all__ = ["annotations", "as_strings", "host_of", "is_true", "known", "str_list"]
 
 _T = TypeVar("_T")
 
@@ -48,3 +48,8 @@ def str_list(value: Any) -> list[str]:
     if value is None or isinstance(value, str):
         return []
     return [str(item) for item in value if isinstance(item, str)]
+
+
+def as_strings(value: Any) -> list[str]:
+    """Every item of a list prop that is not null, as a string (``[]`` for a missing prop)."""
+    return [str(v) for v in value or [] if v is not None]

@@ -144,7 +144,7 @@ def fit(text: str, size: float, width: float, *, bold: bool = False) -> str:
 
 
 @dataclass
-class _Box:
+class Box:
     x: float
     y: float
     w: float
@@ -159,7 +159,7 @@ class _Box:
         return self.x + self.w
 
 
-def _tenant_rows(sites: Sequence[Site]) -> list[tuple[str, dict[str, int]]]:
+def tenant_rows(sites: Sequence[Site]) -> list[tuple[str, dict[str, int]]]:
     """Tenants (those with services first, then by name) with, per section, the most items
     any site has; registration order is not stable, so nothing here depends on it."""
     sizes: dict[str, dict[str, int]] = {}

@@ -29,9 +29,9 @@ from paif_cli.diagram.layout import (
     TENANT_PAD,
     TENANT_TITLE_HEIGHT,
     TITLE_HEIGHT,
-    _Box,
-    _tenant_rows,
+    Box,
     fit,
+    tenant_rows,
     text_width,
 )
 from paif_cli.diagram.model import (
@@ -85,7 +85,7 @@ class _Svg:
         )
 
 
-def _node(svg: _Svg, node: Node, box: _Box, boxes: dict[str, _Box]) -> None:
+def _node(svg: _Svg, node: Node, box: Box, boxes: dict[str, Box]) -> None:
     boxes[node.id] = box
     color = COLORS.get(node.kind, "#57606a")
     ghost = node.state in ("not-deployed", "restore", "declared", "stub")
@@ -223,7 +223,7 @@ def render_svg(topology: Topology) -> str:
     width = MARGIN * 2 + columns * COLUMN_WIDTH + (columns - 1) * GAP_WIDTH
     xs = [MARGIN + i * (COLUMN_WIDTH + GAP_WIDTH) for i in range(columns)]
     svg = _Svg()
-    boxes: dict[str, _Box] = {}
+    boxes: dict[str, Box] = {}
     column_of: dict[str, int] = {}
 
     top = MARGIN + TITLE_HEIGHT
@@ -231,7 +231,7 @@ def render_svg(topology: Topology) -> str:
     # With a GSLB between the edge nodes, leave room under it for the replication labels.
     harbor_y = edge_y + NODE_HEIGHT + ROW_SPACING + (18 if topology.gslb else 0)
     tenants_y = harbor_y + NODE_HEIGHT + ROW_SPACING * 2
-    rows = _tenant_rows(sites)
+    rows = tenant_rows(sites)
     y = tenants_y
     row_boxes: list[tuple[str, dict[str, int], float, float]] = []
     for name, sizes in rows:
@@ -323,23 +323,23 @@ def render_svg(topology: Topology) -> str:
             svg.text(x + INNER_PAD, top + 60, line2, size=11, fill="#57606a", width=inner)
         node_w = COLUMN_WIDTH - INNER_PAD * 2
         if site.edge is not None:
-            _node(svg, site.edge, _Box(x + INNER_PAD, edge_y, node_w, NODE_HEIGHT), boxes)
+            _node(svg, site.edge, Box(x + INNER_PAD, edge_y, node_w, NODE_HEIGHT), boxes)
         if site.harbor is not None:
-            _node(svg, site.harbor, _Box(x + INNER_PAD, harbor_y, node_w, NODE_HEIGHT), boxes)
+            _node(svg, site.harbor, Box(x + INNER_PAD, harbor_y, node_w, NODE_HEIGHT), boxes)
         if site.planned:
             for name, sizes, row_y, row_h in row_boxes:
                 tenant = site.tenants.get(name)
                 if tenant is None:
                     continue
                 _tenant_box(
-                    svg, site, tenant, sizes, _Box(x + INNER_PAD, row_y, node_w, row_h), boxes
+                    svg, site, tenant, sizes, Box(x + INNER_PAD, row_y, node_w, row_h), boxes
                 )
         svg.add("</g>")
 
     # GSLB nodes sit in the gap at the height of the edge nodes they send users to.
     for index, gslb in enumerate(topology.gslb):
         gap_x = xs[0] + COLUMN_WIDTH if columns > 1 else xs[0] + COLUMN_WIDTH - GAP_WIDTH
-        box = _Box(gap_x + 44, edge_y - 7 - index * 48, GAP_WIDTH - 88, 40)
+        box = Box(gap_x + 44, edge_y - 7 - index * 48, GAP_WIDTH - 88, 40)
         boxes[gslb.id] = box
         color = COLORS["gslb"]
         attrs = {
@@ -412,7 +412,7 @@ def render_svg(topology: Topology) -> str:
         label_at = ((start[0] + end[0]) / 2, label_y)
         _arrow(svg, edge, start, end, label_at, abs(end[0] - start[0]) - 8)
 
-    _legend(svg, topology, legend_lines, _Box(MARGIN, legend_y, width - MARGIN * 2, legend_h))
+    _legend(svg, topology, legend_lines, Box(MARGIN, legend_y, width - MARGIN * 2, legend_h))
 
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
@@ -454,8 +454,8 @@ def _tenant_box(
     site: Site,
     tenant: Tenant,
     sizes: Mapping[str, int],
-    box: _Box,
-    boxes: dict[str, _Box],
+    box: Box,
+    boxes: dict[str, Box],
 ) -> None:
     attrs = {"site": site.name, "tenant": tenant.name, "namespace": tenant.namespace}
     svg.add(
@@ -491,12 +491,12 @@ def _tenant_box(
         nodes = sorted(tenant.section(kind), key=lambda node: node.label)
         for index in range(sizes[kind]):
             if index < len(nodes):
-                _node(svg, nodes[index], _Box(box.x + 8, y, box.w - 16, NODE_HEIGHT), boxes)
+                _node(svg, nodes[index], Box(box.x + 8, y, box.w - 16, NODE_HEIGHT), boxes)
             y += NODE_HEIGHT + NODE_GAP
     svg.add("</g>")
 
 
-def _legend(svg: _Svg, topology: Topology, lines: Sequence[tuple[str, str]], box: _Box) -> None:
+def _legend(svg: _Svg, topology: Topology, lines: Sequence[tuple[str, str]], box: Box) -> None:
     estimate = topology.estimate or {}
     rto, rpo = as_mapping(estimate.get("rto")), as_mapping(estimate.get("rpo"))
     attrs = {

@@ -14,6 +14,7 @@ from policies.rules import (
     security,
     segmentation,
     tenancy,
+    tls,
     workloads,
 )
 
@@ -31,5 +32,6 @@ __all__ = [
     "security",
     "segmentation",
     "tenancy",
+    "tls",
     "workloads",
 ]

@@ -218,3 +218,33 @@ def test_the_adapters_do_use_private_sdk_parts() -> None:
         "_PolicyAnalyzerServicer" in use for use in private_sdk_uses("paif_cli.sdk_adapter.policy")
     )
     assert "sdk_proxy._DictProxy" in private_sdk_uses("policies.sdk_proxies")
+
+
+# --- the size of a room -------------------------------------------------------------------------
+
+# A file past ~600 lines usually holds two ideas (the developers' guide): split it, or say at its
+# top why it is one ("Why one file: ...").
+LONG_FILE_LINES = 620
+SOURCE_FOLDERS = ("components", "policies", "paif_cli", "benchmarks")
+
+
+def test_long_files_say_why_they_are_one() -> None:
+    unexplained = []
+    for folder in SOURCE_FOLDERS:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            text = path.read_text(encoding="utf-8")
+            if text.count("\n") > LONG_FILE_LINES and "Why one file:" not in text[:3000]:
+                unexplained.append(f"{path.relative_to(ROOT)}: {text.count(chr(10))} lines")
+    assert unexplained == []
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    """What one module uses of another is public there (a leading ``_`` means: this module's)."""
+    found = []
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and _resolve(node.module or "") is not None:
+                private = [a.name for a in node.names if _private(a.name)]
+                if private and module != "policies.framework":  # the facade keeps _Handoff
+                    found.append(f"{module}: from {node.module} import {', '.join(private)}")
+    assert found == []

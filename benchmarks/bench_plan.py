@@ -148,6 +148,13 @@ def child_plan(argv: list[str], result_file: Path, recording: Path | None) -> No
     source = os.environ.get(SOURCE_VARIABLE)
     if source:  # the paif under test is another checkout's (--source)
         sys.path.insert(0, source)
+        if (Path(source) / "paif_cli" / "checkout.py").is_file():
+            # A tree with the installed layout: its own paif_components, paif_policies, paif_cli.
+            from paif_cli.checkout import use_checkout
+
+            for name in [n for n in sys.modules if n.split(".")[0] == "paif_cli"]:
+                del sys.modules[name]
+            use_checkout(Path(source))
     import importlib
 
     import paif_cli.main

@@ -3,7 +3,7 @@
 §9.6.1 puts "TLS termination, optional WAF, DDoS protection" at the edge. The NSX load
 balancer (``nsxt_policy_lb_virtual_server``) has no WAF, so a WAF-protected entry is an Avi
 virtual service with a WAF policy attached (``waf_policy_ref``). This module declares exactly
-the four ``vmware/avi`` resources that entry needs, the same way ``components.nsx_binding``
+the four ``vmware/avi`` resources that entry needs, the same way ``paif_components.nsx_binding``
 declares the NSX ones (its machinery, package facts and naming rules): token
 ``avi:index/<name>:<Name>``, camelCase wire names, lists and sets without ``MaxItems``
 pluralised (``vip`` → ``vips``, ``ip`` → ``ips``, ``analytics_policy`` → ``analyticsPolicies``),
@@ -25,12 +25,11 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import pulumi
-
-from components.nsx_binding import (
+from paif_components.nsx_binding import (
     BOUND_RESOURCES as NSX_AND_GSLB_RESOURCES,
 )
-from components.nsx_binding import AviIpAddr
-from components.terraform_bridge import AVI, BridgedResource, freeze, one_of, tf_field
+from paif_components.nsx_binding import AviIpAddr
+from paif_components.terraform_bridge import AVI, BridgedResource, freeze, one_of, tf_field
 
 # Enum values of the Avi 22.1 API the entry uses.
 WAF_MODES: Final = ("WAF_MODE_DETECTION_ONLY", "WAF_MODE_ENFORCEMENT")

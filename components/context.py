@@ -5,8 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from components.config.models import DrPattern, DrRole, Environment, Harbor, Site, WorkloadDomain
-from components.constants import PRODUCTION_TIERS
+from paif_components.config.models import (
+    DrPattern,
+    DrRole,
+    Environment,
+    Harbor,
+    Site,
+    WorkloadDomain,
+)
+from paif_components.constants import PRODUCTION_TIERS
 
 # Every Kubernetes object says which API it is applied to: the site's Supervisor, or a VKS
 # cluster by name. `paif plan` writes manifests into one folder per target, and the tenancy

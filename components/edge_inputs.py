@@ -9,9 +9,8 @@ import re
 from collections.abc import Sequence
 
 import pulumi
-
-from components.errors import ComponentInputError
-from components.nsx_binding import (
+from paif_components.errors import ComponentInputError
+from paif_components.nsx_binding import (
     GroupConjunction,
     GroupCriteria,
     IpAddressExpression,

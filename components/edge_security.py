@@ -12,7 +12,7 @@ on by default in production), an Avi pool, VIP and virtual service with an Avi W
 attached, since the NSX load balancer has no WAF. Both re-encrypt to the backends when a server
 SSL profile is given (§9.6.3 "TLS recommended between internal services"). ``GslbService``
 builds the Avi GSLB service over both sites' virtual IPs. They go through
-``components.nsx_binding`` and ``components.avi_binding``; see there for how the real
+``paif_components.nsx_binding`` and ``paif_components.avi_binding``; see there for how the real
 providers are installed.
 """
 
@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from typing import Final
 
 import pulumi
-
-from components.avi_binding import (
+from paif_components.avi_binding import (
     AnalyticsPolicy,
     AviServer,
     AviService,
@@ -40,7 +39,7 @@ from components.avi_binding import (
     WafpolicyArgs,
     avi_ip_addr,
 )
-from components.edge_inputs import (
+from paif_components.edge_inputs import (
     DNS_LABEL,
     fqdn_input,
     input_error,
@@ -52,7 +51,7 @@ from components.edge_inputs import (
     strings_input,
     text_input,
 )
-from components.nsx_binding import (
+from paif_components.nsx_binding import (
     LB_POOL_ALGORITHMS,
     LbClientSsl,
     LbPoolMember,

@@ -9,16 +9,16 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from components.config.models import ModelEndpoint as EndpointConfig
-from components.context import SiteContext
-from components.estimators.capacity import VgpuProfile, parse_vgpu_profile
-from components.estimators.cold_start import ColdStartEstimate, estimate_cold_start
-from components.estimators.errors import EstimatorError
-from components.estimators.gpu_sizing import (
+from paif_components.config.models import ModelEndpoint as EndpointConfig
+from paif_components.context import SiteContext
+from paif_components.estimators.capacity import VgpuProfile, parse_vgpu_profile
+from paif_components.estimators.cold_start import ColdStartEstimate, estimate_cold_start
+from paif_components.estimators.errors import EstimatorError
+from paif_components.estimators.gpu_sizing import (
     size_gpus,
 )
-from components.vks_cluster import storage_class_slug
-from components.workload_domain import passthrough_class_name, vgpu_class_name
+from paif_components.vks_cluster import storage_class_slug
+from paif_components.workload_domain import passthrough_class_name, vgpu_class_name
 
 VGPU_CLASS = re.compile(r"^(?P<base>vgpu-.+?)(?:-x(?P<count>\d+))?$")
 
@@ -90,7 +90,7 @@ def plan_placement(ctx: SiteContext, endpoint: EndpointConfig) -> Placement:
     """GPUs per replica (given, or derived from model size) and the VM class to run on.
 
     Without ``vmClass`` the replica gets the domain's class of that many devices of its
-    largest vGPU profile (``components.workload_domain`` names them), or of passthrough GPUs.
+    largest vGPU profile (``paif_components.workload_domain`` names them), or of passthrough GPUs.
     """
     memory = gpu_memory_for(ctx, endpoint.vm_class)
     model = endpoint.model

@@ -2,8 +2,8 @@
 
 A GSLB spreads users over both sites with health monitors, and one user's conversation stays on
 one site (site persistence). ``GslbService`` builds the Avi GSLB service over both sites'
-virtual IPs through ``components.nsx_binding``; the per-site entries are
-``components.edge_security``'s.
+virtual IPs through ``paif_components.nsx_binding``; the per-site entries are
+``paif_components.edge_security``'s.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Final
 
 import pulumi
-
-from components.avi_binding import avi_ip_addr
-from components.edge_inputs import (
+from paif_components.avi_binding import avi_ip_addr
+from paif_components.edge_inputs import (
     DNS_LABEL,
     fqdn_input,
     input_error,
@@ -23,7 +22,7 @@ from components.edge_inputs import (
     strings_input,
     text_input,
 )
-from components.nsx_binding import (
+from paif_components.nsx_binding import (
     GSLB_POOL_ALGORITHMS,
     GSLB_SERVICE_ALGORITHMS,
     GslbPool,

@@ -15,7 +15,7 @@ Permissions By Role": *guest* pulls; *developer* also pushes and creates reposit
 deletes the project):
 
 - ``roles: scoped`` (the production default, as for the namespace's Kubernetes roles,
-  ``components.tenant_rbac``): ``admin`` and ``edit`` → developer (pushing app images is work
+  ``paif_components.tenant_rbac``): ``admin`` and ``edit`` → developer (pushing app images is work
   people do), ``view`` → guest. Project settings, members, robots and immutability rules are
   the stack's: changes go through it (PAIF-SEC-012).
 - ``roles: builtin`` (elsewhere): ``admin`` → projectadmin, ``edit`` → developer, ``view`` →
@@ -61,11 +61,10 @@ from typing import Final
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumiverse_harbor as harbor
-
-from components import tenant_rbac
-from components.config.models import Peer, Tenant
-from components.context import SiteContext, target_annotations
-from components.errors import ComponentInputError
+from paif_components import tenant_rbac
+from paif_components.config.models import Peer, Tenant
+from paif_components.context import SiteContext, target_annotations
+from paif_components.errors import ComponentInputError
 
 HARBOR_PROJECT_TYPE: Final = "paif:registry:HarborProject"
 HARBOR_REPLICATION_TYPE: Final = "paif:registry:HarborReplication"

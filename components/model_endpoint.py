@@ -9,7 +9,7 @@ backend it renders:
   at least one replica warm), ``maxReplicaCount``, a Prometheus trigger on the DCGM GPU
   utilisation (``DCGM_FI_DEV_GPU_UTIL``) with the target as threshold, an optional trigger on
   vLLM's queue depth (``vllm:num_requests_waiting``), and gradual HPA behaviour both ways
-  derived from the model's cold start (``components.autoscaling``, §9.5.3);
+  derived from the model's cold start (``paif_components.autoscaling``, §9.5.3);
 - a ``PodDisruptionBudget`` that keeps at least one replica through voluntary disruptions.
 
 With ``backend: nim`` it renders an NVIDIA ``NIMService`` (``apps.nvidia.com/v1alpha1``) whose
@@ -49,8 +49,7 @@ from typing import Any, Final
 
 import pulumi
 import pulumi_kubernetes as k8s
-
-from components.autoscaling import (
+from paif_components.autoscaling import (
     ScaleUp,
     autoscaling_triggers,
     hpa_behavior,
@@ -59,16 +58,16 @@ from components.autoscaling import (
     scale_up_for,
     scaled_object_spec,
 )
-from components.config.models import ModelEndpoint as EndpointConfig
-from components.config.models import Tenant
-from components.config.models.observability import DEFAULT_PROMETHEUS_URL
-from components.constants import (
+from paif_components.config.models import ModelEndpoint as EndpointConfig
+from paif_components.config.models import Tenant
+from paif_components.config.models.observability import DEFAULT_PROMETHEUS_URL
+from paif_components.constants import (
     GATEWAY_TIMEOUT_SECONDS,
     IMAGE_PULL_POLICY,
     MIN_WARM_REPLICAS,
 )
-from components.context import SiteContext, target_annotations
-from components.endpoint_placement import (  # noqa: F401  (public here too, as before the move)
+from paif_components.context import SiteContext, target_annotations
+from paif_components.endpoint_placement import (  # noqa: F401  (public here too, as before the move)
     MODEL_CACHE_HEADROOM,
     Placement,
     class_profile,
@@ -80,18 +79,18 @@ from components.endpoint_placement import (  # noqa: F401  (public here too, as 
     vgpu_vm_class_name,
     whole_gpu,
 )
-from components.errors import ComponentInputError
-from components.estimators.cold_start import ColdStartEstimate
-from components.estimators.gpu_sizing import (
+from paif_components.errors import ComponentInputError
+from paif_components.estimators.cold_start import ColdStartEstimate
+from paif_components.estimators.gpu_sizing import (
     VLLM_GPU_MEMORY_UTILIZATION,
     fits,
     size_gpus,
     weights_gib,
 )
-from components.harbor_registry import harbor_project_name, pull_secret_name
-from components.tenant_namespace import TIER_AI
-from components.vks_cluster import GPU_TAINT, TENANT_LABEL, TIER_LABEL
-from components.workload_domain import device_counts
+from paif_components.harbor_registry import harbor_project_name, pull_secret_name
+from paif_components.tenant_namespace import TIER_AI
+from paif_components.vks_cluster import GPU_TAINT, TENANT_LABEL, TIER_LABEL
+from paif_components.workload_domain import device_counts
 
 MODEL_ENDPOINT_TYPE: Final = "paif:ai:ModelEndpoint"
 
@@ -105,7 +104,7 @@ KEDA_API_VERSION: Final = "keda.sh/v1alpha1"
 NIM_API_VERSION: Final = "apps.nvidia.com/v1alpha1"
 
 
-# Tier label (TIER_LABEL: TIER_AI, components.tenant_namespace) puts replicas in the network
+# Tier label (TIER_LABEL: TIER_AI, paif_components.tenant_namespace) puts replicas in the network
 # policy's AI tier (§9.6: app → AI services → database).
 ENDPOINT_LABEL: Final = "paif.vmware.com/endpoint"
 
@@ -143,7 +142,7 @@ class ModelEndpointArgs:
 
     ``image_pull_secret`` defaults to the tenant's Harbor pull Secret (see HarborProject);
     ``running=False`` declares the endpoint without running it (a pilot-light DR site,
-    ``components.dr.topology.EndpointRole.running``): the PAIS object exists with 0 replicas,
+    ``paif_components.dr.topology.EndpointRole.running``): the PAIS object exists with 0 replicas,
     and no autoscaler or disruption budget is rendered. DR-derived replica bounds (warm
     standby 1/1) arrive in ``endpoint.replicas`` like any other config.
     """
@@ -517,7 +516,7 @@ class ModelEndpoint(pulumi.ComponentResource):
                 }
             },
             "resources": {"limits": {"nvidia.com/gpu": placement.gpus}},
-            # The GPU node pools' taint (components.vks_cluster); NIM replicas tolerate it.
+            # The GPU node pools' taint (paif_components.vks_cluster); NIM replicas tolerate it.
             "tolerations": [
                 {"key": GPU_TAINT["key"], "operator": "Exists", "effect": GPU_TAINT["effect"]}
             ],

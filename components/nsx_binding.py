@@ -1,11 +1,11 @@
 """The NSX (``vmware/nsxt``) resources the library uses, and the Avi GSLB service, bound through
-Pulumi's parameterized Terraform bridge (:mod:`components.terraform_bridge`): each with the type
-token, package reference and wire argument names the generated ``pulumi_nsxt``/``pulumi_avi``
+Pulumi's parameterized Terraform bridge (:mod:`paif_components.terraform_bridge`): each with the
+type token, package reference and wire argument names the generated ``pulumi_nsxt``/``pulumi_avi``
 SDKs use, so a stack can switch to a generated SDK without replacing anything. Offline (tests,
 ``paif plan``) they register under the mock runtime with no plugin at all.
 
 The Avi entry's resources (pool, VIP, WAF policy, virtual service) are
-:mod:`components.avi_binding`'s.
+:mod:`paif_components.avi_binding`'s.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import pulumi
-
-from components.terraform_bridge import (  # noqa: F401  (the binding's names, public here too)
+from paif_components.terraform_bridge import (  # noqa: F401  (the binding's names, public here too)
     AVI,
     NSXT,
     PACKAGES,

@@ -45,8 +45,8 @@ schema in ``schemas/dsm/`` rejects those): ``ha``, ``replication`` (in-site), ``
 failover), ``dr-mechanism``, ``writer-site``, ``primary-cluster``/``copy-cluster``,
 ``primary-backup-location`` and, for ``logical``, ``dr-publication``, ``dr-slot``,
 ``dr-subscription``, ``dr-replication-user``, ``dr-lag-budget-seconds``,
-``dr-slot-retention-seconds`` (components.dr.copies names them). ``logical`` replication
-itself is built by components.database_replication; the cluster's DatabaseConfig carries what
+``dr-slot-retention-seconds`` (paif_components.dr.copies names them). ``logical`` replication
+itself is built by paif_components.database_replication; the cluster's DatabaseConfig carries what
 PostgreSQL needs for it (``wal_level: logical``, ``max_slot_wal_keep_size``), and
 ``backup-restore`` with ``walArchiveInterval`` sets ``archive_timeout``.
 
@@ -62,22 +62,21 @@ from typing import Any, ClassVar, Final, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
-
-from components.config.models import Database, Tenant
-from components.context import SiteContext, target_annotations
-from components.database_replication import (
+from paif_components.config.models import Database, Tenant
+from paif_components.context import SiteContext, target_annotations
+from paif_components.database_replication import (
     DsmEndpoint,
     ReplicationPublisher,
     ReplicationSubscriber,
 )
-from components.dr.copies import DatabaseMode, DatabaseRole
-from components.errors import ComponentInputError
-from components.tenant_namespace import (
+from paif_components.dr.copies import DatabaseMode, DatabaseRole
+from paif_components.errors import ComponentInputError
+from paif_components.tenant_namespace import (
     DATABASE_KIND_LABEL,
     TIER_DATA,
     VECTOR_DATA_KIND,
 )
-from components.vks_cluster import TENANT_LABEL, TIER_LABEL
+from paif_components.vks_cluster import TENANT_LABEL, TIER_LABEL
 
 PGVECTOR_DATABASE_TYPE: Final = "paif:data:PgvectorDatabase"
 DSM_API_VERSION: Final = "databases.dataservices.vmware.com/v1alpha1"
@@ -118,11 +117,11 @@ class DsmDatabaseArgs:
     storage_policy: str | None = None
     infrastructure_policy: str | None = None
     admin_username: str = DEFAULT_ADMIN_USERNAME
-    # This copy's place in the cross-site pair (components.dr.topology); None: a lone writer.
+    # This copy's place in the cross-site pair (paif_components.dr.topology); None: a lone writer.
     dr_role: DatabaseRole | None = None
     # Where the tenant declares it: ``databases`` (pgvector) or ``appDatabases``.
     config_key: Literal["databases", "appDatabases"] = "databases"
-    # Logical replication (components.database_replication): the replication role's password
+    # Logical replication (paif_components.database_replication): the replication role's password
     # (secret config ``dsm:replicationPassword``) and, at the DR site, the primary's
     # connection (host, port, dbname) read through the DR stack's StackReference.
     replication_password: pulumi.Input[str] | None = None
@@ -286,7 +285,7 @@ class DsmDatabase(pulumi.ComponentResource):
     """A DSM PostgreSQL cluster in the tenant namespace, HA and backed up.
 
     Subclasses say what it holds: :class:`PgvectorDatabase` (embeddings, with the ``vector``
-    extension) or ``components.app_database.AppDatabase`` (the application's own data).
+    extension) or ``paif_components.app_database.AppDatabase`` (the application's own data).
     """
 
     component_type: ClassVar[str]
@@ -336,7 +335,7 @@ class DsmDatabase(pulumi.ComponentResource):
             return
         labels = {
             **ctx.labels,
-            # The network policy's data tier (components.tenant_namespace, §9.6).
+            # The network policy's data tier (paif_components.tenant_namespace, §9.6).
             TIER_LABEL: TIER_DATA,
             TENANT_LABEL: tenant.name,
             "paif.vmware.com/database": db.name,
@@ -439,7 +438,7 @@ class DsmDatabase(pulumi.ComponentResource):
     def _replicate(
         self, name: str, args: DsmDatabaseArgs, role: DatabaseRole, cluster: _DsmPostgresCluster
     ) -> None:
-        """Logical replication's resources on this side (components.database_replication)."""
+        """Logical replication's resources on this side (paif_components.database_replication)."""
         endpoint = DsmEndpoint(
             cluster=self.cluster_name,
             namespace=self.namespace,

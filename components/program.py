@@ -13,8 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_vsphere as vsphere
 import pulumiverse_harbor as harbor
-
-from components.config import (
+from paif_components.config import (
     ConfigError,
     StackConfig,
     parse_stack_config,
@@ -22,9 +21,9 @@ from components.config import (
     read_stack_file,
     runtime_config_values,
 )
-from components.database_replication import REPLICATION_PASSWORD_CONFIG
-from components.errors import ComponentInputError
-from components.site import PaifSite, PaifSiteArgs, peer_harbor_provider, validate_site
+from paif_components.database_replication import REPLICATION_PASSWORD_CONFIG
+from paif_components.errors import ComponentInputError
+from paif_components.site import PaifSite, PaifSiteArgs, peer_harbor_provider, validate_site
 
 
 def load_peer_config(config: StackConfig, project_dir: Path) -> StackConfig | None:

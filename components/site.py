@@ -20,31 +20,30 @@ from typing import Any
 
 import pulumi
 import pulumiverse_harbor as harbor
-
-from components.config.models import AviIngress, Peer, StackConfig, Tenant, WorkloadDomain
-from components.context import SiteContext
-from components.dr.estimate import estimate_for
-from components.dr.site_facts import site_gpu_pool
-from components.dr.topology import DerivedSite, derive_site, return_projects
-from components.edge_security import AviEntry, EdgeSecurity, EdgeSecurityArgs, avi_ref
-from components.errors import ComponentInputError
-from components.gslb import GslbService, GslbServiceArgs, GslbSite
-from components.harbor_registry import (
+from paif_components.config.models import AviIngress, Peer, StackConfig, Tenant, WorkloadDomain
+from paif_components.context import SiteContext
+from paif_components.dr.estimate import estimate_for
+from paif_components.dr.site_facts import site_gpu_pool
+from paif_components.dr.topology import DerivedSite, derive_site, return_projects
+from paif_components.edge_security import AviEntry, EdgeSecurity, EdgeSecurityArgs, avi_ref
+from paif_components.errors import ComponentInputError
+from paif_components.gslb import GslbService, GslbServiceArgs, GslbSite
+from paif_components.harbor_registry import (
     HarborReplication,
     HarborReplicationArgs,
     HarborReplicationReceiver,
     HarborReplicationReceiverArgs,
     validate_harbor_replication,
 )
-from components.site_monitoring import (
+from paif_components.site_monitoring import (
     SiteMonitoring,
     SiteMonitoringArgs,
     site_facts,
     validate_site_monitoring,
 )
-from components.tenant import PaifTenant, PaifTenantArgs, tenant_endpoint_gpus, validate_tenant
-from components.tenant_network import namespace_network
-from components.workload_domain import (
+from paif_components.tenant import PaifTenant, PaifTenantArgs, tenant_endpoint_gpus, validate_tenant
+from paif_components.tenant_network import namespace_network
+from paif_components.workload_domain import (
     GpuWorkloadDomain,
     GpuWorkloadDomainArgs,
     gpu_vm_classes,
@@ -128,7 +127,7 @@ class PaifSiteArgs:
     plaintext_secret_keys: list[str] = field(default_factory=list)
     peer_config: StackConfig | None = None
     # The replication role's password of logical DR copies (secret config
-    # ``dsm:replicationPassword``, the same in both stacks; components.database_replication).
+    # ``dsm:replicationPassword``, the same in both stacks; paif_components.database_replication).
     replication_password: pulumi.Input[str] | None = None
 
     @property

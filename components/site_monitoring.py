@@ -7,10 +7,10 @@ replication, certificate, audit shipping, watchdog), the ``AlertmanagerConfig`` 
 site's alerts to its receiver, and, when ``paif:observability.prometheus.deploy`` is set, the
 ``Prometheus`` and ``Alertmanager`` themselves with their service account.
 
-The tenants' monitoring is :mod:`components.tenant_monitoring`'s.
+The tenants' monitoring is :mod:`paif_components.tenant_monitoring`'s.
 
 Endpoints that do not run here (a pilot-light DR site) are neither scraped nor alerted on: their
-"down" would be the design. Rendering is in ``components.observability``; this module only
+"down" would be the design. Rendering is in ``paif_components.observability``; this module only
 decides what applies and registers it.
 """
 
@@ -21,14 +21,13 @@ from typing import Any, Final
 
 import pulumi
 import pulumi_kubernetes as k8s
-
-from components.config.models import StackConfig
-from components.config.models.observability import Observability
-from components.context import SiteContext, target_annotations
-from components.dr.topology import DerivedSite
-from components.errors import ComponentInputError
-from components.observability import alerts, objects
-from components.observability.alerts import SiteFacts
+from paif_components.config.models import StackConfig
+from paif_components.config.models.observability import Observability
+from paif_components.context import SiteContext, target_annotations
+from paif_components.dr.topology import DerivedSite
+from paif_components.errors import ComponentInputError
+from paif_components.observability import alerts, objects
+from paif_components.observability.alerts import SiteFacts
 
 SITE_MONITORING_TYPE: Final = "paif:ops:SiteMonitoring"
 

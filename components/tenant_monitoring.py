@@ -4,8 +4,8 @@ databases), and its Grafana dashboard ``ConfigMap`` (in the dashboard namespace,
 ``grafana_dashboard: "1"``).
 
 Endpoints that do not run here (a pilot-light DR site) are neither scraped nor alerted on: their
-"down" would be the design. Rendering is in ``components.observability``; the site's own
-objects are :mod:`components.site_monitoring`'s.
+"down" would be the design. Rendering is in ``paif_components.observability``; the site's own
+objects are :mod:`paif_components.site_monitoring`'s.
 """
 
 from __future__ import annotations
@@ -16,18 +16,17 @@ from typing import Any, Final
 
 import pulumi
 import pulumi_kubernetes as k8s
-
-from components.config.models import Tenant
-from components.config.models.observability import Observability
-from components.context import SiteContext, target_annotations
-from components.dr.topology import DatabaseMode, DerivedSite
-from components.estimators import cron_interval_seconds
-from components.model_endpoint import ENDPOINT_LABEL
-from components.observability import alerts, dashboards, objects
-from components.observability.alerts import MonitoredDatabase, MonitoredEndpoint, SiteFacts
-from components.observability.thresholds import endpoint_thresholds, replication_lag_threshold
-from components.site_monitoring import monitoring_labels, monitoring_object
-from components.vks_cluster import TENANT_LABEL
+from paif_components.config.models import Tenant
+from paif_components.config.models.observability import Observability
+from paif_components.context import SiteContext, target_annotations
+from paif_components.dr.topology import DatabaseMode, DerivedSite
+from paif_components.estimators import cron_interval_seconds
+from paif_components.model_endpoint import ENDPOINT_LABEL
+from paif_components.observability import alerts, dashboards, objects
+from paif_components.observability.alerts import MonitoredDatabase, MonitoredEndpoint, SiteFacts
+from paif_components.observability.thresholds import endpoint_thresholds, replication_lag_threshold
+from paif_components.site_monitoring import monitoring_labels, monitoring_object
+from paif_components.vks_cluster import TENANT_LABEL
 
 TENANT_MONITORING_TYPE: Final = "paif:ops:TenantMonitoring"
 

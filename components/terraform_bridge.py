@@ -17,7 +17,7 @@ Terraform names; a list or set whose ``MaxItems`` is not 1 is pluralised with pu
 (``rule`` -> ``rules``, ``criteria`` -> ``criterias``, ``ip`` -> ``ips``) and a block with
 ``MaxItems: 1`` becomes a single object (``client_ssl`` -> ``clientSsl: {...}``). Each field of a
 binding records its Terraform name (:func:`tf_field`); the wire names are looked up in
-:data:`~components.terraform_bridge_names.WIRE_NAMES`, generated once from those rules
+:data:`~paif_components.terraform_bridge_names.WIRE_NAMES`, generated once from those rules
 (``tests/support/terraform_bridge.py`` ports the bridge's pluralizer and casing; a test holds
 the table to it and every name to ``schemas/terraform-provider-arguments.json``).
 
@@ -50,8 +50,7 @@ from typing import Any, ClassVar, Final
 
 import pulumi
 import pulumi.runtime.settings
-
-from components.terraform_bridge_names import WIRE_NAMES
+from paif_components.terraform_bridge_names import WIRE_NAMES
 
 __all__ = [
     "AVI",

@@ -32,7 +32,7 @@ namespace; the kubeconfig is a Pulumi secret end to end. The Cluster carries the
 ``pulumi.com/waitFor`` annotation (pulumi-kubernetes ≥ 4.18 user-defined await logic) so
 ``pulumi up`` reads that Secret only once the cluster is available.
 
-Label conventions (shared with ``components.tenant_namespace``): node pools carry
+Label conventions (shared with ``paif_components.tenant_namespace``): node pools carry
 ``paif.vmware.com/tier: app`` and ``paif.vmware.com/tenant``; the tenant's network policies
 let the ``app`` tier reach the AI services tier only.
 """
@@ -47,11 +47,10 @@ from typing import Any, Final
 
 import pulumi
 import pulumi_kubernetes as k8s
-
-from components.config.models import NodePool, Tenant
-from components.config.models import VksCluster as VksClusterConfig
-from components.context import SiteContext, target_annotations
-from components.errors import ComponentInputError
+from paif_components.config.models import NodePool, Tenant
+from paif_components.config.models import VksCluster as VksClusterConfig
+from paif_components.context import SiteContext, target_annotations
+from paif_components.errors import ComponentInputError
 
 VKS_CLUSTER_TYPE: Final = "paif:vks:VksCluster"
 

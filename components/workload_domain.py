@@ -13,7 +13,7 @@ What it declares (pulumi_vsphere 4.18.2 argument names):
   named ``vgpu-<profile without "nvidia_">`` (``nvidia_a100-40c`` → ``vgpu-a100-40c``), plus
   ``-x2``/``-x4``/… classes with 2, 4, … devices of the whole-GPU profile for replicas that
   need several GPUs (tensor parallelism rounds GPU counts to powers of two; a VM cannot span
-  hosts, so at most the GPUs of one host). These are the names ``components.model_endpoint``
+  hosts, so at most the GPUs of one host). These are the names ``paif_components.model_endpoint``
   derives for replicas and VKS GPU pools must use.
 - with ``gpu.assignment: passthrough`` (DirectPath I/O): ``vsphere.VirtualMachineClass`` has no
   PCI-device argument in 4.18.2, so the classes ``gpu-passthrough-x<n>`` are declared as
@@ -29,7 +29,7 @@ What it declares (pulumi_vsphere 4.18.2 argument names):
   "Replica spread across hosts").
 
 Capacity, in schedulable GPUs (``nvidia.com/gpu`` units, via
-``components.estimators.capacity``): hosts × GPUs per host × slices of the domain's default
+``paif_components.estimators.capacity``): hosts × GPUs per host × slices of the domain's default
 profile (its first vGPU profile; 1 slice per GPU with passthrough), and the same with one host
 down (N+1, §9.5.3 "keep headroom in the GPU pool") for the planner and PAIF-CAP-001.
 
@@ -47,12 +47,11 @@ from typing import Final
 
 import pulumi
 import pulumi_vsphere as vsphere
-
-from components.config.models import WorkloadDomain
-from components.context import SiteContext
-from components.errors import ComponentInputError
-from components.estimators.capacity import GpuPool, VgpuProfile, gpu_pool, parse_vgpu_profile
-from components.estimators.errors import EstimatorError
+from paif_components.config.models import WorkloadDomain
+from paif_components.context import SiteContext
+from paif_components.errors import ComponentInputError
+from paif_components.estimators.capacity import GpuPool, VgpuProfile, gpu_pool, parse_vgpu_profile
+from paif_components.estimators.errors import EstimatorError
 
 GPU_WORKLOAD_DOMAIN_TYPE: Final = "paif:infra:GpuWorkloadDomain"
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from paif_cli.checkout import bootstrap_code
 from paif_cli.errors import DiffError
 
 __all__ = [
@@ -363,7 +364,9 @@ def plan_revision(
             base_project = tree / relative
             if not (base_project / "paif_cli").is_dir():
                 raise DiffError(f"--base {revision}: that revision has no paif_cli to plan it with")
-            command = [python or sys.executable, "-m", "paif_cli.main", "plan", "--quiet"]
+            # That revision's own packages, whatever this process's install maps them to.
+            code = bootstrap_code(base_project)
+            command = [python or sys.executable, "-c", code, "plan", "--quiet"]
             command += ["--format", "none", "--out", str(Path(out_dir).resolve())]
             for stack in stacks:
                 command += ["--stack", stack]

@@ -68,7 +68,7 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, help="print versions and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
-        from policies import pack
+        from paif_policies import pack
 
         def installed(name: str) -> str:
             try:
@@ -172,7 +172,7 @@ def _endpoint_url(text: str) -> tuple[str, str]:
 def _add_verify_parser(
     commands: argparse._SubParsersAction,  # type: ignore[type-arg]
 ) -> argparse.ArgumentParser:
-    from components.constants import GATEWAY_TIMEOUT_SECONDS, VERIFY_SAMPLE_REQUESTS
+    from paif_components.constants import GATEWAY_TIMEOUT_SECONDS, VERIFY_SAMPLE_REQUESTS
 
     verify = commands.add_parser(
         "verify",

@@ -16,8 +16,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from components import yaml_text
-from components.context import TARGET_ANNOTATION
+from paif_components import yaml_text
+from paif_components.context import TARGET_ANNOTATION
+
 from paif_cli import json_text
 from paif_cli.diagram import TOPOLOGY_FILE, render_topology
 from paif_cli.load import PLAN_FILE

@@ -29,6 +29,16 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from paif_policies.registry import (
+    ADVISORY_POLICY,
+    REGISTRY,
+    WAIVED_POLICY,
+    Rule,
+    Violation,
+    doc_link,
+)
+from paif_policies.view import StackView, as_number
+from paif_policies.waivers import Waiver, waiver_for, waiver_note
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -37,10 +47,6 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-
-from policies.registry import ADVISORY_POLICY, REGISTRY, WAIVED_POLICY, Rule, Violation, doc_link
-from policies.view import StackView, as_number
-from policies.waivers import Waiver, waiver_for, waiver_note
 
 __all__ = [
     "WAIVED_RESOURCE_MARK",

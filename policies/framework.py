@@ -1,16 +1,16 @@
 """How a PAIF rule is written, and how rules become CrossGuard policies: the pack's framework,
 one module per idea, re-exported here under the names rules and users import.
 
-- :mod:`policies.registry`: :class:`Rule`, :class:`Violation`, the :func:`rule` decorator and
+- :mod:`paif_policies.registry`: :class:`Rule`, :class:`Violation`, the :func:`rule` decorator and
   :data:`REGISTRY`, the catalogue's links;
-- :mod:`policies.view`: :class:`StackView` (the stack as rules see it) and its lookups;
-- :mod:`policies.waivers`: :class:`Waiver` and which finding a valid waiver covers;
-- :mod:`policies.crossguard`: rules as stack policies, the advisory and waived hand-off.
+- :mod:`paif_policies.view`: :class:`StackView` (the stack as rules see it) and its lookups;
+- :mod:`paif_policies.waivers`: :class:`Waiver` and which finding a valid waiver covers;
+- :mod:`paif_policies.crossguard`: rules as stack policies, the advisory and waived hand-off.
 """
 
 from __future__ import annotations
 
-from policies.crossguard import (
+from paif_policies.crossguard import (
     WAIVED_RESOURCE_MARK,
     _Handoff,
     build_policies,
@@ -21,7 +21,7 @@ from policies.crossguard import (
     parse_waived_line,
     waived_line,
 )
-from policies.registry import (
+from paif_policies.registry import (
     ADVISORY_POLICY,
     AREA_TAGS,
     CATALOGUE_FILE,
@@ -38,7 +38,7 @@ from policies.registry import (
     repository_url,
     rule,
 )
-from policies.view import (
+from paif_policies.view import (
     CAPI_GROUP,
     DSM_GROUP,
     HOSTNAME_TOPOLOGY_KEY,
@@ -58,7 +58,7 @@ from policies.view import (
     selector_matches,
     target_of,
 )
-from policies.waivers import Waiver, site_waivers, today, waiver_for, waiver_note
+from paif_policies.waivers import Waiver, site_waivers, today, waiver_for, waiver_note
 
 __all__ = [
     "ADVISORY_POLICY",

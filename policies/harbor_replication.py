@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from policies.harbor_filters import RepoFilter, parse_filters
-from policies.readers import host_of, is_true, known
-from policies.view import StackView, get_path
+from paif_policies.harbor_filters import RepoFilter, parse_filters
+from paif_policies.readers import host_of, is_true, known
+from paif_policies.view import StackView, get_path
 
 __all__ = [
     "DR_PATTERNS",

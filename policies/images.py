@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from policies.readers import known
-from policies.view import Endpoint, StackView, endpoints, get_path
+from paif_policies.readers import known
+from paif_policies.view import Endpoint, StackView, endpoints, get_path
 
 __all__ = ["ImageRef", "ServedModel", "endpoint_model_ref", "parse_image_ref", "served_models"]
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from paif_policies.view import get_path
 from pulumi_policy.proxy import UnknownValueError
-
-from policies.view import get_path
 
 __all__ = ["annotations", "as_strings", "host_of", "is_true", "known", "str_list"]
 

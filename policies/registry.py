@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
-from policies.view import StackView
+from paif_policies.view import StackView
 
 __all__ = [
     "ADVISORY_POLICY",

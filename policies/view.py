@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.context import SUPERVISOR_TARGET, TARGET_ANNOTATION
+from paif_components.context import SUPERVISOR_TARGET, TARGET_ANNOTATION
 
 __all__ = [
     "CAPI_GROUP",

@@ -10,8 +10,8 @@ import datetime as dt
 import fnmatch
 from dataclasses import dataclass
 
-from policies.registry import REGISTRY
-from policies.view import StackView
+from paif_policies.registry import REGISTRY
+from paif_policies.view import StackView
 
 __all__ = ["Waiver", "site_waivers", "today", "waiver_for", "waiver_note"]
 
@@ -37,7 +37,7 @@ class Waiver:
 
     def problem(self, today: dt.date) -> str | None:
         """Why this waiver cannot be honoured, or None if it is valid (fail closed)."""
-        from components.constants import WAIVER_MIN_REASON_LENGTH
+        from paif_components.constants import WAIVER_MIN_REASON_LENGTH
 
         if self.rule not in REGISTRY:
             return f"names unknown rule {self.rule!r}"

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from paif_components.config.errors import ConfigError, FieldError, MissingStackFile, Problem
+from paif_components.config.models import StackConfig
 from pydantic import BaseModel, ValidationError
-
-from components.config.errors import ConfigError, FieldError, MissingStackFile, Problem
-from components.config.models import StackConfig
 
 NAMESPACE = "paif"
 # Config keys whose values must be Pulumi secrets wherever they appear (PAIF-SEC-004).

@@ -1,7 +1,7 @@
 """The runbook's database steps, one per data store, following the mechanism that feeds its copy.
 
 Failover (the DR copy becomes the writer) and failback (the rebuilt primary takes over again),
-per ``databases[].dr.mechanism`` (components.dr.copies):
+per ``databases[].dr.mechanism`` (paif_components.dr.copies):
 
 ============== ============================================ ===================================
 mechanism      failover                                     failback

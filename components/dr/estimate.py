@@ -1,7 +1,7 @@
 """The plan's ``estimates``: RTO, RPO and GPU capacity of this stack's DR topology (§9.3).
 
-Built from the declared topology (:mod:`components.dr.topology`) with the arithmetic of
-:mod:`components.estimators`; this module only turns stack config into the estimators' facts
+Built from the declared topology (:mod:`paif_components.dr.topology`) with the arithmetic of
+:mod:`paif_components.estimators`; this module only turns stack config into the estimators' facts
 and the results into one JSON-friendly mapping (stack output ``estimates``, plan.json).
 
 Both stacks estimate the same event, the loss of the primary site:
@@ -25,7 +25,7 @@ Facts taken from the config:
 - Harbor: the primary's ``paif:dr.replicationSchedule`` (event-based when unset); the GSLB
   switch takes ``paif:dr.gslb.ttl`` unless ``gslbSwitchSeconds`` is set in assumptions.
 
-Defaults for everything else are :class:`components.estimators.Assumptions`, overridable in
+Defaults for everything else are :class:`paif_components.estimators.Assumptions`, overridable in
 ``paif:dr.assumptions`` (the DR stack's keys win over the primary's).
 
 GPU capacity counts devices of the site's default vGPU profile (the first in
@@ -39,10 +39,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from components.config.errors import ConfigError, Problem
-from components.config.models import Dr, Harbor, Peer, StackConfig
-from components.dr.schedulability import cluster_schedules, schedules_dict
-from components.dr.site_facts import (
+from paif_components.config.errors import ConfigError, Problem
+from paif_components.config.models import Dr, Harbor, Peer, StackConfig
+from paif_components.dr.schedulability import cluster_schedules, schedules_dict
+from paif_components.dr.site_facts import (
     assumptions_for,
     dr_topology,
     in_site_ha,
@@ -51,14 +51,14 @@ from components.dr.site_facts import (
     tenant_demands,
     unit_of,
 )
-from components.dr.topology import (
+from paif_components.dr.topology import (
     DerivedSite,
     EndpointRole,
     derive_site,
     stack_file_name,
     stack_name,
 )
-from components.estimators import (
+from paif_components.estimators import (
     Estimate,
     EstimatorError,
     check_capacity,
@@ -67,14 +67,14 @@ from components.estimators import (
     estimate,
     format_duration,
 )
-from components.estimators.dr_facts import (
+from paif_components.estimators.dr_facts import (
     RPO_BAND_HOURS,
     RPO_BAND_ZERO,
     RPO_BANDS,
     RTO_BAND_HOURS,
     RTO_BANDS,
 )
-from components.harbor_registry import harbor_schedule
+from paif_components.harbor_registry import harbor_schedule
 
 # Bands from best to worst, as the estimators name them.
 RTO_BAND_ORDER: Final = (*(label for _, label in RTO_BANDS), RTO_BAND_HOURS)
@@ -127,7 +127,7 @@ def _rpo_dict(result: Estimate, pattern: str) -> dict[str, Any]:
         "bounded": bounded,
         "unbounded": list(result.unbounded),
         "terms": [t.to_dict() for t in result.rpo_terms],
-        # Per data store: the mechanism behind its figure (components.estimators.data_stores).
+        # Per data store: the mechanism behind its figure (paif_components.estimators.data_stores).
         "stores": camel_keys([store.to_dict() for store in result.stores]),
     }
 

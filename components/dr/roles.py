@@ -1,7 +1,7 @@
 """The DR topology as components and policies read it: what each endpoint, VKS cluster and
 registry does at a site under its pattern (serving, reduced, declared; scaled down or absent),
 how traffic reaches the sites, and :class:`DerivedSite`, the config a site builds with those
-roles. :mod:`components.dr.topology` derives them from both stacks' config.
+roles. :mod:`paif_components.dr.topology` derives them from both stacks' config.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
-from components.config.models import (
+from paif_components.config.models import (
     StackConfig,
 )
-from components.dr.copies import DatabaseMode as DatabaseMode
-from components.dr.copies import DatabaseRole
+from paif_components.dr.copies import DatabaseMode as DatabaseMode
+from paif_components.dr.copies import DatabaseRole
 
 # §9.3.3 pattern 1 pilot light: "PAIS standby (minimal)", endpoints kept as configuration
 # (GitOps) but not running. The config model requires max >= 1, so the declared bound is 1;

@@ -1,7 +1,7 @@
 """What a stack's config says about the sites a DR estimate is about: the GPU pool, each tenant's
 demand, the databases' DR facts, the topology both sites run after a failover, the assumptions
 the config overrides, in-site HA and whether the failed-over site can schedule its clusters.
-:mod:`components.dr.estimate` turns them into the plan's ``estimates``.
+:mod:`paif_components.dr.estimate` turns them into the plan's ``estimates``.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from components.config.models import StackConfig
-from components.config.units import parse_quantity
-from components.dr.copies import DatabaseRole
-from components.dr.schedulability import cluster_schedules, schedules_dict
-from components.dr.topology import DerivedSite, derive_site
-from components.estimators import (
+from paif_components.config.models import StackConfig
+from paif_components.config.units import parse_quantity
+from paif_components.dr.copies import DatabaseRole
+from paif_components.dr.schedulability import cluster_schedules, schedules_dict
+from paif_components.dr.topology import DerivedSite, derive_site
+from paif_components.estimators import (
     Assumptions,
     ClusterFacts,
     DatabaseFacts,
@@ -30,9 +30,9 @@ from components.estimators import (
     gpus_required,
     parse_vgpu_profile,
 )
-from components.estimators.data_stores import DEFAULT_BACKUP_INTERVAL_SECONDS
-from components.estimators.gpu_sizing import GIB
-from components.harbor_registry import harbor_schedule
+from paif_components.estimators.data_stores import DEFAULT_BACKUP_INTERVAL_SECONDS
+from paif_components.estimators.gpu_sizing import GIB
+from paif_components.harbor_registry import harbor_schedule
 
 # Assumption keys (camelCase or snake_case) whose default a declared fact replaces.
 _GSLB_SWITCH_KEYS: Final = ("gslbSwitchSeconds", "gslb_switch_seconds")

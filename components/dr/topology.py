@@ -25,7 +25,7 @@ at the DR site (§9.3.3):
 |                          | replication         | replication           | primary's projects, |
 |                          |                     |                       | pushes its own      |
 +--------------------------+---------------------+-----------------------+---------------------+
-| pgvector and app        | per database (``dr.mechanism``, components.dr.copies); default:   |
+| pgvector and app        | per database (``dr.mechanism``, paif_components.dr.copies); default:   |
 | databases                | backup-restore      | logical subscriber    | logical subscriber  |
 |                          | (created at         | (publication, slot,   | (one writer)        |
 |                          | failover)           | subscription)         |                     |
@@ -59,8 +59,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from components.config.errors import ConfigError, Problem
-from components.config.models import (
+from paif_components.config.errors import ConfigError, Problem
+from paif_components.config.models import (
     App,
     EndpointReplicas,
     ModelEndpoint,
@@ -69,10 +69,10 @@ from components.config.models import (
     Tenant,
     VksCluster,
 )
-from components.constants import WARM_STANDBY_ENDPOINT_REPLICAS, WARM_STANDBY_VKS_WORKERS
-from components.dr.copies import DatabaseMode as DatabaseMode
-from components.dr.copies import database_roles
-from components.dr.roles import (
+from paif_components.constants import WARM_STANDBY_ENDPOINT_REPLICAS, WARM_STANDBY_VKS_WORKERS
+from paif_components.dr.copies import DatabaseMode as DatabaseMode
+from paif_components.dr.copies import database_roles
+from paif_components.dr.roles import (
     ACTIVE_ACTIVE_TRAFFIC_SHARE,
     PILOT_LIGHT_ENDPOINT_MAX_REPLICAS,
     PILOT_LIGHT_ENDPOINT_REPLICAS,
@@ -145,7 +145,7 @@ def scale_down_pools(
 
     A pool never gets more than its own floor (a warm standby never grows a pool). What runs
     there comes first: ``untainted_needed`` nodes of the untainted (non-GPU) pools, for the
-    apps' replicas that spread one per host (components.estimators.scheduling); then one node
+    apps' replicas that spread one per host (paif_components.estimators.scheduling); then one node
     per GPU pool, kept warm (PAIF-HA-004); then the rest, round-robin in declared order.
     §9.3.3 gives the budget (5 nodes → 2); ``paif:dr.standbyWorkers`` overrides it when the
     apps need more.

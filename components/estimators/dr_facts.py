@@ -1,6 +1,6 @@
 """What an RTO/RPO estimate is computed from (§9.3): the DR pattern and its bands, the
 assumptions (every one a named, overridable figure), and the facts of the topology (endpoints,
-clusters, databases, Harbor at both sites). :mod:`components.estimators.rto_rpo` computes the
+clusters, databases, Harbor at both sites). :mod:`paif_components.estimators.rto_rpo` computes the
 estimate from them.
 """
 
@@ -14,27 +14,27 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, Final, TypeVar
 
-from components.constants import (
+from paif_components.constants import (
     AUTOSCALING_MIN_REPLICAS,
     WARM_STANDBY_ENDPOINT_REPLICAS,
     WARM_STANDBY_VKS_WORKERS,
 )
-from components.estimators._json import num
-from components.estimators.cold_start import (
+from paif_components.estimators._json import num
+from paif_components.estimators.cold_start import (
     DEFAULT_GPU_MEMORY_GIB,
     ColdStartEstimate,
     ColdStartProfile,
     estimate_cold_start,
     parse_assignment,
 )
-from components.estimators.cron import harbor_cron_interval_seconds
-from components.estimators.data_stores import (
+from paif_components.estimators.cron import harbor_cron_interval_seconds
+from paif_components.estimators.data_stores import (
     DatabaseFacts,
     Mechanism,
 )
-from components.estimators.durations import parse_duration
-from components.estimators.errors import EstimatorError
-from components.estimators.gpu_sizing import parse_precision, weights_gib
+from paif_components.estimators.durations import parse_duration
+from paif_components.estimators.errors import EstimatorError
+from paif_components.estimators.gpu_sizing import parse_precision, weights_gib
 
 _T = TypeVar("_T")
 
@@ -490,7 +490,8 @@ class DrTopology:
         }.get(DrPattern(self.pattern), endpoint.replicas_needed)
 
     def mechanism(self, database: DatabaseFacts) -> Mechanism:
-        """The declared mechanism, else the pattern's default (components.config.models.dr_copy)."""
+        """The declared mechanism, else the pattern's default
+        (paif_components.config.models.dr_copy)."""
         if database.mechanism is not None:
             return Mechanism(database.mechanism)
         return {

@@ -19,7 +19,7 @@ should be held against.
     validation         smoke tests before traffic counts as restored
 
 RPO is the largest data-loss window over the stateful stores: a database contributes what the
-mechanism feeding its DR copy loses (components.estimators.data_stores: the lag budget for
+mechanism feeding its DR copy loses (paif_components.estimators.data_stores: the lag budget for
 logical replication, the WAL archive interval or backup interval for backup-restore, nothing
 bounded for 'none'), and every figure names that mechanism; Harbor contributes the
 transfer time of the largest model (event-based replication) or the schedule's longest gap
@@ -48,14 +48,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
-from components.estimators._json import num
-from components.estimators.cron import harbor_cron_interval_seconds
-from components.estimators.data_stores import (
+from paif_components.estimators._json import num
+from paif_components.estimators.cron import harbor_cron_interval_seconds
+from paif_components.estimators.data_stores import (
     Mechanism,
 )
-from components.estimators.data_stores import recovery as database_recovery
-from components.estimators.data_stores import rpo as database_rpo
-from components.estimators.dr_facts import (
+from paif_components.estimators.data_stores import recovery as database_recovery
+from paif_components.estimators.data_stores import rpo as database_rpo
+from paif_components.estimators.dr_facts import (
     HARBOR_EVENT_BASED,
     HARBOR_MANUAL,
     HARBOR_MECHANISM,
@@ -67,9 +67,9 @@ from components.estimators.dr_facts import (
     rpo_band,
     rto_band,
 )
-from components.estimators.durations import format_duration
-from components.estimators.errors import EstimatorError
-from components.estimators.gpu_sizing import GIB
+from paif_components.estimators.durations import format_duration
+from paif_components.estimators.errors import EstimatorError
+from paif_components.estimators.gpu_sizing import GIB
 
 _T = TypeVar("_T")
 
@@ -347,7 +347,8 @@ def _node_scale_up(topology: DrTopology, a: Assumptions) -> Term:
 
 
 def _database_stores(topology: DrTopology, a: Assumptions) -> list[StoreEstimate]:
-    """Each database's RPO and recovery from its mechanism (components.estimators.data_stores)."""
+    """Each database's RPO and recovery from its mechanism
+    (paif_components.estimators.data_stores)."""
     out = []
     for d in topology.databases:
         mechanism = topology.mechanism(d)

@@ -2,7 +2,7 @@
 
 Every alert carries ``severity``, ``tenant`` (``platform`` for the site's own), ``site``, a
 ``summary``, a ``description`` and a ``runbook_url`` into the generated operations runbook
-(``components.observability.runbook``). Annotations are plain text rendered with the
+(``paif_components.observability.runbook``). Annotations are plain text rendered with the
 thresholds they name, so what an operator reads is what the rule tests.
 
 | alert                           | fires when                                              |
@@ -27,8 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from components.config.units import format_seconds
-from components.constants import (
+from paif_components.config.units import format_seconds
+from paif_components.constants import (
     ALERT_AUDIT_SHIPPING_SECONDS,
     ALERT_BACKUP_GRACE_SECONDS,
     ALERT_CERTIFICATE_EXPIRY_DAYS,
@@ -37,8 +37,8 @@ from components.constants import (
     ALERT_REPLICATION_LAG_SECONDS,
     ALERT_SLA_WINDOW_SECONDS,
 )
-from components.observability import metrics
-from components.observability.thresholds import EndpointThresholds
+from paif_components.observability import metrics
+from paif_components.observability.thresholds import EndpointThresholds
 
 ENDPOINT_DOWN: Final = "PaifEndpointDown"
 LATENCY_HIGH: Final = "PaifEndpointLatencyHigh"

@@ -1,6 +1,6 @@
 """prometheus-operator objects (``monitoring.coreos.com``): scraping, probing, alert routing,
-and the Prometheus/Alertmanager a stack may declare. Specs only; ``components.site_monitoring``
-and ``components.tenant_monitoring`` register them.
+and the Prometheus/Alertmanager a stack may declare. Specs only; ``paif_components.site_monitoring``
+and ``paif_components.tenant_monitoring`` register them.
 
 - ``PodMonitor`` per running endpoint: its replica pods' serving metrics (vLLM ``/metrics``,
   NIM ``/v1/metrics``) on port 8000;
@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from components.config.models.observability import AlertReceiver, Observability
-from components.constants import DEFAULT_APP_GID, DEFAULT_APP_UID
-from components.observability import metrics
-from components.pod_security import PodHardening
+from paif_components.config.models.observability import AlertReceiver, Observability
+from paif_components.constants import DEFAULT_APP_GID, DEFAULT_APP_UID
+from paif_components.observability import metrics
+from paif_components.pod_security import PodHardening
 
 MONITORING_API_VERSION: Final = "monitoring.coreos.com/v1"
 ALERTMANAGER_CONFIG_API_VERSION: Final = "monitoring.coreos.com/v1alpha1"

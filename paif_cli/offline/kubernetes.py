@@ -18,7 +18,7 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
-from components import yaml_text
+from paif_components import yaml_text
 
 KUBECONFIG_SUFFIX = "-kubeconfig"
 

@@ -17,8 +17,8 @@ read-only proxies), options and provider from the same protobuf messages.
 What differs: every policy gets its own list of the same resource objects, where the servicer
 makes new objects per policy, so a policy must not modify the resources it is given (the pack's
 rules read them through ``StackView``, which the pack then builds once for all its policies:
-``policies.framework._Handoff.view``); and a property mapping keeps the record's key order where
-the wire format's order is the protobuf map's. Neither changes a finding of this pack:
+``paif_policies.framework._Handoff.view``); and a property mapping keeps the record's key order
+where the wire format's order is the protobuf map's. Neither changes a finding of this pack:
 ``tests/cli/test_gate.py`` runs both paths over the example stacks and a 50-tenant stack.
 
 And over the analyzer protocol, :func:`shared_conversions` lets the stack policies of one

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from components.constants import HEALTH_OK_STATUS
+from paif_components.constants import HEALTH_OK_STATUS
+
 from paif_cli.verify import prometheus as prom
 from paif_cli.verify.client import Client, run_load
 from paif_cli.verify.report import Check, VerifyReport

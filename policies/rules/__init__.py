@@ -1,6 +1,6 @@
 """Every rule module of the pack; importing this package registers the whole catalogue."""
 
-from policies.rules import (
+from paif_policies.rules import (
     access,
     capacity,
     data,

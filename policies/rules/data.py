@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from policies.registry import Violation, rule
-from policies.view import DSM_GROUP, StackView, label
+from paif_policies.registry import Violation, rule
+from paif_policies.view import DSM_GROUP, StackView, label
 
 # Resource types that hold data, by provider token; Kubernetes kinds below.
 STATEFUL_TYPES = [

@@ -1,12 +1,12 @@
 """Disaster recovery rules (§9.3): pattern, objectives, pgvector writers and backups, GSLB.
 
-Harbor replication of the models is :mod:`policies.rules.dr_replication`'s.
+Harbor replication of the models is :mod:`paif_policies.rules.dr_replication`'s.
 
 What a rule cannot see on one resource it reads from the ``paif:site:PaifSite`` props (see
-``policies.framework.StackView.site``). Keys these rules read, beyond the framework's:
+``paif_policies.framework.StackView.site``). Keys these rules read, beyond the framework's:
 
 ``objectives``            ``{rtoSeconds, rpoSeconds}`` declared in ``paif:dr.objectives``
-``estimates``             ``components.dr.estimate.estimate_for``: ``rto``/``rpo``
+``estimates``             ``paif_components.dr.estimate.estimate_for``: ``rto``/``rpo``
                           ({seconds, terms, unbounded}), ``assumptions``, ``sites`` (both
                           Harbor URLs), ``capacity.siteLoss``, ``topology`` (``failover``,
                           ``registry``: replication flows of both sites)
@@ -23,7 +23,7 @@ Resources they read: PAIS ``ModelEndpoint`` / ``NIMService`` (model references, 
 ``paif.vmware.com/*`` annotations), Harbor ``Replication``/``Registry``/``Project``, DSM
 ``PostgresCluster`` (``paif.vmware.com/dr-mode`` annotation, backup fields) and the Avi
 ``Gslbservice``; ``estimates.rpo.stores`` gives each data store's RPO with its DR mechanism
-(components.estimators.data_stores). Fields that are computed by a provider (ids, paths) are
+(paif_components.estimators.data_stores). Fields that are computed by a provider (ids, paths) are
 never read: a Replication finds its Registry through its dependencies, so the rules also run
 during a first ``pulumi preview`` where those values are still unknown.
 """
@@ -33,16 +33,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
-from components.estimators.durations import format_duration
-from components.nsx_binding import GSLB_SERVICE_TYPE
-from policies.harbor_replication import (
+from paif_components.estimators.durations import format_duration
+from paif_components.nsx_binding import GSLB_SERVICE_TYPE
+from paif_policies.harbor_replication import (
     DR_PATTERNS,
     estimates,
     failed_over,
 )
-from policies.readers import annotations, is_true, str_list
-from policies.registry import Violation, rule
-from policies.view import DSM_GROUP, StackView, as_number, endpoints, get_path, label
+from paif_policies.readers import annotations, is_true, str_list
+from paif_policies.registry import Violation, rule
+from paif_policies.view import DSM_GROUP, StackView, as_number, endpoints, get_path, label
 
 # Annotations the components put on what they render.
 PARAMETERS_ANNOTATION: Final = "paif.vmware.com/model-parameters-b"
@@ -50,7 +50,7 @@ PRECISION_ANNOTATION: Final = "paif.vmware.com/model-precision"
 DR_MODE_ANNOTATION: Final = "paif.vmware.com/dr-mode"
 BACKUP_ENCRYPTED_ANNOTATION: Final = "paif.vmware.com/backup-encrypted"
 
-# components.dr.copies.DatabaseMode values: the copies of the one writer that run before
+# paif_components.dr.copies.DatabaseMode values: the copies of the one writer that run before
 # failover (a subscriber is fed by the writer's publication and never written).
 STANDBY_MODES: Final = frozenset({"logical-subscriber"})
 WRITER_MODE: Final = "writer"

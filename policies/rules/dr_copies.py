@@ -1,6 +1,6 @@
 """Disaster recovery of the databases' copies (§9.3.2 items 2 and 4): their backup target.
 
-A DR copy (components.dr.copies) backs up to its own stack's DSM backup location
+A DR copy (paif_components.dr.copies) backs up to its own stack's DSM backup location
 (``paif:dr.copyBackupLocation``) under its own cluster name (``<database>-<dr-site>``). Read
 from the copy's ``PostgresCluster``: ``spec.backupLocation.name``, ``metadata.name`` and the
 annotations ``paif.vmware.com/primary-cluster`` and ``paif.vmware.com/primary-backup-location``
@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from policies.readers import annotations
-from policies.registry import Violation, rule
-from policies.rules.dr import postgres_clusters
-from policies.view import StackView, get_path, label
+from paif_policies.readers import annotations
+from paif_policies.registry import Violation, rule
+from paif_policies.rules.dr import postgres_clusters
+from paif_policies.view import StackView, get_path, label
 
 PRIMARY_CLUSTER_ANNOTATION: Final = "paif.vmware.com/primary-cluster"
 PRIMARY_LOCATION_ANNOTATION: Final = "paif.vmware.com/primary-backup-location"

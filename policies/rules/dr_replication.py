@@ -2,8 +2,8 @@
 the other site by Harbor replication, without loops, as the models change, with both ends
 declared, and the same versions served at both sites.
 
-The site facts these rules read are :mod:`policies.rules.dr`'s (its module docstring lists
-them); the replication rules of both stacks come from :mod:`policies.harbor_replication`.
+The site facts these rules read are :mod:`paif_policies.rules.dr`'s (its module docstring lists
+them); the replication rules of both stacks come from :mod:`paif_policies.harbor_replication`.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from components.estimators.cron import harbor_cron_interval_seconds
-from components.estimators.dr_facts import Assumptions
-from components.estimators.durations import format_duration
-from components.estimators.errors import EstimatorError
-from components.estimators.gpu_sizing import GIB, weights_gib
-from policies.harbor_filters import RepoFilter
-from policies.harbor_replication import (
+from paif_components.estimators.cron import harbor_cron_interval_seconds
+from paif_components.estimators.dr_facts import Assumptions
+from paif_components.estimators.durations import format_duration
+from paif_components.estimators.errors import EstimatorError
+from paif_components.estimators.gpu_sizing import GIB, weights_gib
+from paif_policies.harbor_filters import RepoFilter
+from paif_policies.harbor_replication import (
     DR_PATTERNS,
     EVENT_BASED,
     HARBOR_PROJECT_TYPE,
@@ -31,17 +31,17 @@ from policies.harbor_replication import (
     pushes_to_peer,
     site_harbor,
 )
-from policies.images import ServedModel, parse_image_ref, served_models
-from policies.readers import host_of, known, str_list
-from policies.registry import Violation, rule
-from policies.rules.dr import (
+from paif_policies.images import ServedModel, parse_image_ref, served_models
+from paif_policies.readers import host_of, known, str_list
+from paif_policies.registry import Violation, rule
+from paif_policies.rules.dr import (
     CONTINUOUS_REPLICATION_PATTERNS,
     PARAMETERS_ANNOTATION,
     PRECISION_ANNOTATION,
     dedupe,
     objective_seconds,
 )
-from policies.view import StackView, as_number, endpoints, get_path
+from paif_policies.view import StackView, as_number, endpoints, get_path
 
 
 @rule(

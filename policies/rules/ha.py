@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from components.constants import (
+from paif_components.constants import (
     APP_MIN_REPLICAS,
     MIN_WARM_REPLICAS,
     REPLICAS_BY_ENVIRONMENT,
@@ -22,8 +22,8 @@ from components.constants import (
     WARM_STANDBY_ENDPOINT_REPLICAS,
     WARM_STANDBY_VKS_WORKERS,
 )
-from policies.registry import Violation, rule
-from policies.view import (
+from paif_policies.registry import Violation, rule
+from paif_policies.view import (
     CAPI_GROUP,
     DSM_GROUP,
     HOSTNAME_TOPOLOGY_KEY,

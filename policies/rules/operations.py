@@ -11,9 +11,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.observability.alerts import REQUIRED_ENDPOINT_ALERTS
-from policies.registry import Violation, rule
-from policies.view import (
+from paif_components.observability.alerts import REQUIRED_ENDPOINT_ALERTS
+from paif_policies.registry import Violation, rule
+from paif_policies.view import (
     MONITORING_GROUP,
     Endpoint,
     StackView,

@@ -1,6 +1,6 @@
 """Security rules (§9.6): TLS at the edge, rate limits, secrets, management network, audit and
-Harbor hygiene (pinned images and pod hardening: ``policies.rules.workloads``; OIDC and RBAC:
-``policies.rules.access``).
+Harbor hygiene (pinned images and pod hardening: ``paif_policies.rules.workloads``; OIDC and RBAC:
+``paif_policies.rules.access``).
 
 Site props these rules read (``paif:site:PaifSite``), beyond the framework's:
 
@@ -35,25 +35,25 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from components.avi_binding import (
+from paif_components.avi_binding import (
     AVI_VIRTUAL_SERVICE_TYPE,
     AVI_WAF_POLICY_TYPE,
 )
-from components.nsx_binding import (
+from paif_components.nsx_binding import (
     POLICY_GROUP_TYPE,
     POLICY_LB_VIRTUAL_SERVER_TYPE,
     POLICY_SECURITY_POLICY_TYPE,
 )
-from policies.credentials import (
+from paif_policies.credentials import (
     field_path,
     is_credential_name,
     is_secret_reference,
     string_fields,
 )
-from policies.harbor_replication import HARBOR_PROJECT_TYPE
-from policies.readers import is_true, known
-from policies.registry import Violation, rule
-from policies.view import StackView, as_int, as_number, endpoints, get_path, label
+from paif_policies.harbor_replication import HARBOR_PROJECT_TYPE
+from paif_policies.readers import is_true, known
+from paif_policies.registry import Violation, rule
+from paif_policies.view import StackView, as_int, as_number, endpoints, get_path, label
 
 HARBOR_ROBOT_TYPE: Final = "harbor:index/robotAccount:RobotAccount"
 
@@ -65,7 +65,7 @@ KUBERNETES_SECRET_TYPE: Final = "kubernetes:core/v1:Secret"
 SECRET_PLACEHOLDER: Final = "[secret]"
 
 
-# Library default of paif:security.audit.retentionDays (components.config.models.Audit):
+# Library default of paif:security.audit.retentionDays (paif_components.config.models.Audit):
 # one year, the retention PCI DSS v4 requirement 10.5.1 asks of audit logs. §9.6.3 asks for a
 # log-retention policy without a number.
 MIN_AUDIT_RETENTION_DAYS: Final = 365

@@ -20,9 +20,9 @@ import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
-from components.context import SUPERVISOR_TARGET
-from policies.registry import Violation, rule
-from policies.view import StackView, as_int, label, target_of
+from paif_components.context import SUPERVISOR_TARGET
+from paif_policies.registry import Violation, rule
+from paif_policies.view import StackView, as_int, label, target_of
 
 NETWORK_POLICY_API: Final = "networking.k8s.io/"
 NSX_API: Final = "crd.nsx.vmware.com/"

@@ -18,16 +18,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.constants import MARKETING_QUOTA
-from components.context import SUPERVISOR_TARGET
-from policies.registry import Violation, rule
-from policies.view import StackView, get_path, label, target_of
+from paif_components.constants import MARKETING_QUOTA
+from paif_components.context import SUPERVISOR_TARGET
+from paif_policies.registry import Violation, rule
+from paif_policies.view import StackView, get_path, label, target_of
 
 VSPHERE_NAMESPACE_TYPE = "vsphere:index/namespace:Namespace"
 KUBERNETES_NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
 HARBOR_PROJECT_TYPE = "harbor:index/project:Project"
 HARBOR_MEMBER_GROUP_TYPE = "harbor:index/projectMemberGroup:ProjectMemberGroup"
-# components.harbor_registry.HARBOR_PROJECT_TYPE (a test keeps the two equal).
+# paif_components.harbor_registry.HARBOR_PROJECT_TYPE (a test keeps the two equal).
 HARBOR_PROJECT_COMPONENT = "paif:registry:HarborProject"
 TENANT_LABEL = "paif.vmware.com/tenant"
 # §9.4.3: the quota keys of the marketing-ns example are what every tenant quota must bound.

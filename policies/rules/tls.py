@@ -1,7 +1,7 @@
 """PAIF-SEC-001 (§9.6): TLS at the entry and nothing reachable from outside in plain text on
 any port: the NSX or Avi entry, LoadBalancer and NodePort Services, Ingress hosts, Gateway
 listeners; in production also re-encryption to the backends and TLS to the databases. The
-other security rules are :mod:`policies.rules.security`'s.
+other security rules are :mod:`paif_policies.rules.security`'s.
 """
 
 from __future__ import annotations
@@ -10,17 +10,17 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from components.avi_binding import (
+from paif_components.avi_binding import (
     AVI_POOL_TYPE,
     AVI_VIRTUAL_SERVICE_TYPE,
 )
-from components.nsx_binding import (
+from paif_components.nsx_binding import (
     GSLB_SERVICE_TYPE,
     POLICY_LB_VIRTUAL_SERVER_TYPE,
 )
-from policies.readers import as_strings, is_true
-from policies.registry import Violation, rule
-from policies.view import DSM_GROUP, StackView, as_int, get_path, label
+from paif_policies.readers import as_strings, is_true
+from paif_policies.registry import Violation, rule
+from paif_policies.view import DSM_GROUP, StackView, as_int, get_path, label
 
 # §9.6.1: external users reach the platform over HTTPS; 80 is the plain-HTTP port.
 PLAIN_HTTP_PORT: Final = 80
@@ -39,7 +39,7 @@ GATEWAY_API_GROUP: Final = "gateway.networking.k8s.io/"
 TLS_LISTENER_PROTOCOLS: Final = frozenset({"HTTPS", "TLS"})
 
 
-# components.pgvector_database: the libpq sslmode a database's clients must use.
+# paif_components.pgvector_database: the libpq sslmode a database's clients must use.
 SSLMODE_ANNOTATION: Final = "paif.vmware.com/sslmode"
 
 

@@ -6,10 +6,9 @@ from typing import Any
 
 import pytest
 import yaml
-
-from components.config.models import StackConfig
-from components.errors import ComponentInputError
-from components.knowledge_base import (
+from paif_components.config.models import StackConfig
+from paif_components.errors import ComponentInputError
+from paif_components.knowledge_base import (
     AGENT_TYPE,
     KNOWLEDGE_BASE_TYPE,
     Agent,
@@ -19,6 +18,7 @@ from components.knowledge_base import (
     validate_agent,
     validate_knowledge_base,
 )
+
 from tests.support.programs import registered_before_error
 from tests.support.schema_validation import manifest, validate_core_object
 from tests.support.stacks import load_stack, site_context

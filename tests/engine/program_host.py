@@ -4,7 +4,7 @@ The Python language host (``pulumi-language-python``) cannot be had on this proj
 the Go module proxy refuses its module (docs/engine.md). The CLI's ``--client`` flag connects to
 a language runtime that is already running instead; this process is one, built from the Pulumi
 Python SDK's own ``LanguageServer`` (what Automation API inline programs use). The program it
-runs is the project's: ``components.program.run`` with the project folder, exactly what
+runs is the project's: ``paif_components.program.run`` with the project folder, exactly what
 ``__main__.py`` calls.
 
 With ``PAIF_ENGINE_SKIP_AWAIT=1`` a resource transform adds ``pulumi.com/skipAwait: "true"`` and
@@ -55,7 +55,7 @@ def main() -> None:
     sys.path.insert(0, str(project_dir))
 
     def program() -> None:
-        from components.program import run
+        from paif_components.program import run
 
         if os.environ.get("PAIF_ENGINE_SKIP_AWAIT") == "1":
             pulumi.runtime.register_resource_transform(_skip_await)

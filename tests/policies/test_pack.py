@@ -22,11 +22,8 @@ import pulumi_vsphere as vsphere
 import pytest
 import yaml
 from google.protobuf import empty_pb2
-from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
-from pulumi_policy import EnforcementLevel, Severity
-
-from policies import framework, pack
-from policies.framework import (
+from paif_policies import framework, pack
+from paif_policies.framework import (
     ADVISORY_POLICY,
     SITE_TYPE,
     WAIVED_POLICY,
@@ -36,6 +33,9 @@ from policies.framework import (
     format_message,
     parse_message,
 )
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi_policy import EnforcementLevel, Severity
+
 from tests.support.policy import InputError, evaluate, evaluate_records
 from tests.support.stacks import ROOT
 
@@ -207,7 +207,7 @@ def test_every_rule_of_the_design_catalogue_is_registered_with_its_severity() ->
 def test_docs_catalogue_is_generated_from_the_registry() -> None:
     current = (ROOT / "docs" / "policies.md").read_text(encoding="utf-8")
     assert current == pack.render_catalogue(), (
-        "docs/policies.md is stale: run `python -m policies.pack --write-docs`"
+        "docs/policies.md is stale: run `python -m paif_policies.pack --write-docs`"
     )
     for r in pack.rules():
         assert f'<a id="{r.id.lower()}"></a>' in current

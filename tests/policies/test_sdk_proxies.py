@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from paif_policies import sdk_proxies
+from paif_policies.credentials import string_fields
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
-
-from policies import sdk_proxies
-from policies.credentials import string_fields
 
 PROPS = {
     "spec": {

@@ -125,10 +125,10 @@ def pulumi_property_name(terraform_name: str, *, collection: bool) -> str:
 
 def bound_fields() -> Iterator[tuple[str, bool]]:
     """(Terraform name, collection) of every field of every argument type of the bindings."""
-    import components.avi_binding
-    import components.nsx_binding
+    import paif_components.avi_binding
+    import paif_components.nsx_binding
 
-    for module in (components.nsx_binding, components.avi_binding):
+    for module in (paif_components.nsx_binding, paif_components.avi_binding):
         for value in vars(module).values():
             if isinstance(value, type) and dataclasses.is_dataclass(value):
                 for spec in dataclasses.fields(value):

@@ -10,12 +10,12 @@ One module per part of the stack file: ``site.py`` (site, workload domain, Harbo
 ``tenant.py`` (tenants), ``network.py`` (network and security), ``dr.py`` (disaster recovery),
 ``dr_copy.py`` (a database's DR copy), ``observability.py`` (``paif:observability``),
 ``stack.py`` (the whole stack, waivers); ``common.py`` holds the value types they share. Every
-model is importable from ``components.config.models``.
+model is importable from ``paif_components.config.models``.
 """
 
 from __future__ import annotations
 
-from components.config.models.common import (
+from paif_components.config.models.common import (
     DnsSubdomain,
     DrPattern,
     DrRole,
@@ -28,14 +28,14 @@ from components.config.models.common import (
     Precision,
     Replication,
 )
-from components.config.models.dr import (
+from paif_components.config.models.dr import (
     BackupLocation,
     Dr,
     Gslb,
     Objectives,
     Peer,
 )
-from components.config.models.dr_copy import (
+from paif_components.config.models.dr_copy import (
     BIDIRECTIONAL_REFUSED,
     DEFAULT_LAG_BUDGET_SECONDS,
     DEFAULT_SLOT_RETENTION_SECONDS,
@@ -47,7 +47,7 @@ from components.config.models.dr_copy import (
     DrMechanism,
     default_mechanism,
 )
-from components.config.models.network import (
+from paif_components.config.models.network import (
     AppTier,
     Audit,
     AviIngress,
@@ -58,7 +58,7 @@ from components.config.models.network import (
     Oidc,
     Security,
 )
-from components.config.models.observability import (
+from paif_components.config.models.observability import (
     DCGM_NAMESPACE,
     DCGM_PORT_NAME,
     DCGM_SERVICE_LABELS,
@@ -77,7 +77,7 @@ from components.config.models.observability import (
     SlackReceiver,
     WebhookReceiver,
 )
-from components.config.models.site import (
+from paif_components.config.models.site import (
     Gpu,
     Harbor,
     HarborRobots,
@@ -89,11 +89,11 @@ from components.config.models.site import (
     VmAntiAffinity,
     WorkloadDomain,
 )
-from components.config.models.stack import (
+from paif_components.config.models.stack import (
     StackConfig,
     Waiver,
 )
-from components.config.models.tenant import (
+from paif_components.config.models.tenant import (
     HPA_MAX_PERIOD_SECONDS,
     HPA_MAX_STABILIZATION_SECONDS,
     TMP_PATH,

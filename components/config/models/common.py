@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
-
-from components.constants import (
+from paif_components.constants import (
     MIN_NON_ROOT_ID,
 )
+from pydantic import Field
 
 Environment = Literal["dev", "staging", "prod", "mission-critical"]
 

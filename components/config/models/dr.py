@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from paif_components.config.base import ConfigModel, DnsName, HttpsUrl, NonEmpty
+from paif_components.config.errors import FieldError
+from paif_components.config.models.common import DrPattern, DrRole
+from paif_components.config.models.site import WorkloadDomain
+from paif_components.config.units import Duration
 from pydantic import Field, field_validator, model_validator
-
-from components.config.base import ConfigModel, DnsName, HttpsUrl, NonEmpty
-from components.config.errors import FieldError
-from components.config.models.common import DrPattern, DrRole
-from components.config.models.site import WorkloadDomain
-from components.config.units import Duration
 
 
 class Peer(ConfigModel):
@@ -68,7 +67,7 @@ class Dr(ConfigModel):
     def _known_assumptions(
         cls, value: dict[str, bool | int | float | str]
     ) -> dict[str, bool | int | float | str]:
-        from components.estimators import Assumptions, EstimatorError
+        from paif_components.estimators import Assumptions, EstimatorError
 
         try:
             Assumptions.from_mapping(value)

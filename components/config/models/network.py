@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from paif_components.config.base import Cidr, ConfigModel, DnsName, NonEmpty, Port
+from paif_components.config.base import require_unique as _require_unique
+from paif_components.config.errors import FieldError
 from pydantic import Field, field_validator, model_validator
-
-from components.config.base import Cidr, ConfigModel, DnsName, NonEmpty, Port
-from components.config.base import require_unique as _require_unique
-from components.config.errors import FieldError
 
 
 class AviIngress(ConfigModel):

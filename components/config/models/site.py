@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
-
-from components.config.base import ConfigModel, DnsName, HttpsUrl, NonEmpty
-from components.config.base import require_unique as _require_unique
-from components.config.errors import FieldError
-from components.config.models.common import GpuAssignment
-from components.constants import (
+from paif_components.config.base import ConfigModel, DnsName, HttpsUrl, NonEmpty
+from paif_components.config.base import require_unique as _require_unique
+from paif_components.config.errors import FieldError
+from paif_components.config.models.common import GpuAssignment
+from paif_components.constants import (
     DLVM_LIBRARY_URL,
     ROBOT_EXPIRY_DAYS,
 )
+from pydantic import Field, field_validator, model_validator
 
 
 class VCenter(ConfigModel):

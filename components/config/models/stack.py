@@ -7,18 +7,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
+from paif_components.config.base import ConfigModel, NonEmpty
+from paif_components.config.base import require_unique as _require_unique
+from paif_components.config.errors import FieldError
+from paif_components.config.models.common import Environment
+from paif_components.config.models.dr import Dr
+from paif_components.config.models.dr_copy import default_mechanism
+from paif_components.config.models.network import Network, Security
+from paif_components.config.models.observability import Observability
+from paif_components.config.models.site import Harbor, Site, WorkloadDomain
+from paif_components.config.models.tenant import Database, Tenant
 from pydantic import Field, field_validator, model_validator
-
-from components.config.base import ConfigModel, NonEmpty
-from components.config.base import require_unique as _require_unique
-from components.config.errors import FieldError
-from components.config.models.common import Environment
-from components.config.models.dr import Dr
-from components.config.models.dr_copy import default_mechanism
-from components.config.models.network import Network, Security
-from components.config.models.observability import Observability
-from components.config.models.site import Harbor, Site, WorkloadDomain
-from components.config.models.tenant import Database, Tenant
 
 
 class Waiver(ConfigModel):

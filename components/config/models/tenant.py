@@ -8,12 +8,10 @@ import ipaddress
 import posixpath
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
-
-from components.config.base import ConfigModel, DnsName, NonEmpty
-from components.config.base import require_unique as _require_unique
-from components.config.errors import FieldError
-from components.config.models.common import (
+from paif_components.config.base import ConfigModel, DnsName, NonEmpty
+from paif_components.config.base import require_unique as _require_unique
+from paif_components.config.errors import FieldError
+from paif_components.config.models.common import (
     DnsSubdomain,
     EndpointType,
     HostName,
@@ -22,11 +20,11 @@ from components.config.models.common import (
     Precision,
     Replication,
 )
-from components.config.models.dr_copy import DatabaseDr
-from components.config.models.observability import AlertThresholds
-from components.config.models.site import WorkloadDomain
-from components.config.units import Duration, Quantity, parse_quantity
-from components.constants import (
+from paif_components.config.models.dr_copy import DatabaseDr
+from paif_components.config.models.observability import AlertThresholds
+from paif_components.config.models.site import WorkloadDomain
+from paif_components.config.units import Duration, Quantity, parse_quantity
+from paif_components.constants import (
     AUTOSCALING_MAX_REPLICAS,
     AUTOSCALING_MIN_REPLICAS,
     AUTOSCALING_TARGET_GPU_UTILIZATION,
@@ -35,6 +33,7 @@ from components.constants import (
     SCALE_UP_PODS_PER_PERIOD,
     VKS_CONTROL_PLANE_REPLICAS,
 )
+from pydantic import Field, field_validator, model_validator
 
 
 class Quota(ConfigModel):
@@ -178,7 +177,7 @@ class ScaleUp(ConfigModel):
     """§9.5.3 gradual scale-out: at most ``podsPerPeriod`` new replicas each ``period``.
 
     ``period`` and ``stabilization`` left out are derived from the model's cold-start estimate
-    (components.autoscaling): one step per cold start, and bursts shorter than the fastest cold
+    (paif_components.autoscaling): one step per cold start, and bursts shorter than the fastest cold
     start ignored.
     """
 
@@ -237,7 +236,7 @@ class Backup(ConfigModel):
             return value
         if len(value.split()) != 5:
             raise ValueError(f"{value!r} is not a 5-field cron expression such as '0 2 * * *'")
-        from components.estimators import EstimatorError, cron_interval_seconds
+        from paif_components.estimators import EstimatorError, cron_interval_seconds
 
         try:
             cron_interval_seconds(value)
@@ -265,7 +264,7 @@ class Database(ConfigModel):
     backup: Backup | None = None
     ssl_mode: SslMode = "verify-full"
     tls_min_version: Literal["TLSv1.2", "TLSv1.3"] = "TLSv1.2"
-    # The copy at the DR site: mechanism and its parameters (components.config.models.dr_copy).
+    # The copy at the DR site: mechanism and its parameters (paif_components.config.models.dr_copy).
     dr: DatabaseDr = Field(default_factory=DatabaseDr)
 
 
@@ -366,7 +365,7 @@ class App(ConfigModel):
 
 
 class ContainerLimits(ConfigModel):
-    """LimitRange of an app namespace (``components.container_limits``): container defaults
+    """LimitRange of an app namespace (``paif_components.container_limits``): container defaults
     and bounds; ``max`` unset is the namespace quota's limit."""
 
     # The smallest container worth admitting: below it a quantity has most likely lost its unit.
@@ -473,7 +472,7 @@ class Tenant(ConfigModel):
     isolation: Isolation = "namespace"
     quota: Quota
     oidc_groups: OidcGroups = Field(default_factory=OidcGroups)
-    # Which roles the OIDC groups get (components.tenant_rbac): the library's ``scoped`` Roles
+    # Which roles the OIDC groups get (paif_components.tenant_rbac): the library's ``scoped`` Roles
     # or Kubernetes' ``builtin`` admin/edit/view; unset: scoped in production, else builtin.
     roles: Literal["scoped", "builtin"] | None = None
     vks_clusters: list[VksCluster] = Field(default_factory=list)

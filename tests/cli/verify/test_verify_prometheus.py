@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 import yaml
+from paif_components.observability import alerts as a
 
-from components.observability import alerts as a
 from paif_cli.main import main
 from paif_cli.verify.client import Client, run_load
 from tests.support.openai_server import OpenAIServer

@@ -34,10 +34,10 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from paif_components.config import ConfigError, StackConfig, parse_stack_config, read_stack_file
+from paif_components.errors import ComponentInputError
+from paif_components.site import PaifSiteArgs, validate_site
 
-from components.config import ConfigError, StackConfig, parse_stack_config, read_stack_file
-from components.errors import ComponentInputError
-from components.site import PaifSiteArgs, validate_site
 from paif_cli.main import main
 from tests.support.stacks import ROOT, load_example, write_project
 
@@ -258,7 +258,7 @@ PROD_CONFIG = parse_stack_config(PROD, "Pulumi.prod.yaml")
 
 
 def preflight(values: dict[str, Any], stack_file: str, primary: StackConfig | None) -> None:
-    """What ``components.program.run`` checks before it registers anything."""
+    """What ``paif_components.program.run`` checks before it registers anything."""
     config = parse_stack_config(values, stack_file)
     args = PaifSiteArgs(config=config, stack_file=stack_file, primary=primary)
     validate_site(args)
@@ -408,7 +408,7 @@ def test_a_waiver_id_of_the_wrong_shape_is_a_config_error(tmp_path: Path) -> Non
 def test_a_waiver_for_an_unknown_rule_is_a_gov_001_finding(tmp_path: Path) -> None:
     """Decision: a well-formed id the catalogue does not know is a policy finding, not exit 2.
 
-    The catalogue is the policy pack's (config models never import policies, and ``pulumi up``
+    The catalogue is the policy pack's (config models never import paif_policies, and ``pulumi up``
     runs without the pack), so PAIF-GOV-001 judges it: the waiver waives nothing (fail closed)
     and the finding blocks production (exit 1) while dev only reports it.
     """

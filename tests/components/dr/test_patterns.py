@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from paif_components.dr.runbook import failback_steps, runbook_steps
 
-from components.dr.runbook import failback_steps, runbook_steps
 from paif_cli.main import main
 from tests.support.schema_validation import manifest, validate_crd_object
 from tests.support.stacks import load_example, write_project

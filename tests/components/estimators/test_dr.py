@@ -9,8 +9,7 @@ from dataclasses import replace
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
-from components.estimators import (
+from paif_components.estimators import (
     Assumptions,
     ClusterFacts,
     DatabaseFacts,
@@ -527,7 +526,7 @@ def test_synchronous_streaming_contributes_zero_rpo(
     topo: DrTopology, a: Assumptions, pattern: str
 ) -> None:
     """The formula on record for the mechanism DSM cannot build
-    (components.config.models.dr_copy)."""
+    (paif_components.config.models.dr_copy)."""
     synced = DrTopology(
         pattern,
         topo.endpoints,

@@ -16,26 +16,25 @@ from typing import Any
 import pulumi_kubernetes as k8s
 import pulumiverse_harbor as harbor
 import pytest
-
-from components.config.models import EndpointReplicas, StackConfig, Tenant
-from components.config.models import ModelEndpoint as EndpointConfig
-from components.context import SiteContext
-from components.dr.estimate import estimate_for
-from components.dr.topology import rewrite_ref
-from components.gslb import GslbService, GslbServiceArgs, GslbSite
-from components.harbor_registry import (
+from paif_components.config.models import EndpointReplicas, StackConfig, Tenant
+from paif_components.config.models import ModelEndpoint as EndpointConfig
+from paif_components.context import SiteContext
+from paif_components.dr.estimate import estimate_for
+from paif_components.dr.topology import rewrite_ref
+from paif_components.gslb import GslbService, GslbServiceArgs, GslbSite
+from paif_components.harbor_registry import (
     HarborProject,
     HarborProjectArgs,
     HarborReplication,
     HarborReplicationArgs,
 )
-from components.model_endpoint import (
+from paif_components.model_endpoint import (
     NIM_API_VERSION,
     PAIS_API_VERSION,
     ModelEndpoint,
     ModelEndpointArgs,
 )
-from components.nsx_binding import (
+from paif_components.nsx_binding import (
     GSLB_SERVICE_TYPE,
     AviIpAddr,
     GslbPool,
@@ -43,9 +42,14 @@ from components.nsx_binding import (
     Gslbservice,
     GslbserviceArgs,
 )
-from components.pgvector_database import DSM_API_VERSION, PgvectorDatabase, PgvectorDatabaseArgs
-from policies import framework, harbor_filters, images
-from policies.rules import dr
+from paif_components.pgvector_database import (
+    DSM_API_VERSION,
+    PgvectorDatabase,
+    PgvectorDatabaseArgs,
+)
+from paif_policies import framework, harbor_filters, images
+from paif_policies.rules import dr
+
 from tests.support.policy import check, plan_rows, plan_stack, run_site
 from tests.support.stacks import load_example, load_stack, marketing, site_context, write_project
 

@@ -21,27 +21,25 @@ import pulumiverse_harbor as harbor
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
-
-from components.avi_binding import (
+from paif_components.avi_binding import (
     AnalyticsPolicy,
     AviService,
     FullClientLogs,
     Virtualservice,
     VirtualserviceArgs,
 )
-from components.config.models import StackConfig
-from components.edge_security import AviEntry, EdgeSecurity, EdgeSecurityArgs
-from components.gslb import GslbService, GslbServiceArgs, GslbSite
-from components.harbor_registry import (
+from paif_components.config.models import StackConfig
+from paif_components.edge_security import AviEntry, EdgeSecurity, EdgeSecurityArgs
+from paif_components.gslb import GslbService, GslbServiceArgs, GslbSite
+from paif_components.harbor_registry import (
     HarborProject,
     HarborProjectArgs,
     HarborReplicationReceiver,
     HarborReplicationReceiverArgs,
 )
-from components.model_endpoint import NIM_API_VERSION, ModelEndpoint
-from components.model_endpoint import ModelEndpointArgs as EndpointArgs
-from components.nsx_binding import (
+from paif_components.model_endpoint import NIM_API_VERSION, ModelEndpoint
+from paif_components.model_endpoint import ModelEndpointArgs as EndpointArgs
+from paif_components.nsx_binding import (
     GroupCriteria,
     IpAddressExpression,
     LbClientSsl,
@@ -53,9 +51,11 @@ from components.nsx_binding import (
     PolicySecurityPolicyArgs,
     SecurityPolicyRule,
 )
-from components.pgvector_database import PgvectorDatabase, PgvectorDatabaseArgs
-from components.tenant_apps import TenantApps, TenantAppsArgs
-from policies.rules import security
+from paif_components.pgvector_database import PgvectorDatabase, PgvectorDatabaseArgs
+from paif_components.tenant_apps import TenantApps, TenantAppsArgs
+from paif_policies.rules import security
+from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
+
 from tests.support.policy import (
     SECRET_PLACEHOLDER,
     ProgramResult,
@@ -1127,7 +1127,7 @@ class _CheckedList(Sequence):
 def _walk(node: Any, path: str) -> Iterator[tuple[str, str, Any, Any]]:
     """Every (path, key, value, parent mapping) of a props tree through ``node[key]``, unknown
     values skipped, depth first: what the plaintext rules walked before ``string_fields``."""
-    from policies.credentials import entries
+    from paif_policies.credentials import entries
 
     pending = [entries(node, path)]
     while pending:
@@ -1160,9 +1160,8 @@ _PROPS = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.sampled_from(["spec", "data", "token", "x"]), _PROPS))
 def test_string_fields_are_the_walks_strings(props: dict[str, Any]) -> None:
+    from paif_policies.credentials import field_path, string_fields
     from pulumi_policy.proxy import unknown_checking_proxy
-
-    from policies.credentials import field_path, string_fields
 
     walked = [
         (p, k, v) for p, k, v, _ in _walk(unknown_checking_proxy(props), "") if isinstance(v, str)
@@ -1172,13 +1171,12 @@ def test_string_fields_are_the_walks_strings(props: dict[str, Any]) -> None:
 
 
 def test_the_secrets_walk_reads_proxies_as_any_mapping() -> None:
+    from paif_policies.credentials import field_path, string_fields
     from pulumi_policy.proxy import (
         UNKNOWN_OBJECT_VALUE,
         UNKNOWN_STRING_VALUE,
         unknown_checking_proxy,
     )
-
-    from policies.credentials import field_path, string_fields
 
     props = {
         "kind": "Deployment",

@@ -19,7 +19,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHECKOV       := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV)/.installed
 
-.PHONY: plan test test-install engine engine-test trivy trivy-test lint install install-checkov clean prometheus-tools
+.PHONY: plan test test-install engine engine-test trivy trivy-test lint typecheck install install-checkov clean prometheus-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,7 @@ install-checkov: $(CHECKOV_STAMP)
 plan: $(STAMP)
 	$(BIN)/paif plan --stack prod --stack dr --out out
 
-test: $(STAMP) $(CHECKOV_STAMP) prometheus-tools
+test: $(STAMP) $(CHECKOV_STAMP) prometheus-tools typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -72,8 +72,17 @@ trivy:
 trivy-test: $(STAMP)
 	$(BIN)/python -m pytest tests/scanners
 
+# One type checker (mypy, pyproject.toml) over the packages under the names they are installed as
+# (docs/architecture.md, "The installed layout"): .typecheck/ links each name to its folder.
+typecheck: $(STAMP)
+	@mkdir -p .typecheck
+	@ln -sfn ../components .typecheck/paif_components
+	@ln -sfn ../policies .typecheck/paif_policies
+	@ln -sfn ../paif_cli .typecheck/paif_cli
+	MYPYPATH=.typecheck $(BIN)/mypy -p paif_components -p paif_policies -p paif_cli
+
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) out .engine .tools
+	rm -rf $(VENV) out .engine .tools .typecheck

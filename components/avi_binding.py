@@ -211,7 +211,7 @@ class _AviResource(BridgedResource):
     @property
     def uuid(self) -> pulumi.Output[str]:
         """Avi object UUID (computed by the controller)."""
-        return self.__dict__["uuid"]  # type: ignore[no-any-return]
+        return self.__dict__["uuid"]
 
 
 class Pool(_AviResource):

@@ -221,7 +221,7 @@ class ReplicationSubscriber(pulumi.ComponentResource):
         self.subscription: postgresql.Subscription | None = None
         if subscribe:
             assert role.subscription and role.publication and role.slot
-            conninfo = pulumi.Output.secret(
+            conninfo: pulumi.Output[str] = pulumi.Output.secret(
                 pulumi.Output.all(primary_connection, replication_password).apply(
                     lambda values: subscription_conninfo(
                         values[0], role, values[1], endpoint.sslmode

@@ -123,9 +123,9 @@ class GslbServiceArgs:
         if not isinstance(self.site_persistence, bool):
             raise input_error(subject, "site_persistence", "must be true or false")
         if self.site_persistence:
-            ref = self.application_persistence_profile_ref
-            if ref is None or "/api/applicationpersistenceprofile" not in text_input(
-                subject, "application_persistence_profile_ref", ref
+            profile = self.application_persistence_profile_ref
+            if profile is None or "/api/applicationpersistenceprofile" not in text_input(
+                subject, "application_persistence_profile_ref", profile
             ):
                 raise input_error(
                     subject,

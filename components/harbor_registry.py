@@ -330,7 +330,7 @@ class HarborProject(pulumi.ComponentResource):
         if args.create_pull_secret:
             self.pull_secret_name = pull_secret_name(tenant)
             host = self.registry_host
-            config = pulumi.Output.secret(
+            config: pulumi.Output[str] = pulumi.Output.secret(
                 pulumi.Output.all(robot.full_name, self.robot_secret).apply(
                     lambda parts: docker_config_json(host, parts[0], parts[1])
                 )

@@ -370,7 +370,7 @@ class _NsxtResource(BridgedResource):
     @property
     def path(self) -> pulumi.Output[str]:
         """NSX policy path of the object (computed by the provider)."""
-        return self.__dict__["path"]  # type: ignore[no-any-return]
+        return self.__dict__["path"]
 
 
 class PolicyGroup(_NsxtResource):
@@ -435,7 +435,7 @@ class Gslbservice(BridgedResource):
     @property
     def uuid(self) -> pulumi.Output[str]:
         """Avi object UUID (computed by the controller)."""
-        return self.__dict__["uuid"]  # type: ignore[no-any-return]
+        return self.__dict__["uuid"]
 
 
 BOUND_RESOURCES: Final[tuple[type[BridgedResource], ...]] = (

@@ -259,7 +259,7 @@ class _DsmPostgresCluster(k8s.apiextensions.CustomResource):
     def status(self) -> pulumi.Output[Any]:
         return pulumi.get(self, "status")
 
-    def _internal_init(  # type: ignore[override]
+    def _internal_init(
         self,
         resource_name: str,
         api_version: str,
@@ -274,7 +274,11 @@ class _DsmPostgresCluster(k8s.apiextensions.CustomResource):
             api_version=api_version, kind=kind, metadata=metadata, spec=spec, status=None
         )
         pulumi.CustomResource.__init__(
-            self, f"kubernetes:{api_version}:{kind}", resource_name, props, opts
+            self,
+            f"kubernetes:{api_version}:{kind}",
+            resource_name,
+            props,  # type: ignore[arg-type]  # an input type, as pulumi_kubernetes passes it
+            opts,
         )
 
 

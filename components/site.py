@@ -454,13 +454,13 @@ class PaifSite(pulumi.ComponentResource):
             else None
         )
         for tenant_args in _tenant_args(args, derived, domains, primary_tenants):
-            tenant = tenant_args.tenant.name
-            self.tenants[tenant] = PaifTenant(
-                f"{name}-{tenant}",
+            tenant_name = tenant_args.tenant.name
+            self.tenants[tenant_name] = PaifTenant(
+                f"{name}-{tenant_name}",
                 tenant_args,
                 pulumi.ResourceOptions(
                     parent=self,
-                    depends_on=[domains.get(tenant, self.domain)],
+                    depends_on=[domains.get(tenant_name, self.domain)],
                 ),
             )
 

@@ -314,8 +314,10 @@ class PaifTenant(pulumi.ComponentResource):
 
         self.clusters = {}
         for cluster_args in args.cluster_args():
-            cluster = cluster_args.cluster.name
-            self.clusters[cluster] = VksCluster(f"{name}-{cluster}", cluster_args, in_namespace)
+            cluster_name = cluster_args.cluster.name
+            self.clusters[cluster_name] = VksCluster(
+                f"{name}-{cluster_name}", cluster_args, in_namespace
+            )
         self.apps: dict[str, TenantApps] = {}
         for apps_args in args.apps_args():
             cluster = self.clusters[apps_args.cluster]

@@ -28,7 +28,7 @@ comes through opts (``providers={"kubernetes": VksCluster.provider}``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -324,7 +324,7 @@ class TenantApps(pulumi.ComponentResource):
             )
             k8s.apps.v1.Deployment(
                 f"{name}-{app.name}",
-                metadata=meta(**hardening(app).annotations()),
+                metadata=meta(**cast(dict[str, Any], hardening(app).annotations())),
                 spec=render_deployment(args, app),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, account]),
             )
@@ -338,7 +338,7 @@ class TenantApps(pulumi.ComponentResource):
             if app.expose:
                 k8s.networking.v1.Ingress(
                     f"{name}-{app.name}-ingress",
-                    metadata=meta(**{FORCE_TLS_ANNOTATION: "true"}),
+                    metadata=meta(**cast(dict[str, Any], {FORCE_TLS_ANNOTATION: "true"})),
                     spec=render_ingress(app),
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, service]),
                 )

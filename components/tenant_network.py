@@ -360,7 +360,7 @@ def security_policy_spec(args: NamespaceNetworkArgs) -> dict[str, Any]:
             ]
         }
     }
-    everything = [{"podSelector": {}}, confined_vms]
+    everything: list[dict[str, Any]] = [{"podSelector": {}}, confined_vms]
 
     def rule(
         name: str, direction: str, action: str, applied: list[dict[str, Any]], **kw: Any

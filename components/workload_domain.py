@@ -43,7 +43,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final, cast
 
 import pulumi
 import pulumi_vsphere as vsphere
@@ -359,7 +359,7 @@ class GpuWorkloadDomain(pulumi.ComponentResource):
             vsphere.get_host_output(name=host, datacenter_id=datacenter.id, opts=invoke).id
             for host in wd.hosts
         ]
-        ha_policy: dict[str, object]
+        ha_policy: dict[str, Any]
         if len(wd.hosts) > HA_HOST_FAILURES_TOLERATED:
             ha_policy = {
                 "ha_admission_control_policy": HA_ADMISSION_CONTROL_POLICY,
@@ -387,7 +387,7 @@ class GpuWorkloadDomain(pulumi.ComponentResource):
                 ],
             ),
             opts=pulumi.ResourceOptions(parent=self, protect=ctx.is_production),
-            **ha_policy,  # type: ignore[arg-type]
+            **ha_policy,
         )
         self.cluster_id = self.compute_cluster.id
 
@@ -402,7 +402,7 @@ class GpuWorkloadDomain(pulumi.ComponentResource):
                 cpus=vm_class.cpus,
                 memory=vm_class.memory_mib,
                 memory_reservation=FULL_MEMORY_RESERVATION,
-                vgpu_devices=[vm_class.vgpu_profile] * vm_class.devices,
+                vgpu_devices=[cast(str, vm_class.vgpu_profile)] * vm_class.devices,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.compute_cluster]),
             )
             self.vm_class_names[vm_class.name] = resource.name

@@ -170,7 +170,7 @@ def _endpoint_url(text: str) -> tuple[str, str]:
 
 
 def _add_verify_parser(
-    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    commands: argparse._SubParsersAction,
 ) -> argparse.ArgumentParser:
     from paif_components.constants import GATEWAY_TIMEOUT_SECONDS, VERIFY_SAMPLE_REQUESTS
 
@@ -243,7 +243,7 @@ def _add_verify_parser(
 
 
 def _add_diff_parser(
-    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    commands: argparse._SubParsersAction,
 ) -> argparse.ArgumentParser:
     diff = commands.add_parser(
         "diff",

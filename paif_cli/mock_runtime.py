@@ -237,7 +237,9 @@ class PlanMocks(pulumi.runtime.Mocks):
             state.update(factory(args))
         return (args.resource_id or f"{args.name}-id"), state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(  # type: ignore[override]  # the SDK accepts a dict too (MockMonitor.Invoke)
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> dict[str, Any]:
         handler = self.invokes.get(args.token)
         if handler is None:
             raise ProgramError(f"the offline plan has no answer for invoke {args.token!r}")
@@ -561,9 +563,9 @@ def run_program(
                 sys.path.insert(0, directory)
             runpy.run_path(str(path), run_name="__main__")
 
-        target_cwd = cwd or path.parent
+        target_cwd: Path | None = cwd or path.parent
     else:
-        body = program  # type: ignore[assignment]
+        body = program
         target_cwd = cwd
     with mock_runtime(
         mocks,

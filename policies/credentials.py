@@ -109,9 +109,9 @@ def collect_strings(node: Any, path: str, found: list[tuple[str, str, str, Any]]
             if not (value is None or isinstance(value, str | bool | int | float)):
                 collect_strings(value, f"{path}[{index}]", found)
     elif not isinstance(node, str):
-        for child_path, key, value, parent in entries(node, path):
+        for child_path, entry_key, value, parent in entries(node, path):
             if isinstance(value, str):
-                if key is not None:
-                    found.append((path, key, value, parent))
+                if entry_key is not None:
+                    found.append((path, entry_key, value, parent))
             else:
                 collect_strings(value, child_path, found)

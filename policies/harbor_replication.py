@@ -58,6 +58,11 @@ class Edge:
     def where(self) -> str:
         return f"rule {self.name!r}" + ("" if self.resource is not None else " of the peer stack")
 
+    @property
+    def urn(self) -> str | None:
+        """The URN of this stack's Replication (None: a rule of the peer stack)."""
+        return self.resource.urn if self.resource is not None else None
+
 
 def estimates(view: StackView) -> Mapping[str, Any]:
     """The site's DR estimate (empty when the site carries none)."""

@@ -4,18 +4,17 @@ URLs, annotations, flags and string lists."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 from paif_policies.view import get_path
 from pulumi_policy.proxy import UnknownValueError
 
-__all__ = ["annotations", "as_strings", "host_of", "is_true", "known", "str_list"]
-
-_T = TypeVar("_T")
+__all__ = ["annotations_of", "as_strings", "host_of", "is_true", "known", "str_list"]
 
 
-def known(read: Callable[[], _T], default: _T) -> _T:
-    """``read()``, or ``default`` when it touches a value unknown during preview."""
+def known(read: Callable[..., Any], default: Any) -> Any:
+    """``read()``, or ``default`` when it touches a value unknown during preview (props are the
+    analyzer's proxies: what a read gives is as untyped as the props)."""
     try:
         return read()
     except UnknownValueError:
@@ -31,7 +30,7 @@ def host_of(url: Any) -> str | None:
     return text.split("/", 1)[0] or None
 
 
-def annotations(resource: Any) -> Mapping[str, Any]:
+def annotations_of(resource: Any) -> Mapping[str, Any]:
     """``metadata.annotations`` of a Kubernetes object: where components state DR intent."""
     return get_path(resource.props, "metadata.annotations") or {}
 

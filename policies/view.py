@@ -11,7 +11,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from paif_components.context import SUPERVISOR_TARGET, TARGET_ANNOTATION
 
@@ -56,7 +56,8 @@ class StackView:
         self._kube_by_namespace: dict[tuple[str, str], dict[Any, list[Any]]] = {}
         self._of_type: dict[tuple[str, ...], list[Any]] = {}
         self._memo: dict[str, Any] = {}
-        self._scalers: dict[str, dict[tuple[str, str], list[Any]]] | None = None
+        # ScaledObjects by (namespace, name): props, so any value (None included) may key them.
+        self._scalers: dict[str, dict[tuple[Any, Any], list[Any]]] | None = None
 
     # site-wide facts
     @property
@@ -188,6 +189,10 @@ def as_number(value: Any) -> float | None:
         return None
 
 
+@overload
+def as_int(value: Any, default: int) -> int: ...
+@overload
+def as_int(value: Any, default: None = None) -> int | None: ...
 def as_int(value: Any, default: int | None = None) -> int | None:
     """``as_number`` for counts: 3.0 and ``"3"`` are 3; anything else is ``default``."""
     number = as_number(value)
@@ -273,8 +278,8 @@ class Endpoint:
 def _scaled_objects(view: StackView) -> dict[str, dict[tuple[str, str], list[Any]]]:
     """ScaledObjects by (namespace, target name) and by (namespace, own name), in stack order."""
     if view._scalers is None:
-        by_target: dict[tuple[str, str], list[Any]] = {}
-        by_name: dict[tuple[str, str], list[Any]] = {}
+        by_target: dict[tuple[Any, Any], list[Any]] = {}
+        by_name: dict[tuple[Any, Any], list[Any]] = {}
         for candidate in view.kube("ScaledObject", KEDA_GROUP):
             props = candidate.props
             namespace = get_path(props, "metadata.namespace")

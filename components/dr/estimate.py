@@ -291,6 +291,7 @@ def estimate_for(
     ``topology`` shows the DR side as it is declared now (failed over or not).
     """
     is_dr = config.dr.role == "dr"
+    primary_stack: str | None
     if is_dr:
         assert config.dr.peer is not None
         primary_stack = stack_name(config.dr.peer.stack)

@@ -409,8 +409,8 @@ def render_runbook(config: StackConfig, estimate: Mapping[str, Any]) -> str:
         f"`paif:dr.failover false` on the DR stack and `pulumi up` it.",
         "",
     ]
-    for step in failback_steps(estimate):
-        out += [step.text, ""]
+    for failback in failback_steps(estimate):
+        out += [failback.text, ""]
     return "\n".join(out)
 
 

@@ -190,7 +190,7 @@ def in_site_ha(config: StackConfig, assumptions: Assumptions) -> list[dict[str, 
     counts the asynchronous window for every HA pair (docs/architecture.md).
     """
     lag = assumptions.async_replication_lag_seconds
-    out = []
+    out: list[dict[str, Any]] = []
     for tenant in config.tenants:
         for db in (*tenant.databases, *tenant.app_databases):
             if not db.ha:

@@ -293,7 +293,7 @@ def _coerce(name: str, default: object, raw: object) -> object:
             return int(raw)
         raise EstimatorError(f"expected an integer ≥ 1, got {raw!r}")
     if name.endswith("_seconds") or "_seconds_" in name:
-        return parse_duration(raw)  # type: ignore[arg-type]
+        return parse_duration(raw)  # type: ignore[arg-type]  # parse_duration names a bad value
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise EstimatorError(f"expected a number, got {raw!r}")
     try:

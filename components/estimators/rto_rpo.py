@@ -63,6 +63,7 @@ from paif_components.estimators.dr_facts import (
     ClusterFacts,
     DrPattern,
     DrTopology,
+    EndpointFacts,
     check_seconds,
     rpo_band,
     rto_band,
@@ -199,7 +200,7 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def _worst(items: Iterable[_T], seconds: Callable[[_T], float]) -> tuple[_T | None, float]:
+def _worst(items: Iterable[_T], seconds: Callable[[Any], float]) -> tuple[_T | None, float]:
     """The item with the largest seconds (first one on ties) and those seconds."""
     best: _T | None = None
     best_s = 0.0
@@ -390,16 +391,20 @@ _RECOVERY_LABELS: Final = {
 
 def _database_recovery(stores: list[StoreEstimate]) -> Term:
     """The slowest database to come back as the writer (they recover in parallel)."""
-    timed = [s for s in stores if s.recovery_seconds is not None]
-    store, worst = _worst(timed, lambda s: float(s.recovery_seconds or 0.0))
-    if store is None:
+    timed: list[StoreEstimate] = [s for s in stores if s.recovery_seconds is not None]
+
+    def recovery(candidate: StoreEstimate) -> float:
+        return float(candidate.recovery_seconds or 0.0)
+
+    slowest, worst = _worst(timed, recovery)
+    if slowest is None:
         return Term("database", "Database recovery", 0.0, "No database to recover.")
     return Term(
         "database",
-        _RECOVERY_LABELS[store.mechanism],
+        _RECOVERY_LABELS[slowest.mechanism],
         worst,
-        str(store.recovery_explanation),
-        store.mechanism,
+        str(slowest.recovery_explanation),
+        slowest.mechanism,
     )
 
 
@@ -433,9 +438,11 @@ def _model_start(topology: DrTopology, a: Assumptions) -> tuple[Term, Term, Term
             "Models are already on the nodes that serve them.",
         )
     else:
-        ep, seconds = _worst(
-            starting, lambda e: _gbit_seconds(e.model_gib, a.harbor_pull_gbit_per_second)
-        )
+
+        def pull_seconds(endpoint: EndpointFacts) -> float:
+            return _gbit_seconds(endpoint.model_gib, a.harbor_pull_gbit_per_second)
+
+        ep, seconds = _worst(starting, pull_seconds)
         assert ep is not None
         pull = Term(
             "model_pull",
@@ -445,7 +452,11 @@ def _model_start(topology: DrTopology, a: Assumptions) -> tuple[Term, Term, Term
             f"{a.harbor_pull_gbit_per_second:g} Gbit/s.",
         )
     cold = {e.name: e.cold_start(a.cold_start) for e in starting}
-    ep, _ = _worst(starting, lambda e: cold[e.name].point_s)
+
+    def start_seconds(endpoint: EndpointFacts) -> float:
+        return cold[endpoint.name].point_s
+
+    ep, _ = _worst(starting, start_seconds)
     assert ep is not None
     start = cold[ep.name]
     warm_up = start.phase("warm_up").point_s

@@ -156,7 +156,7 @@ def endpoint_rules(endpoint: MonitoredEndpoint, facts: SiteFacts) -> list[dict[s
     t = endpoint.thresholds
     who = f"{endpoint.tenant}/{name}"
     window = format_seconds(ALERT_SLA_WINDOW_SECONDS)
-    common = {
+    common: dict[str, Any] = {
         "tenant": endpoint.tenant,
         "facts": facts,
         "extra_labels": {"namespace": ns, "endpoint": name},
@@ -231,7 +231,7 @@ def database_rules(database: MonitoredDatabase, facts: SiteFacts) -> list[dict[s
     sel = metrics.database_selector(database.namespace, database.name)
     stanza = f'stanza="{database.name}"'
     who = f"{database.tenant}/{database.name}"
-    common = {
+    common: dict[str, Any] = {
         "tenant": database.tenant,
         "facts": facts,
         "extra_labels": {"namespace": database.namespace, "database": database.name},
@@ -285,7 +285,7 @@ def database_rules(database: MonitoredDatabase, facts: SiteFacts) -> list[dict[s
 
 def site_rules(facts: SiteFacts) -> list[dict[str, Any]]:
     """The site's own alerts: Harbor replication, certificate, audit shipping, watchdog."""
-    common = {"tenant": PLATFORM_TENANT, "facts": facts}
+    common: dict[str, Any] = {"tenant": PLATFORM_TENANT, "facts": facts}
     rules = []
     if facts.harbor_pushes:
         window = format_seconds(ALERT_HARBOR_REPLICATION_WINDOW_SECONDS)

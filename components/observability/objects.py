@@ -88,9 +88,9 @@ def _receiver(receiver: AlertReceiver) -> dict[str, Any]:
         if receiver.webhook.url is not None:
             webhook["url"] = receiver.webhook.url
         else:
-            secret = receiver.webhook.url_secret
-            assert secret is not None  # the config model requires url or urlSecret
-            webhook["urlSecret"] = {"name": secret.name, "key": secret.key}
+            url_secret = receiver.webhook.url_secret
+            assert url_secret is not None  # the config model requires url or urlSecret
+            webhook["urlSecret"] = {"name": url_secret.name, "key": url_secret.key}
         out["webhookConfigs"] = [webhook]
     return out
 

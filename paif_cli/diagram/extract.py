@@ -105,7 +105,7 @@ def _site_from(document: Mapping[str, Any]) -> Site:
         pattern=pattern,
         environment=as_str(document.get("environment")) or as_str(props.get("environment")),
     )
-    facts = {}
+    facts: Mapping[str, Any] = {}
     for side in as_mapping(estimates.get("sites")).values():
         side = as_mapping(side)
         if side.get("name") == name:
@@ -180,9 +180,9 @@ def _add_tenants(
     for key in ("endpoints", "clusters", "databases"):
         for role in as_list(topology.get(key)):
             role = as_mapping(role)
-            namespace, tenant = as_str(role.get("namespace")), as_str(role.get("tenant"))
-            if namespace and tenant:
-                by_namespace.setdefault(namespace, tenant)
+            namespace, tenant_name = as_str(role.get("namespace")), as_str(role.get("tenant"))
+            if namespace and tenant_name:
+                by_namespace.setdefault(namespace, tenant_name)
 
     # Tenants in the order their Supervisor namespaces are declared.
     for record in resources:

@@ -379,19 +379,20 @@ def render_svg(topology: Topology) -> str:
     # Arrows.
     pair_count: dict[tuple[str, str], int] = {}
     for edge in topology.edges:
-        key = tuple(sorted((edge.source, edge.target)))
-        pair_count[key] = pair_count.get(key, 0) + 1  # type: ignore[index]
+        low, high = sorted((edge.source, edge.target))
+        pair_count[(low, high)] = pair_count.get((low, high), 0) + 1
     drawn: dict[tuple[str, str], int] = {}
     for edge in topology.edges:
         source, target = boxes.get(edge.source), boxes.get(edge.target)
         if source is None or target is None:
             continue
-        key = tuple(sorted((edge.source, edge.target)))
-        n = drawn.get(key, 0)  # type: ignore[arg-type]
-        drawn[key] = n + 1  # type: ignore[index]
+        low, high = sorted((edge.source, edge.target))
+        key = (low, high)
+        n = drawn.get(key, 0)
+        drawn[key] = n + 1
         offset = 0.0
-        if pair_count[key] > 1:  # type: ignore[index]
-            offset = (n - (pair_count[key] - 1) / 2) * 9  # type: ignore[index]
+        if pair_count[key] > 1:
+            offset = (n - (pair_count[key] - 1) / 2) * 9
         if edge.kind == "gslb-member":
             if target.x > source.x:
                 start = (source.right, target.mid_y)

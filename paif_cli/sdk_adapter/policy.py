@@ -294,12 +294,12 @@ def shared_conversions(servicer: Servicer) -> Iterator[None]:
 
         return shared
 
-    sdk.json_format = _SharedJsonFormat()  # type: ignore[assignment]
+    sdk.json_format = _SharedJsonFormat()
     sdk.deserialize_properties = once(deserialized, saved[1])
     sdk.unknown_checking_proxy = once(proxied, saved[2])
     # The servicer's own converters, per resource (AnalyzerResource: one per URN).
-    servicer._get_resource_options = by_urn(servicer._get_resource_options)  # type: ignore[method-assign]
-    servicer._get_provider_resource = by_urn(servicer._get_provider_resource)  # type: ignore[method-assign]
+    servicer._get_resource_options = by_urn(servicer._get_resource_options)  # type: ignore[method-assign,assignment]
+    servicer._get_provider_resource = by_urn(servicer._get_provider_resource)  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:

@@ -11,9 +11,9 @@ ModelEndpoint component puts on each endpoint (``paif.vmware.com/model-parameter
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sized
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from paif_components.constants import LARGE_MODEL_PARAMETERS_B
 from paif_components.context import SUPERVISOR_TARGET
@@ -99,7 +99,11 @@ def site_pool(view: StackView) -> tuple[Pool | None, str]:
         hosts, per_host, unit = cluster_hosts, as_int(capacity, 0) // cluster_hosts, "GPU devices"
     if per_host is None and domain:
         declared = domain.get("hosts")
-        hosts = as_int(declared) if isinstance(declared, int | float | str) else len(declared)
+        hosts = (
+            as_int(declared)
+            if isinstance(declared, int | float | str)
+            else len(cast(Sized, declared))
+        )
         gpus = as_int(domain.get("gpusPerHost"))
         memory = as_number(domain.get("gpuMemoryGiB"))
         profiles = [str(p) for p in domain.get("vgpuProfiles") or []]

@@ -40,7 +40,7 @@ from paif_policies.harbor_replication import (
     estimates,
     failed_over,
 )
-from paif_policies.readers import annotations, is_true, str_list
+from paif_policies.readers import annotations_of, is_true, str_list
 from paif_policies.registry import Violation, rule
 from paif_policies.view import DSM_GROUP, StackView, as_number, endpoints, get_path, label
 
@@ -81,7 +81,7 @@ def _largest_terms(terms: list[tuple[str, float]], count: int = 3) -> str:
 
 def _is_writer(cluster: Any) -> bool:
     """A PostgresCluster is a read/write primary unless it is marked as a standby copy."""
-    mode = str(annotations(cluster).get(DR_MODE_ANNOTATION) or WRITER_MODE)
+    mode = str(annotations_of(cluster).get(DR_MODE_ANNOTATION) or WRITER_MODE)
     return mode not in STANDBY_MODES
 
 
@@ -331,7 +331,7 @@ def check_backups(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
                 "takes the database and its backups together: back up to another site",
                 cluster.urn,
             )
-        encrypted = is_true(annotations(cluster).get(BACKUP_ENCRYPTED_ANNOTATION))
+        encrypted = is_true(annotations_of(cluster).get(BACKUP_ENCRYPTED_ANNOTATION))
         if facts is not None and facts.get("encrypted") is False:
             encrypted = False
         if not encrypted:

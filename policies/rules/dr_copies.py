@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from paif_policies.readers import annotations
+from paif_policies.readers import annotations_of
 from paif_policies.registry import Violation, rule
 from paif_policies.rules.dr import postgres_clusters
 from paif_policies.view import StackView, get_path, label
@@ -38,7 +38,7 @@ def check_copy_backup_target(view: StackView, _: Mapping[str, Any]) -> Iterator[
     if view.dr_role != "dr":
         return
     for cluster in postgres_clusters(view):
-        notes = annotations(cluster)
+        notes = annotations_of(cluster)
         primary_cluster = notes.get(PRIMARY_CLUSTER_ANNOTATION)
         if not primary_cluster:
             continue  # not a DR copy

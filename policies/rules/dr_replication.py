@@ -104,7 +104,7 @@ def check_replication_loops(view: StackView, _: Mapping[str, Any]) -> Iterator[V
             yield Violation(
                 f"replication {edge.where} copies {edge.filter.describe()} from "
                 f"{edge.source} to itself",
-                edge.resource.urn,
+                edge.urn,
             )
     for i, edge in enumerate(mine):
         for other in [*mine[i + 1 :], *theirs]:
@@ -119,7 +119,7 @@ def check_replication_loops(view: StackView, _: Mapping[str, Any]) -> Iterator[V
                 f"to {edge.dest}, and {other.where} copies {other.filter.describe()} back from "
                 f"{other.source} to {other.dest}: repositories matching both bounce between "
                 "the sites",
-                edge.resource.urn,
+                edge.urn,
             )
 
 
@@ -147,27 +147,27 @@ def check_replication_schedule(view: StackView, _: Mapping[str, Any]) -> Iterato
             yield Violation(
                 f"{where} runs only when someone starts it (schedule 'manual'); "
                 f"{view.dr_pattern} needs 'event_based' or a schedule within the RPO",
-                edge.resource.urn,
+                edge.urn,
             )
             continue
         try:
             interval = float(harbor_cron_interval_seconds(schedule))
         except EstimatorError as exc:
-            yield Violation(f"{where} has an unreadable schedule: {exc}", edge.resource.urn)
+            yield Violation(f"{where} has an unreadable schedule: {exc}", edge.urn)
             continue
         if rpo is None:
             yield Violation(
                 f"{where} runs on schedule {schedule!r} (every {format_duration(interval)}) but "
                 "no RPO is declared to hold it to; use 'event_based' or declare "
                 "paif:dr.objectives.rpo",
-                edge.resource.urn,
+                edge.urn,
             )
         elif interval + transfer > rpo:
             yield Violation(
                 f"{where} runs on schedule {schedule!r}: up to {format_duration(interval)} "
                 f"between runs plus {format_duration(transfer)} to transfer the largest model "
                 f"exceeds the declared RPO {format_duration(rpo)}",
-                edge.resource.urn,
+                edge.urn,
             )
 
 
@@ -290,7 +290,7 @@ def check_replicated_projects(view: StackView, _: Mapping[str, Any]) -> Iterator
                 f"replication {edge.where} pushes project {project!r} to {edge.dest or 'the peer'}"
                 ", but this stack declares no Harbor project of that name: the rule replicates "
                 "nothing, or a project nobody manages",
-                edge.resource.urn,
+                edge.urn,
             )
     for flow in flows_into(view):
         for project in _flow_projects(flow):

@@ -44,7 +44,9 @@ def _selects_all(selector: Any) -> bool:
 
 def _open_peer(peer: Mapping[str, Any]) -> str | None:
     """How a NetworkPolicy or SecurityPolicy peer stands for everyone, or None."""
-    blocks = [peer.get("ipBlock")] if peer.get("ipBlock") else list(peer.get("ipBlocks") or [])
+    blocks: list[Any] = (
+        [peer.get("ipBlock")] if peer.get("ipBlock") else list(peer.get("ipBlocks") or [])
+    )
     for block in blocks:
         cidr = block.get("cidr")
         if _every_address(cidr) and not block.get("except"):

@@ -71,6 +71,7 @@ def _declared(tenants: Any) -> list[tuple[str | None, str]]:
     pairs: list[tuple[str | None, str]] = []
     if tenants is None:
         return pairs
+    entries: list[tuple[str | None, Any]]
     if hasattr(tenants, "items"):
         entries = [(str(k), v) for k, v in tenants.items()]
     else:

@@ -542,9 +542,9 @@ class Tenant(ConfigModel):
                     "completions endpoint",
                     completions,
                 )
-            for kb in agent.knowledge_bases:
-                if kb not in kbs:
-                    raise _ref_error(f"agents[{i}].knowledgeBases", kb, "knowledge base", kbs)
+            for kb_name in agent.knowledge_bases:
+                if kb_name not in kbs:
+                    raise _ref_error(f"agents[{i}].knowledgeBases", kb_name, "knowledge base", kbs)
         for i, app in enumerate(self.apps):
             if app.cluster not in clusters:
                 raise _ref_error(f"apps[{i}].cluster", app.cluster, "VKS cluster", clusters)

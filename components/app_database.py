@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Final
 
 import pulumi
+
 from paif_components.pgvector_database import DsmDatabase, DsmDatabaseArgs, validate_dsm_database
 from paif_components.tenant_namespace import APP_DATA_KIND
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import pulumi
+
 from paif_components.nsx_binding import (
     BOUND_RESOURCES as NSX_AND_GSLB_RESOURCES,
 )

@@ -35,6 +35,7 @@ from typing import Any, Final
 
 import pulumi
 import pulumi_kubernetes as k8s
+
 from paif_components.dr.copies import LOGICAL_PLUGIN, DatabaseRole
 
 with warnings.catch_warnings():

@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 
 import pulumi
+
 from paif_components.errors import ComponentInputError
 from paif_components.nsx_binding import (
     GroupConjunction,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Final
 
 import pulumi
+
 from paif_components.avi_binding import (
     AnalyticsPolicy,
     AviServer,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Final
 
 import pulumi
+
 from paif_components.avi_binding import avi_ip_addr
 from paif_components.edge_inputs import (
     DNS_LABEL,

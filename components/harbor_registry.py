@@ -61,6 +61,7 @@ from typing import Final
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumiverse_harbor as harbor
+
 from paif_components import tenant_rbac
 from paif_components.config.models import Peer, Tenant
 from paif_components.context import SiteContext, target_annotations

@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_kubernetes as k8s
+
 from paif_components import yaml_text
 from paif_components.config.models import Agent as AgentConfig
 from paif_components.config.models import KnowledgeBase as KnowledgeBaseConfig

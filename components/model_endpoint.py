@@ -49,6 +49,7 @@ from typing import Any, Final
 
 import pulumi
 import pulumi_kubernetes as k8s
+
 from paif_components.autoscaling import (
     ScaleUp,
     autoscaling_triggers,

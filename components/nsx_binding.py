@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import pulumi
+
 from paif_components.terraform_bridge import (  # noqa: F401  (the binding's names, public here too)
     AVI,
     NSXT,

@@ -62,6 +62,7 @@ from typing import Any, ClassVar, Final, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
+
 from paif_components.config.models import Database, Tenant
 from paif_components.context import SiteContext, target_annotations
 from paif_components.database_replication import (

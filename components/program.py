@@ -13,6 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_vsphere as vsphere
 import pulumiverse_harbor as harbor
+
 from paif_components.config import (
     ConfigError,
     StackConfig,

@@ -20,6 +20,7 @@ from typing import Any
 
 import pulumi
 import pulumiverse_harbor as harbor
+
 from paif_components.config.models import AviIngress, Peer, StackConfig, Tenant, WorkloadDomain
 from paif_components.context import SiteContext
 from paif_components.dr.estimate import estimate_for

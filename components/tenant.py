@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+
 from paif_components.app_database import AppDatabase, app_database_args
 from paif_components.config.models import Database, Tenant
 from paif_components.config.models.observability import DEFAULT_PROMETHEUS_URL, Observability

@@ -32,6 +32,7 @@ from typing import Any, Final, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
+
 from paif_components.app_namespace import (
     APP_ROLE_LABEL,
     app_quota,

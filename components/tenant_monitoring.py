@@ -16,6 +16,7 @@ from typing import Any, Final
 
 import pulumi
 import pulumi_kubernetes as k8s
+
 from paif_components.config.models import Tenant
 from paif_components.config.models.observability import Observability
 from paif_components.context import SiteContext, target_annotations

@@ -44,6 +44,7 @@ from typing import Any, Final
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_vsphere as vsphere
+
 from paif_components import tenant_rbac
 from paif_components.config.models import ContainerLimits, Quota, Tenant
 from paif_components.config.units import parse_quantity

@@ -50,6 +50,7 @@ from typing import Any, ClassVar, Final
 
 import pulumi
 import pulumi.runtime.settings
+
 from paif_components.terraform_bridge_names import WIRE_NAMES
 
 __all__ = [

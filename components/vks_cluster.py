@@ -47,6 +47,7 @@ from typing import Any, Final
 
 import pulumi
 import pulumi_kubernetes as k8s
+
 from paif_components.config.models import NodePool, Tenant
 from paif_components.config.models import VksCluster as VksClusterConfig
 from paif_components.context import SiteContext, target_annotations

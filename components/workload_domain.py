@@ -47,6 +47,7 @@ from typing import Any, Final, cast
 
 import pulumi
 import pulumi_vsphere as vsphere
+
 from paif_components.config.models import WorkloadDomain
 from paif_components.context import SiteContext
 from paif_components.errors import ComponentInputError

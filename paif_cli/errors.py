@@ -67,6 +67,7 @@ def error_text(exc: BaseException, debug: bool) -> str:
     """What ``paif`` prints on stderr for ``exc``: ``error: ...`` lines (and, with ``debug``, the
     traceback first)."""
     import pulumi
+
     from paif_components.config import ConfigError
     from paif_components.errors import ComponentInputError
 

@@ -16,16 +16,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from paif_cli.crossguard.analyzer import evaluate
+from paif_cli.errors import InputError, PolicyConfigError
+from paif_cli.record import StackPlan
+from paif_cli.reports.model import ENFORCEMENTS, SEVERITIES
 from paif_policies import pack
 from paif_policies.crossguard import parse_message, parse_waived_line
 from paif_policies.registry import WAIVED_POLICY
 from paif_policies.view import StackView
 from paif_policies.waivers import waiver_for, waiver_note
-
-from paif_cli.crossguard.analyzer import evaluate
-from paif_cli.errors import InputError, PolicyConfigError
-from paif_cli.record import StackPlan
-from paif_cli.reports.model import ENFORCEMENTS, SEVERITIES
 
 __all__ = ["UNMAPPED_SEVERITY", "evaluate_records", "gate_plan", "stack_view"]
 

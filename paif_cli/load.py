@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from paif_cli.errors import InputError
+from paif_cli.mock_runtime import SECRET_PLACEHOLDER
 from paif_components.config import (
     ConfigError,
     MissingStackFile,
@@ -24,9 +27,6 @@ from paif_components.config import (
     read_stack_file,
 )
 from paif_components.config.loader import OFFLINE_SECRET_PREFIX
-
-from paif_cli.errors import InputError
-from paif_cli.mock_runtime import SECRET_PLACEHOLDER
 
 __all__ = [
     "PLAN_FILE",

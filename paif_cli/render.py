@@ -12,12 +12,6 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from paif_components.dr.runbook import RUNBOOK_FILE, render_runbook
-from paif_components.observability.alerts import OPS_RUNBOOK_FILE
-from paif_components.observability.runbook import render_ops_runbook
-from paif_policies import pack
-from paif_policies.registry import ADVISORY_POLICY, doc_link, project_urls, repository_url
-
 from paif_cli.gate import UNMAPPED_SEVERITY
 from paif_cli.mock_runtime import ResourceRecord
 from paif_cli.record import StackPlan
@@ -26,6 +20,11 @@ from paif_cli.reports.junit import render_junit
 from paif_cli.reports.markdown import render_markdown
 from paif_cli.reports.model import ReportContext, ReportFinding, RuleMeta, Waiver, summarize
 from paif_cli.reports.sarif import render_sarif
+from paif_components.dr.runbook import RUNBOOK_FILE, render_runbook
+from paif_components.observability.alerts import OPS_RUNBOOK_FILE
+from paif_components.observability.runbook import render_ops_runbook
+from paif_policies import pack
+from paif_policies.registry import ADVISORY_POLICY, doc_link, project_urls, repository_url
 
 __all__ = [
     "JSON_FILE",

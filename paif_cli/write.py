@@ -16,15 +16,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from paif_components import yaml_text
-from paif_components.context import TARGET_ANNOTATION
-
 from paif_cli import json_text
 from paif_cli.diagram import TOPOLOGY_FILE, render_topology
 from paif_cli.load import PLAN_FILE
 from paif_cli.mock_runtime import SECRET_PLACEHOLDER, ResourceRecord
 from paif_cli.record import StackPlan
 from paif_cli.render import SUMMARY_FILE, render_summary
+from paif_components import yaml_text
+from paif_components.context import TARGET_ANNOTATION
 
 __all__ = [
     "MANIFEST_DIR",

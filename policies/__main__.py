@@ -30,7 +30,8 @@ def _load_this_folder_as_paif_policies() -> None:
 
 _load_this_folder_as_paif_policies()
 
-from paif_policies.pack import pack_arguments  # noqa: E402
 from pulumi_policy import PolicyPack  # noqa: E402
+
+from paif_policies.pack import pack_arguments  # noqa: E402
 
 PolicyPack(**pack_arguments())

@@ -10,8 +10,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from paif_policies import sdk_proxies
 from pulumi_policy.proxy import UnknownValueError
+
+from paif_policies import sdk_proxies
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 

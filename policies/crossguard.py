@@ -29,6 +29,15 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
 from paif_policies.registry import (
     ADVISORY_POLICY,
     REGISTRY,
@@ -39,14 +48,6 @@ from paif_policies.registry import (
 )
 from paif_policies.view import StackView, as_number
 from paif_policies.waivers import Waiver, waiver_for, waiver_note
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyConfigSchema,
-    ReportViolation,
-    Severity,
-    StackValidationArgs,
-    StackValidationPolicy,
-)
 
 __all__ = [
     "WAIVED_RESOURCE_MARK",

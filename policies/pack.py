@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pulumi_policy import EnforcementLevel, StackValidationPolicy
+
 from paif_policies.crossguard import build_policies
 from paif_policies.registry import ADVISORY_POLICY, REGISTRY, WAIVED_POLICY, Rule
-from pulumi_policy import EnforcementLevel, StackValidationPolicy
 
 PACK_DIR = Path(__file__).resolve().parent
 PROJECT_FILE = PACK_DIR / "PulumiPolicy.yaml"

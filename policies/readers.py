@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from paif_policies.view import get_path
 from pulumi_policy.proxy import UnknownValueError
+
+from paif_policies.view import get_path
 
 __all__ = ["annotations_of", "as_strings", "host_of", "is_true", "known", "str_list"]
 

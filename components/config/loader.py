@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any, cast
 
 import yaml
+from pydantic import BaseModel, ValidationError
+
 from paif_components.config.errors import ConfigError, FieldError, MissingStackFile, Problem
 from paif_components.config.models import StackConfig
-from pydantic import BaseModel, ValidationError
 
 NAMESPACE = "paif"
 # Config keys whose values must be Pulumi secrets wherever they appear (PAIF-SEC-004).

@@ -18,9 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
 
-from paif_components.model_endpoint import HEALTH_PATH
-
 from paif_cli.verify.stats import Sample
+from paif_components.model_endpoint import HEALTH_PATH
 
 MODELS_PATH: Final = "/v1/models"
 PATHS: Final[dict[str, str]] = {

@@ -18,10 +18,9 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any, Final
 
+from paif_cli.verify.client import failure_reason
 from paif_components.observability import metrics
 from paif_components.observability.alerts import WATCHDOG
-
-from paif_cli.verify.client import failure_reason
 
 ALERT_PREFIX: Final = "Paif"
 # How often the scaling check asks again while it waits for the autoscaler.

@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from paif_components.constants import HEALTH_OK_STATUS
-
 from paif_cli.verify import prometheus as prom
 from paif_cli.verify.client import Client, run_load
 from paif_cli.verify.report import Check, VerifyReport
 from paif_cli.verify.stats import LoadSummary, summarize
 from paif_cli.verify.targets import Deployment, Target
+from paif_components.constants import HEALTH_OK_STATUS
 
 BAR_WIDTH = 30
 

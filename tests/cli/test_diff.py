@@ -40,9 +40,8 @@ def write(plan: Any, out: Path) -> Path:
 @pytest.fixture(scope="module")
 def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """prod as declared, and prod with llama-chat's max replicas 10 → 8 (planned once each)."""
-    from paif_components.config import read_stack_file
-
     from paif_cli.pipeline import plan_stack
+    from paif_components.config import read_stack_file
 
     values = read_stack_file(ROOT, "prod").values
     tenants = copy.deepcopy(values["paif:tenants"])

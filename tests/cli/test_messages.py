@@ -8,10 +8,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from paif_policies import framework, registry
 
 from paif_cli.errors import InputError, ProgramError, error_text
 from paif_cli.main import main
+from paif_policies import framework, registry
 from tests.support.stacks import ROOT, load_example, write_project
 
 

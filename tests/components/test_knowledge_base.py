@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from paif_components.config.models import StackConfig
 from paif_components.errors import ComponentInputError
 from paif_components.knowledge_base import (
@@ -18,7 +19,6 @@ from paif_components.knowledge_base import (
     validate_agent,
     validate_knowledge_base,
 )
-
 from tests.support.programs import registered_before_error
 from tests.support.schema_validation import manifest, validate_core_object
 from tests.support.stacks import load_stack, site_context

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from paif_components.autoscaling import (
     HPA_DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS,
     KEDA_POLLING_INTERVAL_SECONDS,
@@ -30,7 +31,6 @@ from paif_components.model_endpoint import (
     validate_model_endpoint,
     vgpu_vm_class_name,
 )
-
 from tests.support.programs import registered_before_error
 from tests.support.schema_validation import manifest, validate_core_object, validate_crd_object
 from tests.support.stacks import load_stack, site_context

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 import yaml
+
 from paif_components import avi_binding as ab
 from paif_components import nsx_binding as nb
-
 from tests.support import terraform_bridge as naming
 from tests.support.programs import RunProgram, by_name, nsx_mocks, registered_before_error
 from tests.support.stacks import ROOT

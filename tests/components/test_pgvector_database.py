@@ -10,6 +10,8 @@ from typing import Any
 
 import pulumi
 import pytest
+
+from paif_cli.mock_runtime import PlanMocks
 from paif_components.config import parse_stack_config
 from paif_components.config.models import StackConfig
 from paif_components.context import SiteContext
@@ -21,8 +23,6 @@ from paif_components.pgvector_database import (
     PgvectorDatabaseArgs,
     validate_pgvector_database,
 )
-
-from paif_cli.mock_runtime import PlanMocks
 from tests.support.programs import registered_before_error
 from tests.support.stacks import load_example, load_stack, site_context
 

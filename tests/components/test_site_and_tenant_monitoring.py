@@ -9,6 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from paif_cli.pipeline import plan_stack
+from paif_cli.record import StackPlan
+from paif_cli.report import summary
 from paif_components.config import ConfigError
 from paif_components.config.models.observability import AlertThresholds, Observability
 from paif_components.dr.topology import derive_site
@@ -26,10 +30,6 @@ from paif_components.tenant_namespace import (
     network_policies,
     security_policy_spec,
 )
-
-from paif_cli.pipeline import plan_stack
-from paif_cli.record import StackPlan
-from paif_cli.report import summary
 from tests.support.policy import findings_of
 from tests.support.programs import by_name, registered_before_error
 from tests.support.schema_validation import manifest, validate_core_object, validate_crd_object

@@ -7,6 +7,9 @@ import functools
 from typing import Any
 
 import pytest
+
+from paif_cli.mock_runtime import ResourceRecord
+from paif_cli.offline.vsphere import INVOKES
 from paif_components.config import StackConfig
 from paif_components.config.models import Tenant
 from paif_components.constants import MARKETING_QUOTA
@@ -20,9 +23,6 @@ from paif_components.tenant_namespace import (
 from paif_components.tenant_network import Egress, NamespaceNetwork, Route
 from paif_components.tenant_rbac import scoped_role_rules
 from paif_components.workload_domain import GpuWorkloadDomain, GpuWorkloadDomainArgs
-
-from paif_cli.mock_runtime import ResourceRecord
-from paif_cli.offline.vsphere import INVOKES
 from tests.support.programs import registered_before_error
 from tests.support.schema_validation import manifest, validate_core_object, validate_crd_object
 from tests.support.stacks import load_stack, site_context

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from paif_components.context import SUPERVISOR_TARGET, TARGET_ANNOTATION
 from paif_components.tenant_rbac import NOT_READABLE, READ_VERBS, READABLE, scoped_role_rules
-
 from tests.support.policy import plan
 from tests.support.stacks import load_example
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import pulumi
 import pytest
+
+from paif_cli.offline.kubernetes import offline_kubeconfig
 from paif_components.config import StackConfig
 from paif_components.config.models import NodePool, Tenant
 from paif_components.config.models import VksCluster as VksClusterConfig
@@ -19,8 +21,6 @@ from paif_components.vks_cluster import (
     render_cluster,
     storage_class_name,
 )
-
-from paif_cli.offline.kubernetes import offline_kubeconfig
 from tests.support.programs import by_name, registered_before_error
 from tests.support.schema_validation import manifest, validate_crd_object
 from tests.support.stacks import load_stack, site_context

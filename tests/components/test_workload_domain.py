@@ -6,6 +6,9 @@ import functools
 from typing import Any
 
 import pytest
+
+from paif_cli.mock_runtime import ResourceRecord
+from paif_cli.offline.vsphere import moref
 from paif_components.config import StackConfig
 from paif_components.context import SiteContext
 from paif_components.errors import ComponentInputError
@@ -17,9 +20,6 @@ from paif_components.workload_domain import (
     nvidia_device_id,
     vgpu_class_name,
 )
-
-from paif_cli.mock_runtime import ResourceRecord
-from paif_cli.offline.vsphere import moref
 from tests.support.programs import registered_before_error
 from tests.support.schema_validation import validate_crd_object
 from tests.support.stacks import load_stack

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from paif_components import yaml_text
 
 # Printable ASCII with YAML's indicators over-represented, plus what forces the slow path:

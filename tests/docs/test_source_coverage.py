@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from paif_policies.pack import rules
-
 from tests.support.stacks import ROOT
 
 

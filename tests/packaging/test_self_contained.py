@@ -14,6 +14,9 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf import empty_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from paif_cli.crossguard.analyzer import engine_requests, reconcile_policy_config
 from paif_policies import pack
 from paif_policies.framework import (
     ADVISORY_POLICY,
@@ -21,9 +24,6 @@ from paif_policies.framework import (
     parse_message,
     parse_waived_line,
 )
-from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
-
-from paif_cli.crossguard.analyzer import engine_requests, reconcile_policy_config
 from tests.packaging.installed import Installed
 from tests.support.stacks import ROOT
 

@@ -22,6 +22,9 @@ import pulumi_vsphere as vsphere
 import pytest
 import yaml
 from google.protobuf import empty_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi_policy import EnforcementLevel, Severity
+
 from paif_policies import framework, pack
 from paif_policies.framework import (
     ADVISORY_POLICY,
@@ -33,9 +36,6 @@ from paif_policies.framework import (
     format_message,
     parse_message,
 )
-from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
-from pulumi_policy import EnforcementLevel, Severity
-
 from tests.support.policy import InputError, evaluate, evaluate_records
 from tests.support.stacks import ROOT
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
 from paif_policies import sdk_proxies
 from paif_policies.credentials import string_fields
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 PROPS = {
     "spec": {

@@ -13,9 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from paif_policies import framework
-from paif_policies.framework import REGISTRY, SITE_TYPE, build_policies
-from paif_policies.pack import PACK_NAME, pack_version
 from pulumi_policy import EnforcementLevel
 
 from paif_cli.crossguard.analyzer import Finding, evaluate
@@ -29,6 +26,9 @@ from paif_cli.mock_runtime import (
 )
 from paif_cli.pipeline import plan_stack
 from paif_cli.record import StackPlan
+from paif_policies import framework
+from paif_policies.framework import REGISTRY, SITE_TYPE, build_policies
+from paif_policies.pack import PACK_NAME, pack_version
 from tests.support.stacks import write_project
 
 __all__ = [

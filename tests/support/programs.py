@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from paif_components.errors import ComponentInputError
 from pulumi.runtime.stack import run_in_stack
 
 from paif_cli.mock_runtime import PlanMocks, ProgramResult, ResourceRecord, mock_runtime
+from paif_components.errors import ComponentInputError
 
 RunProgram = Callable[..., ProgramResult]
 

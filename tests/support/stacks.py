@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from paif_components.config import StackConfig, parse_stack_config, read_stack_file
 from paif_components.config.models import Tenant
 from paif_components.context import SiteContext

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from pydantic import Field
+
 from paif_components.constants import (
     MIN_NON_ROOT_ID,
 )
-from pydantic import Field
 
 Environment = Literal["dev", "staging", "prod", "mission-critical"]
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from pydantic import Field, field_validator, model_validator
+
 from paif_components.config.base import ConfigModel, DnsName, HttpsUrl, NonEmpty
 from paif_components.config.errors import FieldError
 from paif_components.config.models.common import DrPattern, DrRole
 from paif_components.config.models.site import WorkloadDomain
 from paif_components.config.units import Duration
-from pydantic import Field, field_validator, model_validator
 
 
 class Peer(ConfigModel):

@@ -31,10 +31,11 @@ from __future__ import annotations
 
 from typing import Annotated, Final, Literal
 
+from pydantic import Field, model_validator
+
 from paif_components.config.base import ConfigModel
 from paif_components.config.errors import FieldError
 from paif_components.config.units import Duration, Quantity
-from pydantic import Field, model_validator
 
 DrMechanism = Literal["logical", "streaming", "backup-restore", "none"]
 MECHANISMS: Final = ("logical", "streaming", "backup-restore", "none")

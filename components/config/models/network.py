@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from pydantic import Field, field_validator, model_validator
+
 from paif_components.config.base import Cidr, ConfigModel, DnsName, NonEmpty, Port
 from paif_components.config.base import require_unique as _require_unique
 from paif_components.config.errors import FieldError
-from pydantic import Field, field_validator, model_validator
 
 
 class AviIngress(ConfigModel):

@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlsplit
 
+from pydantic import Field, model_validator
+
 from paif_components.config.base import ConfigModel, DnsName, HttpsUrl, HttpUrl, NonEmpty
 from paif_components.config.errors import FieldError
 from paif_components.config.units import Duration
-from pydantic import Field, model_validator
 
 # Prometheus of the VKS standard package (service prometheus-server, namespace
 # tanzu-system-monitoring): what a site uses when it names no other.

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from pydantic import Field, field_validator, model_validator
+
 from paif_components.config.base import ConfigModel, DnsName, HttpsUrl, NonEmpty
 from paif_components.config.base import require_unique as _require_unique
 from paif_components.config.errors import FieldError
@@ -14,7 +16,6 @@ from paif_components.constants import (
     DLVM_LIBRARY_URL,
     ROBOT_EXPIRY_DAYS,
 )
-from pydantic import Field, field_validator, model_validator
 
 
 class VCenter(ConfigModel):

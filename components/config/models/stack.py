@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
+from pydantic import Field, field_validator, model_validator
+
 from paif_components.config.base import ConfigModel, NonEmpty
 from paif_components.config.base import require_unique as _require_unique
 from paif_components.config.errors import FieldError
@@ -17,7 +19,6 @@ from paif_components.config.models.network import Network, Security
 from paif_components.config.models.observability import Observability
 from paif_components.config.models.site import Harbor, Site, WorkloadDomain
 from paif_components.config.models.tenant import Database, Tenant
-from pydantic import Field, field_validator, model_validator
 
 
 class Waiver(ConfigModel):

@@ -8,6 +8,8 @@ import ipaddress
 import posixpath
 from typing import Annotated, Literal
 
+from pydantic import Field, field_validator, model_validator
+
 from paif_components.config.base import ConfigModel, DnsName, NonEmpty
 from paif_components.config.base import require_unique as _require_unique
 from paif_components.config.errors import FieldError
@@ -33,7 +35,6 @@ from paif_components.constants import (
     SCALE_UP_PODS_PER_PERIOD,
     VKS_CONTROL_PLANE_REPLICAS,
 )
-from pydantic import Field, field_validator, model_validator
 
 
 class Quota(ConfigModel):

@@ -34,11 +34,11 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from paif_cli.main import main
 from paif_components.config import ConfigError, StackConfig, parse_stack_config, read_stack_file
 from paif_components.errors import ComponentInputError
 from paif_components.site import PaifSiteArgs, validate_site
-
-from paif_cli.main import main
 from tests.support.stacks import ROOT, load_example, write_project
 
 FUZZ_STACK = "fuzz"

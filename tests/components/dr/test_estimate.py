@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from paif_components.config import ConfigError, StackConfig, parse_stack_config
 from paif_components.config.models import Objectives
 from paif_components.dr.estimate import (
@@ -22,7 +23,6 @@ from paif_components.dr.estimate import (
     site_gpu_pool,
 )
 from paif_components.estimators import Assumptions, harbor_cron_interval_seconds
-
 from tests.support.stacks import parse_pair, raw_pair
 
 PATTERNS = ("pilot-light", "warm-standby", "active-active")

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from paif_components.config.errors import ConfigError
 from paif_components.config.loader import parse_stack_config
 from paif_components.dr.estimate import estimate_for
 from paif_components.estimators import Assumptions, DatabaseFacts, DrTopology, estimate
-
 from tests.support.stacks import load_example, parse_pair
 
 KB = "database marketing/kb-vectors"

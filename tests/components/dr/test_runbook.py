@@ -7,11 +7,11 @@ import math
 from typing import Any
 
 import pytest
+
 from paif_components.config import StackConfig, parse_stack_config
 from paif_components.dr.estimate import estimate_for
 from paif_components.dr.runbook import PHASE_ORDER, PHASE_TERMS, render_runbook, runbook_steps
 from paif_components.estimators import format_duration
-
 from tests.support.stacks import load_example
 
 PATTERNS = ("pilot-light", "warm-standby", "active-active")

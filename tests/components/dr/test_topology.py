@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from paif_components.config import ConfigError, StackConfig, parse_stack_config
 from paif_components.config.models import NodePool, Tenant
 from paif_components.constants import WARM_STANDBY_ENDPOINT_REPLICAS, WARM_STANDBY_VKS_WORKERS
@@ -19,7 +20,6 @@ from paif_components.dr.topology import (
     scale_down_pools,
     site_config_for,
 )
-
 from tests.support.stacks import marketing, parse_pair, raw_pair
 
 PATTERNS = ("pilot-light", "warm-standby", "active-active")

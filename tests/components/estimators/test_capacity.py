@@ -7,6 +7,7 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from paif_components.estimators import (
     EndpointDemand,
     EstimatorError,

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+
 from paif_components.estimators import (
     Assumptions,
     ClusterFacts,

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 import yaml
-from paif_components.observability import alerts as a
 
+from paif_components.observability import alerts as a
 from tests.support.promtool_cases import unit_tests
 
 PROMTOOL = shutil.which("promtool")

@@ -16,6 +16,7 @@ from typing import Any
 import pulumi_kubernetes as k8s
 import pulumiverse_harbor as harbor
 import pytest
+
 from paif_components.config.models import EndpointReplicas, StackConfig, Tenant
 from paif_components.config.models import ModelEndpoint as EndpointConfig
 from paif_components.context import SiteContext
@@ -49,7 +50,6 @@ from paif_components.pgvector_database import (
 )
 from paif_policies import framework, harbor_filters, images
 from paif_policies.rules import dr
-
 from tests.support.policy import check, plan_rows, plan_stack, run_site
 from tests.support.stacks import load_example, load_stack, marketing, site_context, write_project
 

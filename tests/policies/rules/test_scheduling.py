@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pulumi_kubernetes as k8s
+
 from paif_components.estimators.scheduling import NodeGroup, Taint, Toleration, Workload, schedule
 from paif_components.vks_cluster import GPU_TAINT
 from paif_policies import pack
-
 from tests.support.policy import check, plan_rows, plan_stack, run_site
 from tests.support.stacks import load_example, write_project
 

@@ -21,6 +21,8 @@ import pulumiverse_harbor as harbor
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
+
 from paif_components.avi_binding import (
     AnalyticsPolicy,
     AviService,
@@ -54,8 +56,6 @@ from paif_components.nsx_binding import (
 from paif_components.pgvector_database import PgvectorDatabase, PgvectorDatabaseArgs
 from paif_components.tenant_apps import TenantApps, TenantAppsArgs
 from paif_policies.rules import security
-from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
-
 from tests.support.policy import (
     SECRET_PLACEHOLDER,
     ProgramResult,
@@ -1160,8 +1160,9 @@ _PROPS = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.sampled_from(["spec", "data", "token", "x"]), _PROPS))
 def test_string_fields_are_the_walks_strings(props: dict[str, Any]) -> None:
-    from paif_policies.credentials import field_path, string_fields
     from pulumi_policy.proxy import unknown_checking_proxy
+
+    from paif_policies.credentials import field_path, string_fields
 
     walked = [
         (p, k, v) for p, k, v, _ in _walk(unknown_checking_proxy(props), "") if isinstance(v, str)
@@ -1171,12 +1172,13 @@ def test_string_fields_are_the_walks_strings(props: dict[str, Any]) -> None:
 
 
 def test_the_secrets_walk_reads_proxies_as_any_mapping() -> None:
-    from paif_policies.credentials import field_path, string_fields
     from pulumi_policy.proxy import (
         UNKNOWN_OBJECT_VALUE,
         UNKNOWN_STRING_VALUE,
         unknown_checking_proxy,
     )
+
+    from paif_policies.credentials import field_path, string_fields
 
     props = {
         "kind": "Deployment",

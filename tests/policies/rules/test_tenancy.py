@@ -12,9 +12,9 @@ import pulumi_kubernetes as k8s
 import pulumi_vsphere as vsphere
 import pulumiverse_harbor as harbor
 import pytest
+
 from paif_components.harbor_registry import HARBOR_PROJECT_TYPE
 from paif_policies.rules import tenancy
-
 from tests.support.policy import (
     Site,
     StackPlan,

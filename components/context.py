@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
 
 from paif_components.config.models import (
     DrPattern,
@@ -13,7 +14,11 @@ from paif_components.config.models import (
     Site,
     WorkloadDomain,
 )
+from paif_components.config.models.ownership import Kind, Ownership
 from paif_components.constants import PRODUCTION_TIERS
+
+if TYPE_CHECKING:
+    from paif_components.hardware import DomainHardware
 
 # Every Kubernetes object says which API it is applied to: the site's Supervisor, or a VKS
 # cluster by name. `paif plan` writes manifests into one folder per target, and the tenancy
@@ -32,7 +37,10 @@ class SiteContext:
     """What a component may ask about the site it is built into.
 
     ``role``/``pattern`` tell a component whether it is the primary or a DR copy, so it can,
-    for example, build a database as a replica instead of a primary.
+    for example, build a database as a replica instead of a primary. ``ownership`` says which
+    platform objects the stack creates, adopts or references (``paif_components.ownership``);
+    ``import_ids`` and ``hardware`` are what the program already asked the site (adopted
+    objects' ids; per workload-domain cluster, its hosts), so components need not ask again.
     """
 
     site: Site
@@ -41,6 +49,9 @@ class SiteContext:
     workload_domain: WorkloadDomain
     role: DrRole = "primary"
     pattern: DrPattern = "none"
+    ownership: Ownership = field(default_factory=Ownership)
+    import_ids: Mapping[tuple[Kind, str], str] = field(default_factory=dict, hash=False)
+    hardware: Mapping[str, DomainHardware] = field(default_factory=dict, hash=False)
 
     @property
     def is_production(self) -> bool:

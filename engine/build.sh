@@ -5,6 +5,12 @@
 # rebuilt only when its wrapper, version or the Go toolchain changed (a stamp per binary). The
 # build times of the last run are written to .engine/build-times.tsv.
 #
+# A binary built once on this machine for the same key is copied from the machine's build cache
+# (PAIF_BUILD_CACHE, default ~/.cache/paif-pulumi/bin) instead of being rebuilt: a fresh clone
+# (CI) of an unchanged commit gets its tools in seconds. The key covers everything the build
+# reads, and the builds are reproducible (-trimpath), so a cached binary is the one a build
+# would make.
+#
 # Nothing here downloads anything but Go modules through the Go module proxy.
 set -euo pipefail
 
@@ -20,8 +26,16 @@ PULUMI_VERSION="v3.276.0"
 # The pulumi-kubernetes provider module is served only at this pseudo-version, which is the
 # commit tagged v4.25.0; the Python SDK pin in pyproject.toml matches it.
 KUBERNETES_PROVIDER_VERSION="4.25.0"
+# The Python language host: sdk/v3 v3.79.0 is the last release whose module holds it
+# (python/cmd/pulumi-language-python and its executor script); later ones moved it out to a
+# module the proxy does not serve. Built with engine/language-python/pulumi-language-python.patch.
+LANGUAGE_HOST_SDK_VERSION="v3.79.0"
 export CGO_ENABLED=0
-export GOFLAGS="${GOFLAGS:-} -trimpath"
+# No debug information: nothing here is run under a debugger, and DWARF is a large part of the
+# compile and link work of binaries this size (stack traces keep their file:line).
+export GOFLAGS="${GOFLAGS:-} -trimpath -gcflags=all=-dwarf=false"
+STRIP="-s -w"
+CACHE="${PAIF_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/paif-pulumi/bin}"
 
 : > "$OUT/build-times.tsv.new"
 
@@ -30,8 +44,11 @@ stamp_of() {  # name dir extra... -> a key that changes when anything the build 
   shift 2
   {
     go version
+    go env GOAMD64 GOEXPERIMENT
+    echo "$GOFLAGS $STRIP"
     echo "$@"
     cat "$dir"/go.mod "$dir"/go.sum "$dir"/*.go
+    cat "$dir"/*.patch 2>/dev/null || true
   } | sha256sum | cut -c1-16
 }
 
@@ -44,11 +61,24 @@ build() {  # name dir package ldflags tags
     printf '%s\tcached\t0\n' "$name" >> "$OUT/build-times.tsv.new"
     return
   fi
+  if [[ -x "$CACHE/$name-$key" ]]; then
+    cp "$CACHE/$name-$key" "$BIN/$name.tmp"
+    mv "$BIN/$name.tmp" "$BIN/$name"
+    echo "$key" > "$STAMPS/$name"
+    echo "engine: $name copied from the build cache ($CACHE/$name-$key)"
+    printf '%s\tcopied\t0\n' "$name" >> "$OUT/build-times.tsv.new"
+    return
+  fi
   echo "engine: building $name ($pkg)"
   local start=$SECONDS
-  (cd "$dir" && go build -tags "$tags" -ldflags "$ldflags" -o "$BIN/$name.tmp" "$pkg")
+  (cd "$dir" && go build -tags "$tags" -ldflags "$STRIP $ldflags" -o "$BIN/$name.tmp" "$pkg")
   mv "$BIN/$name.tmp" "$BIN/$name"
   echo "$key" > "$STAMPS/$name"
+  # Best effort: a read-only or full cache only costs the next clone a rebuild.
+  local tmp
+  if mkdir -p "$CACHE" 2>/dev/null && tmp="$(mktemp "$CACHE/.$name.XXXXXX" 2>/dev/null)"; then
+    { cp "$BIN/$name" "$tmp" && chmod +x "$tmp" && mv "$tmp" "$CACHE/$name-$key"; } || rm -f "$tmp"
+  fi
   printf '%s\tbuilt\t%d\n' "$name" "$((SECONDS - start))" >> "$OUT/build-times.tsv.new"
   echo "engine: $name built in $((SECONDS - start)) s"
 }
@@ -83,13 +113,34 @@ build pulumi-resource-kubernetes "$ENGINE_SRC/kubernetes" . \
 build etcd "$ENGINE_SRC/etcd" .
 build kube-apiserver "$ENGINE_SRC/kube-apiserver" . "" "providerless"
 
+# The Python language host (`pulumi up` runs __main__.py through it; a policy pack folder too),
+# built from a copy of its module with our patch applied: the host predates the ProgramInfo
+# the CLI sends (runtime options such as virtualenv, a plugin's folder), docs/engine.md.
+sdk_dir="$(cd "$OUT" && GOFLAGS=-mod=mod go mod download -json \
+  "github.com/pulumi/pulumi/sdk/v3@$LANGUAGE_HOST_SDK_VERSION" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+patched="$OUT/src/pulumi-sdk-$LANGUAGE_HOST_SDK_VERSION"
+rm -rf "$patched"
+mkdir -p "$OUT/src"
+cp -r "$sdk_dir" "$patched"
+chmod -R u+w "$patched"
+# git apply outside any repository (the checkout around .engine/ must not claim the paths).
+(cd "$patched" && GIT_CEILING_DIRECTORIES="$OUT/src" git apply -p1 \
+  "$ENGINE_SRC/language-python/pulumi-language-python.patch")
+build pulumi-language-python "$ENGINE_SRC/language-python" \
+  github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python \
+  "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LANGUAGE_HOST_SDK_VERSION"
+# The host runs programs through this script, which it looks for beside itself.
+install -m 0755 "$patched/python/cmd/pulumi-language-python-exec" "$BIN/pulumi-language-python-exec"
+
 # The vSphere and Harbor providers cannot be built here (docs/engine.md); the engine tier's
 # stand-in for them is tests/engine/standin_provider.py, never put on PATH by env.sh.
 
 mv "$OUT/build-times.tsv.new" "$OUT/build-times.tsv"
 
 cat > "$OUT/env.sh" <<ENV
-# Source this to use the tools built by engine/build.sh (make engine).
+# Source this to use the tools built by engine/build.sh (make engine): the Pulumi CLI, its
+# Python language host (pulumi-language-python), the Kubernetes provider, etcd, kube-apiserver.
 export PATH="$BIN:\$PATH"
 export PULUMI_HOME="$OUT/pulumi-home"
 export PULUMI_SKIP_UPDATE_CHECK=1

@@ -2,7 +2,8 @@
 ``paif verify``, the §9.7.2 checks against a live deployment.
 
 Exit codes: 0 clean, 1 a mandatory policy (plan) or a check (verify) failed, 2 bad config, bad
-input or a program error (one message per problem, no traceback unless ``--debug``).
+input or a program error (one message per problem, no traceback unless ``--debug``), 3 a verify
+run too short to show the error rate (inconclusive).
 
 This module only reads the command line and hands over: ``plan`` to :mod:`paif_cli.pipeline`,
 ``diff`` to :mod:`paif_cli.diff`, ``verify`` to :mod:`paif_cli.verify`. Each subcommand's modules
@@ -133,7 +134,35 @@ def _parser() -> _Parser:
     parser.subcommands["plan"] = plan
     parser.subcommands["diff"] = _add_diff_parser(commands)
     parser.subcommands["verify"] = _add_verify_parser(commands)
+    parser.subcommands["adopt"] = _add_adopt_parser(commands)
     return parser
+
+
+def _add_adopt_parser(
+    commands: argparse._SubParsersAction,
+) -> argparse.ArgumentParser:
+    adopt = commands.add_parser(
+        "adopt",
+        help="before the first `pulumi up`: compare objects to adopt with the site, pin import ids",
+        description="For each object the stack adopts (paif:ownership), read the live object "
+        "through `pulumi preview --json` (the Pulumi CLI on PATH, the stack's backend and "
+        "credentials) and list every declared setting that differs from it: what the first "
+        "`pulumi up` will change after importing. Writes the import ids into the stack file. "
+        "Exits 1 when an object would be replaced or created, or with --exit-code while any "
+        "difference remains; 2 on errors.",
+    )
+    adopt.add_argument("--stack", required=True, metavar="NAME", help="Pulumi.NAME.yaml")
+    adopt.add_argument("--project-dir", type=Path, default=Path("."), help="default: .")
+    adopt.add_argument(
+        "--out", type=Path, default=Path("out"), help="where a DR stack's primary plan is"
+    )
+    adopt.add_argument(
+        "--no-write", action="store_true", help="do not write import ids into the stack file"
+    )
+    adopt.add_argument(
+        "--exit-code", action="store_true", help="exit 1 while any difference remains"
+    )
+    return adopt
 
 
 def _positive_int(text: str) -> int:
@@ -156,6 +185,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _per_second(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number per second") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{value:g} is not above 0")
+    return value
+
+
 def _http_url(text: str) -> str:
     if not text.startswith(("http://", "https://")) or len(text.split("://", 1)[1]) == 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// URL")
@@ -172,7 +211,12 @@ def _endpoint_url(text: str) -> tuple[str, str]:
 def _add_verify_parser(
     commands: argparse._SubParsersAction,
 ) -> argparse.ArgumentParser:
-    from paif_components.constants import GATEWAY_TIMEOUT_SECONDS, VERIFY_SAMPLE_REQUESTS
+    from paif_cli.verify.stats import requests_needed
+    from paif_components.constants import (
+        GATEWAY_TIMEOUT_SECONDS,
+        SLA_ERROR_RATE,
+        VERIFY_SAMPLE_REQUESTS,
+    )
 
     verify = commands.add_parser(
         "verify",
@@ -180,8 +224,10 @@ def _add_verify_parser(
         description="Check each endpoint the stack runs: health, model list, P50/P95/P99 "
         "latency and error rate of sample requests against the stack's thresholds; with "
         "--prometheus also autoscaling, firing alerts, alert delivery and log shipping. "
-        "Prints a table, writes verify.json, verify-junit.xml and verify.md; exits 1 when a "
-        "check fails, 2 on bad input. The API token is read from $PAIF_VERIFY_TOKEN.",
+        "Prints a table, writes verify.json, verify-junit.xml and verify.md (removing an "
+        "earlier run's first); exits 1 when a check fails, 2 on bad input or an aborted run, "
+        "3 when no check failed but the error rate could not be shown with the requests sent "
+        "(inconclusive). The API token is read from $PAIF_VERIFY_TOKEN.",
     )
     verify.add_argument("--stack", required=True, metavar="NAME", help="Pulumi.NAME.yaml")
     verify.add_argument("--project-dir", type=Path, default=Path("."), help="default: .")
@@ -208,11 +254,20 @@ def _add_verify_parser(
     verify.add_argument(
         "--requests",
         type=_positive_int,
-        default=VERIFY_SAMPLE_REQUESTS,
-        help=f"sample requests per endpoint (default: {VERIFY_SAMPLE_REQUESTS})",
+        default=None,
+        help="sample requests per endpoint (default: enough for a run without errors to show "
+        f"the endpoint's error-rate limit at 95 %% confidence, at least {VERIFY_SAMPLE_REQUESTS}:"
+        f" {requests_needed(SLA_ERROR_RATE)} for {SLA_ERROR_RATE * 100:g} %%)",
     )
     verify.add_argument(
         "--concurrency", type=_positive_int, default=4, help="requests in flight (default: 4)"
+    )
+    verify.add_argument(
+        "--max-rate",
+        type=_per_second,
+        metavar="PER_SECOND",
+        help="sample requests started per second at most, per endpoint (default: half the "
+        "endpoint's rateLimit.requestsPerMinute, which live traffic shares; none without one)",
     )
     verify.add_argument(
         "--timeout",
@@ -296,6 +351,8 @@ def main(argv: Sequence[str] | None = None, *, ending: bool = False) -> int:
                 return _plan(args)
             if args.command == "diff":
                 return _diff(args)
+            if args.command == "adopt":
+                return _adopt(args)
             return _verify(args)
     except KeyboardInterrupt:
         return 130
@@ -362,33 +419,23 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from paif_cli.verify.report import render_table, summary_line, write_reports
-    from paif_cli.verify.run import VerifyOptions, out_folder, verify
-    from paif_cli.verify.targets import load_deployment
+    from paif_cli.verify.command import run_verify
 
-    deployment = load_deployment(
-        args.project_dir,
-        args.stack,
-        url=args.url,
-        endpoint_urls=dict(args.endpoint_url),
-        selection=list(args.endpoint),
+    return run_verify(args)
+
+
+def _adopt(args: argparse.Namespace) -> int:
+    from paif_cli.adopt import adopt, render
+
+    report = adopt(
+        args.project_dir, args.stack, write=not args.no_write, out_dir=args.out.resolve()
     )
-    progress = args.progress if args.progress is not None else sys.stderr.isatty()
-    options = VerifyOptions(
-        requests=args.requests,
-        concurrency=args.concurrency,
-        timeout=args.timeout,
-        token=os.environ.get("PAIF_VERIFY_TOKEN") or None,
-        prometheus_url=args.prometheus,
-        scale_wait=args.scale_wait,
-        progress=progress,
-    )
-    report = verify(deployment, options)
-    print(render_table(report.checks))
-    print(summary_line(report))
-    for path in write_reports(report, out_folder(args.out, args.stack)):
-        print(f"wrote {path}")
-    return EXIT_POLICY if report.failed else EXIT_OK
+    print(render(report))
+    if report.errors:
+        return EXIT_ERROR
+    if report.blocked or (args.exit_code and not report.settled):
+        return EXIT_POLICY
+    return EXIT_OK
 
 
 def run() -> NoReturn:

@@ -123,6 +123,19 @@ def _site_from(document: Mapping[str, Any]) -> Site:
             hosts = as_list(inputs.get("hostSystemIds"))
             label = as_str(inputs.get("name")) or as_str(record.get("name")) or "cluster"
             site.workload_domain = f"{label} ({len(hosts)} hosts)" if hosts else label
+            if record.get("importId"):
+                site.workload_domain += " · adopted"
+    # paif:ownership: what the stack adopted (imported) or only references.
+    owned = {
+        (as_str(o.get("kind")), as_str(o.get("name"))): as_str(o.get("mode"))
+        for o in (
+            as_mapping(o) for o in as_list(as_mapping(document.get("outputs")).get("ownership"))
+        )
+    }
+    if site.workload_domain is None:
+        referenced = [n for (k, n), m in owned.items() if k == "computeCluster" and n]
+        if referenced:
+            site.workload_domain = f"{referenced[0]} · referenced"
     site.vcenter = site.vcenter or as_str(facts.get("vcenter"))
     # This site's own Harbor: the estimate's site facts, else the provider named after the
     # site (a stack also holds a provider for the peer's Harbor when it pushes there).
@@ -157,14 +170,16 @@ def _site_from(document: Mapping[str, Any]) -> Site:
             for r in resources
             if r.get("type") == HARBOR_PROJECT_TYPE
         }
-        - {""}
+        | {n or "" for (k, n), _ in owned.items() if k == "harborProjects"} - {""}
     )
+    marks = {"adopt": " (adopted)", "reference": " (referenced)"}
+    shown = [p + marks.get(owned.get(("harborProjects", p)) or "", "") for p in projects]
     if site.harbor_url or projects:
         site.harbor = Node(
             id=slug("harbor", name),
             kind="harbor",
             label=f"Harbor {host_of(site.harbor_url)}".rstrip(),
-            detail=("projects " + ", ".join(projects)) if projects else "",
+            detail=("projects " + ", ".join(shown)) if projects else "",
             attrs={"site": name, "url": site.harbor_url or "", "projects": " ".join(projects)},
         )
 

@@ -151,9 +151,9 @@ def test_main_only_constructs_the_policy_pack() -> None:
         and isinstance(node.value, ast.Call)
         and isinstance(node.value.func, ast.Name)
     ]
-    assert calls == ["_load_this_folder_as_policies", "PolicyPack"]
+    assert calls == ["_load_this_folder_as_paif_policies", "PolicyPack"]
     defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
-    assert defined == ["_load_this_folder_as_policies"]
+    assert defined == ["_load_this_folder_as_paif_policies"]
 
 
 def test_pack_version_and_runtime_come_from_pulumipolicy_yaml() -> None:

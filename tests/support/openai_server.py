@@ -49,6 +49,7 @@ class OpenAIServer:
         slow_every: int = 10,
         slow_seconds: float = 3.2,
         error_every: int = 20,
+        dimensions: int = 1024,
     ) -> None:
         assert mode in ("healthy", "slow", "erroring")
         self.mode = mode
@@ -57,6 +58,7 @@ class OpenAIServer:
         self.replicas, self.scale_after = replicas, scale_after
         self.slow_every, self.slow_seconds = slow_every, slow_seconds
         self.error_every = error_every
+        self.dimensions = dimensions
         self.lock = threading.Lock()
         self.requests = 0
         self.statuses: Counter[str] = Counter()
@@ -191,7 +193,13 @@ class OpenAIServer:
                 if self.path == "/v1/embeddings":
                     body: dict[str, Any] = {
                         "object": "list",
-                        "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}],
+                        "data": [
+                            {
+                                "object": "embedding",
+                                "index": 0,
+                                "embedding": [0.01] * server.dimensions,
+                            }
+                        ],
                     }
                 else:
                     body = {

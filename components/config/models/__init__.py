@@ -9,8 +9,8 @@ anything.
 One module per part of the stack file: ``site.py`` (site, workload domain, Harbor),
 ``tenant.py`` (tenants), ``network.py`` (network and security), ``dr.py`` (disaster recovery),
 ``dr_copy.py`` (a database's DR copy), ``observability.py`` (``paif:observability``),
-``stack.py`` (the whole stack, waivers); ``common.py`` holds the value types they share. Every
-model is importable from ``paif_components.config.models``.
+``ownership.py`` (``paif:ownership``), ``stack.py`` (the whole stack, waivers); ``common.py`` holds
+the value types they share. Every model is importable from ``paif_components.config.models``.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from paif_components.config.models.network import (
     Egress,
     ExternalApi,
     Ingress,
+    KubernetesOptions,
     Network,
     Oidc,
     Security,
@@ -76,6 +77,13 @@ from paif_components.config.models.observability import (
     SecretKeyRef,
     SlackReceiver,
     WebhookReceiver,
+)
+from paif_components.config.models.ownership import (
+    KINDS,
+    NOT_IMPORTABLE,
+    Kind,
+    Mode,
+    Ownership,
 )
 from paif_components.config.models.site import (
     Gpu,
@@ -135,7 +143,9 @@ __all__ = [
     "DEFAULT_WAL_PER_SECOND",
     "HPA_MAX_PERIOD_SECONDS",
     "HPA_MAX_STABILIZATION_SECONDS",
+    "KINDS",
     "MECHANISMS",
+    "NOT_IMPORTABLE",
     "OPERATED_PROMETHEUS_PORT",
     "PATTERN_DEFAULT_MECHANISM",
     "STREAMING_REFUSED",
@@ -178,7 +188,10 @@ __all__ = [
     "ImmutableTagRule",
     "Ingress",
     "Isolation",
+    "Kind",
     "KnowledgeBase",
+    "KubernetesOptions",
+    "Mode",
     "Model",
     "ModelEndpoint",
     "Network",
@@ -188,6 +201,7 @@ __all__ = [
     "Observability",
     "Oidc",
     "OidcGroups",
+    "Ownership",
     "Peer",
     "Precision",
     "Probe",

@@ -160,3 +160,10 @@ class Audit(ConfigModel):
 class Security(ConfigModel):
     oidc: Oidc | None = None
     audit: Audit = Field(default_factory=Audit)
+
+
+class KubernetesOptions(ConfigModel):
+    """How the stack treats the Kubernetes APIs it applies to (``paif_components.controllers``):
+    ``awaitControllers: false`` for clusters whose controllers do not report readiness."""
+
+    await_controllers: bool = True

@@ -43,11 +43,35 @@ class Gpu(ConfigModel):
 
 
 class HostImage(ConfigModel):
-    """vLCM image of the GPU hosts: ESX build and the NVIDIA AI Enterprise host driver (§9.1)."""
+    """vLCM image of the GPU hosts: ESX build and the NVIDIA AI Enterprise host driver (§9.1).
 
-    esx_version: NonEmpty
-    nvidia_driver_component: NonEmpty
-    nvidia_driver_version: NonEmpty
+    What the site has decides what may be declared (``paif_components.hardware``): ``esxVersion``
+    must be a base image of vCenter's depot (``get_host_base_images``; left out: the newest one
+    there). The driver is ``nvidiaDriverComponent``/``nvidiaDriverVersion``, or, left out, the
+    NVIDIA component of ``depot``: an offline depot (zip URL) this stack adds to vCenter
+    (``vsphere.OfflineSoftwareDepot``). A tenant's own workload domain without a host image
+    uses the site's.
+    """
+
+    esx_version: NonEmpty | None = None
+    nvidia_driver_component: NonEmpty | None = None
+    nvidia_driver_version: NonEmpty | None = None
+    depot: HttpsUrl | None = None
+
+    @model_validator(mode="after")
+    def _driver_named_whole(self) -> HostImage:
+        if (self.nvidia_driver_component is None) != (self.nvidia_driver_version is None):
+            missing = (
+                "nvidiaDriverVersion"
+                if self.nvidia_driver_version is None
+                else "nvidiaDriverComponent"
+            )
+            raise FieldError(missing, "the driver is named by component and version together")
+        return self
+
+    @property
+    def declares_driver(self) -> bool:
+        return self.nvidia_driver_component is not None
 
 
 class VmAntiAffinity(ConfigModel):

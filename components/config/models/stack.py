@@ -15,8 +15,9 @@ from paif_components.config.errors import FieldError
 from paif_components.config.models.common import Environment
 from paif_components.config.models.dr import Dr
 from paif_components.config.models.dr_copy import default_mechanism
-from paif_components.config.models.network import Network, Security
+from paif_components.config.models.network import KubernetesOptions, Network, Security
 from paif_components.config.models.observability import Observability
+from paif_components.config.models.ownership import Ownership
 from paif_components.config.models.site import Harbor, Site, WorkloadDomain
 from paif_components.config.models.tenant import Database, Tenant
 
@@ -42,6 +43,9 @@ class StackConfig(ConfigModel):
     dr: Dr = Field(default_factory=Dr)
     observability: Observability = Field(default_factory=Observability)
     waivers: list[Waiver] = Field(default_factory=list)
+    # Which platform objects the stack creates, adopts or references (paif_components.ownership).
+    ownership: Ownership = Field(default_factory=Ownership)
+    kubernetes: KubernetesOptions = Field(default_factory=KubernetesOptions)
 
     @field_validator("tenants")
     @classmethod
@@ -82,6 +86,19 @@ class StackConfig(ConfigModel):
                         f"tenants[{i}].workloadDomain.hosts",
                         f"host {host!r} is already in the site's workload domain",
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _host_driver_known(self) -> StackConfig:
+        image = self.workload_domain.host_image
+        if image is None or not (image.declares_driver or image.depot):
+            raise FieldError(
+                "workloadDomain.hostImage",
+                "the GPU hosts' NVIDIA AI Enterprise driver is not known: declare "
+                "nvidiaDriverComponent and nvidiaDriverVersion (the vLCM component you "
+                "downloaded for the hosts' ESX build), or depot (the offline depot whose NVIDIA "
+                "component the hosts get)",
+            )
         return self
 
     @property

@@ -134,6 +134,8 @@ class Model(ConfigModel):
     ref: NonEmpty
     parameters_b: Annotated[float, Field(gt=0, alias="parametersB")]
     precision: Precision = "fp16"
+    # An embedding model's vector length; `paif verify` holds every answer to it.
+    dimensions: Annotated[int, Field(ge=1)] | None = None
 
     @field_validator("ref")
     @classmethod
@@ -221,6 +223,16 @@ class ModelEndpoint(ConfigModel):
     critical: bool = True
     # Overrides of the site's and tenant's alert thresholds for this endpoint (§9.7).
     alert_thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
+
+    @model_validator(mode="after")
+    def _dimensions_of_embeddings(self) -> ModelEndpoint:
+        if self.model.dimensions is not None and self.type != "embeddings":
+            raise FieldError(
+                "model.dimensions",
+                f"is the vector length of an embeddings endpoint; {self.name!r} is of type "
+                f"{self.type}",
+            )
+        return self
 
 
 class Backup(ConfigModel):

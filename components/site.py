@@ -24,9 +24,10 @@ import pulumiverse_harbor as harbor
 from paif_components.config.models import AviIngress, Peer, StackConfig, Tenant, WorkloadDomain
 from paif_components.config.models.ownership import Kind
 from paif_components.context import SiteContext
+from paif_components.database_replication import replication_path
 from paif_components.dr.estimate import estimate_for
 from paif_components.dr.site_facts import site_gpu_pool
-from paif_components.dr.topology import DerivedSite, derive_site, return_projects
+from paif_components.dr.topology import DerivedSite, derive_site, return_projects, stack_file_name
 from paif_components.edge_security import AviEntry, EdgeSecurity, EdgeSecurityArgs, avi_ref
 from paif_components.errors import ComponentInputError
 from paif_components.gslb import GslbService, GslbServiceArgs, GslbSite
@@ -243,8 +244,16 @@ def _tenant_args(
     replicated = _replicated_projects(args, derived)
     targets = frozenset(replication_targets(derived))
     network = namespace_network(args.config.network)
+    peer = args.primary if args.config.dr.role == "dr" else args.peer_config
+    peer_file = stack_file_name(args.config.dr.peer.stack) if args.config.dr.peer else ""
     out = []
     for tenant in derived.config.tenants:
+        path = replication_path(
+            (r for (t, _), r in derived.databases.items() if t == tenant.name),
+            role=args.config.dr.role,
+            peer=peer,
+            peer_stack_file=peer_file,
+        )
         ctx = _tenant_context(args, tenant)
         isolated = tenant.isolation == "workload-domain"
         own_args = domain_args(ctx)
@@ -270,7 +279,7 @@ def _tenant_args(
                 rpo_seconds=objectives.rpo if objectives is not None else None,
                 replicated_projects=replicated.get(tenant.name, ()),
                 replication_targets=targets,
-                network=network,
+                network=replace(network, replication=path),
                 replication_password=args.replication_password,
                 primary_tenants=primary_tenants,
             )
@@ -410,7 +419,13 @@ def _gslb_args(args: PaifSiteArgs, derived: DerivedSite) -> GslbServiceArgs | No
             service_name=f"{config.site.name}-gslb",
             fqdn=gslb.domain,
             sites=[
-                GslbSite(config.site.name, config.network.ingress.virtual_ip),
+                # The DR stack file in this commit says it failed over: this site was lost, and
+                # takes traffic again only once the DR stack fails back (the runbook's order).
+                GslbSite(
+                    config.site.name,
+                    config.network.ingress.virtual_ip,
+                    enabled=not peer.dr.failover,
+                ),
                 GslbSite(peer.site.name, peer.network.ingress.virtual_ip),
             ],
             health_monitor_refs=list(gslb.health_monitors),

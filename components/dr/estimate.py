@@ -41,6 +41,7 @@ from typing import Any, Final
 
 from paif_components.config.errors import ConfigError, Problem
 from paif_components.config.models import Dr, Harbor, Peer, StackConfig
+from paif_components.dr.failover import failover_dict
 from paif_components.dr.schedulability import cluster_schedules, schedules_dict
 from paif_components.dr.site_facts import (
     assumptions_for,
@@ -442,6 +443,12 @@ def estimate_for(
             "from": primary_config.site.name,
             "to": dr_side.site,
             "drSiteFacts": _facts(dr_assumed),
+            # What `pulumi up` of the DR stack changes each way (paif_components.dr.failover).
+            **failover_dict(
+                dr_side,
+                derive_site(dr_config, primary_config, stack=dr_stack, failover=True),
+                dr_stack,
+            ),
         },
         "assumptions": assumptions.to_dict(),
         "overriddenAssumptions": overridden,

@@ -15,14 +15,15 @@ EDGE_PACKAGES = ("nsxt:", "avi:")
 
 
 def _external(stack: str) -> dict[str, Any]:
-    """The example with its edge external; who reaches the tenants and where they may go
-    describe the network, so they stay."""
+    """The example with its edge external; who reaches the tenants, where they may go and the
+    site's database addresses describe the network, so they stay."""
     config = load_example(stack)
     network = config["paif:network"]
     config["paif:network"] = {
         "edge": "external",
         "appTier": network["appTier"],
         "egress": network["egress"],
+        "dataCidrs": network["dataCidrs"],
     }
     return config
 

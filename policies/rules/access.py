@@ -171,7 +171,7 @@ def rule_grants(rule_: Mapping[str, Any]) -> list[str]:
     "read Secrets or exec into a pod bypasses the gate, leaves the namespace drifting from its "
     "code and can read the credentials of the tenant's databases and models.",
     remediation="Leave paif:tenants[].roles unset or 'scoped' in production: the OIDC groups "
-    "get the library's namespaced Roles (paif_components.tenant_rbac: read, logs for edit, pod "
+    "get the library's namespaced Roles (components.tenant_rbac: read, logs for edit, pod "
     "eviction for admin). Make changes through the stack; record a waiver with its reason for "
     "a break-glass binding.",
 )
@@ -254,7 +254,7 @@ def _member_name(member: Any) -> str:
     "(PAIF-DR-005).",
     remediation="Leave paif:tenants[].roles unset or 'scoped' in production: admin and edit "
     "groups get Harbor's developer role (push images), view groups guest; replication "
-    "targets give every group guest (paif_components.harbor_registry). Push to the site that owns "
+    "targets give every group guest (components.harbor_registry). Push to the site that owns "
     "the project and let replication carry it.",
     thresholds={"administeringRoles": ADMINISTERING_ROLES, "pushRoles": PUSH_ROLES},
 )

@@ -264,7 +264,7 @@ def pod_gaps(workload: Any, pod: Mapping[str, Any]) -> list[str]:
     "capabilities and a service-account token is one step from the node and the cluster API; "
     "the Pod Security Standard 'restricted' and a UID/GID away from the node's own users take "
     "those steps away.",
-    remediation="Keep the pod hardening the components render (paif_components.pod_security): "
+    remediation="Keep the pod hardening the components render (components.pod_security): "
     "runAsNonRoot, runAsUser/runAsGroup ≥ the minimum (apps[].runAsUser/runAsGroup), "
     "readOnlyRootFilesystem with emptyDir volumes for /tmp and apps[].writablePaths, "
     "allowPrivilegeEscalation false, capabilities drop ALL, seccomp RuntimeDefault, "

@@ -21,16 +21,16 @@ from typing import Any
 import pulumi
 import pulumiverse_harbor as harbor
 
-from paif_components.config.models import AviIngress, Peer, StackConfig, Tenant, WorkloadDomain
+from paif_components.config.models import Peer, StackConfig, Tenant, WorkloadDomain
 from paif_components.config.models.ownership import Kind
 from paif_components.context import SiteContext
 from paif_components.database_replication import replication_path
 from paif_components.dr.estimate import estimate_for
 from paif_components.dr.site_facts import site_gpu_pool
 from paif_components.dr.topology import DerivedSite, derive_site, return_projects, stack_file_name
-from paif_components.edge_security import AviEntry, EdgeSecurity, EdgeSecurityArgs, avi_ref
+from paif_components.edge_security import EdgeSecurity
 from paif_components.errors import ComponentInputError
-from paif_components.gslb import GslbService, GslbServiceArgs, GslbSite
+from paif_components.gslb import GslbService
 from paif_components.harbor_registry import (
     HarborReplication,
     HarborReplicationArgs,
@@ -40,6 +40,7 @@ from paif_components.harbor_registry import (
 )
 from paif_components.hardware import DomainHardware
 from paif_components.ownership import Decision
+from paif_components.site_edge import edge_args, gslb_args
 from paif_components.site_monitoring import (
     SiteMonitoring,
     SiteMonitoringArgs,
@@ -68,58 +69,6 @@ EXPORTED_OUTPUTS = (
     "replication",
     "ingress",
 )
-
-# Where each EdgeSecurityArgs / GslbServiceArgs field comes from in stack config, so that a bad
-# value is reported at its config path (network.ingress.virtualIp), not as a Python field.
-_EDGE_CONFIG_PATHS = {
-    "site_name": "site.name",
-    "ingress_fqdn": "network.ingress.fqdn",
-    "virtual_ip": "network.ingress.virtualIp",
-    "lb_service_path": "network.ingress.lbServicePath",
-    "backend_members": "network.ingress.backendMembers",
-    "backend_port": "network.ingress.backendPort",
-    "client_ssl_profile_path": "network.ingress.clientSslProfile",
-    "server_ssl_profile_path": "network.ingress.serverSslProfile",
-    "certificate_path": "network.ingress.certificate",
-    "avi.certificate_ref": "network.ingress.avi.certificate",
-    "avi.cloud_ref": "network.ingress.avi.cloud",
-    "avi.ssl_profile_ref": "network.ingress.avi.sslProfile",
-    "avi.application_profile_ref": "network.ingress.avi.applicationProfile",
-    "avi.server_ssl_profile_ref": "network.ingress.avi.serverSslProfile",
-    "avi.health_monitor_ref": "network.ingress.avi.healthMonitor",
-    "avi.waf_profile_ref": "network.ingress.avi.wafProfile",
-    "admin_source_cidrs": "network.adminSourceCidrs",
-    "management_cidrs": "network.managementCidrs",
-    "waf": "network.ingress.waf",
-}
-_GSLB_CONFIG_PATHS = {
-    "service_name": "site.name",
-    "fqdn": "dr.gslb.domain",
-    "health_monitor_refs": "dr.gslb.healthMonitors",
-    "ttl_seconds": "dr.gslb.ttl",
-    "site_persistence": "dr.gslb.sitePersistence",
-    "sites[0].name": "site.name",
-    "sites[0].virtual_ip": "network.ingress.virtualIp",
-    "sites[1].name": "dr.peer.stack (the peer stack's site.name)",
-    "sites[1].virtual_ip": "dr.peer.stack (the peer stack's network.ingress.virtualIp)",
-    "sites[].name": "site.name",
-    "sites[].virtual_ip": "network.ingress.virtualIp",
-}
-
-
-def _at_config_path(
-    config: StackConfig, exc: ComponentInputError, paths: dict[str, str]
-) -> ComponentInputError:
-    """The same complaint, about the config key the bad value came from."""
-    field_name = exc.field
-    if field_name in paths:
-        return ComponentInputError(f"site '{config.site.name}'", paths[field_name], exc.message)
-    base, bracket, rest = field_name.partition("[")
-    if base in paths:
-        return ComponentInputError(
-            f"site '{config.site.name}'", f"{paths[base]}{bracket}{rest}", exc.message
-        )
-    return exc
 
 
 @dataclass(frozen=True)
@@ -345,51 +294,6 @@ def _replicated_projects(args: PaifSiteArgs, derived: DerivedSite) -> dict[str, 
     return {tenant: tuple(projects) for tenant, projects in out.items()}
 
 
-def _edge_args(config: StackConfig) -> EdgeSecurityArgs | None:
-    network = config.network
-    if network.ingress is None:
-        return None
-    ingress = network.ingress
-    try:
-        return EdgeSecurityArgs(
-            site_name=config.site.name,
-            ingress_fqdn=ingress.fqdn,
-            virtual_ip=ingress.virtual_ip,
-            lb_service_path=ingress.lb_service_path,
-            backend_members=list(ingress.backend_members),
-            backend_port=ingress.backend_port,
-            client_ssl_profile_path=ingress.client_ssl_profile,
-            certificate_path=ingress.certificate,
-            admin_source_cidrs=list(network.admin_source_cidrs),
-            management_cidrs=list(network.management_cidrs),
-            server_ssl_profile_path=ingress.server_ssl_profile,
-            waf=config.waf,
-            avi=_avi_entry(ingress.avi),
-        )
-    except ComponentInputError as exc:
-        raise _at_config_path(config, exc, _EDGE_CONFIG_PATHS) from None
-
-
-def _avi_entry(avi: AviIngress) -> AviEntry:
-    """The Avi objects of ``network.ingress.avi`` as references."""
-    return AviEntry(
-        certificate_ref=avi_ref("sslkeyandcertificate", avi.certificate)
-        if avi.certificate
-        else None,
-        cloud_ref=avi_ref("cloud", avi.cloud),
-        ssl_profile_ref=avi_ref("sslprofile", avi.ssl_profile),
-        application_profile_ref=avi_ref("applicationprofile", avi.application_profile),
-        server_ssl_profile_ref=avi_ref("sslprofile", avi.server_ssl_profile)
-        if avi.server_ssl_profile
-        else None,
-        health_monitor_ref=avi_ref("healthmonitor", avi.health_monitor),
-        waf_profile_ref=avi_ref("wafprofile", avi.waf_profile),
-        waf_mode="WAF_MODE_ENFORCEMENT"
-        if avi.waf_mode == "enforcement"
-        else "WAF_MODE_DETECTION_ONLY",
-    )
-
-
 def _replication_args(args: PaifSiteArgs, derived: DerivedSite) -> list[HarborReplicationArgs]:
     if derived.registry is None:
         return []
@@ -405,42 +309,6 @@ def _replication_args(args: PaifSiteArgs, derived: DerivedSite) -> list[HarborRe
     return out
 
 
-def _gslb_args(args: PaifSiteArgs, derived: DerivedSite) -> GslbServiceArgs | None:
-    """Active-active: the primary stack declares the GSLB over both sites' entries."""
-    config = args.config
-    gslb = config.dr.gslb
-    peer = args.peer_config
-    if config.dr.pattern != "active-active" or config.dr.role != "primary" or gslb is None:
-        return None
-    if config.network.ingress is None or peer is None or peer.network.ingress is None:
-        return None
-    try:
-        return GslbServiceArgs(
-            service_name=f"{config.site.name}-gslb",
-            fqdn=gslb.domain,
-            sites=[
-                # The DR stack file in this commit says it failed over: this site was lost, and
-                # takes traffic again only once the DR stack fails back (the runbook's order).
-                GslbSite(
-                    config.site.name,
-                    config.network.ingress.virtual_ip,
-                    enabled=not peer.dr.failover,
-                ),
-                GslbSite(peer.site.name, peer.network.ingress.virtual_ip),
-            ],
-            health_monitor_refs=list(gslb.health_monitors),
-            application_persistence_profile_ref=(
-                "/api/applicationpersistenceprofile?name=System-Persistence-Http-Cookie"
-                if gslb.site_persistence
-                else None
-            ),
-            site_persistence=gslb.site_persistence,
-            ttl_seconds=gslb.ttl,
-        )
-    except ComponentInputError as exc:
-        raise _at_config_path(config, exc, _GSLB_CONFIG_PATHS) from None
-
-
 def validate_site(args: PaifSiteArgs) -> None:
     """Everything the components will check, before any resource exists."""
     derived = args.derived()
@@ -451,12 +319,12 @@ def validate_site(args: PaifSiteArgs) -> None:
             validate_gpu_workload_domain(domain_args(_tenant_context(args, tenant)))
     for tenant_args in _tenant_args(args, derived):
         validate_tenant(tenant_args)
-    edge = _edge_args(args.config)
+    edge = edge_args(args.config)
     if edge is not None:
         edge.validate()
     for replication in _replication_args(args, derived):
         validate_harbor_replication(replication)
-    gslb = _gslb_args(args, derived)
+    gslb = gslb_args(args.config, args.peer_config)
     if gslb is not None:
         gslb.validate()
     monitoring = _monitoring_args(args, derived)
@@ -521,7 +389,7 @@ class PaifSite(pulumi.ComponentResource):
                 ),
             )
 
-        edge = _edge_args(config)
+        edge = edge_args(config)
         self.edge = EdgeSecurity(f"{name}-edge", edge, child) if edge is not None else None
 
         self.replications: list[HarborReplication] = []
@@ -558,7 +426,7 @@ class PaifSite(pulumi.ComponentResource):
                 )
             )
 
-        gslb = _gslb_args(args, derived)
+        gslb = gslb_args(args.config, args.peer_config)
         self.gslb = GslbService(f"{name}-gslb", gslb, child) if gslb is not None else None
 
         monitoring = _monitoring_args(args, derived)

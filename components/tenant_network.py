@@ -131,22 +131,6 @@ class NamespaceNetwork:
         return bool(self.edge_cidrs or self.edge_namespaces)
 
 
-class NamespaceNetworkArgs(Protocol):
-    """What the rules of one tenant namespace are made from: the part of
-    ``tenant_namespace.SupervisorNamespaceArgs`` this module reads."""
-
-    @property
-    def tenant(self) -> Tenant: ...
-    @property
-    def ai_ports(self) -> tuple[int, ...]: ...
-    @property
-    def database_ports(self) -> tuple[int, ...]: ...
-    @property
-    def network(self) -> NamespaceNetwork: ...
-    @property
-    def metrics_scrape(self) -> tuple[str, int] | None: ...
-
-
 def network_cidrs(network: NamespaceNetwork) -> list[tuple[str, str]]:
     """(config path, CIDR) of every address range the namespaces' rules will name."""
     found = [("network.appTier.sourceCidrs", c) for c in network.edge_cidrs]

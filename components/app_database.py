@@ -15,10 +15,11 @@ from typing import Final
 
 import pulumi
 
+from paif_components.contract import tokens
 from paif_components.pgvector_database import DsmDatabase, DsmDatabaseArgs, validate_dsm_database
 from paif_components.tenant_namespace import APP_DATA_KIND
 
-APP_DATABASE_TYPE: Final = "paif:data:AppDatabase"
+APP_DATABASE_TYPE: Final = tokens.PAIF_APP_DATABASE
 
 
 def app_database_args(args: DsmDatabaseArgs) -> DsmDatabaseArgs:

@@ -26,6 +26,7 @@ from typing import Final
 
 import pulumi
 
+from paif_components.contract import tokens
 from paif_components.nsx_binding import (
     BOUND_RESOURCES as NSX_AND_GSLB_RESOURCES,
 )
@@ -271,4 +272,4 @@ ALL_BOUND_RESOURCES: Final = (*NSX_AND_GSLB_RESOURCES, *ENTRY_RESOURCES)
 AVI_POOL_TYPE: Final = "avi:index/pool:Pool"
 AVI_VSVIP_TYPE: Final = "avi:index/vsvip:Vsvip"
 AVI_WAF_POLICY_TYPE: Final = "avi:index/wafpolicy:Wafpolicy"
-AVI_VIRTUAL_SERVICE_TYPE: Final = "avi:index/virtualservice:Virtualservice"
+AVI_VIRTUAL_SERVICE_TYPE: Final = tokens.AVI_VIRTUAL_SERVICE

@@ -39,6 +39,7 @@ import pulumi_kubernetes as k8s
 
 from paif_components.config.errors import ConfigError, Problem
 from paif_components.config.models import StackConfig
+from paif_components.contract import tokens
 from paif_components.dr.copies import LOGICAL_PLUGIN, REPLICATION_USER, DatabaseMode, DatabaseRole
 from paif_components.tenant_network import ReplicationPath
 
@@ -47,8 +48,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import pulumi_postgresql as postgresql
 
-PUBLISHER_TYPE: Final = "paif:data:ReplicationPublisher"
-SUBSCRIBER_TYPE: Final = "paif:data:ReplicationSubscriber"
+PUBLISHER_TYPE: Final = tokens.PAIF_REPLICATION_PUBLISHER
+SUBSCRIBER_TYPE: Final = tokens.PAIF_REPLICATION_SUBSCRIBER
 # Config namespace and key of the replication role's password (set with --secret, same value
 # in both stacks).
 REPLICATION_PASSWORD_CONFIG: Final = ("dsm", "replicationPassword")

@@ -40,6 +40,7 @@ from paif_components.avi_binding import (
     WafpolicyArgs,
     avi_ip_addr,
 )
+from paif_components.contract import tokens
 from paif_components.edge_inputs import (
     DNS_LABEL,
     fqdn_input,
@@ -66,7 +67,7 @@ from paif_components.nsx_binding import (
     SecurityPolicyRule,
 )
 
-EDGE_SECURITY_TYPE: Final = "paif:network:EdgeSecurity"
+EDGE_SECURITY_TYPE: Final = tokens.PAIF_EDGE_SECURITY
 
 
 # §9.6.1 external users -> HTTPS (443) -> NSX Edge load balancer (TLS termination).

@@ -15,6 +15,7 @@ from typing import Final
 import pulumi
 
 from paif_components.avi_binding import avi_ip_addr
+from paif_components.contract import tokens
 from paif_components.edge_inputs import (
     DNS_LABEL,
     fqdn_input,
@@ -32,7 +33,7 @@ from paif_components.nsx_binding import (
     GslbserviceArgs,
 )
 
-GSLB_SERVICE_COMPONENT_TYPE: Final = "paif:network:GslbService"
+GSLB_SERVICE_COMPONENT_TYPE: Final = tokens.PAIF_GSLB_SERVICE
 
 # Library default, not from the source document: a short DNS TTL keeps the "DNS TTL / GSLB
 # switch" term of the RTO estimate (ARCHITECTURE.md, estimators) under a minute.

@@ -65,12 +65,13 @@ import pulumiverse_harbor as harbor
 from paif_components import tenant_rbac
 from paif_components.config.models import Peer, Tenant
 from paif_components.context import SiteContext, target_annotations
+from paif_components.contract import tokens
 from paif_components.errors import ComponentInputError
 from paif_components.ownership import Decision, decide, lookup_import_id
 
-HARBOR_PROJECT_TYPE: Final = "paif:registry:HarborProject"
-HARBOR_REPLICATION_TYPE: Final = "paif:registry:HarborReplication"
-HARBOR_REPLICATION_RECEIVER_TYPE: Final = "paif:registry:HarborReplicationReceiver"
+HARBOR_PROJECT_TYPE: Final = tokens.PAIF_HARBOR_PROJECT
+HARBOR_REPLICATION_TYPE: Final = tokens.PAIF_HARBOR_REPLICATION
+HARBOR_REPLICATION_RECEIVER_TYPE: Final = tokens.PAIF_HARBOR_REPLICATION_RECEIVER
 # Push replication writes artifacts into the receiving projects: push and pull, nothing more.
 REPLICATION_ACCESS: Final[tuple[dict[str, str], ...]] = (
     {"action": "push", "resource": "repository"},

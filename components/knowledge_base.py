@@ -46,13 +46,14 @@ from paif_components.config.models import KnowledgeBase as KnowledgeBaseConfig
 from paif_components.config.models import ModelEndpoint as EndpointConfig
 from paif_components.config.models import Tenant
 from paif_components.context import SiteContext, target_annotations
+from paif_components.contract import tokens
 from paif_components.errors import ComponentInputError
 from paif_components.model_endpoint import routing_name
 from paif_components.tenant_namespace import TIER_AI
 from paif_components.vks_cluster import TENANT_LABEL, TIER_LABEL
 
-KNOWLEDGE_BASE_TYPE: Final = "paif:ai:KnowledgeBase"
-AGENT_TYPE: Final = "paif:ai:Agent"
+KNOWLEDGE_BASE_TYPE: Final = tokens.PAIF_KNOWLEDGE_BASE
+AGENT_TYPE: Final = tokens.PAIF_AGENT
 CONFIG_API_VERSION: Final = "paif.vmware.com/v1alpha1"
 CONFIG_LABEL: Final = "paif.vmware.com/config"
 KNOWLEDGE_BASE_KEY: Final = "knowledge-base.yaml"

@@ -68,6 +68,7 @@ from paif_components.constants import (
     MIN_WARM_REPLICAS,
 )
 from paif_components.context import SiteContext, target_annotations
+from paif_components.contract import tokens
 from paif_components.endpoint_placement import (  # noqa: F401  (public here too, as before the move)
     MODEL_CACHE_HEADROOM,
     Placement,
@@ -93,7 +94,7 @@ from paif_components.tenant_namespace import TIER_AI
 from paif_components.vks_cluster import GPU_TAINT, TENANT_LABEL, TIER_LABEL
 from paif_components.workload_domain import device_counts
 
-MODEL_ENDPOINT_TYPE: Final = "paif:ai:ModelEndpoint"
+MODEL_ENDPOINT_TYPE: Final = tokens.PAIF_MODEL_ENDPOINT
 
 
 PAIS_API_VERSION: Final = "pais.vmware.com/v1alpha1"

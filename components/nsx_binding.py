@@ -16,6 +16,7 @@ from typing import Final
 
 import pulumi
 
+from paif_components.contract import tokens
 from paif_components.terraform_bridge import (  # noqa: F401  (the binding's names, public here too)
     AVI,
     NSXT,
@@ -458,7 +459,7 @@ POLICY_SECURITY_POLICY_TYPE: Final = "nsxt:index/policySecurityPolicy:PolicySecu
 POLICY_LB_POOL_TYPE: Final = "nsxt:index/policyLbPool:PolicyLbPool"
 
 
-POLICY_LB_VIRTUAL_SERVER_TYPE: Final = "nsxt:index/policyLbVirtualServer:PolicyLbVirtualServer"
+POLICY_LB_VIRTUAL_SERVER_TYPE: Final = tokens.NSXT_LB_VIRTUAL_SERVER
 
 
-GSLB_SERVICE_TYPE: Final = "avi:index/gslbservice:Gslbservice"
+GSLB_SERVICE_TYPE: Final = tokens.AVI_GSLB_SERVICE

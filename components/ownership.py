@@ -28,16 +28,17 @@ import pulumi_vsphere as vsphere
 import pulumiverse_harbor as harbor
 
 from paif_components.config.models.ownership import NOT_IMPORTABLE, Kind, Mode, Ownership
+from paif_components.contract import tokens
 from paif_components.errors import ComponentInputError
 
 # Resource types of the kinds, for the plan and `paif adopt` to name them.
 RESOURCE_TYPES: Final[dict[Kind, str]] = {
-    "computeCluster": "vsphere:index/computeCluster:ComputeCluster",
-    "contentLibrary": "vsphere:index/contentLibrary:ContentLibrary",
+    "computeCluster": tokens.VSPHERE_COMPUTE_CLUSTER,
+    "contentLibrary": tokens.VSPHERE_CONTENT_LIBRARY,
     "vmClasses": "vsphere:index/virtualMachineClass:VirtualMachineClass",
     "zone": "vsphere:index/zone:Zone",
-    "namespaces": "vsphere:index/namespace:Namespace",
-    "harborProjects": "harbor:index/project:Project",
+    "namespaces": tokens.VSPHERE_NAMESPACE,
+    "harborProjects": tokens.HARBOR_PROJECT,
 }
 # Resolved import ids: (kind, object name) -> id.
 ImportIds = Mapping[tuple[Kind, str], str]

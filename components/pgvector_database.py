@@ -65,6 +65,7 @@ import pulumi_kubernetes as k8s
 
 from paif_components.config.models import Database, Tenant
 from paif_components.context import SiteContext, target_annotations
+from paif_components.contract import tokens
 from paif_components.database_replication import (
     DsmEndpoint,
     ReplicationPublisher,
@@ -79,7 +80,7 @@ from paif_components.tenant_namespace import (
 )
 from paif_components.vks_cluster import TENANT_LABEL, TIER_LABEL
 
-PGVECTOR_DATABASE_TYPE: Final = "paif:data:PgvectorDatabase"
+PGVECTOR_DATABASE_TYPE: Final = tokens.PAIF_PGVECTOR_DATABASE
 DSM_API_VERSION: Final = "databases.dataservices.vmware.com/v1alpha1"
 
 # §9.2.3 pgvector HA: primary + standby (+ DSM monitor). DSM counts replicas, not nodes.

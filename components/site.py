@@ -24,6 +24,7 @@ import pulumiverse_harbor as harbor
 from paif_components.config.models import Peer, StackConfig, Tenant, WorkloadDomain
 from paif_components.config.models.ownership import Kind
 from paif_components.context import SiteContext
+from paif_components.contract import tokens
 from paif_components.database_replication import replication_path
 from paif_components.dr.estimate import estimate_for
 from paif_components.dr.site_facts import site_gpu_pool
@@ -56,7 +57,7 @@ from paif_components.workload_domain import (
     validate_gpu_workload_domain,
 )
 
-SITE_TYPE = "paif:site:PaifSite"
+SITE_TYPE = tokens.PAIF_SITE
 # Stack outputs (besides gpuCapacity and estimates): what operators and the peer stack read.
 EXPORTED_OUTPUTS = (
     "site",

@@ -25,12 +25,13 @@ import pulumi_kubernetes as k8s
 from paif_components.config.models import StackConfig
 from paif_components.config.models.observability import Observability
 from paif_components.context import SiteContext, target_annotations
+from paif_components.contract import tokens
 from paif_components.dr.topology import DerivedSite
 from paif_components.errors import ComponentInputError
 from paif_components.observability import alerts, objects
 from paif_components.observability.alerts import SiteFacts
 
-SITE_MONITORING_TYPE: Final = "paif:ops:SiteMonitoring"
+SITE_MONITORING_TYPE: Final = tokens.PAIF_SITE_MONITORING
 
 
 MONITORING_API_VERSION: Final = objects.MONITORING_API_VERSION

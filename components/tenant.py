@@ -17,6 +17,7 @@ from paif_components.app_database import AppDatabase, app_database_args
 from paif_components.config.models import Database, Tenant
 from paif_components.config.models.observability import DEFAULT_PROMETHEUS_URL, Observability
 from paif_components.context import SiteContext
+from paif_components.contract import tokens
 from paif_components.dr.topology import DerivedSite
 from paif_components.harbor_registry import (
     HarborProject,
@@ -61,7 +62,7 @@ from paif_components.tenant_network import NamespaceNetwork
 from paif_components.vks_cluster import VksCluster, VksClusterArgs, validate_vks_cluster
 from paif_components.workload_domain import GpuVmClass
 
-TENANT_TYPE = "paif:tenancy:Tenant"
+TENANT_TYPE = tokens.PAIF_TENANT
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import pulumi_kubernetes as k8s
 from paif_components.config.models import Tenant
 from paif_components.config.models.observability import Observability
 from paif_components.context import SiteContext, target_annotations
+from paif_components.contract import tokens
 from paif_components.dr.topology import DatabaseMode, DerivedSite
 from paif_components.estimators import cron_interval_seconds
 from paif_components.model_endpoint import ENDPOINT_LABEL
@@ -29,7 +30,7 @@ from paif_components.observability.thresholds import endpoint_thresholds, replic
 from paif_components.site_monitoring import monitoring_labels, monitoring_object
 from paif_components.vks_cluster import TENANT_LABEL
 
-TENANT_MONITORING_TYPE: Final = "paif:ops:TenantMonitoring"
+TENANT_MONITORING_TYPE: Final = tokens.PAIF_TENANT_MONITORING
 
 
 def monitored_endpoints(

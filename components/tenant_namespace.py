@@ -50,6 +50,7 @@ from paif_components.config.models import ContainerLimits, Quota, Tenant
 from paif_components.config.units import parse_quantity
 from paif_components.container_limits import limit_range_spec
 from paif_components.context import SiteContext, target_annotations
+from paif_components.contract import tokens
 from paif_components.errors import ComponentInputError
 from paif_components.ownership import Decision, decide
 from paif_components.tenant_network import (  # noqa: F401  (the tiers' names are public here too)
@@ -72,7 +73,7 @@ from paif_components.tenant_network import (  # noqa: F401  (the tiers' names ar
 from paif_components.vks_cluster import TENANT_LABEL, check_node_pools
 from paif_components.workload_domain import GpuVmClass
 
-SUPERVISOR_NAMESPACE_TYPE: Final = "paif:tenancy:SupervisorNamespace"
+SUPERVISOR_NAMESPACE_TYPE: Final = tokens.PAIF_SUPERVISOR_NAMESPACE
 SECURITY_POLICY_API_VERSION: Final = "crd.nsx.vmware.com/v1alpha1"
 VM_OPERATOR_API_VERSION: Final = "vmoperator.vmware.com/v1alpha5"
 ISOLATION_LABEL: Final = "paif.vmware.com/isolation"

@@ -51,9 +51,10 @@ import pulumi_kubernetes as k8s
 from paif_components.config.models import NodePool, Tenant
 from paif_components.config.models import VksCluster as VksClusterConfig
 from paif_components.context import SiteContext, target_annotations
+from paif_components.contract import tokens
 from paif_components.errors import ComponentInputError
 
-VKS_CLUSTER_TYPE: Final = "paif:vks:VksCluster"
+VKS_CLUSTER_TYPE: Final = tokens.PAIF_VKS_CLUSTER
 
 # VKS publishes its builtin ClusterClasses in this namespace (Broadcom VKS documentation).
 CLUSTER_CLASS_NAMESPACE: Final = "vmware-system-vks-public"

@@ -60,6 +60,7 @@ import pulumi_vsphere as vsphere
 from paif_components.config.models import HostImage, WorkloadDomain
 from paif_components.config.models.ownership import Kind
 from paif_components.context import SiteContext
+from paif_components.contract import tokens
 from paif_components.errors import ComponentInputError
 from paif_components.estimators.capacity import GpuPool, VgpuProfile, gpu_pool, parse_vgpu_profile
 from paif_components.estimators.errors import EstimatorError
@@ -73,7 +74,7 @@ from paif_components.hardware import (
 )
 from paif_components.ownership import Decision, decide, lookup_import_id
 
-GPU_WORKLOAD_DOMAIN_TYPE: Final = "paif:infra:GpuWorkloadDomain"
+GPU_WORKLOAD_DOMAIN_TYPE: Final = tokens.PAIF_GPU_WORKLOAD_DOMAIN
 
 # §9.2.1 layer 1 / PAIF-HA-007: admission control keeps one host's worth of capacity free.
 HA_HOST_FAILURES_TOLERATED: Final = 1

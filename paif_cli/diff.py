@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from paif_cli.checkout import bootstrap_code
 from paif_cli.errors import DiffError
+from paif_components.contract import tokens
 
 __all__ = [
     "PlanDiff",
@@ -396,7 +397,7 @@ def stack_order(plan_dir: Path) -> list[str]:
 
     def is_dr(document: Mapping[str, Any]) -> bool:
         for record in document.get("resources") or []:
-            if record.get("type") == "paif:site:PaifSite":
+            if record.get("type") == tokens.PAIF_SITE:
                 return (record.get("inputs") or {}).get("drRole") == "dr"
         return (document.get("estimates") or {}).get("role") == "dr"
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from paif_components.contract import tokens
 from paif_policies.harbor_filters import RepoFilter, parse_filters
 from paif_policies.readers import host_of, is_true, known
 from paif_policies.view import StackView, get_path
@@ -31,10 +32,10 @@ __all__ = [
 ]
 
 # Resource types (pulumiverse_harbor 3.10 tokens; the provider's own resource type).
-HARBOR_PROJECT_TYPE: Final = "harbor:index/project:Project"
-HARBOR_REGISTRY_TYPE: Final = "harbor:index/registry:Registry"
-HARBOR_REPLICATION_TYPE: Final = "harbor:index/replication:Replication"
-HARBOR_PROVIDER_TYPE: Final = "pulumi:providers:harbor"
+HARBOR_PROJECT_TYPE: Final = tokens.HARBOR_PROJECT
+HARBOR_REGISTRY_TYPE: Final = tokens.HARBOR_REGISTRY
+HARBOR_REPLICATION_TYPE: Final = tokens.HARBOR_REPLICATION
+HARBOR_PROVIDER_TYPE: Final = tokens.HARBOR_PROVIDER
 
 # Harbor replication triggers (pulumiverse_harbor Replication.schedule; "manual" is the default).
 EVENT_BASED: Final = "event_based"

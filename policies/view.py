@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, overload
 
 from paif_components.context import SUPERVISOR_TARGET, TARGET_ANNOTATION
+from paif_components.contract import tokens
 
 __all__ = [
     "CAPI_GROUP",
@@ -36,7 +37,7 @@ __all__ = [
     "target_of",
 ]
 
-SITE_TYPE = "paif:site:PaifSite"
+SITE_TYPE = tokens.PAIF_SITE
 PRODUCTION_TIERS = frozenset({"prod", "mission-critical"})
 
 

@@ -9,22 +9,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from paif_components.contract import tokens
+
 TOPOLOGY_FILE: Final = "topology.svg"
 
 
-SITE_TYPE: Final = "paif:site:PaifSite"
+SITE_TYPE: Final = tokens.PAIF_SITE
 
 
-VSPHERE_PROVIDER: Final = "pulumi:providers:vsphere"
+VSPHERE_PROVIDER: Final = tokens.VSPHERE_PROVIDER
 
 
-HARBOR_PROVIDER: Final = "pulumi:providers:harbor"
+HARBOR_PROVIDER: Final = tokens.HARBOR_PROVIDER
 
 
-NAMESPACE_TYPE: Final = "vsphere:index/namespace:Namespace"
+NAMESPACE_TYPE: Final = tokens.VSPHERE_NAMESPACE
 
 
-COMPUTE_CLUSTER_TYPE: Final = "vsphere:index/computeCluster:ComputeCluster"
+COMPUTE_CLUSTER_TYPE: Final = tokens.VSPHERE_COMPUTE_CLUSTER
 
 
 PAIS_ENDPOINT_TYPE: Final = "kubernetes:pais.vmware.com/v1alpha1:ModelEndpoint"
@@ -36,30 +38,28 @@ NIM_SERVICE_TYPE: Final = "kubernetes:apps.nvidia.com/v1alpha1:NIMService"
 SCALED_OBJECT_TYPE: Final = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 
 
-POSTGRES_CLUSTER_TYPE: Final = (
-    "kubernetes:databases.dataservices.vmware.com/v1alpha1:PostgresCluster"
-)
+POSTGRES_CLUSTER_TYPE: Final = tokens.POSTGRES_CLUSTER
 
 
 CAPI_CLUSTER_PREFIX: Final = "kubernetes:cluster.x-k8s.io/"
 
 
-HARBOR_REPLICATION_TYPE: Final = "harbor:index/replication:Replication"
+HARBOR_REPLICATION_TYPE: Final = tokens.HARBOR_REPLICATION
 
 
-HARBOR_REGISTRY_TYPE: Final = "harbor:index/registry:Registry"
+HARBOR_REGISTRY_TYPE: Final = tokens.HARBOR_REGISTRY
 
 
-HARBOR_PROJECT_TYPE: Final = "harbor:index/project:Project"
+HARBOR_PROJECT_TYPE: Final = tokens.HARBOR_PROJECT
 
 
-LB_VIRTUAL_SERVER_TYPE: Final = "nsxt:index/policyLbVirtualServer:PolicyLbVirtualServer"
+LB_VIRTUAL_SERVER_TYPE: Final = tokens.NSXT_LB_VIRTUAL_SERVER
 
 
-AVI_VIRTUAL_SERVICE_TYPE: Final = "avi:index/virtualservice:Virtualservice"
+AVI_VIRTUAL_SERVICE_TYPE: Final = tokens.AVI_VIRTUAL_SERVICE
 
 
-GSLB_SERVICE_TYPE: Final = "avi:index/gslbservice:Gslbservice"
+GSLB_SERVICE_TYPE: Final = tokens.AVI_GSLB_SERVICE
 
 
 TENANT_LABEL: Final = "paif.vmware.com/tenant"

@@ -22,6 +22,7 @@ from paif_components.constants import (
     WARM_STANDBY_ENDPOINT_REPLICAS,
     WARM_STANDBY_VKS_WORKERS,
 )
+from paif_components.contract import tokens
 from paif_policies.registry import Violation, rule
 from paif_policies.view import (
     CAPI_GROUP,
@@ -36,7 +37,7 @@ from paif_policies.view import (
     selector_matches,
 )
 
-COMPUTE_CLUSTER_TYPE = "vsphere:index/computeCluster:ComputeCluster"
+COMPUTE_CLUSTER_TYPE = tokens.VSPHERE_COMPUTE_CLUSTER
 AUTOSCALER_MIN_ANNOTATION = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"
 GPU_RESOURCE = "nvidia.com/gpu"
 # Provider defaults of vsphere.ComputeCluster (terraform-provider-vsphere): a property a stack

@@ -39,6 +39,7 @@ from paif_components.avi_binding import (
     AVI_VIRTUAL_SERVICE_TYPE,
     AVI_WAF_POLICY_TYPE,
 )
+from paif_components.contract import tokens
 from paif_components.nsx_binding import (
     POLICY_GROUP_TYPE,
     POLICY_LB_VIRTUAL_SERVER_TYPE,
@@ -55,10 +56,10 @@ from paif_policies.readers import is_true, known
 from paif_policies.registry import Violation, rule
 from paif_policies.view import StackView, as_int, as_number, endpoints, get_path, label
 
-HARBOR_ROBOT_TYPE: Final = "harbor:index/robotAccount:RobotAccount"
+HARBOR_ROBOT_TYPE: Final = tokens.HARBOR_ROBOT_ACCOUNT
 
 
-KUBERNETES_SECRET_TYPE: Final = "kubernetes:core/v1:Secret"
+KUBERNETES_SECRET_TYPE: Final = tokens.KUBERNETES_SECRET
 
 
 # paif_cli.mock_runtime.SECRET_PLACEHOLDER: how the offline plan records a secret value.

@@ -251,6 +251,27 @@ def test_no_module_imports_another_modules_private_names() -> None:
     assert found == []
 
 
+# --- the contract -------------------------------------------------------------------------------
+
+
+def test_type_tokens_are_spelled_only_in_the_contract() -> None:
+    """A resource type that components write and readers match is written once
+    (``paif_components.contract.tokens``): every other module imports it."""
+    from paif_components.contract import tokens
+
+    spelled = {v for k, v in vars(tokens).items() if k.isupper() and isinstance(v, str)}
+    home = ROOT / "components" / "contract" / "tokens.py"
+    found = []
+    for folder in SOURCE_FOLDERS:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if path == home:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Constant) and node.value in spelled:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value}")
+    assert found == []
+
+
 # --- the installed layout -----------------------------------------------------------------------
 
 

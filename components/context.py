@@ -16,6 +16,7 @@ from paif_components.config.models import (
 )
 from paif_components.config.models.ownership import Kind, Ownership
 from paif_components.constants import PRODUCTION_TIERS
+from paif_components.contract.annotations import SITE_LABEL
 
 if TYPE_CHECKING:
     from paif_components.hardware import DomainHardware
@@ -63,6 +64,6 @@ class SiteContext:
         """Labels every Kubernetes object of the site carries (for selection and audit)."""
         return {
             "app.kubernetes.io/managed-by": "pulumi",
-            "paif.vmware.com/site": self.site.name,
+            SITE_LABEL: self.site.name,
             "paif.vmware.com/environment": self.environment,
         }

@@ -66,6 +66,7 @@ from paif_components import tenant_rbac
 from paif_components.config.models import Peer, Tenant
 from paif_components.context import SiteContext, target_annotations
 from paif_components.contract import tokens
+from paif_components.contract.annotations import TENANT_LABEL
 from paif_components.errors import ComponentInputError
 from paif_components.ownership import Decision, decide, lookup_import_id
 
@@ -371,7 +372,7 @@ class HarborProject(pulumi.ComponentResource):
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     name=self.pull_secret_name,
                     namespace=args.pull_secret_namespace or tenant.namespace,
-                    labels={**ctx.labels, "paif.vmware.com/tenant": tenant.name},
+                    labels={**ctx.labels, TENANT_LABEL: tenant.name},
                     annotations=target_annotations(),
                 ),
                 type="kubernetes.io/dockerconfigjson",

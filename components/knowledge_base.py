@@ -47,10 +47,11 @@ from paif_components.config.models import ModelEndpoint as EndpointConfig
 from paif_components.config.models import Tenant
 from paif_components.context import SiteContext, target_annotations
 from paif_components.contract import tokens
+from paif_components.contract.annotations import TENANT_LABEL
 from paif_components.errors import ComponentInputError
 from paif_components.model_endpoint import routing_name
 from paif_components.tenant_namespace import TIER_AI
-from paif_components.vks_cluster import TENANT_LABEL, TIER_LABEL
+from paif_components.vks_cluster import TIER_LABEL
 
 KNOWLEDGE_BASE_TYPE: Final = tokens.PAIF_KNOWLEDGE_BASE
 AGENT_TYPE: Final = tokens.PAIF_AGENT

@@ -69,6 +69,11 @@ from paif_components.constants import (
 )
 from paif_components.context import SiteContext, target_annotations
 from paif_components.contract import tokens
+from paif_components.contract.annotations import (
+    MODEL_PARAMETERS_ANNOTATION,
+    MODEL_PRECISION_ANNOTATION,
+    TENANT_LABEL,
+)
 from paif_components.endpoint_placement import (  # noqa: F401  (public here too, as before the move)
     MODEL_CACHE_HEADROOM,
     Placement,
@@ -91,7 +96,7 @@ from paif_components.estimators.gpu_sizing import (
 )
 from paif_components.harbor_registry import harbor_project_name, pull_secret_name
 from paif_components.tenant_namespace import TIER_AI
-from paif_components.vks_cluster import GPU_TAINT, TENANT_LABEL, TIER_LABEL
+from paif_components.vks_cluster import GPU_TAINT, TIER_LABEL
 from paif_components.workload_domain import device_counts
 
 MODEL_ENDPOINT_TYPE: Final = tokens.PAIF_MODEL_ENDPOINT
@@ -355,8 +360,8 @@ class ModelEndpoint(pulumi.ComponentResource):
         pull_secret = args.image_pull_secret or pull_secret_name(tenant)
         annotations = {
             "paif.vmware.com/gpus-per-replica": str(placement.gpus),
-            "paif.vmware.com/model-parameters-b": f"{endpoint.model.parameters_b:g}",
-            "paif.vmware.com/model-precision": endpoint.model.precision,
+            MODEL_PARAMETERS_ANNOTATION: f"{endpoint.model.parameters_b:g}",
+            MODEL_PRECISION_ANNOTATION: endpoint.model.precision,
             "paif.vmware.com/cold-start-seconds": (
                 f"{math.floor(self.cold_start.low_s)}-{math.ceil(self.cold_start.high_s)}"
             ),

@@ -66,6 +66,15 @@ import pulumi_kubernetes as k8s
 from paif_components.config.models import Database, Tenant
 from paif_components.context import SiteContext, target_annotations
 from paif_components.contract import tokens
+from paif_components.contract.annotations import (
+    BACKUP_ENCRYPTED_ANNOTATION,
+    DR_MODE_ANNOTATION,
+    PRIMARY_BACKUP_LOCATION_ANNOTATION,
+    PRIMARY_CLUSTER_ANNOTATION,
+    REPLICATION_ANNOTATION,
+    SSLMODE_ANNOTATION,
+    TENANT_LABEL,
+)
 from paif_components.database_replication import (
     DsmEndpoint,
     ReplicationPublisher,
@@ -78,7 +87,7 @@ from paif_components.tenant_namespace import (
     TIER_DATA,
     VECTOR_DATA_KIND,
 )
-from paif_components.vks_cluster import TENANT_LABEL, TIER_LABEL
+from paif_components.vks_cluster import TIER_LABEL
 
 PGVECTOR_DATABASE_TYPE: Final = tokens.PAIF_PGVECTOR_DATABASE
 DSM_API_VERSION: Final = "databases.dataservices.vmware.com/v1alpha1"
@@ -86,8 +95,6 @@ DSM_API_VERSION: Final = "databases.dataservices.vmware.com/v1alpha1"
 # §9.2.3 pgvector HA: primary + standby (+ DSM monitor). DSM counts replicas, not nodes.
 DSM_HA_REPLICAS: Final = 1
 DSM_SINGLE_SERVER_REPLICAS: Final = 0
-# The sslmode clients must use, as the component states it (§9.6.3 TLS between services).
-SSLMODE_ANNOTATION: Final = "paif.vmware.com/sslmode"
 # PostgreSQL's default port; DSM reports the real one in status.connection.port.
 POSTGRES_PORT: Final = 5432
 DEFAULT_ADMIN_USERNAME: Final = "pgadmin"
@@ -212,12 +219,12 @@ def dr_annotations(role: DatabaseRole) -> dict[str, str]:
     out = {
         "paif.vmware.com/dr-mechanism": role.mechanism,
         "paif.vmware.com/writer-site": role.writer_site,
-        "paif.vmware.com/primary-cluster": role.primary_cluster,
+        PRIMARY_CLUSTER_ANNOTATION: role.primary_cluster,
     }
     if role.copy_cluster is not None:
         out["paif.vmware.com/copy-cluster"] = role.copy_cluster
     if role.primary_backup_location is not None:
-        out["paif.vmware.com/primary-backup-location"] = role.primary_backup_location
+        out[PRIMARY_BACKUP_LOCATION_ANNOTATION] = role.primary_backup_location
     if role.logical:
         assert role.publication and role.slot and role.subscription and role.replication_user
         out.update(
@@ -383,12 +390,10 @@ class DsmDatabase(pulumi.ComponentResource):
             "pulumi.com/waitFor": "condition=Ready",
             "pulumi.com/timeoutSeconds": str(DSM_READY_TIMEOUT_SECONDS),
             "paif.vmware.com/ha": str(db.ha).lower(),
-            "paif.vmware.com/replication": db.replication,
-            "paif.vmware.com/backup-encrypted": str(
-                db.backup.encrypted if db.backup else False
-            ).lower(),
+            REPLICATION_ANNOTATION: db.replication,
+            BACKUP_ENCRYPTED_ANNOTATION: str(db.backup.encrypted if db.backup else False).lower(),
             # The cross-site role (§9.3.3): one writer; the DR copy subscribes or waits.
-            "paif.vmware.com/dr-mode": self.dr_mode,
+            DR_MODE_ANNOTATION: self.dr_mode,
             # §9.6.3: what clients must require (libpq sslmode); PAIF-SEC-001 reads it.
             SSLMODE_ANNOTATION: db.ssl_mode,
             **target_annotations(),

@@ -47,9 +47,10 @@ from paif_components.constants import APP_MIN_REPLICAS, IMAGE_PULL_POLICY
 from paif_components.container_limits import limit_range_spec
 from paif_components.context import SiteContext, target_annotations
 from paif_components.contract import tokens
+from paif_components.contract.annotations import TENANT_LABEL
 from paif_components.errors import ComponentInputError
 from paif_components.pod_security import PodHardening, pod_security_labels
-from paif_components.vks_cluster import TENANT_LABEL, TIER_LABEL
+from paif_components.vks_cluster import TIER_LABEL
 
 TENANT_APPS_TYPE: Final = tokens.PAIF_TENANT_APPS
 APP_TIER: Final = "app"

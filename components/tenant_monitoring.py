@@ -21,6 +21,7 @@ from paif_components.config.models import Tenant
 from paif_components.config.models.observability import Observability
 from paif_components.context import SiteContext, target_annotations
 from paif_components.contract import tokens
+from paif_components.contract.annotations import TENANT_LABEL
 from paif_components.dr.topology import DatabaseMode, DerivedSite
 from paif_components.estimators import cron_interval_seconds
 from paif_components.model_endpoint import ENDPOINT_LABEL
@@ -28,7 +29,6 @@ from paif_components.observability import alerts, dashboards, objects
 from paif_components.observability.alerts import MonitoredDatabase, MonitoredEndpoint, SiteFacts
 from paif_components.observability.thresholds import endpoint_thresholds, replication_lag_threshold
 from paif_components.site_monitoring import monitoring_labels, monitoring_object
-from paif_components.vks_cluster import TENANT_LABEL
 
 TENANT_MONITORING_TYPE: Final = tokens.PAIF_TENANT_MONITORING
 

@@ -51,6 +51,7 @@ from paif_components.config.units import parse_quantity
 from paif_components.container_limits import limit_range_spec
 from paif_components.context import SiteContext, target_annotations
 from paif_components.contract import tokens
+from paif_components.contract.annotations import TENANT_LABEL
 from paif_components.errors import ComponentInputError
 from paif_components.ownership import Decision, decide
 from paif_components.tenant_network import (  # noqa: F401  (the tiers' names are public here too)
@@ -70,7 +71,7 @@ from paif_components.tenant_network import (  # noqa: F401  (the tiers' names ar
     network_policies,
     security_policy_spec,
 )
-from paif_components.vks_cluster import TENANT_LABEL, check_node_pools
+from paif_components.vks_cluster import check_node_pools
 from paif_components.workload_domain import GpuVmClass
 
 SUPERVISOR_NAMESPACE_TYPE: Final = tokens.PAIF_SUPERVISOR_NAMESPACE

@@ -52,6 +52,7 @@ from paif_components.config.models import NodePool, Tenant
 from paif_components.config.models import VksCluster as VksClusterConfig
 from paif_components.context import SiteContext, target_annotations
 from paif_components.contract import tokens
+from paif_components.contract.annotations import TENANT_LABEL
 from paif_components.errors import ComponentInputError
 
 VKS_CLUSTER_TYPE: Final = tokens.PAIF_VKS_CLUSTER
@@ -85,7 +86,6 @@ GPU_TAINT: Final[dict[str, str]] = {
 CONTAINERD_MOUNT_PATH: Final = "/var/lib/containerd"
 
 TIER_LABEL: Final = "paif.vmware.com/tier"
-TENANT_LABEL: Final = "paif.vmware.com/tenant"
 NODE_POOL_LABEL: Final = "paif.vmware.com/node-pool"
 APP_TIER: Final = "app"
 # VKS clusters are created for a KubernetesRelease; provisioning takes tens of minutes.

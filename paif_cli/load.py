@@ -16,7 +16,6 @@ from typing import Any
 import yaml
 
 from paif_cli.errors import InputError
-from paif_cli.mock_runtime import SECRET_PLACEHOLDER
 from paif_components.config import (
     ConfigError,
     MissingStackFile,
@@ -27,6 +26,7 @@ from paif_components.config import (
     read_stack_file,
 )
 from paif_components.config.loader import OFFLINE_SECRET_PREFIX
+from paif_components.contract.plan import SECRET_PLACEHOLDER
 
 __all__ = [
     "PLAN_FILE",

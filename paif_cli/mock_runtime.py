@@ -37,8 +37,8 @@ from paif_cli.sdk_adapter.runtime import (
     SECRET_SIG,
     SPECIAL_SIG_KEY,
 )
+from paif_components.contract.plan import SECRET_PLACEHOLDER
 
-SECRET_PLACEHOLDER = "[secret]"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 
 

@@ -20,11 +20,12 @@ from typing import Any
 from paif_cli import json_text
 from paif_cli.diagram import TOPOLOGY_FILE, render_topology
 from paif_cli.load import PLAN_FILE
-from paif_cli.mock_runtime import SECRET_PLACEHOLDER, ResourceRecord
+from paif_cli.mock_runtime import ResourceRecord
 from paif_cli.record import StackPlan
 from paif_cli.render import SUMMARY_FILE, render_summary
 from paif_components import yaml_text
 from paif_components.context import TARGET_ANNOTATION
+from paif_components.contract.plan import SECRET_PLACEHOLDER
 
 __all__ = [
     "MANIFEST_DIR",

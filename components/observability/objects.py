@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from paif_components.config.models.observability import AlertReceiver, Observability
 from paif_components.constants import DEFAULT_APP_GID, DEFAULT_APP_UID
+from paif_components.contract.annotations import SITE_LABEL
 from paif_components.observability import metrics
 from paif_components.pod_security import PodHardening
 
@@ -110,7 +111,7 @@ def alertmanager_config_spec(site: str, receiver: AlertReceiver) -> dict[str, An
 
 def selector_labels(observability: Observability, site: str) -> dict[str, str]:
     """Labels on every monitoring object, and what a declared Prometheus selects on."""
-    return {"paif.vmware.com/site": site, **observability.prometheus.selector_labels}
+    return {SITE_LABEL: site, **observability.prometheus.selector_labels}
 
 
 def monitoring_pod_security_context() -> dict[str, Any]:

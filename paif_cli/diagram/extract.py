@@ -20,10 +20,8 @@ from paif_cli.diagram.model import (
     NIM_SERVICE_TYPE,
     PAIS_ENDPOINT_TYPE,
     POSTGRES_CLUSTER_TYPE,
-    PRIMARY_CLUSTER_ANNOTATION,
     SCALED_OBJECT_TYPE,
     SITE_TYPE,
-    TENANT_LABEL,
     VSPHERE_PROVIDER,
     Edge,
     Gslb,
@@ -47,6 +45,7 @@ from paif_cli.diagram.nodes import (
     host_of,
     metadata_of,
 )
+from paif_components.contract.annotations import PRIMARY_CLUSTER_ANNOTATION, TENANT_LABEL
 
 
 def site_props(document: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -62,15 +62,6 @@ AVI_VIRTUAL_SERVICE_TYPE: Final = tokens.AVI_VIRTUAL_SERVICE
 GSLB_SERVICE_TYPE: Final = tokens.AVI_GSLB_SERVICE
 
 
-TENANT_LABEL: Final = "paif.vmware.com/tenant"
-
-
-REPLICATION_ANNOTATION: Final = "paif.vmware.com/replication"
-
-
-PRIMARY_CLUSTER_ANNOTATION: Final = "paif.vmware.com/primary-cluster"
-
-
 AUTOSCALER_MIN: Final = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"
 
 

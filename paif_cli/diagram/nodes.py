@@ -14,7 +14,6 @@ from paif_cli.diagram.model import (
     AVI_VIRTUAL_SERVICE_TYPE,
     LB_VIRTUAL_SERVER_TYPE,
     NIM_SERVICE_TYPE,
-    REPLICATION_ANNOTATION,
     Node,
     Site,
     Tenant,
@@ -25,6 +24,7 @@ from paif_cli.diagram.model import (
     slug,
     tenant_of,
 )
+from paif_components.contract.annotations import REPLICATION_ANNOTATION
 
 
 def host_of(url: str | None) -> str:

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
+from paif_components.contract.annotations import BACKUP_ENCRYPTED_ANNOTATION, DR_MODE_ANNOTATION
 from paif_components.estimators.durations import format_duration
 from paif_components.nsx_binding import GSLB_SERVICE_TYPE
 from paif_policies.harbor_replication import (
@@ -43,12 +44,6 @@ from paif_policies.harbor_replication import (
 from paif_policies.readers import annotations_of, is_true, str_list
 from paif_policies.registry import Violation, rule
 from paif_policies.view import DSM_GROUP, StackView, as_number, endpoints, get_path, label
-
-# Annotations the components put on what they render.
-PARAMETERS_ANNOTATION: Final = "paif.vmware.com/model-parameters-b"
-PRECISION_ANNOTATION: Final = "paif.vmware.com/model-precision"
-DR_MODE_ANNOTATION: Final = "paif.vmware.com/dr-mode"
-BACKUP_ENCRYPTED_ANNOTATION: Final = "paif.vmware.com/backup-encrypted"
 
 # paif_components.dr.copies.DatabaseMode values: the copies of the one writer that run before
 # failover (a subscriber is fed by the writer's publication and never written).

@@ -10,15 +10,16 @@ that the component writes (docs/architecture.md lists them).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, Final
+from typing import Any
 
+from paif_components.contract.annotations import (
+    PRIMARY_BACKUP_LOCATION_ANNOTATION as PRIMARY_LOCATION_ANNOTATION,
+)
+from paif_components.contract.annotations import PRIMARY_CLUSTER_ANNOTATION
 from paif_policies.readers import annotations_of
 from paif_policies.registry import Violation, rule
 from paif_policies.rules.dr import postgres_clusters
 from paif_policies.view import StackView, get_path, label
-
-PRIMARY_CLUSTER_ANNOTATION: Final = "paif.vmware.com/primary-cluster"
-PRIMARY_LOCATION_ANNOTATION: Final = "paif.vmware.com/primary-backup-location"
 
 
 @rule(

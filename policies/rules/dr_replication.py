@@ -12,6 +12,12 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from paif_components.contract.annotations import (
+    MODEL_PARAMETERS_ANNOTATION as PARAMETERS_ANNOTATION,
+)
+from paif_components.contract.annotations import (
+    MODEL_PRECISION_ANNOTATION as PRECISION_ANNOTATION,
+)
 from paif_components.estimators.cron import harbor_cron_interval_seconds
 from paif_components.estimators.dr_facts import Assumptions
 from paif_components.estimators.durations import format_duration
@@ -36,8 +42,6 @@ from paif_policies.readers import host_of, known, str_list
 from paif_policies.registry import Violation, rule
 from paif_policies.rules.dr import (
     CONTINUOUS_REPLICATION_PATTERNS,
-    PARAMETERS_ANNOTATION,
-    PRECISION_ANNOTATION,
     dedupe,
     objective_seconds,
 )

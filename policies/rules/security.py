@@ -40,6 +40,7 @@ from paif_components.avi_binding import (
     AVI_WAF_POLICY_TYPE,
 )
 from paif_components.contract import tokens
+from paif_components.contract.plan import SECRET_PLACEHOLDER
 from paif_components.nsx_binding import (
     POLICY_GROUP_TYPE,
     POLICY_LB_VIRTUAL_SERVER_TYPE,
@@ -60,10 +61,6 @@ HARBOR_ROBOT_TYPE: Final = tokens.HARBOR_ROBOT_ACCOUNT
 
 
 KUBERNETES_SECRET_TYPE: Final = tokens.KUBERNETES_SECRET
-
-
-# paif_cli.mock_runtime.SECRET_PLACEHOLDER: how the offline plan records a secret value.
-SECRET_PLACEHOLDER: Final = "[secret]"
 
 
 # Library default of paif:security.audit.retentionDays (paif_components.config.models.Audit):

@@ -21,6 +21,7 @@ from typing import Any
 from paif_components.constants import MARKETING_QUOTA
 from paif_components.context import SUPERVISOR_TARGET
 from paif_components.contract import tokens
+from paif_components.contract.annotations import TENANT_LABEL
 from paif_policies.registry import Violation, rule
 from paif_policies.view import StackView, get_path, label, target_of
 
@@ -28,9 +29,8 @@ VSPHERE_NAMESPACE_TYPE = tokens.VSPHERE_NAMESPACE
 KUBERNETES_NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
 HARBOR_PROJECT_TYPE = tokens.HARBOR_PROJECT
 HARBOR_MEMBER_GROUP_TYPE = tokens.HARBOR_PROJECT_MEMBER_GROUP
-# paif_components.harbor_registry.HARBOR_PROJECT_TYPE (a test keeps the two equal).
+# The library's Harbor project component (paif_components.harbor_registry.HARBOR_PROJECT_TYPE).
 HARBOR_PROJECT_COMPONENT = tokens.PAIF_HARBOR_PROJECT
-TENANT_LABEL = "paif.vmware.com/tenant"
 # §9.4.3: the quota keys of the marketing-ns example are what every tenant quota must bound.
 REQUIRED_QUOTA_KEYS = list(MARKETING_QUOTA)
 

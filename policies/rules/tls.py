@@ -14,6 +14,7 @@ from paif_components.avi_binding import (
     AVI_POOL_TYPE,
     AVI_VIRTUAL_SERVICE_TYPE,
 )
+from paif_components.contract.annotations import SSLMODE_ANNOTATION
 from paif_components.nsx_binding import (
     GSLB_SERVICE_TYPE,
     POLICY_LB_VIRTUAL_SERVER_TYPE,
@@ -37,10 +38,6 @@ GATEWAY_API_GROUP: Final = "gateway.networking.k8s.io/"
 
 
 TLS_LISTENER_PROTOCOLS: Final = frozenset({"HTTPS", "TLS"})
-
-
-# paif_components.pgvector_database: the libpq sslmode a database's clients must use.
-SSLMODE_ANNOTATION: Final = "paif.vmware.com/sslmode"
 
 
 # libpq sslmode values that encrypt the connection or fail (the others fall back to plain text).

@@ -254,17 +254,23 @@ def test_no_module_imports_another_modules_private_names() -> None:
 # --- the contract -------------------------------------------------------------------------------
 
 
-def test_type_tokens_are_spelled_only_in_the_contract() -> None:
-    """A resource type that components write and readers match is written once
-    (``paif_components.contract.tokens``): every other module imports it."""
-    from paif_components.contract import tokens
+def test_what_the_contract_spells_is_spelled_nowhere_else() -> None:
+    """A resource type, label or annotation key that components write and readers match, and the
+    plan's secret placeholder, are written once (``paif_components.contract``): every other
+    module imports them."""
+    from paif_components.contract import annotations, plan, tokens
 
-    spelled = {v for k, v in vars(tokens).items() if k.isupper() and isinstance(v, str)}
-    home = ROOT / "components" / "contract" / "tokens.py"
+    spelled = {
+        v
+        for module in (tokens, annotations, plan)
+        for k, v in vars(module).items()
+        if k.isupper() and isinstance(v, str)
+    }
+    home = ROOT / "components" / "contract"
     found = []
     for folder in SOURCE_FOLDERS:
         for path in sorted((ROOT / folder).rglob("*.py")):
-            if path == home:
+            if path.parent == home:
                 continue
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Constant) and node.value in spelled:

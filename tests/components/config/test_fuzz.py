@@ -128,9 +128,13 @@ def mutated(draw: st.DrawFn, base: dict[str, Any], raw: bool = False) -> dict[st
         elif op == "near":
             parent[key] = draw(st.sampled_from(_near_value(parent[key])))
         elif op == "add" and isinstance(parent[key], dict):
-            parent[key][draw(st.sampled_from(UNKNOWN_KEYS))] = draw(st.sampled_from(JUNK))
+            # A copy, as for "junk": a later edit must not change JUNK itself, which would
+            # make the next example draw from a different list (hypothesis: flaky strategy).
+            parent[key][draw(st.sampled_from(UNKNOWN_KEYS))] = copy.deepcopy(
+                draw(st.sampled_from(JUNK))
+            )
         elif op == "add" and isinstance(parent[key], list):
-            parent[key].append(draw(st.sampled_from(JUNK)))
+            parent[key].append(copy.deepcopy(draw(st.sampled_from(JUNK))))
         elif op == "duplicate" and isinstance(parent[key], list) and parent[key]:
             parent[key].append(copy.deepcopy(parent[key][0]))
         elif op == "raw":

@@ -19,45 +19,47 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
-import pulumi_vsphere as vsphere
 import pulumiverse_harbor as harbor
 
-from components.config.models import AviIngress, Peer, StackConfig, Tenant, WorkloadDomain
-from components.config.ownership import Kind
-from components.config.stacks import StackPart
-from components.context import SiteContext
-from components.database_replication import replication_path
-from components.dr.estimate import estimate_for, site_gpu_pool
-from components.dr.topology import DerivedSite, derive_site, return_projects, stack_file_name
-from components.edge_security import AviEntry, EdgeSecurity, EdgeSecurityArgs, avi_ref
-from components.errors import ComponentInputError
-from components.gslb import GslbService, GslbServiceArgs, GslbSite
-from components.harbor_registry import (
+from paif_components.config.models import Peer, StackConfig, Tenant, WorkloadDomain
+from paif_components.config.models.ownership import Kind
+from paif_components.config.stacks import StackPart
+from paif_components.context import SiteContext
+from paif_components.contract import tokens
+from paif_components.database_replication import replication_path
+from paif_components.dr.estimate import estimate_for
+from paif_components.dr.site_facts import site_gpu_pool
+from paif_components.dr.topology import DerivedSite, derive_site, return_projects, stack_file_name
+from paif_components.edge_security import EdgeSecurity
+from paif_components.errors import ComponentInputError
+from paif_components.gslb import GslbService
+from paif_components.harbor_registry import (
     HarborReplication,
     HarborReplicationArgs,
     HarborReplicationReceiver,
     HarborReplicationReceiverArgs,
     validate_harbor_replication,
 )
-from components.hardware import DomainHardware
-from components.monitoring import (
+from paif_components.hardware import DomainHardware
+from paif_components.ownership import Decision
+from paif_components.referenced_domain import ReferencedDomain
+from paif_components.site_edge import edge_args, gslb_args
+from paif_components.site_monitoring import (
     SiteMonitoring,
     SiteMonitoringArgs,
     site_facts,
     validate_site_monitoring,
 )
-from components.ownership import Decision
-from components.tenant import PaifTenant, PaifTenantArgs, tenant_endpoint_gpus, validate_tenant
-from components.tenant_network import namespace_network
-from components.workload_domain import (
+from paif_components.tenant import PaifTenant, PaifTenantArgs, tenant_endpoint_gpus, validate_tenant
+from paif_components.tenant_network import namespace_network
+from paif_components.workload_domain import (
     GpuWorkloadDomain,
     GpuWorkloadDomainArgs,
-    domain_gpu_pools,
     gpu_vm_classes,
     validate_gpu_workload_domain,
 )
 
-SITE_TYPE = "paif:site:PaifSite"
+SITE_TYPE = tokens.PAIF_SITE
 # Stack outputs (besides gpuCapacity and estimates): what operators and the peer stack read.
 EXPORTED_OUTPUTS = (
     "site",
@@ -71,58 +73,6 @@ EXPORTED_OUTPUTS = (
     "ingress",
 )
 
-# Where each EdgeSecurityArgs / GslbServiceArgs field comes from in stack config, so that a bad
-# value is reported at its config path (network.ingress.virtualIp), not as a Python field.
-_EDGE_CONFIG_PATHS = {
-    "site_name": "site.name",
-    "ingress_fqdn": "network.ingress.fqdn",
-    "virtual_ip": "network.ingress.virtualIp",
-    "lb_service_path": "network.ingress.lbServicePath",
-    "backend_members": "network.ingress.backendMembers",
-    "backend_port": "network.ingress.backendPort",
-    "client_ssl_profile_path": "network.ingress.clientSslProfile",
-    "server_ssl_profile_path": "network.ingress.serverSslProfile",
-    "certificate_path": "network.ingress.certificate",
-    "avi.certificate_ref": "network.ingress.avi.certificate",
-    "avi.cloud_ref": "network.ingress.avi.cloud",
-    "avi.ssl_profile_ref": "network.ingress.avi.sslProfile",
-    "avi.application_profile_ref": "network.ingress.avi.applicationProfile",
-    "avi.server_ssl_profile_ref": "network.ingress.avi.serverSslProfile",
-    "avi.health_monitor_ref": "network.ingress.avi.healthMonitor",
-    "avi.waf_profile_ref": "network.ingress.avi.wafProfile",
-    "admin_source_cidrs": "network.adminSourceCidrs",
-    "management_cidrs": "network.managementCidrs",
-    "waf": "network.ingress.waf",
-}
-_GSLB_CONFIG_PATHS = {
-    "service_name": "site.name",
-    "fqdn": "dr.gslb.domain",
-    "health_monitor_refs": "dr.gslb.healthMonitors",
-    "ttl_seconds": "dr.gslb.ttl",
-    "site_persistence": "dr.gslb.sitePersistence",
-    "sites[0].name": "site.name",
-    "sites[0].virtual_ip": "network.ingress.virtualIp",
-    "sites[1].name": "dr.peer.stack (the peer stack's site.name)",
-    "sites[1].virtual_ip": "dr.peer.stack (the peer stack's network.ingress.virtualIp)",
-    "sites[].name": "site.name",
-    "sites[].virtual_ip": "network.ingress.virtualIp",
-}
-
-
-def _at_config_path(
-    config: StackConfig, exc: ComponentInputError, paths: dict[str, str]
-) -> ComponentInputError:
-    """The same complaint, about the config key the bad value came from."""
-    field_name = exc.field
-    if field_name in paths:
-        return ComponentInputError(f"site '{config.site.name}'", paths[field_name], exc.message)
-    base, bracket, rest = field_name.partition("[")
-    if base in paths:
-        return ComponentInputError(
-            f"site '{config.site.name}'", f"{paths[base]}{bracket}{rest}", exc.message
-        )
-    return exc
-
 
 @dataclass(frozen=True)
 class PaifSiteArgs:
@@ -133,14 +83,14 @@ class PaifSiteArgs:
     primary: StackConfig | None = None
     plaintext_secret_keys: list[str] = field(default_factory=list)
     peer_config: StackConfig | None = None
-    # What the program asked the site before building it (components.program): adopted
+    # What the program asked the site before building it (paif_components.program): adopted
     # objects' import ids, and per workload-domain cluster what vCenter says of its hosts.
     import_ids: Mapping[tuple[Kind, str], str] = field(default_factory=dict)
     hardware: Mapping[str, DomainHardware] = field(default_factory=dict)
     # The replication role's password of logical DR copies (secret config
-    # ``dsm:replicationPassword``, the same in both stacks; components.database_replication).
+    # ``dsm:replicationPassword``, the same in both stacks; paif_components.database_replication).
     replication_password: pulumi.Input[str] | None = None
-    # What this stack builds of the site (paif:layout, components.config.stacks): None is the
+    # What this stack builds of the site (paif:layout, paif_components.config.stacks): None is the
     # whole site.
     part: StackPart | None = None
 
@@ -253,7 +203,7 @@ def adopted_objects(args: PaifSiteArgs) -> list[tuple[Kind, str]]:
 def _tenant_args(
     args: PaifSiteArgs,
     derived: DerivedSite,
-    domains: Mapping[str, GpuWorkloadDomain] | None = None,
+    domains: Mapping[str, GpuWorkloadDomain | ReferencedDomain] | None = None,
     primary_tenants: pulumi.Output[Any] | None = None,
 ) -> list[PaifTenantArgs]:
     """Each tenant's args; ``domains`` maps "" (the site's) and isolated tenants' names."""
@@ -366,51 +316,6 @@ def _replicated_projects(args: PaifSiteArgs, derived: DerivedSite) -> dict[str, 
     return {tenant: tuple(projects) for tenant, projects in out.items()}
 
 
-def _edge_args(config: StackConfig) -> EdgeSecurityArgs | None:
-    network = config.network
-    if network.ingress is None:
-        return None
-    ingress = network.ingress
-    try:
-        return EdgeSecurityArgs(
-            site_name=config.site.name,
-            ingress_fqdn=ingress.fqdn,
-            virtual_ip=ingress.virtual_ip,
-            lb_service_path=ingress.lb_service_path,
-            backend_members=list(ingress.backend_members),
-            backend_port=ingress.backend_port,
-            client_ssl_profile_path=ingress.client_ssl_profile,
-            certificate_path=ingress.certificate,
-            admin_source_cidrs=list(network.admin_source_cidrs),
-            management_cidrs=list(network.management_cidrs),
-            server_ssl_profile_path=ingress.server_ssl_profile,
-            waf=config.waf,
-            avi=_avi_entry(ingress.avi),
-        )
-    except ComponentInputError as exc:
-        raise _at_config_path(config, exc, _EDGE_CONFIG_PATHS) from None
-
-
-def _avi_entry(avi: AviIngress) -> AviEntry:
-    """The Avi objects of ``network.ingress.avi`` as references."""
-    return AviEntry(
-        certificate_ref=avi_ref("sslkeyandcertificate", avi.certificate)
-        if avi.certificate
-        else None,
-        cloud_ref=avi_ref("cloud", avi.cloud),
-        ssl_profile_ref=avi_ref("sslprofile", avi.ssl_profile),
-        application_profile_ref=avi_ref("applicationprofile", avi.application_profile),
-        server_ssl_profile_ref=avi_ref("sslprofile", avi.server_ssl_profile)
-        if avi.server_ssl_profile
-        else None,
-        health_monitor_ref=avi_ref("healthmonitor", avi.health_monitor),
-        waf_profile_ref=avi_ref("wafprofile", avi.waf_profile),
-        waf_mode="WAF_MODE_ENFORCEMENT"
-        if avi.waf_mode == "enforcement"
-        else "WAF_MODE_DETECTION_ONLY",
-    )
-
-
 def _replication_args(args: PaifSiteArgs, derived: DerivedSite) -> list[HarborReplicationArgs]:
     if derived.registry is None:
         return []
@@ -426,42 +331,6 @@ def _replication_args(args: PaifSiteArgs, derived: DerivedSite) -> list[HarborRe
     return out
 
 
-def _gslb_args(args: PaifSiteArgs, derived: DerivedSite) -> GslbServiceArgs | None:
-    """Active-active: the primary stack declares the GSLB over both sites' entries."""
-    config = args.config
-    gslb = config.dr.gslb
-    peer = args.peer_config
-    if config.dr.pattern != "active-active" or config.dr.role != "primary" or gslb is None:
-        return None
-    if config.network.ingress is None or peer is None or peer.network.ingress is None:
-        return None
-    try:
-        return GslbServiceArgs(
-            service_name=f"{config.site.name}-gslb",
-            fqdn=gslb.domain,
-            sites=[
-                # The DR stack file in this commit says it failed over: this site was lost, and
-                # takes traffic again only once the DR stack fails back (the runbook's order).
-                GslbSite(
-                    config.site.name,
-                    config.network.ingress.virtual_ip,
-                    enabled=not peer.dr.failover,
-                ),
-                GslbSite(peer.site.name, peer.network.ingress.virtual_ip),
-            ],
-            health_monitor_refs=list(gslb.health_monitors),
-            application_persistence_profile_ref=(
-                "/api/applicationpersistenceprofile?name=System-Persistence-Http-Cookie"
-                if gslb.site_persistence
-                else None
-            ),
-            site_persistence=gslb.site_persistence,
-            ttl_seconds=gslb.ttl,
-        )
-    except ComponentInputError as exc:
-        raise _at_config_path(config, exc, _GSLB_CONFIG_PATHS) from None
-
-
 def validate_site(args: PaifSiteArgs) -> None:
     """Everything the components will check, before any resource exists."""
     derived = args.derived()
@@ -472,38 +341,17 @@ def validate_site(args: PaifSiteArgs) -> None:
             validate_gpu_workload_domain(domain_args(_tenant_context(args, tenant)))
     for tenant_args in _tenant_args(args, derived):
         validate_tenant(tenant_args)
-    edge = _edge_args(args.config)
+    edge = edge_args(args.config)
     if edge is not None:
         edge.validate()
     for replication in _replication_args(args, derived):
         validate_harbor_replication(replication)
-    gslb = _gslb_args(args, derived)
+    gslb = gslb_args(args.config, args.peer_config)
     if gslb is not None:
         gslb.validate()
     monitoring = _monitoring_args(args, derived)
     if monitoring is not None:
         validate_site_monitoring(monitoring)
-
-
-class ReferencedDomain:
-    """The site's workload domain as a tenant-group stack sees it: the platform stack's
-    (``paif:layout``), declared there and only looked up here, as ``paif:ownership``
-    ``reference`` looks up an object: the DLVM library by name, the VM classes and zone by
-    name; capacity from the same config the platform builds it from."""
-
-    def __init__(self, parent: pulumi.Resource, args: GpuWorkloadDomainArgs) -> None:
-        classes = gpu_vm_classes(args)
-        pools = domain_gpu_pools(args)
-        wd = args.workload_domain
-        pool = pools[wd.vgpu_profiles[0] if wd.vgpu_profiles else "passthrough"]
-        self.gpu_capacity = pool.total
-        self.gpu_capacity_n1 = pool.n_plus_one
-        self.gpu_vm_class_names = frozenset(c.name for c in classes)
-        self.vm_class_names: dict[str, pulumi.Input[str]] = {c.name: c.name for c in classes}
-        self.passthrough_classes = tuple(c for c in classes if c.passthrough)
-        self.content_library_id = vsphere.get_content_library_output(
-            name=args.library_name, opts=pulumi.InvokeOutputOptions(parent=parent)
-        ).id
 
 
 class PaifSite(pulumi.ComponentResource):
@@ -562,10 +410,10 @@ class PaifSite(pulumi.ComponentResource):
             else None
         )
         for tenant_args in _tenant_args(args, derived, domains, primary_tenants):
-            tenant = tenant_args.tenant.name
-            domain = domains.get(tenant, self.domain)
-            self.tenants[tenant] = PaifTenant(
-                f"{name}-{tenant}",
+            tenant_name = tenant_args.tenant.name
+            domain = domains.get(tenant_name, self.domain)
+            self.tenants[tenant_name] = PaifTenant(
+                f"{name}-{tenant_name}",
                 tenant_args,
                 pulumi.ResourceOptions(
                     parent=self,
@@ -575,7 +423,7 @@ class PaifSite(pulumi.ComponentResource):
 
         # The site's own objects: the platform stack's (every stack's when the site is whole).
         platform = args.builds_platform
-        edge = _edge_args(config) if platform else None
+        edge = edge_args(config) if platform else None
         self.edge = EdgeSecurity(f"{name}-edge", edge, child) if edge is not None else None
 
         self.replications: list[HarborReplication] = []
@@ -612,7 +460,7 @@ class PaifSite(pulumi.ComponentResource):
                 )
             )
 
-        gslb = _gslb_args(args, derived) if platform else None
+        gslb = gslb_args(args.config, args.peer_config) if platform else None
         self.gslb = GslbService(f"{name}-gslb", gslb, child) if gslb is not None else None
 
         monitoring = _monitoring_args(args, derived) if platform else None

@@ -13,18 +13,19 @@ from typing import Any
 
 import pulumi
 
-from components.app_database import AppDatabase, app_database_args
-from components.config.models import Database, Tenant
-from components.config.observability import DEFAULT_PROMETHEUS_URL, Observability
-from components.context import SiteContext
-from components.dr.topology import DerivedSite
-from components.harbor_registry import (
+from paif_components.app_database import AppDatabase, app_database_args
+from paif_components.config.models import Database, Tenant
+from paif_components.config.models.observability import DEFAULT_PROMETHEUS_URL, Observability
+from paif_components.context import SiteContext
+from paif_components.contract import tokens
+from paif_components.dr.topology import DerivedSite
+from paif_components.harbor_registry import (
     HarborProject,
     HarborProjectArgs,
     harbor_project_name,
     validate_harbor_project,
 )
-from components.knowledge_base import (
+from paif_components.knowledge_base import (
     Agent,
     AgentArgs,
     KnowledgeBase,
@@ -32,36 +33,36 @@ from components.knowledge_base import (
     validate_agent,
     validate_knowledge_base,
 )
-from components.model_endpoint import (
+from paif_components.model_endpoint import (
     ModelEndpoint,
     ModelEndpointArgs,
     plan_placement,
     validate_model_endpoint,
 )
-from components.monitoring import (
+from paif_components.observability.alerts import SiteFacts
+from paif_components.observability.metrics import SERVING_METRICS_PORT
+from paif_components.pgvector_database import (
+    DsmDatabaseArgs,
+    PgvectorDatabase,
+    validate_dsm_database,
+)
+from paif_components.tenant_apps import TenantApps, TenantAppsArgs, validate_tenant_apps
+from paif_components.tenant_monitoring import (
     TenantMonitoring,
     TenantMonitoringArgs,
     monitored_databases,
     monitored_endpoints,
 )
-from components.observability.alerts import SiteFacts
-from components.observability.metrics import SERVING_METRICS_PORT
-from components.pgvector_database import (
-    DsmDatabaseArgs,
-    PgvectorDatabase,
-    validate_dsm_database,
-)
-from components.tenant_apps import TenantApps, TenantAppsArgs, validate_tenant_apps
-from components.tenant_namespace import (
+from paif_components.tenant_namespace import (
     SupervisorNamespace,
     SupervisorNamespaceArgs,
     validate_supervisor_namespace,
 )
-from components.tenant_network import NamespaceNetwork
-from components.vks_cluster import VksCluster, VksClusterArgs, validate_vks_cluster
-from components.workload_domain import GpuVmClass
+from paif_components.tenant_network import NamespaceNetwork
+from paif_components.vks_cluster import VksCluster, VksClusterArgs, validate_vks_cluster
+from paif_components.workload_domain import GpuVmClass
 
-TENANT_TYPE = "paif:tenancy:Tenant"
+TENANT_TYPE = tokens.PAIF_TENANT
 
 
 @dataclass(frozen=True)
@@ -84,13 +85,13 @@ class PaifTenantArgs:
     facts: SiteFacts | None = None
     rpo_seconds: int | None = None
     # Further Harbor projects of the tenant that replication needs here (active-active:
-    # ``<tenant>-<dr-site>``, components.dr.topology.return_projects).
+    # ``<tenant>-<dr-site>``, paif_components.dr.topology.return_projects).
     replicated_projects: tuple[str, ...] = ()
     # Projects replication from the peer site writes into here: people only pull from them.
     replication_targets: frozenset[str] = frozenset()
-    # What paif:network says about the tenant's namespace (components.tenant_network).
+    # What paif:network says about the tenant's namespace (paif_components.tenant_network).
     network: NamespaceNetwork = field(default_factory=NamespaceNetwork)
-    # Logical replication of the databases (components.database_replication): the replication
+    # Logical replication of the databases (paif_components.database_replication): the replication
     # role's password (secret config) and, at a DR site, the primary's ``tenants`` output
     # (read through the StackReference) for the primary's database endpoints.
     replication_password: pulumi.Input[str] | None = None
@@ -315,8 +316,10 @@ class PaifTenant(pulumi.ComponentResource):
 
         self.clusters = {}
         for cluster_args in args.cluster_args():
-            cluster = cluster_args.cluster.name
-            self.clusters[cluster] = VksCluster(f"{name}-{cluster}", cluster_args, in_namespace)
+            cluster_name = cluster_args.cluster.name
+            self.clusters[cluster_name] = VksCluster(
+                f"{name}-{cluster_name}", cluster_args, in_namespace
+            )
         self.apps: dict[str, TenantApps] = {}
         for apps_args in args.apps_args():
             cluster = self.clusters[apps_args.cluster]

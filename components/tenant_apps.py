@@ -2,7 +2,7 @@
 
 Everything goes into one application namespace of the workload cluster (default: the tenant's
 namespace name), created here with Pod Security ``restricted`` enforced and fenced like a
-Supervisor namespace, but in the cluster's own API (``components.app_namespace``): a
+Supervisor namespace, but in the cluster's own API (``paif_components.app_namespace``): a
 ``ResourceQuota``, a ``LimitRange`` and a default-deny ``NetworkPolicy`` with the allowed flows.
 
 For every ``Tenant.apps`` entry that names this cluster:
@@ -12,7 +12,7 @@ For every ``Tenant.apps`` entry that names this cluster:
   requests/limits, ``imagePullPolicy: IfNotPresent`` (§9.5.3: cache images on nodes), a
   rolling update that never drops below the desired count, a topology spread of one replica
   per node (``kubernetes.io/hostname``, ``DoNotSchedule``) so a node failure takes at most one
-  replica (§9.2: VKS ReplicaSet layer), and a hardened pod (``components.pod_security``);
+  replica (§9.2: VKS ReplicaSet layer), and a hardened pod (``paif_components.pod_security``);
 - a ``ClusterIP`` ``Service``; an app with ``expose: true`` is published by an ``Ingress`` that
   serves its host over TLS only, with the certificate Secret named in config (§9.6.1: TLS on
   all external traffic), never by a plain ``LoadBalancer`` Service;
@@ -20,7 +20,7 @@ For every ``Tenant.apps`` entry that names this cluster:
   keep the rest serving.
 
 Pods carry ``paif.vmware.com/tier: app`` (the tier convention of
-``components.tenant_namespace``) and ``paif.vmware.com/app-role`` (frontend or backend). Every
+``paif_components.tenant_namespace``) and ``paif.vmware.com/app-role`` (frontend or backend). Every
 object is annotated with its target, the VKS cluster's name. The workload cluster's provider
 comes through opts (``providers={"kubernetes": VksCluster.provider}``).
 """
@@ -28,12 +28,12 @@ comes through opts (``providers={"kubernetes": VksCluster.provider}``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.app_namespace import (
+from paif_components.app_namespace import (
     APP_ROLE_LABEL,
     app_quota,
     app_role,
@@ -41,16 +41,18 @@ from components.app_namespace import (
     network_policies,
     resource_quota_spec,
 )
-from components.config.models import App, Probe, Tenant
-from components.config.units import parse_quantity
-from components.constants import APP_MIN_REPLICAS, IMAGE_PULL_POLICY
-from components.container_limits import limit_range_spec
-from components.context import SiteContext, target_annotations
-from components.errors import ComponentInputError
-from components.pod_security import PodHardening, pod_security_labels
-from components.vks_cluster import TENANT_LABEL, TIER_LABEL
+from paif_components.config.models import App, Probe, Tenant
+from paif_components.config.units import parse_quantity
+from paif_components.constants import APP_MIN_REPLICAS, IMAGE_PULL_POLICY
+from paif_components.container_limits import limit_range_spec
+from paif_components.context import SiteContext, target_annotations
+from paif_components.contract import tokens
+from paif_components.contract.annotations import TENANT_LABEL
+from paif_components.errors import ComponentInputError
+from paif_components.pod_security import PodHardening, pod_security_labels
+from paif_components.vks_cluster import TIER_LABEL
 
-TENANT_APPS_TYPE: Final = "paif:vks:TenantApps"
+TENANT_APPS_TYPE: Final = tokens.PAIF_TENANT_APPS
 APP_TIER: Final = "app"
 NAME_LABEL: Final = "app.kubernetes.io/name"
 INSTANCE_LABEL: Final = "app.kubernetes.io/instance"
@@ -136,7 +138,7 @@ def _resources(app: App) -> dict[str, dict[str, str]]:
 
 
 def hardening(app: App) -> PodHardening:
-    """How the app's pods run (components.pod_security)."""
+    """How the app's pods run (paif_components.pod_security)."""
     return PodHardening(
         run_as_user=app.run_as_user,
         run_as_group=app.run_as_group,
@@ -325,7 +327,7 @@ class TenantApps(pulumi.ComponentResource):
             )
             k8s.apps.v1.Deployment(
                 f"{name}-{app.name}",
-                metadata=meta(**hardening(app).annotations()),
+                metadata=meta(**cast(dict[str, Any], hardening(app).annotations())),
                 spec=render_deployment(args, app),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, account]),
             )
@@ -339,7 +341,7 @@ class TenantApps(pulumi.ComponentResource):
             if app.expose:
                 k8s.networking.v1.Ingress(
                     f"{name}-{app.name}-ingress",
-                    metadata=meta(**{FORCE_TLS_ANNOTATION: "true"}),
+                    metadata=meta(**cast(dict[str, Any], {FORCE_TLS_ANNOTATION: "true"})),
                     spec=render_ingress(app),
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, service]),
                 )

@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from components.config import (
+from paif_cli.errors import InputError
+from paif_components.config import (
     ConfigError,
     MissingStackFile,
     Problem,
@@ -25,10 +26,9 @@ from components.config import (
     read_stack_file,
     stacks,
 )
-from components.config.loader import OFFLINE_SECRET_PREFIX
-from components.config.stacks import StackPart
-from paif_cli.errors import InputError
-from paif_cli.mock_runtime import SECRET_PLACEHOLDER
+from paif_components.config.loader import OFFLINE_SECRET_PREFIX
+from paif_components.config.stacks import StackPart
+from paif_components.contract.plan import SECRET_PLACEHOLDER
 
 __all__ = [
     "PLAN_FILE",

@@ -16,11 +16,11 @@ resource policy (their answer is then empty whatever the resource), and converts
 resource of an ``AnalyzeStack`` request once, with the servicer's own functions, for all the
 stack policies (:func:`analyze_stack`, which ``paif plan``'s direct evaluation shares). The
 policies get the same resource objects, so they must not modify them: the pack's rules read
-them through one ``StackView`` (``policies.framework._Handoff.view``). Everything else (the
+them through one ``StackView`` (``paif_policies.crossguard._Handoff.view``). Everything else (the
 handshake, ``GetAnalyzerInfo``, ``Configure``, enforcement levels, config, the report function,
 *not applicable*, the advisory notice for unknown values) is pulumi-policy's.
 
-This reads pulumi-policy's private servicer, so, like :mod:`policies.sdk_proxies` (the pack's
+This reads pulumi-policy's private servicer, so, like :mod:`paif_policies.sdk_proxies` (the pack's
 other adapter; the pack ships without ``paif_cli``), :func:`serve` uses it only for the
 pulumi-policy versions it was written for (``sdk_proxies.WRITTEN_FOR``); otherwise it serves the
 pack with ``pulumi_policy.PolicyPack``, slower, with the same answers.
@@ -57,7 +57,7 @@ from pulumi_policy.policy import (
 )
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from policies import sdk_proxies
+from paif_policies import sdk_proxies
 
 __all__ = ["StackPackServicer", "analyze_stack", "serve"]
 

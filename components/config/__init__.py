@@ -11,15 +11,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from components.config.errors import ConfigError, FieldError, MissingStackFile, Problem
-    from components.config.loader import (
+    from paif_components.config.errors import ConfigError, FieldError, MissingStackFile, Problem
+    from paif_components.config.loader import (
         StackFile,
         parse_stack_config,
         plaintext_secret_keys,
         read_stack_file,
         runtime_config_values,
     )
-    from components.config.models import StackConfig
+    from paif_components.config.models import StackConfig
 
 _MODULES = {
     "ConfigError": "errors",

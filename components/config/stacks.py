@@ -1,4 +1,5 @@
-"""Which part of its site a stack builds, from ``paif:layout`` (``components.config.layout``).
+"""Which part of its site a stack builds, from ``paif:layout``
+(``paif_components.config.models.layout``).
 
 A stack is the *whole* site (no layout), its *platform* stack (its file lists tenant-group
 stacks) or a *tenant group* (its file names the platform stack; the site's config is read from
@@ -14,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from components.config.errors import ConfigError, MissingStackFile, Problem
-from components.config.loader import read_stack_file
-from components.config.models import StackConfig
+from paif_components.config.errors import ConfigError, MissingStackFile, Problem
+from paif_components.config.loader import read_stack_file
+from paif_components.config.models import StackConfig
 
 Kind = Literal["whole", "platform", "tenants"]
 LAYOUT_KEY = "paif:layout"
@@ -72,7 +73,7 @@ def site_file(project_dir: Path, stack: str, values: Mapping[str, Any], file_nam
     ]  # fmt: skip
     problems += [
         Problem(f"{LAYOUT_KEY}.{key}", "a tenant-group stack's layout names only its site")
-        for key in sorted(layout)
+        for key in sorted(layout or {})
         if key != "site"
     ]
     if not isinstance(site, str) or not site:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from components.constants import (
+from paif_components.constants import (
     ALERT_GPU_SUSTAINED_SECONDS,
     ALERT_MAX_REPLICAS_SECONDS,
     SLA_ERROR_RATE,
@@ -14,7 +14,7 @@ from components.constants import (
 )
 
 if TYPE_CHECKING:  # annotations only (the policy pack imports the alerts, not the models)
-    from components.config.observability import AlertThresholds
+    from paif_components.config.models.observability import AlertThresholds
 
 
 def _first(layers: Sequence[AlertThresholds], field: str) -> Any:

@@ -18,7 +18,8 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
-from components import yaml_text
+from paif_components import yaml_text
+from paif_components.contract import tokens
 
 KUBECONFIG_SUFFIX = "-kubeconfig"
 
@@ -97,7 +98,7 @@ def _postgres_cluster(args: Any) -> dict[str, Any]:
 
 
 COMPUTED: dict[str, Callable[[Any], dict[str, Any]]] = {
-    "kubernetes:core/v1:Secret": _secret,
-    "kubernetes:databases.dataservices.vmware.com/v1alpha1:PostgresCluster": _postgres_cluster,
+    tokens.KUBERNETES_SECRET: _secret,
+    tokens.POSTGRES_CLUSTER: _postgres_cluster,
 }
 INVOKES: dict[str, Callable[[Any], dict[str, Any]]] = {}

@@ -10,16 +10,16 @@ a large plan (docs/benchmarks.md). For a pack whose policies are all stack polic
 ``Remediate`` and ``Analyze`` answer nothing (they only run resource policies), so this module
 skips them and runs the servicer's own ``AnalyzeStack`` loop (enforcement levels, config, the
 report function, the *not applicable* answer and the advisory notice for unknown values all come
-from the servicer; the loop is ``policies.sdk_analyzer.analyze_stack``, which the pack's analyzer
-runs for the CLI too) with one set of ``PolicyResource`` objects built the way the servicer builds
-them: properties as the wire format gives them (numbers as floats, secrets unwrapped, the SDK's
-read-only proxies), options and provider from the same protobuf messages.
+from the servicer; the loop is ``paif_policies.sdk_analyzer.analyze_stack``, which the pack's
+analyzer runs for the CLI too) with one set of ``PolicyResource`` objects built the way the servicer
+builds them: properties as the wire format gives them (numbers as floats, secrets unwrapped, the
+SDK's read-only proxies), options and provider from the same protobuf messages.
 
 What differs: every policy gets its own list of the same resource objects, where the servicer
 makes new objects per policy, so a policy must not modify the resources it is given (the pack's
 rules read them through ``StackView``, which the pack then builds once for all its policies:
-``policies.framework._Handoff.view``); and a property mapping keeps the record's key order where
-the wire format's order is the protobuf map's. Neither changes a finding of this pack:
+``paif_policies.framework._Handoff.view``); and a property mapping keeps the record's key order
+where the wire format's order is the protobuf map's. Neither changes a finding of this pack:
 ``tests/cli/test_gate.py`` runs both paths over the example stacks and a 50-tenant stack.
 
 And over the analyzer protocol, :func:`shared_conversions` lets the stack policies of one
@@ -56,7 +56,7 @@ from pulumi_policy.proxy import _DictProxy, _ListProxy, _proxy_helper, unknown_c
 
 from paif_cli.crossguard.wire import resource_options, wrap_secrets
 from paif_cli.errors import PolicyEvaluationError
-from policies import sdk_analyzer
+from paif_policies import sdk_analyzer
 
 __all__ = ["Servicer", "analyze_stack", "policy_resources", "shared_conversions"]
 
@@ -73,7 +73,7 @@ def analyze_stack(
     pack_version: str,
 ) -> analyzer_pb2.AnalyzeResponse:
     """The servicer's ``AnalyzeStack`` response for ``records`` (plan records): the loop the
-    pack's own analyzer runs for the CLI (``policies.sdk_analyzer``) over resources built from
+    pack's own analyzer runs for the CLI (``paif_policies.sdk_analyzer``) over resources built from
     the records."""
     servicer._configure_runtime_settings()
     resources = policy_resources(servicer, records, by_urn)
@@ -256,12 +256,12 @@ def shared_conversions(servicer: Servicer) -> Iterator[None]:
 
         return shared
 
-    sdk.json_format = _SharedJsonFormat()  # type: ignore[assignment]
+    sdk.json_format = _SharedJsonFormat()
     sdk.deserialize_properties = once(deserialized, saved[1])
     sdk.unknown_checking_proxy = once(proxied, saved[2])
     # The servicer's own converters, per resource (AnalyzerResource: one per URN).
-    servicer._get_resource_options = by_urn(servicer._get_resource_options)  # type: ignore[method-assign]
-    servicer._get_provider_resource = by_urn(servicer._get_provider_resource)  # type: ignore[method-assign]
+    servicer._get_resource_options = by_urn(servicer._get_resource_options)  # type: ignore[method-assign,assignment]
+    servicer._get_provider_resource = by_urn(servicer._get_provider_resource)  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:

@@ -16,14 +16,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from components.constants import ROBOT_EXPIRY_DAYS
-from policies.framework import StackView, Violation, as_int, get_path, label, rule, target_of
-from policies.rules.security import HARBOR_ROBOT_TYPE
-from policies.rules.tenancy import (
+from paif_components.constants import ROBOT_EXPIRY_DAYS
+from paif_policies.registry import Violation, rule
+from paif_policies.rules.security import HARBOR_ROBOT_TYPE
+from paif_policies.rules.tenancy import (
     HARBOR_MEMBER_GROUP_TYPE,
     HARBOR_PROJECT_COMPONENT,
     HARBOR_PROJECT_TYPE,
 )
+from paif_policies.view import StackView, as_int, get_path, label, target_of
 
 RBAC_API: Final = "rbac.authorization.k8s.io/"
 HUMAN_SUBJECT_KINDS: Final = frozenset({"User", "Group"})

@@ -18,7 +18,7 @@ from tests.engine.harness import Project, write_stack_files
 SECRETS = {
     "harbor:password": "harbor-admin-Pl41nT3xt-canary",
     "vsphere:password": "vcenter-admin-Pl41nT3xt-canary",
-    # The logical replication role's password (components.database_replication).
+    # The logical replication role's password (paif_components.database_replication).
     "dsm:replicationPassword": "replicator-Pl41nT3xt-canary",
 }
 

@@ -1,10 +1,9 @@
 """The pack's analyzer answers every request exactly as pulumi-policy's own servicer does.
 
-``policies.sdk_analyzer.StackPackServicer`` is what ``pulumi preview --policy-pack`` talks to: it
-skips ``Remediate``/``Analyze`` work for a pack of stack policies and converts each resource of
-an ``AnalyzeStack`` request once for all policies. Each answer is held to the stock servicer's
-for the example stacks' requests, as the engine would send them, under pack configs.
-"""
+``paif_policies.sdk_analyzer.StackPackServicer`` is what ``pulumi preview --policy-pack`` talks to:
+it skips ``Remediate``/``Analyze`` work for a pack of stack policies and converts each resource of
+an ``AnalyzeStack`` request once for all policies. Each answer is held to the stock servicer's for
+the example stacks' requests, as the engine would send them, under pack configs."""
 
 from __future__ import annotations
 
@@ -18,8 +17,8 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from paif_cli.crossguard.analyzer import engine_requests, reconcile_policy_config
-from policies import pack
-from policies.sdk_analyzer import SDK_PACK_VERSION, StackPackServicer
+from paif_policies import pack
+from paif_policies.sdk_analyzer import SDK_PACK_VERSION, StackPackServicer
 
 
 def _records(out: Path, stack: str) -> list[dict[str, Any]]:

@@ -10,9 +10,9 @@ from typing import Any
 
 import yaml
 
-from components.config import StackConfig, parse_stack_config, read_stack_file
-from components.config.models import Tenant
-from components.context import SiteContext
+from paif_components.config import StackConfig, parse_stack_config, read_stack_file
+from paif_components.config.models import Tenant
+from paif_components.context import SiteContext
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "schemas"

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from components.config.base import ConfigModel, NonEmpty
-from components.config.errors import FieldError
+from paif_components.config.base import ConfigModel, NonEmpty
+from paif_components.config.errors import FieldError
 
 
 class Layout(ConfigModel):

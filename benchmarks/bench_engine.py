@@ -54,6 +54,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -97,6 +98,13 @@ CONFIGS = {
     "up-skip": ("up", "pack", True),
     "up-split": ("up", "pack", False),
 }
+# The repository's folders and the names they install under (pyproject.toml's package-dir).
+PACKAGES = {
+    folder: name
+    for name, folder in tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
+        "tool"
+    ]["setuptools"]["package-dir"].items()
+}
 MARK = "<!-- bench-engine:{} -->"
 END = "<!-- /bench-engine:{} -->"
 
@@ -137,9 +145,11 @@ class Bench:
         # comes first on sys.path), the pack's components and `paif plan` (PYTHONPATH) read the
         # copy, so editing the checkout during a run changes nothing measured.
         self.source = work / "source"
-        for package in ("components", "policies", "paif_cli"):
+        # Under the names they install as (pyproject.toml's package-dir): on PYTHONPATH the
+        # copies come before the editable install's finder.
+        for folder, package in PACKAGES.items():
             shutil.copytree(
-                ROOT / package, self.source / package, ignore=shutil.ignore_patterns("__pycache__")
+                ROOT / folder, self.source / package, ignore=shutil.ignore_patterns("__pycache__")
             )
         os.environ["PYTHONPATH"] = str(self.source)
         self.etcd = Etcd(work / "etcd-dir")
@@ -161,7 +171,7 @@ class Bench:
             (folder / "venv").symlink_to(VENV)
             self.packs["basepack"] = timed_copy(folder, (str(base),))
         self.project = Project.create(work / "paif", env, self.packs["pack"])
-        (self.project.directory / "components").symlink_to(self.source / "components")
+        (self.project.directory / "paif_components").symlink_to(self.source / "paif_components")
         self.stacks: set[str] = set()
 
     def _backend(self) -> Path:

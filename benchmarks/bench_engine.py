@@ -27,7 +27,7 @@ Configurations (``--configs``), interleaved per size and round:
 Per command: wall seconds, the CLI's own CPU seconds, every process's (language host and
 program, providers, pack), the pack process's CPU and start-up, the resources of the CLI's
 summary, the 1-minute load average before and after. ``--base DIR`` adds configurations
-``...+basepack`` that run another checkout's pack (with that checkout's ``components``): the
+``...+basepack`` that run another checkout's pack (with that checkout's components): the
 pack before a change, beside it. Run from the repository root (``make engine`` first):
 
     PYTHONPATH=. nice -n 5 .venv/bin/python benchmarks/bench_engine.py --vks no \\
@@ -133,6 +133,21 @@ def site_layout(work: Path, configs: Sequence[dict[str, Any]]) -> tuple[Layout, 
     return Layout(sorted(namespaces), sorted(secrets)), clusters
 
 
+def installed_names(checkout: Path, work: Path) -> Path:
+    """A folder where ``checkout``'s packages import under the names it installs them as: the
+    checkout itself before its pyproject.toml mapped folders to names (``components``), else
+    links named by its package-dir (``paif_components`` -> ``components``)."""
+    pyproject = tomllib.loads((checkout / "pyproject.toml").read_text(encoding="utf-8"))
+    mapping = pyproject.get("tool", {}).get("setuptools", {}).get("package-dir", {})
+    if all(name == folder for name, folder in mapping.items()):
+        return checkout
+    folder = work / "base-source"
+    folder.mkdir()
+    for name, source in mapping.items():
+        (folder / name).symlink_to(checkout / source)
+    return folder
+
+
 class Bench:
     """One etcd, the preview site, the project and the pack launchers."""
 
@@ -169,7 +184,7 @@ class Bench:
                 base / "policies", folder, ignore=shutil.ignore_patterns("venv", "__pycache__")
             )
             (folder / "venv").symlink_to(VENV)
-            self.packs["basepack"] = timed_copy(folder, (str(base),))
+            self.packs["basepack"] = timed_copy(folder, (str(installed_names(base, work)),))
         self.project = Project.create(work / "paif", env, self.packs["pack"])
         (self.project.directory / "paif_components").symlink_to(self.source / "paif_components")
         self.stacks: set[str] = set()

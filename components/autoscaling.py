@@ -1,6 +1,7 @@
-"""How a model endpoint scales (§9.5.1, §9.5.3): KEDA triggers and the HPA's pace each way.
+"""How a model endpoint scales (§9.5.1-§9.5.3): KEDA triggers and the HPA's pace each way.
 
-§9.5.1 sets the bounds (min 2, max 10, target GPU utilisation 70 %); §9.5.3 asks for gradual
+§9.5.1 names the horizontal triggers (CPU/GPU utilisation, request count); §9.5.2 sets the
+bounds (min 2, max 10, target GPU utilisation 70 %); §9.5.3 asks for gradual
 scaling ("too fast is unstable, too slow hurts latency") and never outpacing a cold start. Both
 directions are therefore explicit HPA behaviour derived from the model's cold-start estimate
 (``components.estimators.cold_start``) unless config says otherwise:

@@ -4,7 +4,7 @@ One ``ModelEndpoint`` component serves one model of a tenant. With the default `
 backend it renders:
 
 - a PAIS ``ModelEndpoint`` (``pais.vmware.com/v1alpha1``) in the tenant namespace;
-- a KEDA ``ScaledObject`` (``keda.sh/v1alpha1``) that realises §9.5.1 autoscaling explicitly:
+- a KEDA ``ScaledObject`` (``keda.sh/v1alpha1``) that realises §9.5.2 autoscaling explicitly:
   ``minReplicaCount`` always set (KEDA's default 0 would scale production to zero, §9.5.3 keeps
   at least one replica warm), ``maxReplicaCount``, a Prometheus trigger on the DCGM GPU
   utilisation (``DCGM_FI_DEV_GPU_UTIL``) with the target as threshold, an optional trigger on

@@ -297,7 +297,7 @@ class Model(ConfigModel):
 
 
 class EndpointReplicas(ConfigModel):
-    """§9.5.1 autoscaling bounds (defaults 2 and 10)."""
+    """§9.5.2 autoscaling bounds (defaults 2 and 10)."""
 
     min: Annotated[int, Field(ge=0)] = AUTOSCALING_MIN_REPLICAS
     max: Annotated[int, Field(ge=1)] = AUTOSCALING_MAX_REPLICAS
@@ -731,8 +731,9 @@ class AviIngress(ConfigModel):
 class Ingress(ConfigModel):
     """The site's external HTTPS entry (§9.6.1): NSX load balancer, or Avi with a WAF.
 
-    ``waf`` left out is on in production tiers (§9.1: production access is "hardened: TLS,
-    WAF"); a WAF needs the Avi entry (``avi``), the NSX entry needs ``lbServicePath``.
+    ``waf`` left out is on in production tiers: a project default, after §9.1.1's production
+    access "hardened: TLS, WAF" (§9.6.1 marks the WAF optional). A WAF needs the Avi entry
+    (``avi``), the NSX entry needs ``lbServicePath``.
     ``serverSslProfile`` (NSX) re-encrypts to the backends (§9.6.3); ``null`` turns it off.
     """
 

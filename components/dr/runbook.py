@@ -317,7 +317,9 @@ def runbook_steps(
             f"Run the §9.7.2 checks against the DR site through the service name: each "
             f"endpoint's health check answers {HEALTH_OK_STATUS} OK and lists its model, the "
             f"P95 of {VERIFY_SAMPLE_REQUESTS} sample requests per endpoint stays below "
-            f"{SLA_P95_SECONDS:g} s and the error rate below {SLA_ERROR_RATE * 100:g} %, and, "
+            f"{SLA_P95_SECONDS:g} s (the project default, §9.7.2's example SLA, unless the "
+            "stack sets its own) and the error rate below "
+            f"{SLA_ERROR_RATE * 100:g} %, and, "
             "with `--prometheus`, autoscaling adds replicas under that load and no alert of "
             "the DR site is firing (exit 0: all passed; 1: the failed checks are named):\n\n"
             + _code(

@@ -309,9 +309,10 @@ def control_plane(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
     "PAIF-HA-004",
     title="VKS clusters have at least 3 workers and GPU pools at least 2 nodes in production",
     severity="medium",
-    section="§9.2.4",
-    rationale="Pods are rescheduled only if other nodes have room: three workers let a "
-    "cluster lose one; a GPU pool of one node loses every GPU workload with that node.",
+    section="§9.2.4 (workers); GPU pool size: project default",
+    rationale="Pods are rescheduled only if other nodes have room: §9.2.4 recommends at least "
+    "3 workers, so a cluster can lose one. The source names no GPU pool size; 2 nodes is a "
+    "project default, because a GPU pool of one node loses every GPU workload with that node.",
     remediation="Give each production VKS cluster node pools totalling at least 3 workers "
     "(minReplicas for autoscaled pools) and every GPU pool at least 2 nodes.",
     thresholds={

@@ -716,11 +716,13 @@ def _truthy(value: Any) -> bool:
     "PAIF-SEC-009",
     title="Production entry has a WAF in enforcement mode",
     severity="high",
-    section="§9.1 (production access: TLS, WAF), §9.6.1 perimeter",
-    rationale="§9.1 hardens production access with TLS and a WAF, and §9.6.1 puts the WAF at "
-    "the edge load balancer: prompt floods, injection payloads and scanners are stopped "
-    "before they reach the gateway. The NSX load balancer has no WAF; an Avi virtual service "
-    "carries one, and a WAF in detection mode only reports.",
+    section="§9.1.1 (production access: TLS, WAF), §9.6.1 perimeter (optional WAF); "
+    "required in production: project default",
+    rationale="§9.1.1 lists TLS and a WAF under production's hardened access, while §9.6.1 "
+    "marks the WAF at the edge optional; requiring one in production is a project default: "
+    "prompt floods, injection payloads and scanners are stopped before they reach the "
+    "gateway. The NSX load balancer has no WAF; an Avi virtual service carries one, and a WAF "
+    "in detection mode only reports.",
     remediation="Keep network.ingress.waf on (the default in production): the site builds an "
     "Avi virtual service with a WAF policy in enforcement mode (network.ingress.avi.wafMode); "
     "or waive this rule with the reason and the WAF that stands in front of the entry.",

@@ -25,9 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from components.config.models import HPA_MAX_PERIOD_SECONDS, HPA_MAX_STABILIZATION_SECONDS
+from components.config.models import HPA_MAX_PERIOD_SECONDS, HPA_MAX_STABILIZATION_SECONDS, App
 from components.config.models import ModelEndpoint as EndpointConfig
-from components.constants import SCALE_DOWN_PODS_PER_PERIOD
+from components.constants import SCALE_DOWN_PODS_PER_PERIOD, SCALE_UP_PODS_PER_PERIOD
 from components.estimators.cold_start import ColdStartEstimate
 from components.observability import metrics
 from components.observability.metrics import DCGM_GPU_UTIL_METRIC
@@ -197,4 +197,58 @@ def scaled_object_spec(
             "horizontalPodAutoscalerConfig": {"behavior": hpa_behavior(scale_up, window_seconds)}
         },
         "triggers": triggers,
+    }
+
+
+# An app's pods start in seconds, not a model's minutes: one pod per polling period up, no
+# stabilisation; down as an endpoint, after the HPA's default window (project defaults).
+APP_SCALE_UP: Final = ScaleUp(
+    pods=SCALE_UP_PODS_PER_PERIOD,
+    period_seconds=KEDA_POLLING_INTERVAL_SECONDS,
+    stabilization_seconds=0,
+)
+
+
+def app_hpa_metrics(app: App) -> list[dict[str, Any]]:
+    """The app HPA's metrics (§9.5.1: CPU utilisation, request count): CPU always, the pods
+    request-rate metric when ``requestsPerSecond`` is set."""
+    scaling = app.autoscaling
+    if scaling is None:
+        return []
+    metrics: list[dict[str, Any]] = [
+        {
+            "type": "Resource",
+            "resource": {
+                "name": "cpu",
+                "target": {"type": "Utilization", "averageUtilization": scaling.cpu_utilization},
+            },
+        }
+    ]
+    if scaling.requests_per_second is not None:
+        metrics.append(
+            {
+                "type": "Pods",
+                "pods": {
+                    "metric": {"name": scaling.request_metric},
+                    "target": {
+                        "type": "AverageValue",
+                        "averageValue": f"{scaling.requests_per_second:g}",
+                    },
+                },
+            }
+        )
+    return metrics
+
+
+def app_hpa_spec(app: App) -> dict[str, Any]:
+    """The HorizontalPodAutoscaler (autoscaling/v2) spec of an autoscaled app."""
+    scaling = app.autoscaling
+    if scaling is None:
+        raise ValueError(f"app '{app.name}' does not autoscale")
+    return {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": app.name},
+        "minReplicas": int(app.replicas),
+        "maxReplicas": int(scaling.max_replicas),
+        "metrics": app_hpa_metrics(app),
+        "behavior": hpa_behavior(APP_SCALE_UP, HPA_DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS),
     }

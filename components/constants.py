@@ -41,6 +41,14 @@ APP_MIN_REPLICAS: Final = 2
 # to restart on (PAIF-HA-004).
 VKS_MIN_GPU_POOL_NODES: Final = 2
 
+# §9.5.1: app pods scale horizontally on CPU utilisation or request count; the source gives no
+# target. Project default: an autoscaled app adds pods above 70 % of its CPU request (the same
+# share §9.5.2 uses for GPUs), between its replicas and its autoscaling.maxReplicas.
+APP_HPA_CPU_UTILIZATION: Final = 70
+# The pods metric an app's request rate is read from (a Prometheus adapter serves it to the HPA
+# under this name unless the app's autoscaling.requestMetric names another).
+APP_HPA_REQUEST_METRIC: Final = "http_requests_per_second"
+
 # §9.3.3 pattern 2 warm standby: the DR site runs reduced (PAIS 1 replica, VKS 5 -> 2 nodes).
 WARM_STANDBY_ENDPOINT_REPLICAS: Final = 1
 WARM_STANDBY_VKS_WORKERS: Final = 2

@@ -250,6 +250,10 @@ class DsmDatabase(pulumi.ComponentResource):
     backup: dict[str, Any] | None
     dr_mode: str
     connection: pulumi.Output[dict[str, Any]]
+    # Where clients connect, as DSM reports it (not secret); None while nothing runs here.
+    host: pulumi.Output[str | None]
+    # The PostgresCluster's id, known once it exists (its password Secret is read after it).
+    cluster_id: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: DsmDatabaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -268,6 +272,8 @@ class DsmDatabase(pulumi.ComponentResource):
             # Pilot light (§9.3.3 pattern 1): the DR site keeps backups only; the cluster is
             # restored from them on failover (runbook), so nothing runs here now.
             self.replicas = 0
+            self.host = pulumi.Output.from_input(None)
+            self.cluster_id = None
             self.connection = pulumi.Output.secret(
                 {
                     "restoreFrom": args.dr_role.backup_location,
@@ -374,6 +380,8 @@ class DsmDatabase(pulumi.ComponentResource):
             }
 
         self.connection = pulumi.Output.secret(cluster.status.apply(_connection))
+        self.host = cluster.status.apply(lambda s: ((s or {}).get("connection") or {}).get("host"))
+        self.cluster_id = cluster.id
         self._register_outputs()
 
     def _register_outputs(self) -> None:

@@ -126,6 +126,8 @@ class PaifSiteArgs:
     primary: StackConfig | None = None
     plaintext_secret_keys: list[str] = field(default_factory=list)
     peer_config: StackConfig | None = None
+    # Config keys of this stack set as Pulumi secrets (what apps' consumes.secrets may name).
+    secret_keys: frozenset[str] = frozenset()
 
     @property
     def stack(self) -> str:
@@ -230,9 +232,17 @@ def _tenant_args(
                 replicated_projects=replicated.get(tenant.name, ()),
                 replication_targets=targets,
                 network=network,
+                site_gateway_url=site_gateway_url(args.config),
+                stack_secret_keys=args.secret_keys,
+                stack_file=args.stack_file,
             )
         )
     return out
+
+
+def site_gateway_url(config: StackConfig) -> str | None:
+    """Where this site's apps reach the ML API gateway (paif:network.gatewayUrl)."""
+    return config.network.resolved_gateway_url
 
 
 def replication_targets(derived: DerivedSite) -> tuple[str, ...]:

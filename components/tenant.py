@@ -7,13 +7,20 @@ databases and embedding endpoints they name.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components.app_database import AppDatabase, app_database_args
+from components.app_wiring import (
+    supervisor_sources,
+    validate_app_wiring,
+    wirings,
+)
 from components.config.models import Database, Tenant
 from components.config.observability import DEFAULT_PROMETHEUS_URL, Observability
 from components.context import SiteContext
@@ -90,6 +97,15 @@ class PaifTenantArgs:
     replication_targets: frozenset[str] = frozenset()
     # What paif:network says about the tenant's namespace (components.tenant_network).
     network: NamespaceNetwork = field(default_factory=NamespaceNetwork)
+    # Where the site's apps reach the ML API gateway (paif:network.gatewayUrl).
+    site_gateway_url: str | None = None
+    # Stack config keys set as Pulumi secrets (apps[].consumes.secrets must name one).
+    stack_secret_keys: frozenset[str] = frozenset()
+    stack_file: str = "the stack file"
+
+    @property
+    def gateway_url(self) -> str | None:
+        return self.site_gateway_url
 
     @property
     def prometheus_url(self) -> str:
@@ -175,9 +191,20 @@ class PaifTenantArgs:
             for cluster in self.tenant.vks_clusters
         ]
 
-    def apps_args(self) -> list[TenantAppsArgs]:
+    def apps_args(
+        self,
+        credentials: Mapping[str, Mapping[str, pulumi.Input[str]]] | None = None,
+        database_hosts: Mapping[str, pulumi.Input[str | None]] | None = None,
+    ) -> list[TenantAppsArgs]:
         return [
-            TenantAppsArgs(tenant=self.tenant, cluster=cluster.name, ctx=self.ctx)
+            TenantAppsArgs(
+                tenant=self.tenant,
+                cluster=cluster.name,
+                ctx=self.ctx,
+                gateway_url=self.gateway_url,
+                credentials=dict(credentials or {}),
+                database_hosts=dict(database_hosts or {}),
+            )
             for cluster in self.tenant.vks_clusters
             if any(app.cluster == cluster.name for app in self.tenant.apps)
         ]
@@ -240,8 +267,17 @@ def validate_tenant(args: PaifTenantArgs) -> None:
         validate_harbor_project(project_args)
     for cluster_args in args.cluster_args():
         validate_vks_cluster(cluster_args)
+    for index, app in enumerate(args.tenant.apps):
+        validate_app_wiring(
+            args.tenant,
+            index,
+            app,
+            gateway_url=args.gateway_url,
+            secret_keys=args.stack_secret_keys,
+            stack_file=args.stack_file,
+        )
     for apps_args in args.apps_args():
-        validate_tenant_apps(apps_args)
+        validate_tenant_apps(apps_args, credentials=False)
     for endpoint_args in args.endpoint_args():
         validate_model_endpoint(endpoint_args)
     for database_args in [*args.database_args(), *args.app_database_args()]:
@@ -283,15 +319,6 @@ class PaifTenant(pulumi.ComponentResource):
         for cluster_args in args.cluster_args():
             cluster = cluster_args.cluster.name
             self.clusters[cluster] = VksCluster(f"{name}-{cluster}", cluster_args, in_namespace)
-        self.apps: dict[str, TenantApps] = {}
-        for apps_args in args.apps_args():
-            cluster = self.clusters[apps_args.cluster]
-            self.apps[apps_args.cluster] = TenantApps(
-                f"{name}-{apps_args.cluster}-apps",
-                apps_args,
-                pulumi.ResourceOptions(parent=self, providers={"kubernetes": cluster.provider}),
-            )
-
         self.databases = {}
         for database_args in args.database_args():
             db = database_args.database.name
@@ -300,6 +327,16 @@ class PaifTenant(pulumi.ComponentResource):
         for database_args in args.app_database_args():
             db = database_args.database.name
             self.app_databases[db] = AppDatabase(f"{name}-{db}", database_args, in_namespace)
+
+        self.apps: dict[str, TenantApps] = {}
+        credentials, hosts = self._app_credentials(name, args)
+        for apps_args in args.apps_args(credentials, hosts):
+            cluster = self.clusters[apps_args.cluster]
+            self.apps[apps_args.cluster] = TenantApps(
+                f"{name}-{apps_args.cluster}-apps",
+                apps_args,
+                pulumi.ResourceOptions(parent=self, providers={"kubernetes": cluster.provider}),
+            )
 
         pulls = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.harbor])
         self.endpoints = {}
@@ -356,3 +393,54 @@ class PaifTenant(pulumi.ComponentResource):
             "monitoredEndpoints": sorted(self.monitoring.scraped) if self.monitoring else [],
         }
         self.register_outputs(self.outputs)
+
+    def _app_credentials(
+        self, name: str, args: PaifTenantArgs
+    ) -> tuple[dict[str, dict[str, pulumi.Output[str]]], dict[str, pulumi.Output[str | None]]]:
+        """Each wired app's credential values (base64, Pulumi secrets) and the databases'
+        hosts: Supervisor Secrets read once each, stack secrets from config
+        (components.app_wiring says why the stack carries them)."""
+        tenant = args.tenant
+        wiring_of = wirings(tenant, tenant.apps, args.gateway_url)
+        dsm = {**self.databases, **self.app_databases}
+        reads: dict[tuple[str, str], k8s.core.v1.Secret] = {}
+        for namespace, secret in supervisor_sources(wiring_of):
+            database = dsm.get(secret)
+            if database is not None and database.cluster_id is not None:
+                # DSM writes the password Secret once the cluster exists: read it after.
+                secret_id = database.cluster_id.apply(lambda _, n=namespace, s=secret: f"{n}/{s}")
+                depends: list[pulumi.Resource] = [database]
+            else:
+                secret_id, depends = f"{namespace}/{secret}", [self.namespace]
+            reads[(namespace, secret)] = k8s.core.v1.Secret.get(
+                f"{name}-{secret}-read",
+                id=secret_id,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
+            )
+        credentials: dict[str, dict[str, pulumi.Output[str]]] = {}
+        for app, wiring in wiring_of.items():
+            values: dict[str, pulumi.Output[str]] = {}
+            for c in wiring.credentials:
+                if c.source == "stack-secret":
+                    namespace, key = c.name.split(":", 1)
+                    values[c.key] = (
+                        pulumi.Config(namespace)
+                        .require_secret(key)
+                        .apply(lambda v: base64.b64encode(str(v).encode()).decode())
+                    )
+                else:
+                    read = reads[(c.namespace, c.name)]
+                    values[c.key] = pulumi.Output.secret(
+                        read.data.apply(lambda d, k=c.source_key: _key_of(d, k))
+                    )
+            credentials[app] = values
+        hosts = {d: db.host for d, db in dsm.items()}
+        return credentials, hosts
+
+
+def _key_of(data: Mapping[str, str] | None, key: str) -> str:
+    """A key of a read Secret's ``data`` (base64), with a message naming what is missing."""
+    if not data or key not in data:
+        have = ", ".join(sorted(data or {})) or "no keys"
+        raise ValueError(f"the Secret has no key {key!r} ({have})")
+    return data[key]

@@ -22,6 +22,8 @@ from components.config.errors import FieldError
 from components.config.observability import AlertThresholds, Observability
 from components.config.units import Duration, Quantity, parse_quantity
 from components.constants import (
+    APP_HPA_CPU_UTILIZATION,
+    APP_HPA_REQUEST_METRIC,
     AUTOSCALING_MAX_REPLICAS,
     AUTOSCALING_MIN_REPLICAS,
     AUTOSCALING_TARGET_GPU_UTILIZATION,
@@ -451,6 +453,120 @@ class AppIngress(ConfigModel):
     class_name: DnsSubdomain = "contour"
 
 
+# An environment variable name (what a container's ``env[].name`` takes, C identifier style).
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]
+# A stack config key holding a Pulumi secret: ``namespace:key``, or ``key`` in ``apps``.
+StackSecretKey = Annotated[
+    str, Field(pattern=r"^([A-Za-z][A-Za-z0-9_-]*:)?[A-Za-z][A-Za-z0-9_.-]*$", max_length=256)
+]
+
+
+class ConsumedDatabase(ConfigModel):
+    """The database an app connects to: one of the tenant's ``appDatabases`` (or ``databases``).
+
+    The app gets ``<envPrefix>HOST``, ``PORT``, ``NAME``, ``USER`` and ``SSLMODE`` from its
+    wiring ConfigMap and ``<envPrefix>PASSWORD`` from its credentials Secret, a copy of the
+    password Secret DSM writes next to the cluster in the Supervisor namespace.
+    """
+
+    name: DnsName
+    env_prefix: EnvName = "DATABASE_"
+
+
+class ConsumedEndpoint(ConfigModel):
+    """A model endpoint an app calls through the ML API gateway (§9.2.2).
+
+    ``tokenSecret`` names the Secret in the tenant's Supervisor namespace that holds the
+    app's API token for the gateway, in the layout PAIS uses for API tokens (type
+    ``pais.vmware.com/api-token-credentials``, key ``api_token``); the platform team creates it
+    there (the gateway validates OIDC tokens, §9.2.2). The app gets ``<envPrefix>URL``,
+    ``<envPrefix>MODEL`` (the routing name) and ``<envPrefix>API_TOKEN``; ``envPrefix``
+    defaults to the endpoint's name in upper case (``LLAMA_CHAT_``).
+    """
+
+    name: DnsName
+    token_secret: DnsSubdomain
+    env_prefix: EnvName | None = None
+
+
+class AppConsumes(ConfigModel):
+    """What an app is wired to, all through the stack (components.app_wiring).
+
+    ``database``, ``endpoints`` and ``knowledgeBases`` name the tenant's own; ``config`` holds
+    plain values (never credentials: PAIF-SEC-014 checks what lands in a ConfigMap);
+    ``secrets`` maps environment variables to stack secrets (``pulumi config set --secret
+    apps:<key>``), which reach the app's credentials Secret and nothing else. ``secretFiles``
+    also mounts that Secret as files at the directory it names.
+    """
+
+    database: ConsumedDatabase | None = None
+    endpoints: list[ConsumedEndpoint] = Field(default_factory=list)
+    knowledge_bases: list[DnsName] = Field(default_factory=list)
+    config: dict[EnvName, str] = Field(default_factory=dict)
+    secrets: dict[EnvName, StackSecretKey] = Field(default_factory=dict)
+    secret_files: NonEmpty | None = None
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _database_by_name(cls, value: object) -> object:
+        return {"name": value} if isinstance(value, str) else value
+
+    @field_validator("endpoints")
+    @classmethod
+    def _unique_endpoints(cls, endpoints: list[ConsumedEndpoint]) -> list[ConsumedEndpoint]:
+        _require_unique([e.name for e in endpoints], "endpoint")
+        return endpoints
+
+    @field_validator("knowledge_bases")
+    @classmethod
+    def _unique_knowledge_bases(cls, names: list[str]) -> list[str]:
+        _require_unique(names, "knowledge base")
+        return names
+
+    @field_validator("config")
+    @classmethod
+    def _no_credentials_in_config(cls, config: dict[str, str]) -> dict[str, str]:
+        from components.secret_values import is_credential_name, looks_like_a_secret_value
+
+        for name, value in config.items():
+            if is_credential_name(name):
+                raise ValueError(
+                    f"{name} names a credential: list it under secrets (a stack secret), "
+                    "never under config, which lands in a ConfigMap"
+                )
+            why = looks_like_a_secret_value(value)
+            if why is not None:
+                raise ValueError(
+                    f"{name}'s value {why}: list it under secrets (a stack secret), never "
+                    "under config, which lands in a ConfigMap"
+                )
+        return config
+
+    @field_validator("secret_files")
+    @classmethod
+    def _absolute(cls, path: str | None) -> str | None:
+        if path is not None and (
+            not path.startswith("/") or posixpath.normpath(path) != path or path == "/"
+        ):
+            raise ValueError(
+                f"{path!r} is not an absolute directory such as '/var/run/secrets/app'"
+            )
+        return path
+
+
+class AppAutoscaling(ConfigModel):
+    """A HorizontalPodAutoscaler for the app (§9.5.1: app pods scale horizontally on CPU
+    utilisation or request count): from the app's ``replicas`` up to ``maxReplicas``, on CPU
+    (``cpuUtilization`` % of the request) and, with ``requestsPerSecond``, on each pod's
+    request rate (the pods metric ``requestMetric``, served by a Prometheus adapter). The pace
+    both ways is the library's gradual HPA behaviour (components.autoscaling)."""
+
+    max_replicas: Annotated[int, Field(ge=1)]
+    cpu_utilization: Annotated[int, Field(ge=1, le=100)] = APP_HPA_CPU_UTILIZATION
+    requests_per_second: Annotated[float, Field(gt=0)] | None = None
+    request_metric: NonEmpty = APP_HPA_REQUEST_METRIC
+
+
 class App(ConfigModel):
     """An application Deployment in a tenant's VKS cluster (§9.7.1 app checklist).
 
@@ -476,6 +592,13 @@ class App(ConfigModel):
     run_as_group: NonRootId = DEFAULT_APP_GID
     writable_paths: list[NonEmpty] = Field(default_factory=list)
     api_access: bool = False
+    consumes: AppConsumes = Field(default_factory=AppConsumes)
+    autoscaling: AppAutoscaling | None = None
+
+    @property
+    def ceiling(self) -> int:
+        """Pods the app may run: its autoscaling maximum, else its replicas."""
+        return max(self.replicas, self.autoscaling.max_replicas if self.autoscaling else 0)
 
     @field_validator("writable_paths")
     @classmethod
@@ -500,6 +623,18 @@ class App(ConfigModel):
             )
         if self.ingress is not None and not self.expose:
             raise FieldError("ingress", "only an app with expose: true is published")
+        return self
+
+    @model_validator(mode="after")
+    def _autoscaling_bounds(self) -> App:
+        if self.autoscaling is not None and self.autoscaling.max_replicas < self.replicas:
+            raise FieldError(
+                "autoscaling.maxReplicas",
+                f"{self.autoscaling.max_replicas} is below replicas {self.replicas} (the "
+                "autoscaler's minimum)",
+            )
+        if self.autoscaling is not None and self.replicas < 1:
+            raise FieldError("replicas", "0 cannot autoscale: the HPA's minimum is at least 1")
         return self
 
 
@@ -813,15 +948,26 @@ class Network(ConfigModel):
     GSLB) is managed outside this stack, e.g. by the network team's own stack: this stack then
     declares none of it and the rules that inspect it have nothing here to check.
     ``appTier`` and ``egress`` say what the tenants' namespaces may reach and be reached from;
-    they describe the network, so an external edge keeps them.
+    they describe the network, so an external edge keeps them, and ``gatewayUrl`` (where apps
+    reach the ML API gateway; the entry's FQDN by default) too.
     """
 
     edge: Literal["managed", "external"] = "managed"
     ingress: Ingress | None = None
+    # Where workloads reach the ML API gateway (§9.2.2), as apps are told (apps[].consumes);
+    # unset, the site's entry https://<ingress.fqdn>. Each stack names its own site's.
+    gateway_url: HttpsUrl | None = None
     admin_source_cidrs: list[NonEmpty] = Field(default_factory=list)
     management_cidrs: list[NonEmpty] = Field(default_factory=list)
     app_tier: AppTier = Field(default_factory=AppTier)
     egress: Egress | None = None
+
+    @property
+    def resolved_gateway_url(self) -> str | None:
+        """``gatewayUrl``, else the entry ``https://<ingress.fqdn>``; None with neither."""
+        if self.gateway_url is not None:
+            return self.gateway_url
+        return f"https://{self.ingress.fqdn}" if self.ingress is not None else None
 
     @property
     def app_ports(self) -> tuple[int, ...]:

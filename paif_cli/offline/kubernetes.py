@@ -4,6 +4,12 @@ Reading a VKS cluster's ``<cluster>-kubeconfig`` Secret from the Supervisor (Clu
 writes it once the control plane is up) returns a kubeconfig pointing at an address that does
 not resolve (``*.offline.invalid``) and carries no credential: enough for a workload-cluster
 provider to be declared, and nothing that could reach a real cluster.
+
+Reading any other Secret (what apps are wired to: DSM's password Secret of a database, a PAIS
+API-token Secret) returns the keys of both layouts, ``password`` and ``api_token``, holding a
+placeholder that names the Secret: the copies the apps get show their keys, and the plan
+records the values as secrets. A DSM ``PostgresCluster`` gets the ``status.connection`` DSM
+reports once it is ready, its host an address that does not resolve.
 """
 
 from __future__ import annotations
@@ -36,14 +42,31 @@ def offline_kubeconfig(namespace: str, cluster: str) -> str:
     )
 
 
+# The keys an app's wiring reads: DSM's password Secret, and PAIS's API-token Secret layout.
+READ_SECRET_KEYS = ("password", "api_token")
+POSTGRES_CLUSTER_TYPE = "kubernetes:databases.dataservices.vmware.com/v1alpha1:PostgresCluster"
+
+
+def offline_secret_value(namespace: str, name: str, key: str) -> str:
+    """The placeholder a read Secret's key holds offline (base64), never a credential."""
+    return base64.b64encode(f"offline:{namespace}/{name}#{key}".encode()).decode()
+
+
 def _secret(args: Any) -> dict[str, Any]:
-    """Answer only reads of Cluster API kubeconfig Secrets; registered Secrets keep their inputs."""
+    """Answer reads of Secrets (kubeconfig, or what apps are wired to); registered Secrets keep
+    their inputs."""
     resource_id = args.resource_id or ""
     if args.inputs or "/" not in resource_id:
         return {}
     namespace, name = resource_id.split("/", 1)
     if not name.endswith(KUBECONFIG_SUFFIX):
-        return {}
+        return {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "Opaque",
+            "metadata": {"name": name, "namespace": namespace},
+            "data": {k: offline_secret_value(namespace, name, k) for k in READ_SECRET_KEYS},
+        }
     cluster = name.removesuffix(KUBECONFIG_SUFFIX)
     value = base64.b64encode(offline_kubeconfig(namespace, cluster).encode()).decode()
     return {
@@ -59,5 +82,26 @@ def _secret(args: Any) -> dict[str, Any]:
     }
 
 
-COMPUTED: dict[str, Callable[[Any], dict[str, Any]]] = {"kubernetes:core/v1:Secret": _secret}
+def _postgres_cluster(args: Any) -> dict[str, Any]:
+    """DSM's status.connection of a ready cluster (host unresolvable offline)."""
+    metadata = args.inputs.get("metadata") or {}
+    spec = args.inputs.get("spec") or {}
+    name, namespace = metadata.get("name", args.name), metadata.get("namespace", "default")
+    return {
+        "status": {
+            "connection": {
+                "host": f"{name}.{namespace}.offline.invalid",
+                "port": 5432,
+                "dbname": spec.get("databaseName", name),
+                "username": spec.get("adminUsername"),
+                "passwordRef": {"name": name},
+            }
+        }
+    }
+
+
+COMPUTED: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "kubernetes:core/v1:Secret": _secret,
+    POSTGRES_CLUSTER_TYPE: _postgres_cluster,
+}
 INVOKES: dict[str, Callable[[Any], dict[str, Any]]] = {}

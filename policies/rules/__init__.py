@@ -11,6 +11,7 @@ from policies.rules import (
     security,
     segmentation,
     tenancy,
+    wiring,
     workloads,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "security",
     "segmentation",
     "tenancy",
+    "wiring",
     "workloads",
 ]

@@ -30,7 +30,6 @@ decides by the value alone:
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import re
 from collections.abc import Iterator, Mapping
@@ -49,6 +48,8 @@ from components.nsx_binding import (
     POLICY_LB_VIRTUAL_SERVER_TYPE,
     POLICY_SECURITY_POLICY_TYPE,
 )
+from components.secret_values import is_credential_name
+from components.secret_values import words as _words
 from policies.framework import (
     DSM_GROUP,
     StackView,
@@ -93,33 +94,9 @@ TLS_SSLMODES: Final = ["require", "verify-ca", "verify-full"]
 # Avi WafPolicy.mode that blocks what it detects (the provider defaults to detection only).
 WAF_ENFORCEMENT: Final = "WAF_MODE_ENFORCEMENT"
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
-_CAMEL_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
-_CREDENTIAL_WORDS: Final = frozenset(
-    {"password", "passwd", "passphrase", "token", "secret", "kubeconfig", "apikey", "privatekey"}
-)
-_KEY_QUALIFIERS: Final = frozenset({"api", "private", "secret", "signing", "encryption"})
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=4096)
-def _words(name: str) -> tuple[str, ...]:
-    return tuple(
-        w.lower() for part in re.split(r"[^A-Za-z0-9]+", name) for w in _CAMEL_WORDS.findall(part)
-    )
-
-
-@functools.lru_cache(maxsize=4096)
-def is_credential_name(name: str) -> bool:
-    """``adminPassword``, ``DB_PASSWORD``, ``NGC_API_KEY``, ``clientSecret``, ``kubeconfig`` —
-    but not ``secretName``, ``passwordRef`` or ``TOKENIZER_PATH`` (the last word decides)."""
-    words = _words(name)
-    if not words:
-        return False
-    if words[-1] in _CREDENTIAL_WORDS:
-        return True
-    return words[-1] == "key" and any(w in _KEY_QUALIFIERS for w in words[-3:-1])
 
 
 def _is_secret_reference(key: str, value: str) -> bool:

@@ -27,7 +27,14 @@ CRD_GROUPS = {
 }
 # Broadcom publishes API references but no schema file for these (schemas/SOURCES.md).
 NO_PUBLIC_SCHEMA = {"pais.vmware.com", "databases.dataservices.vmware.com"}
-CORE_GROUPS = {"", "apps", "policy", "networking.k8s.io", "rbac.authorization.k8s.io"}
+CORE_GROUPS = {
+    "",
+    "apps",
+    "autoscaling",
+    "policy",
+    "networking.k8s.io",
+    "rbac.authorization.k8s.io",
+}
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +96,9 @@ def test_core_objects_validate_with_kubernetes_validate(
                 raise AssertionError(f"{name}: {error}") from None
             checked += 1
     assert checked >= 50
-    # One image pull Secret per tenant at each site, validated whole.
-    assert secrets == 6
+    # One image pull Secret per tenant at each site and the wired backend's credentials
+    # Secret at each, validated whole.
+    assert secrets == 8
 
 
 def test_a_secret_masked_as_a_whole_would_not_validate() -> None:

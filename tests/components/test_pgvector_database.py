@@ -22,6 +22,7 @@ from components.pgvector_database import (
     validate_pgvector_database,
 )
 from paif_cli.mock_runtime import PlanMocks
+from paif_cli.offline.kubernetes import POSTGRES_CLUSTER_TYPE
 from tests.support.programs import registered_before_error
 from tests.support.stacks import load_example, load_stack, site_context
 
@@ -182,8 +183,11 @@ def test_connection_is_a_secret_output_with_a_password_reference(run_pulumi, pro
     assert FAKE_USER not in dumped
 
 
-def test_connection_falls_back_to_declared_values_offline(run_pulumi, prod) -> None:
-    result = render(run_pulumi, args_for(prod))
+def test_connection_falls_back_to_declared_values_without_a_status(run_pulumi, prod) -> None:
+    """An API server with no DSM controller (the engine tier's) reports no status: the
+    connection falls back to what the stack declared, and the host is unknown."""
+    no_status = PlanMocks(computed={POSTGRES_CLUSTER_TYPE: lambda args: {}})
+    result = render(run_pulumi, args_for(prod), no_status)
     connection = result.raw_outputs["connection"]
     assert connection["host"] is None
     assert (connection["port"], connection["dbname"], connection["username"]) == (
@@ -191,6 +195,16 @@ def test_connection_falls_back_to_declared_values_offline(run_pulumi, prod) -> N
         "kb-vectors",
         "pgadmin",
     )
+
+
+def test_the_offline_plan_answers_the_status_dsm_reports(run_pulumi, prod) -> None:
+    connection = render(run_pulumi, args_for(prod)).raw_outputs["connection"]
+    assert connection["host"] == "kb-vectors.marketing-ns.offline.invalid"
+    assert connection["passwordSecretRef"] == {
+        "namespace": "marketing-ns",
+        "name": "kb-vectors",
+        "key": "password",
+    }
 
 
 @pytest.mark.parametrize(

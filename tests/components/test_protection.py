@@ -42,6 +42,7 @@ STATELESS: frozenset[str] = frozenset(
         "harbor:index/replication:Replication",
         "harbor:index/robotAccount:RobotAccount",
         "kubernetes:apps/v1:Deployment",
+        "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
         # A VKS cluster runs stateless apps; tenant data lives in DSM and Harbor.
         "kubernetes:cluster.x-k8s.io/v1beta2:Cluster",
         "kubernetes:core/v1:ConfigMap",

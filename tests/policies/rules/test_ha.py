@@ -34,6 +34,7 @@ def small_prod() -> dict[str, Any]:
     marketing["knowledgeBases"] = []
     marketing["agents"] = []
     marketing["apps"] = [marketing["apps"][1]]
+    marketing["apps"][0]["consumes"].pop("knowledgeBases")  # none left to consume
     config["paif:tenants"] = [marketing]
     return config
 

@@ -54,7 +54,7 @@ from components.nsx_binding import (
     SecurityPolicyRule,
 )
 from components.pgvector_database import PgvectorDatabase, PgvectorDatabaseArgs
-from components.tenant_apps import TenantApps, TenantAppsArgs
+from components.tenant_apps import TenantApps
 from policies.rules import security
 from tests.support.policy import (
     SECRET_PLACEHOLDER,
@@ -64,7 +64,14 @@ from tests.support.policy import (
     plan_stack,
     run_site,
 )
-from tests.support.stacks import load_example, load_stack, marketing, site_context, write_project
+from tests.support.stacks import (
+    load_example,
+    load_stack,
+    marketing,
+    site_context,
+    tenant_apps_args,
+    write_project,
+)
 
 HOST = "harbor.primary.example.com"
 CERT = "/infra/certificates/ai-example-com"
@@ -112,12 +119,7 @@ def endpoints_of(cfg: StackConfig) -> Callable[[], None]:
 
 def apps_of(cfg: StackConfig) -> None:
     """Marketing's apps on its VKS cluster, as the site builds them."""
-    TenantApps(
-        "marketing-apps",
-        TenantAppsArgs(
-            tenant=marketing(cfg), cluster="marketing-apps", ctx=site_context(cfg, dr=True)
-        ),
-    )
+    TenantApps("marketing-apps", tenant_apps_args(cfg))
 
 
 def edge(name: str = "edge", **overrides: Any) -> None:

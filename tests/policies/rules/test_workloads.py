@@ -22,10 +22,10 @@ from components.harbor_registry import HarborProject, HarborProjectArgs
 from components.model_endpoint import NIM_API_VERSION, PAIS_API_VERSION, ModelEndpoint
 from components.model_endpoint import ModelEndpointArgs as EndpointArgs
 from components.pod_security import API_ACCESS_ANNOTATION
-from components.tenant_apps import TenantApps, TenantAppsArgs
+from components.tenant_apps import TenantApps
 from policies.rules import workloads
 from tests.support.policy import ProgramResult, check, evaluate_records, run_site
-from tests.support.stacks import load_stack, marketing, site_context
+from tests.support.stacks import load_stack, marketing, site_context, tenant_apps_args
 
 HOST = "harbor.primary.example.com"
 DIGEST = "sha256:" + "ab" * 32
@@ -66,10 +66,7 @@ def endpoints_of(cfg: StackConfig) -> None:
 
 
 def apps_of(cfg: StackConfig) -> None:
-    TenantApps(
-        "marketing-apps",
-        TenantAppsArgs(tenant=marketing(cfg), cluster="marketing-apps", ctx=site_context(cfg)),
-    )
+    TenantApps("marketing-apps", tenant_apps_args(cfg))
 
 
 def model(name: str, ref: str) -> None:

@@ -18,8 +18,8 @@ For each size N, interleaved, ``--repeat`` times:
 
 Both processes run with the GC thresholds ``paif`` sets (``paif_cli.main.PLAN_GC_THRESHOLDS``);
 ``paif`` also pauses the collector through its gate and its writing, phases the bare replay does
-not have (``paif_cli.plan.collector_paused``). ``--source DIR`` plans with the ``paif`` of another
-checkout (the figures before a change) against this checkout's replay. ``--pair N`` also
+not have (``paif_cli.collector.collector_paused``). ``--source DIR`` plans with the ``paif`` of
+another checkout (the figures before a change) against this checkout's replay. ``--pair N`` also
 plans the N-tenant primary with its DR stack (``--stack bench --stack benchdr``) one stack at a
 time and in parallel (``--jobs``), and checks that both out trees are byte-identical. Run
 from the repository root:
@@ -64,17 +64,28 @@ TARGET_RATIO = 1.3
 TARGET_POLICY_SHARE = 0.10
 TARGET_WRITE_SHARE = 0.10
 TARGET_MEMORY_RATIO = 1.5
-# The plan's phases: the functions (module, attribute) whose time each one sums.
+# The plan's phases: the functions (module, attribute) whose time each one sums, wrapped where
+# the caller looks them up. Both layouts are listed, the pipeline's (paif_cli.pipeline and its
+# stages) and the one before it (paif_cli.plan, paif_cli.gate), so that ``--source`` can time a
+# checkout of either; a target the checkout lacks is skipped.
 PHASES = {
-    "config": [("paif_cli.plan", "load_config")],
-    "program": [("paif_cli.plan", "run_program")],
-    "policy": [("paif_cli.gate", "evaluate_plan")],
+    "config": [("paif_cli.pipeline", "load_stack"), ("paif_cli.plan", "load_config")],
+    "program": [("paif_cli.run", "run_program"), ("paif_cli.plan", "run_program")],
+    "policy": [
+        ("paif_cli.pipeline", "gate_plan"),
+        ("paif_cli.render", "policy_reports"),
+        ("paif_cli.gate", "evaluate_plan"),
+    ],
     "write": [
+        ("paif_cli.pipeline", "write_plan"),
+        ("paif_cli.pipeline", "write_run"),
         ("paif_cli.plan", "write_plan"),
         ("paif_cli.gate", "write_pair_artifacts"),
         ("paif_cli.diagram", "write_topology"),
     ],
 }
+# Where the plan looks up ``run_program`` (the recording for the bare replay wraps it there).
+RUN_PROGRAM_MODULES = ("paif_cli.run", "paif_cli.plan")
 
 
 # --- measuring inside a child ---------------------------------------------------------------
@@ -107,8 +118,12 @@ class Timer:
         self.seconds = 0.0
         self._depth = 0
         for module_name, attribute in targets:
-            module = importlib.import_module(module_name)
-            setattr(module, attribute, self._wrap(getattr(module, attribute)))
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError:
+                continue  # the other layout's module
+            if hasattr(module, attribute):
+                setattr(module, attribute, self._wrap(getattr(module, attribute)))
 
     def _wrap(self, original: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -130,15 +145,24 @@ def child_plan(argv: list[str], result_file: Path, recording: Path | None) -> No
     source = os.environ.get(SOURCE_VARIABLE)
     if source:  # the paif under test is another checkout's (--source)
         sys.path.insert(0, source)
+    import importlib
+
     import paif_cli.main
-    import paif_cli.plan
     from paif_cli.mock_runtime import PlanMocks
 
     timers = {name: Timer(targets) for name, targets in PHASES.items()}
     results: list[Any] = []
     invokes: list[dict[str, Any]] = []
     if recording is not None:
-        original_run, original_call = paif_cli.plan.run_program, PlanMocks.call
+        runner = None
+        for name in RUN_PROGRAM_MODULES:
+            try:
+                runner = importlib.import_module(name)
+                break
+            except ModuleNotFoundError:
+                continue
+        assert runner is not None, f"none of {RUN_PROGRAM_MODULES} in this checkout"
+        original_run, original_call = runner.run_program, PlanMocks.call
 
         def run_program(*args: Any, **kwargs: Any) -> Any:
             results.append(original_run(*args, **kwargs))
@@ -148,7 +172,7 @@ def child_plan(argv: list[str], result_file: Path, recording: Path | None) -> No
             invokes.append({"token": args.token, "args": _plain(args.args)})
             return original_call(self, args)
 
-        paif_cli.plan.run_program = run_program  # type: ignore[assignment]
+        runner.run_program = run_program
         PlanMocks.call = call  # type: ignore[method-assign]
     imported = time.perf_counter()
     with open(os.devnull, "w") as sink:

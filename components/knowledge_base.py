@@ -156,6 +156,8 @@ class KnowledgeBaseArgs:
     tenant: Tenant
     knowledge_base: KnowledgeBaseConfig
     ctx: SiteContext
+    # The PostgresCluster holding the database at this site (a DR copy has its own name).
+    database_cluster: str | None = None
 
 
 def _kb_path(args: KnowledgeBaseArgs) -> str:
@@ -178,14 +180,14 @@ def knowledge_base_document(args: KnowledgeBaseArgs) -> dict[str, Any]:
         "embedding": _endpoint_ref(embedding),
         "vectorStore": {
             "engine": "pgvector",
-            "postgresCluster": kb.database,
+            "postgresCluster": args.database_cluster or kb.database,
             "databaseName": kb.database,
             "namespace": tenant.namespace,
             # A reference, never the password: the Secret DSM writes for the PostgresCluster,
             # holding it under ``password`` (pgvector_database.DSM_PASSWORD_KEY), so only its
             # name is written. ConfigMap scanners read any ``key:``, ``secret:`` or
             # ``password:`` line as a credential (trivy KSV-01010, KSV-0109).
-            "passwordSecretRef": {"name": kb.database},
+            "passwordSecretRef": {"name": args.database_cluster or kb.database},
             "extension": "vector",
             # §9.6.3: the knowledge base connects over TLS as its database requires.
             "sslMode": _database_ssl_mode(tenant, kb.database),

@@ -101,7 +101,7 @@ def monitored_databases(
     for database in (*tenant.databases, *tenant.app_databases):
         role = derived.databases.get((tenant.name, database.name)) if derived else None
         mode = role.mode if role is not None else DatabaseMode.WRITER
-        if mode is DatabaseMode.RESTORE_FROM_BACKUP:
+        if role is not None and not role.running:
             continue
         replicas_here = database.ha or mode is not DatabaseMode.WRITER
         lag = replication_lag_threshold(layers, rpo_seconds) if replicas_here else None
@@ -115,7 +115,7 @@ def monitored_databases(
             MonitoredDatabase(
                 tenant=tenant.name,
                 namespace=tenant.namespace,
-                name=database.name,
+                name=role.cluster_name if role is not None else database.name,
                 replication_lag_seconds=lag,
                 backup_interval_seconds=interval,
             )

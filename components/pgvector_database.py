@@ -26,25 +26,33 @@ Fields used (``databases.dataservices.vmware.com/v1alpha1``), with where they ar
 
 Where the docs are silent (our choices, documented here):
 
-- Synchronous vs asynchronous replication has no dedicated PostgresCluster field. It is set
-  through a ``DatabaseConfig`` with PostgreSQL's own ``synchronous_commit`` (``on`` waits for
-  the standby, ``local`` does not) and stated as the annotation
-  ``paif.vmware.com/replication`` for policies and the RPO estimate.
+- Synchronous vs asynchronous in-site replication has no PostgresCluster field, and DSM
+  documents no synchronous-standby mode. The stack asks through the ``DatabaseConfig`` with
+  PostgreSQL's own ``synchronous_commit`` (``on`` for ``replication: sync``, else ``local``)
+  and states it as the annotation ``paif.vmware.com/replication``; whether a commit waits for
+  the standby depends on ``synchronous_standby_names``, which DSM manages, so the estimate
+  counts the asynchronous window for a failover inside the site (``estimates.inSiteHa``).
 - Backup encryption is a property of the DSM backup location (an S3 bucket); the declared
   intent is the annotation ``paif.vmware.com/backup-encrypted``.
 - ``pulumi.com/waitFor: condition=Ready`` (pulumi-kubernetes ≥ 4.18 annotation) makes
   ``pulumi up`` wait for DSM's Ready condition, so ``status.connection`` is filled when the
   outputs are read; DSM provisioning takes tens of minutes, hence the 30-minute timeout.
 
-Cross-site role (components.dr.topology, §9.3.3): ``paif.vmware.com/dr-mode`` is ``writer``,
-``async-replica``, ``sync-standby`` or (pilot light) no cluster at all, restored from backups on
-failover; ``paif.vmware.com/writer-site`` names where the one writer runs and
-``paif.vmware.com/dr-replication`` the cross-site link. DSM documents no cross-site replica
-field, so the role is declared as intent that the runbook and PAIF-DR-007 act on; a
-synchronous link also makes the writer commit synchronously.
+Every other fact is a ``paif.vmware.com/`` annotation, never an invented spec field (the DSM
+schema in ``schemas/dsm/`` rejects those): ``ha``, ``replication`` (in-site), ``sslmode``,
+``extensions``, ``backup-encrypted``, and the DR copy's ``dr-mode`` (``writer``,
+``logical-subscriber``; a ``backup-restore`` or ``none`` copy renders no cluster until
+failover), ``dr-mechanism``, ``writer-site``, ``primary-cluster``/``copy-cluster``,
+``primary-backup-location`` and, for ``logical``, ``dr-publication``, ``dr-slot``,
+``dr-subscription``, ``dr-replication-user``, ``dr-lag-budget-seconds``,
+``dr-slot-retention-seconds`` (components.dr.copies names them). ``logical`` replication
+itself is built by components.database_replication; the cluster's DatabaseConfig carries what
+PostgreSQL needs for it (``wal_level: logical``, ``max_slot_wal_keep_size``), and
+``backup-restore`` with ``walArchiveInterval`` sets ``archive_timeout``.
 
-``CREATE EXTENSION vector`` runs in the application's schema migration (DSM ships pgvector
-with its PostgreSQL images); the component states it in the connection output.
+``CREATE EXTENSION vector`` is a ``postgresql.Extension`` where the stack replicates logically
+(both sides); otherwise the application's schema migration runs it (DSM ships pgvector with its
+PostgreSQL images) and the component states it in the connection output.
 """
 
 from __future__ import annotations
@@ -57,7 +65,12 @@ import pulumi_kubernetes as k8s
 
 from components.config.models import Database, Tenant
 from components.context import SiteContext, target_annotations
-from components.dr.topology import DatabaseMode, DatabaseRole
+from components.database_replication import (
+    DsmEndpoint,
+    ReplicationPublisher,
+    ReplicationSubscriber,
+)
+from components.dr.copies import DatabaseMode, DatabaseRole
 from components.errors import ComponentInputError
 from components.tenant_namespace import (
     DATABASE_KIND_LABEL,
@@ -109,6 +122,11 @@ class DsmDatabaseArgs:
     dr_role: DatabaseRole | None = None
     # Where the tenant declares it: ``databases`` (pgvector) or ``appDatabases``.
     config_key: Literal["databases", "appDatabases"] = "databases"
+    # Logical replication (components.database_replication): the replication role's password
+    # (secret config ``dsm:replicationPassword``) and, at the DR site, the primary's
+    # connection (host, port, dbname) read through the DR stack's StackReference.
+    replication_password: pulumi.Input[str] | None = None
+    primary_connection: pulumi.Input[Any] | None = None
 
     @property
     def dr_mode(self) -> str:
@@ -162,27 +180,60 @@ def validate_dsm_database(args: DsmDatabaseArgs) -> None:
         )
 
 
-def effective_replication(db: Database, dr_role: DatabaseRole | None = None) -> str:
-    """Synchronous if either the local HA pair or the cross-site link must lose nothing.
-
-    Active-active promises RPO 0 (§9.3.3): the writer must wait for the other site's
-    standby, whatever the local pair's setting.
-    """
-    if dr_role is not None and dr_role.replication == "sync":
-        return "sync"
-    return db.replication
-
-
 def database_config_params(db: Database, dr_role: DatabaseRole | None = None) -> dict[str, str]:
     """PostgreSQL parameters DSM applies through the cluster's DatabaseConfig.
 
     ``ssl_min_protocol_version`` (PostgreSQL ≥ 12) refuses TLS older than the configured version;
     whether a client may skip TLS altogether is decided by ``sslmode`` on its side (below).
+    The DR mechanism adds what PostgreSQL needs for it at the primary: logical decoding
+    (``wal_level``) and the slot's WAL retention (``max_slot_wal_keep_size``, MB) for
+    ``logical``; ``archive_timeout`` for ``backup-restore`` with a WAL archive interval.
     """
-    return {
-        "synchronous_commit": SYNCHRONOUS_COMMIT[effective_replication(db, dr_role)],
+    params = {
+        "synchronous_commit": SYNCHRONOUS_COMMIT[db.replication],
         "ssl_min_protocol_version": db.tls_min_version,
     }
+    if dr_role is not None and dr_role.mode is DatabaseMode.WRITER:
+        if dr_role.logical and dr_role.cluster_name == dr_role.primary_cluster:
+            params["wal_level"] = "logical"
+            params["max_slot_wal_keep_size"] = str(dr_role.max_slot_wal_keep_size_mb)
+        if dr_role.wal_archive_interval_seconds is not None:
+            params["archive_timeout"] = str(dr_role.wal_archive_interval_seconds)
+    return params
+
+
+def _location(db: Database) -> str | None:
+    return db.backup.location if db.backup is not None else None
+
+
+def dr_annotations(role: DatabaseRole) -> dict[str, str]:
+    """The DR copy's mechanism and names, as ``paif.vmware.com/`` annotations (module doc)."""
+    out = {
+        "paif.vmware.com/dr-mechanism": role.mechanism,
+        "paif.vmware.com/writer-site": role.writer_site,
+        "paif.vmware.com/primary-cluster": role.primary_cluster,
+    }
+    if role.copy_cluster is not None:
+        out["paif.vmware.com/copy-cluster"] = role.copy_cluster
+    if role.primary_backup_location is not None:
+        out["paif.vmware.com/primary-backup-location"] = role.primary_backup_location
+    if role.logical:
+        assert role.publication and role.slot and role.subscription and role.replication_user
+        out.update(
+            {
+                "paif.vmware.com/dr-publication": role.publication,
+                "paif.vmware.com/dr-slot": role.slot,
+                "paif.vmware.com/dr-subscription": role.subscription,
+                "paif.vmware.com/dr-replication-user": role.replication_user,
+                "paif.vmware.com/dr-lag-budget-seconds": str(role.lag_budget_seconds),
+                "paif.vmware.com/dr-slot-retention-seconds": str(role.slot_retention_seconds),
+            }
+        )
+    if role.wal_archive_interval_seconds is not None:
+        out["paif.vmware.com/dr-wal-archive-interval-seconds"] = str(
+            role.wal_archive_interval_seconds
+        )
+    return out
 
 
 def backup_config(db: Database) -> dict[str, Any] | None:
@@ -260,24 +311,31 @@ class DsmDatabase(pulumi.ComponentResource):
     ) -> None:
         validate_dsm_database(args)
         super().__init__(self.component_type, name, None, opts)
-        ctx, tenant, db = args.ctx, args.tenant, args.database
-        self.cluster_name = db.name
+        ctx, tenant, db, role = args.ctx, args.tenant, args.database, args.dr_role
+        self.cluster_name = role.cluster_name if role is not None else db.name
         self.namespace = tenant.namespace
         self.ha = db.ha
         self.replicas = DSM_HA_REPLICAS if db.ha else DSM_SINGLE_SERVER_REPLICAS
         self.replication = db.replication
-        self.backup = backup_config(db)
+        self.mechanism = role.mechanism if role is not None else "none"
         self.dr_mode = args.dr_mode
-        if args.dr_role is not None and not args.dr_role.running:
-            # Pilot light (§9.3.3 pattern 1): the DR site keeps backups only; the cluster is
-            # restored from them on failover (runbook), so nothing runs here now.
+        self.publisher: ReplicationPublisher | None = None
+        self.subscriber: ReplicationSubscriber | None = None
+        location = role.backup_location if role is not None else _location(db)
+        self.backup = backup_config(db) if location else None
+        if role is not None and not role.running:
+            # A backup-restore copy is created at failover from the primary's backups (the
+            # runbook's restore step); a 'none' copy is not kept. Nothing runs here now.
             self.replicas = 0
             self.host = pulumi.Output.from_input(None)
             self.cluster_id = None
             self.connection = pulumi.Output.secret(
                 {
-                    "restoreFrom": args.dr_role.backup_location,
-                    "writerSite": args.dr_role.writer_site,
+                    "mechanism": role.mechanism,
+                    "restoreFrom": role.primary_backup_location,
+                    "sourceCluster": role.primary_cluster,
+                    "clusterAtFailover": role.cluster_name,
+                    "writerSite": role.writer_site,
                 }
             )
             self._register_outputs()
@@ -291,7 +349,7 @@ class DsmDatabase(pulumi.ComponentResource):
             DATABASE_KIND_LABEL: self.kind,
         }
 
-        params_name = f"{db.name}-params"
+        params_name = f"{self.cluster_name}-params"
         params = k8s.apiextensions.CustomResource(
             f"{name}-params",
             api_version=DSM_API_VERSION,
@@ -302,7 +360,7 @@ class DsmDatabase(pulumi.ComponentResource):
                 "labels": labels,
                 "annotations": target_annotations(),
             },
-            spec={"params": database_config_params(db, args.dr_role)},
+            spec={"params": database_config_params(db, role)},
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -313,13 +371,14 @@ class DsmDatabase(pulumi.ComponentResource):
             "storageSpace": db.storage,
             "storagePolicyName": args.storage_policy or ctx.site.storage_policy,
             "adminUsername": args.admin_username,
+            # The PostgreSQL database inside keeps its name at both sites (clients, publication).
             "databaseName": db.name,
             "databaseConfig": {"name": params_name},
         }
         if args.infrastructure_policy:
             spec["infrastructurePolicy"] = {"name": args.infrastructure_policy}
-        if db.backup is not None:
-            spec["backupLocation"] = {"name": db.backup.location}
+        if self.backup is not None:
+            spec["backupLocation"] = {"name": location}
             spec["backupConfig"] = self.backup
         annotations = {
             "pulumi.com/waitFor": "condition=Ready",
@@ -329,7 +388,7 @@ class DsmDatabase(pulumi.ComponentResource):
             "paif.vmware.com/backup-encrypted": str(
                 db.backup.encrypted if db.backup else False
             ).lower(),
-            # The cross-site role (§9.3.3): one writer; the peer copy is a replica or standby.
+            # The cross-site role (§9.3.3): one writer; the DR copy subscribes or waits.
             "paif.vmware.com/dr-mode": self.dr_mode,
             # §9.6.3: what clients must require (libpq sslmode); PAIF-SEC-001 reads it.
             SSLMODE_ANNOTATION: db.ssl_mode,
@@ -337,16 +396,14 @@ class DsmDatabase(pulumi.ComponentResource):
         }
         if self.extensions:
             annotations["paif.vmware.com/extensions"] = ",".join(self.extensions)
-        if args.dr_role is not None:
-            annotations["paif.vmware.com/writer-site"] = args.dr_role.writer_site
-            if args.dr_role.replication is not None:
-                annotations["paif.vmware.com/dr-replication"] = args.dr_role.replication
+        if role is not None:
+            annotations.update(dr_annotations(role))
         cluster = _DsmPostgresCluster(
             f"{name}-cluster",
             api_version=DSM_API_VERSION,
             kind="PostgresCluster",
             metadata={
-                "name": db.name,
+                "name": self.cluster_name,
                 "namespace": tenant.namespace,
                 "labels": labels,
                 "annotations": annotations,
@@ -361,10 +418,11 @@ class DsmDatabase(pulumi.ComponentResource):
         )
 
         namespace, dbname, username = tenant.namespace, db.name, args.admin_username
-        sslmode = db.ssl_mode
+        sslmode, cluster_name = db.ssl_mode, self.cluster_name
 
         def _connection(status: Any) -> dict[str, Any]:
             live = (status or {}).get("connection") or {}
+            secret = (live.get("passwordRef") or {}).get("name") or cluster_name
             return {
                 "host": live.get("host"),
                 "port": int(live.get("port") or POSTGRES_PORT),
@@ -372,7 +430,7 @@ class DsmDatabase(pulumi.ComponentResource):
                 "username": live.get("username") or username,
                 "passwordSecretRef": {
                     "namespace": namespace,
-                    "name": dbname,
+                    "name": secret,
                     "key": DSM_PASSWORD_KEY,
                 },
                 "extensions": list(self.extensions),
@@ -382,7 +440,44 @@ class DsmDatabase(pulumi.ComponentResource):
         self.connection = pulumi.Output.secret(cluster.status.apply(_connection))
         self.host = cluster.status.apply(lambda s: ((s or {}).get("connection") or {}).get("host"))
         self.cluster_id = cluster.id
+        if role is not None and role.logical:
+            self._replicate(name, args, role, cluster)
         self._register_outputs()
+
+    def _replicate(
+        self, name: str, args: DsmDatabaseArgs, role: DatabaseRole, cluster: _DsmPostgresCluster
+    ) -> None:
+        """Logical replication's resources on this side (components.database_replication)."""
+        endpoint = DsmEndpoint(
+            cluster=self.cluster_name,
+            namespace=self.namespace,
+            database=args.database.name,
+            admin_username=args.admin_username,
+            sslmode=args.database.ssl_mode,
+            status=cluster.status,
+        )
+        opts = pulumi.ResourceOptions(parent=self, depends_on=[cluster])
+        if role.cluster_name == role.primary_cluster:
+            self.publisher = ReplicationPublisher(
+                f"{name}-publisher",
+                role,
+                endpoint,
+                extensions=self.extensions,
+                replication_password=args.replication_password,
+                opts=opts,
+            )
+            return
+        self.subscriber = ReplicationSubscriber(
+            f"{name}-subscriber",
+            role,
+            endpoint,
+            extensions=self.extensions,
+            primary_connection=args.primary_connection,
+            replication_password=args.replication_password,
+            # Failed over: the copy writes; the runbook detached the subscription first.
+            subscribe=role.mode is DatabaseMode.SUBSCRIBER,
+            opts=opts,
+        )
 
     def _register_outputs(self) -> None:
         """The same outputs whether the cluster runs here or is restored on failover."""
@@ -393,6 +488,7 @@ class DsmDatabase(pulumi.ComponentResource):
                 "replicas": self.replicas,
                 "replication": self.replication,
                 "drMode": self.dr_mode,
+                "drMechanism": self.mechanism,
                 "connection": self.connection,
             }
         )

@@ -22,6 +22,7 @@ from components.config import (
     read_stack_file,
     runtime_config_values,
 )
+from components.database_replication import REPLICATION_PASSWORD_CONFIG
 from components.errors import ComponentInputError
 from components.site import PaifSite, PaifSiteArgs, peer_harbor_provider, validate_site
 
@@ -86,6 +87,9 @@ def run(project_dir: Path | None = None) -> PaifSite:
             plaintext_secret_keys=plaintext_secret_keys(values, secret_keys),
             peer_config=peer,
             secret_keys=secret_keys,
+            replication_password=pulumi.Config(REPLICATION_PASSWORD_CONFIG[0]).get_secret(
+                REPLICATION_PASSWORD_CONFIG[1]
+            ),
         )
         validate_site(args)
         derived = args.derived()

@@ -128,6 +128,9 @@ class PaifSiteArgs:
     peer_config: StackConfig | None = None
     # Config keys of this stack set as Pulumi secrets (what apps' consumes.secrets may name).
     secret_keys: frozenset[str] = frozenset()
+    # The replication role's password of logical DR copies (secret config
+    # ``dsm:replicationPassword``, the same in both stacks; components.database_replication).
+    replication_password: pulumi.Input[str] | None = None
 
     @property
     def stack(self) -> str:
@@ -196,6 +199,7 @@ def _tenant_args(
     args: PaifSiteArgs,
     derived: DerivedSite,
     domains: Mapping[str, GpuWorkloadDomain] | None = None,
+    primary_tenants: pulumi.Output[Any] | None = None,
 ) -> list[PaifTenantArgs]:
     """Each tenant's args; ``domains`` maps "" (the site's) and isolated tenants' names."""
     shared_zone = domain_args(args.context).resolved_zone_name
@@ -235,6 +239,8 @@ def _tenant_args(
                 site_gateway_url=site_gateway_url(args.config),
                 stack_secret_keys=args.secret_keys,
                 stack_file=args.stack_file,
+                replication_password=args.replication_password,
+                primary_tenants=primary_tenants,
             )
         )
     return out
@@ -452,7 +458,12 @@ class PaifSite(pulumi.ComponentResource):
                     child,
                 )
         self.tenants: dict[str, PaifTenant] = {}
-        for tenant_args in _tenant_args(args, derived, domains):
+        primary_tenants = (
+            peer_outputs.get_output("tenants")
+            if peer_outputs is not None and config.dr.role == "dr"
+            else None
+        )
+        for tenant_args in _tenant_args(args, derived, domains, primary_tenants):
             tenant = tenant_args.tenant.name
             self.tenants[tenant] = PaifTenant(
                 f"{name}-{tenant}",

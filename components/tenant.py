@@ -102,6 +102,11 @@ class PaifTenantArgs:
     # Stack config keys set as Pulumi secrets (apps[].consumes.secrets must name one).
     stack_secret_keys: frozenset[str] = frozenset()
     stack_file: str = "the stack file"
+    # Logical replication of the databases (components.database_replication): the replication
+    # role's password (secret config) and, at a DR site, the primary's ``tenants`` output
+    # (read through the StackReference) for the primary's database endpoints.
+    replication_password: pulumi.Input[str] | None = None
+    primary_tenants: pulumi.Output[Any] | None = None
 
     @property
     def gateway_url(self) -> str | None:
@@ -240,13 +245,42 @@ class PaifTenantArgs:
                 database=database,
                 ctx=self.ctx,
                 dr_role=roles.get((self.tenant.name, database.name)),
+                replication_password=self.replication_password,
+                primary_connection=self._primary_connection(database),
             )
             for database in databases
         ]
 
+    def _primary_connection(self, database: Database) -> pulumi.Output[Any] | None:
+        """The primary's connection of ``database`` (host, port, dbname), at a DR site."""
+        if self.primary_tenants is None:
+            return None
+        tenant, name = self.tenant.name, database.name
+        key = "appDatabases" if database in self.tenant.app_databases else "databases"
+
+        def pick(tenants: Any) -> Any:
+            # An offline plan of the DR stack alone reads the primary's last plan, whose secret
+            # outputs are placeholders: then the endpoint is unknown here.
+            found: Any = tenants
+            for part in (tenant, key, name):
+                found = found.get(part) if isinstance(found, Mapping) else None
+            return found if isinstance(found, Mapping) else None
+
+        return self.primary_tenants.apply(pick)
+
+    def cluster_name(self, database: str) -> str:
+        """The PostgresCluster that holds ``database`` at this site (a DR copy's own name)."""
+        role = self.derived.databases.get((self.tenant.name, database)) if self.derived else None
+        return role.cluster_name if role is not None else database
+
     def knowledge_base_args(self) -> list[KnowledgeBaseArgs]:
         return [
-            KnowledgeBaseArgs(tenant=self.tenant, knowledge_base=kb, ctx=self.ctx)
+            KnowledgeBaseArgs(
+                tenant=self.tenant,
+                knowledge_base=kb,
+                ctx=self.ctx,
+                database_cluster=self.cluster_name(kb.database),
+            )
             for kb in self.tenant.knowledge_bases
         ]
 

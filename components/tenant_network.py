@@ -46,14 +46,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
-from components.config.models import Network
+from components.config.models import Network, Tenant
 from components.observability.metrics import SERVING_METRICS_PORT
 from components.vks_cluster import TIER_LABEL
-
-if TYPE_CHECKING:
-    from components.tenant_namespace import SupervisorNamespaceArgs
 
 TIER_APP: Final = "app"
 TIER_AI: Final = "ai"
@@ -173,7 +170,26 @@ def _dns_pods() -> dict[str, Any]:
     }
 
 
-def internal_ports(args: SupervisorNamespaceArgs, tier: str) -> tuple[int, ...]:
+class SegmentedNamespace(Protocol):
+    """What segmentation reads of a namespace's args (``SupervisorNamespaceArgs`` has it).
+
+    A protocol rather than the args class itself, so this module does not import the one
+    that imports it.
+    """
+
+    @property
+    def tenant(self) -> Tenant: ...
+    @property
+    def ai_ports(self) -> tuple[int, ...]: ...
+    @property
+    def database_ports(self) -> tuple[int, ...]: ...
+    @property
+    def network(self) -> NamespaceNetwork: ...
+    @property
+    def metrics_scrape(self) -> tuple[str, int] | None: ...
+
+
+def internal_ports(args: SegmentedNamespace, tier: str) -> tuple[int, ...]:
     """The ports a tier's own workloads reach each other on."""
     if tier == TIER_APP:
         return args.network.app_ports
@@ -182,7 +198,7 @@ def internal_ports(args: SupervisorNamespaceArgs, tier: str) -> tuple[int, ...]:
     return tuple(args.database_ports)
 
 
-def _routes(args: SupervisorNamespaceArgs, tier: str) -> tuple[Route, ...]:
+def _routes(args: SegmentedNamespace, tier: str) -> tuple[Route, ...]:
     """Where a tier goes beyond the namespace; undeclared egress: anywhere on 443."""
     egress = args.network.egress
     if egress is None:
@@ -193,7 +209,7 @@ def _routes(args: SupervisorNamespaceArgs, tier: str) -> tuple[Route, ...]:
 # --- NetworkPolicy --------------------------------------------------------------------------
 
 
-def network_policies(args: SupervisorNamespaceArgs) -> list[dict[str, Any]]:
+def network_policies(args: SegmentedNamespace) -> list[dict[str, Any]]:
     """Name and spec of each NetworkPolicy, default-deny first."""
     network = args.network
     ai_ports, db_ports = _tcp(args.ai_ports), _tcp(args.database_ports)
@@ -297,7 +313,7 @@ def _app_data_selector() -> dict[str, Any]:
 
 
 def _app_data_policies(
-    args: SupervisorNamespaceArgs, db_ports: list[dict[str, Any]]
+    args: SegmentedNamespace, db_ports: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """App tier → the tenant's app databases (§9.3.2 item 4), never its vector databases."""
     if not args.tenant.app_databases:
@@ -336,7 +352,7 @@ def _ip_blocks(cidrs: Sequence[str]) -> dict[str, Any]:
     return {"ipBlocks": [{"cidr": c} for c in cidrs]}
 
 
-def security_policy_spec(args: SupervisorNamespaceArgs) -> dict[str, Any]:
+def security_policy_spec(args: SegmentedNamespace) -> dict[str, Any]:
     """The nsx-operator SecurityPolicy spec: the NetworkPolicy rules for pods and VMs."""
     network = args.network
     ai_ports, db_ports = _tcp(args.ai_ports), _tcp(args.database_ports)

@@ -22,12 +22,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 from xml.sax.saxutils import escape
-
-if TYPE_CHECKING:
-    from paif_cli.plan import StackPlan
 
 __all__ = [
     "TOPOLOGY_FILE",
@@ -35,7 +31,6 @@ __all__ = [
     "extract_topology",
     "render_svg",
     "render_topology",
-    "write_topology",
 ]
 
 TOPOLOGY_FILE: Final = "topology.svg"
@@ -63,6 +58,7 @@ GSLB_SERVICE_TYPE: Final = "avi:index/gslbservice:Gslbservice"
 
 TENANT_LABEL: Final = "paif.vmware.com/tenant"
 REPLICATION_ANNOTATION: Final = "paif.vmware.com/replication"
+PRIMARY_CLUSTER_ANNOTATION: Final = "paif.vmware.com/primary-cluster"
 AUTOSCALER_MIN: Final = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"
 AUTOSCALER_MAX: Final = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size"
 
@@ -450,10 +446,12 @@ def _add_tenants(
             seen.add(("vks-cluster", tenant.name, name))
         elif typ == POSTGRES_CLUSTER_TYPE:
             tenant = owner(namespace)
-            role = database_roles.get((tenant.name, name), {})
             annotations = _mapping(metadata.get("annotations"))
-            tenant.databases.append(_database_node(site, tenant, name, spec, annotations, role))
-            seen.add(("database", tenant.name, name))
+            # A DR copy has its own cluster name; it is drawn as the database it copies.
+            database = _str(annotations.get(PRIMARY_CLUSTER_ANNOTATION)) or name
+            role = database_roles.get((tenant.name, database), {})
+            tenant.databases.append(_database_node(site, tenant, database, spec, annotations, role))
+            seen.add(("database", tenant.name, database))
 
     # What the DR role declares but does not run here (pilot light): shown dashed.
     for tenant, name, _ in _absent(site, seen, "vks-cluster", cluster_roles, "deployed"):
@@ -634,14 +632,14 @@ def _database_node(
     role: Mapping[str, Any],
 ) -> Node:
     replicas = _int(spec.get("replicas"))
-    replication = _str(role.get("replication")) or _str(annotations.get(REPLICATION_ANNOTATION))
+    replication = _str(role.get("mechanism")) or _str(annotations.get(REPLICATION_ANNOTATION))
     mode = _str(role.get("mode")) or "writer"
     ha = "HA" if replicas and replicas > 0 else "single server"
     words = {
         "writer": "writer",
-        "async-replica": "async replica",
-        "sync-standby": "sync standby",
+        "logical-subscriber": "logical subscriber",
         "restore-from-backup": "restore from backup",
+        "no-copy": "no copy (declared)",
     }
     # §9.3.2 item 4: an app database holds the application's data, not embeddings.
     kind = _str(role.get("kind")) or "vector"
@@ -900,8 +898,7 @@ def _database_edges(sites: Sequence[Site]) -> list[Edge]:
         source_site, source = match
         mode = node.attrs.get("mode", "")
         label = {
-            "async-replica": "async streaming replication",
-            "sync-standby": "synchronous replication (one writer)",
+            "logical-subscriber": "logical replication (publication → subscription)",
             "restore-from-backup": "backups · restore on failover",
         }.get(mode, mode)
         edges.append(
@@ -1544,14 +1541,3 @@ def _legend(svg: _Svg, topology: Topology, lines: Sequence[tuple[str, str]], box
 def render_topology(documents: Iterable[Mapping[str, Any]]) -> str:
     """plan.json documents → SVG text."""
     return render_svg(extract_topology(list(documents)))
-
-
-def write_topology(plans: list[StackPlan], out_dir: Path) -> Path | None:
-    """Write ``OUT/topology.svg`` for the planned stacks (a DR pair side by side)."""
-    if not plans:
-        return None
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / TOPOLOGY_FILE
-    path.write_text(render_topology(plan.to_json() for plan in plans), encoding="utf-8")
-    return path

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from paif_cli.errors import DiffError
+
 __all__ = [
     "PlanDiff",
     "StackDiff",
@@ -41,10 +43,6 @@ MARKDOWN_LIMIT: Final = 60_000
 # Longest rendering of one value in the Markdown (the JSON keeps them whole).
 VALUE_WIDTH: Final = 80
 MARKER: Final = "<!-- paif-plan-diff -->"
-
-
-class DiffError(Exception):
-    """A plan folder or revision that cannot be compared (message for the user)."""
 
 
 # --- loading ----------------------------------------------------------------------------------

@@ -3,51 +3,92 @@
 
 Exit codes: 0 clean, 1 a mandatory policy (plan) or a check (verify) failed, 2 bad config, bad
 input or a program error (one message per problem, no traceback unless ``--debug``).
+
+This module only reads the command line and hands over: ``plan`` to :mod:`paif_cli.pipeline`,
+``diff`` to :mod:`paif_cli.diff`, ``verify`` to :mod:`paif_cli.verify`. Each subcommand's modules
+are imported when it runs, so ``paif verify`` and ``paif diff`` do not load the Pulumi SDK and
+the policy pack they never use.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import logging
 import os
 import sys
-import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, NoReturn
+
+from paif_cli.collector import PLAN_GC_THRESHOLDS, plan_gc_thresholds
+from paif_cli.errors import error_text
+
+__all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_POLICY", "PLAN_GC_THRESHOLDS", "main", "run"]
 
 EXIT_OK = 0
 EXIT_POLICY = 1
 EXIT_ERROR = 2
-# A plan allocates millions of small objects that live until it ends; with Python's default
-# thresholds (700, 10, 10) the cyclic GC re-scans them over and over: about a quarter of a
-# 50-tenant plan (docs/benchmarks.md). Collections stay on, just rarer.
-PLAN_GC_THRESHOLDS = (100_000, 50, 100)
+DISTRIBUTION = "paif-pulumi"
+FINDINGS_FORMATS = ("table", "json", "markdown", "none")
 
 
-@contextlib.contextmanager
-def plan_gc_thresholds(*, restore: bool = True) -> Iterator[None]:
-    """Run with PLAN_GC_THRESHOLDS and restore the caller's (tests call ``main`` in-process).
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose subcommands report their own bad flags.
 
-    Restoring lower thresholds starts collections of everything the run made (over a second
-    at 50 tenants): ``restore=False`` is for a process that ends right after.
+    argparse hands a subcommand's unknown flags back to the top-level parser, which prints the
+    top-level usage; :meth:`parse_args` instead has the subcommand's parser refuse them, with
+    the usage of the subcommand that was called.
     """
-    previous = gc.get_threshold()
-    gc.set_threshold(*PLAN_GC_THRESHOLDS)
-    try:
-        yield
-    finally:
-        if restore:
-            gc.set_threshold(*previous)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.subcommands: dict[str, argparse.ArgumentParser] = {}
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: Any = None
+    ) -> argparse.Namespace:
+        argv = list(sys.argv[1:] if args is None else args)
+        parsed, extras = self.parse_known_args(argv, namespace)
+        if extras:
+            name = getattr(parsed, "command", None) or ""
+            # A flag before the subcommand's name is the top level's; after it, the subcommand's.
+            start = argv.index(name) if name in argv else len(argv)
+            ours = any(extra in argv[:start] for extra in extras)
+            command = self if ours else self.subcommands.get(name, self)
+            command.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _Version(argparse.Action):
+    """``--version``: paif's, the policy pack's and the Pulumi SDKs' versions, then exit."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print versions and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
+        from policies import pack
+
+        def installed(name: str) -> str:
+            try:
+                return version(name)
+            except PackageNotFoundError:
+                return "not installed"
+
+        print(
+            f"paif {installed(DISTRIBUTION)} (policy pack {pack.PACK_NAME} {pack.pack_version()}; "
+            f"pulumi {installed('pulumi')}, pulumi-policy {installed('pulumi-policy')})"
+        )
+        parser.exit()
+
+
+def _parser() -> _Parser:
+    parser = _Parser(
         prog="paif",
         description="Plan PAIF stacks offline: what each stack declares and whether it passes.",
     )
+    parser.add_argument("--version", action=_Version)
     parser.add_argument("--debug", action="store_true", help="show tracebacks of program errors")
     commands = parser.add_subparsers(dest="command", required=True)
     plan = commands.add_parser(
@@ -64,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
     plan.add_argument(
         "--format",
-        choices=["table", "json", "markdown", "none"],
+        choices=FINDINGS_FORMATS,
         default="table",
         help="what to print for policy findings (all report files are written regardless)",
     )
@@ -82,8 +123,16 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="policy pack config JSON, as `pulumi preview --policy-pack-config` takes it",
     )
-    _add_diff_parser(commands)
-    _add_verify_parser(commands)
+    plan.add_argument(
+        "--no-sdk-shortcuts",
+        dest="sdk_shortcuts",
+        action="store_false",
+        help="run the Pulumi SDKs' own code everywhere: slower, the same plan (the shortcuts "
+        "are off anyway when the installed SDKs are not the versions they were written for)",
+    )
+    parser.subcommands["plan"] = plan
+    parser.subcommands["diff"] = _add_diff_parser(commands)
+    parser.subcommands["verify"] = _add_verify_parser(commands)
     return parser
 
 
@@ -120,7 +169,9 @@ def _endpoint_url(text: str) -> tuple[str, str]:
     return subject, _http_url(url)
 
 
-def _add_verify_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_verify_parser(
+    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+) -> argparse.ArgumentParser:
     from components.constants import GATEWAY_TIMEOUT_SECONDS, VERIFY_SAMPLE_REQUESTS
 
     verify = commands.add_parser(
@@ -188,9 +239,12 @@ def _add_verify_parser(commands: argparse._SubParsersAction) -> None:  # type: i
     verify.add_argument(
         "--out", type=Path, default=Path("out"), help="reports go to OUT/STACK (default: out)"
     )
+    return verify
 
 
-def _add_diff_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_diff_parser(
+    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+) -> argparse.ArgumentParser:
     diff = commands.add_parser(
         "diff",
         help="compare two plans: resources, policy findings and estimates (PR comment)",
@@ -220,14 +274,14 @@ def _add_diff_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
     diff.add_argument(
         "--exit-code", action="store_true", help="exit 1 when the plans differ (like git diff)"
     )
-
-
-class UsageError(Exception):
-    pass
+    return diff
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
     return value
@@ -242,98 +296,41 @@ def main(argv: Sequence[str] | None = None, *, ending: bool = False) -> int:
                 return _plan(args)
             if args.command == "diff":
                 return _diff(args)
-            if args.command == "verify":
-                return _verify(args)
+            return _verify(args)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        _print_error(exc, args.debug)
+        sys.stderr.write(error_text(exc, args.debug))
         return EXIT_ERROR
-    raise UsageError(args.command)
-
-
-def _print_error(exc: BaseException, debug: bool) -> None:
-    from components.config import ConfigError
-    from components.errors import ComponentInputError
-    from paif_cli.mock_runtime import ProgramError
-    from paif_cli.stack_jobs import StackFailed
-
-    if isinstance(exc, StackFailed):  # a worker's error, already as paif prints it
-        sys.stderr.write(exc.text)
-        return
-    if debug:
-        traceback.print_exception(exc)
-    if isinstance(exc, ConfigError):
-        for line in exc.render().splitlines():
-            print(f"error: {line}", file=sys.stderr)
-        return
-    message = str(exc).strip() or type(exc).__name__
-    import pulumi
-
-    known = (ProgramError, ComponentInputError, FileNotFoundError, PermissionError, pulumi.RunError)
-    if isinstance(exc, known):
-        for line in message.splitlines():
-            print(f"error: {line}", file=sys.stderr)
-        return
-    print(f"error: program failed: {type(exc).__name__}: {message}", file=sys.stderr)
-    if not debug:
-        print("       (run with --debug for the traceback)", file=sys.stderr)
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from paif_cli.gate import set_policy_pack_config
-    from paif_cli.plan import collector_paused
-    from paif_cli.stack_jobs import default_jobs, error_text, plan_stacks
+    from paif_cli.errors import InputError
+    from paif_cli.load import load_policy_pack_config
+    from paif_cli.pipeline import PlanOptions, default_jobs, run_plan
 
-    set_policy_pack_config(args.policy_pack_config)
-    planned = plan_stacks(
-        args.project_dir,
-        args.stack,
-        out_dir=args.out.resolve(),
+    if args.out.exists() and not args.out.is_dir():
+        raise InputError(f"--out {args.out}: a file, not a folder")
+    options = PlanOptions(
+        project_dir=args.project_dir,
+        stacks=args.stack,
+        out_dir=args.out,
         jobs=args.jobs or default_jobs(),
-        render_error=lambda exc: error_text(exc, args.debug),
+        pack_config=load_policy_pack_config(args.policy_pack_config),
+        findings_format=args.format,
+        quiet=args.quiet,
+        debug=args.debug,
+        sdk_shortcuts=args.sdk_shortcuts,
     )
-    # Write only once every stack planned: a failed run leaves no half-written plan.
-    with collector_paused():
-        failed = _write_plans(list(planned.values()), args)
-    return EXIT_POLICY if failed else EXIT_OK
-
-
-def _write_plans(plans: list[Any], args: argparse.Namespace) -> bool:
-    """Write and report every planned stack, then the pair's files; whether a stack failed."""
-    from paif_cli.diagram import write_topology
-    from paif_cli.gate import write_pair_artifacts
-    from paif_cli.plan import summary, write_plan
-
-    failed = False
-    for plan in plans:
-        target = write_plan(plan, args.out)
-        if not args.quiet:
-            print(summary(plan))
-        _print_findings(plan, args.format)
-        print(f"  wrote {target}")
-        failed = failed or bool(plan.mandatory_failures)
-    for path in write_pair_artifacts(plans, args.out):
-        print(f"wrote {path}")
-    topology = write_topology(plans, args.out)
-    if topology is not None:
-        print(f"wrote {topology}")
-    return failed
-
-
-def _print_findings(plan: object, fmt: str) -> None:
-    from paif_cli.gate import render_findings
-
-    text = render_findings(plan, fmt)  # type: ignore[arg-type]
-    if text:
-        print(text)
+    return EXIT_POLICY if run_plan(options, sys.stdout, sys.stderr) else EXIT_OK
 
 
 def _diff(args: argparse.Namespace) -> int:
     import json
     import tempfile
 
-    from paif_cli.diff import DiffError, diff_plan_dirs, plan_revision, render_markdown, stack_order
+    from paif_cli.diff import diff_plan_dirs, plan_revision, render_markdown, stack_order
+    from paif_cli.errors import DiffError
 
     try:
         if args.base is None:
@@ -350,8 +347,7 @@ def _diff(args: argparse.Namespace) -> int:
                 plan_revision(args.base, stacks, Path(base_out), project_dir=args.project_dir)
                 result = diff_plan_dirs(Path(base_out), new_dir, base=args.base)
     except DiffError as exc:
-        for line in str(exc).splitlines():
-            print(f"error: {line}", file=sys.stderr)
+        sys.stderr.write(error_text(exc, args.debug))
         return EXIT_ERROR
     markdown = render_markdown(result)
     document = json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"

@@ -31,6 +31,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
 
 from pulumi_policy import (
@@ -51,7 +52,6 @@ WAIVED_POLICY = "PAIF-WAIVED"
 WAIVED_RESOURCE_MARK = " \u2014 resource "
 SEVERITIES = ("critical", "high", "medium", "low")
 PRODUCTION_TIERS = frozenset({"prod", "mission-critical"})
-DOCS_URL = "https://github.com/paif-pulumi/paif-pulumi/blob/main/docs/policies.md"
 _MESSAGE_RE = re.compile(r"^\[(?P<rule>PAIF-[A-Z]+-\d{3})\]\s(?P<rest>.*)$", re.S)
 # Rule id area -> tags on the policy (SARIF rule tags; "security" marks security alerts).
 AREA_TAGS: dict[str, tuple[str, ...]] = {
@@ -70,6 +70,58 @@ _SEVERITY_ENUM = {
     "medium": Severity.MEDIUM,
     "low": Severity.LOW,
 }
+
+
+DISTRIBUTION = "paif-pulumi"
+# The catalogue's place in the repository, below the URL pyproject.toml's [project.urls] gives.
+CATALOGUE_FILE = "docs/policies.md"
+
+
+def project_urls(entries: Sequence[str] | None = None) -> dict[str, str]:
+    """pyproject.toml's ``[project.urls]`` by lower-case label.
+
+    ``entries``: ``Project-URL`` metadata lines (``"Label, URL"``); default: the installed
+    distribution's, which is what pyproject.toml says (the pack shipped alone installs the
+    distribution too, through its requirements.txt).
+    """
+    if entries is None:
+        try:
+            entries = metadata.metadata(DISTRIBUTION).get_all("Project-URL") or []
+        except metadata.PackageNotFoundError:
+            entries = []
+    urls: dict[str, str] = {}
+    for entry in entries:
+        label, _, url = entry.partition(",")
+        if url.strip():
+            urls[label.strip().lower()] = url.strip()
+    return urls
+
+
+def repository_url(urls: Mapping[str, str]) -> str | None:
+    """The ``Repository`` (or ``Source``, or ``Homepage``) URL, or ``None``."""
+    return urls.get("repository") or urls.get("source") or urls.get("homepage")
+
+
+def catalogue_url(urls: Mapping[str, str]) -> str | None:
+    """Where ``docs/policies.md`` is published: the ``Policies`` URL, else the catalogue file
+    below the ``Repository`` (or ``Source``) URL; ``None`` when the project names neither,
+    and then reports link nowhere rather than to a guess."""
+    if "policies" in urls:
+        return urls["policies"]
+    repository = urls.get("repository") or urls.get("source")
+    return f"{repository.rstrip('/')}/blob/HEAD/{CATALOGUE_FILE}" if repository else None
+
+
+@functools.cache
+def docs_url() -> str | None:
+    """:func:`catalogue_url` of the installed distribution (read once per process)."""
+    return catalogue_url(project_urls())
+
+
+def doc_link(anchor: str) -> str | None:
+    """A link to one section of the catalogue, or ``None`` when it is published nowhere."""
+    base = docs_url()
+    return f"{base}#{anchor}" if base else None
 
 
 @dataclass(frozen=True)
@@ -92,8 +144,8 @@ class Rule:
     thresholds: Mapping[str, Any] = field(default_factory=dict)
 
     @property
-    def help_uri(self) -> str:
-        return f"{DOCS_URL}#{self.id.lower()}"
+    def help_uri(self) -> str | None:
+        return doc_link(self.id.lower())
 
     @property
     def area(self) -> str:
@@ -667,7 +719,7 @@ def _advisory_policy(rules: list[Rule], handoff: _Handoff) -> StackValidationPol
         enforcement_level=EnforcementLevel.ADVISORY,
         display_name="Advisory findings",
         tags=["paif"],
-        url=f"{DOCS_URL}#enforcement",
+        url=doc_link("enforcement"),
     )
 
 
@@ -699,7 +751,7 @@ def _waived_policy(handoff: _Handoff) -> StackValidationPolicy:
         enforcement_level=EnforcementLevel.ADVISORY,
         display_name="Waived findings",
         tags=["paif"],
-        url=f"{DOCS_URL}#enforcement",
+        url=doc_link("enforcement"),
     )
 
 

@@ -1,6 +1,6 @@
 """The ``paif:`` stack config contract (models), its units, and how it is read and checked."""
 
-from components.config.errors import ConfigError, FieldError, Problem
+from components.config.errors import ConfigError, FieldError, MissingStackFile, Problem
 from components.config.loader import (
     StackFile,
     parse_stack_config,
@@ -13,6 +13,7 @@ from components.config.models import StackConfig
 __all__ = [
     "ConfigError",
     "FieldError",
+    "MissingStackFile",
     "Problem",
     "StackConfig",
     "StackFile",

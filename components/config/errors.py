@@ -21,10 +21,14 @@ class FieldError(ValueError):
 
 @dataclass(frozen=True)
 class Problem:
+    """One problem at a config path; an empty path is a problem of the whole file."""
+
     path: str
     message: str
 
     def render(self, stack_file: str) -> str:
+        if not self.path:
+            return f"{stack_file}: {self.message}"
         return f"{stack_file}: {self.path}: {self.message}"
 
 
@@ -38,3 +42,13 @@ class ConfigError(Exception):
 
     def render(self) -> str:
         return "\n".join(p.render(self.stack_file) for p in self.problems)
+
+
+class MissingStackFile(ConfigError):
+    """The stack file does not exist (``stacks``: the stacks the folder has)."""
+
+    def __init__(self, stack_file: str, folder: str, stacks: Sequence[str]) -> None:
+        self.folder = folder
+        self.stacks = tuple(stacks)
+        hint = f" (stacks here: {', '.join(self.stacks)})" if self.stacks else ""
+        super().__init__(stack_file, [Problem("", f"no such stack file in {folder}{hint}")])

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from components.config.errors import ConfigError, FieldError, Problem
+from components.config.errors import ConfigError, FieldError, MissingStackFile, Problem
 from components.config.models import StackConfig
 
 NAMESPACE = "paif"
@@ -54,25 +54,22 @@ def read_stack_file(project_dir: Path, stack: str) -> StackFile:
         available = sorted(
             p.name[len("Pulumi.") : -len(".yaml")] for p in path.parent.glob("Pulumi.*.yaml")
         )
-        hint = f" (stacks here: {', '.join(available)})" if available else ""
-        raise ConfigError(name, [Problem("stack", f"no stack file {name} in {path.parent}{hint}")])
+        raise MissingStackFile(name, str(path.parent), available)
     try:
         document = load_stack_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(
-            name, [Problem("yaml", f"not valid YAML at {where}: {problem}")]
-        ) from None
+        raise ConfigError(name, [Problem("", f"not valid YAML at {where}: {problem}")]) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(
-            name, [Problem("yaml", f"not UTF-8 text (byte {exc.start}): {exc.reason}")]
+            name, [Problem("", f"not UTF-8 text (byte {exc.start}): {exc.reason}")]
         ) from None
     except RecursionError:
-        raise ConfigError(name, [Problem("yaml", "nested too deeply to read")]) from None
+        raise ConfigError(name, [Problem("", "nested too deeply to read")]) from None
     if not isinstance(document, dict):
-        raise ConfigError(name, [Problem("yaml", "the file must be a mapping with a 'config' key")])
+        raise ConfigError(name, [Problem("", "the file must be a mapping with a 'config' key")])
     config = document.get("config") or {}
     if not isinstance(config, dict):
         raise ConfigError(name, [Problem("config", "must be a mapping of 'namespace:key' entries")])
@@ -191,9 +188,9 @@ def runtime_config_values() -> tuple[dict[str, Any], frozenset[str]]:
     raw.update(runtime_config.get_config_env())
     raw.update(runtime_config.CONFIG.get())
     values = {key: _decode(value) for key, value in raw.items()}
-    secrets = set(runtime_config.get_config_secret_keys_env()) | set(
-        runtime_config._SECRET_KEYS.get()
-    )
+    secrets = set(runtime_config.get_config_secret_keys_env()) | {
+        key for key in raw if runtime_config.is_config_secret(key)
+    }
     return values, frozenset(secrets)
 
 

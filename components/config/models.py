@@ -18,6 +18,7 @@ from pydantic import Field, field_validator, model_validator
 
 from components.config.base import Cidr, ConfigModel, DnsName, HttpsUrl, NonEmpty, Port
 from components.config.base import require_unique as _require_unique
+from components.config.dr_copy import DatabaseDr, default_mechanism
 from components.config.errors import FieldError
 from components.config.observability import AlertThresholds, Observability
 from components.config.units import Duration, Quantity, parse_quantity
@@ -407,6 +408,8 @@ class Database(ConfigModel):
     backup: Backup | None = None
     ssl_mode: SslMode = "verify-full"
     tls_min_version: Literal["TLSv1.2", "TLSv1.3"] = "TLSv1.2"
+    # The copy at the DR site: mechanism and its parameters (components.config.dr_copy).
+    dr: DatabaseDr = Field(default_factory=DatabaseDr)
 
 
 class DataSource(ConfigModel):
@@ -1051,6 +1054,13 @@ class Dr(ConfigModel):
     tenant_workload_domains: dict[str, WorkloadDomain] = Field(default_factory=dict)
     # Set on the DR stack when the primary is lost (runbook): the DR site runs at full scale.
     failover: bool = False
+    # A DR stack's own DSM backup location for its database copies (one of backupLocations):
+    # never the primary's, so the copies' backups and the primary's never mix.
+    copy_backup_location: NonEmpty | None = None
+    # Worker nodes per VKS cluster at a warm-standby DR site: §9.3.3's example is 2 (5 → 2);
+    # a site whose apps need more untainted nodes (one replica per host) declares it here.
+    # Other patterns ignore it, so moving between patterns changes only ``pattern``.
+    standby_workers: Annotated[int, Field(ge=1)] | None = None
 
     @field_validator("assumptions")
     @classmethod
@@ -1079,6 +1089,26 @@ class Dr(ConfigModel):
             raise FieldError("failover", "only a DR stack (role 'dr') can be failed over")
         if self.pattern == "active-active" and self.gslb is None:
             raise FieldError("gslb", "pattern 'active-active' needs gslb (domain, healthMonitors)")
+        if self.standby_workers is not None and self.role != "dr":
+            raise FieldError(
+                "standbyWorkers",
+                "only a DR stack runs reduced VKS clusters (warm standby; other patterns "
+                "ignore it)",
+            )
+        if self.copy_backup_location is not None:
+            if self.role != "dr":
+                raise FieldError(
+                    "copyBackupLocation",
+                    "only a DR stack backs up database copies; a primary names each "
+                    "database's backup.location",
+                )
+            if self.copy_backup_location not in self.backup_locations:
+                known = ", ".join(sorted(self.backup_locations)) or "none declared"
+                raise FieldError(
+                    "copyBackupLocation",
+                    f"{self.copy_backup_location!r} is not in backupLocations ({known}): "
+                    "declare its site so the copies' backups can be located",
+                )
         return self
 
 
@@ -1130,6 +1160,13 @@ class StackConfig(ConfigModel):
                 "dr.tenantWorkloadDomains",
                 "only a DR stack declares hosts for the primary's isolated tenants",
             )
+        for ti, tenant in enumerate(self.tenants):
+            for key, declared in (
+                ("databases", tenant.databases),
+                ("appDatabases", tenant.app_databases),
+            ):
+                for di, database in enumerate(declared):
+                    _check_dr_copy(self.dr.pattern, f"tenants[{ti}].{key}[{di}]", database)
         site_hosts = set(self.workload_domain.hosts)
         for i, tenant in enumerate(self.tenants):
             domain = tenant.workload_domain
@@ -1152,6 +1189,31 @@ class StackConfig(ConfigModel):
         if ingress is None:
             return False
         return self.is_production if ingress.waf is None else ingress.waf
+
+
+def _check_dr_copy(pattern: str, path: str, database: Database) -> None:
+    """The database's DR mechanism must be one the pattern can run, with what it needs."""
+    dr = database.dr
+    mechanism = dr.mechanism or default_mechanism(pattern)
+    if pattern == "none":
+        if dr.mechanism not in (None, "none"):
+            raise FieldError(
+                f"{path}.dr.mechanism",
+                f"{dr.mechanism!r} needs a DR site, but paif:dr.pattern is 'none'",
+            )
+        return
+    if mechanism == "logical" and pattern == "pilot-light":
+        raise FieldError(
+            f"{path}.dr.mechanism",
+            "'logical' keeps a subscribed copy running at the DR site, and pilot light runs no "
+            "database there (§9.3.3 pattern 1): use 'backup-restore', or declare warm-standby",
+        )
+    if mechanism == "backup-restore" and (database.backup is None or not database.backup.location):
+        raise FieldError(
+            f"{path}.dr.mechanism",
+            "'backup-restore' creates the DR copy from the primary's backups: declare backup "
+            "(schedule, retentionDays, location) on this database",
+        )
 
 
 def _ref_error(path: str, value: str, what: str, known: set[str]) -> FieldError:

@@ -42,8 +42,8 @@ from typing import Any, Final
 from components.config.errors import ConfigError, Problem
 from components.config.models import Dr, Harbor, Peer, StackConfig
 from components.config.units import parse_quantity
+from components.dr.schedulability import cluster_schedules, schedules_dict
 from components.dr.topology import (
-    DatabaseMode,
     DatabaseRole,
     DerivedSite,
     EndpointRole,
@@ -159,10 +159,27 @@ def _backup_interval(role: DatabaseRole) -> float:
     return float(min(cron_interval_seconds(s) for s in role.backup_schedules))
 
 
-def _replication(role: DatabaseRole) -> str:
-    if role.mode is DatabaseMode.RESTORE_FROM_BACKUP or role.replication is None:
-        return "backup-only"
-    return role.replication
+def _backups_off_site(role: DatabaseRole, primary: StackConfig) -> bool:
+    """The primary's backups survive its site: scheduled, located, not at the primary site."""
+    location = role.primary_backup_location
+    if not role.backup_schedules or location is None:
+        return False
+    facts = primary.dr.backup_locations.get(location)
+    return facts is None or facts.site != primary.site.name
+
+
+def database_facts(role: DatabaseRole, primary: StackConfig) -> DatabaseFacts:
+    """The estimator's facts of one database: its mechanism and that mechanism's parameters."""
+    return DatabaseFacts(
+        name=f"{role.tenant}/{role.name}",
+        size_gib=parse_quantity(role.storage) / GIB,
+        mechanism=role.mechanism,
+        backup_interval_seconds=_backup_interval(role),
+        backups_off_site=_backups_off_site(role, primary),
+        wal_archive_interval_seconds=role.wal_archive_interval_seconds,
+        lag_budget_seconds=role.lag_budget_seconds,
+        slot_retention_seconds=role.slot_retention_seconds,
+    )
 
 
 def dr_topology(
@@ -190,16 +207,7 @@ def dr_topology(
                 replicas_at_dr=role.replicas_min if role.running else 0,
             )
         )
-    databases = [
-        DatabaseFacts(
-            name=f"{role.tenant}/{role.name}",
-            size_gib=parse_quantity(role.storage) / GIB,
-            replication=_replication(role),
-            backup_interval_seconds=_backup_interval(role),
-            backups_off_site=bool(role.backup_schedules) and role.backup_location is not None,
-        )
-        for role in dr_side.databases.values()
-    ]
+    databases = [database_facts(role, primary) for role in dr_side.databases.values()]
     clusters = [
         ClusterFacts(
             name=f"{role.tenant}/{role.name}",
@@ -237,6 +245,70 @@ def assumptions_for(
     return Assumptions.from_mapping(merged), overridden
 
 
+# In-site HA (§9.2.3): the mechanism DSM runs between a cluster's primary and its standby.
+IN_SITE_HA_MECHANISM: Final = "dsm-ha"
+
+
+def in_site_ha(config: StackConfig, assumptions: Assumptions) -> list[dict[str, Any]]:
+    """What a failover inside the site can lose, per database (§9.2.3 primary/standby).
+
+    DSM's published API has no synchronous/asynchronous mode for a PostgresCluster's standby:
+    the stack can ask for ``synchronous_commit: on`` through the DatabaseConfig (``replication:
+    sync``), but whether a commit then waits for the standby depends on
+    ``synchronous_standby_names``, which DSM manages and does not document. So the estimate
+    counts the asynchronous window for every HA pair (docs/architecture.md).
+    """
+    lag = assumptions.async_replication_lag_seconds
+    out = []
+    for tenant in config.tenants:
+        for db in (*tenant.databases, *tenant.app_databases):
+            if not db.ha:
+                out.append(
+                    {
+                        "database": f"{tenant.name}/{db.name}",
+                        "mechanism": "none",
+                        "requested": None,
+                        "rpoSeconds": None,
+                        "explanation": "ha: false runs no standby: a lost server is restored "
+                        "from backup.",
+                    }
+                )
+                continue
+            out.append(
+                {
+                    "database": f"{tenant.name}/{db.name}",
+                    "mechanism": IN_SITE_HA_MECHANISM,
+                    "requested": db.replication,
+                    "rpoSeconds": lag,
+                    "explanation": (
+                        f"DSM primary and standby (requested {db.replication!r}, "
+                        f"synchronous_commit {'on' if db.replication == 'sync' else 'local'}); "
+                        "DSM documents no synchronous-standby mode, so a failover inside the "
+                        f"site is counted as losing up to {format_duration(lag)} "
+                        "(asyncReplicationLagSeconds)."
+                    ),
+                }
+            )
+    return out
+
+
+def _schedulability(
+    here: DerivedSite,
+    dr_side: DerivedSite,
+    dr_config: StackConfig,
+    primary: StackConfig,
+    stack: str | None,
+) -> dict[str, Any]:
+    other_shape = not (dr_side.failover or here.failover)
+    dr_other = derive_site(dr_config, primary, failover=other_shape)
+    return {
+        "current": schedules_dict(cluster_schedules(here.config)),
+        "drSiteFailedOver" if other_shape else "drSiteStandingBy": schedules_dict(
+            cluster_schedules(dr_other.config)
+        ),
+    }
+
+
 # --- the estimate ----------------------------------------------------------------------------
 
 
@@ -268,6 +340,8 @@ def _rpo_dict(result: Estimate, pattern: str) -> dict[str, Any]:
         "bounded": bounded,
         "unbounded": list(result.unbounded),
         "terms": [t.to_dict() for t in result.rpo_terms],
+        # Per data store: the mechanism behind its figure (components.estimators.data_stores).
+        "stores": camel_keys([store.to_dict() for store in result.stores]),
     }
 
 
@@ -279,6 +353,17 @@ def _objectives_dict(
         return None
     rto_met = result.rto_s <= objectives.rto
     rpo_met = result.rpo_bounded and result.rpo_s <= objectives.rpo
+    stores = [
+        {
+            "store": store.store,
+            "mechanism": store.mechanism,
+            "estimatedSeconds": round(store.rpo_seconds, 3)
+            if store.rpo_seconds is not None
+            else None,
+            "met": store.rpo_seconds is not None and store.rpo_seconds <= objectives.rpo,
+        }
+        for store in result.stores
+    ]
     return {
         "rto": {
             "declared": format_duration(objectives.rto),
@@ -291,6 +376,7 @@ def _objectives_dict(
             "declaredSeconds": objectives.rpo,
             "estimatedSeconds": round(result.rpo_s, 3) if result.rpo_bounded else None,
             "met": rpo_met,
+            "stores": stores,
         },
         "met": rto_met and rpo_met,
     }
@@ -457,6 +543,7 @@ def estimate_for(
                     "ok": bool(site["ok"]),
                 },
                 "topology": here.to_dict(),
+                "schedulability": {"current": schedules_dict(cluster_schedules(here.config))},
                 "notes": [
                     "paif:dr.pattern is 'none': no DR site, so no failover to estimate "
                     "(PAIF-DR-001 asks production for one)."
@@ -551,5 +638,9 @@ def estimate_for(
         "objectives": _objectives_dict(config, primary, result),
         "capacity": capacity,
         "topology": (here if is_dr else dr_side).to_dict(),
+        "inSiteHa": in_site_ha(primary_config, assumptions),
+        # PAIF-CAP-006: this stack's VKS clusters as built now, and the DR site's once failed
+        # over (and, for a failed-over DR stack, as it stood by).
+        "schedulability": _schedulability(here, dr_side, dr_config, primary_config, stack),
         "notes": notes,
     }

@@ -23,6 +23,12 @@ from components.constants import (
     SLA_P95_SECONDS,
     VERIFY_SAMPLE_REQUESTS,
 )
+from components.dr.database_steps import (
+    DatabaseStep,
+    Reference,
+    failback_step,
+    failover_step,
+)
 from components.estimators import format_duration
 from components.pgvector_database import DEFAULT_ADMIN_USERNAME
 
@@ -40,7 +46,7 @@ PHASE_TERMS: Final[dict[str, tuple[str, ...]]] = {
 PHASE_ORDER: Final = ("detect", "data", "registry", "runtime", "gateway", "validate")
 PHASE_TITLES: Final[dict[str, str]] = {
     "detect": "Detect the site loss and declare failover",
-    "data": "Data tier: promote or restore pgvector and the app databases",
+    "data": "Data tier: make each database's DR copy the writer, by its mechanism",
     "registry": "Registry: confirm the models at the DR Harbor",
     "runtime": "Runtime: bring VKS clusters and model endpoints to full scale",
     "gateway": "Gateway and DNS: move traffic to the DR site",
@@ -57,6 +63,8 @@ class RunbookStep:
     seconds: float
     terms: tuple[Mapping[str, Any], ...]
     actions: tuple[str, ...] = field(default_factory=tuple)
+    # Objects the actions name, each declared by one of the stacks (tests hold them to plans).
+    references: tuple[Reference, ...] = field(default_factory=tuple)
 
     @property
     def duration(self) -> str:
@@ -145,57 +153,14 @@ def runbook_steps(
         + _code(f"kubectl vsphere login --server={dr_supervisor} --vsphere-username <you>")
     )
 
-    # -- data tier
+    # -- data tier: each database by the mechanism that feeds its copy (database_steps)
+    references: dict[str, list[Reference]] = {phase: [] for phase in PHASE_ORDER}
     for db in topology["databases"]:
-        ns, name = db["namespace"], db["name"]
-        app = db.get("kind") == "app"
-        what = "app database: users, conversations, feedback; " if app else ""
-        # After a restore: pgvector must be there for a vector database; any app table will do.
-        restored_check = (
-            "-tc 'SELECT count(*) FROM pg_stat_user_tables;'   # expect: the app's tables"
-            if app
-            else "-tc \"SELECT extversion FROM pg_extension WHERE extname = 'vector';\""
+        step = failover_step(
+            db, admin=DEFAULT_ADMIN_USERNAME, dr_site=dr["name"], clusters=topology["clusters"]
         )
-        host_cmd = (
-            f"HOST=$(kubectl --context {ns} -n {ns} get postgrescluster {name} "
-            "-o jsonpath='{.status.connection.host}')"
-        )
-        if db["mode"] in ("async-replica", "sync-standby"):
-            kind = "synchronous standby" if db["mode"] == "sync-standby" else "async replica"
-            actions["data"].append(
-                f"**{db['tenant']}/{name}** ({what}{kind} of {db['writerSite']}). First fence the "
-                f"old primary at {db['writerSite']}: it must not accept writes if the site "
-                "comes back (one writer, §9.3.3; PAIF-DR-007). Then promote the replica in "
-                "Data Services Manager (database "
-                f"`{name}` in namespace `{ns}` → promote to primary), or with PostgreSQL:\n\n"
-                + _code(
-                    host_cmd,
-                    f'psql "host=$HOST dbname={name} user={DEFAULT_ADMIN_USERNAME}" '
-                    "-c 'SELECT pg_promote(wait => true);'",
-                    f'psql "host=$HOST dbname={name} user={DEFAULT_ADMIN_USERNAME}" '
-                    "-tc 'SELECT pg_is_in_recovery();'   # expect: f",
-                )
-            )
-        elif db["mode"] == "restore-from-backup":
-            location = _placeholder(db.get("backupLocation"), "backup location")
-            actions["data"].append(
-                f"**{db['tenant']}/{name}** ({what}backups only). In Data Services Manager, "
-                f"restore the latest backup of `{name}` from backup location `{location}` into "
-                f"namespace `{ns}` at {dr['name']}, under the same name so the failed-over "
-                f"stack adopts it; then check {'the' if app else 'pgvector and the'} data:\n\n"
-                + _code(
-                    host_cmd,
-                    f'psql "host=$HOST dbname={name} user={DEFAULT_ADMIN_USERNAME}" '
-                    + restored_check,
-                    f'psql "host=$HOST dbname={name} user={DEFAULT_ADMIN_USERNAME}" '
-                    "-tc 'SELECT pg_is_in_recovery();'   # expect: f",
-                )
-            )
-        else:
-            actions["data"].append(
-                f"**{db['tenant']}/{name}**{' (app database)' if app else ''} already writes "
-                f"at {db['writerSite']}: nothing to do."
-            )
+        actions["data"].append(step.text)
+        references["data"].extend(step.references)
     if not topology["databases"]:
         actions["data"].append("No pgvector or app database is declared: nothing to do.")
 
@@ -344,9 +309,27 @@ def runbook_steps(
                 seconds=sum(float(t["seconds"]) for t in terms),
                 terms=terms,
                 actions=tuple(actions[phase]),
+                references=tuple(references[phase]),
             )
         )
     return steps
+
+
+def failback_steps(estimate: Mapping[str, Any]) -> list[DatabaseStep]:
+    """Each database's way back to the rebuilt primary (components.dr.database_steps)."""
+    sites, stacks = estimate["sites"], estimate["stacks"]
+    return [
+        failback_step(
+            db,
+            admin=DEFAULT_ADMIN_USERNAME,
+            primary_stack=_placeholder(stacks.get("primary"), "primary stack"),
+            dr_stack=_placeholder(stacks.get("dr"), "DR stack"),
+            primary_supervisor=_placeholder(
+                sites["primary"].get("supervisor"), f"Supervisor of {sites['primary']['name']}"
+            ),
+        )
+        for db in estimate["topology"]["databases"]
+    ]
 
 
 def render_runbook(config: StackConfig, estimate: Mapping[str, Any]) -> str:
@@ -420,14 +403,16 @@ def render_runbook(config: StackConfig, estimate: Mapping[str, Any]) -> str:
             out.pop()
     out += [
         "",
-        "## After the failover",
+        "## After the failover: fail back",
         "",
-        f"- {dr} is now the writer. Rebuild {primary} as its replica before failing back; "
-        "never run two writable primaries (§9.3.3).",
-        f"- Fail back in the same order once {primary} is in sync, then set "
+        f"- {dr} is now the writer. Never run two writable primaries (§9.3.3): keep "
+        f"{primary}'s databases fenced until each is rebuilt below.",
+        f"- Fail back in the same order as the failover once {primary} is back; then set "
         f"`paif:dr.failover false` on the DR stack and `pulumi up` it.",
         "",
     ]
+    for step in failback_steps(estimate):
+        out += [step.text, ""]
     return "\n".join(out)
 
 

@@ -27,8 +27,10 @@ at the DR site (§9.3.3):
 |                          | replication         | replication           | primary's projects, |
 |                          |                     |                       | pushes its own      |
 +--------------------------+---------------------+-----------------------+---------------------+
-| pgvector and app        | restored from       | asynchronous replica  | synchronous standby |
-| databases                | backup on failover  | of the primary        | (one writer)        |
+| pgvector and app        | per database (``dr.mechanism``, components.dr.copies); default:   |
+| databases                | backup-restore      | logical subscriber    | logical subscriber  |
+|                          | (created at         | (publication, slot,   | (one writer)        |
+|                          | failover)           | subscription)         |                     |
 +--------------------------+---------------------+-----------------------+---------------------+
 | traffic                  | DNS switch          | DNS switch            | Avi GSLB, 50 %      |
 +--------------------------+---------------------+-----------------------+---------------------+
@@ -51,7 +53,7 @@ Rules that keep the topology safe:
   (``RegistryRole.projects``, PAIF-DR-011).
 
 ``failover=True`` (operators set it when the primary is lost; see the runbook) derives the DR
-site at full scale with its databases promoted to writers.
+site at full scale with its database copies as writers (under their own names).
 """
 
 from __future__ import annotations
@@ -73,6 +75,10 @@ from components.config.models import (
     VksCluster,
 )
 from components.constants import WARM_STANDBY_ENDPOINT_REPLICAS, WARM_STANDBY_VKS_WORKERS
+
+# The database copies are derived in components.dr.copies; re-exported for existing imports.
+from components.dr.copies import DatabaseMode as DatabaseMode
+from components.dr.copies import DatabaseRole, database_roles
 
 # §9.3.3 pattern 1 pilot light: "PAIS standby (minimal)", endpoints kept as configuration
 # (GitOps) but not running. The config model requires max >= 1, so the declared bound is 1;
@@ -97,13 +103,6 @@ class ClusterMode(StrEnum):
     FULL = "full"
     SCALED_DOWN = "scaled-down"
     NOT_DEPLOYED = "not-deployed"
-
-
-class DatabaseMode(StrEnum):
-    WRITER = "writer"  # the one read/write primary of the pair
-    SYNC_STANDBY = "sync-standby"  # active-active: synchronous standby, read-only
-    ASYNC_REPLICA = "async-replica"  # warm standby: asynchronous streaming replica
-    RESTORE_FROM_BACKUP = "restore-from-backup"  # pilot light: nothing runs; restore on failover
 
 
 class TrafficMode(StrEnum):
@@ -203,58 +202,6 @@ class ClusterRole:
             },
             "failoverNodes": self.failover_nodes,
             "apps": list(self.apps),
-        }
-
-
-@dataclass(frozen=True)
-class DatabaseRole:
-    """A pgvector database at this site in the cross-site pair.
-
-    ``replication`` is the cross-site link (``sync``/``async``), ``None`` when only backups
-    cross sites (pilot light). ``writer_site`` is where the one read/write primary runs;
-    ``source_stack`` is the stack whose outputs (endpoint, replication credentials) a replica
-    reads through a ``pulumi.StackReference``.
-    """
-
-    tenant: str
-    name: str
-    namespace: str
-    mode: DatabaseMode
-    replication: str | None
-    writer_site: str
-    standby_site: str | None
-    source_stack: str | None
-    backup_location: str | None
-    backup_schedules: tuple[str, ...]
-    storage: str
-    # "vector" (pgvector, ``databases``) or "app" (§9.3.2 item 4, ``appDatabases``).
-    kind: str = "vector"
-
-    @property
-    def writer(self) -> bool:
-        return self.mode is DatabaseMode.WRITER
-
-    @property
-    def running(self) -> bool:
-        """False for pilot light: the DR site holds backups only."""
-        return self.mode is not DatabaseMode.RESTORE_FROM_BACKUP
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "tenant": self.tenant,
-            "name": self.name,
-            "namespace": self.namespace,
-            "mode": self.mode.value,
-            "writer": self.writer,
-            "running": self.running,
-            "replication": self.replication,
-            "writerSite": self.writer_site,
-            "standbySite": self.standby_site,
-            "sourceStack": self.source_stack,
-            "backupLocation": self.backup_location,
-            "backupSchedules": list(self.backup_schedules),
-            "storage": self.storage,
-            "kind": self.kind,
         }
 
 
@@ -447,19 +394,37 @@ def return_projects(primary: StackConfig, dr_site: str) -> dict[str, str]:
     }
 
 
-def scale_down_pools(pools: Sequence[NodePool], budget: int) -> dict[str, int]:
-    """Share ``budget`` worker nodes among the pools, one at a time in declared order.
+def scale_down_pools(
+    pools: Sequence[NodePool], budget: int, *, untainted_needed: int = 0
+) -> dict[str, int]:
+    """Share ``budget`` worker nodes among the pools of a reduced (warm-standby) cluster.
 
-    A pool never gets more than its own floor (a warm standby never grows a pool), so a
-    cluster whose floors add up to less than the budget keeps them. §9.3.3: 5 nodes → 2.
+    A pool never gets more than its own floor (a warm standby never grows a pool). What runs
+    there comes first: ``untainted_needed`` nodes of the untainted (non-GPU) pools, for the
+    apps' replicas that spread one per host (components.estimators.scheduling); then one node
+    per GPU pool, kept warm (PAIF-HA-004); then the rest, round-robin in declared order.
+    §9.3.3 gives the budget (5 nodes → 2); ``paif:dr.standbyWorkers`` overrides it when the
+    apps need more.
     """
     allocated = {pool.name: 0 for pool in pools}
     remaining = min(budget, sum(pool.floor for pool in pools))
-    while remaining > 0:
-        for pool in pools:
-            if remaining and allocated[pool.name] < pool.floor:
-                allocated[pool.name] += 1
-                remaining -= 1
+
+    def fill(group: Sequence[NodePool], want: int) -> None:
+        nonlocal remaining
+        want = min(want, remaining, sum(p.floor - allocated[p.name] for p in group))
+        remaining -= want
+        while want > 0:
+            for pool in group:
+                if want and allocated[pool.name] < pool.floor:
+                    allocated[pool.name] += 1
+                    want -= 1
+
+    untainted = [p for p in pools if not p.gpu]
+    fill(untainted, untainted_needed)
+    for pool in pools:
+        if pool.gpu:
+            fill([pool], 1)
+    fill(list(pools), remaining)
     return allocated
 
 
@@ -629,6 +594,7 @@ def _derive_tenant(
     to_host: str,
     endpoints: dict[Key, EndpointRole],
     clusters: dict[Key, ClusterRole],
+    standby_workers: int | None = None,
 ) -> Tenant:
     endpoint_mode = _endpoint_mode(pattern, failover)
     new_endpoints: list[ModelEndpoint] = []
@@ -668,7 +634,13 @@ def _derive_tenant(
             workers = {p.name: p.floor for p in cluster.node_pools}
             new_clusters.append(cluster)
         elif cluster_mode is ClusterMode.SCALED_DOWN:
-            workers = scale_down_pools(cluster.node_pools, WARM_STANDBY_VKS_WORKERS)
+            workers = scale_down_pools(
+                cluster.node_pools,
+                standby_workers or WARM_STANDBY_VKS_WORKERS,
+                untainted_needed=max(
+                    (a.replicas for a in tenant.apps if a.cluster == cluster.name), default=0
+                ),
+            )
             new_clusters.append(
                 cluster.model_copy(
                     update={"node_pools": [_fixed(p, workers[p.name]) for p in cluster.node_pools]}
@@ -706,43 +678,6 @@ def _derive_tenant(
             "apps": new_apps,
         }
     )
-
-
-def _database_roles(
-    tenants: Sequence[Tenant],
-    *,
-    mode: DatabaseMode,
-    replication: str | None,
-    writer_site: str,
-    standby_site: str | None,
-    source_stack: str | None,
-) -> dict[Key, DatabaseRole]:
-    roles: dict[Key, DatabaseRole] = {}
-    for tenant in tenants:
-        declared = [("vector", d) for d in tenant.databases]
-        declared += [("app", d) for d in tenant.app_databases]
-        for kind, db in declared:
-            backup = db.backup
-            schedules = (
-                tuple(s for s in (backup.schedule, backup.incremental_schedule) if s)
-                if backup
-                else ()
-            )
-            roles[(tenant.name, db.name)] = DatabaseRole(
-                tenant=tenant.name,
-                name=db.name,
-                namespace=tenant.namespace,
-                mode=mode,
-                replication=replication,
-                writer_site=writer_site,
-                standby_site=standby_site,
-                source_stack=source_stack,
-                backup_location=backup.location if backup else None,
-                backup_schedules=schedules,
-                storage=db.storage,
-                kind=kind,
-            )
-    return roles
 
 
 def _replication_flows(
@@ -812,14 +747,15 @@ def _primary_site(config: StackConfig) -> DerivedSite:
             endpoints=endpoints,
             clusters=clusters,
         )
-    replication = {"warm-standby": "async", "active-active": "sync"}.get(pattern)
-    databases = _database_roles(
+    databases = database_roles(
         config.tenants,
-        mode=DatabaseMode.WRITER,
-        replication=replication,
-        writer_site=site,
-        standby_site=peer.site if peer else None,
+        pattern=pattern,
+        site=site,
+        primary_site=site,
+        dr_site=peer.site if peer else None,
+        failover=False,
         source_stack=None,
+        copy_backup_location=None,
     )
     registry = None
     if peer is not None:
@@ -896,25 +832,20 @@ def derive_site(
             to_host=config.harbor.host,
             endpoints=endpoints,
             clusters=clusters,
+            standby_workers=config.dr.standby_workers,
         )
         for t in primary.tenants
     ]
-    if is_failover:
-        db_mode, replication, writer_site = DatabaseMode.WRITER, None, site
-    else:
-        db_mode, replication = {
-            "pilot-light": (DatabaseMode.RESTORE_FROM_BACKUP, None),
-            "warm-standby": (DatabaseMode.ASYNC_REPLICA, "async"),
-            "active-active": (DatabaseMode.SYNC_STANDBY, "sync"),
-        }[pattern]
-        writer_site = primary.site.name
-    databases = _database_roles(
+    writer_site = site if is_failover else primary.site.name
+    databases = database_roles(
         primary.tenants,
-        mode=db_mode,
-        replication=replication,
-        writer_site=writer_site,
-        standby_site=None if is_failover else site,
-        source_stack=None if is_failover else config.dr.peer.stack,
+        pattern=pattern,
+        site=site,
+        primary_site=primary.site.name,
+        dr_site=site,
+        failover=is_failover,
+        source_stack=config.dr.peer.stack,
+        copy_backup_location=config.dr.copy_backup_location,
     )
     registry = RegistryRole(
         site,

@@ -18,9 +18,10 @@ should be held against.
     warm_up            that endpoint's warm-up
     validation         smoke tests before traffic counts as restored
 
-RPO is the largest data-loss window over the stateful stores: a database contributes 0 when
-replicated synchronously, the replication lag when asynchronous, the WAL archive timeout when
-backups archive WAL continuously, otherwise its backup interval; Harbor contributes the
+RPO is the largest data-loss window over the stateful stores: a database contributes what the
+mechanism feeding its DR copy loses (components.estimators.data_stores: the lag budget for
+logical replication, the WAL archive interval or backup interval for backup-restore, nothing
+bounded for 'none'), and every figure names that mechanism; Harbor contributes the
 transfer time of the largest model (event-based replication) or the schedule's longest gap
 plus that transfer (cron). A store whose data cannot reach the DR site at all (backups kept
 only at the primary site, manual Harbor replication) has no bounded RPO and is listed in
@@ -29,8 +30,8 @@ only at the primary site, manual Harbor replication) has no bounded RPO and is l
 What runs at the DR site follows the pattern (ARCHITECTURE.md "DR across two stacks", §9.3.3)
 unless a fact says otherwise: pilot light — no VKS cluster, endpoints declared but not running,
 databases restored from backups; warm standby — VKS scaled down (5 → 2 nodes), endpoints at 1
-replica, databases as async replicas; active-active — everything at full scale, databases as
-synchronous standbys, models served only once replicated to both sites (PAIF-DR-010).
+replica, databases as logical subscribers; active-active — everything at full scale, databases
+as logical subscribers, models served only once replicated to both sites (PAIF-DR-010).
 
 With the same workload and assumptions, each term is ordered pilot light ≥ warm standby ≥
 active-active, so the totals are too, provided the assumptions are themselves ordered: the
@@ -64,6 +65,15 @@ from components.estimators.cold_start import (
     parse_assignment,
 )
 from components.estimators.cron import harbor_cron_interval_seconds
+from components.estimators.data_stores import (
+    DEFAULT_BACKUP_INTERVAL_SECONDS as DEFAULT_BACKUP_INTERVAL_SECONDS,
+)
+from components.estimators.data_stores import (
+    DatabaseFacts,
+    Mechanism,
+)
+from components.estimators.data_stores import recovery as database_recovery
+from components.estimators.data_stores import rpo as database_rpo
 from components.estimators.durations import format_duration, parse_duration
 from components.estimators.errors import EstimatorError
 from components.estimators.gpu_sizing import GIB, parse_precision, weights_gib
@@ -78,17 +88,9 @@ class DrPattern(StrEnum):
     ACTIVE_ACTIVE = "active-active"
 
 
-class Replication(StrEnum):
-    SYNC = "sync"
-    ASYNC = "async"
-    BACKUP_ONLY = "backup-only"
-
-
 # Patterns from most to least DR infrastructure kept idle (§9.3 "choosing a strategy").
 PATTERNS_BY_COST: Final = (DrPattern.PILOT_LIGHT, DrPattern.WARM_STANDBY, DrPattern.ACTIVE_ACTIVE)
 
-# §9.3.3 pattern 1: "RPO per backup period (usually hours)". DSM backups run daily by default.
-DEFAULT_BACKUP_INTERVAL_SECONDS: Final = 86400.0
 
 # §9.3 RTO bands: active-active "within minutes", warm standby "tens of minutes", pilot light
 # "hours". Upper bounds in seconds; anything at or above the last bound is "hours".
@@ -107,6 +109,8 @@ RPO_BANDS: Final = (
 RPO_BAND_HOURS: Final = "hours"
 
 HARBOR_EVENT_BASED: Final = "event_based"
+# How models reach the DR site (PAIF-DR-004): the mechanism the Harbor RPO term names.
+HARBOR_MECHANISM: Final = "harbor-push-replication"
 HARBOR_MANUAL: Final = "manual"
 
 
@@ -418,38 +422,6 @@ class EndpointFacts:
 
 
 @dataclass(frozen=True)
-class DatabaseFacts:
-    """A pgvector/app database. ``replication`` ``None`` takes it from the pattern."""
-
-    name: str
-    size_gib: float
-    replication: str | None = None
-    backup_interval_seconds: float = DEFAULT_BACKUP_INTERVAL_SECONDS
-    backups_off_site: bool = True
-    wal_archiving: bool = False
-
-    def __post_init__(self) -> None:
-        subject = f"database {_name('database', self.name)!r}"
-        if (
-            isinstance(self.size_gib, bool)
-            or not isinstance(self.size_gib, int | float)
-            or not math.isfinite(self.size_gib)
-            or self.size_gib < 0
-        ):
-            raise EstimatorError(f"{subject}: size_gib must be a number ≥ 0, got {self.size_gib!r}")
-        if self.replication is not None:
-            try:
-                object.__setattr__(self, "replication", Replication(self.replication).value)
-            except ValueError:
-                raise EstimatorError(
-                    f"{subject}: replication {self.replication!r} is not one of "
-                    "'sync', 'async', 'backup-only'"
-                ) from None
-        if _check_seconds(f"{subject}: backup_interval_seconds", self.backup_interval_seconds) == 0:
-            raise EstimatorError(f"{subject}: backup_interval_seconds must be > 0")
-
-
-@dataclass(frozen=True)
 class HarborFacts:
     """How models reach the DR Harbor.
 
@@ -556,14 +528,15 @@ class DrTopology:
             DrPattern.WARM_STANDBY: min(endpoint.replicas_needed, WARM_STANDBY_ENDPOINT_REPLICAS),
         }.get(DrPattern(self.pattern), endpoint.replicas_needed)
 
-    def replication(self, database: DatabaseFacts) -> Replication:
-        if database.replication is not None:
-            return Replication(database.replication)
+    def mechanism(self, database: DatabaseFacts) -> Mechanism:
+        """The declared mechanism, else the pattern's default (components.config.dr_copy)."""
+        if database.mechanism is not None:
+            return Mechanism(database.mechanism)
         return {
-            DrPattern.PILOT_LIGHT: Replication.BACKUP_ONLY,
-            DrPattern.WARM_STANDBY: Replication.ASYNC,
-            DrPattern.ACTIVE_ACTIVE: Replication.SYNC,
-        }.get(DrPattern(self.pattern), Replication.BACKUP_ONLY)
+            DrPattern.PILOT_LIGHT: Mechanism.BACKUP_RESTORE,
+            DrPattern.WARM_STANDBY: Mechanism.LOGICAL,
+            DrPattern.ACTIVE_ACTIVE: Mechanism.LOGICAL,
+        }.get(DrPattern(self.pattern), Mechanism.NONE)
 
     def cluster_exists_at_dr(self, cluster: ClusterFacts) -> bool:
         if cluster.exists_at_dr is not None:
@@ -603,18 +576,54 @@ class Term:
     label: str
     seconds: float
     explanation: str
+    # The data store's DR mechanism behind the figure (database and Harbor terms).
+    mechanism: str | None = None
 
     def __post_init__(self) -> None:
         _check_seconds(f"term {self.key}", self.seconds)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "key": self.key,
             "label": self.label,
             "seconds": num(self.seconds),
             "duration": format_duration(self.seconds),
             "explanation": self.explanation,
         }
+        if self.mechanism is not None:
+            out["mechanism"] = self.mechanism
+        return out
+
+
+@dataclass(frozen=True)
+class StoreEstimate:
+    """One stateful store: its DR mechanism, its RPO (``None``: unbounded) and recovery time."""
+
+    store: str
+    kind: str
+    mechanism: str
+    rpo_seconds: float | None
+    rpo_explanation: str
+    recovery_seconds: float | None = None
+    recovery_explanation: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON; an unbounded RPO has no ``rpo_s`` (``rpo``: "unbounded")."""
+        out: dict[str, Any] = {
+            "store": self.store,
+            "kind": self.kind,
+            "mechanism": self.mechanism,
+            "rpo": format_duration(self.rpo_seconds)
+            if self.rpo_seconds is not None
+            else "unbounded",
+            "rpo_explanation": self.rpo_explanation,
+        }
+        if self.rpo_seconds is not None:
+            out["rpo_s"] = num(self.rpo_seconds)
+        if self.recovery_seconds is not None:
+            out["recovery_s"] = num(self.recovery_seconds)
+            out["recovery_explanation"] = str(self.recovery_explanation)
+        return out
 
 
 @dataclass(frozen=True)
@@ -625,6 +634,7 @@ class Estimate:
     rto_terms: tuple[Term, ...]
     rpo_terms: tuple[Term, ...]
     unbounded: tuple[str, ...] = ()
+    stores: tuple[StoreEstimate, ...] = ()
 
     @property
     def rto_s(self) -> float:
@@ -664,6 +674,7 @@ class Estimate:
             "rpo_band": self.rpo_band,
             "rpo_terms": [t.to_dict() for t in self.rpo_terms],
             "unbounded": list(self.unbounded),
+            "stores": [s.to_dict() for s in self.stores],
         }
 
 
@@ -701,7 +712,11 @@ def estimate(topology: DrTopology, assumptions: Assumptions | None = None) -> Es
             "DR pattern 'none' declares no DR site, so there is no failover to estimate; "
             "declare pilot-light, warm-standby or active-active (PAIF-DR-001)"
         )
-    unbounded = [*_unrestorable_databases(topology), *_unreplicated_harbor(topology)]
+    stores = _database_stores(topology, a)
+    unbounded = [
+        *(s.rpo_explanation for s in stores if s.rpo_seconds is None),
+        *_unreplicated_harbor(topology),
+    ]
     rto = (
         _detection(a),
         _decision(topology, a),
@@ -709,12 +724,12 @@ def estimate(topology: DrTopology, assumptions: Assumptions | None = None) -> Es
         _services_redeploy(topology, a),
         _vks_provisioning(topology, a),
         _node_scale_up(topology, a),
-        _database_recovery(topology, a),
+        _database_recovery(stores),
         *_model_start(topology, a),
         _validation(topology, a),
     )
-    rpo = (*_database_rpo(topology, a), *_harbor_rpo(topology, a))
-    return Estimate(topology.pattern, rto, rpo, tuple(unbounded))
+    rpo = (*_database_rpo(stores), *_harbor_rpo(topology, a))
+    return Estimate(topology.pattern, rto, rpo, tuple(unbounded), (*stores, *_harbor_store(rpo)))
 
 
 # --- RTO terms, in failover order ---------------------------------------------------------
@@ -829,36 +844,59 @@ def _node_scale_up(topology: DrTopology, a: Assumptions) -> Term:
     )
 
 
-def _restorable(topology: DrTopology, d: DatabaseFacts) -> bool:
-    return topology.replication(d) is not Replication.BACKUP_ONLY or d.backups_off_site
-
-
-def _database_recovery(topology: DrTopology, a: Assumptions) -> Term:
-    def seconds(d: DatabaseFacts) -> float:
-        if topology.replication(d) is Replication.BACKUP_ONLY:
-            restore = d.size_gib * 1024 / a.database_restore_mib_per_second
-            return a.database_provision_seconds + restore
-        return a.database_promotion_seconds
-
-    restorable = [d for d in topology.databases if _restorable(topology, d)]
-    db, worst = _worst(restorable, seconds)
-    if db is None:
-        return Term("database", "Database recovery", 0.0, "No database to recover.")
-    mode = topology.replication(db)
-    if mode is Replication.BACKUP_ONLY:
-        return Term(
-            "database",
-            "Database restore",
-            worst,
-            f"{db.name}: a DSM cluster is provisioned and {db.size_gib:g} GiB restored from "
-            f"backup at {a.database_restore_mib_per_second:g} MiB/s (§9.3.2 item 2).",
+def _database_stores(topology: DrTopology, a: Assumptions) -> list[StoreEstimate]:
+    """Each database's RPO and recovery from its mechanism (components.estimators.data_stores)."""
+    out = []
+    for d in topology.databases:
+        mechanism = topology.mechanism(d)
+        loss = database_rpo(
+            d,
+            mechanism,
+            default_lag_seconds=a.async_replication_lag_seconds,
+            default_archive_seconds=a.wal_archive_timeout_seconds,
         )
+        back = database_recovery(
+            d,
+            mechanism,
+            promotion_seconds=a.database_promotion_seconds,
+            provision_seconds=a.database_provision_seconds,
+            restore_mib_per_second=a.database_restore_mib_per_second,
+        )
+        recoverable = loss.seconds is not None or mechanism is Mechanism.NONE
+        out.append(
+            StoreEstimate(
+                store=f"database {d.name}",
+                kind="database",
+                mechanism=mechanism.value,
+                rpo_seconds=loss.seconds,
+                rpo_explanation=loss.explanation,
+                recovery_seconds=back.seconds if recoverable else None,
+                recovery_explanation=back.explanation if recoverable else None,
+            )
+        )
+    return out
+
+
+_RECOVERY_LABELS: Final = {
+    "backup-restore": "Database restore",
+    "none": "Database provisioning",
+    "logical": "Database switch-over",
+    "streaming": "Database promotion",
+}
+
+
+def _database_recovery(stores: list[StoreEstimate]) -> Term:
+    """The slowest database to come back as the writer (they recover in parallel)."""
+    timed = [s for s in stores if s.recovery_seconds is not None]
+    store, worst = _worst(timed, lambda s: float(s.recovery_seconds or 0.0))
+    if store is None:
+        return Term("database", "Database recovery", 0.0, "No database to recover.")
     return Term(
         "database",
-        "Database promotion",
+        _RECOVERY_LABELS[store.mechanism],
         worst,
-        f"{db.name}: the {mode.value} replica at the DR site is promoted to primary and "
-        "clients reconnect (§9.2.3).",
+        str(store.recovery_explanation),
+        store.mechanism,
     )
 
 
@@ -948,15 +986,6 @@ def _validation(topology: DrTopology, a: Assumptions) -> Term:
 # --- RPO terms ----------------------------------------------------------------------------
 
 
-def _unrestorable_databases(topology: DrTopology) -> list[str]:
-    return [
-        f"database {d.name}: backups are kept only at the primary site, so the DR site can "
-        "neither restore it nor recover its data (PAIF-DR-008)"
-        for d in topology.databases
-        if not _restorable(topology, d)
-    ]
-
-
 def _unreplicated_harbor(topology: DrTopology) -> list[str]:
     if topology.harbor is None or topology.harbor.schedule != HARBOR_MANUAL:
         return []
@@ -966,53 +995,27 @@ def _unreplicated_harbor(topology: DrTopology) -> list[str]:
     ]
 
 
-def _database_rpo(topology: DrTopology, a: Assumptions) -> list[Term]:
-    terms = []
-    for d in topology.databases:
-        mode = topology.replication(d)
-        key, label = f"database:{d.name}", f"Database {d.name}"
-        if mode is Replication.SYNC:
-            terms.append(
-                Term(
-                    key,
-                    label,
-                    0.0,
-                    "Synchronous replication: a commit returns only once the standby has it "
-                    "(§9.3.3: RPO 0).",
-                )
-            )
-        elif mode is Replication.ASYNC:
-            terms.append(
-                Term(
-                    key,
-                    label,
-                    a.async_replication_lag_seconds,
-                    "Asynchronous replication: commits not yet streamed to the replica are lost.",
-                )
-            )
-        elif not _restorable(topology, d):
-            continue  # no number: listed in Estimate.unbounded
-        elif d.wal_archiving:
-            terms.append(
-                Term(
-                    key,
-                    label,
-                    a.wal_archive_timeout_seconds,
-                    "Backups with continuous WAL archiving: at most one archive_timeout of "
-                    "changes is lost.",
-                )
-            )
-        else:
-            terms.append(
-                Term(
-                    key,
-                    label,
-                    d.backup_interval_seconds,
-                    "Backups only: everything since the last backup is lost (every "
-                    f"{format_duration(d.backup_interval_seconds)}; §9.3.3 pattern 1).",
-                )
-            )
-    return terms
+def _database_rpo(stores: list[StoreEstimate]) -> list[Term]:
+    """One RPO term per database with a bounded figure (the rest are in ``unbounded``)."""
+    return [
+        Term(
+            f"database:{s.store.removeprefix('database ')}",
+            f"Database {s.store.removeprefix('database ')}",
+            s.rpo_seconds,
+            s.rpo_explanation,
+            s.mechanism,
+        )
+        for s in stores
+        if s.rpo_seconds is not None
+    ]
+
+
+def _harbor_store(rpo: tuple[Term, ...]) -> tuple[StoreEstimate, ...]:
+    harbor = [t for t in rpo if t.key == "harbor"]
+    return tuple(
+        StoreEstimate("harbor", "registry", str(t.mechanism), t.seconds, t.explanation)
+        for t in harbor
+    )
 
 
 def _harbor_rpo(topology: DrTopology, a: Assumptions) -> list[Term]:
@@ -1033,6 +1036,7 @@ def _harbor_rpo(topology: DrTopology, a: Assumptions) -> list[Term]:
                 0.0,
                 "Models are served only once both sites hold them (PAIF-DR-010), so a "
                 "replication in flight loses nothing served.",
+                HARBOR_MECHANISM,
             )
         ]
     if harbor.schedule == HARBOR_EVENT_BASED:
@@ -1043,6 +1047,7 @@ def _harbor_rpo(topology: DrTopology, a: Assumptions) -> list[Term]:
                 transfer,
                 f"Event-based replication: a {largest:.1f} GiB model takes this long to reach "
                 f"the DR site at {a.harbor_replication_gbit_per_second:g} Gbit/s.",
+                HARBOR_MECHANISM,
             )
         ]
     interval = harbor_cron_interval_seconds(harbor.schedule)
@@ -1054,5 +1059,6 @@ def _harbor_rpo(topology: DrTopology, a: Assumptions) -> list[Term]:
             f"Scheduled replication '{harbor.schedule}': up to {format_duration(interval)} "
             f"until the next run, plus {format_duration(transfer)} to transfer a "
             f"{largest:.1f} GiB model.",
+            HARBOR_MECHANISM,
         )
     ]

@@ -5,11 +5,16 @@ writes it once the control plane is up) returns a kubeconfig pointing at an addr
 not resolve (``*.offline.invalid``) and carries no credential: enough for a workload-cluster
 provider to be declared, and nothing that could reach a real cluster.
 
+A DSM ``PostgresCluster`` answers with the ``status.connection`` DSM publishes once it is Ready
+(host ``<name>.<namespace>.dsm.offline.invalid``, port 5432, its database and admin, the Secret
+named after the cluster), so the logical replication providers and the DR copy's subscription
+have an endpoint to name; reading DSM's admin-password Secret answers a placeholder that is
+no credential (the offline plan masks it as a secret anyway).
+
 Reading any other Secret (what apps are wired to: DSM's password Secret of a database, a PAIS
 API-token Secret) returns the keys of both layouts, ``password`` and ``api_token``, holding a
 placeholder that names the Secret: the copies the apps get show their keys, and the plan
-records the values as secrets. A DSM ``PostgresCluster`` gets the ``status.connection`` DSM
-reports once it is ready, its host an address that does not resolve.
+records the values as secrets.
 """
 
 from __future__ import annotations
@@ -42,9 +47,12 @@ def offline_kubeconfig(namespace: str, cluster: str) -> str:
     )
 
 
+DSM_PASSWORD_READ_SUFFIX = "-dsm-password"
+OFFLINE_PASSWORD = "offline-placeholder-not-a-credential"
+POSTGRES_PORT = 5432
+POSTGRES_CLUSTER_TYPE = "kubernetes:databases.dataservices.vmware.com/v1alpha1:PostgresCluster"
 # The keys an app's wiring reads: DSM's password Secret, and PAIS's API-token Secret layout.
 READ_SECRET_KEYS = ("password", "api_token")
-POSTGRES_CLUSTER_TYPE = "kubernetes:databases.dataservices.vmware.com/v1alpha1:PostgresCluster"
 
 
 def offline_secret_value(namespace: str, name: str, key: str) -> str:
@@ -53,12 +61,19 @@ def offline_secret_value(namespace: str, name: str, key: str) -> str:
 
 
 def _secret(args: Any) -> dict[str, Any]:
-    """Answer reads of Secrets (kubeconfig, or what apps are wired to); registered Secrets keep
-    their inputs."""
+    """Answer reads of Secrets: Cluster API kubeconfigs, DSM's admin-password Secrets and what
+    apps are wired to (module doc); registered Secrets keep their inputs."""
     resource_id = args.resource_id or ""
     if args.inputs or "/" not in resource_id:
         return {}
     namespace, name = resource_id.split("/", 1)
+    if str(getattr(args, "name", "")).endswith(DSM_PASSWORD_READ_SUFFIX):
+        return {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": name, "namespace": namespace},
+            "data": {"password": base64.b64encode(OFFLINE_PASSWORD.encode()).decode()},
+        }
     if not name.endswith(KUBECONFIG_SUFFIX):
         return {
             "apiVersion": "v1",
@@ -83,16 +98,16 @@ def _secret(args: Any) -> dict[str, Any]:
 
 
 def _postgres_cluster(args: Any) -> dict[str, Any]:
-    """DSM's status.connection of a ready cluster (host unresolvable offline)."""
+    """``status.connection`` of a Ready DSM PostgresCluster (module doc)."""
     metadata = args.inputs.get("metadata") or {}
     spec = args.inputs.get("spec") or {}
-    name, namespace = metadata.get("name", args.name), metadata.get("namespace", "default")
+    name, namespace = metadata.get("name"), metadata.get("namespace")
     return {
         "status": {
             "connection": {
-                "host": f"{name}.{namespace}.offline.invalid",
-                "port": 5432,
-                "dbname": spec.get("databaseName", name),
+                "host": f"{name}.{namespace}.dsm.offline.invalid",
+                "port": POSTGRES_PORT,
+                "dbname": spec.get("databaseName") or name,
                 "username": spec.get("adminUsername"),
                 "passwordRef": {"name": name},
             }

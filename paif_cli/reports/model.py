@@ -1,9 +1,9 @@
 """What every report writer reads: rule metadata, waivers, the run's context, and one ordering.
 
 The writers are pure functions ``render_*(findings, rules, *, context=...) -> str``. A finding is
-anything shaped like ``paif_cli.policy_runner.Finding`` (``rule_id``, ``severity``,
+anything shaped like ``paif_cli.crossguard.findings.Finding`` (``rule_id``, ``severity``,
 ``enforcement``, ``urn``, ``message``); wrap it in ``ReportFinding`` to attach a waiver. Every
-finding's rule must have a ``RuleMeta`` (``policy_runner.rule_metadata`` builds them from the
+finding's rule must have a ``RuleMeta`` (``crossguard.analyzer.rule_metadata`` builds them from the
 pack), so a report never invents a severity or a title.
 
 Waived findings are listed (never dropped) but do not count as failures or blocking violations.
@@ -39,7 +39,7 @@ ENFORCEMENTS: tuple[str, ...] = ("mandatory", "remediate", "advisory")
 
 
 class FindingLike(Protocol):
-    """The fields of ``paif_cli.policy_runner.Finding`` a report reads."""
+    """The fields of ``paif_cli.crossguard.findings.Finding`` a report reads."""
 
     @property
     def rule_id(self) -> str: ...

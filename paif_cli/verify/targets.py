@@ -11,7 +11,7 @@ from components.model_endpoint import routing_name
 from components.monitoring import monitored_endpoints
 from components.observability.alerts import MonitoredEndpoint
 from components.program import load_peer_config
-from paif_cli.plan import load_config
+from paif_cli.load import load_stack
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ def load_deployment(
     Raises ConfigError (exit 2) for a bad stack file, an endpoint selection naming no endpoint
     of the stack, or an endpoint without a URL.
     """
-    config, stack_file = load_config(project_dir, stack)
+    loaded = load_stack(project_dir, stack)
+    config, stack_file = loaded.config, loaded.stack_file
     name = stack_file.file_name
     primary = load_peer_config(config, project_dir) if config.dr.role == "dr" else None
     derived = derive_site(config, primary, stack=stack)

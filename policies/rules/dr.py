@@ -19,8 +19,9 @@ What a rule cannot see on one resource it reads from the ``paif:site:PaifSite`` 
 
 Resources they read: PAIS ``ModelEndpoint`` / ``NIMService`` (model references, replicas,
 ``paif.vmware.com/*`` annotations), Harbor ``Replication``/``Registry``/``Project``, DSM
-``PostgresCluster`` (``paif.vmware.com/dr-mode`` and ``/replication`` annotations, backup
-fields) and the Avi ``Gslbservice``. Fields that are computed by a provider (ids, paths) are
+``PostgresCluster`` (``paif.vmware.com/dr-mode`` annotation, backup fields) and the Avi
+``Gslbservice``; ``estimates.rpo.stores`` gives each data store's RPO with its DR mechanism
+(components.estimators.data_stores). Fields that are computed by a provider (ids, paths) are
 never read: a Replication finds its Registry through its dependencies, so the rules also run
 during a first ``pulumi preview`` where those values are still unknown.
 """
@@ -65,13 +66,12 @@ HARBOR_PROVIDER_TYPE: Final = "pulumi:providers:harbor"
 # Annotations the components put on what they render.
 PARAMETERS_ANNOTATION: Final = "paif.vmware.com/model-parameters-b"
 PRECISION_ANNOTATION: Final = "paif.vmware.com/model-precision"
-REPLICATION_ANNOTATION: Final = "paif.vmware.com/replication"
-DR_REPLICATION_ANNOTATION: Final = "paif.vmware.com/dr-replication"
 DR_MODE_ANNOTATION: Final = "paif.vmware.com/dr-mode"
 BACKUP_ENCRYPTED_ANNOTATION: Final = "paif.vmware.com/backup-encrypted"
 
-# components.dr.topology.DatabaseMode values: the read-only copies of the one writer.
-STANDBY_MODES: Final = frozenset({"sync-standby", "async-replica"})
+# components.dr.copies.DatabaseMode values: the copies of the one writer that run before
+# failover (a subscriber is fed by the writer's publication and never written).
+STANDBY_MODES: Final = frozenset({"logical-subscriber"})
 WRITER_MODE: Final = "writer"
 
 # Harbor replication triggers (pulumiverse_harbor Replication.schedule; "manual" is the default).
@@ -705,15 +705,41 @@ def check_rto(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
     title="Estimated RPO within the declared RPO",
     severity="high",
     section="§9.3.0",
-    rationale="The data a failover loses is bounded by the slowest stateful store: 0 with "
-    "synchronous replication, the lag when asynchronous, the WAL archive timeout or backup "
-    "interval otherwise, and Harbor's replication delay for models.",
-    remediation="Replicate databases (async for minutes, sync for 0), archive WAL, back up "
-    "more often, use event-based Harbor replication, or declare a realistic "
+    rationale="The data a failover loses is bounded by each stateful store's DR mechanism: "
+    "logical replication loses its lag budget, backup-restore the WAL archive or backup "
+    "interval, a store without a copy everything; Harbor its replication delay for models. "
+    "Each store is held to the objective on its own, naming its mechanism.",
+    remediation="Give the named store a mechanism that meets the objective (databases[].dr: "
+    "'logical' with a lagBudget within it, or 'backup-restore' with a walArchiveInterval or "
+    "backups within it), use event-based Harbor replication, or declare a realistic "
     "paif:dr.objectives.rpo.",
 )
 def check_rpo(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
-    yield from _check_objective(view, "rpo", "rpoSeconds", "RPO")
+    stores = get_path(estimates(view), "rpo.stores")
+    if stores is None or isinstance(stores, str) or view.dr_pattern not in DR_PATTERNS:
+        yield from _check_objective(view, "rpo", "rpoSeconds", "RPO")
+        return
+    declared = objective_seconds(view, "rpoSeconds")
+    if declared is None:
+        yield from _check_objective(view, "rpo", "rpoSeconds", "RPO")
+        return
+    for store in stores:
+        name = str(store.get("store"))
+        mechanism = str(store.get("mechanism"))
+        seconds = as_number(store.get("rpoS"))
+        why = str(store.get("rpoExplanation") or "")
+        if seconds is None:
+            yield Violation(
+                f"{name} (mechanism {mechanism!r}): RPO unbounded, objective "
+                f"{format_duration(declared)}: {why}",
+                view.site_urn,
+            )
+        elif seconds > declared:
+            yield Violation(
+                f"{name} (mechanism {mechanism!r}): RPO {format_duration(seconds)} exceeds the "
+                f"objective {format_duration(declared)}: {why}",
+                view.site_urn,
+            )
 
 
 def _check_objective(
@@ -905,14 +931,15 @@ def _largest_model_transfer_seconds(view: StackView) -> float:
 
 @rule(
     "PAIF-DR-007",
-    title="pgvector: RPO 0 needs synchronous replication; never two writable primaries",
+    title="pgvector: RPO 0 needs a synchronous copy; never two writable primaries",
     severity="critical",
     section="§9.3.3 warning",
-    rationale="Only a synchronous standby at the other site loses nothing when a site goes; "
-    "two writable copies of one knowledge base diverge and cannot be merged back.",
-    remediation="For RPO 0 use active-active with synchronous replication; at the DR site "
-    "render each database as a standby of the primary's (one writer), and promote it only on "
-    "failover.",
+    rationale="Only a synchronous copy at the other site loses nothing when a site goes, and "
+    "DSM's API builds none across sites; two writable copies of one knowledge base diverge "
+    "and cannot be merged back.",
+    remediation="Declare an RPO the database mechanisms can meet (logical: its lag budget); at "
+    "the DR site render each database as the copy its mechanism makes (one writer), and make "
+    "it the writer only on failover.",
 )
 def check_database_writers(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
     if view.dr_pattern not in DR_PATTERNS:
@@ -920,36 +947,22 @@ def check_database_writers(view: StackView, _: Mapping[str, Any]) -> Iterator[Vi
     clusters = postgres_clusters(view)
     rpo = objective_seconds(view, "rpoSeconds")
     is_failed_over = failed_over(view)
-    if rpo == 0 and clusters and view.dr_pattern != "active-active":
+    if rpo == 0 and clusters:
         yield Violation(
-            f"RPO 0 is declared but pattern {view.dr_pattern!r} replicates databases "
-            "asynchronously or by backup; only active-active's synchronous standby at the other "
-            "site loses nothing (§9.3)",
+            f"RPO 0 is declared for pattern {view.dr_pattern!r}, but no database here is "
+            "replicated synchronously to the other site: logical replication is asynchronous "
+            "and DSM's API offers no cross-site synchronous standby (databases[].dr, "
+            "docs/architecture.md), so commits in flight are lost with the site (§9.3)",
             view.site_urn,
         )
     writer_site = view.site.get("peerSite") or "the primary site"
     for cluster in clusters:
-        notes = annotations(cluster)
-        writer = _is_writer(cluster)
-        if view.dr_role == "dr" and writer and not is_failed_over:
+        if view.dr_role == "dr" and _is_writer(cluster) and not is_failed_over:
             yield Violation(
                 f"{label(cluster)} is a writable primary at the DR site while {writer_site} "
-                "holds the writer: two writable copies diverge (§9.3.3 warning); render it as a "
-                f"standby ({DR_MODE_ANNOTATION}: async-replica or sync-standby) and promote it "
-                "only on failover",
-                cluster.urn,
-            )
-            continue
-        if rpo != 0 or view.dr_pattern != "active-active":
-            continue
-        link = str(
-            notes.get(DR_REPLICATION_ANNOTATION) or notes.get(REPLICATION_ANNOTATION) or "async"
-        )
-        if link != "sync":
-            yield Violation(
-                f"{label(cluster)} replication to the other site is {link!r} but RPO 0 is "
-                "declared: commits not yet at the other site are lost with this one; "
-                "replicate synchronously",
+                "holds the writer: two writable copies diverge (§9.3.3 warning); render it as "
+                f"the copy its mechanism makes ({DR_MODE_ANNOTATION}: logical-subscriber) and "
+                "make it the writer only on failover",
                 cluster.urn,
             )
 

@@ -35,7 +35,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from pulumi_policy.proxy import UnknownValueError, _DictProxy, _is_unknown, _ListProxy
+from pulumi_policy.proxy import UnknownValueError
 
 from components.avi_binding import (
     AVI_POOL_TYPE,
@@ -50,6 +50,7 @@ from components.nsx_binding import (
 )
 from components.secret_values import is_credential_name
 from components.secret_values import words as _words
+from policies import sdk_proxies
 from policies.framework import (
     DSM_GROUP,
     StackView,
@@ -145,18 +146,20 @@ def _field_path(container: str, key: str) -> str:
 
 
 def _collect_strings(node: Any, path: str, found: list[tuple[str, str, str, Any]]) -> None:
-    if isinstance(node, _DictProxy):
+    mapping = sdk_proxies.dict_target(node)
+    items = sdk_proxies.list_target(node) if mapping is None else None
+    if mapping is not None:
         # The analyzer's read-only proxies: their values as ``node[key]`` returns them, read
         # from the proxy's target (as pulumi-policy's own serializer does) rather than through
         # a proxy call each; an unknown value is skipped, as ``_child`` skips it.
-        for key, value in node["__target"].items():
+        for key, value in mapping.items():
             if isinstance(value, str):
-                if not _is_unknown(value):
+                if not sdk_proxies.is_unknown(value):
                     found.append((path, str(key), value, node))
             elif not (value is None or isinstance(value, bool | int | float)):
                 _collect_strings(value, f"{path}.{key}" if path else str(key), found)
-    elif isinstance(node, _ListProxy):
-        for index, value in enumerate(node["__target"]):
+    elif items is not None:
+        for index, value in enumerate(items):
             if not (value is None or isinstance(value, str | bool | int | float)):
                 _collect_strings(value, f"{path}[{index}]", found)
     elif not isinstance(node, str):

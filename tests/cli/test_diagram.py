@@ -97,7 +97,9 @@ def test_example_pair_has_a_node_for_every_declared_site_tenant_and_service(exam
             )
         for record in records(document, DSM):
             meta = record["inputs"]["metadata"]
-            assert f"db-{site}-{tenant_of(record)}-{meta['name']}" in ids
+            # A DR copy (its own cluster name) is drawn as the database it copies.
+            name = meta["annotations"].get("paif.vmware.com/primary-cluster", meta["name"])
+            assert f"db-{site}-{tenant_of(record)}-{name}" in ids
         assert len(of_kind(root, "endpoint")) == sum(len(records(d, PAIS)) for d in documents)
 
 
@@ -120,7 +122,7 @@ def test_example_pair_draws_replication_with_its_direction(example):
     app_data, database = sorted(of_kind(root, "db-replication"), key=lambda e: e.get("data-from"))
     assert database.get("data-from") == f"db-{primary}-marketing-kb-vectors"
     assert database.get("data-to") == f"db-{standby}-marketing-kb-vectors"
-    assert database.get("data-mode") == "async-replica"
+    assert database.get("data-mode") == "logical-subscriber"
     # §9.3.2 item 4: the chat app's own database replicates the same way.
     assert app_data.get("data-from") == f"db-{primary}-marketing-chat-history"
     assert app_data.get("data-to") == f"db-{standby}-marketing-chat-history"
@@ -210,7 +212,7 @@ def active_active() -> list[dict[str, Any]]:
                       {"ips": [{"addr": "10.1.0.1", "type": "V4"}]},
                       {"ips": [{"addr": "10.2.0.1", "type": "V4"}]}]}]})
     )  # fmt: skip
-    with_roles(dr, "b", databases=[{"tenant": "t1", "name": "db1", "mode": "sync-standby"}])
+    with_roles(dr, "b", databases=[{"tenant": "t1", "name": "db1", "mode": "logical-subscriber"}])
     return [prod, dr]
 
 
@@ -228,7 +230,7 @@ def test_active_active_has_the_gslb_in_front_of_both_sites_and_replication_both_
     assert flows == {("harbor-a", "harbor-b", "t1"), ("harbor-b", "harbor-a", "t1-b")}
     (database,) = of_kind(root, "db-replication")
     assert (database.get("data-from"), database.get("data-to")) == ("db-a-t1-db1", "db-b-t1-db1")
-    assert database.get("data-mode") == "sync-standby"
+    assert database.get("data-mode") == "logical-subscriber"
     assert not of_kind(root, "dns-failover")
 
 
@@ -259,7 +261,7 @@ def test_a_primarys_estimate_roles_describe_the_dr_side_and_are_not_applied_to_i
     prod["estimates"] = {
         "role": "primary",
         "topology": {"site": "b", "databases": [{"tenant": "t1", "name": "db1",
-                                                 "mode": "async-replica"}]},
+                                                 "mode": "logical-subscriber"}]},
     }  # fmt: skip
     topology = extract_topology([prod])
     (node,) = topology.sites[0].tenants["t1"].databases

@@ -31,7 +31,7 @@ CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 
 
 def write(plan: Any, out: Path) -> Path:
-    from paif_cli.plan import write_plan
+    from paif_cli.write import write_plan
 
     write_plan(plan, out)
     return out
@@ -41,7 +41,7 @@ def write(plan: Any, out: Path) -> Path:
 def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """prod as declared, and prod with llama-chat's max replicas 10 → 8 (planned once each)."""
     from components.config import read_stack_file
-    from paif_cli.plan import plan_stack
+    from paif_cli.pipeline import plan_stack
 
     values = read_stack_file(ROOT, "prod").values
     tenants = copy.deepcopy(values["paif:tenants"])

@@ -1,9 +1,9 @@
 """Every Kubernetes object of both example plans against public schemas nobody here wrote.
 
 Custom resources with a public CRD (Cluster API, nsx-operator, KEDA, NVIDIA NIM, VM Operator,
-prometheus-operator)
-are validated against it; core kinds with kubernetes-validate. PAIS and DSM publish no schema
-file, so their objects are listed explicitly rather than skipped silently.
+prometheus-operator) are validated against it, DSM's kinds against the schema written from
+DSM's published API (schemas/dsm/); core kinds with kubernetes-validate. PAIS publishes no
+schema, so its objects are listed explicitly rather than skipped silently.
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ CRD_GROUPS = {
     "keda.sh",
     "apps.nvidia.com",
     "vmoperator.vmware.com",
+    # Written by this project from DSM's published Kubernetes API (schemas/SOURCES.md).
+    "databases.dataservices.vmware.com",
 }
-# Broadcom publishes API references but no schema file for these (schemas/SOURCES.md).
-NO_PUBLIC_SCHEMA = {"pais.vmware.com", "databases.dataservices.vmware.com"}
+# Broadcom publishes an API reference but no schema for PAIS (schemas/SOURCES.md).
+NO_PUBLIC_SCHEMA = {"pais.vmware.com"}
 CORE_GROUPS = {
     "",
     "apps",
@@ -118,7 +120,7 @@ def test_schema_less_objects_are_the_declared_ones(
     manifests: list[tuple[str, dict[str, Any]]],
 ) -> None:
     kinds = sorted({obj["kind"] for _, obj in manifests if _group(obj) in NO_PUBLIC_SCHEMA})
-    assert kinds == ["DatabaseConfig", "ModelEndpoint", "PostgresCluster"]
+    assert kinds == ["ModelEndpoint"]
 
 
 def test_manifest_files_are_one_object_each(example_out: Path) -> None:
@@ -158,3 +160,32 @@ def test_one_folder_per_kubernetes_api_each_object_annotated_with_it(
         target = inputs["metadata"]["annotations"]["paif.vmware.com/target"]
         seen.setdefault(target, set()).add(providers[record["provider"].rsplit("::", 1)[0]])
     assert seen == {target: {name} for target, name in expected.items()}
+
+
+def test_dsm_objects_validate_against_the_schema_written_from_dsms_api(
+    manifests: list[tuple[str, dict[str, Any]]],
+) -> None:
+    """Both example stacks' PostgresClusters and DatabaseConfigs, strictly: no field DSM's
+    published API does not have (schemas/SOURCES.md, "DSM kinds")."""
+    dsm = [(n, o) for n, o in manifests if _group(o) == "databases.dataservices.vmware.com"]
+    kinds = sorted({o["kind"] for _, o in dsm})
+    assert kinds == ["DatabaseConfig", "PostgresCluster"]
+    for name, obj in dsm:
+        try:
+            validate_crd_object(obj)
+        except AssertionError as error:
+            raise AssertionError(f"{name}: {error}") from None
+    # Primary writers and DR copies alike (prod 2 + dr 2 clusters, one DatabaseConfig each).
+    assert len(dsm) == 8
+
+
+def test_the_dsm_schema_refuses_a_field_dsm_does_not_have(
+    manifests: list[tuple[str, dict[str, Any]]],
+) -> None:
+    [(_, cluster), *_] = [(n, o) for n, o in manifests if o["kind"] == "PostgresCluster"]
+    invented = {**cluster, "spec": {**cluster["spec"], "drReplication": "async"}}
+    with pytest.raises(AssertionError, match=r"spec: Additional properties.*drReplication"):
+        validate_crd_object(invented)
+    wrong = {**cluster, "spec": {**cluster["spec"], "backupConfig": {"schedules": [{}]}}}
+    with pytest.raises(AssertionError, match="schedules"):
+        validate_crd_object(wrong)

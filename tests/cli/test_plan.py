@@ -121,8 +121,7 @@ def test_unknown_stack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     code = main(["plan", "--stack", "qa", "--project-dir", str(ROOT), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2
-    assert "error: Pulumi.qa.yaml: stack: no stack file Pulumi.qa.yaml" in err
-    assert "(stacks here: dr, prod)" in err
+    assert f"error: Pulumi.qa.yaml: no such stack file in {ROOT} (stacks here: dr, prod)\n" == err
 
 
 def test_malformed_yaml(
@@ -135,7 +134,7 @@ def test_malformed_yaml(
     )
     err = capsys.readouterr().err
     assert code == 2
-    assert "error: Pulumi.prod.yaml: yaml: not valid YAML at line" in err
+    assert "error: Pulumi.prod.yaml: not valid YAML at line" in err
     assert "Traceback" not in err
 
 

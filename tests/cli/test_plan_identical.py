@@ -1,15 +1,15 @@
 """The plan's shortcuts change how fast it is, never what it writes.
 
-Planned with every shortcut off (the stock mock runtime with a thread per monitor call, the
-SDK's stack traces and dependency sets, the analyzer protocol's every request, PyYAML's
-Python emitter and parser, ``json.dumps``, text files, one stack at a time) the example
+Planned with every shortcut off (``--no-sdk-shortcuts``: the stock mock runtime with a thread
+per monitor call, the SDK's stack traces, dependency sets and type unwrapping, the analyzer
+protocol's every request with the SDK's own conversions; and PyYAML's Python emitter and
+parser, ``json.dumps``, text files, one stack at a time) the example
 stacks give the same out tree, byte for byte, as with all of them on and the stacks planned
 in parallel.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -20,7 +20,7 @@ import yaml
 
 from components import yaml_text
 from components.config import loader
-from paif_cli import json_text, mock_runtime, plan, policy_direct
+from paif_cli import json_text, write
 from paif_cli.main import main
 from tests.support.stacks import ROOT, load_example, write_project
 
@@ -38,29 +38,16 @@ def _plan(out: Path, *extra: str) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def shortcuts_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mock_runtime, "_InlineExecutorLoop", asyncio.SelectorEventLoop)
-    monkeypatch.setattr(
-        mock_runtime.RecordingMonitor,
-        "_answer",
-        lambda self, stock, inline, request: stock(request),
-    )
-    monkeypatch.setattr(mock_runtime, "_is_plain", lambda value, top=True: False)
-    monkeypatch.setattr(mock_runtime, "_signed", lambda struct: True)
-    monkeypatch.setattr(mock_runtime, "stack_trace", mock_runtime._sdk_stack_trace)
-    monkeypatch.setattr(mock_runtime, "add_dependency", mock_runtime._sdk_add_dep)
-    monkeypatch.setattr(mock_runtime, "unwrap_type", mock_runtime._sdk_unwrap_type)
-    monkeypatch.setattr(
-        mock_runtime, "unwrap_optional_type", mock_runtime._sdk_unwrap_optional_type
-    )
-    monkeypatch.setattr(mock_runtime, "wire_union_members", mock_runtime._sdk_wire_union_members)
-    monkeypatch.setattr(policy_direct, "only_stack_policies", lambda policies: False)
+def shortcuts_off(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The flag that turns the SDK shortcuts off (paif_cli.sdk_adapter), and every other
+    shortcut of the plan replaced by the plain code it stands for."""
     monkeypatch.setattr(yaml_text, "safe_dump", yaml.safe_dump)
     monkeypatch.setattr(loader, "_CStackFileLoader", loader.StackFileLoader)
     monkeypatch.setattr(json_text, "dumps", lambda document: json.dumps(document, indent=2))
     monkeypatch.setattr(
-        plan, "_write_text", lambda path, text: Path(path).write_text(text, encoding="utf-8")
+        write, "_write_text", lambda path, text: Path(path).write_text(text, encoding="utf-8")
     )
+    return ["--no-sdk-shortcuts"]
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +56,9 @@ def fast(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 
 
 def test_every_shortcut_off_writes_the_same_bytes(
-    fast: dict[str, bytes], shortcuts_off: None, tmp_path: Path
+    fast: dict[str, bytes], shortcuts_off: list[str], tmp_path: Path
 ) -> None:
-    plain = _plan(tmp_path / "out", "--jobs", "1")
+    plain = _plan(tmp_path / "out", "--jobs", "1", *shortcuts_off)
     assert sorted(plain) == sorted(fast)
     assert len(plain) > 100
     for name, content in plain.items():
@@ -164,7 +151,7 @@ def test_collector_settings_are_the_callers_again_unless_the_process_ends(tmp_pa
 def test_the_collector_pause_keeps_a_disabled_collector_disabled() -> None:
     import gc
 
-    from paif_cli.plan import collector_paused
+    from paif_cli.collector import collector_paused
 
     with collector_paused():
         assert not gc.isenabled()

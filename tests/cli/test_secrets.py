@@ -31,12 +31,11 @@ from typing import Any
 import pytest
 import yaml
 
-import paif_cli.plan
-import paif_cli.stack_jobs
+import paif_cli.pipeline
 from paif_cli.main import main
 from paif_cli.offline.harbor import OFFLINE_ROBOT_SECRET_PREFIX
 from paif_cli.offline.kubernetes import offline_kubeconfig
-from paif_cli.plan import StackPlan
+from paif_cli.record import StackPlan
 from tests.support.stacks import load_example, write_project
 
 SECRET = "[secret]"
@@ -116,8 +115,8 @@ def run_cli(
     """Run ``paif plan`` invocations; plan_stack gets ``overrides`` (in the workers of
     ``--jobs`` too: they fork from this process) and the plans ``paif`` writes are kept."""
     plans: dict[str, StackPlan] = {}
-    real_plan_stack: Callable[..., StackPlan] = paif_cli.plan.plan_stack
-    real_plan_stacks: Callable[..., dict[str, StackPlan]] = paif_cli.stack_jobs.plan_stacks
+    real_plan_stack: Callable[..., StackPlan] = paif_cli.pipeline.plan_stack
+    real_plan_stacks: Callable[..., dict[str, StackPlan]] = paif_cli.pipeline.plan_stacks
 
     def plan_stack(*args: Any, **kwargs: Any) -> StackPlan:
         return real_plan_stack(*args, config_overrides=dict(overrides) or None, **kwargs)
@@ -131,9 +130,8 @@ def run_cli(
     terminal = io.StringIO()
     codes = []
     with monkeypatch.context() as patch:
-        patch.setattr(paif_cli.plan, "plan_stack", plan_stack)
-        patch.setattr(paif_cli.stack_jobs, "plan_stack", plan_stack)
-        patch.setattr(paif_cli.stack_jobs, "plan_stacks", plan_stacks)
+        patch.setattr(paif_cli.pipeline, "plan_stack", plan_stack)
+        patch.setattr(paif_cli.pipeline, "plan_stacks", plan_stacks)
         for argv in runs:
             with contextlib.redirect_stdout(terminal), contextlib.redirect_stderr(terminal):
                 codes.append(main(argv))

@@ -103,8 +103,8 @@ def test_database_names_are_unique_across_both_kinds() -> None:
     ("pattern", "mode"),
     [
         ("pilot-light", "restore-from-backup"),
-        ("warm-standby", "async-replica"),
-        ("active-active", "sync-standby"),
+        ("warm-standby", "logical-subscriber"),
+        ("active-active", "logical-subscriber"),
     ],
 )
 def test_the_dr_site_holds_the_app_database_like_the_vector_one(

@@ -286,7 +286,7 @@ def test_the_plan_holds_the_wired_deployment_and_what_it_references(example_out:
     secret = objects["Secret/backend-credentials"]
     assert secret["data"] == {"database-password": "[secret]", "llama-chat-api-token": "[secret]"}
     config = objects["ConfigMap/backend-wiring"]["data"]
-    assert config["DATABASE_HOST"] == "chat-history.marketing-ns.offline.invalid"
+    assert config["DATABASE_HOST"] == "chat-history.marketing-ns.dsm.offline.invalid"
     for name in ("ConfigMap/backend-wiring", "Secret/backend-credentials", "Deployment/backend"):
         validate_core_object(objects[name])
     hpa = objects["HorizontalPodAutoscaler/backend"]

@@ -596,7 +596,7 @@ def test_gslb_service_validates_before_registering_anything(run_pulumi: RunProgr
 
 
 def _entry_types(project: Path, stack: str) -> set[str]:
-    from paif_cli.plan import plan_stack
+    from paif_cli.pipeline import plan_stack
 
     planned = plan_stack(project, stack)
     return {

@@ -29,7 +29,9 @@ from components.tenant_namespace import (
     network_policies,
     security_policy_spec,
 )
-from paif_cli.plan import StackPlan, plan_stack, summary
+from paif_cli.pipeline import plan_stack
+from paif_cli.record import StackPlan
+from paif_cli.report import summary
 from tests.support.policy import findings_of
 from tests.support.programs import by_name, registered_before_error
 from tests.support.schema_validation import manifest, validate_core_object, validate_crd_object
@@ -174,9 +176,10 @@ def test_a_warm_standby_replica_is_held_to_the_rpo_and_backs_nothing_up() -> Non
     derived = derive_site(dr, primary)
     tenant = marketing(derived.config)
     databases = monitored_databases(tenant, dr.observability, 900, derived)
+    # Watched under the copies' own PostgresCluster names (components.dr.copies).
     assert [(d.name, d.replication_lag_seconds, d.backup_interval_seconds) for d in databases] == [
-        ("kb-vectors", 900, None),
-        ("chat-history", 900, None),
+        ("kb-vectors-busan-dr", 900, None),
+        ("chat-history-busan-dr", 900, None),
     ]
     watched = monitored_endpoints(tenant, dr.observability, derived)
     assert [(e.min_replicas, e.max_replicas, e.autoscaled) for e in watched] == [

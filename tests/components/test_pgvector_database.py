@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pulumi
@@ -13,7 +14,7 @@ import pytest
 from components.config import parse_stack_config
 from components.config.models import StackConfig
 from components.context import SiteContext
-from components.dr.topology import DatabaseMode, DatabaseRole, derive_site
+from components.dr.topology import DatabaseMode, derive_site
 from components.errors import ComponentInputError
 from components.pgvector_database import (
     PGVECTOR_DATABASE_TYPE,
@@ -22,7 +23,6 @@ from components.pgvector_database import (
     validate_pgvector_database,
 )
 from paif_cli.mock_runtime import PlanMocks
-from paif_cli.offline.kubernetes import POSTGRES_CLUSTER_TYPE
 from tests.support.programs import registered_before_error
 from tests.support.stacks import load_example, load_stack, site_context
 
@@ -183,28 +183,17 @@ def test_connection_is_a_secret_output_with_a_password_reference(run_pulumi, pro
     assert FAKE_USER not in dumped
 
 
-def test_connection_falls_back_to_declared_values_without_a_status(run_pulumi, prod) -> None:
-    """An API server with no DSM controller (the engine tier's) reports no status: the
-    connection falls back to what the stack declared, and the host is unknown."""
-    no_status = PlanMocks(computed={POSTGRES_CLUSTER_TYPE: lambda args: {}})
-    result = render(run_pulumi, args_for(prod), no_status)
+def test_connection_falls_back_to_declared_values_offline(run_pulumi, prod) -> None:
+    result = render(run_pulumi, args_for(prod))
     connection = result.raw_outputs["connection"]
-    assert connection["host"] is None
+    # The offline plan answers DSM's status.connection (paif_cli.offline.kubernetes).
+    assert connection["host"] == "kb-vectors.marketing-ns.dsm.offline.invalid"
+    assert connection["passwordSecretRef"]["name"] == "kb-vectors"
     assert (connection["port"], connection["dbname"], connection["username"]) == (
         5432,
         "kb-vectors",
         "pgadmin",
     )
-
-
-def test_the_offline_plan_answers_the_status_dsm_reports(run_pulumi, prod) -> None:
-    connection = render(run_pulumi, args_for(prod)).raw_outputs["connection"]
-    assert connection["host"] == "kb-vectors.marketing-ns.offline.invalid"
-    assert connection["passwordSecretRef"] == {
-        "namespace": "marketing-ns",
-        "name": "kb-vectors",
-        "key": "password",
-    }
 
 
 @pytest.mark.parametrize(
@@ -275,7 +264,21 @@ def dr_annotations(result: Any) -> dict[str, str]:
     return {k: v for k, v in annotations.items() if k.startswith("paif.vmware.com/")}
 
 
-def test_primary_of_a_warm_standby_is_the_writer_with_its_async_link(run_pulumi) -> None:
+LOGICAL_NAMES = {
+    "paif.vmware.com/dr-publication": "paif_dr_kb_vectors",
+    "paif.vmware.com/dr-slot": "paif_dr_kb_vectors",
+    "paif.vmware.com/dr-subscription": "paif_dr_kb_vectors",
+    "paif.vmware.com/dr-replication-user": "paif_replicator",
+    "paif.vmware.com/dr-lag-budget-seconds": "30",
+    "paif.vmware.com/dr-slot-retention-seconds": "21600",
+}
+
+
+def types(result: Any, prefix: str = "postgresql:") -> list[str]:
+    return sorted(r.type.rsplit(":", 1)[-1] for r in result.resources if r.type.startswith(prefix))
+
+
+def test_primary_of_a_warm_standby_publishes_to_its_logical_copy(run_pulumi) -> None:
     args = derived_args("warm-standby", side="primary")
     assert args.dr_role is not None and args.dr_role.mode is DatabaseMode.WRITER
     assert args.dr_mode == "writer"
@@ -286,55 +289,111 @@ def test_primary_of_a_warm_standby_is_the_writer_with_its_async_link(run_pulumi)
         "paif.vmware.com/backup-encrypted": "true",
         "paif.vmware.com/extensions": "vector",
         "paif.vmware.com/dr-mode": "writer",
+        "paif.vmware.com/dr-mechanism": "logical",
         "paif.vmware.com/sslmode": "verify-full",
         "paif.vmware.com/target": "supervisor",
         "paif.vmware.com/writer-site": "seoul-primary",
-        "paif.vmware.com/dr-replication": "async",
-    }
-    assert by_type(result, CLUSTER_TYPE).inputs["spec"]["replicas"] == 1
-    assert result.outputs["drMode"] == "writer"
-
-
-def test_warm_standby_dr_copy_is_an_async_replica_of_the_primary(run_pulumi) -> None:
-    result = render(run_pulumi, derived_args("warm-standby", side="dr"))
-    annotations = dr_annotations(result)
-    assert {k: annotations[k] for k in annotations if "dr-" in k or "writer" in k} == {
-        "paif.vmware.com/dr-mode": "async-replica",
-        "paif.vmware.com/writer-site": "seoul-primary",
-        "paif.vmware.com/dr-replication": "async",
+        "paif.vmware.com/primary-cluster": "kb-vectors",
+        "paif.vmware.com/copy-cluster": "kb-vectors-busan-dr",
+        "paif.vmware.com/primary-backup-location": "s3-backup-dr",
+        **LOGICAL_NAMES,
     }
     cluster = by_type(result, CLUSTER_TYPE)
-    assert cluster.inputs["metadata"]["namespace"] == "marketing-ns"
+    assert cluster.inputs["spec"]["replicas"] == 1
+    assert cluster.inputs["spec"]["backupLocation"] == {"name": "s3-backup-dr"}
+    assert result.outputs["drMode"] == "writer"
+    # The publisher's side of logical replication, as real resources.
+    assert types(result) == ["Extension", "Grant", "Publication", "ReplicationSlot", "Role"]
+    by = {r.type.rsplit(":", 1)[-1]: r for r in result.resources if r.type.startswith("postgre")}
+    assert by["Role"].inputs["name"] == "paif_replicator"
+    assert by["Role"].inputs["replication"] is True
+    assert by["Grant"].inputs["privileges"] == ["SELECT"]
+    assert by["Extension"].inputs == {"name": "vector", "database": "kb-vectors"}
+    [provider] = [r for r in result.resources if r.type == "pulumi:providers:postgresql"]
+    inputs = provider.inputs
+    assert (inputs["host"], inputs["username"], inputs["database"], inputs["sslmode"]) == (
+        "kb-vectors.marketing-ns.dsm.offline.invalid",
+        "pgadmin",
+        "kb-vectors",
+        "verify-full",
+    )
+    assert "password" in provider.secret_paths
+    # DSM's admin password is read from the Secret DSM names, never written.
+    reads = [r for r in result.resources if r.type == "kubernetes:core/v1:Secret"]
+    assert [r.name for r in reads] == ["kb-publisher-dsm-password"]
+    params = by_type(result, PARAMS_TYPE).inputs["spec"]["params"]
+    assert (params["wal_level"], params["max_slot_wal_keep_size"]) == ("logical", "21600")
+
+
+def test_warm_standby_dr_copy_subscribes_under_its_own_name(run_pulumi) -> None:
+    result = render(run_pulumi, derived_args("warm-standby", side="dr"))
+    annotations = dr_annotations(result)
+    assert annotations["paif.vmware.com/dr-mode"] == "logical-subscriber"
+    assert annotations["paif.vmware.com/dr-mechanism"] == "logical"
+    assert {k: annotations[k] for k in LOGICAL_NAMES} == LOGICAL_NAMES
+    cluster = by_type(result, CLUSTER_TYPE)
+    assert cluster.inputs["metadata"]["name"] == "kb-vectors-busan-dr"
+    assert cluster.inputs["spec"]["databaseName"] == "kb-vectors"
+    assert cluster.inputs["spec"]["backupLocation"] == {"name": "s3-backup-busan-copies"}
     assert cluster.protect is True
-    assert result.outputs["drMode"] == "async-replica"
+    assert result.outputs["drMode"] == "logical-subscriber"
+    assert types(result) == ["Extension", "Subscription"]
+    [subscription] = [r for r in result.resources if r.type.endswith(":Subscription")]
+    assert subscription.inputs["createSlot"] is False
+    assert subscription.inputs["slotName"] == "paif_dr_kb_vectors"
+    assert "conninfo" in subscription.secret_paths
+    params = by_type(result, PARAMS_TYPE).inputs["spec"]["params"]
+    assert "wal_level" not in params
 
 
-def test_active_active_dr_copy_is_a_sync_standby_never_a_second_writer(run_pulumi) -> None:
+def test_the_subscription_reaches_the_primary_as_the_replicator(run_pulumi) -> None:
+    args = derived_args("warm-standby", side="dr")
+    primary = {"host": "10.1.2.3", "port": 5432, "dbname": "kb-vectors"}
+    args = replace(args, primary_connection=primary, replication_password="s3cret-canary")
+
+    def program() -> None:
+        database = PgvectorDatabase("kb", args)
+        assert database.subscriber is not None and database.subscriber.subscription is not None
+        pulumi.export("conninfo", database.subscriber.subscription.conninfo)
+
+    result = run_pulumi(program, stack="dr")
+    assert result.raw_outputs["conninfo"] == (
+        "host=10.1.2.3 port=5432 dbname=kb-vectors user=paif_replicator password=s3cret-canary "
+        "sslmode=verify-full"
+    )
+    assert result.outputs["conninfo"] == "[secret]"
+    assert "s3cret-canary" not in json.dumps([r.to_json() for r in result.resources])
+
+
+def test_active_active_dr_copy_subscribes_too_never_a_second_writer(run_pulumi) -> None:
     primary = dr_annotations(render(run_pulumi, derived_args("active-active", side="primary")))
-    standby = dr_annotations(render(run_pulumi, derived_args("active-active", side="dr")))
+    copy_ = dr_annotations(render(run_pulumi, derived_args("active-active", side="dr")))
     keys = (
         "paif.vmware.com/dr-mode",
         "paif.vmware.com/writer-site",
-        "paif.vmware.com/dr-replication",
+        "paif.vmware.com/dr-mechanism",
     )
-    assert [primary[k] for k in keys] == ["writer", "seoul-primary", "sync"]
-    assert [standby[k] for k in keys] == ["sync-standby", "seoul-primary", "sync"]
+    assert [primary[k] for k in keys] == ["writer", "seoul-primary", "logical"]
+    assert [copy_[k] for k in keys] == ["logical-subscriber", "seoul-primary", "logical"]
 
 
-def test_failed_over_dr_copy_is_the_writer_with_no_cross_site_link(run_pulumi) -> None:
-    annotations = dr_annotations(
-        render(run_pulumi, derived_args("warm-standby", side="dr", failover=True))
-    )
+def test_failed_over_dr_copy_is_the_writer_and_stops_subscribing(run_pulumi) -> None:
+    result = render(run_pulumi, derived_args("warm-standby", side="dr", failover=True))
+    annotations = dr_annotations(result)
     assert annotations["paif.vmware.com/dr-mode"] == "writer"
     assert annotations["paif.vmware.com/writer-site"] == "busan-dr"
-    assert "paif.vmware.com/dr-replication" not in annotations
+    # Same name, same location: the copy is not replaced by the failover.
+    assert by_type(result, CLUSTER_TYPE).inputs["metadata"]["name"] == "kb-vectors-busan-dr"
+    assert types(result) == ["Extension"]
 
 
-def test_pilot_light_primary_names_the_writer_site_but_no_replication(run_pulumi) -> None:
-    annotations = dr_annotations(render(run_pulumi, derived_args("pilot-light", side="primary")))
+def test_pilot_light_primary_restores_its_copy_from_backups(run_pulumi) -> None:
+    result = render(run_pulumi, derived_args("pilot-light", side="primary"))
+    annotations = dr_annotations(result)
     assert annotations["paif.vmware.com/dr-mode"] == "writer"
-    assert annotations["paif.vmware.com/writer-site"] == "seoul-primary"
-    assert "paif.vmware.com/dr-replication" not in annotations
+    assert annotations["paif.vmware.com/dr-mechanism"] == "backup-restore"
+    assert "paif.vmware.com/dr-publication" not in annotations
+    assert types(result) == []
 
 
 def test_pilot_light_dr_copy_renders_no_cluster_only_where_to_restore_from(run_pulumi) -> None:
@@ -344,41 +403,35 @@ def test_pilot_light_dr_copy_renders_no_cluster_only_where_to_restore_from(run_p
     assert [r.type for r in result.resources] == [PGVECTOR_DATABASE_TYPE]
     assert result.outputs["drMode"] == "restore-from-backup"
     assert result.raw_outputs["connection"] == {
+        "mechanism": "backup-restore",
         "restoreFrom": "s3-backup-dr",
+        "sourceCluster": "kb-vectors",
+        "clusterAtFailover": "kb-vectors-busan-dr",
         "writerSite": "seoul-primary",
     }
     assert result.outputs["connection"] == "[secret]"
 
 
-def test_a_hand_built_role_drives_the_annotations(run_pulumi, prod) -> None:
-    role = DatabaseRole(
-        tenant="marketing",
-        name="kb-vectors",
-        namespace="marketing-ns",
-        mode=DatabaseMode.SYNC_STANDBY,
-        replication="sync",
-        writer_site="busan-dr",
-        standby_site="seoul-primary",
-        source_stack="dr",
-        backup_location="s3-backup-dr",
-        backup_schedules=("0 1 * * *",),
-        storage="100Gi",
-    )
-    annotations = dr_annotations(render(run_pulumi, args_for(prod, dr_role=role)))
-    assert annotations["paif.vmware.com/dr-mode"] == "sync-standby"
-    assert annotations["paif.vmware.com/writer-site"] == "busan-dr"
-    assert annotations["paif.vmware.com/dr-replication"] == "sync"
+def test_wal_archive_interval_sets_archive_timeout(run_pulumi) -> None:
+    def edit(values: dict[str, Any]) -> None:
+        values["paif:dr"]["pattern"] = "pilot-light"
+        values["paif:tenants"][0]["databases"][0]["dr"] = {
+            "mechanism": "backup-restore",
+            "walArchiveInterval": "5m",
+        }
+
+    primary = load_stack(edit=edit)
+    role = derive_site(primary, None).database("marketing", "kb-vectors")
+    params = by_type(render(run_pulumi, args_for(primary, dr_role=role)), PARAMS_TYPE)
+    assert params.inputs["spec"]["params"]["archive_timeout"] == "300"
 
 
-def test_a_synchronous_cross_site_link_makes_the_writer_commit_synchronously(run_pulumi) -> None:
-    # §9.3.3 active-active promises RPO 0: the writer waits for the other site, even though
-    # the local pair is declared asynchronous.
+def test_synchronous_commit_follows_the_declared_in_site_replication(run_pulumi) -> None:
+    """No cross-site mechanism makes the writer commit synchronously any more (DSM builds no
+    cross-site standby); the DatabaseConfig asks for what the database declares."""
     args = derived_args("active-active", side="primary")
     assert args.database.replication == "async"
     params = by_type(render(run_pulumi, args), PARAMS_TYPE).inputs["spec"]["params"]
-    assert params["synchronous_commit"] == "on"
-    warm = derived_args("warm-standby", side="primary")
-    params = by_type(render(run_pulumi, warm), PARAMS_TYPE).inputs["spec"]["params"]
     assert params["synchronous_commit"] == "local"
 
 

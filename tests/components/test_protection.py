@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 
 from paif_cli.mock_runtime import ResourceRecord
-from paif_cli.plan import StackPlan, plan_stack, write_plan
+from paif_cli.pipeline import plan_stack
+from paif_cli.record import StackPlan
+from paif_cli.write import write_plan
 from tests.support.stacks import load_example, write_project
 
 # Deleting these loses data or tenant state: protect=True in production tiers. The value says
@@ -79,6 +81,15 @@ STATELESS: frozenset[str] = frozenset(
         "vsphere:index/computeCluster:ComputeCluster",
         "vsphere:index/virtualMachineClass:VirtualMachineClass",
         "vsphere:index/zone:Zone",
+        # Logical replication of the DR copies (components.database_replication): objects
+        # inside the DSM clusters, rebuilt from the program. The subscription must stay
+        # deletable: a failover drops it (after the runbook detaches it from the lost slot).
+        "postgresql:index/extension:Extension",
+        "postgresql:index/grant:Grant",
+        "postgresql:index/publication:Publication",
+        "postgresql:index/replicationSlot:ReplicationSlot",
+        "postgresql:index/role:Role",
+        "postgresql:index/subscription:Subscription",
     }
 )
 PROVIDER_PREFIX = "pulumi:providers:"

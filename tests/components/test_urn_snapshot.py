@@ -133,7 +133,7 @@ def test_an_alias_covers_the_renamed_resource_and_its_children(run_pulumi: Any) 
 
 def test_two_resources_with_one_urn_fail_the_plan(run_pulumi: Any) -> None:
     """The engine refuses a program that registers a URN twice; the plan must not hide it."""
-    from paif_cli.mock_runtime import ProgramError
+    from paif_cli.errors import ProgramError
 
     def program() -> None:
         for _ in range(2):

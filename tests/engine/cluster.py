@@ -20,6 +20,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,19 +28,15 @@ from typing import Any
 import yaml
 
 from tests.support.processes import stop_process
-from tests.support.schema_validation import load_crd
+from tests.support.schema_validation import crd_files, load_crd
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".engine" / "bin"
-CRD_DIR = ROOT / "schemas" / "crds"
 
-# Kinds the program renders that have no published CRD (schemas/SOURCES.md): a minimal CRD that
-# keeps every field, so the API server stores them as the program wrote them.
-MINIMAL_CRDS = (
-    ("pais.vmware.com", "v1alpha1", "ModelEndpoint", "modelendpoints"),
-    ("databases.dataservices.vmware.com", "v1alpha1", "PostgresCluster", "postgresclusters"),
-    ("databases.dataservices.vmware.com", "v1alpha1", "DatabaseConfig", "databaseconfigs"),
-)
+# Kinds the program renders that have no published CRD nor a schema of this project
+# (schemas/SOURCES.md): a minimal CRD that keeps every field, so the API server stores them as
+# the program wrote them. DSM's kinds are served from schemas/dsm/ (written from DSM's API).
+MINIMAL_CRDS = (("pais.vmware.com", "v1alpha1", "ModelEndpoint", "modelendpoints"),)
 
 
 # kube-apiserver refuses anonymous requests under AlwaysAllow, so the tests use a static token.
@@ -221,7 +218,7 @@ class ApiServer:
                 raise RuntimeError(f"POST {path}: {exc.code} {exc.read().decode()}") from exc
 
     def install_crds(self) -> list[str]:
-        crds = [load_crd(p) for p in sorted(CRD_DIR.glob("*.yaml"))]
+        crds = [load_crd(p) for p in crd_files()]
         crds += [minimal_crd(*spec) for spec in MINIMAL_CRDS]
         path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
         for crd in crds:
@@ -232,13 +229,25 @@ class ApiServer:
         return names
 
     def prepare_supervisor(
-        self, namespaces: list[str], vks: dict[str, tuple[str, ApiServer]]
+        self,
+        namespaces: list[str],
+        vks: dict[str, tuple[str, ApiServer]],
+        dsm_secrets: Sequence[tuple[str, str]] = (),
     ) -> None:
-        """Stand in for the Supervisor's controllers: the tenants' namespaces exist, and each VKS
+        """Stand in for the Supervisor's controllers: the tenants' namespaces exist, each VKS
         cluster (``name -> (Supervisor namespace, its own API server)``) has the kubeconfig
-        Secret Cluster API would write, pointing at that cluster's API server."""
+        Secret Cluster API would write, pointing at that cluster's API server, and each DSM
+        PostgresCluster ``(namespace, name)`` the admin-password Secret DSM writes beside it
+        (named after the cluster: no DSM controller fills ``status.connection.passwordRef``
+        here)."""
         for namespace in namespaces:
             self.create("/api/v1/namespaces", {"metadata": {"name": namespace}})
+        for namespace, cluster in dsm_secrets:
+            password = base64.b64encode(f"dsm-admin-of-{cluster}".encode()).decode()
+            self.create(
+                f"/api/v1/namespaces/{namespace}/secrets",
+                {"metadata": {"name": cluster}, "data": {"password": password}},
+            )
         for cluster, (namespace, api) in vks.items():
             value = base64.b64encode(api.kubeconfig.encode()).decode()
             self.create(

@@ -9,7 +9,7 @@ import pytest
 
 from tests.engine.cluster import BIN, ROOT, Etcd
 from tests.engine.harness import engine_env, policy_pack, standin_providers
-from tests.engine.sites import Site, platform_namespaces, start_site
+from tests.engine.sites import Layout, Site, platform_namespaces, start_site
 
 REQUIRED = [BIN / n for n in ("pulumi", "pulumi-resource-kubernetes", "etcd", "kube-apiserver")]
 
@@ -29,13 +29,13 @@ def etcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Etcd]:
 
 
 @pytest.fixture(scope="session")
-def namespaces(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+def namespaces(tmp_path_factory: pytest.TempPathFactory) -> Layout:
     return platform_namespaces(tmp_path_factory.mktemp("layout"))
 
 
 @pytest.fixture(scope="session")
 def sites(
-    etcd: Etcd, namespaces: list[str], tmp_path_factory: pytest.TempPathFactory
+    etcd: Etcd, namespaces: Layout, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Site]]:
     workdir = tmp_path_factory.mktemp("apiservers")
     servers = {name: start_site(etcd, name, workdir, namespaces) for name in ("prod", "dr")}

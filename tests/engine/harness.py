@@ -26,14 +26,14 @@ from tests.engine.cluster import ROOT
 ENGINE = ROOT / ".engine"
 BIN = ENGINE / "bin"
 STANDIN_PROVIDER = Path(__file__).resolve().parent / "standin_provider.py"
-STANDIN_PACKAGES = ("vsphere", "harbor")
+STANDIN_PACKAGES = ("vsphere", "harbor", "postgresql")
 PASSPHRASE = "engine-tier-passphrase"
 HOST = Path(__file__).resolve().parent / "program_host.py"
 PROGRAM_COMMANDS = {"preview", "up", "refresh"}
 
 
 def standin_providers(folder: Path) -> Path:
-    """``pulumi-resource-vsphere`` and ``-harbor`` launchers of the stand-in provider in
+    """``pulumi-resource-vsphere``, ``-harbor`` and ``-postgresql`` launchers of the stand-in in
     ``folder`` (kept out of ``.engine/``: sourcing env.sh never puts a fake provider on PATH)."""
     folder.mkdir(parents=True, exist_ok=True)
     for package in STANDIN_PACKAGES:

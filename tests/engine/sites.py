@@ -18,6 +18,8 @@ from tests.engine.harness import Project, write_stack_files
 SECRETS = {
     "harbor:password": "harbor-admin-Pl41nT3xt-canary",
     "vsphere:password": "vcenter-admin-Pl41nT3xt-canary",
+    # The logical replication role's password (components.database_replication).
+    "dsm:replicationPassword": "replicator-Pl41nT3xt-canary",
 }
 
 
@@ -40,10 +42,21 @@ def engine_config(stack: str, site: Site | None) -> dict[str, Any]:
     return config
 
 
-def platform_namespaces(tmp: Path) -> list[str]:
+@dataclass(frozen=True)
+class Layout:
+    """What exists at a site before the program runs, read from ``paif plan``."""
+
+    namespaces: list[str]
+    # DSM's admin-password Secret of each PostgresCluster: (namespace, cluster name).
+    dsm_secrets: list[tuple[str, str]]
+
+
+def platform_namespaces(tmp: Path) -> Layout:
     """Every namespace the example stacks put objects in: the tenants' Supervisor namespaces
     (a vSphere Namespace becomes one) and the platform's own (monitoring, GPU operator), which
-    exist before the program runs. Read from ``paif plan`` of the engine configs."""
+    exist before the program runs; and the Secret DSM writes beside each PostgresCluster (its
+    admin password, which the logical replication providers read). From ``paif plan`` of the
+    engine configs."""
     project = tmp / "layout"
     write_stack_files(project, {s: engine_config(s, None) for s in ("prod", "dr")})
     subprocess.run(
@@ -52,13 +65,17 @@ def platform_namespaces(tmp: Path) -> list[str]:
         check=True, capture_output=True,
     )  # fmt: skip
     namespaces = {t["namespace"] for t in example("prod")["paif:tenants"]}
+    secrets: set[tuple[str, str]] = set()
     for stack in ("prod", "dr"):
         plan = json.loads((tmp / "layout-out" / stack / "plan.json").read_text())
         for record in plan["resources"]:
-            metadata = (record.get("inputs") or {}).get("metadata") or {}
+            inputs = record.get("inputs") or {}
+            metadata = inputs.get("metadata") or {}
             if record["type"].startswith("kubernetes:") and metadata.get("namespace"):
                 namespaces.add(metadata["namespace"])
-    return sorted(namespaces)
+                if inputs.get("kind") == "PostgresCluster":
+                    secrets.add((metadata["namespace"], metadata["name"]))
+    return Layout(sorted(namespaces), sorted(secrets))
 
 
 def vks_clusters() -> dict[str, str]:
@@ -79,7 +96,7 @@ class Site:
             server.stop()
 
 
-def start_site(etcd: Etcd, name: str, workdir: Path, namespaces: list[str]) -> Site:
+def start_site(etcd: Etcd, name: str, workdir: Path, namespaces: Layout) -> Site:
     clusters = {}
     for cluster in vks_clusters():
         server = ApiServer(f"{name}-{cluster}", workdir, etcd)
@@ -90,7 +107,9 @@ def start_site(etcd: Etcd, name: str, workdir: Path, namespaces: list[str]) -> S
     supervisor.start()
     supervisor.install_crds()
     supervisor.prepare_supervisor(
-        namespaces, {c: (ns, clusters[c]) for c, ns in vks_clusters().items()}
+        namespaces.namespaces,
+        {c: (ns, clusters[c]) for c, ns in vks_clusters().items()},
+        namespaces.dsm_secrets,
     )
     return Site(supervisor, clusters)
 

@@ -1,8 +1,9 @@
-"""A stand-in for the vSphere and Harbor providers in the engine tier (docs/engine.md).
+"""A stand-in for the vSphere, Harbor and PostgreSQL providers in the engine tier
+(docs/engine.md).
 
 Their Go modules are not served by the module proxy these machines reach, so no real
-``pulumi-resource-vsphere`` or ``-harbor`` can be built. This process answers the provider
-protocol in their place, and answers it the way the offline plan's mocks do
+``pulumi-resource-vsphere``, ``-harbor`` or ``-postgresql`` can be built. This process answers
+the provider protocol in their place, and answers it the way the offline plan's mocks do
 (:mod:`paif_cli.offline`): Create returns the inputs plus what the real provider computes (a
 Harbor registry's ``registryId``, a robot's ``fullName`` and ``secret``), invokes answer from
 the same table. So the engine sees the outputs the program depends on (a replication rule's
@@ -32,7 +33,7 @@ from paif_cli.offline import COMPUTED, INVOKES
 
 # What GetPluginInfo reports: the Python SDK pin of the package it stands in for, so the engine
 # records the provider version it would record with the real plugin.
-VERSIONS = {"vsphere": "4.18.2", "harbor": "3.10.21"}
+VERSIONS = {"vsphere": "4.18.2", "harbor": "3.10.21", "postgresql": "3.18.2"}
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 

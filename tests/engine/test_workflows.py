@@ -91,6 +91,40 @@ def test_the_real_gate_blocks_one_replica_and_paif_plan_agrees(
     assert code == 0
 
 
+def _held_back(config: dict[str, Any]) -> dict[str, Any]:
+    """Issue 20's held-back case: warm standby whose vector database is restored from hourly
+    backups, against an RPO objective of 2 minutes."""
+    config["paif:dr"]["objectives"] = {"rto": "1h", "rpo": "2m"}
+    config["paif:tenants"][0]["databases"][0]["dr"] = {"mechanism": "backup-restore"}
+    return config
+
+
+HELD_BACK = (
+    "database marketing/kb-vectors (mechanism 'backup-restore'): RPO 1 h exceeds the "
+    "objective 2 min"
+)
+
+
+def test_the_real_gate_names_a_database_whose_mechanism_misses_the_rpo_and_paif_plan_agrees(
+    workspace: dict[str, Any], sites: dict[str, Site]
+) -> None:
+    project = new_project(workspace, "heldback")
+    config = _held_back(engine_config("prod", sites["prod"]))
+    project.init_stack("heldback", config, stack_secrets(sites["prod"]))
+    result = project.pulumi(
+        "preview", "--stack", "heldback", "--policy-pack", str(project.pack), check=False
+    )
+    assert result.returncode != 0
+    text = result.stdout
+    assert re.search(r"\[mandatory\].*PAIF-DR-003", text), text[-4000:]
+    assert HELD_BACK in " ".join(text.split()), text[-4000:]
+    code, out = project.paif_plan("heldback")
+    assert code == 1
+    plan = json.loads((out / "heldback" / "plan.json").read_text())
+    messages = [v["message"] for v in plan["policy"]["violations"] if v["ruleId"] == "PAIF-DR-003"]
+    assert any(m.startswith(HELD_BACK) for m in messages), messages
+
+
 def test_up_then_a_second_preview_shows_no_changes(
     project: Project, sites: dict[str, Site]
 ) -> None:
@@ -183,7 +217,7 @@ def test_every_resource_type_went_through_the_provider_the_docs_name(project: Pr
     for stack in ("prod", "dr"):
         for key, types in _provider_types(project, stack).items():
             seen.setdefault(key, set()).update(types)
-    assert {"kubernetes", "vsphere", "harbor"} <= set(seen), sorted(seen)
+    assert {"kubernetes", "vsphere", "harbor", "postgresql"} <= set(seen), sorted(seen)
     listing = "\n".join(
         f"<!-- types: {k} -->\n" + "\n".join(f"- `{t}`" for t in sorted(v))
         for k, v in sorted(seen.items())
@@ -236,7 +270,7 @@ def _set_roles(project: Project, stack: str, roles: str | None) -> None:
 
 
 def test_a_live_stack_moves_from_builtin_to_scoped_roles(
-    workspace: dict[str, Any], etcd: Any, namespaces: list[str], tmp_path: Path
+    workspace: dict[str, Any], etcd: Any, namespaces: Any, tmp_path: Path
 ) -> None:
     """Upgrading: a RoleBinding's roleRef cannot change in place, so the provider replaces each
     binding, and the groups end up bound to the new Roles (issue 13)."""
@@ -275,7 +309,7 @@ def test_a_live_stack_moves_from_builtin_to_scoped_roles(
 
 
 def test_an_api_server_lost_mid_update_fails_clearly_and_a_second_up_completes(
-    workspace: dict[str, Any], etcd: Any, namespaces: list[str], tmp_path: Path
+    workspace: dict[str, Any], etcd: Any, namespaces: Any, tmp_path: Path
 ) -> None:
     site = start_site(etcd, "failure", tmp_path, namespaces)
     api = site.supervisor

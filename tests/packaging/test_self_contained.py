@@ -16,7 +16,7 @@ import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from paif_cli.policy_runner import engine_requests, reconcile_policy_config
+from paif_cli.crossguard.analyzer import engine_requests, reconcile_policy_config
 from policies import pack
 from policies.framework import (
     ADVISORY_POLICY,

@@ -1,8 +1,8 @@
 """What the policy-rule tests share: a PaifSite stand-in, tiny programs, plans and finding rows.
 
-Rules are evaluated through the real analyzer (``paif_cli.policy_runner.evaluate`` or the gate's
-``evaluate_records``) like ``paif plan`` does; these helpers only shape input and output. The
-rule tests import ``policies``, the components they build and this module: the CLI's runtime,
+Rules are evaluated through the real analyzer (``paif_cli.crossguard.analyzer.evaluate`` or the
+gate's ``evaluate_records``) like ``paif plan`` does; these helpers only shape input and output.
+The rule tests import ``policies``, the components they build and this module: the CLI's runtime,
 gate and plan are reached through the names below, not imported by each test.
 """
 
@@ -15,16 +15,17 @@ from typing import Any
 import pulumi
 from pulumi_policy import EnforcementLevel
 
+from paif_cli.crossguard.analyzer import Finding, evaluate
+from paif_cli.errors import InputError, ProgramError
 from paif_cli.gate import evaluate_records
 from paif_cli.mock_runtime import (
     SECRET_PLACEHOLDER,
     PlanMocks,
-    ProgramError,
     ProgramResult,
     run_program,
 )
-from paif_cli.plan import StackPlan, plan_stack
-from paif_cli.policy_runner import Finding, evaluate
+from paif_cli.pipeline import plan_stack
+from paif_cli.record import StackPlan
 from policies import framework
 from policies.framework import REGISTRY, SITE_TYPE, build_policies
 from policies.pack import PACK_NAME, pack_version
@@ -32,6 +33,7 @@ from tests.support.stacks import write_project
 
 __all__ = [
     "SECRET_PLACEHOLDER",
+    "InputError",
     "ProgramError",
     "ProgramResult",
     "Row",

@@ -1,6 +1,7 @@
 """Hold rendered Kubernetes objects against schemas nobody on this project wrote.
 
-- Custom resources: the public CRDs copied into ``schemas/crds/`` (see SOURCES.md). The
+- Custom resources: the public CRDs copied into ``schemas/crds/``, and the DSM kinds this
+  project wrote from DSM's published API into ``schemas/dsm/`` (see SOURCES.md). The
   CRD is picked by the object's API group and kind; the object's whole body (apiVersion, kind,
   metadata, spec) is validated against ``spec.versions[name == <version>].schema.openAPIV3Schema``
   of the version the object names, which must be served.
@@ -25,7 +26,16 @@ import jsonschema
 import kubernetes_validate
 import yaml
 
-CRD_DIR = Path(__file__).resolve().parents[2] / "schemas" / "crds"
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+CRD_DIR = SCHEMAS / "crds"
+# DSM publishes an API reference but no CRD file: schemas written from it (SOURCES.md).
+DSM_DIR = SCHEMAS / "dsm"
+
+
+def crd_files() -> list[Path]:
+    """Every CRD the tests hold objects to: upstream copies, then the DSM kinds."""
+    return sorted(CRD_DIR.glob("*.yaml")) + sorted(DSM_DIR.glob("*.yaml"))
+
 
 # The Kubernetes minor the core kinds are checked against: VKS KubernetesRelease v1.33 is the
 # config default (components.config.models.VksCluster.kubernetes_release).
@@ -91,7 +101,7 @@ def load_crd(path: Path) -> dict[str, Any]:
 @functools.cache
 def _crds() -> dict[tuple[str, str], dict[str, Any]]:
     table: dict[tuple[str, str], dict[str, Any]] = {}
-    for path in sorted(CRD_DIR.glob("*.yaml")):
+    for path in crd_files():
         crd = load_crd(path)
         spec = crd["spec"]
         table[(spec["group"], spec["names"]["kind"])] = {"file": path.name, "spec": spec}
@@ -104,7 +114,7 @@ def _crd_schema(group: str, kind: str, version: str, strict: bool) -> tuple[str,
     if entry is None:
         known = ", ".join(f"{k}.{g}" for g, k in sorted(_crds()))
         raise AssertionError(
-            f"no CRD for kind {kind!r} in group {group!r} under {CRD_DIR} (known: {known})"
+            f"no CRD for kind {kind!r} in group {group!r} under {SCHEMAS} (known: {known})"
         )
     versions = {v["name"]: v for v in entry["spec"]["versions"]}
     chosen = versions.get(version)

@@ -26,8 +26,11 @@ INDEX = ROOT / "docs" / "source-sections.tsv"
 
 # "## 9. ...", "### 9.1 ...", "#### 9.1.1 ..." in the decoded original.
 _HEADING = re.compile(r"^#{2,4} (?P<number>9(?:\.\d+){0,2})\.? (?P<title>.+)$")
-# A citation: "§9.5.2", "§ 9.3" (the number ends before a non-digit).
-CITATION = re.compile(r"§\s?(?P<number>\d+(?:\.\d+)*)")
+# A citation: "§9.5.2", "§ 9.3" (the number ends before a non-digit). "issue 20 §5" points
+# into an issue of this project, not into the source document.
+CITATION = re.compile(
+    r"(?<!issue \d )(?<!issue \d\d )(?<!issue \d\d\d )§\s?(?P<number>\d+(?:\.\d+)*)"
+)
 
 ENGLISH_TITLES: dict[str, str] = {
     "9": "Production architecture",

@@ -119,3 +119,24 @@ def tenant_apps_args(cfg: StackConfig, cluster: str = "marketing-apps", **extra:
         credentials=credentials,
         **extra,
     )
+
+
+def blocked_prod() -> dict[str, Any]:
+    """The example prod stack with what four rules block (PAIF-HA-001, CAP-002, SEC-004,
+    GOV-001): one replica, a GPU quota below the endpoints' peak, a plaintext password, an
+    expired waiver."""
+    config = copy.deepcopy(load_example("prod"))
+    marketing = config["paif:tenants"][0]
+    marketing["modelEndpoints"][0]["replicas"] = {"min": 1, "max": 10}
+    marketing["quota"]["gpu"] = 3  # holds the minimum replicas (1 + 2), not the peak
+    config["vsphere:password"] = "VMware1!VMware1!"
+    config["paif:waivers"] = [
+        {
+            "rule": "PAIF-HA-006",
+            "resource": "*",
+            "reason": "database migration in progress",
+            "owner": "dba",
+            "expires": "2020-01-01",
+        }
+    ]
+    return config

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
-from paif_cli.policy_runner import Finding, evaluate, rule_metadata
+from paif_cli.crossguard.analyzer import Finding, evaluate, rule_metadata
 from paif_cli.reports.json_report import build_json_report, render_json
 from paif_cli.reports.junit import render_junit
 from paif_cli.reports.markdown import render_markdown

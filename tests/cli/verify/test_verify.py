@@ -194,8 +194,7 @@ def test_an_unreachable_prometheus_is_a_failed_check(tmp_path: Path) -> None:
     [
         (
             ["--stack", "nope"],
-            f"error: Pulumi.nope.yaml: stack: no stack file Pulumi.nope.yaml in {ROOT} "
-            "(stacks here: dr, prod)",
+            f"error: Pulumi.nope.yaml: no such stack file in {ROOT} (stacks here: dr, prod)",
         ),
         (
             ["--stack", "prod", "--endpoint", "marketing/missing"],

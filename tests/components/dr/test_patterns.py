@@ -12,29 +12,47 @@ from typing import Any
 
 import pytest
 
+from components.dr.runbook import failback_steps, runbook_steps
 from paif_cli.main import main
+from tests.support.schema_validation import manifest, validate_crd_object
 from tests.support.stacks import load_example, write_project
 
 PATTERNS = ("pilot-light", "warm-standby", "active-active")
 
 
-def _plan_pair(directory: Path, pattern: str) -> dict[str, dict[str, Any]]:
+def _plan_pair(
+    directory: Path, pattern: str, *, failover: bool = False
+) -> dict[str, dict[str, Any]]:
     prod, dr = load_example("prod"), load_example("dr")
     for config in (prod, dr):
         config["paif:dr"]["pattern"] = pattern
         if pattern == "active-active":
             config["paif:dr"]["gslb"] = {"domain": "ai.example.com"}
+    if failover:
+        dr["paif:dr"]["failover"] = True
     project = write_project(directory, {"prod": prod, "dr": dr})
     out = project / "out"
     stacks = ["--stack", "prod", "--stack", "dr", "--project-dir", str(project)]
     code = main(["plan", *stacks, "--out", str(out), "--quiet", "--format", "none"])
     assert code in (0, 1), "both stacks must plan; policy verdicts are checked separately"
-    return {s: json.loads((out / s / "plan.json").read_text()) for s in ("prod", "dr")}
+    plans = {s: json.loads((out / s / "plan.json").read_text()) for s in ("prod", "dr")}
+    for stack, plan in plans.items():
+        plan["__runbook"] = (out / stack / "failover-runbook.md").read_text()
+    return plans
 
 
 @pytest.fixture(scope="module")
 def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict[str, Any]]]:
     return {p: _plan_pair(tmp_path_factory.mktemp(p), p) for p in PATTERNS}
+
+
+@pytest.fixture(scope="module")
+def failed_over(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Each pattern's DR stack planned with ``paif:dr.failover: true``."""
+    return {
+        p: _plan_pair(tmp_path_factory.mktemp(f"{p}-failover"), p, failover=True)["dr"]
+        for p in PATTERNS
+    }
 
 
 def _crs(plan: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -63,6 +81,7 @@ def test_pilot_light_dr_site_keeps_configuration_only(plans: dict[str, Any]) -> 
     dr = plans["pilot-light"]["dr"]
     assert _crs(dr, "Cluster") == [], "no VKS cluster until failover"
     assert _crs(dr, "PostgresCluster") == [], "pgvector is restored from backups on failover"
+    assert _of_type(dr, "postgresql:index/subscription:Subscription") == []
     assert _crs(dr, "ScaledObject") == []
     endpoints = _crs(dr, "ModelEndpoint")
     assert sorted(e["metadata"]["name"] for e in endpoints) == ["embeddings", "llama-chat"]
@@ -81,18 +100,21 @@ def test_pilot_light_dr_site_keeps_configuration_only(plans: dict[str, Any]) -> 
 def test_warm_standby_dr_site_runs_reduced(plans: dict[str, Any]) -> None:
     dr = plans["warm-standby"]["dr"]
     [cluster] = _crs(dr, "Cluster")
-    assert _workers(cluster) == 2, "§9.3.3: VKS 5 → 2 nodes at the DR site"
+    # §9.3.3 keeps 2 of 5; the example keeps 3 (paif:dr.standbyWorkers): 2 untainted workers
+    # for the apps' spread replicas and 1 GPU node warm (PAIF-CAP-006, PAIF-HA-004).
+    assert _workers(cluster) == 3
     endpoints = _crs(dr, "ModelEndpoint")
     assert {e["spec"]["replicas"] for e in endpoints} == {1}
     assert {
         (s["spec"]["minReplicaCount"], s["spec"]["maxReplicaCount"])
         for s in _crs(dr, "ScaledObject")
     } == {(1, 1)}
-    database = _named(_crs(dr, "PostgresCluster"), "kb-vectors")
+    database = _named(_crs(dr, "PostgresCluster"), "kb-vectors-busan-dr")
     annotations = database["metadata"]["annotations"]
-    assert annotations["paif.vmware.com/dr-mode"] == "async-replica"
-    assert annotations["paif.vmware.com/dr-replication"] == "async"
+    assert annotations["paif.vmware.com/dr-mode"] == "logical-subscriber"
+    assert annotations["paif.vmware.com/dr-mechanism"] == "logical"
     assert annotations["paif.vmware.com/writer-site"] == "seoul-primary"
+    assert database["spec"]["backupLocation"] == {"name": "s3-backup-busan-copies"}
     # Model references point at the DR site's own Harbor (replicated images).
     refs = {e["spec"]["model"]["ociRef"] for e in endpoints}
     assert all(ref.startswith("harbor.dr.example.com/marketing/") for ref in refs)
@@ -109,8 +131,8 @@ def test_active_active_both_sites_full_behind_gslb(plans: dict[str, Any]) -> Non
     [gslb] = _of_type(prod, "avi:index/gslbservice:Gslbservice")
     assert gslb["inputs"]["sitePersistenceEnabled"] == "true"
     assert gslb["inputs"]["healthMonitorRefs"]
-    database = _named(_crs(dr, "PostgresCluster"), "kb-vectors")
-    assert database["metadata"]["annotations"]["paif.vmware.com/dr-mode"] == "sync-standby"
+    database = _named(_crs(dr, "PostgresCluster"), "kb-vectors-busan-dr")
+    assert database["metadata"]["annotations"]["paif.vmware.com/dr-mode"] == "logical-subscriber"
     primary_db = _named(_crs(prod, "PostgresCluster"), "kb-vectors")
     assert primary_db["metadata"]["annotations"]["paif.vmware.com/dr-mode"] == "writer"
     # Replication each way with non-overlapping filters: never a loop.
@@ -121,7 +143,7 @@ def test_active_active_both_sites_full_behind_gslb(plans: dict[str, Any]) -> Non
     assert filters == {"prod": {"marketing/**"}, "dr": {"marketing-busan-dr/**"}}
     estimate = dr["estimates"]
     assert estimate["rto"]["band"] == "within minutes"
-    assert estimate["rpo"]["seconds"] == 0
+    assert estimate["rpo"]["seconds"] == 30  # the logical copies' lag budget
 
 
 def test_rto_orders_the_patterns(plans: dict[str, Any]) -> None:
@@ -203,3 +225,157 @@ def test_one_way_patterns_have_no_return_project(plans: dict[str, Any], pattern:
         names = {r["inputs"]["name"] for r in _of_type(plan, "harbor:index/project:Project")}
         assert names == {"dev", "hr", "marketing"}
         assert [v for v in plan["policy"]["violations"] if v["ruleId"] == "PAIF-DR-011"] == []
+
+
+# --- issue 20: every DR copy declared, fed and walked by the runbook --------------------------
+
+EXPECTED_MECHANISM = {
+    "pilot-light": "backup-restore",
+    "warm-standby": "logical",
+    "active-active": "logical",
+}
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_every_dr_copy_declares_its_mechanism_and_every_figure_names_it(
+    plans: dict[str, Any], pattern: str
+) -> None:
+    for stack in ("prod", "dr"):
+        estimate = plans[pattern][stack]["estimates"]
+        databases = estimate["topology"]["databases"]
+        assert {d["name"] for d in databases} == {"kb-vectors", "chat-history"}
+        assert {d["mechanism"] for d in databases} == {EXPECTED_MECHANISM[pattern]}
+        stores = estimate["rpo"]["stores"]
+        assert {s["store"] for s in stores} == {
+            "database marketing/kb-vectors",
+            "database marketing/chat-history",
+            "harbor",
+        }
+        assert all(s["mechanism"] for s in stores)
+        assert all(t.get("mechanism") for t in estimate["rpo"]["terms"])
+        assert term_mechanism(estimate["rto"]["terms"], "database") == EXPECTED_MECHANISM[pattern]
+        assert {s["store"]: s["mechanism"] for s in estimate["objectives"]["rpo"]["stores"]} == {
+            s["store"]: s["mechanism"] for s in stores
+        }
+
+
+def term_mechanism(terms: list[dict[str, Any]], key: str) -> str:
+    [found] = [t for t in terms if t["key"] == key]
+    return str(found["mechanism"])
+
+
+@pytest.mark.parametrize("pattern", ["warm-standby", "active-active"])
+def test_logical_copies_are_real_resources_at_both_ends(
+    plans: dict[str, Any], pattern: str
+) -> None:
+    """Publication, slot and replication role on the primary; extension and subscription on the
+    copy, with the names plan.json and the runbook share (issue 21's drill reads them)."""
+    prod, dr = plans[pattern]["prod"], plans[pattern]["dr"]
+    for database, extension in (("kb-vectors", ["vector"]), ("chat-history", [])):
+        name = "paif_dr_" + database.replace("-", "_")
+        [publication] = [
+            r["inputs"]
+            for r in _of_type(prod, "postgresql:index/publication:Publication")
+            if r["inputs"]["database"] == database
+        ]
+        assert publication == {"name": name, "database": database, "allTables": True}
+        [slot] = [
+            r["inputs"]
+            for r in _of_type(prod, "postgresql:index/replicationSlot:ReplicationSlot")
+            if r["inputs"]["database"] == database
+        ]
+        assert slot == {"name": name, "database": database, "plugin": "pgoutput"}
+        [subscription] = [
+            r
+            for r in _of_type(dr, "postgresql:index/subscription:Subscription")
+            if r["inputs"]["database"] == database
+        ]
+        inputs = subscription["inputs"]
+        assert (inputs["name"], inputs["publications"], inputs["slotName"]) == (
+            name,
+            [name],
+            name,
+        )
+        assert inputs["createSlot"] is False
+        assert "conninfo" in subscription["secretPaths"]  # the replication password inside
+        for plan in (prod, dr):
+            found = sorted(
+                r["inputs"]["name"]
+                for r in _of_type(plan, "postgresql:index/extension:Extension")
+                if r["inputs"]["database"] == database
+            )
+            assert found == extension
+    roles = [r["inputs"] for r in _of_type(prod, "postgresql:index/role:Role")]
+    assert {(r["name"], r["login"], r["replication"]) for r in roles} == {
+        ("paif_replicator", True, True)
+    }
+    # The primary's DatabaseConfig enables logical decoding and bounds the slot's WAL.
+    params = _named(_crs(prod, "DatabaseConfig"), "kb-vectors-params")["spec"]["params"]
+    assert (params["wal_level"], params["max_slot_wal_keep_size"]) == ("logical", "21600")
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_dsm_objects_of_every_pattern_validate_against_dsms_schema(
+    plans: dict[str, Any], failed_over: dict[str, Any], pattern: str
+) -> None:
+    checked = 0
+    for plan in (*plans[pattern].values(), failed_over[pattern]):
+        for kind in ("PostgresCluster", "DatabaseConfig"):
+            for obj in _crs(plan, kind):
+                validate_crd_object(manifest(obj))
+                checked += 1
+    assert checked >= 8
+
+
+def _objects(plan: dict[str, Any]) -> set[tuple[str, str, str | None]]:
+    """(kind, name, scope) of what a plan declares, as runbook references name them."""
+    out: set[tuple[str, str, str | None]] = set()
+    for record in plan["resources"]:
+        inputs = record["inputs"]
+        if record["type"].startswith("kubernetes:") and "kind" in inputs:
+            meta = inputs.get("metadata") or {}
+            out.add((inputs["kind"], meta.get("name"), meta.get("namespace")))
+        elif record["type"].startswith("postgresql:index/"):
+            kind = record["type"].rsplit(":", 1)[-1]
+            out.add((kind, inputs.get("name"), inputs.get("database")))
+        elif record["type"] == "paif:site:PaifSite":
+            for location in inputs.get("backupLocations") or {}:
+                out.add(("BackupLocation", location, None))
+    return out
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_the_runbook_names_only_what_the_stacks_declare(
+    plans: dict[str, Any], failed_over: dict[str, Any], pattern: str
+) -> None:
+    """Walk every failover and failback step; each object it names is in plan.json of the stack
+    that declares it (the DR stack as it stands, or as failed over)."""
+    prod, dr = plans[pattern]["prod"], plans[pattern]["dr"]
+    declared = {"primary": _objects(prod), "dr": _objects(dr) | _objects(failed_over[pattern])}
+    estimate = dr["estimates"]
+    references = [ref for step in runbook_steps(estimate) for ref in step.references]
+    references += [ref for step in failback_steps(estimate) for ref in step.references]
+    kinds = {ref.kind for ref in references}
+    expected = {"PostgresCluster"} | (
+        {"Subscription", "ReplicationSlot", "Publication", "Deployment"}
+        if EXPECTED_MECHANISM[pattern] == "logical"
+        else {"BackupLocation"}
+    )
+    assert expected <= kinds, kinds
+    for ref in references:
+        assert (ref.kind, ref.name, ref.scope) in declared[ref.stack], ref
+    # The runbook paif plan wrote names them too.
+    for ref in references:
+        assert ref.name in dr["__runbook"], ref
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_every_pattern_fits_its_clusters_before_and_after_failover(
+    plans: dict[str, Any], failed_over: dict[str, Any], pattern: str
+) -> None:
+    """PAIF-CAP-006 on the rendered DR site, standing by and failed over (issue 20 §5)."""
+    for plan in (*plans[pattern].values(), failed_over[pattern]):
+        found = [v for v in plan["policy"]["violations"] if v["ruleId"] == "PAIF-CAP-006"]
+        assert found == []
+        shapes = plan["estimates"]["schedulability"]
+        assert all(shape["ok"] for shape in shapes.values()), shapes

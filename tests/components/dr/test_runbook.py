@@ -69,24 +69,32 @@ def test_warm_standby_runbook() -> None:
     headings = [line for line in text.splitlines() if line.startswith("## ")]
     assert [h.split(" (")[0] for h in headings] == [
         "## 1. Detect the site loss and declare failover",
-        "## 2. Data tier: promote or restore pgvector and the app databases",
+        "## 2. Data tier: make each database's DR copy the writer, by its mechanism",
         "## 3. Registry: confirm the models at the DR Harbor",
         "## 4. Runtime: bring VKS clusters and model endpoints to full scale",
         "## 5. Gateway and DNS: move traffic to the DR site",
         "## 6. Validate the service against §9.7.2",
-        "## After the failover",
+        "## After the failover: fail back",
     ]
     total = format_duration(estimate["rto"]["seconds"])
     assert f"| | **total** | **{total}** | |" in text
     assert f"Total {total} is within the declared RTO 1 h." in text
 
     data = section(text, 2)
-    assert "**marketing/kb-vectors** (async replica of seoul-primary)" in data
     assert (
-        "psql \"host=$HOST dbname=kb-vectors user=pgadmin\" -c 'SELECT pg_promote(wait => true);'"
-        in data
+        "**marketing/kb-vectors** (pgvector, logical replication: copy `kb-vectors-busan-dr` "
+        "subscribes to publication `paif_dr_kb_vectors` through slot `paif_dr_kb_vectors` on "
+        "`kb-vectors` at seoul-primary)"
+    ) in data
+    assert (
+        'psql "host=$DR_HOST dbname=kb-vectors user=pgadmin" '
+        "-c 'ALTER SUBSCRIPTION paif_dr_kb_vectors DISABLE;'" in data
     )
-    assert "fence the old primary at seoul-primary" in data
+    assert "-c 'ALTER SUBSCRIPTION paif_dr_kb_vectors SET (slot_name = NONE);'" in data
+    assert "<<'SQL'\nDO $$ DECLARE r record;" in data  # sequences, no shell expansion
+    assert "fence the old primary `kb-vectors`" in data
+    assert "rollout restart deployment/frontend" in data
+    assert "pg_promote" not in text
 
     registry = section(text, 3)
     assert "crane digest harbor.dr.example.com/marketing/llama-3.1-8b-instruct:1.0.0" in registry
@@ -95,7 +103,7 @@ def test_warm_standby_runbook() -> None:
 
     runtime = section(text, 4)
     assert "pulumi config set paif:dr.failover true --stack dr\npulumi up --stack dr" in runtime
-    assert "**marketing/marketing-apps** grows from 2 to 5 workers" in runtime
+    assert "**marketing/marketing-apps** grows from 3 to 5 workers" in runtime
     assert "(marketing/llama-chat 2, marketing/embeddings 2)" in runtime
     assert '"model": "llama-chat"' in runtime
     assert '"model": "embeddings"' not in runtime  # embeddings take no chat warm-up
@@ -115,16 +123,23 @@ def test_warm_standby_runbook() -> None:
     )
 
     # Data tier before registry before runtime before DNS.
-    order = [text.index(s) for s in ("pg_promote", "crane digest", "pulumi up", "nsupdate")]
+    order = [
+        text.index(s)
+        for s in ("ALTER SUBSCRIPTION", "crane digest", "pulumi up --stack dr", "nsupdate")
+    ]
     assert order == sorted(order)
 
 
 def test_pilot_light_runbook_restores_and_creates_the_cluster() -> None:
     text, _ = dr_runbook("pilot-light")
     data = section(text, 2)
-    assert "restore the latest backup of `kb-vectors` from backup location `s3-backup-dr`" in data
+    assert (
+        "restore the backups of `kb-vectors` from backup location `s3-backup-dr` to the latest "
+        "point in time into a new cluster `kb-vectors-busan-dr` in namespace `marketing-ns`"
+    ) in data
+    assert "backs it up to its own location `s3-backup-busan-copies`" in data
     assert "extname = 'vector'" in data
-    assert "pg_promote" not in data
+    assert "pg_promote" not in data and "SUBSCRIPTION" not in data
     assert "**marketing/marketing-apps** is created with 5 workers" in section(text, 4)
     assert "- Declared RTO: 1 h: **NOT met**" in text
     assert "is over the declared RTO 1 h." in text
@@ -132,7 +147,7 @@ def test_pilot_light_runbook_restores_and_creates_the_cluster() -> None:
 
 def test_active_active_runbook_uses_the_gslb() -> None:
     text, _ = dr_runbook("active-active")
-    assert "**marketing/kb-vectors** (synchronous standby of seoul-primary)" in section(text, 2)
+    assert "**marketing/kb-vectors** (pgvector, logical replication" in section(text, 2)
     assert "get scaledobjects,pods -w" in section(text, 4)
     gateway = section(text, 5)
     assert "Avi Controller → Applications → GSLB Services → `ai.example.com`" in gateway

@@ -34,7 +34,7 @@ def pair(pattern: str) -> tuple[StackConfig, StackConfig]:
 # --- per pattern: what the DR site declares ---------------------------------------------------
 
 
-def test_warm_standby_runs_one_replica_two_workers_and_an_async_replica() -> None:
+def test_warm_standby_runs_one_replica_reduced_workers_and_a_logical_subscriber() -> None:
     primary, dr = pair("warm-standby")
     site = derive_site(dr, primary, stack="dr")
     tenant = marketing(site.config)
@@ -49,25 +49,38 @@ def test_warm_standby_runs_one_replica_two_workers_and_an_async_replica() -> Non
     assert [(r.failover_min, r.failover_max) for r in site.endpoints.values()] == [(2, 10), (2, 2)]
 
     (cluster,) = tenant.vks_clusters
+    # Pulumi.dr.yaml keeps 3 of 5 nodes (standbyWorkers): 2 untainted workers for the apps'
+    # spread replicas first, then 1 GPU node warm (scale_down_pools).
     assert [(p.name, p.replicas, p.min_replicas, p.max_replicas) for p in cluster.node_pools] == [
-        ("workers", 1, None, None),
+        ("workers", 2, None, None),
         ("gpu", 1, None, None),
     ]
     role = site.cluster("marketing", "marketing-apps")
     assert role.mode is ClusterMode.SCALED_DOWN
-    assert role.nodes == WARM_STANDBY_VKS_WORKERS == 2
-    assert role.failover_nodes == 5  # §9.3.3 example: 5 nodes → 2
+    assert role.nodes == dr.dr.standby_workers == 3
+    assert role.failover_nodes == 5
     assert dict(role.failover_workers) == {"workers": (3, 3), "gpu": (2, 4)}
     assert role.apps == ("frontend", "backend")
 
     db = site.database("marketing", "kb-vectors")
-    assert db.mode is DatabaseMode.ASYNC_REPLICA
-    assert (db.writer, db.running, db.replication) == (False, True, "async")
-    assert (db.writer_site, db.standby_site, db.source_stack) == (
-        "seoul-primary",
-        "busan-dr",
-        "prod",
+    assert db.mode is DatabaseMode.SUBSCRIBER
+    assert (db.writer, db.running, db.mechanism) == (False, True, "logical")
+    assert (db.writer_site, db.copy_site, db.source_stack) == ("seoul-primary", "busan-dr", "prod")
+    # The copy's own name and backup location; the logical replication's names.
+    assert (db.cluster_name, db.primary_cluster) == ("kb-vectors-busan-dr", "kb-vectors")
+    assert (db.backup_location, db.primary_backup_location) == (
+        "s3-backup-busan-copies",
+        "s3-backup-dr",
     )
+    assert (db.publication, db.slot, db.subscription, db.replication_user) == (
+        "paif_dr_kb_vectors",
+        "paif_dr_kb_vectors",
+        "paif_dr_kb_vectors",
+        "paif_replicator",
+    )
+    assert (db.lag_budget_seconds, db.slot_retention_seconds) == (30, 6 * 3600)
+    # max_slot_wal_keep_size: 6 h of WAL at the default 1 MiB/s.
+    assert db.max_slot_wal_keep_size_mb == 6 * 3600
     assert site.traffic is not None
     assert (site.traffic.mode, site.traffic.share, site.traffic.fqdn) == (
         TrafficMode.DNS,
@@ -95,15 +108,17 @@ def test_pilot_light_has_no_clusters_declared_endpoints_and_restores_from_backup
 
     db = site.database("marketing", "kb-vectors")
     assert db.mode is DatabaseMode.RESTORE_FROM_BACKUP
-    assert (db.running, db.writer, db.replication) == (False, False, None)
-    assert db.backup_location == "s3-backup-dr"
+    assert (db.running, db.writer, db.mechanism) == (False, False, "backup-restore")
+    assert db.primary_backup_location == "s3-backup-dr"
+    assert db.cluster_name == "kb-vectors-busan-dr"
     assert db.backup_schedules == ("0 1 * * *", "0 */1 * * *")
+    assert db.publication is None
     # Knowledge bases and agents stay declared (PAIS configuration as code, §9.3.2 item 3).
     assert tenant.knowledge_bases == marketing(primary).knowledge_bases
     assert tenant.agents == marketing(primary).agents
 
 
-def test_active_active_is_full_with_a_sync_standby_and_gslb() -> None:
+def test_active_active_is_full_with_a_logical_subscriber_and_gslb() -> None:
     primary, dr = pair("active-active")
     site = derive_site(dr, primary, stack="dr")
     tenant, source = marketing(site.config), marketing(primary)
@@ -116,8 +131,8 @@ def test_active_active_is_full_with_a_sync_standby_and_gslb() -> None:
     assert site.cluster("marketing", "marketing-apps").nodes == 5
 
     db = site.database("marketing", "kb-vectors")
-    assert db.mode is DatabaseMode.SYNC_STANDBY
-    assert (db.writer, db.replication, db.writer_site) == (False, "sync", "seoul-primary")
+    assert db.mode is DatabaseMode.SUBSCRIBER
+    assert (db.writer, db.mechanism, db.writer_site) == (False, "logical", "seoul-primary")
 
     assert site.traffic is not None
     assert site.traffic.mode is TrafficMode.GSLB
@@ -219,32 +234,32 @@ def test_changing_only_the_pattern_moves_between_the_three() -> None:
         )
     assert summaries == {
         "pilot-light": (0, 0, "restore-from-backup", "dns"),
-        "warm-standby": (2, 1, "async-replica", "dns"),
-        "active-active": (5, 2, "sync-standby", "gslb"),
+        "warm-standby": (3, 1, "logical-subscriber", "dns"),
+        "active-active": (5, 2, "logical-subscriber", "gslb"),
     }
 
 
 @pytest.mark.parametrize(
-    ("pattern", "mode", "replication"),
+    ("pattern", "mechanism"),
     [
-        ("pilot-light", DatabaseMode.WRITER, None),
-        ("warm-standby", DatabaseMode.WRITER, "async"),
-        ("active-active", DatabaseMode.WRITER, "sync"),
+        ("pilot-light", "backup-restore"),
+        ("warm-standby", "logical"),
+        ("active-active", "logical"),
     ],
 )
-def test_primary_side_is_the_writer_and_pushes(
-    pattern: str, mode: DatabaseMode, replication: str | None
-) -> None:
+def test_primary_side_is_the_writer_and_pushes(pattern: str, mechanism: str) -> None:
     primary, _ = pair(pattern)
     site = derive_site(primary, None)
     assert site.config is primary
     db = site.database("marketing", "kb-vectors")
-    assert (db.mode, db.writer, db.replication, db.standby_site) == (
-        mode,
+    assert (db.mode, db.writer, db.mechanism, db.copy_site) == (
+        DatabaseMode.WRITER,
         True,
-        replication,
+        mechanism,
         "busan-dr",
     )
+    assert (db.cluster_name, db.copy_cluster) == ("kb-vectors", "kb-vectors-busan-dr")
+    assert db.backup_location == "s3-backup-dr"
     assert site.registry is not None
     (outbound,) = site.registry.outbound
     assert (outbound.target_site, outbound.projects) == ("busan-dr", ("marketing",))
@@ -260,7 +275,8 @@ def test_primary_without_dr_is_single_site() -> None:
     site = derive_site(config, None)
     assert site.registry is None
     assert site.traffic is not None and site.traffic.mode is TrafficMode.SINGLE_SITE
-    assert site.database("marketing", "kb-vectors").standby_site is None
+    db = site.database("marketing", "kb-vectors")
+    assert (db.copy_site, db.copy_cluster, db.mechanism) == (None, None, "none")
 
 
 @pytest.mark.parametrize("pattern", PATTERNS)
@@ -274,6 +290,11 @@ def test_failover_brings_the_dr_site_to_full_scale_as_writer(pattern: str) -> No
     assert tenant.vks_clusters == marketing(primary).vks_clusters
     db = site.database("marketing", "kb-vectors")
     assert (db.mode, db.writer_site, db.source_stack) == (DatabaseMode.WRITER, "busan-dr", None)
+    # The copy keeps its own name and location as the writer: no replacement on failover.
+    assert (db.cluster_name, db.backup_location) == (
+        "kb-vectors-busan-dr",
+        "s3-backup-busan-copies",
+    )
     assert site.writer_site == "busan-dr"
     assert site.traffic is not None and site.traffic.share == 1.0
     assert not site.is_standby
@@ -285,8 +306,9 @@ def test_to_dict_is_plain_json() -> None:
     primary, dr = pair("warm-standby")
     data = derive_site(dr, primary, stack="dr").to_dict()
     assert json.loads(json.dumps(data)) == data
-    assert data["clusters"][0]["workers"] == {"workers": 1, "gpu": 1}
-    assert data["databases"][0]["mode"] == "async-replica"
+    assert data["clusters"][0]["workers"] == {"workers": 2, "gpu": 1}
+    assert data["databases"][0]["mode"] == "logical-subscriber"
+    assert data["databases"][0]["logical"]["publication"] == "paif_dr_kb_vectors"
     assert data["endpoints"][0]["failoverReplicas"] == {"min": 2, "max": 10}
 
 
@@ -487,6 +509,29 @@ def test_scale_down_pools_shares_the_budget_fairly(
         assert max(allocated.values()) <= min(short) + 1
 
 
+@pytest.mark.parametrize(
+    ("budget", "needed", "expected"),
+    [
+        # §9.3.3's 2 nodes: the apps' two spread replicas need both untainted nodes.
+        (2, 2, {"workers": 2, "gpu": 0}),
+        # One more keeps a GPU node warm (PAIF-HA-004), as Pulumi.dr.yaml declares.
+        (3, 2, {"workers": 2, "gpu": 1}),
+        # Apps of one replica: one untainted node, then the GPU pool, then the rest.
+        (3, 1, {"workers": 2, "gpu": 1}),
+        (2, 1, {"workers": 1, "gpu": 1}),
+        (9, 2, {"workers": 3, "gpu": 2}),
+    ],
+)
+def test_scale_down_serves_what_runs_first(
+    budget: int, needed: int, expected: dict[str, int]
+) -> None:
+    pools = [
+        NodePool(name="workers", vm_class="best-effort-large", replicas=3),
+        NodePool(name="gpu", vm_class="vgpu", gpu=True, min_replicas=2, max_replicas=4),
+    ]
+    assert scale_down_pools(pools, budget, untainted_needed=needed) == expected
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     pattern=st.sampled_from(PATTERNS),
@@ -522,7 +567,9 @@ def test_derived_tenants_are_valid_config_and_never_point_at_the_primary(
         assert role.nodes <= role.failover_nodes
         expected = {
             "pilot-light": 0,
-            "warm-standby": min(WARM_STANDBY_VKS_WORKERS, role.failover_nodes),
+            "warm-standby": min(
+                config.dr.standby_workers or WARM_STANDBY_VKS_WORKERS, role.failover_nodes
+            ),
             "active-active": role.failover_nodes,
         }[pattern]
         assert role.nodes == expected

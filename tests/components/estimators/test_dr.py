@@ -93,12 +93,17 @@ def test_pilot_light_lands_in_hours() -> None:
     assert est.rto_band == "hours"
     assert est.rpo_s == 86400.0  # daily backups
     assert est.rpo_band == "hours"
-    assert est.rpo_term("database:pgvector").explanation == (
-        "Backups only: everything since the last backup is lost (every 1 d; §9.3.3 pattern 1)."
+    term = est.rpo_term("database:pgvector")
+    assert term.mechanism == "backup-restore"
+    assert term.explanation == (
+        "backup-restore from the last backup: everything since it is lost (backups every 1 d; "
+        "§9.3.3 pattern 1)."
     )
 
 
-def test_active_active_within_minutes_and_rpo_zero() -> None:
+def test_active_active_within_minutes_and_rpo_of_its_logical_lag() -> None:
+    """Active-active subscribes logically by default (DSM builds no cross-site synchronous
+    standby): the RPO is the lag budget, not the §9.3 band's 0."""
     est = estimate(example("active-active"))
     assert seconds_by_key(est.rto_terms) == {
         "detection": 30.0,
@@ -115,8 +120,9 @@ def test_active_active_within_minutes_and_rpo_zero() -> None:
     }
     assert est.rto_s == 180.0
     assert est.rto_band == "within minutes"
-    assert est.rpo_s == 0.0
-    assert est.rpo_band == "zero"
+    assert est.rpo_s == 30.0
+    assert est.rpo_band == "real time"
+    assert est.rpo_term("database:pgvector").mechanism == "logical"
 
 
 def test_harbor_cron_adds_its_interval_to_the_transfer() -> None:
@@ -139,7 +145,8 @@ def test_each_term_explains_itself() -> None:
         "completion: starting 1 new replica in parallel; 8B fp16 on 1 GPU(s) (vgpu) takes "
         "32 s–57 s to start (§9.5.3 cold start)."
     )
-    assert est.rto_term("database").label == "Database promotion"
+    assert est.rto_term("database").label == "Database switch-over"
+    assert est.rto_term("database").mechanism == "logical"
     assert all(t.explanation.endswith(".") for t in est.rto_terms + est.rpo_terms)
 
 
@@ -170,7 +177,7 @@ def test_explicit_facts_override_the_pattern() -> None:
     topo = DrTopology(
         "warm-standby",
         endpoints=(EndpointFacts("llm", 8, replicas_needed=3, replicas_at_dr=3),),
-        databases=(DatabaseFacts("kb", 50, replication="sync"),),
+        databases=(DatabaseFacts("kb", 50, mechanism="streaming", synchronous=True),),
         clusters=(ClusterFacts("app", nodes_needed=5, nodes_at_dr=5),),
     )
     est = estimate(topo)
@@ -325,8 +332,9 @@ def test_inconsistent_cold_start_override_names_the_config() -> None:
             "'active-active'",
         ),
         (
-            lambda: DatabaseFacts("kb", 1, replication="semi-sync"),
-            "database 'kb': replication 'semi-sync' is not one of 'sync', 'async', 'backup-only'",
+            lambda: DatabaseFacts("kb", 1, mechanism="semi-sync"),
+            "database 'kb': mechanism 'semi-sync' is not one of 'logical', 'streaming', "
+            "'backup-restore', 'none'",
         ),
         (
             lambda: EndpointFacts("llm", 8, replicas_needed=-1),
@@ -379,7 +387,7 @@ database_facts = st.builds(
     DatabaseFacts,
     name=st.just("x"),
     size_gib=st.floats(min_value=0, max_value=5000, allow_nan=False),
-    replication=st.one_of(st.none(), st.sampled_from(["sync", "async", "backup-only"])),
+    mechanism=st.one_of(st.none(), st.sampled_from(["logical", "backup-restore", "none"])),
     backup_interval_seconds=st.floats(min_value=60, max_value=7 * 86400),
     backups_off_site=st.booleans(),
     wal_archiving=st.booleans(),
@@ -515,13 +523,14 @@ def test_bigger_model_never_lowers_rto(
 
 @settings(max_examples=200, deadline=None)
 @given(workloads(), assumption_sets(), st.sampled_from(PATTERNS))
-def test_synchronous_replication_contributes_zero_rpo(
+def test_synchronous_streaming_contributes_zero_rpo(
     topo: DrTopology, a: Assumptions, pattern: str
 ) -> None:
+    """The formula on record for the mechanism DSM cannot build (components.config.dr_copy)."""
     synced = DrTopology(
         pattern,
         topo.endpoints,
-        tuple(replace(d, replication="sync") for d in topo.databases),
+        tuple(replace(d, mechanism="streaming", synchronous=True) for d in topo.databases),
         topo.harbor,
         topo.clusters,
     )

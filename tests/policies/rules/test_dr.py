@@ -3,7 +3,7 @@
 Stacks are either plans of small stack configs through the real program (what the site wiring
 already expresses) or tiny programs that register the components (or, where a component refuses
 the violation, the raw resources) beside a ``paif:site:PaifSite`` component carrying the site
-props, evaluated with ``paif_cli.policy_runner.evaluate`` like ``paif plan`` does.
+props, evaluated with ``paif_cli.crossguard.analyzer.evaluate`` like ``paif plan`` does.
 """
 
 from __future__ import annotations
@@ -307,15 +307,17 @@ def test_dr_002_pilot_light_estimate_exceeds_one_hour(prod: StackConfig) -> None
             "decision 15 min)",
         )
     ]
-    # Pilot light restores from backups taken hourly: the RPO fails too.
+    # Pilot light restores from backups taken hourly: the RPO fails too, per database, naming
+    # the mechanism behind each figure.
     assert check(run_site(site), "PAIF-DR-003") == [
         (
             "mandatory",
             "seoul-primary",
-            "estimated RPO 1 h exceeds the declared RPO 15 min for pattern 'pilot-light' "
-            "(largest terms: Database marketing/kb-vectors 1 h, Database "
-            "marketing/chat-history 1 h, Harbor models 2 min 8 s)",
+            f"database marketing/{db} (mechanism 'backup-restore'): RPO 1 h exceeds the "
+            "objective 15 min: backup-restore from the last backup: everything since it is lost "
+            "(backups every 1 h; §9.3.3 pattern 1).",
         )
+        for db in ("chat-history", "kb-vectors")
     ]
 
 
@@ -326,6 +328,7 @@ def test_dr_003_unbounded_rpo_and_missing_inputs(prod_site: dict[str, Any]) -> N
         bounded=False,
         unbounded=["harbor: replication is manual, so models reach the DR site only when run"],
     )
+    del estimates["rpo"]["stores"]  # an estimate without per-store figures: the totals
     assert check(run_site({**prod_site, "estimates": estimates}), "PAIF-DR-003") == [
         (
             "mandatory",
@@ -714,7 +717,8 @@ def test_dr_006_manual_replication(prod_site: dict[str, Any]) -> None:
 
 def test_dr_007_dr_site_database_is_a_standby(dr_site: dict[str, Any]) -> None:
     standby = run_site(
-        dr_site, lambda: postgres_cr("kb-vectors", {dr.DR_MODE_ANNOTATION: "async-replica"})
+        dr_site,
+        lambda: postgres_cr("kb-vectors", {dr.DR_MODE_ANNOTATION: "logical-subscriber"}),
     )
     assert check(standby, "PAIF-DR-007") == []
 
@@ -737,39 +741,32 @@ def test_dr_007_second_writer_at_dr_site(
             "marketing-kb-vectors-cluster",
             "PostgresCluster marketing-ns/kb-vectors is a writable primary at the DR site while "
             "seoul-primary holds the writer: two writable copies diverge (§9.3.3 warning); "
-            "render it as a standby (paif.vmware.com/dr-mode: async-replica or sync-standby) "
-            "and promote it only on failover",
+            "render it as the copy its mechanism makes (paif.vmware.com/dr-mode: "
+            "logical-subscriber) and make it the writer only on failover",
         )
     ]
     # After a failover the DR site holds the one writer.
     assert check(run_site({**dr_site, "failover": True}, build), "PAIF-DR-007") == []
 
 
-def test_dr_007_rpo_zero_needs_synchronous_active_active(prod_site: dict[str, Any]) -> None:
+def test_dr_007_rpo_zero_cannot_be_met_by_any_buildable_copy(prod_site: dict[str, Any]) -> None:
+    """Logical replication is asynchronous and DSM builds no cross-site synchronous standby:
+    an RPO of 0 is refused for every pattern, naming why."""
     zero = {"rtoSeconds": 600, "rpoSeconds": 0}
-    warm = {**prod_site, "objectives": zero}
-    assert check(run_site(warm, lambda: postgres_cr("kb-vectors")), "PAIF-DR-007") == [
-        (
-            "mandatory",
-            "seoul-primary",
-            "RPO 0 is declared but pattern 'warm-standby' replicates databases asynchronously "
-            "or by backup; only active-active's synchronous standby at the other site loses "
-            "nothing (§9.3)",
-        )
-    ]
-    active = {**warm, "drPattern": "active-active"}
-    async_db = run_site(active, lambda: postgres_cr("kb", {dr.REPLICATION_ANNOTATION: "async"}))
-    assert check(async_db, "PAIF-DR-007") == [
-        (
-            "mandatory",
-            "kb",
-            "PostgresCluster marketing-ns/kb replication to the other site is 'async' but RPO 0 "
-            "is declared: commits not yet at the other site are lost with this one; replicate "
-            "synchronously",
-        )
-    ]
-    sync_db = run_site(active, lambda: postgres_cr("kb", {dr.REPLICATION_ANNOTATION: "sync"}))
-    assert check(sync_db, "PAIF-DR-007") == []
+    for pattern in ("warm-standby", "active-active"):
+        site = {**prod_site, "objectives": zero, "drPattern": pattern}
+        assert check(run_site(site, lambda: postgres_cr("kb-vectors")), "PAIF-DR-007") == [
+            (
+                "mandatory",
+                "seoul-primary",
+                f"RPO 0 is declared for pattern {pattern!r}, but no database here is replicated "
+                "synchronously to the other site: logical replication is asynchronous and DSM's "
+                "API offers no cross-site synchronous standby (databases[].dr, "
+                "docs/architecture.md), so commits in flight are lost with the site (§9.3)",
+            )
+        ]
+    one_minute = {**prod_site, "objectives": {"rtoSeconds": 600, "rpoSeconds": 60}}
+    assert check(run_site(one_minute, lambda: postgres_cr("kb-vectors")), "PAIF-DR-007") == []
 
 
 # --- PAIF-DR-008 ----------------------------------------------------------------------------
@@ -1058,3 +1055,134 @@ def test_replication_rules_run_while_registry_ids_are_unknown(
         )
     ]
     assert rows["PAIF-DR-006"] == []
+
+
+# --- PAIF-DR-003 per data store (issue 20) ---------------------------------------------------
+
+
+def test_dr_003_held_back_backup_restore_hourly_against_two_minutes() -> None:
+    """Warm standby whose vector database is restored from hourly backups, objective 2 min:
+    the gate names that database, its mechanism, its figure and the objective."""
+
+    def held_back(values: dict[str, Any]) -> None:
+        values["paif:dr"]["objectives"] = {"rto": "1h", "rpo": "2m"}
+        values["paif:tenants"][0]["databases"][0]["dr"] = {"mechanism": "backup-restore"}
+
+    cfg = load_stack("prod", held_back)
+    assert check(run_site(site_props(cfg)), "PAIF-DR-003") == [
+        (
+            "mandatory",
+            "seoul-primary",
+            "database marketing/kb-vectors (mechanism 'backup-restore'): RPO 1 h exceeds the "
+            "objective 2 min: backup-restore from the last backup: everything since it is lost "
+            "(backups every 1 h; §9.3.3 pattern 1).",
+        ),
+        (
+            "mandatory",
+            "seoul-primary",
+            "harbor (mechanism 'harbor-push-replication'): RPO 2 min 8 s exceeds the objective "
+            "2 min: Event-based replication: a 14.9 GiB model takes this long to reach the DR "
+            "site at 1 Gbit/s.",
+        ),
+    ]
+
+
+def test_dr_003_declared_none_is_unbounded_and_named() -> None:
+    def none(values: dict[str, Any]) -> None:
+        values["paif:tenants"][0]["appDatabases"][0]["dr"] = {"mechanism": "none"}
+
+    cfg = load_stack("prod", none)
+    assert check(run_site(site_props(cfg)), "PAIF-DR-003") == [
+        (
+            "mandatory",
+            "seoul-primary",
+            "database marketing/chat-history (mechanism 'none'): RPO unbounded, objective "
+            "15 min: database marketing/chat-history: mechanism 'none' keeps no copy at the DR "
+            "site (declared), so its data is lost with the primary site",
+        )
+    ]
+
+
+# --- PAIF-DR-012 -----------------------------------------------------------------------------
+
+
+def _copy_cr(name: str, location: str | None, primary: str = "kb-vectors") -> Callable[[], None]:
+    notes = {
+        dr.DR_MODE_ANNOTATION: "logical-subscriber",
+        "paif.vmware.com/primary-cluster": primary,
+        "paif.vmware.com/primary-backup-location": "s3-backup-dr",
+    }
+    spec: dict[str, Any] = {"replicas": 1}
+    if location:
+        spec["backupLocation"] = {"name": location}
+    return lambda: postgres_cr(name, notes, spec)
+
+
+def test_dr_012_copy_backs_up_to_its_own_location_under_its_own_name(
+    dr_site: dict[str, Any],
+) -> None:
+    own = run_site(dr_site, _copy_cr("kb-vectors-busan-dr", "s3-backup-busan-copies"))
+    assert check(own, "PAIF-DR-012") == []
+    same = run_site(dr_site, _copy_cr("kb-vectors", "s3-backup-dr"))
+    assert check(same, "PAIF-DR-012") == [
+        (
+            "mandatory",
+            "kb-vectors",
+            "PostgresCluster marketing-ns/kb-vectors backs up to 's3-backup-dr', the primary's "
+            "backup location: a restore at the DR site could read or overwrite the primary's "
+            "backups (set paif:dr.copyBackupLocation to a location of its own)",
+        ),
+        (
+            "mandatory",
+            "kb-vectors",
+            "PostgresCluster marketing-ns/kb-vectors is a DR copy under the primary's name "
+            "'kb-vectors': its backups are indistinguishable from the primary's",
+        ),
+    ]
+    nowhere = run_site(dr_site, _copy_cr("kb-vectors-busan-dr", None))
+    assert check(nowhere, "PAIF-DR-012") == [
+        (
+            "mandatory",
+            "kb-vectors-busan-dr",
+            "PostgresCluster marketing-ns/kb-vectors-busan-dr is a DR copy with no backup "
+            "location: once it takes over, the site has no backup of it (set "
+            "paif:dr.copyBackupLocation)",
+        )
+    ]
+
+
+def test_dr_012_the_example_dr_stack_without_a_copy_location_is_caught(
+    tmp_path: Path,
+) -> None:
+    prod, dr_values = load_example("prod"), load_example("dr")
+    del dr_values["paif:dr"]["copyBackupLocation"]
+    project = write_project(tmp_path, {"prod": prod, "dr": dr_values})
+    primary = plan_stack(project, "prod")
+    rows = plan_rows(plan_stack(project, "dr", planned={"prod": primary}), "PAIF-DR-012")
+    assert rows == [
+        (
+            "mandatory",
+            f"PostgresCluster marketing-ns/{db}-busan-dr is a DR copy with no backup location: "
+            "once it takes over, the site has no backup of it (set paif:dr.copyBackupLocation)",
+        )
+        for db in ("chat-history", "kb-vectors")
+    ]
+
+
+def test_dr_003_held_back_case_fails_paif_plan_naming_the_database(tmp_path: Path) -> None:
+    """The same held-back case through `paif plan` of the example pair (the engine tier runs
+    it through the real `pulumi preview --policy-pack`, tests/engine/test_workflows.py)."""
+    prod, dr_values = load_example("prod"), load_example("dr")
+    for values in (prod, dr_values):
+        values["paif:dr"]["objectives"] = {"rto": "1h", "rpo": "2m"}
+    prod["paif:tenants"][0]["databases"][0]["dr"] = {"mechanism": "backup-restore"}
+    project = write_project(tmp_path, {"prod": prod, "dr": dr_values})
+    primary = plan_stack(project, "prod")
+    for plan in (primary, plan_stack(project, "dr", planned={"prod": primary})):
+        messages = [m for _, m in plan_rows(plan, "PAIF-DR-003")]
+        assert (
+            "database marketing/kb-vectors (mechanism 'backup-restore'): RPO 1 h exceeds the "
+            "objective 2 min: backup-restore from the last backup: everything since it is lost "
+            "(backups every 1 h; §9.3.3 pattern 1)."
+        ) in messages
+        assert any(f["ruleId"] == "PAIF-DR-003" for f in plan.mandatory_failures)

@@ -5,7 +5,7 @@ Stacks are plans of small stack configs through the real program where the site 
 carries the fact (plain-text credentials in config), otherwise tiny programs that register the
 components (or, where a component refuses the violation, the raw resources) beside a
 ``paif:site:PaifSite`` component with the site props, evaluated with
-``paif_cli.policy_runner.evaluate`` like ``paif plan`` does.
+``paif_cli.crossguard.analyzer.evaluate`` like ``paif plan`` does.
 """
 
 from __future__ import annotations

@@ -19,16 +19,16 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from paif_cli import policy_runner
-from paif_cli.policy_runner import (
+from paif_cli.crossguard import analyzer
+from paif_cli.crossguard.analyzer import (
     Finding,
-    PolicyConfigError,
-    PolicyEvaluationError,
     ReconciledPolicyConfig,
     evaluate,
     reconcile_policy_config,
     rule_metadata,
 )
+from paif_cli.crossguard.wire import record_struct
+from paif_cli.errors import PolicyConfigError, PolicyEvaluationError
 
 PACK = "paif-test"
 VERSION = "0.1.0"
@@ -146,7 +146,7 @@ def evaluation_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(
         sys.modules[__name__],
         "evaluate",
-        functools.partial(policy_runner.evaluate, via_protocol=request.param == "protocol"),
+        functools.partial(analyzer.evaluate, via_protocol=request.param == "protocol"),
     )
 
 
@@ -414,9 +414,7 @@ SECRET_PATHS = ["env[1].value", "spec.credentials.password"]
 
 def test_secret_paths_are_rewrapped_in_the_engine_wire_form() -> None:
     wire = json_format.MessageToDict(
-        policy_runner._record_struct(
-            record(ENDPOINT, "s", SECRET_RECORD_INPUTS, secret_paths=SECRET_PATHS)
-        )
+        record_struct(record(ENDPOINT, "s", SECRET_RECORD_INPUTS, secret_paths=SECRET_PATHS))
     )
     sig = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
     assert wire["spec"]["credentials"] == {"password": {**sig, "value": "[secret]"}, "user": "svc"}
@@ -449,7 +447,7 @@ TOKEN_KEY = "vault.hashicorp.com/token"
 def test_secret_path_through_a_dotted_key_resolves_against_the_data() -> None:
     inputs = {"metadata": {"annotations": {TOKEN_KEY: "[secret]", "vault": "plain"}}}
     wire = json_format.MessageToDict(
-        policy_runner._record_struct(
+        record_struct(
             record(
                 ENDPOINT,
                 "s",

@@ -1,35 +1,46 @@
-"""``AnalyzeStack`` for a pack of stack policies, each resource converted once for all of them.
+"""The pulumi-policy internals the offline analyzer uses, for two shortcuts.
 
-Over the analyzer protocol (``policy_runner``, ``via_protocol=True``) the engine sends every
-resource in an ``AnalyzeRequest`` for ``Remediate`` and ``Analyze`` and once more in the
-``AnalyzeStackRequest``, and pulumi-policy's servicer rebuilds every resource (properties,
-options, provider, parent and dependency links) for each of the pack's stack policies: work
-that grows with policies × resources and was three quarters of the gate's time on a large
-plan (docs/benchmarks.md). For a pack whose policies are all stack policies, ``Remediate``
-and ``Analyze`` answer nothing (they only run resource policies), so this module skips them
-and runs the servicer's own ``AnalyzeStack`` loop (enforcement levels, config, the report
-function, the *not applicable* answer and the advisory notice for unknown values all come
-from the servicer) with one set of ``PolicyResource`` objects built the way the servicer
-builds them: properties as the wire format gives them (numbers as floats, secrets unwrapped,
-the SDK's read-only proxies), options and provider from the same protobuf messages.
+``AnalyzeStack`` for a pack of stack policies, each resource converted once for all of them
+(:func:`analyze_stack`). Over the analyzer protocol (:mod:`paif_cli.crossguard.protocol`) the
+engine sends every resource in an ``AnalyzeRequest`` for ``Remediate`` and ``Analyze`` and once
+more in the ``AnalyzeStackRequest``, and pulumi-policy's servicer rebuilds every resource
+(properties, options, provider, parent and dependency links) for each of the pack's stack
+policies: work that grows with policies × resources and was three quarters of the gate's time on
+a large plan (docs/benchmarks.md). For a pack whose policies are all stack policies,
+``Remediate`` and ``Analyze`` answer nothing (they only run resource policies), so this module
+skips them and runs the servicer's own ``AnalyzeStack`` loop (enforcement levels, config, the
+report function, the *not applicable* answer and the advisory notice for unknown values all come
+from the servicer) with one set of ``PolicyResource`` objects built the way the servicer builds
+them: properties as the wire format gives them (numbers as floats, secrets unwrapped, the SDK's
+read-only proxies), options and provider from the same protobuf messages.
 
 What differs: every policy gets its own list of the same resource objects, where the servicer
-makes new objects per policy, so a policy must not modify the resources it is given (the
-pack's rules read them through ``StackView``, which the pack then builds once for all its
-policies: ``policies.framework._Handoff.view``); and a property mapping keeps the record's key
-order where the wire format's order is the protobuf map's. Neither changes a finding of this
-pack: ``tests/cli/test_gate.py`` runs both paths over the example stacks and a 50-tenant stack.
+makes new objects per policy, so a policy must not modify the resources it is given (the pack's
+rules read them through ``StackView``, which the pack then builds once for all its policies:
+``policies.framework._Handoff.view``); and a property mapping keeps the record's key order where
+the wire format's order is the protobuf map's. Neither changes a finding of this pack:
+``tests/cli/test_gate.py`` runs both paths over the example stacks and a 50-tenant stack.
+
+And over the analyzer protocol, :func:`shared_conversions` lets the stack policies of one
+``AnalyzeStack`` call share the conversion of each resource.
+
+``Servicer`` is the SDK's analyzer servicer, which runs the pack with or without the shortcuts:
+the offline analyzer needs it either way (there is no public class that serves a pack without a
+socket).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from inspect import isawaitable
 from types import SimpleNamespace
 from typing import Any
 
+import pulumi_policy.policy as sdk
+from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel, Policy, StackValidationArgs, StackValidationPolicy
 from pulumi_policy.deserialize import (
@@ -46,18 +57,16 @@ from pulumi_policy.policy import (
 )
 from pulumi_policy.proxy import _DictProxy, _ListProxy, _proxy_helper, unknown_checking_proxy
 
-from paif_cli.policy_runner import PolicyEvaluationError, _options, _wrap_secrets
+from paif_cli.crossguard.wire import resource_options, wrap_secrets
+from paif_cli.errors import PolicyEvaluationError
 
-__all__ = ["analyze_stack", "only_stack_policies"]
+__all__ = ["Servicer", "analyze_stack", "policy_resources", "shared_conversions"]
 
-
-def only_stack_policies(policies: Sequence[Policy]) -> bool:
-    """Whether ``Remediate`` and ``Analyze`` have nothing to run for this pack."""
-    return all(isinstance(p, StackValidationPolicy) for p in policies)
+Servicer = _PolicyAnalyzerServicer
 
 
 def analyze_stack(
-    servicer: _PolicyAnalyzerServicer,
+    servicer: Servicer,
     policies: Sequence[Policy],
     records: Sequence[Mapping[str, Any]],
     by_urn: Mapping[str, Mapping[str, Any]],
@@ -65,7 +74,7 @@ def analyze_stack(
     pack_name: str,
     pack_version: str,
 ) -> analyzer_pb2.AnalyzeResponse:
-    """The servicer's ``AnalyzeStack`` response for ``records`` (``policy_runner`` records)."""
+    """The servicer's ``AnalyzeStack`` response for ``records`` (plan records)."""
     servicer._configure_runtime_settings()
     resources = policy_resources(servicer, records, by_urn)
     stack_tags = servicer._PolicyAnalyzerServicer__stack_tags  # type: ignore[attr-defined]
@@ -115,7 +124,7 @@ def analyze_stack(
 
 
 def policy_resources(
-    servicer: _PolicyAnalyzerServicer,
+    servicer: Servicer,
     records: Sequence[Mapping[str, Any]],
     by_urn: Mapping[str, Mapping[str, Any]],
 ) -> list[PolicyResource]:
@@ -123,7 +132,7 @@ def policy_resources(
     providers: dict[str, PolicyProviderResource] = {}
     resources: list[PolicyResource] = []
     for record in records:
-        options = servicer._get_resource_options(SimpleNamespace(options=_options(record)))
+        options = servicer._get_resource_options(SimpleNamespace(options=resource_options(record)))
         resources.append(
             PolicyResource(
                 record["type"],
@@ -157,7 +166,7 @@ def _props(record: Mapping[str, Any]) -> Mapping[str, Any]:
     # Wrapped at the secret paths and unwrapped again: the same values, or the wire format's
     # error for a path that is not there.
     values = _deserialized(inputs, record["urn"], top=True)
-    wire = _wrap_secrets(values, record["secretPaths"], record["urn"], copy=False)
+    wire = wrap_secrets(values, record["secretPaths"], record["urn"], copy=False)
     return unknown_checking_proxy(deserialize_properties(wire))
 
 
@@ -188,7 +197,7 @@ def _provider(
     by_urn: Mapping[str, Mapping[str, Any]],
     providers: dict[str, PolicyProviderResource],
 ) -> PolicyProviderResource | None:
-    """The servicer's provider resource for ``policy_runner._provider``'s message, once each."""
+    """The servicer's provider resource for ``wire.provider_message``'s message, once each."""
     reference = record.get("provider")
     if not reference:
         return None
@@ -229,3 +238,70 @@ def _deserialized(value: Any, urn: str, *, top: bool = False) -> Any:
     if isinstance(value, list | tuple):
         return [_deserialized(item, urn) for item in value]
     raise ValueError(f"resource {urn}: inputs are not JSON-like: {type(value).__name__}")
+
+
+@contextlib.contextmanager
+def shared_conversions(servicer: Servicer) -> Iterator[None]:
+    """Let every stack policy share one conversion of each resource's properties.
+
+    pulumi_policy's ``AnalyzeStack`` converts every resource (``MessageToDict``, then
+    ``deserialize_properties``, then ``unknown_checking_proxy``, and its options and
+    provider) again for each stack policy: O(policies × resources) work that was 95 % of the
+    gate's time on a 350-resource stack (docs/benchmarks.md). Each step is a pure function of
+    its input and the proxies are read-only views, so each policy still sees exactly the
+    values it would see live; only the conversion is done once. The SDK's names are restored
+    afterwards.
+    """
+    saved = (sdk.json_format, sdk.deserialize_properties, sdk.unknown_checking_proxy)
+    as_dicts: dict[bytes, Any] = {}
+    # Keyed by id(); each entry keeps its input alive so that no id can be reused meanwhile.
+    deserialized: dict[int, tuple[Any, Any]] = {}
+    proxied: dict[int, tuple[Any, Any]] = {}
+
+    def once(cache: dict[int, tuple[Any, Any]], convert: Callable[[Any], Any]) -> Any:
+        def shared(value: Any, *args: Any, **kwargs: Any) -> Any:
+            if args or kwargs:
+                return convert(value, *args, **kwargs)
+            hit = cache.get(id(value))
+            if hit is None or hit[0] is not value:
+                hit = (value, convert(value))
+                cache[id(value)] = hit
+            return hit[1]
+
+        return shared
+
+    class _SharedJsonFormat:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(json_format, name)
+
+        @staticmethod
+        def MessageToDict(message: Any, *args: Any, **kwargs: Any) -> Any:
+            if args or kwargs:
+                return json_format.MessageToDict(message, *args, **kwargs)
+            # Keyed by content: protobuf may hand out a new wrapper for the same message.
+            key = message.SerializeToString(deterministic=True)
+            if key not in as_dicts:
+                as_dicts[key] = json_format.MessageToDict(message)
+            return as_dicts[key]
+
+    def by_urn(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        cache: dict[str, Any] = {}
+
+        def shared(resource: Any) -> Any:
+            if resource.urn not in cache:
+                cache[resource.urn] = convert(resource)
+            return cache[resource.urn]
+
+        return shared
+
+    sdk.json_format = _SharedJsonFormat()  # type: ignore[assignment]
+    sdk.deserialize_properties = once(deserialized, saved[1])
+    sdk.unknown_checking_proxy = once(proxied, saved[2])
+    # The servicer's own converters, per resource (AnalyzerResource: one per URN).
+    servicer._get_resource_options = by_urn(servicer._get_resource_options)  # type: ignore[method-assign]
+    servicer._get_provider_resource = by_urn(servicer._get_provider_resource)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        sdk.json_format, sdk.deserialize_properties, sdk.unknown_checking_proxy = saved
+        del servicer._get_resource_options, servicer._get_provider_resource

@@ -1,16 +1,16 @@
-"""The plan's direct evaluation of the pack gives the findings of the analyzer protocol.
+"""Every path of the offline analyzer gives the same findings.
 
 ``paif plan`` evaluates the pack's stack policies with one conversion of each resource
-(``paif_cli.policy_direct``); ``via_protocol=True`` plays every request the engine sends. Both
-run the same pack (``policies.pack.policies()``) and must agree on every finding, waived or
-not, and so on the verdict: on the example stacks, under pack configs, and at 50 tenants with
-findings of several rules.
+(``paif_cli.sdk_adapter.policy.analyze_stack``); ``via_protocol=True`` plays every request the
+engine sends, sharing conversions across policies; without the SDK shortcuts the protocol runs
+on the SDK's own code alone. All run the same pack (``policies.pack.policies()``) and must agree
+on every finding, waived or not, and so on the verdict: on the example stacks, under pack
+configs, and at 50 tenants with findings of several rules.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,9 @@ import pytest
 
 from benchmarks.synthetic import DR_STACK, STACK, dr_stack_config, stack_config
 from paif_cli import gate
-from paif_cli.plan import StackPlan, plan_stack
-from tests.cli.test_gate import broken_prod
-from tests.support.stacks import ROOT, write_project
+from paif_cli.pipeline import plan_stack
+from paif_cli.record import StackPlan
+from tests.support.stacks import ROOT, blocked_prod, write_project
 
 
 def _records(plan: StackPlan) -> list[dict[str, Any]]:
@@ -28,9 +28,13 @@ def _records(plan: StackPlan) -> list[dict[str, Any]]:
 
 
 def _both(plan: StackPlan, pack_config: dict[str, Any] | None = None) -> tuple[list, list]:
+    """The direct path's findings and the protocol's (with and without the SDK shortcuts,
+    which must agree)."""
     records = _records(plan)
     direct = gate.evaluate_records(records, pack_config)
     protocol = gate.evaluate_records(records, pack_config, via_protocol=True)
+    stock = gate.evaluate_records(records, pack_config, sdk_shortcuts=False)
+    assert stock == protocol
     return direct, protocol
 
 
@@ -73,7 +77,7 @@ def _broken_at_scale(tenants: int) -> dict[str, Any]:
     del copies[9]["databases"][0]["backup"]
     copies[11]["databases"][0]["ha"] = False
     # test_gate's broken stack: a plaintext password and an expired waiver.
-    broken = broken_prod()
+    broken = blocked_prod()
     config["vsphere:password"] = broken["vsphere:password"]
     config["paif:waivers"] += broken["paif:waivers"]
     return config
@@ -111,56 +115,3 @@ def test_one_stack_view_per_direct_evaluation(
     # The protocol hands each of the pack's policies objects of its own: a view each.
     assert protocol[0] > 30
     assert direct[0] <= 2  # the direct evaluation's shared view (and gate's own)
-
-
-def test_signature_mappings_below_the_top_are_deserialized() -> None:
-    from google.protobuf import json_format, struct_pb2
-    from pulumi_policy.deserialize import SPECIAL_ASSET_SIG, SPECIAL_SIG_KEY, deserialize_properties
-
-    from paif_cli.policy_direct import _deserialized
-
-    asset = {SPECIAL_SIG_KEY: SPECIAL_ASSET_SIG, "text": "hello"}
-    inputs = {"file": asset, "files": [asset], "n": 2, SPECIAL_SIG_KEY: "kept at the top"}
-    struct = struct_pb2.Struct()
-    struct.update(inputs)
-    expected = deserialize_properties(json_format.MessageToDict(struct))
-    ours = _deserialized(inputs, "urn:test", top=True)
-    assert ours["n"] == expected["n"] == 2.0 and isinstance(ours["n"], float)
-    assert ours[SPECIAL_SIG_KEY] == expected[SPECIAL_SIG_KEY]
-    for value, stock in (
-        (ours["file"], expected["file"]),
-        (ours["files"][0], expected["files"][0]),
-    ):
-        assert type(value) is type(stock) and value.text == stock.text == "hello"
-
-
-def test_props_are_the_analyzers_proxies() -> None:
-    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
-
-    from paif_cli.policy_direct import _deserialized, _proxied
-
-    inputs = {
-        "spec": {"replicas": 2, "env": [{"name": "A", "value": UNKNOWN_STRING_VALUE}]},
-        "tags": ("a", 1.5, None, True),
-        "unknown": UNKNOWN_STRING_VALUE,
-    }
-    ours = _proxied(inputs, "urn:test", [], top=True)
-    stock = unknown_checking_proxy(_deserialized(inputs, "urn:test", top=True))
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return {k: plain(v) for k, v in value["__target"].items()}
-        if isinstance(value, Sequence) and not isinstance(value, str):
-            return [plain(v) for v in value["__target"]]
-        return value
-
-    assert plain(ours) == plain(stock)
-    assert type(ours["spec"]["env"]) is type(stock["spec"]["env"])
-    assert ours["spec"]["replicas"] == 2.0 and isinstance(ours["spec"]["replicas"], float)
-    errors = []
-    for props in (ours, stock):
-        with pytest.raises(UnknownValueError) as unknown:
-            props["spec"]["env"][0]["value"]
-        errors.append(unknown.value.message)
-    assert errors[0] == errors[1]
-    assert ".spec.env.0.value can't be known" in errors[0]

@@ -1,0 +1,49 @@
+"""What the plan learned about one stack: the record every stage after the program reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.config import StackConfig
+from paif_cli.mock_runtime import ProgramResult
+
+__all__ = ["StackPlan"]
+
+
+@dataclass
+class StackPlan:
+    """One stack's plan: its config, what its program registered, the gate's findings and the
+    documents rendered for it (``reports``: file name → text, written beside plan.json)."""
+
+    stack: str
+    project: str
+    stack_file: str
+    config: StackConfig
+    result: ProgramResult
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    reports: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def estimates(self) -> dict[str, Any]:
+        value = self.result.outputs.get("estimates")
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def mandatory_failures(self) -> list[dict[str, Any]]:
+        # The engine's rule: any diagnostic at mandatory level fails the preview. Waived
+        # findings are never diagnostics (PAIF-WAIVED answers "not applicable").
+        return [f for f in self.findings if f["enforcement"] == "mandatory"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "project": self.project,
+            "stackFile": self.stack_file,
+            "environment": self.config.environment,
+            "resources": [r.to_json() for r in self.result.resources],
+            "outputs": self.result.outputs,
+            "secretOutputs": self.result.secret_outputs,
+            "policy": {"violations": self.findings},
+            "estimates": self.estimates,
+        }

@@ -1,0 +1,144 @@
+"""Stage 5 of ``paif plan``: the out tree, written once every stack has planned.
+
+``OUT/<stack>/``: ``plan.json`` (every registration, outputs, findings, estimates),
+``manifests/<target>/`` (each Kubernetes object the stack declares, in a folder per Kubernetes
+API) and the rendered documents; ``OUT/``: ``policy-summary.md`` and ``topology.svg`` of all
+stacks of the run. Secrets are already the placeholder in every record: nothing secret is
+written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from components import yaml_text
+from components.context import TARGET_ANNOTATION
+from paif_cli import json_text
+from paif_cli.diagram import TOPOLOGY_FILE, render_topology
+from paif_cli.load import PLAN_FILE
+from paif_cli.mock_runtime import SECRET_PLACEHOLDER, ResourceRecord
+from paif_cli.record import StackPlan
+from paif_cli.render import SUMMARY_FILE, render_summary
+
+__all__ = [
+    "MANIFEST_DIR",
+    "dump_yaml",
+    "kubernetes_manifests",
+    "manifest_target",
+    "write_plan",
+    "write_run",
+]
+
+MANIFEST_DIR = "manifests"
+KUBERNETES_PREFIX = "kubernetes:"
+SECRET_DATA_FIELDS = ("data", "stringData")
+
+
+def manifest_target(body: Mapping[str, Any], record: ResourceRecord) -> str:
+    """The Kubernetes API an object is applied to: its target annotation (the Supervisor or a
+    VKS cluster's name); an object without one goes under its provider's name."""
+    metadata = body.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    target = annotations.get(TARGET_ANNOTATION) if isinstance(annotations, dict) else None
+    if isinstance(target, str) and target:
+        return target
+    provider = (record.provider or "").split("::")
+    return f"provider-{provider[-2]}" if len(provider) >= 2 else "default-provider"
+
+
+def _with_secret_keys(body: dict[str, Any], record: ResourceRecord) -> dict[str, Any]:
+    """A masked Secret keeps its keys: each value becomes ``[secret]``, so the manifest still
+    validates as a Secret (``data``/``stringData`` are maps of strings)."""
+    for field_name in SECRET_DATA_FIELDS:
+        if body.get(field_name) == SECRET_PLACEHOLDER and field_name in record.secret_keys:
+            body[field_name] = {k: SECRET_PLACEHOLDER for k in record.secret_keys[field_name]}
+    return body
+
+
+def kubernetes_manifests(resources: Sequence[ResourceRecord]) -> dict[str, dict[str, Any]]:
+    """Every Kubernetes object the stack declares, keyed by ``<target>/<stable file name>``."""
+    manifests: dict[str, dict[str, Any]] = {}
+    for record in resources:
+        if not record.type.startswith(KUBERNETES_PREFIX) or not record.custom:
+            continue
+        if record.inputs.get("__read") is not None:
+            continue
+        body = {k: v for k, v in record.inputs.items() if not k.startswith("__")}
+        if "apiVersion" not in body or "kind" not in body:
+            continue
+        ordered = {"apiVersion": body.pop("apiVersion"), "kind": body.pop("kind")}
+        if "metadata" in body:
+            ordered["metadata"] = body.pop("metadata")
+        ordered.update(body)
+        if ordered["kind"] == "Secret":
+            ordered = _with_secret_keys(ordered, record)
+        target = re.sub(r"[^a-z0-9.-]+", "-", manifest_target(ordered, record).lower())
+        kind = str(ordered["kind"]).lower()
+        stem = re.sub(r"[^a-z0-9.-]+", "-", f"{kind}-{record.name}".lower())
+        name = f"{target}/{stem}.yaml"
+        counter = 2
+        while name in manifests:
+            name = f"{target}/{stem}-{counter}.yaml"
+            counter += 1
+        manifests[name] = ordered
+    return manifests
+
+
+def dump_yaml(document: Any) -> str:
+    return yaml_text.safe_dump(
+        document, sort_keys=False, default_flow_style=False, allow_unicode=True
+    )
+
+
+def write_plan(plan: StackPlan, out_dir: Path) -> Path:
+    """Write plan.json, manifests and reports under OUT/STACK; return that folder."""
+    target = Path(out_dir) / plan.stack
+    manifests_dir = target / MANIFEST_DIR
+    if manifests_dir.is_dir():
+        shutil.rmtree(manifests_dir)  # this plan's own output: no stale target survives
+    manifests_dir.mkdir(parents=True, exist_ok=True)
+    (target / PLAN_FILE).write_text(json_text.dumps(plan.to_json()) + "\n", encoding="utf-8")
+    folders: set[str] = set()
+    for file_name, document in kubernetes_manifests(plan.result.resources).items():
+        path = os.path.join(manifests_dir, file_name)
+        folder = os.path.dirname(path)
+        if folder not in folders:  # a folder per target API
+            os.makedirs(folder, exist_ok=True)
+            folders.add(folder)
+        _write_text(path, dump_yaml(document))
+    for file_name, text in plan.reports.items():
+        (target / file_name).write_text(text, encoding="utf-8")
+    return target
+
+
+def _write_text(path: str, text: str) -> None:
+    """``Path(path).write_text(text, encoding="utf-8")`` without a text-file object per file
+    (thousands of manifests in a large plan)."""
+    if os.linesep != "\n":  # text mode would translate line ends
+        Path(path).write_text(text, encoding="utf-8")
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        data = memoryview(text.encode("utf-8"))
+        while data:
+            data = data[os.write(fd, data) :]
+    finally:
+        os.close(fd)
+
+
+def write_run(plans: Sequence[StackPlan], out_dir: Path) -> list[Path]:
+    """Files about all planned stacks together: ``policy-summary.md`` and ``topology.svg``."""
+    if not plans:
+        return []
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = out / SUMMARY_FILE
+    summary.write_text(render_summary(plans), encoding="utf-8")
+    topology = out / TOPOLOGY_FILE
+    topology.write_text(render_topology(plan.to_json() for plan in plans), encoding="utf-8")
+    return [summary, topology]

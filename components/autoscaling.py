@@ -45,6 +45,9 @@ KEDA_POLLING_INTERVAL_SECONDS: Final = 30
 # The same gauge as a pods metric for the NIM HPA (through a Prometheus adapter, which cannot
 # serve names with a colon; NIM LLM exports it as num_requests_waiting).
 NIM_QUEUE_METRIC: Final = "num_requests_waiting"
+# NIM's request rate as a pods metric, served by a Prometheus adapter rule over the rate of
+# request_success_total (the adapter's conventional ``_per_second`` name).
+NIM_REQUEST_RATE_METRIC: Final = "request_success_per_second"
 
 
 def scale_in_window_seconds(endpoint: EndpointConfig, cold_start: ColdStartEstimate) -> int:
@@ -116,7 +119,8 @@ def hpa_behavior(scale_up: ScaleUp, window_seconds: int) -> dict[str, Any]:
 def autoscaling_triggers(
     endpoint: EndpointConfig, namespace: str, prometheus_url: str
 ) -> list[dict[str, Any]]:
-    """KEDA Prometheus triggers: GPU utilisation (target) and, optionally, queue depth."""
+    """KEDA Prometheus triggers: GPU utilisation (target) and, optionally, the request rate
+    and the queue depth, each per replica (§9.5.1: GPU utilisation, request count)."""
     triggers: list[dict[str, Any]] = [
         {
             "type": "prometheus",
@@ -130,6 +134,20 @@ def autoscaling_triggers(
             },
         }
     ]
+    if endpoint.request_rate_target is not None:
+        triggers.append(
+            {
+                "type": "prometheus",
+                "name": "request-rate",
+                # AverageValue: requests per second per replica.
+                "metricType": "AverageValue",
+                "metadata": {
+                    "serverAddress": prometheus_url,
+                    "query": metrics.request_rate(namespace, endpoint.name, endpoint.backend),
+                    "threshold": f"{endpoint.request_rate_target:g}",
+                },
+            }
+        )
     if endpoint.queue_depth_target is not None:
         triggers.append(
             {
@@ -148,7 +166,8 @@ def autoscaling_triggers(
 
 
 def nim_hpa_metrics(endpoint: EndpointConfig) -> list[dict[str, Any]]:
-    """The NIMService HPA's pods metrics: GPU utilisation and, optionally, queue depth."""
+    """The NIMService HPA's pods metrics: GPU utilisation and, optionally, the request rate
+    and the queue depth."""
     metrics: list[dict[str, Any]] = [
         {
             "type": "Pods",
@@ -161,6 +180,19 @@ def nim_hpa_metrics(endpoint: EndpointConfig) -> list[dict[str, Any]]:
             },
         }
     ]
+    if endpoint.request_rate_target is not None:
+        metrics.append(
+            {
+                "type": "Pods",
+                "pods": {
+                    "metric": {"name": NIM_REQUEST_RATE_METRIC},
+                    "target": {
+                        "type": "AverageValue",
+                        "averageValue": f"{endpoint.request_rate_target:g}",
+                    },
+                },
+            }
+        )
     if endpoint.queue_depth_target is not None:
         metrics.append(
             {

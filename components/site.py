@@ -21,6 +21,7 @@ from typing import Any
 import pulumi
 import pulumiverse_harbor as harbor
 
+from components.config import ConfigError, Problem
 from components.config.models import AviIngress, Peer, StackConfig, Tenant, WorkloadDomain
 from components.context import SiteContext
 from components.dr.estimate import estimate_for, site_gpu_pool
@@ -239,6 +240,7 @@ def _tenant_args(
                 site_gateway_url=site_gateway_url(args.config),
                 stack_secret_keys=args.secret_keys,
                 stack_file=args.stack_file,
+                oidc=args.config.security.oidc,
                 replication_password=args.replication_password,
                 primary_tenants=primary_tenants,
             )
@@ -399,8 +401,59 @@ def _gslb_args(args: PaifSiteArgs, derived: DerivedSite) -> GslbServiceArgs | No
         raise _at_config_path(config, exc, _GSLB_CONFIG_PATHS) from None
 
 
+# Harbor's name for the OIDC provider on its login page.
+HARBOR_OIDC_NAME = "VCF Automation"
+
+
+def harbor_auth(
+    name: str, config: StackConfig, opts: pulumi.ResourceOptions
+) -> harbor.ConfigAuth | None:
+    """Harbor's OIDC mode, with ``paif:security.oidc.harbor`` (§9.6.2 identity: the OIDC
+    groups the tenants' projects admit are then Harbor's own users' groups)."""
+    oidc = config.security.oidc
+    if oidc is None or oidc.harbor is None:
+        return None
+    settings = oidc.harbor
+    namespace, key = settings.client_secret.split(":", 1)
+    return harbor.ConfigAuth(
+        name,
+        auth_mode="oidc_auth",
+        primary_auth_mode=True,
+        oidc_name=HARBOR_OIDC_NAME,
+        oidc_endpoint=oidc.issuer_url,
+        oidc_client_id=settings.client_id,
+        oidc_client_secret=pulumi.Config(namespace).require_secret(key),
+        oidc_scope=",".join(settings.scope),
+        oidc_groups_claim=settings.groups_claim,
+        oidc_user_claim=settings.user_claim,
+        oidc_admin_group=settings.admin_group,
+        oidc_auto_onboard=settings.auto_onboard,
+        oidc_verify_cert=True,
+        opts=opts,
+    )
+
+
+def validate_harbor_auth(args: PaifSiteArgs) -> None:
+    oidc = args.config.security.oidc
+    if oidc is None or oidc.harbor is None:
+        return
+    key = oidc.harbor.client_secret
+    if key not in args.secret_keys:
+        raise ConfigError(
+            args.stack_file,
+            [
+                Problem(
+                    "security.oidc.harbor.clientSecret",
+                    f"names stack secret {key!r}, which {args.stack_file} does not set as a "
+                    f"secret: pulumi config set --secret {key} <Harbor's OIDC client secret>",
+                )
+            ],
+        )
+
+
 def validate_site(args: PaifSiteArgs) -> None:
     """Everything the components will check, before any resource exists."""
+    validate_harbor_auth(args)
     derived = args.derived()
     validate_egress(args, derived)
     validate_gpu_workload_domain(domain_args(args.context))
@@ -476,6 +529,7 @@ class PaifSite(pulumi.ComponentResource):
 
         edge = _edge_args(config)
         self.edge = EdgeSecurity(f"{name}-edge", edge, child) if edge is not None else None
+        self.harbor_auth = harbor_auth(f"{name}-harbor-auth", config, child)
 
         self.replications: list[HarborReplication] = []
         for replication in _replication_args(args, derived):

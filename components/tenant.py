@@ -21,7 +21,7 @@ from components.app_wiring import (
     validate_app_wiring,
     wirings,
 )
-from components.config.models import Database, Tenant
+from components.config.models import Database, Oidc, Tenant
 from components.config.observability import DEFAULT_PROMETHEUS_URL, Observability
 from components.context import SiteContext
 from components.dr.topology import DerivedSite
@@ -53,6 +53,13 @@ from components.monitoring import (
 )
 from components.observability.alerts import SiteFacts
 from components.observability.metrics import SERVING_METRICS_PORT
+from components.pais import (
+    PaisInstance,
+    PaisInstanceArgs,
+    pais_database,
+    uses_pais,
+    validate_pais_instance,
+)
 from components.pgvector_database import (
     DsmDatabaseArgs,
     PgvectorDatabase,
@@ -102,6 +109,9 @@ class PaifTenantArgs:
     # Stack config keys set as Pulumi secrets (apps[].consumes.secrets must name one).
     stack_secret_keys: frozenset[str] = frozenset()
     stack_file: str = "the stack file"
+    # The site's OIDC provider (paif:security.oidc): the tenant's PAIS gateway validates its
+    # tokens (components.pais).
+    oidc: Oidc | None = None
     # Logical replication of the databases (components.database_replication): the replication
     # role's password (secret config) and, at a DR site, the primary's ``tenants`` output
     # (read through the StackReference) for the primary's database endpoints.
@@ -273,6 +283,11 @@ class PaifTenantArgs:
         role = self.derived.databases.get((self.tenant.name, database)) if self.derived else None
         return role.cluster_name if role is not None else database
 
+    def pais_args(self, database_host: pulumi.Input[str | None] = None) -> PaisInstanceArgs:
+        return PaisInstanceArgs(
+            tenant=self.tenant, ctx=self.ctx, oidc=self.oidc, database_host=database_host
+        )
+
     def knowledge_base_args(self) -> list[KnowledgeBaseArgs]:
         return [
             KnowledgeBaseArgs(
@@ -316,6 +331,8 @@ def validate_tenant(args: PaifTenantArgs) -> None:
         validate_model_endpoint(endpoint_args)
     for database_args in [*args.database_args(), *args.app_database_args()]:
         validate_dsm_database(database_args)
+    if uses_pais(args.tenant) and pais_database(args.tenant) is not None:
+        validate_pais_instance(args.pais_args())
     for kb_args in args.knowledge_base_args():
         validate_knowledge_base(kb_args)
     for agent_args in args.agent_args():
@@ -361,6 +378,16 @@ class PaifTenant(pulumi.ComponentResource):
         for database_args in args.app_database_args():
             db = database_args.database.name
             self.app_databases[db] = AppDatabase(f"{name}-{db}", database_args, in_namespace)
+
+        self.pais: PaisInstance | None = None
+        database = pais_database(tenant)
+        running = self.databases.get(database.name) if database is not None else None
+        if uses_pais(tenant) and running is not None and running.cluster_id is not None:
+            self.pais = PaisInstance(
+                f"{name}-pais",
+                args.pais_args(running.host),
+                pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, running]),
+            )
 
         self.apps: dict[str, TenantApps] = {}
         credentials, hosts = self._app_credentials(name, args)

@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from xml.sax.saxutils import escape
 
+# components.model_endpoint.REPLICAS_ANNOTATION (a PAIS endpoint's recorded bounds).
+REPLICAS_ANNOTATION: Final = "paif.vmware.com/replicas"
+
 __all__ = [
     "TOPOLOGY_FILE",
     "Topology",
@@ -433,7 +436,9 @@ def _add_tenants(
         if typ in (PAIS_ENDPOINT_TYPE, NIM_SERVICE_TYPE):
             tenant = owner(namespace)
             role = endpoint_roles.get((tenant.name, name), {})
-            tenant.endpoints.append(_endpoint_node(site, tenant, name, typ, spec, scaling, role))
+            tenant.endpoints.append(
+                _endpoint_node(site, tenant, name, typ, spec, scaling, role, metadata)
+            )
             seen.add(("endpoint", tenant.name, name))
         elif (
             isinstance(typ, str)
@@ -505,13 +510,17 @@ def _endpoint_node(
     spec: Mapping[str, Any],
     scaling: Mapping[tuple[str, str], Mapping[str, Any]],
     role: Mapping[str, Any],
+    metadata: Mapping[str, Any],
 ) -> Node:
     backend = "nim" if typ == NIM_SERVICE_TYPE else "pais"
     scaled = scaling.get((tenant.namespace, name))
     if backend == "pais":
         kind = _str(spec.get("type")) or "endpoint"
-        low = _int(scaled.get("minReplicaCount")) if scaled else _int(spec.get("replicas"))
-        high = _int(scaled.get("maxReplicaCount")) if scaled else _int(spec.get("replicas"))
+        # PAIS's ModelEndpoint has no replica field: the component records "min..max" / "0".
+        recorded = _str(_mapping(metadata.get("annotations")).get(REPLICAS_ANNOTATION)) or ""
+        floor, _, ceiling = recorded.partition("..")
+        low = _int(scaled.get("minReplicaCount")) if scaled else _int(floor)
+        high = _int(scaled.get("maxReplicaCount")) if scaled else _int(ceiling or floor)
         autoscaled = scaled is not None
     else:
         kind = "NIM"

@@ -414,9 +414,10 @@ class Endpoint:
 
     @property
     def pod_labels(self) -> Mapping[str, Any]:
-        """Labels of the replica pods: PAIS ``spec.podLabels``, NIM ``spec.labels``."""
-        key = "podLabels" if self.kind == "ModelEndpoint" else "labels"
-        return self.spec.get(key) or get_path(self.resource.props, "metadata.labels") or {}
+        """Labels of the replica pods: NIM's ``spec.labels``; for PAIS, which publishes no pod
+        label field, the labels the ModelEndpoint itself carries."""
+        labels = self.spec.get("labels") if self.kind == "NIMService" else None
+        return labels or get_path(self.resource.props, "metadata.labels") or {}
 
     @property
     def running(self) -> bool:
@@ -473,6 +474,11 @@ def endpoints(view: StackView) -> list[Endpoint]:
             elif hpa is not None:
                 low, high = as_int(hpa.get("minReplicas")), as_int(hpa.get("maxReplicas"))
                 low_src, high_src = "spec.scale.hpa.minReplicas", "spec.scale.hpa.maxReplicas"
+            elif kind == "ModelEndpoint":
+                # PAIS's published ModelEndpoint has no replica field: the component records
+                # the tier's bounds as an annotation ("2..10", "0" when declared only).
+                low, high = recorded_replicas(get_path(props, "metadata.annotations") or {})
+                low_src = high_src = f"annotation {REPLICAS_ANNOTATION}"
             else:
                 low = high = as_int(spec.get("replicas"))
                 low_src = high_src = "spec.replicas"
@@ -480,6 +486,17 @@ def endpoints(view: StackView) -> list[Endpoint]:
                 Endpoint(resource, kind, name, namespace, low, low_src, high, high_src, scaler)
             )
     return out
+
+
+# components.model_endpoint.REPLICAS_ANNOTATION: a PAIS endpoint's recorded replica bounds.
+REPLICAS_ANNOTATION = "paif.vmware.com/replicas"
+
+
+def recorded_replicas(annotations: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """(min, max) from ``paif.vmware.com/replicas`` (``"2..10"`` or ``"0"``); None if unset."""
+    text = str(annotations.get(REPLICAS_ANNOTATION) or "").strip()
+    low, _, high = text.partition("..")
+    return as_int(low), as_int(high or low)
 
 
 def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, Any]) -> bool:

@@ -348,7 +348,19 @@ class RateLimit(ConfigModel):
     tokens_per_minute: Annotated[int, Field(ge=1)] | None = None
 
 
+# The serving engines a PAIS ModelEndpoint takes (its published examples: vLLM, Infinity).
+PaisEngine = Literal["vLLM", "Infinity"]
+
+
 class ModelEndpoint(ConfigModel):
+    """A model or embeddings endpoint (§9.2.2), autoscaled (§9.5.1 triggers, §9.5.2 bounds).
+
+    Triggers: GPU utilisation (``targetGpuUtilization``) always; the request count of §9.5.1 as
+    each replica's request rate (``requestRateTarget``, requests per second) and the queue of
+    waiting requests (``queueDepthTarget``), where the engine exports them: vLLM (PAIS) and NIM.
+    An Infinity endpoint (PAIS ``engine: Infinity``) scales on GPU utilisation only.
+    """
+
     name: DnsName
     type: EndpointType
     model: Model
@@ -356,6 +368,8 @@ class ModelEndpoint(ConfigModel):
     replicas: EndpointReplicas = Field(default_factory=EndpointReplicas)
     target_gpu_utilization: Annotated[int, Field(ge=1, le=100)] = AUTOSCALING_TARGET_GPU_UTILIZATION
     queue_depth_target: Annotated[int, Field(ge=1)] | None = None
+    request_rate_target: Annotated[float, Field(gt=0)] | None = None
+    engine: PaisEngine = "vLLM"
     scale_in_cooldown: Duration | None = None
     scale_up: ScaleUp = Field(default_factory=ScaleUp)
     vm_class: NonEmpty | None = None
@@ -364,6 +378,23 @@ class ModelEndpoint(ConfigModel):
     critical: bool = True
     # Overrides of the site's and tenant's alert thresholds for this endpoint (§9.7).
     alert_thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
+
+    @model_validator(mode="after")
+    def _triggers_the_engine_exports(self) -> ModelEndpoint:
+        if self.backend == "nim" and self.engine != "vLLM":
+            raise FieldError("engine", "is PAIS's; a NIM endpoint runs NIM's own engine")
+        if self.engine == "Infinity":
+            for key, value in (
+                ("queueDepthTarget", self.queue_depth_target),
+                ("requestRateTarget", self.request_rate_target),
+            ):
+                if value is not None:
+                    raise FieldError(
+                        key,
+                        "needs a metric the Infinity engine does not export as vLLM and NIM "
+                        "do; an Infinity endpoint scales on GPU utilisation",
+                    )
+        return self
 
 
 class Backup(ConfigModel):
@@ -743,6 +774,18 @@ class TenantHarbor(ConfigModel):
     immutable_tags: list[ImmutableTagRule] = Field(default_factory=list)
 
 
+class TenantPais(ConfigModel):
+    """The tenant's PAIS instance (its PAISConfiguration, components.pais): the pgvector
+    database PAIS keeps its state and knowledge bases in (default: the tenant's first
+    ``databases`` entry), the VM class of the VKS control plane PAIS runs, and CA bundles
+    (ConfigMaps with ``ca.crt``) PAIS trusts when it calls the database, Harbor or data
+    sources."""
+
+    database: DnsName | None = None
+    control_plane_vm_class: NonEmpty = "best-effort-large"
+    ca_bundles: list[DnsSubdomain] = Field(default_factory=list)
+
+
 class Tenant(ConfigModel):
     name: DnsName
     namespace: DnsName
@@ -767,6 +810,7 @@ class Tenant(ConfigModel):
     workload_domain: WorkloadDomain | None = None
     # Overrides of the site's alert thresholds for this tenant's endpoints and databases (§9.7).
     alert_thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
+    pais: TenantPais = Field(default_factory=TenantPais)
 
     @model_validator(mode="after")
     def _references(self) -> Tenant:
@@ -825,6 +869,8 @@ class Tenant(ConfigModel):
         for i, app in enumerate(self.apps):
             if app.cluster not in clusters:
                 raise _ref_error(f"apps[{i}].cluster", app.cluster, "VKS cluster", clusters)
+        if self.pais.database is not None and self.pais.database not in databases:
+            raise _ref_error("pais.database", self.pais.database, "pgvector database", databases)
         if self.isolation == "cluster" and not self.vks_clusters:
             raise FieldError(
                 "vksClusters",
@@ -994,9 +1040,34 @@ class Network(ConfigModel):
         return self
 
 
+class HarborOidc(ConfigModel):
+    """Harbor's OIDC mode (``harbor.ConfigAuth``): Harbor is its own OIDC client of the same
+    issuer. Its client secret is the stack secret ``clientSecret`` names (``pulumi config set
+    --secret harbor:oidcClientSecret …``). Switching a Harbor to OIDC is the installation's
+    decision (only its local admin may exist), hence opt-in."""
+
+    client_id: NonEmpty
+    client_secret: Annotated[
+        str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*:[A-Za-z][A-Za-z0-9_.-]*$")
+    ] = "harbor:oidcClientSecret"
+    groups_claim: NonEmpty = "groups"
+    user_claim: NonEmpty | None = None
+    admin_group: NonEmpty | None = None
+    scope: list[NonEmpty] = Field(default_factory=lambda: ["openid", "profile", "email", "groups"])
+    auto_onboard: bool = True
+
+
 class Oidc(ConfigModel):
+    """The OIDC provider (§9.2.2: VCF Automation's) that identities come from. Carried by each
+    tenant's PAISConfiguration (the ML API gateway validates tokens of ``clientId`` from
+    ``issuerUrl`` and admits the tenant's OIDC groups) and, with ``harbor``, by Harbor's auth
+    configuration (components.pais, components.harbor_registry)."""
+
     issuer_url: Annotated[str, Field(pattern=r"^https://")]
     client_id: NonEmpty
+    scope: list[NonEmpty] = Field(default_factory=lambda: ["openid", "groups"])
+    extra_audiences: list[NonEmpty] = Field(default_factory=list)
+    harbor: HarborOidc | None = None
 
 
 class Audit(ConfigModel):

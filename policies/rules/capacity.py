@@ -128,13 +128,14 @@ def annotation(ep: Endpoint, key: str) -> Any:
 
 
 def gpus_per_replica(ep: Endpoint) -> int | None:
-    """Devices one replica takes: the component's annotation, else what the spec requests."""
+    """Devices one replica takes: the component's annotation, else what a NIM spec requests
+    (PAIS's published ModelEndpoint says it only through the VM class)."""
     declared = as_int(annotation(ep, "gpus-per-replica"))
     if declared is not None:
         return declared
     if ep.kind == "NIMService":
         return as_int(get_path(ep.spec, f"resources.limits.{GPU_RESOURCE}"))
-    return as_int(get_path(ep.spec, "engineArgs.tensorParallelSize"))
+    return None
 
 
 @dataclass(frozen=True)

@@ -195,8 +195,10 @@ def _budget_keeps(spec: Mapping[str, Any], min_replicas: int | None, floor: int)
     section="§9.2.2 (replicas on hosts A, B, C)",
     rationale="Replicas on the same ESXi host fail together; §9.2.2 places them on hosts A, B "
     "and C. A PodDisruptionBudget stops node drains and upgrades from taking every replica "
-    "at once.",
-    remediation="Give the endpoint a hard topology spread (or required pod anti-affinity) on "
+    "at once. PAIS places and replaces a ModelEndpoint's replicas itself (§9.2.1 layer 3) and "
+    "its published API has no placement or disruption field, so the rule holds NIM endpoints "
+    "(pods the library describes) and cannot check PAIS's.",
+    remediation="Give a NIM endpoint a hard topology spread (or required pod anti-affinity) on "
     "kubernetes.io/hostname and a PodDisruptionBudget selecting its pods with minAvailable ≥ 1 "
     "(the ModelEndpoint component renders both).",
     thresholds={"topologyKeys": [HOSTNAME_TOPOLOGY_KEY], "minAvailable": MIN_WARM_REPLICAS},
@@ -205,8 +207,8 @@ def endpoint_spread(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation
     keys = [str(k) for k in t["topologyKeys"]]
     floor = int(t["minAvailable"])
     for ep in endpoints(view):
-        if not ep.running:
-            continue
+        if not ep.running or ep.kind == "ModelEndpoint":
+            continue  # PAIS places its replicas itself (rationale)
         if not _spread_across_hosts(ep.spec, keys):
             yield Violation(
                 f"{ep.label}: replicas are not spread across hosts (no topologySpreadConstraint "

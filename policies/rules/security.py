@@ -389,18 +389,18 @@ def _str_list(value: Any) -> list[str]:
     severity="medium",
     section="§9.6.3 AI-specific",
     rationale="One tenant's runaway client or a prompt flood takes every GPU replica; a rate "
-    "limit at the ML API gateway keeps the shared pool fair and bounds the cost.",
+    "limit at the ML API gateway keeps the shared pool fair and bounds the cost (§9.2.2: "
+    "per namespace or user). Neither PAIS's published ModelEndpoint and PAISConfiguration nor "
+    "NIMService has a rate-limit field, so the rule checks the limit the component records "
+    "for the gateway's operators (annotation paif.vmware.com/rate-limit-rpm); it cannot see "
+    "whether the gateway applies it.",
     remediation="Set rateLimit.requestsPerMinute (and tokensPerMinute) on every model endpoint "
     "in paif:tenants[].modelEndpoints.",
 )
 def check_rate_limits(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
     for endpoint in endpoints(view):
-        if endpoint.kind == "ModelEndpoint":
-            limit = as_number(get_path(endpoint.spec, "gateway.rateLimit.requestsPerMinute"))
-            where = "spec.gateway.rateLimit.requestsPerMinute"
-        else:
-            limit = as_number(endpoint.annotations.get(RATE_LIMIT_ANNOTATION))
-            where = f"annotation {RATE_LIMIT_ANNOTATION}"
+        limit = as_number(endpoint.annotations.get(RATE_LIMIT_ANNOTATION))
+        where = f"annotation {RATE_LIMIT_ANNOTATION}"
         if limit is None or limit <= 0:
             yield Violation(
                 f"{endpoint.label} has no rate limit ({where}): one client can exhaust the "

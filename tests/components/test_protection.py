@@ -66,6 +66,8 @@ STATELESS: frozenset[str] = frozenset(
         "kubernetes:networking.k8s.io/v1:Ingress",
         "kubernetes:networking.k8s.io/v1:NetworkPolicy",
         "kubernetes:pais.vmware.com/v1alpha1:ModelEndpoint",
+        # PAIS's state and knowledge bases are in its database (protected); this is settings.
+        "kubernetes:pais.vmware.com/v1alpha1:PAISConfiguration",
         "kubernetes:policy/v1:PodDisruptionBudget",
         "kubernetes:rbac.authorization.k8s.io/v1:Role",
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
 
 from components.config.models import DrPattern, DrRole, Environment, Harbor, Site, WorkloadDomain
+from components.config.ownership import Kind, Ownership
 from components.constants import PRODUCTION_TIERS
+
+if TYPE_CHECKING:
+    from components.hardware import DomainHardware
 
 # Every Kubernetes object says which API it is applied to: the site's Supervisor, or a VKS
 # cluster by name. `paif plan` writes manifests into one folder per target, and the tenancy
@@ -25,7 +30,10 @@ class SiteContext:
     """What a component may ask about the site it is built into.
 
     ``role``/``pattern`` tell a component whether it is the primary or a DR copy, so it can,
-    for example, build a database as a replica instead of a primary.
+    for example, build a database as a replica instead of a primary. ``ownership`` says which
+    platform objects the stack creates, adopts or references (``components.ownership``);
+    ``import_ids`` and ``hardware`` are what the program already asked the site (adopted
+    objects' ids; per workload-domain cluster, its hosts), so components need not ask again.
     """
 
     site: Site
@@ -34,6 +42,9 @@ class SiteContext:
     workload_domain: WorkloadDomain
     role: DrRole = "primary"
     pattern: DrPattern = "none"
+    ownership: Ownership = field(default_factory=Ownership)
+    import_ids: Mapping[tuple[Kind, str], str] = field(default_factory=dict, hash=False)
+    hardware: Mapping[str, DomainHardware] = field(default_factory=dict, hash=False)
 
     @property
     def is_production(self) -> bool:

@@ -66,6 +66,7 @@ from components import tenant_rbac
 from components.config.models import Peer, Tenant
 from components.context import SiteContext, target_annotations
 from components.errors import ComponentInputError
+from components.ownership import Decision, decide, lookup_import_id
 
 HARBOR_PROJECT_TYPE: Final = "paif:registry:HarborProject"
 HARBOR_REPLICATION_TYPE: Final = "paif:registry:HarborReplication"
@@ -240,6 +241,7 @@ class HarborProject(pulumi.ComponentResource):
     registry_host: str
     pull_secret_name: str | None
     project_id: pulumi.Output[int]
+    decision: Decision
     robot_name: pulumi.Output[str] | None
     robot_secret: pulumi.Output[str] | None
 
@@ -247,29 +249,56 @@ class HarborProject(pulumi.ComponentResource):
         self, name: str, args: HarborProjectArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         validate_harbor_project(args)
-        super().__init__(HARBOR_PROJECT_TYPE, name, None, opts)
         ctx, tenant = args.ctx, args.tenant
         self.project_name = args.project_name or harbor_project_name(tenant)
         self.registry_host = ctx.harbor.host
-
-        project = harbor.Project(
-            f"{name}-project",
-            name=self.project_name,
-            public=False,  # §9.4.1: tenants see only their own models
-            vulnerability_scanning=True,  # §9.6.3 checklist: scan on push
-            storage_quota=args.storage_quota_gb,
-            force_destroy=False,
-            opts=pulumi.ResourceOptions(
-                parent=self, protect=ctx.is_production, retain_on_delete=True
+        project_name = self.project_name
+        # Adopted: imported by id (found by name unless paif:ownership pins it); referenced:
+        # looked up by name, its member groups, tag rules and robot still this stack's.
+        self.decision = decide(
+            ctx.ownership,
+            "harborProjects",
+            project_name,
+            import_ids=ctx.import_ids,
+            lookup=lambda: lookup_import_id(
+                "harborProjects",
+                project_name,
+                datacenter=ctx.site.vcenter.datacenter,
+                opts=pulumi.InvokeOptions(parent=opts.parent if opts else None),
             ),
         )
-        self.project_id = project.project_id
+        super().__init__(HARBOR_PROJECT_TYPE, name, None, opts)
+
+        if self.decision.managed:
+            project = harbor.Project(
+                f"{name}-project",
+                name=project_name,
+                public=False,  # §9.4.1: tenants see only their own models
+                vulnerability_scanning=True,  # §9.6.3 checklist: scan on push
+                storage_quota=args.storage_quota_gb,
+                force_destroy=False,
+                opts=self.decision.options(
+                    self,
+                    production=ctx.is_production,
+                    protect=ctx.is_production,
+                    retain_on_delete=True,
+                ),
+            )
+            self.project_id = project.project_id
+            project_ref: pulumi.Input[str] = project.id
+            robot_namespace: pulumi.Input[str] = project.name
+        else:
+            found = harbor.get_project_output(
+                name=project_name, opts=pulumi.InvokeOutputOptions(parent=self)
+            )
+            self.project_id = found.project_id
+            project_ref, robot_namespace = found.id, found.name
 
         for kind, role in args.member_roles().items():
             for group in getattr(tenant.oidc_groups, kind):
                 harbor.ProjectMemberGroup(
                     f"{name}-member-{kind}-{group}",
-                    project_id=project.id,
+                    project_id=project_ref,
                     type="oidc",
                     group_name=group,
                     role=role,
@@ -281,7 +310,7 @@ class HarborProject(pulumi.ComponentResource):
         for index, immutable in enumerate(tenant.harbor.immutable_tags):
             harbor.ImmutableTagRule(
                 f"{name}-immutable-{index}",
-                project_id=project.id,
+                project_id=project_ref,
                 repo_matching=immutable.repo_matching,
                 repo_excluding=immutable.exclude_repositories,
                 tag_matching=immutable.tags,
@@ -293,7 +322,7 @@ class HarborProject(pulumi.ComponentResource):
         self.robot_name = None
         self.robot_secret = None
         if args.pull_robot:
-            self._pull_robot(name, args, project)
+            self._pull_robot(name, args, robot_namespace)
 
         self.register_outputs(
             {
@@ -305,7 +334,7 @@ class HarborProject(pulumi.ComponentResource):
             }
         )
 
-    def _pull_robot(self, name: str, args: HarborProjectArgs, project: harbor.Project) -> None:
+    def _pull_robot(self, name: str, args: HarborProjectArgs, project: pulumi.Input[str]) -> None:
         """The serving robot (pull only) and, where asked, its pull Secret in the namespace."""
         ctx, tenant = args.ctx, args.tenant
         robot = harbor.RobotAccount(
@@ -317,7 +346,7 @@ class HarborProject(pulumi.ComponentResource):
             permissions=[
                 harbor.RobotAccountPermissionArgs(
                     kind="project",
-                    namespace=project.name,
+                    namespace=project,
                     accesses=[
                         harbor.RobotAccountPermissionAccessArgs(**access)
                         for access in ROBOT_PULL_ACCESS

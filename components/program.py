@@ -7,6 +7,7 @@ instead of a traceback and ``paif plan`` exits 2.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pulumi
@@ -14,6 +15,7 @@ import pulumi_kubernetes as k8s
 import pulumi_vsphere as vsphere
 import pulumiverse_harbor as harbor
 
+from components import controllers
 from components.config import (
     ConfigError,
     StackConfig,
@@ -24,7 +26,16 @@ from components.config import (
 )
 from components.database_replication import REPLICATION_PASSWORD_CONFIG
 from components.errors import ComponentInputError
-from components.site import PaifSite, PaifSiteArgs, peer_harbor_provider, validate_site
+from components.hardware import discover_domain
+from components.ownership import lookup_import_id
+from components.site import (
+    PaifSite,
+    PaifSiteArgs,
+    adopted_objects,
+    peer_harbor_provider,
+    site_domains,
+    validate_site,
+)
 
 
 def load_peer_config(config: StackConfig, project_dir: Path) -> StackConfig | None:
@@ -72,6 +83,29 @@ def providers_for(config: StackConfig) -> dict[str, pulumi.ProviderResource]:
     }
 
 
+def ask_the_site(args: PaifSiteArgs, providers: dict[str, pulumi.ProviderResource]) -> PaifSiteArgs:
+    """What the site says, before anything is declared: per workload-domain cluster, its hosts'
+    vGPU profiles, GPUs and the depot's ESX images (components.hardware), and the import id of
+    every object the stack adopts without a pinned one (components.ownership). A profile the
+    hosts lack or an object to adopt that does not exist stops the program here, with nothing
+    half-applied."""
+    datacenter = args.config.site.vcenter.datacenter
+    on_vsphere = pulumi.InvokeOptions(provider=providers["vsphere"])
+    on_harbor = pulumi.InvokeOptions(provider=providers["harbor"])
+    hardware = {
+        cluster: discover_domain(datacenter, domain.hosts, on_vsphere)
+        for cluster, domain in site_domains(args).items()
+    }
+    ids = {}
+    for kind, name in adopted_objects(args):
+        if args.config.ownership.pinned_id(kind, name) is None:
+            ask = on_harbor if kind == "harborProjects" else on_vsphere
+            ids[(kind, name)] = lookup_import_id(kind, name, datacenter=datacenter, opts=ask)
+    surveyed = replace(args, hardware=hardware, import_ids=ids)
+    validate_site(surveyed)
+    return surveyed
+
+
 def run(project_dir: Path | None = None) -> PaifSite:
     """Build the stack; called by ``__main__.py`` under ``pulumi up`` and ``paif plan``."""
     project_dir = project_dir or Path.cwd()
@@ -97,6 +131,12 @@ def run(project_dir: Path | None = None) -> PaifSite:
         raise pulumi.RunError(exc.render()) from None
     except ComponentInputError as exc:
         raise pulumi.RunError(f"{stack_file}: {exc}") from None
+    controllers.register(config.kubernetes.await_controllers)
+    providers = providers_for(config)
+    try:
+        args = ask_the_site(args, providers)
+    except ComponentInputError as exc:
+        raise pulumi.RunError(f"{stack_file}: {exc}") from None
     peer_outputs = (
         pulumi.StackReference(config.dr.peer.stack)
         if config.dr.role == "dr" and config.dr.peer is not None
@@ -107,7 +147,7 @@ def run(project_dir: Path | None = None) -> PaifSite:
         site = PaifSite(
             config.site.name,
             args,
-            opts=pulumi.ResourceOptions(providers=providers_for(config)),
+            opts=pulumi.ResourceOptions(providers=providers),
             peer_outputs=peer_outputs,
             peer_harbor=peer_harbor_provider(config) if pushes else None,
         )

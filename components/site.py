@@ -14,7 +14,7 @@ receiving robot on the peer Harbor through a second Harbor provider (config name
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,6 +23,7 @@ import pulumiverse_harbor as harbor
 
 from components.config import ConfigError, Problem
 from components.config.models import AviIngress, Peer, StackConfig, Tenant, WorkloadDomain
+from components.config.ownership import Kind
 from components.context import SiteContext
 from components.dr.estimate import estimate_for, site_gpu_pool
 from components.dr.topology import DerivedSite, derive_site, return_projects
@@ -36,12 +37,14 @@ from components.harbor_registry import (
     HarborReplicationReceiverArgs,
     validate_harbor_replication,
 )
+from components.hardware import DomainHardware
 from components.monitoring import (
     SiteMonitoring,
     SiteMonitoringArgs,
     site_facts,
     validate_site_monitoring,
 )
+from components.ownership import Decision
 from components.tenant import PaifTenant, PaifTenantArgs, tenant_endpoint_gpus, validate_tenant
 from components.tenant_network import namespace_network
 from components.workload_domain import (
@@ -129,6 +132,10 @@ class PaifSiteArgs:
     peer_config: StackConfig | None = None
     # Config keys of this stack set as Pulumi secrets (what apps' consumes.secrets may name).
     secret_keys: frozenset[str] = frozenset()
+    # What the program asked the site before building it (components.program): adopted
+    # objects' import ids, and per workload-domain cluster what vCenter says of its hosts.
+    import_ids: Mapping[tuple[Kind, str], str] = field(default_factory=dict)
+    hardware: Mapping[str, DomainHardware] = field(default_factory=dict)
     # The replication role's password of logical DR copies (secret config
     # ``dsm:replicationPassword``, the same in both stacks; components.database_replication).
     replication_password: pulumi.Input[str] | None = None
@@ -154,20 +161,15 @@ class PaifSiteArgs:
             workload_domain=c.workload_domain,
             role=c.dr.role,
             pattern=c.dr.pattern,
+            ownership=c.ownership,
+            import_ids=self.import_ids,
+            hardware=self.hardware,
         )
 
 
 def domain_args(ctx: SiteContext) -> GpuWorkloadDomainArgs:
-    """The workload domain of ``ctx``, with the host image its config names (if any)."""
-    image = ctx.workload_domain.host_image
-    if image is None:
-        return GpuWorkloadDomainArgs(ctx)
-    return GpuWorkloadDomainArgs(
-        ctx,
-        esx_version=image.esx_version,
-        nvidia_driver_component=image.nvidia_driver_component,
-        nvidia_driver_version=image.nvidia_driver_version,
-    )
+    """The workload domain of ``ctx`` (its host image is the domain's ``hostImage``)."""
+    return GpuWorkloadDomainArgs(ctx)
 
 
 def tenant_domain_config(args: PaifSiteArgs, tenant: Tenant) -> WorkloadDomain | None:
@@ -193,7 +195,41 @@ def tenant_domain_config(args: PaifSiteArgs, tenant: Tenant) -> WorkloadDomain |
 
 def _tenant_context(args: PaifSiteArgs, tenant: Tenant) -> SiteContext:
     own = tenant_domain_config(args, tenant)
-    return args.context if own is None else replace(args.context, workload_domain=own)
+    if own is None:
+        return args.context
+    if own.host_image is None:  # the site's vCenter, depot and driver
+        own = own.model_copy(update={"host_image": args.config.workload_domain.host_image})
+    return replace(args.context, workload_domain=own)
+
+
+def site_domains(args: PaifSiteArgs) -> dict[str, WorkloadDomain]:
+    """Every workload domain the site builds, by cluster name: the site's and the isolated
+    tenants' own (host images filled in as the domains get them)."""
+    domains = {args.config.workload_domain.cluster: args.config.workload_domain}
+    for tenant in args.site_config().tenants:
+        if tenant_domain_config(args, tenant) is not None:
+            domain = _tenant_context(args, tenant).workload_domain
+            domains[domain.cluster] = domain
+    return domains
+
+
+def adopted_objects(args: PaifSiteArgs) -> list[tuple[Kind, str]]:
+    """The objects the site adopts that are imported by an id the program must find: each
+    domain's cluster and library, each tenant's Harbor projects (its own, and those replication
+    gives it)."""
+    ownership = args.config.ownership
+    out: list[tuple[Kind, str]] = []
+    for cluster in site_domains(args):
+        for kind, name in (("computeCluster", cluster), ("contentLibrary", f"{cluster}-dlvm")):
+            if ownership.mode(kind) == "adopt":  # type: ignore[arg-type]
+                out.append((kind, name))  # type: ignore[arg-type]
+    if ownership.mode("harborProjects") == "adopt":
+        derived = args.derived()
+        replicated = _replicated_projects(args, derived)
+        for tenant in derived.config.tenants:
+            for project in (tenant.name, *replicated.get(tenant.name, ())):
+                out.append(("harborProjects", project))
+    return out
 
 
 def _tenant_args(
@@ -574,6 +610,7 @@ class PaifSite(pulumi.ComponentResource):
             if monitoring is not None
             else None
         )
+        self.decisions = _decisions(domains.values(), self.tenants.values())
 
         self._outputs: dict[str, Any] = {
             **props,
@@ -632,6 +669,7 @@ class PaifSite(pulumi.ComponentResource):
             },
             "gpuCapacity": site_gpu_pool(config).to_dict(),
             "estimates": estimates,
+            **_referenced_vm_classes(args),
         }
 
     def stack_outputs(self) -> dict[str, Any]:
@@ -640,7 +678,40 @@ class PaifSite(pulumi.ComponentResource):
         # The site's inputs carry the pool's details for policies; operators get the count.
         exported["gpuCapacity"] = self.domain.gpu_capacity
         exported["estimates"] = self.estimates
+        if any(d.mode != "create" for d in self.decisions):
+            # What the stack adopted or references (paif plan marks them; paif adopt reads it).
+            exported["ownership"] = [d.to_json() for d in self.decisions if d.mode != "create"]
         return exported
+
+
+def _referenced_vm_classes(args: PaifSiteArgs) -> dict[str, Any]:
+    """The vGPU VM classes the stack uses but does not declare (``paif:ownership.vmClasses:
+    reference``), as the policies see declared ones: the profile each is named after."""
+    if args.config.ownership.mode("vmClasses") != "reference":
+        return {}
+    contexts = [args.context] + [
+        _tenant_context(args, t)
+        for t in args.site_config().tenants
+        if tenant_domain_config(args, t) is not None
+    ]
+    classes = {
+        c.name: {"name": c.name, "vgpuDevices": [c.vgpu_profile] * c.devices}
+        for ctx in contexts
+        for c in gpu_vm_classes(domain_args(ctx))
+        if not c.passthrough
+    }
+    return {"referencedVmClasses": [classes[name] for name in sorted(classes)]}
+
+
+def _decisions(
+    domains: Iterable[GpuWorkloadDomain], tenants: Iterable[PaifTenant]
+) -> list[Decision]:
+    """Every platform object's decision, by kind and name."""
+    out = [d for domain in domains for d in domain.decisions.values()]
+    for tenant in tenants:
+        out.append(tenant.namespace.decision)
+        out += [p.decision for p in (tenant.harbor, *tenant.replicated_projects.values())]
+    return sorted(out, key=lambda d: (d.kind, d.name))
 
 
 def peer_harbor_provider(config: StackConfig) -> pulumi.ProviderResource | None:

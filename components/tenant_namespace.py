@@ -51,6 +51,7 @@ from components.config.units import parse_quantity
 from components.container_limits import limit_range_spec
 from components.context import SiteContext, target_annotations
 from components.errors import ComponentInputError
+from components.ownership import Decision, decide
 from components.tenant_network import (  # noqa: F401  (the tiers' names are public here too)
     APP_DATA_KIND,
     DATABASE_KIND_LABEL,
@@ -257,7 +258,8 @@ class SupervisorNamespace(pulumi.ComponentResource):
     isolation: str
     zone: str | None
     quota: dict[str, str | int]
-    namespace: vsphere.Namespace
+    decision: Decision
+    namespace: vsphere.Namespace | None
 
     def __init__(
         self, name: str, args: SupervisorNamespaceArgs, opts: pulumi.ResourceOptions | None = None
@@ -271,32 +273,39 @@ class SupervisorNamespace(pulumi.ComponentResource):
         self.zone = args.zone
         self.quota = quota_hard(tenant)
 
-        policy_id = args.storage_policy_id
-        if policy_id is None:
-            policy_id = vsphere.get_policy_output(
-                name=ctx.site.storage_policy, opts=pulumi.InvokeOutputOptions(parent=self)
-            ).id
-        self.namespace = vsphere.Namespace(
-            f"{name}-namespace",
-            name=tenant.namespace,
-            supervisor=ctx.site.supervisor.id,
-            storage_policies=[policy_id],
-            vm_services=[
-                vsphere.NamespaceVmServiceArgs(
-                    content_libraries=[args.content_library_id],
-                    vm_classes=namespace_vm_classes(args),
-                )
-            ],
-            opts=pulumi.ResourceOptions(
-                parent=self, protect=ctx.is_production, retain_on_delete=ctx.is_production
-            ),
-        )
+        # vSphere Namespaces cannot be imported (pulumi-vsphere 4.18.2): an existing one is
+        # referenced, its storage policies, VM classes and libraries left to its owner.
+        self.decision = decide(ctx.ownership, "namespaces", tenant.namespace)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        self.namespace = None
+        if self.decision.managed:
+            policy_id = args.storage_policy_id
+            if policy_id is None:
+                policy_id = vsphere.get_policy_output(name=ctx.site.storage_policy, opts=invoke).id
+            self.namespace = vsphere.Namespace(
+                f"{name}-namespace",
+                name=tenant.namespace,
+                supervisor=ctx.site.supervisor.id,
+                storage_policies=[policy_id],
+                vm_services=[
+                    vsphere.NamespaceVmServiceArgs(
+                        content_libraries=[args.content_library_id],
+                        vm_classes=namespace_vm_classes(args),
+                    )
+                ],
+                opts=pulumi.ResourceOptions(
+                    parent=self, protect=ctx.is_production, retain_on_delete=ctx.is_production
+                ),
+            )
+        else:
+            vsphere.get_namespace_output(name=tenant.namespace, opts=invoke)
         labels = {
             **ctx.labels,
             TENANT_LABEL: tenant.name,
             ISOLATION_LABEL: tenant.isolation,
         }
-        k8s_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+        in_namespace = [self.namespace] if self.namespace is not None else []
+        k8s_opts = pulumi.ResourceOptions(parent=self, depends_on=in_namespace)
 
         def meta(object_name: str) -> dict[str, Any]:
             return {
@@ -331,9 +340,7 @@ class SupervisorNamespace(pulumi.ComponentResource):
                     rules=tenant_rbac.scoped_role_rules(kind),
                     opts=k8s_opts,
                 )
-                binding_opts = pulumi.ResourceOptions(
-                    parent=self, depends_on=[self.namespace, role]
-                )
+                binding_opts = pulumi.ResourceOptions(parent=self, depends_on=[*in_namespace, role])
             k8s.rbac.v1.RoleBinding(
                 f"{name}-{kind}",
                 metadata=meta(f"{tenant.name}-{kind}"),

@@ -7,7 +7,9 @@ What it declares (pulumi_vsphere 4.18.2 argument names):
   (``resourcePercentage`` with ``ha_admission_control_host_failure_tolerance=1``, percentages
   computed by vSphere), DRS fully automated, and a vLCM ``host_image`` (ESX base image plus
   the NVIDIA AI Enterprise host driver component). §9.2.1 layer 1: vSphere HA restarts the
-  VMs of a failed host elsewhere; PAIF-HA-007.
+  VMs of a failed host elsewhere; PAIF-HA-007. The ESX build must be a base image of vCenter's
+  depot (left out: the newest there); the driver is the stack file's, or the NVIDIA component
+  of the offline depot the domain adds (``hostImage.depot`` → ``vsphere.OfflineSoftwareDepot``).
 - one ``vsphere.VirtualMachineClass`` per vGPU profile (``vgpu_devices=[profile]``,
   ``memory_reservation=100`` — vSphere requires a full memory reservation for vGPU VMs),
   named ``vgpu-<profile without "nvidia_">`` (``nvidia_a100-40c`` → ``vgpu-a100-40c``), plus
@@ -28,6 +30,12 @@ What it declares (pulumi_vsphere 4.18.2 argument names):
   created by VM Operator under generated names, so no stack can list them (docs/architecture.md
   "Replica spread across hosts").
 
+What the hosts say decides (``components.hardware``): before anything is registered, the
+domain asks vCenter for each host's vGPU profiles and NVIDIA GPU and for the depot's ESX
+images, and refuses a profile some host does not offer. Each of cluster, library, VM classes and
+zone may already exist (``paif:ownership``, ``components.ownership``): adopted ones are imported,
+referenced ones looked up by name (cluster, library, zone) or used by name (VM classes).
+
 Capacity, in schedulable GPUs (``nvidia.com/gpu`` units, via
 ``components.estimators.capacity``): hosts × GPUs per host × slices of the domain's default
 profile (its first vGPU profile; 1 slice per GPU with passthrough), and the same with one host
@@ -42,17 +50,28 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import pulumi
 import pulumi_vsphere as vsphere
 
-from components.config.models import WorkloadDomain
+from components.config.models import HostImage, WorkloadDomain
+from components.config.ownership import Kind
 from components.context import SiteContext
 from components.errors import ComponentInputError
 from components.estimators.capacity import GpuPool, VgpuProfile, gpu_pool, parse_vgpu_profile
 from components.estimators.errors import EstimatorError
+from components.hardware import (
+    NVIDIA_COMPONENT_PREFIX,
+    DomainHardware,
+    check_domain,
+    discover_domain,
+    esx_version,
+    newest_image,
+)
+from components.ownership import Decision, decide, lookup_import_id
 
 GPU_WORKLOAD_DOMAIN_TYPE: Final = "paif:infra:GpuWorkloadDomain"
 
@@ -60,13 +79,6 @@ GPU_WORKLOAD_DOMAIN_TYPE: Final = "paif:infra:GpuWorkloadDomain"
 HA_HOST_FAILURES_TOLERATED: Final = 1
 HA_ADMISSION_CONTROL_POLICY: Final = "resourcePercentage"
 DRS_AUTOMATION_LEVEL: Final = "fullyAutomated"
-# VCF 9.0.1 ESX (the source document's platform), "VMware ESX 9.0.1.0" build 24957456.
-DEFAULT_ESX_VERSION: Final = "9.0.1.0.24957456"
-# NVIDIA AI Enterprise vGPU host driver as a vLCM component (govc cluster.draft.component.add
-# example: -component-id=NVD-AIE-800 -component-version=550.54.10-1OEM.800.1.0.20613240). Use
-# the component and version of the NVAIE package downloaded for the hosts' ESX release.
-DEFAULT_NVIDIA_DRIVER_COMPONENT: Final = "NVD-AIE-800"
-DEFAULT_NVIDIA_DRIVER_VERSION: Final = "550.54.10-1OEM.800.1.0.20613240"
 # vCenter's default name for a cluster's vSAN datastore (backs the content library).
 DEFAULT_LIBRARY_DATASTORE: Final = "vsanDatastore"
 # vSphere requires memory_reservation = 100 (%) for a VM class with vGPU devices.
@@ -167,15 +179,16 @@ class GpuWorkloadDomainArgs:
     """The site's GPU workload domain (``ctx.workload_domain`` unless ``domain`` is given).
 
     ``domain`` lets a tenant with workload-domain isolation (§9.4.2) get a cluster of its own;
-    ``zone_name`` defaults to ``<cluster>-zone``.
+    ``zone_name`` defaults to ``<cluster>-zone``. ``host_image`` defaults to the domain's own
+    ``hostImage``; ``hardware`` to what the program already asked vCenter about the domain
+    (``ctx.hardware``), else the domain asks itself.
     """
 
     ctx: SiteContext
     domain: WorkloadDomain | None = None
     zone_name: str | None = None
-    esx_version: str = DEFAULT_ESX_VERSION
-    nvidia_driver_component: str = DEFAULT_NVIDIA_DRIVER_COMPONENT
-    nvidia_driver_version: str = DEFAULT_NVIDIA_DRIVER_VERSION
+    host_image: HostImage | None = None
+    hardware: DomainHardware | None = None
     library_datastore: str = DEFAULT_LIBRARY_DATASTORE
     vm_class_cpus: int = DEFAULT_VM_CLASS_CPUS
     memory_per_gpu_memory: float = DEFAULT_MEMORY_PER_GPU_MEMORY
@@ -189,6 +202,14 @@ class GpuWorkloadDomainArgs:
     @property
     def resolved_zone_name(self) -> str:
         return self.zone_name or f"{self.workload_domain.cluster}-zone"
+
+    @property
+    def image(self) -> HostImage | None:
+        return self.host_image or self.workload_domain.host_image
+
+    @property
+    def library_name(self) -> str:
+        return f"{self.workload_domain.cluster}-dlvm"
 
 
 def _subject(args: GpuWorkloadDomainArgs) -> str:
@@ -222,8 +243,14 @@ def parsed_profiles(args: GpuWorkloadDomainArgs) -> list[VgpuProfile]:
     return out
 
 
+def known_hardware(args: GpuWorkloadDomainArgs) -> DomainHardware | None:
+    """What the program already asked vCenter about this domain's hosts, if it did."""
+    return args.hardware or args.ctx.hardware.get(args.workload_domain.cluster)
+
+
 def validate_gpu_workload_domain(args: GpuWorkloadDomainArgs) -> None:
-    """Reject a domain vSphere or the estimators could not build, before anything exists."""
+    """Reject a domain vSphere or the estimators could not build, before anything exists;
+    with the hosts' answers at hand, also what the hardware does not offer."""
     wd = args.workload_domain
     subject = _subject(args)
     if len(wd.hosts) < 1 + HA_HOST_FAILURES_TOLERATED and args.ctx.is_production:
@@ -252,14 +279,19 @@ def validate_gpu_workload_domain(args: GpuWorkloadDomainArgs) -> None:
         raise ComponentInputError(
             subject, "memory_per_gpu_memory", f"{args.memory_per_gpu_memory} must be > 0"
         )
-    for name, value in (
-        ("esx_version", args.esx_version),
-        ("nvidia_driver_component", args.nvidia_driver_component),
-        ("nvidia_driver_version", args.nvidia_driver_version),
-        ("library_datastore", args.library_datastore),
-    ):
-        if not value.strip():
-            raise ComponentInputError(subject, name, "is empty")
+    image = args.image
+    if image is None or not (image.declares_driver or image.depot):
+        raise ComponentInputError(
+            subject,
+            "workloadDomain.hostImage",
+            "names no NVIDIA host driver: declare nvidiaDriverComponent and "
+            "nvidiaDriverVersion, or depot",
+        )
+    if not args.library_datastore.strip():
+        raise ComponentInputError(subject, "library_datastore", "is empty")
+    hardware = known_hardware(args)
+    if hardware is not None:
+        check_domain(subject, wd, image, hardware)
 
 
 def _memory_mib(args: GpuWorkloadDomainArgs, gpu_memory_gib: float) -> int:
@@ -310,6 +342,48 @@ def domain_gpu_pools(args: GpuWorkloadDomainArgs) -> dict[str, GpuPool]:
     return {p: gpu_pool(hosts, per_host, memory, p) for p in wd.vgpu_profiles}
 
 
+def domain_decisions(
+    args: GpuWorkloadDomainArgs, invoke: pulumi.InvokeOptions | None = None
+) -> dict[str, Decision]:
+    """Per platform object of the domain (cluster, library, each vGPU VM class, zone): what the
+    stack does with it. Adopted objects without a pinned or resolved id are looked up now."""
+    ctx, wd = args.ctx, args.workload_domain
+    datacenter = ctx.site.vcenter.datacenter
+
+    def one(kind: Kind, name: str) -> Decision:
+        return decide(
+            ctx.ownership,
+            kind,
+            name,
+            import_ids=ctx.import_ids,
+            lookup=lambda: lookup_import_id(kind, name, datacenter=datacenter, opts=invoke),
+        )
+
+    out = {
+        "cluster": one("computeCluster", wd.cluster),
+        "library": one("contentLibrary", args.library_name),
+        "zone": one("zone", args.resolved_zone_name),
+    }
+    for vm_class in gpu_vm_classes(args):
+        if not vm_class.passthrough:
+            out[vm_class.name] = one("vmClasses", vm_class.name)
+    return out
+
+
+def _nvidia_component(components: Sequence[Any] | None, depot: str) -> dict[str, str]:
+    """The NVIDIA host driver among an offline depot's components: key and newest version."""
+    for component in components or []:
+        key = str(getattr(component, "key", None) or "")
+        versions = [str(v) for v in getattr(component, "versions", None) or []]
+        if key.startswith(NVIDIA_COMPONENT_PREFIX) and versions:
+            return {"key": key, "version": str(newest_image(versions))}
+    raise ValueError(
+        f"workloadDomain.hostImage.depot: the depot {depot} holds no NVIDIA AI Enterprise "
+        f"component (a key starting with {NVIDIA_COMPONENT_PREFIX}); declare "
+        "nvidiaDriverComponent and nvidiaDriverVersion, or use the NVAIE host driver depot"
+    )
+
+
 class GpuWorkloadDomain(pulumi.ComponentResource):
     """GPU hosts in an HA/DRS cluster with GPU VM classes, the DLVM library and a zone."""
 
@@ -326,10 +400,13 @@ class GpuWorkloadDomain(pulumi.ComponentResource):
     gpu_capacity_n1: int
     gpu_capacity_by_profile: dict[str, int]
     physical_gpus: int
-    compute_cluster: vsphere.ComputeCluster
+    hardware: DomainHardware
+    decisions: dict[str, Decision]
+    compute_cluster: vsphere.ComputeCluster | None
     anti_affinity_rules: list[vsphere.ComputeClusterVmAntiAffinityRule]
-    content_library: vsphere.ContentLibrary
-    zone: vsphere.Zone
+    content_library: vsphere.ContentLibrary | None
+    zone: vsphere.Zone | None
+    depot: vsphere.OfflineSoftwareDepot | None
     cluster_id: pulumi.Output[str]
     content_library_id: pulumi.Output[str]
 
@@ -337,8 +414,16 @@ class GpuWorkloadDomain(pulumi.ComponentResource):
         self, name: str, args: GpuWorkloadDomainArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         validate_gpu_workload_domain(args)
-        super().__init__(GPU_WORKLOAD_DOMAIN_TYPE, name, None, opts)
         ctx, wd = args.ctx, args.workload_domain
+        # Ask the hosts (and resolve adopted objects' ids) before registering anything.
+        ask = pulumi.InvokeOptions(parent=opts.parent if opts else None)
+        hardware = known_hardware(args)
+        if hardware is None:
+            hardware = discover_domain(ctx.site.vcenter.datacenter, wd.hosts, ask)
+            check_domain(_subject(args), wd, args.image, hardware)
+        self.hardware = hardware
+        self.decisions = domain_decisions(args, ask)
+        super().__init__(GPU_WORKLOAD_DOMAIN_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         self.cluster_name = wd.cluster
@@ -355,48 +440,24 @@ class GpuWorkloadDomain(pulumi.ComponentResource):
         self.physical_gpus = len(wd.hosts) * wd.gpu.per_host
 
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        datacenter = vsphere.get_datacenter_output(name=ctx.site.vcenter.datacenter, opts=invoke)
-        host_ids = [
-            vsphere.get_host_output(name=host, datacenter_id=datacenter.id, opts=invoke).id
-            for host in wd.hosts
-        ]
-        ha_policy: dict[str, object]
-        if len(wd.hosts) > HA_HOST_FAILURES_TOLERATED:
-            ha_policy = {
-                "ha_admission_control_policy": HA_ADMISSION_CONTROL_POLICY,
-                "ha_admission_control_host_failure_tolerance": HA_HOST_FAILURES_TOLERATED,
-                "ha_admission_control_resource_percentage_auto_compute": True,
-            }
-        else:
-            # A single non-production host cannot reserve a host; HA still restarts VMs.
-            ha_policy = {"ha_admission_control_policy": "disabled"}
-        self.compute_cluster = vsphere.ComputeCluster(
-            f"{name}-cluster",
-            name=wd.cluster,
-            datacenter_id=datacenter.id,
-            host_system_ids=host_ids,
-            ha_enabled=True,
-            ha_host_monitoring="enabled",
-            drs_enabled=True,
-            drs_automation_level=DRS_AUTOMATION_LEVEL,
-            host_image=vsphere.ComputeClusterHostImageArgs(
-                esx_version=args.esx_version,
-                components=[
-                    vsphere.ComputeClusterHostImageComponentArgs(
-                        key=args.nvidia_driver_component, version=args.nvidia_driver_version
-                    )
-                ],
-            ),
-            opts=pulumi.ResourceOptions(parent=self, protect=ctx.is_production),
-            **ha_policy,  # type: ignore[arg-type]
-        )
-        self.cluster_id = self.compute_cluster.id
+        datacenter_id = hardware.datacenter_id
+        self.depot = None
+        image = args.image
+        if image is not None and image.depot is not None:
+            self.depot = vsphere.OfflineSoftwareDepot(
+                f"{name}-depot", location=image.depot, opts=child
+            )
+        self._cluster(name, args, datacenter_id)
 
         self.vm_class_names = {}
         for vm_class in self.vm_classes:
-            if vm_class.passthrough:
+            decision = self.decisions.get(vm_class.name)
+            if decision is None or not decision.managed:
+                # DirectPath I/O classes are VM Operator objects (tenant namespaces); referenced
+                # vGPU classes exist in vCenter under their name.
                 self.vm_class_names[vm_class.name] = vm_class.name
                 continue
+            depends = [self.compute_cluster] if self.compute_cluster is not None else None
             resource = vsphere.VirtualMachineClass(
                 f"{name}-{vm_class.name}",
                 name=vm_class.name,
@@ -404,37 +465,44 @@ class GpuWorkloadDomain(pulumi.ComponentResource):
                 memory=vm_class.memory_mib,
                 memory_reservation=FULL_MEMORY_RESERVATION,
                 vgpu_devices=[vm_class.vgpu_profile] * vm_class.devices,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.compute_cluster]),
+                opts=decision.options(self, production=False, depends_on=depends),
             )
             self.vm_class_names[vm_class.name] = resource.name
 
-        datastore = vsphere.get_datastore_output(
-            name=args.library_datastore, datacenter_id=datacenter.id, opts=invoke
-        )
-        self.content_library = vsphere.ContentLibrary(
-            f"{name}-dlvm-library",
-            name=f"{wd.cluster}-dlvm",
-            description="Deep learning VM images (DLVM), subscribed from the PAIF catalogue",
-            storage_backings=[datastore.id],
-            subscription=vsphere.ContentLibrarySubscriptionArgs(
-                subscription_url=wd.dlvm_library_url,
-                authentication_method="NONE",
-                automatic_sync=True,
-                on_demand=True,
-            ),
-            opts=pulumi.ResourceOptions(parent=self, protect=ctx.is_production),
-        )
-        self.content_library_id = self.content_library.id
+        library = self.decisions["library"]
+        self.content_library = None
+        if library.managed:
+            datastore = vsphere.get_datastore_output(
+                name=args.library_datastore, datacenter_id=datacenter_id, opts=invoke
+            )
+            self.content_library = vsphere.ContentLibrary(
+                f"{name}-dlvm-library",
+                name=args.library_name,
+                description="Deep learning VM images (DLVM), subscribed from the PAIF catalogue",
+                storage_backings=[datastore.id],
+                subscription=vsphere.ContentLibrarySubscriptionArgs(
+                    subscription_url=wd.dlvm_library_url,
+                    authentication_method="NONE",
+                    automatic_sync=True,
+                    on_demand=True,
+                ),
+                opts=library.options(self, production=ctx.is_production, protect=ctx.is_production),
+            )
+            self.content_library_id = self.content_library.id
+        else:
+            self.content_library_id = vsphere.get_content_library_output(
+                name=args.library_name, opts=invoke
+            ).id
 
         self.anti_affinity_rules = [
             vsphere.ComputeClusterVmAntiAffinityRule(
                 f"{name}-spread-{group.name}",
                 name=group.name,
-                compute_cluster_id=self.compute_cluster.id,
+                compute_cluster_id=self.cluster_id,
                 # The provider takes VM UUIDs: looked up by name when the stack deploys.
                 virtual_machine_ids=[
                     vsphere.get_virtual_machine_output(
-                        name=vm, datacenter_id=datacenter.id, opts=invoke
+                        name=vm, datacenter_id=datacenter_id, opts=invoke
                     ).id
                     for vm in group.vms
                 ],
@@ -445,13 +513,18 @@ class GpuWorkloadDomain(pulumi.ComponentResource):
             for group in wd.vm_anti_affinity
         ]
 
-        self.zone = vsphere.Zone(
-            f"{name}-zone",
-            name=self.zone_name,
-            description=f"GPU workload domain {wd.cluster} at {ctx.site.name}",
-            cluster_ids=[self.compute_cluster.id],
-            opts=child,
-        )
+        zone = self.decisions["zone"]
+        self.zone = None
+        if zone.managed:
+            self.zone = vsphere.Zone(
+                f"{name}-zone",
+                name=self.zone_name,
+                description=f"GPU workload domain {wd.cluster} at {ctx.site.name}",
+                cluster_ids=[self.cluster_id],
+                opts=zone.options(self, production=False),
+            )
+        else:
+            vsphere.get_zone_output(name=self.zone_name, opts=invoke)
         self.register_outputs(
             {
                 "clusterName": self.cluster_name,
@@ -465,3 +538,59 @@ class GpuWorkloadDomain(pulumi.ComponentResource):
                 "physicalGpus": self.physical_gpus,
             }
         )
+
+    def _cluster(self, name: str, args: GpuWorkloadDomainArgs, datacenter_id: str) -> None:
+        """The HA/DRS cluster with its vLCM image: created, adopted, or looked up."""
+        ctx, wd = args.ctx, args.workload_domain
+        decision = self.decisions["cluster"]
+        self.compute_cluster = None
+        if not decision.managed:
+            self.cluster_id = vsphere.get_compute_cluster_output(
+                name=wd.cluster,
+                datacenter_id=datacenter_id,
+                opts=pulumi.InvokeOutputOptions(parent=self),
+            ).id
+            return
+        ha_policy: dict[str, object]
+        if len(wd.hosts) > HA_HOST_FAILURES_TOLERATED:
+            ha_policy = {
+                "ha_admission_control_policy": HA_ADMISSION_CONTROL_POLICY,
+                "ha_admission_control_host_failure_tolerance": HA_HOST_FAILURES_TOLERATED,
+                "ha_admission_control_resource_percentage_auto_compute": True,
+            }
+        else:
+            # A single non-production host cannot reserve a host; HA still restarts VMs.
+            ha_policy = {"ha_admission_control_policy": "disabled"}
+        image = args.image
+        driver: vsphere.ComputeClusterHostImageComponentArgs
+        if image is not None and image.declares_driver:
+            driver = vsphere.ComputeClusterHostImageComponentArgs(
+                key=str(image.nvidia_driver_component), version=str(image.nvidia_driver_version)
+            )
+        else:
+            # validate_gpu_workload_domain made sure a depot is declared
+            assert self.depot is not None and image is not None and image.depot is not None
+            depot = image.depot
+            found = self.depot.components.apply(
+                lambda components: _nvidia_component(components, depot)  # type: ignore[arg-type]
+            )
+            driver = vsphere.ComputeClusterHostImageComponentArgs(
+                key=found["key"], version=found["version"]
+            )
+        self.compute_cluster = vsphere.ComputeCluster(
+            f"{name}-cluster",
+            name=wd.cluster,
+            datacenter_id=datacenter_id,
+            host_system_ids=self.hardware.host_ids,
+            ha_enabled=True,
+            ha_host_monitoring="enabled",
+            drs_enabled=True,
+            drs_automation_level=DRS_AUTOMATION_LEVEL,
+            host_image=vsphere.ComputeClusterHostImageArgs(
+                esx_version=esx_version(image, self.hardware),
+                components=[driver],
+            ),
+            opts=decision.options(self, production=ctx.is_production, protect=ctx.is_production),
+            **ha_policy,  # type: ignore[arg-type]
+        )
+        self.cluster_id = self.compute_cluster.id

@@ -20,6 +20,10 @@ PULUMI_VERSION="v3.276.0"
 # The pulumi-kubernetes provider module is served only at this pseudo-version, which is the
 # commit tagged v4.25.0; the Python SDK pin in pyproject.toml matches it.
 KUBERNETES_PROVIDER_VERSION="4.25.0"
+# The Python language host: sdk/v3 v3.79.0 is the last release whose module holds it
+# (python/cmd/pulumi-language-python and its executor script); later ones moved it out to a
+# module the proxy does not serve. Built with engine/language-python/pulumi-language-python.patch.
+LANGUAGE_HOST_SDK_VERSION="v3.79.0"
 export CGO_ENABLED=0
 export GOFLAGS="${GOFLAGS:-} -trimpath"
 
@@ -32,6 +36,7 @@ stamp_of() {  # name dir extra... -> a key that changes when anything the build 
     go version
     echo "$@"
     cat "$dir"/go.mod "$dir"/go.sum "$dir"/*.go
+    cat "$dir"/*.patch 2>/dev/null || true
   } | sha256sum | cut -c1-16
 }
 
@@ -83,13 +88,34 @@ build pulumi-resource-kubernetes "$ENGINE_SRC/kubernetes" . \
 build etcd "$ENGINE_SRC/etcd" .
 build kube-apiserver "$ENGINE_SRC/kube-apiserver" . "" "providerless"
 
+# The Python language host (`pulumi up` runs __main__.py through it; a policy pack folder too),
+# built from a copy of its module with our patch applied: the host predates the ProgramInfo
+# the CLI sends (runtime options such as virtualenv, a plugin's folder), docs/engine.md.
+sdk_dir="$(cd "$OUT" && GOFLAGS=-mod=mod go mod download -json \
+  "github.com/pulumi/pulumi/sdk/v3@$LANGUAGE_HOST_SDK_VERSION" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+patched="$OUT/src/pulumi-sdk-$LANGUAGE_HOST_SDK_VERSION"
+rm -rf "$patched"
+mkdir -p "$OUT/src"
+cp -r "$sdk_dir" "$patched"
+chmod -R u+w "$patched"
+# git apply outside any repository (the checkout around .engine/ must not claim the paths).
+(cd "$patched" && GIT_CEILING_DIRECTORIES="$OUT/src" git apply -p1 \
+  "$ENGINE_SRC/language-python/pulumi-language-python.patch")
+build pulumi-language-python "$ENGINE_SRC/language-python" \
+  github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python \
+  "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LANGUAGE_HOST_SDK_VERSION"
+# The host runs programs through this script, which it looks for beside itself.
+install -m 0755 "$patched/python/cmd/pulumi-language-python-exec" "$BIN/pulumi-language-python-exec"
+
 # The vSphere and Harbor providers cannot be built here (docs/engine.md); the engine tier's
 # stand-in for them is tests/engine/standin_provider.py, never put on PATH by env.sh.
 
 mv "$OUT/build-times.tsv.new" "$OUT/build-times.tsv"
 
 cat > "$OUT/env.sh" <<ENV
-# Source this to use the tools built by engine/build.sh (make engine).
+# Source this to use the tools built by engine/build.sh (make engine): the Pulumi CLI, its
+# Python language host (pulumi-language-python), the Kubernetes provider, etcd, kube-apiserver.
 export PATH="$BIN:\$PATH"
 export PULUMI_HOME="$OUT/pulumi-home"
 export PULUMI_SKIP_UPDATE_CHECK=1

@@ -335,6 +335,17 @@ def _site_from(document: Mapping[str, Any]) -> Site:
             hosts = _list(inputs.get("hostSystemIds"))
             label = _str(inputs.get("name")) or _str(record.get("name")) or "cluster"
             site.workload_domain = f"{label} ({len(hosts)} hosts)" if hosts else label
+            if record.get("importId"):
+                site.workload_domain += " · adopted"
+    # paif:ownership: what the stack adopted (imported) or only references.
+    owned = {
+        (_str(o.get("kind")), _str(o.get("name"))): _str(o.get("mode"))
+        for o in (_mapping(o) for o in _list(_mapping(document.get("outputs")).get("ownership")))
+    }
+    if site.workload_domain is None:
+        referenced = [n for (k, n), m in owned.items() if k == "computeCluster" and n]
+        if referenced:
+            site.workload_domain = f"{referenced[0]} · referenced"
     site.vcenter = site.vcenter or _str(facts.get("vcenter"))
     # This site's own Harbor: the estimate's site facts, else the provider named after the
     # site (a stack also holds a provider for the peer's Harbor when it pushes there).
@@ -369,14 +380,16 @@ def _site_from(document: Mapping[str, Any]) -> Site:
             for r in resources
             if r.get("type") == HARBOR_PROJECT_TYPE
         }
-        - {""}
+        | {n or "" for (k, n), _ in owned.items() if k == "harborProjects"} - {""}
     )
+    marks = {"adopt": " (adopted)", "reference": " (referenced)"}
+    shown = [p + marks.get(owned.get(("harborProjects", p)) or "", "") for p in projects]
     if site.harbor_url or projects:
         site.harbor = Node(
             id=_slug("harbor", name),
             kind="harbor",
             label=f"Harbor {_host(site.harbor_url)}".rstrip(),
-            detail=("projects " + ", ".join(projects)) if projects else "",
+            detail=("projects " + ", ".join(shown)) if projects else "",
             attrs={"site": name, "url": site.harbor_url or "", "projects": " ".join(projects)},
         )
 

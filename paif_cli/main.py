@@ -133,7 +133,35 @@ def _parser() -> _Parser:
     parser.subcommands["plan"] = plan
     parser.subcommands["diff"] = _add_diff_parser(commands)
     parser.subcommands["verify"] = _add_verify_parser(commands)
+    parser.subcommands["adopt"] = _add_adopt_parser(commands)
     return parser
+
+
+def _add_adopt_parser(
+    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+) -> argparse.ArgumentParser:
+    adopt = commands.add_parser(
+        "adopt",
+        help="before the first `pulumi up`: compare objects to adopt with the site, pin import ids",
+        description="For each object the stack adopts (paif:ownership), read the live object "
+        "through `pulumi preview --json` (the Pulumi CLI on PATH, the stack's backend and "
+        "credentials) and list every declared setting that differs from it: what the first "
+        "`pulumi up` will change after importing. Writes the import ids into the stack file. "
+        "Exits 1 when an object would be replaced or created, or with --exit-code while any "
+        "difference remains; 2 on errors.",
+    )
+    adopt.add_argument("--stack", required=True, metavar="NAME", help="Pulumi.NAME.yaml")
+    adopt.add_argument("--project-dir", type=Path, default=Path("."), help="default: .")
+    adopt.add_argument(
+        "--out", type=Path, default=Path("out"), help="where a DR stack's primary plan is"
+    )
+    adopt.add_argument(
+        "--no-write", action="store_true", help="do not write import ids into the stack file"
+    )
+    adopt.add_argument(
+        "--exit-code", action="store_true", help="exit 1 while any difference remains"
+    )
+    return adopt
 
 
 def _positive_int(text: str) -> int:
@@ -296,6 +324,8 @@ def main(argv: Sequence[str] | None = None, *, ending: bool = False) -> int:
                 return _plan(args)
             if args.command == "diff":
                 return _diff(args)
+            if args.command == "adopt":
+                return _adopt(args)
             return _verify(args)
     except KeyboardInterrupt:
         return 130
@@ -389,6 +419,20 @@ def _verify(args: argparse.Namespace) -> int:
     for path in write_reports(report, out_folder(args.out, args.stack)):
         print(f"wrote {path}")
     return EXIT_POLICY if report.failed else EXIT_OK
+
+
+def _adopt(args: argparse.Namespace) -> int:
+    from paif_cli.adopt import adopt, render
+
+    report = adopt(
+        args.project_dir, args.stack, write=not args.no_write, out_dir=args.out.resolve()
+    )
+    print(render(report))
+    if report.errors:
+        return EXIT_ERROR
+    if report.blocked or (args.exit_code and not report.settled):
+        return EXIT_POLICY
+    return EXIT_OK
 
 
 def run() -> NoReturn:

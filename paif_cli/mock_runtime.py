@@ -64,9 +64,11 @@ class ResourceRecord:
     # The keys of each secret mapping by its secret path (``stringData``: [".dockerconfigjson"]):
     # a masked Kubernetes Secret manifest keeps its keys. Not in the plan.
     secret_keys: dict[str, list[str]] = field(default_factory=dict)
+    # The id of an existing object the engine imports (``import_``): an adopted object.
+    import_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        record = {
             "urn": self.urn,
             "type": self.type,
             "name": self.name,
@@ -80,6 +82,9 @@ class ResourceRecord:
             "dependsOn": self.depends_on,
             "aliases": self.aliases,
         }
+        if self.import_id is not None:
+            record["importId"] = self.import_id
+        return record
 
 
 @dataclass
@@ -364,6 +369,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 id=response.id or None,
                 package_ref=request.packageRef or None,
                 secret_keys=secret_keys,
+                import_id=request.importId or None,
             )
         )
         return response
@@ -493,6 +499,7 @@ def mock_runtime(
         )
         monitor = RecordingMonitor(mocks, inline=shortcuts.runtime)
         pulumi_settings.configure(mock_settings(monitor, project, stack, "paif.plan"))
+        pulumi_settings.SETTINGS.callbacks = OfflineCallbacks()  # type: ignore[assignment]
         try:
             yield monitor, loop
         finally:
@@ -502,6 +509,23 @@ def mock_runtime(
             asyncio.set_event_loop(None)
             pulumi_settings.reset_options()
             pulumi.runtime.set_all_config({}, [])
+
+
+class OfflineCallbacks:
+    """What the SDK asks of its callback server when a program registers a stack transform
+    (``register_resource_transform``): the engine applies transforms, and the plan runs no
+    engine, so they are kept, never called. Without this the SDK serves callbacks over gRPC,
+    and a plan's worker processes, forked afterwards, hang on gRPC's threads."""
+
+    def __init__(self) -> None:
+        self.stack_transforms: list[Any] = []
+        self.stack_invoke_transforms: list[Any] = []
+
+    def register_stack_transform(self, transform: Any) -> None:
+        self.stack_transforms.append(transform)
+
+    def register_stack_invoke_transform(self, transform: Any) -> None:
+        self.stack_invoke_transforms.append(transform)
 
 
 def mock_settings(monitor: Any, project: str, stack: str, logger: str) -> Any:

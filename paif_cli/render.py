@@ -224,8 +224,14 @@ def _stack_reports(plans: Sequence[StackPlan]) -> str | None:
     return "\n\n".join(sections) if sections else None
 
 
+def _ownership(plans: Sequence[StackPlan]) -> str | None:
+    from paif_cli.reports.ownership import render_ownership
+
+    return render_ownership([(plan.stack, plan.result.outputs) for plan in plans])
+
+
 # Sections of OUT/policy-summary.md, in order; a section returning None is left out.
-SUMMARY_SECTIONS: tuple[SummarySection, ...] = (_overview, _stack_reports)
+SUMMARY_SECTIONS: tuple[SummarySection, ...] = (_overview, _ownership, _stack_reports)
 SUMMARY_TITLE = "# PAIF policy summary"
 
 

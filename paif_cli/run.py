@@ -14,6 +14,7 @@ from pathlib import Path
 from paif_cli.errors import ProgramError
 from paif_cli.load import LoadedStack, PeerOutputs
 from paif_cli.mock_runtime import PlanMocks, run_program
+from paif_cli.offline.vsphere import declared_hardware_invokes
 from paif_cli.record import StackPlan
 
 __all__ = ["run_stack"]
@@ -44,7 +45,12 @@ def run_stack(
             )
         references[peer] = outputs.outputs
         secret_names[peer] = outputs.secret_names
-    mocks = PlanMocks(stack_references=references, stack_reference_secrets=secret_names)
+    # Offline, the hosts offer what the stack declares (and the catalogue): vCenter checks it.
+    mocks = PlanMocks(
+        stack_references=references,
+        stack_reference_secrets=secret_names,
+        invokes=declared_hardware_invokes(config),
+    )
     result = run_program(
         project_dir / "__main__.py",
         mocks,

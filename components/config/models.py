@@ -21,6 +21,7 @@ from components.config.base import require_unique as _require_unique
 from components.config.dr_copy import DatabaseDr, default_mechanism
 from components.config.errors import FieldError
 from components.config.observability import AlertThresholds, Observability
+from components.config.ownership import Ownership
 from components.config.units import Duration, Quantity, parse_quantity
 from components.constants import (
     APP_HPA_CPU_UTILIZATION,
@@ -85,11 +86,35 @@ class Gpu(ConfigModel):
 
 
 class HostImage(ConfigModel):
-    """vLCM image of the GPU hosts: ESX build and the NVIDIA AI Enterprise host driver (§9.1)."""
+    """vLCM image of the GPU hosts: ESX build and the NVIDIA AI Enterprise host driver (§9.1).
 
-    esx_version: NonEmpty
-    nvidia_driver_component: NonEmpty
-    nvidia_driver_version: NonEmpty
+    What the site has decides what may be declared (``components.hardware``): ``esxVersion``
+    must be a base image of vCenter's depot (``get_host_base_images``; left out: the newest one
+    there). The driver is ``nvidiaDriverComponent``/``nvidiaDriverVersion``, or, left out, the
+    NVIDIA component of ``depot``: an offline depot (zip URL) this stack adds to vCenter
+    (``vsphere.OfflineSoftwareDepot``). A tenant's own workload domain without a host image
+    uses the site's.
+    """
+
+    esx_version: NonEmpty | None = None
+    nvidia_driver_component: NonEmpty | None = None
+    nvidia_driver_version: NonEmpty | None = None
+    depot: HttpsUrl | None = None
+
+    @model_validator(mode="after")
+    def _driver_named_whole(self) -> HostImage:
+        if (self.nvidia_driver_component is None) != (self.nvidia_driver_version is None):
+            missing = (
+                "nvidiaDriverVersion"
+                if self.nvidia_driver_version is None
+                else "nvidiaDriverComponent"
+            )
+            raise FieldError(missing, "the driver is named by component and version together")
+        return self
+
+    @property
+    def declares_driver(self) -> bool:
+        return self.nvidia_driver_component is not None
 
 
 class VmAntiAffinity(ConfigModel):
@@ -1080,6 +1105,13 @@ class Security(ConfigModel):
     audit: Audit = Field(default_factory=Audit)
 
 
+class KubernetesOptions(ConfigModel):
+    """How the stack treats the Kubernetes APIs it applies to (``components.controllers``):
+    ``awaitControllers: false`` for clusters whose controllers do not report readiness."""
+
+    await_controllers: bool = True
+
+
 # --- disaster recovery ----------------------------------------------------------------------
 
 
@@ -1207,6 +1239,9 @@ class StackConfig(ConfigModel):
     dr: Dr = Field(default_factory=Dr)
     observability: Observability = Field(default_factory=Observability)
     waivers: list[Waiver] = Field(default_factory=list)
+    # Which platform objects the stack creates, adopts or references (components.ownership).
+    ownership: Ownership = Field(default_factory=Ownership)
+    kubernetes: KubernetesOptions = Field(default_factory=KubernetesOptions)
 
     @field_validator("tenants")
     @classmethod
@@ -1247,6 +1282,19 @@ class StackConfig(ConfigModel):
                         f"tenants[{i}].workloadDomain.hosts",
                         f"host {host!r} is already in the site's workload domain",
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _host_driver_known(self) -> StackConfig:
+        image = self.workload_domain.host_image
+        if image is None or not (image.declares_driver or image.depot):
+            raise FieldError(
+                "workloadDomain.hostImage",
+                "the GPU hosts' NVIDIA AI Enterprise driver is not known: declare "
+                "nvidiaDriverComponent and nvidiaDriverVersion (the vLCM component you "
+                "downloaded for the hosts' ESX build), or depot (the offline depot whose NVIDIA "
+                "component the hosts get)",
+            )
         return self
 
     @property

@@ -29,8 +29,28 @@ def offline_robot_secret(name: str) -> str:
     return OFFLINE_ROBOT_SECRET_PREFIX + hashlib.sha256(f"robot:{name}".encode()).hexdigest()[:24]
 
 
+def project_id(name: str) -> int:
+    return stable_int(f"project:{name}")
+
+
 def _project(args: Any) -> dict[str, Any]:
-    return {"projectId": stable_int(f"project:{args.inputs.get('name', args.name)}")}
+    return {"projectId": project_id(args.inputs.get("name", args.name))}
+
+
+def _get_project(args: Any) -> dict[str, Any]:
+    """A project looked up by name: every project exists offline."""
+    name = args.args.get("name")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"invoke {args.token!r} needs 'name'; got {name!r}")
+    number = project_id(name)
+    return {
+        "id": f"/projects/{number}",
+        "name": name,
+        "projectId": number,
+        "public": False,
+        "vulnerabilityScanning": True,
+        "type": "Project",
+    }
 
 
 def _robot(args: Any) -> dict[str, Any]:
@@ -74,4 +94,6 @@ COMPUTED: dict[str, Callable[[Any], dict[str, Any]]] = {
     "harbor:index/registry:Registry": _registry,
     "harbor:index/replication:Replication": _replication,
 }
-INVOKES: dict[str, Callable[[Any], dict[str, Any]]] = {}
+INVOKES: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "harbor:index/getProject:getProject": _get_project,
+}

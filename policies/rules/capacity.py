@@ -43,7 +43,7 @@ from policies.framework import (
     rule,
     target_of,
 )
-from policies.rules.ha import COMPUTE_CLUSTER_TYPE, GPU_RESOURCE
+from policies.rules.ha import COMPUTE_CLUSTER_TYPE, GPU_RESOURCE, vm_classes
 
 VM_CLASS_TYPE = "vsphere:index/virtualMachineClass:VirtualMachineClass"
 QUOTA_KEY = f"requests.{GPU_RESOURCE}"
@@ -154,9 +154,9 @@ def model_facts(ep: Endpoint) -> ModelFacts | None:
 def device_memory_gib(view: StackView, ep: Endpoint) -> float | None:
     """GPU memory of one device of the endpoint's VM class (its vGPU profile's framebuffer)."""
     vm_class = ep.spec.get("virtualMachineClassName")
-    for resource in view.of_type(VM_CLASS_TYPE):
-        if vm_class and (resource.props.get("name") or resource.name) == vm_class:
-            devices = resource.props.get("vgpuDevices") or []
+    for name, props in vm_classes(view):
+        if vm_class and name == vm_class:
+            devices = props.get("vgpuDevices") or []
             if devices:
                 try:
                     return float(parse_vgpu_profile(str(devices[0])).framebuffer_gib)

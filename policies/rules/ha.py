@@ -268,13 +268,23 @@ def pool_floor(deployment: Mapping[str, Any]) -> int | None:
     return as_int(annotations.get(AUTOSCALER_MIN_ANNOTATION))
 
 
+def vm_classes(view: StackView) -> list[tuple[str, Mapping[str, Any]]]:
+    """(name, properties) of every vSphere VM class the stack uses: those it declares, and those
+    it references (``paif:ownership``), which the site lists with the profile each is named
+    after (PaifSite ``referencedVmClasses``)."""
+    out = [
+        (str(c.props.get("name") or c.name), c.props)
+        for c in view.of_type("vsphere:index/virtualMachineClass:VirtualMachineClass")
+    ]
+    for listed in view.site.get("referencedVmClasses") or []:
+        if hasattr(listed, "get") and listed.get("name"):
+            out.append((str(listed["name"]), listed))
+    return out
+
+
 def gpu_vm_classes(view: StackView) -> set[str]:
     """Names of the vSphere VM classes with vGPU devices (and passthrough class names)."""
-    names: set[str] = set()
-    for vm_class in view.of_type("vsphere:index/virtualMachineClass:VirtualMachineClass"):
-        if vm_class.props.get("vgpuDevices"):
-            names.add(str(vm_class.props.get("name") or vm_class.name))
-    return names
+    return {name for name, props in vm_classes(view) if props.get("vgpuDevices")}
 
 
 @rule(

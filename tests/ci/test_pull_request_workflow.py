@@ -6,7 +6,9 @@ The gate job is executed step by step the way a runner would: each ``run:`` scri
 with ``.venv`` standing in for what ``make install`` builds (its stamp is fresh, so the real
 ``make install`` is a no-op) and ``.venv/bin/paif`` running this interpreter. The ``uses:``
 steps are checked for what they would consume: the SARIF files per stack, the comment body,
-the artifact folder.
+the artifact folder. The preview job's set-up is held to the commands
+``tests/engine/test_preview_job.py`` runs, and the daily drift workflow (``drift.yml``) to the
+same set-up, its report step run on drift and on none.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,3 +275,100 @@ def test_report_steps_run_after_the_gate_and_produce_what_the_actions_upload(gat
     for stack in STACKS:
         report = (gate.workspace / "out" / stack / "policy.md").read_text(encoding="utf-8")
         assert report in gate.summary
+
+
+# --- the preview job and the drift workflow ---------------------------------------------------
+
+DRIFT = ROOT / ".github" / "workflows" / "drift.yml"
+WHEEL = ".venv/bin/python -m pip wheel --no-deps --wheel-dir dist ."
+PULUMI_INSTALL = "pulumi install\ncd policies && pulumi install\n"
+
+
+def _setup_steps(job: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The job's steps up to and including ``pulumi install``: checkout to dependencies."""
+    steps = job["steps"]
+    end = next(i for i, s in enumerate(steps) if s.get("run") == PULUMI_INSTALL)
+    return steps[: end + 1]
+
+
+def test_the_preview_job_installs_the_policy_pack_from_this_checkout():
+    """The pack pins paif-pulumi==<version> (as the pack published alone needs); on the runner
+    that distribution is this checkout's wheel, which `pulumi install` finds in dist/.
+    tests/engine/test_preview_job.py runs these commands against the engine tier."""
+    preview = load(PULL_REQUEST)["jobs"]["preview"]
+    steps = _setup_steps(preview)
+    runs = [s["run"] for s in steps if "run" in s]
+    assert runs[0] == "make install"
+    assert runs[1] == WHEEL
+    assert runs[-1] == PULUMI_INSTALL
+    [install] = [s for s in steps if s.get("run") == PULUMI_INSTALL]
+    assert install["env"] == {"PIP_FIND_LINKS": "${{ github.workspace }}/dist"}
+    [cli] = [s for s in steps if s.get("uses", "").startswith("pulumi/actions@")]
+    assert steps.index(cli) < steps.index(install)
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    requirements = (ROOT / "policies" / "requirements.txt").read_text().splitlines()
+    assert [r for r in requirements if r and not r.startswith("#")] == [f"paif-pulumi=={version}"]
+
+
+def test_the_drift_workflow_runs_daily_and_sets_up_as_the_preview_job_does():
+    workflow = load(DRIFT)
+    assert workflow["on"]["schedule"] == [{"cron": "23 5 * * *"}]
+    assert "workflow_dispatch" in workflow["on"]
+    pull_request = load(PULL_REQUEST)["jobs"]
+    jobs = workflow["jobs"]
+    assert jobs["credentials"] == pull_request["credentials"]
+    drift = jobs["drift"]
+    assert drift["needs"] == "credentials"
+    assert drift["if"] == "needs.credentials.outputs.preview == 'true'"
+    assert drift["strategy"]["matrix"]["stack"] == list(STACKS)
+    assert _setup_steps(drift) == _setup_steps(pull_request["preview"])
+    by_id = {s["id"]: s for s in drift["steps"] if "id" in s}
+    refresh = by_id["refresh"]["run"]
+    assert 'pulumi preview --stack "$STACK" --refresh --expect-no-changes --diff' in refresh
+    assert "--policy-pack policies" in refresh
+    verify = by_id["verify"]["run"]
+    assert verify.startswith('.venv/bin/paif verify --stack "$STACK_FILE" --out out')
+    for step in (by_id["refresh"], by_id["verify"]):
+        assert step["continue-on-error"] is True
+    assert drift["steps"][-1]["if"] == (
+        "steps.refresh.outcome == 'failure' || steps.verify.outcome == 'failure'"
+    )
+    for step in drift["steps"]:
+        assert "${{" not in step.get("run", ""), step["name"]
+
+
+def _drift_summary(tmp_path: Path, refresh: str, *, drift: str | None, verify: str | None) -> str:
+    [report] = [s for s in load(DRIFT)["jobs"]["drift"]["steps"] if s["name"].startswith("Drift")]
+    workspace = tmp_path / refresh
+    (workspace / "out" / "prod").mkdir(parents=True)
+    if drift is not None:
+        (workspace / "out" / "drift.txt").write_text(drift, encoding="utf-8")
+    if verify is not None:
+        (workspace / "out" / "prod" / "verify.md").write_text(verify, encoding="utf-8")
+    summary = workspace / "summary.md"
+    env = {
+        "PATH": os.environ["PATH"],
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "STACK_FILE": "prod",
+        "REFRESH": refresh,
+        "VERIFY": "success" if verify else "failure",
+    }
+    subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", report["run"]],
+        cwd=workspace,
+        env=env,
+        check=True,
+    )
+    return summary.read_text(encoding="utf-8")
+
+
+def test_the_drift_report_says_what_drifted(tmp_path: Path):
+    diff = "~ vsphere:index/computeCluster:ComputeCluster seoul-primary-gpu-cluster update\n"
+    drifted = _drift_summary(tmp_path, "failure", drift=diff, verify="## paif verify\nok\n")
+    assert drifted.startswith("## Drift of `prod`\n\n❌ The live site differs from the stack")
+    assert "```\n" + diff + "```\n</details>" in drifted
+    assert drifted.endswith("## paif verify\nok\n")
+    clean = _drift_summary(tmp_path, "success", drift="", verify=None)
+    assert "✅ The live site matches the stack" in clean
+    assert "<details>" not in clean
+    assert clean.endswith("paif verify wrote no report (outcome: failure).\n")

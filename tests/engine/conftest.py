@@ -11,7 +11,17 @@ from tests.engine.cluster import BIN, ROOT, Etcd
 from tests.engine.harness import engine_env, policy_pack, standin_providers
 from tests.engine.sites import Layout, Site, platform_namespaces, start_site
 
-REQUIRED = [BIN / n for n in ("pulumi", "pulumi-resource-kubernetes", "etcd", "kube-apiserver")]
+REQUIRED = [
+    BIN / n
+    for n in (
+        "pulumi",
+        "pulumi-language-python",
+        "pulumi-language-python-exec",
+        "pulumi-resource-kubernetes",
+        "etcd",
+        "kube-apiserver",
+    )
+]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

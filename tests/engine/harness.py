@@ -1,11 +1,12 @@
 """The real Pulumi CLI driven the way a user drives it, in a throwaway project and backend.
 
 Each command runs ``.engine/bin/pulumi`` with a file backend and a passphrase secrets provider in
-a temporary folder. Commands that run the program get a fresh ``program_host.py`` process and
-``--client`` (docs/engine.md: the Python language host cannot be built here). ``--policy-pack``
-gets an executable launcher beside a copy of ``policies/``: the CLI starts an executable pack as
-a binary analyzer, which runs ``python -m pulumi.policy`` on that folder, the same command the
-language host would run for a Python pack.
+a temporary folder, with the project's venv activated (its ``bin`` first on ``PATH``, as
+``source .venv/bin/activate`` leaves it). The CLI runs ``__main__.py`` through the Python
+language host ``make engine`` builds (``pulumi-language-python``), which finds the venv from
+``Pulumi.yaml``'s ``virtualenv: .venv``: each project folder links ``.venv`` to this one's.
+``--policy-pack`` gets a copy of ``policies/`` (a folder, as users give it), run by the same
+host in its ``venv`` (PulumiPolicy.yaml's ``virtualenv: venv``), linked to this venv too.
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ BIN = ENGINE / "bin"
 STANDIN_PROVIDER = Path(__file__).resolve().parent / "standin_provider.py"
 STANDIN_PACKAGES = ("vsphere", "harbor", "postgresql")
 PASSPHRASE = "engine-tier-passphrase"
-HOST = Path(__file__).resolve().parent / "program_host.py"
-PROGRAM_COMMANDS = {"preview", "up", "refresh"}
+VENV = Path(sys.prefix)
 
 
 def standin_providers(folder: Path) -> Path:
@@ -48,40 +48,37 @@ def standin_providers(folder: Path) -> Path:
 
 
 def engine_env(home: Path, backend: Path, standin: Path) -> dict[str, str]:
-    """What ``source .engine/env.sh`` sets, plus the stand-in providers, a private
-    PULUMI_HOME and the file backend."""
+    """What ``source .engine/env.sh`` and ``source .venv/bin/activate`` set, plus the stand-in
+    providers, a private PULUMI_HOME and the file backend."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "PYTHON"))}
     env.update(
-        PATH=os.pathsep.join(
-            [str(BIN), str(standin), str(Path(sys.executable).parent), env["PATH"]]
-        ),
+        PATH=os.pathsep.join([str(VENV / "bin"), str(BIN), str(standin), env["PATH"]]),
+        VIRTUAL_ENV=str(VENV),
         PULUMI_HOME=str(home),
         PULUMI_SKIP_UPDATE_CHECK="1",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="1",
         PULUMI_BACKEND_URL=f"file://{backend}",
         PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
-        PAIF_ENGINE_SKIP_AWAIT="1",
     )
     return env
 
 
 def policy_pack(folder: Path) -> Path:
-    """A copy of ``policies/`` with an executable launcher in it; returns the launcher."""
+    """A copy of ``policies/`` whose ``venv`` is this venv (paif-pulumi is installed in it)."""
     pack = folder / "policy-pack"
     shutil.copytree(ROOT / "policies", pack, ignore=shutil.ignore_patterns("venv", "__pycache__"))
-    launcher = pack / "paif-policy-pack"
-    launcher.write_text(
-        f'#!/bin/sh\nexec "{sys.executable}" -u -m pulumi.policy "$@" "{pack}"\n', encoding="utf-8"
-    )
-    launcher.chmod(0o755)
-    return launcher
+    (pack / "venv").symlink_to(VENV)
+    return pack
 
 
 def write_stack_files(directory: Path, stacks: dict[str, dict[str, Any]]) -> None:
-    """A project folder with the real Pulumi.yaml and __main__.py and these stack configs."""
+    """A project folder with the real Pulumi.yaml and __main__.py, ``.venv`` linked to this
+    venv, and these stack configs."""
     directory.mkdir(parents=True, exist_ok=True)
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(ROOT / name, directory / name)
+    if not (directory / ".venv").exists():
+        (directory / ".venv").symlink_to(VENV)
     for stack, config in stacks.items():
         text = yaml.safe_dump({"config": config}, sort_keys=False)
         (directory / f"Pulumi.{stack}.yaml").write_text(text, encoding="utf-8")
@@ -112,41 +109,19 @@ class Project:
             self.pulumi("config", "set", "--secret", "--stack", stack, key, "--", value)
 
     def pulumi(
-        self, *args: str, check: bool = True, timeout: float = 900, program: bool | None = None
+        self, *args: str, check: bool = True, timeout: float = 900
     ) -> subprocess.CompletedProcess[str]:
         # Flags go before a `--` that ends them (config set ... -- VALUE).
         split = args.index("--") if "--" in args else len(args)
-        flags = ["--non-interactive"]
-        host = None
-        if program if program is not None else (args and args[0] in PROGRAM_COMMANDS):
-            host = subprocess.Popen(
-                [sys.executable, str(HOST), str(self.directory)],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=self.env,
-                cwd=self.directory,
-            )
-            assert host.stdout is not None
-            port = host.stdout.readline().strip()
-            if not port.isdigit():
-                host.kill()
-                raise RuntimeError(f"program host did not start: {host.stderr.read()}")
-            flags.append(f"--client=127.0.0.1:{port}")
-        command = [str(BIN / "pulumi"), *args[:split], *flags, *args[split:]]
-        try:
-            result = subprocess.run(
-                command,
-                cwd=self.directory,
-                env=self.env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-            )
-        finally:
-            if host is not None:
-                host.kill()
-                host.wait(timeout=30)
+        command = [str(BIN / "pulumi"), *args[:split], "--non-interactive", *args[split:]]
+        result = subprocess.run(
+            command,
+            cwd=self.directory,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if check and result.returncode != 0:
             raise AssertionError(
                 f"pulumi {' '.join(args)} exited {result.returncode}\n"

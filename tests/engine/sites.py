@@ -30,7 +30,8 @@ def example(stack: str) -> dict[str, Any]:
 def engine_config(stack: str, site: Site | None) -> dict[str, Any]:
     """The example stack, its Supervisor pointed at the test API server, its edge external
     (docs/engine.md: no NSX or Avi provider can be built here); who reaches the tenants and
-    where they may go stay as the example declares them."""
+    where they may go stay as the example declares them; and not waiting for the controllers
+    the test API servers do not run (paif:kubernetes.awaitControllers)."""
     config = copy.deepcopy(example(stack))
     if site is not None:
         config["paif:site"]["supervisor"]["server"] = site.supervisor.url.removeprefix("https://")
@@ -39,6 +40,7 @@ def engine_config(stack: str, site: Site | None) -> dict[str, Any]:
         "edge": "external",
         **{key: network[key] for key in ("appTier", "egress", "gatewayUrl") if key in network},
     }
+    config["paif:kubernetes"] = {"awaitControllers": False}
     return config
 
 

@@ -194,12 +194,16 @@ def tenant_domain_config(args: PaifSiteArgs, tenant: Tenant) -> WorkloadDomain |
 
 
 def _tenant_context(args: PaifSiteArgs, tenant: Tenant) -> SiteContext:
+    """The site as one tenant sees it: its own tier (§9.1.1) and, isolated, its own domain."""
+    ctx = args.context
+    if tenant.environment is not None:
+        ctx = replace(ctx, environment=tenant.environment)
     own = tenant_domain_config(args, tenant)
     if own is None:
-        return args.context
+        return ctx
     if own.host_image is None:  # the site's vCenter, depot and driver
         own = own.model_copy(update={"host_image": args.config.workload_domain.host_image})
-    return replace(args.context, workload_domain=own)
+    return replace(ctx, workload_domain=own)
 
 
 def site_domains(args: PaifSiteArgs) -> dict[str, WorkloadDomain]:

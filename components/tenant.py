@@ -353,7 +353,10 @@ class PaifTenant(pulumi.ComponentResource):
     ) -> None:
         validate_tenant(args)
         tenant = args.tenant
-        super().__init__(TENANT_TYPE, name, None, opts)
+        # The tenant's tier on its component: policies judge what it holds by it (§9.1.1).
+        super().__init__(
+            TENANT_TYPE, name, {"tenant": tenant.name, "environment": args.ctx.environment}, opts
+        )
         child = pulumi.ResourceOptions(parent=self)
 
         self.namespace = SupervisorNamespace(f"{name}-namespace", args.namespace_args(), child)

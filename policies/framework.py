@@ -5,8 +5,11 @@ id, a severity, the section of the source document it enforces and a remediation
 Every rule becomes a *stack* policy, so it can see the site's tier, DR role and waivers, which
 live on the ``paif:site:PaifSite`` resource, not on the resource at fault.
 
-Enforcement follows ``paif:environment`` in both engines: a rule's own policy reports only
-findings that are mandatory for this stack (production tier, not waived, severity above low);
+Enforcement follows the tier of the resource at fault in both engines (§9.1.1: dev and
+production side by side): a tenant's objects are judged by the tenant's own tier
+(``paif:tenants[].environment``, on its objects' ``paif.vmware.com/environment`` label and its
+tenant component), everything else by ``paif:environment``. A rule's own policy reports only
+findings that are mandatory (a production tier, not waived, severity above low);
 the advisory policy ``PAIF-ADVISORY`` reports the rest that is not waived, each message starting
 with its rule id. Pack config can still override any policy's enforcement level, as the CLI
 allows.
@@ -46,6 +49,10 @@ from pulumi_policy import (
 from components.context import SUPERVISOR_TARGET, TARGET_ANNOTATION
 
 SITE_TYPE = "paif:site:PaifSite"
+# components.tenant.TENANT_TYPE, and the label every object of a site carries with its tier
+# (components.context.SiteContext.labels; a tenant's objects carry the tenant's own tier).
+TENANT_TYPE = "paif:tenancy:Tenant"
+ENVIRONMENT_LABEL = "paif.vmware.com/environment"
 ADVISORY_POLICY = "PAIF-ADVISORY"
 WAIVED_POLICY = "PAIF-WAIVED"
 # Joins a waived finding's message and its resource in PAIF-WAIVED's reason lines.
@@ -228,7 +235,32 @@ class StackView:
 
     @property
     def is_production(self) -> bool:
+        """The stack's own tier (``paif:environment``): what site-wide objects are judged by."""
         return self.environment in PRODUCTION_TIERS
+
+    def tier_of(self, resource: Any | None) -> str:
+        """The tier a resource is judged by (§9.1.1: dev and production side by side): the
+        ``paif.vmware.com/environment`` label a component put on a Kubernetes object, else its
+        tenant's (``paif:tenants[].environment``, on the tenant component), else the stack's."""
+        if resource is None:
+            return self.environment
+        labels = get_path(resource.props, "metadata.labels") if hasattr(resource, "props") else None
+        tier = labels.get(ENVIRONMENT_LABEL) if hasattr(labels, "get") else None
+        if isinstance(tier, str) and tier:
+            return tier
+        tenant = self.component_of(resource, TENANT_TYPE)
+        if tenant is not None:
+            own = tenant.props.get("environment")
+            if isinstance(own, str) and own:
+                return own
+        return self.environment
+
+    def production(self, resource: Any | None) -> bool:
+        """Whether ``resource`` is judged as production (its own tier, :meth:`tier_of`)."""
+        return self.tier_of(resource) in PRODUCTION_TIERS
+
+    def tier_of_urn(self, urn: str | None) -> str:
+        return self.tier_of(self.by_urn.get(urn or ""))
 
     @property
     def dr_pattern(self) -> str:
@@ -604,8 +636,11 @@ def findings_of(rule_: Rule, view: StackView, config: Mapping[str, Any]) -> list
     return list(rule_.check(view, _thresholds(rule_, config)))
 
 
-def is_mandatory_here(rule_: Rule, view: StackView) -> bool:
-    return view.is_production and not rule_.always_advisory
+def is_mandatory_here(rule_: Rule, view: StackView, urn: str | None = None) -> bool:
+    """A finding blocks when its resource is judged as production (its tenant's tier, else
+    the stack's) and the rule is not low-severity."""
+    tier = view.tier_of_urn(urn) if urn is not None else view.environment
+    return tier in PRODUCTION_TIERS and not rule_.always_advisory
 
 
 def waiver_note(waiver: Waiver) -> str:
@@ -687,14 +722,13 @@ class _Handoff:
 def _rule_policy(rule_: Rule, handoff: _Handoff) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         view = handoff.view(args.resources)
-        mandatory = is_mandatory_here(rule_, view)
         deferred: list[Violation] = []
         waived: list[str] = []
         for violation in findings_of(rule_, view, args.get_config()):
             waiver = waiver_for(view, rule_.id, violation.urn)
             if waiver is not None:
                 waived.append(waived_line(rule_.id, violation, waiver))
-            elif mandatory:
+            elif is_mandatory_here(rule_, view, violation.urn):
                 report(format_message(rule_.id, violation.message), violation.urn)
             else:
                 deferred.append(violation)

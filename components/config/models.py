@@ -812,8 +812,13 @@ class TenantPais(ConfigModel):
 
 
 class Tenant(ConfigModel):
+    """One tenant's slice (§9.4.1). ``environment``: the tenant's own tier, when it is not the
+    stack's (§9.1.1: DEV-NS and PROD-NS on one platform): its replicas, protection, roles and
+    the rules that block are judged by it."""
+
     name: DnsName
     namespace: DnsName
+    environment: Environment | None = None
     isolation: Isolation = "namespace"
     quota: Quota
     oidc_groups: OidcGroups = Field(default_factory=OidcGroups)

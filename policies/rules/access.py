@@ -134,7 +134,7 @@ def _gateway_oidc(view: StackView) -> Iterator[Violation]:
         oidc = get_path(configuration.props, "spec.auth.oidc")
         what = label(configuration)
         if not oidc:
-            if view.is_production:
+            if view.production(configuration):
                 yield Violation(
                     f"{what} sets no auth.oidc: its ML API gateway validates no OIDC tokens "
                     "(set paif:security.oidc)",
@@ -148,7 +148,7 @@ def _gateway_oidc(view: StackView) -> Iterator[Violation]:
             )
         if not oidc.get("clientId"):
             yield Violation(f"{what}: auth.oidc names no clientId", configuration.urn)
-        if view.is_production and not list(oidc.get("authorizedGroups") or []):
+        if view.production(configuration) and not list(oidc.get("authorizedGroups") or []):
             yield Violation(
                 f"{what} admits no authorizedGroups: any identity of the provider reaches the "
                 "tenant's endpoints (set tenants[].oidcGroups)",
@@ -258,12 +258,10 @@ def rule_grants(rule_: Mapping[str, Any]) -> list[str]:
     "a break-glass binding.",
 )
 def check_human_access(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
-    if not view.is_production:
-        return
     for kind in ("RoleBinding", "ClusterRoleBinding"):
         for binding in view.kube(kind, RBAC_API):
             people = _human_subjects(binding)
-            if not people:
+            if not people or not view.production(binding):
                 continue
             ref = binding.props.get("roleRef") or {}
             role_name = str(ref.get("name") or "")
@@ -341,12 +339,12 @@ def _member_name(member: Any) -> str:
     thresholds={"administeringRoles": ADMINISTERING_ROLES, "pushRoles": PUSH_ROLES},
 )
 def check_harbor_people(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Violation]:
-    if not view.is_production:
-        return
     administering = {str(r).lower() for r in thresholds["administeringRoles"]}
     pushing = {str(r).lower() for r in thresholds["pushRoles"]}
     targets = {str(p) for p in view.site.get("replicationTargets") or []}
     for member in view.of_type(HARBOR_MEMBER_GROUP_TYPE, HARBOR_MEMBER_USER_TYPE):
+        if not view.production(member):
+            continue
         role = str(member.props.get("role") or "").lower()
         project = _project_of(view, member)
         name = str(project.props.get("name") or project.name) if project is not None else "?"

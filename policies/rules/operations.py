@@ -90,10 +90,10 @@ def endpoint_watches(view: StackView) -> list[EndpointWatch]:
     "namespace.",
 )
 def endpoints_watched(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
-    if not view.is_production:
-        return
     for watch in endpoint_watches(view):
         ep = watch.endpoint
+        if not view.production(ep.resource):
+            continue
         if not watch.monitors:
             yield Violation(
                 f"{ep.label}: no PodMonitor or ServiceMonitor in {ep.namespace} selects its "

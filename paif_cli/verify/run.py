@@ -3,7 +3,9 @@
 Per endpoint, in order: health (the health-check API answers 200), models (the model list
 names the endpoint's model), then ``requests`` sample requests: latency (P95 at or below the
 endpoint's threshold; P50/P99 reported) and error-rate (failed share at or below its
-threshold). With a Prometheus URL: whether Prometheus answers, scaling per autoscaled endpoint
+threshold). Per tenant with knowledge bases or agents, through its PAIS API: each knowledge base
+available and indexed, each agent listed and answering (``paif_cli.verify.pais``). With a
+Prometheus URL: whether Prometheus answers, scaling per autoscaled endpoint
 (replicas rose during the run), and for the site whether alerts fire, whether alerting works
 (watchdog firing, an Alertmanager to send to) and whether logs were shipped during the run.
 """
@@ -21,6 +23,7 @@ from typing import TextIO
 from components.constants import HEALTH_OK_STATUS
 from paif_cli.verify import prometheus as prom
 from paif_cli.verify.client import Client, run_load
+from paif_cli.verify.pais import pais_checks
 from paif_cli.verify.report import Check, VerifyReport
 from paif_cli.verify.stats import LoadSummary, summarize
 from paif_cli.verify.targets import Deployment, Target
@@ -252,6 +255,10 @@ def verify(
     run.check_prometheus()
     for target in deployment.targets:
         run.endpoint(target)
+    for pais in deployment.pais:
+        run.checks += pais_checks(
+            pais, token=options.token, timeout=options.timeout, wait_seconds=options.timeout
+        )
     run.site_checks(time.time() - begin)
     return VerifyReport(
         stack=deployment.stack,

@@ -121,7 +121,8 @@ def test_unknown_stack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     code = main(["plan", "--stack", "qa", "--project-dir", str(ROOT), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2
-    assert f"error: Pulumi.qa.yaml: no such stack file in {ROOT} (stacks here: dr, prod)\n" == err
+    expected = f"error: Pulumi.qa.yaml: no such stack file in {ROOT} (stacks here: dev, dr, prod)"
+    assert expected + "\n" == err
 
 
 def test_malformed_yaml(

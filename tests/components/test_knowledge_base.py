@@ -80,9 +80,7 @@ def test_knowledge_base_config_map(run_pulumi, prod) -> None:
             "site": "seoul-primary",
         },
         "spec": {
-            "appliedThrough": (
-                "POST /api/v1/control/knowledge-bases (+ .../{id}/indexes) of PAIS"
-            ),
+            "appliedThrough": ("POST /api/v1/control/knowledge-bases (+ .../{id}/indexes) of PAIS"),
             "knowledgeBase": {"name": "product-docs", "data_origin_type": "DATA_SOURCES"},
             "index": {"embeddings_model_endpoint": "embeddings"},
             "dataSource": {

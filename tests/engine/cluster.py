@@ -234,13 +234,15 @@ class ApiServer:
         namespaces: list[str],
         vks: dict[str, tuple[str, ApiServer]],
         dsm_secrets: Sequence[tuple[str, str]] = (),
+        app_secrets: Sequence[tuple[str, str, str, str]] = (),
     ) -> None:
         """Stand in for the Supervisor's controllers: the tenants' namespaces exist, each VKS
         cluster (``name -> (Supervisor namespace, its own API server)``) has the kubeconfig
         Secret Cluster API would write, pointing at that cluster's API server, and each DSM
         PostgresCluster ``(namespace, name)`` the admin-password Secret DSM writes beside it
         (named after the cluster: no DSM controller fills ``status.connection.passwordRef``
-        here)."""
+        here), and each other Secret an app is wired to ``(namespace, name, key, value)`` that
+        the platform team creates (a PAIS API token)."""
         for namespace in namespaces:
             self.create("/api/v1/namespaces", {"metadata": {"name": namespace}})
         for namespace, cluster in dsm_secrets:
@@ -248,6 +250,12 @@ class ApiServer:
             self.create(
                 f"/api/v1/namespaces/{namespace}/secrets",
                 {"metadata": {"name": cluster}, "data": {"password": password}},
+            )
+        for namespace, name, key, text in app_secrets:
+            value = base64.b64encode(text.encode()).decode()
+            self.create(
+                f"/api/v1/namespaces/{namespace}/secrets",
+                {"metadata": {"name": name}, "data": {key: value}},
             )
         for cluster, (namespace, api) in vks.items():
             value = base64.b64encode(api.kubeconfig.encode()).decode()

@@ -6,12 +6,13 @@ import copy
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from components.app_wiring import SOURCES_ANNOTATION
 from tests.engine.cluster import ROOT, ApiServer, Etcd
 from tests.engine.harness import Project, write_stack_files
 
@@ -21,6 +22,9 @@ SECRETS = {
     # The logical replication role's password (components.database_replication).
     "dsm:replicationPassword": "replicator-Pl41nT3xt-canary",
 }
+# The PAIS API token the platform team stores in a Supervisor Secret for apps' gateway calls
+# (prepare_supervisor creates it; TenantApps copies it into the app namespace on the cluster).
+APP_TOKEN = "pais-api-token-Pl41nT3xt-canary"
 
 
 def example(stack: str) -> dict[str, Any]:
@@ -51,6 +55,9 @@ class Layout:
     namespaces: list[str]
     # DSM's admin-password Secret of each PostgresCluster: (namespace, cluster name).
     dsm_secrets: list[tuple[str, str]]
+    # The other Supervisor Secrets apps are wired to, which the platform team creates (a PAIS
+    # API token for the gateway): (namespace, name, key), from the credentials Secrets' sources.
+    app_secrets: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def platform_namespaces(tmp: Path) -> Layout:
@@ -68,6 +75,7 @@ def platform_namespaces(tmp: Path) -> Layout:
     )  # fmt: skip
     namespaces = {t["namespace"] for t in example("prod")["paif:tenants"]}
     secrets: set[tuple[str, str]] = set()
+    sources: set[tuple[str, str, str]] = set()
     for stack in ("prod", "dr"):
         plan = json.loads((tmp / "layout-out" / stack / "plan.json").read_text())
         for record in plan["resources"]:
@@ -77,7 +85,15 @@ def platform_namespaces(tmp: Path) -> Layout:
                 namespaces.add(metadata["namespace"])
                 if inputs.get("kind") == "PostgresCluster":
                     secrets.add((metadata["namespace"], metadata["name"]))
-    return Layout(sorted(namespaces), sorted(secrets))
+            notes = metadata.get("annotations") or {}
+            for source in str(notes.get(SOURCES_ANNOTATION) or "").split(", "):
+                where = source.partition("=supervisor:")[2]
+                if where:
+                    place, _, key = where.partition("#")
+                    namespace, _, name = place.partition("/")
+                    sources.add((namespace, name, key))
+    apps = sorted(s for s in sources if (s[0], s[1]) not in secrets)
+    return Layout(sorted(namespaces), sorted(secrets), apps)
 
 
 def vks_clusters() -> dict[str, str]:
@@ -112,6 +128,7 @@ def start_site(etcd: Etcd, name: str, workdir: Path, namespaces: Layout) -> Site
         namespaces.namespaces,
         {c: (ns, clusters[c]) for c, ns in vks_clusters().items()},
         namespaces.dsm_secrets,
+        [(ns, secret, key, APP_TOKEN) for ns, secret, key in namespaces.app_secrets],
     )
     return Site(supervisor, clusters)
 

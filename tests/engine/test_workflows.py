@@ -5,6 +5,7 @@ on each other."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import subprocess
@@ -17,7 +18,15 @@ import yaml
 
 from tests.engine.cluster import ROOT
 from tests.engine.harness import Project
-from tests.engine.sites import SECRETS, Site, engine_config, new_project, stack_secrets, start_site
+from tests.engine.sites import (
+    APP_TOKEN,
+    SECRETS,
+    Site,
+    engine_config,
+    new_project,
+    stack_secrets,
+    start_site,
+)
 
 # Types whose provider runs here for real (docs/engine.md lists them and the stand-in's).
 REAL = ("kubernetes:", "pulumi:providers:kubernetes")
@@ -158,7 +167,41 @@ def test_up_then_a_second_preview_shows_no_changes(
     }
     assert _names(apps, "/api/v1/namespaces/marketing-ns/limitranges") == {"marketing-apps-limits"}
     assert _names(supervisor, "/apis/apps/v1/namespaces/marketing-ns/deployments") == set()
+    _assert_backend_is_wired(supervisor, apps)
     project.pulumi("preview", "--stack", "prod", "--expect-no-changes", "--diff")
+
+
+def _assert_backend_is_wired(supervisor: Any, apps: Any) -> None:
+    """The example backend reads its database and the chat endpoint through the stack (issue
+    23): on the VKS cluster, a Deployment whose every variable comes from the wiring ConfigMap
+    or the credentials Secret, that Secret holding the values copied from the Supervisor Secrets
+    (DSM's password, the PAIS API token), an HPA per app; PAIS configured in the Supervisor."""
+    deployment = apps.get("/apis/apps/v1/namespaces/marketing-ns/deployments/backend")
+    env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert env and all("valueFrom" in e and "value" not in e for e in env), env
+    refs = {
+        e["name"]: (r["name"], r["key"])
+        for e in env
+        for r in [e["valueFrom"].get("secretKeyRef") or e["valueFrom"]["configMapKeyRef"]]
+    }
+    assert refs["DATABASE_PASSWORD"] == ("backend-credentials", "database-password")
+    assert refs["LLAMA_CHAT_API_TOKEN"] == ("backend-credentials", "llama-chat-api-token")
+    assert refs["LLAMA_CHAT_URL"] == ("backend-wiring", "LLAMA_CHAT_URL")
+    secret = apps.get("/api/v1/namespaces/marketing-ns/secrets/backend-credentials")
+    copied = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+    assert copied == {
+        "database-password": "dsm-admin-of-chat-history",
+        "llama-chat-api-token": APP_TOKEN,
+    }
+    wiring = apps.get("/api/v1/namespaces/marketing-ns/configmaps/backend-wiring")["data"]
+    assert wiring["LLAMA_CHAT_URL"] == "https://ai.example.com/v1"
+    assert not set(copied.values()) & set(wiring.values()), wiring
+    assert _names(
+        apps, "/apis/autoscaling/v2/namespaces/marketing-ns/horizontalpodautoscalers"
+    ) == {"backend", "frontend"}
+    assert _names(
+        supervisor, "/apis/pais.vmware.com/v1alpha1/namespaces/marketing-ns/paisconfigurations"
+    ) == {"default"}
 
 
 def _names(api: Any, path: str) -> set[str]:
@@ -234,7 +277,11 @@ def test_secrets_appear_nowhere_in_plaintext(
 ) -> None:
     outputs = project.pulumi("stack", "output", "--stack", "prod", "--json").stdout
     kubeconfig_marker = sites["prod"].supervisor.url
-    for value in SECRETS.values():
+    # The stack's secrets, and the Supervisor Secrets' values the program copies into the apps'
+    # credentials Secrets (issue 23), plain or base64 as a Secret's data holds them.
+    copied = [APP_TOKEN, "dsm-admin-of-chat-history"]
+    values = [*SECRETS.values(), *copied, *(base64.b64encode(v.encode()).decode() for v in copied)]
+    for value in values:
         assert value not in outputs
         for path in _files_under(workspace["backend"], project.directory):
             text = path.read_bytes()

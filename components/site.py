@@ -530,7 +530,12 @@ class PaifSite(pulumi.ComponentResource):
         validate_site(args)
         self.args = args
         self.derived = derived = args.derived()
-        self.estimates = estimate_for(args.config, args.primary, stack=args.stack)
+        self.estimates = estimate_for(
+            args.config,
+            args.primary,
+            stack=args.stack,
+            dr_declared=args.peer_config if args.config.dr.role != "dr" else None,
+        )
         ctx = args.context
         config = args.config
         props = self._site_props(args, self.estimates, derived)

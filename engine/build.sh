@@ -5,6 +5,12 @@
 # rebuilt only when its wrapper, version or the Go toolchain changed (a stamp per binary). The
 # build times of the last run are written to .engine/build-times.tsv.
 #
+# A binary built once on this machine for the same key is copied from the machine's build cache
+# (PAIF_BUILD_CACHE, default ~/.cache/paif-pulumi/bin) instead of being rebuilt: a fresh clone
+# (CI) of an unchanged commit gets its tools in seconds. The key covers everything the build
+# reads, and the builds are reproducible (-trimpath), so a cached binary is the one a build
+# would make.
+#
 # Nothing here downloads anything but Go modules through the Go module proxy.
 set -euo pipefail
 
@@ -25,7 +31,11 @@ KUBERNETES_PROVIDER_VERSION="4.25.0"
 # module the proxy does not serve. Built with engine/language-python/pulumi-language-python.patch.
 LANGUAGE_HOST_SDK_VERSION="v3.79.0"
 export CGO_ENABLED=0
-export GOFLAGS="${GOFLAGS:-} -trimpath"
+# No debug information: nothing here is run under a debugger, and DWARF is a large part of the
+# compile and link work of binaries this size (stack traces keep their file:line).
+export GOFLAGS="${GOFLAGS:-} -trimpath -gcflags=all=-dwarf=false"
+STRIP="-s -w"
+CACHE="${PAIF_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/paif-pulumi/bin}"
 
 : > "$OUT/build-times.tsv.new"
 
@@ -34,6 +44,8 @@ stamp_of() {  # name dir extra... -> a key that changes when anything the build 
   shift 2
   {
     go version
+    go env GOAMD64 GOEXPERIMENT
+    echo "$GOFLAGS $STRIP"
     echo "$@"
     cat "$dir"/go.mod "$dir"/go.sum "$dir"/*.go
     cat "$dir"/*.patch 2>/dev/null || true
@@ -49,11 +61,24 @@ build() {  # name dir package ldflags tags
     printf '%s\tcached\t0\n' "$name" >> "$OUT/build-times.tsv.new"
     return
   fi
+  if [[ -x "$CACHE/$name-$key" ]]; then
+    cp "$CACHE/$name-$key" "$BIN/$name.tmp"
+    mv "$BIN/$name.tmp" "$BIN/$name"
+    echo "$key" > "$STAMPS/$name"
+    echo "engine: $name copied from the build cache ($CACHE/$name-$key)"
+    printf '%s\tcopied\t0\n' "$name" >> "$OUT/build-times.tsv.new"
+    return
+  fi
   echo "engine: building $name ($pkg)"
   local start=$SECONDS
-  (cd "$dir" && go build -tags "$tags" -ldflags "$ldflags" -o "$BIN/$name.tmp" "$pkg")
+  (cd "$dir" && go build -tags "$tags" -ldflags "$STRIP $ldflags" -o "$BIN/$name.tmp" "$pkg")
   mv "$BIN/$name.tmp" "$BIN/$name"
   echo "$key" > "$STAMPS/$name"
+  # Best effort: a read-only or full cache only costs the next clone a rebuild.
+  local tmp
+  if mkdir -p "$CACHE" 2>/dev/null && tmp="$(mktemp "$CACHE/.$name.XXXXXX" 2>/dev/null)"; then
+    { cp "$BIN/$name" "$tmp" && chmod +x "$tmp" && mv "$tmp" "$CACHE/$name-$key"; } || rm -f "$tmp"
+  fi
   printf '%s\tbuilt\t%d\n' "$name" "$((SECONDS - start))" >> "$OUT/build-times.tsv.new"
   echo "engine: $name built in $((SECONDS - start)) s"
 }

@@ -2,7 +2,8 @@
 ``paif verify``, the §9.7.2 checks against a live deployment.
 
 Exit codes: 0 clean, 1 a mandatory policy (plan) or a check (verify) failed, 2 bad config, bad
-input or a program error (one message per problem, no traceback unless ``--debug``).
+input or a program error (one message per problem, no traceback unless ``--debug``), 3 a verify
+run too short to show the error rate (inconclusive).
 
 This module only reads the command line and hands over: ``plan`` to :mod:`paif_cli.pipeline`,
 ``diff`` to :mod:`paif_cli.diff`, ``verify`` to :mod:`paif_cli.verify`. Each subcommand's modules
@@ -184,6 +185,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _per_second(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number per second") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{value:g} is not above 0")
+    return value
+
+
 def _http_url(text: str) -> str:
     if not text.startswith(("http://", "https://")) or len(text.split("://", 1)[1]) == 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// URL")
@@ -200,7 +211,8 @@ def _endpoint_url(text: str) -> tuple[str, str]:
 def _add_verify_parser(
     commands: argparse._SubParsersAction,  # type: ignore[type-arg]
 ) -> argparse.ArgumentParser:
-    from components.constants import GATEWAY_TIMEOUT_SECONDS, VERIFY_SAMPLE_REQUESTS
+    from components.constants import GATEWAY_TIMEOUT_SECONDS, SLA_ERROR_RATE, VERIFY_SAMPLE_REQUESTS
+    from paif_cli.verify.stats import requests_needed
 
     verify = commands.add_parser(
         "verify",
@@ -208,8 +220,10 @@ def _add_verify_parser(
         description="Check each endpoint the stack runs: health, model list, P50/P95/P99 "
         "latency and error rate of sample requests against the stack's thresholds; with "
         "--prometheus also autoscaling, firing alerts, alert delivery and log shipping. "
-        "Prints a table, writes verify.json, verify-junit.xml and verify.md; exits 1 when a "
-        "check fails, 2 on bad input. The API token is read from $PAIF_VERIFY_TOKEN.",
+        "Prints a table, writes verify.json, verify-junit.xml and verify.md (removing an "
+        "earlier run's first); exits 1 when a check fails, 2 on bad input or an aborted run, "
+        "3 when no check failed but the error rate could not be shown with the requests sent "
+        "(inconclusive). The API token is read from $PAIF_VERIFY_TOKEN.",
     )
     verify.add_argument("--stack", required=True, metavar="NAME", help="Pulumi.NAME.yaml")
     verify.add_argument("--project-dir", type=Path, default=Path("."), help="default: .")
@@ -236,11 +250,20 @@ def _add_verify_parser(
     verify.add_argument(
         "--requests",
         type=_positive_int,
-        default=VERIFY_SAMPLE_REQUESTS,
-        help=f"sample requests per endpoint (default: {VERIFY_SAMPLE_REQUESTS})",
+        default=None,
+        help="sample requests per endpoint (default: enough for a run without errors to show "
+        f"the endpoint's error-rate limit at 95 %% confidence, at least {VERIFY_SAMPLE_REQUESTS}:"
+        f" {requests_needed(SLA_ERROR_RATE)} for {SLA_ERROR_RATE * 100:g} %%)",
     )
     verify.add_argument(
         "--concurrency", type=_positive_int, default=4, help="requests in flight (default: 4)"
+    )
+    verify.add_argument(
+        "--max-rate",
+        type=_per_second,
+        metavar="PER_SECOND",
+        help="sample requests started per second at most, per endpoint (default: half the "
+        "endpoint's rateLimit.requestsPerMinute, which live traffic shares; none without one)",
     )
     verify.add_argument(
         "--timeout",
@@ -392,33 +415,9 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from paif_cli.verify.report import render_table, summary_line, write_reports
-    from paif_cli.verify.run import VerifyOptions, out_folder, verify
-    from paif_cli.verify.targets import load_deployment
+    from paif_cli.verify.command import run_verify
 
-    deployment = load_deployment(
-        args.project_dir,
-        args.stack,
-        url=args.url,
-        endpoint_urls=dict(args.endpoint_url),
-        selection=list(args.endpoint),
-    )
-    progress = args.progress if args.progress is not None else sys.stderr.isatty()
-    options = VerifyOptions(
-        requests=args.requests,
-        concurrency=args.concurrency,
-        timeout=args.timeout,
-        token=os.environ.get("PAIF_VERIFY_TOKEN") or None,
-        prometheus_url=args.prometheus,
-        scale_wait=args.scale_wait,
-        progress=progress,
-    )
-    report = verify(deployment, options)
-    print(render_table(report.checks))
-    print(summary_line(report))
-    for path in write_reports(report, out_folder(args.out, args.stack)):
-        print(f"wrote {path}")
-    return EXIT_POLICY if report.failed else EXIT_OK
+    return run_verify(args)
 
 
 def _adopt(args: argparse.Namespace) -> int:

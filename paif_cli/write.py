@@ -2,9 +2,10 @@
 
 ``OUT/<stack>/``: ``plan.json`` (every registration, outputs, findings, estimates),
 ``manifests/<target>/`` (each Kubernetes object the stack declares, in a folder per Kubernetes
-API) and the rendered documents; ``OUT/``: ``policy-summary.md`` and ``topology.svg`` of all
-stacks of the run. Secrets are already the placeholder in every record: nothing secret is
-written.
+API), ``secrets/<target>/`` (its Secrets, apart: their values are placeholders, with a README
+saying how to supply them) and the rendered documents; ``OUT/``: ``policy-summary.md`` and
+``topology.svg`` of all stacks of the run. Secrets are already the placeholder in every record:
+nothing secret is written.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from paif_cli.render import SUMMARY_FILE, render_summary
 
 __all__ = [
     "MANIFEST_DIR",
+    "SECRET_DIR",
     "dump_yaml",
     "kubernetes_manifests",
     "manifest_target",
@@ -35,6 +37,12 @@ __all__ = [
 ]
 
 MANIFEST_DIR = "manifests"
+# Secrets go beside the manifests, not among them: their values are placeholders, so `kubectl
+# apply` of a target's manifests folder (even -R of all of them) must not reach them. The
+# folder's README says how to supply the values.
+SECRET_DIR = "secrets"
+SECRET_README = "README.md"
+APPLY_FIRST_PREFIX = "00-"
 KUBERNETES_PREFIX = "kubernetes:"
 SECRET_DATA_FIELDS = ("data", "stringData")
 
@@ -61,7 +69,8 @@ def _with_secret_keys(body: dict[str, Any], record: ResourceRecord) -> dict[str,
 
 
 def kubernetes_manifests(resources: Sequence[ResourceRecord]) -> dict[str, dict[str, Any]]:
-    """Every Kubernetes object the stack declares, keyed by ``<target>/<stable file name>``."""
+    """Every Kubernetes object the stack declares, keyed by its path under the stack's out
+    folder: ``manifests/<target>/<stable file name>``, or ``secrets/<target>/...`` for a Secret."""
     manifests: dict[str, dict[str, Any]] = {}
     for record in resources:
         if not record.type.startswith(KUBERNETES_PREFIX) or not record.custom:
@@ -75,18 +84,67 @@ def kubernetes_manifests(resources: Sequence[ResourceRecord]) -> dict[str, dict[
         if "metadata" in body:
             ordered["metadata"] = body.pop("metadata")
         ordered.update(body)
+        folder = MANIFEST_DIR
         if ordered["kind"] == "Secret":
             ordered = _with_secret_keys(ordered, record)
+            folder = SECRET_DIR
         target = re.sub(r"[^a-z0-9.-]+", "-", manifest_target(ordered, record).lower())
         kind = str(ordered["kind"]).lower()
-        stem = re.sub(r"[^a-z0-9.-]+", "-", f"{kind}-{record.name}".lower())
-        name = f"{target}/{stem}.yaml"
+        # `kubectl apply -f FOLDER` applies files as they sort: a namespace goes first, before
+        # the objects that live in it.
+        first = APPLY_FIRST_PREFIX if kind == "namespace" else ""
+        stem = first + re.sub(r"[^a-z0-9.-]+", "-", f"{kind}-{record.name}".lower())
+        name = f"{folder}/{target}/{stem}.yaml"
         counter = 2
         while name in manifests:
-            name = f"{target}/{stem}-{counter}.yaml"
+            name = f"{folder}/{target}/{stem}-{counter}.yaml"
             counter += 1
         manifests[name] = ordered
     return manifests
+
+
+def secrets_readme(stack: str, secrets: Mapping[str, Mapping[str, Any]]) -> str:
+    """What ``secrets/`` holds and how to give each Secret its values (its keys are known, its
+    values are not: they are Pulumi secrets or come from Harbor at ``pulumi up``)."""
+    lines = [
+        f"# Secrets of stack `{stack}`: not to be applied as they are",
+        "",
+        "Each file is a Secret the stack declares, with its keys and `[secret]` in place of each "
+        "value (the values are Pulumi secrets, or made during `pulumi up`: a pull secret's robot "
+        "account comes from Harbor). "
+        "`pulumi up` creates them with their real values. Applying the manifests by hand "
+        "(`kubectl apply -f manifests/<target>/`) leaves them out; create each one with its "
+        "values first, in the API of its folder:",
+        "",
+    ]
+    for path, document in sorted(secrets.items()):
+        metadata = document.get("metadata") or {}
+        name, namespace = metadata.get("name", "?"), metadata.get("namespace", "default")
+        target = path.split("/")[1]
+        keys = sorted(
+            key for field in SECRET_DATA_FIELDS for key in (document.get(field) or {}) or {}
+        )
+        if document.get("type") == "kubernetes.io/dockerconfigjson":
+            command = (
+                f"kubectl --context {target} -n {namespace} create secret docker-registry "
+                f"{name} --docker-server=<registry host> --docker-username=<robot account> "
+                "--docker-password=<its secret>"
+            )
+        else:
+            literals = " ".join(f"--from-literal={k}=<value>" for k in keys)
+            command = (
+                f"kubectl --context {target} -n {namespace} create secret generic {name} "
+                f"{literals}".rstrip()
+            )
+        lines += [
+            f"- `{path}`: {document.get('type', 'Opaque')}, keys {', '.join(keys) or 'none'}",
+            "",
+            "  ```sh",
+            f"  {command}",
+            "  ```",
+            "",
+        ]
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def dump_yaml(document: Any) -> str:
@@ -99,13 +157,21 @@ def write_plan(plan: StackPlan, out_dir: Path) -> Path:
     """Write plan.json, manifests and reports under OUT/STACK; return that folder."""
     target = Path(out_dir) / plan.stack
     manifests_dir = target / MANIFEST_DIR
-    if manifests_dir.is_dir():
-        shutil.rmtree(manifests_dir)  # this plan's own output: no stale target survives
+    for folder in (manifests_dir, target / SECRET_DIR):
+        if folder.is_dir():
+            shutil.rmtree(folder)  # this plan's own output: no stale target survives
     manifests_dir.mkdir(parents=True, exist_ok=True)
     (target / PLAN_FILE).write_text(json_text.dumps(plan.to_json()) + "\n", encoding="utf-8")
     folders: set[str] = set()
-    for file_name, document in kubernetes_manifests(plan.result.resources).items():
-        path = os.path.join(manifests_dir, file_name)
+    documents = kubernetes_manifests(plan.result.resources)
+    secrets = {k: v for k, v in documents.items() if k.startswith(f"{SECRET_DIR}/")}
+    if secrets:
+        (target / SECRET_DIR).mkdir(parents=True, exist_ok=True)
+        _write_text(
+            os.path.join(target, SECRET_DIR, SECRET_README), secrets_readme(plan.stack, secrets)
+        )
+    for file_name, document in documents.items():
+        path = os.path.join(target, file_name)
         folder = os.path.dirname(path)
         if folder not in folders:  # a folder per target API
             os.makedirs(folder, exist_ok=True)

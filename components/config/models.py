@@ -304,6 +304,8 @@ class Model(ConfigModel):
     ref: NonEmpty
     parameters_b: Annotated[float, Field(gt=0, alias="parametersB")]
     precision: Precision = "fp16"
+    # An embedding model's vector length; `paif verify` holds every answer to it.
+    dimensions: Annotated[int, Field(ge=1)] | None = None
 
     @field_validator("ref")
     @classmethod
@@ -419,6 +421,16 @@ class ModelEndpoint(ConfigModel):
                         "needs a metric the Infinity engine does not export as vLLM and NIM "
                         "do; an Infinity endpoint scales on GPU utilisation",
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _dimensions_of_embeddings(self) -> ModelEndpoint:
+        if self.model.dimensions is not None and self.type != "embeddings":
+            raise FieldError(
+                "model.dimensions",
+                f"is the vector length of an embeddings endpoint; {self.name!r} is of type "
+                f"{self.type}",
+            )
         return self
 
 

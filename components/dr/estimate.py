@@ -452,7 +452,9 @@ def _facts(assumed: bool) -> str:
 
 
 def _site_facts(config: StackConfig, stack: str | None, *, known: bool) -> dict[str, Any]:
+    """Where a site's operators connect: what its stack file declares (None: not known here)."""
     ingress = config.network.ingress if known else None
+    observability = config.observability
     return {
         "name": config.site.name,
         "stack": stack,
@@ -461,7 +463,25 @@ def _site_facts(config: StackConfig, stack: str | None, *, known: bool) -> dict[
         "vcenter": config.site.vcenter.server if known else None,
         "fqdn": ingress.fqdn if ingress else None,
         "virtualIp": ingress.virtual_ip if ingress else None,
+        "prometheusUrl": (
+            observability.prometheus.resolved_url if known and observability.enabled else None
+        ),
     }
+
+
+def _dr_facts(
+    dr_config: StackConfig,
+    dr_stack: str | None,
+    assumed: bool,
+    declared: StackConfig | None,
+) -> dict[str, Any]:
+    """The DR site's facts: declared by the DR stack (its own, or its file read by the primary
+    when it is the peer this primary names), unknown otherwise."""
+    if not assumed:
+        return _site_facts(dr_config, dr_stack, known=True)
+    if declared is not None and declared.site.name == dr_config.site.name:
+        return _site_facts(declared, dr_stack, known=True)
+    return _site_facts(dr_config, dr_stack, known=False)
 
 
 def presumed_dr_config(primary: StackConfig, stack: str | None = None) -> StackConfig:
@@ -495,13 +515,17 @@ def estimate_for(
     *,
     stack: str | None = None,
     failover: bool | None = None,
+    dr_declared: StackConfig | None = None,
 ) -> dict[str, Any]:
     """The ``estimates`` object of this stack (module doc); raises ConfigError on bad input.
 
     ``config`` is this stack's own config, ``primary`` the primary's (DR stacks), ``stack`` this
     stack's name (for file names in messages and the runbook's commands), ``failover`` as for
-    :func:`derive_site`. RTO and RPO always describe a failover from the standby state;
-    ``topology`` shows the DR side as it is declared now (failed over or not).
+    :func:`derive_site`. ``dr_declared`` is a primary's view of its DR stack file when the
+    project has it: its site facts (Supervisor, vCenter, ingress, Prometheus) replace the
+    unknowns of ``sites.dr``; the DR capacity stays presumed (the DR stack's plan has it). RTO
+    and RPO always describe a failover from the standby state; ``topology`` shows the DR side as
+    it is declared now (failed over or not).
     """
     is_dr = config.dr.role == "dr"
     if is_dr:
@@ -624,7 +648,7 @@ def estimate_for(
         **base,
         "sites": {
             "primary": _site_facts(primary_config, primary_stack, known=True),
-            "dr": _site_facts(dr_config, dr_stack, known=not dr_assumed),
+            "dr": _dr_facts(dr_config, dr_stack, dr_assumed, dr_declared),
         },
         "failover": {
             "from": primary_config.site.name,

@@ -75,6 +75,12 @@ def _placeholder(value: str | None, what: str) -> str:
     return value if value else f"<{what}>"
 
 
+def _dr_fact(value: str | None, what: str, dr_stack: str) -> str:
+    """A DR site fact, or a placeholder saying where it comes from: only the DR stack file
+    declares it, and this project has none."""
+    return value if value else f"<{what}: unknown until paif plan --stack {dr_stack}>"
+
+
 def _num(value: Any) -> str:
     """A count as people write it: stack outputs turn 5 into 5.0 (protobuf numbers)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -119,12 +125,12 @@ def runbook_steps(
     primary, dr = sites["primary"], sites["dr"]
     stacks = estimate["stacks"]
     dr_stack = _placeholder(stacks.get("dr"), "DR stack")
-    dr_supervisor = _placeholder(dr.get("supervisor"), f"Supervisor of {dr['name']}")
+    dr_supervisor = _dr_fact(dr.get("supervisor"), f"Supervisor of {dr['name']}", dr_stack)
     active = pattern == "active-active"
     grouped = _terms_by_phase(estimate["rto"]["terms"])
     actions: dict[str, list[str]] = {phase: [] for phase in PHASE_ORDER}
 
-    dr_fqdn = _placeholder(dr.get("fqdn"), f"ingress FQDN of {dr['name']}")
+    dr_fqdn = _dr_fact(dr.get("fqdn"), f"ingress FQDN of {dr['name']}", dr_stack)
 
     # -- detect
     fqdn = _placeholder(primary.get("fqdn") or topology["traffic"].get("fqdn"), "service FQDN")
@@ -259,7 +265,7 @@ def runbook_steps(
             f"({_num(gslb.get('ttl', '?'))} s):\n\n" + _code(f"dig +short {domain}")
         )
     else:
-        vip = _placeholder(dr.get("virtualIp"), f"ingress virtual IP of {dr['name']}")
+        vip = _dr_fact(dr.get("virtualIp"), f"ingress virtual IP of {dr['name']}", dr_stack)
         ttl = int(float(estimate["assumptions"].get("dnsTtlSeconds", 300)))
         actions["gateway"].append(
             f"Point `{fqdn}` at the DR ingress virtual IP {vip} (the DR NSX load balancer "
@@ -283,15 +289,22 @@ def runbook_steps(
             f"endpoint's health check answers {HEALTH_OK_STATUS} OK and lists its model, the "
             f"P95 of {VERIFY_SAMPLE_REQUESTS} sample requests per endpoint stays below "
             f"{SLA_P95_SECONDS:g} s (the project default, §9.7.2's example SLA, unless the "
-            "stack sets its own) and the error rate below "
-            f"{SLA_ERROR_RATE * 100:g} %, and, "
+            f"stack sets its own), no more than {SLA_ERROR_RATE * 100:g} % of them fail, and, "
             "with `--prometheus`, autoscaling adds replicas under that load and no alert of "
-            "the DR site is firing (exit 0: all passed; 1: the failed checks are named):\n\n"
+            "the DR site is firing (exit 1: the failed checks are named). "
+            f"{VERIFY_SAMPLE_REQUESTS} requests are too few to show an error rate below "
+            f"{SLA_ERROR_RATE * 100:g} %, so with none failing the error-rate check alone ends "
+            "inconclusive (exit 3); once traffic is back, run it again without `--requests` "
+            "(enough requests to show the rate, paced below each endpoint's rate limit):\n\n"
             + _code(
                 "export PAIF_VERIFY_TOKEN=...   # an API token of the gateway",
                 f"paif verify --stack {dr_stack} --url https://{fqdn} "
-                f"--requests {VERIFY_SAMPLE_REQUESTS} "
-                f"--prometheus {dr_prometheus_url or f'<Prometheus URL of {dr_name}>'}",
+                f"--requests {VERIFY_SAMPLE_REQUESTS} --prometheus "
+                + _dr_fact(
+                    dr_prometheus_url or dr.get("prometheusUrl"),
+                    f"Prometheus URL of {dr_name}",
+                    dr_stack,
+                ),
             ),
             "Logging and alerting: the DR site's log system receives the endpoints' logs, and "
             "its PaifWatchdog alert reaches the on-call channel (`paif verify` reports both "

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from paif_cli.verify.client import Client
+from paif_cli.verify.client import Client, first_bytes
 from paif_cli.verify.report import Check
 
 KNOWLEDGE_BASES_PATH: Final = "/api/v1/control/knowledge-bases"
@@ -59,14 +59,16 @@ class PaisError(Exception):
 
 def _json(client: Client, path: str, payload: dict[str, Any] | None = None) -> Any:
     answer = client._request(path, payload)  # the verify client's one request primitive
-    if answer.status is None:
-        raise PaisError(f"{path}: {answer.error}")
-    if not 200 <= answer.status < 300:
-        raise PaisError(f"{path} answered {answer.status}")
+    if not answer.ok:
+        # The client names the failure: its kind, a 401/403 naming the token, the body's start.
+        raise PaisError(f"{path}: {answer.error or f'answered {answer.status}'}")
     try:
         return json.loads(answer.body)
     except ValueError:
-        raise PaisError(f"{path} answered {answer.status} with no JSON") from None
+        where = f" (after a redirect to {answer.redirected_to})" if answer.redirected_to else ""
+        raise PaisError(
+            f"{path} answered {answer.status} with no JSON: {first_bytes(answer.body)}{where}"
+        ) from None
 
 
 def _items(document: Any, path: str) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from components.observability import metrics
 from components.observability.alerts import WATCHDOG
-from paif_cli.verify.client import failure_reason
+from paif_cli.verify.client import TRANSPORT_ERRORS, failure_reason, first_bytes
 
 ALERT_PREFIX: Final = "Paif"
 # How often the scaling check asks again while it waits for the autoscaler.
@@ -40,17 +40,39 @@ class Prometheus:
     timeout: float = 10.0
 
     def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
+        """``data`` of an API answer; PrometheusError saying what was seen otherwise."""
         query = f"?{urllib.parse.urlencode(params)}" if params else ""
-        request = urllib.request.Request(f"{self.url.rstrip('/')}{path}{query}")
+        where = f"{self.url.rstrip('/')}{path}"
+        request = urllib.request.Request(where + query, headers={"Accept": "application/json"})
+        status: int | None = None
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                document = json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            raise PrometheusError(f"{self.url}{path} answered HTTP {exc.code}") from None
-        except (OSError, ValueError, urllib.error.URLError) as exc:
-            raise PrometheusError(f"{self.url} is unreachable: {failure_reason(exc)}") from None
+            try:
+                response = urllib.request.urlopen(request, timeout=self.timeout)
+            except urllib.error.HTTPError as exc:
+                body = exc.read() if exc.fp is not None else b""
+                hint = f" (is {self.url} the Prometheus server?)" if exc.code == 404 else ""
+                raise PrometheusError(
+                    f"{where} answered HTTP {exc.code}{hint}: {first_bytes(body)}"
+                ) from None
+            with response:
+                status = response.status
+                body = response.read()
+        except urllib.error.URLError as exc:
+            reason = failure_reason(exc, phase="connect", timeout=self.timeout)
+            raise PrometheusError(f"{self.url} is unreachable: {reason}") from None
+        except TRANSPORT_ERRORS as exc:
+            phase = "answer" if status is None else "body"
+            reason = failure_reason(exc, phase=phase, timeout=self.timeout)
+            raise PrometheusError(f"{where}: {reason}") from None
+        try:
+            document = json.loads(body)
+        except ValueError:
+            raise PrometheusError(
+                f"{where} answered {status}, but not with JSON (is {self.url} the Prometheus "
+                f"server?): {first_bytes(body)}"
+            ) from None
         if not isinstance(document, dict) or document.get("status") != "success":
-            raise PrometheusError(f"{self.url}{path} did not answer with data: {document!r:.200}")
+            raise PrometheusError(f"{where} did not answer with data: {first_bytes(body)}")
         return document.get("data")
 
     def version(self) -> str:
@@ -62,16 +84,28 @@ class Prometheus:
             "/api/v1/query_range",
             {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"},
         )
-        points = sorted(
-            (float(t), float(v)) for series in data.get("result", []) for t, v in series["values"]
-        )
+        try:
+            points = sorted(
+                (float(t), float(v))
+                for series in data.get("result", [])
+                for t, v in series["values"]
+            )
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise PrometheusError(
+                f"{self.url} answered {expr!r} with data of another shape"
+            ) from None
         return [v for _, v in points]
 
     def value(self, expr: str) -> float | None:
         """The single value of an instant query now, None when it returns nothing."""
         data = self._get("/api/v1/query", {"query": expr})
-        result = data.get("result") or []
-        return float(result[0]["value"][1]) if result else None
+        try:
+            result = data.get("result") or []
+            return float(result[0]["value"][1]) if result else None
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+            raise PrometheusError(
+                f"{self.url} answered {expr!r} with data of another shape"
+            ) from None
 
     def firing(self) -> list[dict[str, Any]]:
         alerts = (self._get("/api/v1/alerts") or {}).get("alerts") or []

@@ -1,4 +1,11 @@
-"""The verification report: a terminal table, and JSON, JUnit XML and Markdown files."""
+"""The verification report: a terminal table, and JSON, JUnit XML and Markdown files.
+
+The verdict of a run: ``failed`` when a check failed (exit 1), ``inconclusive`` when none failed
+but one could not be shown with the requests sent (exit 3), ``passed`` otherwise (exit 0), and
+``aborted`` when the run itself broke off (exit 2; the report holds the checks made until then).
+Reports of an earlier run are removed before a run starts (:func:`remove_reports`), so a report
+on disk is always this run's.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,8 @@ from typing import Any, Final
 JSON_FILE: Final = "verify.json"
 JUNIT_FILE: Final = "verify-junit.xml"
 MARKDOWN_FILE: Final = "verify.md"
-STATUSES: Final = ("pass", "fail", "skip")
+STATUSES: Final = ("pass", "fail", "inconclusive", "skip")
+REPORT_FILES: Final = (JSON_FILE, JUNIT_FILE, MARKDOWN_FILE)
 _INVALID_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -45,6 +53,7 @@ class VerifyReport:
     checks: tuple[Check, ...]
     started: str
     seconds: float
+    aborted: bool = False
 
     @property
     def counts(self) -> dict[str, int]:
@@ -55,6 +64,16 @@ class VerifyReport:
     def failed(self) -> list[Check]:
         return [c for c in self.checks if c.status == "fail"]
 
+    @property
+    def verdict(self) -> str:
+        if self.aborted:
+            return "aborted"
+        if self.failed:
+            return "failed"
+        if any(c.status == "inconclusive" for c in self.checks):
+            return "inconclusive"
+        return "passed"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "stack": self.stack,
@@ -62,17 +81,20 @@ class VerifyReport:
             "started": self.started,
             "seconds": round(self.seconds, 3),
             "summary": self.counts,
-            "passed": not self.failed,
+            "passed": self.verdict == "passed",
+            "verdict": self.verdict,
             "checks": [c.to_dict() for c in self.checks],
         }
 
 
 def summary_line(report: VerifyReport) -> str:
     counts = report.counts
-    verdict = "FAILED" if report.failed else "passed"
+    verdict = report.verdict if report.verdict == "passed" else report.verdict.upper()
+    inconclusive = f", {counts['inconclusive']} inconclusive" if counts["inconclusive"] else ""
     return (
         f"paif verify {report.stack} ({report.site}): {verdict} — {len(report.checks)} checks, "
-        f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped"
+        f"{counts['pass']} passed, {counts['fail']} failed{inconclusive}, "
+        f"{counts['skip']} skipped"
     )
 
 
@@ -96,7 +118,12 @@ def render_markdown(report: VerifyReport) -> str:
         "| result | check | subject | detail |",
         "|---|---|---|---|",
     ]
-    marks = {"pass": "✅ pass", "fail": "❌ fail", "skip": "⏭ skip"}
+    marks = {
+        "pass": "✅ pass",
+        "fail": "❌ fail",
+        "inconclusive": "❔ inconclusive",
+        "skip": "⏭ skip",
+    }
     for check in report.checks:
         detail = check.message.replace("|", "\\|").replace("\n", " ")
         lines.append(f"| {marks[check.status]} | {check.name} | {check.subject} | {detail} |")
@@ -112,7 +139,7 @@ def render_junit(report: VerifyReport) -> str:
         name=f"paif verify ({report.stack})",
         tests=str(len(report.checks)),
         failures=str(counts["fail"]),
-        skipped=str(counts["skip"]),
+        skipped=str(counts["skip"] + counts["inconclusive"]),
         errors="0",
         time=f"{report.seconds:.3f}",
         timestamp=report.started,
@@ -123,12 +150,25 @@ def render_junit(report: VerifyReport) -> str:
         if check.status == "fail":
             failure = ET.SubElement(case, "failure", message=message, type=check.name)
             failure.text = json.dumps(check.details, sort_keys=True)
+        elif check.status == "inconclusive":
+            ET.SubElement(case, "skipped", message=f"inconclusive: {message}")
         elif check.status == "skip":
             ET.SubElement(case, "skipped", message=message)
         else:
             ET.SubElement(case, "system-out").text = message
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode")
+
+
+def remove_reports(folder: Path) -> list[Path]:
+    """Delete the report files of an earlier run in ``folder``; the paths removed."""
+    removed = []
+    for name in REPORT_FILES:
+        path = Path(folder) / name
+        if path.is_file():
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def write_reports(report: VerifyReport, folder: Path) -> list[Path]:

@@ -23,6 +23,11 @@ class Target:
     kind: str  # completions | embeddings
     model: str
     url: str
+    # An embedding's length when the stack declares it (model.dimensions).
+    dimensions: int | None = None
+    # The endpoint's rate limit (rateLimit.requestsPerMinute), which sample requests share
+    # with the live traffic.
+    requests_per_minute: int | None = None
 
     @property
     def subject(self) -> str:
@@ -81,7 +86,14 @@ def load_deployment(
                     f"--endpoint-url {subject}=URL)",
                 )
             targets.append(
-                Target(monitored, endpoint.type, routing_name(endpoint), where.rstrip("/"))
+                Target(
+                    monitored,
+                    endpoint.type,
+                    routing_name(endpoint),
+                    where.rstrip("/"),
+                    endpoint.model.dimensions,
+                    endpoint.rate_limit.requests_per_minute if endpoint.rate_limit else None,
+                )
             )
     known = {t.subject for t in targets}
     for subject in [*(selection or []), *overrides]:

@@ -34,6 +34,7 @@ PULL_REQUEST = ROOT / ".github" / "workflows" / "pull-request.yml"
 # What a checkout of this repository holds that the gate needs.
 CHECKOUT = (
     "Makefile",
+    "scripts",
     "pyproject.toml",
     "requirements.txt",
     "Pulumi.yaml",
@@ -146,7 +147,9 @@ def checkout(directory: Path) -> Path:
     paif = bin_dir / "paif"
     paif.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m paif_cli.main "$@"\n', encoding="utf-8")
     paif.chmod(0o755)
-    (directory / ".venv" / ".installed").touch()  # newer than pyproject.toml: nothing to do
+    # Newer than pyproject.toml, the runtime's first: nothing to do.
+    for stamp in (".installed-runtime", ".installed"):
+        (directory / ".venv" / stamp).touch()
     return directory
 
 

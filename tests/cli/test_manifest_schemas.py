@@ -43,7 +43,9 @@ CORE_GROUPS = {
 @pytest.fixture(scope="module")
 def manifests(example_out: Path) -> list[tuple[str, dict[str, Any]]]:
     found = []
-    for path in sorted(example_out.glob("*/manifests/*/*.yaml")):
+    # What is applied, and the Secrets kept apart from it (their keys must still make a Secret).
+    paths = [*example_out.glob("*/manifests/*/*.yaml"), *example_out.glob("*/secrets/*/*.yaml")]
+    for path in sorted(paths):
         name = path.relative_to(example_out).as_posix()
         found.append((name, yaml.safe_load(path.read_text())))
     return found
@@ -129,7 +131,7 @@ def test_no_object_is_left_without_a_schema(
 
 
 def test_manifest_files_are_one_object_each(example_out: Path) -> None:
-    files = list(example_out.glob("*/manifests/*/*.yaml"))
+    files = [*example_out.glob("*/manifests/*/*.yaml"), *example_out.glob("*/secrets/*/*.yaml")]
     assert len(files) > 100
     for path in files:
         documents = list(yaml.safe_load_all(path.read_text()))

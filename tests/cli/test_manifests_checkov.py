@@ -92,6 +92,8 @@ def checkov(example_out: Path, tmp_path_factory: pytest.TempPathFactory) -> Chec
     root = tmp_path_factory.mktemp("scan")
     for stack in ("prod", "dr"):
         shutil.copytree(example_out / stack / "manifests", root / stack)
+        # The Secrets (placeholder values, kept apart from what is applied) are scanned too.
+        shutil.copytree(example_out / stack / "secrets", root / stack / "secrets")
     (root / CANARY).mkdir()
     (root / CANARY / "deployment-frontend.yaml").write_text(yaml.safe_dump(UNHARDENED))
     start = time.monotonic()

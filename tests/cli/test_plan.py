@@ -57,8 +57,8 @@ def test_manifests_are_yaml_with_integers(planned: Path, stack: str) -> None:
     for path in files:
         document = yaml.safe_load(path.read_text())
         assert {"apiVersion", "kind", "metadata"} <= set(document), path.name
-        text = path.read_text()
-        assert "[secret]" not in text or document["kind"] in {"Secret"}, path.name
+        # Nothing to apply holds a placeholder: Secrets are kept apart (secrets/<target>/).
+        assert document["kind"] != "Secret" and "[secret]" not in path.read_text(), path.name
     quota = next(
         yaml.safe_load(p.read_text())
         for p in files
@@ -67,6 +67,27 @@ def test_manifests_are_yaml_with_integers(planned: Path, stack: str) -> None:
     # §9.4.3: counts render as integers, not 10.0.
     assert quota["spec"]["hard"]["persistentvolumeclaims"] == 10
     assert quota["spec"]["hard"]["pods"] == 50
+
+
+@pytest.mark.parametrize("stack", ["prod", "dr"])
+def test_secrets_are_kept_apart_with_a_readme_saying_how_to_supply_them(
+    planned: Path, stack: str
+) -> None:
+    secrets = planned / stack / "secrets"
+    files = sorted(secrets.glob("*/*.yaml"))
+    assert [p.parent.name for p in files] == ["supervisor"] * 3  # the tenants' pull secrets
+    readme = (secrets / "README.md").read_text()
+    assert "not to be applied as they are" in readme
+    for path in files:
+        document = yaml.safe_load(path.read_text())
+        assert document["kind"] == "Secret"
+        assert document["stringData"] == {".dockerconfigjson": "[secret]"}
+        name, namespace = document["metadata"]["name"], document["metadata"]["namespace"]
+        assert f"`secrets/supervisor/{path.name}`" in readme
+        assert (
+            f"kubectl --context supervisor -n {namespace} create secret docker-registry {name} "
+            in readme
+        )
 
 
 def test_planning_twice_is_byte_identical(planned: Path, tmp_path: Path) -> None:

@@ -238,7 +238,7 @@ def test_the_runs_plan_both_stacks(offline_run: Run, plaintext_run: Run) -> None
         "prod/policy.json", "prod/policy-junit.xml", "dr/failover-runbook.md",
         "policy-summary.md", "topology.svg",
     } <= written  # fmt: skip
-    assert any(name.startswith("prod/manifests/supervisor/secret-") for name in written)
+    assert any(name.startswith("prod/secrets/supervisor/secret-") for name in written)
 
 
 def test_no_plaintext_secret_is_written_or_printed(plaintext_run: Run) -> None:

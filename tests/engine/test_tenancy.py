@@ -223,9 +223,11 @@ def rbac_sites(
             api = Connections(server)
             site = TenancySite(stack, server, api, _discover(api), _tenants(stack), [])
             sites[stack] = site
+            # What `pulumi up` stores in the Supervisor: the manifests and the Secrets kept apart.
             objects = [
                 yaml.safe_load(p.read_text())
-                for p in sorted((planned / stack / "manifests" / "supervisor").glob("*.yaml"))
+                for folder in ("manifests", "secrets")
+                for p in sorted((planned / stack / folder / "supervisor").glob("*.yaml"))
             ]
             for namespace in sorted({o["metadata"].get("namespace") for o in objects} - {None}):
                 server.create("/api/v1/namespaces", {"metadata": {"name": namespace}})

@@ -56,6 +56,7 @@ class OpenAIServer:
         error_every: int = 20,
         knowledge_bases: dict[str, tuple[str, int]] | None = None,
         agents: dict[str, str] | None = None,
+        dimensions: int = 1024,
     ) -> None:
         assert mode in ("healthy", "slow", "erroring")
         self.mode = mode
@@ -71,6 +72,7 @@ class OpenAIServer:
         self.runs: dict[str, str] = {}
         self.pais_authorizations: list[str | None] = []
         self.questions: list[str] = []
+        self.dimensions = dimensions
         self.lock = threading.Lock()
         self.requests = 0
         self.statuses: Counter[str] = Counter()
@@ -248,7 +250,13 @@ class OpenAIServer:
                 if self.path == "/v1/embeddings":
                     body: dict[str, Any] = {
                         "object": "list",
-                        "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}],
+                        "data": [
+                            {
+                                "object": "embedding",
+                                "index": 0,
+                                "embedding": [0.01] * server.dimensions,
+                            }
+                        ],
                     }
                 else:
                     body = {

@@ -91,7 +91,7 @@ def site(
 def _verify(site: Site, out: Path, *args: str) -> tuple[int, dict[str, Any]]:
     code = main(
         ["verify", "--stack", "prod", "--project-dir", str(ROOT), "--out", str(out),
-         "--prometheus", site.prometheus, "--scale-wait", "15", *args]
+         "--prometheus", site.prometheus, "--scale-wait", "15", "--max-rate", "1000", *args]
     )  # fmt: skip
     return code, json.loads((out / "prod" / "verify.json").read_text())
 
@@ -106,7 +106,10 @@ def test_a_healthy_run_scales_out_fires_no_alert_and_ships_logs(site: Site, tmp_
         "--requests", "30", "--concurrency", "10",
     )  # fmt: skip
     checks = _by_check(report)
-    assert code == 0, checks
+    # 30 requests without an error cannot show a rate below 0.1 % (test_verify.py has that):
+    # inconclusive, exit 3; everything else passes.
+    assert code == 3, checks
+    assert checks.pop(("error-rate", "marketing/llama-chat"))[0] == "inconclusive"
     assert {status for status, _ in checks.values()} == {"pass"}
     assert checks[("prometheus", SITE)][1].startswith("Prometheus 2.")
     assert checks[("scaling", "marketing/llama-chat")][1] == "replicas rose from 2 to 3 under load"

@@ -120,6 +120,12 @@ EP0 = [*T0, "modelEndpoints", 0]
 
 BAD_INPUTS: list[tuple[str, Mutation, str, str]] = [
     (
+        "an embedding length on a completions endpoint",
+        _set([*EP0, "model", "dimensions"], 1024),
+        "paif:tenants[0].modelEndpoints[0].model.dimensions",
+        "is the vector length of an embeddings endpoint; 'llama-chat' is of type completions",
+    ),
+    (
         "max below min",
         _set([*EP0, "replicas", "max"], 1),
         "paif:tenants[0].modelEndpoints[0].replicas.max",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import math
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -156,12 +158,52 @@ def test_active_active_runbook_uses_the_gslb() -> None:
     assert "Active-active needs no declaration" in section(text, 1)
 
 
-def test_primary_stack_runbook_leaves_unknown_dr_facts_as_placeholders() -> None:
+def test_a_primary_without_the_dr_stack_file_says_where_its_facts_come_from() -> None:
     primary, _ = pair("warm-standby")
     text = render_runbook(primary, estimate_for(primary, None, stack="prod"))
-    assert "kubectl vsphere login --server=<Supervisor of busan-dr>" in text
-    assert "update add ai.example.com 300 A <ingress virtual IP of busan-dr>" in text
+    unknown = "unknown until paif plan --stack dr>"
+    assert f"kubectl vsphere login --server=<Supervisor of busan-dr: {unknown}" in text
+    assert f"update add ai.example.com 300 A <ingress virtual IP of busan-dr: {unknown}" in text
+    assert f"--prometheus <Prometheus URL of busan-dr: {unknown}" in text
     assert "- Note: The DR site busan-dr is presumed to have this site's workload domain" in text
+
+
+def test_a_primary_reads_the_dr_site_facts_from_the_dr_stack_file() -> None:
+    primary, dr = pair("warm-standby")
+    estimate = estimate_for(primary, None, stack="prod", dr_declared=dr)
+    assert estimate["sites"]["dr"] == {
+        "name": "busan-dr",
+        "stack": "dr",
+        "harborUrl": "https://harbor.dr.example.com",
+        "supervisor": "supervisor.dr.example.com",
+        "vcenter": "vcenter.dr.example.com",
+        "fqdn": "ai-dr.example.com",
+        "virtualIp": "10.20.0.10",
+        "prometheusUrl": "http://prometheus-server.tanzu-system-monitoring.svc:80",
+    }
+    text = render_runbook(primary, estimate)
+    assert "<Supervisor" not in text and "<ingress" not in text and "<Prometheus" not in text
+    # The DR stack's own runbook of the same failover names the same places (its durations
+    # may differ: it knows the DR site's real capacity).
+    own = render_runbook(dr, estimate_for(dr, primary, stack="dr"))
+    for line in (
+        "kubectl vsphere login --server=supervisor.dr.example.com --vsphere-username <you>",
+        "curl -sS https://ai-dr.example.com/v1/chat/completions",
+        "update add ai.example.com 300 A 10.20.0.10",
+        "--prometheus http://prometheus-server.tanzu-system-monitoring.svc:80",
+    ):
+        assert line in text and line in own, line
+    # The capacity stays presumed: only the DR stack's plan has it.
+    assert estimate["failover"]["drSiteFacts"] == "assumed equal to the primary's workload domain"
+
+
+def test_a_dr_stack_file_of_another_site_is_not_taken_for_the_peer() -> None:
+    primary, _ = pair("warm-standby")
+    other = copy.deepcopy(load_example("dr"))
+    other["paif:site"]["name"] = "daegu-dr"
+    declared = parse_stack_config(other, "Pulumi.dr.yaml")
+    estimate = estimate_for(primary, None, stack="prod", dr_declared=declared)
+    assert estimate["sites"]["dr"]["supervisor"] is None
 
 
 def test_dns_ttl_assumption_reaches_the_dns_record() -> None:
@@ -218,3 +260,13 @@ def test_no_dr_pattern_renders_a_short_notice() -> None:
         "fail over to. Declare pilot-light, warm-standby or active-active in both stack files "
         "(§9.3.3; PAIF-DR-001).\n"
     )
+
+
+@pytest.mark.parametrize("stack", ["prod", "dr"])
+def test_the_example_runbooks_hold_no_placeholder_the_plans_could_fill(
+    example_out: Path, stack: str
+) -> None:
+    """The prod stack's runbook has the DR site's values from Pulumi.dr.yaml, as the dr stack's
+    own does; what is left is the operator's own name."""
+    text = (example_out / stack / "failover-runbook.md").read_text(encoding="utf-8")
+    assert set(re.findall(r"<[^<>\s][^<>]*>", text)) == {"<you>"}

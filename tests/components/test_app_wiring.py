@@ -266,8 +266,9 @@ def test_the_app_quota_fits_the_autoscaling_maximum() -> None:
 
 
 def _manifests(out: Path, stack: str, target: str) -> dict[str, dict[str, Any]]:
-    folder = out / stack / "manifests" / target
-    docs = [yaml.safe_load(p.read_text()) for p in sorted(folder.glob("*.yaml"))]
+    """A target's objects as ``paif plan`` wrote them: manifests/ and, apart, secrets/."""
+    folders = [out / stack / kind / target for kind in ("manifests", "secrets")]
+    docs = [yaml.safe_load(p.read_text()) for f in folders for p in sorted(f.glob("*.yaml"))]
     return {f"{d['kind']}/{d['metadata']['name']}": d for d in docs if d}
 
 
@@ -295,6 +296,35 @@ def test_the_plan_holds_the_wired_deployment_and_what_it_references(example_out:
     dr = _manifests(example_out, "dr", "marketing-apps")
     assert dr["HorizontalPodAutoscaler/backend"]["spec"]["maxReplicas"] == 2
     assert "Secret/backend-credentials" in dr
+    # Applied by hand, the copy is made with each value read where the stack reads it.
+    readme = (example_out / "prod" / "secrets" / "README.md").read_text()
+    assert (
+        "create secret generic backend-credentials --from-literal=database-password="
+        '"$(kubectl --context supervisor -n marketing-ns get secret chat-history '
+        "-o jsonpath='{.data.password}' | base64 -d)\""
+    ) in readme
+
+
+def test_the_readme_reads_each_copied_key_where_the_stack_reads_it() -> None:
+    from paif_cli.write import credential_sources
+
+    sources = credential_sources(
+        "prod",
+        {
+            "paif.vmware.com/credential-sources": (
+                "DB=supervisor:t-ns/db#password, CA=supervisor:t-ns/tls#ca.crt, KEY=config:apps:key"
+            )
+        },
+    )
+    assert sources == {
+        "DB": '"$(kubectl --context supervisor -n t-ns get secret db '
+        "-o jsonpath='{.data.password}' | base64 -d)\"",
+        # A dotted key is escaped for jsonpath, or kubectl would read .data.ca's crt.
+        "CA": '"$(kubectl --context supervisor -n t-ns get secret tls '
+        "-o jsonpath='{.data.ca\\.crt}' | base64 -d)\"",
+        "KEY": '"$(pulumi config get --stack prod apps:key)"',
+    }
+    assert credential_sources("prod", {}) == {}
 
 
 def test_the_supervisor_secrets_are_read_not_written(example_out: Path) -> None:
@@ -329,6 +359,11 @@ def test_a_stack_secret_reaches_the_copy_and_no_file(tmp_path: Path) -> None:
     assert (
         "SESSION_KEY=config:apps:marketingSession"
         in (secret["metadata"]["annotations"]["paif.vmware.com/credential-sources"])
+    )
+    readme = (out / "prod" / "secrets" / "README.md").read_text()
+    assert (
+        '--from-literal=SESSION_KEY="$(pulumi config get --stack prod apps:marketingSession)"'
+        in (readme)
     )
     placeholder = offline_secret_value("marketing-ns", "chat-history", "password")
     values = (

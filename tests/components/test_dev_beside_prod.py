@@ -96,6 +96,7 @@ def _tenants_with_findings(config: dict[str, Any]) -> dict[str, Any]:
             }
         ]
         tenant["databases"] = [{"name": "notes", "ha": True, "storage": "10Gi"}]
+        tenant.pop("roles", None)  # each tier's default roles
     marketing["quota"]["gpu"] = 4
     return config
 
@@ -131,15 +132,29 @@ def test_each_tenant_is_judged_by_its_own_tier(tmp_path: Path) -> None:
     }
     assert protect["seoul-primary-hr-notes-cluster"] is True
     assert protect["seoul-primary-dev-notes-cluster"] is False
+    # Roles by tier: scoped Roles for hr, Kubernetes' builtin ones for dev.
+    role_refs = {
+        r["urn"].rsplit("::", 1)[-1]: r["inputs"]["roleRef"]
+        for r in plan["resources"]
+        if r["type"] == "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
+    }
+    assert role_refs["seoul-primary-hr-namespace-admin"]["kind"] == "Role"
+    assert role_refs["seoul-primary-dev-namespace-edit"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": "edit",
+    }
 
 
-def test_the_example_dev_tenant_gets_dev_roles_and_no_protection(example_out: Path) -> None:
+def test_the_example_dev_tenant_is_unprotected_and_labelled_dev(example_out: Path) -> None:
     plan = _plan_json(example_out, "prod")
     by_name = {r["urn"].rsplit("::", 1)[-1]: r for r in plan["resources"]}
     assert by_name["seoul-primary-dev-namespace-namespace"].get("protect") is False
     assert by_name["seoul-primary-hr-namespace-namespace"].get("protect") is True
+    # The example keeps the scoped Roles for dev (tenants[].roles: scoped, over the tier's
+    # builtin default; test_each_tenant_is_judged_by_its_own_tier shows the default).
     edit = by_name["seoul-primary-dev-namespace-edit"]["inputs"]
-    assert edit["roleRef"]["kind"] == "ClusterRole" and edit["roleRef"]["name"] == "edit"
+    assert edit["roleRef"]["kind"] == "Role" and edit["roleRef"]["name"] == "dev-edit"
     labels = edit["metadata"]["labels"]
     assert labels["paif.vmware.com/environment"] == "dev"
     tenant = by_name["seoul-primary-dev"]

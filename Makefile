@@ -9,6 +9,8 @@
 #   make engine-test    the users' workflows with the real CLI (needs make engine)
 #   make trivy          build trivy from the Go module proxy (cached)
 #   make trivy-test     trivy config over the example manifests: zero findings (needs make trivy)
+#   make dr-drill       the DR data drill: real PostgreSQL + pgvector per site (pgserver, from
+#                       PyPI through the dev extra); lose the primary, fail over, count the loss
 #   make clean          remove .venv, out/ and the built tools (start over)
 PYTHON ?= python3
 VENV   := .venv
@@ -23,7 +25,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHECKOV       := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV)/.installed
 
-.PHONY: plan test test-install engine engine-test trivy trivy-test lint install install-checkov clean prometheus-tools
+.PHONY: plan test test-install engine engine-test trivy trivy-test dr-drill lint install install-checkov clean prometheus-tools
 
 .DEFAULT_GOAL := install
 
@@ -51,7 +53,7 @@ $(RUNTIME_STAMP): pyproject.toml
 	touch $(RUNTIME_STAMP)
 
 $(STAMP): $(RUNTIME_STAMP)
-	@echo "make: installing the test tools (pytest, hypothesis, ruff, kubernetes-validate, check-jsonschema) into $(VENV)"
+	@echo "make: installing the test tools (pytest, hypothesis, ruff, kubernetes-validate, check-jsonschema; pgserver and psycopg for the DR drill) into $(VENV)"
 	$(PIP) --quiet -e '.[dev]'
 	touch $(STAMP)
 
@@ -100,6 +102,11 @@ trivy:
 
 trivy-test: $(STAMP)
 	$(BIN)/python -m pytest tests/scanners
+
+# Writes the measured figures to out/dr-drill/results.json (docs/architecture.md's table).
+dr-drill: $(STAMP)
+	rm -f out/dr-drill/results.json
+	$(BIN)/python -m pytest tests/drill -p no:warnings -s
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -29,13 +29,17 @@ from __future__ import annotations
 
 import base64
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.dr.copies import LOGICAL_PLUGIN, DatabaseRole
+from components.config.errors import ConfigError, Problem
+from components.config.models import StackConfig
+from components.dr.copies import LOGICAL_PLUGIN, REPLICATION_USER, DatabaseMode, DatabaseRole
+from components.tenant_network import ReplicationPath
 
 with warnings.catch_warnings():
     # pulumi-postgresql 3.18's __init__ warns about its own deprecated DefaultPrivileg alias.
@@ -53,6 +57,81 @@ DSM_PASSWORD_KEY: Final = "password"
 POSTGRES_PORT: Final = 5432
 # The schema the application's migration creates its tables in.
 PUBLISHED_SCHEMA: Final = "public"
+
+
+def replication_password_problems(
+    databases: Iterable[DatabaseRole], *, password_set: bool, stack: str
+) -> list[Problem]:
+    """The missing ``dsm:replicationPassword`` of a stack that builds logical replication.
+
+    The primary's replication role and the DR copy's subscription both log in with it: without
+    it the role is created without a password and the subscription can never connect, so the
+    stack is refused before any resource is registered (a config error, exit 2).
+    """
+    if password_set:
+        return []
+    # The primary publishes; a standing-by copy subscribes (a failed-over one does not).
+    needing = [
+        role
+        for role in databases
+        if role.logical
+        and (
+            (role.writer and role.cluster_name == role.primary_cluster)
+            or role.mode is DatabaseMode.SUBSCRIBER
+        )
+    ]
+    if not needing:
+        return []
+    names = ", ".join(f"{r.tenant}/{r.name}" for r in needing)
+    namespace, key = REPLICATION_PASSWORD_CONFIG
+    return [
+        Problem(
+            f"{namespace}:{key}",
+            f"is not set, but {names} "
+            f"{'has a DR copy' if len(needing) == 1 else 'have DR copies'} fed by logical "
+            "replication (databases[].dr.mechanism 'logical'), whose replication role "
+            f"{REPLICATION_USER} logs in with it; set the same value in both stacks: "
+            f"pulumi config set --secret {namespace}:{key} --stack {stack}",
+        )
+    ]
+
+
+def replication_path(
+    databases: Iterable[DatabaseRole],
+    *,
+    role: str,
+    peer: StackConfig | None,
+    peer_stack_file: str,
+) -> ReplicationPath | None:
+    """Where one tenant's logical replication crosses the sites, if it does.
+
+    ``databases`` are the tenant's roles at this site. The primary admits the DR site's
+    database addresses while any copy is logical; a DR site connects to the primary's while a
+    copy subscribes (not once failed over). The addresses are the peer stack file's
+    ``paif:network.dataCidrs``; a primary planned without its peer's file renders none.
+    """
+    logical = [r for r in databases if r.logical]
+    if role == "dr":
+        logical = [r for r in logical if r.mode is DatabaseMode.SUBSCRIBER]
+    if not logical or peer is None:
+        return None
+    if not peer.network.data_cidrs:
+        names = ", ".join(f"{r.tenant}/{r.name}" for r in logical)
+        side = "connects to" if role == "dr" else "is admitted from"
+        raise ConfigError(
+            peer_stack_file,
+            [
+                Problem(
+                    "paif:network.dataCidrs",
+                    f"is not declared, but the DR copy of {names} is fed by logical "
+                    f"replication, whose subscription {side} {peer.site.name}'s databases on "
+                    f"port {POSTGRES_PORT}: name the addresses DSM gives this site's databases, "
+                    "so both sites' network policies admit exactly that flow",
+                )
+            ],
+        )
+    direction = "out" if role == "dr" else "in"
+    return ReplicationPath(peer.site.name, direction, tuple(peer.network.data_cidrs))
 
 
 @dataclass(frozen=True)

@@ -39,12 +39,15 @@ EQUAL_SHARE_RATIO: Final = 1
 @dataclass(frozen=True)
 class GslbSite:
     """One site behind the GSLB: its HTTPS virtual IP and, when it is an Avi virtual service,
-    the Avi cluster / virtual-service UUIDs that site persistence works through."""
+    the Avi cluster / virtual-service UUIDs that site persistence works through, and whether
+    the GSLB sends it traffic."""
 
     name: str
     virtual_ip: str
     cluster_uuid: str | None = None
     vs_uuid: str | None = None
+    # False: the GSLB sends this site nothing (a lost site, while the other serves alone).
+    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,7 @@ class GslbService(pulumi.ComponentResource):
             GslbPoolMember(
                 ips=(avi_ip_addr(site.virtual_ip),),
                 ratio=EQUAL_SHARE_RATIO,
-                enabled=True,
+                enabled=site.enabled,
                 cluster_uuid=site.cluster_uuid,
                 vs_uuid=site.vs_uuid,
                 description=f"site {site.name}",

@@ -24,7 +24,10 @@ from components.config import (
     read_stack_file,
     runtime_config_values,
 )
-from components.database_replication import REPLICATION_PASSWORD_CONFIG
+from components.database_replication import (
+    REPLICATION_PASSWORD_CONFIG,
+    replication_password_problems,
+)
 from components.errors import ComponentInputError
 from components.hardware import discover_domain
 from components.ownership import lookup_import_id
@@ -111,9 +114,11 @@ def run(project_dir: Path | None = None) -> PaifSite:
     project_dir = project_dir or Path.cwd()
     stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
     values, secret_keys = runtime_config_values()
+    namespace, key = REPLICATION_PASSWORD_CONFIG
     try:
         config = parse_stack_config(values, stack_file)
         peer = load_peer_config(config, project_dir)
+        replication_password = pulumi.Config(namespace).get_secret(key)
         args = PaifSiteArgs(
             config=config,
             primary=peer if config.dr.role == "dr" else None,
@@ -121,12 +126,17 @@ def run(project_dir: Path | None = None) -> PaifSite:
             plaintext_secret_keys=plaintext_secret_keys(values, secret_keys),
             peer_config=peer,
             secret_keys=secret_keys,
-            replication_password=pulumi.Config(REPLICATION_PASSWORD_CONFIG[0]).get_secret(
-                REPLICATION_PASSWORD_CONFIG[1]
-            ),
+            replication_password=replication_password,
         )
         validate_site(args)
         derived = args.derived()
+        missing = replication_password_problems(
+            derived.databases.values(),
+            password_set=replication_password is not None,
+            stack=pulumi.get_stack(),
+        )
+        if missing:
+            raise ConfigError(stack_file, missing)
     except ConfigError as exc:
         raise pulumi.RunError(exc.render()) from None
     except ComponentInputError as exc:

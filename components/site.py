@@ -25,8 +25,9 @@ from components.config import ConfigError, Problem
 from components.config.models import AviIngress, Peer, StackConfig, Tenant, WorkloadDomain
 from components.config.ownership import Kind
 from components.context import SiteContext
+from components.database_replication import replication_path
 from components.dr.estimate import estimate_for, site_gpu_pool
-from components.dr.topology import DerivedSite, derive_site, return_projects
+from components.dr.topology import DerivedSite, derive_site, return_projects, stack_file_name
 from components.edge_security import AviEntry, EdgeSecurity, EdgeSecurityArgs, avi_ref
 from components.errors import ComponentInputError
 from components.gslb import GslbService, GslbServiceArgs, GslbSite
@@ -249,8 +250,16 @@ def _tenant_args(
     replicated = _replicated_projects(args, derived)
     targets = frozenset(replication_targets(derived))
     network = namespace_network(args.config.network)
+    peer = args.primary if args.config.dr.role == "dr" else args.peer_config
+    peer_file = stack_file_name(args.config.dr.peer.stack) if args.config.dr.peer else ""
     out = []
     for tenant in derived.config.tenants:
+        path = replication_path(
+            (r for (t, _), r in derived.databases.items() if t == tenant.name),
+            role=args.config.dr.role,
+            peer=peer,
+            peer_stack_file=peer_file,
+        )
         ctx = _tenant_context(args, tenant)
         isolated = tenant.isolation == "workload-domain"
         own_args = domain_args(ctx)
@@ -276,7 +285,7 @@ def _tenant_args(
                 rpo_seconds=objectives.rpo if objectives is not None else None,
                 replicated_projects=replicated.get(tenant.name, ()),
                 replication_targets=targets,
-                network=network,
+                network=replace(network, replication=path),
                 site_gateway_url=site_gateway_url(args.config),
                 stack_secret_keys=args.secret_keys,
                 stack_file=args.stack_file,
@@ -425,7 +434,13 @@ def _gslb_args(args: PaifSiteArgs, derived: DerivedSite) -> GslbServiceArgs | No
             service_name=f"{config.site.name}-gslb",
             fqdn=gslb.domain,
             sites=[
-                GslbSite(config.site.name, config.network.ingress.virtual_ip),
+                # The DR stack file in this commit says it failed over: this site was lost, and
+                # takes traffic again only once the DR stack fails back (the runbook's order).
+                GslbSite(
+                    config.site.name,
+                    config.network.ingress.virtual_ip,
+                    enabled=not peer.dr.failover,
+                ),
                 GslbSite(peer.site.name, peer.network.ingress.virtual_ip),
             ],
             health_monitor_refs=list(gslb.health_monitors),

@@ -31,7 +31,11 @@ Allowed flows (everything else is denied):
   metrics port (``allow-metrics-scrape``; §9.7.1 monitoring: every endpoint is scraped);
 - out of ``ai`` to the site's Harbor (model pulls, §9.5.3 phase 4), the model store and the
   declared external APIs; out of ``data`` to the backup locations' object stores (§9.3.2
-  item 2) — ``network.egress``.
+  item 2) — ``network.egress``;
+- logical replication of a DR copy (``databases[].dr.mechanism: logical``), only in a tenant
+  that has one: at the primary, into ``data`` from the DR site's database addresses; at a DR
+  site whose copy subscribes, out of ``data`` to the primary's — on the database ports, the
+  addresses being the peer stack file's ``network.dataCidrs`` (:class:`ReplicationPath`).
 
 Without ``network.egress`` the namespace keeps the library's earlier defaults: DNS to any
 address on 53 and the ``ai``/``data`` tiers to any address on 443. PAIF-MT-005 refuses that in
@@ -46,7 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final, Literal, Protocol
 
 from components.config.models import Network, Tenant
 from components.observability.metrics import SERVING_METRICS_PORT
@@ -97,14 +101,30 @@ class Egress:
 
 
 @dataclass(frozen=True)
+class ReplicationPath:
+    """The one cross-site flow of a tenant's data tier: logical replication of its DR copies.
+
+    ``direction`` ``"in"`` at the primary (its databases admit the DR site's database addresses,
+    from which the copies' subscriptions connect), ``"out"`` at a DR site whose copies subscribe
+    (they connect to the primary's). ``cidrs`` are the peer site's ``network.dataCidrs``.
+    """
+
+    peer_site: str
+    direction: Literal["in", "out"]
+    cidrs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class NamespaceNetwork:
     """What the site's network says about every tenant namespace: who reaches the app tier on
-    which ports, and (``egress``; None: not declared) where the tiers may go."""
+    which ports, (``egress``; None: not declared) where the tiers may go, and (``replication``)
+    the peer site's databases a tenant's logical DR copies connect across."""
 
     app_ports: tuple[int, ...] = (HTTPS_PORT,)
     edge_cidrs: tuple[str, ...] = ()
     edge_namespaces: tuple[str, ...] = ()
     egress: Egress | None = None
+    replication: ReplicationPath | None = None
 
     @property
     def has_edge(self) -> bool:
@@ -119,6 +139,9 @@ def network_cidrs(network: NamespaceNetwork) -> list[tuple[str, str]]:
         found += [("network.egress.dnsServers", c) for c in egress.dns_servers]
         for route in (*egress.ai, *egress.data):
             found += [(f"network.egress ({route.name})", c) for c in route.cidrs]
+    if network.replication is not None:
+        where = f"network.dataCidrs ({network.replication.peer_site})"
+        found += [(where, c) for c in network.replication.cidrs]
     return found
 
 
@@ -287,6 +310,7 @@ def network_policies(args: SegmentedNamespace) -> list[dict[str, Any]]:
             },
         },
         *_app_data_policies(args, db_ports),
+        *_replication_policies(args, db_ports),
     ]
     if args.metrics_scrape is not None:
         namespace, port = args.metrics_scrape
@@ -336,6 +360,24 @@ def _app_data_policies(
             },
         },
     ]
+
+
+REPLICATION_POLICY: Final = "allow-data-replication"
+
+
+def _replication_policies(
+    args: SegmentedNamespace, db_ports: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The data tier's one cross-site flow, logical replication (:class:`ReplicationPath`)."""
+    path = args.network.replication
+    if path is None:
+        return []
+    peers = [{"ipBlock": {"cidr": c}} for c in path.cidrs]
+    if path.direction == "in":
+        rules = {"policyTypes": ["Ingress"], "ingress": [{"from": peers, "ports": db_ports}]}
+    else:
+        rules = {"policyTypes": ["Egress"], "egress": [{"to": peers, "ports": db_ports}]}
+    return [{"name": REPLICATION_POLICY, "spec": {"podSelector": _selector(TIER_DATA), **rules}}]
 
 
 # --- NSX SecurityPolicy ---------------------------------------------------------------------
@@ -480,6 +522,19 @@ def security_policy_spec(args: SegmentedNamespace) -> dict[str, Any]:
                     ports=_tcp(route.ports),
                 )
             )
+    path = network.replication
+    if path is not None:
+        peers = {"sources" if path.direction == "in" else "destinations": [_ip_blocks(path.cidrs)]}
+        rules.append(
+            rule(
+                f"{REPLICATION_POLICY}-{path.direction}",
+                "In" if path.direction == "in" else "Out",
+                "allow",
+                _peers(TIER_DATA),
+                **peers,
+                ports=db_ports,
+            )
+        )
     if args.metrics_scrape is not None:
         namespace, port = args.metrics_scrape
         rules.append(

@@ -20,7 +20,7 @@ settings.register_profile("paif", deadline=None)
 settings.load_profile("paif")
 
 # The slower tiers, each with its own make target; a test there carries its tier's marker.
-TIERS = ("engine", "packaging", "scanners")
+TIERS = ("engine", "packaging", "scanners", "drill")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

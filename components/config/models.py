@@ -1039,8 +1039,9 @@ class Network(ConfigModel):
     GSLB) is managed outside this stack, e.g. by the network team's own stack: this stack then
     declares none of it and the rules that inspect it have nothing here to check.
     ``appTier`` and ``egress`` say what the tenants' namespaces may reach and be reached from;
-    they describe the network, so an external edge keeps them, and ``gatewayUrl`` (where apps
-    reach the ML API gateway; the entry's FQDN by default) too.
+    they describe the network, so an external edge keeps them, as it keeps ``dataCidrs`` (the
+    site's database addresses, which the peer site's logical replication connects to or from)
+    and ``gatewayUrl`` (where apps reach the ML API gateway; the entry's FQDN by default).
     """
 
     edge: Literal["managed", "external"] = "managed"
@@ -1052,6 +1053,11 @@ class Network(ConfigModel):
     management_cidrs: list[NonEmpty] = Field(default_factory=list)
     app_tier: AppTier = Field(default_factory=AppTier)
     egress: Egress | None = None
+    # This site's DSM database addresses (the network DSM puts its PostgreSQL clusters on). The
+    # peer site's stack reads them from this file: a logical DR copy's subscription connects
+    # from the DR site's to the primary's on the database port, and both sides admit exactly
+    # that (components.tenant_network, "replication").
+    data_cidrs: list[Cidr] = Field(default_factory=list)
 
     @property
     def resolved_gateway_url(self) -> str | None:

@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from components.dr.failover import config_command
+
 # Set every sequence owned by a column past the largest value copied into it: logical
 # replication copies rows, not sequence positions, so a promoted copy would hand out ids the
 # primary already used. The margin leaves room for rows still in flight when the site went.
@@ -228,11 +230,16 @@ def failback_step(
     if mechanism == "backup-restore":
         location = db.get("backupLocation") or "<backup location of the copy>"
         refs.append(Reference("dr", "BackupLocation", location))
-        text = head + (
-            f"In Data Services Manager at {db['primarySite']}, restore the latest backup of "
-            f"`{copy}` from backup location `{location}` into `{primary}` (database `{name}`), "
-            "then repoint the apps to the primary and fail the DR stack back (the copy is "
-            "created again from backups on the next failover)."
+        text = (
+            head
+            + (
+                f"In Data Services Manager at {db['primarySite']}, restore the latest backup of "
+                f"`{copy}` from backup location `{location}` into `{primary}` (database `{name}`), "
+                "then repoint the apps to the primary and fail the DR stack back "
+                f"(`{config_command(dr_stack, False)} && pulumi up --stack {dr_stack}`; the copy "
+                "is created again from backups on the next failover)."
+            )
+            + _release(db, dr_stack)
         )
         return DatabaseStep(text, tuple(refs))
     primary_context = f"{db['primarySite']}-{ns}"
@@ -258,11 +265,28 @@ def failback_step(
             Reference("dr", "Subscription", logical["subscription"], name),
         ]
         text += (
-            f": empty the copy (`TRUNCATE` its tables in database `{name}` of `{copy}`), set "
-            f"`paif:dr.failover false` and `pulumi up --stack {dr_stack}`; the subscription "
-            f"`{logical['subscription']}` is created again and copies every row from "
-            f"publication `{logical['publication']}` through slot `{logical['slot']}`."
+            f": empty the copy (`TRUNCATE` its tables in database `{name}` of `{copy}`), then "
+            f"`{config_command(dr_stack, False)} && pulumi up --stack {dr_stack}`; the "
+            f"subscription `{logical['subscription']}` is created again and copies every row "
+            f"from publication `{logical['publication']}` through slot `{logical['slot']}`."
         )
     else:
-        text += f": set `paif:dr.failover false` and `pulumi up --stack {dr_stack}`."
+        text += f": `{config_command(dr_stack, False)} && pulumi up --stack {dr_stack}`."
+        text += _release(db, dr_stack)
     return DatabaseStep(text, tuple(refs))
+
+
+def _release(db: Mapping[str, Any], dr_stack: str) -> str:
+    """A copy that runs only while failed over is protected: its deletion is a person's act."""
+    copy, ns = db["clusterName"], db["namespace"]
+    resource = f"PostgresCluster::{db['copySite']}-{db['tenant']}-{db['name']}-cluster"
+    return (
+        f" Standing by, nothing of `{copy}` runs at {db['copySite']}, but the copy is protected: "
+        "that `pulumi up` stops and deletes nothing until a person, once the primary holds "
+        f"the data, releases it (namespace `{ns}`):\n\n"
+        + _code(
+            f"pulumi stack --stack {dr_stack} --show-urns | grep '{resource}'",
+            f"pulumi state unprotect --stack {dr_stack} '<that URN>'",
+            f"pulumi up --stack {dr_stack}",
+        )
+    )

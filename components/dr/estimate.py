@@ -42,6 +42,7 @@ from typing import Any, Final
 from components.config.errors import ConfigError, Problem
 from components.config.models import Dr, Harbor, Peer, StackConfig
 from components.config.units import parse_quantity
+from components.dr.failover import failover_dict
 from components.dr.schedulability import cluster_schedules, schedules_dict
 from components.dr.topology import (
     DatabaseRole,
@@ -654,6 +655,12 @@ def estimate_for(
             "from": primary_config.site.name,
             "to": dr_side.site,
             "drSiteFacts": _facts(dr_assumed),
+            # What `pulumi up` of the DR stack changes each way (components.dr.failover).
+            **failover_dict(
+                dr_side,
+                derive_site(dr_config, primary_config, stack=dr_stack, failover=True),
+                dr_stack,
+            ),
         },
         "assumptions": assumptions.to_dict(),
         "overriddenAssumptions": overridden,

@@ -29,6 +29,7 @@ from components.dr.database_steps import (
     failback_step,
     failover_step,
 )
+from components.dr.failover import commands, describe
 from components.estimators import format_duration
 from components.pgvector_database import DEFAULT_ADMIN_USERNAME
 
@@ -192,10 +193,7 @@ def runbook_steps(
         )
 
     # -- runtime
-    failover_cmds = _code(
-        f"pulumi config set paif:dr.failover true --stack {dr_stack}",
-        f"pulumi up --stack {dr_stack}",
-    )
+    failover_cmds = _code(*commands(dr_stack, True))
     namespaces = sorted({e["namespace"] for e in topology["endpoints"]})
     if active:
         actions["runtime"].append(
@@ -263,6 +261,14 @@ def runbook_steps(
             "answers alone; with site persistence, conversations pinned to the failed site "
             "restart on the survivor. Clients follow within the GSLB TTL "
             f"({_num(gslb.get('ttl', '?'))} s):\n\n" + _code(f"dig +short {domain}")
+        )
+        actions["gateway"].append(
+            f"Commit the DR stack file with `paif:dr.failover: true`: when {primary['name']} "
+            f"comes back, its own stack (`pulumi up --stack "
+            f"{_placeholder(stacks.get('primary'), 'primary stack')}`) declares its GSLB member "
+            "disabled for as long as that file says failed over, so the health monitors cannot "
+            "send users to a site whose databases are not yet re-seeded; failing the DR stack "
+            "back enables it again."
         )
     else:
         vip = _dr_fact(dr.get("virtualIp"), f"ingress virtual IP of {dr['name']}", dr_stack)
@@ -414,19 +420,47 @@ def render_runbook(config: StackConfig, estimate: Mapping[str, Any]) -> str:
             out += [action, ""]
         if out[-1] == "":
             out.pop()
+    changes = (estimate.get("failover") or {}).get("changes") or []
+    dr_stack = _placeholder(stacks.get("dr"), "DR stack")
+    out += ["", "## What the failover changes", ""]
+    out += _changes_table(changes, dr_stack)
     out += [
         "",
         "## After the failover: fail back",
         "",
         f"- {dr} is now the writer. Never run two writable primaries (§9.3.3): keep "
         f"{primary}'s databases fenced until each is rebuilt below.",
-        f"- Fail back in the same order as the failover once {primary} is back; then set "
-        f"`paif:dr.failover false` on the DR stack and `pulumi up` it.",
+        f"- Order: (1) bring {primary} back and rebuild its clusters with its own stack; "
+        f"(2) move each database's data back (below), writes frozen at {dr}; (3) fail the DR "
+        f"stack back to standing by; (4) move the traffic back (the reverse of step "
+        f"{PHASE_ORDER.index('gateway') + 1}); (5) validate at {primary} as in step "
+        f"{PHASE_ORDER.index('validate') + 1}.",
+        "- Step (3) from a laptop, with the primary back and re-seeded; `pulumi up` applies "
+        "the table above read from right to left and deletes nothing protected:",
+        "",
+        _code(*commands(dr_stack, False)),
         "",
     ]
     for step in failback_steps(estimate):
         out += [step.text, ""]
     return "\n".join(out)
+
+
+def _changes_table(changes: Sequence[Mapping[str, Any]], dr_stack: str) -> list[str]:
+    """What ``pulumi up`` of the DR stack changes at failover (components.dr.failover)."""
+    if not changes:
+        return ["Nothing: the DR site already runs as it would serve."]
+    rows = [
+        f"`{' && '.join(commands(dr_stack, True))}` changes (failback: right to left):",
+        "",
+        "| part | standing by | serving |",
+        "|---|---|---|",
+    ]
+    rows += [
+        f"| {c['part']} {c['name']} | {describe(c['standingBy'])} | {describe(c['serving'])} |"
+        for c in changes
+    ]
+    return rows
 
 
 def _role_key(estimate: Mapping[str, Any]) -> str:

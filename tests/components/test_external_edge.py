@@ -15,14 +15,16 @@ EDGE_PACKAGES = ("nsxt:", "avi:")
 
 
 def _external(stack: str) -> dict[str, Any]:
-    """The example with its edge external; who reaches the tenants, where they may go and
-    where apps reach the gateway describe the network, so they stay."""
+    """The example with its edge external; who reaches the tenants, where they may go, the
+    site's database addresses and where apps reach the gateway describe the network, so they
+    stay."""
     config = load_example(stack)
     network = config["paif:network"]
     config["paif:network"] = {
         "edge": "external",
         "appTier": network["appTier"],
         "egress": network["egress"],
+        "dataCidrs": network["dataCidrs"],
         "gatewayUrl": network["gatewayUrl"],
     }
     return config

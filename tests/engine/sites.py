@@ -42,7 +42,11 @@ def engine_config(stack: str, site: Site | None) -> dict[str, Any]:
     network = config["paif:network"]
     config["paif:network"] = {
         "edge": "external",
-        **{key: network[key] for key in ("appTier", "egress", "gatewayUrl") if key in network},
+        **{
+            key: network[key]
+            for key in ("appTier", "egress", "dataCidrs", "gatewayUrl")
+            if key in network
+        },
     }
     config["paif:kubernetes"] = {"awaitControllers": False}
     return config

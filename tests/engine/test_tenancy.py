@@ -400,8 +400,27 @@ def _parties(stack: str, *, vms: bool) -> list[Party]:
             None,
             "backup",
         ),
+        # The peer site's databases (its paif:network.dataCidrs): the DR site's copies
+        # subscribe from there to the primary's databases (issue 21).
+        Party(
+            Endpoint(
+                "peer-databases", ip=_host(example(PEER[stack])["paif:network"]["dataCidrs"][0])
+            ),
+            None,
+            f"{PEER[stack]}-databases",
+        ),
+        Party(Endpoint("peer-elsewhere", ip=_outside_data(PEER[stack])), None, "peer-elsewhere"),
     ]
     return parties
+
+
+PEER = {"prod": "dr", "dr": "prod"}
+
+
+def _outside_data(stack: str) -> str:
+    """An address of the peer's site next to its database addresses but outside them."""
+    network = ip_network(example(stack)["paif:network"]["dataCidrs"][0])
+    return str(network.broadcast_address + 1)
 
 
 # The design (README, "Who reaches whom") with the example's ports: the AI ports and the app
@@ -443,12 +462,27 @@ def designed(source: Party, target: Party, protocol: str, port: int) -> bool:
         ):
             ports.add(5432)
         return port in ports
+    replicated = {"vector", "appdata"}
     if target.tenant:
         if source.role == "edge":
             return target.role == "app" and port == 443
+        if source.role == "dr-databases":  # at the primary: the DR copies' subscriptions
+            logical = _has_logical_copies(target.tenant)
+            return target.role in replicated and logical and port == 5432
         scraped = bool(tenants[target.tenant].get("modelEndpoints"))
         return source.role == "prometheus" and target.role == "ai" and scraped and port == 8000
+    if target.role == "prod-databases":  # at the DR site: its copies subscribe to them
+        logical = _has_logical_copies(source.tenant)
+        return src_role in replicated and logical and port == 5432
     return source.tenant is not None and port in OUT.get((src_role, target.role), ())
+
+
+def _has_logical_copies(namespace: str | None) -> bool:
+    """The tenant's databases have DR copies fed by logical replication (warm standby's
+    default mechanism, which the example keeps)."""
+    tenant = _tenant_configs().get(str(namespace)) or {}
+    databases = [*(tenant.get("databases") or []), *(tenant.get("appDatabases") or [])]
+    return any((d.get("dr") or {}).get("mechanism", "logical") == "logical" for d in databases)
 
 
 def _stored(site: TenancySite) -> Cluster:

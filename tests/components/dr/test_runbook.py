@@ -76,6 +76,7 @@ def test_warm_standby_runbook() -> None:
         "## 4. Runtime: bring VKS clusters and model endpoints to full scale",
         "## 5. Gateway and DNS: move traffic to the DR site",
         "## 6. Validate the service against §9.7.2",
+        "## What the failover changes",
         "## After the failover: fail back",
     ]
     total = format_duration(estimate["rto"]["seconds"])
@@ -104,7 +105,9 @@ def test_warm_standby_runbook() -> None:
     assert "`marketing-to-busan-dr`" in registry
 
     runtime = section(text, 4)
-    assert "pulumi config set paif:dr.failover true --stack dr\npulumi up --stack dr" in runtime
+    assert (
+        "pulumi config set --path paif:dr.failover true --stack dr\npulumi up --stack dr" in runtime
+    )
     assert "**marketing/marketing-apps** grows from 3 to 5 workers" in runtime
     assert "(marketing/llama-chat 2, marketing/embeddings 2)" in runtime
     assert '"model": "llama-chat"' in runtime

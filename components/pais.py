@@ -20,7 +20,9 @@ writes beside it (``passwordRef``). The API server is published as a ``LoadBalan
 
 Rendered for each tenant that has a PAIS endpoint and a pgvector database running at this site
 (at a pilot-light DR site nothing of PAIS runs until failover: its ModelEndpoints are declared
-with no replicas and its database is restored then). A tenant with PAIS endpoints and no
+with no replicas and its database is restored then; where that database is restored at
+failover, the tenant component records it as ``paisDatabaseAtFailover`` and PAIF-SEC-002 has
+no gateway to hold before then). A tenant with PAIS endpoints and no
 pgvector database gets none: nothing then configures its gateway, which PAIF-SEC-002 reports
 in production.
 """

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -76,6 +76,8 @@ from components.vks_cluster import VksCluster, VksClusterArgs, validate_vks_clus
 from components.workload_domain import GpuVmClass
 
 TENANT_TYPE = "paif:tenancy:Tenant"
+# The tenant component's input naming PAIS's database where it runs only after failover.
+PAIS_DATABASE_AT_FAILOVER: Final = "paisDatabaseAtFailover"
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,15 @@ class PaifTenantArgs:
             return None
         namespace = monitoring.observability.namespace
         return (namespace, SERVING_METRICS_PORT)
+
+    def pais_database_at_failover(self) -> str | None:
+        """PAIS's state database when it does not run at this site before failover (a copy
+        restored from backups, or started empty, then): PAIS has no instance here until then."""
+        database = pais_database(self.tenant)
+        if not uses_pais(self.tenant) or database is None or self.derived is None:
+            return None
+        role = self.derived.databases.get((self.tenant.name, database.name))
+        return database.name if role is not None and not role.running else None
 
     def endpoint_running(self, name: str) -> bool:
         if self.derived is None:
@@ -354,9 +365,13 @@ class PaifTenant(pulumi.ComponentResource):
         validate_tenant(args)
         tenant = args.tenant
         # The tenant's tier on its component: policies judge what it holds by it (§9.1.1).
-        super().__init__(
-            TENANT_TYPE, name, {"tenant": tenant.name, "environment": args.ctx.environment}, opts
-        )
+        # And, where PAIS waits for its database (restored at failover), which one: its
+        # gateway's configuration comes with it (PAIF-SEC-002 reads this).
+        props: dict[str, Any] = {"tenant": tenant.name, "environment": args.ctx.environment}
+        waiting = args.pais_database_at_failover()
+        if waiting is not None:
+            props[PAIS_DATABASE_AT_FAILOVER] = waiting
+        super().__init__(TENANT_TYPE, name, props, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         self.namespace = SupervisorNamespace(f"{name}-namespace", args.namespace_args(), child)

@@ -52,6 +52,9 @@ SITE_TYPE = "paif:site:PaifSite"
 # components.tenant.TENANT_TYPE, and the label every object of a site carries with its tier
 # (components.context.SiteContext.labels; a tenant's objects carry the tenant's own tier).
 TENANT_TYPE = "paif:tenancy:Tenant"
+# components.tenant.PAIS_DATABASE_AT_FAILOVER: on a tenant component whose PAIS waits for its
+# state database, restored at this site at failover.
+PAIS_DATABASE_AT_FAILOVER = "paisDatabaseAtFailover"
 ENVIRONMENT_LABEL = "paif.vmware.com/environment"
 ADVISORY_POLICY = "PAIF-ADVISORY"
 WAIVED_POLICY = "PAIF-WAIVED"

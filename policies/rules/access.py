@@ -7,10 +7,12 @@ Site props these rules read (``paif:site:PaifSite``), beyond the framework's:
 
 PAIF-SEC-002 reads OIDC from the objects that carry it (``components.pais``): each tenant's
 ``PAISConfiguration`` (the ML API gateway's ``auth.oidc``) and, when the stack sets Harbor's
-mode, Harbor's ``ConfigAuth``. Nothing the stack renders can carry it to the Supervisor's own
-sign-in (an identity provider of the Supervisor is set in vCenter; pulumi_vsphere has no
-resource for it) or to the NSX/Avi entry (it serves the apps' browser sessions too, and §9.2.2
-puts token validation at the gateway), so the rule does not look there.
+mode, Harbor's ``ConfigAuth``; a namespace whose PAIS waits for its database (restored at a
+DR site at failover: the tenant component's ``paisDatabaseAtFailover``) has no gateway before
+then. Nothing the stack renders can carry it to the Supervisor's own sign-in (an identity
+provider of the Supervisor is set in vCenter; pulumi_vsphere has no resource for it) or to the
+NSX/Avi entry (it serves the apps' browser sessions too, and §9.2.2 puts token validation at
+the gateway), so the rule does not look there.
 
 PAIF-SEC-011 judges the roles bound to people (``User`` and ``Group`` subjects; service
 accounts have roles of their own purpose, such as Prometheus's read-only ClusterRole). A role
@@ -24,7 +26,9 @@ from typing import Any, Final
 
 from components.constants import ROBOT_EXPIRY_DAYS
 from policies.framework import (
+    PAIS_DATABASE_AT_FAILOVER,
     PAIS_GROUP,
+    TENANT_TYPE,
     StackView,
     Violation,
     as_int,
@@ -106,6 +110,13 @@ def check_oidc(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Viola
                     )
 
 
+def _pais_waits(view: StackView, resource: Any) -> str | None:
+    """The database PAIS waits for at this site (its tenant component's record), if any."""
+    tenant = view.component_of(resource, TENANT_TYPE)
+    waiting = tenant.props.get(PAIS_DATABASE_AT_FAILOVER) if tenant is not None else None
+    return str(waiting) if waiting else None
+
+
 def _gateway_oidc(view: StackView) -> Iterator[Violation]:
     """Each namespace that serves a PAIS endpoint has a PAISConfiguration validating OIDC."""
     configurations = {
@@ -123,6 +134,9 @@ def _gateway_oidc(view: StackView) -> Iterator[Violation]:
                 for ep in endpoints(view)
                 if ep.kind == "ModelEndpoint" and ep.namespace == namespace and ep.running
             ]
+            # Where PAIS waits for its database (restored here at failover) there is no gateway
+            # to configure yet: its PAISConfiguration is rendered with the database.
+            running = [ep for ep in running if _pais_waits(view, ep.resource) is None]
             if running:
                 yield Violation(
                     f"namespace {namespace} serves PAIS endpoint(s) "

@@ -571,6 +571,40 @@ def test_sec_002_reads_oidc_from_the_gateway_configuration() -> None:
     ]
 
 
+def test_sec_002_a_pais_waiting_for_its_restored_database_has_no_gateway_yet() -> None:
+    """At a DR site whose PAIS database is restored at failover, PAIS has no instance (and so
+    no gateway) before then: its tenant component records which database it waits for, and
+    the rule holds only the namespaces that record is not on."""
+
+    def build() -> None:
+        for namespace, props in (
+            ("marketing-ns", {"tenant": "marketing", "paisDatabaseAtFailover": "docs"}),
+            ("hr-ns", {"tenant": "hr"}),
+        ):
+            tenant = pulumi.ComponentResource("paif:tenancy:Tenant", namespace, props)
+            k8s.apiextensions.CustomResource(
+                f"{namespace}-chat",
+                api_version="pais.vmware.com/v1alpha1",
+                kind="ModelEndpoint",
+                metadata={
+                    "name": "chat",
+                    "namespace": namespace,
+                    "annotations": {"paif.vmware.com/replicas": "1"},
+                },
+                spec={"model": {"ociRef": "h/p/m:1"}, "engine": "vLLM", "type": "Completions"},
+                opts=pulumi.ResourceOptions(parent=tenant),
+            )
+
+    assert check(run(build), "PAIF-SEC-002") == [
+        (
+            "mandatory",
+            "hr-ns-chat",
+            "namespace hr-ns serves PAIS endpoint(s) chat but has no PAISConfiguration: nothing "
+            "configures its gateway's authentication",
+        )
+    ]
+
+
 def test_sec_002_the_example_gateways_validate_oidc(prod: StackConfig, tmp_path: Path) -> None:
     def edit(values: dict[str, Any]) -> None:
         del values["paif:security"]["oidc"]

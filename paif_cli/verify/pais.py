@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -78,22 +78,20 @@ def _items(document: Any, path: str) -> list[dict[str, Any]]:
     return items
 
 
-def _named(items: Sequence[dict[str, Any]], name: str) -> dict[str, Any] | None:
-    return next((i for i in items if i.get("name") == name), None)
+def _listed(client: Client, path: str, name: str, what: str, record: str) -> dict[str, Any]:
+    """The object ``path`` lists by ``name``; PaisError naming its configuration record if none."""
+    found = next((i for i in _items(_json(client, path), path) if i.get("name") == name), None)
+    if found is None:
+        raise PaisError(
+            f"PAIS lists no {what} {name!r}: apply its configuration record (ConfigMap {record})"
+        )
+    return found
 
 
 def knowledge_base_check(client: Client, target: PaisTarget, name: str) -> Check:
     subject = f"{target.tenant}/{name}"
     try:
-        found = _named(_items(_json(client, KNOWLEDGE_BASES_PATH), KNOWLEDGE_BASES_PATH), name)
-        if found is None:
-            return Check(
-                "knowledge-base",
-                subject,
-                "fail",
-                f"PAIS lists no knowledge base {name!r}: apply its configuration record "
-                f"(ConfigMap kb-{name})",
-            )
+        found = _listed(client, KNOWLEDGE_BASES_PATH, name, "knowledge base", f"kb-{name}")
         status = found.get("status")
         if status is not None and status != AVAILABLE:
             return Check(
@@ -158,15 +156,7 @@ def agent_check(
 ) -> Check:
     subject = f"{target.tenant}/{name}"
     try:
-        found = _named(_items(_json(client, ASSISTANTS_PATH), ASSISTANTS_PATH), name)
-        if found is None:
-            return Check(
-                "agent",
-                subject,
-                "fail",
-                f"PAIS lists no agent {name!r}: apply its configuration record "
-                f"(ConfigMap agent-{name})",
-            )
+        found = _listed(client, ASSISTANTS_PATH, name, "agent", f"agent-{name}")
         run = _json(
             client,
             f"{THREADS_PATH}/runs",

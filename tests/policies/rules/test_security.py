@@ -497,7 +497,9 @@ def test_sec_002_static_admins() -> None:
     ]
 
 
-def _pais_endpoint(namespace: str = "marketing-ns") -> None:
+def _pais_endpoint(
+    namespace: str = "marketing-ns", opts: pulumi.ResourceOptions | None = None
+) -> None:
     k8s.apiextensions.CustomResource(
         f"{namespace}-chat",
         api_version="pais.vmware.com/v1alpha1",
@@ -508,6 +510,7 @@ def _pais_endpoint(namespace: str = "marketing-ns") -> None:
             "annotations": {"paif.vmware.com/replicas": "2..4"},
         },
         spec={"model": {"ociRef": "h/p/m:1"}, "engine": "vLLM", "type": "Completions"},
+        opts=opts,
     )
 
 
@@ -582,18 +585,7 @@ def test_sec_002_a_pais_waiting_for_its_restored_database_has_no_gateway_yet() -
             ("hr-ns", {"tenant": "hr"}),
         ):
             tenant = pulumi.ComponentResource("paif:tenancy:Tenant", namespace, props)
-            k8s.apiextensions.CustomResource(
-                f"{namespace}-chat",
-                api_version="pais.vmware.com/v1alpha1",
-                kind="ModelEndpoint",
-                metadata={
-                    "name": "chat",
-                    "namespace": namespace,
-                    "annotations": {"paif.vmware.com/replicas": "1"},
-                },
-                spec={"model": {"ociRef": "h/p/m:1"}, "engine": "vLLM", "type": "Completions"},
-                opts=pulumi.ResourceOptions(parent=tenant),
-            )
+            _pais_endpoint(namespace, pulumi.ResourceOptions(parent=tenant))
 
     assert check(run(build), "PAIF-SEC-002") == [
         (

@@ -471,7 +471,9 @@ class PaifTenant(pulumi.ComponentResource):
             "vksClusters": sorted(self.clusters),
             "monitoredEndpoints": sorted(self.monitoring.scraped) if self.monitoring else [],
         }
-        self.register_outputs(self.outputs)
+        # Its inputs too: under the Pulumi engine a component's registered outputs are what the
+        # policy pack reads as its properties (the tier, PAIS's waiting database).
+        self.register_outputs({**props, **self.outputs})
 
     def _app_credentials(
         self, name: str, args: PaifTenantArgs

@@ -168,7 +168,37 @@ def test_up_then_a_second_preview_shows_no_changes(
     assert _names(apps, "/api/v1/namespaces/marketing-ns/limitranges") == {"marketing-apps-limits"}
     assert _names(supervisor, "/apis/apps/v1/namespaces/marketing-ns/deployments") == set()
     _assert_backend_is_wired(supervisor, apps)
+    # Until DSM reports where a database is, what is wired to it waits for the host (and a
+    # preview cannot know it); once reported, a refresh and an up carry it through.
+    assert "DATABASE_HOST" not in _wiring(apps)
+    _report_database_hosts(supervisor)
+    project.pulumi("refresh", "--stack", "prod", "--yes", "--skip-preview")
+    project.pulumi("up", "--stack", "prod", "--yes", "--skip-preview")
+    assert _wiring(apps)["DATABASE_HOST"] == "chat-history.marketing-ns.dsm.example"
+    configuration = supervisor.get(
+        "/apis/pais.vmware.com/v1alpha1/namespaces/marketing-ns/paisconfigurations/default"
+    )
+    assert configuration["spec"]["database"]["host"] == "kb-vectors.marketing-ns.dsm.example"
     project.pulumi("preview", "--stack", "prod", "--expect-no-changes", "--diff")
+
+
+POSTGRES_CLUSTERS = "/apis/databases.dataservices.vmware.com/v1alpha1/postgresclusters"
+
+
+def _report_database_hosts(supervisor: Any) -> None:
+    """Stand in for DSM's controller: each PostgresCluster's status names where it listens."""
+    for item in (supervisor.get(POSTGRES_CLUSTERS) or {"items": []})["items"]:
+        meta = item["metadata"]
+        name, namespace = meta["name"], meta["namespace"]
+        item["status"] = {
+            "connection": {"host": f"{name}.{namespace}.dsm.example", "port": 5432, "dbname": name}
+        }
+        path = POSTGRES_CLUSTERS.replace("/postgresclusters", f"/namespaces/{namespace}")
+        supervisor.request("PUT", f"{path}/postgresclusters/{name}/status", item)
+
+
+def _wiring(apps: Any) -> dict[str, str]:
+    return apps.get("/api/v1/namespaces/marketing-ns/configmaps/backend-wiring")["data"]
 
 
 def _assert_backend_is_wired(supervisor: Any, apps: Any) -> None:

@@ -143,3 +143,19 @@ def new_project(workspace: dict[str, Any], name: str) -> Project:
 
 def stack_secrets(site: Site) -> dict[str, str]:
     return {**SECRETS, "kubernetes:kubeconfig": site.supervisor.kubeconfig}
+
+
+POSTGRES_CLUSTERS = "/apis/databases.dataservices.vmware.com/v1alpha1/postgresclusters"
+
+
+def report_database_hosts(supervisor: Any) -> None:
+    """Stand in for DSM's controller reporting where each PostgresCluster listens (its
+    ``status.connection``): until then what is wired to a database waits for its host, and a
+    preview cannot know it (a missing output is unknown in a preview)."""
+    for item in (supervisor.get(POSTGRES_CLUSTERS) or {"items": []})["items"]:
+        name, namespace = item["metadata"]["name"], item["metadata"]["namespace"]
+        item["status"] = {
+            "connection": {"host": f"{name}.{namespace}.dsm.example", "port": 5432, "dbname": name}
+        }
+        path = f"/apis/databases.dataservices.vmware.com/v1alpha1/namespaces/{namespace}"
+        supervisor.request("PUT", f"{path}/postgresclusters/{name}/status", item)

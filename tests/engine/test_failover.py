@@ -25,7 +25,14 @@ import pytest
 
 from tests.engine.cluster import ApiServer, Etcd
 from tests.engine.harness import Project, engine_env, standin_providers
-from tests.engine.sites import Layout, Site, engine_config, stack_secrets, start_site
+from tests.engine.sites import (
+    Layout,
+    Site,
+    engine_config,
+    report_database_hosts,
+    stack_secrets,
+    start_site,
+)
 
 NAMESPACE = "marketing-ns"
 CLUSTER = "marketing-apps"
@@ -162,6 +169,10 @@ def test_the_dr_site_fails_over_and_back_through_its_stack(
     wall = seconds[commands["failover"][-1]]
     assert shape(sites["dr"]) == SERVING
     assert [r for r in _state(project, "dr") if r["type"] == SUBSCRIPTION] == []
+    # DSM reports where the copies listen; the stack carries it to what is wired to them.
+    report_database_hosts(sites["dr"].supervisor)
+    project.pulumi("refresh", "--stack", "dr", "--yes", "--skip-preview")
+    project.pulumi(*up, "--stack", "dr")
     project.pulumi(
         "preview", "--stack", "dr", "--expect-no-changes", "--policy-pack", str(project.pack)
     )

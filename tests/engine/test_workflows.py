@@ -24,6 +24,7 @@ from tests.engine.sites import (
     Site,
     engine_config,
     new_project,
+    report_database_hosts,
     stack_secrets,
     start_site,
 )
@@ -171,7 +172,7 @@ def test_up_then_a_second_preview_shows_no_changes(
     # Until DSM reports where a database is, what is wired to it waits for the host (and a
     # preview cannot know it); once reported, a refresh and an up carry it through.
     assert "DATABASE_HOST" not in _wiring(apps)
-    _report_database_hosts(supervisor)
+    report_database_hosts(supervisor)
     project.pulumi("refresh", "--stack", "prod", "--yes", "--skip-preview")
     project.pulumi("up", "--stack", "prod", "--yes", "--skip-preview")
     assert _wiring(apps)["DATABASE_HOST"] == "chat-history.marketing-ns.dsm.example"
@@ -180,21 +181,6 @@ def test_up_then_a_second_preview_shows_no_changes(
     )
     assert configuration["spec"]["database"]["host"] == "kb-vectors.marketing-ns.dsm.example"
     project.pulumi("preview", "--stack", "prod", "--expect-no-changes", "--diff")
-
-
-POSTGRES_CLUSTERS = "/apis/databases.dataservices.vmware.com/v1alpha1/postgresclusters"
-
-
-def _report_database_hosts(supervisor: Any) -> None:
-    """Stand in for DSM's controller: each PostgresCluster's status names where it listens."""
-    for item in (supervisor.get(POSTGRES_CLUSTERS) or {"items": []})["items"]:
-        meta = item["metadata"]
-        name, namespace = meta["name"], meta["namespace"]
-        item["status"] = {
-            "connection": {"host": f"{name}.{namespace}.dsm.example", "port": 5432, "dbname": name}
-        }
-        path = POSTGRES_CLUSTERS.replace("/postgresclusters", f"/namespaces/{namespace}")
-        supervisor.request("PUT", f"{path}/postgresclusters/{name}/status", item)
 
 
 def _wiring(apps: Any) -> dict[str, str]:

@@ -25,7 +25,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHECKOV       := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV)/.installed
 
-.PHONY: plan test test-install engine engine-test trivy trivy-test dr-drill lint install install-checkov clean prometheus-tools
+.PHONY: plan test test-install engine engine-test trivy trivy-test dr-drill lint typecheck install install-checkov clean prometheus-tools
 
 .DEFAULT_GOAL := install
 
@@ -83,7 +83,7 @@ install-checkov: $(CHECKOV_STAMP)
 plan: $(RUNTIME_STAMP)
 	$(BIN)/paif plan --stack prod --stack dr --out out
 
-test: $(STAMP) $(CHECKOV_STAMP) prometheus-tools
+test: $(STAMP) $(CHECKOV_STAMP) prometheus-tools typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -108,10 +108,19 @@ dr-drill: $(STAMP)
 	rm -f out/dr-drill/results.json
 	$(BIN)/python -m pytest tests/drill -p no:warnings -s
 
+# One type checker (mypy, pyproject.toml) over the packages under the names they are installed as
+# (docs/architecture.md, "The installed layout"): .typecheck/ links each name to its folder.
+typecheck: $(STAMP)
+	@mkdir -p .typecheck
+	@ln -sfn ../components .typecheck/paif_components
+	@ln -sfn ../policies .typecheck/paif_policies
+	@ln -sfn ../paif_cli .typecheck/paif_cli
+	MYPYPATH=.typecheck $(BIN)/mypy -p paif_components -p paif_policies -p paif_cli
+
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 # The machine-wide cache of built binaries (~/.cache/paif-pulumi) stays: it is keyed by
 # everything a build reads, so it cannot hold a stale binary.
 clean:
-	rm -rf $(VENV) out .engine .tools
+	rm -rf $(VENV) out .engine .tools .typecheck

@@ -4,6 +4,6 @@
 logic lives in ``components`` where it is tested.
 """
 
-from components.program import run
+from paif_components.program import run
 
 run()

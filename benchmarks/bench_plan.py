@@ -1,5 +1,8 @@
 """Benchmark ``paif plan`` against the bare Pulumi SDK on synthetic stacks of N tenants.
 
+(Why one file: it is run as a script and re-runs itself as its own child processes, the plan,
+the bare replay and the profile, which must share their measuring code without an import.)
+
 The stack: the example's marketing tenant (two endpoints, a VKS cluster with a GPU pool, an HA
 pgvector database, a knowledge base, an agent and two apps) copied N times, with the example's
 warm-standby ``paif:dr`` and its waiver, and GPU hosts enlarged so that the capacity rules pass.
@@ -81,7 +84,7 @@ PHASES = {
         ("paif_cli.pipeline", "write_run"),
         ("paif_cli.plan", "write_plan"),
         ("paif_cli.gate", "write_pair_artifacts"),
-        ("paif_cli.diagram", "write_topology"),
+        ("paif_cli.diagram", "write_topology"),  # before the pipeline
     ],
 }
 # Where the plan looks up ``run_program`` (the recording for the bare replay wraps it there).
@@ -145,6 +148,13 @@ def child_plan(argv: list[str], result_file: Path, recording: Path | None) -> No
     source = os.environ.get(SOURCE_VARIABLE)
     if source:  # the paif under test is another checkout's (--source)
         sys.path.insert(0, source)
+        if (Path(source) / "paif_cli" / "checkout.py").is_file():
+            # A tree with the installed layout: its own paif_components, paif_policies, paif_cli.
+            from paif_cli.checkout import use_checkout
+
+            for name in [n for n in sys.modules if n.split(".")[0] == "paif_cli"]:
+                del sys.modules[name]
+            use_checkout(Path(source))
     import importlib
 
     import paif_cli.main

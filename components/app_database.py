@@ -4,7 +4,7 @@
 ``PostgresCluster`` like the tenant's vector databases (HA, backups to a located backup
 location, the same cross-site role per DR pattern), without the ``vector`` extension. Tenants
 declare them in ``paif:tenants[].appDatabases``; they count in the RPO estimate and the
-failover runbook like any database (``components.dr``), and the network policy lets the app
+failover runbook like any database (``paif_components.dr``), and the network policy lets the app
 tier reach them (the AI tier reaches the vector databases).
 """
 
@@ -15,10 +15,11 @@ from typing import Final
 
 import pulumi
 
-from components.pgvector_database import DsmDatabase, DsmDatabaseArgs, validate_dsm_database
-from components.tenant_namespace import APP_DATA_KIND
+from paif_components.contract import tokens
+from paif_components.pgvector_database import DsmDatabase, DsmDatabaseArgs, validate_dsm_database
+from paif_components.tenant_namespace import APP_DATA_KIND
 
-APP_DATABASE_TYPE: Final = "paif:data:AppDatabase"
+APP_DATABASE_TYPE: Final = tokens.PAIF_APP_DATABASE
 
 
 def app_database_args(args: DsmDatabaseArgs) -> DsmDatabaseArgs:

@@ -1,11 +1,11 @@
 """Tenancy of the namespace a tenant's apps run in, inside one of its VKS clusters (§9.4, §9.6.1).
 
 A VKS cluster is a Kubernetes API of its own: the quota, limits and network policies of the
-tenant's Supervisor namespace (``components.tenant_namespace``) say nothing about it. So every
+tenant's Supervisor namespace (``paif_components.tenant_namespace``) say nothing about it. So every
 namespace the library creates in a VKS cluster gets, from ``tenants[].appNamespace``:
 
 - a ``ResourceQuota`` with the §9.4.3 keys (default: the tenant's own ``quota``);
-- a ``LimitRange`` with container defaults and bounds (``components.container_limits``);
+- a ``LimitRange`` with container defaults and bounds (``paif_components.container_limits``);
 - a default-deny ``NetworkPolicy`` and the allowed flows, by app role (an app with
   ``expose: true`` is a *frontend*, every other app a *backend*):
 
@@ -23,11 +23,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from components.config.models import App, ContainerLimits, Quota, Tenant
-from components.config.units import parse_quantity
-from components.errors import ComponentInputError
-from components.tenant_namespace import DNS_PORT, quota_hard_of
-from components.vks_cluster import TIER_LABEL
+from paif_components.config.models import App, ContainerLimits, Quota, Tenant
+from paif_components.config.units import parse_quantity
+from paif_components.errors import ComponentInputError
+from paif_components.tenant_namespace import DNS_PORT, quota_hard_of
+from paif_components.vks_cluster import TIER_LABEL
 
 APP_ROLE_LABEL: Final = "paif.vmware.com/app-role"
 FRONTEND: Final = "frontend"

@@ -1,6 +1,6 @@
 """How an app is told where its data and endpoints are: env from a ConfigMap and a Secret.
 
-An app declares what it consumes (``tenants[].apps[].consumes``, components.config.models):
+An app declares what it consumes (``tenants[].apps[].consumes``, paif_components.config.models):
 the tenant's database, model endpoints, knowledge bases, plain config values and stack
 secrets. The app runs in a VKS cluster; what it consumes lives in the tenant's Supervisor
 namespace (DSM's PostgresCluster and the password Secret DSM writes next to it, the PAIS
@@ -42,10 +42,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from components.config.models import App, Tenant
-from components.errors import ComponentInputError
-from components.model_endpoint import routing_name
-from components.pgvector_database import DEFAULT_ADMIN_USERNAME, DSM_PASSWORD_KEY, POSTGRES_PORT
+from paif_components.config.models import App, Tenant
+from paif_components.errors import ComponentInputError
+from paif_components.model_endpoint import routing_name
+from paif_components.pgvector_database import (
+    DEFAULT_ADMIN_USERNAME,
+    DSM_PASSWORD_KEY,
+    POSTGRES_PORT,
+)
 
 WIRING_SUFFIX: Final = "-wiring"
 CREDENTIALS_SUFFIX: Final = "-credentials"
@@ -56,17 +60,15 @@ PAIS_API_TOKEN_TYPE: Final = "pais.vmware.com/api-token-credentials"
 PAIS_API_TOKEN_KEY: Final = "api_token"
 # §9.2.2: the gateway speaks the OpenAI API under /v1 (/v1/chat/completions, /v1/embeddings).
 OPENAI_BASE_PATH: Final = "/v1"
-# Where each credential came from, by key: names only (paif.vmware.com/credential-sources).
-SOURCES_ANNOTATION: Final = "paif.vmware.com/credential-sources"
 CREDENTIALS_VOLUME: Final = "credentials"
 # checkov CKV_K8S_35 ("prefer secrets as files"): skipped with the reason on an app that reads
-# its credentials from env (skip1 is the API-access one, components.pod_security).
+# its credentials from env (skip1 is the API-access one, paif_components.pod_security).
 ENV_SECRETS_SKIP: Final[dict[str, str]] = {
     "checkov.io/skip2": "CKV_K8S_35=credentials reach the container as env valueFrom "
     "secretKeyRef (apps[].consumes); set consumes.secretFiles to mount them as files instead"
 }
 # Apps' stack secrets live in their own config namespace: ``paif:`` holds only the stack's
-# contract (components.config), where an unknown key is a typo.
+# contract (paif_components.config), where an unknown key is a typo.
 DEFAULT_SECRET_NAMESPACE: Final = "apps"
 
 

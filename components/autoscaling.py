@@ -4,7 +4,7 @@
 bounds (min 2, max 10, target GPU utilisation 70 %); §9.5.3 asks for gradual
 scaling ("too fast is unstable, too slow hurts latency") and never outpacing a cold start. Both
 directions are therefore explicit HPA behaviour derived from the model's cold-start estimate
-(``components.estimators.cold_start``) unless config says otherwise:
+(``paif_components.estimators.cold_start``) unless config says otherwise:
 
 - scale-out: at most ``scaleUp.podsPerPeriod`` (1) new replicas per period, the period one
   cold start long (the next step sees the replicas the last one added serving), after a
@@ -25,12 +25,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from components.config.models import HPA_MAX_PERIOD_SECONDS, HPA_MAX_STABILIZATION_SECONDS, App
-from components.config.models import ModelEndpoint as EndpointConfig
-from components.constants import SCALE_DOWN_PODS_PER_PERIOD, SCALE_UP_PODS_PER_PERIOD
-from components.estimators.cold_start import ColdStartEstimate
-from components.observability import metrics
-from components.observability.metrics import DCGM_GPU_UTIL_METRIC
+from paif_components.config.models import HPA_MAX_PERIOD_SECONDS, HPA_MAX_STABILIZATION_SECONDS, App
+from paif_components.config.models import ModelEndpoint as EndpointConfig
+from paif_components.constants import SCALE_DOWN_PODS_PER_PERIOD, SCALE_UP_PODS_PER_PERIOD
+from paif_components.estimators.cold_start import ColdStartEstimate
+from paif_components.observability import metrics
+from paif_components.observability.metrics import DCGM_GPU_UTIL_METRIC
 
 # Kubernetes HPA default scale-down stabilisation (kubernetes.io HPA docs); the window is
 # never shorter than this nor than the model's cold start.
@@ -41,7 +41,7 @@ SCALE_DOWN_PERIOD_SECONDS: Final = 60
 KEDA_POLLING_INTERVAL_SECONDS: Final = 30
 # The site's Prometheus (paif:observability.prometheus; the VKS standard package's by default)
 # is ModelEndpointArgs.prometheus_url. Metric names and the trigger queries come from
-# components.observability.metrics, which the alerts and dashboards share.
+# paif_components.observability.metrics, which the alerts and dashboards share.
 # The same gauge as a pods metric for the NIM HPA (through a Prometheus adapter, which cannot
 # serve names with a colon; NIM LLM exports it as num_requests_waiting).
 NIM_QUEUE_METRIC: Final = "num_requests_waiting"

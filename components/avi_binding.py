@@ -3,7 +3,7 @@
 §9.6.1 puts "TLS termination, optional WAF, DDoS protection" at the edge. The NSX load
 balancer (``nsxt_policy_lb_virtual_server``) has no WAF, so a WAF-protected entry is an Avi
 virtual service with a WAF policy attached (``waf_policy_ref``). This module declares exactly
-the four ``vmware/avi`` resources that entry needs, the same way ``components.nsx_binding``
+the four ``vmware/avi`` resources that entry needs, the same way ``paif_components.nsx_binding``
 declares the NSX ones (its machinery, package facts and naming rules): token
 ``avi:index/<name>:<Name>``, camelCase wire names, lists and sets without ``MaxItems``
 pluralised (``vip`` → ``vips``, ``ip`` → ``ips``, ``analytics_policy`` → ``analyticsPolicies``),
@@ -26,17 +26,12 @@ from typing import Final
 
 import pulumi
 
-from components.nsx_binding import (
-    AVI,
-    AviIpAddr,
-    _BridgedResource,
-    _freeze,
-    _one_of,
-    _tf,
-)
-from components.nsx_binding import (
+from paif_components.contract import tokens
+from paif_components.nsx_binding import (
     BOUND_RESOURCES as NSX_AND_GSLB_RESOURCES,
 )
+from paif_components.nsx_binding import AviIpAddr
+from paif_components.terraform_bridge import AVI, BridgedResource, freeze, one_of, tf_field
 
 # Enum values of the Avi 22.1 API the entry uses.
 WAF_MODES: Final = ("WAF_MODE_DETECTION_ONLY", "WAF_MODE_ENFORCEMENT")
@@ -62,35 +57,37 @@ def avi_ip_addr(address: str) -> AviIpAddr:
 class AviServer:
     """``Server``: ``ip`` is a set without MaxItems (``ips``)."""
 
-    ips: Sequence[AviIpAddr] = field(metadata=_tf("ip", collection=True))
-    port: int | None = field(default=None, metadata=_tf("port", as_string=True))
-    enabled: bool | None = field(default=None, metadata=_tf("enabled", as_string=True))
+    ips: Sequence[AviIpAddr] = field(metadata=tf_field("ip", collection=True))
+    port: int | None = field(default=None, metadata=tf_field("port", as_string=True))
+    enabled: bool | None = field(default=None, metadata=tf_field("enabled", as_string=True))
 
     def __post_init__(self) -> None:
-        _freeze(self, "ips")
+        freeze(self, "ips")
 
 
 @dataclass(frozen=True)
 class PoolArgs:
     """``avi_pool``. ``ssl_profile_ref`` makes the pool re-encrypt to its servers (§9.6.3)."""
 
-    name: pulumi.Input[str] = field(metadata=_tf("name"))
-    servers: Sequence[AviServer] = field(default=(), metadata=_tf("servers", collection=True))
+    name: pulumi.Input[str] = field(metadata=tf_field("name"))
+    servers: Sequence[AviServer] = field(default=(), metadata=tf_field("servers", collection=True))
     default_server_port: int | None = field(
-        default=None, metadata=_tf("default_server_port", as_string=True)
+        default=None, metadata=tf_field("default_server_port", as_string=True)
     )
-    ssl_profile_ref: pulumi.Input[str] | None = field(default=None, metadata=_tf("ssl_profile_ref"))
+    ssl_profile_ref: pulumi.Input[str] | None = field(
+        default=None, metadata=tf_field("ssl_profile_ref")
+    )
     health_monitor_refs: Sequence[pulumi.Input[str]] = field(
-        default=(), metadata=_tf("health_monitor_refs", collection=True)
+        default=(), metadata=tf_field("health_monitor_refs", collection=True)
     )
-    lb_algorithm: str | None = field(default=None, metadata=_tf("lb_algorithm"))
-    cloud_ref: pulumi.Input[str] | None = field(default=None, metadata=_tf("cloud_ref"))
-    description: pulumi.Input[str] | None = field(default=None, metadata=_tf("description"))
-    tenant_ref: pulumi.Input[str] | None = field(default=None, metadata=_tf("tenant_ref"))
+    lb_algorithm: str | None = field(default=None, metadata=tf_field("lb_algorithm"))
+    cloud_ref: pulumi.Input[str] | None = field(default=None, metadata=tf_field("cloud_ref"))
+    description: pulumi.Input[str] | None = field(default=None, metadata=tf_field("description"))
+    tenant_ref: pulumi.Input[str] | None = field(default=None, metadata=tf_field("tenant_ref"))
 
     def __post_init__(self) -> None:
-        _freeze(self, "servers", "health_monitor_refs")
-        _one_of(self, "lb_algorithm", POOL_LB_ALGORITHMS)
+        freeze(self, "servers", "health_monitor_refs")
+        one_of(self, "lb_algorithm", POOL_LB_ALGORITHMS)
 
 
 # --- avi_vsvip --------------------------------------------------------------------------------
@@ -100,26 +97,26 @@ class PoolArgs:
 class AviVip:
     """``Vip``: ``ip_address`` is a set without MaxItems (``ipAddresses``)."""
 
-    vip_id: str = field(metadata=_tf("vip_id"))
+    vip_id: str = field(metadata=tf_field("vip_id"))
     ip_addresses: Sequence[AviIpAddr] = field(
-        default=(), metadata=_tf("ip_address", collection=True)
+        default=(), metadata=tf_field("ip_address", collection=True)
     )
 
     def __post_init__(self) -> None:
-        _freeze(self, "ip_addresses")
+        freeze(self, "ip_addresses")
 
 
 @dataclass(frozen=True)
 class VsvipArgs:
     """``avi_vsvip``: the virtual IP the virtual service listens on."""
 
-    name: pulumi.Input[str] = field(metadata=_tf("name"))
-    vips: Sequence[AviVip] = field(default=(), metadata=_tf("vip", collection=True))
-    cloud_ref: pulumi.Input[str] | None = field(default=None, metadata=_tf("cloud_ref"))
-    tenant_ref: pulumi.Input[str] | None = field(default=None, metadata=_tf("tenant_ref"))
+    name: pulumi.Input[str] = field(metadata=tf_field("name"))
+    vips: Sequence[AviVip] = field(default=(), metadata=tf_field("vip", collection=True))
+    cloud_ref: pulumi.Input[str] | None = field(default=None, metadata=tf_field("cloud_ref"))
+    tenant_ref: pulumi.Input[str] | None = field(default=None, metadata=tf_field("tenant_ref"))
 
     def __post_init__(self) -> None:
-        _freeze(self, "vips")
+        freeze(self, "vips")
 
 
 # --- avi_wafpolicy ----------------------------------------------------------------------------
@@ -129,14 +126,14 @@ class VsvipArgs:
 class WafpolicyArgs:
     """``avi_wafpolicy``. The provider defaults ``mode`` to detection only: set it."""
 
-    name: pulumi.Input[str] = field(metadata=_tf("name"))
-    waf_profile_ref: pulumi.Input[str] = field(metadata=_tf("waf_profile_ref"))
-    mode: str | None = field(default=None, metadata=_tf("mode"))
-    description: pulumi.Input[str] | None = field(default=None, metadata=_tf("description"))
-    tenant_ref: pulumi.Input[str] | None = field(default=None, metadata=_tf("tenant_ref"))
+    name: pulumi.Input[str] = field(metadata=tf_field("name"))
+    waf_profile_ref: pulumi.Input[str] = field(metadata=tf_field("waf_profile_ref"))
+    mode: str | None = field(default=None, metadata=tf_field("mode"))
+    description: pulumi.Input[str] | None = field(default=None, metadata=tf_field("description"))
+    tenant_ref: pulumi.Input[str] | None = field(default=None, metadata=tf_field("tenant_ref"))
 
     def __post_init__(self) -> None:
-        _one_of(self, "mode", WAF_MODES)
+        one_of(self, "mode", WAF_MODES)
 
 
 # --- avi_virtualservice -----------------------------------------------------------------------
@@ -146,16 +143,16 @@ class WafpolicyArgs:
 class AviService:
     """``Service``: one listening port; ``enable_ssl`` terminates TLS on it."""
 
-    port: int = field(metadata=_tf("port", as_string=True))
-    enable_ssl: bool | None = field(default=None, metadata=_tf("enable_ssl", as_string=True))
+    port: int = field(metadata=tf_field("port", as_string=True))
+    enable_ssl: bool | None = field(default=None, metadata=tf_field("enable_ssl", as_string=True))
 
 
 @dataclass(frozen=True)
 class FullClientLogs:
     """``FullClientLogs``: log every request, not only errors (``duration`` 0 = always)."""
 
-    enabled: bool = field(metadata=_tf("enabled", as_string=True))
-    duration: int | None = field(default=None, metadata=_tf("duration", as_string=True))
+    enabled: bool = field(metadata=tf_field("enabled", as_string=True))
+    duration: int | None = field(default=None, metadata=tf_field("duration", as_string=True))
 
 
 @dataclass(frozen=True)
@@ -163,39 +160,45 @@ class AnalyticsPolicy:
     """``AnalyticsPolicy`` (a set without MaxItems on the virtual service)."""
 
     full_client_logs: Sequence[FullClientLogs] = field(
-        default=(), metadata=_tf("full_client_logs", collection=True)
+        default=(), metadata=tf_field("full_client_logs", collection=True)
     )
 
     def __post_init__(self) -> None:
-        _freeze(self, "full_client_logs")
+        freeze(self, "full_client_logs")
 
 
 @dataclass(frozen=True)
 class VirtualserviceArgs:
     """``avi_virtualservice``: TLS on its services, the pool, the VIP and the WAF policy."""
 
-    name: pulumi.Input[str] = field(metadata=_tf("name"))
-    services: Sequence[AviService] = field(default=(), metadata=_tf("services", collection=True))
-    vsvip_ref: pulumi.Input[str] | None = field(default=None, metadata=_tf("vsvip_ref"))
-    pool_ref: pulumi.Input[str] | None = field(default=None, metadata=_tf("pool_ref"))
+    name: pulumi.Input[str] = field(metadata=tf_field("name"))
+    services: Sequence[AviService] = field(
+        default=(), metadata=tf_field("services", collection=True)
+    )
+    vsvip_ref: pulumi.Input[str] | None = field(default=None, metadata=tf_field("vsvip_ref"))
+    pool_ref: pulumi.Input[str] | None = field(default=None, metadata=tf_field("pool_ref"))
     ssl_key_and_certificate_refs: Sequence[pulumi.Input[str]] = field(
-        default=(), metadata=_tf("ssl_key_and_certificate_refs", collection=True)
+        default=(), metadata=tf_field("ssl_key_and_certificate_refs", collection=True)
     )
-    ssl_profile_ref: pulumi.Input[str] | None = field(default=None, metadata=_tf("ssl_profile_ref"))
+    ssl_profile_ref: pulumi.Input[str] | None = field(
+        default=None, metadata=tf_field("ssl_profile_ref")
+    )
     application_profile_ref: pulumi.Input[str] | None = field(
-        default=None, metadata=_tf("application_profile_ref")
+        default=None, metadata=tf_field("application_profile_ref")
     )
-    waf_policy_ref: pulumi.Input[str] | None = field(default=None, metadata=_tf("waf_policy_ref"))
+    waf_policy_ref: pulumi.Input[str] | None = field(
+        default=None, metadata=tf_field("waf_policy_ref")
+    )
     analytics_policies: Sequence[AnalyticsPolicy] = field(
-        default=(), metadata=_tf("analytics_policy", collection=True)
+        default=(), metadata=tf_field("analytics_policy", collection=True)
     )
-    cloud_ref: pulumi.Input[str] | None = field(default=None, metadata=_tf("cloud_ref"))
-    enabled: bool | None = field(default=None, metadata=_tf("enabled", as_string=True))
-    description: pulumi.Input[str] | None = field(default=None, metadata=_tf("description"))
-    tenant_ref: pulumi.Input[str] | None = field(default=None, metadata=_tf("tenant_ref"))
+    cloud_ref: pulumi.Input[str] | None = field(default=None, metadata=tf_field("cloud_ref"))
+    enabled: bool | None = field(default=None, metadata=tf_field("enabled", as_string=True))
+    description: pulumi.Input[str] | None = field(default=None, metadata=tf_field("description"))
+    tenant_ref: pulumi.Input[str] | None = field(default=None, metadata=tf_field("tenant_ref"))
 
     def __post_init__(self) -> None:
-        _freeze(self, "services", "ssl_key_and_certificate_refs", "analytics_policies")
+        freeze(self, "services", "ssl_key_and_certificate_refs", "analytics_policies")
         if not self.services:
             raise ValueError("VirtualserviceArgs.services: at least one service is required")
 
@@ -203,14 +206,14 @@ class VirtualserviceArgs:
 # --- resources --------------------------------------------------------------------------------
 
 
-class _AviResource(_BridgedResource):
+class _AviResource(BridgedResource):
     package = AVI
     computed_outputs = ("uuid",)
 
     @property
     def uuid(self) -> pulumi.Output[str]:
         """Avi object UUID (computed by the controller)."""
-        return self.__dict__["uuid"]  # type: ignore[no-any-return]
+        return self.__dict__["uuid"]
 
 
 class Pool(_AviResource):
@@ -256,7 +259,7 @@ class Virtualservice(_AviResource):
         super().__init__(resource_name, args, opts)
 
 
-ENTRY_RESOURCES: Final[tuple[type[_BridgedResource], ...]] = (
+ENTRY_RESOURCES: Final[tuple[type[BridgedResource], ...]] = (
     Pool,
     Vsvip,
     Wafpolicy,
@@ -269,4 +272,4 @@ ALL_BOUND_RESOURCES: Final = (*NSX_AND_GSLB_RESOURCES, *ENTRY_RESOURCES)
 AVI_POOL_TYPE: Final = "avi:index/pool:Pool"
 AVI_VSVIP_TYPE: Final = "avi:index/vsvip:Vsvip"
 AVI_WAF_POLICY_TYPE: Final = "avi:index/wafpolicy:Wafpolicy"
-AVI_VIRTUAL_SERVICE_TYPE: Final = "avi:index/virtualservice:Virtualservice"
+AVI_VIRTUAL_SERVICE_TYPE: Final = tokens.AVI_VIRTUAL_SERVICE

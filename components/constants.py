@@ -28,7 +28,7 @@ MIN_WARM_REPLICAS: Final = 1
 # §9.5.3 "scaling speed: too fast is unstable, too slow hurts latency -> gradual scaling
 # settings": one replica at a time each way. The pace (one step per cold start) and the
 # scale-up stabilisation (bursts shorter than a cold start are ignored) derive from the model's
-# cold-start estimate (components.autoscaling).
+# cold-start estimate (paif_components.autoscaling).
 SCALE_UP_PODS_PER_PERIOD: Final = 1
 SCALE_DOWN_PODS_PER_PERIOD: Final = 1
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from components.config.models import ContainerLimits, Quota
-from components.config.units import parse_quantity
+from paif_components.config.models import ContainerLimits, Quota
+from paif_components.config.units import parse_quantity
 
 CONTAINER_LIMIT_TYPE: Final = "Container"
 

@@ -6,12 +6,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from components.config.models import DrPattern, DrRole, Environment, Harbor, Site, WorkloadDomain
-from components.config.ownership import Kind, Ownership
-from components.constants import PRODUCTION_TIERS
+from paif_components.config.models import (
+    DrPattern,
+    DrRole,
+    Environment,
+    Harbor,
+    Site,
+    WorkloadDomain,
+)
+from paif_components.config.models.ownership import Kind, Ownership
+from paif_components.constants import PRODUCTION_TIERS
+from paif_components.contract.annotations import ENVIRONMENT_LABEL, SITE_LABEL
 
 if TYPE_CHECKING:
-    from components.hardware import DomainHardware
+    from paif_components.hardware import DomainHardware
 
 # Every Kubernetes object says which API it is applied to: the site's Supervisor, or a VKS
 # cluster by name. `paif plan` writes manifests into one folder per target, and the tenancy
@@ -31,7 +39,7 @@ class SiteContext:
 
     ``role``/``pattern`` tell a component whether it is the primary or a DR copy, so it can,
     for example, build a database as a replica instead of a primary. ``ownership`` says which
-    platform objects the stack creates, adopts or references (``components.ownership``);
+    platform objects the stack creates, adopts or references (``paif_components.ownership``);
     ``import_ids`` and ``hardware`` are what the program already asked the site (adopted
     objects' ids; per workload-domain cluster, its hosts), so components need not ask again.
     """
@@ -56,6 +64,6 @@ class SiteContext:
         """Labels every Kubernetes object of the site carries (for selection and audit)."""
         return {
             "app.kubernetes.io/managed-by": "pulumi",
-            "paif.vmware.com/site": self.site.name,
-            "paif.vmware.com/environment": self.environment,
+            SITE_LABEL: self.site.name,
+            ENVIRONMENT_LABEL: self.environment,
         }

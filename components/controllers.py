@@ -17,7 +17,7 @@ the offline plan, which runs no engine, records the objects without the two anno
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import pulumi
 
@@ -33,7 +33,8 @@ def without_controller_waits(
     if not (args.custom and args.type_.startswith("kubernetes:")):
         return None
     props = dict(args.props)
-    metadata = dict(props.get("metadata") or {})
+    declared: Any = props.get("metadata") or {}
+    metadata = dict(declared)
     annotations = dict(metadata.get("annotations") or {})
     annotations[SKIP_AWAIT] = "true"
     annotations[DELETION_PROPAGATION] = "background"

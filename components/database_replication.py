@@ -1,6 +1,7 @@
 """Logical replication of a DSM database to its DR copy, as resources of the two stacks.
 
-``dr.mechanism: logical`` (components.config.dr_copy) is built with the ``pulumi-postgresql``
+``dr.mechanism: logical`` (paif_components.config.models.dr_copy) is built with the
+``pulumi-postgresql``
 provider, one provider per DSM cluster (its ``status.connection`` host, DSM's admin and the
 password DSM keeps in the Secret that ``status.connection.passwordRef`` names):
 
@@ -8,7 +9,7 @@ password DSM keeps in the Secret that ``status.connection.passwordRef`` names):
   password from the secret config ``dsm:replicationPassword``), SELECT on the published tables
   for the initial copy, the ``vector`` extension (pgvector databases), a publication
   ``FOR ALL TABLES`` and a ``pgoutput`` replication slot; the cluster's DatabaseConfig sets
-  ``wal_level: logical`` and ``max_slot_wal_keep_size`` (components.pgvector_database);
+  ``wal_level: logical`` and ``max_slot_wal_keep_size`` (paif_components.pgvector_database);
 - the DR stack (:class:`ReplicationSubscriber`): the ``vector`` extension and a subscription to
   that publication through that slot (``create_slot: false``), its connection string built
   from the primary's endpoint (read through the DR stack's ``StackReference``) and the same
@@ -17,7 +18,7 @@ password DSM keeps in the Secret that ``status.connection.passwordRef`` names):
 
 Logical replication carries rows, not schema: the application's migration creates the tables
 on both sides (a publication ``FOR ALL TABLES`` publishes whatever exists), and sequences are
-set at failover (runbook). Names come from components.dr.copies, so plan.json, the runbook and
+set at failover (runbook). Names come from paif_components.dr.copies, so plan.json, the runbook and
 issue 21's drill read the same ones.
 
 The provider binary (``pulumi-resource-postgresql``) cannot be built here (the Go module proxy
@@ -36,18 +37,19 @@ from typing import Any, Final
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.errors import ConfigError, Problem
-from components.config.models import StackConfig
-from components.dr.copies import LOGICAL_PLUGIN, REPLICATION_USER, DatabaseMode, DatabaseRole
-from components.tenant_network import ReplicationPath
+from paif_components.config.errors import ConfigError, Problem
+from paif_components.config.models import StackConfig
+from paif_components.contract import tokens
+from paif_components.dr.copies import LOGICAL_PLUGIN, REPLICATION_USER, DatabaseMode, DatabaseRole
+from paif_components.tenant_network import ReplicationPath
 
 with warnings.catch_warnings():
     # pulumi-postgresql 3.18's __init__ warns about its own deprecated DefaultPrivileg alias.
     warnings.simplefilter("ignore", DeprecationWarning)
     import pulumi_postgresql as postgresql
 
-PUBLISHER_TYPE: Final = "paif:data:ReplicationPublisher"
-SUBSCRIBER_TYPE: Final = "paif:data:ReplicationSubscriber"
+PUBLISHER_TYPE: Final = tokens.PAIF_REPLICATION_PUBLISHER
+SUBSCRIBER_TYPE: Final = tokens.PAIF_REPLICATION_SUBSCRIBER
 # Config namespace and key of the replication role's password (set with --secret, same value
 # in both stacks).
 REPLICATION_PASSWORD_CONFIG: Final = ("dsm", "replicationPassword")
@@ -130,8 +132,9 @@ def replication_path(
                 )
             ],
         )
-    direction = "out" if role == "dr" else "in"
-    return ReplicationPath(peer.site.name, direction, tuple(peer.network.data_cidrs))
+    return ReplicationPath(
+        peer.site.name, "out" if role == "dr" else "in", tuple(peer.network.data_cidrs)
+    )
 
 
 @dataclass(frozen=True)
@@ -300,7 +303,7 @@ class ReplicationSubscriber(pulumi.ComponentResource):
         self.subscription: postgresql.Subscription | None = None
         if subscribe:
             assert role.subscription and role.publication and role.slot
-            conninfo = pulumi.Output.secret(
+            conninfo: pulumi.Output[str] = pulumi.Output.secret(
                 pulumi.Output.all(primary_connection, replication_password).apply(
                     lambda values: subscription_conninfo(
                         values[0], role, values[1], endpoint.sslmode

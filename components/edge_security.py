@@ -13,21 +13,19 @@ pool, VIP and virtual service with an Avi WAF policy attached, since the NSX loa
 no WAF. Both re-encrypt to the backends when a server
 SSL profile is given (§9.6.3 "TLS recommended between internal services"). ``GslbService``
 builds the Avi GSLB service over both sites' virtual IPs. They go through
-``components.nsx_binding`` and ``components.avi_binding``; see there for how the real
+``paif_components.nsx_binding`` and ``paif_components.avi_binding``; see there for how the real
 providers are installed.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 import pulumi
 
-from components.avi_binding import (
+from paif_components.avi_binding import (
     AnalyticsPolicy,
     AviServer,
     AviService,
@@ -43,17 +41,24 @@ from components.avi_binding import (
     WafpolicyArgs,
     avi_ip_addr,
 )
-from components.errors import ComponentInputError
-from components.nsx_binding import (
+from paif_components.contract import tokens
+from paif_components.edge_inputs import (
+    DNS_LABEL,
+    fqdn_input,
+    input_error,
+    ip_group,
+    ip_input,
+    networks_input,
+    policy_path_input,
+    port_input,
+    strings_input,
+    text_input,
+)
+from paif_components.nsx_binding import (
     LB_POOL_ALGORITHMS,
-    GroupConjunction,
-    GroupCriteria,
-    IpAddressExpression,
     LbClientSsl,
     LbPoolMember,
     LbServerSsl,
-    PolicyGroup,
-    PolicyGroupArgs,
     PolicyLbPool,
     PolicyLbPoolArgs,
     PolicyLbVirtualServer,
@@ -63,155 +68,64 @@ from components.nsx_binding import (
     SecurityPolicyRule,
 )
 
-EDGE_SECURITY_TYPE: Final = "paif:network:EdgeSecurity"
+EDGE_SECURITY_TYPE: Final = tokens.PAIF_EDGE_SECURITY
+
 
 # §9.6.1 external users -> HTTPS (443) -> NSX Edge load balancer (TLS termination).
 HTTPS_PORT: Final = 443
+
+
 # §9.6.3 "TLS on all external traffic": 80 is where clients speak plain HTTP, so the entry never
 # listens there (PAIF-SEC-001: no plain HTTP listener).
 PLAIN_HTTP_PORT: Final = 80
 
+
 # NSX built-in objects (vendor defaults, not numbers from the source document).
 DEFAULT_HTTP_APPLICATION_PROFILE: Final = "/infra/lb-app-profiles/default-http-lb-app-profile"
+
+
 # Predefined NSX services for management access: TCP 443 (vCenter / NSX Manager UI and API) and
 # TCP 22. §9.6.1 "management access only"; anything else to the management network is dropped.
 DEFAULT_MANAGEMENT_SERVICES: Final = ("/infra/services/HTTPS", "/infra/services/SSH")
+
+
 # "Environment" is the DFW category for zone isolation (e.g. management vs workloads); its rules
 # are evaluated before any Application-category rule could open the management network.
 DEFAULT_DFW_CATEGORY: Final = "Environment"
+
+
 DFW_CATEGORIES: Final = ("Emergency", "Infrastructure", "Environment", "Application")
+
+
 DEFAULT_NSX_DOMAIN: Final = "default"
+
 
 # Avi system objects (vendor defaults) the WAF entry uses unless config names others.
 DEFAULT_AVI_CLOUD: Final = "Default-Cloud"
+
+
 DEFAULT_AVI_SSL_PROFILE: Final = "System-Standard"
+
+
 DEFAULT_AVI_APPLICATION_PROFILE: Final = "System-Secure-HTTP"
+
+
 DEFAULT_AVI_HEALTH_MONITOR: Final = "System-HTTPS"
+
+
 DEFAULT_AVI_WAF_PROFILE: Final = "System-WAF-Profile"
+
+
 # NSX pool algorithms with an Avi equivalent (the rest have none in the WAF entry).
 AVI_LB_ALGORITHMS: Final[dict[str, str]] = {
     "ROUND_ROBIN": "LB_ALGORITHM_ROUND_ROBIN",
     "LEAST_CONNECTION": "LB_ALGORITHM_LEAST_CONNECTIONS",
     "IP_HASH": "LB_ALGORITHM_CONSISTENT_HASH",
 }
+
+
 # Avi FullClientLogs.duration 0: log every request for as long as the service runs (§9.6.3 audit).
 AVI_LOG_ALWAYS: Final = 0
-
-
-_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_FQDN_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-
-
-# --------------------------------------------------------------------------------------------
-# Validation helpers: one message per problem, naming the field.
-# --------------------------------------------------------------------------------------------
-
-
-def _fail(subject: str, field: str, message: str) -> ComponentInputError:
-    return ComponentInputError(subject, field, message)
-
-
-def _text(subject: str, field: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _fail(subject, field, "must be a non-empty string")
-    return value
-
-
-def _port(subject: str, field: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65_535:
-        raise _fail(subject, field, f"must be a TCP port 1-65535, got {value!r}")
-    return value
-
-
-def _policy_path(subject: str, field: str, value: object, prefix: str) -> str:
-    text = _text(subject, field, value)
-    if not text.startswith(prefix) or len(text) == len(prefix):
-        raise _fail(subject, field, f"must be an NSX policy path under {prefix}, got {text!r}")
-    return text
-
-
-def _strings(subject: str, field: str, value: object) -> tuple[str, ...]:
-    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
-        raise _fail(subject, field, f"must be a list, got {type(value).__name__}")
-    items = tuple(value)
-    if not items:
-        raise _fail(subject, field, "must not be empty")
-    for index, item in enumerate(items):
-        _text(subject, f"{field}[{index}]", item)
-    duplicates = sorted({item for item in items if items.count(item) > 1})
-    if duplicates:
-        raise _fail(subject, field, f"duplicate entries {duplicates}")
-    return items
-
-
-def _ip(subject: str, field: str, value: object) -> str:
-    text = _text(subject, field, value)
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        raise _fail(subject, field, f"{text!r} is not an IP address") from None
-    return text
-
-
-def _fqdn(subject: str, field: str, value: object) -> str:
-    text = _text(subject, field, value)
-    labels = text.rstrip(".").split(".")
-    if len(text) > 253 or len(labels) < 2 or not all(_FQDN_LABEL.match(x) for x in labels):
-        raise _fail(subject, field, f"{text!r} is not a fully qualified host name")
-    return text
-
-
-def _networks(
-    subject: str, field: str, value: object
-) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    networks = []
-    for index, item in enumerate(_strings(subject, field, value)):
-        try:
-            network = ipaddress.ip_network(item, strict=True)
-        except ValueError as exc:
-            raise _fail(subject, f"{field}[{index}]", f"{item!r} is not a CIDR: {exc}") from None
-        networks.append(network)
-    return tuple(networks)
-
-
-def _ip_criteria(addresses: Sequence[str]) -> tuple[list[GroupCriteria], list[GroupConjunction]]:
-    """One criteria block per IP family (NSX refuses mixed lists), joined by OR."""
-    by_family: dict[int, list[str]] = {}
-    for address in addresses:
-        by_family.setdefault(ipaddress.ip_network(address).version, []).append(address)
-    criteria = [
-        GroupCriteria(IpAddressExpression(tuple(by_family[version])))
-        for version in sorted(by_family)
-    ]
-    return criteria, [GroupConjunction("OR") for _ in criteria[1:]]
-
-
-def _ip_group(
-    resource_name: str,
-    display_name: str,
-    description: str,
-    domain: str,
-    addresses: Sequence[str],
-    opts: pulumi.ResourceOptions,
-) -> PolicyGroup:
-    """An NSX group of IP addresses (both families, see ``_ip_criteria``)."""
-    criteria, conjunctions = _ip_criteria(addresses)
-    return PolicyGroup(
-        resource_name,
-        PolicyGroupArgs(
-            display_name=display_name,
-            description=description,
-            domain=domain,
-            criterias=criteria,
-            conjunctions=conjunctions,
-        ),
-        opts,
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# EdgeSecurity
-# --------------------------------------------------------------------------------------------
 
 
 def avi_ref(kind: str, name: str) -> str:
@@ -251,13 +165,13 @@ class AviEntry:
             if value is None and name in ("certificate_ref", "server_ssl_profile_ref"):
                 continue
             if not isinstance(value, str) or not value.startswith(f"/api/{kind}"):
-                raise _fail(
+                raise input_error(
                     subject,
                     f"avi.{name}",
                     f"must be an Avi {kind} reference (/api/{kind}?name=...), got {value!r}",
                 )
         if self.waf_mode not in ("WAF_MODE_ENFORCEMENT", "WAF_MODE_DETECTION_ONLY"):
-            raise _fail(
+            raise input_error(
                 subject,
                 "avi.waf_mode",
                 f"{self.waf_mode!r} is not WAF_MODE_ENFORCEMENT or WAF_MODE_DETECTION_ONLY",
@@ -306,89 +220,95 @@ class EdgeSecurityArgs:
     def validate(self) -> None:
         """Check every field; raise ComponentInputError (a ValueError) naming the first bad one."""
         subject = "EdgeSecurityArgs"
-        name = _text(subject, "site_name", self.site_name)
-        if not _DNS_LABEL.match(name):
-            raise _fail(subject, "site_name", f"{name!r} must be a lowercase DNS label")
-        _fqdn(subject, "ingress_fqdn", self.ingress_fqdn)
-        vip = _ip(subject, "virtual_ip", self.virtual_ip)
-        port = _port(subject, "port", self.port)
+        name = text_input(subject, "site_name", self.site_name)
+        if not DNS_LABEL.match(name):
+            raise input_error(subject, "site_name", f"{name!r} must be a lowercase DNS label")
+        fqdn_input(subject, "ingress_fqdn", self.ingress_fqdn)
+        vip = ip_input(subject, "virtual_ip", self.virtual_ip)
+        port = port_input(subject, "port", self.port)
         if port == PLAIN_HTTP_PORT:
-            raise _fail(
+            raise input_error(
                 subject,
                 "port",
                 f"{PLAIN_HTTP_PORT} is the plain-HTTP port; the external entry terminates TLS and "
                 f"never listens for plain HTTP (§9.6.3, PAIF-SEC-001) — use {HTTPS_PORT}",
             )
         if not isinstance(self.waf, bool):
-            raise _fail(subject, "waf", f"must be true or false, got {self.waf!r}")
+            raise input_error(subject, "waf", f"must be true or false, got {self.waf!r}")
         if self.waf:
             self._validate_avi(subject)
         else:
             if self.lb_service_path is None:
-                raise _fail(
+                raise input_error(
                     subject,
                     "lb_service_path",
                     "is required for the NSX load-balancer entry (waf off): name the load "
                     "balancer service on the site's Tier-1 (/infra/lb-services/...)",
                 )
-            _policy_path(subject, "lb_service_path", self.lb_service_path, "/infra/lb-services/")
+            policy_path_input(
+                subject, "lb_service_path", self.lb_service_path, "/infra/lb-services/"
+            )
         if not isinstance(self.client_ssl_profile_path, str) or not self.client_ssl_profile_path:
-            raise _fail(
+            raise input_error(
                 subject,
                 "client_ssl_profile_path",
                 "missing client SSL profile: the virtual server must terminate TLS (§9.6.1)",
             )
-        _policy_path(
+        policy_path_input(
             subject,
             "client_ssl_profile_path",
             self.client_ssl_profile_path,
             "/infra/lb-client-ssl-profiles/",
         )
-        _policy_path(subject, "certificate_path", self.certificate_path, "/infra/certificates/")
-        _policy_path(
+        policy_path_input(
+            subject, "certificate_path", self.certificate_path, "/infra/certificates/"
+        )
+        policy_path_input(
             subject,
             "application_profile_path",
             self.application_profile_path,
             "/infra/lb-app-profiles/",
         )
         if self.server_ssl_profile_path is not None:
-            _policy_path(
+            policy_path_input(
                 subject,
                 "server_ssl_profile_path",
                 self.server_ssl_profile_path,
                 "/infra/lb-server-ssl-profiles/",
             )
         if self.pool_active_monitor_path is not None:
-            _policy_path(
+            policy_path_input(
                 subject,
                 "pool_active_monitor_path",
                 self.pool_active_monitor_path,
                 "/infra/lb-monitor-profiles/",
             )
         if self.persistence_profile_path is not None:
-            _policy_path(
+            policy_path_input(
                 subject,
                 "persistence_profile_path",
                 self.persistence_profile_path,
                 "/infra/lb-persistence-profiles/",
             )
-        members = _strings(subject, "backend_members", self.backend_members)
+        members = strings_input(subject, "backend_members", self.backend_members)
         for index, member in enumerate(members):
-            _ip(subject, f"backend_members[{index}]", member)
+            ip_input(subject, f"backend_members[{index}]", member)
         if vip in members:
-            raise _fail(subject, "backend_members", f"the virtual IP {vip} cannot be a member")
-        _port(subject, "backend_port", self.backend_port)
+            raise input_error(
+                subject, "backend_members", f"the virtual IP {vip} cannot be a member"
+            )
+        port_input(subject, "backend_port", self.backend_port)
         if self.pool_algorithm not in LB_POOL_ALGORITHMS:
-            raise _fail(
+            raise input_error(
                 subject,
                 "pool_algorithm",
                 f"{self.pool_algorithm!r} is not one of {', '.join(LB_POOL_ALGORITHMS)}",
             )
         active = self.min_active_members
         if isinstance(active, bool) or not isinstance(active, int):
-            raise _fail(subject, "min_active_members", "must be an integer")
+            raise input_error(subject, "min_active_members", "must be an integer")
         if not 1 <= active <= len(members):
-            raise _fail(
+            raise input_error(
                 subject,
                 "min_active_members",
                 f"must be between 1 and the {len(members)} backend member(s), got {active}",
@@ -397,25 +317,25 @@ class EdgeSecurityArgs:
             ("admin_source_cidrs", self.admin_source_cidrs),
             ("management_cidrs", self.management_cidrs),
         ):
-            for index, network in enumerate(_networks(subject, field, value)):
+            for index, network in enumerate(networks_input(subject, field, value)):
                 if network.prefixlen == 0:
-                    raise _fail(
+                    raise input_error(
                         subject,
                         f"{field}[{index}]",
                         f"{network} matches every address; the management network admits "
                         "only the admin source group (§9.6.1, PAIF-SEC-005)",
                     )
         for index, service in enumerate(
-            _strings(subject, "management_services", self.management_services)
+            strings_input(subject, "management_services", self.management_services)
         ):
-            _policy_path(subject, f"management_services[{index}]", service, "/infra/services/")
+            policy_path_input(subject, f"management_services[{index}]", service, "/infra/services/")
         if self.dfw_category not in DFW_CATEGORIES:
-            raise _fail(
+            raise input_error(
                 subject,
                 "dfw_category",
                 f"{self.dfw_category!r} is not one of {', '.join(DFW_CATEGORIES)}",
             )
-        _text(subject, "domain", self.domain)
+        text_input(subject, "domain", self.domain)
         for field in ("backend_members", "admin_source_cidrs", "management_cidrs"):
             object.__setattr__(self, field, tuple(getattr(self, field)))
         object.__setattr__(self, "management_services", tuple(self.management_services))
@@ -423,10 +343,10 @@ class EdgeSecurityArgs:
     def _validate_avi(self, subject: str) -> None:
         """The WAF entry is Avi: only what Avi can express, with valid references."""
         if not isinstance(self.avi, AviEntry):
-            raise _fail(subject, "avi", "must be an AviEntry")
+            raise input_error(subject, "avi", "must be an AviEntry")
         self.avi.validate(subject)
         if self.pool_algorithm not in AVI_LB_ALGORITHMS:
-            raise _fail(
+            raise input_error(
                 subject,
                 "pool_algorithm",
                 f"{self.pool_algorithm!r} has no Avi equivalent in the WAF entry; use one of "
@@ -434,7 +354,7 @@ class EdgeSecurityArgs:
             )
         for name in ("persistence_profile_path", "pool_active_monitor_path"):
             if getattr(self, name) is not None:
-                raise _fail(
+                raise input_error(
                     subject,
                     name,
                     "is an NSX load-balancer setting; the WAF entry is an Avi virtual service "
@@ -481,7 +401,7 @@ class EdgeSecurity(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         site = args.site_name
 
-        admins = _ip_group(
+        admins = ip_group(
             f"{name}-admin-group",
             f"{site}-mgmt-admins",
             "Sources allowed to reach the management network (§9.6.1)",
@@ -489,7 +409,7 @@ class EdgeSecurity(pulumi.ComponentResource):
             args.admin_source_cidrs,
             child,
         )
-        management = _ip_group(
+        management = ip_group(
             f"{name}-mgmt-group",
             f"{site}-mgmt-network",
             "vCenter, NSX Manager and VCF management network (§9.6.1)",

@@ -2,8 +2,8 @@
 
 A GSLB spreads users over both sites with health monitors, and one user's conversation stays on
 one site (site persistence). ``GslbService`` builds the Avi GSLB service over both sites'
-virtual IPs through ``components.nsx_binding``; the per-site entries are
-``components.edge_security``'s.
+virtual IPs through ``paif_components.nsx_binding``; the per-site entries are
+``paif_components.edge_security``'s.
 """
 
 from __future__ import annotations
@@ -14,9 +14,17 @@ from typing import Final
 
 import pulumi
 
-from components.avi_binding import avi_ip_addr
-from components.edge_security import _DNS_LABEL, _fail, _fqdn, _ip, _strings, _text
-from components.nsx_binding import (
+from paif_components.avi_binding import avi_ip_addr
+from paif_components.contract import tokens
+from paif_components.edge_inputs import (
+    DNS_LABEL,
+    fqdn_input,
+    input_error,
+    ip_input,
+    strings_input,
+    text_input,
+)
+from paif_components.nsx_binding import (
     GSLB_POOL_ALGORITHMS,
     GSLB_SERVICE_ALGORITHMS,
     GslbPool,
@@ -25,7 +33,7 @@ from components.nsx_binding import (
     GslbserviceArgs,
 )
 
-GSLB_SERVICE_COMPONENT_TYPE: Final = "paif:network:GslbService"
+GSLB_SERVICE_COMPONENT_TYPE: Final = tokens.PAIF_GSLB_SERVICE
 
 # Library default, not from the source document: a short DNS TTL keeps the "DNS TTL / GSLB
 # switch" term of the RTO estimate (ARCHITECTURE.md, estimators) under a minute.
@@ -75,28 +83,28 @@ class GslbServiceArgs:
 
     def validate(self) -> None:
         subject = "GslbServiceArgs"
-        name = _text(subject, "service_name", self.service_name)
-        if not _DNS_LABEL.match(name):
-            raise _fail(subject, "service_name", f"{name!r} must be a lowercase DNS label")
-        _fqdn(subject, "fqdn", self.fqdn)
+        name = text_input(subject, "service_name", self.service_name)
+        if not DNS_LABEL.match(name):
+            raise input_error(subject, "service_name", f"{name!r} must be a lowercase DNS label")
+        fqdn_input(subject, "fqdn", self.fqdn)
         if isinstance(self.sites, str | bytes) or not isinstance(self.sites, Sequence):
-            raise _fail(subject, "sites", f"must be a list, got {type(self.sites).__name__}")
+            raise input_error(subject, "sites", f"must be a list, got {type(self.sites).__name__}")
         sites = tuple(self.sites)
         if len(sites) < ACTIVE_ACTIVE_MIN_SITES:
-            raise _fail(
+            raise input_error(
                 subject,
                 "sites",
                 f"active-active needs at least {ACTIVE_ACTIVE_MIN_SITES} sites, got {len(sites)}",
             )
         for index, site in enumerate(sites):
             if not isinstance(site, GslbSite):
-                raise _fail(subject, f"sites[{index}]", "must be a GslbSite")
-            site_name = _text(subject, f"sites[{index}].name", site.name)
-            if not _DNS_LABEL.match(site_name):
-                raise _fail(subject, f"sites[{index}].name", "must be a lowercase DNS label")
-            _ip(subject, f"sites[{index}].virtual_ip", site.virtual_ip)
+                raise input_error(subject, f"sites[{index}]", "must be a GslbSite")
+            site_name = text_input(subject, f"sites[{index}].name", site.name)
+            if not DNS_LABEL.match(site_name):
+                raise input_error(subject, f"sites[{index}].name", "must be a lowercase DNS label")
+            ip_input(subject, f"sites[{index}].virtual_ip", site.virtual_ip)
             if (site.cluster_uuid is None) != (site.vs_uuid is None):
-                raise _fail(
+                raise input_error(
                     subject,
                     f"sites[{index}]",
                     "cluster_uuid and vs_uuid name an Avi virtual service together; set both "
@@ -108,23 +116,23 @@ class GslbServiceArgs:
         ):
             duplicates = sorted({v for v in values if values.count(v) > 1})
             if duplicates:
-                raise _fail(subject, field, f"duplicate entries {duplicates}")
-        monitors = _strings(subject, "health_monitor_refs", self.health_monitor_refs)
+                raise input_error(subject, field, f"duplicate entries {duplicates}")
+        monitors = strings_input(subject, "health_monitor_refs", self.health_monitor_refs)
         for index, ref in enumerate(monitors):
             if "/api/healthmonitor" not in ref:
-                raise _fail(
+                raise input_error(
                     subject,
                     f"health_monitor_refs[{index}]",
                     f"{ref!r} is not an Avi health monitor reference (/api/healthmonitor...)",
                 )
         if not isinstance(self.site_persistence, bool):
-            raise _fail(subject, "site_persistence", "must be true or false")
+            raise input_error(subject, "site_persistence", "must be true or false")
         if self.site_persistence:
-            ref = self.application_persistence_profile_ref
-            if ref is None or "/api/applicationpersistenceprofile" not in _text(
-                subject, "application_persistence_profile_ref", ref
+            profile = self.application_persistence_profile_ref
+            if profile is None or "/api/applicationpersistenceprofile" not in text_input(
+                subject, "application_persistence_profile_ref", profile
             ):
-                raise _fail(
+                raise input_error(
                     subject,
                     "application_persistence_profile_ref",
                     "site persistence needs a federated application persistence profile "
@@ -132,23 +140,23 @@ class GslbServiceArgs:
                 )
         ttl = self.ttl_seconds
         if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= MAX_DNS_TTL_SECONDS:
-            raise _fail(
+            raise input_error(
                 subject, "ttl_seconds", f"must be 1-{MAX_DNS_TTL_SECONDS} seconds, got {ttl!r}"
             )
         if self.pool_algorithm not in GSLB_SERVICE_ALGORITHMS:
-            raise _fail(
+            raise input_error(
                 subject,
                 "pool_algorithm",
                 f"{self.pool_algorithm!r} is not one of {', '.join(GSLB_SERVICE_ALGORITHMS)}",
             )
         if self.member_algorithm not in GSLB_POOL_ALGORITHMS:
-            raise _fail(
+            raise input_error(
                 subject,
                 "member_algorithm",
                 f"{self.member_algorithm!r} is not one of {', '.join(GSLB_POOL_ALGORITHMS)}",
             )
         if self.tenant_ref is not None:
-            _text(subject, "tenant_ref", self.tenant_ref)
+            text_input(subject, "tenant_ref", self.tenant_ref)
         object.__setattr__(self, "sites", sites)
         object.__setattr__(self, "health_monitor_refs", monitors)
 

@@ -15,7 +15,7 @@ Permissions By Role": *guest* pulls; *developer* also pushes and creates reposit
 deletes the project):
 
 - ``roles: scoped`` (the production default, as for the namespace's Kubernetes roles,
-  ``components.tenant_rbac``): ``admin`` and ``edit`` → developer (pushing app images is work
+  ``paif_components.tenant_rbac``): ``admin`` and ``edit`` → developer (pushing app images is work
   people do), ``view`` → guest. Project settings, members, robots and immutability rules are
   the stack's: changes go through it (PAIF-SEC-012).
 - ``roles: builtin`` (elsewhere): ``admin`` → projectadmin, ``edit`` → developer, ``view`` →
@@ -62,15 +62,17 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumiverse_harbor as harbor
 
-from components import tenant_rbac
-from components.config.models import Peer, Tenant
-from components.context import SiteContext, target_annotations
-from components.errors import ComponentInputError
-from components.ownership import Decision, decide, lookup_import_id
+from paif_components import tenant_rbac
+from paif_components.config.models import Peer, Tenant
+from paif_components.context import SiteContext, target_annotations
+from paif_components.contract import tokens
+from paif_components.contract.annotations import TENANT_LABEL
+from paif_components.errors import ComponentInputError
+from paif_components.ownership import Decision, decide, lookup_import_id
 
-HARBOR_PROJECT_TYPE: Final = "paif:registry:HarborProject"
-HARBOR_REPLICATION_TYPE: Final = "paif:registry:HarborReplication"
-HARBOR_REPLICATION_RECEIVER_TYPE: Final = "paif:registry:HarborReplicationReceiver"
+HARBOR_PROJECT_TYPE: Final = tokens.PAIF_HARBOR_PROJECT
+HARBOR_REPLICATION_TYPE: Final = tokens.PAIF_HARBOR_REPLICATION
+HARBOR_REPLICATION_RECEIVER_TYPE: Final = tokens.PAIF_HARBOR_REPLICATION_RECEIVER
 # Push replication writes artifacts into the receiving projects: push and pull, nothing more.
 REPLICATION_ACCESS: Final[tuple[dict[str, str], ...]] = (
     {"action": "push", "resource": "repository"},
@@ -360,7 +362,7 @@ class HarborProject(pulumi.ComponentResource):
         if args.create_pull_secret:
             self.pull_secret_name = pull_secret_name(tenant)
             host = self.registry_host
-            config = pulumi.Output.secret(
+            config: pulumi.Output[str] = pulumi.Output.secret(
                 pulumi.Output.all(robot.full_name, self.robot_secret).apply(
                     lambda parts: docker_config_json(host, parts[0], parts[1])
                 )
@@ -370,7 +372,7 @@ class HarborProject(pulumi.ComponentResource):
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     name=self.pull_secret_name,
                     namespace=args.pull_secret_namespace or tenant.namespace,
-                    labels={**ctx.labels, "paif.vmware.com/tenant": tenant.name},
+                    labels={**ctx.labels, TENANT_LABEL: tenant.name},
                     annotations=target_annotations(),
                 ),
                 type="kubernetes.io/dockerconfigjson",

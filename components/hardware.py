@@ -9,7 +9,7 @@ offline plan):
 - ``get_host_vgpu_profile(host_id)`` → the vGPU profiles the host's GPUs and driver offer;
 - ``get_host_pci_device(host_id, vendor 10de, class 0302)`` → an NVIDIA 3D controller on the
   host (the data source answers the device's address and name, not its PCI device id: the
-  DirectPath I/O classes still take the id from ``components.workload_domain``'s pci.ids
+  DirectPath I/O classes still take the id from ``paif_components.workload_domain``'s pci.ids
   table or ``passthrough_device_id``);
 - ``get_host_base_images()`` → the ESX base images in vCenter's depot.
 
@@ -30,8 +30,8 @@ from typing import Final
 import pulumi
 import pulumi_vsphere as vsphere
 
-from components.config.models import HostImage, WorkloadDomain
-from components.errors import ComponentInputError
+from paif_components.config.models import HostImage, WorkloadDomain
+from paif_components.errors import ComponentInputError
 
 # PCI ids (pci.ids): NVIDIA's vendor id, and the class of data-centre GPUs (3D controller).
 NVIDIA_VENDOR_HEX: Final = "10de"

@@ -53,19 +53,21 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import yaml_text
-from components.config.models import Agent as AgentConfig
-from components.config.models import KnowledgeBase as KnowledgeBaseConfig
-from components.config.models import ModelEndpoint as EndpointConfig
-from components.config.models import Tenant
-from components.context import SiteContext, target_annotations
-from components.errors import ComponentInputError
-from components.model_endpoint import routing_name
-from components.tenant_namespace import TIER_AI
-from components.vks_cluster import TENANT_LABEL, TIER_LABEL
+from paif_components import yaml_text
+from paif_components.config.models import Agent as AgentConfig
+from paif_components.config.models import KnowledgeBase as KnowledgeBaseConfig
+from paif_components.config.models import ModelEndpoint as EndpointConfig
+from paif_components.config.models import Tenant
+from paif_components.context import SiteContext, target_annotations
+from paif_components.contract import tokens
+from paif_components.contract.annotations import TENANT_LABEL
+from paif_components.errors import ComponentInputError
+from paif_components.model_endpoint import routing_name
+from paif_components.tenant_namespace import TIER_AI
+from paif_components.vks_cluster import TIER_LABEL
 
-KNOWLEDGE_BASE_TYPE: Final = "paif:ai:KnowledgeBase"
-AGENT_TYPE: Final = "paif:ai:Agent"
+KNOWLEDGE_BASE_TYPE: Final = tokens.PAIF_KNOWLEDGE_BASE
+AGENT_TYPE: Final = tokens.PAIF_AGENT
 CONFIG_API_VERSION: Final = "paif.vmware.com/v1alpha1"
 CONFIG_LABEL: Final = "paif.vmware.com/config"
 KNOWLEDGE_BASE_RECORD: Final = "KnowledgeBaseRecord"

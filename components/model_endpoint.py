@@ -22,7 +22,7 @@ backend it renders:
   utilisation (``DCGM_FI_DEV_GPU_UTIL``) with the target as threshold, optional triggers on
   the request rate and on vLLM's queue depth (``vllm:num_requests_waiting``) per replica, and
   gradual HPA behaviour both ways derived from the model's cold start
-  (``components.autoscaling``, §9.5.3). It targets the ModelEndpoint (``scaleTargetRef``),
+  (``paif_components.autoscaling``, §9.5.3). It targets the ModelEndpoint (``scaleTargetRef``),
   which needs PAIS to serve a ``/scale`` subresource on it; PAIS's published API does not show
   one, so ``scale_target`` points it at another workload where PAIS does not.
 
@@ -46,7 +46,6 @@ one replica through voluntary disruptions.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -54,7 +53,7 @@ from typing import Any, Final
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.autoscaling import (
+from paif_components.autoscaling import (
     ScaleUp,
     autoscaling_triggers,
     hpa_behavior,
@@ -63,161 +62,82 @@ from components.autoscaling import (
     scale_up_for,
     scaled_object_spec,
 )
-from components.config.models import ModelEndpoint as EndpointConfig
-from components.config.models import Tenant
-from components.config.observability import DEFAULT_PROMETHEUS_URL
-from components.constants import (
+from paif_components.config.models import ModelEndpoint as EndpointConfig
+from paif_components.config.models import Tenant
+from paif_components.config.models.observability import DEFAULT_PROMETHEUS_URL
+from paif_components.constants import (
     GATEWAY_TIMEOUT_SECONDS,
     IMAGE_PULL_POLICY,
     MIN_WARM_REPLICAS,
 )
-from components.context import SiteContext, target_annotations
-from components.errors import ComponentInputError
-from components.estimators.capacity import VgpuProfile, parse_vgpu_profile
-from components.estimators.cold_start import ColdStartEstimate, estimate_cold_start
-from components.estimators.errors import EstimatorError
-from components.estimators.gpu_sizing import (
+from paif_components.context import SiteContext, target_annotations
+from paif_components.contract import tokens
+from paif_components.contract.annotations import (
+    MODEL_PARAMETERS_ANNOTATION,
+    MODEL_PRECISION_ANNOTATION,
+    REPLICAS_ANNOTATION,
+    TENANT_LABEL,
+)
+from paif_components.endpoint_placement import (  # noqa: F401  (public here too, as before the move)
+    MODEL_CACHE_HEADROOM,
+    Placement,
+    class_profile,
+    cold_start_for,
+    gpu_memory_for,
+    largest_profile,
+    plan_placement,
+    storage_class_name,
+    vgpu_vm_class_name,
+    whole_gpu,
+)
+from paif_components.errors import ComponentInputError
+from paif_components.estimators.cold_start import ColdStartEstimate
+from paif_components.estimators.gpu_sizing import (
     fits,
     size_gpus,
     weights_gib,
 )
-from components.harbor_registry import harbor_project_name, pull_secret_name
-from components.tenant_namespace import TIER_AI
-from components.vks_cluster import GPU_TAINT, TENANT_LABEL, TIER_LABEL, storage_class_slug
-from components.workload_domain import device_counts, passthrough_class_name, vgpu_class_name
+from paif_components.harbor_registry import harbor_project_name, pull_secret_name
+from paif_components.tenant_namespace import TIER_AI
+from paif_components.vks_cluster import GPU_TAINT, TIER_LABEL
+from paif_components.workload_domain import device_counts
 
-MODEL_ENDPOINT_TYPE: Final = "paif:ai:ModelEndpoint"
+MODEL_ENDPOINT_TYPE: Final = tokens.PAIF_MODEL_ENDPOINT
+
+
 PAIS_API_VERSION: Final = "pais.vmware.com/v1alpha1"
+
+
 KEDA_API_VERSION: Final = "keda.sh/v1alpha1"
+
+
 NIM_API_VERSION: Final = "apps.nvidia.com/v1alpha1"
 
-# Tier label (TIER_LABEL: TIER_AI, components.tenant_namespace) puts replicas in the network
+
+# Tier label (TIER_LABEL: TIER_AI, paif_components.tenant_namespace) puts replicas in the network
 # policy's AI tier (§9.6: app → AI services → database).
 ENDPOINT_LABEL: Final = "paif.vmware.com/endpoint"
 
+
 PAIS_TYPES: Final[dict[str, str]] = {"completions": "Completions", "embeddings": "Embeddings"}
+
+
 # Annotations recording what PAIS's published ModelEndpoint has no field for (module doc).
-REPLICAS_ANNOTATION: Final = "paif.vmware.com/replicas"
 RATE_LIMIT_RPM_ANNOTATION: Final = "paif.vmware.com/rate-limit-rpm"
 RATE_LIMIT_TPM_ANNOTATION: Final = "paif.vmware.com/rate-limit-tpm"
 GATEWAY_TIMEOUT_ANNOTATION: Final = "paif.vmware.com/gateway-timeout-seconds"
 WARM_UP_ANNOTATION: Final = "paif.vmware.com/warm-up"
 # §9.2.2 gateway health checks against vLLM /health.
 HEALTH_PATH: Final = "/health"
+
+
 # NIM's OpenAI-compatible port (NIMService expose.service.port default).
 NIM_SERVICE_PORT: Final = 8000
-# Model cache volume: weights plus room for tokenizer/config and a second version during a
-# rolling upgrade.
-MODEL_CACHE_HEADROOM: Final = 2.0
-
-_VGPU_CLASS = re.compile(r"^(?P<base>vgpu-.+?)(?:-x(?P<count>\d+))?$")
-
-
-# --- naming and derivations (pure, shared with the site and the DR estimator) ----------------
 
 
 def routing_name(endpoint: EndpointConfig) -> str:
     """The model name clients send to the ML API gateway (OpenAI ``model`` field)."""
     return endpoint.name
-
-
-# One source for each name: the components that create what is named. Kept importable from
-# here as public API. The endpoint's cache volume takes the storage class slug as is, empty
-# included (VksCluster refuses an empty one) — unchanged behaviour.
-storage_class_name = storage_class_slug
-vgpu_vm_class_name = vgpu_class_name
-
-
-def _profiles(ctx: SiteContext) -> list[VgpuProfile]:
-    parsed = []
-    for name in ctx.workload_domain.vgpu_profiles:
-        try:
-            parsed.append(parse_vgpu_profile(name))
-        except EstimatorError:
-            continue
-    return parsed
-
-
-def _largest_profile(ctx: SiteContext) -> VgpuProfile | None:
-    """The site's vGPU profile with the largest framebuffer."""
-    profiles = _profiles(ctx)
-    return max(profiles, key=lambda p: p.framebuffer_gib) if profiles else None
-
-
-def _whole_gpu(ctx: SiteContext, profile: VgpuProfile) -> bool:
-    """A whole-GPU profile: the only kind the domain offers -x2/-x4 classes of."""
-    return profile.framebuffer_gib >= ctx.workload_domain.gpu.memory_gi_b
-
-
-@dataclass(frozen=True)
-class Placement:
-    """What one replica gets: VM class, GPUs and the memory of each GPU."""
-
-    vm_class: str
-    gpus: int
-    gpu_memory_gib: float
-    sizing: str
-
-
-def _class_profile(ctx: SiteContext, vm_class: str) -> tuple[VgpuProfile, int] | None:
-    """(profile, devices) when ``vm_class`` is one of the domain's vGPU classes."""
-    match = _VGPU_CLASS.match(vm_class)
-    if not match:
-        return None
-    for profile in _profiles(ctx):
-        if vgpu_class_name(profile.name) == match["base"]:
-            return profile, int(match["count"] or 1)
-    return None
-
-
-def gpu_memory_for(ctx: SiteContext, vm_class: str | None) -> float:
-    """GPU memory one device of ``vm_class`` has (the site's GPU when the class is unknown)."""
-    wd = ctx.workload_domain
-    known = _class_profile(ctx, vm_class) if vm_class else None
-    if known:
-        return float(known[0].framebuffer_gib)
-    largest = _largest_profile(ctx)
-    if not vm_class and wd.gpu.assignment == "vgpu" and largest is not None:
-        return float(largest.framebuffer_gib)
-    return float(wd.gpu.memory_gi_b)
-
-
-def plan_placement(ctx: SiteContext, endpoint: EndpointConfig) -> Placement:
-    """GPUs per replica (given, or derived from model size) and the VM class to run on.
-
-    Without ``vmClass`` the replica gets the domain's class of that many devices of its
-    largest vGPU profile (``components.workload_domain`` names them), or of passthrough GPUs.
-    """
-    memory = gpu_memory_for(ctx, endpoint.vm_class)
-    model = endpoint.model
-    if endpoint.gpus_per_replica is not None:
-        gpus = endpoint.gpus_per_replica
-        sizing = f"{gpus} GPU(s) per replica as configured"
-    else:
-        derived = size_gpus(model.parameters_b, model.precision, memory)
-        gpus = derived.gpus
-        sizing = derived.explanation
-    largest = _largest_profile(ctx)
-    if endpoint.vm_class:
-        vm_class = endpoint.vm_class
-    elif ctx.workload_domain.gpu.assignment == "passthrough":
-        vm_class = passthrough_class_name(gpus)
-    else:
-        vm_class = vgpu_class_name(largest.name, gpus) if largest else ""
-    return Placement(vm_class=vm_class, gpus=gpus, gpu_memory_gib=memory, sizing=sizing)
-
-
-def cold_start_for(
-    ctx: SiteContext, endpoint: EndpointConfig, placement: Placement
-) -> ColdStartEstimate:
-    """§9.5.3 cold start of one replica of this endpoint at this site."""
-    return estimate_cold_start(
-        endpoint.model.parameters_b,
-        endpoint.model.precision,
-        gpus=placement.gpus,
-        assignment=ctx.workload_domain.gpu.assignment,
-        gpu_memory_gib=placement.gpu_memory_gib,
-    )
 
 
 def _image_tag(ref: str) -> str | None:
@@ -228,16 +148,13 @@ def _image_tag(ref: str) -> str | None:
     return last.split(":", 1)[1] if ":" in last else None
 
 
-# --- args and validation --------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class ModelEndpointArgs:
     """One endpoint of a tenant.
 
     ``image_pull_secret`` defaults to the tenant's Harbor pull Secret (see HarborProject);
     ``running=False`` declares the endpoint without running it (a pilot-light DR site,
-    ``components.dr.topology.EndpointRole.running``): the PAIS object exists with 0 replicas,
+    ``paif_components.dr.topology.EndpointRole.running``): the PAIS object exists with 0 replicas,
     and no autoscaler or disruption budget is rendered. DR-derived replica bounds (warm
     standby 1/1) arrive in ``endpoint.replicas`` like any other config.
     """
@@ -296,9 +213,9 @@ def validate_model_endpoint(args: ModelEndpointArgs) -> None:
         )
 
     wd = ctx.workload_domain
-    largest = _largest_profile(ctx)
+    largest = largest_profile(ctx)
     if endpoint.vm_class:
-        known = _class_profile(ctx, endpoint.vm_class)
+        known = class_profile(ctx, endpoint.vm_class)
         if known and endpoint.gpus_per_replica and known[1] != endpoint.gpus_per_replica:
             raise fail(
                 "vmClass",
@@ -337,7 +254,7 @@ def validate_model_endpoint(args: ModelEndpointArgs) -> None:
                 f"with {', '.join(map(str, offered))} GPUs (tensor parallel sizes); pick one "
                 "or set vmClass",
             )
-        if placement.gpus > 1 and largest is not None and not _whole_gpu(ctx, largest):
+        if placement.gpus > 1 and largest is not None and not whole_gpu(ctx, largest):
             raise fail(
                 "vmClass",
                 f"{placement.gpus} GPUs per replica need whole-GPU vGPU devices, but the "
@@ -365,9 +282,6 @@ def validate_model_endpoint(args: ModelEndpointArgs) -> None:
         args.scale_target
     ):
         raise fail("scaleTarget", "needs apiVersion, kind and name")
-
-
-# --- rendering (pure: the objects the component registers) ---------------------------------
 
 
 def endpoint_labels(args: ModelEndpointArgs) -> dict[str, str]:
@@ -401,9 +315,6 @@ def record_annotations(endpoint: EndpointConfig, min_replicas: int) -> dict[str,
 def disruption_budget_min_available(min_replicas: int) -> int:
     """Keep ≥ 1 replica serving and let one go at a time (PAIF-HA-002)."""
     return max(MIN_WARM_REPLICAS, min_replicas - 1)
-
-
-# --- the component --------------------------------------------------------------------------
 
 
 class ModelEndpoint(pulumi.ComponentResource):
@@ -446,8 +357,8 @@ class ModelEndpoint(pulumi.ComponentResource):
         pull_secret = args.image_pull_secret or pull_secret_name(tenant)
         annotations = {
             "paif.vmware.com/gpus-per-replica": str(placement.gpus),
-            "paif.vmware.com/model-parameters-b": f"{endpoint.model.parameters_b:g}",
-            "paif.vmware.com/model-precision": endpoint.model.precision,
+            MODEL_PARAMETERS_ANNOTATION: f"{endpoint.model.parameters_b:g}",
+            MODEL_PRECISION_ANNOTATION: endpoint.model.precision,
             "paif.vmware.com/cold-start-seconds": (
                 f"{math.floor(self.cold_start.low_s)}-{math.ceil(self.cold_start.high_s)}"
             ),
@@ -597,7 +508,7 @@ class ModelEndpoint(pulumi.ComponentResource):
                 }
             },
             "resources": {"limits": {"nvidia.com/gpu": placement.gpus}},
-            # The GPU node pools' taint (components.vks_cluster); NIM replicas tolerate it.
+            # The GPU node pools' taint (paif_components.vks_cluster); NIM replicas tolerate it.
             "tolerations": [
                 {"key": GPU_TAINT["key"], "operator": "Exists", "effect": GPU_TAINT["effect"]}
             ],

@@ -1,6 +1,7 @@
 """What the stack does with each platform object VCF may already own: create, adopt, reference.
 
-``paif:ownership`` (``components.config.ownership``) names a mode per kind; a component asks
+``paif:ownership`` (``paif_components.config.models.ownership``) names a mode per kind; a component
+asks
 :func:`decide` for each object it would declare and gets a :class:`Decision`:
 
 - ``create``: declare the resource as ever;
@@ -26,17 +27,18 @@ import pulumi
 import pulumi_vsphere as vsphere
 import pulumiverse_harbor as harbor
 
-from components.config.ownership import NOT_IMPORTABLE, Kind, Mode, Ownership
-from components.errors import ComponentInputError
+from paif_components.config.models.ownership import NOT_IMPORTABLE, Kind, Mode, Ownership
+from paif_components.contract import tokens
+from paif_components.errors import ComponentInputError
 
 # Resource types of the kinds, for the plan and `paif adopt` to name them.
 RESOURCE_TYPES: Final[dict[Kind, str]] = {
-    "computeCluster": "vsphere:index/computeCluster:ComputeCluster",
-    "contentLibrary": "vsphere:index/contentLibrary:ContentLibrary",
+    "computeCluster": tokens.VSPHERE_COMPUTE_CLUSTER,
+    "contentLibrary": tokens.VSPHERE_CONTENT_LIBRARY,
     "vmClasses": "vsphere:index/virtualMachineClass:VirtualMachineClass",
     "zone": "vsphere:index/zone:Zone",
-    "namespaces": "vsphere:index/namespace:Namespace",
-    "harborProjects": "harbor:index/project:Project",
+    "namespaces": tokens.VSPHERE_NAMESPACE,
+    "harborProjects": tokens.HARBOR_PROJECT,
 }
 # Resolved import ids: (kind, object name) -> id.
 ImportIds = Mapping[tuple[Kind, str], str]

@@ -35,11 +35,11 @@ from typing import Any, Final
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.models import Database, Oidc, Tenant
-from components.context import SiteContext, target_annotations
-from components.errors import ComponentInputError
-from components.pgvector_database import DEFAULT_ADMIN_USERNAME, DSM_PASSWORD_KEY
-from components.vks_cluster import TENANT_LABEL, storage_class_slug
+from paif_components.config.models import Database, Oidc, Tenant
+from paif_components.context import SiteContext, target_annotations
+from paif_components.errors import ComponentInputError
+from paif_components.pgvector_database import DEFAULT_ADMIN_USERNAME, DSM_PASSWORD_KEY
+from paif_components.vks_cluster import TENANT_LABEL, storage_class_slug
 
 PAIS_INSTANCE_TYPE: Final = "paif:ai:PaisInstance"
 PAIS_API_VERSION: Final = "pais.vmware.com/v1alpha1"

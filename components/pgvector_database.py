@@ -45,8 +45,8 @@ schema in ``schemas/dsm/`` rejects those): ``ha``, ``replication`` (in-site), ``
 failover), ``dr-mechanism``, ``writer-site``, ``primary-cluster``/``copy-cluster``,
 ``primary-backup-location`` and, for ``logical``, ``dr-publication``, ``dr-slot``,
 ``dr-subscription``, ``dr-replication-user``, ``dr-lag-budget-seconds``,
-``dr-slot-retention-seconds`` (components.dr.copies names them). ``logical`` replication
-itself is built by components.database_replication; the cluster's DatabaseConfig carries what
+``dr-slot-retention-seconds`` (paif_components.dr.copies names them). ``logical`` replication
+itself is built by paif_components.database_replication; the cluster's DatabaseConfig carries what
 PostgreSQL needs for it (``wal_level: logical``, ``max_slot_wal_keep_size``), and
 ``backup-restore`` with ``walArchiveInterval`` sets ``archive_timeout``.
 
@@ -63,30 +63,38 @@ from typing import Any, ClassVar, Final, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.models import Database, Tenant
-from components.context import SiteContext, target_annotations
-from components.database_replication import (
+from paif_components.config.models import Database, Tenant
+from paif_components.context import SiteContext, target_annotations
+from paif_components.contract import tokens
+from paif_components.contract.annotations import (
+    BACKUP_ENCRYPTED_ANNOTATION,
+    DR_MODE_ANNOTATION,
+    PRIMARY_BACKUP_LOCATION_ANNOTATION,
+    PRIMARY_CLUSTER_ANNOTATION,
+    REPLICATION_ANNOTATION,
+    SSLMODE_ANNOTATION,
+    TENANT_LABEL,
+)
+from paif_components.database_replication import (
     DsmEndpoint,
     ReplicationPublisher,
     ReplicationSubscriber,
 )
-from components.dr.copies import DatabaseMode, DatabaseRole
-from components.errors import ComponentInputError
-from components.tenant_namespace import (
+from paif_components.dr.copies import DatabaseMode, DatabaseRole
+from paif_components.errors import ComponentInputError
+from paif_components.tenant_namespace import (
     DATABASE_KIND_LABEL,
     TIER_DATA,
     VECTOR_DATA_KIND,
 )
-from components.vks_cluster import TENANT_LABEL, TIER_LABEL
+from paif_components.vks_cluster import TIER_LABEL
 
-PGVECTOR_DATABASE_TYPE: Final = "paif:data:PgvectorDatabase"
+PGVECTOR_DATABASE_TYPE: Final = tokens.PAIF_PGVECTOR_DATABASE
 DSM_API_VERSION: Final = "databases.dataservices.vmware.com/v1alpha1"
 
 # §9.2.3 pgvector HA: primary + standby (+ DSM monitor). DSM counts replicas, not nodes.
 DSM_HA_REPLICAS: Final = 1
 DSM_SINGLE_SERVER_REPLICAS: Final = 0
-# The sslmode clients must use, as the component states it (§9.6.3 TLS between services).
-SSLMODE_ANNOTATION: Final = "paif.vmware.com/sslmode"
 # PostgreSQL's default port; DSM reports the real one in status.connection.port.
 POSTGRES_PORT: Final = 5432
 DEFAULT_ADMIN_USERNAME: Final = "pgadmin"
@@ -118,11 +126,11 @@ class DsmDatabaseArgs:
     storage_policy: str | None = None
     infrastructure_policy: str | None = None
     admin_username: str = DEFAULT_ADMIN_USERNAME
-    # This copy's place in the cross-site pair (components.dr.topology); None: a lone writer.
+    # This copy's place in the cross-site pair (paif_components.dr.topology); None: a lone writer.
     dr_role: DatabaseRole | None = None
     # Where the tenant declares it: ``databases`` (pgvector) or ``appDatabases``.
     config_key: Literal["databases", "appDatabases"] = "databases"
-    # Logical replication (components.database_replication): the replication role's password
+    # Logical replication (paif_components.database_replication): the replication role's password
     # (secret config ``dsm:replicationPassword``) and, at the DR site, the primary's
     # connection (host, port, dbname) read through the DR stack's StackReference.
     replication_password: pulumi.Input[str] | None = None
@@ -211,12 +219,12 @@ def dr_annotations(role: DatabaseRole) -> dict[str, str]:
     out = {
         "paif.vmware.com/dr-mechanism": role.mechanism,
         "paif.vmware.com/writer-site": role.writer_site,
-        "paif.vmware.com/primary-cluster": role.primary_cluster,
+        PRIMARY_CLUSTER_ANNOTATION: role.primary_cluster,
     }
     if role.copy_cluster is not None:
         out["paif.vmware.com/copy-cluster"] = role.copy_cluster
     if role.primary_backup_location is not None:
-        out["paif.vmware.com/primary-backup-location"] = role.primary_backup_location
+        out[PRIMARY_BACKUP_LOCATION_ANNOTATION] = role.primary_backup_location
     if role.logical:
         assert role.publication and role.slot and role.subscription and role.replication_user
         out.update(
@@ -260,7 +268,7 @@ class _DsmPostgresCluster(k8s.apiextensions.CustomResource):
     def status(self) -> pulumi.Output[Any]:
         return pulumi.get(self, "status")
 
-    def _internal_init(  # type: ignore[override]
+    def _internal_init(
         self,
         resource_name: str,
         api_version: str,
@@ -275,7 +283,11 @@ class _DsmPostgresCluster(k8s.apiextensions.CustomResource):
             api_version=api_version, kind=kind, metadata=metadata, spec=spec, status=None
         )
         pulumi.CustomResource.__init__(
-            self, f"kubernetes:{api_version}:{kind}", resource_name, props, opts
+            self,
+            f"kubernetes:{api_version}:{kind}",
+            resource_name,
+            props,  # type: ignore[arg-type]  # an input type, as pulumi_kubernetes passes it
+            opts,
         )
 
 
@@ -286,7 +298,7 @@ class DsmDatabase(pulumi.ComponentResource):
     """A DSM PostgreSQL cluster in the tenant namespace, HA and backed up.
 
     Subclasses say what it holds: :class:`PgvectorDatabase` (embeddings, with the ``vector``
-    extension) or ``components.app_database.AppDatabase`` (the application's own data).
+    extension) or ``paif_components.app_database.AppDatabase`` (the application's own data).
     """
 
     component_type: ClassVar[str]
@@ -342,7 +354,7 @@ class DsmDatabase(pulumi.ComponentResource):
             return
         labels = {
             **ctx.labels,
-            # The network policy's data tier (components.tenant_namespace, §9.6).
+            # The network policy's data tier (paif_components.tenant_namespace, §9.6).
             TIER_LABEL: TIER_DATA,
             TENANT_LABEL: tenant.name,
             "paif.vmware.com/database": db.name,
@@ -384,12 +396,10 @@ class DsmDatabase(pulumi.ComponentResource):
             "pulumi.com/waitFor": "condition=Ready",
             "pulumi.com/timeoutSeconds": str(DSM_READY_TIMEOUT_SECONDS),
             "paif.vmware.com/ha": str(db.ha).lower(),
-            "paif.vmware.com/replication": db.replication,
-            "paif.vmware.com/backup-encrypted": str(
-                db.backup.encrypted if db.backup else False
-            ).lower(),
+            REPLICATION_ANNOTATION: db.replication,
+            BACKUP_ENCRYPTED_ANNOTATION: str(db.backup.encrypted if db.backup else False).lower(),
             # The cross-site role (§9.3.3): one writer; the DR copy subscribes or waits.
-            "paif.vmware.com/dr-mode": self.dr_mode,
+            DR_MODE_ANNOTATION: self.dr_mode,
             # §9.6.3: what clients must require (libpq sslmode); PAIF-SEC-001 reads it.
             SSLMODE_ANNOTATION: db.ssl_mode,
             **target_annotations(),
@@ -447,7 +457,7 @@ class DsmDatabase(pulumi.ComponentResource):
     def _replicate(
         self, name: str, args: DsmDatabaseArgs, role: DatabaseRole, cluster: _DsmPostgresCluster
     ) -> None:
-        """Logical replication's resources on this side (components.database_replication)."""
+        """Logical replication's resources on this side (paif_components.database_replication)."""
         endpoint = DsmEndpoint(
             cluster=self.cluster_name,
             namespace=self.namespace,

@@ -4,7 +4,7 @@ One place decides it, so apps now and any pod-rendering component later get the 
 
 - the Pod Security Standard ``restricted`` (non-root, no privilege escalation, every
   capability dropped, seccomp ``RuntimeDefault``), enforced by the namespace too;
-- a UID and GID of at least 10000 (``components.constants.MIN_NON_ROOT_ID``, default 10001),
+- a UID and GID of at least 10000 (``paif_components.constants.MIN_NON_ROOT_ID``, default 10001),
   so a container escape lands on no user the node knows;
 - a read-only root filesystem, with an ``emptyDir`` at ``/tmp`` and at each writable path the
   workload names, so whatever it writes goes away with the pod;
@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from components.config.models import TMP_PATH
+from paif_components.config.models import TMP_PATH
 
 POD_SECURITY_LEVEL: Final = "restricted"
 # Namespace labels of the Pod Security admission: refuse, audit and warn at ``restricted``.

@@ -15,8 +15,8 @@ import pulumi_kubernetes as k8s
 import pulumi_vsphere as vsphere
 import pulumiverse_harbor as harbor
 
-from components import controllers
-from components.config import (
+from paif_components import controllers
+from paif_components.config import (
     ConfigError,
     StackConfig,
     parse_stack_config,
@@ -24,14 +24,14 @@ from components.config import (
     read_stack_file,
     runtime_config_values,
 )
-from components.database_replication import (
+from paif_components.database_replication import (
     REPLICATION_PASSWORD_CONFIG,
     replication_password_problems,
 )
-from components.errors import ComponentInputError
-from components.hardware import discover_domain
-from components.ownership import lookup_import_id
-from components.site import (
+from paif_components.errors import ComponentInputError
+from paif_components.hardware import discover_domain
+from paif_components.ownership import lookup_import_id
+from paif_components.site import (
     PaifSite,
     PaifSiteArgs,
     adopted_objects,
@@ -88,8 +88,8 @@ def providers_for(config: StackConfig) -> dict[str, pulumi.ProviderResource]:
 
 def ask_the_site(args: PaifSiteArgs, providers: dict[str, pulumi.ProviderResource]) -> PaifSiteArgs:
     """What the site says, before anything is declared: per workload-domain cluster, its hosts'
-    vGPU profiles, GPUs and the depot's ESX images (components.hardware), and the import id of
-    every object the stack adopts without a pinned one (components.ownership). A profile the
+    vGPU profiles, GPUs and the depot's ESX images (paif_components.hardware), and the import id of
+    every object the stack adopts without a pinned one (paif_components.ownership). A profile the
     hosts lack or an object to adopt that does not exist stops the program here, with nothing
     half-applied."""
     datacenter = args.config.site.vcenter.datacenter

@@ -21,41 +21,44 @@ from typing import Any
 import pulumi
 import pulumiverse_harbor as harbor
 
-from components.config import ConfigError, Problem
-from components.config.models import AviIngress, Peer, StackConfig, Tenant, WorkloadDomain
-from components.config.ownership import Kind
-from components.context import SiteContext
-from components.database_replication import replication_path
-from components.dr.estimate import estimate_for, site_gpu_pool
-from components.dr.topology import DerivedSite, derive_site, return_projects, stack_file_name
-from components.edge_security import AviEntry, EdgeSecurity, EdgeSecurityArgs, avi_ref
-from components.errors import ComponentInputError
-from components.gslb import GslbService, GslbServiceArgs, GslbSite
-from components.harbor_registry import (
+from paif_components.config.models import Peer, StackConfig, Tenant, WorkloadDomain
+from paif_components.config.models.ownership import Kind
+from paif_components.context import SiteContext
+from paif_components.contract import tokens
+from paif_components.database_replication import replication_path
+from paif_components.dr.estimate import estimate_for
+from paif_components.dr.site_facts import site_gpu_pool
+from paif_components.dr.topology import DerivedSite, derive_site, return_projects, stack_file_name
+from paif_components.edge_security import EdgeSecurity
+from paif_components.errors import ComponentInputError
+from paif_components.gslb import GslbService
+from paif_components.harbor_auth import harbor_auth, validate_harbor_auth
+from paif_components.harbor_registry import (
     HarborReplication,
     HarborReplicationArgs,
     HarborReplicationReceiver,
     HarborReplicationReceiverArgs,
     validate_harbor_replication,
 )
-from components.hardware import DomainHardware
-from components.monitoring import (
+from paif_components.hardware import DomainHardware
+from paif_components.ownership import Decision
+from paif_components.site_edge import edge_args, gslb_args
+from paif_components.site_monitoring import (
     SiteMonitoring,
     SiteMonitoringArgs,
     site_facts,
     validate_site_monitoring,
 )
-from components.ownership import Decision
-from components.tenant import PaifTenant, PaifTenantArgs, tenant_endpoint_gpus, validate_tenant
-from components.tenant_network import namespace_network
-from components.workload_domain import (
+from paif_components.tenant import PaifTenant, PaifTenantArgs, tenant_endpoint_gpus, validate_tenant
+from paif_components.tenant_network import namespace_network
+from paif_components.workload_domain import (
     GpuWorkloadDomain,
     GpuWorkloadDomainArgs,
     gpu_vm_classes,
     validate_gpu_workload_domain,
 )
 
-SITE_TYPE = "paif:site:PaifSite"
+SITE_TYPE = tokens.PAIF_SITE
 # Stack outputs (besides gpuCapacity and estimates): what operators and the peer stack read.
 EXPORTED_OUTPUTS = (
     "site",
@@ -69,58 +72,6 @@ EXPORTED_OUTPUTS = (
     "ingress",
 )
 
-# Where each EdgeSecurityArgs / GslbServiceArgs field comes from in stack config, so that a bad
-# value is reported at its config path (network.ingress.virtualIp), not as a Python field.
-_EDGE_CONFIG_PATHS = {
-    "site_name": "site.name",
-    "ingress_fqdn": "network.ingress.fqdn",
-    "virtual_ip": "network.ingress.virtualIp",
-    "lb_service_path": "network.ingress.lbServicePath",
-    "backend_members": "network.ingress.backendMembers",
-    "backend_port": "network.ingress.backendPort",
-    "client_ssl_profile_path": "network.ingress.clientSslProfile",
-    "server_ssl_profile_path": "network.ingress.serverSslProfile",
-    "certificate_path": "network.ingress.certificate",
-    "avi.certificate_ref": "network.ingress.avi.certificate",
-    "avi.cloud_ref": "network.ingress.avi.cloud",
-    "avi.ssl_profile_ref": "network.ingress.avi.sslProfile",
-    "avi.application_profile_ref": "network.ingress.avi.applicationProfile",
-    "avi.server_ssl_profile_ref": "network.ingress.avi.serverSslProfile",
-    "avi.health_monitor_ref": "network.ingress.avi.healthMonitor",
-    "avi.waf_profile_ref": "network.ingress.avi.wafProfile",
-    "admin_source_cidrs": "network.adminSourceCidrs",
-    "management_cidrs": "network.managementCidrs",
-    "waf": "network.ingress.waf",
-}
-_GSLB_CONFIG_PATHS = {
-    "service_name": "site.name",
-    "fqdn": "dr.gslb.domain",
-    "health_monitor_refs": "dr.gslb.healthMonitors",
-    "ttl_seconds": "dr.gslb.ttl",
-    "site_persistence": "dr.gslb.sitePersistence",
-    "sites[0].name": "site.name",
-    "sites[0].virtual_ip": "network.ingress.virtualIp",
-    "sites[1].name": "dr.peer.stack (the peer stack's site.name)",
-    "sites[1].virtual_ip": "dr.peer.stack (the peer stack's network.ingress.virtualIp)",
-    "sites[].name": "site.name",
-    "sites[].virtual_ip": "network.ingress.virtualIp",
-}
-
-
-def _at_config_path(
-    config: StackConfig, exc: ComponentInputError, paths: dict[str, str]
-) -> ComponentInputError:
-    """The same complaint, about the config key the bad value came from."""
-    field_name = exc.field
-    if field_name in paths:
-        return ComponentInputError(f"site '{config.site.name}'", paths[field_name], exc.message)
-    base, bracket, rest = field_name.partition("[")
-    if base in paths:
-        return ComponentInputError(
-            f"site '{config.site.name}'", f"{paths[base]}{bracket}{rest}", exc.message
-        )
-    return exc
-
 
 @dataclass(frozen=True)
 class PaifSiteArgs:
@@ -133,12 +84,12 @@ class PaifSiteArgs:
     peer_config: StackConfig | None = None
     # Config keys of this stack set as Pulumi secrets (what apps' consumes.secrets may name).
     secret_keys: frozenset[str] = frozenset()
-    # What the program asked the site before building it (components.program): adopted
+    # What the program asked the site before building it (paif_components.program): adopted
     # objects' import ids, and per workload-domain cluster what vCenter says of its hosts.
     import_ids: Mapping[tuple[Kind, str], str] = field(default_factory=dict)
     hardware: Mapping[str, DomainHardware] = field(default_factory=dict)
     # The replication role's password of logical DR copies (secret config
-    # ``dsm:replicationPassword``, the same in both stacks; components.database_replication).
+    # ``dsm:replicationPassword``, the same in both stacks; paif_components.database_replication).
     replication_password: pulumi.Input[str] | None = None
 
     @property
@@ -360,51 +311,6 @@ def _replicated_projects(args: PaifSiteArgs, derived: DerivedSite) -> dict[str, 
     return {tenant: tuple(projects) for tenant, projects in out.items()}
 
 
-def _edge_args(config: StackConfig) -> EdgeSecurityArgs | None:
-    network = config.network
-    if network.ingress is None:
-        return None
-    ingress = network.ingress
-    try:
-        return EdgeSecurityArgs(
-            site_name=config.site.name,
-            ingress_fqdn=ingress.fqdn,
-            virtual_ip=ingress.virtual_ip,
-            lb_service_path=ingress.lb_service_path,
-            backend_members=list(ingress.backend_members),
-            backend_port=ingress.backend_port,
-            client_ssl_profile_path=ingress.client_ssl_profile,
-            certificate_path=ingress.certificate,
-            admin_source_cidrs=list(network.admin_source_cidrs),
-            management_cidrs=list(network.management_cidrs),
-            server_ssl_profile_path=ingress.server_ssl_profile,
-            waf=config.waf,
-            avi=_avi_entry(ingress.avi),
-        )
-    except ComponentInputError as exc:
-        raise _at_config_path(config, exc, _EDGE_CONFIG_PATHS) from None
-
-
-def _avi_entry(avi: AviIngress) -> AviEntry:
-    """The Avi objects of ``network.ingress.avi`` as references."""
-    return AviEntry(
-        certificate_ref=avi_ref("sslkeyandcertificate", avi.certificate)
-        if avi.certificate
-        else None,
-        cloud_ref=avi_ref("cloud", avi.cloud),
-        ssl_profile_ref=avi_ref("sslprofile", avi.ssl_profile),
-        application_profile_ref=avi_ref("applicationprofile", avi.application_profile),
-        server_ssl_profile_ref=avi_ref("sslprofile", avi.server_ssl_profile)
-        if avi.server_ssl_profile
-        else None,
-        health_monitor_ref=avi_ref("healthmonitor", avi.health_monitor),
-        waf_profile_ref=avi_ref("wafprofile", avi.waf_profile),
-        waf_mode="WAF_MODE_ENFORCEMENT"
-        if avi.waf_mode == "enforcement"
-        else "WAF_MODE_DETECTION_ONLY",
-    )
-
-
 def _replication_args(args: PaifSiteArgs, derived: DerivedSite) -> list[HarborReplicationArgs]:
     if derived.registry is None:
         return []
@@ -420,95 +326,9 @@ def _replication_args(args: PaifSiteArgs, derived: DerivedSite) -> list[HarborRe
     return out
 
 
-def _gslb_args(args: PaifSiteArgs, derived: DerivedSite) -> GslbServiceArgs | None:
-    """Active-active: the primary stack declares the GSLB over both sites' entries."""
-    config = args.config
-    gslb = config.dr.gslb
-    peer = args.peer_config
-    if config.dr.pattern != "active-active" or config.dr.role != "primary" or gslb is None:
-        return None
-    if config.network.ingress is None or peer is None or peer.network.ingress is None:
-        return None
-    try:
-        return GslbServiceArgs(
-            service_name=f"{config.site.name}-gslb",
-            fqdn=gslb.domain,
-            sites=[
-                # The DR stack file in this commit says it failed over: this site was lost, and
-                # takes traffic again only once the DR stack fails back (the runbook's order).
-                GslbSite(
-                    config.site.name,
-                    config.network.ingress.virtual_ip,
-                    enabled=not peer.dr.failover,
-                ),
-                GslbSite(peer.site.name, peer.network.ingress.virtual_ip),
-            ],
-            health_monitor_refs=list(gslb.health_monitors),
-            application_persistence_profile_ref=(
-                "/api/applicationpersistenceprofile?name=System-Persistence-Http-Cookie"
-                if gslb.site_persistence
-                else None
-            ),
-            site_persistence=gslb.site_persistence,
-            ttl_seconds=gslb.ttl,
-        )
-    except ComponentInputError as exc:
-        raise _at_config_path(config, exc, _GSLB_CONFIG_PATHS) from None
-
-
-# Harbor's name for the OIDC provider on its login page.
-HARBOR_OIDC_NAME = "VCF Automation"
-
-
-def harbor_auth(
-    name: str, config: StackConfig, opts: pulumi.ResourceOptions
-) -> harbor.ConfigAuth | None:
-    """Harbor's OIDC mode, with ``paif:security.oidc.harbor`` (§9.6.2 identity: the OIDC
-    groups the tenants' projects admit are then Harbor's own users' groups)."""
-    oidc = config.security.oidc
-    if oidc is None or oidc.harbor is None:
-        return None
-    settings = oidc.harbor
-    namespace, key = settings.client_secret.split(":", 1)
-    return harbor.ConfigAuth(
-        name,
-        auth_mode="oidc_auth",
-        primary_auth_mode=True,
-        oidc_name=HARBOR_OIDC_NAME,
-        oidc_endpoint=oidc.issuer_url,
-        oidc_client_id=settings.client_id,
-        oidc_client_secret=pulumi.Config(namespace).require_secret(key),
-        oidc_scope=",".join(settings.scope),
-        oidc_groups_claim=settings.groups_claim,
-        oidc_user_claim=settings.user_claim,
-        oidc_admin_group=settings.admin_group,
-        oidc_auto_onboard=settings.auto_onboard,
-        oidc_verify_cert=True,
-        opts=opts,
-    )
-
-
-def validate_harbor_auth(args: PaifSiteArgs) -> None:
-    oidc = args.config.security.oidc
-    if oidc is None or oidc.harbor is None:
-        return
-    key = oidc.harbor.client_secret
-    if key not in args.secret_keys:
-        raise ConfigError(
-            args.stack_file,
-            [
-                Problem(
-                    "security.oidc.harbor.clientSecret",
-                    f"names stack secret {key!r}, which {args.stack_file} does not set as a "
-                    f"secret: pulumi config set --secret {key} <Harbor's OIDC client secret>",
-                )
-            ],
-        )
-
-
 def validate_site(args: PaifSiteArgs) -> None:
     """Everything the components will check, before any resource exists."""
-    validate_harbor_auth(args)
+    validate_harbor_auth(args.config, args.secret_keys, args.stack_file)
     derived = args.derived()
     validate_egress(args, derived)
     validate_gpu_workload_domain(domain_args(args.context))
@@ -517,12 +337,12 @@ def validate_site(args: PaifSiteArgs) -> None:
             validate_gpu_workload_domain(domain_args(_tenant_context(args, tenant)))
     for tenant_args in _tenant_args(args, derived):
         validate_tenant(tenant_args)
-    edge = _edge_args(args.config)
+    edge = edge_args(args.config)
     if edge is not None:
         edge.validate()
     for replication in _replication_args(args, derived):
         validate_harbor_replication(replication)
-    gslb = _gslb_args(args, derived)
+    gslb = gslb_args(args.config, args.peer_config)
     if gslb is not None:
         gslb.validate()
     monitoring = _monitoring_args(args, derived)
@@ -577,17 +397,17 @@ class PaifSite(pulumi.ComponentResource):
             else None
         )
         for tenant_args in _tenant_args(args, derived, domains, primary_tenants):
-            tenant = tenant_args.tenant.name
-            self.tenants[tenant] = PaifTenant(
-                f"{name}-{tenant}",
+            tenant_name = tenant_args.tenant.name
+            self.tenants[tenant_name] = PaifTenant(
+                f"{name}-{tenant_name}",
                 tenant_args,
                 pulumi.ResourceOptions(
                     parent=self,
-                    depends_on=[domains.get(tenant, self.domain)],
+                    depends_on=[domains.get(tenant_name, self.domain)],
                 ),
             )
 
-        edge = _edge_args(config)
+        edge = edge_args(config)
         self.edge = EdgeSecurity(f"{name}-edge", edge, child) if edge is not None else None
         self.harbor_auth = harbor_auth(f"{name}-harbor-auth", config, child)
 
@@ -625,7 +445,7 @@ class PaifSite(pulumi.ComponentResource):
                 )
             )
 
-        gslb = _gslb_args(args, derived)
+        gslb = gslb_args(args.config, args.peer_config)
         self.gslb = GslbService(f"{name}-gslb", gslb, child) if gslb is not None else None
 
         monitoring = _monitoring_args(args, derived)

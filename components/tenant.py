@@ -8,30 +8,32 @@ databases and embedding endpoints they name.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.app_database import AppDatabase, app_database_args
-from components.app_wiring import (
+from paif_components.app_database import AppDatabase, app_database_args
+from paif_components.app_wiring import (
     supervisor_sources,
     validate_app_wiring,
     wirings,
 )
-from components.config.models import Database, Oidc, Tenant
-from components.config.observability import DEFAULT_PROMETHEUS_URL, Observability
-from components.context import SiteContext
-from components.dr.topology import DerivedSite
-from components.harbor_registry import (
+from paif_components.config.models import Database, Oidc, Tenant
+from paif_components.config.models.observability import DEFAULT_PROMETHEUS_URL, Observability
+from paif_components.context import SiteContext
+from paif_components.contract import tokens
+from paif_components.contract.annotations import PAIS_DATABASE_AT_FAILOVER
+from paif_components.dr.topology import DerivedSite
+from paif_components.harbor_registry import (
     HarborProject,
     HarborProjectArgs,
     harbor_project_name,
     validate_harbor_project,
 )
-from components.knowledge_base import (
+from paif_components.knowledge_base import (
     Agent,
     AgentArgs,
     KnowledgeBase,
@@ -39,45 +41,43 @@ from components.knowledge_base import (
     validate_agent,
     validate_knowledge_base,
 )
-from components.model_endpoint import (
+from paif_components.model_endpoint import (
     ModelEndpoint,
     ModelEndpointArgs,
     plan_placement,
     validate_model_endpoint,
 )
-from components.monitoring import (
-    TenantMonitoring,
-    TenantMonitoringArgs,
-    monitored_databases,
-    monitored_endpoints,
-)
-from components.observability.alerts import SiteFacts
-from components.observability.metrics import SERVING_METRICS_PORT
-from components.pais import (
+from paif_components.observability.alerts import SiteFacts
+from paif_components.observability.metrics import SERVING_METRICS_PORT
+from paif_components.pais import (
     PaisInstance,
     PaisInstanceArgs,
     pais_database,
     uses_pais,
     validate_pais_instance,
 )
-from components.pgvector_database import (
+from paif_components.pgvector_database import (
     DsmDatabaseArgs,
     PgvectorDatabase,
     validate_dsm_database,
 )
-from components.tenant_apps import TenantApps, TenantAppsArgs, validate_tenant_apps
-from components.tenant_namespace import (
+from paif_components.tenant_apps import TenantApps, TenantAppsArgs, validate_tenant_apps
+from paif_components.tenant_monitoring import (
+    TenantMonitoring,
+    TenantMonitoringArgs,
+    monitored_databases,
+    monitored_endpoints,
+)
+from paif_components.tenant_namespace import (
     SupervisorNamespace,
     SupervisorNamespaceArgs,
     validate_supervisor_namespace,
 )
-from components.tenant_network import NamespaceNetwork
-from components.vks_cluster import VksCluster, VksClusterArgs, validate_vks_cluster
-from components.workload_domain import GpuVmClass
+from paif_components.tenant_network import NamespaceNetwork
+from paif_components.vks_cluster import VksCluster, VksClusterArgs, validate_vks_cluster
+from paif_components.workload_domain import GpuVmClass
 
-TENANT_TYPE = "paif:tenancy:Tenant"
-# The tenant component's input naming PAIS's database where it runs only after failover.
-PAIS_DATABASE_AT_FAILOVER: Final = "paisDatabaseAtFailover"
+TENANT_TYPE = tokens.PAIF_TENANT
 
 
 @dataclass(frozen=True)
@@ -100,11 +100,11 @@ class PaifTenantArgs:
     facts: SiteFacts | None = None
     rpo_seconds: int | None = None
     # Further Harbor projects of the tenant that replication needs here (active-active:
-    # ``<tenant>-<dr-site>``, components.dr.topology.return_projects).
+    # ``<tenant>-<dr-site>``, paif_components.dr.topology.return_projects).
     replicated_projects: tuple[str, ...] = ()
     # Projects replication from the peer site writes into here: people only pull from them.
     replication_targets: frozenset[str] = frozenset()
-    # What paif:network says about the tenant's namespace (components.tenant_network).
+    # What paif:network says about the tenant's namespace (paif_components.tenant_network).
     network: NamespaceNetwork = field(default_factory=NamespaceNetwork)
     # Where the site's apps reach the ML API gateway (paif:network.gatewayUrl).
     site_gateway_url: str | None = None
@@ -112,9 +112,9 @@ class PaifTenantArgs:
     stack_secret_keys: frozenset[str] = frozenset()
     stack_file: str = "the stack file"
     # The site's OIDC provider (paif:security.oidc): the tenant's PAIS gateway validates its
-    # tokens (components.pais).
+    # tokens (paif_components.pais).
     oidc: Oidc | None = None
-    # Logical replication of the databases (components.database_replication): the replication
+    # Logical replication of the databases (paif_components.database_replication): the replication
     # role's password (secret config) and, at a DR site, the primary's ``tenants`` output
     # (read through the StackReference) for the primary's database endpoints.
     replication_password: pulumi.Input[str] | None = None
@@ -386,8 +386,10 @@ class PaifTenant(pulumi.ComponentResource):
 
         self.clusters = {}
         for cluster_args in args.cluster_args():
-            cluster = cluster_args.cluster.name
-            self.clusters[cluster] = VksCluster(f"{name}-{cluster}", cluster_args, in_namespace)
+            cluster_name = cluster_args.cluster.name
+            self.clusters[cluster_name] = VksCluster(
+                f"{name}-{cluster_name}", cluster_args, in_namespace
+            )
         self.databases = {}
         for database_args in args.database_args():
             db = database_args.database.name
@@ -480,7 +482,7 @@ class PaifTenant(pulumi.ComponentResource):
     ) -> tuple[dict[str, dict[str, pulumi.Output[str]]], dict[str, pulumi.Output[str | None]]]:
         """Each wired app's credential values (base64, Pulumi secrets) and the databases'
         hosts: Supervisor Secrets read once each, stack secrets from config
-        (components.app_wiring says why the stack carries them)."""
+        (paif_components.app_wiring says why the stack carries them)."""
         tenant = args.tenant
         wiring_of = wirings(tenant, tenant.apps, args.gateway_url)
         dsm = {**self.databases, **self.app_databases}
@@ -489,7 +491,9 @@ class PaifTenant(pulumi.ComponentResource):
             database = dsm.get(secret)
             if database is not None and database.cluster_id is not None:
                 # DSM writes the password Secret once the cluster exists: read it after.
-                secret_id = database.cluster_id.apply(lambda _, n=namespace, s=secret: f"{n}/{s}")
+                secret_id: pulumi.Input[str] = database.cluster_id.apply(
+                    _constant(f"{namespace}/{secret}")
+                )
                 depends: list[pulumi.Resource] = [database]
             else:
                 secret_id, depends = f"{namespace}/{secret}", [self.namespace]
@@ -511,12 +515,19 @@ class PaifTenant(pulumi.ComponentResource):
                     )
                 else:
                     read = reads[(c.namespace, c.name)]
-                    values[c.key] = pulumi.Output.secret(
-                        read.data.apply(lambda d, k=c.source_key: _key_of(d, k))
-                    )
+                    values[c.key] = pulumi.Output.secret(read.data.apply(_key_reader(c.source_key)))
             credentials[app] = values
         hosts = {d: db.host for d, db in dsm.items()}
         return credentials, hosts
+
+
+def _constant(value: str) -> Callable[[Any], str]:
+    """``value``, once what it is applied to resolves (an id that exists only after it)."""
+    return lambda _: value
+
+
+def _key_reader(key: str) -> Callable[[Mapping[str, str] | None], str]:
+    return lambda data: _key_of(data, key)
 
 
 def _key_of(data: Mapping[str, str] | None, key: str) -> str:

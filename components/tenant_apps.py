@@ -2,7 +2,7 @@
 
 Everything goes into one application namespace of the workload cluster (default: the tenant's
 namespace name), created here with Pod Security ``restricted`` enforced and fenced like a
-Supervisor namespace, but in the cluster's own API (``components.app_namespace``): a
+Supervisor namespace, but in the cluster's own API (``paif_components.app_namespace``): a
 ``ResourceQuota``, a ``LimitRange`` and a default-deny ``NetworkPolicy`` with the allowed flows.
 
 For every ``Tenant.apps`` entry that names this cluster:
@@ -12,7 +12,7 @@ For every ``Tenant.apps`` entry that names this cluster:
   requests/limits, ``imagePullPolicy: IfNotPresent`` (§9.5.3: cache images on nodes), a
   rolling update that never drops below the desired count, a topology spread of one replica
   per node (``kubernetes.io/hostname``, ``DoNotSchedule``) so a node failure takes at most one
-  replica (§9.2: VKS ReplicaSet layer), and a hardened pod (``components.pod_security``);
+  replica (§9.2: VKS ReplicaSet layer), and a hardened pod (``paif_components.pod_security``);
 - a ``ClusterIP`` ``Service``; an app with ``expose: true`` is published by an ``Ingress`` that
   serves its host over TLS only, with the certificate Secret named in config (§9.6.1: TLS on
   all external traffic), never by a plain ``LoadBalancer`` Service;
@@ -20,13 +20,13 @@ For every ``Tenant.apps`` entry that names this cluster:
   keep the rest serving;
 - for an app that consumes anything (``apps[].consumes``): its wiring ConfigMap and its
   credentials Secret, read by ``env`` entries that are all ``valueFrom`` references
-  (``components.app_wiring``);
+  (``paif_components.app_wiring``);
 - with ``autoscaling``: a ``HorizontalPodAutoscaler`` (autoscaling/v2) from ``replicas`` to
   ``maxReplicas`` on CPU and, optionally, each pod's request rate (§9.5.1), pacing both ways as
-  ``components.autoscaling`` does; the Deployment then leaves ``spec.replicas`` to it.
+  ``paif_components.autoscaling`` does; the Deployment then leaves ``spec.replicas`` to it.
 
 Pods carry ``paif.vmware.com/tier: app`` (the tier convention of
-``components.tenant_namespace``) and ``paif.vmware.com/app-role`` (frontend or backend). Every
+``paif_components.tenant_namespace``) and ``paif.vmware.com/app-role`` (frontend or backend). Every
 object is annotated with its target, the VKS cluster's name. The workload cluster's provider
 comes through opts (``providers={"kubernetes": VksCluster.provider}``).
 """
@@ -35,12 +35,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.app_namespace import (
+from paif_components.app_namespace import (
     APP_ROLE_LABEL,
     app_quota,
     app_role,
@@ -48,18 +48,20 @@ from components.app_namespace import (
     network_policies,
     resource_quota_spec,
 )
-from components.app_wiring import CREDENTIALS_VOLUME, SOURCES_ANNOTATION, Wiring, app_wiring
-from components.autoscaling import app_hpa_spec
-from components.config.models import App, Probe, Tenant
-from components.config.units import parse_quantity
-from components.constants import APP_MIN_REPLICAS, IMAGE_PULL_POLICY
-from components.container_limits import limit_range_spec
-from components.context import SiteContext, target_annotations
-from components.errors import ComponentInputError
-from components.pod_security import PodHardening, pod_security_labels
-from components.vks_cluster import TENANT_LABEL, TIER_LABEL
+from paif_components.app_wiring import CREDENTIALS_VOLUME, Wiring, app_wiring
+from paif_components.autoscaling import app_hpa_spec
+from paif_components.config.models import App, Probe, Tenant
+from paif_components.config.units import parse_quantity
+from paif_components.constants import APP_MIN_REPLICAS, IMAGE_PULL_POLICY
+from paif_components.container_limits import limit_range_spec
+from paif_components.context import SiteContext, target_annotations
+from paif_components.contract import tokens
+from paif_components.contract.annotations import SOURCES_ANNOTATION, TENANT_LABEL
+from paif_components.errors import ComponentInputError
+from paif_components.pod_security import PodHardening, pod_security_labels
+from paif_components.vks_cluster import TIER_LABEL
 
-TENANT_APPS_TYPE: Final = "paif:vks:TenantApps"
+TENANT_APPS_TYPE: Final = tokens.PAIF_TENANT_APPS
 APP_TIER: Final = "app"
 NAME_LABEL: Final = "app.kubernetes.io/name"
 INSTANCE_LABEL: Final = "app.kubernetes.io/instance"
@@ -86,7 +88,7 @@ class TenantAppsArgs:
     # Where the apps reach the ML API gateway (paif:network.gatewayUrl, else the site's entry).
     gateway_url: str | None = None
     # Per app, the base64 value of each key of its credentials Secret (Pulumi secrets read
-    # from the Supervisor or the stack's config; components.tenant.PaifTenant supplies them).
+    # from the Supervisor or the stack's config; paif_components.tenant.PaifTenant supplies them).
     credentials: Mapping[str, Mapping[str, pulumi.Input[str]]] = field(default_factory=dict)
     # Per database, its host as DSM reports it (None until it does).
     database_hosts: Mapping[str, pulumi.Input[str | None]] = field(default_factory=dict)
@@ -168,7 +170,7 @@ def _resources(app: App) -> dict[str, dict[str, str]]:
 
 
 def hardening(app: App) -> PodHardening:
-    """How the app's pods run (components.pod_security)."""
+    """How the app's pods run (paif_components.pod_security)."""
     return PodHardening(
         run_as_user=app.run_as_user,
         run_as_group=app.run_as_group,
@@ -379,7 +381,13 @@ class TenantApps(pulumi.ComponentResource):
             deployment = k8s.apps.v1.Deployment(
                 f"{name}-{app.name}",
                 metadata=meta(
-                    **hardening(app).annotations(), **args.wiring(app).deployment_annotations()
+                    **cast(
+                        dict[str, Any],
+                        {
+                            **hardening(app).annotations(),
+                            **args.wiring(app).deployment_annotations(),
+                        },
+                    )
                 ),
                 spec=render_deployment(args, app),
                 # The autoscaler owns the replica count; `pulumi up` must not reset it.
@@ -406,7 +414,7 @@ class TenantApps(pulumi.ComponentResource):
             if app.expose:
                 k8s.networking.v1.Ingress(
                     f"{name}-{app.name}-ingress",
-                    metadata=meta(**{FORCE_TLS_ANNOTATION: "true"}),
+                    metadata=meta(**cast(dict[str, Any], {FORCE_TLS_ANNOTATION: "true"})),
                     spec=render_ingress(app),
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, service]),
                 )

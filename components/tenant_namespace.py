@@ -11,20 +11,20 @@ Kubernetes side (the Supervisor's API, through the ``kubernetes`` provider passe
 - ``ResourceQuota`` whose ``hard`` holds exactly ``requests.nvidia.com/gpu``, ``requests.cpu``,
   ``requests.memory``, ``limits.cpu``, ``limits.memory``, ``requests.storage``,
   ``persistentvolumeclaims``, ``pods`` and ``services`` (§9.4.3; the marketing example renders
-  ``components.constants.MARKETING_QUOTA``);
-- ``LimitRange`` with container defaults and bounds (``components.container_limits``): with a
+  ``paif_components.constants.MARKETING_QUOTA``);
+- ``LimitRange`` with container defaults and bounds (``paif_components.container_limits``): with a
   CPU/memory quota Kubernetes rejects pods that state no requests/limits, so the defaults keep
   such pods schedulable (§9.7.1 app checklist: resource limits/requests set);
 - ``RoleBinding`` per OIDC group kind, to the library's scoped ``Role`` of that kind in
   production or to the built-in ``admin``/``edit``/``view`` ClusterRoles elsewhere
-  (§9.6.2 identity: OIDC + RBAC; ``components.tenant_rbac``);
+  (§9.6.2 identity: OIDC + RBAC; ``paif_components.tenant_rbac``);
 - a default-deny ``NetworkPolicy`` and the allowed flows, and the same segmentation as an
-  nsx-operator ``SecurityPolicy`` (``components.tenant_network``);
+  nsx-operator ``SecurityPolicy`` (``paif_components.tenant_network``);
 - with ``gpu.assignment: passthrough``, the domain's DirectPath I/O VM classes as VM Operator
-  ``VirtualMachineClass`` objects (see ``components.workload_domain``).
+  ``VirtualMachineClass`` objects (see ``paif_components.workload_domain``).
 
 Segmentation (which tier reaches which, on which ports, and what lies beyond the namespace)
-is ``components.tenant_network``'s; the NetworkPolicies and the SecurityPolicy it renders are
+is ``paif_components.tenant_network``'s; the NetworkPolicies and the SecurityPolicy it renders are
 created here.
 
 Isolation levels (§9.4.2), stated as ``paif.vmware.com/isolation`` on every object:
@@ -45,14 +45,16 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_vsphere as vsphere
 
-from components import tenant_rbac
-from components.config.models import ContainerLimits, Quota, Tenant
-from components.config.units import parse_quantity
-from components.container_limits import limit_range_spec
-from components.context import SiteContext, target_annotations
-from components.errors import ComponentInputError
-from components.ownership import Decision, decide
-from components.tenant_network import (  # noqa: F401  (the tiers' names are public here too)
+from paif_components import tenant_rbac
+from paif_components.config.models import ContainerLimits, Quota, Tenant
+from paif_components.config.units import parse_quantity
+from paif_components.container_limits import limit_range_spec
+from paif_components.context import SiteContext, target_annotations
+from paif_components.contract import tokens
+from paif_components.contract.annotations import TENANT_LABEL
+from paif_components.errors import ComponentInputError
+from paif_components.ownership import Decision, decide
+from paif_components.tenant_network import (  # noqa: F401  (the tiers' names are public here too)
     APP_DATA_KIND,
     DATABASE_KIND_LABEL,
     DEFAULT_AI_PORTS,
@@ -69,10 +71,10 @@ from components.tenant_network import (  # noqa: F401  (the tiers' names are pub
     network_policies,
     security_policy_spec,
 )
-from components.vks_cluster import TENANT_LABEL, check_node_pools
-from components.workload_domain import GpuVmClass
+from paif_components.vks_cluster import check_node_pools
+from paif_components.workload_domain import GpuVmClass
 
-SUPERVISOR_NAMESPACE_TYPE: Final = "paif:tenancy:SupervisorNamespace"
+SUPERVISOR_NAMESPACE_TYPE: Final = tokens.PAIF_SUPERVISOR_NAMESPACE
 SECURITY_POLICY_API_VERSION: Final = "crd.nsx.vmware.com/v1alpha1"
 VM_OPERATOR_API_VERSION: Final = "vmoperator.vmware.com/v1alpha5"
 ISOLATION_LABEL: Final = "paif.vmware.com/isolation"
@@ -130,7 +132,7 @@ def endpoint_gpu_floor(tenant: Tenant, endpoint_gpus: Mapping[str, int]) -> tupl
                 subject,
                 f"modelEndpoints[{i}].gpusPerReplica",
                 f"is not set for endpoint '{endpoint.name}' and no GPU sizing was passed for it "
-                "(endpoint_gpus, from components.estimators.gpu_sizing)",
+                "(endpoint_gpus, from paif_components.estimators.gpu_sizing)",
             )
         total += endpoint.replicas.min * gpus
         terms.append(f"{endpoint.name} {endpoint.replicas.min} × {gpus}")

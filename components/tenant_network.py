@@ -7,11 +7,11 @@ its ports (PAIF-MT-004); what lies beyond the namespace comes from ``paif:networ
 
 Tier label convention (§9.6.1: app → AI services → database), label ``paif.vmware.com/tier``:
 
-- ``app``: application workloads — VKS cluster node VMs (``components.vks_cluster``) and any
+- ``app``: application workloads — VKS cluster node VMs (``paif_components.vks_cluster``) and any
   application pod;
 - ``ai``: PAIS model/embedding endpoints, agents and the ML API gateway
-  (``components.model_endpoint``);
-- ``data``: DSM PostgreSQL/pgvector (``components.pgvector_database``).
+  (``paif_components.model_endpoint``);
+- ``data``: DSM PostgreSQL/pgvector (``paif_components.pgvector_database``).
 
 Allowed flows (everything else is denied):
 
@@ -52,9 +52,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol
 
-from components.config.models import Network, Tenant
-from components.observability.metrics import SERVING_METRICS_PORT
-from components.vks_cluster import TIER_LABEL
+from paif_components.config.models import Network, Tenant
+from paif_components.observability.metrics import SERVING_METRICS_PORT
+from paif_components.vks_cluster import TIER_LABEL
 
 TIER_APP: Final = "app"
 TIER_AI: Final = "ai"
@@ -405,7 +405,7 @@ def security_policy_spec(args: SegmentedNamespace) -> dict[str, Any]:
             ]
         }
     }
-    everything = [{"podSelector": {}}, confined_vms]
+    everything: list[dict[str, Any]] = [{"podSelector": {}}, confined_vms]
 
     def rule(
         name: str, direction: str, action: str, applied: list[dict[str, Any]], **kw: Any

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
-from components.config.models import Tenant
+from paif_components.config.models import Tenant
 
 GroupKind = Literal["admin", "edit", "view"]
 GROUP_KINDS: Final[tuple[GroupKind, ...]] = ("admin", "edit", "view")

@@ -32,7 +32,7 @@ namespace; the kubeconfig is a Pulumi secret end to end. The Cluster carries the
 ``pulumi.com/waitFor`` annotation (pulumi-kubernetes ≥ 4.18 user-defined await logic) so
 ``pulumi up`` reads that Secret only once the cluster is available.
 
-Label conventions (shared with ``components.tenant_namespace``): node pools carry
+Label conventions (shared with ``paif_components.tenant_namespace``): node pools carry
 ``paif.vmware.com/tier: app`` and ``paif.vmware.com/tenant``; the tenant's network policies
 let the ``app`` tier reach the AI services tier only.
 """
@@ -48,12 +48,14 @@ from typing import Any, Final
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config.models import NodePool, Tenant
-from components.config.models import VksCluster as VksClusterConfig
-from components.context import SiteContext, target_annotations
-from components.errors import ComponentInputError
+from paif_components.config.models import NodePool, Tenant
+from paif_components.config.models import VksCluster as VksClusterConfig
+from paif_components.context import SiteContext, target_annotations
+from paif_components.contract import tokens
+from paif_components.contract.annotations import TENANT_LABEL
+from paif_components.errors import ComponentInputError
 
-VKS_CLUSTER_TYPE: Final = "paif:vks:VksCluster"
+VKS_CLUSTER_TYPE: Final = tokens.PAIF_VKS_CLUSTER
 
 # VKS publishes its builtin ClusterClasses in this namespace (Broadcom VKS documentation).
 CLUSTER_CLASS_NAMESPACE: Final = "vmware-system-vks-public"
@@ -84,7 +86,6 @@ GPU_TAINT: Final[dict[str, str]] = {
 CONTAINERD_MOUNT_PATH: Final = "/var/lib/containerd"
 
 TIER_LABEL: Final = "paif.vmware.com/tier"
-TENANT_LABEL: Final = "paif.vmware.com/tenant"
 NODE_POOL_LABEL: Final = "paif.vmware.com/node-pool"
 APP_TIER: Final = "app"
 # VKS clusters are created for a KubernetesRelease; provisioning takes tens of minutes.

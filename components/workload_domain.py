@@ -15,7 +15,7 @@ What it declares (pulumi_vsphere 4.18.2 argument names):
   named ``vgpu-<profile without "nvidia_">`` (``nvidia_a100-40c`` → ``vgpu-a100-40c``), plus
   ``-x2``/``-x4``/… classes with 2, 4, … devices of the whole-GPU profile for replicas that
   need several GPUs (tensor parallelism rounds GPU counts to powers of two; a VM cannot span
-  hosts, so at most the GPUs of one host). These are the names ``components.model_endpoint``
+  hosts, so at most the GPUs of one host). These are the names ``paif_components.model_endpoint``
   derives for replicas and VKS GPU pools must use.
 - with ``gpu.assignment: passthrough`` (DirectPath I/O): ``vsphere.VirtualMachineClass`` has no
   PCI-device argument in 4.18.2, so the classes ``gpu-passthrough-x<n>`` are declared as
@@ -30,14 +30,14 @@ What it declares (pulumi_vsphere 4.18.2 argument names):
   created by VM Operator under generated names, so no stack can list them (docs/architecture.md
   "Replica spread across hosts").
 
-What the hosts say decides (``components.hardware``): before anything is registered, the
+What the hosts say decides (``paif_components.hardware``): before anything is registered, the
 domain asks vCenter for each host's vGPU profiles and NVIDIA GPU and for the depot's ESX
 images, and refuses a profile some host does not offer. Each of cluster, library, VM classes and
-zone may already exist (``paif:ownership``, ``components.ownership``): adopted ones are imported,
-referenced ones looked up by name (cluster, library, zone) or used by name (VM classes).
+zone may already exist (``paif:ownership``, ``paif_components.ownership``): adopted ones are
+imported, referenced ones looked up by name (cluster, library, zone) or used by name (VM classes).
 
 Capacity, in schedulable GPUs (``nvidia.com/gpu`` units, via
-``components.estimators.capacity``): hosts × GPUs per host × slices of the domain's default
+``paif_components.estimators.capacity``): hosts × GPUs per host × slices of the domain's default
 profile (its first vGPU profile; 1 slice per GPU with passthrough), and the same with one host
 down (N+1, §9.5.3 "keep headroom in the GPU pool") for the planner and PAIF-CAP-001.
 
@@ -52,18 +52,19 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import pulumi
 import pulumi_vsphere as vsphere
 
-from components.config.models import HostImage, WorkloadDomain
-from components.config.ownership import Kind
-from components.context import SiteContext
-from components.errors import ComponentInputError
-from components.estimators.capacity import GpuPool, VgpuProfile, gpu_pool, parse_vgpu_profile
-from components.estimators.errors import EstimatorError
-from components.hardware import (
+from paif_components.config.models import HostImage, WorkloadDomain
+from paif_components.config.models.ownership import Kind
+from paif_components.context import SiteContext
+from paif_components.contract import tokens
+from paif_components.errors import ComponentInputError
+from paif_components.estimators.capacity import GpuPool, VgpuProfile, gpu_pool, parse_vgpu_profile
+from paif_components.estimators.errors import EstimatorError
+from paif_components.hardware import (
     NVIDIA_COMPONENT_PREFIX,
     DomainHardware,
     check_domain,
@@ -71,9 +72,9 @@ from components.hardware import (
     esx_version,
     newest_image,
 )
-from components.ownership import Decision, decide, lookup_import_id
+from paif_components.ownership import Decision, decide, lookup_import_id
 
-GPU_WORKLOAD_DOMAIN_TYPE: Final = "paif:infra:GpuWorkloadDomain"
+GPU_WORKLOAD_DOMAIN_TYPE: Final = tokens.PAIF_GPU_WORKLOAD_DOMAIN
 
 # §9.2.1 layer 1 / PAIF-HA-007: admission control keeps one host's worth of capacity free.
 HA_HOST_FAILURES_TOLERATED: Final = 1
@@ -457,14 +458,16 @@ class GpuWorkloadDomain(pulumi.ComponentResource):
                 # vGPU classes exist in vCenter under their name.
                 self.vm_class_names[vm_class.name] = vm_class.name
                 continue
-            depends = [self.compute_cluster] if self.compute_cluster is not None else None
+            depends: list[pulumi.Resource] | None = (
+                [self.compute_cluster] if self.compute_cluster is not None else None
+            )
             resource = vsphere.VirtualMachineClass(
                 f"{name}-{vm_class.name}",
                 name=vm_class.name,
                 cpus=vm_class.cpus,
                 memory=vm_class.memory_mib,
                 memory_reservation=FULL_MEMORY_RESERVATION,
-                vgpu_devices=[vm_class.vgpu_profile] * vm_class.devices,
+                vgpu_devices=[cast(str, vm_class.vgpu_profile)] * vm_class.devices,
                 opts=decision.options(self, production=False, depends_on=depends),
             )
             self.vm_class_names[vm_class.name] = resource.name
@@ -551,7 +554,7 @@ class GpuWorkloadDomain(pulumi.ComponentResource):
                 opts=pulumi.InvokeOutputOptions(parent=self),
             ).id
             return
-        ha_policy: dict[str, object]
+        ha_policy: dict[str, Any]
         if len(wd.hosts) > HA_HOST_FAILURES_TOLERATED:
             ha_policy = {
                 "ha_admission_control_policy": HA_ADMISSION_CONTROL_POLICY,
@@ -572,7 +575,7 @@ class GpuWorkloadDomain(pulumi.ComponentResource):
             assert self.depot is not None and image is not None and image.depot is not None
             depot = image.depot
             found = self.depot.components.apply(
-                lambda components: _nvidia_component(components, depot)  # type: ignore[arg-type]
+                lambda components: _nvidia_component(components, depot)
             )
             driver = vsphere.ComputeClusterHostImageComponentArgs(
                 key=found["key"], version=found["version"]
@@ -591,6 +594,6 @@ class GpuWorkloadDomain(pulumi.ComponentResource):
                 components=[driver],
             ),
             opts=decision.options(self, production=ctx.is_production, protect=ctx.is_production),
-            **ha_policy,  # type: ignore[arg-type]
+            **ha_policy,
         )
         self.cluster_id = self.compute_cluster.id

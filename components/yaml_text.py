@@ -44,7 +44,7 @@ _TAG = "tag:yaml.org,2002:"
 _STR, _INT, _BOOL, _NULL, _MAP, _SEQ = (
     _TAG + name for name in ("str", "int", "bool", "null", "map", "seq")
 )
-_REPRESENTER = yaml.SafeDumper(None)
+_REPRESENTER = yaml.SafeDumper(io.StringIO())  # for its representers only: it writes nothing
 # Placeholders: a plain scalar that no document holds (each is checked to occur once).
 _PLACEHOLDER = f"paif{secrets.token_hex(6)}q"
 # The sequence-item indicators before a placeholder: "- ", "- - ", ... after the indentation.
@@ -151,7 +151,7 @@ def _node(value: Any, sort_keys: bool, scalars: list[str], seen: set[int]) -> An
             raise _Unfit
         seen.add(id(value))
         if kind is list:
-            return SequenceNode(_SEQ, [_node(v, sort_keys, scalars, seen) for v in value], False)
+            return SequenceNode(_SEQ, [_node(v, sort_keys, scalars, seen) for v in value])
         for key in value:
             if type(key) is not str or not 0 < len(key) <= MAX_KEY_LENGTH or not _plain_ascii(key):
                 raise _Unfit
@@ -159,7 +159,6 @@ def _node(value: Any, sort_keys: bool, scalars: list[str], seen: set[int]) -> An
         return MappingNode(
             _MAP,
             [(ScalarNode(_STR, k), _node(v, sort_keys, scalars, seen)) for k, v in items],
-            False,
         )
     if kind is bool:
         return ScalarNode(_BOOL, "true" if value else "false")

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.config.ownership import KINDS
-from components.ownership import RESOURCE_TYPES
 from paif_cli.errors import PaifError
+from paif_components.config.models.ownership import KINDS
+from paif_components.ownership import RESOURCE_TYPES
 
 IMPORT_OPS = ("import", "import-replacement")
 REPLACE_OPS = ("replace", "create-replacement", "delete-replaced", "import-replacement")
@@ -143,13 +143,13 @@ def planned_adoptions(
     from paif_cli.pipeline import plan_stack
 
     plan = plan_stack(project_dir, stack, out_dir=out_dir, gate=False)
-    adopted = []
+    adopted: list[tuple[str, str, str]] = []
     for record in plan.result.resources:
         kind = _KIND_OF_TYPE.get(record.type)
         if record.import_id is not None and kind is not None:
             adopted.append((record.urn, kind, str(record.inputs.get("name") or record.name)))
     rows = plan.result.outputs.get("ownership")
-    referenced = [
+    referenced: list[Mapping[str, Any]] = [
         r for r in (rows if isinstance(rows, list) else []) if r.get("mode") == "reference"
     ]
     return plan.stack_file, adopted, referenced
@@ -184,7 +184,7 @@ def write_import_ids(
     pulumi: str, project_dir: Path, stack: str, adoptions: Sequence[Adoption], pinned: Any
 ) -> list[tuple[str, str, str]]:
     """``pulumi config set --path`` each import id the stack file does not pin yet."""
-    written = []
+    written: list[tuple[str, str, str]] = []
     for adoption in adoptions:
         if adoption.import_id is None or adoption.kind not in KINDS:
             continue

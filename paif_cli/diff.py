@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from paif_cli.checkout import bootstrap_code
 from paif_cli.errors import DiffError
+from paif_components.contract import tokens
 
 __all__ = [
     "PlanDiff",
@@ -363,7 +365,9 @@ def plan_revision(
             base_project = tree / relative
             if not (base_project / "paif_cli").is_dir():
                 raise DiffError(f"--base {revision}: that revision has no paif_cli to plan it with")
-            command = [python or sys.executable, "-m", "paif_cli.main", "plan", "--quiet"]
+            # That revision's own packages, whatever this process's install maps them to.
+            code = bootstrap_code(base_project)
+            command = [python or sys.executable, "-c", code, "plan", "--quiet"]
             command += ["--format", "none", "--out", str(Path(out_dir).resolve())]
             for stack in stacks:
                 command += ["--stack", stack]
@@ -393,7 +397,7 @@ def stack_order(plan_dir: Path) -> list[str]:
 
     def is_dr(document: Mapping[str, Any]) -> bool:
         for record in document.get("resources") or []:
-            if record.get("type") == "paif:site:PaifSite":
+            if record.get("type") == tokens.PAIF_SITE:
                 return (record.get("inputs") or {}).get("drRole") == "dr"
         return (document.get("estimates") or {}).get("role") == "dr"
 

@@ -1,8 +1,8 @@
 """Every error ``paif`` raises, and the one place that words an error for the user.
 
 Exit code 2 and the message alone (no traceback unless ``--debug``) for what the user can fix:
-bad config (``components.config.ConfigError``), bad component input
-(``components.errors.ComponentInputError``) and the errors below that derive from
+bad config (``paif_components.config.ConfigError``), bad component input
+(``paif_components.errors.ComponentInputError``) and the errors below that derive from
 :class:`PaifError`. A policy that raises (:class:`PolicyEvaluationError`) or any other exception
 is a program failure: the message, its type and a pointer to ``--debug``.
 
@@ -68,8 +68,8 @@ def error_text(exc: BaseException, debug: bool) -> str:
     traceback first)."""
     import pulumi
 
-    from components.config import ConfigError
-    from components.errors import ComponentInputError
+    from paif_components.config import ConfigError
+    from paif_components.errors import ComponentInputError
 
     if isinstance(exc, StackFailed):  # a worker's error, already as paif prints it
         return exc.text

@@ -1,6 +1,6 @@
 """Stage 3 of ``paif plan``: the policy gate, the CrossGuard pack over the plan's records.
 
-``gate_plan`` runs ``policies.pack`` over the planned resources through the SDK's own analyzer
+``gate_plan`` runs ``paif_policies.pack`` over the planned resources through the SDK's own analyzer
 servicer (:mod:`paif_cli.crossguard`), with pack config reconciled the way the Pulumi CLI does
 it, so a finding here is the finding ``pulumi preview --policy-pack policies`` shows. It then
 maps ``PAIF-ADVISORY`` messages back to their rule, reads the waived findings from
@@ -20,15 +20,11 @@ from paif_cli.crossguard.analyzer import evaluate
 from paif_cli.errors import InputError, PolicyConfigError
 from paif_cli.record import StackPlan
 from paif_cli.reports.model import ENFORCEMENTS, SEVERITIES
-from policies import pack
-from policies.framework import (
-    WAIVED_POLICY,
-    StackView,
-    parse_message,
-    parse_waived_line,
-    waiver_for,
-    waiver_note,
-)
+from paif_policies import pack
+from paif_policies.crossguard import parse_message, parse_waived_line
+from paif_policies.registry import WAIVED_POLICY
+from paif_policies.view import StackView
+from paif_policies.waivers import waiver_for, waiver_note
 
 __all__ = ["UNMAPPED_SEVERITY", "evaluate_records", "gate_plan", "stack_view"]
 
@@ -39,7 +35,7 @@ UNMAPPED_SEVERITY = "low"
 
 @dataclass(frozen=True)
 class _Resource:
-    """A plan record as ``policies.framework.StackView`` reads resources."""
+    """A plan record as ``paif_policies.framework.StackView`` reads resources."""
 
     urn: str
     resource_type: str
@@ -49,7 +45,7 @@ class _Resource:
 
 
 def stack_view(records: Sequence[Mapping[str, Any]]) -> StackView:
-    """``policies.framework.StackView`` over plan records (``ResourceRecord.to_json()``)."""
+    """``paif_policies.framework.StackView`` over plan records (``ResourceRecord.to_json()``)."""
     return StackView(
         _Resource(r["urn"], r["type"], r["name"], r.get("inputs") or {}, r.get("parent"))
         for r in records

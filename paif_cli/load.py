@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from components.config import (
+from paif_cli.errors import InputError
+from paif_components.config import (
     ConfigError,
     MissingStackFile,
     Problem,
@@ -24,9 +25,8 @@ from components.config import (
     parse_stack_config,
     read_stack_file,
 )
-from components.config.loader import OFFLINE_SECRET_PREFIX
-from paif_cli.errors import InputError
-from paif_cli.mock_runtime import SECRET_PLACEHOLDER
+from paif_components.config.loader import OFFLINE_SECRET_PREFIX
+from paif_components.contract.plan import SECRET_PLACEHOLDER
 
 __all__ = [
     "PLAN_FILE",

@@ -69,7 +69,7 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, help="print versions and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
-        from policies import pack
+        from paif_policies import pack
 
         def installed(name: str) -> str:
             try:
@@ -139,7 +139,7 @@ def _parser() -> _Parser:
 
 
 def _add_adopt_parser(
-    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    commands: argparse._SubParsersAction,
 ) -> argparse.ArgumentParser:
     adopt = commands.add_parser(
         "adopt",
@@ -209,10 +209,14 @@ def _endpoint_url(text: str) -> tuple[str, str]:
 
 
 def _add_verify_parser(
-    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    commands: argparse._SubParsersAction,
 ) -> argparse.ArgumentParser:
-    from components.constants import GATEWAY_TIMEOUT_SECONDS, SLA_ERROR_RATE, VERIFY_SAMPLE_REQUESTS
     from paif_cli.verify.stats import requests_needed
+    from paif_components.constants import (
+        GATEWAY_TIMEOUT_SECONDS,
+        SLA_ERROR_RATE,
+        VERIFY_SAMPLE_REQUESTS,
+    )
 
     verify = commands.add_parser(
         "verify",
@@ -294,7 +298,7 @@ def _add_verify_parser(
 
 
 def _add_diff_parser(
-    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    commands: argparse._SubParsersAction,
 ) -> argparse.ArgumentParser:
     diff = commands.add_parser(
         "diff",

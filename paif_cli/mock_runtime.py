@@ -37,8 +37,8 @@ from paif_cli.sdk_adapter.runtime import (
     SECRET_SIG,
     SPECIAL_SIG_KEY,
 )
+from paif_components.contract.plan import SECRET_PLACEHOLDER
 
-SECRET_PLACEHOLDER = "[secret]"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 
 
@@ -242,7 +242,9 @@ class PlanMocks(pulumi.runtime.Mocks):
             state.update(factory(args))
         return (args.resource_id or f"{args.name}-id"), state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(  # type: ignore[override]  # the SDK accepts a dict too (MockMonitor.Invoke)
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> dict[str, Any]:
         handler = self.invokes.get(args.token)
         if handler is None:
             raise ProgramError(f"the offline plan has no answer for invoke {args.token!r}")
@@ -499,7 +501,7 @@ def mock_runtime(
         )
         monitor = RecordingMonitor(mocks, inline=shortcuts.runtime)
         pulumi_settings.configure(mock_settings(monitor, project, stack, "paif.plan"))
-        pulumi_settings.SETTINGS.callbacks = OfflineCallbacks()  # type: ignore[assignment]
+        pulumi_settings.SETTINGS.callbacks = OfflineCallbacks()
         try:
             yield monitor, loop
         finally:
@@ -585,9 +587,9 @@ def run_program(
                 sys.path.insert(0, directory)
             runpy.run_path(str(path), run_name="__main__")
 
-        target_cwd = cwd or path.parent
+        target_cwd: Path | None = cwd or path.parent
     else:
-        body = program  # type: ignore[assignment]
+        body = program
         target_cwd = cwd
     with mock_runtime(
         mocks,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.config import StackConfig
 from paif_cli.mock_runtime import ProgramResult
+from paif_components.config import StackConfig
 
 __all__ = ["StackPlan"]
 

@@ -12,9 +12,6 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from components.dr.runbook import RUNBOOK_FILE, render_runbook
-from components.observability.alerts import OPS_RUNBOOK_FILE
-from components.observability.runbook import render_ops_runbook
 from paif_cli.gate import UNMAPPED_SEVERITY
 from paif_cli.mock_runtime import ResourceRecord
 from paif_cli.record import StackPlan
@@ -23,8 +20,11 @@ from paif_cli.reports.junit import render_junit
 from paif_cli.reports.markdown import render_markdown
 from paif_cli.reports.model import ReportContext, ReportFinding, RuleMeta, Waiver, summarize
 from paif_cli.reports.sarif import render_sarif
-from policies import pack
-from policies.framework import ADVISORY_POLICY, doc_link, project_urls, repository_url
+from paif_components.dr.runbook import RUNBOOK_FILE, render_runbook
+from paif_components.observability.alerts import OPS_RUNBOOK_FILE
+from paif_components.observability.runbook import render_ops_runbook
+from paif_policies import pack
+from paif_policies.registry import ADVISORY_POLICY, doc_link, project_urls, repository_url
 
 __all__ = [
     "JSON_FILE",
@@ -176,7 +176,7 @@ def alert_groups(resources: Sequence[ResourceRecord]) -> list[dict[str, Any]]:
 
 
 def ops_runbook(plan: StackPlan) -> str:
-    """The operations runbook the stack's alerts link to (``components.observability``)."""
+    """The operations runbook the stack's alerts link to (``paif_components.observability``)."""
     observability = plan.config.observability
     return render_ops_runbook(
         site=plan.config.site.name,

@@ -11,7 +11,6 @@ import json
 import sys
 from collections import Counter
 
-from components.config.units import format_seconds
 from paif_cli.gate import stack_view
 from paif_cli.mock_runtime import ResourceRecord
 from paif_cli.record import StackPlan
@@ -19,7 +18,8 @@ from paif_cli.render import metas_for, report_context, report_findings
 from paif_cli.reports.json_report import render_json
 from paif_cli.reports.markdown import render_markdown
 from paif_cli.reports.terminal import render_terminal, use_color
-from policies.rules.operations import endpoint_watches
+from paif_components.config.units import format_seconds
+from paif_policies.rules.operations import endpoint_watches
 
 __all__ = ["FINDINGS_FORMATS", "monitoring_lines", "render_findings", "summary"]
 

@@ -17,15 +17,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from components import yaml_text
-from components.app_wiring import SOURCES_ANNOTATION
-from components.context import TARGET_ANNOTATION
 from paif_cli import json_text
 from paif_cli.diagram import TOPOLOGY_FILE, render_topology
 from paif_cli.load import PLAN_FILE
-from paif_cli.mock_runtime import SECRET_PLACEHOLDER, ResourceRecord
+from paif_cli.mock_runtime import ResourceRecord
 from paif_cli.record import StackPlan
 from paif_cli.render import SUMMARY_FILE, render_summary
+from paif_components import yaml_text
+from paif_components.context import TARGET_ANNOTATION
+from paif_components.contract.annotations import SOURCES_ANNOTATION
+from paif_components.contract.plan import SECRET_PLACEHOLDER
 
 __all__ = [
     "MANIFEST_DIR",
@@ -107,7 +108,7 @@ def kubernetes_manifests(resources: Sequence[ResourceRecord]) -> dict[str, dict[
 def credential_sources(stack: str, annotations: Mapping[str, Any]) -> dict[str, str]:
     """Where each key of an app's credentials Secret comes from, as a shell value: a Supervisor
     Secret's key read with kubectl, a stack secret with ``pulumi config get``
-    (``components.app_wiring``'s ``paif.vmware.com/credential-sources``)."""
+    (``paif_components.app_wiring``'s ``paif.vmware.com/credential-sources``)."""
     out: dict[str, str] = {}
     for entry in str(annotations.get(SOURCES_ANNOTATION) or "").split(", "):
         key, _, source = entry.partition("=")
@@ -181,9 +182,9 @@ def write_plan(plan: StackPlan, out_dir: Path) -> Path:
     """Write plan.json, manifests and reports under OUT/STACK; return that folder."""
     target = Path(out_dir) / plan.stack
     manifests_dir = target / MANIFEST_DIR
-    for folder in (manifests_dir, target / SECRET_DIR):
-        if folder.is_dir():
-            shutil.rmtree(folder)  # this plan's own output: no stale target survives
+    for stale in (manifests_dir, target / SECRET_DIR):
+        if stale.is_dir():
+            shutil.rmtree(stale)  # this plan's own output: no stale target survives
     manifests_dir.mkdir(parents=True, exist_ok=True)
     (target / PLAN_FILE).write_text(json_text.dumps(plan.to_json()) + "\n", encoding="utf-8")
     folders: set[str] = set()

@@ -1,4 +1,5 @@
-"""The PAIF CrossGuard policy pack: rules in ``policies.rules``, policies from ``policies.pack``.
+"""The PAIF CrossGuard policy pack: rules in ``paif_policies.rules``, policies from
+``paif_policies.pack``.
 
 Importing this package starts nothing; ``__main__.py`` (run by the Pulumi CLI) serves the pack.
 """

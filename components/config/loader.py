@@ -12,13 +12,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from components.config.errors import ConfigError, FieldError, MissingStackFile, Problem
-from components.config.models import StackConfig
+from paif_components.config.errors import ConfigError, FieldError, MissingStackFile, Problem
+from paif_components.config.models import StackConfig
 
 NAMESPACE = "paif"
 # Config keys whose values must be Pulumi secrets wherever they appear (PAIF-SEC-004).
@@ -103,7 +103,8 @@ class StackFileLoader(yaml.SafeLoader):
             return yaml.constructor.SafeConstructor.construct_object(self, node, deep)
         except (ValueError, KeyError, TypeError) as exc:
             # e.g. `!!int x`: PyYAML's constructors raise plain Python errors without a mark.
-            what = repr(node.value)[:60] if isinstance(node, yaml.ScalarNode) else f"a {node.id}"
+            kind = getattr(node, "id", "node")  # ScalarNode.id is "scalar", and so on
+            what = repr(node.value)[:60] if isinstance(node, yaml.ScalarNode) else f"a {kind}"
             raise yaml.constructor.ConstructorError(
                 None, None, f"cannot read {what} as {node.tag}: {exc}", node.start_mark
             ) from None
@@ -120,10 +121,15 @@ class StackFileLoader(yaml.SafeLoader):
                         None, None, f"key {key_node.value!r} is given twice", key_node.start_mark
                     )
                 seen.add(key)
-        return yaml.constructor.SafeConstructor.construct_mapping(self, node, deep)
+        return yaml.constructor.SafeConstructor.construct_mapping(
+            self, cast(yaml.MappingNode, node), deep
+        )
 
 
-StackFileLoader.add_constructor("tag:yaml.org,2002:timestamp", StackFileLoader.construct_yaml_str)
+# A timestamp is the string the file holds (as the Pulumi CLI reads it).
+StackFileLoader.add_constructor(  # type: ignore[type-var]  # types-PyYAML types loaders only
+    "tag:yaml.org,2002:timestamp", StackFileLoader.construct_yaml_str
+)
 
 
 class _CStackFileLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -151,7 +157,7 @@ def load_stack_yaml(text: str) -> Any:
 
 # What Pulumi config can carry: JSON values.
 _JSON_SCALARS = (str, int, float, bool, type(None))
-_YAML_TAGS = {bytes: "!!binary", set: "!!set"}
+_YAML_TAGS: dict[type, str] = {bytes: "!!binary", set: "!!set"}
 
 
 def _unsupported_values(value: Any, path: str, ancestors: tuple[int, ...]) -> list[Problem]:

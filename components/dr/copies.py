@@ -1,10 +1,11 @@
 """Each database's copy at the DR site: which mechanism feeds it, and every name it needs.
 
 The primary stack and the DR stack derive the same :class:`DatabaseRole` per database from the
-primary's config (``paif:tenants[].databases[].dr``, components.config.dr_copy), each from its
-side: the primary's writer publishes, the DR copy subscribes (``logical``) or is restored at
-failover from the primary's backups (``backup-restore``). Names are fixed here, once, so the
-components, the estimate, the runbook and plan.json (issue 21's drill reads them) agree:
+primary's config (``paif:tenants[].databases[].dr``, paif_components.config.models.dr_copy), each
+from its side: the primary's writer publishes, the DR copy subscribes (``logical``) or is
+restored at failover from the primary's backups (``backup-restore``). Names are fixed here,
+once, so the components, the estimate, the runbook and plan.json (issue 21's drill reads
+them) agree:
 
 - the DR copy's ``PostgresCluster`` is ``<database>-<dr-site>``: its own name, so its backups
   never land under the primary's name, and a restore at the DR site never reads or overwrites
@@ -24,13 +25,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from components.config.dr_copy import (
+from paif_components.config.models import Database, Tenant
+from paif_components.config.models.dr_copy import (
     DEFAULT_LAG_BUDGET_SECONDS,
     DEFAULT_SLOT_RETENTION_SECONDS,
     DEFAULT_WAL_PER_SECOND,
 )
-from components.config.models import Database, Tenant
-from components.config.units import parse_quantity
+from paif_components.config.units import parse_quantity
 
 # The role the subscription logs in as on the primary: LOGIN REPLICATION, password from the
 # stacks' secret config (``dsm:replicationPassword``).

@@ -1,7 +1,7 @@
 """The runbook's database steps, one per data store, following the mechanism that feeds its copy.
 
 Failover (the DR copy becomes the writer) and failback (the rebuilt primary takes over again),
-per ``databases[].dr.mechanism`` (components.dr.copies):
+per ``databases[].dr.mechanism`` (paif_components.dr.copies):
 
 ============== ============================================ ===================================
 mechanism      failover                                     failback
@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from components.dr.failover import config_command
+from paif_components.dr.failover import config_command
 
 # Set every sequence owned by a column past the largest value copied into it: logical
 # replication copies rows, not sequence positions, so a promoted copy would hand out ids the

@@ -1,7 +1,7 @@
 """The plan's ``estimates``: RTO, RPO and GPU capacity of this stack's DR topology (§9.3).
 
-Built from the declared topology (:mod:`components.dr.topology`) with the arithmetic of
-:mod:`components.estimators`; this module only turns stack config into the estimators' facts
+Built from the declared topology (:mod:`paif_components.dr.topology`) with the arithmetic of
+:mod:`paif_components.estimators`; this module only turns stack config into the estimators' facts
 and the results into one JSON-friendly mapping (stack output ``estimates``, plan.json).
 
 Both stacks estimate the same event, the loss of the primary site:
@@ -25,7 +25,7 @@ Facts taken from the config:
 - Harbor: the primary's ``paif:dr.replicationSchedule`` (event-based when unset); the GSLB
   switch takes ``paif:dr.gslb.ttl`` unless ``gslbSwitchSeconds`` is set in assumptions.
 
-Defaults for everything else are :class:`components.estimators.Assumptions`, overridable in
+Defaults for everything else are :class:`paif_components.estimators.Assumptions`, overridable in
 ``paif:dr.assumptions`` (the DR stack's keys win over the primary's).
 
 GPU capacity counts devices of the site's default vGPU profile (the first in
@@ -39,54 +39,50 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from components.config.errors import ConfigError, Problem
-from components.config.models import Dr, Harbor, Peer, StackConfig
-from components.config.units import parse_quantity
-from components.dr.failover import failover_dict
-from components.dr.schedulability import cluster_schedules, schedules_dict
-from components.dr.topology import (
-    DatabaseRole,
+from paif_components.config.errors import ConfigError, Problem
+from paif_components.config.models import Dr, Harbor, Peer, StackConfig
+from paif_components.dr.failover import failover_dict
+from paif_components.dr.schedulability import cluster_schedules, schedules_dict
+from paif_components.dr.site_facts import (
+    assumptions_for,
+    dr_topology,
+    in_site_ha,
+    schedulability_facts,
+    site_gpu_pool,
+    tenant_demands,
+    unit_of,
+)
+from paif_components.dr.topology import (
     DerivedSite,
     EndpointRole,
     derive_site,
     stack_file_name,
     stack_name,
 )
-from components.estimators import (
-    Assumptions,
-    ClusterFacts,
-    DatabaseFacts,
-    DrTopology,
-    EndpointDemand,
-    EndpointFacts,
+from paif_components.estimators import (
     Estimate,
     EstimatorError,
-    GpuPool,
-    HarborFacts,
-    TenantDemand,
     check_capacity,
     check_site_loss,
     cron_interval_seconds,
     estimate,
     format_duration,
-    gpu_pool,
-    gpus_required,
-    parse_vgpu_profile,
 )
-from components.estimators.dr import (
-    DEFAULT_BACKUP_INTERVAL_SECONDS,
+from paif_components.estimators.dr_facts import (
     RPO_BAND_HOURS,
     RPO_BAND_ZERO,
     RPO_BANDS,
     RTO_BAND_HOURS,
     RTO_BANDS,
 )
-from components.estimators.gpu_sizing import GIB
-from components.harbor_registry import harbor_schedule
+from paif_components.harbor_registry import harbor_schedule
 
 # Bands from best to worst, as the estimators name them.
 RTO_BAND_ORDER: Final = (*(label for _, label in RTO_BANDS), RTO_BAND_HOURS)
+
+
 RPO_BAND_ORDER: Final = (RPO_BAND_ZERO, *(label for _, label in RPO_BANDS), RPO_BAND_HOURS)
+
 
 # §9.3 "choosing a strategy": RTO hours / tens of minutes / within minutes; RPO hours /
 # minutes to real time / 0 (synchronous). The worst band each pattern is expected to reach.
@@ -95,222 +91,13 @@ SOURCE_RTO_BAND: Final[dict[str, str]] = {
     "warm-standby": "tens of minutes",
     "active-active": "within minutes",
 }
+
+
 SOURCE_RPO_BAND: Final[dict[str, str]] = {
     "pilot-light": "hours",
     "warm-standby": "minutes",
     "active-active": "zero",
 }
-
-# Assumption keys (camelCase or snake_case) whose default a declared fact replaces.
-_GSLB_SWITCH_KEYS: Final = ("gslbSwitchSeconds", "gslb_switch_seconds")
-
-
-# --- site facts ------------------------------------------------------------------------------
-
-
-def site_gpu_pool(config: StackConfig) -> GpuPool:
-    """The site's GPU devices in ``nvidia.com/gpu`` units (default profile, module doc)."""
-    wd = config.workload_domain
-    profile = wd.vgpu_profiles[0] if wd.gpu.assignment == "vgpu" and wd.vgpu_profiles else None
-    return gpu_pool(len(wd.hosts), wd.gpu.per_host, float(wd.gpu.memory_gi_b), profile)
-
-
-def device_memory_gib(pool: GpuPool) -> float:
-    """GPU memory one device offers: the profile's framebuffer, or the whole GPU."""
-    if pool.profile is None:
-        return pool.gpu_memory_gib
-    return float(parse_vgpu_profile(pool.profile).framebuffer_gib)
-
-
-def unit_of(pool: GpuPool) -> str:
-    return f"{pool.profile} vGPU devices" if pool.profile else "GPUs (passthrough)"
-
-
-def replica_gpus(declared: int | None, parameters_b: float, precision: str, pool: GpuPool) -> int:
-    """GPUs per replica: declared, else what the model needs on one of the pool's devices."""
-    if declared is not None:
-        return declared
-    return gpus_required(parameters_b, precision, device_memory_gib(pool))
-
-
-def tenant_demands(
-    config: StackConfig, pool: GpuPool, *, replicas: Mapping[tuple[str, str], int] | None = None
-) -> tuple[TenantDemand, ...]:
-    """Each tenant's GPU quota and endpoints at peak, sized for ``pool``'s devices.
-
-    ``replicas`` overrides an endpoint's max replicas by (tenant, endpoint), e.g. 0 for an
-    endpoint declared but not running.
-    """
-    out = []
-    for tenant in config.tenants:
-        endpoints = []
-        for e in tenant.model_endpoints:
-            peak = e.replicas.max
-            if replicas is not None:
-                peak = replicas.get((tenant.name, e.name), peak)
-            gpus = replica_gpus(e.gpus_per_replica, e.model.parameters_b, e.model.precision, pool)
-            endpoints.append(EndpointDemand(e.name, peak, gpus, e.critical))
-        out.append(TenantDemand(tenant.name, tenant.quota.gpu, tuple(endpoints)))
-    return tuple(out)
-
-
-def _backup_interval(role: DatabaseRole) -> float:
-    if not role.backup_schedules:
-        return DEFAULT_BACKUP_INTERVAL_SECONDS
-    return float(min(cron_interval_seconds(s) for s in role.backup_schedules))
-
-
-def _backups_off_site(role: DatabaseRole, primary: StackConfig) -> bool:
-    """The primary's backups survive its site: scheduled, located, not at the primary site."""
-    location = role.primary_backup_location
-    if not role.backup_schedules or location is None:
-        return False
-    facts = primary.dr.backup_locations.get(location)
-    return facts is None or facts.site != primary.site.name
-
-
-def database_facts(role: DatabaseRole, primary: StackConfig) -> DatabaseFacts:
-    """The estimator's facts of one database: its mechanism and that mechanism's parameters."""
-    return DatabaseFacts(
-        name=f"{role.tenant}/{role.name}",
-        size_gib=parse_quantity(role.storage) / GIB,
-        mechanism=role.mechanism,
-        backup_interval_seconds=_backup_interval(role),
-        backups_off_site=_backups_off_site(role, primary),
-        wal_archive_interval_seconds=role.wal_archive_interval_seconds,
-        lag_budget_seconds=role.lag_budget_seconds,
-        slot_retention_seconds=role.slot_retention_seconds,
-    )
-
-
-def dr_topology(
-    dr_side: DerivedSite, primary: StackConfig, pool: GpuPool, *, assignment: str
-) -> DrTopology:
-    """The estimators' view of the DR side as derived (standby state, before failover)."""
-    endpoints: list[EndpointFacts] = []
-    by_key = {(t.name, e.name): e for t in primary.tenants for e in t.model_endpoints}
-    for key, role in dr_side.endpoints.items():
-        source = by_key[key]
-        endpoints.append(
-            EndpointFacts(
-                name=f"{role.tenant}/{role.name}",
-                parameters_b=source.model.parameters_b,
-                replicas_needed=role.failover_min,
-                precision=source.model.precision,
-                gpus_per_replica=replica_gpus(
-                    source.gpus_per_replica,
-                    source.model.parameters_b,
-                    source.model.precision,
-                    pool,
-                ),
-                gpu_memory_gib=device_memory_gib(pool),
-                assignment=assignment,
-                replicas_at_dr=role.replicas_min if role.running else 0,
-            )
-        )
-    databases = [database_facts(role, primary) for role in dr_side.databases.values()]
-    clusters = [
-        ClusterFacts(
-            name=f"{role.tenant}/{role.name}",
-            nodes_needed=role.failover_nodes,
-            nodes_at_dr=role.nodes,
-            exists_at_dr=role.deployed,
-        )
-        for role in dr_side.clusters.values()
-    ]
-    return DrTopology(
-        pattern=dr_side.pattern,
-        endpoints=tuple(endpoints),
-        databases=tuple(databases),
-        harbor=HarborFacts(schedule=harbor_schedule(primary.dr.replication_schedule)),
-        clusters=tuple(clusters),
-    )
-
-
-def assumptions_for(
-    config: StackConfig, primary: StackConfig | None
-) -> tuple[Assumptions, list[str]]:
-    """Assumptions from ``paif:dr.assumptions`` (DR keys over the primary's) and declared facts.
-
-    Returns the assumptions and the keys the stack config set. Raises ``EstimatorError``.
-    """
-    merged: dict[str, Any] = {}
-    if primary is not None and config.dr.role == "dr":
-        merged.update(primary.dr.assumptions)
-    merged.update(config.dr.assumptions)
-    overridden = sorted(merged)
-    gslb = config.dr.gslb or (primary.dr.gslb if primary is not None else None)
-    if gslb is not None and not any(k in merged for k in _GSLB_SWITCH_KEYS):
-        # A GSLB answer lives for its TTL: the switch takes that long (§9.3.3 pattern 3).
-        merged["gslbSwitchSeconds"] = gslb.ttl
-    return Assumptions.from_mapping(merged), overridden
-
-
-# In-site HA (§9.2.3): the mechanism DSM runs between a cluster's primary and its standby.
-IN_SITE_HA_MECHANISM: Final = "dsm-ha"
-
-
-def in_site_ha(config: StackConfig, assumptions: Assumptions) -> list[dict[str, Any]]:
-    """What a failover inside the site can lose, per database (§9.2.3 primary/standby).
-
-    DSM's published API has no synchronous/asynchronous mode for a PostgresCluster's standby:
-    the stack can ask for ``synchronous_commit: on`` through the DatabaseConfig (``replication:
-    sync``), but whether a commit then waits for the standby depends on
-    ``synchronous_standby_names``, which DSM manages and does not document. So the estimate
-    counts the asynchronous window for every HA pair (docs/architecture.md).
-    """
-    lag = assumptions.async_replication_lag_seconds
-    out = []
-    for tenant in config.tenants:
-        for db in (*tenant.databases, *tenant.app_databases):
-            if not db.ha:
-                out.append(
-                    {
-                        "database": f"{tenant.name}/{db.name}",
-                        "mechanism": "none",
-                        "requested": None,
-                        "rpoSeconds": None,
-                        "explanation": "ha: false runs no standby: a lost server is restored "
-                        "from backup.",
-                    }
-                )
-                continue
-            out.append(
-                {
-                    "database": f"{tenant.name}/{db.name}",
-                    "mechanism": IN_SITE_HA_MECHANISM,
-                    "requested": db.replication,
-                    "rpoSeconds": lag,
-                    "explanation": (
-                        f"DSM primary and standby (requested {db.replication!r}, "
-                        f"synchronous_commit {'on' if db.replication == 'sync' else 'local'}); "
-                        "DSM documents no synchronous-standby mode, so a failover inside the "
-                        f"site is counted as losing up to {format_duration(lag)} "
-                        "(asyncReplicationLagSeconds)."
-                    ),
-                }
-            )
-    return out
-
-
-def _schedulability(
-    here: DerivedSite,
-    dr_side: DerivedSite,
-    dr_config: StackConfig,
-    primary: StackConfig,
-    stack: str | None,
-) -> dict[str, Any]:
-    other_shape = not (dr_side.failover or here.failover)
-    dr_other = derive_site(dr_config, primary, failover=other_shape)
-    return {
-        "current": schedules_dict(cluster_schedules(here.config)),
-        "drSiteFailedOver" if other_shape else "drSiteStandingBy": schedules_dict(
-            cluster_schedules(dr_other.config)
-        ),
-    }
-
-
-# --- the estimate ----------------------------------------------------------------------------
 
 
 def _within(band: str, expected: str, order: tuple[str, ...]) -> bool:
@@ -341,7 +128,7 @@ def _rpo_dict(result: Estimate, pattern: str) -> dict[str, Any]:
         "bounded": bounded,
         "unbounded": list(result.unbounded),
         "terms": [t.to_dict() for t in result.rpo_terms],
-        # Per data store: the mechanism behind its figure (components.estimators.data_stores).
+        # Per data store: the mechanism behind its figure (paif_components.estimators.data_stores).
         "stores": camel_keys([store.to_dict() for store in result.stores]),
     }
 
@@ -529,6 +316,7 @@ def estimate_for(
     it is declared now (failed over or not).
     """
     is_dr = config.dr.role == "dr"
+    primary_stack: str | None
     if is_dr:
         assert config.dr.peer is not None
         primary_stack = stack_name(config.dr.peer.stack)
@@ -655,7 +443,7 @@ def estimate_for(
             "from": primary_config.site.name,
             "to": dr_side.site,
             "drSiteFacts": _facts(dr_assumed),
-            # What `pulumi up` of the DR stack changes each way (components.dr.failover).
+            # What `pulumi up` of the DR stack changes each way (paif_components.dr.failover).
             **failover_dict(
                 dr_side,
                 derive_site(dr_config, primary_config, stack=dr_stack, failover=True),
@@ -672,6 +460,6 @@ def estimate_for(
         "inSiteHa": in_site_ha(primary_config, assumptions),
         # PAIF-CAP-006: this stack's VKS clusters as built now, and the DR site's once failed
         # over (and, for a failed-over DR stack, as it stood by).
-        "schedulability": _schedulability(here, dr_side, dr_config, primary_config, stack),
+        "schedulability": schedulability_facts(here, dr_side, dr_config, primary_config, stack),
         "notes": notes,
     }

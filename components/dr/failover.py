@@ -2,7 +2,7 @@
 
 Failover and failback are config, applied from a laptop: ``paif:dr.failover`` on the DR stack
 (``--path``: it is a key inside the ``paif:dr`` object) and ``pulumi up``. The DR site moves
-between the two shapes its pattern defines (components.dr.topology): standing by and serving.
+between the two shapes its pattern defines (paif_components.dr.topology): standing by and serving.
 :func:`failover_changes` lists every part whose declared shape differs between the two, so
 ``paif plan`` (``estimates.failover.changes``) and the runbook show what an ``up`` will do
 before anyone runs it; failback is the same list read backwards.
@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from components.dr.topology import ClusterRole, DerivedSite, EndpointRole
+from paif_components.dr.topology import ClusterRole, DerivedSite, EndpointRole
 
 FAILOVER_CONFIG_KEY: Final = "paif:dr.failover"
 

@@ -6,7 +6,7 @@ Steps run in dependency order: detect and declare → data tier (pgvector and ap
 → runtime (VKS, PAIS endpoints) → gateway/DNS → validation (§9.7.2 criteria). Traffic moves
 last, once the DR site can serve. Each step carries the RTO terms it accounts for, so the
 step durations add up to the estimated RTO exactly, and the commands or console actions an
-operator runs. Everything comes from ``estimate_for`` (``components.dr.estimate``), so the
+operator runs. Everything comes from ``estimate_for`` (``paif_components.dr.estimate``), so the
 runbook and plan.json never disagree.
 """
 
@@ -16,26 +16,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from components.config.models import StackConfig
-from components.constants import (
+from paif_components.config.models import StackConfig
+from paif_components.constants import (
     HEALTH_OK_STATUS,
     SLA_ERROR_RATE,
     SLA_P95_SECONDS,
     VERIFY_SAMPLE_REQUESTS,
 )
-from components.dr.database_steps import (
+from paif_components.dr.database_steps import (
     DatabaseStep,
     Reference,
     failback_step,
     failover_step,
 )
-from components.dr.failover import commands, describe
-from components.estimators import format_duration
-from components.pgvector_database import DEFAULT_ADMIN_USERNAME
+from paif_components.dr.failover import commands, describe
+from paif_components.estimators import format_duration
+from paif_components.pgvector_database import DEFAULT_ADMIN_USERNAME
 
 RUNBOOK_FILE: Final = "failover-runbook.md"
 
-# Which RTO terms (components.estimators.dr) each runbook phase accounts for.
+# Which RTO terms (paif_components.estimators.rto_rpo) each runbook phase accounts for.
 PHASE_TERMS: Final[dict[str, tuple[str, ...]]] = {
     "detect": ("detection", "decision"),
     "data": ("database",),
@@ -335,7 +335,7 @@ def runbook_steps(
 
 
 def failback_steps(estimate: Mapping[str, Any]) -> list[DatabaseStep]:
-    """Each database's way back to the rebuilt primary (components.dr.database_steps)."""
+    """Each database's way back to the rebuilt primary (paif_components.dr.database_steps)."""
     sites, stacks = estimate["sites"], estimate["stacks"]
     return [
         failback_step(
@@ -441,13 +441,13 @@ def render_runbook(config: StackConfig, estimate: Mapping[str, Any]) -> str:
         _code(*commands(dr_stack, False)),
         "",
     ]
-    for step in failback_steps(estimate):
-        out += [step.text, ""]
+    for failback in failback_steps(estimate):
+        out += [failback.text, ""]
     return "\n".join(out)
 
 
 def _changes_table(changes: Sequence[Mapping[str, Any]], dr_stack: str) -> list[str]:
-    """What ``pulumi up`` of the DR stack changes at failover (components.dr.failover)."""
+    """What ``pulumi up`` of the DR stack changes at failover (paif_components.dr.failover)."""
     if not changes:
         return ["Nothing: the DR site already runs as it would serve."]
     rows = [

@@ -1,10 +1,10 @@
 """The scheduler's view of each VKS cluster a derived site builds, before and after failover.
 
-Facts come from the config the site builds (:class:`components.dr.topology.DerivedSite`), in
+Facts come from the config the site builds (:class:`paif_components.dr.topology.DerivedSite`), in
 the terms the components render them: a pool's nodes carry its ``paif.vmware.com/node-pool``
-label and, for GPU pools, the ``nvidia.com/gpu`` taint (components.vks_cluster); an app
+label and, for GPU pools, the ``nvidia.com/gpu`` taint (paif_components.vks_cluster); an app
 Deployment spreads its replicas over hostnames with ``maxSkew: 1, DoNotSchedule`` and, with 2
-or more replicas, has a PodDisruptionBudget of ``maxUnavailable: 1`` (components.tenant_apps).
+or more replicas, has a PodDisruptionBudget of ``maxUnavailable: 1`` (paif_components.tenant_apps).
 PAIF-CAP-006 checks the rendered objects themselves; this module gives the estimate the same
 check for the shape the stack does not render now (the DR site failed over, or still standing
 by).
@@ -17,18 +17,18 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from components.config.models import App, StackConfig, Tenant
-from components.constants import APP_MIN_REPLICAS
-from components.estimators.scheduling import (
+from paif_components.config.models import App, StackConfig, Tenant
+from paif_components.constants import APP_MIN_REPLICAS
+from paif_components.estimators.scheduling import (
     ClusterSchedule,
     NodeGroup,
     Taint,
     Workload,
     schedule,
 )
-from components.vks_cluster import GPU_TAINT, NODE_POOL_LABEL
+from paif_components.vks_cluster import GPU_TAINT, NODE_POOL_LABEL
 
-# components.tenant_apps: every app spreads its replicas one per host, and keeps all but one
+# paif_components.tenant_apps: every app spreads its replicas one per host, and keeps all but one
 # available through disruptions.
 APP_SPREAD_MAX_SKEW: Final = 1
 APP_PDB_MAX_UNAVAILABLE: Final = 1

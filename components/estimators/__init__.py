@@ -5,7 +5,7 @@ cold start (§9.5.3), DR RTO/RPO (§9.3) and GPU capacity (§9.4.3, §9.5.3). Ev
 ``to_dict()`` for plan.json. Bad input raises :class:`EstimatorError` (a ``ValueError``).
 """
 
-from components.estimators.capacity import (
+from paif_components.estimators.capacity import (
     CapacityCheck,
     EndpointDemand,
     GpuPool,
@@ -21,38 +21,34 @@ from components.estimators.capacity import (
     parse_vgpu_profile,
     replicas_within_quota,
 )
-from components.estimators.cold_start import (
+from paif_components.estimators.cold_start import (
     ColdStartEstimate,
     ColdStartProfile,
     GpuAssignment,
     Phase,
     estimate_cold_start,
 )
-from components.estimators.cron import (
+from paif_components.estimators.cron import (
     CronSchedule,
     cron_interval_seconds,
     harbor_cron_interval_seconds,
     parse_harbor_cron,
     parse_standard_cron,
 )
-from components.estimators.data_stores import DatabaseFacts, Mechanism
-from components.estimators.dr import (
+from paif_components.estimators.data_stores import DatabaseFacts, Mechanism
+from paif_components.estimators.dr_facts import (
     Assumptions,
     ClusterFacts,
     DrPattern,
     DrTopology,
     EndpointFacts,
-    Estimate,
     HarborFacts,
-    StoreEstimate,
-    Term,
-    estimate,
     rpo_band,
     rto_band,
 )
-from components.estimators.durations import format_duration, parse_duration
-from components.estimators.errors import EstimatorError
-from components.estimators.gpu_sizing import (
+from paif_components.estimators.durations import format_duration, parse_duration
+from paif_components.estimators.errors import EstimatorError
+from paif_components.estimators.gpu_sizing import (
     BYTES_PER_PARAMETER,
     DEFAULT_KV_RESERVE_FRACTION,
     VLLM_GPU_MEMORY_UTILIZATION,
@@ -64,6 +60,7 @@ from components.estimators.gpu_sizing import (
     size_gpus,
     weights_gib,
 )
+from paif_components.estimators.rto_rpo import Estimate, StoreEstimate, Term, estimate
 
 __all__ = [
     "BYTES_PER_PARAMETER",

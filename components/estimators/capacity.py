@@ -22,8 +22,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final
 
-from components.estimators._json import num
-from components.estimators.errors import EstimatorError
+from paif_components.estimators._json import num
+from paif_components.estimators.errors import EstimatorError
 
 # MIG compute slices per GPU: A100 and H100 split into 7, A30 into 4 (NVIDIA MIG user guide).
 # A MIG-backed profile "a100-3-40c" takes 3 of them, so profiles of 1, 2, 3 slices fit 7, 3, 2

@@ -31,9 +31,9 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any, Final
 
-from components.estimators._json import num
-from components.estimators.errors import EstimatorError
-from components.estimators.gpu_sizing import (
+from paif_components.estimators._json import num
+from paif_components.estimators.errors import EstimatorError
+from paif_components.estimators.gpu_sizing import (
     Precision,
     gpus_required,
     parse_precision,

@@ -27,7 +27,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Final
 
-from components.estimators.errors import EstimatorError
+from paif_components.estimators.errors import EstimatorError
 
 _MONTH_NAMES: Final = {
     name: i + 1

@@ -17,7 +17,7 @@ none                unbounded (declared: nothing to recover)     provision an em
 ==================  ==========================================  ==============================
 
 ``streaming`` is arithmetic only: the stack refuses it (DSM's API offers no cross-site standby,
-components.config.dr_copy), the estimator keeps it so the formula is on record.
+paif_components.config.models.dr_copy), the estimator keeps it so the formula is on record.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from components.estimators.durations import format_duration
-from components.estimators.errors import EstimatorError
+from paif_components.estimators.durations import format_duration
+from paif_components.estimators.errors import EstimatorError
 
 # §9.3.3 pattern 1: "RPO per backup period (usually hours)". DSM backups run daily by default.
 DEFAULT_BACKUP_INTERVAL_SECONDS: Final = 86400.0

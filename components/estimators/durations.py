@@ -1,6 +1,6 @@
 """Durations in and out: config spellings (``90s``, ``30m``, ``1h30m``) and plan wording.
 
-The grammar matches ``components.config.units.parse_duration`` (d, h, m, s in that order) and
+The grammar matches ``paif_components.config.units.parse_duration`` (d, h, m, s in that order) and
 also takes decimals (``1.5h``) and plain numbers of seconds; it lives here so the estimators
 import nothing beyond the standard library.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 
-from components.estimators.errors import EstimatorError
+from paif_components.estimators.errors import EstimatorError
 
 _NUMBER = r"\d+(?:\.\d+)?"
 _DURATION_RE = re.compile(

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from components.estimators._json import num
-from components.estimators.errors import EstimatorError
+from paif_components.estimators._json import num
+from paif_components.estimators.errors import EstimatorError
 
 GIB: Final = 2**30
 

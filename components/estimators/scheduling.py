@@ -5,7 +5,7 @@ the failed-over cluster what the load needs. This is the part of kube-scheduler'
 a plan can decide, replica by replica:
 
 - **taints**: a pod lands only on nodes whose ``NoSchedule``/``NoExecute`` taints it tolerates
-  (the GPU pools' ``nvidia.com/gpu`` taint, components.vks_cluster);
+  (the GPU pools' ``nvidia.com/gpu`` taint, paif_components.vks_cluster);
 - **node selector**: the node's labels must match;
 - **topology spread** over ``kubernetes.io/hostname`` with ``whenUnsatisfiable:
   DoNotSchedule``: placing a pod may not make any node's count exceed the smallest by more than
@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from components.estimators.errors import EstimatorError
+from paif_components.estimators.errors import EstimatorError
 
 BLOCKING_EFFECTS: Final = frozenset({"NoSchedule", "NoExecute"})
 

@@ -2,7 +2,7 @@
 
 Every alert carries ``severity``, ``tenant`` (``platform`` for the site's own), ``site``, a
 ``summary``, a ``description`` and a ``runbook_url`` into the generated operations runbook
-(``components.observability.runbook``). Annotations are plain text rendered with the
+(``paif_components.observability.runbook``). Annotations are plain text rendered with the
 thresholds they name, so what an operator reads is what the rule tests.
 
 | alert                           | fires when                                              |
@@ -28,8 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from components.config.units import format_seconds
-from components.constants import (
+from paif_components.config.units import format_seconds
+from paif_components.constants import (
     ALERT_AUDIT_SHIPPING_SECONDS,
     ALERT_BACKUP_GRACE_SECONDS,
     ALERT_CERTIFICATE_EXPIRY_DAYS,
@@ -38,8 +38,8 @@ from components.constants import (
     ALERT_REPLICATION_LAG_SECONDS,
     ALERT_SLA_WINDOW_SECONDS,
 )
-from components.observability import metrics
-from components.observability.thresholds import EndpointThresholds
+from paif_components.observability import metrics
+from paif_components.observability.thresholds import EndpointThresholds
 
 ENDPOINT_DOWN: Final = "PaifEndpointDown"
 LATENCY_HIGH: Final = "PaifEndpointLatencyHigh"
@@ -157,7 +157,7 @@ def endpoint_rules(endpoint: MonitoredEndpoint, facts: SiteFacts) -> list[dict[s
     t = endpoint.thresholds
     who = f"{endpoint.tenant}/{name}"
     window = format_seconds(ALERT_SLA_WINDOW_SECONDS)
-    common = {
+    common: dict[str, Any] = {
         "tenant": endpoint.tenant,
         "facts": facts,
         "extra_labels": {"namespace": ns, "endpoint": name},
@@ -232,7 +232,7 @@ def database_rules(database: MonitoredDatabase, facts: SiteFacts) -> list[dict[s
     sel = metrics.database_selector(database.namespace, database.name)
     stanza = f'stanza="{database.name}"'
     who = f"{database.tenant}/{database.name}"
-    common = {
+    common: dict[str, Any] = {
         "tenant": database.tenant,
         "facts": facts,
         "extra_labels": {"namespace": database.namespace, "database": database.name},
@@ -286,7 +286,7 @@ def database_rules(database: MonitoredDatabase, facts: SiteFacts) -> list[dict[s
 
 def site_rules(facts: SiteFacts) -> list[dict[str, Any]]:
     """The site's own alerts: Harbor replication, certificate, audit shipping, watchdog."""
-    common = {"tenant": PLATFORM_TENANT, "facts": facts}
+    common: dict[str, Any] = {"tenant": PLATFORM_TENANT, "facts": facts}
     rules = []
     if facts.harbor_pushes:
         window = format_seconds(ALERT_HARBOR_REPLICATION_WINDOW_SECONDS)

@@ -14,10 +14,10 @@ import json
 from collections.abc import Sequence
 from typing import Any, Final
 
-from components.config.units import format_seconds
-from components.constants import ALERT_SLA_WINDOW_SECONDS
-from components.observability import metrics
-from components.observability.alerts import MonitoredEndpoint
+from paif_components.config.units import format_seconds
+from paif_components.constants import ALERT_SLA_WINDOW_SECONDS
+from paif_components.observability import metrics
+from paif_components.observability.alerts import MonitoredEndpoint
 
 DASHBOARD_LABEL: Final = "grafana_dashboard"
 FOLDER_ANNOTATION: Final = "grafana_folder"

@@ -1,6 +1,6 @@
 """prometheus-operator objects (``monitoring.coreos.com``): scraping, probing, alert routing,
-and the Prometheus/Alertmanager a stack may declare. Specs only; ``components.monitoring``
-registers them.
+and the Prometheus/Alertmanager a stack may declare. Specs only; ``paif_components.site_monitoring``
+and ``paif_components.tenant_monitoring`` register them.
 
 - ``PodMonitor`` per running endpoint: its replica pods' serving metrics (vLLM ``/metrics``,
   NIM ``/v1/metrics``) on port 8000;
@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from components.config.observability import AlertReceiver, Observability
-from components.constants import DEFAULT_APP_GID, DEFAULT_APP_UID
-from components.observability import metrics
-from components.pod_security import PodHardening
+from paif_components.config.models.observability import AlertReceiver, Observability
+from paif_components.constants import DEFAULT_APP_GID, DEFAULT_APP_UID
+from paif_components.contract.annotations import SITE_LABEL
+from paif_components.observability import metrics
+from paif_components.pod_security import PodHardening
 
 MONITORING_API_VERSION: Final = "monitoring.coreos.com/v1"
 ALERTMANAGER_CONFIG_API_VERSION: Final = "monitoring.coreos.com/v1alpha1"
@@ -88,9 +89,9 @@ def _receiver(receiver: AlertReceiver) -> dict[str, Any]:
         if receiver.webhook.url is not None:
             webhook["url"] = receiver.webhook.url
         else:
-            secret = receiver.webhook.url_secret
-            assert secret is not None  # the config model requires url or urlSecret
-            webhook["urlSecret"] = {"name": secret.name, "key": secret.key}
+            url_secret = receiver.webhook.url_secret
+            assert url_secret is not None  # the config model requires url or urlSecret
+            webhook["urlSecret"] = {"name": url_secret.name, "key": url_secret.key}
         out["webhookConfigs"] = [webhook]
     return out
 
@@ -110,7 +111,7 @@ def alertmanager_config_spec(site: str, receiver: AlertReceiver) -> dict[str, An
 
 def selector_labels(observability: Observability, site: str) -> dict[str, str]:
     """Labels on every monitoring object, and what a declared Prometheus selects on."""
-    return {"paif.vmware.com/site": site, **observability.prometheus.selector_labels}
+    return {SITE_LABEL: site, **observability.prometheus.selector_labels}
 
 
 def monitoring_pod_security_context() -> dict[str, Any]:

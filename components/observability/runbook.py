@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from components.observability import alerts as a
+from paif_components.observability import alerts as a
 
 # What each alert means and what to look at first; the covered objects are listed below it.
 GUIDANCE: Final[dict[str, tuple[str, tuple[str, ...]]]] = {

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from components.config.observability import AlertThresholds
-from components.constants import (
+from paif_components.config.models.observability import AlertThresholds
+from paif_components.constants import (
     ALERT_GPU_SUSTAINED_SECONDS,
     ALERT_MAX_REPLICAS_SECONDS,
     SLA_ERROR_RATE,

@@ -57,7 +57,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
@@ -272,7 +272,7 @@ def make_servicer(
         pack_version,
         policy_list,
         enforcement_level,
-        dict(initial_config) if initial_config is not None else None,
+        cast(Any, dict(initial_config)) if initial_config is not None else None,
     )
     info = servicer.GetAnalyzerInfo(None, None)
     infos: list[PolicyInfo] = []

@@ -15,7 +15,6 @@ from paif_cli.reports.model import SEVERITIES
 
 __all__ = ["Enforcement", "Finding", "SeverityResolver", "finding_of", "severity_resolver"]
 
-
 Enforcement = Literal["mandatory", "advisory", "remediate"]
 # (rule id, severity on the diagnostic) -> the finding's severity
 SeverityResolver = Callable[[str, "str | None"], "str | None"]

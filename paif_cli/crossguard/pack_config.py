@@ -16,7 +16,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 from pulumi.runtime.proto import analyzer_pb2
@@ -137,7 +137,8 @@ def _apply_config(
         level, properties = "", None
         if name in result:
             level = result[name].enforcement_level
-            properties = dict(result[name].properties) if result[name].properties else None
+            own = result[name].properties
+            properties = dict(own) if own else None
         if given.enforcement_level in VALID_LEVELS:
             level = given.enforcement_level
         if given.properties:
@@ -232,7 +233,7 @@ def _gojsonschema_message(error: jsonschema.ValidationError) -> str:
         expected = ",".join(arg) if isinstance(arg, list) else arg
         description = f"Invalid type. Expected: {expected}, given: {_json_type(error.instance)}"
     elif v == "enum":
-        allowed = ", ".join(json.dumps(a, separators=(",", ":")) for a in arg)
+        allowed = ", ".join(json.dumps(a, separators=(",", ":")) for a in cast(list[Any], arg))
         description = f"{field} must be one of the following: {allowed}"
     elif v == "const":
         description = f"{field} does not match: {json.dumps(arg, separators=(',', ':'))}"

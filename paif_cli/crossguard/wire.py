@@ -22,7 +22,7 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 
-from paif_cli.mock_runtime import SECRET_PLACEHOLDER
+from paif_components.contract.plan import SECRET_PLACEHOLDER
 
 __all__ = [
     "LEVEL_TO_PROTO",
@@ -40,7 +40,6 @@ __all__ = [
     "stack_resource",
     "wrap_secrets",
 ]
-
 
 # What a finding message shows instead of the placeholder if a policy echoed a secret value.
 SECRET_REDACTION = "***"

@@ -13,6 +13,8 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from paif_components.contract import tokens
+
 # Every offline robot secret starts with this, so a test can search a whole plan for it.
 OFFLINE_ROBOT_SECRET_PREFIX = "offline-robot-secret-"
 # Harbor's default robot name prefix (harbor.yml `robot_name_prefix`, default "robot$").
@@ -88,11 +90,11 @@ def _replication(args: Any) -> dict[str, Any]:
 
 
 COMPUTED: dict[str, Callable[[Any], dict[str, Any]]] = {
-    "harbor:index/project:Project": _project,
-    "harbor:index/robotAccount:RobotAccount": _robot,
-    "harbor:index/projectMemberGroup:ProjectMemberGroup": _member_group,
-    "harbor:index/registry:Registry": _registry,
-    "harbor:index/replication:Replication": _replication,
+    tokens.HARBOR_PROJECT: _project,
+    tokens.HARBOR_ROBOT_ACCOUNT: _robot,
+    tokens.HARBOR_PROJECT_MEMBER_GROUP: _member_group,
+    tokens.HARBOR_REGISTRY: _registry,
+    tokens.HARBOR_REPLICATION: _replication,
 }
 INVOKES: dict[str, Callable[[Any], dict[str, Any]]] = {
     "harbor:index/getProject:getProject": _get_project,

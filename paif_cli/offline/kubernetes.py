@@ -23,7 +23,8 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
-from components import yaml_text
+from paif_components import yaml_text
+from paif_components.contract import tokens
 
 KUBECONFIG_SUFFIX = "-kubeconfig"
 
@@ -50,7 +51,6 @@ def offline_kubeconfig(namespace: str, cluster: str) -> str:
 DSM_PASSWORD_READ_SUFFIX = "-dsm-password"
 OFFLINE_PASSWORD = "offline-placeholder-not-a-credential"
 POSTGRES_PORT = 5432
-POSTGRES_CLUSTER_TYPE = "kubernetes:databases.dataservices.vmware.com/v1alpha1:PostgresCluster"
 # The keys an app's wiring reads: DSM's password Secret, and PAIS's API-token Secret layout.
 READ_SECRET_KEYS = ("password", "api_token")
 
@@ -116,7 +116,7 @@ def _postgres_cluster(args: Any) -> dict[str, Any]:
 
 
 COMPUTED: dict[str, Callable[[Any], dict[str, Any]]] = {
-    "kubernetes:core/v1:Secret": _secret,
-    POSTGRES_CLUSTER_TYPE: _postgres_cluster,
+    tokens.KUBERNETES_SECRET: _secret,
+    tokens.POSTGRES_CLUSTER: _postgres_cluster,
 }
 INVOKES: dict[str, Callable[[Any], dict[str, Any]]] = {}

@@ -17,8 +17,8 @@ read-only proxies), options and provider from the same protobuf messages.
 What differs: every policy gets its own list of the same resource objects, where the servicer
 makes new objects per policy, so a policy must not modify the resources it is given (the pack's
 rules read them through ``StackView``, which the pack then builds once for all its policies:
-``policies.framework._Handoff.view``); and a property mapping keeps the record's key order where
-the wire format's order is the protobuf map's. Neither changes a finding of this pack:
+``paif_policies.framework._Handoff.view``); and a property mapping keeps the record's key order
+where the wire format's order is the protobuf map's. Neither changes a finding of this pack:
 ``tests/cli/test_gate.py`` runs both paths over the example stacks and a 50-tenant stack.
 
 And over the analyzer protocol, :func:`shared_conversions` lets the stack policies of one
@@ -294,12 +294,12 @@ def shared_conversions(servicer: Servicer) -> Iterator[None]:
 
         return shared
 
-    sdk.json_format = _SharedJsonFormat()  # type: ignore[assignment]
+    sdk.json_format = _SharedJsonFormat()
     sdk.deserialize_properties = once(deserialized, saved[1])
     sdk.unknown_checking_proxy = once(proxied, saved[2])
     # The servicer's own converters, per resource (AnalyzerResource: one per URN).
-    servicer._get_resource_options = by_urn(servicer._get_resource_options)  # type: ignore[method-assign]
-    servicer._get_provider_resource = by_urn(servicer._get_provider_resource)  # type: ignore[method-assign]
+    servicer._get_resource_options = by_urn(servicer._get_resource_options)  # type: ignore[method-assign,assignment]
+    servicer._get_provider_resource = by_urn(servicer._get_provider_resource)  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:

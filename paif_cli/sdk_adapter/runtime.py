@@ -129,9 +129,9 @@ def swapped_functions(enabled: bool) -> Iterator[None]:
     sdk_stack.wait_for_rpcs = wait_for_rpcs
     sdk_resource._get_stack_trace = swaps.stack_trace
     sdk_cycles._add_dep = add_dependency
-    sdk_types.unwrap_type = swaps.unwrap_type
-    sdk_types.unwrap_optional_type = swaps.unwrap_optional_type
-    sdk_types._wire_union_members = swaps.wire_union_members
+    sdk_types.unwrap_type = swaps.unwrap_type  # type: ignore[assignment]
+    sdk_types.unwrap_optional_type = swaps.unwrap_optional_type  # type: ignore[assignment]
+    sdk_types._wire_union_members = swaps.wire_union_members  # type: ignore[assignment]
     try:
         yield
     finally:
@@ -418,10 +418,13 @@ class InlineExecutorLoop(asyncio.SelectorEventLoop):
     threads.
     """
 
-    def run_in_executor(self, executor: Any, func: Callable[..., Any], *args: Any) -> Any:
+    def run_in_executor(  # type: ignore[override]
+        self, executor: Any, func: Callable[..., Any], *args: Any
+    ) -> Any:
         if executor is not None:
             return super().run_in_executor(executor, func, *args)
-        self._check_closed()
+        if self.is_closed():  # what asyncio's own run_in_executor checks first
+            raise RuntimeError("Event loop is closed")
         future = self.create_future()
         try:
             future.set_result(func(*args))

@@ -23,8 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
 
-from components.model_endpoint import HEALTH_PATH
 from paif_cli.verify.stats import Sample
+from paif_components.model_endpoint import HEALTH_PATH
 
 MODELS_PATH: Final = "/v1/models"
 PATHS: Final[dict[str, str]] = {
@@ -249,7 +249,7 @@ class Client:
             return answer, None
         document = _json(answer.body)
         try:
-            return answer, [str(m["id"]) for m in document["data"]]  # type: ignore[index]
+            return answer, [str(m["id"]) for m in document["data"]]
         except (KeyError, TypeError):
             what = "is not JSON" if document is None else "has no data[].id list"
             error = f"answered {answer.status}, but the body {what}: {first_bytes(answer.body)}"

@@ -1,7 +1,7 @@
 """§9.7.1 "knowledge base created and indexed", "agent created and tested", checked over HTTP.
 
 Knowledge bases and agents are objects of PAIS's REST API, not of the stack (the stack renders
-configuration records a person or pipeline applies: ``components.knowledge_base``). After
+configuration records a person or pipeline applies: ``paif_components.knowledge_base``). After
 deployment ``paif verify`` asks the tenant's PAIS API (the same address as its gateway) what
 the published reference lets it ask (``schemas/SOURCES.md``, "PAIS kinds", [REST]):
 

@@ -18,9 +18,9 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any, Final
 
-from components.observability import metrics
-from components.observability.alerts import WATCHDOG
 from paif_cli.verify.client import TRANSPORT_ERRORS, failure_reason, first_bytes
+from paif_components.observability import metrics
+from paif_components.observability.alerts import WATCHDOG
 
 ALERT_PREFIX: Final = "Paif"
 # How often the scaling check asks again while it waits for the autoscaler.

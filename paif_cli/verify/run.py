@@ -27,14 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from components.constants import HEALTH_OK_STATUS, VERIFY_SAMPLE_REQUESTS
-from components.estimators import format_duration
 from paif_cli.verify import prometheus as prom
 from paif_cli.verify.client import TOKEN_VARIABLE, Client, run_load
 from paif_cli.verify.pais import pais_checks
 from paif_cli.verify.report import Check, VerifyReport
 from paif_cli.verify.stats import METHOD, LoadSummary, requests_needed, summarize
 from paif_cli.verify.targets import Deployment, Target
+from paif_components.constants import HEALTH_OK_STATUS, VERIFY_SAMPLE_REQUESTS
+from paif_components.estimators import format_duration
 
 BAR_WIDTH = 30
 # Sample requests take at most this share of an endpoint's rate limit, leaving the rest to live

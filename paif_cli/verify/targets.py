@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.config import ConfigError, Problem, StackConfig
-from components.dr.topology import derive_site
-from components.model_endpoint import routing_name
-from components.monitoring import monitored_endpoints
-from components.observability.alerts import MonitoredEndpoint
-from components.program import load_peer_config
 from paif_cli.load import load_stack
 from paif_cli.verify.pais import PaisTarget
+from paif_components.config import ConfigError, Problem, StackConfig
+from paif_components.dr.topology import derive_site
+from paif_components.model_endpoint import routing_name
+from paif_components.observability.alerts import MonitoredEndpoint
+from paif_components.program import load_peer_config
+from paif_components.tenant_monitoring import monitored_endpoints
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
 """Every rule module of the pack; importing this package registers the whole catalogue."""
 
-from policies.rules import (
+from paif_policies.rules import (
     access,
     capacity,
     data,
     dr,
     dr_copies,
+    dr_replication,
     governance,
     ha,
     operations,
@@ -13,6 +14,7 @@ from policies.rules import (
     security,
     segmentation,
     tenancy,
+    tls,
     wiring,
     workloads,
 )
@@ -23,6 +25,7 @@ __all__ = [
     "data",
     "dr",
     "dr_copies",
+    "dr_replication",
     "governance",
     "ha",
     "operations",
@@ -30,6 +33,7 @@ __all__ = [
     "security",
     "segmentation",
     "tenancy",
+    "tls",
     "wiring",
     "workloads",
 ]

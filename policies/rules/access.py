@@ -5,7 +5,7 @@ Site props these rules read (``paif:site:PaifSite``), beyond the framework's:
 
 ``replicationTargets``  Harbor projects replication from the peer site writes into here
 
-PAIF-SEC-002 reads OIDC from the objects that carry it (``components.pais``): each tenant's
+PAIF-SEC-002 reads OIDC from the objects that carry it (``paif_components.pais``): each tenant's
 ``PAISConfiguration`` (the ML API gateway's ``auth.oidc``) and, when the stack sets Harbor's
 mode, Harbor's ``ConfigAuth``; a namespace whose PAIS waits for its database (restored at a
 DR site at failover: the tenant component's ``paisDatabaseAtFailover``) has no gateway before
@@ -24,25 +24,24 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from components.constants import ROBOT_EXPIRY_DAYS
-from policies.framework import (
+from paif_components.constants import ROBOT_EXPIRY_DAYS
+from paif_policies.registry import Violation, rule
+from paif_policies.rules.security import HARBOR_ROBOT_TYPE
+from paif_policies.rules.tenancy import (
+    HARBOR_MEMBER_GROUP_TYPE,
+    HARBOR_PROJECT_COMPONENT,
+    HARBOR_PROJECT_TYPE,
+)
+from paif_policies.view import (
     PAIS_DATABASE_AT_FAILOVER,
     PAIS_GROUP,
     TENANT_TYPE,
     StackView,
-    Violation,
     as_int,
     endpoints,
     get_path,
     label,
-    rule,
     target_of,
-)
-from policies.rules.security import HARBOR_ROBOT_TYPE
-from policies.rules.tenancy import (
-    HARBOR_MEMBER_GROUP_TYPE,
-    HARBOR_PROJECT_COMPONENT,
-    HARBOR_PROJECT_TYPE,
 )
 
 RBAC_API: Final = "rbac.authorization.k8s.io/"

@@ -1,6 +1,6 @@
 """Capacity (§9.4.3, §9.5.3): GPU quotas and autoscaling bounds fit the GPU pool and the model.
 
-Units follow ``components.estimators.capacity``: schedulable GPU devices (``nvidia.com/gpu``),
+Units follow ``paif_components.estimators.capacity``: schedulable GPU devices (``nvidia.com/gpu``),
 one whole GPU with passthrough or one device of the domain's default vGPU profile (its first).
 Demand is an endpoint's max replicas × GPUs per replica; the pool comes from the hardware the
 site declares (``workloadDomain`` on the PaifSite: GPUs per host, GPU memory, profiles) and the
@@ -11,39 +11,38 @@ ModelEndpoint component puts on each endpoint (``paif.vmware.com/model-parameter
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sized
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from components.constants import LARGE_MODEL_PARAMETERS_B
-from components.context import SUPERVISOR_TARGET
-from components.estimators.capacity import (
+from paif_components.constants import LARGE_MODEL_PARAMETERS_B
+from paif_components.context import SUPERVISOR_TARGET
+from paif_components.estimators.capacity import (
     GpuPool,
     ScalingRange,
     gpu_pool,
     parse_vgpu_profile,
     replicas_within_quota,
 )
-from components.estimators.cold_start import estimate_cold_start
-from components.estimators.errors import EstimatorError
-from components.estimators.gpu_sizing import (
+from paif_components.estimators.cold_start import estimate_cold_start
+from paif_components.estimators.errors import EstimatorError
+from paif_components.estimators.gpu_sizing import (
     DEFAULT_KV_RESERVE_FRACTION,
     VLLM_GPU_MEMORY_UTILIZATION,
     fits,
     gpus_required,
 )
-from policies.framework import (
+from paif_policies.registry import Violation, rule
+from paif_policies.rules.ha import COMPUTE_CLUSTER_TYPE, GPU_RESOURCE, vm_classes
+from paif_policies.view import (
     Endpoint,
     StackView,
-    Violation,
     as_int,
     as_number,
     endpoints,
     get_path,
-    rule,
     target_of,
 )
-from policies.rules.ha import COMPUTE_CLUSTER_TYPE, GPU_RESOURCE, vm_classes
 
 VM_CLASS_TYPE = "vsphere:index/virtualMachineClass:VirtualMachineClass"
 QUOTA_KEY = f"requests.{GPU_RESOURCE}"
@@ -80,8 +79,8 @@ def site_pool(view: StackView) -> tuple[Pool | None, str]:
     From the PaifSite's ``gpuCapacity`` (``GpuPool.to_dict()``: hosts, per_host, profile; or a
     total over the ComputeCluster's identical hosts) or, failing that, its ``workloadDomain``
     (hosts, gpusPerHost, gpuMemoryGiB, vgpuProfiles, assignment) sized with
-    ``components.estimators.capacity``. The ComputeCluster's hosts, when declared, count instead
-    of the site's figure: what the cluster really holds.
+    ``paif_components.estimators.capacity``. The ComputeCluster's hosts, when declared, count
+    instead of the site's figure: what the cluster really holds.
     """
     capacity = view.site.get("gpuCapacity")
     domain = view.site.get("workloadDomain") or {}
@@ -100,7 +99,11 @@ def site_pool(view: StackView) -> tuple[Pool | None, str]:
         hosts, per_host, unit = cluster_hosts, as_int(capacity, 0) // cluster_hosts, "GPU devices"
     if per_host is None and domain:
         declared = domain.get("hosts")
-        hosts = as_int(declared) if isinstance(declared, int | float | str) else len(declared)
+        hosts = (
+            as_int(declared)
+            if isinstance(declared, int | float | str)
+            else len(cast(Sized, declared))
+        )
         gpus = as_int(domain.get("gpusPerHost"))
         memory = as_number(domain.get("gpuMemoryGiB"))
         profiles = [str(p) for p in domain.get("vgpuProfiles") or []]

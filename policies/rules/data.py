@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from policies.framework import DSM_GROUP, StackView, Violation, label, rule
+from paif_components.contract import tokens
+from paif_policies.registry import Violation, rule
+from paif_policies.view import DSM_GROUP, StackView, label
 
 # Resource types that hold data, by provider token; Kubernetes kinds below.
 STATEFUL_TYPES = [
-    "vsphere:index/namespace:Namespace",
-    "vsphere:index/contentLibrary:ContentLibrary",
-    "harbor:index/project:Project",
+    tokens.VSPHERE_NAMESPACE,
+    tokens.VSPHERE_CONTENT_LIBRARY,
+    tokens.HARBOR_PROJECT,
 ]
 STATEFUL_KINDS = [("PostgresCluster", DSM_GROUP)]
 

@@ -1,6 +1,6 @@
 """Disaster recovery of the databases' copies (§9.3.2 items 2 and 4): their backup target.
 
-A DR copy (components.dr.copies) backs up to its own stack's DSM backup location
+A DR copy (paif_components.dr.copies) backs up to its own stack's DSM backup location
 (``paif:dr.copyBackupLocation``) under its own cluster name (``<database>-<dr-site>``). Read
 from the copy's ``PostgresCluster``: ``spec.backupLocation.name``, ``metadata.name`` and the
 annotations ``paif.vmware.com/primary-cluster`` and ``paif.vmware.com/primary-backup-location``
@@ -10,13 +10,16 @@ that the component writes (docs/architecture.md lists them).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, Final
+from typing import Any
 
-from policies.framework import StackView, Violation, get_path, label, rule
-from policies.rules.dr import annotations, postgres_clusters
-
-PRIMARY_CLUSTER_ANNOTATION: Final = "paif.vmware.com/primary-cluster"
-PRIMARY_LOCATION_ANNOTATION: Final = "paif.vmware.com/primary-backup-location"
+from paif_components.contract.annotations import (
+    PRIMARY_BACKUP_LOCATION_ANNOTATION as PRIMARY_LOCATION_ANNOTATION,
+)
+from paif_components.contract.annotations import PRIMARY_CLUSTER_ANNOTATION
+from paif_policies.readers import annotations_of
+from paif_policies.registry import Violation, rule
+from paif_policies.rules.dr import postgres_clusters
+from paif_policies.view import StackView, get_path, label
 
 
 @rule(
@@ -36,7 +39,7 @@ def check_copy_backup_target(view: StackView, _: Mapping[str, Any]) -> Iterator[
     if view.dr_role != "dr":
         return
     for cluster in postgres_clusters(view):
-        notes = annotations(cluster)
+        notes = annotations_of(cluster)
         primary_cluster = notes.get(PRIMARY_CLUSTER_ANNOTATION)
         if not primary_cluster:
             continue  # not a DR copy

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from components.constants import WAIVER_MIN_REASON_LENGTH
-from policies.framework import StackView, Violation, rule, site_waivers, today
+from paif_components.constants import WAIVER_MIN_REASON_LENGTH
+from paif_policies.registry import Violation, rule
+from paif_policies.view import StackView
+from paif_policies.waivers import site_waivers, today
 
 
 @rule(

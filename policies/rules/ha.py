@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from components.constants import (
+from paif_components.constants import (
     APP_MIN_REPLICAS,
     MIN_WARM_REPLICAS,
     REPLICAS_BY_ENVIRONMENT,
@@ -22,22 +22,22 @@ from components.constants import (
     WARM_STANDBY_ENDPOINT_REPLICAS,
     WARM_STANDBY_VKS_WORKERS,
 )
-from policies.framework import (
+from paif_components.contract import tokens
+from paif_policies.registry import Violation, rule
+from paif_policies.view import (
     CAPI_GROUP,
     DSM_GROUP,
     HOSTNAME_TOPOLOGY_KEY,
     StackView,
-    Violation,
     as_int,
     as_number,
     endpoints,
     get_path,
     label,
-    rule,
     selector_matches,
 )
 
-COMPUTE_CLUSTER_TYPE = "vsphere:index/computeCluster:ComputeCluster"
+COMPUTE_CLUSTER_TYPE = tokens.VSPHERE_COMPUTE_CLUSTER
 AUTOSCALER_MIN_ANNOTATION = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"
 GPU_RESOURCE = "nvidia.com/gpu"
 # Provider defaults of vsphere.ComputeCluster (terraform-provider-vsphere): a property a stack

@@ -11,15 +11,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.observability.alerts import REQUIRED_ENDPOINT_ALERTS
-from policies.framework import (
+from paif_components.observability.alerts import REQUIRED_ENDPOINT_ALERTS
+from paif_policies.registry import Violation, rule
+from paif_policies.view import (
     MONITORING_GROUP,
     Endpoint,
     StackView,
-    Violation,
     endpoints,
     get_path,
-    rule,
     selector_matches,
 )
 

@@ -5,8 +5,8 @@ the node labels and taints of the ``node`` variable override), and in that clust
 (``paif.vmware.com/target``) each ``Deployment`` (replicas, tolerations, node selector,
 hostname topology spread with ``DoNotSchedule``, required hostname anti-affinity) and the
 ``PodDisruptionBudget`` selecting it. The placement itself is
-:mod:`components.estimators.scheduling`. A DR stack is also held to its site's other shape,
-from ``estimates.schedulability`` (components.dr.schedulability): the failed-over cluster, or
+:mod:`paif_components.estimators.scheduling`. A DR stack is also held to its site's other shape,
+from ``estimates.schedulability`` (paif_components.dr.schedulability): the failed-over cluster, or
 the standby one a failed-over stack returns to.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from components.estimators.scheduling import (
+from paif_components.estimators.scheduling import (
     ClusterSchedule,
     NodeGroup,
     Taint,
@@ -23,9 +23,11 @@ from components.estimators.scheduling import (
     Workload,
     schedule,
 )
-from components.vks_cluster import AUTOSCALER_MIN
-from policies.framework import StackView, Violation, as_number, get_path, rule, target_of
-from policies.rules.dr import estimates, known
+from paif_components.vks_cluster import AUTOSCALER_MIN
+from paif_policies.harbor_replication import estimates
+from paif_policies.readers import known
+from paif_policies.registry import Violation, rule
+from paif_policies.view import StackView, as_number, get_path, target_of
 
 HOSTNAME: Final = "kubernetes.io/hostname"
 CLUSTER_API_GROUP: Final = "cluster.x-k8s.io"

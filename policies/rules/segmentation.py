@@ -20,8 +20,9 @@ import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
-from components.context import SUPERVISOR_TARGET
-from policies.framework import StackView, Violation, as_int, label, rule, target_of
+from paif_components.context import SUPERVISOR_TARGET
+from paif_policies.registry import Violation, rule
+from paif_policies.view import StackView, as_int, label, target_of
 
 NETWORK_POLICY_API: Final = "networking.k8s.io/"
 NSX_API: Final = "crd.nsx.vmware.com/"
@@ -43,7 +44,9 @@ def _selects_all(selector: Any) -> bool:
 
 def _open_peer(peer: Mapping[str, Any]) -> str | None:
     """How a NetworkPolicy or SecurityPolicy peer stands for everyone, or None."""
-    blocks = [peer.get("ipBlock")] if peer.get("ipBlock") else list(peer.get("ipBlocks") or [])
+    blocks: list[Any] = (
+        [peer.get("ipBlock")] if peer.get("ipBlock") else list(peer.get("ipBlocks") or [])
+    )
     for block in blocks:
         cidr = block.get("cidr")
         if _every_address(cidr) and not block.get("except"):

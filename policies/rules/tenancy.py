@@ -18,17 +18,19 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.constants import MARKETING_QUOTA
-from components.context import SUPERVISOR_TARGET
-from policies.framework import StackView, Violation, get_path, label, rule, target_of
+from paif_components.constants import MARKETING_QUOTA
+from paif_components.context import SUPERVISOR_TARGET
+from paif_components.contract import tokens
+from paif_components.contract.annotations import TENANT_LABEL
+from paif_policies.registry import Violation, rule
+from paif_policies.view import StackView, get_path, label, target_of
 
-VSPHERE_NAMESPACE_TYPE = "vsphere:index/namespace:Namespace"
+VSPHERE_NAMESPACE_TYPE = tokens.VSPHERE_NAMESPACE
 KUBERNETES_NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
-HARBOR_PROJECT_TYPE = "harbor:index/project:Project"
-HARBOR_MEMBER_GROUP_TYPE = "harbor:index/projectMemberGroup:ProjectMemberGroup"
-# components.harbor_registry.HARBOR_PROJECT_TYPE (a test keeps the two equal).
-HARBOR_PROJECT_COMPONENT = "paif:registry:HarborProject"
-TENANT_LABEL = "paif.vmware.com/tenant"
+HARBOR_PROJECT_TYPE = tokens.HARBOR_PROJECT
+HARBOR_MEMBER_GROUP_TYPE = tokens.HARBOR_PROJECT_MEMBER_GROUP
+# The library's Harbor project component (paif_components.harbor_registry.HARBOR_PROJECT_TYPE).
+HARBOR_PROJECT_COMPONENT = tokens.PAIF_HARBOR_PROJECT
 # §9.4.3: the quota keys of the marketing-ns example are what every tenant quota must bound.
 REQUIRED_QUOTA_KEYS = list(MARKETING_QUOTA)
 
@@ -70,6 +72,7 @@ def _declared(tenants: Any) -> list[tuple[str | None, str]]:
     pairs: list[tuple[str | None, str]] = []
     if tenants is None:
         return pairs
+    entries: list[tuple[str | None, Any]]
     if hasattr(tenants, "items"):
         entries = [(str(k), v) for k, v in tenants.items()]
     else:

@@ -10,7 +10,7 @@ whatever the key is called:
   rendering a secret into a ConfigMap or an env value leaves it in plain text in etcd);
 - a value that some Secret of the stack holds too (a copy out of a Secret; live, the policy
   sees Secrets' values, offline both are ``[secret]``);
-- a value whose form carries a credential (``components.secret_values``): a private key, an
+- a value whose form carries a credential (``paif_components.secret_values``): a private key, an
   Authorization header, a URL with a password, a JSON Web Token.
 """
 
@@ -21,10 +21,11 @@ import binascii
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from components.secret_values import looks_like_a_secret_value
-from policies.framework import StackView, Violation, get_path, label, rule
-from policies.rules.dr import known
-from policies.rules.workloads import containers_of, pod_spec_of, workloads
+from paif_components.secret_values import looks_like_a_secret_value
+from paif_policies.readers import known
+from paif_policies.registry import Violation, rule
+from paif_policies.rules.workloads import containers_of, pod_spec_of, workloads
+from paif_policies.view import StackView, get_path, label
 
 # paif_cli.mock_runtime.SECRET_PLACEHOLDER: how the offline plan records a secret value.
 SECRET_PLACEHOLDER: Final = "[secret]"

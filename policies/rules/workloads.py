@@ -15,15 +15,17 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from components.constants import MIN_NON_ROOT_ID
-from components.pod_security import API_ACCESS_ANNOTATION, POD_SECURITY_LEVEL
-from policies.framework import StackView, Violation, as_int, endpoints, get_path, label, rule
-from policies.rules.dr import ImageRef, endpoint_model_ref, known, parse_image_ref
-from policies.rules.tenancy import (
+from paif_components.constants import MIN_NON_ROOT_ID
+from paif_components.pod_security import API_ACCESS_ANNOTATION, POD_SECURITY_LEVEL
+from paif_policies.images import ImageRef, endpoint_model_ref, parse_image_ref
+from paif_policies.readers import known
+from paif_policies.registry import Violation, rule
+from paif_policies.rules.tenancy import (
     HARBOR_PROJECT_COMPONENT,
     HARBOR_PROJECT_TYPE,
     cluster_namespaces,
 )
+from paif_policies.view import StackView, as_int, endpoints, get_path, label
 
 HARBOR_IMMUTABLE_TAG_RULE_TYPE: Final = "harbor:index/immutableTagRule:ImmutableTagRule"
 # §9.3.3 model version sync: a tag that moves makes "the same reference" two models.

@@ -15,14 +15,15 @@ import pytest
 
 from tests.support.stacks import ROOT
 
-PACKAGES = ("components", "policies", "paif_cli")
+# Repository folder -> the name it is imported (and installed) under.
+PACKAGES = {"components": "paif_components", "policies": "paif_policies", "paif_cli": "paif_cli"}
 
 
 def _modules() -> dict[str, Path]:
     found: dict[str, Path] = {}
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    for folder, name in PACKAGES.items():
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            parts = [name, *path.relative_to(ROOT / folder).with_suffix("").parts]
             if parts[-1] == "__init__":
                 parts.pop()
             found[".".join(parts)] = path
@@ -108,8 +109,8 @@ def test_the_project_has_no_import_circle() -> None:
 @pytest.mark.parametrize(
     ("layer", "forbidden"),
     [
-        ("components", ("policies", "paif_cli")),
-        ("policies", ("paif_cli",)),
+        ("paif_components", ("paif_policies", "paif_cli")),
+        ("paif_policies", ("paif_cli",)),
     ],
 )
 def test_lower_layers_never_import_higher_ones(layer: str, forbidden: tuple[str, ...]) -> None:
@@ -163,7 +164,7 @@ def test_the_offline_crossguard_never_reaches_into_the_plan() -> None:
 SDK_PACKAGES = ("pulumi", "pulumi_policy")
 # Where the shortcuts through the SDKs' private code live, each behind a version guard: the
 # plan's adapter, and the pack's own (the pack ships without paif_cli).
-SDK_ADAPTERS = ("paif_cli.sdk_adapter", "policies.sdk_proxies")
+SDK_ADAPTERS = ("paif_cli.sdk_adapter", "paif_policies.sdk_proxies")
 
 
 def _is_sdk(module: str) -> bool:
@@ -217,4 +218,80 @@ def test_the_adapters_do_use_private_sdk_parts() -> None:
     assert any(
         "_PolicyAnalyzerServicer" in use for use in private_sdk_uses("paif_cli.sdk_adapter.policy")
     )
-    assert "sdk_proxy._DictProxy" in private_sdk_uses("policies.sdk_proxies")
+    assert "sdk_proxy._DictProxy" in private_sdk_uses("paif_policies.sdk_proxies")
+
+
+# --- the size of a room -------------------------------------------------------------------------
+
+# A file past ~600 lines usually holds two ideas (the developers' guide): split it, or say at its
+# top why it is one ("Why one file: ...").
+LONG_FILE_LINES = 620
+SOURCE_FOLDERS = ("components", "policies", "paif_cli", "benchmarks")
+
+
+def test_long_files_say_why_they_are_one() -> None:
+    unexplained = []
+    for folder in SOURCE_FOLDERS:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            text = path.read_text(encoding="utf-8")
+            if text.count("\n") > LONG_FILE_LINES and "Why one file:" not in text[:3000]:
+                unexplained.append(f"{path.relative_to(ROOT)}: {text.count(chr(10))} lines")
+    assert unexplained == []
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    """What one module uses of another is public there (a leading ``_`` means: this module's)."""
+    found = []
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and _resolve(node.module or "") is not None:
+                private = [a.name for a in node.names if _private(a.name)]
+                if private and module != "paif_policies.framework":  # the facade keeps _Handoff
+                    found.append(f"{module}: from {node.module} import {', '.join(private)}")
+    assert found == []
+
+
+# --- the contract -------------------------------------------------------------------------------
+
+
+def test_what_the_contract_spells_is_spelled_nowhere_else() -> None:
+    """A resource type, label or annotation key that components write and readers match, and the
+    plan's secret placeholder, are written once (``paif_components.contract``): every other
+    module imports them."""
+    from paif_components.contract import annotations, plan, tokens
+
+    spelled = {
+        v
+        for module in (tokens, annotations, plan)
+        for k, v in vars(module).items()
+        if k.isupper() and isinstance(v, str)
+    }
+    home = ROOT / "components" / "contract"
+    found = []
+    for folder in SOURCE_FOLDERS:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if path.parent == home:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Constant) and node.value in spelled:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value}")
+    assert found == []
+
+
+# --- the installed layout -----------------------------------------------------------------------
+
+
+def test_the_distribution_installs_every_package_under_its_own_name() -> None:
+    """pyproject.toml lists each package folder under its installed name (nothing named
+    ``components`` or ``policies`` at the top of site-packages), and nothing else."""
+    import tomllib
+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert setuptools["package-dir"] == {name: folder for folder, name in PACKAGES.items()}
+    folders = {
+        ".".join([name, *init.parent.relative_to(ROOT / folder).parts])
+        for folder, name in PACKAGES.items()
+        for init in (ROOT / folder).rglob("__init__.py")
+    }
+    assert sorted(setuptools["packages"]) == sorted(folders)
+    assert not {"components", "policies"} & {p.split(".")[0] for p in setuptools["packages"]}

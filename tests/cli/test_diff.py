@@ -41,8 +41,8 @@ def write(plan: Any, out: Path) -> Path:
 @pytest.fixture(scope="module")
 def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """prod as declared, and prod with llama-chat's max replicas 10 → 8 (planned once each)."""
-    from components.config import read_stack_file
     from paif_cli.pipeline import plan_stack
+    from paif_components.config import read_stack_file
 
     values = read_stack_file(ROOT, "prod").values
     tenants = copy.deepcopy(values["paif:tenants"])
@@ -202,3 +202,28 @@ def test_stack_order_puts_primaries_first(tmp_path):
             json.dumps({"stack": stack, "resources": [site]}), encoding="utf-8"
         )
     assert stack_order(tmp_path) == ["prod", "dr"]
+
+
+def test_base_revision_imports_its_own_packages_not_this_install(tmp_path):
+    """The development install maps paif_components to this checkout; `--base` must still run
+    the revision's own folders (paif_cli.checkout)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name in ("Pulumi.yaml", "Pulumi.prod.yaml", "Pulumi.dr.yaml", "__main__.py"):
+        shutil.copy(ROOT / name, repo / name)
+    for package in ("components", "paif_cli", "policies"):
+        shutil.copytree(ROOT / package, repo / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    marker = "import sys\nsys.stderr.write('the base revision ran its own components')\n"
+    marker += "sys.exit(2)\n"
+    (repo / "components" / "__init__.py").write_text(marker)
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+                       cwd=repo, check=True, capture_output=True)  # fmt: skip
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-q", "-m", "base")
+    with pytest.raises(DiffError, match="the base revision ran its own components"):
+        plan_revision("HEAD", ["prod"], tmp_path / "base-out", project_dir=repo)

@@ -19,7 +19,7 @@ import pytest
 from paif_cli import report
 from paif_cli.main import main
 from paif_cli.pipeline import plan_stack
-from policies import pack
+from paif_policies import pack
 from tests.support.stacks import ROOT, SCHEMAS, blocked_prod, load_example, write_project
 
 REPORTS = {"policy.sarif", "policy-junit.xml", "policy.md", "policy.json", "plan.json"}

@@ -11,7 +11,7 @@ import pytest
 
 from paif_cli.errors import InputError, ProgramError, error_text
 from paif_cli.main import main
-from policies import framework
+from paif_policies import framework, registry
 from tests.support.stacks import ROOT, load_example, write_project
 
 
@@ -181,15 +181,15 @@ def _reports(out: Path) -> tuple[str, dict, dict]:
 def test_reports_link_nowhere_without_a_configured_url(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(framework, "project_urls", lambda entries=None: {})
+    monkeypatch.setattr(registry, "project_urls", lambda entries=None: {})
     monkeypatch.setattr("paif_cli.render.project_urls", lambda entries=None: {})
-    framework.docs_url.cache_clear()
+    registry.docs_url.cache_clear()
     try:
         code, _ = _plan(
             ["--stack", "prod", "--project-dir", str(ROOT), "--out", str(tmp_path)], capsys
         )
     finally:
-        framework.docs_url.cache_clear()
+        registry.docs_url.cache_clear()
     assert code == 0
     markdown, sarif, document = _reports(tmp_path)
     assert "](http" not in markdown
@@ -205,15 +205,15 @@ def test_reports_link_to_the_configured_url(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     urls = {"repository": "https://git.example.org/team/paif"}
-    monkeypatch.setattr(framework, "project_urls", lambda entries=None: urls)
+    monkeypatch.setattr(registry, "project_urls", lambda entries=None: urls)
     monkeypatch.setattr("paif_cli.render.project_urls", lambda entries=None: urls)
-    framework.docs_url.cache_clear()
+    registry.docs_url.cache_clear()
     try:
         code, _ = _plan(
             ["--stack", "prod", "--project-dir", str(ROOT), "--out", str(tmp_path)], capsys
         )
     finally:
-        framework.docs_url.cache_clear()
+        registry.docs_url.cache_clear()
     assert code == 0
     markdown, sarif, _ = _reports(tmp_path)
     catalogue = "https://git.example.org/team/paif/blob/HEAD/docs/policies.md"

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components import yaml_text
-from components.config import loader
 from paif_cli import json_text, write
 from paif_cli.main import main
+from paif_components import yaml_text
+from paif_components.config import loader
 from tests.support.stacks import ROOT, load_example, write_project
 
 STACKS = ["--stack", "prod", "--stack", "dr"]

@@ -8,13 +8,13 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.app_database import APP_DATABASE_TYPE, AppDatabase
-from components.config import ConfigError, parse_stack_config
-from components.config.models import StackConfig
-from components.dr.estimate import estimate_for
-from components.dr.topology import derive_site
-from components.errors import ComponentInputError
-from components.pgvector_database import PGVECTOR_DATABASE_TYPE, DsmDatabaseArgs
+from paif_components.app_database import APP_DATABASE_TYPE, AppDatabase
+from paif_components.config import ConfigError, parse_stack_config
+from paif_components.config.models import StackConfig
+from paif_components.dr.estimate import estimate_for
+from paif_components.dr.topology import derive_site
+from paif_components.errors import ComponentInputError
+from paif_components.pgvector_database import PGVECTOR_DATABASE_TYPE, DsmDatabaseArgs
 from tests.support.programs import registered_before_error
 from tests.support.stacks import load_example, load_stack, site_context
 

@@ -1,5 +1,6 @@
-"""Apps wired to their database, endpoints and secrets through the stack (components.app_wiring),
-and autoscaled by an HPA (§9.5.1), under the plan's mocks and through ``paif plan``."""
+"""Apps wired to their database, endpoints and secrets through the stack
+(paif_components.app_wiring), and autoscaled by an HPA (§9.5.1), under the plan's mocks and
+through ``paif plan``."""
 
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ from typing import Any
 import pytest
 import yaml
 
-from components.app_wiring import app_wiring, stack_secret_key, validate_app_wiring
-from components.autoscaling import app_hpa_spec
-from components.config import ConfigError, StackConfig
-from components.config.loader import OFFLINE_SECRET_PREFIX
-from components.config.models import App, AppConsumes, Tenant
-from components.dr.topology import derive_site
-from components.errors import ComponentInputError
 from paif_cli.offline.kubernetes import offline_secret_value
+from paif_components.app_wiring import app_wiring, stack_secret_key, validate_app_wiring
+from paif_components.autoscaling import app_hpa_spec
+from paif_components.config import ConfigError, StackConfig
+from paif_components.config.loader import OFFLINE_SECRET_PREFIX
+from paif_components.config.models import App, AppConsumes, Tenant
+from paif_components.dr.topology import derive_site
+from paif_components.errors import ComponentInputError
 from tests.support.schema_validation import validate_core_object
 from tests.support.stacks import load_example, load_stack, write_project
 
@@ -254,7 +255,7 @@ def test_the_app_quota_fits_the_autoscaling_maximum() -> None:
     def edit(values: dict[str, Any]) -> None:
         values["paif:tenants"][0]["apps"][BACKEND]["autoscaling"]["maxReplicas"] = 48
 
-    from components.app_namespace import check_apps_fit
+    from paif_components.app_namespace import check_apps_fit
 
     tenant = marketing(load_stack(edit=edit))
     with pytest.raises(ComponentInputError) as raised:
@@ -389,7 +390,7 @@ def test_a_missing_stack_secret_stops_the_plan_with_its_path(tmp_path: Path) -> 
 
 
 def test_secret_files_put_no_credential_in_the_environment(run_pulumi: Any) -> None:
-    from components.tenant_apps import TenantApps, TenantAppsArgs, render_deployment
+    from paif_components.tenant_apps import TenantApps, TenantAppsArgs, render_deployment
     from tests.support.stacks import site_context
 
     tenant = marketing()
@@ -430,7 +431,7 @@ def test_secret_files_put_no_credential_in_the_environment(run_pulumi: Any) -> N
 
 
 def test_credentials_not_supplied_are_refused_before_anything_registers() -> None:
-    from components.tenant_apps import TenantAppsArgs, validate_tenant_apps
+    from paif_components.tenant_apps import TenantAppsArgs, validate_tenant_apps
     from tests.support.stacks import site_context
 
     args = TenantAppsArgs(

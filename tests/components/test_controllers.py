@@ -10,9 +10,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from components import controllers
-from components.program import run
 from paif_cli.mock_runtime import PlanMocks, run_program
+from paif_components import controllers
+from paif_components.program import run
 from tests.support.stacks import load_example, load_stack, write_project
 
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from components import avi_binding as ab
-from components import nsx_binding as nb
-from components.edge_security import HTTPS_PORT, AviEntry, EdgeSecurity, EdgeSecurityArgs
-from components.errors import ComponentInputError
-from components.gslb import DEFAULT_GSLB_TTL_SECONDS, GslbService, GslbServiceArgs, GslbSite
 from paif_cli.mock_runtime import ResourceRecord
+from paif_components import avi_binding as ab
+from paif_components import nsx_binding as nb
+from paif_components.edge_security import HTTPS_PORT, AviEntry, EdgeSecurity, EdgeSecurityArgs
+from paif_components.errors import ComponentInputError
+from paif_components.gslb import DEFAULT_GSLB_TTL_SECONDS, GslbService, GslbServiceArgs, GslbSite
 from tests.support.programs import RunProgram, by_name, nsx_mocks, registered_before_error
 from tests.support.stacks import ROOT
 

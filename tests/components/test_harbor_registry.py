@@ -8,9 +8,10 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config.models import StackConfig
-from components.errors import ComponentInputError
-from components.harbor_registry import (
+from paif_cli.offline.harbor import OFFLINE_ROBOT_SECRET_PREFIX, offline_robot_secret
+from paif_components.config.models import StackConfig
+from paif_components.errors import ComponentInputError
+from paif_components.harbor_registry import (
     HARBOR_PROJECT_TYPE,
     HARBOR_REPLICATION_TYPE,
     HarborProject,
@@ -26,7 +27,6 @@ from components.harbor_registry import (
     validate_harbor_replication,
     validate_harbor_replication_receiver,
 )
-from paif_cli.offline.harbor import OFFLINE_ROBOT_SECRET_PREFIX, offline_robot_secret
 from tests.support.programs import registered_before_error
 from tests.support.schema_validation import manifest, validate_core_object
 from tests.support.stacks import load_stack, site_context
@@ -498,7 +498,7 @@ def test_robot_lifetime_below_a_day_is_rejected_for_both_robots(prod) -> None:
 
 def test_the_readme_states_the_harbor_roles_the_component_gives() -> None:
     """README, "Who may do what": the Harbor rows are what HarborProject maps in production."""
-    from components.harbor_registry import REPLICA_ROLE, SCOPED_ROLE_MAP
+    from paif_components.harbor_registry import REPLICA_ROLE, SCOPED_ROLE_MAP
     from tests.support.readme_tables import who_may_do_what
 
     rows = {

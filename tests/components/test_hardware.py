@@ -1,5 +1,5 @@
 """What the site's hardware says decides: vGPU profiles and GPUs from the hosts, the ESX build and
-the NVIDIA driver from the depot (components.hardware), before anything is declared."""
+the NVIDIA driver from the depot (paif_components.hardware), before anything is declared."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import pulumi
 import pytest
 from pulumi.runtime.stack import run_in_stack
 
-from components.program import run
 from paif_cli.main import main
 from paif_cli.mock_runtime import PlanMocks, ResourceRecord, mock_runtime
 from paif_cli.offline import catalogue
 from paif_cli.offline.vsphere import hardware_invokes
+from paif_components.program import run
 from tests.support.stacks import load_example, write_project
 
 CLUSTER = "vsphere:index/computeCluster:ComputeCluster"

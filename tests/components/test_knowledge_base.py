@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config.models import StackConfig
-from components.errors import ComponentInputError
-from components.knowledge_base import (
+from paif_components.config.models import StackConfig
+from paif_components.errors import ComponentInputError
+from paif_components.knowledge_base import (
     AGENT_TYPE,
     KNOWLEDGE_BASE_TYPE,
     Agent,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.autoscaling import (
+from paif_components.autoscaling import (
     HPA_DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS,
     KEDA_POLLING_INTERVAL_SECONDS,
     autoscaling_triggers,
@@ -18,10 +18,10 @@ from components.autoscaling import (
     scale_up_for,
     scaled_object_spec,
 )
-from components.config import ConfigError
-from components.config.models import StackConfig, Tenant
-from components.errors import ComponentInputError
-from components.model_endpoint import (
+from paif_components.config import ConfigError
+from paif_components.config.models import StackConfig, Tenant
+from paif_components.errors import ComponentInputError
+from paif_components.model_endpoint import (
     MODEL_ENDPOINT_TYPE,
     ModelEndpoint,
     ModelEndpointArgs,
@@ -290,7 +290,7 @@ def test_nim_backend_validates_against_nvidia_crd(run_pulumi) -> None:
 
 
 def test_pilot_light_declares_without_running(run_pulumi) -> None:
-    # components.dr.topology derives pilot-light endpoints with replicas 0..1, running False.
+    # paif_components.dr.topology derives pilot-light endpoints with replicas 0..1, running False.
     cfg = load_stack(edit=edit_endpoint(0, replicas={"min": 0, "max": 1}))
     component, records = render(run_pulumi, args_for(cfg, running=False))
     assert set(records) == {"ep", "endpoint"}
@@ -310,7 +310,7 @@ def test_pilot_light_nim_declares_zero_replicas_without_hpa(run_pulumi) -> None:
 
 
 def test_warm_standby_runs_one_replica(run_pulumi) -> None:
-    # components.dr.topology derives warm-standby endpoints with replicas min = max = 1.
+    # paif_components.dr.topology derives warm-standby endpoints with replicas min = max = 1.
     cfg = load_stack(edit=edit_endpoint(0, replicas={"min": 1, "max": 1}))
     _, records = render(run_pulumi, args_for(cfg))
     annotations = records["endpoint"].inputs["metadata"]["annotations"]

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components import avi_binding as ab
-from components import nsx_binding as nb
+from paif_components import avi_binding as ab
+from paif_components import nsx_binding as nb
+from tests.support import terraform_bridge as naming
 from tests.support.programs import RunProgram, by_name, nsx_mocks, registered_before_error
 from tests.support.stacks import ROOT
 
@@ -271,23 +272,23 @@ def test_pulumi_yaml_packages_block_is_exact() -> None:
     ],
 )
 def test_pluralize_follows_pulumi_inflector(word: str, plural: str) -> None:
-    assert nb.pluralize(word) == plural
+    assert naming.pluralize(word) == plural
 
 
 def test_property_names_follow_the_bridge() -> None:
-    assert nb.pulumi_property_name("display_name", collection=False) == "displayName"
-    assert nb.pulumi_property_name("rule", collection=True) == "rules"
-    assert nb.pulumi_property_name("ipaddress_expression", collection=False) == (
+    assert naming.pulumi_property_name("display_name", collection=False) == "displayName"
+    assert naming.pulumi_property_name("rule", collection=True) == "rules"
+    assert naming.pulumi_property_name("ipaddress_expression", collection=False) == (
         "ipaddressExpression"
     )
-    assert nb.pulumi_property_name("l4_port", collection=False) == "l4Port"
-    assert nb.camel_case("_private") == "_private"
-    assert nb.camel_case("trailing_") == "trailing_"
+    assert naming.pulumi_property_name("l4_port", collection=False) == "l4Port"
+    assert naming.camel_case("_private") == "_private"
+    assert naming.camel_case("trailing_") == "trailing_"
 
 
 @pytest.mark.parametrize(("cls", "token"), EXPECTED_TOKENS.items())
 def test_type_tokens_are_the_generated_sdk_tokens(
-    cls: type[nb._BridgedResource], token: str
+    cls: type[nb.BridgedResource], token: str
 ) -> None:
     assert cls.type_token() == token
     assert nb.bridge_resource_token(cls.package.name, cls.terraform_resource) == token
@@ -313,13 +314,13 @@ def test_bridge_token_requires_the_provider_prefix() -> None:
 
 
 @pytest.mark.parametrize("cls", ab.ALL_BOUND_RESOURCES, ids=lambda c: c.__name__)
-def test_top_level_wire_names_are_schema_arguments(cls: type[nb._BridgedResource]) -> None:
+def test_top_level_wire_names_are_schema_arguments(cls: type[nb.BridgedResource]) -> None:
     schema = SCHEMA[cls.terraform_resource]
     wire = set()
     for spec in dataclasses.fields(cls.args_type):
         tf = nb.terraform_name(spec)
         assert tf in schema["top_level"], f"{cls.__name__}.{spec.name}: {tf} not in schema"
-        expected_python = nb.pluralize(tf) if spec.metadata["collection"] else tf
+        expected_python = naming.pluralize(tf) if spec.metadata["collection"] else tf
         assert spec.name == expected_python
         name = nb.wire_name(spec)
         assert snake(name) == spec.name
@@ -338,7 +339,7 @@ def test_top_level_wire_names_are_schema_arguments(cls: type[nb._BridgedResource
 
 
 @pytest.mark.parametrize("cls", ab.ALL_BOUND_RESOURCES, ids=lambda c: c.__name__)
-def test_nested_wire_names_are_schema_arguments(cls: type[nb._BridgedResource]) -> None:
+def test_nested_wire_names_are_schema_arguments(cls: type[nb.BridgedResource]) -> None:
     schema = SCHEMA[cls.terraform_resource]
     known = set(schema["nested"]) | set(schema["top_level"])
     checked = 0
@@ -363,7 +364,7 @@ def test_nested_wire_names_are_schema_arguments(cls: type[nb._BridgedResource]) 
 
 
 @pytest.mark.parametrize("cls", ab.ALL_BOUND_RESOURCES, ids=lambda c: c.__name__)
-def test_required_arguments_cannot_be_left_out(cls: type[nb._BridgedResource]) -> None:
+def test_required_arguments_cannot_be_left_out(cls: type[nb.BridgedResource]) -> None:
     schema = SCHEMA[cls.terraform_resource]
     mandatory = {
         nb.terraform_name(spec)
@@ -619,3 +620,20 @@ def test_resource_rejects_the_wrong_args_type_before_registering() -> None:
         mocks=nsx_mocks(),
     )
     assert records == []
+
+
+def test_the_wire_names_table_is_what_the_bridge_rules_generate() -> None:
+    """components/terraform_bridge_names.py is generated once from the ported naming rules:
+    it holds every bound field's name, and nothing else."""
+    assert (ROOT / "components" / "terraform_bridge_names.py").read_text() == naming.names_module()
+
+
+def test_a_field_missing_from_the_table_says_how_to_add_it() -> None:
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class Args:
+        brand_new: str = dataclasses.field(metadata=nb.tf_field("brand_new", collection=True))
+
+    with pytest.raises(KeyError, match=r"python -m tests\.support\.terraform_bridge --write"):
+        nb.to_wire(Args("x"))

@@ -13,11 +13,11 @@ import pulumi
 import pytest
 from pulumi.runtime.stack import run_in_stack
 
-from components.program import run
 from paif_cli.main import main
 from paif_cli.mock_runtime import PlanMocks, mock_runtime
 from paif_cli.offline.harbor import project_id
 from paif_cli.offline.vsphere import library_id
+from paif_components.program import run
 from tests.support.stacks import load_example, write_project
 
 CLUSTER = "vsphere:index/computeCluster:ComputeCluster"

@@ -11,18 +11,18 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import parse_stack_config
-from components.config.models import StackConfig
-from components.context import SiteContext
-from components.dr.topology import DatabaseMode, derive_site
-from components.errors import ComponentInputError
-from components.pgvector_database import (
+from paif_cli.mock_runtime import PlanMocks
+from paif_components.config import parse_stack_config
+from paif_components.config.models import StackConfig
+from paif_components.context import SiteContext
+from paif_components.dr.topology import DatabaseMode, derive_site
+from paif_components.errors import ComponentInputError
+from paif_components.pgvector_database import (
     PGVECTOR_DATABASE_TYPE,
     PgvectorDatabase,
     PgvectorDatabaseArgs,
     validate_pgvector_database,
 )
-from paif_cli.mock_runtime import PlanMocks
 from tests.support.programs import registered_before_error
 from tests.support.stacks import load_example, load_stack, site_context
 

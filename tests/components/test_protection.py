@@ -84,7 +84,7 @@ STATELESS: frozenset[str] = frozenset(
         "vsphere:index/computeCluster:ComputeCluster",
         "vsphere:index/virtualMachineClass:VirtualMachineClass",
         "vsphere:index/zone:Zone",
-        # Logical replication of the DR copies (components.database_replication): objects
+        # Logical replication of the DR copies (paif_components.database_replication): objects
         # inside the DSM clusters, rebuilt from the program. The subscription must stay
         # deletable: a failover drops it (after the runbook detaches it from the lost slot).
         "postgresql:index/extension:Extension",

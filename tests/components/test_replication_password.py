@@ -13,8 +13,8 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from components.program import run
 from paif_cli.main import main
+from paif_components.program import run
 from tests.support.programs import registered_before_error
 from tests.support.stacks import ROOT, load_example
 
@@ -75,7 +75,9 @@ def test_a_failed_over_dr_stack_subscribes_to_nothing_and_needs_none(
 
 def test_nothing_is_registered_before_the_error(monkeypatch: pytest.MonkeyPatch) -> None:
     values = {k: v for k, v in load_example("prod").items() if k != KEY}
-    monkeypatch.setattr("components.program.runtime_config_values", lambda: (values, frozenset()))
+    monkeypatch.setattr(
+        "paif_components.program.runtime_config_values", lambda: (values, frozenset())
+    )
     error, records = registered_before_error(
         lambda: run(ROOT), pulumi.RunError, match="dsm:replicationPassword: is not set"
     )

@@ -8,15 +8,15 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import ConfigError, StackConfig
-from components.config.models import App, AppNamespace, ContainerLimits, Probe, Tenant
-from components.constants import MARKETING_QUOTA
-from components.container_limits import limit_range_spec
-from components.context import SiteContext
-from components.errors import ComponentInputError
-from components.tenant_apps import TenantApps, TenantAppsArgs
-from components.vks_cluster import VksCluster, VksClusterArgs
 from paif_cli.mock_runtime import ResourceRecord
+from paif_components.config import ConfigError, StackConfig
+from paif_components.config.models import App, AppNamespace, ContainerLimits, Probe, Tenant
+from paif_components.constants import MARKETING_QUOTA
+from paif_components.container_limits import limit_range_spec
+from paif_components.context import SiteContext
+from paif_components.errors import ComponentInputError
+from paif_components.tenant_apps import TenantApps, TenantAppsArgs
+from paif_components.vks_cluster import VksCluster, VksClusterArgs
 from tests.support.programs import registered_before_error
 from tests.support.schema_validation import manifest, validate_core_object
 from tests.support.stacks import load_stack, site_context

@@ -8,21 +8,21 @@ from typing import Any
 
 import pytest
 
-from components.config import StackConfig
-from components.config.models import Tenant
-from components.constants import MARKETING_QUOTA
-from components.context import SiteContext
-from components.errors import ComponentInputError
-from components.tenant_namespace import (
+from paif_cli.mock_runtime import ResourceRecord
+from paif_cli.offline.vsphere import INVOKES
+from paif_components.config import StackConfig
+from paif_components.config.models import Tenant
+from paif_components.constants import MARKETING_QUOTA
+from paif_components.context import SiteContext
+from paif_components.errors import ComponentInputError
+from paif_components.tenant_namespace import (
     SupervisorNamespace,
     SupervisorNamespaceArgs,
     quota_hard,
 )
-from components.tenant_network import Egress, NamespaceNetwork, Route
-from components.tenant_rbac import scoped_role_rules
-from components.workload_domain import GpuWorkloadDomain, GpuWorkloadDomainArgs
-from paif_cli.mock_runtime import ResourceRecord
-from paif_cli.offline.vsphere import INVOKES
+from paif_components.tenant_network import Egress, NamespaceNetwork, Route
+from paif_components.tenant_rbac import scoped_role_rules
+from paif_components.workload_domain import GpuWorkloadDomain, GpuWorkloadDomainArgs
 from tests.support.programs import registered_before_error
 from tests.support.schema_validation import manifest, validate_core_object, validate_crd_object
 from tests.support.stacks import load_stack, site_context
@@ -523,7 +523,7 @@ def test_security_policy_states_the_same_segmentation_for_pods_and_vms(run_pulum
 
 
 def test_passthrough_classes_become_vm_operator_objects(run_pulumi):
-    from components.workload_domain import gpu_vm_classes
+    from paif_components.workload_domain import gpu_vm_classes
 
     cfg = prod()
     gpu = cfg.workload_domain.gpu.model_copy(update={"assignment": "passthrough"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.tenant_network import Egress, NamespaceNetwork, Route, namespace_network
+from paif_components.tenant_network import Egress, NamespaceNetwork, Route, namespace_network
 from tests.support.stacks import load_stack
 
 

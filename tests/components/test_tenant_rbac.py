@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from components.context import SUPERVISOR_TARGET, TARGET_ANNOTATION
-from components.tenant_rbac import NOT_READABLE, READ_VERBS, READABLE, scoped_role_rules
+from paif_components.context import SUPERVISOR_TARGET, TARGET_ANNOTATION
+from paif_components.tenant_rbac import NOT_READABLE, READ_VERBS, READABLE, scoped_role_rules
 from tests.support.policy import plan
 from tests.support.stacks import load_example
 

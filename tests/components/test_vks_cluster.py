@@ -9,18 +9,18 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import StackConfig
-from components.config.models import NodePool, Tenant
-from components.config.models import VksCluster as VksClusterConfig
-from components.context import SiteContext
-from components.errors import ComponentInputError
-from components.vks_cluster import (
+from paif_cli.offline.kubernetes import offline_kubeconfig
+from paif_components.config import StackConfig
+from paif_components.config.models import NodePool, Tenant
+from paif_components.config.models import VksCluster as VksClusterConfig
+from paif_components.context import SiteContext
+from paif_components.errors import ComponentInputError
+from paif_components.vks_cluster import (
     VksCluster,
     VksClusterArgs,
     render_cluster,
     storage_class_name,
 )
-from paif_cli.offline.kubernetes import offline_kubeconfig
 from tests.support.programs import by_name, registered_before_error
 from tests.support.schema_validation import manifest, validate_crd_object
 from tests.support.stacks import load_stack, site_context

@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
-from components.config import StackConfig
-from components.context import SiteContext
-from components.errors import ComponentInputError
-from components.workload_domain import (
+from paif_cli.mock_runtime import ResourceRecord
+from paif_cli.offline.vsphere import moref
+from paif_components.config import StackConfig
+from paif_components.context import SiteContext
+from paif_components.errors import ComponentInputError
+from paif_components.workload_domain import (
     GpuWorkloadDomain,
     GpuWorkloadDomainArgs,
     device_counts,
@@ -18,8 +20,6 @@ from components.workload_domain import (
     nvidia_device_id,
     vgpu_class_name,
 )
-from paif_cli.mock_runtime import ResourceRecord
-from paif_cli.offline.vsphere import moref
 from tests.support.programs import registered_before_error
 from tests.support.schema_validation import validate_crd_object
 from tests.support.stacks import load_stack
@@ -214,7 +214,7 @@ def test_passthrough_domain_declares_vm_operator_classes_that_validate_against_t
 
 
 def test_class_names_match_what_model_endpoints_derive():
-    from components.model_endpoint import vgpu_vm_class_name
+    from paif_components.model_endpoint import vgpu_vm_class_name
 
     # One naming function, not two that must agree.
     assert vgpu_vm_class_name is vgpu_class_name
@@ -293,7 +293,7 @@ def test_passthrough_gpu_without_a_known_pci_id_needs_one():
     assert info.value.field == "workloadDomain.gpu.model"
     assert info.value.message.startswith("no PCI device id known for 'NVIDIA B200'")
     args = GpuWorkloadDomainArgs(ctx=ctx, passthrough_device_id=0x2901)
-    from components.workload_domain import validate_gpu_workload_domain
+    from paif_components.workload_domain import validate_gpu_workload_domain
 
     validate_gpu_workload_domain(args)
     assert {c.pci_device_id for c in gpu_vm_classes(args)} == {0x2901}
@@ -301,7 +301,7 @@ def test_passthrough_gpu_without_a_known_pci_id_needs_one():
 
 def test_named_gpu_vms_get_a_drs_anti_affinity_rule(run_pulumi):
     """§9.2.2 replicas on hosts A, B, C: GPU VMs known by name never share a host."""
-    from components.config.models import VmAntiAffinity
+    from paif_components.config.models import VmAntiAffinity
 
     group = VmAntiAffinity(name="dlvm-inference", vms=["dlvm-a", "dlvm-b", "dlvm-c"])
     ctx = context(vm_anti_affinity=[group])
@@ -340,7 +340,7 @@ def test_no_rule_without_named_vms(run_pulumi):
 
 
 def test_more_vms_than_hosts_cannot_spread():
-    from components.config import ConfigError
+    from paif_components.config import ConfigError
 
     def edit(values: dict[str, Any]) -> None:
         values["paif:workloadDomain"]["vmAntiAffinity"] = [

@@ -1,4 +1,4 @@
-"""``components.yaml_text.safe_dump`` writes exactly what ``yaml.safe_dump`` writes."""
+"""``paif_components.yaml_text.safe_dump`` writes exactly what ``yaml.safe_dump`` writes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components import yaml_text
+from paif_components import yaml_text
 
 # Printable ASCII with YAML's indicators over-represented, plus what forces the slow path:
 # line breaks, tabs, non-ASCII, and keys longer than the C path allows.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from policies.pack import rules
+from paif_policies.pack import rules
 from tests.support.stacks import ROOT
 
 

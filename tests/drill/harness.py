@@ -32,8 +32,8 @@ from types import SimpleNamespace
 
 import psycopg
 
-from components.database_replication import subscription_conninfo
-from components.pgvector_database import DEFAULT_ADMIN_USERNAME
+from paif_components.database_replication import subscription_conninfo
+from paif_components.pgvector_database import DEFAULT_ADMIN_USERNAME
 from tests.drill.plan import PlanMismatch, PlannedCopy, shell_blocks
 from tests.drill.postgres import NOBODY, PG_BIN, Postgres, run_tool
 

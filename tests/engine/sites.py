@@ -12,14 +12,14 @@ from typing import Any
 
 import yaml
 
-from components.app_wiring import SOURCES_ANNOTATION
+from paif_components.contract.annotations import SOURCES_ANNOTATION
 from tests.engine.cluster import ROOT, ApiServer, Etcd
 from tests.engine.harness import Project, write_stack_files
 
 SECRETS = {
     "harbor:password": "harbor-admin-Pl41nT3xt-canary",
     "vsphere:password": "vcenter-admin-Pl41nT3xt-canary",
-    # The logical replication role's password (components.database_replication).
+    # The logical replication role's password (paif_components.database_replication).
     "dsm:replicationPassword": "replicator-Pl41nT3xt-canary",
 }
 # The PAIS API token the platform team stores in a Supervisor Secret for apps' gateway calls

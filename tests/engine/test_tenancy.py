@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.tenant_rbac import READ_VERBS, READABLE
+from paif_components.tenant_rbac import READ_VERBS, READABLE
 from tests.engine.cluster import _INSECURE, ROOT, TOKEN, ApiServer, Etcd
 from tests.engine.sites import example
 from tests.support.reachability import Cluster, Endpoint

@@ -17,8 +17,8 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from paif_cli.crossguard.analyzer import engine_requests, reconcile_policy_config
-from policies import pack
-from policies.framework import (
+from paif_policies import pack
+from paif_policies.framework import (
     ADVISORY_POLICY,
     WAIVED_POLICY,
     parse_message,
@@ -41,8 +41,8 @@ def _plan(installed: Installed, cwd: Path, out: Path, *extra: str) -> subprocess
 
 def test_the_install_is_plain_and_not_editable(installed: Installed, elsewhere: Path) -> None:
     code = (
-        "import importlib.metadata as m, components, policies, paif_cli; "
-        "print(components.__file__); print(sorted(r for r in m.requires('paif-pulumi')))"
+        "import importlib.metadata as m, paif_components, paif_policies, paif_cli; "
+        "print(paif_components.__file__); print(sorted(r for r in m.requires('paif-pulumi')))"
     )
     out = subprocess.run(
         [str(installed.python), "-c", code], cwd=elsewhere, capture_output=True, text=True
@@ -57,6 +57,26 @@ def test_the_install_is_plain_and_not_editable(installed: Installed, elsewhere: 
             [str(installed.python), "-c", f"import {dev_only}"], capture_output=True, cwd=elsewhere
         )
         assert probe.returncode != 0, f"{dev_only} is installed without the dev extra"
+
+
+def test_nothing_generic_lands_at_the_top_of_site_packages(
+    installed: Installed, elsewhere: Path
+) -> None:
+    """The installed layout (docs/architecture.md): the distribution's import names are its own
+    (paif_components, paif_policies, paif_cli); a user's `components` or `policies` is theirs."""
+    code = (
+        "import importlib.metadata as m, importlib.util as u; "
+        "files = m.files('paif-pulumi'); "
+        "print(sorted({str(f).split('/')[0] for f in files if str(f).endswith('.py')})); "
+        "print(u.find_spec('components'), u.find_spec('policies'))"
+    )
+    out = subprocess.run(
+        [str(installed.python), "-c", code], cwd=elsewhere, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    tops, specs = out.stdout.splitlines()
+    assert tops == "['paif_cli', 'paif_components', 'paif_policies']"
+    assert specs == "None None"
 
 
 def test_a_plain_install_plans_both_stacks_from_another_folder(

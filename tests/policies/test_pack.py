@@ -25,8 +25,8 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import EnforcementLevel, Severity
 
-from policies import framework, pack
-from policies.framework import (
+from paif_policies import framework, pack
+from paif_policies.framework import (
     ADVISORY_POLICY,
     SITE_TYPE,
     WAIVED_POLICY,
@@ -151,9 +151,9 @@ def test_main_only_constructs_the_policy_pack() -> None:
         and isinstance(node.value, ast.Call)
         and isinstance(node.value.func, ast.Name)
     ]
-    assert calls == ["_load_this_folder_as_policies", "PolicyPack"]
+    assert calls == ["_load_this_folder_as_paif_policies", "PolicyPack"]
     defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
-    assert defined == ["_load_this_folder_as_policies"]
+    assert defined == ["_load_this_folder_as_paif_policies"]
 
 
 def test_pack_version_and_runtime_come_from_pulumipolicy_yaml() -> None:
@@ -207,7 +207,7 @@ def test_every_rule_of_the_design_catalogue_is_registered_with_its_severity() ->
 def test_docs_catalogue_is_generated_from_the_registry() -> None:
     current = (ROOT / "docs" / "policies.md").read_text(encoding="utf-8")
     assert current == pack.render_catalogue(), (
-        "docs/policies.md is stale: run `python -m policies.pack --write-docs`"
+        "docs/policies.md is stale: run `python -m paif_policies.pack --write-docs`"
     )
     for r in pack.rules():
         assert f'<a id="{r.id.lower()}"></a>' in current

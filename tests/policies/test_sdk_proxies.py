@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from policies import sdk_proxies
-from policies.rules.security import _string_fields
+from paif_policies import sdk_proxies
+from paif_policies.credentials import string_fields
 
 PROPS = {
     "spec": {
@@ -34,10 +34,10 @@ def test_the_pinned_pulumi_policy_takes_it() -> None:
 
 
 def test_without_it_the_rules_read_the_same_strings(monkeypatch: pytest.MonkeyPatch) -> None:
-    fast = _string_fields(unknown_checking_proxy(PROPS))
+    fast = string_fields(unknown_checking_proxy(PROPS))
     monkeypatch.setattr(sdk_proxies, "SHORTCUT", False)
     assert sdk_proxies.dict_target(unknown_checking_proxy(PROPS)) is None
-    stock = _string_fields(unknown_checking_proxy(PROPS))
+    stock = string_fields(unknown_checking_proxy(PROPS))
     assert [row[:3] for row in stock] == [row[:3] for row in fast]
     # Unknown values, numbers and nulls are not strings anyone wrote; list items have no key.
     assert [row[:3] for row in fast] == [

@@ -9,7 +9,7 @@ It stands in for a model endpoint behind the gateway: ``/health``, ``/v1/models`
 - ``erroring``: every ``error_every``-th request answers 500.
 
 ``/metrics`` exposes what a real Prometheus scrapes from such a deployment, under the names
-``components.observability.metrics`` queries: vLLM's latency histogram and
+``paif_components.observability.metrics`` queries: vLLM's latency histogram and
 ``http_requests_total`` (the endpoint), the autoscaler's replica count (kube-state-metrics:
 it rises from ``replicas[0]`` to ``replicas[1]`` after ``scale_after`` requests, as an HPA
 would under load) and a log shipper's record counter (Fluent Bit: one record per request).

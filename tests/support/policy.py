@@ -26,9 +26,9 @@ from paif_cli.mock_runtime import (
 )
 from paif_cli.pipeline import plan_stack
 from paif_cli.record import StackPlan
-from policies import framework
-from policies.framework import REGISTRY, SITE_TYPE, build_policies
-from policies.pack import PACK_NAME, pack_version
+from paif_policies import framework
+from paif_policies.framework import REGISTRY, SITE_TYPE, build_policies
+from paif_policies.pack import PACK_NAME, pack_version
 from tests.support.stacks import write_project
 
 __all__ = [

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pulumi.runtime.stack import run_in_stack
 
-from components.errors import ComponentInputError
 from paif_cli.mock_runtime import PlanMocks, ProgramResult, ResourceRecord, mock_runtime
+from paif_components.errors import ComponentInputError
 
 RunProgram = Callable[..., ProgramResult]
 
@@ -40,7 +40,7 @@ def nsx_mocks() -> PlanMocks:
     The offline plan computes no state for the parameterized NSX/Avi packages; these tests check
     that the binding wires one resource's computed path/uuid into the next.
     """
-    from components.nsx_binding import BOUND_RESOURCES
+    from paif_components.nsx_binding import BOUND_RESOURCES
 
     def computed(cls: Any) -> Callable[[Any], dict[str, Any]]:
         if cls.type_token().startswith("avi:"):

@@ -14,8 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from components.config.units import parse_duration
-from components.observability import alerts as a
+from paif_components.config.units import parse_duration
+from paif_components.observability import alerts as a
 
 # Minutes of history before the rule's hold starts (rate windows are 5 m; the audit one 15 m).
 WARM_UP_MINUTES = 20

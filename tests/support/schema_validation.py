@@ -43,7 +43,7 @@ def crd_files() -> list[Path]:
 
 
 # The Kubernetes minor the core kinds are checked against: VKS KubernetesRelease v1.33 is the
-# config default (components.config.models.VksCluster.kubernetes_release).
+# config default (paif_components.config.models.VksCluster.kubernetes_release).
 DEFAULT_KUBERNETES_VERSION = "1.33"
 
 _PRESERVE = "x-kubernetes-preserve-unknown-fields"

@@ -10,9 +10,9 @@ from typing import Any
 
 import yaml
 
-from components.config import StackConfig, parse_stack_config, read_stack_file
-from components.config.models import Tenant
-from components.context import SiteContext
+from paif_components.config import StackConfig, parse_stack_config, read_stack_file
+from paif_components.config.models import Tenant
+from paif_components.context import SiteContext
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "schemas"
@@ -99,8 +99,8 @@ def tenant_apps_args(cfg: StackConfig, cluster: str = "marketing-apps", **extra:
     from the Supervisor or the stack's secrets."""
     import pulumi
 
-    from components.app_wiring import app_wiring
-    from components.tenant_apps import TenantAppsArgs
+    from paif_components.app_wiring import app_wiring
+    from paif_components.tenant_apps import TenantAppsArgs
 
     tenant = marketing(cfg)
     gateway = cfg.network.resolved_gateway_url

@@ -3,8 +3,8 @@
 ``paif plan`` evaluates the pack's stack policies with one conversion of each resource
 (``paif_cli.sdk_adapter.policy.analyze_stack``); ``via_protocol=True`` plays every request the
 engine sends, sharing conversions across policies; without the SDK shortcuts the protocol runs
-on the SDK's own code alone. All run the same pack (``policies.pack.policies()``) and must agree
-on every finding, waived or not, and so on the verdict: on the example stacks, under pack
+on the SDK's own code alone. All run the same pack (``paif_policies.pack.policies()``) and must
+agree on every finding, waived or not, and so on the verdict: on the example stacks, under pack
 configs, and at 50 tenants with findings of several rules.
 """
 
@@ -97,7 +97,7 @@ def test_fifty_tenants_same_findings_and_verdict(tmp_path: Path) -> None:
 def test_one_stack_view_per_direct_evaluation(
     examples: dict[str, StackPlan], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from policies import framework
+    from paif_policies import framework
 
     built: list[int] = []
     real_init = framework.StackView.__init__

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.observability import alerts as a
 from paif_cli.main import main
 from paif_cli.verify.client import Client, run_load
+from paif_components.observability import alerts as a
 from tests.support.openai_server import OpenAIServer
 from tests.support.prometheus_process import get_json, prometheus, wait_for
 from tests.support.stacks import ROOT

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, parse_stack_config, read_stack_file
-from components.config.units import format_seconds, parse_duration, parse_quantity
 from paif_cli.main import main
+from paif_components.config import ConfigError, parse_stack_config, read_stack_file
+from paif_components.config.units import format_seconds, parse_duration, parse_quantity
 from tests.support.stacks import ROOT, load_example
 
 

@@ -35,10 +35,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.config import ConfigError, StackConfig, parse_stack_config, read_stack_file
-from components.errors import ComponentInputError
-from components.site import PaifSiteArgs, validate_site
 from paif_cli.main import main
+from paif_components.config import ConfigError, StackConfig, parse_stack_config, read_stack_file
+from paif_components.errors import ComponentInputError
+from paif_components.site import PaifSiteArgs, validate_site
 from tests.support.stacks import ROOT, load_example, write_project
 
 FUZZ_STACK = "fuzz"
@@ -128,9 +128,13 @@ def mutated(draw: st.DrawFn, base: dict[str, Any], raw: bool = False) -> dict[st
         elif op == "near":
             parent[key] = draw(st.sampled_from(_near_value(parent[key])))
         elif op == "add" and isinstance(parent[key], dict):
-            parent[key][draw(st.sampled_from(UNKNOWN_KEYS))] = draw(st.sampled_from(JUNK))
+            # A copy, as for "junk": a later edit must not change JUNK itself, which would
+            # make the next example draw from a different list (hypothesis: flaky strategy).
+            parent[key][draw(st.sampled_from(UNKNOWN_KEYS))] = copy.deepcopy(
+                draw(st.sampled_from(JUNK))
+            )
         elif op == "add" and isinstance(parent[key], list):
-            parent[key].append(draw(st.sampled_from(JUNK)))
+            parent[key].append(copy.deepcopy(draw(st.sampled_from(JUNK))))
         elif op == "duplicate" and isinstance(parent[key], list) and parent[key]:
             parent[key].append(copy.deepcopy(parent[key][0]))
         elif op == "raw":
@@ -258,7 +262,7 @@ PROD_CONFIG = parse_stack_config(PROD, "Pulumi.prod.yaml")
 
 
 def preflight(values: dict[str, Any], stack_file: str, primary: StackConfig | None) -> None:
-    """What ``components.program.run`` checks before it registers anything."""
+    """What ``paif_components.program.run`` checks before it registers anything."""
     config = parse_stack_config(values, stack_file)
     args = PaifSiteArgs(config=config, stack_file=stack_file, primary=primary)
     validate_site(args)
@@ -408,7 +412,7 @@ def test_a_waiver_id_of_the_wrong_shape_is_a_config_error(tmp_path: Path) -> Non
 def test_a_waiver_for_an_unknown_rule_is_a_gov_001_finding(tmp_path: Path) -> None:
     """Decision: a well-formed id the catalogue does not know is a policy finding, not exit 2.
 
-    The catalogue is the policy pack's (config models never import policies, and ``pulumi up``
+    The catalogue is the policy pack's (config models never import paif_policies, and ``pulumi up``
     runs without the pack), so PAIF-GOV-001 judges it: the waiver waives nothing (fail closed)
     and the finding blocks production (exit 1) while dev only reports it.
     """

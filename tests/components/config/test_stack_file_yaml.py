@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.synthetic import stack_config
-from components.config import ConfigError, read_stack_file
-from components.config.loader import StackFileLoader, _CStackFileLoader, load_stack_yaml
+from paif_components.config import ConfigError, read_stack_file
+from paif_components.config.loader import StackFileLoader, _CStackFileLoader, load_stack_yaml
 from tests.support.stacks import ROOT
 
 

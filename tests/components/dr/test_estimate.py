@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.config import ConfigError, StackConfig, parse_stack_config
-from components.config.models import Objectives
-from components.dr.estimate import (
+from paif_components.config import ConfigError, StackConfig, parse_stack_config
+from paif_components.config.models import Objectives
+from paif_components.dr.estimate import (
     RPO_BAND_ORDER,
     RTO_BAND_ORDER,
     SOURCE_RPO_BAND,
@@ -22,7 +22,7 @@ from components.dr.estimate import (
     estimate_for,
     site_gpu_pool,
 )
-from components.estimators import Assumptions, harbor_cron_interval_seconds
+from paif_components.estimators import Assumptions, harbor_cron_interval_seconds
 from tests.support.stacks import parse_pair, raw_pair
 
 PATTERNS = ("pilot-light", "warm-standby", "active-active")

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from components.dr.failover import failover_changes
-from components.dr.topology import derive_site
 from paif_cli.main import main
+from paif_components.dr.failover import failover_changes
+from paif_components.dr.topology import derive_site
 from tests.support.stacks import parse_pair, raw_pair
 
 COMMANDS = {

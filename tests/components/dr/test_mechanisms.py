@@ -2,7 +2,7 @@
 
 Per mechanism, the example pair (``Pulumi.prod.yaml`` + ``Pulumi.dr.yaml``) is estimated with
 a parameter changed, and the store's RPO moves as the formula in
-components.estimators.data_stores says.
+paif_components.estimators.data_stores says.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from components.config.errors import ConfigError
-from components.config.loader import parse_stack_config
-from components.dr.estimate import estimate_for
-from components.estimators import Assumptions, DatabaseFacts, DrTopology, estimate
+from paif_components.config.errors import ConfigError
+from paif_components.config.loader import parse_stack_config
+from paif_components.dr.estimate import estimate_for
+from paif_components.estimators import Assumptions, DatabaseFacts, DrTopology, estimate
 from tests.support.stacks import load_example, parse_pair
 
 KB = "database marketing/kb-vectors"

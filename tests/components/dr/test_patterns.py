@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from components.dr.runbook import failback_steps, runbook_steps
 from paif_cli.main import main
-from policies.framework import recorded_replicas
+from paif_components.dr.runbook import failback_steps, runbook_steps
+from paif_policies.view import recorded_replicas
 from tests.support.schema_validation import manifest, validate_crd_object
 from tests.support.stacks import load_example, write_project
 

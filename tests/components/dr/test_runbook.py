@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from components.config import StackConfig, parse_stack_config
-from components.dr.estimate import estimate_for
-from components.dr.runbook import PHASE_ORDER, PHASE_TERMS, render_runbook, runbook_steps
-from components.estimators import format_duration
+from paif_components.config import StackConfig, parse_stack_config
+from paif_components.dr.estimate import estimate_for
+from paif_components.dr.runbook import PHASE_ORDER, PHASE_TERMS, render_runbook, runbook_steps
+from paif_components.estimators import format_duration
 from tests.support.stacks import load_example
 
 PATTERNS = ("pilot-light", "warm-standby", "active-active")

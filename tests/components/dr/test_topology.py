@@ -6,10 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.config import ConfigError, StackConfig, parse_stack_config
-from components.config.models import NodePool, Tenant
-from components.constants import WARM_STANDBY_ENDPOINT_REPLICAS, WARM_STANDBY_VKS_WORKERS
-from components.dr.topology import (
+from paif_components.config import ConfigError, StackConfig, parse_stack_config
+from paif_components.config.models import NodePool, Tenant
+from paif_components.constants import WARM_STANDBY_ENDPOINT_REPLICAS, WARM_STANDBY_VKS_WORKERS
+from paif_components.dr.topology import (
     ClusterMode,
     DatabaseMode,
     EndpointMode,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.estimators import (
+from paif_components.estimators import (
     EndpointDemand,
     EstimatorError,
     ScalingRange,

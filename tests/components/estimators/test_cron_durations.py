@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.estimators import (
+from paif_components.estimators import (
     EstimatorError,
     cron_interval_seconds,
     format_duration,

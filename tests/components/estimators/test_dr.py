@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from components.estimators import (
+from paif_components.estimators import (
     Assumptions,
     ClusterFacts,
     DatabaseFacts,
@@ -526,7 +526,8 @@ def test_bigger_model_never_lowers_rto(
 def test_synchronous_streaming_contributes_zero_rpo(
     topo: DrTopology, a: Assumptions, pattern: str
 ) -> None:
-    """The formula on record for the mechanism DSM cannot build (components.config.dr_copy)."""
+    """The formula on record for the mechanism DSM cannot build
+    (paif_components.config.models.dr_copy)."""
     synced = DrTopology(
         pattern,
         topo.endpoints,

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.observability import alerts as a
+from paif_components.observability import alerts as a
 from tests.support.promtool_cases import unit_tests
 
 PROMTOOL = shutil.which("promtool")
@@ -133,8 +133,8 @@ def test_a_rule_rendered_with_the_wrong_threshold_fails_its_unit_test(
 def test_a_nim_endpoints_rules_read_nims_own_metrics(tmp_path: Path) -> None:
     """NIMService replicas export bare metric names (no ``vllm:`` prefix) and request outcome
     counters; their rules pass the same promtool checks, with overridden thresholds."""
-    from components.observability.alerts import MonitoredEndpoint, SiteFacts, tenant_groups
-    from components.observability.thresholds import EndpointThresholds
+    from paif_components.observability.alerts import MonitoredEndpoint, SiteFacts, tenant_groups
+    from paif_components.observability.thresholds import EndpointThresholds
 
     endpoint = MonitoredEndpoint(
         tenant="t",

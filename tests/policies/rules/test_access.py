@@ -12,8 +12,8 @@ import pulumi_kubernetes as k8s
 import pulumiverse_harbor as harbor
 import pytest
 
-from components.tenant_rbac import GROUP_KINDS, scoped_role_rules
-from policies.rules.access import rule_grants
+from paif_components.tenant_rbac import GROUP_KINDS, scoped_role_rules
+from paif_policies.rules.access import rule_grants
 from tests.support.policy import ProgramResult, check, run_site
 
 SITE: dict[str, Any] = {

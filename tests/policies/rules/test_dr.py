@@ -17,25 +17,25 @@ import pulumi_kubernetes as k8s
 import pulumiverse_harbor as harbor
 import pytest
 
-from components.config.models import EndpointReplicas, StackConfig, Tenant
-from components.config.models import ModelEndpoint as EndpointConfig
-from components.context import SiteContext
-from components.dr.estimate import estimate_for
-from components.dr.topology import rewrite_ref
-from components.gslb import GslbService, GslbServiceArgs, GslbSite
-from components.harbor_registry import (
+from paif_components.config.models import EndpointReplicas, StackConfig, Tenant
+from paif_components.config.models import ModelEndpoint as EndpointConfig
+from paif_components.context import SiteContext
+from paif_components.dr.estimate import estimate_for
+from paif_components.dr.topology import rewrite_ref
+from paif_components.gslb import GslbService, GslbServiceArgs, GslbSite
+from paif_components.harbor_registry import (
     HarborProject,
     HarborProjectArgs,
     HarborReplication,
     HarborReplicationArgs,
 )
-from components.model_endpoint import (
+from paif_components.model_endpoint import (
     NIM_API_VERSION,
     PAIS_API_VERSION,
     ModelEndpoint,
     ModelEndpointArgs,
 )
-from components.nsx_binding import (
+from paif_components.nsx_binding import (
     GSLB_SERVICE_TYPE,
     AviIpAddr,
     GslbPool,
@@ -43,9 +43,13 @@ from components.nsx_binding import (
     Gslbservice,
     GslbserviceArgs,
 )
-from components.pgvector_database import DSM_API_VERSION, PgvectorDatabase, PgvectorDatabaseArgs
-from policies import framework
-from policies.rules import dr
+from paif_components.pgvector_database import (
+    DSM_API_VERSION,
+    PgvectorDatabase,
+    PgvectorDatabaseArgs,
+)
+from paif_policies import framework, harbor_filters, images
+from paif_policies.rules import dr
 from tests.support.policy import check, plan_rows, plan_stack, run_site
 from tests.support.stacks import load_example, load_stack, marketing, site_context, write_project
 
@@ -649,15 +653,15 @@ def test_dr_005_loop_within_one_stack(prod_site: dict[str, Any]) -> None:
     ],
 )
 def test_dr_005_glob_overlap(a: str, b: str, overlap: bool) -> None:
-    assert dr.globs_overlap(a, b) is overlap
-    assert dr.globs_overlap(b, a) is overlap
+    assert harbor_filters.globs_overlap(a, b) is overlap
+    assert harbor_filters.globs_overlap(b, a) is overlap
 
 
 def test_dr_005_glob_match_follows_doublestar() -> None:
-    assert dr.glob_matches("marketing/**", "marketing/llama-3.1-8b-instruct")
-    assert not dr.glob_matches("marketing/*", "marketing/models/llama")
-    assert dr.glob_matches("{hr,marketing}/llama-*", "marketing/llama-3")
-    assert not dr.glob_matches("marketing/**", "marketing-busan-dr/llama")
+    assert harbor_filters.glob_matches("marketing/**", "marketing/llama-3.1-8b-instruct")
+    assert not harbor_filters.glob_matches("marketing/*", "marketing/models/llama")
+    assert harbor_filters.glob_matches("{hr,marketing}/llama-*", "marketing/llama-3")
+    assert not harbor_filters.glob_matches("marketing/**", "marketing-busan-dr/llama")
 
 
 # --- PAIF-DR-006 ----------------------------------------------------------------------------
@@ -1005,12 +1009,12 @@ def test_dr_010_versions_differ(prod_site: dict[str, Any]) -> None:
 
 
 def test_parse_image_ref() -> None:
-    ref = dr.parse_image_ref("harbor.example.com:8443/marketing/llama@sha256:abc")
-    assert ref == dr.ImageRef("harbor.example.com:8443", "marketing/llama", None, "sha256:abc")
+    ref = images.parse_image_ref("harbor.example.com:8443/marketing/llama@sha256:abc")
+    assert ref == images.ImageRef("harbor.example.com:8443", "marketing/llama", None, "sha256:abc")
     assert ref.without_host == "marketing/llama@sha256:abc"
-    assert dr.parse_image_ref("marketing/llama:1.0").host is None
-    assert dr.parse_image_ref("localhost/x/y").host == "localhost"
-    assert dr.parse_image_ref("h.example.com/p/r").tag is None
+    assert images.parse_image_ref("marketing/llama:1.0").host is None
+    assert images.parse_image_ref("localhost/x/y").host == "localhost"
+    assert images.parse_image_ref("h.example.com/p/r").tag is None
 
 
 # --- during a first preview ------------------------------------------------------------------

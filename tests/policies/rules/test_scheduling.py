@@ -1,4 +1,4 @@
-"""PAIF-CAP-006 and the placement it rests on (components.estimators.scheduling): the DR site
+"""PAIF-CAP-006 and the placement it rests on (paif_components.estimators.scheduling): the DR site
 runs what it declares, before and after failover (issue 20)."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from typing import Any
 
 import pulumi_kubernetes as k8s
 
-from components.estimators.scheduling import NodeGroup, Taint, Toleration, Workload, schedule
-from components.vks_cluster import GPU_TAINT
-from policies import pack
+from paif_components.estimators.scheduling import NodeGroup, Taint, Toleration, Workload, schedule
+from paif_components.vks_cluster import GPU_TAINT
+from paif_policies import pack
 from tests.support.policy import check, plan_rows, plan_stack, run_site
 from tests.support.stacks import load_example, write_project
 

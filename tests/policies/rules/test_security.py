@@ -23,25 +23,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
 
-from components.avi_binding import (
+from paif_components.avi_binding import (
     AnalyticsPolicy,
     AviService,
     FullClientLogs,
     Virtualservice,
     VirtualserviceArgs,
 )
-from components.config.models import StackConfig
-from components.edge_security import AviEntry, EdgeSecurity, EdgeSecurityArgs
-from components.gslb import GslbService, GslbServiceArgs, GslbSite
-from components.harbor_registry import (
+from paif_components.config.models import StackConfig
+from paif_components.edge_security import AviEntry, EdgeSecurity, EdgeSecurityArgs
+from paif_components.gslb import GslbService, GslbServiceArgs, GslbSite
+from paif_components.harbor_registry import (
     HarborProject,
     HarborProjectArgs,
     HarborReplicationReceiver,
     HarborReplicationReceiverArgs,
 )
-from components.model_endpoint import NIM_API_VERSION, ModelEndpoint
-from components.model_endpoint import ModelEndpointArgs as EndpointArgs
-from components.nsx_binding import (
+from paif_components.model_endpoint import NIM_API_VERSION, ModelEndpoint
+from paif_components.model_endpoint import ModelEndpointArgs as EndpointArgs
+from paif_components.nsx_binding import (
     GroupCriteria,
     IpAddressExpression,
     LbClientSsl,
@@ -53,9 +53,9 @@ from components.nsx_binding import (
     PolicySecurityPolicyArgs,
     SecurityPolicyRule,
 )
-from components.pgvector_database import PgvectorDatabase, PgvectorDatabaseArgs
-from components.tenant_apps import TenantApps
-from policies.rules import security
+from paif_components.pgvector_database import PgvectorDatabase, PgvectorDatabaseArgs
+from paif_components.tenant_apps import TenantApps
+from paif_policies.rules import security
 from tests.support.policy import (
     SECRET_PLACEHOLDER,
     ProgramResult,
@@ -1259,16 +1259,16 @@ class _CheckedList(Sequence):
 
 def _walk(node: Any, path: str) -> Iterator[tuple[str, str, Any, Any]]:
     """Every (path, key, value, parent mapping) of a props tree through ``node[key]``, unknown
-    values skipped, depth first: what the plaintext rules walked before ``_string_fields``."""
-    from policies.rules.security import _entries
+    values skipped, depth first: what the plaintext rules walked before ``string_fields``."""
+    from paif_policies.credentials import entries
 
-    pending = [_entries(node, path)]
+    pending = [entries(node, path)]
     while pending:
         for child_path, key, value, parent in pending[-1]:
             if key is not None:
                 yield child_path, key, value, parent
             if not isinstance(value, str):
-                pending.append(_entries(value, child_path))
+                pending.append(entries(value, child_path))
                 break
         else:
             pending.pop()
@@ -1295,13 +1295,13 @@ _PROPS = st.recursive(
 def test_string_fields_are_the_walks_strings(props: dict[str, Any]) -> None:
     from pulumi_policy.proxy import unknown_checking_proxy
 
-    from policies.rules.security import _field_path, _string_fields
+    from paif_policies.credentials import field_path, string_fields
 
     walked = [
         (p, k, v) for p, k, v, _ in _walk(unknown_checking_proxy(props), "") if isinstance(v, str)
     ]
     for node in (unknown_checking_proxy(props), _Checked(props)):
-        assert [(_field_path(c, k), k, v) for c, k, v, _ in _string_fields(node)] == walked
+        assert [(field_path(c, k), k, v) for c, k, v, _ in string_fields(node)] == walked
 
 
 def test_the_secrets_walk_reads_proxies_as_any_mapping() -> None:
@@ -1311,7 +1311,7 @@ def test_the_secrets_walk_reads_proxies_as_any_mapping() -> None:
         unknown_checking_proxy,
     )
 
-    from policies.rules.security import _field_path, _string_fields
+    from paif_policies.credentials import field_path, string_fields
 
     props = {
         "kind": "Deployment",
@@ -1331,7 +1331,7 @@ def test_the_secrets_walk_reads_proxies_as_any_mapping() -> None:
         return [(p, k, v if isinstance(v, str) else None) for p, k, v, _ in _walk(node, "")]
 
     def strings(node: Any) -> list[tuple[str, str, Any]]:
-        return [(_field_path(c, k), k, v) for c, k, v, _ in _string_fields(node)]
+        return [(field_path(c, k), k, v) for c, k, v, _ in string_fields(node)]
 
     walked = entries(unknown_checking_proxy(props))
     assert walked == entries(_Checked(props))

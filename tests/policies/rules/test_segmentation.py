@@ -12,7 +12,7 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from paif_cli.mock_runtime import ProgramResult
-from policies.rules.segmentation import network_rules
+from paif_policies.rules.segmentation import network_rules
 from tests.support.policy import check, plan, plan_rows, run_site
 from tests.support.stacks import load_example
 

@@ -13,8 +13,8 @@ import pulumi_vsphere as vsphere
 import pulumiverse_harbor as harbor
 import pytest
 
-from components.harbor_registry import HARBOR_PROJECT_TYPE
-from policies.rules import tenancy
+from paif_components.harbor_registry import HARBOR_PROJECT_TYPE
+from paif_policies.rules import tenancy
 from tests.support.policy import (
     Site,
     StackPlan,
@@ -59,7 +59,7 @@ def test_every_tenant_is_fenced(compliant: StackPlan, rule_id: str) -> None:
 
 
 def test_all_three_example_tenants_are_seen(compliant: StackPlan) -> None:
-    from policies.framework import StackView
+    from paif_policies.framework import StackView
 
     records = [r.to_json() for r in compliant.result.resources]
 

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.secret_values import looks_like_a_secret_value
+from paif_components.secret_values import looks_like_a_secret_value
 from tests.support.policy import ProgramResult, check, run_site
 
 RULE = "PAIF-SEC-014"

@@ -17,13 +17,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.config.models import ImmutableTagRule, StackConfig
-from components.harbor_registry import HarborProject, HarborProjectArgs
-from components.model_endpoint import NIM_API_VERSION, PAIS_API_VERSION, ModelEndpoint
-from components.model_endpoint import ModelEndpointArgs as EndpointArgs
-from components.pod_security import API_ACCESS_ANNOTATION
-from components.tenant_apps import TenantApps
-from policies.rules import workloads
+from paif_components.config.models import ImmutableTagRule, StackConfig
+from paif_components.harbor_registry import HarborProject, HarborProjectArgs
+from paif_components.model_endpoint import NIM_API_VERSION, PAIS_API_VERSION, ModelEndpoint
+from paif_components.model_endpoint import ModelEndpointArgs as EndpointArgs
+from paif_components.pod_security import API_ACCESS_ANNOTATION
+from paif_components.tenant_apps import TenantApps
+from paif_policies.rules import workloads
 from tests.support.policy import ProgramResult, check, evaluate_records, run_site
 from tests.support.stacks import load_stack, marketing, site_context, tenant_apps_args
 

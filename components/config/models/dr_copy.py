@@ -33,9 +33,9 @@ from typing import Annotated, Final, Literal
 
 from pydantic import Field, model_validator
 
-from components.config.base import ConfigModel
-from components.config.errors import FieldError
-from components.config.units import Duration, Quantity
+from paif_components.config.base import ConfigModel
+from paif_components.config.errors import FieldError
+from paif_components.config.units import Duration, Quantity
 
 DrMechanism = Literal["logical", "streaming", "backup-restore", "none"]
 MECHANISMS: Final = ("logical", "streaming", "backup-restore", "none")

@@ -10,28 +10,26 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError
-from components.config.observability import AlertThresholds, Observability
-from components.dr.topology import derive_site
-from components.monitoring import (
-    SiteMonitoring,
-    SiteMonitoringArgs,
+from paif_cli.pipeline import plan_stack
+from paif_cli.record import StackPlan
+from paif_cli.report import summary
+from paif_components.config import ConfigError
+from paif_components.config.models.observability import AlertThresholds, Observability
+from paif_components.dr.topology import derive_site
+from paif_components.observability import alerts as a
+from paif_components.observability.thresholds import endpoint_thresholds
+from paif_components.site_monitoring import SiteMonitoring, SiteMonitoringArgs, site_facts
+from paif_components.tenant_monitoring import (
     TenantMonitoring,
     TenantMonitoringArgs,
     monitored_databases,
     monitored_endpoints,
-    site_facts,
 )
-from components.observability import alerts as a
-from components.observability.thresholds import endpoint_thresholds
-from components.tenant_namespace import (
+from paif_components.tenant_namespace import (
     SupervisorNamespaceArgs,
     network_policies,
     security_policy_spec,
 )
-from paif_cli.pipeline import plan_stack
-from paif_cli.record import StackPlan
-from paif_cli.report import summary
 from tests.support.policy import findings_of
 from tests.support.programs import by_name, registered_before_error
 from tests.support.schema_validation import manifest, validate_core_object, validate_crd_object
@@ -176,7 +174,7 @@ def test_a_warm_standby_replica_is_held_to_the_rpo_and_backs_nothing_up() -> Non
     derived = derive_site(dr, primary)
     tenant = marketing(derived.config)
     databases = monitored_databases(tenant, dr.observability, 900, derived)
-    # Watched under the copies' own PostgresCluster names (components.dr.copies).
+    # Watched under the copies' own PostgresCluster names (paif_components.dr.copies).
     assert [(d.name, d.replication_lag_seconds, d.backup_interval_seconds) for d in databases] == [
         ("kb-vectors-busan-dr", 900, None),
         ("chat-history-busan-dr", 900, None),
@@ -322,7 +320,7 @@ def test_a_declared_prometheus_and_alertmanager_select_the_sites_objects(run_pul
     ]
     alertmanager = records["s-alertmanager"].inputs["spec"]
     assert alertmanager["alertmanagerConfigMatcherStrategy"] == {"type": "None"}
-    # Their pods run hardened like the apps' (components.pod_security).
+    # Their pods run hardened like the apps' (paif_components.pod_security).
     hardened = {
         "fsGroup": 10001,
         "runAsGroup": 10001,

@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 
-from components.config.base import ConfigModel, DnsName, HttpsUrl, HttpUrl, NonEmpty
-from components.config.errors import FieldError
-from components.config.units import Duration
+from paif_components.config.base import ConfigModel, DnsName, HttpsUrl, HttpUrl, NonEmpty
+from paif_components.config.errors import FieldError
+from paif_components.config.units import Duration
 
 # Prometheus of the VKS standard package (service prometheus-server, namespace
 # tanzu-system-monitoring): what a site uses when it names no other.

@@ -22,8 +22,8 @@ from typing import Final, Literal
 
 from pydantic import Field, model_validator
 
-from components.config.base import ConfigModel, NonEmpty
-from components.config.errors import FieldError
+from paif_components.config.base import ConfigModel, NonEmpty
+from paif_components.config.errors import FieldError
 
 Mode = Literal["create", "adopt", "reference"]
 Kind = Literal[

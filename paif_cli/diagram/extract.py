@@ -1,0 +1,546 @@
+"""plan.json documents → :class:`~paif_cli.diagram.model.Topology`: what each stack declares,
+read from its records and its site's facts (roles, estimates, replication).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from paif_cli.diagram.model import (
+    CAPI_CLUSTER_PREFIX,
+    COMPUTE_CLUSTER_TYPE,
+    GSLB_SERVICE_TYPE,
+    HARBOR_PROJECT_TYPE,
+    HARBOR_PROVIDER,
+    HARBOR_REGISTRY_TYPE,
+    HARBOR_REPLICATION_TYPE,
+    NAMESPACE_TYPE,
+    NIM_SERVICE_TYPE,
+    PAIS_ENDPOINT_TYPE,
+    POSTGRES_CLUSTER_TYPE,
+    SCALED_OBJECT_TYPE,
+    SITE_TYPE,
+    VSPHERE_PROVIDER,
+    Edge,
+    Gslb,
+    Node,
+    Site,
+    Tenant,
+    Topology,
+    as_int,
+    as_list,
+    as_mapping,
+    as_str,
+    slug,
+    tenant_of,
+)
+from paif_cli.diagram.nodes import (
+    absent,
+    cluster_node,
+    database_node,
+    edge_node,
+    endpoint_node,
+    host_of,
+    metadata_of,
+)
+from paif_components.contract.annotations import PRIMARY_CLUSTER_ANNOTATION, TENANT_LABEL
+
+
+def site_props(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    for record in as_list(document.get("resources")):
+        if record.get("type") == SITE_TYPE:
+            return as_mapping(record.get("inputs"))
+    return {}
+
+
+def _estimate_topology(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``estimates.topology`` when it describes this stack's own site.
+
+    A primary's estimate describes the DR side it fails over to, so its roles are not the
+    primary's.
+    """
+    topology = as_mapping(as_mapping(document.get("estimates")).get("topology"))
+    site = as_str(topology.get("site"))
+    if site is not None and site != as_str(site_props(document).get("site")):
+        return {}
+    return topology
+
+
+def _roles(document: Mapping[str, Any], key: str) -> dict[tuple[str, str], Mapping[str, Any]]:
+    """DR roles of ``estimates.topology`` (endpoints, clusters, databases) by (tenant, name)."""
+    out: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for role in as_list(_estimate_topology(document).get(key)):
+        role = as_mapping(role)
+        tenant, name = as_str(role.get("tenant")), as_str(role.get("name"))
+        if tenant and name:
+            out[(tenant, name)] = role
+    return out
+
+
+def _tenant_of_namespace(resources: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """namespace → tenant, from the tenant label every tenant object carries."""
+    out: dict[str, str] = {}
+    for record in resources:
+        _, namespace, metadata = metadata_of(record)
+        tenant = as_str(as_mapping(metadata.get("labels")).get(TENANT_LABEL))
+        if namespace and tenant:
+            out.setdefault(namespace, tenant)
+    return out
+
+
+def _site_from(document: Mapping[str, Any]) -> Site:
+    props = site_props(document)
+    estimates = as_mapping(document.get("estimates"))
+    stack = as_str(document.get("stack"))
+    name = as_str(props.get("site")) or as_str(estimates.get("site")) or stack or "site"
+    role = as_str(props.get("drRole")) or as_str(estimates.get("role")) or "primary"
+    pattern = as_str(props.get("drPattern")) or as_str(estimates.get("pattern")) or "none"
+    site = Site(
+        name=name,
+        stack=stack,
+        role=role,
+        pattern=pattern,
+        environment=as_str(document.get("environment")) or as_str(props.get("environment")),
+    )
+    facts: Mapping[str, Any] = {}
+    for side in as_mapping(estimates.get("sites")).values():
+        side = as_mapping(side)
+        if side.get("name") == name:
+            facts = side
+    site.supervisor = as_str(facts.get("supervisor"))
+    resources = [as_mapping(r) for r in as_list(document.get("resources"))]
+    harbors: list[tuple[str, str]] = []
+    for record in resources:
+        typ, inputs = record.get("type"), as_mapping(record.get("inputs"))
+        if typ == VSPHERE_PROVIDER:
+            site.vcenter = site.vcenter or as_str(inputs.get("vsphereServer"))
+        elif typ == HARBOR_PROVIDER and as_str(inputs.get("url")):
+            harbors.append((str(record.get("name")), str(inputs["url"])))
+        elif typ == COMPUTE_CLUSTER_TYPE and site.workload_domain is None:
+            hosts = as_list(inputs.get("hostSystemIds"))
+            label = as_str(inputs.get("name")) or as_str(record.get("name")) or "cluster"
+            site.workload_domain = f"{label} ({len(hosts)} hosts)" if hosts else label
+            if record.get("importId"):
+                site.workload_domain += " · adopted"
+    # paif:ownership: what the stack adopted (imported) or only references.
+    owned = {
+        (as_str(o.get("kind")), as_str(o.get("name"))): as_str(o.get("mode"))
+        for o in (
+            as_mapping(o) for o in as_list(as_mapping(document.get("outputs")).get("ownership"))
+        )
+    }
+    if site.workload_domain is None:
+        referenced = [n for (k, n), m in owned.items() if k == "computeCluster" and n]
+        if referenced:
+            site.workload_domain = f"{referenced[0]} · referenced"
+    site.vcenter = site.vcenter or as_str(facts.get("vcenter"))
+    # This site's own Harbor: the estimate's site facts, else the provider named after the
+    # site (a stack also holds a provider for the peer's Harbor when it pushes there).
+    peers = {
+        host_of(as_str(as_mapping(r.get("inputs")).get("endpointUrl")))
+        for r in resources
+        if r.get("type") == HARBOR_REGISTRY_TYPE
+    }
+    own = [url for provider, url in harbors if provider == f"{name}-harbor"]
+    own += [url for _, url in harbors if host_of(url) not in peers]
+    site.harbor_url = as_str(facts.get("harborUrl")) or next(iter(own), None)
+    pool = as_mapping(as_mapping(as_mapping(estimates.get("capacity")).get("site")).get("pool"))
+    total, n_plus_one = as_int(pool.get("total")), as_int(pool.get("nPlusOne"))
+    if total is not None:
+        profile = as_str(pool.get("profile"))
+        summary = f"{total} × {profile}" if profile else f"{total} GPUs"
+        if n_plus_one is not None:
+            summary += f" · N+1 {n_plus_one}"
+        peak = as_int(as_mapping(as_mapping(estimates.get("capacity")).get("site")).get("peakGpus"))
+        if peak is not None:
+            over = n_plus_one is not None and peak > n_plus_one
+            summary += f" · peak {peak}" + (" (over N+1)" if over else "")
+        site.gpu_summary = summary
+
+    # Edge entry (§9.6.1): the TLS virtual server (NSX) or service (Avi, with the WAF) and the
+    # name users resolve; without either, what the site facts say.
+    site.edge = edge_node(name, resources, facts)
+
+    projects = sorted(
+        {
+            as_str(as_mapping(r.get("inputs")).get("name")) or ""
+            for r in resources
+            if r.get("type") == HARBOR_PROJECT_TYPE
+        }
+        | {n or "" for (k, n), _ in owned.items() if k == "harborProjects"} - {""}
+    )
+    marks = {"adopt": " (adopted)", "reference": " (referenced)"}
+    shown = [p + marks.get(owned.get(("harborProjects", p)) or "", "") for p in projects]
+    if site.harbor_url or projects:
+        site.harbor = Node(
+            id=slug("harbor", name),
+            kind="harbor",
+            label=f"Harbor {host_of(site.harbor_url)}".rstrip(),
+            detail=("projects " + ", ".join(shown)) if projects else "",
+            attrs={"site": name, "url": site.harbor_url or "", "projects": " ".join(projects)},
+        )
+
+    _add_tenants(site, document, resources)
+    return site
+
+
+def _add_tenants(
+    site: Site, document: Mapping[str, Any], resources: Sequence[Mapping[str, Any]]
+) -> None:
+    by_namespace = _tenant_of_namespace(resources)
+    topology = _estimate_topology(document)
+    for key in ("endpoints", "clusters", "databases"):
+        for role in as_list(topology.get(key)):
+            role = as_mapping(role)
+            namespace, tenant_name = as_str(role.get("namespace")), as_str(role.get("tenant"))
+            if namespace and tenant_name:
+                by_namespace.setdefault(namespace, tenant_name)
+
+    # Tenants in the order their Supervisor namespaces are declared.
+    for record in resources:
+        if record.get("type") == NAMESPACE_TYPE:
+            namespace = as_str(as_mapping(record.get("inputs")).get("name"))
+            if namespace:
+                tenant_of(site, by_namespace.get(namespace, namespace), namespace)
+
+    def owner(namespace: str | None) -> Tenant:
+        ns = namespace or "default"
+        return tenant_of(site, by_namespace.get(ns, ns), ns)
+
+    scaling: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for record in resources:
+        if record.get("type") == SCALED_OBJECT_TYPE:
+            _, namespace, _ = metadata_of(record)
+            spec = as_mapping(as_mapping(record.get("inputs")).get("spec"))
+            target = as_str(as_mapping(spec.get("scaleTargetRef")).get("name"))
+            if namespace and target:
+                scaling[(namespace, target)] = spec
+
+    endpoint_roles = _roles(document, "endpoints")
+    cluster_roles = _roles(document, "clusters")
+    database_roles = _roles(document, "databases")
+    seen: set[tuple[str, str, str]] = set()
+
+    for record in resources:
+        typ = record.get("type")
+        name, namespace, metadata = metadata_of(record)
+        if not name:
+            continue
+        spec = as_mapping(as_mapping(record.get("inputs")).get("spec"))
+        if typ in (PAIS_ENDPOINT_TYPE, NIM_SERVICE_TYPE):
+            tenant = owner(namespace)
+            role = endpoint_roles.get((tenant.name, name), {})
+            tenant.endpoints.append(
+                endpoint_node(site, tenant, name, typ, spec, scaling, role, metadata)
+            )
+            seen.add(("endpoint", tenant.name, name))
+        elif (
+            isinstance(typ, str)
+            and typ.startswith(CAPI_CLUSTER_PREFIX)
+            and typ.endswith(":Cluster")
+        ):
+            tenant = owner(namespace)
+            role = cluster_roles.get((tenant.name, name), {})
+            tenant.clusters.append(cluster_node(site, tenant, name, spec, role))
+            seen.add(("vks-cluster", tenant.name, name))
+        elif typ == POSTGRES_CLUSTER_TYPE:
+            tenant = owner(namespace)
+            annotations = as_mapping(metadata.get("annotations"))
+            # A DR copy has its own cluster name; it is drawn as the database it copies.
+            database = as_str(annotations.get(PRIMARY_CLUSTER_ANNOTATION)) or name
+            role = database_roles.get((tenant.name, database), {})
+            tenant.databases.append(database_node(site, tenant, database, spec, annotations, role))
+            seen.add(("database", tenant.name, database))
+
+    # What the DR role declares but does not run here (pilot light): shown dashed.
+    for tenant, name, _ in absent(site, seen, "vks-cluster", cluster_roles, "deployed"):
+        tenant.clusters.append(
+            Node(
+                id=slug("vks", site.name, tenant.name, name),
+                kind="vks-cluster",
+                label=name,
+                detail="not deployed: created on failover",
+                state="not-deployed",
+                attrs={"site": site.name, "tenant": tenant.name, "name": name},
+            )
+        )
+    for tenant, name, role in absent(site, seen, "database", database_roles, "running"):
+        tenant.databases.append(
+            Node(
+                id=slug("db", site.name, tenant.name, name),
+                kind="database",
+                label=name,
+                detail="restored from backup on failover",
+                state="restore",
+                attrs={
+                    "site": site.name,
+                    "tenant": tenant.name,
+                    "name": name,
+                    "mode": as_str(role.get("mode")) or "restore-from-backup",
+                },
+            )
+        )
+
+
+@dataclass
+class _Flow:
+    source: str
+    target_url: str
+    target_name: str
+    projects: list[str]
+    schedules: set[str]
+
+
+def _flows(document: Mapping[str, Any], site: str) -> list[_Flow]:
+    """Harbor push rules of one stack, grouped per peer registry."""
+    resources = [as_mapping(r) for r in as_list(document.get("resources"))]
+    registries = {
+        r.get("parent"): as_mapping(r.get("inputs"))
+        for r in resources
+        if r.get("type") == HARBOR_REGISTRY_TYPE
+    }
+    flows: dict[str, _Flow] = {}
+    for record in resources:
+        if record.get("type") != HARBOR_REPLICATION_TYPE:
+            continue
+        inputs = as_mapping(record.get("inputs"))
+        if (as_str(inputs.get("action")) or "push") != "push":
+            continue
+        registry = registries.get(record.get("parent"), {})
+        url = as_str(registry.get("endpointUrl")) or ""
+        flow = flows.setdefault(
+            url,
+            _Flow(
+                site, url, (as_str(registry.get("name")) or "").removesuffix("-harbor"), [], set()
+            ),
+        )
+        for entry in as_list(inputs.get("filters")):
+            pattern = as_str(as_mapping(entry).get("name"))
+            if pattern:
+                flow.projects.append(pattern)
+        flow.schedules.add(as_str(inputs.get("schedule")) or "event_based")
+    return list(flows.values())
+
+
+def _gslb(document: Mapping[str, Any]) -> list[Gslb]:
+    out = []
+    for record in as_list(document.get("resources")):
+        record = as_mapping(record)
+        if record.get("type") != GSLB_SERVICE_TYPE:
+            continue
+        inputs = as_mapping(record.get("inputs"))
+        name = as_str(inputs.get("name")) or as_str(record.get("name")) or "gslb"
+        members = []
+        for group in as_list(inputs.get("groups")):
+            for member in as_list(as_mapping(group).get("members")):
+                for ip in as_list(as_mapping(member).get("ips")):
+                    addr = as_str(as_mapping(ip).get("addr"))
+                    if addr:
+                        members.append(addr)
+        persistence = str(inputs.get("sitePersistenceEnabled")).lower() == "true"
+        ttl = inputs.get("ttl")
+        details = ["Avi", "site persistence" if persistence else "no site persistence"]
+        if ttl is not None:
+            details.append(f"TTL {ttl}s")
+        out.append(
+            Gslb(
+                id=slug("gslb", name),
+                name=name,
+                fqdns=[str(d) for d in as_list(inputs.get("domainNames"))],
+                members=members,
+                detail=" · ".join(details),
+            )
+        )
+    return out
+
+
+def _estimate_of(
+    documents: Sequence[Mapping[str, Any]],
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The DR stack's estimate when planned (it knows both sites), else the first one."""
+    candidates = []
+    for document in documents:
+        estimates = as_mapping(document.get("estimates"))
+        if as_mapping(estimates.get("rto")) or as_mapping(estimates.get("rpo")):
+            candidates.append(
+                (estimates.get("role") != "dr", as_str(document.get("stack")), estimates)
+            )
+    if not candidates:
+        return None, None
+    candidates.sort(key=lambda c: c[0])
+    _, stack, estimates = candidates[0]
+    return dict(estimates), stack
+
+
+def extract_topology(documents: Sequence[Mapping[str, Any]]) -> Topology:
+    """Read the diagram's model from plan.json documents (one per planned stack)."""
+    sites: list[Site] = []
+    flows: list[_Flow] = []
+    gslbs: list[Gslb] = []
+    for document in documents:
+        site = _site_from(document)
+        if any(s.name == site.name for s in sites):
+            continue
+        sites.append(site)
+        flows.extend(_flows(document, site.name))
+        for service in _gslb(document):
+            if all(g.id != service.id for g in gslbs):
+                gslbs.append(service)
+    sites.sort(key=lambda s: (s.role == "dr", 0))
+
+    by_host = {host_of(s.harbor_url): s for s in sites if s.harbor_url}
+    # Peers referenced but not planned in this run: a stub column so arrows have an end.
+    for document, site in zip(documents, list(sites), strict=False):
+        props = site_props(document)
+        peer = as_str(props.get("peerSite"))
+        if peer and all(s.name != peer for s in sites):
+            sites.append(
+                Site(name=peer, stack=None, role="peer", pattern=site.pattern, planned=False)
+            )
+    for flow in flows:
+        host = host_of(flow.target_url)
+        if host and host not in by_host:
+            target = next(
+                (s for s in sites if s.name == flow.target_name and not s.harbor_url), None
+            )
+            if target is None:
+                target = Site(
+                    name=flow.target_name or host,
+                    stack=None,
+                    role="peer",
+                    pattern=sites[0].pattern if sites else "none",
+                    planned=False,
+                )
+                sites.append(target)
+            target.harbor_url = flow.target_url
+            by_host[host] = target
+    for site in sites:
+        if site.harbor is None and site.harbor_url:
+            site.harbor = Node(
+                id=slug("harbor", site.name),
+                kind="harbor",
+                label=f"Harbor {host_of(site.harbor_url)}",
+                detail="" if site.planned else "peer site",
+                state="running" if site.planned else "stub",
+                attrs={"site": site.name, "url": site.harbor_url, "projects": ""},
+            )
+
+    edges: list[Edge] = []
+    for flow in flows:
+        target = by_host.get(host_of(flow.target_url))
+        source = next(s for s in sites if s.name == flow.source)
+        if target is None or source.harbor is None or target.harbor is None:
+            continue
+        schedules = sorted(flow.schedules)
+        when = "event-based" if schedules == ["event_based"] else "cron " + ", ".join(schedules)
+        filters = sorted(set(flow.projects))
+        projects = sorted({f.removesuffix("/**") for f in filters})
+        edges.append(
+            Edge(
+                id=slug("replication", source.name, target.name),
+                kind="harbor-replication",
+                source=source.harbor.id,
+                target=target.harbor.id,
+                label=f"push {', '.join(filters)} · {when}",
+                attrs={
+                    "from-site": source.name,
+                    "to-site": target.name,
+                    "projects": " ".join(projects),
+                    "filters": " ".join(filters),
+                    "schedule": " ".join(schedules),
+                },
+            )
+        )
+
+    edges.extend(_database_edges(sites))
+
+    pattern = next((s.pattern for s in sites if s.planned), "none")
+    for gslb in gslbs:
+        for site in sites:
+            if site.edge is None:
+                continue
+            vip = site.edge.attrs.get("vip")
+            if gslb.members and vip not in gslb.members:
+                continue
+            edges.append(
+                Edge(
+                    id=slug("gslb-member", gslb.name, site.name),
+                    kind="gslb-member",
+                    source=gslb.id,
+                    target=site.edge.id,
+                    label="50 %" if pattern == "active-active" else "",
+                    attrs={"to-site": site.name, "vip": vip or ""},
+                )
+            )
+    traffic = (
+        "gslb" if gslbs else ("dns" if pattern != "none" and len(sites) > 1 else "single-site")
+    )
+    if traffic == "dns":
+        primary = next((s for s in sites if s.role == "primary"), None)
+        standby = next((s for s in sites if s.role != "primary"), None)
+        if primary and standby and primary.edge and standby.edge:
+            edges.append(
+                Edge(
+                    id=slug("dns-failover", primary.name, standby.name),
+                    kind="dns-failover",
+                    source=primary.edge.id,
+                    target=standby.edge.id,
+                    label="DNS switch on failover",
+                    dashed=True,
+                    attrs={"from-site": primary.name, "to-site": standby.name},
+                )
+            )
+    estimate, estimate_stack = _estimate_of(documents)
+    return Topology(
+        sites=sites,
+        edges=edges,
+        gslb=gslbs,
+        pattern=pattern,
+        traffic=traffic,
+        estimate=estimate,
+        estimate_stack=estimate_stack,
+        stacks=[s.stack for s in sites if s.stack],
+    )
+
+
+def _database_edges(sites: Sequence[Site]) -> list[Edge]:
+    """Writer → standby for each database present at two sites (§9.2.3, §9.3.3)."""
+    edges = []
+    writers: dict[tuple[str, str], tuple[Site, Node]] = {}
+    others: list[tuple[Site, Tenant, Node]] = []
+    for site in sites:
+        for tenant in site.tenants.values():
+            for node in tenant.databases:
+                if node.attrs.get("mode", "writer") == "writer":
+                    writers.setdefault((tenant.name, node.label), (site, node))
+                else:
+                    others.append((site, tenant, node))
+    for site, tenant, node in others:
+        match = writers.get((tenant.name, node.label))
+        if match is None or match[0] is site:
+            continue
+        source_site, source = match
+        mode = node.attrs.get("mode", "")
+        label = {
+            "logical-subscriber": "logical replication (publication → subscription)",
+            "restore-from-backup": "backups · restore on failover",
+        }.get(mode, mode)
+        edges.append(
+            Edge(
+                id=slug("db-replication", source_site.name, site.name, tenant.name, node.label),
+                kind="db-replication",
+                source=source.id,
+                target=node.id,
+                label=label,
+                dashed=mode == "restore-from-backup",
+                attrs={
+                    "from-site": source_site.name,
+                    "to-site": site.name,
+                    "tenant": tenant.name,
+                    "mode": mode,
+                },
+            )
+        )
+    return edges

@@ -21,17 +21,15 @@ import binascii
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
+from paif_components.contract.plan import SECRET_PLACEHOLDER
 from paif_components.secret_values import looks_like_a_secret_value
 from paif_policies.readers import known
 from paif_policies.registry import Violation, rule
 from paif_policies.rules.workloads import containers_of, pod_spec_of, workloads
-from paif_policies.view import StackView, get_path, label
+from paif_policies.view import NIM_GROUP, StackView, get_path, label
 
-# paif_cli.mock_runtime.SECRET_PLACEHOLDER: how the offline plan records a secret value.
-SECRET_PLACEHOLDER: Final = "[secret]"
 # A value shorter than this is too common to say it was copied out of a Secret.
 MIN_COPIED_LENGTH: Final = 8
-NIM_GROUP: Final = "apps.nvidia.com/"
 
 
 def _decoded(value: str) -> str | None:

@@ -159,3 +159,11 @@ def report_database_hosts(supervisor: Any) -> None:
         }
         path = f"/apis/databases.dataservices.vmware.com/v1alpha1/namespaces/{namespace}"
         supervisor.request("PUT", f"{path}/postgresclusters/{name}/status", item)
+
+
+def settle_database_hosts(project: Any, stack: str, supervisor: Any, *up: str) -> None:
+    """DSM reports its hosts (:func:`report_database_hosts`); a refresh reads them and an
+    ``up`` (with ``up``'s extra flags) carries them to what is wired to the databases."""
+    report_database_hosts(supervisor)
+    project.pulumi("refresh", "--stack", stack, "--yes", "--skip-preview")
+    project.pulumi("up", "--stack", stack, "--yes", "--skip-preview", *up)

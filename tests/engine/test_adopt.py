@@ -24,7 +24,7 @@ from tests.engine.sites import (
     Layout,
     Site,
     engine_config,
-    report_database_hosts,
+    settle_database_hosts,
     stack_secrets,
     start_site,
 )
@@ -212,9 +212,7 @@ def test_up_imports_without_create_or_replace_and_enforces_the_declared_settings
     assert len(adopted) == 5
     assert all(r.get("retainOnDelete") and r.get("importID") for r in adopted), adopted
     # DSM reports its databases' hosts; the stack carries them to what is wired to them.
-    report_database_hosts(site.supervisor)
-    project.pulumi("refresh", "--stack", "adopt", "--yes", "--skip-preview")
-    project.pulumi("up", "--stack", "adopt", "--yes", "--skip-preview")
+    settle_database_hosts(project, "adopt", site.supervisor)
     project.pulumi("preview", "--stack", "adopt", "--expect-no-changes")
 
 

@@ -29,7 +29,7 @@ from tests.engine.sites import (
     Layout,
     Site,
     engine_config,
-    report_database_hosts,
+    settle_database_hosts,
     stack_secrets,
     start_site,
 )
@@ -170,9 +170,7 @@ def test_the_dr_site_fails_over_and_back_through_its_stack(
     assert shape(sites["dr"]) == SERVING
     assert [r for r in _state(project, "dr") if r["type"] == SUBSCRIPTION] == []
     # DSM reports where the copies listen; the stack carries it to what is wired to them.
-    report_database_hosts(sites["dr"].supervisor)
-    project.pulumi("refresh", "--stack", "dr", "--yes", "--skip-preview")
-    project.pulumi(*up, "--stack", "dr")
+    settle_database_hosts(project, "dr", sites["dr"].supervisor, "--policy-pack", str(project.pack))
     project.pulumi(
         "preview", "--stack", "dr", "--expect-no-changes", "--policy-pack", str(project.pack)
     )

@@ -24,7 +24,7 @@ from tests.engine.sites import (
     Site,
     engine_config,
     new_project,
-    report_database_hosts,
+    settle_database_hosts,
     stack_secrets,
     start_site,
 )
@@ -172,9 +172,7 @@ def test_up_then_a_second_preview_shows_no_changes(
     # Until DSM reports where a database is, what is wired to it waits for the host (and a
     # preview cannot know it); once reported, a refresh and an up carry it through.
     assert "DATABASE_HOST" not in _wiring(apps)
-    report_database_hosts(supervisor)
-    project.pulumi("refresh", "--stack", "prod", "--yes", "--skip-preview")
-    project.pulumi("up", "--stack", "prod", "--yes", "--skip-preview")
+    settle_database_hosts(project, "prod", supervisor)
     assert _wiring(apps)["DATABASE_HOST"] == "chat-history.marketing-ns.dsm.example"
     configuration = supervisor.get(
         "/apis/pais.vmware.com/v1alpha1/namespaces/marketing-ns/paisconfigurations/default"
@@ -225,7 +223,7 @@ def _names(api: Any, path: str) -> set[str]:
     return {item["metadata"]["name"] for item in listing["items"]}
 
 
-def test_the_dr_stack_reads_prods_real_outputs(project: Project) -> None:
+def test_the_dr_stack_reads_prods_real_outputs(project: Project, sites: dict[str, Site]) -> None:
     project.pulumi(
         "up", "--stack", "dr", "--yes", "--skip-preview", "--policy-pack", str(project.pack)
     )
@@ -237,6 +235,7 @@ def test_the_dr_stack_reads_prods_real_outputs(project: Project) -> None:
     assert len(refs) == 1
     outputs = refs[0]["outputs"]["outputs"]
     assert outputs["modelRefs"] == prod["modelRefs"]
+    settle_database_hosts(project, "dr", sites["dr"].supervisor, "--policy-pack", str(project.pack))
     project.pulumi("preview", "--stack", "dr", "--expect-no-changes")
 
 
@@ -366,6 +365,7 @@ def test_a_live_stack_moves_from_builtin_to_scoped_roles(
         }
         roles = api.get("/apis/rbac.authorization.k8s.io/v1/namespaces/marketing-ns/roles")
         assert {r["metadata"]["name"] for r in roles["items"]} == set(after)
+        settle_database_hosts(project, "roles", api, "--policy-pack", str(project.pack))
         project.pulumi("preview", "--stack", "roles", "--expect-no-changes")
     finally:
         site.stop()
@@ -392,6 +392,7 @@ def test_an_api_server_lost_mid_update_fails_clearly_and_a_second_up_completes(
         ]
         api.start()
         project.pulumi("up", "--stack", "failure", "--yes", "--skip-preview")
+        settle_database_hosts(project, "failure", api)
         project.pulumi("preview", "--stack", "failure", "--expect-no-changes")
     finally:
         site.stop()

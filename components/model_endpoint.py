@@ -75,6 +75,7 @@ from paif_components.contract import tokens
 from paif_components.contract.annotations import (
     MODEL_PARAMETERS_ANNOTATION,
     MODEL_PRECISION_ANNOTATION,
+    RATE_LIMIT_RPM_ANNOTATION,
     REPLICAS_ANNOTATION,
     TENANT_LABEL,
 )
@@ -123,7 +124,6 @@ PAIS_TYPES: Final[dict[str, str]] = {"completions": "Completions", "embeddings":
 
 
 # Annotations recording what PAIS's published ModelEndpoint has no field for (module doc).
-RATE_LIMIT_RPM_ANNOTATION: Final = "paif.vmware.com/rate-limit-rpm"
 RATE_LIMIT_TPM_ANNOTATION: Final = "paif.vmware.com/rate-limit-tpm"
 GATEWAY_TIMEOUT_ANNOTATION: Final = "paif.vmware.com/gateway-timeout-seconds"
 WARM_UP_ANNOTATION: Final = "paif.vmware.com/warm-up"

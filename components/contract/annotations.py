@@ -23,6 +23,9 @@ MODEL_PRECISION_ANNOTATION: Final = "paif.vmware.com/model-precision"
 # A PAIS endpoint's replica bounds ("min..max", or "0" when it is declared with none): PAIS's
 # ModelEndpoint has no replica field, so the tiers' rules and the diagram read them here.
 REPLICAS_ANNOTATION: Final = "paif.vmware.com/replicas"
+# The requests per minute the gateway should allow it (§9.6.3), recorded for the gateway's
+# operators (no published PAIS or NIM field takes it); PAIF-SEC-003 reads it.
+RATE_LIMIT_RPM_ANNOTATION: Final = "paif.vmware.com/rate-limit-rpm"
 
 # -- a database (paif_components.pgvector_database)
 SSLMODE_ANNOTATION: Final = "paif.vmware.com/sslmode"

@@ -40,6 +40,7 @@ from paif_components.avi_binding import (
     AVI_WAF_POLICY_TYPE,
 )
 from paif_components.contract import tokens
+from paif_components.contract.annotations import RATE_LIMIT_RPM_ANNOTATION
 from paif_components.contract.plan import SECRET_PLACEHOLDER
 from paif_components.nsx_binding import (
     POLICY_GROUP_TYPE,
@@ -77,7 +78,7 @@ READ_ONLY_ROBOT_ACTIONS: Final = frozenset({"pull", "read", "list"})
 REPLICATION_ROBOT_ACTIONS: Final = frozenset({"pull", "push", "read", "list"})
 
 
-RATE_LIMIT_ANNOTATION: Final = "paif.vmware.com/rate-limit-rpm"
+RATE_LIMIT_ANNOTATION: Final = RATE_LIMIT_RPM_ANNOTATION
 
 
 # Avi WafPolicy.mode that blocks what it detects (the provider defaults to detection only).

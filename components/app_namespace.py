@@ -211,13 +211,14 @@ def check_apps_fit(tenant: Tenant, cluster: str, apps: Sequence[tuple[int, App]]
                     f"{maximum} (appNamespace.limits.max{what.capitalize()})",
                 )
     quota, path = app_quota(tenant), quota_config_path(tenant)
-    pods = sum(app.replicas + ROLLOUT_SURGE for _, app in apps)
+    pods = sum(app.ceiling + ROLLOUT_SURGE for _, app in apps)
     if pods > quota.pods:
         raise ComponentInputError(
             subject,
             f"{path}.pods",
             f"{quota.pods} is below the {pods} pods the apps in VKS cluster '{cluster}' run "
-            f"during a rolling update (replicas + {ROLLOUT_SURGE} each)",
+            f"during a rolling update (replicas, or autoscaling.maxReplicas, + {ROLLOUT_SURGE} "
+            "each)",
         )
     if len(apps) > quota.services:
         raise ComponentInputError(
@@ -230,8 +231,8 @@ def check_apps_fit(tenant: Tenant, cluster: str, apps: Sequence[tuple[int, App]]
         needed = [0.0, 0.0]
         for _, app in apps:
             request, limit = _effective(app, what, limits)
-            needed[0] += request * (app.replicas + ROLLOUT_SURGE)
-            needed[1] += limit * (app.replicas + ROLLOUT_SURGE)
+            needed[0] += request * (app.ceiling + ROLLOUT_SURGE)
+            needed[1] += limit * (app.ceiling + ROLLOUT_SURGE)
         for index, kind in enumerate(("requests", "limits")):
             key = f"{kind}{what.capitalize()}"
             have = getattr(quota, f"{kind}_{what}")

@@ -1,6 +1,7 @@
-"""How a model endpoint scales (§9.5.1, §9.5.3): KEDA triggers and the HPA's pace each way.
+"""How a model endpoint scales (§9.5.1-§9.5.3): KEDA triggers and the HPA's pace each way.
 
-§9.5.1 sets the bounds (min 2, max 10, target GPU utilisation 70 %); §9.5.3 asks for gradual
+§9.5.1 names the horizontal triggers (CPU/GPU utilisation, request count); §9.5.2 sets the
+bounds (min 2, max 10, target GPU utilisation 70 %); §9.5.3 asks for gradual
 scaling ("too fast is unstable, too slow hurts latency") and never outpacing a cold start. Both
 directions are therefore explicit HPA behaviour derived from the model's cold-start estimate
 (``paif_components.estimators.cold_start``) unless config says otherwise:
@@ -24,9 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from paif_components.config.models import HPA_MAX_PERIOD_SECONDS, HPA_MAX_STABILIZATION_SECONDS
+from paif_components.config.models import HPA_MAX_PERIOD_SECONDS, HPA_MAX_STABILIZATION_SECONDS, App
 from paif_components.config.models import ModelEndpoint as EndpointConfig
-from paif_components.constants import SCALE_DOWN_PODS_PER_PERIOD
+from paif_components.constants import SCALE_DOWN_PODS_PER_PERIOD, SCALE_UP_PODS_PER_PERIOD
 from paif_components.estimators.cold_start import ColdStartEstimate
 from paif_components.observability import metrics
 from paif_components.observability.metrics import DCGM_GPU_UTIL_METRIC
@@ -44,6 +45,9 @@ KEDA_POLLING_INTERVAL_SECONDS: Final = 30
 # The same gauge as a pods metric for the NIM HPA (through a Prometheus adapter, which cannot
 # serve names with a colon; NIM LLM exports it as num_requests_waiting).
 NIM_QUEUE_METRIC: Final = "num_requests_waiting"
+# NIM's request rate as a pods metric, served by a Prometheus adapter rule over the rate of
+# request_success_total (the adapter's conventional ``_per_second`` name).
+NIM_REQUEST_RATE_METRIC: Final = "request_success_per_second"
 
 
 def scale_in_window_seconds(endpoint: EndpointConfig, cold_start: ColdStartEstimate) -> int:
@@ -115,7 +119,8 @@ def hpa_behavior(scale_up: ScaleUp, window_seconds: int) -> dict[str, Any]:
 def autoscaling_triggers(
     endpoint: EndpointConfig, namespace: str, prometheus_url: str
 ) -> list[dict[str, Any]]:
-    """KEDA Prometheus triggers: GPU utilisation (target) and, optionally, queue depth."""
+    """KEDA Prometheus triggers: GPU utilisation (target) and, optionally, the request rate
+    and the queue depth, each per replica (§9.5.1: GPU utilisation, request count)."""
     triggers: list[dict[str, Any]] = [
         {
             "type": "prometheus",
@@ -129,6 +134,20 @@ def autoscaling_triggers(
             },
         }
     ]
+    if endpoint.request_rate_target is not None:
+        triggers.append(
+            {
+                "type": "prometheus",
+                "name": "request-rate",
+                # AverageValue: requests per second per replica.
+                "metricType": "AverageValue",
+                "metadata": {
+                    "serverAddress": prometheus_url,
+                    "query": metrics.request_rate(namespace, endpoint.name, endpoint.backend),
+                    "threshold": f"{endpoint.request_rate_target:g}",
+                },
+            }
+        )
     if endpoint.queue_depth_target is not None:
         triggers.append(
             {
@@ -147,7 +166,8 @@ def autoscaling_triggers(
 
 
 def nim_hpa_metrics(endpoint: EndpointConfig) -> list[dict[str, Any]]:
-    """The NIMService HPA's pods metrics: GPU utilisation and, optionally, queue depth."""
+    """The NIMService HPA's pods metrics: GPU utilisation and, optionally, the request rate
+    and the queue depth."""
     metrics: list[dict[str, Any]] = [
         {
             "type": "Pods",
@@ -160,6 +180,19 @@ def nim_hpa_metrics(endpoint: EndpointConfig) -> list[dict[str, Any]]:
             },
         }
     ]
+    if endpoint.request_rate_target is not None:
+        metrics.append(
+            {
+                "type": "Pods",
+                "pods": {
+                    "metric": {"name": NIM_REQUEST_RATE_METRIC},
+                    "target": {
+                        "type": "AverageValue",
+                        "averageValue": f"{endpoint.request_rate_target:g}",
+                    },
+                },
+            }
+        )
     if endpoint.queue_depth_target is not None:
         metrics.append(
             {
@@ -196,4 +229,58 @@ def scaled_object_spec(
             "horizontalPodAutoscalerConfig": {"behavior": hpa_behavior(scale_up, window_seconds)}
         },
         "triggers": triggers,
+    }
+
+
+# An app's pods start in seconds, not a model's minutes: one pod per polling period up, no
+# stabilisation; down as an endpoint, after the HPA's default window (project defaults).
+APP_SCALE_UP: Final = ScaleUp(
+    pods=SCALE_UP_PODS_PER_PERIOD,
+    period_seconds=KEDA_POLLING_INTERVAL_SECONDS,
+    stabilization_seconds=0,
+)
+
+
+def app_hpa_metrics(app: App) -> list[dict[str, Any]]:
+    """The app HPA's metrics (§9.5.1: CPU utilisation, request count): CPU always, the pods
+    request-rate metric when ``requestsPerSecond`` is set."""
+    scaling = app.autoscaling
+    if scaling is None:
+        return []
+    metrics: list[dict[str, Any]] = [
+        {
+            "type": "Resource",
+            "resource": {
+                "name": "cpu",
+                "target": {"type": "Utilization", "averageUtilization": scaling.cpu_utilization},
+            },
+        }
+    ]
+    if scaling.requests_per_second is not None:
+        metrics.append(
+            {
+                "type": "Pods",
+                "pods": {
+                    "metric": {"name": scaling.request_metric},
+                    "target": {
+                        "type": "AverageValue",
+                        "averageValue": f"{scaling.requests_per_second:g}",
+                    },
+                },
+            }
+        )
+    return metrics
+
+
+def app_hpa_spec(app: App) -> dict[str, Any]:
+    """The HorizontalPodAutoscaler (autoscaling/v2) spec of an autoscaled app."""
+    scaling = app.autoscaling
+    if scaling is None:
+        raise ValueError(f"app '{app.name}' does not autoscale")
+    return {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": app.name},
+        "minReplicas": int(app.replicas),
+        "maxReplicas": int(scaling.max_replicas),
+        "metrics": app_hpa_metrics(app),
+        "behavior": hpa_behavior(APP_SCALE_UP, HPA_DEFAULT_SCALE_DOWN_STABILIZATION_SECONDS),
     }

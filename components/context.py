@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from paif_components.constants import PRODUCTION_TIERS
-from paif_components.contract.annotations import SITE_LABEL
+from paif_components.contract.annotations import ENVIRONMENT_LABEL, SITE_LABEL
 
 if TYPE_CHECKING:  # annotations only: the policy pack imports this module's names, not the models
     from paif_components.config.models import (
@@ -72,5 +72,5 @@ class SiteContext:
         return {
             "app.kubernetes.io/managed-by": "pulumi",
             SITE_LABEL: self.site.name,
-            "paif.vmware.com/environment": self.environment,
+            ENVIRONMENT_LABEL: self.environment,
         }

@@ -8,8 +8,9 @@ health monitors, and one user's conversation stays on one site (site persistence
 
 ``EdgeSecurity`` builds the per-site part: the TLS entry and the management DFW policy. The
 entry is an NSX load-balancer pool + virtual server, or, with ``waf`` (§9.6.1 "optional WAF";
-on by default in production), an Avi pool, VIP and virtual service with an Avi WAF policy
-attached, since the NSX load balancer has no WAF. Both re-encrypt to the backends when a server
+on by default in production, a project default after §9.1.1's "hardened: TLS, WAF"), an Avi
+pool, VIP and virtual service with an Avi WAF policy attached, since the NSX load balancer has
+no WAF. Both re-encrypt to the backends when a server
 SSL profile is given (§9.6.3 "TLS recommended between internal services"). ``GslbService``
 builds the Avi GSLB service over both sites' virtual IPs. They go through
 ``paif_components.nsx_binding`` and ``paif_components.avi_binding``; see there for how the real

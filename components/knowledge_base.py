@@ -1,33 +1,46 @@
-"""Knowledge bases and agents of a tenant, declared as code (§9.3.2 item 3).
+"""Knowledge bases and agents of a tenant: configuration records (§9.3.2 item 3).
 
 §9.3.2 item 3: PAIS configuration — model endpoints, agent prompts and parameters, knowledge
 base data-source connections — is exported through the PAIS API where it can be, and otherwise
-managed as code (IaC/GitOps). PAIS publishes no CRD for knowledge bases or agents, so each one
-is rendered as a ConfigMap in the tenant namespace holding one YAML document. The ConfigMap is
-versioned with the stack, reviewable in a pull request, and recreated from the same commit at
-the DR site, which is what makes the configuration restorable.
+managed as code (IaC/GitOps). PAIS 2.0 keeps knowledge bases, their indexes and data sources,
+and agents behind its REST API (``schemas/SOURCES.md``, "PAIS kinds", [REST]), not as
+Kubernetes objects: the API authenticates a person's OIDC access token and assigns the ids
+(an agent names its index by id), and its published reference leaves the values of some
+required fields out (the index refresh policy's types, ``text_splitting``, an agent's
+session summarisation strategy) and the data sources' shape entirely. No Pulumi provider
+drives it. So the library does not apply them: each is a **configuration record** — a YAML
+document in a ConfigMap of the tenant namespace, versioned with the stack, reviewed in a pull
+request, recreated from the same commit at the DR site — that a person (PAIS's Data Indexing
+and Retrieval and Agent Builder UIs) or a pipeline with an access token applies through that
+API. The record names each value by the API field it is for, where the reference names one.
 
-Document shapes (ours, ``apiVersion: paif.vmware.com/v1alpha1``)::
+Record shapes (ours, ``apiVersion: paif.vmware.com/v1alpha1``)::
 
-    kind: KnowledgeBase
+    kind: KnowledgeBaseRecord
     spec:
-      dataSource: {type, url, refresh}          # where documents come from, re-index cron
-      embedding: {endpoint, routingName, model} # the tenant's embeddings endpoint
-      vectorStore:                              # the tenant's pgvector database (DSM)
+      appliedThrough: POST /api/v1/control/knowledge-bases (+ .../{id}/indexes) of PAIS
+      knowledgeBase: {name, data_origin_type}    # KnowledgeBaseCreateRequest
+      index: {embeddings_model_endpoint}          # IndexCreateRequest: the routing name
+      dataSource: {type, url, refresh}            # where documents come from, re-index cron
+      embedding: {endpoint, routingName, model}   # the tenant's embeddings endpoint
+      vectorStore:                                # the tenant's pgvector database (DSM)
         engine: pgvector
         postgresCluster, databaseName, namespace
-        passwordSecretRef: {name}               # DSM's Secret of the database (key ``password``)
+        passwordSecretRef: {name}                 # DSM's Secret of the database
         extension: vector
-        sslMode: verify-full                    # the database's ssl_mode (TLS required)
+        sslMode: verify-full                      # the database's ssl_mode (TLS required)
 
-    kind: Agent
+    kind: AgentRecord
     spec:
+      appliedThrough: POST /api/v1/compatibility/openai/v1/assistants of PAIS
+      agent: {name, model, instructions}          # AgentCreateRequest (instructions: the prompt)
       completion: {endpoint, routingName, model}
-      knowledgeBases: [...]
-      systemPrompt: ...
-      parameters: {temperature, maxTokens}
+      knowledgeBases: [...]                       # index_id: PAIS assigns it; by name here
+      parameters: {temperature, maxTokens}        # the record's; no AgentCreateRequest field
 
-Data-source URLs never carry credentials: connector secrets belong in Kubernetes Secrets.
+``paif verify`` checks over HTTP what it can of them after deployment (the knowledge base is
+available and indexed, the agent exists and answers). Data-source URLs never carry credentials:
+connector secrets belong in Kubernetes Secrets.
 """
 
 from __future__ import annotations
@@ -57,6 +70,11 @@ KNOWLEDGE_BASE_TYPE: Final = tokens.PAIF_KNOWLEDGE_BASE
 AGENT_TYPE: Final = tokens.PAIF_AGENT
 CONFIG_API_VERSION: Final = "paif.vmware.com/v1alpha1"
 CONFIG_LABEL: Final = "paif.vmware.com/config"
+KNOWLEDGE_BASE_RECORD: Final = "KnowledgeBaseRecord"
+AGENT_RECORD: Final = "AgentRecord"
+# The PAIS REST operations a person or pipeline applies the records with (SOURCES.md [REST]).
+KNOWLEDGE_BASE_API: Final = "POST /api/v1/control/knowledge-bases (+ .../{id}/indexes) of PAIS"
+AGENT_API: Final = "POST /api/v1/compatibility/openai/v1/assistants of PAIS"
 KNOWLEDGE_BASE_KEY: Final = "knowledge-base.yaml"
 AGENT_KEY: Final = "agent.yaml"
 # Kubernetes stores a ConfigMap in etcd, capped at 1 MiB.
@@ -174,6 +192,12 @@ def knowledge_base_document(args: KnowledgeBaseArgs) -> dict[str, Any]:
     )
     source = kb.data_source
     spec = {
+        "appliedThrough": KNOWLEDGE_BASE_API,
+        "knowledgeBase": {
+            "name": kb.name,
+            "data_origin_type": "DATA_SOURCES" if source is not None else "LOCAL_FILES",
+        },
+        "index": {"embeddings_model_endpoint": routing_name(embedding)},
         "dataSource": (
             None
             if source is None
@@ -195,7 +219,7 @@ def knowledge_base_document(args: KnowledgeBaseArgs) -> dict[str, Any]:
             "sslMode": _database_ssl_mode(tenant, kb.database),
         },
     }
-    return _document("KnowledgeBase", kb.name, tenant, ctx, spec)
+    return _document(KNOWLEDGE_BASE_RECORD, kb.name, tenant, ctx, spec)
 
 
 def validate_knowledge_base(args: KnowledgeBaseArgs) -> None:
@@ -263,7 +287,8 @@ class _ConfigDocument(pulumi.ComponentResource):
 
 
 class KnowledgeBase(_ConfigDocument):
-    """A knowledge base's configuration as a versioned ConfigMap in the tenant namespace."""
+    """A knowledge base's configuration record, a versioned ConfigMap in the tenant namespace
+    for a person or pipeline to apply through the PAIS API (module doc)."""
 
     def __init__(
         self, name: str, args: KnowledgeBaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -306,12 +331,17 @@ def agent_document(args: AgentArgs) -> dict[str, Any]:
         tenant, agent.completion_endpoint, "completions", f"{_agent_path(args)}.completionEndpoint"
     )
     spec = {
+        "appliedThrough": AGENT_API,
+        "agent": {
+            "name": agent.name,
+            "model": routing_name(completion),
+            "instructions": agent.system_prompt,
+        },
         "completion": _endpoint_ref(completion),
         "knowledgeBases": list(agent.knowledge_bases),
-        "systemPrompt": agent.system_prompt,
         "parameters": {"temperature": agent.temperature, "maxTokens": agent.max_tokens},
     }
-    return _document("Agent", agent.name, tenant, ctx, spec)
+    return _document(AGENT_RECORD, agent.name, tenant, ctx, spec)
 
 
 def validate_agent(args: AgentArgs) -> None:
@@ -329,7 +359,8 @@ def validate_agent(args: AgentArgs) -> None:
 
 
 class Agent(_ConfigDocument):
-    """An agent's prompt and parameters as a versioned ConfigMap in the tenant namespace."""
+    """An agent's configuration record (prompt, model, knowledge bases, parameters), a
+    versioned ConfigMap for a person or pipeline to apply through the PAIS API."""
 
     def __init__(
         self, name: str, args: AgentArgs, opts: pulumi.ResourceOptions | None = None

@@ -1,43 +1,46 @@
-"""Model and embedding endpoints (PAIS), their autoscaling, spread and cold start (§9.2.2, §9.5).
+"""Model and embedding endpoints (PAIS), their autoscaling and cold start (§9.2.2, §9.5).
 
 One ``ModelEndpoint`` component serves one model of a tenant. With the default ``pais``
 backend it renders:
 
-- a PAIS ``ModelEndpoint`` (``pais.vmware.com/v1alpha1``) in the tenant namespace;
-- a KEDA ``ScaledObject`` (``keda.sh/v1alpha1``) that realises §9.5.1 autoscaling explicitly:
+- a PAIS ``ModelEndpoint`` (``pais.vmware.com/v1alpha1``) in the tenant namespace, with the
+  fields PAIS's published API takes and nothing else (``schemas/SOURCES.md``, "PAIS kinds";
+  the schema the tests and the engine tier's API servers hold it to is
+  ``schemas/pais/pais.vmware.com_modelendpoints.yaml``)::
+
+      spec:
+        model: {ociRef: <harbor>/<project>/<repo>:<tag>, pullSecrets: [{name: <pull secret>}]}
+        engine: vLLM | Infinity
+        type: Completions | Embeddings
+        routingName: <endpoint name>          # the model name clients send
+        virtualMachineClassName: <vGPU class> # VM class of each replica
+        storageClassName: <storage class>
+
+- a KEDA ``ScaledObject`` (``keda.sh/v1alpha1``) that realises §9.5.2 autoscaling explicitly:
   ``minReplicaCount`` always set (KEDA's default 0 would scale production to zero, §9.5.3 keeps
   at least one replica warm), ``maxReplicaCount``, a Prometheus trigger on the DCGM GPU
-  utilisation (``DCGM_FI_DEV_GPU_UTIL``) with the target as threshold, an optional trigger on
-  vLLM's queue depth (``vllm:num_requests_waiting``), and gradual HPA behaviour both ways
-  derived from the model's cold start (``paif_components.autoscaling``, §9.5.3);
-- a ``PodDisruptionBudget`` that keeps at least one replica through voluntary disruptions.
+  utilisation (``DCGM_FI_DEV_GPU_UTIL``) with the target as threshold, optional triggers on
+  the request rate and on vLLM's queue depth (``vllm:num_requests_waiting``) per replica, and
+  gradual HPA behaviour both ways derived from the model's cold start
+  (``paif_components.autoscaling``, §9.5.3). It targets the ModelEndpoint (``scaleTargetRef``),
+  which needs PAIS to serve a ``/scale`` subresource on it; PAIS's published API does not show
+  one, so ``scale_target`` points it at another workload where PAIS does not.
+
+PAIS runs the replicas on VMs of the namespace and places and replaces them itself (§9.2.1
+layer 3, "PAIS self-healing"); its published API has no placement, pod-label or disruption
+field, so the library renders no topology spread or disruption budget for a PAIS endpoint.
+
+What PAIS's published API has no field for, and the library still decides, is stated on the
+ModelEndpoint as ``paif.vmware.com/`` annotations: a record for people, the policies and the
+estimators, which PAIS does not read. ``replicas`` (this tier's bounds, ``min..max``; ``0`` at
+a pilot-light DR site), ``rate-limit-rpm``/``rate-limit-tpm`` (§9.6.3, for the gateway),
+``gateway-timeout-seconds`` (§9.2.2: 60 s or more), ``warm-up`` (§9.5.3 mitigation),
+``gpus-per-replica``, the model's size and precision, ``cold-start-seconds``, ``critical``.
 
 With ``backend: nim`` it renders an NVIDIA ``NIMService`` (``apps.nvidia.com/v1alpha1``) whose
-``spec.scale.hpa`` carries the same bounds and behaviour, plus the same disruption budget.
-
-PAIS ModelEndpoint shape. PAIS publishes no CRD schema; the fields follow the PAIS model
-endpoint settings as ARCHITECTURE.md lists them, and the rest is our documented shape:
-
-    spec:
-      type: Completions | Embeddings        # endpoint kind (PAIS)
-      engine: vLLM                          # serving engine (PAIS)
-      routingName: <endpoint name>          # model name clients send to the ML API gateway
-      replicas: <min replicas>              # initial count; the ScaledObject owns it afterwards
-      virtualMachineClassName: <vGPU class> # VM class of each replica (PAIS)
-      storageClassName: <storage class>     # model cache volume (PAIS)
-      model: {ociRef: <harbor>/<project>/<repo>:<tag>}
-      imagePullSecrets: [{name: <tenant pull secret>}]   # tenant robot, pull only
-      imagePullPolicy: IfNotPresent         # §9.5.3 mitigation: cache images on nodes
-      engineArgs: {tensorParallelSize: <gpus>, gpuMemoryUtilization: 0.9}
-      podLabels: {...}                      # labels on every replica (network policy, PDB)
-      topologySpreadConstraints: [...]      # one replica per host (§9.2.2 hosts A, B, C)
-      healthCheck: {path: /health}          # §9.2.2 gateway health checks vLLM /health
-      warmUp: {enabled: true}               # §9.5.3: warm-up request right after deploy
-      gateway: {timeoutSeconds: 60, rateLimit: {requestsPerMinute, tokensPerMinute}}
-
-The ScaledObject targets the ModelEndpoint itself (``scaleTargetRef`` apiVersion/kind/name),
-which requires PAIS to expose the ``/scale`` subresource on it; ``scale_target`` points it at
-another workload (for example the endpoint's Deployment) where that is not so.
+``spec.scale.hpa`` carries the same bounds and behaviour, with required pod anti-affinity on the
+host name (§9.2.2: replicas on hosts A, B, C) and a ``PodDisruptionBudget`` that keeps at least
+one replica through voluntary disruptions.
 """
 
 from __future__ import annotations
@@ -72,6 +75,8 @@ from paif_components.contract import tokens
 from paif_components.contract.annotations import (
     MODEL_PARAMETERS_ANNOTATION,
     MODEL_PRECISION_ANNOTATION,
+    RATE_LIMIT_RPM_ANNOTATION,
+    REPLICAS_ANNOTATION,
     TENANT_LABEL,
 )
 from paif_components.endpoint_placement import (  # noqa: F401  (public here too, as before the move)
@@ -89,7 +94,6 @@ from paif_components.endpoint_placement import (  # noqa: F401  (public here too
 from paif_components.errors import ComponentInputError
 from paif_components.estimators.cold_start import ColdStartEstimate
 from paif_components.estimators.gpu_sizing import (
-    VLLM_GPU_MEMORY_UTILIZATION,
     fits,
     size_gpus,
     weights_gib,
@@ -119,9 +123,10 @@ ENDPOINT_LABEL: Final = "paif.vmware.com/endpoint"
 PAIS_TYPES: Final[dict[str, str]] = {"completions": "Completions", "embeddings": "Embeddings"}
 
 
-PAIS_ENGINE: Final = "vLLM"
-
-
+# Annotations recording what PAIS's published ModelEndpoint has no field for (module doc).
+RATE_LIMIT_TPM_ANNOTATION: Final = "paif.vmware.com/rate-limit-tpm"
+GATEWAY_TIMEOUT_ANNOTATION: Final = "paif.vmware.com/gateway-timeout-seconds"
+WARM_UP_ANNOTATION: Final = "paif.vmware.com/warm-up"
 # §9.2.2 gateway health checks against vLLM /health.
 HEALTH_PATH: Final = "/health"
 
@@ -293,26 +298,18 @@ def _selector(args: ModelEndpointArgs) -> dict[str, str]:
     return {TENANT_LABEL: args.tenant.name, ENDPOINT_LABEL: args.endpoint.name}
 
 
-def _spread(args: ModelEndpointArgs) -> list[dict[str, Any]]:
-    # §9.2.2: the replicas sit on different ESXi hosts; each replica VM is its own node.
-    return [
-        {
-            "maxSkew": 1,
-            "topologyKey": "kubernetes.io/hostname",
-            "whenUnsatisfiable": "DoNotSchedule",
-            "labelSelector": {"matchLabels": _selector(args)},
-        }
-    ]
-
-
-def _gateway(endpoint: EndpointConfig) -> dict[str, Any]:
-    gateway: dict[str, Any] = {"timeoutSeconds": GATEWAY_TIMEOUT_SECONDS}
+def record_annotations(endpoint: EndpointConfig, min_replicas: int) -> dict[str, str]:
+    """What the library decides and no published PAIS field takes (module doc): a record."""
+    notes = {
+        REPLICAS_ANNOTATION: (f"{min_replicas}..{endpoint.replicas.max}" if min_replicas else "0"),
+        GATEWAY_TIMEOUT_ANNOTATION: str(GATEWAY_TIMEOUT_SECONDS),
+        WARM_UP_ANNOTATION: "true",
+    }
     if endpoint.rate_limit is not None:
-        limit: dict[str, int] = {"requestsPerMinute": endpoint.rate_limit.requests_per_minute}
+        notes[RATE_LIMIT_RPM_ANNOTATION] = str(endpoint.rate_limit.requests_per_minute)
         if endpoint.rate_limit.tokens_per_minute is not None:
-            limit["tokensPerMinute"] = endpoint.rate_limit.tokens_per_minute
-        gateway["rateLimit"] = limit
-    return gateway
+            notes[RATE_LIMIT_TPM_ANNOTATION] = str(endpoint.rate_limit.tokens_per_minute)
+    return notes
 
 
 def disruption_budget_min_available(min_replicas: int) -> int:
@@ -366,6 +363,7 @@ class ModelEndpoint(pulumi.ComponentResource):
                 f"{math.floor(self.cold_start.low_s)}-{math.ceil(self.cold_start.high_s)}"
             ),
             "paif.vmware.com/critical": str(endpoint.critical).lower(),
+            **record_annotations(endpoint, self.min_replicas),
             **target_annotations(),
         }
         metadata = {
@@ -383,10 +381,7 @@ class ModelEndpoint(pulumi.ComponentResource):
                 kind="ModelEndpoint",
                 metadata=metadata,
                 spec=self._pais_spec(args, placement, pull_secret),
-                # Once the ScaledObject owns the replica count, `pulumi up` must not reset it.
-                opts=pulumi.ResourceOptions(
-                    parent=self, ignore_changes=["spec.replicas"] if running else None
-                ),
+                opts=child,
             )
             target = dict(
                 args.scale_target
@@ -423,7 +418,9 @@ class ModelEndpoint(pulumi.ComponentResource):
                 opts=child,
             )
 
-        if running:
+        # PAIS places and replaces its replicas itself (§9.2.1 layer 3) and publishes no pod
+        # labels to select them by, so a disruption budget is NIM's only.
+        if running and endpoint.backend == "nim":
             k8s.policy.v1.PodDisruptionBudget(
                 f"{name}-pdb",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -471,24 +468,12 @@ class ModelEndpoint(pulumi.ComponentResource):
     ) -> dict[str, Any]:
         endpoint, ctx = args.endpoint, args.ctx
         return {
+            "model": {"ociRef": endpoint.model.ref, "pullSecrets": [{"name": pull_secret}]},
+            "engine": endpoint.engine,
             "type": PAIS_TYPES[endpoint.type],
-            "engine": PAIS_ENGINE,
             "routingName": routing_name(endpoint),
-            "replicas": self.min_replicas,
             "virtualMachineClassName": placement.vm_class,
             "storageClassName": args.storage_class or storage_class_name(ctx.site.storage_policy),
-            "model": {"ociRef": endpoint.model.ref},
-            "imagePullSecrets": [{"name": pull_secret}],
-            "imagePullPolicy": IMAGE_PULL_POLICY,
-            "engineArgs": {
-                "tensorParallelSize": placement.gpus,
-                "gpuMemoryUtilization": VLLM_GPU_MEMORY_UTILIZATION,
-            },
-            "podLabels": endpoint_labels(args),
-            "topologySpreadConstraints": _spread(args),
-            "healthCheck": {"path": HEALTH_PATH},
-            "warmUp": {"enabled": True},
-            "gateway": _gateway(endpoint),
         }
 
     def _nim_spec(

@@ -313,6 +313,10 @@ class DsmDatabase(pulumi.ComponentResource):
     backup: dict[str, Any] | None
     dr_mode: str
     connection: pulumi.Output[dict[str, Any]]
+    # Where clients connect, as DSM reports it (not secret); None while nothing runs here.
+    host: pulumi.Output[str | None]
+    # The PostgresCluster's id, known once it exists (its password Secret is read after it).
+    cluster_id: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: DsmDatabaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -335,6 +339,8 @@ class DsmDatabase(pulumi.ComponentResource):
             # A backup-restore copy is created at failover from the primary's backups (the
             # runbook's restore step); a 'none' copy is not kept. Nothing runs here now.
             self.replicas = 0
+            self.host = pulumi.Output.from_input(None)
+            self.cluster_id = None
             self.connection = pulumi.Output.secret(
                 {
                     "mechanism": role.mechanism,
@@ -442,6 +448,8 @@ class DsmDatabase(pulumi.ComponentResource):
             }
 
         self.connection = pulumi.Output.secret(cluster.status.apply(_connection))
+        self.host = cluster.status.apply(lambda s: ((s or {}).get("connection") or {}).get("host"))
+        self.cluster_id = cluster.id
         if role is not None and role.logical:
             self._replicate(name, args, role, cluster)
         self._register_outputs()

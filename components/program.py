@@ -132,6 +132,7 @@ def run(project_dir: Path | None = None) -> PaifSite:
             stack_file=stack_file,
             plaintext_secret_keys=plaintext_secret_keys(values, secret_keys),
             peer_config=peer,
+            secret_keys=secret_keys,
             replication_password=replication_password,
             part=None if part.kind == "whole" else part,
         )

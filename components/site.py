@@ -33,6 +33,7 @@ from paif_components.dr.topology import DerivedSite, derive_site, return_project
 from paif_components.edge_security import EdgeSecurity
 from paif_components.errors import ComponentInputError
 from paif_components.gslb import GslbService
+from paif_components.harbor_auth import harbor_auth, validate_harbor_auth
 from paif_components.harbor_registry import (
     HarborReplication,
     HarborReplicationArgs,
@@ -83,6 +84,8 @@ class PaifSiteArgs:
     primary: StackConfig | None = None
     plaintext_secret_keys: list[str] = field(default_factory=list)
     peer_config: StackConfig | None = None
+    # Config keys of this stack set as Pulumi secrets (what apps' consumes.secrets may name).
+    secret_keys: frozenset[str] = frozenset()
     # What the program asked the site before building it (paif_components.program): adopted
     # objects' import ids, and per workload-domain cluster what vCenter says of its hosts.
     import_ids: Mapping[tuple[Kind, str], str] = field(default_factory=dict)
@@ -157,12 +160,16 @@ def tenant_domain_config(args: PaifSiteArgs, tenant: Tenant) -> WorkloadDomain |
 
 
 def _tenant_context(args: PaifSiteArgs, tenant: Tenant) -> SiteContext:
+    """The site as one tenant sees it: its own tier (§9.1.1) and, isolated, its own domain."""
+    ctx = args.context
+    if tenant.environment is not None:
+        ctx = replace(ctx, environment=tenant.environment)
     own = tenant_domain_config(args, tenant)
     if own is None:
-        return args.context
+        return ctx
     if own.host_image is None:  # the site's vCenter, depot and driver
         own = own.model_copy(update={"host_image": args.config.workload_domain.host_image})
-    return replace(args.context, workload_domain=own)
+    return replace(ctx, workload_domain=own)
 
 
 def site_domains(args: PaifSiteArgs) -> dict[str, WorkloadDomain]:
@@ -251,11 +258,20 @@ def _tenant_args(
                 replicated_projects=replicated.get(tenant.name, ()),
                 replication_targets=targets,
                 network=replace(network, replication=path),
+                site_gateway_url=site_gateway_url(args.config),
+                stack_secret_keys=args.secret_keys,
+                stack_file=args.stack_file,
+                oidc=args.config.security.oidc,
                 replication_password=args.replication_password,
                 primary_tenants=primary_tenants,
             )
         )
     return out
+
+
+def site_gateway_url(config: StackConfig) -> str | None:
+    """Where this site's apps reach the ML API gateway (paif:network.gatewayUrl)."""
+    return config.network.resolved_gateway_url
 
 
 def replication_targets(derived: DerivedSite) -> tuple[str, ...]:
@@ -333,6 +349,7 @@ def _replication_args(args: PaifSiteArgs, derived: DerivedSite) -> list[HarborRe
 
 def validate_site(args: PaifSiteArgs) -> None:
     """Everything the components will check, before any resource exists."""
+    validate_harbor_auth(args.config, args.secret_keys, args.stack_file)
     derived = args.derived()
     validate_egress(args, derived)
     validate_gpu_workload_domain(domain_args(args.context))
@@ -425,6 +442,7 @@ class PaifSite(pulumi.ComponentResource):
         platform = args.builds_platform
         edge = edge_args(config) if platform else None
         self.edge = EdgeSecurity(f"{name}-edge", edge, child) if edge is not None else None
+        self.harbor_auth = harbor_auth(f"{name}-harbor-auth", config, child)
 
         self.replications: list[HarborReplication] = []
         for replication in _replication_args(args, derived) if platform else []:

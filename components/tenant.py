@@ -7,17 +7,25 @@ databases and embedding endpoints they name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import base64
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from paif_components.app_database import AppDatabase, app_database_args
-from paif_components.config.models import Database, Tenant
+from paif_components.app_wiring import (
+    supervisor_sources,
+    validate_app_wiring,
+    wirings,
+)
+from paif_components.config.models import Database, Oidc, Tenant
 from paif_components.config.models.observability import DEFAULT_PROMETHEUS_URL, Observability
 from paif_components.context import SiteContext
 from paif_components.contract import tokens
+from paif_components.contract.annotations import PAIS_DATABASE_AT_FAILOVER
 from paif_components.dr.topology import DerivedSite
 from paif_components.harbor_registry import (
     HarborProject,
@@ -41,6 +49,13 @@ from paif_components.model_endpoint import (
 )
 from paif_components.observability.alerts import SiteFacts
 from paif_components.observability.metrics import SERVING_METRICS_PORT
+from paif_components.pais import (
+    PaisInstance,
+    PaisInstanceArgs,
+    pais_database,
+    uses_pais,
+    validate_pais_instance,
+)
 from paif_components.pgvector_database import (
     DsmDatabaseArgs,
     PgvectorDatabase,
@@ -91,11 +106,23 @@ class PaifTenantArgs:
     replication_targets: frozenset[str] = frozenset()
     # What paif:network says about the tenant's namespace (paif_components.tenant_network).
     network: NamespaceNetwork = field(default_factory=NamespaceNetwork)
+    # Where the site's apps reach the ML API gateway (paif:network.gatewayUrl).
+    site_gateway_url: str | None = None
+    # Stack config keys set as Pulumi secrets (apps[].consumes.secrets must name one).
+    stack_secret_keys: frozenset[str] = frozenset()
+    stack_file: str = "the stack file"
+    # The site's OIDC provider (paif:security.oidc): the tenant's PAIS gateway validates its
+    # tokens (paif_components.pais).
+    oidc: Oidc | None = None
     # Logical replication of the databases (paif_components.database_replication): the replication
     # role's password (secret config) and, at a DR site, the primary's ``tenants`` output
     # (read through the StackReference) for the primary's database endpoints.
     replication_password: pulumi.Input[str] | None = None
     primary_tenants: pulumi.Output[Any] | None = None
+
+    @property
+    def gateway_url(self) -> str | None:
+        return self.site_gateway_url
 
     @property
     def prometheus_url(self) -> str:
@@ -125,6 +152,15 @@ class PaifTenantArgs:
             return None
         namespace = monitoring.observability.namespace
         return (namespace, SERVING_METRICS_PORT)
+
+    def pais_database_at_failover(self) -> str | None:
+        """PAIS's state database when it does not run at this site before failover (a copy
+        restored from backups, or started empty, then): PAIS has no instance here until then."""
+        database = pais_database(self.tenant)
+        if not uses_pais(self.tenant) or database is None or self.derived is None:
+            return None
+        role = self.derived.databases.get((self.tenant.name, database.name))
+        return database.name if role is not None and not role.running else None
 
     def endpoint_running(self, name: str) -> bool:
         if self.derived is None:
@@ -181,9 +217,20 @@ class PaifTenantArgs:
             for cluster in self.tenant.vks_clusters
         ]
 
-    def apps_args(self) -> list[TenantAppsArgs]:
+    def apps_args(
+        self,
+        credentials: Mapping[str, Mapping[str, pulumi.Input[str]]] | None = None,
+        database_hosts: Mapping[str, pulumi.Input[str | None]] | None = None,
+    ) -> list[TenantAppsArgs]:
         return [
-            TenantAppsArgs(tenant=self.tenant, cluster=cluster.name, ctx=self.ctx)
+            TenantAppsArgs(
+                tenant=self.tenant,
+                cluster=cluster.name,
+                ctx=self.ctx,
+                gateway_url=self.gateway_url,
+                credentials=dict(credentials or {}),
+                database_hosts=dict(database_hosts or {}),
+            )
             for cluster in self.tenant.vks_clusters
             if any(app.cluster == cluster.name for app in self.tenant.apps)
         ]
@@ -247,6 +294,11 @@ class PaifTenantArgs:
         role = self.derived.databases.get((self.tenant.name, database)) if self.derived else None
         return role.cluster_name if role is not None else database
 
+    def pais_args(self, database_host: pulumi.Input[str | None] = None) -> PaisInstanceArgs:
+        return PaisInstanceArgs(
+            tenant=self.tenant, ctx=self.ctx, oidc=self.oidc, database_host=database_host
+        )
+
     def knowledge_base_args(self) -> list[KnowledgeBaseArgs]:
         return [
             KnowledgeBaseArgs(
@@ -275,12 +327,23 @@ def validate_tenant(args: PaifTenantArgs) -> None:
         validate_harbor_project(project_args)
     for cluster_args in args.cluster_args():
         validate_vks_cluster(cluster_args)
+    for index, app in enumerate(args.tenant.apps):
+        validate_app_wiring(
+            args.tenant,
+            index,
+            app,
+            gateway_url=args.gateway_url,
+            secret_keys=args.stack_secret_keys,
+            stack_file=args.stack_file,
+        )
     for apps_args in args.apps_args():
-        validate_tenant_apps(apps_args)
+        validate_tenant_apps(apps_args, credentials=False)
     for endpoint_args in args.endpoint_args():
         validate_model_endpoint(endpoint_args)
     for database_args in [*args.database_args(), *args.app_database_args()]:
         validate_dsm_database(database_args)
+    if uses_pais(args.tenant) and pais_database(args.tenant) is not None:
+        validate_pais_instance(args.pais_args())
     for kb_args in args.knowledge_base_args():
         validate_knowledge_base(kb_args)
     for agent_args in args.agent_args():
@@ -301,7 +364,14 @@ class PaifTenant(pulumi.ComponentResource):
     ) -> None:
         validate_tenant(args)
         tenant = args.tenant
-        super().__init__(TENANT_TYPE, name, None, opts)
+        # The tenant's tier on its component: policies judge what it holds by it (§9.1.1).
+        # And, where PAIS waits for its database (restored at failover), which one: its
+        # gateway's configuration comes with it (PAIF-SEC-002 reads this).
+        props: dict[str, Any] = {"tenant": tenant.name, "environment": args.ctx.environment}
+        waiting = args.pais_database_at_failover()
+        if waiting is not None:
+            props[PAIS_DATABASE_AT_FAILOVER] = waiting
+        super().__init__(TENANT_TYPE, name, props, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         self.namespace = SupervisorNamespace(f"{name}-namespace", args.namespace_args(), child)
@@ -320,15 +390,6 @@ class PaifTenant(pulumi.ComponentResource):
             self.clusters[cluster_name] = VksCluster(
                 f"{name}-{cluster_name}", cluster_args, in_namespace
             )
-        self.apps: dict[str, TenantApps] = {}
-        for apps_args in args.apps_args():
-            cluster = self.clusters[apps_args.cluster]
-            self.apps[apps_args.cluster] = TenantApps(
-                f"{name}-{apps_args.cluster}-apps",
-                apps_args,
-                pulumi.ResourceOptions(parent=self, providers={"kubernetes": cluster.provider}),
-            )
-
         self.databases = {}
         for database_args in args.database_args():
             db = database_args.database.name
@@ -337,6 +398,26 @@ class PaifTenant(pulumi.ComponentResource):
         for database_args in args.app_database_args():
             db = database_args.database.name
             self.app_databases[db] = AppDatabase(f"{name}-{db}", database_args, in_namespace)
+
+        self.pais: PaisInstance | None = None
+        database = pais_database(tenant)
+        running = self.databases.get(database.name) if database is not None else None
+        if uses_pais(tenant) and running is not None and running.cluster_id is not None:
+            self.pais = PaisInstance(
+                f"{name}-pais",
+                args.pais_args(running.host),
+                pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, running]),
+            )
+
+        self.apps: dict[str, TenantApps] = {}
+        credentials, hosts = self._app_credentials(name, args)
+        for apps_args in args.apps_args(credentials, hosts):
+            cluster = self.clusters[apps_args.cluster]
+            self.apps[apps_args.cluster] = TenantApps(
+                f"{name}-{apps_args.cluster}-apps",
+                apps_args,
+                pulumi.ResourceOptions(parent=self, providers={"kubernetes": cluster.provider}),
+            )
 
         pulls = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.harbor])
         self.endpoints = {}
@@ -392,4 +473,66 @@ class PaifTenant(pulumi.ComponentResource):
             "vksClusters": sorted(self.clusters),
             "monitoredEndpoints": sorted(self.monitoring.scraped) if self.monitoring else [],
         }
-        self.register_outputs(self.outputs)
+        # Its inputs too: under the Pulumi engine a component's registered outputs are what the
+        # policy pack reads as its properties (the tier, PAIS's waiting database).
+        self.register_outputs({**props, **self.outputs})
+
+    def _app_credentials(
+        self, name: str, args: PaifTenantArgs
+    ) -> tuple[dict[str, dict[str, pulumi.Output[str]]], dict[str, pulumi.Output[str | None]]]:
+        """Each wired app's credential values (base64, Pulumi secrets) and the databases'
+        hosts: Supervisor Secrets read once each, stack secrets from config
+        (paif_components.app_wiring says why the stack carries them)."""
+        tenant = args.tenant
+        wiring_of = wirings(tenant, tenant.apps, args.gateway_url)
+        dsm = {**self.databases, **self.app_databases}
+        reads: dict[tuple[str, str], k8s.core.v1.Secret] = {}
+        for namespace, secret in supervisor_sources(wiring_of):
+            database = dsm.get(secret)
+            if database is not None and database.cluster_id is not None:
+                # DSM writes the password Secret once the cluster exists: read it after.
+                secret_id: pulumi.Input[str] = database.cluster_id.apply(
+                    _constant(f"{namespace}/{secret}")
+                )
+                depends: list[pulumi.Resource] = [database]
+            else:
+                secret_id, depends = f"{namespace}/{secret}", [self.namespace]
+            reads[(namespace, secret)] = k8s.core.v1.Secret.get(
+                f"{name}-{secret}-read",
+                id=secret_id,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
+            )
+        credentials: dict[str, dict[str, pulumi.Output[str]]] = {}
+        for app, wiring in wiring_of.items():
+            values: dict[str, pulumi.Output[str]] = {}
+            for c in wiring.credentials:
+                if c.source == "stack-secret":
+                    namespace, key = c.name.split(":", 1)
+                    values[c.key] = (
+                        pulumi.Config(namespace)
+                        .require_secret(key)
+                        .apply(lambda v: base64.b64encode(str(v).encode()).decode())
+                    )
+                else:
+                    read = reads[(c.namespace, c.name)]
+                    values[c.key] = pulumi.Output.secret(read.data.apply(_key_reader(c.source_key)))
+            credentials[app] = values
+        hosts = {d: db.host for d, db in dsm.items()}
+        return credentials, hosts
+
+
+def _constant(value: str) -> Callable[[Any], str]:
+    """``value``, once what it is applied to resolves (an id that exists only after it)."""
+    return lambda _: value
+
+
+def _key_reader(key: str) -> Callable[[Mapping[str, str] | None], str]:
+    return lambda data: _key_of(data, key)
+
+
+def _key_of(data: Mapping[str, str] | None, key: str) -> str:
+    """A key of a read Secret's ``data`` (base64), with a message naming what is missing."""
+    if not data or key not in data:
+        have = ", ".join(sorted(data or {})) or "no keys"
+        raise ValueError(f"the Secret has no key {key!r} ({have})")
+    return data[key]

@@ -17,7 +17,13 @@ For every ``Tenant.apps`` entry that names this cluster:
   serves its host over TLS only, with the certificate Secret named in config (§9.6.1: TLS on
   all external traffic), never by a plain ``LoadBalancer`` Service;
 - a ``PodDisruptionBudget`` (``maxUnavailable: 1``) when replicas ≥ 2, so drains and upgrades
-  keep the rest serving.
+  keep the rest serving;
+- for an app that consumes anything (``apps[].consumes``): its wiring ConfigMap and its
+  credentials Secret, read by ``env`` entries that are all ``valueFrom`` references
+  (``paif_components.app_wiring``);
+- with ``autoscaling``: a ``HorizontalPodAutoscaler`` (autoscaling/v2) from ``replicas`` to
+  ``maxReplicas`` on CPU and, optionally, each pod's request rate (§9.5.1), pacing both ways as
+  ``paif_components.autoscaling`` does; the Deployment then leaves ``spec.replicas`` to it.
 
 Pods carry ``paif.vmware.com/tier: app`` (the tier convention of
 ``paif_components.tenant_namespace``) and ``paif.vmware.com/app-role`` (frontend or backend). Every
@@ -27,7 +33,8 @@ comes through opts (``providers={"kubernetes": VksCluster.provider}``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
 import pulumi
@@ -41,13 +48,15 @@ from paif_components.app_namespace import (
     network_policies,
     resource_quota_spec,
 )
+from paif_components.app_wiring import CREDENTIALS_VOLUME, Wiring, app_wiring
+from paif_components.autoscaling import app_hpa_spec
 from paif_components.config.models import App, Probe, Tenant
 from paif_components.config.units import parse_quantity
 from paif_components.constants import APP_MIN_REPLICAS, IMAGE_PULL_POLICY
 from paif_components.container_limits import limit_range_spec
 from paif_components.context import SiteContext, target_annotations
 from paif_components.contract import tokens
-from paif_components.contract.annotations import TENANT_LABEL
+from paif_components.contract.annotations import SOURCES_ANNOTATION, TENANT_LABEL
 from paif_components.errors import ComponentInputError
 from paif_components.pod_security import PodHardening, pod_security_labels
 from paif_components.vks_cluster import TIER_LABEL
@@ -76,6 +85,13 @@ class TenantAppsArgs:
     ctx: SiteContext
     app_namespace: str | None = None
     image_pull_secrets: tuple[str, ...] = ()
+    # Where the apps reach the ML API gateway (paif:network.gatewayUrl, else the site's entry).
+    gateway_url: str | None = None
+    # Per app, the base64 value of each key of its credentials Secret (Pulumi secrets read
+    # from the Supervisor or the stack's config; paif_components.tenant.PaifTenant supplies them).
+    credentials: Mapping[str, Mapping[str, pulumi.Input[str]]] = field(default_factory=dict)
+    # Per database, its host as DSM reports it (None until it does).
+    database_hosts: Mapping[str, pulumi.Input[str | None]] = field(default_factory=dict)
 
     @property
     def namespace(self) -> str:
@@ -85,9 +101,14 @@ class TenantAppsArgs:
         """(index in the tenant's config, app) of the apps in this cluster."""
         return [(i, a) for i, a in enumerate(self.tenant.apps) if a.cluster == self.cluster]
 
+    def wiring(self, app: App) -> Wiring:
+        return app_wiring(self.tenant, app, self.gateway_url)
 
-def validate_tenant_apps(args: TenantAppsArgs) -> None:
-    """Reject apps Kubernetes would refuse or that could never schedule."""
+
+def validate_tenant_apps(args: TenantAppsArgs, *, credentials: bool = True) -> None:
+    """Reject apps Kubernetes would refuse or that could never schedule; with
+    ``credentials``, also apps whose credential values were not supplied (PaifTenant validates
+    before it has read them, and supplies every one)."""
     tenant = args.tenant
     subject = f"tenant '{tenant.name}'"
     if args.cluster not in {c.name for c in tenant.vks_clusters}:
@@ -109,6 +130,17 @@ def validate_tenant_apps(args: TenantAppsArgs) -> None:
                     subject, f"apps[{i}].limits{what}", f"{limit} is below requests{what} {request}"
                 )
     check_apps_fit(tenant, args.cluster, args.apps())
+    for i, app in args.apps() if credentials else ():
+        needed = [c.key for c in args.wiring(app).credentials]
+        missing = [k for k in needed if k not in args.credentials.get(app.name, {})]
+        if missing:
+            raise ComponentInputError(
+                subject,
+                f"apps[{i}].consumes",
+                f"no value was supplied for credential(s) {', '.join(missing)} "
+                "(TenantAppsArgs.credentials; PaifTenant reads them from the Supervisor and "
+                "the stack's secrets)",
+            )
 
 
 def app_labels(tenant: Tenant, app: App) -> dict[str, str]:
@@ -150,6 +182,7 @@ def hardening(app: App) -> PodHardening:
 def render_deployment(args: TenantAppsArgs, app: App) -> dict[str, Any]:
     """spec of the app's Deployment."""
     selector = app_labels(args.tenant, app)
+    wiring = args.wiring(app)
     container: dict[str, Any] = {
         "name": app.name,
         "image": app.image,
@@ -157,6 +190,8 @@ def render_deployment(args: TenantAppsArgs, app: App) -> dict[str, Any]:
         "ports": [{"name": HTTP_PORT_NAME, "containerPort": app.port, "protocol": "TCP"}],
         "resources": _resources(app),
     }
+    if wiring.wired:
+        container["env"] = [dict(e) for e in wiring.env]
     liveness = _probe(app.liveness, app.port, LIVENESS_INITIAL_DELAY_SECONDS)
     readiness = _probe(app.readiness, app.port, READINESS_INITIAL_DELAY_SECONDS)
     if liveness:
@@ -177,6 +212,21 @@ def render_deployment(args: TenantAppsArgs, app: App) -> dict[str, Any]:
     }
     if args.image_pull_secrets:
         pod_spec["imagePullSecrets"] = [{"name": s} for s in args.image_pull_secrets]
+    if wiring.credentials and app.consumes.secret_files:
+        # Read-only, readable by the pod's own user only (0400; fsGroup owns it).
+        pod_spec["volumes"] = [
+            {
+                "name": CREDENTIALS_VOLUME,
+                "secret": {"secretName": wiring.secret_name, "defaultMode": 0o400},
+            }
+        ]
+        container["volumeMounts"] = [
+            {
+                "name": CREDENTIALS_VOLUME,
+                "mountPath": app.consumes.secret_files,
+                "readOnly": True,
+            }
+        ]
     return {
         "replicas": int(app.replicas),
         "selector": {"matchLabels": dict(selector)},
@@ -251,6 +301,7 @@ class TenantApps(pulumi.ComponentResource):
     namespace: str
     app_names: tuple[str, ...]
     exposed: tuple[str, ...]
+    wired: tuple[str, ...]
     services: dict[str, k8s.core.v1.Service]
 
     def __init__(
@@ -264,6 +315,7 @@ class TenantApps(pulumi.ComponentResource):
         self.namespace = args.namespace
         self.app_names = tuple(a.name for a in apps)
         self.exposed = tuple(a.name for a in apps if a.expose)
+        self.wired = tuple(a.name for a in apps if args.wiring(a).wired)
         self.services = {}
         base_labels = {**ctx.labels, TENANT_LABEL: tenant.name}
         target = target_annotations(args.cluster)
@@ -325,12 +377,33 @@ class TenantApps(pulumi.ComponentResource):
                 automount_service_account_token=app.api_access,
                 opts=child,
             )
-            k8s.apps.v1.Deployment(
+            wired = self._wiring(name, args, app, labels, target, child)
+            deployment = k8s.apps.v1.Deployment(
                 f"{name}-{app.name}",
-                metadata=meta(**cast(dict[str, Any], hardening(app).annotations())),
+                metadata=meta(
+                    **cast(
+                        dict[str, Any],
+                        {
+                            **hardening(app).annotations(),
+                            **args.wiring(app).deployment_annotations(),
+                        },
+                    )
+                ),
                 spec=render_deployment(args, app),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, account]),
+                # The autoscaler owns the replica count; `pulumi up` must not reset it.
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[namespace, account, *wired],
+                    ignore_changes=["spec.replicas"] if app.autoscaling else None,
+                ),
             )
+            if app.autoscaling is not None:
+                k8s.autoscaling.v2.HorizontalPodAutoscaler(
+                    f"{name}-{app.name}-autoscaler",
+                    metadata=meta(),
+                    spec=app_hpa_spec(app),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, deployment]),
+                )
             service = k8s.core.v1.Service(
                 f"{name}-{app.name}-service",
                 metadata=meta(),
@@ -357,9 +430,67 @@ class TenantApps(pulumi.ComponentResource):
                 )
         self.register_outputs(
             {
+                "wired": list(self.wired),
                 "cluster": self.cluster,
                 "namespace": self.namespace,
                 "apps": list(self.app_names),
                 "exposed": list(self.exposed),
             }
         )
+
+    def _wiring(
+        self,
+        name: str,
+        args: TenantAppsArgs,
+        app: App,
+        labels: Mapping[str, str],
+        target: Mapping[str, str],
+        opts: pulumi.ResourceOptions,
+    ) -> list[pulumi.Resource]:
+        """The app's wiring ConfigMap and credentials Secret (nothing for an unwired app)."""
+        wiring = args.wiring(app)
+        if not wiring.wired:
+            return []
+        created: list[pulumi.Resource] = []
+        data: pulumi.Input[dict[str, str]] = dict(wiring.config)
+        if wiring.host_key is not None and wiring.database is not None:
+            host = args.database_hosts.get(wiring.database)
+            known, key = dict(wiring.config), wiring.host_key
+            data = pulumi.Output.from_input(host).apply(
+                # Until DSM reports the host the key is absent: the container then refuses to
+                # start (a missing configMapKeyRef key) instead of starting with no host.
+                lambda h: {**known, key: str(h)} if h else known
+            )
+        created.append(
+            k8s.core.v1.ConfigMap(
+                f"{name}-{app.name}-wiring",
+                metadata={
+                    "name": wiring.config_map_name,
+                    "namespace": args.namespace,
+                    "labels": dict(labels),
+                    "annotations": dict(target),
+                },
+                data=data,
+                opts=opts,
+            )
+        )
+        if wiring.credentials:
+            values = args.credentials[app.name]
+            created.append(
+                k8s.core.v1.Secret(
+                    f"{name}-{app.name}-credentials",
+                    metadata={
+                        "name": wiring.secret_name,
+                        "namespace": args.namespace,
+                        "labels": dict(labels),
+                        "annotations": {
+                            **target,
+                            SOURCES_ANNOTATION: wiring.sources_annotation(),
+                        },
+                    },
+                    type="Opaque",
+                    data={c.key: pulumi.Output.secret(values[c.key]) for c in wiring.credentials},
+                    opts=opts,
+                )
+            )
+        return created

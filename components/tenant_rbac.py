@@ -66,7 +66,7 @@ READABLE: Final[dict[str, tuple[str, ...]]] = {
     "keda.sh": ("scaledobjects",),
     "monitoring.coreos.com": ("podmonitors", "probes", "prometheusrules", "servicemonitors"),
     "networking.k8s.io": ("ingresses", "networkpolicies"),
-    "pais.vmware.com": ("modelendpoints",),
+    "pais.vmware.com": ("modelendpoints", "paisconfigurations"),
     "policy": ("poddisruptionbudgets",),
     "rbac.authorization.k8s.io": ("rolebindings", "roles"),
     "vmoperator.vmware.com": ("virtualmachineclasses", "virtualmachines"),

@@ -25,6 +25,7 @@ from paif_cli.record import StackPlan
 from paif_cli.render import SUMMARY_FILE, render_summary
 from paif_components import yaml_text
 from paif_components.context import TARGET_ANNOTATION
+from paif_components.contract.annotations import SOURCES_ANNOTATION
 from paif_components.contract.plan import SECRET_PLACEHOLDER
 
 __all__ = [
@@ -104,6 +105,27 @@ def kubernetes_manifests(resources: Sequence[ResourceRecord]) -> dict[str, dict[
     return manifests
 
 
+def credential_sources(stack: str, annotations: Mapping[str, Any]) -> dict[str, str]:
+    """Where each key of an app's credentials Secret comes from, as a shell value: a Supervisor
+    Secret's key read with kubectl, a stack secret with ``pulumi config get``
+    (``paif_components.app_wiring``'s ``paif.vmware.com/credential-sources``)."""
+    out: dict[str, str] = {}
+    for entry in str(annotations.get(SOURCES_ANNOTATION) or "").split(", "):
+        key, _, source = entry.partition("=")
+        kind, _, where = source.partition(":")
+        if kind == "supervisor":
+            place, _, field = where.partition("#")
+            namespace, _, name = place.partition("/")
+            field = field.replace(".", "\\.")  # jsonpath: a dotted key (tls.crt) is escaped
+            out[key] = (
+                f'"$(kubectl --context supervisor -n {namespace} get secret {name} '
+                f"-o jsonpath='{{.data.{field}}}' | base64 -d)\""
+            )
+        elif kind == "config":
+            out[key] = f'"$(pulumi config get --stack {stack} {where})"'
+    return out
+
+
 def secrets_readme(stack: str, secrets: Mapping[str, Mapping[str, Any]]) -> str:
     """What ``secrets/`` holds and how to give each Secret its values (its keys are known, its
     values are not: they are Pulumi secrets or come from Harbor at ``pulumi up``)."""
@@ -112,7 +134,8 @@ def secrets_readme(stack: str, secrets: Mapping[str, Mapping[str, Any]]) -> str:
         "",
         "Each file is a Secret the stack declares, with its keys and `[secret]` in place of each "
         "value (the values are Pulumi secrets, or made during `pulumi up`: a pull secret's robot "
-        "account comes from Harbor). "
+        "account comes from Harbor; an app's credentials are copied from Supervisor Secrets and "
+        "stack secrets, and its command reads each one there). "
         "`pulumi up` creates them with their real values. Applying the manifests by hand "
         "(`kubectl apply -f manifests/<target>/`) leaves them out; create each one with its "
         "values first, in the API of its folder:",
@@ -132,7 +155,8 @@ def secrets_readme(stack: str, secrets: Mapping[str, Mapping[str, Any]]) -> str:
                 "--docker-password=<its secret>"
             )
         else:
-            literals = " ".join(f"--from-literal={k}=<value>" for k in keys)
+            sources = credential_sources(stack, metadata.get("annotations") or {})
+            literals = " ".join(f"--from-literal={k}={sources.get(k, '<value>')}" for k in keys)
             command = (
                 f"kubectl --context {target} -n {namespace} create secret generic {name} "
                 f"{literals}".rstrip()

@@ -1,50 +1,21 @@
 """Plaintext credentials in props, as PAIF-SEC-004 finds them: which field names hold a
-credential (the last word decides: ``adminPassword``, ``NGC_API_KEY``, not ``secretName``), and
-every known string of a props tree with its path, read through the analyzer's proxies.
+credential (the last word decides: ``adminPassword``, ``NGC_API_KEY``, not ``secretName``;
+``paif_components.secret_values``, which config validation reads too), and every known string
+of a props tree with its path, read through the analyzer's proxies.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, Final
+from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
 
+from paif_components.secret_values import words as name_words
 from paif_policies import sdk_proxies
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
-
-
-_CAMEL_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
-
-
-_CREDENTIAL_WORDS: Final = frozenset(
-    {"password", "passwd", "passphrase", "token", "secret", "kubeconfig", "apikey", "privatekey"}
-)
-
-
-_KEY_QUALIFIERS: Final = frozenset({"api", "private", "secret", "signing", "encryption"})
-
-
-@functools.lru_cache(maxsize=4096)
-def name_words(name: str) -> tuple[str, ...]:
-    return tuple(
-        w.lower() for part in re.split(r"[^A-Za-z0-9]+", name) for w in _CAMEL_WORDS.findall(part)
-    )
-
-
-@functools.lru_cache(maxsize=4096)
-def is_credential_name(name: str) -> bool:
-    """``adminPassword``, ``DB_PASSWORD``, ``NGC_API_KEY``, ``clientSecret``, ``kubeconfig`` —
-    but not ``secretName``, ``passwordRef`` or ``TOKENIZER_PATH`` (the last word decides)."""
-    words = name_words(name)
-    if not words:
-        return False
-    if words[-1] in _CREDENTIAL_WORDS:
-        return True
-    return words[-1] == "key" and any(w in _KEY_QUALIFIERS for w in words[-3:-1])
 
 
 def is_secret_reference(key: str, value: str) -> bool:

@@ -5,8 +5,11 @@ id, a severity, the section of the source document it enforces and a remediation
 Every rule becomes a *stack* policy, so it can see the site's tier, DR role and waivers, which
 live on the ``paif:site:PaifSite`` resource, not on the resource at fault.
 
-Enforcement follows ``paif:environment`` in both engines: a rule's own policy reports only
-findings that are mandatory for this stack (production tier, not waived, severity above low);
+Enforcement follows the tier of the resource at fault in both engines (§9.1.1: dev and
+production side by side): a tenant's objects are judged by the tenant's own tier
+(``paif:tenants[].environment``, on its objects' ``paif.vmware.com/environment`` label and its
+tenant component), everything else by ``paif:environment``. A rule's own policy reports only
+findings that are mandatory (a production tier, not waived, severity above low);
 the advisory policy ``PAIF-ADVISORY`` reports the rest that is not waived, each message starting
 with its rule id. Pack config can still override any policy's enforcement level, as the CLI
 allows.
@@ -46,7 +49,7 @@ from paif_policies.registry import (
     Violation,
     doc_link,
 )
-from paif_policies.view import StackView, as_number
+from paif_policies.view import PRODUCTION_TIERS, StackView, as_number
 from paif_policies.waivers import Waiver, waiver_for, waiver_note
 
 __all__ = [
@@ -92,8 +95,11 @@ def findings_of(rule_: Rule, view: StackView, config: Mapping[str, Any]) -> list
     return list(rule_.check(view, _thresholds(rule_, config)))
 
 
-def is_mandatory_here(rule_: Rule, view: StackView) -> bool:
-    return view.is_production and not rule_.always_advisory
+def is_mandatory_here(rule_: Rule, view: StackView, urn: str | None = None) -> bool:
+    """A finding blocks when its resource is judged as production (its tenant's tier, else
+    the stack's) and the rule is not low-severity."""
+    tier = view.tier_of_urn(urn) if urn is not None else view.environment
+    return tier in PRODUCTION_TIERS and not rule_.always_advisory
 
 
 def format_message(rule_id: str, message: str, waiver: Waiver | None = None) -> str:
@@ -170,14 +176,13 @@ class _Handoff:
 def _rule_policy(rule_: Rule, handoff: _Handoff) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         view = handoff.view(args.resources)
-        mandatory = is_mandatory_here(rule_, view)
         deferred: list[Violation] = []
         waived: list[str] = []
         for violation in findings_of(rule_, view, args.get_config()):
             waiver = waiver_for(view, rule_.id, violation.urn)
             if waiver is not None:
                 waived.append(waived_line(rule_.id, violation, waiver))
-            elif mandatory:
+            elif is_mandatory_here(rule_, view, violation.urn):
                 report(format_message(rule_.id, violation.message), violation.urn)
             else:
                 deferred.append(violation)

@@ -15,17 +15,26 @@ from typing import Any, overload
 
 from paif_components.context import SUPERVISOR_TARGET, TARGET_ANNOTATION
 from paif_components.contract import tokens
+from paif_components.contract.annotations import (
+    ENVIRONMENT_LABEL,
+    PAIS_DATABASE_AT_FAILOVER,
+    REPLICAS_ANNOTATION,
+)
 
 __all__ = [
     "CAPI_GROUP",
     "DSM_GROUP",
+    "ENVIRONMENT_LABEL",
     "HOSTNAME_TOPOLOGY_KEY",
     "KEDA_GROUP",
     "MONITORING_GROUP",
     "NIM_GROUP",
+    "PAIS_DATABASE_AT_FAILOVER",
     "PAIS_GROUP",
     "PRODUCTION_TIERS",
+    "REPLICAS_ANNOTATION",
     "SITE_TYPE",
+    "TENANT_TYPE",
     "Endpoint",
     "StackView",
     "as_int",
@@ -33,11 +42,14 @@ __all__ = [
     "endpoints",
     "get_path",
     "label",
+    "recorded_replicas",
     "selector_matches",
     "target_of",
 ]
 
 SITE_TYPE = tokens.PAIF_SITE
+# The tenant component: it carries the tenant's own tier (paif_components.tenant).
+TENANT_TYPE = tokens.PAIF_TENANT
 PRODUCTION_TIERS = frozenset({"prod", "mission-critical"})
 
 
@@ -75,7 +87,34 @@ class StackView:
 
     @property
     def is_production(self) -> bool:
+        """The stack's own tier (``paif:environment``): what site-wide objects are judged by."""
         return self.environment in PRODUCTION_TIERS
+
+    def tier_of(self, resource: Any | None) -> str:
+        """The tier a resource is judged by (§9.1.1: dev and production side by side): the
+        ``paif.vmware.com/environment`` label a component put on a Kubernetes object, else its
+        tenant's (``paif:tenants[].environment``, on the tenant component), else the stack's."""
+        if resource is None:
+            return self.environment
+        labels: Any = (
+            get_path(resource.props, "metadata.labels") if hasattr(resource, "props") else None
+        )
+        tier = labels.get(ENVIRONMENT_LABEL) if hasattr(labels, "get") else None
+        if isinstance(tier, str) and tier:
+            return tier
+        tenant = self.component_of(resource, TENANT_TYPE)
+        if tenant is not None:
+            own = tenant.props.get("environment")
+            if isinstance(own, str) and own:
+                return own
+        return self.environment
+
+    def production(self, resource: Any | None) -> bool:
+        """Whether ``resource`` is judged as production (its own tier, :meth:`tier_of`)."""
+        return self.tier_of(resource) in PRODUCTION_TIERS
+
+    def tier_of_urn(self, urn: str | None) -> str:
+        return self.tier_of(self.by_urn.get(urn or ""))
 
     @property
     def dr_pattern(self) -> str:
@@ -276,9 +315,10 @@ class Endpoint:
 
     @property
     def pod_labels(self) -> Mapping[str, Any]:
-        """Labels of the replica pods: PAIS ``spec.podLabels``, NIM ``spec.labels``."""
-        key = "podLabels" if self.kind == "ModelEndpoint" else "labels"
-        return self.spec.get(key) or get_path(self.resource.props, "metadata.labels") or {}
+        """Labels of the replica pods: NIM's ``spec.labels``; for PAIS, which publishes no pod
+        label field, the labels the ModelEndpoint itself carries."""
+        labels = self.spec.get("labels") if self.kind == "NIMService" else None
+        return labels or get_path(self.resource.props, "metadata.labels") or {}
 
     @property
     def running(self) -> bool:
@@ -335,6 +375,11 @@ def endpoints(view: StackView) -> list[Endpoint]:
             elif hpa is not None:
                 low, high = as_int(hpa.get("minReplicas")), as_int(hpa.get("maxReplicas"))
                 low_src, high_src = "spec.scale.hpa.minReplicas", "spec.scale.hpa.maxReplicas"
+            elif kind == "ModelEndpoint":
+                # PAIS's published ModelEndpoint has no replica field: the component records
+                # the tier's bounds as an annotation ("2..10", "0" when declared only).
+                low, high = recorded_replicas(get_path(props, "metadata.annotations") or {})
+                low_src = high_src = f"annotation {REPLICAS_ANNOTATION}"
             else:
                 low = high = as_int(spec.get("replicas"))
                 low_src = high_src = "spec.replicas"
@@ -342,6 +387,13 @@ def endpoints(view: StackView) -> list[Endpoint]:
                 Endpoint(resource, kind, name, namespace, low, low_src, high, high_src, scaler)
             )
     return out
+
+
+def recorded_replicas(annotations: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """(min, max) from ``paif.vmware.com/replicas`` (``"2..10"`` or ``"0"``); None if unset."""
+    text = str(annotations.get(REPLICAS_ANNOTATION) or "").strip()
+    low, _, high = text.partition("..")
+    return as_int(low), as_int(high or low)
 
 
 def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, Any]) -> bool:

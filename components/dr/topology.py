@@ -14,7 +14,9 @@ at the DR site (§9.3.3):
 +--------------------------+---------------------+-----------------------+---------------------+
 | VKS clusters (and apps)  | removed: created on | workers scaled down   | as the primary      |
 |                          | failover            | to 2 per cluster      |                     |
-|                          |                     | (§9.3.3: 5 → 2)       |                     |
+|                          |                     | (§9.3.3: 5 → 2); app  |                     |
+|                          |                     | autoscalers held at   |                     |
+|                          |                     | the apps' replicas    |                     |
 +--------------------------+---------------------+-----------------------+---------------------+
 | model endpoints          | declared, not       | replicas min = max = 1| as the primary;     |
 |                          | running (min 0)     |                       | each site serves ½  |
@@ -62,6 +64,7 @@ from typing import Any
 from paif_components.config.errors import ConfigError, Problem
 from paif_components.config.models import (
     App,
+    AppAutoscaling,
     EndpointReplicas,
     ModelEndpoint,
     NodePool,
@@ -306,6 +309,16 @@ def _cluster_mode(pattern: str, failover: bool) -> ClusterMode:
     return ClusterMode.SCALED_DOWN if pattern == "warm-standby" else ClusterMode.NOT_DEPLOYED
 
 
+def _app_autoscaling(app: App, mode: ClusterMode) -> AppAutoscaling | None:
+    """An app's autoscaling at the DR site: held at its replicas on a scaled-down standby
+    cluster (the endpoints there hold at 1, §9.3.3 warm standby), the primary's bounds when
+    the cluster runs in full (active-active, failover)."""
+    scaling = app.autoscaling
+    if scaling is None or mode is not ClusterMode.SCALED_DOWN:
+        return scaling
+    return scaling.model_copy(update={"max_replicas": app.replicas})
+
+
 def _apps_by_cluster(apps: Iterable[App]) -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {}
     for app in apps:
@@ -390,7 +403,12 @@ def _derive_tenant(
         []
         if cluster_mode is ClusterMode.NOT_DEPLOYED
         else [
-            a.model_copy(update={"image": rewrite_ref(a.image, from_host, to_host)})
+            a.model_copy(
+                update={
+                    "image": rewrite_ref(a.image, from_host, to_host),
+                    "autoscaling": _app_autoscaling(a, cluster_mode),
+                }
+            )
             for a in tenant.apps
         ]
     )

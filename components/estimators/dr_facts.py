@@ -133,7 +133,9 @@ class Assumptions:
     health_check_interval_seconds: float = 10.0
     health_check_failure_threshold: int = 3
     # Time for the on-call team to confirm a site loss and declare failover (runbook and
-    # on-call rota, §9.7.1 operations). 15 min is a common major-incident escalation target.
+    # on-call rota, §9.7.1 operations). Project default: the source gives no time (§9.3.3 only
+    # says warm standby fails over by scale-up and a DNS switch); 15 min is a common
+    # major-incident escalation target.
     manual_decision_seconds: float = 900.0
     # §9.3.3: pilot light and warm standby fail over by a DNS switch someone decides on;
     # set true when that decision is automated. Active-active is always automatic.
@@ -175,7 +177,9 @@ class Assumptions:
     # Models pre-pulled on new nodes (e.g. by a DaemonSet, §9.5.3 "cache images on nodes").
     model_cached_on_new_nodes: bool = False
     # Smoke tests of the AI endpoints and the app before traffic counts as restored
-    # (§9.7.2 after-deployment checks: health 200 OK, sample requests within SLA).
+    # (§9.7.2 after-deployment checks: health 200 OK, sample requests within SLA). Project
+    # default: §9.7.2 lists the checks, not how long they take; 10 min covers `paif verify`'s
+    # 100 sample requests per endpoint and a look at alerts and logs.
     validation_seconds: float = 600.0
     cold_start: ColdStartProfile = field(default_factory=ColdStartProfile)
 
@@ -326,7 +330,7 @@ class EndpointFacts:
     """A model or embedding endpoint as the DR estimate needs it.
 
     ``replicas_needed`` is how many replicas must run at the DR site before service counts as
-    restored — the endpoint's min replicas (§9.5.1 default 2); the autoscaler adds the rest
+    restored — the endpoint's min replicas (§9.5.2 default 2); the autoscaler adds the rest
     under load. ``replicas_at_dr`` is what runs there before the failover; ``None`` takes it
     from the pattern. ``gpus_per_replica`` ``None`` sizes it from the model (gpu_sizing).
     """

@@ -269,7 +269,8 @@ def _decision(topology: DrTopology, a: Assumptions) -> Term:
         label,
         a.manual_decision_seconds,
         "An operator confirms the site loss and declares the failover (§9.3.3: DNS switch "
-        "on failover).",
+        "on failover); how long that takes is a project default "
+        "(paif:dr.assumptions.manualDecisionSeconds).",
     )
 
 
@@ -492,7 +493,8 @@ def _validation(topology: DrTopology, a: Assumptions) -> Term:
         "validation",
         "Validation",
         a.validation_seconds,
-        "Smoke tests of endpoints and app before traffic counts as restored (§9.7.2).",
+        "Smoke tests of endpoints and app before traffic counts as restored (§9.7.2); how "
+        "long they take is a project default (paif:dr.assumptions.validationSeconds).",
     )
 
 

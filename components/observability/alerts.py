@@ -8,9 +8,10 @@ thresholds they name, so what an operator reads is what the rule tests.
 | alert                           | fires when                                              |
 |---------------------------------|---------------------------------------------------------|
 | PaifEndpointDown                | no replica of an endpoint answers its scrape (5 min)    |
-| PaifEndpointLatencyHigh         | P95 end-to-end latency above threshold (§9.7.2: 3 s)    |
+| PaifEndpointLatencyHigh         | P95 end-to-end latency above threshold (project default |
+|                                 | 3 s, §9.7.2's example SLA)                              |
 | PaifEndpointErrorRateHigh       | failed/all requests above threshold (§9.7.2: 0.1 %)     |
-| PaifEndpointGpuSaturated        | GPU utilisation above target for long (§9.5.1)          |
+| PaifEndpointGpuSaturated        | GPU utilisation above target for long (§9.5.2)          |
 | PaifEndpointAtMaxReplicas       | the autoscaler holds the maximum for long (quota, pool) |
 | PaifDatabaseReplicationLagHigh  | a replica lags more than the declared RPO (§9.3)        |
 | PaifDatabaseBackupFailing       | the last backup ended in error                          |

@@ -103,6 +103,19 @@ def queue_depth(namespace: str, endpoint: str) -> str:
     return f"sum({VLLM_QUEUE_METRIC}{{{endpoint_selector(namespace, endpoint)}}})"
 
 
+# The window the request-rate trigger averages over (KEDA polls every 30 s).
+REQUEST_RATE_WINDOW: Final = "1m"
+
+
+def request_rate(
+    namespace: str, endpoint: str, backend: str, window: str = REQUEST_RATE_WINDOW
+) -> str:
+    """Requests per second an endpoint's replicas serve together (§9.5.1 "request count")."""
+    sel = endpoint_selector(namespace, endpoint)
+    counters = [c.format(sel=sel) for c in SERVING[backend].requests]
+    return " + ".join(f"(sum(rate({c}[{window}])) or vector(0))" for c in counters)
+
+
 def latency_quantile(
     namespace: str, endpoint: str, backend: str, quantile: float, window: str
 ) -> str:

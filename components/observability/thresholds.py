@@ -50,7 +50,8 @@ def endpoint_thresholds(
     layers: Sequence[AlertThresholds], target_gpu_utilization: int
 ) -> EndpointThresholds:
     """Thresholds from ``layers`` (site, tenant, endpoint); the GPU default is the endpoint's
-    autoscaling target (§9.5.1): busy above it for long means scale-out is not happening."""
+    autoscaling target (§9.5.2): busy above it for long means scale-out is not happening. The
+    P95 default is the project default of 3 s (§9.7.2 gives it as an example SLA)."""
     error_percent = _first(layers, "error_rate_percent")
     return EndpointThresholds(
         p95_latency_seconds=float(_first(layers, "p95_latency_seconds") or SLA_P95_SECONDS),

@@ -232,7 +232,9 @@ def _add_tenants(
         if typ in (PAIS_ENDPOINT_TYPE, NIM_SERVICE_TYPE):
             tenant = owner(namespace)
             role = endpoint_roles.get((tenant.name, name), {})
-            tenant.endpoints.append(endpoint_node(site, tenant, name, typ, spec, scaling, role))
+            tenant.endpoints.append(
+                endpoint_node(site, tenant, name, typ, spec, scaling, role, metadata)
+            )
             seen.add(("endpoint", tenant.name, name))
         elif (
             isinstance(typ, str)

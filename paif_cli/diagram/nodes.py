@@ -24,7 +24,7 @@ from paif_cli.diagram.model import (
     slug,
     tenant_of,
 )
-from paif_components.contract.annotations import REPLICATION_ANNOTATION
+from paif_components.contract.annotations import REPLICAS_ANNOTATION, REPLICATION_ANNOTATION
 
 
 def host_of(url: str | None) -> str:
@@ -75,13 +75,17 @@ def endpoint_node(
     spec: Mapping[str, Any],
     scaling: Mapping[tuple[str, str], Mapping[str, Any]],
     role: Mapping[str, Any],
+    metadata: Mapping[str, Any],
 ) -> Node:
     backend = "nim" if typ == NIM_SERVICE_TYPE else "pais"
     scaled = scaling.get((tenant.namespace, name))
     if backend == "pais":
         kind = as_str(spec.get("type")) or "endpoint"
-        low = as_int(scaled.get("minReplicaCount")) if scaled else as_int(spec.get("replicas"))
-        high = as_int(scaled.get("maxReplicaCount")) if scaled else as_int(spec.get("replicas"))
+        # PAIS's ModelEndpoint has no replica field: the component records "min..max" / "0".
+        recorded = as_str(as_mapping(metadata.get("annotations")).get(REPLICAS_ANNOTATION)) or ""
+        floor, _, ceiling = recorded.partition("..")
+        low = as_int(scaled.get("minReplicaCount")) if scaled else as_int(floor)
+        high = as_int(scaled.get("maxReplicaCount")) if scaled else as_int(ceiling or floor)
         autoscaled = scaled is not None
     else:
         kind = "NIM"

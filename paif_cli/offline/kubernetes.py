@@ -10,6 +10,11 @@ A DSM ``PostgresCluster`` answers with the ``status.connection`` DSM publishes o
 named after the cluster), so the logical replication providers and the DR copy's subscription
 have an endpoint to name; reading DSM's admin-password Secret answers a placeholder that is
 no credential (the offline plan masks it as a secret anyway).
+
+Reading any other Secret (what apps are wired to: DSM's password Secret of a database, a PAIS
+API-token Secret) returns the keys of both layouts, ``password`` and ``api_token``, holding a
+placeholder that names the Secret: the copies the apps get show their keys, and the plan
+records the values as secrets.
 """
 
 from __future__ import annotations
@@ -46,11 +51,18 @@ def offline_kubeconfig(namespace: str, cluster: str) -> str:
 DSM_PASSWORD_READ_SUFFIX = "-dsm-password"
 OFFLINE_PASSWORD = "offline-placeholder-not-a-credential"
 POSTGRES_PORT = 5432
+# The keys an app's wiring reads: DSM's password Secret, and PAIS's API-token Secret layout.
+READ_SECRET_KEYS = ("password", "api_token")
+
+
+def offline_secret_value(namespace: str, name: str, key: str) -> str:
+    """The placeholder a read Secret's key holds offline (base64), never a credential."""
+    return base64.b64encode(f"offline:{namespace}/{name}#{key}".encode()).decode()
 
 
 def _secret(args: Any) -> dict[str, Any]:
-    """Answer only reads of Cluster API kubeconfig Secrets and DSM's admin-password Secrets;
-    registered Secrets keep their inputs."""
+    """Answer reads of Secrets: Cluster API kubeconfigs, DSM's admin-password Secrets and what
+    apps are wired to (module doc); registered Secrets keep their inputs."""
     resource_id = args.resource_id or ""
     if args.inputs or "/" not in resource_id:
         return {}
@@ -63,7 +75,13 @@ def _secret(args: Any) -> dict[str, Any]:
             "data": {"password": base64.b64encode(OFFLINE_PASSWORD.encode()).decode()},
         }
     if not name.endswith(KUBECONFIG_SUFFIX):
-        return {}
+        return {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "Opaque",
+            "metadata": {"name": name, "namespace": namespace},
+            "data": {k: offline_secret_value(namespace, name, k) for k in READ_SECRET_KEYS},
+        }
     cluster = name.removesuffix(KUBECONFIG_SUFFIX)
     value = base64.b64encode(offline_kubeconfig(namespace, cluster).encode()).decode()
     return {

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paif_cli.load import load_stack
+from paif_cli.verify.pais import PaisTarget
 from paif_components.config import ConfigError, Problem, StackConfig
 from paif_components.dr.topology import derive_site
 from paif_components.model_endpoint import routing_name
@@ -39,6 +40,8 @@ class Deployment:
     stack_file: str
     config: StackConfig
     targets: tuple[Target, ...]
+    # Tenants whose knowledge bases and agents PAIS should hold here (paif_cli.verify.pais).
+    pais: tuple[PaisTarget, ...] = ()
 
 
 def _problem(stack_file: str, path: str, message: str) -> ConfigError:
@@ -103,4 +106,18 @@ def load_deployment(
             )
     if selection:
         targets = [t for t in targets if t.subject in selection]
-    return Deployment(stack, name, config, tuple(targets))
+    pais = []
+    # A selection of endpoints checks those endpoints only; the whole deployment, also what
+    # PAIS holds of each tenant serving here (its knowledge bases and agents).
+    for tenant in derived.config.tenants if not selection else ():
+        serving = [t for t in targets if t.endpoint.tenant == tenant.name]
+        if serving and (tenant.knowledge_bases or tenant.agents):
+            pais.append(
+                PaisTarget(
+                    tenant=tenant.name,
+                    url=serving[0].url,
+                    knowledge_bases=tuple(k.name for k in tenant.knowledge_bases),
+                    agents=tuple(a.name for a in tenant.agents),
+                )
+            )
+    return Deployment(stack, name, config, tuple(targets), tuple(pais))

@@ -15,6 +15,7 @@ from paif_policies.rules import (
     segmentation,
     tenancy,
     tls,
+    wiring,
     workloads,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "segmentation",
     "tenancy",
     "tls",
+    "wiring",
     "workloads",
 ]

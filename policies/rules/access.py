@@ -3,8 +3,16 @@ do in a tenant's namespaces.
 
 Site props these rules read (``paif:site:PaifSite``), beyond the framework's:
 
-``oidc``                ``{issuerUrl, clientId}`` or null (``paif:security.oidc``)
 ``replicationTargets``  Harbor projects replication from the peer site writes into here
+
+PAIF-SEC-002 reads OIDC from the objects that carry it (``paif_components.pais``): each tenant's
+``PAISConfiguration`` (the ML API gateway's ``auth.oidc``) and, when the stack sets Harbor's
+mode, Harbor's ``ConfigAuth``; a namespace whose PAIS waits for its database (restored at a
+DR site at failover: the tenant component's ``paisDatabaseAtFailover``) has no gateway before
+then. Nothing the stack renders can carry it to the Supervisor's own sign-in (an identity
+provider of the Supervisor is set in vCenter; pulumi_vsphere has no resource for it) or to the
+NSX/Avi entry (it serves the apps' browser sessions too, and §9.2.2 puts token validation at
+the gateway), so the rule does not look there.
 
 PAIF-SEC-011 judges the roles bound to people (``User`` and ``Group`` subjects; service
 accounts have roles of their own purpose, such as Prometheus's read-only ClusterRole). A role
@@ -24,7 +32,17 @@ from paif_policies.rules.tenancy import (
     HARBOR_PROJECT_COMPONENT,
     HARBOR_PROJECT_TYPE,
 )
-from paif_policies.view import StackView, as_int, get_path, label, target_of
+from paif_policies.view import (
+    PAIS_DATABASE_AT_FAILOVER,
+    PAIS_GROUP,
+    TENANT_TYPE,
+    StackView,
+    as_int,
+    endpoints,
+    get_path,
+    label,
+    target_of,
+)
 
 RBAC_API: Final = "rbac.authorization.k8s.io/"
 HUMAN_SUBJECT_KINDS: Final = frozenset({"User", "Group"})
@@ -41,32 +59,32 @@ STATIC_ADMIN_USERS: Final = [
 ]
 # Kubernetes' built-in ClusterRoles that administer a namespace or the cluster.
 ADMIN_ROLES: Final = frozenset({"cluster-admin", "admin"})
+HARBOR_CONFIG_AUTH_TYPE: Final = "harbor:index/configAuth:ConfigAuth"
 
 
 @rule(
     "PAIF-SEC-002",
-    title="OIDC authentication configured; no static admin users",
+    title="OIDC at the ML API gateway and Harbor, RBAC by OIDC group; no static admin users",
     severity="high",
-    section="§9.6.2",
-    rationale="The ML API gateway and the namespaces trust tokens from the OIDC provider (VCF "
-    "Automation); shared static admin accounts cannot be traced to a person, rotated with "
-    "their leaving or protected by MFA.",
-    remediation="Set paif:security.oidc (issuerUrl, clientId) and bind roles to OIDC groups "
+    section="§9.2.2 (OIDC token validation and RBAC at the ML API gateway), §9.6.2 identity",
+    rationale="§9.2.2 has the ML API gateway validate OIDC tokens from VCF Automation's "
+    "provider and apply RBAC; the gateway of a tenant's PAIS endpoints is its PAIS API server, "
+    "configured by the namespace's PAISConfiguration (auth.oidc: issuer, client, the groups "
+    "it admits). Shared static admin accounts cannot be traced to a person, rotated with "
+    "their leaving or protected by MFA. The Supervisor's own sign-in (an identity provider "
+    "set in vCenter, for which pulumi_vsphere has no resource) and the NSX/Avi entry (which "
+    "also serves the apps' browser sessions; §9.2.2 validates tokens at the gateway) carry "
+    "nothing the stack renders, so the rule cannot check them; nor NIM endpoints, whose "
+    "NIMService has no authentication field.",
+    remediation="Set paif:security.oidc (issuerUrl, clientId): every tenant with a PAIS "
+    "endpoint gets a PAISConfiguration whose auth.oidc admits its oidcGroups; set "
+    "paif:security.oidc.harbor to put Harbor in OIDC mode; bind roles to OIDC groups "
     "(paif:tenants[].oidcGroups), never to users such as admin or root.",
     thresholds={"staticAdminUsers": STATIC_ADMIN_USERS},
 )
 def check_oidc(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Violation]:
-    oidc = view.site.get("oidc")
-    if view.is_production and not oidc:
-        yield Violation(
-            "no OIDC provider is configured (paif:security.oidc): the AI gateway and the "
-            "namespaces have no single sign-on to check tokens against",
-            view.site_urn,
-        )
-    elif oidc and not str(oidc.get("issuerUrl") or "").startswith("https://"):
-        yield Violation(
-            f"OIDC issuer {oidc.get('issuerUrl')!r} is not an https:// URL", view.site_urn
-        )
+    yield from _gateway_oidc(view)
+    yield from _harbor_oidc(view)
     forbidden = {str(u).lower() for u in thresholds.get("staticAdminUsers") or []}
     for kind in ("RoleBinding", "ClusterRoleBinding"):
         for binding in view.kube(kind, "rbac.authorization.k8s.io/"):
@@ -89,6 +107,83 @@ def check_oidc(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Viola
                         "membership",
                         binding.urn,
                     )
+
+
+def _pais_waits(view: StackView, resource: Any) -> str | None:
+    """The database PAIS waits for at this site (its tenant component's record), if any."""
+    tenant = view.component_of(resource, TENANT_TYPE)
+    waiting = tenant.props.get(PAIS_DATABASE_AT_FAILOVER) if tenant is not None else None
+    return str(waiting) if waiting else None
+
+
+def _gateway_oidc(view: StackView) -> Iterator[Violation]:
+    """Each namespace that serves a PAIS endpoint has a PAISConfiguration validating OIDC."""
+    configurations = {
+        (str(get_path(c.props, "metadata.namespace")), target_of(c)): c
+        for c in view.kube("PAISConfiguration", PAIS_GROUP)
+    }
+    served = sorted(
+        {(ep.namespace, ep.target) for ep in endpoints(view) if ep.kind == "ModelEndpoint"}
+    )
+    for namespace, target in served:
+        configuration = configurations.get((namespace, target))
+        if configuration is None:
+            running = [
+                ep
+                for ep in endpoints(view)
+                if ep.kind == "ModelEndpoint" and ep.namespace == namespace and ep.running
+            ]
+            # Where PAIS waits for its database (restored here at failover) there is no gateway
+            # to configure yet: its PAISConfiguration is rendered with the database.
+            running = [ep for ep in running if _pais_waits(view, ep.resource) is None]
+            if running:
+                yield Violation(
+                    f"namespace {namespace} serves PAIS endpoint(s) "
+                    f"{', '.join(ep.name for ep in running)} but has no PAISConfiguration: "
+                    "nothing configures its gateway's authentication",
+                    running[0].resource.urn,
+                )
+            continue
+        oidc = get_path(configuration.props, "spec.auth.oidc")
+        what = label(configuration)
+        if not oidc:
+            if view.production(configuration):
+                yield Violation(
+                    f"{what} sets no auth.oidc: its ML API gateway validates no OIDC tokens "
+                    "(set paif:security.oidc)",
+                    configuration.urn,
+                )
+            continue
+        issuer = str(oidc.get("issuerUrl") or "")
+        if not issuer.startswith("https://"):
+            yield Violation(
+                f"{what}: OIDC issuer {issuer!r} is not an https:// URL", configuration.urn
+            )
+        if not oidc.get("clientId"):
+            yield Violation(f"{what}: auth.oidc names no clientId", configuration.urn)
+        if view.production(configuration) and not list(oidc.get("authorizedGroups") or []):
+            yield Violation(
+                f"{what} admits no authorizedGroups: any identity of the provider reaches the "
+                "tenant's endpoints (set tenants[].oidcGroups)",
+                configuration.urn,
+            )
+
+
+def _harbor_oidc(view: StackView) -> Iterator[Violation]:
+    for auth in view.of_type(HARBOR_CONFIG_AUTH_TYPE):
+        props = auth.props
+        what = f"Harbor auth {auth.name}"
+        if str(props.get("authMode")) != "oidc_auth":
+            yield Violation(f"{what} is in mode {props.get('authMode')!r}, not oidc_auth", auth.urn)
+            continue
+        endpoint = str(props.get("oidcEndpoint") or "")
+        if not endpoint.startswith("https://"):
+            yield Violation(f"{what}: OIDC endpoint {endpoint!r} is not an https:// URL", auth.urn)
+        if props.get("oidcVerifyCert") is False:
+            yield Violation(
+                f"{what} does not verify the OIDC provider's certificate (oidcVerifyCert)",
+                auth.urn,
+            )
 
 
 # Kubernetes' built-in ClusterRoles that write workloads, ConfigMaps, Services and Secrets of a
@@ -176,12 +271,10 @@ def rule_grants(rule_: Mapping[str, Any]) -> list[str]:
     "a break-glass binding.",
 )
 def check_human_access(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
-    if not view.is_production:
-        return
     for kind in ("RoleBinding", "ClusterRoleBinding"):
         for binding in view.kube(kind, RBAC_API):
             people = _human_subjects(binding)
-            if not people:
+            if not people or not view.production(binding):
                 continue
             ref = binding.props.get("roleRef") or {}
             role_name = str(ref.get("name") or "")
@@ -259,12 +352,12 @@ def _member_name(member: Any) -> str:
     thresholds={"administeringRoles": ADMINISTERING_ROLES, "pushRoles": PUSH_ROLES},
 )
 def check_harbor_people(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Violation]:
-    if not view.is_production:
-        return
     administering = {str(r).lower() for r in thresholds["administeringRoles"]}
     pushing = {str(r).lower() for r in thresholds["pushRoles"]}
     targets = {str(p) for p in view.site.get("replicationTargets") or []}
     for member in view.of_type(HARBOR_MEMBER_GROUP_TYPE, HARBOR_MEMBER_USER_TYPE):
+        if not view.production(member):
+            continue
         role = str(member.props.get("role") or "").lower()
         project = _project_of(view, member)
         name = str(project.props.get("name") or project.name) if project is not None else "?"

@@ -131,13 +131,14 @@ def annotation(ep: Endpoint, key: str) -> Any:
 
 
 def gpus_per_replica(ep: Endpoint) -> int | None:
-    """Devices one replica takes: the component's annotation, else what the spec requests."""
+    """Devices one replica takes: the component's annotation, else what a NIM spec requests
+    (PAIS's published ModelEndpoint says it only through the VM class)."""
     declared = as_int(annotation(ep, "gpus-per-replica"))
     if declared is not None:
         return declared
     if ep.kind == "NIMService":
         return as_int(get_path(ep.spec, f"resources.limits.{GPU_RESOURCE}"))
-    return as_int(get_path(ep.spec, "engineArgs.tensorParallelSize"))
+    return None
 
 
 @dataclass(frozen=True)
@@ -454,9 +455,11 @@ def autoscaling(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
     "PAIF-CAP-005",
     title="Models over 30 B parameters take minutes to cold-start",
     severity="low",
-    section="§9.5.3 mitigations",
+    section="§9.5.3 mitigations; 30 B threshold: project default",
     rationale="§9.5.3: a 70B model loads in 2–5 minutes on A100 80GB, 5× an 8B model; every "
-    "scale-out and failover waits that long.",
+    "scale-out and failover waits that long. The source gives those two sizes only; flagging "
+    "models over 30 B is a project default between them (the cold-start estimator puts a 30B "
+    "model past a minute).",
     remediation="Keep enough replicas warm (replicas.min) for the peak, or serve a smaller "
     "model where it is good enough.",
     thresholds={"largeModelParametersB": LARGE_MODEL_PARAMETERS_B},

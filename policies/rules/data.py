@@ -41,13 +41,11 @@ def _protected(resource: Any) -> bool:
     thresholds={"extraStatefulTypes": []},
 )
 def protected(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
-    if not view.is_production:
-        return
     stateful = view.of_type(*STATEFUL_TYPES, *(str(x) for x in t["extraStatefulTypes"]))
     for kind, group in STATEFUL_KINDS:
         stateful += view.kube(kind, group)
     for resource in sorted(stateful, key=lambda r: r.urn):
-        if not _protected(resource):
+        if view.production(resource) and not _protected(resource):
             yield Violation(
                 f"{label(resource)} holds data but is not protected (protect: true)",
                 resource.urn,

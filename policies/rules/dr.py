@@ -96,10 +96,12 @@ def dedupe(items: Iterable[str]) -> list[str]:
     "PAIF-DR-001",
     title="A DR pattern is declared for production and the DR site matches it",
     severity="high",
-    section="§9.3",
-    rationale="Without a declared pattern nobody knows how the service survives a site loss; a "
-    "DR site that runs more or less than its pattern makes the RTO/RPO estimate and the cost "
-    "wrong (pilot light: nothing runs; warm standby: reduced; active-active: full).",
+    section="§9.3.3 patterns, §9.3.4 choice; required in production: project default",
+    rationale="§9.3 describes the patterns and how to choose one but makes none mandatory; "
+    "requiring one in production is a project default, because without a declared pattern "
+    "nobody knows how the service survives a site loss. A DR site that runs more or less than "
+    "its pattern makes the RTO/RPO estimate and the cost wrong (pilot light: nothing runs; "
+    "warm standby: reduced; active-active: full).",
     remediation="Set paif:dr.pattern (pilot-light, warm-standby or active-active) with a peer, "
     "and let the DR stack derive its site from the primary's config for that pattern.",
 )

@@ -64,13 +64,16 @@ def _pilot_light_dr(view: StackView) -> bool:
 # --- PAIF-HA-001 ----------------------------------------------------------------------------
 
 
-def required_endpoint_replicas(view: StackView, t: Mapping[str, Any]) -> tuple[int, str]:
-    """Minimum replicas this stack's endpoints need, and why (tier, or DR standby role)."""
+def required_endpoint_replicas(
+    view: StackView, t: Mapping[str, Any], environment: str | None = None
+) -> tuple[int, str]:
+    """Minimum replicas an endpoint of ``environment`` (default: the stack's tier) needs, and
+    why (tier, or DR standby role)."""
     if _pilot_light_dr(view):
         return 0, "a pilot-light DR site (declared, not running)"
     if _standby(view):
         return int(t["minReplicasWarmStandby"]), "a warm-standby DR site"
-    environment = view.environment
+    environment = environment or view.environment
     if environment == "mission-critical":
         return int(t["minReplicasMissionCritical"]), "mission-critical"
     if environment == "prod":
@@ -96,8 +99,9 @@ def required_endpoint_replicas(view: StackView, t: Mapping[str, Any]) -> tuple[i
     },
 )
 def endpoint_replicas(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
-    required, why = required_endpoint_replicas(view, t)
     for ep in endpoints(view):
+        # Each endpoint by its tenant's tier (§9.1.1: dev and prod side by side).
+        required, why = required_endpoint_replicas(view, t, view.tier_of(ep.resource))
         urn = ep.resource.urn
         if ep.min_replicas is None:
             default = "0 (KEDA default)" if ep.autoscaler is not None else "unset"
@@ -138,15 +142,15 @@ def endpoint_replicas(view: StackView, t: Mapping[str, Any]) -> Iterator[Violati
 def recommended_replicas(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
     if _pilot_light_dr(view) or _standby(view):
         return  # a standby DR site runs reduced by design (§9.3.3)
-    environment = view.environment
-    key = {
-        "staging": "recommendedReplicasStaging",
-        "prod": "recommendedReplicasProd",
-        "mission-critical": "recommendedReplicasMissionCritical",
-    }.get(environment, "recommendedReplicas")
-    recommended = int(t[key])
-    required = REPLICAS_BY_ENVIRONMENT.get(environment, REPLICAS_BY_ENVIRONMENT["dev"])[0]
     for ep in endpoints(view):
+        environment = view.tier_of(ep.resource)
+        key = {
+            "staging": "recommendedReplicasStaging",
+            "prod": "recommendedReplicasProd",
+            "mission-critical": "recommendedReplicasMissionCritical",
+        }.get(environment, "recommendedReplicas")
+        recommended = int(t[key])
+        required = REPLICAS_BY_ENVIRONMENT.get(environment, REPLICAS_BY_ENVIRONMENT["dev"])[0]
         low = ep.min_replicas
         # Below the tier's minimum is PAIF-HA-001's finding, not a recommendation.
         if low is not None and required <= low < recommended:
@@ -195,8 +199,10 @@ def _budget_keeps(spec: Mapping[str, Any], min_replicas: int | None, floor: int)
     section="§9.2.2 (replicas on hosts A, B, C)",
     rationale="Replicas on the same ESXi host fail together; §9.2.2 places them on hosts A, B "
     "and C. A PodDisruptionBudget stops node drains and upgrades from taking every replica "
-    "at once.",
-    remediation="Give the endpoint a hard topology spread (or required pod anti-affinity) on "
+    "at once. PAIS places and replaces a ModelEndpoint's replicas itself (§9.2.1 layer 3) and "
+    "its published API has no placement or disruption field, so the rule holds NIM endpoints "
+    "(pods the library describes) and cannot check PAIS's.",
+    remediation="Give a NIM endpoint a hard topology spread (or required pod anti-affinity) on "
     "kubernetes.io/hostname and a PodDisruptionBudget selecting its pods with minAvailable ≥ 1 "
     "(the ModelEndpoint component renders both).",
     thresholds={"topologyKeys": [HOSTNAME_TOPOLOGY_KEY], "minAvailable": MIN_WARM_REPLICAS},
@@ -205,8 +211,8 @@ def endpoint_spread(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation
     keys = [str(k) for k in t["topologyKeys"]]
     floor = int(t["minAvailable"])
     for ep in endpoints(view):
-        if not ep.running:
-            continue
+        if not ep.running or ep.kind == "ModelEndpoint":
+            continue  # PAIS places its replicas itself (rationale)
         if not _spread_across_hosts(ep.spec, keys):
             yield Violation(
                 f"{ep.label}: replicas are not spread across hosts (no topologySpreadConstraint "
@@ -296,10 +302,10 @@ def gpu_vm_classes(view: StackView) -> set[str]:
     thresholds={"controlPlaneReplicas": VKS_CONTROL_PLANE_REPLICAS},
 )
 def control_plane(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
-    if not view.is_production:
-        return
     expected = int(t["controlPlaneReplicas"])
     for cluster in vks_clusters(view):
+        if not view.production(cluster):
+            continue
         replicas = as_int(get_path(cluster.props, "spec.topology.controlPlane.replicas"))
         if replicas is None:
             yield Violation(
@@ -319,9 +325,10 @@ def control_plane(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
     "PAIF-HA-004",
     title="VKS clusters have at least 3 workers and GPU pools at least 2 nodes in production",
     severity="medium",
-    section="§9.2.4",
-    rationale="Pods are rescheduled only if other nodes have room: three workers let a "
-    "cluster lose one; a GPU pool of one node loses every GPU workload with that node.",
+    section="§9.2.4 (workers); GPU pool size: project default",
+    rationale="Pods are rescheduled only if other nodes have room: §9.2.4 recommends at least "
+    "3 workers, so a cluster can lose one. The source names no GPU pool size; 2 nodes is a "
+    "project default, because a GPU pool of one node loses every GPU workload with that node.",
     remediation="Give each production VKS cluster node pools totalling at least 3 workers "
     "(minReplicas for autoscaled pools) and every GPU pool at least 2 nodes.",
     thresholds={
@@ -332,14 +339,14 @@ def control_plane(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
     },
 )
 def workers(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
-    if not view.is_production:
-        return
     standby = _standby(view)
     min_workers = int(t["minWorkersWarmStandby"] if standby else t["minWorkers"])
     min_gpu = int(t["minGpuPoolNodesWarmStandby"] if standby else t["minGpuPoolNodes"])
     role = " at a warm-standby DR site" if standby else ""
     gpu_classes = gpu_vm_classes(view)
     for cluster in vks_clusters(view):
+        if not view.production(cluster):
+            continue
         deployments = get_path(cluster.props, "spec.topology.workers.machineDeployments") or []
         total = 0
         for deployment in deployments:
@@ -395,7 +402,7 @@ def app_deployments(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation
     for deployment in view.kube("Deployment", "apps/"):
         spec = deployment.props.get("spec") or {}
         replicas = as_int(spec.get("replicas"), 1)  # Kubernetes defaults replicas to 1
-        if view.is_production and replicas is not None and replicas < minimum:
+        if view.production(deployment) and replicas is not None and replicas < minimum:
             yield Violation(
                 f"{label(deployment)}: {replicas} replica(s); production needs at least {minimum}",
                 deployment.urn,
@@ -425,10 +432,10 @@ def app_deployments(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation
     thresholds={"minStandbyReplicas": 1},
 )
 def pgvector_ha(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
-    if not view.is_production:
-        return
     minimum = int(t["minStandbyReplicas"])
     for cluster in view.kube("PostgresCluster", DSM_GROUP):
+        if not view.production(cluster):
+            continue
         replicas = as_int(get_path(cluster.props, "spec.replicas"), 0)
         if replicas is None or replicas < minimum:
             yield Violation(

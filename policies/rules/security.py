@@ -40,22 +40,23 @@ from paif_components.avi_binding import (
     AVI_WAF_POLICY_TYPE,
 )
 from paif_components.contract import tokens
+from paif_components.contract.annotations import RATE_LIMIT_RPM_ANNOTATION
 from paif_components.contract.plan import SECRET_PLACEHOLDER
 from paif_components.nsx_binding import (
     POLICY_GROUP_TYPE,
     POLICY_LB_VIRTUAL_SERVER_TYPE,
     POLICY_SECURITY_POLICY_TYPE,
 )
+from paif_components.secret_values import is_credential_name
 from paif_policies.credentials import (
     field_path,
-    is_credential_name,
     is_secret_reference,
     string_fields,
 )
 from paif_policies.harbor_replication import HARBOR_PROJECT_TYPE
 from paif_policies.readers import is_true, known
 from paif_policies.registry import Violation, rule
-from paif_policies.view import StackView, as_int, as_number, endpoints, get_path, label
+from paif_policies.view import StackView, as_int, as_number, endpoints, label
 
 HARBOR_ROBOT_TYPE: Final = tokens.HARBOR_ROBOT_ACCOUNT
 
@@ -77,7 +78,7 @@ READ_ONLY_ROBOT_ACTIONS: Final = frozenset({"pull", "read", "list"})
 REPLICATION_ROBOT_ACTIONS: Final = frozenset({"pull", "push", "read", "list"})
 
 
-RATE_LIMIT_ANNOTATION: Final = "paif.vmware.com/rate-limit-rpm"
+RATE_LIMIT_ANNOTATION: Final = RATE_LIMIT_RPM_ANNOTATION
 
 
 # Avi WafPolicy.mode that blocks what it detects (the provider defaults to detection only).
@@ -121,18 +122,18 @@ def _count(mapping: Any, key: str) -> int | None:
     severity="medium",
     section="§9.6.3 AI-specific",
     rationale="One tenant's runaway client or a prompt flood takes every GPU replica; a rate "
-    "limit at the ML API gateway keeps the shared pool fair and bounds the cost.",
+    "limit at the ML API gateway keeps the shared pool fair and bounds the cost (§9.2.2: "
+    "per namespace or user). Neither PAIS's published ModelEndpoint and PAISConfiguration nor "
+    "NIMService has a rate-limit field, so the rule checks the limit the component records "
+    "for the gateway's operators (annotation paif.vmware.com/rate-limit-rpm); it cannot see "
+    "whether the gateway applies it.",
     remediation="Set rateLimit.requestsPerMinute (and tokensPerMinute) on every model endpoint "
     "in paif:tenants[].modelEndpoints.",
 )
 def check_rate_limits(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
     for endpoint in endpoints(view):
-        if endpoint.kind == "ModelEndpoint":
-            limit = as_number(get_path(endpoint.spec, "gateway.rateLimit.requestsPerMinute"))
-            where = "spec.gateway.rateLimit.requestsPerMinute"
-        else:
-            limit = as_number(endpoint.annotations.get(RATE_LIMIT_ANNOTATION))
-            where = f"annotation {RATE_LIMIT_ANNOTATION}"
+        limit = as_number(endpoint.annotations.get(RATE_LIMIT_ANNOTATION))
+        where = f"annotation {RATE_LIMIT_ANNOTATION}"
         if limit is None or limit <= 0:
             yield Violation(
                 f"{endpoint.label} has no rate limit ({where}): one client can exhaust the "
@@ -426,11 +427,13 @@ def check_harbor(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
     "PAIF-SEC-009",
     title="Production entry has a WAF in enforcement mode",
     severity="high",
-    section="§9.1 (production access: TLS, WAF), §9.6.1 perimeter",
-    rationale="§9.1 hardens production access with TLS and a WAF, and §9.6.1 puts the WAF at "
-    "the edge load balancer: prompt floods, injection payloads and scanners are stopped "
-    "before they reach the gateway. The NSX load balancer has no WAF; an Avi virtual service "
-    "carries one, and a WAF in detection mode only reports.",
+    section="§9.1.1 (production access: TLS, WAF), §9.6.1 perimeter (optional WAF); "
+    "required in production: project default",
+    rationale="§9.1.1 lists TLS and a WAF under production's hardened access, while §9.6.1 "
+    "marks the WAF at the edge optional; requiring one in production is a project default: "
+    "prompt floods, injection payloads and scanners are stopped before they reach the "
+    "gateway. The NSX load balancer has no WAF; an Avi virtual service carries one, and a WAF "
+    "in detection mode only reports.",
     remediation="Keep network.ingress.waf on (the default in production): the site builds an "
     "Avi virtual service with a WAF policy in enforcement mode (network.ingress.avi.wafMode); "
     "or waive this rule with the reason and the WAF that stands in front of the entry.",

@@ -67,8 +67,7 @@ def check_tls(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Violat
         yield from _nsx_entry_tls(view, server)
     for service in view.of_type(AVI_VIRTUAL_SERVICE_TYPE):
         yield from _avi_entry_tls(service)
-    if view.is_production:
-        yield from _internal_hops(view, [str(m) for m in thresholds.get("tlsSslModes") or []])
+    yield from _internal_hops(view, [str(m) for m in thresholds.get("tlsSslModes") or []])
     for service in view.of_type(GSLB_SERVICE_TYPE):
         for ref in service.props.get("healthMonitorRefs") or []:
             name = str(ref).rsplit("name=", 1)[-1].rsplit("/", 1)[-1]
@@ -197,8 +196,9 @@ def _avi_entry_tls(service: Any) -> Iterator[Violation]:
 
 
 def _internal_hops(view: StackView, tls_modes: list[str]) -> Iterator[Violation]:
-    """Production: the load balancer's hop to the backends and database clients use TLS."""
-    for pool in view.of_type(AVI_POOL_TYPE):
+    """Production: the load balancer's hop to the backends and database clients use TLS
+    (the entry by the stack's tier, each database by its tenant's)."""
+    for pool in view.of_type(AVI_POOL_TYPE) if view.is_production else ():
         if not pool.props.get("sslProfileRef"):
             yield Violation(
                 f"Avi pool {pool.props.get('name') or pool.name!r} sends traffic to its servers "
@@ -207,6 +207,8 @@ def _internal_hops(view: StackView, tls_modes: list[str]) -> Iterator[Violation]
                 pool.urn,
             )
     for cluster in view.kube("PostgresCluster", DSM_GROUP):
+        if not view.production(cluster):
+            continue
         notes = get_path(cluster.props, "metadata.annotations") or {}
         mode = notes.get(SSLMODE_ANNOTATION)
         if mode not in tls_modes:

@@ -149,7 +149,7 @@ def immutability_gap(view: StackView, ref: ImageRef) -> str | None:
     return f"no tag-immutability rule of Harbor project '{project_name}' covers it"
 
 
-def _unpinned(view: StackView, ref: str, mutable: set[str]) -> str | None:
+def _unpinned(view: StackView, ref: str, mutable: set[str], production: bool) -> str | None:
     parsed = parse_image_ref(ref)
     if parsed.digest:
         return None
@@ -157,7 +157,7 @@ def _unpinned(view: StackView, ref: str, mutable: set[str]) -> str | None:
         return "without a tag (pulls latest); pin it by digest (repo:tag@sha256:…)"
     if parsed.tag in mutable:
         return f"by the mutable tag {parsed.tag!r}; pin it by digest (repo:tag@sha256:…)"
-    if not view.is_production:
+    if not production:
         return None
     gap = immutability_gap(view, parsed)
     if gap is None:
@@ -186,7 +186,7 @@ def check_pinned_images(view: StackView, thresholds: Mapping[str, Any]) -> Itera
     mutable = {str(t) for t in thresholds.get("mutableTags") or []}
     for endpoint in endpoints(view):
         ref = known(lambda e=endpoint: endpoint_model_ref(e), None)
-        problem = _unpinned(view, ref, mutable) if ref else None
+        problem = _unpinned(view, ref, mutable, view.production(endpoint.resource)) if ref else None
         if problem:
             yield Violation(f"{endpoint.label} serves model {ref} {problem}", endpoint.resource.urn)
     for workload in workloads(view):
@@ -195,7 +195,7 @@ def check_pinned_images(view: StackView, thresholds: Mapping[str, Any]) -> Itera
             image = known(lambda c=container: c.get("image"), None)
             if not isinstance(image, str) or not image:
                 continue
-            problem = _unpinned(view, image, mutable)
+            problem = _unpinned(view, image, mutable, view.production(workload))
             if problem:
                 yield Violation(
                     f"{label(workload)} runs image {image} ({path}) {problem}", workload.urn

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 KEDA = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+ENDPOINT = "kubernetes:pais.vmware.com/v1alpha1:ModelEndpoint"
 
 
 def write(plan: Any, out: Path) -> Path:
@@ -75,7 +76,7 @@ def test_one_endpoints_max_replicas_changes_the_scaler_its_alert_and_its_dashboa
     assert stack.status == "changed"
     assert (stack.added, stack.removed) == ([], [])
     by_type = {c["type"]: c for c in stack.changed}
-    assert sorted(by_type) == [CONFIG_MAP, KEDA, RULE]
+    assert sorted(by_type) == [CONFIG_MAP, KEDA, RULE, ENDPOINT]
     changed = by_type[KEDA]
     assert changed["name"].endswith("llama-chat-autoscaler")
     assert changed["paths"] == ["spec.maxReplicaCount"]
@@ -86,6 +87,11 @@ def test_one_endpoints_max_replicas_changes_the_scaler_its_alert_and_its_dashboa
     exprs = [pair for path, pair in rule.items() if path.endswith(".expr")]
     assert [(old[-5:], new[-4:]) for old, new in exprs] == [(">= 10", ">= 8")]
     assert by_type[CONFIG_MAP]["name"].endswith("marketing-monitoring-dashboard")
+    # The ModelEndpoint's record of its replicas (PAIS publishes no replica field).
+    record = by_type[ENDPOINT]["changes"]
+    assert [(c["path"], c["old"], c["new"]) for c in record] == [
+        ("metadata.annotations.paif.vmware.com/replicas", "2..10", "2..8")
+    ]
     # Fewer GPUs at peak: the capacity estimate moves with it.
     peak = {c.path: (c.old, c.new) for c in stack.estimates}
     assert peak["capacity.site.peakGpus"][0] - peak["capacity.site.peakGpus"][1] == 2
@@ -100,11 +106,11 @@ def test_markdown_and_json_of_a_change(plans, tmp_path, capsys):
     assert code == 1
     printed = json.loads(capsys.readouterr().out)
     assert printed == json.loads(document.read_text(encoding="utf-8"))
-    assert printed["summary"]["changed"] == 3
+    assert printed["summary"]["changed"] == 4
     changed = printed["stacks"]["prod"]["resources"]["changed"]
     assert ["spec.maxReplicaCount"] in [c["paths"] for c in changed]
     text = markdown.read_text(encoding="utf-8")
-    assert "| `prod` | changed | 0 | 0 | 3 |" in text
+    assert "| `prod` | changed | 0 | 0 | 4 |" in text
     assert "  - `spec.maxReplicaCount`: 10 → 8" in text
 
 

@@ -74,8 +74,17 @@ def test_secrets_are_kept_apart_with_a_readme_saying_how_to_supply_them(
     planned: Path, stack: str
 ) -> None:
     secrets = planned / stack / "secrets"
-    files = sorted(secrets.glob("*/*.yaml"))
-    assert [p.parent.name for p in files] == ["supervisor"] * 3  # the tenants' pull secrets
+    files = sorted(secrets.glob("supervisor/*.yaml"))
+    assert len(files) == 3  # the tenants' pull secrets
+    # The backend's credentials, copied from Supervisor Secrets to its VKS cluster (issue 23).
+    site = {"prod": "seoul-primary", "dr": "busan-dr"}[stack]
+    assert [p.name for p in secrets.glob("marketing-apps/*.yaml")] == [
+        f"secret-{site}-marketing-marketing-apps-apps-backend-credentials.yaml"
+    ]
+    assert sorted(p.name for p in secrets.iterdir() if p.is_dir()) == [
+        "marketing-apps",
+        "supervisor",
+    ]
     readme = (secrets / "README.md").read_text()
     assert "not to be applied as they are" in readme
     for path in files:
@@ -142,7 +151,8 @@ def test_unknown_stack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     code = main(["plan", "--stack", "qa", "--project-dir", str(ROOT), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2
-    assert f"error: Pulumi.qa.yaml: no such stack file in {ROOT} (stacks here: dr, prod)\n" == err
+    expected = f"error: Pulumi.qa.yaml: no such stack file in {ROOT} (stacks here: dev, dr, prod)"
+    assert expected + "\n" == err
 
 
 def test_malformed_yaml(

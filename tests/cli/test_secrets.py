@@ -347,10 +347,16 @@ def test_credential_inputs_are_secret_everywhere(plaintext_run: Run, stack: str)
 def test_pull_secrets_hold_their_data_as_secrets(plaintext_run: Run, stack: str) -> None:
     secrets = [r for r in _records(plaintext_run, stack, "kubernetes:core/v1:Secret") if r.custom]
     declared = [r for r in secrets if "__read" not in r.inputs]
-    assert len(declared) == 3, [r.name for r in declared]  # one per tenant
-    for record in declared:
+    pulls = [r for r in declared if r.name.endswith("-pull-secret")]
+    assert len(pulls) == 3, [r.name for r in declared]  # one per tenant
+    for record in pulls:
         assert record.inputs["stringData"] == SECRET
         assert record.secret_paths == ["stringData"]
+    # The wired backend's copy of DSM's password and of its gateway token (app_wiring).
+    (credentials,) = [r for r in declared if r not in pulls]
+    assert credentials.name.endswith("-backend-credentials")
+    assert credentials.inputs["data"] == SECRET
+    assert credentials.secret_paths == ["data"]
 
 
 def test_the_replication_registry_credential_is_secret(plaintext_run: Run) -> None:

@@ -15,8 +15,9 @@ EDGE_PACKAGES = ("nsxt:", "avi:")
 
 
 def _external(stack: str) -> dict[str, Any]:
-    """The example with its edge external; who reaches the tenants, where they may go and the
-    site's database addresses describe the network, so they stay."""
+    """The example with its edge external; who reaches the tenants, where they may go, the
+    site's database addresses and where apps reach the gateway describe the network, so they
+    stay."""
     config = load_example(stack)
     network = config["paif:network"]
     config["paif:network"] = {
@@ -24,6 +25,7 @@ def _external(stack: str) -> dict[str, Any]:
         "appTier": network["appTier"],
         "egress": network["egress"],
         "dataCidrs": network["dataCidrs"],
+        "gatewayUrl": network["gatewayUrl"],
     }
     return config
 
@@ -50,7 +52,8 @@ def test_an_external_edge_declares_no_nsx_or_avi_resource_and_passes(tmp_path: P
 def test_a_stack_that_declares_no_edge_at_all_still_fails_sec_005(tmp_path: Path) -> None:
     """Leaving the edge out is not saying it is managed elsewhere."""
     config = load_example("prod")
-    del config["paif:network"]
+    # Only where apps reach the gateway (the wired backend needs it) is left of the network.
+    config["paif:network"] = {"gatewayUrl": config["paif:network"]["gatewayUrl"]}
     assert _plan(tmp_path, {"prod": config}) == 1
     plan = json.loads((tmp_path / "out" / "prod" / "plan.json").read_text())
     assert "PAIF-SEC-005" in {f["ruleId"] for f in plan["policy"]["violations"]}

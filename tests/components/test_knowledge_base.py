@@ -72,7 +72,7 @@ def test_knowledge_base_config_map(run_pulumi, prod) -> None:
     document = yaml.safe_load(record.inputs["data"]["knowledge-base.yaml"])
     assert document == {
         "apiVersion": "paif.vmware.com/v1alpha1",
-        "kind": "KnowledgeBase",
+        "kind": "KnowledgeBaseRecord",
         "metadata": {
             "name": "product-docs",
             "namespace": "marketing-ns",
@@ -80,6 +80,9 @@ def test_knowledge_base_config_map(run_pulumi, prod) -> None:
             "site": "seoul-primary",
         },
         "spec": {
+            "appliedThrough": ("POST /api/v1/control/knowledge-bases (+ .../{id}/indexes) of PAIS"),
+            "knowledgeBase": {"name": "product-docs", "data_origin_type": "DATA_SOURCES"},
+            "index": {"embeddings_model_endpoint": "embeddings"},
             "dataSource": {
                 "type": "s3",
                 "url": "s3://marketing-docs/products",
@@ -112,17 +115,17 @@ def test_agent_config_map(run_pulumi, prod) -> None:
     assert record.inputs["metadata"]["name"] == "agent-product-assistant"
     assert record.inputs["metadata"]["labels"]["paif.vmware.com/config"] == "agent"
     document = yaml.safe_load(record.inputs["data"]["agent.yaml"])
-    assert document["kind"] == "Agent"
+    assert document["kind"] == "AgentRecord"
+    prompt = "You answer questions about our products using the product documentation only."
     assert document["spec"] == {
+        "appliedThrough": "POST /api/v1/compatibility/openai/v1/assistants of PAIS",
+        "agent": {"name": "product-assistant", "model": "llama-chat", "instructions": prompt},
         "completion": {
             "endpoint": "llama-chat",
             "routingName": "llama-chat",
             "model": "harbor.primary.example.com/marketing/llama-3.1-8b-instruct:1.0.0",
         },
         "knowledgeBases": ["product-docs"],
-        "systemPrompt": (
-            "You answer questions about our products using the product documentation only."
-        ),
         "parameters": {"temperature": 0.2, "maxTokens": 1024},
     }
     validate_core_object(manifest(record.inputs))

@@ -18,6 +18,7 @@ from paif_components.autoscaling import (
     scale_up_for,
     scaled_object_spec,
 )
+from paif_components.config import ConfigError
 from paif_components.config.models import StackConfig, Tenant
 from paif_components.errors import ComponentInputError
 from paif_components.model_endpoint import (
@@ -160,11 +161,11 @@ def test_queue_trigger_only_when_configured(run_pulumi, prod) -> None:
 
 
 def test_pais_model_endpoint_spec(run_pulumi, prod) -> None:
+    """What PAIS's published API takes, and nothing else; the rest is a recorded annotation."""
     _, records = render(run_pulumi, args_for(prod))
     endpoint = records["endpoint"]
     assert endpoint.type == "kubernetes:pais.vmware.com/v1alpha1:ModelEndpoint"
     labels = {**PROD_LABELS, "paif.vmware.com/endpoint": "llama-chat"}
-    selector = {"paif.vmware.com/endpoint": "llama-chat", "paif.vmware.com/tenant": "marketing"}
     assert endpoint.inputs == {
         "apiVersion": "pais.vmware.com/v1alpha1",
         "kind": "ModelEndpoint",
@@ -178,41 +179,44 @@ def test_pais_model_endpoint_spec(run_pulumi, prod) -> None:
                 "paif.vmware.com/gpus-per-replica": "1",
                 "paif.vmware.com/model-parameters-b": "8",
                 "paif.vmware.com/model-precision": "fp16",
+                "paif.vmware.com/replicas": "2..10",
+                "paif.vmware.com/gateway-timeout-seconds": "60",
+                "paif.vmware.com/warm-up": "true",
+                "paif.vmware.com/rate-limit-rpm": "600",
                 "paif.vmware.com/target": "supervisor",
             },
         },
         "spec": {
-            "type": "Completions",
+            "model": {
+                "ociRef": "harbor.primary.example.com/marketing/llama-3.1-8b-instruct:1.0.0",
+                "pullSecrets": [{"name": "marketing-harbor-pull"}],
+            },
             "engine": "vLLM",
+            "type": "Completions",
             "routingName": "llama-chat",
-            "replicas": 2,
             "virtualMachineClassName": "vgpu-a100-80c",
             "storageClassName": "vsan-default-storage-policy",
-            "model": {"ociRef": "harbor.primary.example.com/marketing/llama-3.1-8b-instruct:1.0.0"},
-            "imagePullSecrets": [{"name": "marketing-harbor-pull"}],
-            "imagePullPolicy": "IfNotPresent",
-            "engineArgs": {"tensorParallelSize": 1, "gpuMemoryUtilization": 0.9},
-            "podLabels": labels,
-            "topologySpreadConstraints": [
-                {
-                    "maxSkew": 1,
-                    "topologyKey": "kubernetes.io/hostname",
-                    "whenUnsatisfiable": "DoNotSchedule",
-                    "labelSelector": {"matchLabels": selector},
-                }
-            ],
-            "healthCheck": {"path": "/health"},
-            "warmUp": {"enabled": True},
-            "gateway": {"timeoutSeconds": 60, "rateLimit": {"requestsPerMinute": 600}},
         },
     }
+    validate_crd_object(manifest(endpoint.inputs))
     component = next(r for r in records.values() if r.type == MODEL_ENDPOINT_TYPE)
     assert endpoint.parent == component.urn
     assert records["autoscaler"].parent == component.urn
+    # PAIS places its replicas itself: no spread, no disruption budget of the library's.
+    assert "pdb" not in records
 
 
-def test_disruption_budget_keeps_one_replica(run_pulumi, prod) -> None:
+def test_a_field_pais_does_not_take_is_refused_by_the_schema(run_pulumi, prod) -> None:
     _, records = render(run_pulumi, args_for(prod))
+    body = manifest(records["endpoint"].inputs)
+    body["spec"] = {**body["spec"], "replicas": 2}
+    with pytest.raises(AssertionError, match="replicas"):
+        validate_crd_object(body)
+
+
+def test_nim_disruption_budget_keeps_one_replica(run_pulumi) -> None:
+    cfg = load_stack(edit=edit_endpoint(0, backend="nim"))
+    _, records = render(run_pulumi, args_for(cfg))
     pdb = records["pdb"]
     assert pdb.inputs["spec"] == {
         "minAvailable": 1,
@@ -245,7 +249,9 @@ def test_70b_fp16_derives_multiple_80gb_gpus_and_minutes_of_cold_start(run_pulum
     assert component.gpus_per_replica == 4  # power-of-two tensor parallel size
     assert component.vm_class == "vgpu-a100-80c-x4"
     spec = records["endpoint"].inputs["spec"]
-    assert spec["engineArgs"]["tensorParallelSize"] == 4
+    # The four GPUs reach PAIS through the VM class (x4); the count is recorded beside it.
+    annotations = records["endpoint"].inputs["metadata"]["annotations"]
+    assert annotations["paif.vmware.com/gpus-per-replica"] == "4"
     assert spec["virtualMachineClassName"] == "vgpu-a100-80c-x4"
     out = component.cold_start_output()
     assert 120 <= out["lowSeconds"] < out["highSeconds"] <= 300  # §9.5.3: 2 – 5 min
@@ -288,7 +294,8 @@ def test_pilot_light_declares_without_running(run_pulumi) -> None:
     cfg = load_stack(edit=edit_endpoint(0, replicas={"min": 0, "max": 1}))
     component, records = render(run_pulumi, args_for(cfg, running=False))
     assert set(records) == {"ep", "endpoint"}
-    assert records["endpoint"].inputs["spec"]["replicas"] == 0
+    annotations = records["endpoint"].inputs["metadata"]["annotations"]
+    assert annotations["paif.vmware.com/replicas"] == "0"
     assert component.min_replicas == 0
 
 
@@ -306,10 +313,10 @@ def test_warm_standby_runs_one_replica(run_pulumi) -> None:
     # paif_components.dr.topology derives warm-standby endpoints with replicas min = max = 1.
     cfg = load_stack(edit=edit_endpoint(0, replicas={"min": 1, "max": 1}))
     _, records = render(run_pulumi, args_for(cfg))
-    assert records["endpoint"].inputs["spec"]["replicas"] == 1
+    annotations = records["endpoint"].inputs["metadata"]["annotations"]
+    assert annotations["paif.vmware.com/replicas"] == "1..1"
     assert records["autoscaler"].inputs["spec"]["minReplicaCount"] == 1
     assert records["autoscaler"].inputs["spec"]["maxReplicaCount"] == 1
-    assert records["pdb"].inputs["spec"]["minAvailable"] == 1
 
 
 @pytest.mark.parametrize(
@@ -551,3 +558,38 @@ def test_scale_up_period_is_one_cold_start_within_hpa_limits(params: float) -> N
         max(KEDA_POLLING_INTERVAL_SECONDS, math.ceil(cold.high_s)), 1800
     )
     assert 0 <= scale_up.stabilization_seconds <= cold.low_s
+
+
+def test_request_rate_and_queue_triggers_where_the_engine_exports_them(run_pulumi) -> None:
+    """§9.5.1's request count as a request-rate trigger, beside the queue depth, per replica."""
+    cfg = load_stack(edit=edit_endpoint(0, requestRateTarget=4, queueDepthTarget=8))
+    _, records = render(run_pulumi, args_for(cfg))
+    triggers = {t["name"]: t for t in records["autoscaler"].inputs["spec"]["triggers"]}
+    assert list(triggers) == ["gpu-utilization", "request-rate", "queue-depth"]
+    rate = triggers["request-rate"]
+    assert rate["metricType"] == "AverageValue"
+    assert rate["metadata"]["threshold"] == "4"
+    assert rate["metadata"]["query"] == (
+        '(sum(rate(http_requests_total{namespace="marketing-ns",pod=~"llama-chat-.*"}[1m])) '
+        "or vector(0))"
+    )
+    validate_crd_object(manifest(records["autoscaler"].inputs))
+    nim = load_stack(edit=edit_endpoint(0, backend="nim", requestRateTarget=4))
+    _, records = render(run_pulumi, args_for(nim))
+    metrics = records["nim"].inputs["spec"]["scale"]["hpa"]["metrics"]
+    assert [m["pods"]["metric"]["name"] for m in metrics] == [
+        "DCGM_FI_DEV_GPU_UTIL",
+        "request_success_per_second",
+        "num_requests_waiting",  # the example's queueDepthTarget
+    ]
+    validate_crd_object(manifest(records["nim"].inputs))
+
+
+@pytest.mark.parametrize("key", ["requestRateTarget", "queueDepthTarget"])
+def test_an_infinity_endpoint_scales_on_gpu_only(key: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_stack(edit=edit_endpoint(1, engine="Infinity", **{key: 4}))
+    assert f"modelEndpoints[1].{key}" in raised.value.render()
+    assert "Infinity engine does not export" in raised.value.render()
+    infinity = load_stack(edit=edit_endpoint(1, engine="Infinity"))
+    assert infinity.tenants[0].model_endpoints[1].engine == "Infinity"

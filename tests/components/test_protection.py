@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ STATELESS: frozenset[str] = frozenset(
         "harbor:index/replication:Replication",
         "harbor:index/robotAccount:RobotAccount",
         "kubernetes:apps/v1:Deployment",
+        "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
         # A VKS cluster runs stateless apps; tenant data lives in DSM and Harbor.
         "kubernetes:cluster.x-k8s.io/v1beta2:Cluster",
         "kubernetes:core/v1:ConfigMap",
@@ -65,6 +67,8 @@ STATELESS: frozenset[str] = frozenset(
         "kubernetes:networking.k8s.io/v1:Ingress",
         "kubernetes:networking.k8s.io/v1:NetworkPolicy",
         "kubernetes:pais.vmware.com/v1alpha1:ModelEndpoint",
+        # PAIS's state and knowledge bases are in its database (protected); this is settings.
+        "kubernetes:pais.vmware.com/v1alpha1:PAISConfiguration",
         "kubernetes:policy/v1:PodDisruptionBudget",
         "kubernetes:rbac.authorization.k8s.io/v1:Role",
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
@@ -156,6 +160,19 @@ def test_every_resource_type_is_classified(plans: dict[str, StackPlan], stack: s
     )
 
 
+def own_dev_tier(plan: StackPlan) -> Callable[[str], bool]:
+    """Whether a URN is of a tenant whose own tier (``tenants[].environment``) is dev."""
+    # The tenant components record their tier (a DR stack takes its tenants from its primary's
+    # stack file, so the plan's records, not its config, say which they are).
+    prefixes = tuple(
+        f"::{r.name}-"
+        for r in plan.result.resources
+        if r.type == "paif:tenancy:Tenant"
+        and (r.inputs or {}).get("environment") not in (None, "prod", "mission-critical")
+    )
+    return lambda urn: any(p in urn for p in prefixes)
+
+
 @pytest.mark.parametrize("stack", ["prod", "dr", "critical"])
 def test_production_tiers_protect_every_stateful_resource(
     plans: dict[str, StackPlan], stack: str
@@ -164,9 +181,14 @@ def test_production_tiers_protect_every_stateful_resource(
     assert plan.config.environment in ("prod", "mission-critical")
     records = stateful(plan)
     assert counts(records) == EXPECTED_STATEFUL
-    unprotected = [r.urn for r in records if not r.protect]
+    # A tenant of its own dev tier (§9.1.1: the example's dev) is judged by it: unprotected.
+    dev = own_dev_tier(plan)
+    unprotected = [r.urn for r in records if not r.protect and not dev(r.urn)]
     assert unprotected == [], f"stateful resources without protect=True: {unprotected}"
-    not_retained = [r.urn for r in records if STATEFUL[r.type] and not r.retain_on_delete]
+    assert [r.urn for r in records if r.protect and dev(r.urn)] == []
+    not_retained = [
+        r.urn for r in records if STATEFUL[r.type] and not r.retain_on_delete and not dev(r.urn)
+    ]
     assert not_retained == [], f"data would go with the resource on delete: {not_retained}"
 
 
@@ -177,7 +199,8 @@ def test_the_plan_json_records_the_protection(plans: dict[str, StackPlan], tmp_p
         r["urn"]: (r["protect"], r["retainOnDelete"]) for r in resources if r["type"] in STATEFUL
     }
     assert len(flags) == sum(EXPECTED_STATEFUL.values())
-    assert {urn: flag[0] for urn, flag in flags.items()} == dict.fromkeys(flags, True)
+    dev = own_dev_tier(plans["prod"])
+    assert {urn: flag[0] for urn, flag in flags.items()} == {urn: not dev(urn) for urn in flags}
 
 
 def test_dev_leaves_the_same_resources_unprotected(plans: dict[str, StackPlan]) -> None:

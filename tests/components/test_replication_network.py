@@ -136,6 +136,17 @@ def test_copies_restored_from_backups_open_no_path(make_project: Callable[..., P
     code, out = _plan(make_project, prod, dr)
     assert code == 0
     assert _replication_policies(out, "prod") == _replication_policies(out, "dr") == {}
+    # PAIS's own database is among them: the DR site has no PAIS instance until it is restored,
+    # and the tenant records which database it waits for (PAIF-SEC-002 reads it).
+    plan = json.loads((out / "dr" / "plan.json").read_text())
+    types = {r["type"] for r in plan["resources"]}
+    assert "kubernetes:pais.vmware.com/v1alpha1:PAISConfiguration" not in types
+    waiting = {
+        r["inputs"]["tenant"]: r["inputs"].get("paisDatabaseAtFailover")
+        for r in plan["resources"]
+        if r["type"] == "paif:tenancy:Tenant"
+    }
+    assert waiting == {"marketing": "kb-vectors", "hr": None, "dev": None}
 
 
 @pytest.mark.parametrize(

@@ -34,9 +34,10 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".engine" / "bin"
 
 # Kinds the program renders that have no published CRD nor a schema of this project
-# (schemas/SOURCES.md): a minimal CRD that keeps every field, so the API server stores them as
-# the program wrote them. DSM's kinds are served from schemas/dsm/ (written from DSM's API).
-MINIMAL_CRDS = (("pais.vmware.com", "v1alpha1", "ModelEndpoint", "modelendpoints"),)
+# (schemas/SOURCES.md) would get a minimal CRD that keeps every field. None is left: DSM's and
+# PAIS's kinds are served from schemas/dsm/ and schemas/pais/ (written from their APIs), so the
+# API server refuses a field those APIs do not have.
+MINIMAL_CRDS: tuple[tuple[str, str, str, str], ...] = ()
 
 
 # kube-apiserver refuses anonymous requests under AlwaysAllow, so the tests use a static token.
@@ -233,13 +234,15 @@ class ApiServer:
         namespaces: list[str],
         vks: dict[str, tuple[str, ApiServer]],
         dsm_secrets: Sequence[tuple[str, str]] = (),
+        app_secrets: Sequence[tuple[str, str, str, str]] = (),
     ) -> None:
         """Stand in for the Supervisor's controllers: the tenants' namespaces exist, each VKS
         cluster (``name -> (Supervisor namespace, its own API server)``) has the kubeconfig
         Secret Cluster API would write, pointing at that cluster's API server, and each DSM
         PostgresCluster ``(namespace, name)`` the admin-password Secret DSM writes beside it
         (named after the cluster: no DSM controller fills ``status.connection.passwordRef``
-        here)."""
+        here), and each other Secret an app is wired to ``(namespace, name, key, value)`` that
+        the platform team creates (a PAIS API token)."""
         for namespace in namespaces:
             self.create("/api/v1/namespaces", {"metadata": {"name": namespace}})
         for namespace, cluster in dsm_secrets:
@@ -247,6 +250,12 @@ class ApiServer:
             self.create(
                 f"/api/v1/namespaces/{namespace}/secrets",
                 {"metadata": {"name": cluster}, "data": {"password": password}},
+            )
+        for namespace, name, key, text in app_secrets:
+            value = base64.b64encode(text.encode()).decode()
+            self.create(
+                f"/api/v1/namespaces/{namespace}/secrets",
+                {"metadata": {"name": name}, "data": {key: value}},
             )
         for cluster, (namespace, api) in vks.items():
             value = base64.b64encode(api.kubeconfig.encode()).decode()

@@ -6,12 +6,13 @@ import copy
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from paif_components.contract.annotations import SOURCES_ANNOTATION
 from tests.engine.cluster import ROOT, ApiServer, Etcd
 from tests.engine.harness import Project, write_stack_files
 
@@ -21,6 +22,9 @@ SECRETS = {
     # The logical replication role's password (paif_components.database_replication).
     "dsm:replicationPassword": "replicator-Pl41nT3xt-canary",
 }
+# The PAIS API token the platform team stores in a Supervisor Secret for apps' gateway calls
+# (prepare_supervisor creates it; TenantApps copies it into the app namespace on the cluster).
+APP_TOKEN = "pais-api-token-Pl41nT3xt-canary"
 
 
 def example(stack: str) -> dict[str, Any]:
@@ -44,7 +48,11 @@ def for_engine(config: dict[str, Any], site: Site | None) -> dict[str, Any]:
     network = config["paif:network"]
     config["paif:network"] = {
         "edge": "external",
-        **{key: network[key] for key in ("appTier", "egress", "dataCidrs") if key in network},
+        **{
+            key: network[key]
+            for key in ("appTier", "egress", "dataCidrs", "gatewayUrl")
+            if key in network
+        },
     }
     config["paif:kubernetes"] = {"awaitControllers": False}
     return config
@@ -57,6 +65,9 @@ class Layout:
     namespaces: list[str]
     # DSM's admin-password Secret of each PostgresCluster: (namespace, cluster name).
     dsm_secrets: list[tuple[str, str]]
+    # The other Supervisor Secrets apps are wired to, which the platform team creates (a PAIS
+    # API token for the gateway): (namespace, name, key), from the credentials Secrets' sources.
+    app_secrets: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def platform_namespaces(tmp: Path, stacks: dict[str, dict[str, Any]] | None = None) -> Layout:
@@ -77,6 +88,7 @@ def platform_namespaces(tmp: Path, stacks: dict[str, dict[str, Any]] | None = No
     )  # fmt: skip
     namespaces = {t["namespace"] for t in next(iter(stacks.values()))["paif:tenants"]}
     secrets: set[tuple[str, str]] = set()
+    sources: set[tuple[str, str, str]] = set()
     for stack in stacks:
         plan = json.loads((tmp / "layout-out" / stack / "plan.json").read_text())
         for record in plan["resources"]:
@@ -86,7 +98,15 @@ def platform_namespaces(tmp: Path, stacks: dict[str, dict[str, Any]] | None = No
                 namespaces.add(metadata["namespace"])
                 if inputs.get("kind") == "PostgresCluster":
                     secrets.add((metadata["namespace"], metadata["name"]))
-    return Layout(sorted(namespaces), sorted(secrets))
+            notes = metadata.get("annotations") or {}
+            for source in str(notes.get(SOURCES_ANNOTATION) or "").split(", "):
+                where = source.partition("=supervisor:")[2]
+                if where:
+                    place, _, key = where.partition("#")
+                    namespace, _, name = place.partition("/")
+                    sources.add((namespace, name, key))
+    apps = sorted(s for s in sources if (s[0], s[1]) not in secrets)
+    return Layout(sorted(namespaces), sorted(secrets), apps)
 
 
 def vks_clusters(config: dict[str, Any] | None = None) -> dict[str, str]:
@@ -141,6 +161,7 @@ def start_site(
         namespaces.namespaces,
         {c: (ns, clusters[c]) for c, ns in vks.items()},
         namespaces.dsm_secrets,
+        [(ns, secret, key, APP_TOKEN) for ns, secret, key in namespaces.app_secrets],
     )
     return Site(supervisor, clusters)
 
@@ -151,3 +172,27 @@ def new_project(workspace: dict[str, Any], name: str) -> Project:
 
 def stack_secrets(site: Site) -> dict[str, str]:
     return {**SECRETS, "kubernetes:kubeconfig": site.supervisor.kubeconfig}
+
+
+POSTGRES_CLUSTERS = "/apis/databases.dataservices.vmware.com/v1alpha1/postgresclusters"
+
+
+def report_database_hosts(supervisor: Any) -> None:
+    """Stand in for DSM's controller reporting where each PostgresCluster listens (its
+    ``status.connection``): until then what is wired to a database waits for its host, and a
+    preview cannot know it (a missing output is unknown in a preview)."""
+    for item in (supervisor.get(POSTGRES_CLUSTERS) or {"items": []})["items"]:
+        name, namespace = item["metadata"]["name"], item["metadata"]["namespace"]
+        item["status"] = {
+            "connection": {"host": f"{name}.{namespace}.dsm.example", "port": 5432, "dbname": name}
+        }
+        path = f"/apis/databases.dataservices.vmware.com/v1alpha1/namespaces/{namespace}"
+        supervisor.request("PUT", f"{path}/postgresclusters/{name}/status", item)
+
+
+def settle_database_hosts(project: Any, stack: str, supervisor: Any, *up: str) -> None:
+    """DSM reports its hosts (:func:`report_database_hosts`); a refresh reads them and an
+    ``up`` (with ``up``'s extra flags) carries them to what is wired to the databases."""
+    report_database_hosts(supervisor)
+    project.pulumi("refresh", "--stack", stack, "--yes", "--skip-preview")
+    project.pulumi("up", "--stack", stack, "--yes", "--skip-preview", *up)

@@ -20,7 +20,14 @@ import pytest
 import yaml
 
 from tests.engine.harness import Project
-from tests.engine.sites import Layout, Site, engine_config, stack_secrets, start_site
+from tests.engine.sites import (
+    Layout,
+    Site,
+    engine_config,
+    settle_database_hosts,
+    stack_secrets,
+    start_site,
+)
 
 HERE = Path(__file__).resolve().parent
 SITE_TYPES = {
@@ -204,6 +211,8 @@ def test_up_imports_without_create_or_replace_and_enforces_the_declared_settings
     ]
     assert len(adopted) == 5
     assert all(r.get("retainOnDelete") and r.get("importID") for r in adopted), adopted
+    # DSM reports its databases' hosts; the stack carries them to what is wired to them.
+    settle_database_hosts(project, "adopt", site.supervisor)
     project.pulumi("preview", "--stack", "adopt", "--expect-no-changes")
 
 

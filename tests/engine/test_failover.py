@@ -25,7 +25,14 @@ import pytest
 
 from tests.engine.cluster import ApiServer, Etcd
 from tests.engine.harness import Project, engine_env, standin_providers
-from tests.engine.sites import Layout, Site, engine_config, stack_secrets, start_site
+from tests.engine.sites import (
+    Layout,
+    Site,
+    engine_config,
+    settle_database_hosts,
+    stack_secrets,
+    start_site,
+)
 
 NAMESPACE = "marketing-ns"
 CLUSTER = "marketing-apps"
@@ -79,7 +86,11 @@ def shape(site: Site) -> dict[str, Any]:
     pools = clusters[CLUSTER]["spec"]["topology"]["workers"]["machineDeployments"]
     annotation = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-{}-size"
     return {
-        "endpointReplicas": {n: e["spec"]["replicas"] for n, e in endpoints.items()},
+        # PAIS publishes no replica field: the library records the bounds in an annotation.
+        "endpointReplicas": {
+            n: e["metadata"]["annotations"]["paif.vmware.com/replicas"]
+            for n, e in endpoints.items()
+        },
         "autoscalers": {
             n: (s["spec"]["minReplicaCount"], s["spec"]["maxReplicaCount"])
             for n, s in scalers.items()
@@ -103,17 +114,16 @@ def shape(site: Site) -> dict[str, Any]:
 
 
 STANDING_BY = {
-    "endpointReplicas": {"llama-chat": 1, "embeddings": 1},
+    "endpointReplicas": {"llama-chat": "1..1", "embeddings": "1..1"},
     "autoscalers": {"llama-chat": (1, 1), "embeddings": (1, 1)},
     "workers": {"workers": 2, "gpu": 1},
     "databases": {name: ("logical-subscriber", "seoul-primary") for name in COPIES},
 }
 # §9.3.3 pattern 2 at failover: the primary's replicas and autoscaling, its 5 VKS workers
-# (3 + a GPU pool of 2..4), the copies as writers. A running endpoint's spec.replicas is its
-# first count only (the component ignores later changes): the ScaledObject owns it, and KEDA,
-# which does not run here, scales it to the new minimum of 2.
+# (3 + a GPU pool of 2..4), the copies as writers. The endpoints' recorded bounds are the
+# primary's; the ScaledObjects own the running count.
 SERVING = {
-    "endpointReplicas": {"llama-chat": 1, "embeddings": 1},
+    "endpointReplicas": {"llama-chat": "2..10", "embeddings": "2..2"},
     "autoscalers": {"llama-chat": (2, 10), "embeddings": (2, 2)},
     "workers": {"workers": 3, "gpu": (2, 4)},
     "databases": {name: ("writer", "busan-dr") for name in COPIES},
@@ -159,6 +169,8 @@ def test_the_dr_site_fails_over_and_back_through_its_stack(
     wall = seconds[commands["failover"][-1]]
     assert shape(sites["dr"]) == SERVING
     assert [r for r in _state(project, "dr") if r["type"] == SUBSCRIPTION] == []
+    # DSM reports where the copies listen; the stack carries it to what is wired to them.
+    settle_database_hosts(project, "dr", sites["dr"].supervisor, "--policy-pack", str(project.pack))
     project.pulumi(
         "preview", "--stack", "dr", "--expect-no-changes", "--policy-pack", str(project.pack)
     )

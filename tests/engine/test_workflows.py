@@ -5,6 +5,7 @@ on each other."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import subprocess
@@ -17,7 +18,16 @@ import yaml
 
 from tests.engine.cluster import ROOT
 from tests.engine.harness import Project
-from tests.engine.sites import SECRETS, Site, engine_config, new_project, stack_secrets, start_site
+from tests.engine.sites import (
+    APP_TOKEN,
+    SECRETS,
+    Site,
+    engine_config,
+    new_project,
+    settle_database_hosts,
+    stack_secrets,
+    start_site,
+)
 
 # Types whose provider runs here for real (docs/engine.md lists them and the stand-in's).
 REAL = ("kubernetes:", "pulumi:providers:kubernetes")
@@ -158,6 +168,16 @@ def test_up_then_a_second_preview_shows_no_changes(
     }
     assert _names(apps, "/api/v1/namespaces/marketing-ns/limitranges") == {"marketing-apps-limits"}
     assert _names(supervisor, "/apis/apps/v1/namespaces/marketing-ns/deployments") == set()
+    _assert_backend_is_wired(supervisor, apps)
+    # Until DSM reports where a database is, what is wired to it waits for the host (and a
+    # preview cannot know it); once reported, a refresh and an up carry it through.
+    assert "DATABASE_HOST" not in _wiring(apps)
+    settle_database_hosts(project, "prod", supervisor)
+    assert _wiring(apps)["DATABASE_HOST"] == "chat-history.marketing-ns.dsm.example"
+    configuration = supervisor.get(
+        "/apis/pais.vmware.com/v1alpha1/namespaces/marketing-ns/paisconfigurations/default"
+    )
+    assert configuration["spec"]["database"]["host"] == "kb-vectors.marketing-ns.dsm.example"
     project.pulumi("preview", "--stack", "prod", "--expect-no-changes", "--diff")
 
 
@@ -197,12 +217,49 @@ def _steps(preview: Any) -> list[tuple[str, str]]:
     return sorted((step["op"], step["urn"]) for step in preview["steps"])
 
 
+def _wiring(apps: Any) -> dict[str, str]:
+    return apps.get("/api/v1/namespaces/marketing-ns/configmaps/backend-wiring")["data"]
+
+
+def _assert_backend_is_wired(supervisor: Any, apps: Any) -> None:
+    """The example backend reads its database and the chat endpoint through the stack (issue
+    23): on the VKS cluster, a Deployment whose every variable comes from the wiring ConfigMap
+    or the credentials Secret, that Secret holding the values copied from the Supervisor Secrets
+    (DSM's password, the PAIS API token), an HPA per app; PAIS configured in the Supervisor."""
+    deployment = apps.get("/apis/apps/v1/namespaces/marketing-ns/deployments/backend")
+    env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert env and all("valueFrom" in e and "value" not in e for e in env), env
+    refs = {
+        e["name"]: (r["name"], r["key"])
+        for e in env
+        for r in [e["valueFrom"].get("secretKeyRef") or e["valueFrom"]["configMapKeyRef"]]
+    }
+    assert refs["DATABASE_PASSWORD"] == ("backend-credentials", "database-password")
+    assert refs["LLAMA_CHAT_API_TOKEN"] == ("backend-credentials", "llama-chat-api-token")
+    assert refs["LLAMA_CHAT_URL"] == ("backend-wiring", "LLAMA_CHAT_URL")
+    secret = apps.get("/api/v1/namespaces/marketing-ns/secrets/backend-credentials")
+    copied = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+    assert copied == {
+        "database-password": "dsm-admin-of-chat-history",
+        "llama-chat-api-token": APP_TOKEN,
+    }
+    wiring = apps.get("/api/v1/namespaces/marketing-ns/configmaps/backend-wiring")["data"]
+    assert wiring["LLAMA_CHAT_URL"] == "https://ai.example.com/v1"
+    assert not set(copied.values()) & set(wiring.values()), wiring
+    assert _names(
+        apps, "/apis/autoscaling/v2/namespaces/marketing-ns/horizontalpodautoscalers"
+    ) == {"backend", "frontend"}
+    assert _names(
+        supervisor, "/apis/pais.vmware.com/v1alpha1/namespaces/marketing-ns/paisconfigurations"
+    ) == {"default"}
+
+
 def _names(api: Any, path: str) -> set[str]:
     listing = api.get(path) or {"items": []}
     return {item["metadata"]["name"] for item in listing["items"]}
 
 
-def test_the_dr_stack_reads_prods_real_outputs(project: Project) -> None:
+def test_the_dr_stack_reads_prods_real_outputs(project: Project, sites: dict[str, Site]) -> None:
     project.pulumi(
         "up", "--stack", "dr", "--yes", "--skip-preview", "--policy-pack", str(project.pack)
     )
@@ -214,6 +271,7 @@ def test_the_dr_stack_reads_prods_real_outputs(project: Project) -> None:
     assert len(refs) == 1
     outputs = refs[0]["outputs"]["outputs"]
     assert outputs["modelRefs"] == prod["modelRefs"]
+    settle_database_hosts(project, "dr", sites["dr"].supervisor, "--policy-pack", str(project.pack))
     project.pulumi("preview", "--stack", "dr", "--expect-no-changes")
 
 
@@ -270,7 +328,11 @@ def test_secrets_appear_nowhere_in_plaintext(
 ) -> None:
     outputs = project.pulumi("stack", "output", "--stack", "prod", "--json").stdout
     kubeconfig_marker = sites["prod"].supervisor.url
-    for value in SECRETS.values():
+    # The stack's secrets, and the Supervisor Secrets' values the program copies into the apps'
+    # credentials Secrets (issue 23), plain or base64 as a Secret's data holds them.
+    copied = [APP_TOKEN, "dsm-admin-of-chat-history"]
+    values = [*SECRETS.values(), *copied, *(base64.b64encode(v.encode()).decode() for v in copied)]
+    for value in values:
         assert value not in outputs
         for path in _files_under(workspace["backend"], project.directory):
             text = path.read_bytes()
@@ -339,6 +401,7 @@ def test_a_live_stack_moves_from_builtin_to_scoped_roles(
         }
         roles = api.get("/apis/rbac.authorization.k8s.io/v1/namespaces/marketing-ns/roles")
         assert {r["metadata"]["name"] for r in roles["items"]} == set(after)
+        settle_database_hosts(project, "roles", api, "--policy-pack", str(project.pack))
         project.pulumi("preview", "--stack", "roles", "--expect-no-changes")
     finally:
         site.stop()
@@ -365,6 +428,7 @@ def test_an_api_server_lost_mid_update_fails_clearly_and_a_second_up_completes(
         ]
         api.start()
         project.pulumi("up", "--stack", "failure", "--yes", "--skip-preview")
+        settle_database_hosts(project, "failure", api)
         project.pulumi("preview", "--stack", "failure", "--expect-no-changes")
     finally:
         site.stop()

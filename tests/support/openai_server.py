@@ -14,6 +14,11 @@ It stands in for a model endpoint behind the gateway: ``/health``, ``/v1/models`
 it rises from ``replicas[0]`` to ``replicas[1]`` after ``scale_after`` requests, as an HPA
 would under load) and a log shipper's record counter (Fluent Bit: one record per request).
 ``POST /api/v2/alerts`` records what Prometheus delivers, standing in for Alertmanager.
+
+It also answers the PAIS REST operations ``paif verify`` reads knowledge bases and agents
+through (``paif_cli.verify.pais``), in the shapes PAIS's reference publishes: the knowledge
+base list and a knowledge base's indexes (``knowledge_bases``: name -> (status, documents)),
+the agent list, and OpenAI's Assistants run (``agents``: name -> the status a run ends in).
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ class OpenAIServer:
         slow_every: int = 10,
         slow_seconds: float = 3.2,
         error_every: int = 20,
+        knowledge_bases: dict[str, tuple[str, int]] | None = None,
+        agents: dict[str, str] | None = None,
         dimensions: int = 1024,
     ) -> None:
         assert mode in ("healthy", "slow", "erroring")
@@ -58,6 +65,13 @@ class OpenAIServer:
         self.replicas, self.scale_after = replicas, scale_after
         self.slow_every, self.slow_seconds = slow_every, slow_seconds
         self.error_every = error_every
+        self.knowledge_bases = (
+            {"product-docs": ("AVAILABLE", 12)} if knowledge_bases is None else knowledge_bases
+        )
+        self.agents = {"product-assistant": "completed"} if agents is None else agents
+        self.runs: dict[str, str] = {}
+        self.pais_authorizations: list[str | None] = []
+        self.questions: list[str] = []
         self.dimensions = dimensions
         self.lock = threading.Lock()
         self.requests = 0
@@ -156,7 +170,41 @@ class OpenAIServer:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _pais_get(self) -> bool:
+                """PAIS's REST reads (module doc); False when the path is none of them."""
+                kbs = "/api/v1/control/knowledge-bases"
+                threads = "/api/v1/compatibility/openai/v1/threads/"
+                if self.path == kbs:
+                    data = [
+                        {"id": f"kb-{n}", "name": n, "status": s, "object": "knowledge_base"}
+                        for n, (s, _) in server.knowledge_bases.items()
+                    ]
+                    self._send(200, {"object": "list", "data": data})
+                elif self.path.startswith(kbs + "/kb-") and self.path.endswith("/indexes"):
+                    name = self.path[len(kbs) + 4 : -len("/indexes")]
+                    _, documents = server.knowledge_bases.get(name, ("", 0))
+                    index = {"id": f"ix-{name}", "num_documents": documents, "status": "AVAILABLE"}
+                    self._send(200, {"object": "list", "data": [index]})
+                elif self.path == "/api/v1/compatibility/openai/v1/assistants":
+                    data = [{"id": f"asst-{n}", "name": n} for n in server.agents]
+                    self._send(200, {"object": "list", "data": data})
+                elif self.path.startswith(threads) and "/runs/" in self.path:
+                    run = self.path.rsplit("/", 1)[-1]
+                    self._send(200, {"id": run, "status": server.runs.get(run, "expired")})
+                elif self.path.startswith(threads) and self.path.endswith("/messages"):
+                    reply = {"type": "text", "text": {"value": "From the product documentation."}}
+                    data = [{"role": "assistant", "content": [reply]}]
+                    self._send(200, {"object": "list", "data": data})
+                else:
+                    return False
+                return True
+
             def do_GET(self) -> None:
+                if self.path.startswith("/api/v1/"):
+                    with server.lock:
+                        server.pais_authorizations.append(self.headers.get("Authorization"))
+                if self._pais_get():
+                    return
                 if self.path == "/health":
                     self._send(200, "", "text/plain")
                 elif self.path == "/v1/models":
@@ -174,6 +222,15 @@ class OpenAIServer:
                     with server.lock:
                         server.alerts.extend(payload or [])
                     self._send(200, {})
+                    return
+                if self.path == "/api/v1/compatibility/openai/v1/threads/runs":
+                    agent = str((payload or {}).get("assistant_id", "")).removeprefix("asst-")
+                    question = (payload or {})["thread"]["messages"][0]["content"]
+                    with server.lock:
+                        run = f"run-{len(server.runs) + 1}"
+                        server.runs[run] = server.agents.get(agent, "failed")
+                        server.questions.append(question)
+                    self._send(200, {"id": run, "thread_id": "thread-1", "status": "queued"})
                     return
                 if self.path not in ("/v1/chat/completions", "/v1/embeddings"):
                     self._send(404, {"error": "not found"})

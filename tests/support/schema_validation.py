@@ -28,13 +28,18 @@ import yaml
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 CRD_DIR = SCHEMAS / "crds"
-# DSM publishes an API reference but no CRD file: schemas written from it (SOURCES.md).
+# DSM and PAIS publish API references but no CRD files: schemas written from them (SOURCES.md).
 DSM_DIR = SCHEMAS / "dsm"
+PAIS_DIR = SCHEMAS / "pais"
 
 
 def crd_files() -> list[Path]:
-    """Every CRD the tests hold objects to: upstream copies, then the DSM kinds."""
-    return sorted(CRD_DIR.glob("*.yaml")) + sorted(DSM_DIR.glob("*.yaml"))
+    """Every CRD the tests hold objects to: upstream copies, then the DSM and PAIS kinds."""
+    return (
+        sorted(CRD_DIR.glob("*.yaml"))
+        + sorted(DSM_DIR.glob("*.yaml"))
+        + sorted(PAIS_DIR.glob("*.yaml"))
+    )
 
 
 # The Kubernetes minor the core kinds are checked against: VKS KubernetesRelease v1.33 is the

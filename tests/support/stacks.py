@@ -93,6 +93,34 @@ def write_project(directory: Path, stacks: Mapping[str, Mapping[str, Any]]) -> P
     return directory
 
 
+def tenant_apps_args(cfg: StackConfig, cluster: str = "marketing-apps", **extra: Any) -> Any:
+    """Marketing's apps in ``cluster`` as PaifTenant hands them to TenantApps: the site's
+    gateway, and a stand-in value (a Pulumi secret) for every credential its wired apps read
+    from the Supervisor or the stack's secrets."""
+    import pulumi
+
+    from paif_components.app_wiring import app_wiring
+    from paif_components.tenant_apps import TenantAppsArgs
+
+    tenant = marketing(cfg)
+    gateway = cfg.network.resolved_gateway_url
+    credentials = {
+        app.name: {
+            c.key: pulumi.Output.secret("c3RhbmQtaW4=")
+            for c in app_wiring(tenant, app, gateway).credentials
+        }
+        for app in tenant.apps
+    }
+    return TenantAppsArgs(
+        tenant=tenant,
+        cluster=cluster,
+        ctx=site_context(cfg, dr=True),
+        gateway_url=gateway,
+        credentials=credentials,
+        **extra,
+    )
+
+
 def blocked_prod() -> dict[str, Any]:
     """The example prod stack with what four rules block (PAIF-HA-001, CAP-002, SEC-004,
     GOV-001): one replica, a GPU quota below the endpoints' peak, a plaintext password, an

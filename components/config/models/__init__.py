@@ -7,15 +7,28 @@ site's hardware (vGPU profiles, GPU sizing) are checked by the components before
 anything.
 
 One module per part of the stack file: ``site.py`` (site, workload domain, Harbor),
-``tenant.py`` (tenants), ``network.py`` (network and security), ``dr.py`` (disaster recovery),
-``dr_copy.py`` (a database's DR copy), ``layout.py`` (``paif:layout``: which stacks build the
-site), ``observability.py`` (``paif:observability``), ``ownership.py`` (``paif:ownership``),
-``stack.py`` (the whole stack, waivers); ``common.py`` holds the value types they share. Every
-model is importable from ``paif_components.config.models``.
+``tenant.py`` (tenants), ``app.py`` (a tenant's apps and their wiring), ``network.py`` (network
+and security), ``dr.py`` (disaster recovery), ``dr_copy.py`` (a database's DR copy),
+``layout.py`` (``paif:layout``: which stacks build the site), ``observability.py``
+(``paif:observability``), ``ownership.py`` (``paif:ownership``), ``stack.py`` (the whole stack,
+waivers); ``common.py`` holds the value types they share. Every model is importable from
+``paif_components.config.models``.
 """
 
 from __future__ import annotations
 
+from paif_components.config.models.app import (
+    TMP_PATH,
+    App,
+    AppAutoscaling,
+    AppConsumes,
+    AppIngress,
+    ConsumedDatabase,
+    ConsumedEndpoint,
+    EnvName,
+    Probe,
+    StackSecretKey,
+)
 from paif_components.config.models.common import (
     DnsSubdomain,
     DrPattern,
@@ -55,6 +68,7 @@ from paif_components.config.models.network import (
     AviIngress,
     Egress,
     ExternalApi,
+    HarborOidc,
     Ingress,
     KubernetesOptions,
     Network,
@@ -106,10 +120,7 @@ from paif_components.config.models.stack import (
 from paif_components.config.models.tenant import (
     HPA_MAX_PERIOD_SECONDS,
     HPA_MAX_STABILIZATION_SECONDS,
-    TMP_PATH,
     Agent,
-    App,
-    AppIngress,
     AppNamespace,
     Backup,
     ContainerLimits,
@@ -122,13 +133,14 @@ from paif_components.config.models.tenant import (
     ModelEndpoint,
     NodePool,
     OidcGroups,
-    Probe,
+    PaisEngine,
     Quota,
     RateLimit,
     ScaleUp,
     SslMode,
     Tenant,
     TenantHarbor,
+    TenantPais,
     VksCluster,
 )
 
@@ -156,6 +168,8 @@ __all__ = [
     "AlertReceiver",
     "AlertThresholds",
     "App",
+    "AppAutoscaling",
+    "AppConsumes",
     "AppIngress",
     "AppNamespace",
     "AppTier",
@@ -163,6 +177,8 @@ __all__ = [
     "AviIngress",
     "Backup",
     "BackupLocation",
+    "ConsumedDatabase",
+    "ConsumedEndpoint",
     "ContainerLimits",
     "DataSource",
     "Database",
@@ -177,6 +193,7 @@ __all__ = [
     "EmailReceiver",
     "EndpointReplicas",
     "EndpointType",
+    "EnvName",
     "Environment",
     "ExternalApi",
     "Gpu",
@@ -184,6 +201,7 @@ __all__ = [
     "Grafana",
     "Gslb",
     "Harbor",
+    "HarborOidc",
     "HarborRobots",
     "HostImage",
     "HostName",
@@ -205,6 +223,7 @@ __all__ = [
     "Oidc",
     "OidcGroups",
     "Ownership",
+    "PaisEngine",
     "Peer",
     "Precision",
     "Probe",
@@ -220,9 +239,11 @@ __all__ = [
     "SlackReceiver",
     "SslMode",
     "StackConfig",
+    "StackSecretKey",
     "Supervisor",
     "Tenant",
     "TenantHarbor",
+    "TenantPais",
     "VCenter",
     "VksCluster",
     "VmAntiAffinity",

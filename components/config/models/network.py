@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from paif_components.config.base import Cidr, ConfigModel, DnsName, NonEmpty, Port
+from paif_components.config.base import Cidr, ConfigModel, DnsName, HttpsUrl, NonEmpty, Port
 from paif_components.config.base import require_unique as _require_unique
 from paif_components.config.errors import FieldError
 
@@ -34,8 +34,9 @@ class AviIngress(ConfigModel):
 class Ingress(ConfigModel):
     """The site's external HTTPS entry (§9.6.1): NSX load balancer, or Avi with a WAF.
 
-    ``waf`` left out is on in production tiers (§9.1: production access is "hardened: TLS,
-    WAF"); a WAF needs the Avi entry (``avi``), the NSX entry needs ``lbServicePath``.
+    ``waf`` left out is on in production tiers: a project default, after §9.1.1's production
+    access "hardened: TLS, WAF" (§9.6.1 marks the WAF optional). A WAF needs the Avi entry
+    (``avi``), the NSX entry needs ``lbServicePath``.
     ``serverSslProfile`` (NSX) re-encrypts to the backends (§9.6.3); ``null`` turns it off.
     """
 
@@ -116,11 +117,15 @@ class Network(ConfigModel):
     declares none of it and the rules that inspect it have nothing here to check.
     ``appTier`` and ``egress`` say what the tenants' namespaces may reach and be reached from;
     they describe the network, so an external edge keeps them, as it keeps ``dataCidrs`` (the
-    site's database addresses, which the peer site's logical replication connects to or from).
+    site's database addresses, which the peer site's logical replication connects to or from)
+    and ``gatewayUrl`` (where apps reach the ML API gateway; the entry's FQDN by default).
     """
 
     edge: Literal["managed", "external"] = "managed"
     ingress: Ingress | None = None
+    # Where workloads reach the ML API gateway (§9.2.2), as apps are told (apps[].consumes);
+    # unset, the site's entry https://<ingress.fqdn>. Each stack names its own site's.
+    gateway_url: HttpsUrl | None = None
     admin_source_cidrs: list[NonEmpty] = Field(default_factory=list)
     management_cidrs: list[NonEmpty] = Field(default_factory=list)
     app_tier: AppTier = Field(default_factory=AppTier)
@@ -130,6 +135,13 @@ class Network(ConfigModel):
     # from the DR site's to the primary's on the database port, and both sides admit exactly
     # that (paif_components.tenant_network, "replication").
     data_cidrs: list[Cidr] = Field(default_factory=list)
+
+    @property
+    def resolved_gateway_url(self) -> str | None:
+        """``gatewayUrl``, else the entry ``https://<ingress.fqdn>``; None with neither."""
+        if self.gateway_url is not None:
+            return self.gateway_url
+        return f"https://{self.ingress.fqdn}" if self.ingress is not None else None
 
     @property
     def app_ports(self) -> tuple[int, ...]:
@@ -153,9 +165,34 @@ class Network(ConfigModel):
         return self
 
 
+class HarborOidc(ConfigModel):
+    """Harbor's OIDC mode (``harbor.ConfigAuth``): Harbor is its own OIDC client of the same
+    issuer. Its client secret is the stack secret ``clientSecret`` names (``pulumi config set
+    --secret harbor:oidcClientSecret …``). Switching a Harbor to OIDC is the installation's
+    decision (only its local admin may exist), hence opt-in."""
+
+    client_id: NonEmpty
+    client_secret: Annotated[
+        str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*:[A-Za-z][A-Za-z0-9_.-]*$")
+    ] = "harbor:oidcClientSecret"
+    groups_claim: NonEmpty = "groups"
+    user_claim: NonEmpty | None = None
+    admin_group: NonEmpty | None = None
+    scope: list[NonEmpty] = Field(default_factory=lambda: ["openid", "profile", "email", "groups"])
+    auto_onboard: bool = True
+
+
 class Oidc(ConfigModel):
+    """The OIDC provider (§9.2.2: VCF Automation's) that identities come from. Carried by each
+    tenant's PAISConfiguration (the ML API gateway validates tokens of ``clientId`` from
+    ``issuerUrl`` and admits the tenant's OIDC groups) and, with ``harbor``, by Harbor's auth
+    configuration (paif_components.pais, paif_components.harbor_registry)."""
+
     issuer_url: Annotated[str, Field(pattern=r"^https://")]
     client_id: NonEmpty
+    scope: list[NonEmpty] = Field(default_factory=lambda: ["openid", "groups"])
+    extra_audiences: list[NonEmpty] = Field(default_factory=list)
+    harbor: HarborOidc | None = None
 
 
 class Audit(ConfigModel):

@@ -1,11 +1,10 @@
 """``paif:tenants``: one tenant's quota, groups, VKS clusters, model endpoints, databases,
-knowledge bases, agents and apps (§9.4).
+knowledge bases, agents and PAIS instance (§9.4); its apps are in ``app.py``.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import posixpath
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -13,12 +12,12 @@ from pydantic import Field, field_validator, model_validator
 from paif_components.config.base import ConfigModel, DnsName, NonEmpty
 from paif_components.config.base import require_unique as _require_unique
 from paif_components.config.errors import FieldError
+from paif_components.config.models.app import App
 from paif_components.config.models.common import (
     DnsSubdomain,
     EndpointType,
-    HostName,
+    Environment,
     Isolation,
-    NonRootId,
     Precision,
     Replication,
 )
@@ -30,12 +29,9 @@ from paif_components.constants import (
     AUTOSCALING_MAX_REPLICAS,
     AUTOSCALING_MIN_REPLICAS,
     AUTOSCALING_TARGET_GPU_UTILIZATION,
-    DEFAULT_APP_GID,
-    DEFAULT_APP_UID,
     SCALE_UP_PODS_PER_PERIOD,
     VKS_CONTROL_PLANE_REPLICAS,
 )
-from paif_components.pod_security import TMP_PATH
 
 
 class Quota(ConfigModel):
@@ -158,7 +154,7 @@ class Model(ConfigModel):
 
 
 class EndpointReplicas(ConfigModel):
-    """§9.5.1 autoscaling bounds (defaults 2 and 10)."""
+    """§9.5.2 autoscaling bounds (defaults 2 and 10)."""
 
     min: Annotated[int, Field(ge=0)] = AUTOSCALING_MIN_REPLICAS
     max: Annotated[int, Field(ge=1)] = AUTOSCALING_MAX_REPLICAS
@@ -208,7 +204,19 @@ class RateLimit(ConfigModel):
     tokens_per_minute: Annotated[int, Field(ge=1)] | None = None
 
 
+# The serving engines a PAIS ModelEndpoint takes (its published examples: vLLM, Infinity).
+PaisEngine = Literal["vLLM", "Infinity"]
+
+
 class ModelEndpoint(ConfigModel):
+    """A model or embeddings endpoint (§9.2.2), autoscaled (§9.5.1 triggers, §9.5.2 bounds).
+
+    Triggers: GPU utilisation (``targetGpuUtilization``) always; the request count of §9.5.1 as
+    each replica's request rate (``requestRateTarget``, requests per second) and the queue of
+    waiting requests (``queueDepthTarget``), where the engine exports them: vLLM (PAIS) and NIM.
+    An Infinity endpoint (PAIS ``engine: Infinity``) scales on GPU utilisation only.
+    """
+
     name: DnsName
     type: EndpointType
     model: Model
@@ -216,6 +224,8 @@ class ModelEndpoint(ConfigModel):
     replicas: EndpointReplicas = Field(default_factory=EndpointReplicas)
     target_gpu_utilization: Annotated[int, Field(ge=1, le=100)] = AUTOSCALING_TARGET_GPU_UTILIZATION
     queue_depth_target: Annotated[int, Field(ge=1)] | None = None
+    request_rate_target: Annotated[float, Field(gt=0)] | None = None
+    engine: PaisEngine = "vLLM"
     scale_in_cooldown: Duration | None = None
     scale_up: ScaleUp = Field(default_factory=ScaleUp)
     vm_class: NonEmpty | None = None
@@ -224,6 +234,23 @@ class ModelEndpoint(ConfigModel):
     critical: bool = True
     # Overrides of the site's and tenant's alert thresholds for this endpoint (§9.7).
     alert_thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
+
+    @model_validator(mode="after")
+    def _triggers_the_engine_exports(self) -> ModelEndpoint:
+        if self.backend == "nim" and self.engine != "vLLM":
+            raise FieldError("engine", "is PAIS's; a NIM endpoint runs NIM's own engine")
+        if self.engine == "Infinity":
+            for key, value in (
+                ("queueDepthTarget", self.queue_depth_target),
+                ("requestRateTarget", self.request_rate_target),
+            ):
+                if value is not None:
+                    raise FieldError(
+                        key,
+                        "needs a metric the Infinity engine does not export as vLLM and NIM "
+                        "do; an Infinity endpoint scales on GPU utilisation",
+                    )
+        return self
 
     @model_validator(mode="after")
     def _dimensions_of_embeddings(self) -> ModelEndpoint:
@@ -302,76 +329,6 @@ class Agent(ConfigModel):
     system_prompt: NonEmpty
     temperature: Annotated[float, Field(ge=0, le=2)] = 0.2
     max_tokens: Annotated[int, Field(ge=1)] = 1024
-
-
-class Probe(ConfigModel):
-    path: NonEmpty = "/healthz"
-    port: Annotated[int, Field(ge=1, le=65535)] | None = None
-
-
-class AppIngress(ConfigModel):
-    """How an exposed app is published: an Ingress serving ``host`` over TLS only (§9.6.1).
-
-    ``tlsSecret`` names the ``kubernetes.io/tls`` Secret holding the certificate in the app
-    namespace (issued by cert-manager or copied in by the platform team; never in config).
-    """
-
-    host: HostName
-    tls_secret: DnsSubdomain
-    # VKS's standard ingress package is Contour (its Envoy pods serve the Ingress).
-    class_name: DnsSubdomain = "contour"
-
-
-class App(ConfigModel):
-    """An application Deployment in a tenant's VKS cluster (§9.7.1 app checklist).
-
-    Every app pod is hardened (PAIF-SEC-010): it runs as ``runAsUser``/``runAsGroup`` (≥ 10000),
-    on a read-only root filesystem with an ``emptyDir`` at ``/tmp`` and at each of
-    ``writablePaths``, with no service-account token unless ``apiAccess`` is set.
-    """
-
-    name: DnsName
-    cluster: DnsName
-    image: NonEmpty
-    replicas: Annotated[int, Field(ge=0)] = 2
-    port: Annotated[int, Field(ge=1, le=65535)] = 8080
-    expose: bool = False
-    ingress: AppIngress | None = None
-    liveness: Probe | None = Field(default_factory=Probe)
-    readiness: Probe | None = Field(default_factory=lambda: Probe(path="/ready"))
-    requests_cpu: Quantity | None = "500m"
-    requests_memory: Quantity | None = "512Mi"
-    limits_cpu: Quantity | None = "1"
-    limits_memory: Quantity | None = "1Gi"
-    run_as_user: NonRootId = DEFAULT_APP_UID
-    run_as_group: NonRootId = DEFAULT_APP_GID
-    writable_paths: list[NonEmpty] = Field(default_factory=list)
-    api_access: bool = False
-
-    @field_validator("writable_paths")
-    @classmethod
-    def _absolute_paths(cls, paths: list[str]) -> list[str]:
-        for path in paths:
-            if not path.startswith("/") or posixpath.normpath(path) != path or path == "/":
-                raise ValueError(
-                    f"{path!r} is not an absolute, normalised directory such as '/var/cache/app'"
-                )
-            if path == TMP_PATH:
-                raise ValueError(f"{TMP_PATH} is always writable (an emptyDir); do not list it")
-        _require_unique(paths, "writable path")
-        return paths
-
-    @model_validator(mode="after")
-    def _exposed_over_tls(self) -> App:
-        if self.expose and self.ingress is None:
-            raise FieldError(
-                "ingress",
-                "expose: true publishes the app over TLS only: set ingress.host and "
-                "ingress.tlsSecret (the kubernetes.io/tls Secret with its certificate)",
-            )
-        if self.ingress is not None and not self.expose:
-            raise FieldError("ingress", "only an app with expose: true is published")
-        return self
 
 
 class ContainerLimits(ConfigModel):
@@ -476,9 +433,26 @@ class TenantHarbor(ConfigModel):
     immutable_tags: list[ImmutableTagRule] = Field(default_factory=list)
 
 
+class TenantPais(ConfigModel):
+    """The tenant's PAIS instance (its PAISConfiguration, paif_components.pais): the pgvector
+    database PAIS keeps its state and knowledge bases in (default: the tenant's first
+    ``databases`` entry), the VM class of the VKS control plane PAIS runs, and CA bundles
+    (ConfigMaps with ``ca.crt``) PAIS trusts when it calls the database, Harbor or data
+    sources."""
+
+    database: DnsName | None = None
+    control_plane_vm_class: NonEmpty = "best-effort-large"
+    ca_bundles: list[DnsSubdomain] = Field(default_factory=list)
+
+
 class Tenant(ConfigModel):
+    """One tenant's slice (§9.4.1). ``environment``: the tenant's own tier, when it is not the
+    stack's (§9.1.1: DEV-NS and PROD-NS on one platform): its replicas, protection, roles and
+    the rules that block are judged by it."""
+
     name: DnsName
     namespace: DnsName
+    environment: Environment | None = None
     isolation: Isolation = "namespace"
     quota: Quota
     oidc_groups: OidcGroups = Field(default_factory=OidcGroups)
@@ -500,6 +474,7 @@ class Tenant(ConfigModel):
     workload_domain: WorkloadDomain | None = None
     # Overrides of the site's alert thresholds for this tenant's endpoints and databases (§9.7).
     alert_thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
+    pais: TenantPais = Field(default_factory=TenantPais)
 
     @model_validator(mode="after")
     def _references(self) -> Tenant:
@@ -558,6 +533,8 @@ class Tenant(ConfigModel):
         for i, app in enumerate(self.apps):
             if app.cluster not in clusters:
                 raise _ref_error(f"apps[{i}].cluster", app.cluster, "VKS cluster", clusters)
+        if self.pais.database is not None and self.pais.database not in databases:
+            raise _ref_error("pais.database", self.pais.database, "pgvector database", databases)
         if self.isolation == "cluster" and not self.vks_clusters:
             raise FieldError(
                 "vksClusters",

@@ -179,7 +179,13 @@ def test_a_healthy_deployment_passes_every_check(
     assert report["passed"] is True and report["verdict"] == "passed"
     subjects = ("marketing/llama-chat", "marketing/embeddings")
     names = ("health", "models", "latency", "error-rate")
-    assert verdicts(report) == {(n, s): "pass" for s in subjects for n in names}
+    assert verdicts(report) == {
+        **{(n, s): "pass" for s in subjects for n in names},
+        # §9.7.1 through the PAIS API: the knowledge base indexed, the agent answering.
+        ("knowledge-base", "marketing/product-docs"): "pass",
+        ("agent", "marketing/product-assistant"): "pass",
+    }
+    assert set(server.pais_authorizations) == {f"Bearer {TOKEN}"}
     rate = check(report, "error-rate", "marketing/llama-chat")
     assert rate["details"]["requests"] == 100
     assert rate["message"] == (
@@ -194,11 +200,11 @@ def test_a_healthy_deployment_passes_every_check(
     assert "PAIF_VERIFY_TOKEN is not set" not in output.err
     # A progress bar per endpoint on stderr; the table and summary on stdout.
     assert "marketing/llama-chat [" in output.err and "100/100\n" in output.err
-    assert "PASS    latency     marketing/llama-chat" in output.out
-    assert "paif verify prod (seoul-primary): passed — 8 checks, 8 passed" in output.out
+    assert re.search(r"PASS +latency +marketing/llama-chat", output.out)
+    assert "paif verify prod (seoul-primary): passed — 10 checks, 10 passed" in output.out
     suite = ET.parse(tmp_path / "prod" / "verify-junit.xml").getroot().find("testsuite")
     assert suite is not None
-    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("8", "0", "0")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("10", "0", "0")
     markdown = (tmp_path / "prod" / "verify.md").read_text()
     assert "| ✅ pass | latency | marketing/llama-chat | P50 " in markdown
 
@@ -325,7 +331,7 @@ def test_an_unreachable_prometheus_is_a_failed_check(tmp_path: Path) -> None:
     [
         (
             ["--stack", "nope"],
-            f"error: Pulumi.nope.yaml: no such stack file in {ROOT} (stacks here: dr, prod)",
+            f"error: Pulumi.nope.yaml: no such stack file in {ROOT} (stacks here: dev, dr, prod)",
         ),
         (
             ["--stack", "prod", "--endpoint", "marketing/missing"],

@@ -14,6 +14,7 @@ import pytest
 
 from paif_cli.main import main
 from paif_components.dr.runbook import failback_steps, runbook_steps
+from paif_policies.view import recorded_replicas
 from tests.support.schema_validation import manifest, validate_crd_object
 from tests.support.stacks import load_example, write_project
 
@@ -77,6 +78,12 @@ def _workers(cluster: dict[str, Any]) -> int:
     return sum(int(d.get("replicas", 0)) for d in deployments)
 
 
+def _replicas(endpoint: dict[str, Any]) -> tuple[int | None, int | None]:
+    """(min, max) replicas the library recorded on a PAIS ModelEndpoint (PAIS publishes no
+    replica field: ``paif.vmware.com/replicas``)."""
+    return recorded_replicas(endpoint["metadata"].get("annotations") or {})
+
+
 def test_pilot_light_dr_site_keeps_configuration_only(plans: dict[str, Any]) -> None:
     dr = plans["pilot-light"]["dr"]
     assert _crs(dr, "Cluster") == [], "no VKS cluster until failover"
@@ -85,7 +92,7 @@ def test_pilot_light_dr_site_keeps_configuration_only(plans: dict[str, Any]) -> 
     assert _crs(dr, "ScaledObject") == []
     endpoints = _crs(dr, "ModelEndpoint")
     assert sorted(e["metadata"]["name"] for e in endpoints) == ["embeddings", "llama-chat"]
-    assert {e["spec"]["replicas"] for e in endpoints} == {0}, "declared, not running"
+    assert {_replicas(e) for e in endpoints} == {(0, 0)}, "declared, not running"
     # Namespaces, quotas, RBAC and network policy exist at the DR site as at the primary.
     assert len(_crs(dr, "ResourceQuota")) == 3
     assert len([n for n in _crs(dr, "NetworkPolicy") if n["metadata"]["name"] == "default-deny"])
@@ -104,7 +111,7 @@ def test_warm_standby_dr_site_runs_reduced(plans: dict[str, Any]) -> None:
     # for the apps' spread replicas and 1 GPU node warm (PAIF-CAP-006, PAIF-HA-004).
     assert _workers(cluster) == 3
     endpoints = _crs(dr, "ModelEndpoint")
-    assert {e["spec"]["replicas"] for e in endpoints} == {1}
+    assert {_replicas(e) for e in endpoints} == {(1, 1)}
     assert {
         (s["spec"]["minReplicaCount"], s["spec"]["maxReplicaCount"])
         for s in _crs(dr, "ScaledObject")

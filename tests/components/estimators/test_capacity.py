@@ -215,7 +215,7 @@ def test_capacity_is_exactly_the_sums(tenants_spec: list, hosts: int) -> None:  
 
 
 def test_quota_caps_the_example_chat_endpoint_at_two_replicas() -> None:
-    """§9.4.3 quota 4 against §9.5.1 bounds: the minimums take every GPU (PAIF-CAP-002)."""
+    """§9.4.3 quota 4 against §9.5.2 bounds: the minimums take every GPU (PAIF-CAP-002)."""
     endpoints = [ScalingRange("llama-chat", 2, 10, 1), ScalingRange("embeddings", 2, 2, 1)]
     assert replicas_within_quota(4, endpoints) == {"llama-chat": 2, "embeddings": 2}
     assert replicas_within_quota(8, endpoints) == {"llama-chat": 6, "embeddings": 2}

@@ -34,6 +34,7 @@ def small_prod() -> dict[str, Any]:
     marketing["knowledgeBases"] = []
     marketing["agents"] = []
     marketing["apps"] = [marketing["apps"][1]]
+    marketing["apps"][0]["consumes"].pop("knowledgeBases")  # none left to consume
     config["paif:tenants"] = [marketing]
     return config
 
@@ -185,17 +186,42 @@ SPREAD = [
 ]
 
 
-def endpoint(
-    site: Site, *, spread: list[dict[str, Any]] | None = None, replicas: int = 2
-) -> k8s.apiextensions.CustomResource:
+def endpoint(site: Site, *, replicas: int = 2) -> k8s.apiextensions.CustomResource:
+    """A PAIS ModelEndpoint as the component renders it: the published fields, its replicas
+    recorded in an annotation (PAIS's API has no replica field)."""
     return k8s.apiextensions.CustomResource(
         "site-chat",
         api_version="pais.vmware.com/v1alpha1",
         kind="ModelEndpoint",
+        metadata={
+            "name": "chat",
+            "namespace": "t-ns",
+            "labels": ENDPOINT_LABELS,
+            "annotations": {"paif.vmware.com/replicas": f"{replicas}..{replicas}"},
+        },
+        spec={
+            "model": {"ociRef": "h/p/m:1"},
+            "engine": "vLLM",
+            "type": "Completions",
+            "routingName": "chat",
+            "virtualMachineClassName": "vgpu",
+        },
+        opts=pulumi.ResourceOptions(parent=site),
+    )
+
+
+def nim(
+    site: Site, *, spread: list[dict[str, Any]] | None = None, replicas: int = 2
+) -> k8s.apiextensions.CustomResource:
+    """A NIMService: pods the library describes (labels, spread), so HA-002 judges it."""
+    return k8s.apiextensions.CustomResource(
+        "site-chat",
+        api_version="apps.nvidia.com/v1alpha1",
+        kind="NIMService",
         metadata={"name": "chat", "namespace": "t-ns"},
         spec={
             "replicas": replicas,
-            "podLabels": ENDPOINT_LABELS,
+            "labels": ENDPOINT_LABELS,
             "topologySpreadConstraints": SPREAD if spread is None else spread,
         },
         opts=pulumi.ResourceOptions(parent=site),
@@ -308,7 +334,7 @@ def test_ha_008_warm_standby_dr_site_runs_reduced_by_design(run_pulumi: Any) -> 
 
 def test_ha_002_spread_and_budget_present(run_pulumi: Any) -> None:
     def build(site: Site) -> None:
-        endpoint(site)
+        nim(site)
         budget(site, {"minAvailable": 1})
 
     assert findings_of(run_rules(run_pulumi, build, "prod"), "PAIF-HA-002") == []
@@ -318,18 +344,18 @@ def test_ha_002_no_spread_and_no_budget(run_pulumi: Any) -> None:
     soft = [dict(SPREAD[0], whenUnsatisfiable="ScheduleAnyway")]
 
     def build(site: Site) -> None:
-        endpoint(site, spread=soft)
+        nim(site, spread=soft)
 
     assert findings_of(run_rules(run_pulumi, build, "prod"), "PAIF-HA-002") == [
         (
             "mandatory",
             "site-chat",
-            "ModelEndpoint t-ns/chat: no PodDisruptionBudget selects its pods",
+            "NIMService t-ns/chat: no PodDisruptionBudget selects its pods",
         ),
         (
             "mandatory",
             "site-chat",
-            "ModelEndpoint t-ns/chat: replicas are not spread across hosts (no "
+            "NIMService t-ns/chat: replicas are not spread across hosts (no "
             "topologySpreadConstraint with whenUnsatisfiable DoNotSchedule, nor required "
             "podAntiAffinity, on kubernetes.io/hostname)",
         ),
@@ -338,17 +364,26 @@ def test_ha_002_no_spread_and_no_budget(run_pulumi: Any) -> None:
 
 def test_ha_002_a_budget_that_lets_every_replica_go(run_pulumi: Any) -> None:
     def build(site: Site) -> None:
-        endpoint(site)
+        nim(site)
         budget(site, {"maxUnavailable": 2})
 
     assert findings_of(run_rules(run_pulumi, build, "staging"), "PAIF-HA-002") == [
         (
             "advisory",
             "site-chat-pdb",
-            "ModelEndpoint t-ns/chat: PodDisruptionBudget t-ns/chat does not keep at least 1 "
+            "NIMService t-ns/chat: PodDisruptionBudget t-ns/chat does not keep at least 1 "
             "replica(s) available",
         )
     ]
+
+
+def test_ha_002_leaves_pais_placement_to_pais(run_pulumi: Any) -> None:
+    """PAIS places its replicas itself and publishes no placement field: nothing to judge."""
+
+    def build(site: Site) -> None:
+        endpoint(site)
+
+    assert findings_of(run_rules(run_pulumi, build, "prod"), "PAIF-HA-002") == []
 
 
 def test_ha_007_ha_and_drs_off_in_prod(run_pulumi: Any) -> None:

@@ -23,8 +23,15 @@ def endpoint(site: Site, replicas: int = 2) -> None:
         "site-chat",
         api_version="pais.vmware.com/v1alpha1",
         kind="ModelEndpoint",
-        metadata={"name": "chat", "namespace": "t-ns"},
-        spec={"replicas": replicas, "podLabels": LABELS},
+        # PAIS publishes no replica or pod-label field: the library records the replicas in
+        # an annotation and the policies take the endpoint's own labels as its pods'.
+        metadata={
+            "name": "chat",
+            "namespace": "t-ns",
+            "labels": LABELS,
+            "annotations": {"paif.vmware.com/replicas": str(replicas)},
+        },
+        spec={"engine": "vLLM"},
     )
 
 

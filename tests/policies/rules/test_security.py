@@ -54,7 +54,7 @@ from paif_components.nsx_binding import (
     SecurityPolicyRule,
 )
 from paif_components.pgvector_database import PgvectorDatabase, PgvectorDatabaseArgs
-from paif_components.tenant_apps import TenantApps, TenantAppsArgs
+from paif_components.tenant_apps import TenantApps
 from paif_policies.rules import security
 from tests.support.policy import (
     SECRET_PLACEHOLDER,
@@ -64,7 +64,14 @@ from tests.support.policy import (
     plan_stack,
     run_site,
 )
-from tests.support.stacks import load_example, load_stack, marketing, site_context, write_project
+from tests.support.stacks import (
+    load_example,
+    load_stack,
+    marketing,
+    site_context,
+    tenant_apps_args,
+    write_project,
+)
 
 HOST = "harbor.primary.example.com"
 CERT = "/infra/certificates/ai-example-com"
@@ -112,12 +119,7 @@ def endpoints_of(cfg: StackConfig) -> Callable[[], None]:
 
 def apps_of(cfg: StackConfig) -> None:
     """Marketing's apps on its VKS cluster, as the site builds them."""
-    TenantApps(
-        "marketing-apps",
-        TenantAppsArgs(
-            tenant=marketing(cfg), cluster="marketing-apps", ctx=site_context(cfg, dr=True)
-        ),
-    )
+    TenantApps("marketing-apps", tenant_apps_args(cfg))
 
 
 def edge(name: str = "edge", **overrides: Any) -> None:
@@ -473,7 +475,7 @@ def test_sec_002_oidc_groups() -> None:
     assert check(run(build), "PAIF-SEC-002") == []
 
 
-def test_sec_002_no_oidc_and_static_admins() -> None:
+def test_sec_002_static_admins() -> None:
     def build() -> None:
         role_binding("ops", "edit", [{"kind": "User", "name": "sso:Administrator@vsphere.local"}])
         role_binding("bob", "admin", [{"kind": "User", "name": "oidc:bob@corp"}])
@@ -492,11 +494,146 @@ def test_sec_002_no_oidc_and_static_admins() -> None:
             "RoleBinding marketing-ns/ops binds role 'edit' to the static user "
             "'sso:Administrator@vsphere.local'; bind roles to OIDC groups",
         ),
+    ]
+
+
+def _pais_endpoint(
+    namespace: str = "marketing-ns", opts: pulumi.ResourceOptions | None = None
+) -> None:
+    k8s.apiextensions.CustomResource(
+        f"{namespace}-chat",
+        api_version="pais.vmware.com/v1alpha1",
+        kind="ModelEndpoint",
+        metadata={
+            "name": "chat",
+            "namespace": namespace,
+            "annotations": {"paif.vmware.com/replicas": "2..4"},
+        },
+        spec={"model": {"ociRef": "h/p/m:1"}, "engine": "vLLM", "type": "Completions"},
+        opts=opts,
+    )
+
+
+def _pais_configuration(namespace: str, oidc: dict[str, Any] | None) -> None:
+    spec: dict[str, Any] = {"database": {"passwordRef": {"name": "kb"}}}
+    if oidc is not None:
+        spec["auth"] = {"oidc": oidc}
+    k8s.apiextensions.CustomResource(
+        f"{namespace}-pais",
+        api_version="pais.vmware.com/v1alpha1",
+        kind="PAISConfiguration",
+        metadata={"name": "default", "namespace": namespace},
+        spec=spec,
+    )
+
+
+def test_sec_002_reads_oidc_from_the_gateway_configuration() -> None:
+    """The site's config key is not what is checked: each namespace serving PAIS endpoints
+    has a PAISConfiguration that validates tokens and admits named groups."""
+    good = {
+        "issuerUrl": "https://auth.vcfa.example.com",
+        "clientId": "paif-gateway",
+        "authorizedGroups": ["marketing-admins"],
+    }
+
+    def build() -> None:
+        _pais_endpoint("marketing-ns")
+        _pais_configuration("marketing-ns", good)
+        _pais_endpoint("hr-ns")  # no PAISConfiguration at all
+        _pais_endpoint("dev-ns")
+        _pais_configuration("dev-ns", None)
+        _pais_endpoint("ops-ns")
+        _pais_configuration(
+            "ops-ns", {"issuerUrl": "http://auth", "clientId": "c", "authorizedGroups": []}
+        )
+
+    assert check(run(build), "PAIF-SEC-002") == [
         (
             "mandatory",
-            "seoul-primary",
-            "no OIDC provider is configured (paif:security.oidc): the AI gateway and the "
-            "namespaces have no single sign-on to check tokens against",
+            "dev-ns-pais",
+            "PAISConfiguration dev-ns/default sets no auth.oidc: its ML API gateway validates "
+            "no OIDC tokens (set paif:security.oidc)",
+        ),
+        (
+            "mandatory",
+            "hr-ns-chat",
+            "namespace hr-ns serves PAIS endpoint(s) chat but has no PAISConfiguration: nothing "
+            "configures its gateway's authentication",
+        ),
+        (
+            "mandatory",
+            "ops-ns-pais",
+            "PAISConfiguration ops-ns/default admits no authorizedGroups: any identity of the "
+            "provider reaches the tenant's endpoints (set tenants[].oidcGroups)",
+        ),
+        (
+            "mandatory",
+            "ops-ns-pais",
+            "PAISConfiguration ops-ns/default: OIDC issuer 'http://auth' is not an https:// URL",
+        ),
+    ]
+
+
+def test_sec_002_a_pais_waiting_for_its_restored_database_has_no_gateway_yet() -> None:
+    """At a DR site whose PAIS database is restored at failover, PAIS has no instance (and so
+    no gateway) before then: its tenant component records which database it waits for, and
+    the rule holds only the namespaces that record is not on."""
+
+    def build() -> None:
+        for namespace, props in (
+            ("marketing-ns", {"tenant": "marketing", "paisDatabaseAtFailover": "docs"}),
+            ("hr-ns", {"tenant": "hr"}),
+        ):
+            tenant = pulumi.ComponentResource("paif:tenancy:Tenant", namespace, props)
+            _pais_endpoint(namespace, pulumi.ResourceOptions(parent=tenant))
+
+    assert check(run(build), "PAIF-SEC-002") == [
+        (
+            "mandatory",
+            "hr-ns-chat",
+            "namespace hr-ns serves PAIS endpoint(s) chat but has no PAISConfiguration: nothing "
+            "configures its gateway's authentication",
+        )
+    ]
+
+
+def test_sec_002_the_example_gateways_validate_oidc(prod: StackConfig, tmp_path: Path) -> None:
+    def edit(values: dict[str, Any]) -> None:
+        del values["paif:security"]["oidc"]
+
+    assert plan_rows(plan_stack(write_project(tmp_path, {"prod": load_example("prod")}), "prod"),
+                     "PAIF-SEC-002") == []  # fmt: skip
+    values = load_example("prod")
+    edit(values)
+    rows = plan_rows(plan_stack(write_project(tmp_path / "no-oidc", {"prod": values}), "prod"),
+                     "PAIF-SEC-002")  # fmt: skip
+    assert rows == [
+        (
+            "mandatory",
+            "PAISConfiguration marketing-ns/default sets no auth.oidc: its ML API gateway "
+            "validates no OIDC tokens (set paif:security.oidc)",
+        )
+    ]
+
+
+def test_sec_002_harbor_in_oidc_mode() -> None:
+    def build() -> None:
+        harbor.ConfigAuth("auth-db", auth_mode="db_auth")
+        harbor.ConfigAuth(
+            "auth-oidc",
+            auth_mode="oidc_auth",
+            oidc_endpoint="https://auth.vcfa.example.com",
+            oidc_client_id="harbor",
+            oidc_verify_cert=False,
+        )
+
+    assert check(run(build), "PAIF-SEC-002") == [
+        ("mandatory", "auth-db", "Harbor auth auth-db is in mode 'db_auth', not oidc_auth"),
+        (
+            "mandatory",
+            "auth-oidc",
+            "Harbor auth auth-oidc does not verify the OIDC provider's certificate "
+            "(oidcVerifyCert)",
         ),
     ]
 
@@ -523,6 +660,9 @@ def test_sec_003_endpoints_rate_limited(prod: StackConfig) -> None:
 
 
 def test_sec_003_endpoint_without_rate_limit() -> None:
+    """The limit is read from the record both backends carry; the NIM embeddings endpoint
+    keeps its configured limit, the PAIS chat endpoint has none."""
+
     def edit(values: dict[str, Any]) -> None:
         endpoints = values["paif:tenants"][0]["modelEndpoints"]
         del endpoints[0]["rateLimit"]
@@ -532,17 +672,10 @@ def test_sec_003_endpoint_without_rate_limit() -> None:
     assert check(run(endpoints_of(cfg)), "PAIF-SEC-003") == [
         (
             "mandatory",
-            "marketing-embeddings-nim",
-            "NIMService marketing-ns/embeddings has no rate limit (annotation "
+            "marketing-llama-chat-endpoint",
+            "ModelEndpoint marketing-ns/llama-chat has no rate limit (annotation "
             "paif.vmware.com/rate-limit-rpm): one client can exhaust the tenant's GPUs; set "
             "rateLimit.requestsPerMinute",
-        ),
-        (
-            "mandatory",
-            "marketing-llama-chat-endpoint",
-            "ModelEndpoint marketing-ns/llama-chat has no rate limit "
-            "(spec.gateway.rateLimit.requestsPerMinute): one client can exhaust the tenant's "
-            "GPUs; set rateLimit.requestsPerMinute",
         ),
     ]
 

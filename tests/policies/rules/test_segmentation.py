@@ -267,9 +267,14 @@ def prod_without_egress(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def test_a_production_stack_without_egress_destinations_fails(prod_without_egress: Any) -> None:
     rows = plan_rows(prod_without_egress, "PAIF-MT-005")
-    # Per tenant (marketing, hr, dev): allow-dns, allow-ai, allow-data and the SecurityPolicy.
+    # Per tenant (marketing, hr, dev): allow-dns, allow-ai, allow-data and the SecurityPolicy;
+    # blocking for the prod tenants, advice for dev, judged by its own tier (§9.1.1).
     assert len(rows) == 12
-    assert {enforcement for enforcement, _ in rows} == {"mandatory"}
+    by_tier = {
+        e for e, message in rows if not any(f" {n}-ns/" in message for n in ("marketing", "hr"))
+    }
+    assert {e for e, message in rows if " dev-ns/" not in message} == {"mandatory"}
+    assert by_tier == {"advisory"}
     assert any(
         message.startswith("NetworkPolicy marketing-ns/allow-ai lets workloads open connections")
         and "egress[2] (TCP 443 to every address (0.0.0.0/0))" in message

@@ -22,10 +22,10 @@ from paif_components.harbor_registry import HarborProject, HarborProjectArgs
 from paif_components.model_endpoint import NIM_API_VERSION, PAIS_API_VERSION, ModelEndpoint
 from paif_components.model_endpoint import ModelEndpointArgs as EndpointArgs
 from paif_components.pod_security import API_ACCESS_ANNOTATION
-from paif_components.tenant_apps import TenantApps, TenantAppsArgs
+from paif_components.tenant_apps import TenantApps
 from paif_policies.rules import workloads
 from tests.support.policy import ProgramResult, check, evaluate_records, run_site
-from tests.support.stacks import load_stack, marketing, site_context
+from tests.support.stacks import load_stack, marketing, site_context, tenant_apps_args
 
 HOST = "harbor.primary.example.com"
 DIGEST = "sha256:" + "ab" * 32
@@ -66,10 +66,7 @@ def endpoints_of(cfg: StackConfig) -> None:
 
 
 def apps_of(cfg: StackConfig) -> None:
-    TenantApps(
-        "marketing-apps",
-        TenantAppsArgs(tenant=marketing(cfg), cluster="marketing-apps", ctx=site_context(cfg)),
-    )
+    TenantApps("marketing-apps", tenant_apps_args(cfg))
 
 
 def model(name: str, ref: str) -> None:
@@ -118,8 +115,14 @@ def test_sec_008_a_version_tag_without_digest_or_immutability_fails_in_prod(
         "by digest (repo:tag@sha256:…) or add tenants[].harbor.immutableTags",
     )
     assert len(rows) == 2
-    # Outside production the same references are left alone.
-    assert check(run(build, environment="dev"), "PAIF-SEC-008") == []
+    # Outside production the same references are left alone (the objects carry their tier).
+    dev = prod.model_copy(update={"environment": "dev"})
+
+    def build_dev() -> None:
+        harbor_project(dev, rules=[])
+        endpoints_of(dev)
+
+    assert check(run(build_dev, environment="dev"), "PAIF-SEC-008") == []
 
 
 @pytest.mark.parametrize(

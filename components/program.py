@@ -36,7 +36,6 @@ from paif_components.site import (
     PaifSite,
     PaifSiteArgs,
     adopted_objects,
-    peer_harbor_provider,
     site_domains,
     validate_site,
 )
@@ -188,3 +187,17 @@ def run(project_dir: Path | None = None) -> PaifSite:
     for key, value in site.stack_outputs().items():
         pulumi.export(key, value)
     return site
+
+
+def peer_harbor_provider(config: StackConfig) -> pulumi.ProviderResource | None:
+    """A Harbor provider for the peer site, where this stack pushes replication."""
+    if config.dr.peer is None or config.dr.pattern == "none":
+        return None
+    peer_cfg = pulumi.Config("peerHarbor")
+    return harbor.Provider(
+        f"{config.site.name}-peer-harbor",
+        url=config.dr.peer.harbor_url,
+        username=peer_cfg.get("username"),
+        password=peer_cfg.get_secret("password"),
+        insecure=False,
+    )

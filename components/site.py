@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
-import pulumiverse_harbor as harbor
 
 from paif_components.config.models import Peer, StackConfig, Tenant, WorkloadDomain
 from paif_components.config.models.ownership import Kind
@@ -618,17 +617,3 @@ def _decisions(
         out.append(tenant.namespace.decision)
         out += [p.decision for p in (tenant.harbor, *tenant.replicated_projects.values())]
     return sorted(out, key=lambda d: (d.kind, d.name))
-
-
-def peer_harbor_provider(config: StackConfig) -> pulumi.ProviderResource | None:
-    """A Harbor provider for the peer site, where this stack pushes replication."""
-    if config.dr.peer is None or config.dr.pattern == "none":
-        return None
-    peer_cfg = pulumi.Config("peerHarbor")
-    return harbor.Provider(
-        f"{config.site.name}-peer-harbor",
-        url=config.dr.peer.harbor_url,
-        username=peer_cfg.get("username"),
-        password=peer_cfg.get_secret("password"),
-        insecure=False,
-    )

@@ -14,7 +14,15 @@ import pytest
 
 from tests.engine.cluster import Etcd
 from tests.engine.harness import Project
-from tests.engine.sites import Layout, Site, engine_config, new_project, stack_secrets, start_site
+from tests.engine.sites import (
+    Layout,
+    Site,
+    engine_config,
+    new_project,
+    settle_database_hosts,
+    stack_secrets,
+    start_site,
+)
 
 # Stack names of their own: the tier's stacks share one backend (and `prod` is the workflows').
 PLATFORM = "split"
@@ -78,5 +86,8 @@ def test_the_split_site_comes_up_stack_by_stack_as_paif_plan_records_it(
     for namespace in ("hr-ns", "dev-ns"):
         quota = site.supervisor.get(f"/api/v1/namespaces/{namespace}/resourcequotas")
         assert quota and quota["items"], namespace
+    # DSM reports its databases' hosts, which the groups' app wiring and PAIS read (sites.py).
+    for group in GROUPS:
+        settle_database_hosts(project, group, site.supervisor, "--policy-pack", str(project.pack))
     for stack in STACKS:
         project.pulumi("preview", "--stack", stack, "--expect-no-changes")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -75,6 +76,24 @@ def failures(report: dict) -> Iterator[tuple[str, str, str]]:
                 yield result["Target"], finding["ID"], finding["Message"]
 
 
+# trivy v0.74.0's KSV-01010 takes any ConfigMap value of 3 to 20 capitals or digits for a passport
+# number (`patternForIbanAndPassport`, "^[A-Z0-9<]{3,20}$", in its embedded rule), so an app's
+# wiring ConfigMap that holds its database port ("5432") is a finding there. A port is no
+# personal data; the wiring's credentials live in its Secret, which PAIF-SEC-014 holds by value.
+# Only a finding whose every flagged key holds a number is set aside, so a username, an e-mail
+# address or a key in a ConfigMap still fails.
+NUMERIC_VALUE = re.compile(r"^[0-9]+$")
+
+
+def only_numbers_flagged(manifest: Path, check: str, message: str) -> bool:
+    if check != "KSV-01010":
+        return False
+    # The message ends with the flagged keys as a Rego set: '{"KEY", "OTHER"}'.
+    flagged = re.findall(r'"([^"]*)"', message.rpartition(" '")[2])
+    data = yaml.safe_load(manifest.read_text(encoding="utf-8")).get("data") or {}
+    return bool(flagged) and all(NUMERIC_VALUE.match(str(data.get(k, ""))) for k in flagged)
+
+
 def checks_run(report: dict) -> int:
     return sum(
         r["MisconfSummary"]["Successes"] + r["MisconfSummary"]["Failures"]
@@ -101,6 +120,7 @@ def test_trivy_reports_zero_failed_checks_on_every_example_manifest(
         f"{path.relative_to(example_out)}: {check} {message}"
         for path, report in zip(manifests, reports, strict=True)
         for _, check, message in failures(report)
+        if not only_numbers_flagged(path, check, message)
     ]
     assert found == []
     # Every manifest was checked, not skipped as an unknown file type.

@@ -63,7 +63,15 @@ from paif_policies.view import (
     selector_matches,
     target_of,
 )
-from paif_policies.waivers import Waiver, site_waivers, today, waiver_for, waiver_note
+from paif_policies.waivers import (
+    Waiver,
+    site_waivers,
+    today,
+    waiver_for,
+    waiver_matches,
+    waiver_note,
+    waiver_problem,
+)
 
 __all__ = [
     "ADVISORY_POLICY",
@@ -117,5 +125,7 @@ __all__ = [
     "today",
     "waived_line",
     "waiver_for",
+    "waiver_matches",
     "waiver_note",
+    "waiver_problem",
 ]

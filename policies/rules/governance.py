@@ -13,7 +13,7 @@ from typing import Any
 from paif_components.constants import WAIVER_MIN_REASON_LENGTH
 from paif_policies.registry import Violation, rule
 from paif_policies.view import StackView
-from paif_policies.waivers import site_waivers, today
+from paif_policies.waivers import site_waivers, today, waiver_problem
 
 
 @rule(
@@ -30,7 +30,7 @@ from paif_policies.waivers import site_waivers, today
 def waivers(view: StackView, t: Mapping[str, Any]) -> Iterator[Violation]:
     day = today()
     for index, waiver in enumerate(site_waivers(view)):
-        problem = waiver.problem(day)
+        problem = waiver_problem(waiver, day)
         if problem is not None:
             yield Violation(
                 f"paif:waivers[{index}] ({waiver.rule or '?'} on {waiver.resource or '?'}) "

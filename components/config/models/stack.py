@@ -21,14 +21,28 @@ from paif_components.config.models.observability import Observability
 from paif_components.config.models.ownership import Ownership
 from paif_components.config.models.site import Harbor, Site, WorkloadDomain
 from paif_components.config.models.tenant import Database, Tenant
+from paif_components.contract import waiver as contract
 
 
 class Waiver(ConfigModel):
+    """One entry of ``paif:waivers`` as the stack file is checked: an input model only. What
+    the policies and the reports read is :meth:`record` (the contract's
+    :class:`~paif_components.contract.waiver.Waiver`)."""
+
     rule: Annotated[str, Field(pattern=r"^PAIF-[A-Z]+-\d{3}$")]
     resource: NonEmpty
     reason: NonEmpty
     owner: NonEmpty
     expires: dt.date
+
+    def record(self) -> contract.Waiver:
+        return contract.Waiver(
+            rule=self.rule,
+            resource=self.resource,
+            reason=self.reason,
+            owner=self.owner,
+            expires=self.expires.isoformat(),
+        )
 
 
 class StackConfig(ConfigModel):

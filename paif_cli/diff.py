@@ -26,6 +26,7 @@ from typing import Any, Final
 from paif_cli.checkout import bootstrap_code
 from paif_cli.errors import DiffError
 from paif_components.contract import tokens
+from paif_components.contract.finding import Finding
 
 __all__ = [
     "PlanDiff",
@@ -223,24 +224,25 @@ def _resource_ref(record: Mapping[str, Any]) -> dict[str, Any]:
     return {"urn": record.get("urn"), "type": record.get("type"), "name": record.get("name")}
 
 
-def _finding_key(finding: Mapping[str, Any]) -> tuple[Any, ...]:
-    return (
-        finding.get("ruleId"),
-        finding.get("urn"),
-        finding.get("message"),
-        bool(finding.get("waived")),
-    )
+def _finding_key(finding: Finding) -> tuple[Any, ...]:
+    return (finding.rule_id, finding.urn, finding.message, finding.waived)
 
 
-def _finding_ref(finding: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("ruleId", "severity", "enforcement", "urn", "message", "waived")
-    return {k: finding.get(k) for k in keys}
+def _finding_ref(finding: Finding) -> dict[str, Any]:
+    return {
+        "ruleId": finding.rule_id,
+        "severity": finding.severity,
+        "enforcement": finding.enforcement,
+        "urn": finding.urn,
+        "message": finding.message,
+        "waived": finding.waived,
+    }
 
 
-def _findings(document: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+def _findings(document: Mapping[str, Any] | None) -> list[Finding]:
     policy = (document or {}).get("policy") or {}
     violations = policy.get("violations") if isinstance(policy, Mapping) else None
-    return [v for v in violations or [] if isinstance(v, Mapping)]
+    return [Finding.from_json(v) for v in violations or [] if isinstance(v, Mapping)]
 
 
 def diff_stack(

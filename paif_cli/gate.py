@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from paif_cli.crossguard.analyzer import evaluate
 from paif_cli.errors import InputError, PolicyConfigError
 from paif_cli.record import StackPlan
 from paif_cli.reports.model import ENFORCEMENTS, SEVERITIES
+from paif_components.contract.finding import Finding
 from paif_policies import pack
 from paif_policies.crossguard import parse_message, parse_waived_line
 from paif_policies.registry import WAIVED_POLICY
@@ -68,16 +69,16 @@ def evaluate_records(
     *,
     via_protocol: bool = False,
     sdk_shortcuts: bool = True,
-) -> list[dict[str, Any]]:
+) -> list[Finding]:
     """Findings of the pack on plan records (``ResourceRecord.to_json()``), report-ready.
 
     ``via_protocol``: play every request of the analyzer protocol instead of the direct
     evaluation of the pack's stack policies; the findings are the same. ``sdk_shortcuts``:
     take the shortcuts through pulumi-policy's internals its installed version allows.
 
-    Each finding: ruleId, severity, enforcement, urn, message (without the ``[RULE-ID]`` and
-    waiver prefixes), waived, waiverReason/Owner/Expires, title, section, helpUri and the
-    policy that reported it. Sorted: active first, mandatory first, most severe first.
+    Each finding's message is without the ``[RULE-ID]`` and waiver prefixes; it carries its
+    waiver, its rule's title, section and help link, and the policy that reported it. Sorted:
+    active first, mandatory first, most severe first.
     """
     not_applicable: list[tuple[str, str]] = []
     try:
@@ -100,36 +101,49 @@ def evaluate_records(
 
     view = stack_view(records)
     catalogue = {r.id: r for r in pack.rules()}
-    findings: list[dict[str, Any]] = []
+    findings: list[Finding] = []
 
-    def add(rule_id: str, enforcement: str, urn: str | None, message: str, policy: str) -> None:
+    def add(
+        rule_id: str,
+        enforcement: str,
+        urn: str | None,
+        message: str,
+        policy: str,
+        severity: str | None = None,
+    ) -> None:
         waiver = waiver_for(view, rule_id, urn) if policy == WAIVED_POLICY else None
         if waiver is not None and message.startswith(waiver_note(waiver)):
             message = message[len(waiver_note(waiver)) :]
         rule = catalogue.get(rule_id)
+        resolved = rule.severity if rule else UNMAPPED_SEVERITY
+        # A low finding (or a notice no rule claims) takes the severity its diagnostic carried.
+        if resolved == UNMAPPED_SEVERITY and severity:
+            resolved = severity
         findings.append(
-            {
-                "ruleId": rule_id,
-                "severity": rule.severity if rule else UNMAPPED_SEVERITY,
-                "enforcement": enforcement,
-                "urn": urn,
-                "message": message,
-                "waived": waiver is not None,
-                "waiverReason": waiver.reason if waiver else None,
-                "waiverOwner": waiver.owner if waiver else None,
-                "waiverExpires": waiver.expires if waiver else None,
-                "title": rule.title if rule else None,
-                "section": rule.section if rule else None,
-                "helpUri": rule.help_uri if rule else None,
-                "policy": policy,
-            }
+            Finding(
+                rule_id=rule_id,
+                severity=resolved,
+                enforcement=enforcement,
+                urn=urn,
+                message=message,
+                waiver=waiver,
+                title=rule.title if rule else None,
+                section=rule.section if rule else None,
+                help_uri=rule.help_uri if rule else None,
+                policy=policy,
+            )
         )
 
     for finding in raw:
         rule_id, message = parse_message(finding.message)
-        add(rule_id or finding.rule_id, finding.enforcement, finding.urn, message, finding.rule_id)
-        if findings[-1]["severity"] == UNMAPPED_SEVERITY and finding.severity:
-            findings[-1]["severity"] = finding.severity
+        add(
+            rule_id or finding.rule_id,
+            finding.enforcement,
+            finding.urn,
+            message,
+            finding.rule_id,
+            finding.severity,
+        )
     # Waived findings come back as PAIF-WAIVED's "not applicable" reason, one line each: they
     # are never diagnostics, so no pack config can make them block (the engine's view too).
     for policy, reason in not_applicable:
@@ -222,19 +236,19 @@ def gate_site(
     for plan in plans.values():
         plan.findings = []
     for finding in findings:
-        stack, urn = origin.get(finding["urn"] or "", (platform.stack, finding["urn"]))
-        plans[stack].findings.append({**finding, "urn": urn})
+        stack, urn = origin.get(finding.urn or "", (platform.stack, finding.urn))
+        plans[stack].findings.append(replace(finding, urn=urn))
 
 
-def _order(finding: Mapping[str, Any]) -> tuple[Any, ...]:
+def _order(finding: Finding) -> tuple[Any, ...]:
     def index(order: tuple[str, ...], value: Any) -> int:
         return order.index(value) if value in order else len(order)
 
     return (
-        bool(finding.get("waived")),
-        index(ENFORCEMENTS, finding["enforcement"]),
-        index(SEVERITIES, finding["severity"]),
-        finding["ruleId"],
-        finding["urn"] or "",
-        finding["message"],
+        finding.waived,
+        index(ENFORCEMENTS, finding.enforcement),
+        index(SEVERITIES, finding.severity),
+        finding.rule_id,
+        finding.urn or "",
+        finding.message,
     )

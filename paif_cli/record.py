@@ -7,6 +7,7 @@ from typing import Any
 
 from paif_cli.mock_runtime import ProgramResult
 from paif_components.config import StackConfig
+from paif_components.contract.finding import Finding
 
 __all__ = ["StackPlan"]
 
@@ -21,7 +22,7 @@ class StackPlan:
     stack_file: str
     config: StackConfig
     result: ProgramResult
-    findings: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     reports: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -30,10 +31,10 @@ class StackPlan:
         return value if isinstance(value, dict) else {}
 
     @property
-    def mandatory_failures(self) -> list[dict[str, Any]]:
+    def mandatory_failures(self) -> list[Finding]:
         # The engine's rule: any diagnostic at mandatory level fails the preview. Waived
         # findings are never diagnostics (PAIF-WAIVED answers "not applicable").
-        return [f for f in self.findings if f["enforcement"] == "mandatory"]
+        return [f for f in self.findings if f.blocking]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -44,6 +45,6 @@ class StackPlan:
             "resources": [r.to_json() for r in self.result.resources],
             "outputs": self.result.outputs,
             "secretOutputs": self.result.secret_outputs,
-            "policy": {"violations": self.findings},
+            "policy": {"violations": [f.to_json() for f in self.findings]},
             "estimates": self.estimates,
         }

@@ -8,7 +8,6 @@ the whole run: ``policy-summary.md``. Nothing here writes a file (:mod:`paif_cli
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -18,8 +17,9 @@ from paif_cli.record import StackPlan
 from paif_cli.reports.json_report import render_json
 from paif_cli.reports.junit import render_junit
 from paif_cli.reports.markdown import render_markdown
-from paif_cli.reports.model import ReportContext, ReportFinding, RuleMeta, Waiver, summarize
+from paif_cli.reports.model import ReportContext, RuleMeta, summarize
 from paif_cli.reports.sarif import render_sarif
+from paif_components.contract.finding import Finding
 from paif_components.dr.runbook import RUNBOOK_FILE, render_runbook
 from paif_components.observability.alerts import OPS_RUNBOOK_FILE
 from paif_components.observability.runbook import render_ops_runbook
@@ -41,7 +41,6 @@ __all__ = [
     "render_stack",
     "render_summary",
     "report_context",
-    "report_findings",
     "rule_metas",
 ]
 
@@ -95,36 +94,11 @@ def _advisory_meta() -> RuleMeta:
     )
 
 
-@dataclass(frozen=True)
-class _Finding:
-    """A finding of ``plan.findings`` in the shape the report writers read."""
-
-    rule_id: str
-    severity: str | None
-    enforcement: str
-    urn: str | None
-    message: str
-
-
-def report_findings(plan: StackPlan) -> list[ReportFinding]:
-    """``plan.findings`` as report findings, waivers attached."""
-    out = []
-    for f in plan.findings:
-        waiver = (
-            Waiver(reason=f["waiverReason"], owner=f["waiverOwner"], expires=f["waiverExpires"])
-            if f.get("waived")
-            else None
-        )
-        finding = _Finding(f["ruleId"], f["severity"], f["enforcement"], f["urn"], f["message"])
-        out.append(ReportFinding(finding, waiver))
-    return out
-
-
-def metas_for(findings: Sequence[ReportFinding]) -> list[RuleMeta]:
+def metas_for(findings: Sequence[Finding]) -> list[RuleMeta]:
     """The pack's rule metadata, and the advisory policy's when a finding names no rule."""
     metas = rule_metas()
     known = {m.id for m in metas}
-    if any(f.finding.rule_id not in known for f in findings):
+    if any(f.rule_id not in known for f in findings):
         metas.append(_advisory_meta())
     return metas
 
@@ -152,7 +126,7 @@ def tool_version() -> str | None:
 
 def policy_reports(plan: StackPlan) -> dict[str, str]:
     """SARIF, JUnit, Markdown and JSON of a gated stack's findings, by file name."""
-    findings = report_findings(plan)
+    findings = plan.findings
     metas = metas_for(findings)
     context = report_context(plan)
     return {
@@ -199,7 +173,7 @@ def _overview(plans: Sequence[StackPlan]) -> str | None:
         "|---|---|---|---|---|---|---|---|",
     ]
     for plan in plans:
-        items = report_findings(plan)
+        items = plan.findings
         summary = summarize(items, {m.id: m for m in metas_for(items)})
         verdict = "❌ blocked" if summary.blocking else "✅ passes"
         config = plan.config

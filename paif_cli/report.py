@@ -14,7 +14,7 @@ from collections import Counter
 from paif_cli.gate import stack_view
 from paif_cli.mock_runtime import ResourceRecord
 from paif_cli.record import StackPlan
-from paif_cli.render import metas_for, report_context, report_findings
+from paif_cli.render import metas_for, report_context
 from paif_cli.reports.json_report import render_json
 from paif_cli.reports.markdown import render_markdown
 from paif_cli.reports.terminal import render_terminal, use_color
@@ -30,7 +30,7 @@ def render_findings(plan: StackPlan, fmt: str) -> str:
     """What ``paif plan --format`` prints: ``table``, ``json``, ``markdown`` or ``none``."""
     if fmt == "none":
         return ""
-    findings = report_findings(plan)
+    findings = plan.findings
     metas = metas_for(findings)
     context = report_context(plan)
     if fmt == "table":

@@ -1,10 +1,8 @@
-"""A policy's diagnostic as a finding, with its severity resolved."""
+"""A policy's diagnostic as a finding (the contract's :class:`Finding`), its severity resolved."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
 
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import Policy
@@ -12,38 +10,12 @@ from pulumi_policy import Policy
 from paif_cli.crossguard.wire import PROTO_TO_LEVEL, PROTO_TO_SEVERITY, redact
 from paif_cli.errors import PolicyEvaluationError
 from paif_cli.reports.model import SEVERITIES
+from paif_components.contract.finding import Enforcement, Finding
 
 __all__ = ["Enforcement", "Finding", "SeverityResolver", "finding_of", "severity_resolver"]
 
-Enforcement = Literal["mandatory", "advisory", "remediate"]
 # (rule id, severity on the diagnostic) -> the finding's severity
 SeverityResolver = Callable[[str, "str | None"], "str | None"]
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One policy violation, as the engine reports it (``AnalyzeDiagnostic``)."""
-
-    rule_id: str
-    enforcement: Enforcement
-    urn: str | None
-    message: str
-    severity: str | None = None
-
-    @property
-    def blocking(self) -> bool:
-        """A mandatory violation fails ``pulumi preview`` (and the offline plan)."""
-        return self.enforcement == "mandatory"
-
-    def to_dict(self) -> dict[str, Any]:
-        """The finding with the JSON field names the reports use."""
-        return {
-            "ruleId": self.rule_id,
-            "severity": self.severity,
-            "enforcement": self.enforcement,
-            "urn": self.urn,
-            "message": self.message,
-        }
 
 
 def finding_of(
@@ -58,7 +30,7 @@ def finding_of(
         raise PolicyEvaluationError(f"policy {diagnostic.policyName!r} reported a disabled level")
     return Finding(
         rule_id=diagnostic.policyName,
-        enforcement=level,  # type: ignore[arg-type]
+        enforcement=level,
         urn=urn,
         message=redact(message),
         severity=severity_of(diagnostic.policyName, PROTO_TO_SEVERITY.get(diagnostic.severity)),

@@ -9,14 +9,13 @@ from typing import Any
 from paif_cli.reports.model import (
     ENFORCEMENTS,
     SEVERITIES,
-    FindingLike,
     ReportContext,
-    ReportFinding,
     RuleMeta,
     prepare,
     severity_of,
     summarize,
 )
+from paif_components.contract.finding import Finding
 
 __all__ = ["REPORT_SCHEMA_VERSION", "build_json_report", "render_json"]
 
@@ -25,7 +24,7 @@ REPORT_SCHEMA_VERSION = 1
 
 
 def build_json_report(
-    findings: Iterable[FindingLike | ReportFinding],
+    findings: Iterable[Finding],
     rules: Iterable[RuleMeta],
     *,
     context: ReportContext | None = None,
@@ -65,12 +64,12 @@ def build_json_report(
     ]
     report["findings"] = [
         {
-            "ruleId": item.finding.rule_id,
-            "title": catalogue[item.finding.rule_id].title,
+            "ruleId": item.rule_id,
+            "title": catalogue[item.rule_id].title,
             "severity": severity_of(item, catalogue),
-            "enforcement": item.finding.enforcement,
-            "urn": item.finding.urn,
-            "message": item.finding.message,
+            "enforcement": item.enforcement,
+            "urn": item.urn,
+            "message": item.message,
             "waived": item.waived,
             "waiver": (
                 {
@@ -88,7 +87,7 @@ def build_json_report(
 
 
 def render_json(
-    findings: Iterable[FindingLike | ReportFinding],
+    findings: Iterable[Finding],
     rules: Iterable[RuleMeta],
     *,
     context: ReportContext | None = None,

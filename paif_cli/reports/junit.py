@@ -19,13 +19,12 @@ from collections import Counter
 from collections.abc import Iterable
 
 from paif_cli.reports.model import (
-    FindingLike,
     ReportContext,
-    ReportFinding,
     RuleMeta,
     prepare,
     severity_of,
 )
+from paif_components.contract.finding import Finding
 
 __all__ = ["render_junit"]
 
@@ -35,7 +34,7 @@ _NO_FINDINGS = "(no findings)"
 
 
 def render_junit(
-    findings: Iterable[FindingLike | ReportFinding],
+    findings: Iterable[Finding],
     rules: Iterable[RuleMeta],
     *,
     context: ReportContext | None = None,
@@ -51,9 +50,9 @@ def render_junit(
 
     cases: list[ET.Element] = []
     seen: Counter[tuple[str, str]] = Counter()
-    by_rule = sorted(items, key=lambda i: (i.finding.rule_id, i.finding.urn or "", i.waived))
+    by_rule = sorted(items, key=lambda i: (i.rule_id, i.urn or "", i.waived))
     for item in by_rule:
-        finding = item.finding
+        finding = item
         rule = catalogue[finding.rule_id]
         name = finding.urn or "(stack)"
         seen[(finding.rule_id, name)] += 1
@@ -87,7 +86,7 @@ def render_junit(
             failure.text = _clean(detail)
         cases.append(case)
 
-    ruled = {i.finding.rule_id for i in items}
+    ruled = {i.rule_id for i in items}
     for rule_id in catalogue:
         if rule_id not in ruled:
             cases.append(ET.Element("testcase", {"classname": rule_id, "name": _NO_FINDINGS}))

@@ -11,21 +11,20 @@ from collections.abc import Iterable
 
 from paif_cli.reports.model import (
     SEVERITIES,
-    FindingLike,
     ReportContext,
-    ReportFinding,
     RuleMeta,
     prepare,
     resource_label,
     severity_of,
     summarize,
 )
+from paif_components.contract.finding import Finding
 
 __all__ = ["render_markdown"]
 
 
 def render_markdown(
-    findings: Iterable[FindingLike | ReportFinding],
+    findings: Iterable[Finding],
     rules: Iterable[RuleMeta],
     *,
     context: ReportContext | None = None,
@@ -73,7 +72,7 @@ def render_markdown(
             "|---|---|---|---|---|",
         ]
         for item in active:
-            f = item.finding
+            f = item
             lines.append(
                 f"| {severity_of(item, catalogue)} | {f.enforcement} | "
                 f"{_rule_cell(catalogue[f.rule_id])} | `{_code(resource_label(f.urn))}` | "
@@ -90,7 +89,7 @@ def render_markdown(
             "|---|---|---|---|---|",
         ]
         for item in waived:
-            f, w = item.finding, item.waiver
+            f, w = item, item.waiver
             assert w is not None
             lines.append(
                 f"| {_rule_cell(catalogue[f.rule_id])} | `{_code(resource_label(f.urn))}` | "

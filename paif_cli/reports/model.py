@@ -1,10 +1,9 @@
-"""What every report writer reads: rule metadata, waivers, the run's context, and one ordering.
+"""What every report writer reads: rule metadata, the run's context, and one ordering.
 
-The writers are pure functions ``render_*(findings, rules, *, context=...) -> str``. A finding is
-anything shaped like ``paif_cli.crossguard.findings.Finding`` (``rule_id``, ``severity``,
-``enforcement``, ``urn``, ``message``); wrap it in ``ReportFinding`` to attach a waiver. Every
-finding's rule must have a ``RuleMeta`` (``crossguard.analyzer.rule_metadata`` builds them from the
-pack), so a report never invents a severity or a title.
+The writers are pure functions ``render_*(findings, rules, *, context=...) -> str`` over the
+contract's :class:`~paif_components.contract.finding.Finding` (its waiver attached, if any).
+Every finding's rule must have a ``RuleMeta`` (``crossguard.analyzer.rule_metadata`` builds
+them from the pack), so a report never invents a severity or a title.
 
 Waived findings are listed (never dropped) but do not count as failures or blocking violations.
 """
@@ -14,43 +13,22 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
+
+from paif_components.contract.finding import ENFORCEMENTS, SEVERITIES, Finding
 
 __all__ = [
     "ENFORCEMENTS",
     "SEVERITIES",
-    "FindingLike",
     "ReportContext",
-    "ReportFinding",
     "RuleMeta",
     "Summary",
-    "Waiver",
     "prepare",
     "resource_label",
     "rules_by_id",
     "severity_of",
     "summarize",
 ]
-
-# POLICY-RULES.md: "Severity: critical / high / medium / low", most severe first.
-SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
-# Most blocking first; "remediate" only appears if a remediation itself failed.
-ENFORCEMENTS: tuple[str, ...] = ("mandatory", "remediate", "advisory")
-
-
-class FindingLike(Protocol):
-    """The fields of ``paif_cli.crossguard.findings.Finding`` a report reads."""
-
-    @property
-    def rule_id(self) -> str: ...
-    @property
-    def severity(self) -> str | None: ...
-    @property
-    def enforcement(self) -> str: ...
-    @property
-    def urn(self) -> str | None: ...
-    @property
-    def message(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -73,27 +51,6 @@ class RuleMeta:
             raise ValueError(
                 f"rule {self.id}: severity {self.severity!r} must be one of {', '.join(SEVERITIES)}"
             )
-
-
-@dataclass(frozen=True)
-class Waiver:
-    """An accepted exception from stack config (validated elsewhere: PAIF-GOV-001)."""
-
-    reason: str
-    owner: str
-    expires: str  # ISO date, as written in the stack config
-
-
-@dataclass(frozen=True)
-class ReportFinding:
-    """A finding plus the waiver that covers it, if any."""
-
-    finding: FindingLike
-    waiver: Waiver | None = None
-
-    @property
-    def waived(self) -> bool:
-        return self.waiver is not None
 
 
 @dataclass(frozen=True)
@@ -140,59 +97,56 @@ class Summary:
 
 
 def prepare(
-    findings: Iterable[FindingLike | ReportFinding], rules: Iterable[RuleMeta]
-) -> tuple[list[ReportFinding], dict[str, RuleMeta]]:
-    """Wrap bare findings, check every rule has metadata, and fix the one report order.
+    findings: Iterable[Finding], rules: Iterable[RuleMeta]
+) -> tuple[list[Finding], dict[str, RuleMeta]]:
+    """Check every rule has metadata, and fix the one report order.
 
     Order: active before waived, then mandatory before advisory, most severe first, then
     rule id, URN (stack-level first) and message, so output never depends on input order.
     """
-    wrapped = [f if isinstance(f, ReportFinding) else ReportFinding(f) for f in findings]
-    catalogue = rules_by_id(wrapped, rules)
+    items = list(findings)
+    catalogue = rules_by_id(items, rules)
 
-    def key(item: ReportFinding) -> tuple[Any, ...]:
-        f = item.finding
+    def key(f: Finding) -> tuple[Any, ...]:
         return (
-            item.waived,
+            f.waived,
             _index(ENFORCEMENTS, f.enforcement),
-            _index(SEVERITIES, severity_of(item, catalogue)),
+            _index(SEVERITIES, severity_of(f, catalogue)),
             f.rule_id,
             f.urn or "",
             f.message,
         )
 
-    return sorted(wrapped, key=key), catalogue
+    return sorted(items, key=key), catalogue
 
 
-def rules_by_id(
-    findings: Sequence[ReportFinding], rules: Iterable[RuleMeta]
-) -> dict[str, RuleMeta]:
+def rules_by_id(findings: Sequence[Finding], rules: Iterable[RuleMeta]) -> dict[str, RuleMeta]:
     """Rule metadata by id, sorted by id; a finding whose rule has none is an error."""
     catalogue: dict[str, RuleMeta] = {}
     for rule in rules:
         if rule.id in catalogue and catalogue[rule.id] != rule:
             raise ValueError(f"conflicting metadata for rule {rule.id}")
         catalogue[rule.id] = rule
-    missing = sorted({rf.finding.rule_id for rf in findings} - catalogue.keys())
+    missing = sorted({f.rule_id for f in findings} - catalogue.keys())
     if missing:
         raise ValueError(f"no rule metadata for {', '.join(missing)}")
     return dict(sorted(catalogue.items()))
 
 
-def severity_of(item: ReportFinding, rules: Mapping[str, RuleMeta]) -> str:
+def severity_of(finding: Finding, rules: Mapping[str, RuleMeta]) -> str:
     """The finding's own severity if it has one, else its rule's."""
-    severity = item.finding.severity
+    severity = finding.severity
     if severity in SEVERITIES:
         return severity
-    return rules[item.finding.rule_id].severity
+    return rules[finding.rule_id].severity
 
 
-def summarize(findings: Sequence[ReportFinding], rules: Mapping[str, RuleMeta]) -> Summary:
+def summarize(findings: Sequence[Finding], rules: Mapping[str, RuleMeta]) -> Summary:
     active = [f for f in findings if not f.waived]
-    matrix = Counter((f.finding.enforcement, severity_of(f, rules)) for f in active)
+    matrix = Counter((f.enforcement, severity_of(f, rules)) for f in active)
     return Summary(
         total=len(findings),
-        blocking=sum(1 for f in active if f.finding.enforcement == "mandatory"),
+        blocking=sum(1 for f in active if f.blocking),
         waived=len(findings) - len(active),
         by_enforcement={e: sum(matrix[(e, s)] for s in SEVERITIES) for e in ENFORCEMENTS},
         by_severity={s: sum(matrix[(e, s)] for e in ENFORCEMENTS) for s in SEVERITIES},

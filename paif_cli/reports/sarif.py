@@ -27,13 +27,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from paif_cli.reports.model import (
-    FindingLike,
     ReportContext,
-    ReportFinding,
     RuleMeta,
     prepare,
     severity_of,
 )
+from paif_components.contract.finding import Finding
 
 __all__ = ["SARIF_SCHEMA_URI", "SARIF_VERSION", "build_sarif", "render_sarif"]
 
@@ -49,7 +48,7 @@ _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": 
 
 
 def build_sarif(
-    findings: Iterable[FindingLike | ReportFinding],
+    findings: Iterable[Finding],
     rules: Iterable[RuleMeta],
     *,
     context: ReportContext | None = None,
@@ -68,7 +67,7 @@ def build_sarif(
 
     occurrences: Counter[str] = Counter()
     results = []
-    for item in sorted(items, key=lambda i: (i.finding.rule_id, i.finding.urn or "")):
+    for item in sorted(items, key=lambda i: (i.rule_id, i.urn or "")):
         results.append(_result(item, catalogue, index, context, occurrences))
 
     run: dict[str, Any] = {"tool": {"driver": driver}}
@@ -95,7 +94,7 @@ def build_sarif(
 
 
 def render_sarif(
-    findings: Iterable[FindingLike | ReportFinding],
+    findings: Iterable[Finding],
     rules: Iterable[RuleMeta],
     *,
     context: ReportContext | None = None,
@@ -128,13 +127,13 @@ def _rule(rule: RuleMeta) -> dict[str, Any]:
 
 
 def _result(
-    item: ReportFinding,
+    item: Finding,
     catalogue: dict[str, RuleMeta],
     index: dict[str, int],
     context: ReportContext,
     occurrences: Counter[str],
 ) -> dict[str, Any]:
-    finding = item.finding
+    finding = item
     urn = finding.urn or context.stack_urn
     location: dict[str, Any] = {}
     if context.stack_file_path:

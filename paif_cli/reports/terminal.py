@@ -11,15 +11,14 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from paif_cli.reports.model import (
-    FindingLike,
     ReportContext,
-    ReportFinding,
     RuleMeta,
     prepare,
     resource_label,
     severity_of,
     summarize,
 )
+from paif_components.contract.finding import Finding
 
 __all__ = ["render_terminal", "use_color"]
 
@@ -45,7 +44,7 @@ def use_color(stream: TextIO) -> bool:
 
 
 def render_terminal(
-    findings: Iterable[FindingLike | ReportFinding],
+    findings: Iterable[Finding],
     rules: Iterable[RuleMeta],
     *,
     context: ReportContext | None = None,
@@ -86,10 +85,10 @@ def render_terminal(
         rows = [
             (
                 severity_of(i, catalogue),
-                i.finding.enforcement,
-                i.finding.rule_id,
-                resource_label(i.finding.urn),
-                i.finding.message,
+                i.enforcement,
+                i.rule_id,
+                resource_label(i.urn),
+                i.message,
             )
             for i in active
         ]
@@ -100,8 +99,8 @@ def render_terminal(
         lines.append(paint(f"Waived ({len(waived)}):", "bold"))
         rows = [
             (
-                i.finding.rule_id,
-                resource_label(i.finding.urn),
+                i.rule_id,
+                resource_label(i.urn),
                 i.waiver.owner if i.waiver else "",
                 i.waiver.expires if i.waiver else "",
                 i.waiver.reason if i.waiver else "",

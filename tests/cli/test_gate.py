@@ -19,6 +19,7 @@ import pytest
 from paif_cli import report
 from paif_cli.main import main
 from paif_cli.pipeline import plan_stack
+from paif_components.contract.finding import Finding
 from paif_policies import pack
 from tests.support.stacks import ROOT, SCHEMAS, blocked_prod, load_example, write_project
 
@@ -106,23 +107,23 @@ def test_dev_tier_of_the_prod_stack_reports_the_same_findings_as_advisory(
     prod = plan_stack(project, "prod")
     dev = plan_stack(project, "dev")
 
-    def key(f: dict[str, Any]) -> tuple[Any, ...]:
+    def key(f: Finding) -> tuple[Any, ...]:
         return (
-            f["ruleId"],
-            f["urn"].replace("urn:pulumi:dev::", "urn:pulumi:prod::"),
-            f["message"],
+            f.rule_id,
+            (f.urn or "").replace("urn:pulumi:dev::", "urn:pulumi:prod::"),
+            f.message,
         )
 
     # The §9.2.2 recommendation (PAIF-HA-008) is a tier's own: 3 replicas in prod, 1 in dev.
-    recommended = [key(f) for f in prod.findings if f["ruleId"] == "PAIF-HA-008"]
+    recommended = [key(f) for f in prod.findings if f.rule_id == "PAIF-HA-008"]
     assert [r[2].split(": ", 1)[0] for r in recommended] == [
         "ModelEndpoint marketing-ns/embeddings",
         "ModelEndpoint marketing-ns/llama-chat",
     ]
-    assert {f["enforcement"] for f in prod.findings if f["ruleId"] == "PAIF-HA-008"} == {"advisory"}
-    rest = [key(f) for f in prod.findings if f["ruleId"] != "PAIF-HA-008"]
+    assert {f.enforcement for f in prod.findings if f.rule_id == "PAIF-HA-008"} == {"advisory"}
+    rest = [key(f) for f in prod.findings if f.rule_id != "PAIF-HA-008"]
     assert sorted(map(key, dev.findings)) == sorted(rest)
-    assert {f["enforcement"] for f in dev.findings} <= {"advisory"}
+    assert {f.enforcement for f in dev.findings} <= {"advisory"}
     assert dev.mandatory_failures == []
 
 
@@ -272,7 +273,7 @@ def test_formats_render_the_same_findings(broken: tuple[int, Path, Any]) -> None
     table = report.render_findings(planned, "table")
     assert table.startswith("Policy report — paif-production@v0.1.0 — stack prod\n")
     document = json.loads(report.render_findings(planned, "json"))
-    assert [f["ruleId"] for f in document["findings"]] == [f["ruleId"] for f in planned.findings]
+    assert [f["ruleId"] for f in document["findings"]] == [f.rule_id for f in planned.findings]
     markdown = report.render_findings(planned, "markdown")
     assert markdown.startswith("## Policy report — stack `prod`")
     with pytest.raises(ValueError, match="unknown findings format 'xml'"):

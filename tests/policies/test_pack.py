@@ -26,6 +26,8 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import EnforcementLevel, Severity
 
+from paif_components.contract.finding import Finding
+from paif_components.contract.waiver import Waiver
 from paif_policies import framework, pack
 from paif_policies.framework import (
     ADVISORY_POLICY,
@@ -94,12 +96,12 @@ def _site_urn(records: list[dict[str, Any]]) -> str:
 SUBJECT_RULES = {HA_007, "PAIF-GOV-001"}
 
 
-def _ours(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [f for f in findings if f["ruleId"] in SUBJECT_RULES]
+def _ours(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.rule_id in SUBJECT_RULES]
 
 
-def _brief(findings: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    return [(f["ruleId"], f["enforcement"], f["waived"], f["message"]) for f in _ours(findings)]
+def _brief(findings: list[Finding]) -> list[tuple[Any, ...]]:
+    return [(f.rule_id, f.enforcement, f.waived, f.message) for f in _ours(findings)]
 
 
 HA_OFF = "ComputeCluster gpu-wld-01: vSphere HA is off (haEnabled)"
@@ -245,17 +247,17 @@ def test_production_violation_is_mandatory_and_names_the_resource(run_pulumi: An
     records = _records(run_pulumi, "prod", ha=False)
     findings = _ours(evaluate_records(records))
     assert _brief(findings) == [(HA_007, "mandatory", False, HA_OFF)]
-    assert findings[0]["urn"] == _cluster_urn(records)
-    assert findings[0]["severity"] == "high"
-    assert findings[0]["policy"] == HA_007
+    assert findings[0].urn == _cluster_urn(records)
+    assert findings[0].severity == "high"
+    assert findings[0].policy == HA_007
 
 
 @pytest.mark.parametrize("environment", ["dev", "staging"])
 def test_lower_tiers_report_the_same_finding_as_advisory(run_pulumi: Any, environment: str) -> None:
     findings = _ours(evaluate_records(_records(run_pulumi, environment, ha=False)))
     assert _brief(findings) == [(HA_007, "advisory", False, HA_OFF)]
-    assert findings[0]["policy"] == ADVISORY_POLICY
-    assert findings[0]["severity"] == "high"
+    assert findings[0].policy == ADVISORY_POLICY
+    assert findings[0].severity == "high"
 
 
 def test_mission_critical_is_a_production_tier(run_pulumi: Any) -> None:
@@ -273,11 +275,13 @@ def test_a_valid_waiver_keeps_the_finding_visible_but_advisory(run_pulumi: Any) 
     }
     findings = _ours(evaluate_records(_records(run_pulumi, "prod", ha=False, waivers=[waiver])))
     assert _brief(findings) == [(HA_007, "advisory", True, HA_OFF)]
-    assert (findings[0]["waiverReason"], findings[0]["waiverOwner"]) == (
-        waiver["reason"],
-        "platform-team",
+    assert findings[0].waiver == Waiver(
+        rule=HA_007,
+        resource="site-*",
+        reason=waiver["reason"],
+        owner="platform-team",
+        expires=FUTURE,
     )
-    assert findings[0]["waiverExpires"] == FUTURE
 
 
 def test_a_waiver_for_another_resource_or_rule_waives_nothing(run_pulumi: Any) -> None:
@@ -317,7 +321,7 @@ def test_an_invalid_waiver_fails_closed_and_is_itself_a_finding(
         ("PAIF-GOV-001", "mandatory", False, governance),
         (HA_007, "mandatory", False, HA_OFF),
     ]
-    assert findings[0]["urn"] == _site_urn(records)
+    assert findings[0].urn == _site_urn(records)
 
 
 def test_thresholds_from_pack_config_apply_in_every_tier(run_pulumi: Any) -> None:

@@ -8,7 +8,7 @@ gate and plan are reached through the names below, not imported by each test.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -126,12 +126,12 @@ def _row(finding: Finding, rule_id: str) -> Row:
     return finding.enforcement, name, finding.message.removeprefix(f"[{rule_id}] ")
 
 
-def findings_of(findings: list[dict[str, Any]], rule_id: str) -> list[tuple[str, str, str]]:
+def findings_of(findings: Sequence[Finding], rule_id: str) -> list[tuple[str, str, str]]:
     """(enforcement, resource name, message) of one rule's findings, in report order."""
     return [
-        (f["enforcement"], (f["urn"] or "").rsplit("::", 1)[-1], f["message"])
+        (f.enforcement, (f.urn or "").rsplit("::", 1)[-1], f.message)
         for f in findings
-        if f["ruleId"] == rule_id
+        if f.rule_id == rule_id
     ]
 
 
@@ -142,6 +142,4 @@ def plan(tmp: Path, config: dict[str, Any], stack: str = "prod") -> StackPlan:
 
 def plan_rows(stack_plan: StackPlan, rule_id: str) -> list[tuple[str, str]]:
     """(enforcement, message) of one rule's findings in a plan, sorted."""
-    return sorted(
-        (f["enforcement"], f["message"]) for f in stack_plan.findings if f["ruleId"] == rule_id
-    )
+    return sorted((f.enforcement, f.message) for f in stack_plan.findings if f.rule_id == rule_id)

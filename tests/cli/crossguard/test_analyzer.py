@@ -193,12 +193,22 @@ def test_resource_and_stack_policies_report_exact_findings_in_engine_order() -> 
         ),
     ]
     assert [f.blocking for f in findings] == [True, True]
-    assert findings[0].to_dict() == {
+    # The analyzer's finding is the plan's record before the gate maps it back: no waiver, no
+    # rule metadata yet.
+    assert findings[0].to_json() == {
         "ruleId": "min-replicas",
         "severity": "high",
         "enforcement": "mandatory",
         "urn": urn(ENDPOINT, "site-llm", SITE),
         "message": "replicas 1.0 < minReplicas 2.0",
+        "waived": False,
+        "waiverReason": None,
+        "waiverOwner": None,
+        "waiverExpires": None,
+        "title": None,
+        "section": None,
+        "helpUri": None,
+        "policy": None,
     }
 
 

@@ -49,7 +49,7 @@ def test_example_stacks_same_findings(examples: dict[str, StackPlan], stack: str
     direct, protocol = _both(examples[stack])
     assert direct == protocol
     assert direct == examples[stack].findings
-    assert any(f["waived"] for f in examples["prod"].findings)
+    assert any(f.waived for f in examples["prod"].findings)
 
 
 @pytest.mark.parametrize(
@@ -88,9 +88,9 @@ def test_fifty_tenants_same_findings_and_verdict(tmp_path: Path) -> None:
     plan = plan_stack(project, STACK)
     protocol = gate.evaluate_records(_records(plan), via_protocol=True)
     assert plan.findings == protocol
-    rules = {f["ruleId"] for f in protocol if not f["waived"]}
+    rules = {f.rule_id for f in protocol if not f.waived}
     assert len(rules) >= 4, rules
-    assert sum(f["waived"] for f in protocol) >= 50
+    assert sum(f.waived for f in protocol) >= 50
     assert plan.mandatory_failures
 
 

@@ -19,15 +19,14 @@ from paif_cli.reports.junit import render_junit
 from paif_cli.reports.markdown import render_markdown
 from paif_cli.reports.model import (
     ReportContext,
-    ReportFinding,
     RuleMeta,
-    Waiver,
     prepare,
     resource_label,
     summarize,
 )
 from paif_cli.reports.sarif import build_sarif, render_sarif
 from paif_cli.reports.terminal import render_terminal, use_color
+from paif_components.contract.waiver import Waiver
 
 CONTEXT = ReportContext(
     stack="prod", project="paif", pack_name="paif", pack_version="0.1.0", tool_version="0.1.0"
@@ -71,18 +70,21 @@ RULES = [
     ),
 ]
 
-WAIVER = Waiver(reason="Legacy DB until the Q3 migration", owner="alice", expires="2026-09-30")
+WAIVER = Waiver(
+    rule="PAIF-SEC-004",
+    resource="vectors",
+    reason="Legacy DB until the Q3 migration",
+    owner="alice",
+    expires="2026-09-30",
+)
 
 
-def findings() -> list[Finding | ReportFinding]:
+def findings() -> list[Finding]:
     return [
         Finding("PAIF-HA-001", "mandatory", ENDPOINT_URN, "min replicas 1 < 2", "high"),
         Finding("PAIF-HA-001", "mandatory", EMBED_URN, "min replicas 0 < 2", None),
         Finding("PAIF-CAP-005", "advisory", None, "70B model: cold start 2-5 min | plan ahead"),
-        ReportFinding(
-            Finding("PAIF-SEC-004", "mandatory", DB_URN, "password is plaintext", "critical"),
-            WAIVER,
-        ),
+        Finding("PAIF-SEC-004", "mandatory", DB_URN, "password is plaintext", "critical", WAIVER),
     ]
 
 
@@ -93,7 +95,7 @@ def test_prepare_orders_active_blocking_severe_first_and_ignores_input_order() -
     shuffled = findings()
     random.Random(7).shuffle(shuffled)
     items, catalogue = prepare(shuffled, RULES)
-    assert [(i.finding.rule_id, i.finding.urn, i.waived) for i in items] == [
+    assert [(i.rule_id, i.urn, i.waived) for i in items] == [
         ("PAIF-HA-001", EMBED_URN, False),
         ("PAIF-HA-001", ENDPOINT_URN, False),
         ("PAIF-CAP-005", None, False),

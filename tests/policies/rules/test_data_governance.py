@@ -107,13 +107,13 @@ def test_gov_001_expired_and_unreasoned_waivers_fail_closed(waived: StackPlan) -
 
 
 def test_a_valid_waiver_is_reported_waived_with_its_reason(waived: StackPlan) -> None:
-    (finding,) = [f for f in waived.findings if f["ruleId"] == "PAIF-HA-001"]
-    assert finding["enforcement"] == "advisory"
-    assert finding["waived"] is True
-    assert finding["waiverReason"] == "GPU delivery slips to next quarter; one replica until then"
-    assert finding["waiverOwner"] == "ml-platform"
-    assert finding["waiverExpires"] == FUTURE
-    assert finding["message"] == (
+    (finding,) = [f for f in waived.findings if f.rule_id == "PAIF-HA-001"]
+    assert finding.enforcement == "advisory"
+    assert finding.waiver is not None
+    assert finding.waiver.reason == "GPU delivery slips to next quarter; one replica until then"
+    assert finding.waiver.owner == "ml-platform"
+    assert finding.waiver.expires == FUTURE
+    assert finding.message == (
         "ModelEndpoint marketing-ns/llama-chat: ScaledObject minReplicaCount is 1, below the 2 "
         "replicas required for prod"
     )

@@ -1189,4 +1189,4 @@ def test_dr_003_held_back_case_fails_paif_plan_naming_the_database(tmp_path: Pat
             "objective 2 min: backup-restore from the last backup: everything since it is lost "
             "(backups every 1 h; §9.3.3 pattern 1)."
         ) in messages
-        assert any(f["ruleId"] == "PAIF-DR-003" for f in plan.mandatory_failures)
+        assert any(f.rule_id == "PAIF-DR-003" for f in plan.mandatory_failures)

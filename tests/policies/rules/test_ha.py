@@ -155,7 +155,7 @@ def test_dev_tier_reports_tier_independent_findings_as_advisory(broken_dev: Stac
             "resources.limits.memory",
         )
     ]
-    assert not [f for f in broken_dev.findings if f["enforcement"] == "mandatory"]
+    assert not [f for f in broken_dev.findings if f.blocking]
 
 
 def test_ha_007_single_host_dev_domain_reserves_no_host(tmp_path: Path) -> None:

@@ -1214,7 +1214,7 @@ def test_sec_009_waiving_the_waf_on_a_planned_stack(tmp_path: Path) -> None:
         }
     )
     waived = plan_stack(write_project(tmp_path / "b", {"prod": config}), "prod")
-    assert next(f for f in waived.findings if f["ruleId"] == "PAIF-SEC-009")["waived"] is True
+    assert next(f for f in waived.findings if f.rule_id == "PAIF-SEC-009").waived
     assert waived.mandatory_failures == []
 
 

@@ -283,7 +283,7 @@ def test_a_production_stack_without_egress_destinations_fails(prod_without_egres
         for _, message in rows
     )
     # The plan's verdict: exit 1 (mandatory findings), and no others than these.
-    assert {f["ruleId"] for f in prod_without_egress.mandatory_failures} == {"PAIF-MT-005"}
+    assert {f.rule_id for f in prod_without_egress.mandatory_failures} == {"PAIF-MT-005"}
 
 
 def test_the_same_stack_outside_production_keeps_the_open_defaults_with_an_advisory(

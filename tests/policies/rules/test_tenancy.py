@@ -13,6 +13,7 @@ import pulumi_vsphere as vsphere
 import pulumiverse_harbor as harbor
 import pytest
 
+from paif_components.contract.finding import Finding
 from paif_components.harbor_registry import HARBOR_PROJECT_TYPE
 from paif_policies.rules import tenancy
 from tests.support.policy import (
@@ -397,7 +398,7 @@ def test_each_example_vks_cluster_fences_its_app_namespace(
         "quota": f"{prefix}-quota",
         "limits": f"{prefix}-limits",
     }
-    violations = example_plan_json[stack]["policy"]["violations"]
+    violations = [Finding.from_json(v) for v in example_plan_json[stack]["policy"]["violations"]]
     for rule_id in ("PAIF-MT-001", "PAIF-MT-002"):
         assert findings_of(violations, rule_id) == []
 

@@ -450,7 +450,7 @@ def test_sec_010_findings_take_the_usual_waivers() -> None:
     result = run(build, waivers=[waiver])
     assert check(result, "PAIF-SEC-010") == []
     findings = evaluate_records([r.to_json() for r in result.resources])
-    (waived,) = [f for f in findings if f["ruleId"] == "PAIF-SEC-010"]
-    assert waived["waived"] is True
-    assert waived["waiverOwner"] == "platform-team@example.com"
-    assert "shares the host's network namespace" in waived["message"]
+    (waived,) = [f for f in findings if f.rule_id == "PAIF-SEC-010"]
+    assert waived.waiver is not None
+    assert waived.waiver.owner == "platform-team@example.com"
+    assert "shares the host's network namespace" in waived.message

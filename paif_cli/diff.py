@@ -27,6 +27,7 @@ from paif_cli.checkout import bootstrap_code
 from paif_cli.errors import DiffError
 from paif_components.contract import tokens
 from paif_components.contract.finding import Finding
+from paif_components.contract.plan import PlanDocument, ResourceRecord
 
 __all__ = [
     "PlanDiff",
@@ -39,8 +40,16 @@ __all__ = [
 ]
 
 PLAN_FILE: Final = "plan.json"
-# Record fields compared besides ``inputs`` (resource options that change what `up` does).
-OPTION_FIELDS: Final = ("parent", "provider", "protect", "retainOnDelete", "dependsOn", "aliases")
+# Record fields compared besides ``inputs`` (resource options that change what `up` does): the
+# name a change path gives each, and the record's attribute.
+OPTION_FIELDS: Final = (
+    ("parent", "parent"),
+    ("provider", "provider"),
+    ("protect", "protect"),
+    ("retainOnDelete", "retain_on_delete"),
+    ("dependsOn", "depends_on"),
+    ("aliases", "aliases"),
+)
 # GitHub rejects comments over 65536 characters; stay below with room for the marker.
 MARKDOWN_LIMIT: Final = 60_000
 # Longest rendering of one value in the Markdown (the JSON keeps them whole).
@@ -51,12 +60,12 @@ MARKER: Final = "<!-- paif-plan-diff -->"
 # --- loading ----------------------------------------------------------------------------------
 
 
-def load_plan_dir(path: Path) -> dict[str, dict[str, Any]]:
+def load_plan_dir(path: Path) -> dict[str, PlanDocument]:
     """``OUT/<stack>/plan.json`` of a plan folder, by stack name."""
     root = Path(path)
     if not root.is_dir():
         raise DiffError(f"{root}: no such plan folder (run `paif plan --out {root}` first)")
-    plans: dict[str, dict[str, Any]] = {}
+    plans: dict[str, PlanDocument] = {}
     for file in sorted(root.glob(f"*/{PLAN_FILE}")):
         try:
             document = json.loads(file.read_text(encoding="utf-8"))
@@ -64,7 +73,8 @@ def load_plan_dir(path: Path) -> dict[str, dict[str, Any]]:
             raise DiffError(f"{file}: not valid JSON: {exc.msg} (line {exc.lineno})") from None
         if not isinstance(document, dict):
             raise DiffError(f"{file}: not a plan (expected a JSON object)")
-        plans[str(document.get("stack") or file.parent.name)] = document
+        plan = PlanDocument.from_json(document)
+        plans[plan.stack or file.parent.name] = plan
     if not plans:
         raise DiffError(f"{root}: no <stack>/{PLAN_FILE} in it (run `paif plan --out {root}`)")
     return plans
@@ -220,8 +230,8 @@ def _same_number(old: Any, new: Any) -> bool:
     )
 
 
-def _resource_ref(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {"urn": record.get("urn"), "type": record.get("type"), "name": record.get("name")}
+def _resource_ref(record: ResourceRecord) -> dict[str, Any]:
+    return {"urn": record.urn, "type": record.type, "name": record.name}
 
 
 def _finding_key(finding: Finding) -> tuple[Any, ...]:
@@ -239,20 +249,17 @@ def _finding_ref(finding: Finding) -> dict[str, Any]:
     }
 
 
-def _findings(document: Mapping[str, Any] | None) -> list[Finding]:
-    policy = (document or {}).get("policy") or {}
-    violations = policy.get("violations") if isinstance(policy, Mapping) else None
-    return [Finding.from_json(v) for v in violations or [] if isinstance(v, Mapping)]
+def _options(record: ResourceRecord, attribute: str) -> Any:
+    value = getattr(record, attribute)
+    return list(value) if isinstance(value, tuple) else value
 
 
-def diff_stack(
-    stack: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
-) -> StackDiff:
+def diff_stack(stack: str, old: PlanDocument | None, new: PlanDocument | None) -> StackDiff:
     """Compare one stack's plans (``None``: the stack is not planned on that side)."""
     status = "added" if old is None else "removed" if new is None else "changed"
     result = StackDiff(stack, status)
-    old_resources = {r["urn"]: r for r in (old or {}).get("resources") or [] if "urn" in r}
-    new_resources = {r["urn"]: r for r in (new or {}).get("resources") or [] if "urn" in r}
+    old_resources = {r.urn: r for r in (old.resources if old else ()) if r.urn}
+    new_resources = {r.urn: r for r in (new.resources if new else ()) if r.urn}
     for urn, record in new_resources.items():
         if urn not in old_resources:
             result.added.append(_resource_ref(record))
@@ -263,12 +270,14 @@ def diff_stack(
         before = old_resources.get(urn)
         # Components are not changed by `up` themselves: their children are, and stack-wide
         # facts on them (objectives, waivers, estimates) show under findings and estimates.
-        if before is None or not record.get("custom", True):
+        if before is None or not record.custom:
             continue
-        changes = list(leaf_changes(before.get("inputs") or {}, record.get("inputs") or {}))
-        for option in OPTION_FIELDS:
+        changes = list(leaf_changes(before.inputs, record.inputs))
+        for option, attribute in OPTION_FIELDS:
             changes.extend(
-                leaf_changes(before.get(option), record.get(option), f"options.{option}")
+                leaf_changes(
+                    _options(before, attribute), _options(record, attribute), f"options.{option}"
+                )
             )
         if changes:
             result.changed.append(
@@ -278,8 +287,8 @@ def diff_stack(
                     "changes": [c.to_json() for c in changes],
                 }
             )
-    old_findings = {_finding_key(f): f for f in _findings(old)}
-    new_findings = {_finding_key(f): f for f in _findings(new)}
+    old_findings = {_finding_key(f): f for f in (old.findings if old else ())}
+    new_findings = {_finding_key(f): f for f in (new.findings if new else ())}
     result.new_findings = [
         _finding_ref(f) for k, f in new_findings.items() if k not in old_findings
     ]
@@ -287,21 +296,17 @@ def diff_stack(
         _finding_ref(f) for k, f in old_findings.items() if k not in new_findings
     ]
     result.estimates = list(
-        leaf_changes(
-            (old or {}).get("estimates") or {}, (new or {}).get("estimates") or {}, by_name=True
-        )
+        leaf_changes(old.estimates if old else {}, new.estimates if new else {}, by_name=True)
     )
-    result.outputs = list(
-        leaf_changes((old or {}).get("outputs") or {}, (new or {}).get("outputs") or {})
-    )
+    result.outputs = list(leaf_changes(old.outputs if old else {}, new.outputs if new else {}))
     if status == "changed" and result.empty:
         result.status = "unchanged"
     return result
 
 
 def diff_plans(
-    old: Mapping[str, Mapping[str, Any]],
-    new: Mapping[str, Mapping[str, Any]],
+    old: Mapping[str, PlanDocument],
+    new: Mapping[str, PlanDocument],
     *,
     base: str = "base",
     head: str = "head",
@@ -397,11 +402,11 @@ def stack_order(plan_dir: Path) -> list[str]:
     """Stacks of a plan folder, primaries before the DR stacks that reference them."""
     plans = load_plan_dir(plan_dir)
 
-    def is_dr(document: Mapping[str, Any]) -> bool:
-        for record in document.get("resources") or []:
-            if record.get("type") == tokens.PAIF_SITE:
-                return (record.get("inputs") or {}).get("drRole") == "dr"
-        return (document.get("estimates") or {}).get("role") == "dr"
+    def is_dr(document: PlanDocument) -> bool:
+        for record in document.resources:
+            if record.type == tokens.PAIF_SITE:
+                return record.inputs.get("drRole") == "dr"
+        return document.estimates.get("role") == "dr"
 
     return sorted(plans, key=lambda s: (is_dr(plans[s]), list(plans).index(s)))
 

@@ -28,7 +28,7 @@ from paif_components.config import (
 )
 from paif_components.config.loader import OFFLINE_SECRET_PREFIX
 from paif_components.config.stacks import StackPart
-from paif_components.contract.plan import SECRET_PLACEHOLDER
+from paif_components.contract.plan import SECRET_PLACEHOLDER, PlanDocument
 
 __all__ = [
     "PLAN_FILE",
@@ -141,12 +141,12 @@ def previous_outputs(stack: str, out_dir: Path | None) -> PeerOutputs | None:
     path = Path(out_dir) / stack / PLAN_FILE
     if not path.is_file():
         return None
-    document = json.loads(path.read_text(encoding="utf-8"))
+    document = PlanDocument.from_json(json.loads(path.read_text(encoding="utf-8")))
     outputs = {
         k: (OFFLINE_SECRET_PREFIX + k if v == SECRET_PLACEHOLDER else v)
-        for k, v in document.get("outputs", {}).items()
+        for k, v in document.outputs.items()
     }
-    return PeerOutputs(outputs, [str(name) for name in document.get("secretOutputs", [])])
+    return PeerOutputs(outputs, list(document.secret_outputs))
 
 
 def load_policy_pack_config(source: Path | str | Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -37,54 +37,23 @@ from paif_cli.sdk_adapter.runtime import (
     SECRET_SIG,
     SPECIAL_SIG_KEY,
 )
+from paif_components.contract import plan
 from paif_components.contract.plan import SECRET_PLACEHOLDER
 
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 
 
-@dataclass
-class ResourceRecord:
-    """One registered resource as the engine would see it (secrets masked)."""
+@dataclass(frozen=True)
+class ResourceRecord(plan.ResourceRecord):
+    """One registered resource: plan.json's record (``to_json``), and what the run learns
+    beside it that the plan does not record."""
 
-    urn: str
-    type: str
-    name: str
-    parent: str | None
-    custom: bool
-    provider: str | None
-    inputs: dict[str, Any]
-    secret_paths: list[str]
-    protect: bool
-    retain_on_delete: bool
-    depends_on: list[str]
-    aliases: list[str]
     id: str | None = None
-    # The package a parameterized provider's resource was registered under (not in the plan).
+    # The package a parameterized provider's resource was registered under.
     package_ref: str | None = None
     # The keys of each secret mapping by its secret path (``stringData``: [".dockerconfigjson"]):
-    # a masked Kubernetes Secret manifest keeps its keys. Not in the plan.
+    # a masked Kubernetes Secret manifest keeps its keys.
     secret_keys: dict[str, list[str]] = field(default_factory=dict)
-    # The id of an existing object the engine imports (``import_``): an adopted object.
-    import_id: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        record = {
-            "urn": self.urn,
-            "type": self.type,
-            "name": self.name,
-            "parent": self.parent,
-            "custom": self.custom,
-            "provider": self.provider,
-            "inputs": self.inputs,
-            "secretPaths": self.secret_paths,
-            "protect": self.protect,
-            "retainOnDelete": self.retain_on_delete,
-            "dependsOn": self.depends_on,
-            "aliases": self.aliases,
-        }
-        if self.import_id is not None:
-            record["importId"] = self.import_id
-        return record
 
 
 @dataclass

@@ -8,6 +8,7 @@ from typing import Any
 from paif_cli.mock_runtime import ProgramResult
 from paif_components.config import StackConfig
 from paif_components.contract.finding import Finding
+from paif_components.contract.plan import PlanDocument
 
 __all__ = ["StackPlan"]
 
@@ -36,15 +37,19 @@ class StackPlan:
         # findings are never diagnostics (PAIF-WAIVED answers "not applicable").
         return [f for f in self.findings if f.blocking]
 
+    def document(self) -> PlanDocument:
+        """plan.json's record of this stack."""
+        return PlanDocument(
+            stack=self.stack,
+            project=self.project,
+            stack_file=self.stack_file,
+            environment=self.config.environment,
+            resources=self.result.resources,
+            outputs=self.result.outputs,
+            secret_outputs=self.result.secret_outputs,
+            findings=self.findings,
+            estimates=self.estimates,
+        )
+
     def to_json(self) -> dict[str, Any]:
-        return {
-            "stack": self.stack,
-            "project": self.project,
-            "stackFile": self.stack_file,
-            "environment": self.config.environment,
-            "resources": [r.to_json() for r in self.result.resources],
-            "outputs": self.result.outputs,
-            "secretOutputs": self.result.secret_outputs,
-            "policy": {"violations": [f.to_json() for f in self.findings]},
-            "estimates": self.estimates,
-        }
+        return self.document().to_json()

@@ -231,5 +231,5 @@ def write_run(plans: Sequence[StackPlan], out_dir: Path) -> list[Path]:
     summary = out / SUMMARY_FILE
     summary.write_text(render_summary(plans), encoding="utf-8")
     topology = out / TOPOLOGY_FILE
-    topology.write_text(render_topology(plan.to_json() for plan in plans), encoding="utf-8")
+    topology.write_text(render_topology(plan.document() for plan in plans), encoding="utf-8")
     return [summary, topology]

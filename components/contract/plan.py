@@ -1,9 +1,153 @@
-"""How a plan records what it cannot show."""
+"""plan.json, the record ``paif plan`` writes of each stack and every later reader reads: the
+document (:class:`PlanDocument`), its resources (:class:`ResourceRecord`), and how it records
+what it cannot show (:data:`SECRET_PLACEHOLDER`).
+
+``paif_cli`` writes it (``StackPlan.document()``) and reads it back (``paif diff``, the
+diagram, a DR stack's peer outputs) through these records, never by the document's keys.
+"""
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from paif_components.contract.finding import Finding
+
+__all__ = ["SECRET_PLACEHOLDER", "PlanDocument", "ResourceRecord"]
 
 # A secret value, as the offline plan (paif_cli.mock_runtime) records it in plan.json and in the
 # props the policies read: the rules that look for plaintext credentials skip it.
 SECRET_PLACEHOLDER: Final = "[secret]"
+
+
+@dataclass(frozen=True)
+class ResourceRecord:
+    """One registered resource as plan.json records it: what the engine would see (secrets
+    masked). ``inputs`` stay a mapping: a resource's inputs are its provider's schema, not
+    ours."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None = None
+    custom: bool = True
+    provider: str | None = None
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    secret_paths: Sequence[str] = field(default_factory=list)
+    protect: bool = False
+    retain_on_delete: bool = False
+    depends_on: Sequence[str] = field(default_factory=list)
+    aliases: Sequence[str] = field(default_factory=list)
+    # The id of an existing object the engine imports (``import_``): an adopted object.
+    import_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """An entry of plan.json's ``resources`` (``importId`` only for an adopted object)."""
+        record = {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "custom": self.custom,
+            "provider": self.provider,
+            "inputs": self.inputs,
+            "secretPaths": self.secret_paths,
+            "protect": self.protect,
+            "retainOnDelete": self.retain_on_delete,
+            "dependsOn": self.depends_on,
+            "aliases": self.aliases,
+        }
+        if self.import_id is not None:
+            record["importId"] = self.import_id
+        return record
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> ResourceRecord:
+        """Tolerant: a missing or malformed field reads as its default (a component is a
+        record that says ``custom: false``)."""
+        return cls(
+            urn=str(raw.get("urn") or ""),
+            type=str(raw.get("type") or ""),
+            name=str(raw.get("name") or ""),
+            parent=_optional(raw.get("parent")),
+            custom=bool(raw.get("custom", True)),
+            provider=_optional(raw.get("provider")),
+            inputs=_mapping(raw.get("inputs")),
+            secret_paths=_strings(raw.get("secretPaths")),
+            protect=bool(raw.get("protect", False)),
+            retain_on_delete=bool(raw.get("retainOnDelete", False)),
+            depends_on=_strings(raw.get("dependsOn")),
+            aliases=_strings(raw.get("aliases")),
+            import_id=_optional(raw.get("importId")),
+        )
+
+
+@dataclass(frozen=True)
+class PlanDocument:
+    """``OUT/<stack>/plan.json``: the stack, what it registered, its outputs (``secretOutputs``:
+    the names whose values are masked), the policy's findings (``policy.violations``) and the
+    estimates (a mapping: ``paif_components.dr`` writes it)."""
+
+    stack: str
+    project: str
+    stack_file: str
+    environment: str
+    resources: Sequence[ResourceRecord] = field(default_factory=list)
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    secret_outputs: Sequence[str] = field(default_factory=list)
+    findings: Sequence[Finding] = field(default_factory=list)
+    estimates: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "project": self.project,
+            "stackFile": self.stack_file,
+            "environment": self.environment,
+            "resources": [r.to_json() for r in self.resources],
+            "outputs": self.outputs,
+            "secretOutputs": self.secret_outputs,
+            "policy": {"violations": [f.to_json() for f in self.findings]},
+            "estimates": self.estimates,
+        }
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> PlanDocument:
+        """Tolerant, for plans of other versions (``paif diff --base`` plans an older
+        checkout): a missing or malformed part reads as empty, a resource or finding that is
+        not an object is skipped."""
+        policy = _mapping(raw.get("policy"))
+        return cls(
+            stack=str(raw.get("stack") or ""),
+            project=str(raw.get("project") or ""),
+            stack_file=str(raw.get("stackFile") or ""),
+            environment=str(raw.get("environment") or ""),
+            resources=[
+                ResourceRecord.from_json(r) for r in _list(raw.get("resources")) if _is_map(r)
+            ],
+            outputs=_mapping(raw.get("outputs")),
+            secret_outputs=_strings(raw.get("secretOutputs")),
+            findings=[Finding.from_json(f) for f in _list(policy.get("violations")) if _is_map(f)],
+            estimates=_mapping(raw.get("estimates")),
+        )
+
+
+def _is_map(value: object) -> bool:
+    return isinstance(value, Mapping)
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _strings(value: object) -> list[str]:
+    return [str(v) for v in _list(value)]
+
+
+def _optional(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -22,13 +22,13 @@ The package, by idea: :mod:`.model` (what is shown), :mod:`.extract` (plan.json 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from paif_cli.diagram.extract import extract_topology
 from paif_cli.diagram.layout import fit, text_width
 from paif_cli.diagram.model import TOPOLOGY_FILE, Topology
 from paif_cli.diagram.svg import render_svg
+from paif_components.contract.plan import PlanDocument
 
 __all__ = [
     "TOPOLOGY_FILE",
@@ -41,6 +41,6 @@ __all__ = [
 ]
 
 
-def render_topology(documents: Iterable[Mapping[str, Any]]) -> str:
+def render_topology(documents: Iterable[PlanDocument]) -> str:
     """plan.json documents → SVG text."""
     return render_svg(extract_topology(list(documents)))

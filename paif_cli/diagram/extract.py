@@ -46,29 +46,30 @@ from paif_cli.diagram.nodes import (
     metadata_of,
 )
 from paif_components.contract.annotations import PRIMARY_CLUSTER_ANNOTATION, TENANT_LABEL
+from paif_components.contract.plan import PlanDocument, ResourceRecord
 
 
-def site_props(document: Mapping[str, Any]) -> Mapping[str, Any]:
-    for record in as_list(document.get("resources")):
-        if record.get("type") == SITE_TYPE:
-            return as_mapping(record.get("inputs"))
+def site_props(document: PlanDocument) -> Mapping[str, Any]:
+    for record in document.resources:
+        if record.type == SITE_TYPE:
+            return record.inputs
     return {}
 
 
-def _estimate_topology(document: Mapping[str, Any]) -> Mapping[str, Any]:
+def _estimate_topology(document: PlanDocument) -> Mapping[str, Any]:
     """``estimates.topology`` when it describes this stack's own site.
 
     A primary's estimate describes the DR side it fails over to, so its roles are not the
     primary's.
     """
-    topology = as_mapping(as_mapping(document.get("estimates")).get("topology"))
+    topology = as_mapping(document.estimates.get("topology"))
     site = as_str(topology.get("site"))
     if site is not None and site != as_str(site_props(document).get("site")):
         return {}
     return topology
 
 
-def _roles(document: Mapping[str, Any], key: str) -> dict[tuple[str, str], Mapping[str, Any]]:
+def _roles(document: PlanDocument, key: str) -> dict[tuple[str, str], Mapping[str, Any]]:
     """DR roles of ``estimates.topology`` (endpoints, clusters, databases) by (tenant, name)."""
     out: dict[tuple[str, str], Mapping[str, Any]] = {}
     for role in as_list(_estimate_topology(document).get(key)):
@@ -79,7 +80,7 @@ def _roles(document: Mapping[str, Any], key: str) -> dict[tuple[str, str], Mappi
     return out
 
 
-def _tenant_of_namespace(resources: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+def _tenant_of_namespace(resources: Sequence[ResourceRecord]) -> dict[str, str]:
     """namespace → tenant, from the tenant label every tenant object carries."""
     out: dict[str, str] = {}
     for record in resources:
@@ -90,10 +91,10 @@ def _tenant_of_namespace(resources: Sequence[Mapping[str, Any]]) -> dict[str, st
     return out
 
 
-def _site_from(document: Mapping[str, Any]) -> Site:
+def _site_from(document: PlanDocument) -> Site:
     props = site_props(document)
-    estimates = as_mapping(document.get("estimates"))
-    stack = as_str(document.get("stack"))
+    estimates = document.estimates
+    stack = document.stack or None
     name = as_str(props.get("site")) or as_str(estimates.get("site")) or stack or "site"
     role = as_str(props.get("drRole")) or as_str(estimates.get("role")) or "primary"
     pattern = as_str(props.get("drPattern")) or as_str(estimates.get("pattern")) or "none"
@@ -102,7 +103,7 @@ def _site_from(document: Mapping[str, Any]) -> Site:
         stack=stack,
         role=role,
         pattern=pattern,
-        environment=as_str(document.get("environment")) or as_str(props.get("environment")),
+        environment=document.environment or as_str(props.get("environment")),
     )
     facts: Mapping[str, Any] = {}
     for side in as_mapping(estimates.get("sites")).values():
@@ -110,26 +111,24 @@ def _site_from(document: Mapping[str, Any]) -> Site:
         if side.get("name") == name:
             facts = side
     site.supervisor = as_str(facts.get("supervisor"))
-    resources = [as_mapping(r) for r in as_list(document.get("resources"))]
+    resources = list(document.resources)
     harbors: list[tuple[str, str]] = []
     for record in resources:
-        typ, inputs = record.get("type"), as_mapping(record.get("inputs"))
+        typ, inputs = record.type, record.inputs
         if typ == VSPHERE_PROVIDER:
             site.vcenter = site.vcenter or as_str(inputs.get("vsphereServer"))
         elif typ == HARBOR_PROVIDER and as_str(inputs.get("url")):
-            harbors.append((str(record.get("name")), str(inputs["url"])))
+            harbors.append((str(record.name), str(inputs["url"])))
         elif typ == COMPUTE_CLUSTER_TYPE and site.workload_domain is None:
             hosts = as_list(inputs.get("hostSystemIds"))
-            label = as_str(inputs.get("name")) or as_str(record.get("name")) or "cluster"
+            label = as_str(inputs.get("name")) or as_str(record.name) or "cluster"
             site.workload_domain = f"{label} ({len(hosts)} hosts)" if hosts else label
-            if record.get("importId"):
+            if record.import_id:
                 site.workload_domain += " · adopted"
     # paif:ownership: what the stack adopted (imported) or only references.
     owned = {
         (as_str(o.get("kind")), as_str(o.get("name"))): as_str(o.get("mode"))
-        for o in (
-            as_mapping(o) for o in as_list(as_mapping(document.get("outputs")).get("ownership"))
-        )
+        for o in (as_mapping(o) for o in as_list(document.outputs.get("ownership")))
     }
     if site.workload_domain is None:
         referenced = [n for (k, n), m in owned.items() if k == "computeCluster" and n]
@@ -139,9 +138,9 @@ def _site_from(document: Mapping[str, Any]) -> Site:
     # This site's own Harbor: the estimate's site facts, else the provider named after the
     # site (a stack also holds a provider for the peer's Harbor when it pushes there).
     peers = {
-        host_of(as_str(as_mapping(r.get("inputs")).get("endpointUrl")))
+        host_of(as_str(r.inputs.get("endpointUrl")))
         for r in resources
-        if r.get("type") == HARBOR_REGISTRY_TYPE
+        if r.type == HARBOR_REGISTRY_TYPE
     }
     own = [url for provider, url in harbors if provider == f"{name}-harbor"]
     own += [url for _, url in harbors if host_of(url) not in peers]
@@ -164,11 +163,7 @@ def _site_from(document: Mapping[str, Any]) -> Site:
     site.edge = edge_node(name, resources, facts)
 
     projects = sorted(
-        {
-            as_str(as_mapping(r.get("inputs")).get("name")) or ""
-            for r in resources
-            if r.get("type") == HARBOR_PROJECT_TYPE
-        }
+        {as_str(r.inputs.get("name")) or "" for r in resources if r.type == HARBOR_PROJECT_TYPE}
         | {n or "" for (k, n), _ in owned.items() if k == "harborProjects"} - {""}
     )
     marks = {"adopt": " (adopted)", "reference": " (referenced)"}
@@ -186,9 +181,7 @@ def _site_from(document: Mapping[str, Any]) -> Site:
     return site
 
 
-def _add_tenants(
-    site: Site, document: Mapping[str, Any], resources: Sequence[Mapping[str, Any]]
-) -> None:
+def _add_tenants(site: Site, document: PlanDocument, resources: Sequence[ResourceRecord]) -> None:
     by_namespace = _tenant_of_namespace(resources)
     topology = _estimate_topology(document)
     for key in ("endpoints", "clusters", "databases"):
@@ -200,8 +193,8 @@ def _add_tenants(
 
     # Tenants in the order their Supervisor namespaces are declared.
     for record in resources:
-        if record.get("type") == NAMESPACE_TYPE:
-            namespace = as_str(as_mapping(record.get("inputs")).get("name"))
+        if record.type == NAMESPACE_TYPE:
+            namespace = as_str(record.inputs.get("name"))
             if namespace:
                 tenant_of(site, by_namespace.get(namespace, namespace), namespace)
 
@@ -211,9 +204,9 @@ def _add_tenants(
 
     scaling: dict[tuple[str, str], Mapping[str, Any]] = {}
     for record in resources:
-        if record.get("type") == SCALED_OBJECT_TYPE:
+        if record.type == SCALED_OBJECT_TYPE:
             _, namespace, _ = metadata_of(record)
-            spec = as_mapping(as_mapping(record.get("inputs")).get("spec"))
+            spec = as_mapping(record.inputs.get("spec"))
             target = as_str(as_mapping(spec.get("scaleTargetRef")).get("name"))
             if namespace and target:
                 scaling[(namespace, target)] = spec
@@ -224,11 +217,11 @@ def _add_tenants(
     seen: set[tuple[str, str, str]] = set()
 
     for record in resources:
-        typ = record.get("type")
+        typ = record.type
         name, namespace, metadata = metadata_of(record)
         if not name:
             continue
-        spec = as_mapping(as_mapping(record.get("inputs")).get("spec"))
+        spec = as_mapping(record.inputs.get("spec"))
         if typ in (PAIS_ENDPOINT_TYPE, NIM_SERVICE_TYPE):
             tenant = owner(namespace)
             role = endpoint_roles.get((tenant.name, name), {})
@@ -293,22 +286,18 @@ class _Flow:
     schedules: set[str]
 
 
-def _flows(document: Mapping[str, Any], site: str) -> list[_Flow]:
+def _flows(document: PlanDocument, site: str) -> list[_Flow]:
     """Harbor push rules of one stack, grouped per peer registry."""
-    resources = [as_mapping(r) for r in as_list(document.get("resources"))]
-    registries = {
-        r.get("parent"): as_mapping(r.get("inputs"))
-        for r in resources
-        if r.get("type") == HARBOR_REGISTRY_TYPE
-    }
+    resources = list(document.resources)
+    registries = {r.parent: r.inputs for r in resources if r.type == HARBOR_REGISTRY_TYPE}
     flows: dict[str, _Flow] = {}
     for record in resources:
-        if record.get("type") != HARBOR_REPLICATION_TYPE:
+        if record.type != HARBOR_REPLICATION_TYPE:
             continue
-        inputs = as_mapping(record.get("inputs"))
+        inputs = record.inputs
         if (as_str(inputs.get("action")) or "push") != "push":
             continue
-        registry = registries.get(record.get("parent"), {})
+        registry = registries.get(record.parent, {})
         url = as_str(registry.get("endpointUrl")) or ""
         flow = flows.setdefault(
             url,
@@ -324,14 +313,13 @@ def _flows(document: Mapping[str, Any], site: str) -> list[_Flow]:
     return list(flows.values())
 
 
-def _gslb(document: Mapping[str, Any]) -> list[Gslb]:
+def _gslb(document: PlanDocument) -> list[Gslb]:
     out = []
-    for record in as_list(document.get("resources")):
-        record = as_mapping(record)
-        if record.get("type") != GSLB_SERVICE_TYPE:
+    for record in document.resources:
+        if record.type != GSLB_SERVICE_TYPE:
             continue
-        inputs = as_mapping(record.get("inputs"))
-        name = as_str(inputs.get("name")) or as_str(record.get("name")) or "gslb"
+        inputs = record.inputs
+        name = as_str(inputs.get("name")) or as_str(record.name) or "gslb"
         members = []
         for group in as_list(inputs.get("groups")):
             for member in as_list(as_mapping(group).get("members")):
@@ -357,16 +345,14 @@ def _gslb(document: Mapping[str, Any]) -> list[Gslb]:
 
 
 def _estimate_of(
-    documents: Sequence[Mapping[str, Any]],
+    documents: Sequence[PlanDocument],
 ) -> tuple[dict[str, Any] | None, str | None]:
     """The DR stack's estimate when planned (it knows both sites), else the first one."""
     candidates = []
     for document in documents:
-        estimates = as_mapping(document.get("estimates"))
+        estimates = document.estimates
         if as_mapping(estimates.get("rto")) or as_mapping(estimates.get("rpo")):
-            candidates.append(
-                (estimates.get("role") != "dr", as_str(document.get("stack")), estimates)
-            )
+            candidates.append((estimates.get("role") != "dr", (document.stack or None), estimates))
     if not candidates:
         return None, None
     candidates.sort(key=lambda c: c[0])
@@ -374,7 +360,7 @@ def _estimate_of(
     return dict(estimates), stack
 
 
-def extract_topology(documents: Sequence[Mapping[str, Any]]) -> Topology:
+def extract_topology(documents: Sequence[PlanDocument]) -> Topology:
     """Read the diagram's model from plan.json documents (one per planned stack)."""
     sites: list[Site] = []
     flows: list[_Flow] = []

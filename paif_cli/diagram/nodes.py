@@ -25,6 +25,7 @@ from paif_cli.diagram.model import (
     tenant_of,
 )
 from paif_components.contract.annotations import REPLICAS_ANNOTATION, REPLICATION_ANNOTATION
+from paif_components.contract.plan import ResourceRecord
 
 
 def host_of(url: str | None) -> str:
@@ -47,8 +48,8 @@ def _replicas(count: str) -> str:
     return f"{count} replica" if count == "1" else f"{count} replicas"
 
 
-def metadata_of(record: Mapping[str, Any]) -> tuple[str | None, str | None, Mapping[str, Any]]:
-    inputs = as_mapping(record.get("inputs"))
+def metadata_of(record: ResourceRecord) -> tuple[str | None, str | None, Mapping[str, Any]]:
+    inputs = record.inputs
     metadata = as_mapping(inputs.get("metadata"))
     return as_str(metadata.get("name")), as_str(metadata.get("namespace")), metadata
 
@@ -160,18 +161,20 @@ def cluster_node(
     )
 
 
-def edge_node(name: str, resources: Sequence[Any], facts: Mapping[str, Any]) -> Node | None:
+def edge_node(
+    name: str, resources: Sequence[ResourceRecord], facts: Mapping[str, Any]
+) -> Node | None:
     """The site's entry: its NSX virtual server or Avi virtual service, else its facts."""
     fqdn = as_str(facts.get("fqdn")) or ""
     vip = as_str(facts.get("virtualIp"))
     for record in resources:
-        inputs = as_mapping(record.get("inputs"))
-        if record.get("type") == LB_VIRTUAL_SERVER_TYPE:
+        inputs = record.inputs
+        if record.type == LB_VIRTUAL_SERVER_TYPE:
             label = "NSX edge LB"
             vip = as_str(inputs.get("ipAddress")) or vip
             ports = [str(p) for p in as_list(inputs.get("ports"))]
             tls = "TLS" if inputs.get("clientSsl") else "no TLS"
-        elif record.get("type") == AVI_VIRTUAL_SERVICE_TYPE:
+        elif record.type == AVI_VIRTUAL_SERVICE_TYPE:
             label = "Avi edge VS"
             services = [as_mapping(x) for x in as_list(inputs.get("services"))]
             ports = [str(x.get("port")) for x in services]

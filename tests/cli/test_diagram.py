@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +14,13 @@ from hypothesis import strategies as st
 
 from paif_cli.diagram import (
     TOPOLOGY_FILE,
+    Topology,
     extract_topology,
     fit,
     render_topology,
     text_width,
 )
+from paif_components.contract.plan import PlanDocument
 
 ROOT = Path(__file__).resolve().parents[2]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -33,6 +35,15 @@ def example(example_out: Path) -> tuple[list[dict[str, Any]], Path]:
     """The session's plan of the example pair: the diagram `paif plan` wrote, and the plans."""
     documents = [json.loads((example_out / s / "plan.json").read_text()) for s in ("prod", "dr")]
     return documents, example_out / TOPOLOGY_FILE
+
+
+def draw(plans: Sequence[Mapping[str, Any]]) -> str:
+    """The diagram of plan.json documents, read as ``paif plan`` hands them over."""
+    return render_topology([PlanDocument.from_json(p) for p in plans])
+
+
+def extract(plans: Sequence[Mapping[str, Any]]) -> Topology:
+    return extract_topology([PlanDocument.from_json(p) for p in plans])
 
 
 def groups(root: ET.Element) -> dict[str, ET.Element]:
@@ -157,8 +168,8 @@ def test_example_legend_states_the_dr_stacks_estimate(example):
 
 def test_rendering_is_deterministic(example):
     documents, path = example
-    assert render_topology(documents) == path.read_text(encoding="utf-8")
-    assert render_topology(list(reversed(documents))) == path.read_text(encoding="utf-8")
+    assert draw(documents) == path.read_text(encoding="utf-8")
+    assert draw(list(reversed(documents))) == path.read_text(encoding="utf-8")
 
 
 # --- synthetic plans: the parts the example pair does not show ---------------------------------
@@ -217,7 +228,7 @@ def active_active() -> list[dict[str, Any]]:
 
 
 def test_active_active_has_the_gslb_in_front_of_both_sites_and_replication_both_ways():
-    root = ET.fromstring(render_topology(active_active()))
+    root = ET.fromstring(draw(active_active()))
     assert root.get("data-traffic") == "gslb"
     (gslb,) = of_kind(root, "gslb")
     assert gslb.get("data-fqdn") == "ai.example.com"
@@ -245,7 +256,7 @@ def test_pilot_light_shows_what_the_dr_site_only_declares_dashed():
         databases=[{"tenant": "t1", "name": "db1", "namespace": "t1-ns", "running": False,
                     "mode": "restore-from-backup"}],
     )  # fmt: skip
-    root = ET.fromstring(render_topology([prod, dr]))
+    root = ET.fromstring(draw([prod, dr]))
     ids = groups(root)
     assert ids["vks-b-t1-apps"].get("data-state") == "not-deployed"
     assert ids["db-b-t1-db1"].get("data-state") == "restore"
@@ -263,14 +274,14 @@ def test_a_primarys_estimate_roles_describe_the_dr_side_and_are_not_applied_to_i
         "topology": {"site": "b", "databases": [{"tenant": "t1", "name": "db1",
                                                  "mode": "logical-subscriber"}]},
     }  # fmt: skip
-    topology = extract_topology([prod])
+    topology = extract([prod])
     (node,) = topology.sites[0].tenants["t1"].databases
     assert node.attrs["mode"] == "writer"
 
 
 def test_a_peer_not_planned_in_the_run_gets_a_stub_column_so_replication_has_an_end():
     prod = site_plan("prod", "a", "primary", "warm-standby", "b", vip="10.1.0.1", push="t1")
-    root = ET.fromstring(render_topology([prod]))
+    root = ET.fromstring(draw([prod]))
     ids = groups(root)
     assert ids["site-b"].get("data-planned") == "false"
     assert ids["harbor-b"].get("data-state") == "stub"

@@ -23,6 +23,7 @@ from paif_cli.diff import (
     stack_order,
 )
 from paif_cli.main import main
+from paif_components.contract.plan import PlanDocument
 
 ROOT = Path(__file__).resolve().parents[2]
 KEDA = "kubernetes:keda.sh/v1alpha1:ScaledObject"
@@ -114,11 +115,12 @@ def test_markdown_and_json_of_a_change(plans, tmp_path, capsys):
     assert "  - `spec.maxReplicaCount`: 10 → 8" in text
 
 
-def plan_with(name: str, rule: str, message: str, enforcement: str) -> dict[str, Any]:
+def plan_with(name: str, rule: str, message: str, enforcement: str) -> PlanDocument:
+    """A partial plan.json, as an older checkout may write it: read tolerantly."""
     urn = f"urn:{name}"
     record = {"urn": urn, "type": "t", "name": name, "custom": True, "inputs": {}}
     finding = {"ruleId": rule, "urn": urn, "message": message, "enforcement": enforcement}
-    return {"resources": [record], "policy": {"violations": [finding]}}
+    return PlanDocument.from_json({"resources": [record], "policy": {"violations": [finding]}})
 
 
 def test_findings_new_and_fixed_and_added_removed_resources():
@@ -137,8 +139,11 @@ def test_findings_new_and_fixed_and_added_removed_resources():
 def test_stacks_only_on_one_side_and_option_changes():
     record = {"urn": "u", "type": "t", "name": "a", "custom": True, "inputs": {}, "protect": False}
     protected = {**record, "protect": True}
-    result = diff_plans({"p": {"resources": [record]}}, {"p": {"resources": [protected]},
-                                                          "q": {"resources": []}})  # fmt: skip
+
+    def plan(*records: dict[str, Any]) -> PlanDocument:
+        return PlanDocument.from_json({"resources": list(records)})
+
+    result = diff_plans({"p": plan(record)}, {"p": plan(protected), "q": plan()})
     assert [(s.stack, s.status) for s in result.stacks] == [("p", "changed"), ("q", "added")]
     assert result.stacks[0].changed[0]["paths"] == ["options.protect"]
 

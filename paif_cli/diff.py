@@ -102,8 +102,8 @@ class StackDiff:
     added: list[dict[str, Any]] = field(default_factory=list)
     removed: list[dict[str, Any]] = field(default_factory=list)
     changed: list[dict[str, Any]] = field(default_factory=list)
-    new_findings: list[dict[str, Any]] = field(default_factory=list)
-    fixed_findings: list[dict[str, Any]] = field(default_factory=list)
+    new_findings: list[Finding] = field(default_factory=list)
+    fixed_findings: list[Finding] = field(default_factory=list)
     estimates: list[Change] = field(default_factory=list)
     outputs: list[Change] = field(default_factory=list)
 
@@ -124,7 +124,10 @@ class StackDiff:
             "stack": self.stack,
             "status": self.status,
             "resources": {"added": self.added, "removed": self.removed, "changed": self.changed},
-            "policy": {"new": self.new_findings, "fixed": self.fixed_findings},
+            "policy": {
+                "new": [_finding_ref(f) for f in self.new_findings],
+                "fixed": [_finding_ref(f) for f in self.fixed_findings],
+            },
             "estimates": [c.to_json() for c in self.estimates],
             "outputs": [c.to_json() for c in self.outputs],
         }
@@ -289,12 +292,8 @@ def diff_stack(stack: str, old: PlanDocument | None, new: PlanDocument | None) -
             )
     old_findings = {_finding_key(f): f for f in (old.findings if old else ())}
     new_findings = {_finding_key(f): f for f in (new.findings if new else ())}
-    result.new_findings = [
-        _finding_ref(f) for k, f in new_findings.items() if k not in old_findings
-    ]
-    result.fixed_findings = [
-        _finding_ref(f) for k, f in old_findings.items() if k not in new_findings
-    ]
+    result.new_findings = [f for k, f in new_findings.items() if k not in old_findings]
+    result.fixed_findings = [f for k, f in old_findings.items() if k not in new_findings]
     result.estimates = list(
         leaf_changes(old.estimates if old else {}, new.estimates if new else {}, by_name=True)
     )
@@ -447,13 +446,12 @@ def _stack_section(stack: StackDiff) -> list[str]:
         lines.append("**Policy findings**")
         lines.append("")
         for finding in stack.new_findings:
-            waived = " (waived)" if finding.get("waived") else ""
+            waived = " (waived)" if finding.waived else ""
             lines.append(
-                f"- new {finding['enforcement']} {_code(finding['ruleId'])}{waived}: "
-                f"{finding['message']}"
+                f"- new {finding.enforcement} {_code(finding.rule_id)}{waived}: {finding.message}"
             )
         for finding in stack.fixed_findings:
-            lines.append(f"- fixed {_code(finding['ruleId'])}: {finding['message']}")
+            lines.append(f"- fixed {_code(finding.rule_id)}: {finding.message}")
         lines.append("")
     for title, changes in (("Estimates", stack.estimates), ("Stack outputs", stack.outputs)):
         if not changes:

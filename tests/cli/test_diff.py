@@ -129,8 +129,8 @@ def test_findings_new_and_fixed_and_added_removed_resources():
     (stack,) = diff_plans(old, new).stacks
     assert [r["name"] for r in stack.added] == ["b"]
     assert [r["name"] for r in stack.removed] == ["a"]
-    assert [f["ruleId"] for f in stack.new_findings] == ["R-2"]
-    assert [f["ruleId"] for f in stack.fixed_findings] == ["R-1"]
+    assert [f.rule_id for f in stack.new_findings] == ["R-2"]
+    assert [f.rule_id for f in stack.fixed_findings] == ["R-1"]
     text = render_markdown(diff_plans(old, new))
     assert "- new advisory `R-2`: n" in text
     assert "- fixed `R-1`: m" in text

@@ -282,6 +282,79 @@ def test_what_the_contract_spells_is_spelled_nowhere_else() -> None:
     assert found == []
 
 
+# The keys of plan.json and of its findings that the contract's records type
+# (``paif_components.contract.plan``, ``.finding``): ``paif_cli`` reads the records' attributes.
+TYPED_KEYS = frozenset(
+    {
+        "stackFile",
+        "secretOutputs",
+        "violations",
+        "ruleId",
+        "enforcement",
+        "waived",
+        "waiverReason",
+        "waiverOwner",
+        "waiverExpires",
+        "secretPaths",
+        "retainOnDelete",
+        "dependsOn",
+    }
+)
+# The analyzer's input is a record as the engine sends it over the wire (a JSON object): the
+# offline analyzer and the SDK shortcut build the policy SDK's resources from that form.
+WIRE_READERS = {
+    ("paif_cli/crossguard/wire.py", "secretPaths"),
+    ("paif_cli/crossguard/wire.py", "dependsOn"),
+    ("paif_cli/sdk_adapter/policy.py", "secretPaths"),
+    ("paif_cli/sdk_adapter/policy.py", "dependsOn"),
+}
+
+
+def typed_key_reads(source: str) -> Iterator[tuple[int, str]]:
+    """(line, key) of every read of a typed key: ``x["key"]`` (not an assignment to it) and
+    ``x.get("key")`` / ``x.pop("key")`` / ``x.setdefault("key")``."""
+    for node in ast.walk(ast.parse(source)):
+        key = None
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            key = node.slice
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("get", "pop", "setdefault")
+            and node.args
+        ):
+            key = node.args[0]
+        if isinstance(key, ast.Constant) and key.value in TYPED_KEYS:
+            yield node.lineno, key.value
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ('blocking = [f for f in plan.findings if f["enforcement"] == "mandatory"]', 1),
+        ('name = document.get("stackFile") or ""', 1),
+        ('names = doc.get("secretOutputs", [])\nv = d["policy"]["violations"]', 2),
+        ('entry["ruleId"] = finding.rule_id', 0),  # writing the JSON is the writer's business
+        ('waived = f.waived or doc.get("estimates")', 0),
+    ],
+)
+def test_the_typed_key_check_finds_reads_and_only_reads(source: str, found: int) -> None:
+    assert len(list(typed_key_reads(source))) == found
+
+
+def test_paif_cli_reads_plans_and_findings_through_the_contract_s_records() -> None:
+    """No module of ``paif_cli`` reads plan.json or a finding by a key the contract types
+    (``["enforcement"]``, ``.get("secretOutputs")``, ...): it reads ``PlanDocument``,
+    ``ResourceRecord`` and ``Finding`` attributes."""
+    found = []
+    for path in sorted((ROOT / "paif_cli").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        for line, key in typed_key_reads(path.read_text(encoding="utf-8")):
+            if (relative, key) not in WIRE_READERS:
+                found.append(f"{relative}:{line}: {key}")
+    assert found == []
+
+
 # --- the installed layout -----------------------------------------------------------------------
 
 

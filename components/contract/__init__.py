@@ -2,7 +2,9 @@
 
 One place for the names both sides must spell alike, so a reader never repeats a writer's
 string: ``tokens`` (the resource types a plan records), ``annotations`` (the labels and
-annotation keys readers look for), ``plan`` (the secret placeholder). Components import from
-here; readers in ``paif_policies`` and ``paif_cli`` import the same names instead of spelling
-them again.
+annotation keys readers look for); and one typed record for what crosses between them, so a
+reader never indexes a writer's dict: ``waiver`` (a waiver), ``finding`` (a policy finding),
+``plan`` (plan.json: the document, its resources, the secret placeholder). Components import
+from here; readers in ``paif_policies`` and ``paif_cli`` import the same names and records
+instead of spelling them again.
 """

@@ -27,8 +27,9 @@ from paif_components.context import SiteContext
 from paif_components.contract import tokens
 from paif_components.database_replication import replication_path
 from paif_components.dr.estimate import estimate_for
+from paif_components.dr.shapes import SiteShapes
 from paif_components.dr.site_facts import site_gpu_pool
-from paif_components.dr.topology import DerivedSite, derive_site, return_projects, stack_file_name
+from paif_components.dr.topology import DerivedSite, return_projects, stack_file_name
 from paif_components.edge_security import EdgeSecurity
 from paif_components.errors import ComponentInputError
 from paif_components.gslb import GslbService
@@ -43,7 +44,7 @@ from paif_components.harbor_registry import (
 from paif_components.hardware import DomainHardware
 from paif_components.ownership import Decision
 from paif_components.referenced_domain import ReferencedDomain
-from paif_components.site_edge import edge_args, gslb_args
+from paif_components.site_edge import edge_args, gslb_args, validate_egress
 from paif_components.site_monitoring import (
     SiteMonitoring,
     SiteMonitoringArgs,
@@ -95,6 +96,20 @@ class PaifSiteArgs:
     # What this stack builds of the site (paif:layout, paif_components.config.stacks): None is the
     # whole site.
     part: StackPart | None = None
+    # The stack's DR topology shapes (paif_components.dr.shapes): derived once, shared by the
+    # program, the site, its estimates and runbooks; made anew when config or primary differ.
+    shapes: SiteShapes | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        s = self.shapes
+        if (
+            s is None
+            or s.config is not self.config
+            or s.primary is not self.primary
+            or s.stack != self.stack
+        ):
+            s = SiteShapes(self.config, self.primary, stack=self.stack)
+        object.__setattr__(self, "shapes", s)
 
     def builds(self, tenant: str) -> bool:
         """Whether this stack builds ``tenant`` (every tenant, unless the site is split)."""
@@ -110,7 +125,8 @@ class PaifSiteArgs:
         return self.stack_file.removeprefix("Pulumi.").removesuffix(".yaml")
 
     def derived(self) -> DerivedSite:
-        return derive_site(self.config, self.primary, stack=self.stack)
+        assert self.shapes is not None  # __post_init__
+        return self.shapes.site()
 
     def site_config(self) -> StackConfig:
         """What this site builds: its own config, or the primary's tenants adapted (DR)."""
@@ -280,32 +296,6 @@ def replication_targets(derived: DerivedSite) -> tuple[str, ...]:
     return tuple(sorted({p for flow in derived.registry.inbound for p in flow.projects}))
 
 
-def backup_locations_used(config: StackConfig) -> dict[str, list[str]]:
-    """Backup location -> the databases (``tenant/database``) that back up to it here."""
-    used: dict[str, list[str]] = {}
-    for tenant in config.tenants:
-        for db in (*tenant.databases, *tenant.app_databases):
-            if db.backup is not None and db.backup.location:
-                used.setdefault(db.backup.location, []).append(f"{tenant.name}/{db.name}")
-    return used
-
-
-def validate_egress(args: PaifSiteArgs, derived: DerivedSite) -> None:
-    """Declared egress names every backup location this site's databases write to."""
-    egress = args.config.network.egress
-    if egress is None:
-        return
-    for location, databases in sorted(backup_locations_used(derived.config).items()):
-        if location not in egress.backup_locations:
-            raise ComponentInputError(
-                f"site '{args.config.site.name}'",
-                f"network.egress.backupLocations.{location}",
-                f"is missing: {', '.join(databases)} back up to {location!r}, and with "
-                "network.egress declared the data tier reaches only the addresses listed "
-                "there",
-            )
-
-
 def _monitoring_args(args: PaifSiteArgs, derived: DerivedSite) -> SiteMonitoringArgs | None:
     observability = args.config.observability
     if not observability.enabled:
@@ -350,7 +340,7 @@ def validate_site(args: PaifSiteArgs) -> None:
     """Everything the components will check, before any resource exists."""
     validate_harbor_auth(args.config, args.secret_keys, args.stack_file)
     derived = args.derived()
-    validate_egress(args, derived)
+    validate_egress(args.config, derived)
     validate_gpu_workload_domain(domain_args(args.context))
     for tenant in derived.config.tenants:
         if tenant_domain_config(args, tenant) is not None:
@@ -394,6 +384,7 @@ class PaifSite(pulumi.ComponentResource):
             args.primary,
             stack=args.stack,
             dr_declared=args.peer_config if args.config.dr.role != "dr" else None,
+            shapes=args.shapes,
         )
         ctx = args.context
         config = args.config

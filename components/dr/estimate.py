@@ -40,9 +40,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from paif_components.config.errors import ConfigError, Problem
-from paif_components.config.models import Dr, Harbor, Peer, StackConfig
+from paif_components.config.models import Harbor, StackConfig
 from paif_components.dr.failover import failover_dict
 from paif_components.dr.schedulability import cluster_schedules, schedules_dict
+from paif_components.dr.shapes import SiteShapes
 from paif_components.dr.site_facts import (
     assumptions_for,
     dr_topology,
@@ -55,7 +56,6 @@ from paif_components.dr.site_facts import (
 from paif_components.dr.topology import (
     DerivedSite,
     EndpointRole,
-    derive_site,
     stack_file_name,
     stack_name,
 )
@@ -272,31 +272,6 @@ def _dr_facts(
     return _site_facts(dr_config, dr_stack, known=False)
 
 
-def presumed_dr_config(primary: StackConfig, stack: str | None = None) -> StackConfig:
-    """The DR stack's config as the primary can presume it: peer site and Harbor, own hardware."""
-    peer = primary.dr.peer
-    assert peer is not None
-    return primary.model_copy(
-        update={
-            "site": primary.site.model_copy(update={"name": peer.site}),
-            "harbor": Harbor(url=peer.harbor_url),
-            "tenants": [],
-            "dr": Dr(
-                pattern=primary.dr.pattern,
-                role="dr",
-                peer=Peer(
-                    stack=stack or "primary",
-                    site=primary.site.name,
-                    harbor_url=primary.harbor.url,
-                ),
-                objectives=primary.dr.objectives,
-                gslb=primary.dr.gslb,
-                replication_schedule=primary.dr.replication_schedule,
-            ),
-        }
-    )
-
-
 def estimate_for(
     config: StackConfig,
     primary: StackConfig | None,
@@ -304,6 +279,7 @@ def estimate_for(
     stack: str | None = None,
     failover: bool | None = None,
     dr_declared: StackConfig | None = None,
+    shapes: SiteShapes | None = None,
 ) -> dict[str, Any]:
     """The ``estimates`` object of this stack (module doc); raises ConfigError on bad input.
 
@@ -313,8 +289,11 @@ def estimate_for(
     project has it: its site facts (Supervisor, vCenter, ingress, Prometheus) replace the
     unknowns of ``sites.dr``; the DR capacity stays presumed (the DR stack's plan has it). RTO
     and RPO always describe a failover from the standby state; ``topology`` shows the DR side as
-    it is declared now (failed over or not).
+    it is declared now (failed over or not). ``shapes`` are the stack's derived topology shapes
+    (:mod:`paif_components.dr.shapes`), shared with the program; made here when not given.
     """
+    if shapes is None:
+        shapes = SiteShapes(config, primary, stack=stack)
     is_dr = config.dr.role == "dr"
     primary_stack: str | None
     if is_dr:
@@ -332,7 +311,7 @@ def estimate_for(
         this_stack = stack
     this_file = stack_file_name(this_stack) if this_stack else "Pulumi.<stack>.yaml"
 
-    here = derive_site(config, primary, stack=stack, failover=failover)
+    here = shapes.site(failover)
     base: dict[str, Any] = {
         "pattern": config.dr.pattern,
         "role": config.dr.role,
@@ -368,7 +347,7 @@ def estimate_for(
     if is_dr:
         assert primary is not None  # derive_site raised otherwise
         primary_config, dr_config, dr_assumed = primary, config, False
-        dr_side = derive_site(config, primary, stack=stack, failover=False)
+        dr_side = shapes.dr_site(False)
     else:
         assert config.dr.peer is not None
         if Harbor(url=config.dr.peer.harbor_url).host == config.harbor.host:
@@ -382,8 +361,8 @@ def estimate_for(
                     )
                 ],
             )
-        primary_config, dr_config, dr_assumed = config, presumed_dr_config(config, stack), True
-        dr_side = derive_site(dr_config, config, stack=dr_stack, failover=False)
+        primary_config, dr_config, dr_assumed = config, shapes.dr_config(), True
+        dr_side = shapes.dr_site(False)
 
     try:
         assumptions, overridden = assumptions_for(config, primary)
@@ -444,11 +423,7 @@ def estimate_for(
             "to": dr_side.site,
             "drSiteFacts": _facts(dr_assumed),
             # What `pulumi up` of the DR stack changes each way (paif_components.dr.failover).
-            **failover_dict(
-                dr_side,
-                derive_site(dr_config, primary_config, stack=dr_stack, failover=True),
-                dr_stack,
-            ),
+            **failover_dict(dr_side, shapes.dr_site(True), dr_stack),
         },
         "assumptions": assumptions.to_dict(),
         "overriddenAssumptions": overridden,
@@ -460,6 +435,6 @@ def estimate_for(
         "inSiteHa": in_site_ha(primary_config, assumptions),
         # PAIF-CAP-006: this stack's VKS clusters as built now, and the DR site's once failed
         # over (and, for a failed-over DR stack, as it stood by).
-        "schedulability": schedulability_facts(here, dr_side, dr_config, primary_config, stack),
+        "schedulability": schedulability_facts(here, dr_side, shapes.dr_site),
         "notes": notes,
     }

@@ -29,7 +29,7 @@ from paif_components.database_replication import replication_path
 from paif_components.dr.estimate import estimate_for
 from paif_components.dr.shapes import SiteShapes
 from paif_components.dr.site_facts import site_gpu_pool
-from paif_components.dr.topology import DerivedSite, return_projects, stack_file_name
+from paif_components.dr.topology import DerivedSite, stack_file_name
 from paif_components.edge_security import EdgeSecurity
 from paif_components.errors import ComponentInputError
 from paif_components.gslb import GslbService
@@ -51,12 +51,19 @@ from paif_components.site_monitoring import (
     site_facts,
     validate_site_monitoring,
 )
+from paif_components.site_replication import (
+    replicated_projects,
+    replication_args,
+    replication_targets,
+)
 from paif_components.tenant import PaifTenant, PaifTenantArgs, tenant_endpoint_gpus, validate_tenant
 from paif_components.tenant_network import namespace_network
+from paif_components.validation import validated_inputs
 from paif_components.workload_domain import (
     GpuWorkloadDomain,
     GpuWorkloadDomainArgs,
     gpu_vm_classes,
+    validate_domain_hardware,
     validate_gpu_workload_domain,
 )
 
@@ -99,6 +106,8 @@ class PaifSiteArgs:
     # The stack's DR topology shapes (paif_components.dr.shapes): derived once, shared by the
     # program, the site, its estimates and runbooks; made anew when config or primary differ.
     shapes: SiteShapes | None = field(default=None, compare=False, repr=False)
+    # Set by the program once validate_site and the hardware's checks passed (validate once).
+    validated: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
         s = self.shapes
@@ -213,7 +222,7 @@ def adopted_objects(args: PaifSiteArgs) -> list[tuple[Kind, str]]:
                 out.append((kind, name))  # type: ignore[arg-type]
     if ownership.mode("harborProjects") == "adopt":
         derived = args.derived()
-        replicated = _replicated_projects(args, derived)
+        replicated = replicated_projects(args.config, args.primary, derived)
         for tenant in derived.config.tenants:
             if not args.builds(tenant.name):
                 continue
@@ -232,7 +241,7 @@ def _tenant_args(
     shared_zone = domain_args(args.context).resolved_zone_name
     objectives = args.config.dr.objectives
     facts = site_facts(args.config, args.stack, derived)
-    replicated = _replicated_projects(args, derived)
+    replicated = replicated_projects(args.config, args.primary, derived)
     targets = frozenset(replication_targets(derived))
     network = namespace_network(args.config.network)
     peer = args.primary if args.config.dr.role == "dr" else args.peer_config
@@ -289,13 +298,6 @@ def site_gateway_url(config: StackConfig) -> str | None:
     return config.network.resolved_gateway_url
 
 
-def replication_targets(derived: DerivedSite) -> tuple[str, ...]:
-    """Harbor projects of this site that replication from the peer site writes into."""
-    if derived.registry is None:
-        return ()
-    return tuple(sorted({p for flow in derived.registry.inbound for p in flow.projects}))
-
-
 def _monitoring_args(args: PaifSiteArgs, derived: DerivedSite) -> SiteMonitoringArgs | None:
     observability = args.config.observability
     if not observability.enabled:
@@ -307,37 +309,19 @@ def _monitoring_args(args: PaifSiteArgs, derived: DerivedSite) -> SiteMonitoring
     )
 
 
-def _replicated_projects(args: PaifSiteArgs, derived: DerivedSite) -> dict[str, tuple[str, ...]]:
-    """Per tenant, the projects beside its own that replication pushes from or into here."""
-    if derived.registry is None or derived.peer_site is None:
-        return {}
-    primary = args.primary if args.config.dr.role == "dr" else args.config
-    dr_site = derived.site if args.config.dr.role == "dr" else derived.peer_site
-    owners = return_projects(primary, dr_site) if primary is not None else {}
-    out: dict[str, list[str]] = {}
-    for project in derived.registry.projects:
-        if project in owners:
-            out.setdefault(owners[project], []).append(project)
-    return {tenant: tuple(projects) for tenant, projects in out.items()}
-
-
-def _replication_args(args: PaifSiteArgs, derived: DerivedSite) -> list[HarborReplicationArgs]:
-    if derived.registry is None:
-        return []
-    ctx = args.context
-    out = []
-    for flow in derived.registry.outbound:
-        peer = Peer(stack="peer", site=flow.target_site, harbor_url=flow.target_harbor_url)
-        out.append(
-            HarborReplicationArgs(
-                ctx=ctx, peer=peer, projects=tuple(flow.projects), schedule=flow.schedule
-            )
-        )
-    return out
+def validate_site_hardware(args: PaifSiteArgs) -> None:
+    """What the hosts say of each workload domain (``args.hardware``), once validate_site has
+    checked the domains as declared."""
+    validate_domain_hardware(domain_args(args.context))
+    for tenant in args.site_config().tenants:
+        if tenant_domain_config(args, tenant) is not None:
+            validate_domain_hardware(domain_args(_tenant_context(args, tenant)))
 
 
 def validate_site(args: PaifSiteArgs) -> None:
-    """Everything the components will check, before any resource exists."""
+    """Everything the components will check, before any resource exists (each args object
+    once: the components PaifSite builds from validated args skip it, paif_components.validation).
+    """
     validate_harbor_auth(args.config, args.secret_keys, args.stack_file)
     derived = args.derived()
     validate_egress(args.config, derived)
@@ -347,14 +331,10 @@ def validate_site(args: PaifSiteArgs) -> None:
             validate_gpu_workload_domain(domain_args(_tenant_context(args, tenant)))
     for tenant_args in _tenant_args(args, derived):
         validate_tenant(tenant_args)
-    edge = edge_args(args.config)
-    if edge is not None:
-        edge.validate()
-    for replication in _replication_args(args, derived):
+    edge_args(args.config)  # each args object validates itself as it is made
+    for replication in replication_args(args.context, derived):
         validate_harbor_replication(replication)
-    gslb = gslb_args(args.config, args.peer_config)
-    if gslb is not None:
-        gslb.validate()
+    gslb_args(args.config, args.peer_config)
     monitoring = _monitoring_args(args, derived)
     if monitoring is not None:
         validate_site_monitoring(monitoring)
@@ -376,7 +356,8 @@ class PaifSite(pulumi.ComponentResource):
         """``peer_outputs``: a DR site's primary (its platform stack when split);
         ``peer_tenants``: the primary stack building this stack's tenants, when that is another
         one (a tenant group of a split site)."""
-        validate_site(args)
+        if not args.validated:
+            validate_site(args)
         self.args = args
         self.derived = derived = args.derived()
         self.estimates = estimate_for(
@@ -394,110 +375,111 @@ class PaifSite(pulumi.ComponentResource):
             props["peerReplication"] = peer_outputs.get_output("replication")
         super().__init__(SITE_TYPE, name, props, opts)
         self.context = ctx
-        child = pulumi.ResourceOptions(parent=self)
+        with validated_inputs():  # validate_site checked every part above
+            child = pulumi.ResourceOptions(parent=self)
 
-        self.domain: GpuWorkloadDomain | ReferencedDomain = (
-            GpuWorkloadDomain(f"{name}-gpu", domain_args(ctx), child)
-            if args.builds_platform
-            else ReferencedDomain(self, domain_args(ctx))
-        )
-        domains: dict[str, GpuWorkloadDomain | ReferencedDomain] = {"": self.domain}
-        for tenant in derived.config.tenants:
-            if args.builds(tenant.name) and tenant_domain_config(args, tenant) is not None:
-                domains[tenant.name] = GpuWorkloadDomain(
-                    f"{name}-{tenant.name}-gpu",
-                    domain_args(_tenant_context(args, tenant)),
-                    child,
+            self.domain: GpuWorkloadDomain | ReferencedDomain = (
+                GpuWorkloadDomain(f"{name}-gpu", domain_args(ctx), child)
+                if args.builds_platform
+                else ReferencedDomain(self, domain_args(ctx))
+            )
+            domains: dict[str, GpuWorkloadDomain | ReferencedDomain] = {"": self.domain}
+            for tenant in derived.config.tenants:
+                if args.builds(tenant.name) and tenant_domain_config(args, tenant) is not None:
+                    domains[tenant.name] = GpuWorkloadDomain(
+                        f"{name}-{tenant.name}-gpu",
+                        domain_args(_tenant_context(args, tenant)),
+                        child,
+                    )
+            self.tenants: dict[str, PaifTenant] = {}
+            primary = peer_tenants if peer_tenants is not None else peer_outputs
+            primary_tenants = (
+                primary.get_output("tenants")
+                if primary is not None and config.dr.role == "dr"
+                else None
+            )
+            for tenant_args in _tenant_args(args, derived, domains, primary_tenants):
+                tenant_name = tenant_args.tenant.name
+                domain = domains.get(tenant_name, self.domain)
+                self.tenants[tenant_name] = PaifTenant(
+                    f"{name}-{tenant_name}",
+                    tenant_args,
+                    pulumi.ResourceOptions(
+                        parent=self,
+                        depends_on=[domain] if isinstance(domain, pulumi.Resource) else [],
+                    ),
                 )
-        self.tenants: dict[str, PaifTenant] = {}
-        primary = peer_tenants if peer_tenants is not None else peer_outputs
-        primary_tenants = (
-            primary.get_output("tenants")
-            if primary is not None and config.dr.role == "dr"
-            else None
-        )
-        for tenant_args in _tenant_args(args, derived, domains, primary_tenants):
-            tenant_name = tenant_args.tenant.name
-            domain = domains.get(tenant_name, self.domain)
-            self.tenants[tenant_name] = PaifTenant(
-                f"{name}-{tenant_name}",
-                tenant_args,
-                pulumi.ResourceOptions(
+
+            # The site's own objects: the platform stack's (every stack's when the site is whole).
+            platform = args.builds_platform
+            edge = edge_args(config) if platform else None
+            self.edge = EdgeSecurity(f"{name}-edge", edge, child) if edge is not None else None
+            self.harbor_auth = harbor_auth(f"{name}-harbor-auth", config, child)
+
+            self.replications: list[HarborReplication] = []
+            for replication in replication_args(args.context, derived) if platform else []:
+                target = replication.peer.site
+                receiver_opts = pulumi.ResourceOptions(
                     parent=self,
-                    depends_on=[domain] if isinstance(domain, pulumi.Resource) else [],
-                ),
-            )
-
-        # The site's own objects: the platform stack's (every stack's when the site is whole).
-        platform = args.builds_platform
-        edge = edge_args(config) if platform else None
-        self.edge = EdgeSecurity(f"{name}-edge", edge, child) if edge is not None else None
-        self.harbor_auth = harbor_auth(f"{name}-harbor-auth", config, child)
-
-        self.replications: list[HarborReplication] = []
-        for replication in _replication_args(args, derived) if platform else []:
-            target = replication.peer.site
-            receiver_opts = pulumi.ResourceOptions(
-                parent=self,
-                providers={"harbor": peer_harbor} if peer_harbor is not None else None,
-            )
-            receiver = HarborReplicationReceiver(
-                f"{name}-to-{target}-receiver",
-                # Created on the peer's Harbor: the site that pushes into it is this one.
-                HarborReplicationReceiverArgs(
-                    ctx=ctx,
-                    peer=Peer(
-                        stack=args.stack, site=config.site.name, harbor_url=config.harbor.url
-                    ),
-                    projects=replication.projects,
-                ),
-                receiver_opts,
-            )
-            self.replications.append(
-                HarborReplication(
-                    f"{name}-to-{target}",
-                    HarborReplicationArgs(
-                        ctx=ctx,
-                        peer=replication.peer,
-                        projects=replication.projects,
-                        schedule=replication.schedule,
-                        access_id=receiver.robot_name,
-                        access_secret=receiver.robot_secret,
-                    ),
-                    pulumi.ResourceOptions(parent=self, depends_on=list(self.tenants.values())),
+                    providers={"harbor": peer_harbor} if peer_harbor is not None else None,
                 )
+                receiver = HarborReplicationReceiver(
+                    f"{name}-to-{target}-receiver",
+                    # Created on the peer's Harbor: the site that pushes into it is this one.
+                    HarborReplicationReceiverArgs(
+                        ctx=ctx,
+                        peer=Peer(
+                            stack=args.stack, site=config.site.name, harbor_url=config.harbor.url
+                        ),
+                        projects=replication.projects,
+                    ),
+                    receiver_opts,
+                )
+                self.replications.append(
+                    HarborReplication(
+                        f"{name}-to-{target}",
+                        HarborReplicationArgs(
+                            ctx=ctx,
+                            peer=replication.peer,
+                            projects=replication.projects,
+                            schedule=replication.schedule,
+                            access_id=receiver.robot_name,
+                            access_secret=receiver.robot_secret,
+                        ),
+                        pulumi.ResourceOptions(parent=self, depends_on=list(self.tenants.values())),
+                    )
+                )
+
+            gslb = gslb_args(args.config, args.peer_config) if platform else None
+            self.gslb = GslbService(f"{name}-gslb", gslb, child) if gslb is not None else None
+
+            monitoring = _monitoring_args(args, derived) if platform else None
+            self.monitoring = (
+                SiteMonitoring(f"{name}-monitoring", monitoring, child)
+                if monitoring is not None
+                else None
+            )
+            self.decisions = _decisions(
+                [d for d in domains.values() if isinstance(d, GpuWorkloadDomain)],
+                self.tenants.values(),
             )
 
-        gslb = gslb_args(args.config, args.peer_config) if platform else None
-        self.gslb = GslbService(f"{name}-gslb", gslb, child) if gslb is not None else None
-
-        monitoring = _monitoring_args(args, derived) if platform else None
-        self.monitoring = (
-            SiteMonitoring(f"{name}-monitoring", monitoring, child)
-            if monitoring is not None
-            else None
-        )
-        self.decisions = _decisions(
-            [d for d in domains.values() if isinstance(d, GpuWorkloadDomain)],
-            self.tenants.values(),
-        )
-
-        self._outputs: dict[str, Any] = {
-            **props,
-            "gpuCapacityNPlusOne": self.domain.gpu_capacity_n1,
-            "tenants": {t: tenant.outputs for t, tenant in self.tenants.items()},
-            "modelRefs": sorted(
-                {
-                    e.model.ref.split("/", 1)[1]
-                    for t in derived.config.tenants
-                    for e in t.model_endpoints
-                }
-            ),
-            "replication": [
-                f.to_dict() for f in (derived.registry.flows if derived.registry else ())
-            ],
-            "ingress": self.edge.https_url if self.edge is not None else None,
-        }
+            self._outputs: dict[str, Any] = {
+                **props,
+                "gpuCapacityNPlusOne": self.domain.gpu_capacity_n1,
+                "tenants": {t: tenant.outputs for t, tenant in self.tenants.items()},
+                "modelRefs": sorted(
+                    {
+                        e.model.ref.split("/", 1)[1]
+                        for t in derived.config.tenants
+                        for e in t.model_endpoints
+                    }
+                ),
+                "replication": [
+                    f.to_dict() for f in (derived.registry.flows if derived.registry else ())
+                ],
+                "ingress": self.edge.https_url if self.edge is not None else None,
+            }
         self.register_outputs(self._outputs)
 
     @staticmethod
@@ -561,7 +543,7 @@ def _layout_props(args: PaifSiteArgs, derived: DerivedSite) -> dict[str, Any]:
     part = args.part
     if part is None:
         return {}
-    replicated = _replicated_projects(args, derived)
+    replicated = replicated_projects(args.config, args.primary, derived)
     elsewhere = {
         project
         for tenant in derived.config.tenants

@@ -245,7 +245,8 @@ def validate_model_endpoint(args: ModelEndpointArgs) -> None:
                 f"{check.message}; it needs {needed.gpus}",
             )
     gpu_field = "gpusPerReplica" if endpoint.gpus_per_replica is not None else "model"
-    if placement.gpus > wd.gpu.per_host:
+    too_many = placement.gpus > wd.gpu.per_host
+    if too_many:
         fail(
             gpu_field,
             f"one replica needs {placement.gpus} GPUs but a host of {wd.cluster} has "
@@ -253,7 +254,7 @@ def validate_model_endpoint(args: ModelEndpointArgs) -> None:
         )
     if not endpoint.vm_class:
         offered = device_counts(wd.gpu.per_host)
-        if placement.gpus not in offered:
+        if placement.gpus not in offered and not too_many:  # (too many says it already)
             fail(
                 gpu_field,
                 f"{placement.gpus} GPUs per replica: the workload domain offers VM classes "

@@ -25,8 +25,9 @@ from paif_components.config.models.ownership import Kind
 from paif_components.config.stacks import StackPart
 from paif_components.context import SiteContext
 from paif_components.contract import tokens
+from paif_components.contract.estimates import Estimates
 from paif_components.database_replication import replication_path
-from paif_components.dr.estimate import estimate_for
+from paif_components.dr.estimate import estimate_record
 from paif_components.dr.shapes import SiteShapes
 from paif_components.dr.site_facts import site_gpu_pool
 from paif_components.dr.topology import DerivedSite, stack_file_name
@@ -343,6 +344,10 @@ def validate_site(args: PaifSiteArgs) -> None:
 class PaifSite(pulumi.ComponentResource):
     """One site: GPU workload domain, tenants and their services, edge security, DR role."""
 
+    # The site inputs as the engine answers them (the SDK sets one Output per input key): the
+    # estimate's JSON form, nulls dropped, which the stack exports. ``estimate`` is the record.
+    estimates: pulumi.Output[dict[str, Any]]
+
     def __init__(
         self,
         name: str,
@@ -360,7 +365,7 @@ class PaifSite(pulumi.ComponentResource):
             validate_site(args)
         self.args = args
         self.derived = derived = args.derived()
-        self.estimates = estimate_for(
+        self.estimate: Estimates = estimate_record(
             args.config,
             args.primary,
             stack=args.stack,
@@ -369,7 +374,7 @@ class PaifSite(pulumi.ComponentResource):
         )
         ctx = args.context
         config = args.config
-        props = self._site_props(args, self.estimates, derived)
+        props = self._site_props(args, self.estimate.to_json(), derived)
         if peer_outputs is not None:
             props["peerModelRefs"] = peer_outputs.get_output("modelRefs")
             props["peerReplication"] = peer_outputs.get_output("replication")

@@ -41,6 +41,15 @@ from typing import Any, Final
 
 from paif_components.config.errors import ConfigError, Problem
 from paif_components.config.models import Harbor, StackConfig
+from paif_components.contract.dr_topology import DrTopologyRecord
+from paif_components.contract.estimates import (
+    Estimates,
+    FailoverRecord,
+    RecoveryRecord,
+    SiteFactsRecord,
+    SitesRecord,
+    StacksRecord,
+)
 from paif_components.dr.failover import failover_dict
 from paif_components.dr.schedulability import cluster_schedules, schedules_dict
 from paif_components.dr.shapes import SiteShapes
@@ -104,33 +113,33 @@ def _within(band: str, expected: str, order: tuple[str, ...]) -> bool:
     return order.index(band) <= order.index(expected)
 
 
-def _rto_dict(result: Estimate, pattern: str) -> dict[str, Any]:
+def _rto(result: Estimate, pattern: str) -> RecoveryRecord:
     expected = SOURCE_RTO_BAND[pattern]
-    return {
-        "seconds": round(result.rto_s, 3),
-        "duration": format_duration(result.rto_s),
-        "band": result.rto_band,
-        "sourceBand": expected,
-        "withinSourceBand": _within(result.rto_band, expected, RTO_BAND_ORDER),
-        "terms": [t.to_dict() for t in result.rto_terms],
-    }
+    return RecoveryRecord(
+        seconds=round(result.rto_s, 3),
+        duration=format_duration(result.rto_s),
+        band=result.rto_band,
+        source_band=expected,
+        within_source_band=_within(result.rto_band, expected, RTO_BAND_ORDER),
+        terms=tuple(t.to_dict() for t in result.rto_terms),
+    )
 
 
-def _rpo_dict(result: Estimate, pattern: str) -> dict[str, Any]:
+def _rpo(result: Estimate, pattern: str) -> RecoveryRecord:
     expected = SOURCE_RPO_BAND[pattern]
     bounded = result.rpo_bounded
-    return {
-        "seconds": round(result.rpo_s, 3) if bounded else None,
-        "duration": format_duration(result.rpo_s) if bounded else "unbounded",
-        "band": result.rpo_band,
-        "sourceBand": expected,
-        "withinSourceBand": bounded and _within(result.rpo_band, expected, RPO_BAND_ORDER),
-        "bounded": bounded,
-        "unbounded": list(result.unbounded),
-        "terms": [t.to_dict() for t in result.rpo_terms],
+    return RecoveryRecord(
+        seconds=round(result.rpo_s, 3) if bounded else None,
+        duration=format_duration(result.rpo_s) if bounded else "unbounded",
+        band=result.rpo_band,
+        source_band=expected,
+        within_source_band=bounded and _within(result.rpo_band, expected, RPO_BAND_ORDER),
+        bounded=bounded,
+        unbounded=tuple(result.unbounded),
+        terms=tuple(t.to_dict() for t in result.rpo_terms),
         # Per data store: the mechanism behind its figure (paif_components.estimators.data_stores).
-        "stores": camel_keys([store.to_dict() for store in result.stores]),
-    }
+        stores=tuple(camel_keys([store.to_dict() for store in result.stores])),
+    )
 
 
 def _objectives_dict(
@@ -239,22 +248,22 @@ def _facts(assumed: bool) -> str:
     return "assumed equal to the primary's workload domain" if assumed else "declared"
 
 
-def _site_facts(config: StackConfig, stack: str | None, *, known: bool) -> dict[str, Any]:
+def _site_facts(config: StackConfig, stack: str | None, *, known: bool) -> SiteFactsRecord:
     """Where a site's operators connect: what its stack file declares (None: not known here)."""
     ingress = config.network.ingress if known else None
     observability = config.observability
-    return {
-        "name": config.site.name,
-        "stack": stack,
-        "harborUrl": config.harbor.url,
-        "supervisor": config.site.supervisor.server if known else None,
-        "vcenter": config.site.vcenter.server if known else None,
-        "fqdn": ingress.fqdn if ingress else None,
-        "virtualIp": ingress.virtual_ip if ingress else None,
-        "prometheusUrl": (
+    return SiteFactsRecord(
+        name=config.site.name,
+        stack=stack,
+        harbor_url=config.harbor.url,
+        supervisor=config.site.supervisor.server if known else None,
+        vcenter=config.site.vcenter.server if known else None,
+        fqdn=ingress.fqdn if ingress else None,
+        virtual_ip=ingress.virtual_ip if ingress else None,
+        prometheus_url=(
             observability.prometheus.resolved_url if known and observability.enabled else None
         ),
-    }
+    )
 
 
 def _dr_facts(
@@ -262,7 +271,7 @@ def _dr_facts(
     dr_stack: str | None,
     assumed: bool,
     declared: StackConfig | None,
-) -> dict[str, Any]:
+) -> SiteFactsRecord:
     """The DR site's facts: declared by the DR stack (its own, or its file read by the primary
     when it is the peer this primary names), unknown otherwise."""
     if not assumed:
@@ -281,7 +290,22 @@ def estimate_for(
     dr_declared: StackConfig | None = None,
     shapes: SiteShapes | None = None,
 ) -> dict[str, Any]:
-    """The ``estimates`` object of this stack (module doc); raises ConfigError on bad input.
+    """:func:`estimate_record`'s JSON form (stack output and plan.json ``estimates``)."""
+    return estimate_record(
+        config, primary, stack=stack, failover=failover, dr_declared=dr_declared, shapes=shapes
+    ).to_json()
+
+
+def estimate_record(
+    config: StackConfig,
+    primary: StackConfig | None,
+    *,
+    stack: str | None = None,
+    failover: bool | None = None,
+    dr_declared: StackConfig | None = None,
+    shapes: SiteShapes | None = None,
+) -> Estimates:
+    """The ``estimates`` of this stack (module doc); raises ConfigError on bad input.
 
     ``config`` is this stack's own config, ``primary`` the primary's (DR stacks), ``stack`` this
     stack's name (for file names in messages and the runbook's commands), ``failover`` as for
@@ -312,35 +336,33 @@ def estimate_for(
     this_file = stack_file_name(this_stack) if this_stack else "Pulumi.<stack>.yaml"
 
     here = shapes.site(failover)
-    base: dict[str, Any] = {
-        "pattern": config.dr.pattern,
-        "role": config.dr.role,
-        "site": config.site.name,
-        "stacks": {"primary": primary_stack, "dr": dr_stack},
-    }
+    stacks = StacksRecord(primary=primary_stack, dr=dr_stack)
     try:
         if config.dr.pattern == "none":
             pool = site_gpu_pool(config)
             site = camel_keys(check_capacity(pool, tenant_demands(config, pool)).to_dict())
-            return {
-                **base,
-                "sites": {"primary": _site_facts(config, stack, known=True), "dr": None},
-                "rto": None,
-                "rpo": None,
-                "objectives": None,
-                "capacity": {
+            return Estimates(
+                pattern=config.dr.pattern,
+                role=config.dr.role,
+                site=config.site.name,
+                stacks=stacks,
+                sites=SitesRecord(primary=_site_facts(config, stack, known=True), dr=None),
+                rto=None,
+                rpo=None,
+                objectives=None,
+                capacity={
                     "unit": unit_of(pool),
                     "site": {"site": config.site.name, **site},
                     "siteLoss": [],
                     "ok": bool(site["ok"]),
                 },
-                "topology": here.to_dict(),
-                "schedulability": {"current": schedules_dict(cluster_schedules(here.config))},
-                "notes": [
+                topology=DrTopologyRecord.from_json(here.to_dict()),
+                schedulability={"current": schedules_dict(cluster_schedules(here.config))},
+                notes=(
                     "paif:dr.pattern is 'none': no DR site, so no failover to estimate "
-                    "(PAIF-DR-001 asks production for one)."
-                ],
-            }
+                    "(PAIF-DR-001 asks production for one).",
+                ),
+            )
     except EstimatorError as exc:
         raise ConfigError(this_file, [Problem("paif:workloadDomain", str(exc))]) from None
 
@@ -412,29 +434,34 @@ def estimate_for(
             f"The DR site {dr_side.site} is presumed to have this site's workload domain; the "
             f"{dr_stack or 'DR'} stack's plan has its real capacity."
         )
-    return {
-        **base,
-        "sites": {
-            "primary": _site_facts(primary_config, primary_stack, known=True),
-            "dr": _dr_facts(dr_config, dr_stack, dr_assumed, dr_declared),
-        },
-        "failover": {
-            "from": primary_config.site.name,
-            "to": dr_side.site,
-            "drSiteFacts": _facts(dr_assumed),
-            # What `pulumi up` of the DR stack changes each way (paif_components.dr.failover).
-            **failover_dict(dr_side, shapes.dr_site(True), dr_stack),
-        },
-        "assumptions": assumptions.to_dict(),
-        "overriddenAssumptions": overridden,
-        "rto": _rto_dict(result, dr_side.pattern),
-        "rpo": _rpo_dict(result, dr_side.pattern),
-        "objectives": _objectives_dict(config, primary, result),
-        "capacity": capacity,
-        "topology": (here if is_dr else dr_side).to_dict(),
-        "inSiteHa": in_site_ha(primary_config, assumptions),
+    # What `pulumi up` of the DR stack changes each way (paif_components.dr.failover).
+    changes = failover_dict(dr_side, shapes.dr_site(True), dr_stack)
+    return Estimates(
+        pattern=config.dr.pattern,
+        role=config.dr.role,
+        site=config.site.name,
+        stacks=stacks,
+        sites=SitesRecord(
+            primary=_site_facts(primary_config, primary_stack, known=True),
+            dr=_dr_facts(dr_config, dr_stack, dr_assumed, dr_declared),
+        ),
+        failover=FailoverRecord(
+            source=primary_config.site.name,
+            target=dr_side.site,
+            dr_site_facts=_facts(dr_assumed),
+            changes=tuple(changes["changes"]),
+            commands=changes["commands"],
+        ),
+        assumptions=assumptions.to_dict(),
+        overridden_assumptions=tuple(overridden),
+        rto=_rto(result, dr_side.pattern),
+        rpo=_rpo(result, dr_side.pattern),
+        objectives=_objectives_dict(config, primary, result),
+        capacity=capacity,
+        topology=DrTopologyRecord.from_json((here if is_dr else dr_side).to_dict()),
+        in_site_ha=tuple(in_site_ha(primary_config, assumptions)),
         # PAIF-CAP-006: this stack's VKS clusters as built now, and the DR site's once failed
         # over (and, for a failed-over DR stack, as it stood by).
-        "schedulability": schedulability_facts(here, dr_side, shapes.dr_site),
-        "notes": notes,
-    }
+        schedulability=schedulability_facts(here, dr_side, shapes.dr_site),
+        notes=tuple(notes),
+    )

@@ -20,6 +20,7 @@ from paif_components.contract.annotations import (
     PAIS_DATABASE_AT_FAILOVER,
     REPLICAS_ANNOTATION,
 )
+from paif_components.contract.estimates import Estimates
 
 __all__ = [
     "CAPI_GROUP",
@@ -76,6 +77,15 @@ class StackView:
     @property
     def site(self) -> Mapping[str, Any]:
         return self._site.props if self._site is not None else {}
+
+    @property
+    def estimates(self) -> Estimates:
+        """The site's DR estimate, typed (``paif_components.contract.estimates``; empty when
+        the site carries none), read once per view."""
+        found = self._memo.get("site.estimates")
+        if not isinstance(found, Estimates):
+            found = self._memo["site.estimates"] = Estimates.read(self.site.get("estimates"))
+        return found
 
     @property
     def site_urn(self) -> str | None:

@@ -18,7 +18,7 @@ a partial mapping (a policy run on a hand-made site) get None for what is missin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,17 +122,17 @@ class RecoveryRecord:
 
     @classmethod
     def from_json(cls, raw: JsonMap) -> RecoveryRecord:
-        unbounded, stores = raw.get("unbounded"), raw.get("stores")
+        unbounded, stores = _items(raw.get("unbounded")), _items(raw.get("stores"))
         return cls(
             seconds=raw.get("seconds"),
             duration=raw.get("duration") or "",
             band=raw.get("band") or "",
             source_band=raw.get("sourceBand") or "",
             within_source_band=bool(raw.get("withinSourceBand")),
-            terms=tuple(raw.get("terms") or ()),
+            terms=_items(raw.get("terms")) or (),
             bounded=raw.get("bounded"),
-            unbounded=tuple(unbounded) if unbounded is not None else None,
-            stores=tuple(stores) if stores is not None else None,
+            unbounded=unbounded,
+            stores=stores,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -188,6 +188,11 @@ def _mapping(value: Any) -> JsonMap | None:
     return dict(value) if isinstance(value, Mapping) else None
 
 
+def _items(value: Any) -> tuple[Any, ...] | None:
+    """A JSON list as a tuple (None when it is not a list: absent, or not yet known)."""
+    return tuple(value) if isinstance(value, Sequence) and not isinstance(value, str) else None
+
+
 @dataclass(frozen=True)
 class Estimates:
     """``estimates``: RTO, RPO and GPU capacity of a stack's DR topology (module doc)."""
@@ -234,9 +239,17 @@ class Estimates:
         )
 
     @classmethod
-    def read(cls, raw: Any) -> Estimates | None:
-        """``from_json`` of what a site's inputs hold, or None when they hold no estimate."""
-        return cls.from_json(raw) if isinstance(raw, Mapping) and raw else None
+    def read(cls, raw: Any) -> Estimates:
+        """``from_json`` of what a site's inputs hold, for readers that must not fail (the
+        policies): an empty estimate (no figures, no topology) when they hold none, or one
+        that is not an estimate (a hand-made site's), so such a reader finds nothing to judge.
+        """
+        if isinstance(raw, Mapping) and raw:
+            try:
+                return cls.from_json(raw)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass
+        return cls.from_json({})
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -179,8 +179,9 @@ def check_rto(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
     "paif:dr.objectives.rpo.",
 )
 def check_rpo(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
-    stores = get_path(estimates(view), "rpo.stores")
-    if stores is None or isinstance(stores, str) or view.dr_pattern not in DR_PATTERNS:
+    rpo = estimates(view).rpo
+    stores = rpo.stores if rpo is not None else None
+    if stores is None or view.dr_pattern not in DR_PATTERNS:
         yield from _check_objective(view, "rpo", "rpoSeconds", "RPO")
         return
     declared = objective_seconds(view, "rpoSeconds")
@@ -220,15 +221,15 @@ def _check_objective(
             site,
         )
         return
-    estimate = estimates(view).get(what) or {}
-    unbounded = str_list(estimate.get("unbounded"))
+    estimate = estimates(view).rto if what == "rto" else estimates(view).rpo
+    unbounded = str_list(list(estimate.unbounded or ())) if estimate is not None else []
     for reason in unbounded:
         yield Violation(
             f"RPO is unbounded, declared {format_duration(declared)}: {reason}",
             site,
         )
-    estimated = as_number(estimate.get("seconds"))
-    if estimated is None:
+    estimated = as_number(estimate.seconds) if estimate is not None else None
+    if estimate is None or estimated is None:
         if not unbounded:
             yield Violation(
                 f"the site carries no {name} estimate (estimates.{what}.seconds), so the "
@@ -237,7 +238,7 @@ def _check_objective(
             )
         return
     if estimated > declared:
-        largest = _largest_terms(_terms(estimate.get("terms")))
+        largest = _largest_terms(_terms(estimate.terms))
         yield Violation(
             f"estimated {name} {format_duration(estimated)} exceeds the declared {name} "
             f"{format_duration(declared)} for pattern {view.dr_pattern!r}"
@@ -386,7 +387,7 @@ def check_active_active(view: StackView, _: Mapping[str, Any]) -> Iterator[Viola
                 f"{what} has {len(members)} enabled site member(s); active-active needs both sites",
                 service.urn,
             )
-    losses = list(get_path(estimates(view), "capacity.siteLoss") or [])
+    losses = list(get_path(estimates(view).capacity or {}, "siteLoss") or [])
     if not losses:
         yield Violation(
             "the site carries no site-loss capacity estimate (estimates.capacity.siteLoss), so "

@@ -45,7 +45,7 @@ from paif_policies.rules.dr import (
     dedupe,
     objective_seconds,
 )
-from paif_policies.view import StackView, as_number, endpoints, get_path
+from paif_policies.view import StackView, as_number, endpoints
 
 
 @rule(
@@ -177,7 +177,7 @@ def check_replication_schedule(view: StackView, _: Mapping[str, Any]) -> Iterato
 
 def _largest_model_transfer_seconds(view: StackView) -> float:
     """Time to push the largest served model over the inter-site link (DR assumptions)."""
-    assumptions = estimates(view).get("assumptions") or {}
+    assumptions = estimates(view).assumptions or {}
     link = as_number(assumptions.get("harborReplicationGbitPerSecond"))
     if link is None or link <= 0:
         link = Assumptions().harbor_replication_gbit_per_second
@@ -246,10 +246,11 @@ def filter_project(selection: RepoFilter) -> str | None:
 def flows_into(view: StackView) -> list[Mapping[str, Any]]:
     """Replication flows whose target is this site (the topology's, and the peer's output)."""
     here = view.site.get("site")
-    registry = get_path(estimates(view), "topology.registry") or {}
+    topology = estimates(view).topology
+    registry = topology.registry if topology is not None else None
     flows = [
-        *(registry.get("outbound") or []),
-        *(registry.get("inbound") or []),
+        *(f.to_json() for f in (registry.outbound if registry is not None else ())),
+        *(f.to_json() for f in (registry.inbound if registry is not None else ())),
         *(f for f in view.site.get("peerReplication") or [] if f.get("fromHarbor") is not None),
     ]
     seen: dict[tuple[Any, ...], Mapping[str, Any]] = {}

@@ -26,6 +26,7 @@ from paif_components.config.stacks import StackPart
 from paif_components.context import SiteContext
 from paif_components.contract import tokens
 from paif_components.contract.estimates import Estimates
+from paif_components.contract.site_facts import Objectives, SiteFacts
 from paif_components.database_replication import replication_path
 from paif_components.dr.estimate import estimate_record
 from paif_components.dr.shapes import SiteShapes
@@ -374,7 +375,8 @@ class PaifSite(pulumi.ComponentResource):
         )
         ctx = args.context
         config = args.config
-        props = self._site_props(args, self.estimate.to_json(), derived)
+        self.facts = self._site_facts(args, self.estimate, derived)
+        props = self.facts.to_props()
         if peer_outputs is not None:
             props["peerModelRefs"] = peer_outputs.get_output("modelRefs")
             props["peerReplication"] = peer_outputs.get_output("replication")
@@ -488,47 +490,43 @@ class PaifSite(pulumi.ComponentResource):
         self.register_outputs(self._outputs)
 
     @staticmethod
-    def _site_props(
-        args: PaifSiteArgs, estimates: dict[str, Any], derived: DerivedSite
-    ) -> dict[str, Any]:
+    def _site_facts(args: PaifSiteArgs, estimate: Estimates, derived: DerivedSite) -> SiteFacts:
+        """What the site declares for the policies (paif_components.contract.site_facts)."""
         config = args.config
         dr = config.dr
         oidc = config.security.oidc
-        return {
-            "site": config.site.name,
-            "environment": config.environment,
-            "stackFile": args.stack_file,
-            "drPattern": dr.pattern,
-            "drRole": dr.role,
-            "peerSite": dr.peer.site if dr.peer else None,
-            "objectives": (
-                {"rtoSeconds": dr.objectives.rto, "rpoSeconds": dr.objectives.rpo}
-                if dr.objectives
-                else None
-            ),
+        referenced = _referenced_vm_classes(args)
+        return SiteFacts(
+            site=config.site.name,
+            environment=config.environment,
+            stack_file=args.stack_file,
+            dr_pattern=dr.pattern,
+            dr_role=dr.role,
+            peer_site=dr.peer.site if dr.peer else None,
+            objectives=Objectives(dr.objectives.rto, dr.objectives.rpo) if dr.objectives else None,
             # A DR site builds the primary's tenants, so the primary's waivers cover them too.
-            "waivers": [
+            waivers=tuple(
                 w.model_dump(mode="json", by_alias=True)
                 for w in [*config.waivers, *(args.primary.waivers if args.primary else ())]
-            ],
-            "plaintextSecretConfigKeys": list(args.plaintext_secret_keys),
-            "oidc": oidc.model_dump(mode="json", by_alias=True) if oidc else None,
-            "audit": config.security.audit.model_dump(mode="json", by_alias=True),
-            "harborHost": config.harbor.host,
+            ),
+            plaintext_secret_config_keys=tuple(args.plaintext_secret_keys),
+            oidc=oidc.model_dump(mode="json", by_alias=True) if oidc else None,
+            audit=config.security.audit.model_dump(mode="json", by_alias=True),
+            harbor_host=config.harbor.host,
             # Projects replication from the peer writes into here (PAIF-SEC-012).
-            "replicationTargets": list(replication_targets(derived)),
-            "managementCidrs": list(config.network.management_cidrs),
-            "adminSourceCidrs": list(config.network.admin_source_cidrs),
-            **({"edge": "external"} if config.network.edge == "external" else {}),
-            "backupLocations": {
+            replication_targets=replication_targets(derived),
+            management_cidrs=tuple(config.network.management_cidrs),
+            admin_source_cidrs=tuple(config.network.admin_source_cidrs),
+            edge="external" if config.network.edge == "external" else None,
+            backup_locations={
                 name: location.model_dump(mode="json", by_alias=True)
                 for name, location in dr.backup_locations.items()
             },
-            "gpuCapacity": site_gpu_pool(config).to_dict(),
-            "estimates": estimates,
-            **_referenced_vm_classes(args),
-            **_layout_props(args, derived),
-        }
+            gpu_capacity=site_gpu_pool(config).to_dict(),
+            estimates=estimate,
+            referenced_vm_classes=tuple(referenced) if referenced is not None else None,
+            layout=_layout(args, derived),
+        )
 
     def stack_outputs(self) -> dict[str, Any]:
         """What the stack exports: for operators and for the peer stack's StackReference."""
@@ -542,12 +540,12 @@ class PaifSite(pulumi.ComponentResource):
         return exported
 
 
-def _layout_props(args: PaifSiteArgs, derived: DerivedSite) -> dict[str, Any]:
+def _layout(args: PaifSiteArgs, derived: DerivedSite) -> dict[str, Any] | None:
     """For a stack of a split site (``paif:layout``): what it builds and which Harbor projects
     the site's other stacks declare, so the pack does not miss here what lives there."""
     part = args.part
     if part is None:
-        return {}
+        return None
     replicated = replicated_projects(args.config, args.primary, derived)
     elsewhere = {
         project
@@ -556,22 +554,20 @@ def _layout_props(args: PaifSiteArgs, derived: DerivedSite) -> dict[str, Any]:
         for project in (tenant.name, *replicated.get(tenant.name, ()))
     }
     return {
-        "layout": {
-            "part": part.kind,
-            "stack": part.stack,
-            "siteStack": part.site_stack,
-            "tenants": sorted(part.tenants),
-            "projectsElsewhere": sorted(elsewhere),
-        }
+        "part": part.kind,
+        "stack": part.stack,
+        "siteStack": part.site_stack,
+        "tenants": sorted(part.tenants),
+        "projectsElsewhere": sorted(elsewhere),
     }
 
 
-def _referenced_vm_classes(args: PaifSiteArgs) -> dict[str, Any]:
+def _referenced_vm_classes(args: PaifSiteArgs) -> list[dict[str, Any]] | None:
     """The vGPU VM classes the stack uses but does not declare (``paif:ownership.vmClasses:
     reference``, or the platform stack's of a split site), as the policies see declared ones:
     the profile each is named after."""
     if args.config.ownership.mode("vmClasses") != "reference" and args.builds_platform:
-        return {}
+        return None
     contexts = [args.context] + [
         _tenant_context(args, t)
         for t in args.site_config().tenants
@@ -583,7 +579,7 @@ def _referenced_vm_classes(args: PaifSiteArgs) -> dict[str, Any]:
         for c in gpu_vm_classes(domain_args(ctx))
         if not c.passthrough
     }
-    return {"referencedVmClasses": [classes[name] for name in sorted(classes)]}
+    return [classes[name] for name in sorted(classes)]
 
 
 def _decisions(

@@ -161,7 +161,7 @@ def peer_edges(view: StackView) -> list[Edge]:
     flows ({from, to, fromHarbor, toHarbor, filters}: the peer's ``replication`` output, which
     lists both directions). Of flows, only those leaving another site are the peer's.
     """
-    here = view.site.get("site")
+    here = view.facts.site
     declared = view.site.get("peerReplication")
     entries = []
     if declared is not None:

@@ -59,8 +59,10 @@ CONTINUOUS_REPLICATION_PATTERNS: Final = frozenset({"warm-standby", "active-acti
 
 def objective_seconds(view: StackView, key: str) -> float | None:
     """A declared objective (``rtoSeconds``/``rpoSeconds``), None when not declared."""
-    objectives = view.site.get("objectives") or {}
-    return as_number(objectives.get(key))
+    objectives = view.facts.objectives
+    if objectives is None:
+        return None
+    return as_number(objectives.rto_seconds if key == "rtoSeconds" else objectives.rpo_seconds)
 
 
 def _terms(raw: Any) -> list[tuple[str, float]]:
@@ -110,13 +112,13 @@ def check_dr_pattern(view: StackView, _: Mapping[str, Any]) -> Iterator[Violatio
     if pattern not in DR_PATTERNS:
         if view.is_production:
             yield Violation(
-                f"production site {view.site.get('site')!r} declares no DR pattern "
+                f"production site {view.facts.site!r} declares no DR pattern "
                 f"(paif:dr.pattern is {pattern!r}); a site loss would have no recovery path "
                 "(§9.3: pilot-light, warm-standby or active-active)",
                 site,
             )
         return
-    if not view.site.get("peerSite"):
+    if not view.facts.peer_site:
         yield Violation(
             f"DR pattern {pattern!r} names no peer site (paif:dr.peer)",
             site,
@@ -273,7 +275,7 @@ def check_database_writers(view: StackView, _: Mapping[str, Any]) -> Iterator[Vi
             "docs/architecture.md), so commits in flight are lost with the site (§9.3)",
             view.site_urn,
         )
-    writer_site = view.site.get("peerSite") or "the primary site"
+    writer_site = view.facts.peer_site or "the primary site"
     for cluster in clusters:
         if view.dr_role == "dr" and _is_writer(cluster) and not is_failed_over:
             yield Violation(
@@ -297,8 +299,8 @@ def check_database_writers(view: StackView, _: Mapping[str, Any]) -> Iterator[Vi
     "another site (declared in paif:dr.backupLocations with its site), encrypted.",
 )
 def check_backups(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
-    here = view.site.get("site")
-    locations = view.site.get("backupLocations") or {}
+    here = view.facts.site
+    locations = view.facts.backup_locations
     for cluster in postgres_clusters(view):
         if not _is_writer(cluster):
             continue  # a standby's data is backed up where the writer runs

@@ -64,7 +64,7 @@ def check_models_replicated(view: StackView, _: Mapping[str, Any]) -> Iterator[V
     local = local_harbor_host(view)
     edges = edges_to_peer(view)
     inbound = [e for e in peer_edges(view) if local is None or e.dest in (local, None)]
-    peer = view.site.get("peerSite") or "the DR site"
+    peer = view.facts.peer_site or "the DR site"
     peer_host = host_of(view.site.get("peerHarborUrl")) or site_harbor(view, mine=False)
     missing: dict[str, list[ServedModel]] = {}
     for model in served_models(view):
@@ -218,7 +218,7 @@ def check_model_parity(view: StackView, _: Mapping[str, Any]) -> Iterator[Violat
     mine: dict[str, list[ServedModel]] = {}
     for model in served_models(view):
         mine.setdefault(model.ref.without_host, []).append(model)
-    peer = view.site.get("peerSite") or "the peer site"
+    peer = view.facts.peer_site or "the peer site"
     for ref, models in sorted(mine.items()):
         if ref not in theirs:
             for model in models:
@@ -245,7 +245,7 @@ def filter_project(selection: RepoFilter) -> str | None:
 
 def flows_into(view: StackView) -> list[Mapping[str, Any]]:
     """Replication flows whose target is this site (the topology's, and the peer's output)."""
-    here = view.site.get("site")
+    here = view.facts.site
     topology = estimates(view).topology
     registry = topology.registry if topology is not None else None
     flows = [

@@ -18,7 +18,8 @@ The shapes, per stack:
 from __future__ import annotations
 
 from paif_components.config.models import Dr, Harbor, Peer, StackConfig
-from paif_components.dr.topology import DerivedSite, derive_site, stack_name
+from paif_components.dr.roles import DerivedSite
+from paif_components.dr.topology import derive_site, stack_name
 
 
 def presumed_dr_config(primary: StackConfig, stack: str | None = None) -> StackConfig:

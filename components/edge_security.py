@@ -67,6 +67,7 @@ from paif_components.nsx_binding import (
     PolicySecurityPolicyArgs,
     SecurityPolicyRule,
 )
+from paif_components.validation import validate_unless_done
 
 EDGE_SECURITY_TYPE: Final = tokens.PAIF_EDGE_SECURITY
 
@@ -396,7 +397,8 @@ class EdgeSecurity(pulumi.ComponentResource):
     ) -> None:
         if not isinstance(args, EdgeSecurityArgs):
             raise TypeError(f"EdgeSecurity takes EdgeSecurityArgs, got {type(args).__name__}")
-        args.validate()
+        # Its __post_init__ validated it already.
+        validate_unless_done(EdgeSecurityArgs.validate, args)
         super().__init__(EDGE_SECURITY_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         site = args.site_name

@@ -32,6 +32,7 @@ from paif_components.nsx_binding import (
     Gslbservice,
     GslbserviceArgs,
 )
+from paif_components.validation import validate_unless_done
 
 GSLB_SERVICE_COMPONENT_TYPE: Final = tokens.PAIF_GSLB_SERVICE
 
@@ -173,7 +174,8 @@ class GslbService(pulumi.ComponentResource):
     ) -> None:
         if not isinstance(args, GslbServiceArgs):
             raise TypeError(f"GslbService takes GslbServiceArgs, got {type(args).__name__}")
-        args.validate()
+        # Its __post_init__ validated it already.
+        validate_unless_done(GslbServiceArgs.validate, args)
         super().__init__(GSLB_SERVICE_COMPONENT_TYPE, name, None, opts)
         members = tuple(
             GslbPoolMember(

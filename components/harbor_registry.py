@@ -69,6 +69,7 @@ from paif_components.contract import tokens
 from paif_components.contract.annotations import TENANT_LABEL
 from paif_components.errors import ComponentInputError
 from paif_components.ownership import Decision, decide, lookup_import_id
+from paif_components.validation import validate_unless_done
 
 HARBOR_PROJECT_TYPE: Final = tokens.PAIF_HARBOR_PROJECT
 HARBOR_REPLICATION_TYPE: Final = tokens.PAIF_HARBOR_REPLICATION
@@ -250,7 +251,7 @@ class HarborProject(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: HarborProjectArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        validate_harbor_project(args)
+        validate_unless_done(validate_harbor_project, args)
         ctx, tenant = args.ctx, args.tenant
         self.project_name = args.project_name or harbor_project_name(tenant)
         self.registry_host = ctx.harbor.host
@@ -454,7 +455,7 @@ class HarborReplication(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: HarborReplicationArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        validate_harbor_replication(args)
+        validate_unless_done(validate_harbor_replication, args)
         super().__init__(HARBOR_REPLICATION_TYPE, name, None, opts)
         self.schedule = harbor_schedule(args.schedule)
         self.projects = tuple(args.projects)
@@ -547,7 +548,7 @@ class HarborReplicationReceiver(pulumi.ComponentResource):
         args: HarborReplicationReceiverArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        validate_harbor_replication_receiver(args)
+        validate_unless_done(validate_harbor_replication_receiver, args)
         super().__init__(HARBOR_REPLICATION_RECEIVER_TYPE, name, None, opts)
         robot = harbor.RobotAccount(
             f"{name}-robot",

@@ -64,6 +64,7 @@ from paif_components.contract.annotations import TENANT_LABEL
 from paif_components.errors import ComponentInputError
 from paif_components.model_endpoint import routing_name
 from paif_components.tenant_namespace import TIER_AI
+from paif_components.validation import validate_unless_done
 from paif_components.vks_cluster import TIER_LABEL
 
 KNOWLEDGE_BASE_TYPE: Final = tokens.PAIF_KNOWLEDGE_BASE
@@ -293,7 +294,7 @@ class KnowledgeBase(_ConfigDocument):
     def __init__(
         self, name: str, args: KnowledgeBaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        validate_knowledge_base(args)
+        validate_unless_done(validate_knowledge_base, args)
         super().__init__(KNOWLEDGE_BASE_TYPE, name, None, opts)
         kb = args.knowledge_base
         self._render(
@@ -365,7 +366,7 @@ class Agent(_ConfigDocument):
     def __init__(
         self, name: str, args: AgentArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        validate_agent(args)
+        validate_unless_done(validate_agent, args)
         super().__init__(AGENT_TYPE, name, None, opts)
         agent = args.agent
         self._render(

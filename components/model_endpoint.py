@@ -100,6 +100,7 @@ from paif_components.estimators.gpu_sizing import (
 )
 from paif_components.harbor_registry import harbor_project_name, pull_secret_name
 from paif_components.tenant_namespace import TIER_AI
+from paif_components.validation import validate_unless_done
 from paif_components.vks_cluster import GPU_TAINT, TIER_LABEL
 from paif_components.workload_domain import device_counts
 
@@ -176,37 +177,40 @@ def _index(args: ModelEndpointArgs) -> int:
 
 
 def validate_model_endpoint(args: ModelEndpointArgs) -> None:
-    """Reject an endpoint that could not pull, fit, scale or stay warm, before registering."""
+    """Reject an endpoint that could not pull, fit, scale or stay warm, before registering:
+    one error listing every problem found (checks that need a placement run once it has one)."""
     tenant, endpoint, ctx = args.tenant, args.endpoint, args.ctx
     subject = f"tenant '{tenant.name}'"
     path = f"modelEndpoints[{_index(args)}]"
     model = endpoint.model
 
-    def fail(field: str, message: str) -> ComponentInputError:
-        return ComponentInputError(subject, f"{path}.{field}", message)
+    problems: list[tuple[str, str]] = []
+
+    def fail(field: str, message: str) -> None:
+        problems.append((f"{path}.{field}", message))
 
     if model.registry_host != ctx.harbor.host:
-        raise fail(
+        fail(
             "model.ref",
             f"{model.ref!r} is not in this site's Harbor ({ctx.harbor.host}); push the model "
             f"there and reference {ctx.harbor.host}/{harbor_project_name(tenant)}/<repo>:<tag>",
         )
     if model.project != harbor_project_name(tenant):
-        raise fail(
+        fail(
             "model.ref",
             f"{model.ref!r} is in Harbor project {model.project!r}, but the tenant's pull "
             f"robot may only pull from {harbor_project_name(tenant)!r}",
         )
     tag = _image_tag(model.ref)
     if ctx.is_production and "@" not in model.ref and (tag is None or tag == "latest"):
-        raise fail(
+        fail(
             "model.ref",
             f"{model.ref!r} has {'no tag' if tag is None else 'the mutable tag latest'}; "
             "production pins a model by immutable tag or digest (§9.3.3 model version sync)",
         )
 
     if endpoint.backend == "nim" and "@" in model.ref:
-        raise fail(
+        fail(
             "model.ref",
             f"{model.ref!r} is pinned by digest; a NIMService takes repository and tag "
             "(spec.image.tag): pin an immutable tag instead",
@@ -217,45 +221,48 @@ def validate_model_endpoint(args: ModelEndpointArgs) -> None:
     if endpoint.vm_class:
         known = class_profile(ctx, endpoint.vm_class)
         if known and endpoint.gpus_per_replica and known[1] != endpoint.gpus_per_replica:
-            raise fail(
+            fail(
                 "vmClass",
                 f"{endpoint.vm_class!r} has {known[1]} GPU(s) but gpusPerReplica is "
                 f"{endpoint.gpus_per_replica}",
             )
     elif wd.gpu.assignment == "vgpu" and largest is None:
-        raise fail(
+        fail(
             "vmClass",
             "cannot be derived: no vGPU profile of the site names its framebuffer size "
             f"({', '.join(wd.vgpu_profiles)}); set vmClass",
         )
+    if problems and problems[-1][0] == f"{path}.vmClass":
+        raise ComponentInputError.collected(subject, problems)  # no placement to check
     placement = plan_placement(ctx, endpoint)
     if endpoint.gpus_per_replica is not None:
         check = fits(model.parameters_b, model.precision, placement.gpus, placement.gpu_memory_gib)
         if not check.ok:
             needed = size_gpus(model.parameters_b, model.precision, placement.gpu_memory_gib)
-            raise fail(
+            fail(
                 "gpusPerReplica",
                 f"{placement.gpus} is too few for {model.ref.rsplit('/', 1)[-1]}: "
                 f"{check.message}; it needs {needed.gpus}",
             )
     gpu_field = "gpusPerReplica" if endpoint.gpus_per_replica is not None else "model"
-    if placement.gpus > wd.gpu.per_host:
-        raise fail(
+    too_many = placement.gpus > wd.gpu.per_host
+    if too_many:
+        fail(
             gpu_field,
             f"one replica needs {placement.gpus} GPUs but a host of {wd.cluster} has "
             f"{wd.gpu.per_host}; a replica cannot span hosts (use a smaller model or precision)",
         )
     if not endpoint.vm_class:
         offered = device_counts(wd.gpu.per_host)
-        if placement.gpus not in offered:
-            raise fail(
+        if placement.gpus not in offered and not too_many:  # (too many says it already)
+            fail(
                 gpu_field,
                 f"{placement.gpus} GPUs per replica: the workload domain offers VM classes "
                 f"with {', '.join(map(str, offered))} GPUs (tensor parallel sizes); pick one "
                 "or set vmClass",
             )
         if placement.gpus > 1 and largest is not None and not whole_gpu(ctx, largest):
-            raise fail(
+            fail(
                 "vmClass",
                 f"{placement.gpus} GPUs per replica need whole-GPU vGPU devices, but the "
                 f"largest profile {largest.name!r} is a {largest.framebuffer_gib} GiB slice of "
@@ -264,7 +271,7 @@ def validate_model_endpoint(args: ModelEndpointArgs) -> None:
 
     replicas = endpoint.replicas
     if args.running and replicas.min < MIN_WARM_REPLICAS:
-        raise fail(
+        fail(
             "replicas.min",
             f"{replicas.min} would scale the endpoint to zero; keep at least "
             f"{MIN_WARM_REPLICAS} replica warm (§9.5.3 cold start)",
@@ -273,7 +280,7 @@ def validate_model_endpoint(args: ModelEndpointArgs) -> None:
     if endpoint.scale_in_cooldown is not None and endpoint.scale_in_cooldown < math.ceil(
         cold.high_s
     ):
-        raise fail(
+        fail(
             "scaleInCooldown",
             f"{endpoint.scale_in_cooldown}s is shorter than the model's cold start (up to "
             f"{math.ceil(cold.high_s)}s, §9.5.3); scale-in must not outpace scale-out",
@@ -281,7 +288,9 @@ def validate_model_endpoint(args: ModelEndpointArgs) -> None:
     if args.scale_target is not None and not {"apiVersion", "kind", "name"} <= set(
         args.scale_target
     ):
-        raise fail("scaleTarget", "needs apiVersion, kind and name")
+        fail("scaleTarget", "needs apiVersion, kind and name")
+    if problems:
+        raise ComponentInputError.collected(subject, problems)
 
 
 def endpoint_labels(args: ModelEndpointArgs) -> dict[str, str]:
@@ -336,7 +345,7 @@ class ModelEndpoint(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ModelEndpointArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        validate_model_endpoint(args)
+        validate_unless_done(validate_model_endpoint, args)
         super().__init__(MODEL_ENDPOINT_TYPE, name, None, opts)
         tenant, endpoint, ctx = args.tenant, args.endpoint, args.ctx
         placement = plan_placement(ctx, endpoint)

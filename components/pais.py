@@ -39,6 +39,7 @@ from paif_components.config.models import Database, Oidc, Tenant
 from paif_components.context import SiteContext, target_annotations
 from paif_components.errors import ComponentInputError
 from paif_components.pgvector_database import DEFAULT_ADMIN_USERNAME, DSM_PASSWORD_KEY
+from paif_components.validation import validate_unless_done
 from paif_components.vks_cluster import TENANT_LABEL, storage_class_slug
 
 PAIS_INSTANCE_TYPE: Final = "paif:ai:PaisInstance"
@@ -135,7 +136,7 @@ class PaisInstance(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: PaisInstanceArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        validate_pais_instance(args)
+        validate_unless_done(validate_pais_instance, args)
         super().__init__(PAIS_INSTANCE_TYPE, name, None, opts)
         tenant, ctx = args.tenant, args.ctx
         spec = pulumi.Output.from_input(args.database_host).apply(

@@ -87,6 +87,7 @@ from paif_components.tenant_namespace import (
     TIER_DATA,
     VECTOR_DATA_KIND,
 )
+from paif_components.validation import validate_unless_done
 from paif_components.vks_cluster import TIER_LABEL
 
 PGVECTOR_DATABASE_TYPE: Final = tokens.PAIF_PGVECTOR_DATABASE
@@ -321,7 +322,7 @@ class DsmDatabase(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: DsmDatabaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        validate_dsm_database(args)
+        validate_unless_done(validate_dsm_database, args)
         super().__init__(self.component_type, name, None, opts)
         ctx, tenant, db, role = args.ctx, args.tenant, args.database, args.dr_role
         self.cluster_name = role.cluster_name if role is not None else db.name

@@ -38,6 +38,7 @@ from paif_components.site import (
     adopted_objects,
     site_domains,
     validate_site,
+    validate_site_hardware,
 )
 
 
@@ -105,8 +106,8 @@ def ask_the_site(args: PaifSiteArgs, providers: dict[str, pulumi.ProviderResourc
             ask = on_harbor if kind == "harborProjects" else on_vsphere
             ids[(kind, name)] = lookup_import_id(kind, name, datacenter=datacenter, opts=ask)
     surveyed = replace(args, hardware=hardware, import_ids=ids)
-    validate_site(surveyed)
-    return surveyed
+    validate_site_hardware(surveyed)  # run() validated the rest
+    return replace(surveyed, validated=True)
 
 
 def run(project_dir: Path | None = None) -> PaifSite:
@@ -148,13 +149,13 @@ def run(project_dir: Path | None = None) -> PaifSite:
     except ConfigError as exc:
         raise pulumi.RunError(exc.render()) from None
     except ComponentInputError as exc:
-        raise pulumi.RunError(f"{stack_file}: {exc}") from None
+        raise pulumi.RunError(exc.render(stack_file)) from None
     controllers.register(config.kubernetes.await_controllers)
     providers = providers_for(config)
     try:
         args = ask_the_site(args, providers)
     except ComponentInputError as exc:
-        raise pulumi.RunError(f"{stack_file}: {exc}") from None
+        raise pulumi.RunError(exc.render(stack_file)) from None
     peer_outputs = (
         pulumi.StackReference(config.dr.peer.stack)
         if config.dr.role == "dr" and config.dr.peer is not None
@@ -183,7 +184,7 @@ def run(project_dir: Path | None = None) -> PaifSite:
     except ConfigError as exc:
         raise pulumi.RunError(exc.render()) from None
     except ComponentInputError as exc:
-        raise pulumi.RunError(f"{stack_file}: {exc}") from None
+        raise pulumi.RunError(exc.render(stack_file)) from None
     for key, value in site.stack_outputs().items():
         pulumi.export(key, value)
     return site

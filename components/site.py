@@ -25,10 +25,13 @@ from paif_components.config.models.ownership import Kind
 from paif_components.config.stacks import StackPart
 from paif_components.context import SiteContext
 from paif_components.contract import tokens
+from paif_components.contract.estimates import Estimates
+from paif_components.contract.site_facts import Objectives, SiteFacts
 from paif_components.database_replication import replication_path
-from paif_components.dr.estimate import estimate_for
+from paif_components.dr.estimate import estimate_record
+from paif_components.dr.shapes import SiteShapes
 from paif_components.dr.site_facts import site_gpu_pool
-from paif_components.dr.topology import DerivedSite, derive_site, return_projects, stack_file_name
+from paif_components.dr.topology import DerivedSite, stack_file_name
 from paif_components.edge_security import EdgeSecurity
 from paif_components.errors import ComponentInputError
 from paif_components.gslb import GslbService
@@ -43,19 +46,26 @@ from paif_components.harbor_registry import (
 from paif_components.hardware import DomainHardware
 from paif_components.ownership import Decision
 from paif_components.referenced_domain import ReferencedDomain
-from paif_components.site_edge import edge_args, gslb_args
+from paif_components.site_edge import edge_args, gslb_args, validate_egress
 from paif_components.site_monitoring import (
     SiteMonitoring,
     SiteMonitoringArgs,
     site_facts,
     validate_site_monitoring,
 )
+from paif_components.site_replication import (
+    replicated_projects,
+    replication_args,
+    replication_targets,
+)
 from paif_components.tenant import PaifTenant, PaifTenantArgs, tenant_endpoint_gpus, validate_tenant
 from paif_components.tenant_network import namespace_network
+from paif_components.validation import validated_inputs
 from paif_components.workload_domain import (
     GpuWorkloadDomain,
     GpuWorkloadDomainArgs,
     gpu_vm_classes,
+    validate_domain_hardware,
     validate_gpu_workload_domain,
 )
 
@@ -95,6 +105,22 @@ class PaifSiteArgs:
     # What this stack builds of the site (paif:layout, paif_components.config.stacks): None is the
     # whole site.
     part: StackPart | None = None
+    # The stack's DR topology shapes (paif_components.dr.shapes): derived once, shared by the
+    # program, the site, its estimates and runbooks; made anew when config or primary differ.
+    shapes: SiteShapes | None = field(default=None, compare=False, repr=False)
+    # Set by the program once validate_site and the hardware's checks passed (validate once).
+    validated: bool = field(default=False, compare=False)
+
+    def __post_init__(self) -> None:
+        s = self.shapes
+        if (
+            s is None
+            or s.config is not self.config
+            or s.primary is not self.primary
+            or s.stack != self.stack
+        ):
+            s = SiteShapes(self.config, self.primary, stack=self.stack)
+        object.__setattr__(self, "shapes", s)
 
     def builds(self, tenant: str) -> bool:
         """Whether this stack builds ``tenant`` (every tenant, unless the site is split)."""
@@ -110,7 +136,8 @@ class PaifSiteArgs:
         return self.stack_file.removeprefix("Pulumi.").removesuffix(".yaml")
 
     def derived(self) -> DerivedSite:
-        return derive_site(self.config, self.primary, stack=self.stack)
+        assert self.shapes is not None  # __post_init__
+        return self.shapes.site()
 
     def site_config(self) -> StackConfig:
         """What this site builds: its own config, or the primary's tenants adapted (DR)."""
@@ -197,7 +224,7 @@ def adopted_objects(args: PaifSiteArgs) -> list[tuple[Kind, str]]:
                 out.append((kind, name))  # type: ignore[arg-type]
     if ownership.mode("harborProjects") == "adopt":
         derived = args.derived()
-        replicated = _replicated_projects(args, derived)
+        replicated = replicated_projects(args.config, args.primary, derived)
         for tenant in derived.config.tenants:
             if not args.builds(tenant.name):
                 continue
@@ -216,7 +243,7 @@ def _tenant_args(
     shared_zone = domain_args(args.context).resolved_zone_name
     objectives = args.config.dr.objectives
     facts = site_facts(args.config, args.stack, derived)
-    replicated = _replicated_projects(args, derived)
+    replicated = replicated_projects(args.config, args.primary, derived)
     targets = frozenset(replication_targets(derived))
     network = namespace_network(args.config.network)
     peer = args.primary if args.config.dr.role == "dr" else args.peer_config
@@ -273,39 +300,6 @@ def site_gateway_url(config: StackConfig) -> str | None:
     return config.network.resolved_gateway_url
 
 
-def replication_targets(derived: DerivedSite) -> tuple[str, ...]:
-    """Harbor projects of this site that replication from the peer site writes into."""
-    if derived.registry is None:
-        return ()
-    return tuple(sorted({p for flow in derived.registry.inbound for p in flow.projects}))
-
-
-def backup_locations_used(config: StackConfig) -> dict[str, list[str]]:
-    """Backup location -> the databases (``tenant/database``) that back up to it here."""
-    used: dict[str, list[str]] = {}
-    for tenant in config.tenants:
-        for db in (*tenant.databases, *tenant.app_databases):
-            if db.backup is not None and db.backup.location:
-                used.setdefault(db.backup.location, []).append(f"{tenant.name}/{db.name}")
-    return used
-
-
-def validate_egress(args: PaifSiteArgs, derived: DerivedSite) -> None:
-    """Declared egress names every backup location this site's databases write to."""
-    egress = args.config.network.egress
-    if egress is None:
-        return
-    for location, databases in sorted(backup_locations_used(derived.config).items()):
-        if location not in egress.backup_locations:
-            raise ComponentInputError(
-                f"site '{args.config.site.name}'",
-                f"network.egress.backupLocations.{location}",
-                f"is missing: {', '.join(databases)} back up to {location!r}, and with "
-                "network.egress declared the data tier reaches only the addresses listed "
-                "there",
-            )
-
-
 def _monitoring_args(args: PaifSiteArgs, derived: DerivedSite) -> SiteMonitoringArgs | None:
     observability = args.config.observability
     if not observability.enabled:
@@ -317,54 +311,32 @@ def _monitoring_args(args: PaifSiteArgs, derived: DerivedSite) -> SiteMonitoring
     )
 
 
-def _replicated_projects(args: PaifSiteArgs, derived: DerivedSite) -> dict[str, tuple[str, ...]]:
-    """Per tenant, the projects beside its own that replication pushes from or into here."""
-    if derived.registry is None or derived.peer_site is None:
-        return {}
-    primary = args.primary if args.config.dr.role == "dr" else args.config
-    dr_site = derived.site if args.config.dr.role == "dr" else derived.peer_site
-    owners = return_projects(primary, dr_site) if primary is not None else {}
-    out: dict[str, list[str]] = {}
-    for project in derived.registry.projects:
-        if project in owners:
-            out.setdefault(owners[project], []).append(project)
-    return {tenant: tuple(projects) for tenant, projects in out.items()}
-
-
-def _replication_args(args: PaifSiteArgs, derived: DerivedSite) -> list[HarborReplicationArgs]:
-    if derived.registry is None:
-        return []
-    ctx = args.context
-    out = []
-    for flow in derived.registry.outbound:
-        peer = Peer(stack="peer", site=flow.target_site, harbor_url=flow.target_harbor_url)
-        out.append(
-            HarborReplicationArgs(
-                ctx=ctx, peer=peer, projects=tuple(flow.projects), schedule=flow.schedule
-            )
-        )
-    return out
+def validate_site_hardware(args: PaifSiteArgs) -> None:
+    """What the hosts say of each workload domain (``args.hardware``), once validate_site has
+    checked the domains as declared."""
+    validate_domain_hardware(domain_args(args.context))
+    for tenant in args.site_config().tenants:
+        if tenant_domain_config(args, tenant) is not None:
+            validate_domain_hardware(domain_args(_tenant_context(args, tenant)))
 
 
 def validate_site(args: PaifSiteArgs) -> None:
-    """Everything the components will check, before any resource exists."""
+    """Everything the components will check, before any resource exists (each args object
+    once: the components PaifSite builds from validated args skip it, paif_components.validation).
+    """
     validate_harbor_auth(args.config, args.secret_keys, args.stack_file)
     derived = args.derived()
-    validate_egress(args, derived)
+    validate_egress(args.config, derived)
     validate_gpu_workload_domain(domain_args(args.context))
     for tenant in derived.config.tenants:
         if tenant_domain_config(args, tenant) is not None:
             validate_gpu_workload_domain(domain_args(_tenant_context(args, tenant)))
     for tenant_args in _tenant_args(args, derived):
         validate_tenant(tenant_args)
-    edge = edge_args(args.config)
-    if edge is not None:
-        edge.validate()
-    for replication in _replication_args(args, derived):
+    edge_args(args.config)  # each args object validates itself as it is made
+    for replication in replication_args(args.context, derived):
         validate_harbor_replication(replication)
-    gslb = gslb_args(args.config, args.peer_config)
-    if gslb is not None:
-        gslb.validate()
+    gslb_args(args.config, args.peer_config)
     monitoring = _monitoring_args(args, derived)
     if monitoring is not None:
         validate_site_monitoring(monitoring)
@@ -372,6 +344,10 @@ def validate_site(args: PaifSiteArgs) -> None:
 
 class PaifSite(pulumi.ComponentResource):
     """One site: GPU workload domain, tenants and their services, edge security, DR role."""
+
+    # The site inputs as the engine answers them (the SDK sets one Output per input key): the
+    # estimate's JSON form, nulls dropped, which the stack exports. ``estimate`` is the record.
+    estimates: pulumi.Output[dict[str, Any]]
 
     def __init__(
         self,
@@ -386,171 +362,171 @@ class PaifSite(pulumi.ComponentResource):
         """``peer_outputs``: a DR site's primary (its platform stack when split);
         ``peer_tenants``: the primary stack building this stack's tenants, when that is another
         one (a tenant group of a split site)."""
-        validate_site(args)
+        if not args.validated:
+            validate_site(args)
         self.args = args
         self.derived = derived = args.derived()
-        self.estimates = estimate_for(
+        self.estimate: Estimates = estimate_record(
             args.config,
             args.primary,
             stack=args.stack,
             dr_declared=args.peer_config if args.config.dr.role != "dr" else None,
+            shapes=args.shapes,
         )
         ctx = args.context
         config = args.config
-        props = self._site_props(args, self.estimates, derived)
+        self.facts = self._site_facts(args, self.estimate, derived)
+        props = self.facts.to_props()
         if peer_outputs is not None:
             props["peerModelRefs"] = peer_outputs.get_output("modelRefs")
             props["peerReplication"] = peer_outputs.get_output("replication")
         super().__init__(SITE_TYPE, name, props, opts)
         self.context = ctx
-        child = pulumi.ResourceOptions(parent=self)
+        with validated_inputs():  # validate_site checked every part above
+            child = pulumi.ResourceOptions(parent=self)
 
-        self.domain: GpuWorkloadDomain | ReferencedDomain = (
-            GpuWorkloadDomain(f"{name}-gpu", domain_args(ctx), child)
-            if args.builds_platform
-            else ReferencedDomain(self, domain_args(ctx))
-        )
-        domains: dict[str, GpuWorkloadDomain | ReferencedDomain] = {"": self.domain}
-        for tenant in derived.config.tenants:
-            if args.builds(tenant.name) and tenant_domain_config(args, tenant) is not None:
-                domains[tenant.name] = GpuWorkloadDomain(
-                    f"{name}-{tenant.name}-gpu",
-                    domain_args(_tenant_context(args, tenant)),
-                    child,
+            self.domain: GpuWorkloadDomain | ReferencedDomain = (
+                GpuWorkloadDomain(f"{name}-gpu", domain_args(ctx), child)
+                if args.builds_platform
+                else ReferencedDomain(self, domain_args(ctx))
+            )
+            domains: dict[str, GpuWorkloadDomain | ReferencedDomain] = {"": self.domain}
+            for tenant in derived.config.tenants:
+                if args.builds(tenant.name) and tenant_domain_config(args, tenant) is not None:
+                    domains[tenant.name] = GpuWorkloadDomain(
+                        f"{name}-{tenant.name}-gpu",
+                        domain_args(_tenant_context(args, tenant)),
+                        child,
+                    )
+            self.tenants: dict[str, PaifTenant] = {}
+            primary = peer_tenants if peer_tenants is not None else peer_outputs
+            primary_tenants = (
+                primary.get_output("tenants")
+                if primary is not None and config.dr.role == "dr"
+                else None
+            )
+            for tenant_args in _tenant_args(args, derived, domains, primary_tenants):
+                tenant_name = tenant_args.tenant.name
+                domain = domains.get(tenant_name, self.domain)
+                self.tenants[tenant_name] = PaifTenant(
+                    f"{name}-{tenant_name}",
+                    tenant_args,
+                    pulumi.ResourceOptions(
+                        parent=self,
+                        depends_on=[domain] if isinstance(domain, pulumi.Resource) else [],
+                    ),
                 )
-        self.tenants: dict[str, PaifTenant] = {}
-        primary = peer_tenants if peer_tenants is not None else peer_outputs
-        primary_tenants = (
-            primary.get_output("tenants")
-            if primary is not None and config.dr.role == "dr"
-            else None
-        )
-        for tenant_args in _tenant_args(args, derived, domains, primary_tenants):
-            tenant_name = tenant_args.tenant.name
-            domain = domains.get(tenant_name, self.domain)
-            self.tenants[tenant_name] = PaifTenant(
-                f"{name}-{tenant_name}",
-                tenant_args,
-                pulumi.ResourceOptions(
+
+            # The site's own objects: the platform stack's (every stack's when the site is whole).
+            platform = args.builds_platform
+            edge = edge_args(config) if platform else None
+            self.edge = EdgeSecurity(f"{name}-edge", edge, child) if edge is not None else None
+            self.harbor_auth = harbor_auth(f"{name}-harbor-auth", config, child)
+
+            self.replications: list[HarborReplication] = []
+            for replication in replication_args(args.context, derived) if platform else []:
+                target = replication.peer.site
+                receiver_opts = pulumi.ResourceOptions(
                     parent=self,
-                    depends_on=[domain] if isinstance(domain, pulumi.Resource) else [],
-                ),
-            )
-
-        # The site's own objects: the platform stack's (every stack's when the site is whole).
-        platform = args.builds_platform
-        edge = edge_args(config) if platform else None
-        self.edge = EdgeSecurity(f"{name}-edge", edge, child) if edge is not None else None
-        self.harbor_auth = harbor_auth(f"{name}-harbor-auth", config, child)
-
-        self.replications: list[HarborReplication] = []
-        for replication in _replication_args(args, derived) if platform else []:
-            target = replication.peer.site
-            receiver_opts = pulumi.ResourceOptions(
-                parent=self,
-                providers={"harbor": peer_harbor} if peer_harbor is not None else None,
-            )
-            receiver = HarborReplicationReceiver(
-                f"{name}-to-{target}-receiver",
-                # Created on the peer's Harbor: the site that pushes into it is this one.
-                HarborReplicationReceiverArgs(
-                    ctx=ctx,
-                    peer=Peer(
-                        stack=args.stack, site=config.site.name, harbor_url=config.harbor.url
-                    ),
-                    projects=replication.projects,
-                ),
-                receiver_opts,
-            )
-            self.replications.append(
-                HarborReplication(
-                    f"{name}-to-{target}",
-                    HarborReplicationArgs(
-                        ctx=ctx,
-                        peer=replication.peer,
-                        projects=replication.projects,
-                        schedule=replication.schedule,
-                        access_id=receiver.robot_name,
-                        access_secret=receiver.robot_secret,
-                    ),
-                    pulumi.ResourceOptions(parent=self, depends_on=list(self.tenants.values())),
+                    providers={"harbor": peer_harbor} if peer_harbor is not None else None,
                 )
+                receiver = HarborReplicationReceiver(
+                    f"{name}-to-{target}-receiver",
+                    # Created on the peer's Harbor: the site that pushes into it is this one.
+                    HarborReplicationReceiverArgs(
+                        ctx=ctx,
+                        peer=Peer(
+                            stack=args.stack, site=config.site.name, harbor_url=config.harbor.url
+                        ),
+                        projects=replication.projects,
+                    ),
+                    receiver_opts,
+                )
+                self.replications.append(
+                    HarborReplication(
+                        f"{name}-to-{target}",
+                        HarborReplicationArgs(
+                            ctx=ctx,
+                            peer=replication.peer,
+                            projects=replication.projects,
+                            schedule=replication.schedule,
+                            access_id=receiver.robot_name,
+                            access_secret=receiver.robot_secret,
+                        ),
+                        pulumi.ResourceOptions(parent=self, depends_on=list(self.tenants.values())),
+                    )
+                )
+
+            gslb = gslb_args(args.config, args.peer_config) if platform else None
+            self.gslb = GslbService(f"{name}-gslb", gslb, child) if gslb is not None else None
+
+            monitoring = _monitoring_args(args, derived) if platform else None
+            self.monitoring = (
+                SiteMonitoring(f"{name}-monitoring", monitoring, child)
+                if monitoring is not None
+                else None
+            )
+            self.decisions = _decisions(
+                [d for d in domains.values() if isinstance(d, GpuWorkloadDomain)],
+                self.tenants.values(),
             )
 
-        gslb = gslb_args(args.config, args.peer_config) if platform else None
-        self.gslb = GslbService(f"{name}-gslb", gslb, child) if gslb is not None else None
-
-        monitoring = _monitoring_args(args, derived) if platform else None
-        self.monitoring = (
-            SiteMonitoring(f"{name}-monitoring", monitoring, child)
-            if monitoring is not None
-            else None
-        )
-        self.decisions = _decisions(
-            [d for d in domains.values() if isinstance(d, GpuWorkloadDomain)],
-            self.tenants.values(),
-        )
-
-        self._outputs: dict[str, Any] = {
-            **props,
-            "gpuCapacityNPlusOne": self.domain.gpu_capacity_n1,
-            "tenants": {t: tenant.outputs for t, tenant in self.tenants.items()},
-            "modelRefs": sorted(
-                {
-                    e.model.ref.split("/", 1)[1]
-                    for t in derived.config.tenants
-                    for e in t.model_endpoints
-                }
-            ),
-            "replication": [
-                f.to_dict() for f in (derived.registry.flows if derived.registry else ())
-            ],
-            "ingress": self.edge.https_url if self.edge is not None else None,
-        }
+            self._outputs: dict[str, Any] = {
+                **props,
+                "gpuCapacityNPlusOne": self.domain.gpu_capacity_n1,
+                "tenants": {t: tenant.outputs for t, tenant in self.tenants.items()},
+                "modelRefs": sorted(
+                    {
+                        e.model.ref.split("/", 1)[1]
+                        for t in derived.config.tenants
+                        for e in t.model_endpoints
+                    }
+                ),
+                "replication": [
+                    f.to_dict() for f in (derived.registry.flows if derived.registry else ())
+                ],
+                "ingress": self.edge.https_url if self.edge is not None else None,
+            }
         self.register_outputs(self._outputs)
 
     @staticmethod
-    def _site_props(
-        args: PaifSiteArgs, estimates: dict[str, Any], derived: DerivedSite
-    ) -> dict[str, Any]:
+    def _site_facts(args: PaifSiteArgs, estimate: Estimates, derived: DerivedSite) -> SiteFacts:
+        """What the site declares for the policies (paif_components.contract.site_facts)."""
         config = args.config
         dr = config.dr
         oidc = config.security.oidc
-        return {
-            "site": config.site.name,
-            "environment": config.environment,
-            "stackFile": args.stack_file,
-            "drPattern": dr.pattern,
-            "drRole": dr.role,
-            "peerSite": dr.peer.site if dr.peer else None,
-            "objectives": (
-                {"rtoSeconds": dr.objectives.rto, "rpoSeconds": dr.objectives.rpo}
-                if dr.objectives
-                else None
-            ),
+        referenced = _referenced_vm_classes(args)
+        return SiteFacts(
+            site=config.site.name,
+            environment=config.environment,
+            stack_file=args.stack_file,
+            dr_pattern=dr.pattern,
+            dr_role=dr.role,
+            peer_site=dr.peer.site if dr.peer else None,
+            objectives=Objectives(dr.objectives.rto, dr.objectives.rpo) if dr.objectives else None,
             # A DR site builds the primary's tenants, so the primary's waivers cover them too.
-            "waivers": [
+            waivers=tuple(
                 w.model_dump(mode="json", by_alias=True)
                 for w in [*config.waivers, *(args.primary.waivers if args.primary else ())]
-            ],
-            "plaintextSecretConfigKeys": list(args.plaintext_secret_keys),
-            "oidc": oidc.model_dump(mode="json", by_alias=True) if oidc else None,
-            "audit": config.security.audit.model_dump(mode="json", by_alias=True),
-            "harborHost": config.harbor.host,
+            ),
+            plaintext_secret_config_keys=tuple(args.plaintext_secret_keys),
+            oidc=oidc.model_dump(mode="json", by_alias=True) if oidc else None,
+            audit=config.security.audit.model_dump(mode="json", by_alias=True),
+            harbor_host=config.harbor.host,
             # Projects replication from the peer writes into here (PAIF-SEC-012).
-            "replicationTargets": list(replication_targets(derived)),
-            "managementCidrs": list(config.network.management_cidrs),
-            "adminSourceCidrs": list(config.network.admin_source_cidrs),
-            **({"edge": "external"} if config.network.edge == "external" else {}),
-            "backupLocations": {
+            replication_targets=replication_targets(derived),
+            management_cidrs=tuple(config.network.management_cidrs),
+            admin_source_cidrs=tuple(config.network.admin_source_cidrs),
+            edge="external" if config.network.edge == "external" else None,
+            backup_locations={
                 name: location.model_dump(mode="json", by_alias=True)
                 for name, location in dr.backup_locations.items()
             },
-            "gpuCapacity": site_gpu_pool(config).to_dict(),
-            "estimates": estimates,
-            **_referenced_vm_classes(args),
-            **_layout_props(args, derived),
-        }
+            gpu_capacity=site_gpu_pool(config).to_dict(),
+            estimates=estimate,
+            referenced_vm_classes=tuple(referenced) if referenced is not None else None,
+            layout=_layout(args, derived),
+        )
 
     def stack_outputs(self) -> dict[str, Any]:
         """What the stack exports: for operators and for the peer stack's StackReference."""
@@ -564,13 +540,13 @@ class PaifSite(pulumi.ComponentResource):
         return exported
 
 
-def _layout_props(args: PaifSiteArgs, derived: DerivedSite) -> dict[str, Any]:
+def _layout(args: PaifSiteArgs, derived: DerivedSite) -> dict[str, Any] | None:
     """For a stack of a split site (``paif:layout``): what it builds and which Harbor projects
     the site's other stacks declare, so the pack does not miss here what lives there."""
     part = args.part
     if part is None:
-        return {}
-    replicated = _replicated_projects(args, derived)
+        return None
+    replicated = replicated_projects(args.config, args.primary, derived)
     elsewhere = {
         project
         for tenant in derived.config.tenants
@@ -578,22 +554,20 @@ def _layout_props(args: PaifSiteArgs, derived: DerivedSite) -> dict[str, Any]:
         for project in (tenant.name, *replicated.get(tenant.name, ()))
     }
     return {
-        "layout": {
-            "part": part.kind,
-            "stack": part.stack,
-            "siteStack": part.site_stack,
-            "tenants": sorted(part.tenants),
-            "projectsElsewhere": sorted(elsewhere),
-        }
+        "part": part.kind,
+        "stack": part.stack,
+        "siteStack": part.site_stack,
+        "tenants": sorted(part.tenants),
+        "projectsElsewhere": sorted(elsewhere),
     }
 
 
-def _referenced_vm_classes(args: PaifSiteArgs) -> dict[str, Any]:
+def _referenced_vm_classes(args: PaifSiteArgs) -> list[dict[str, Any]] | None:
     """The vGPU VM classes the stack uses but does not declare (``paif:ownership.vmClasses:
     reference``, or the platform stack's of a split site), as the policies see declared ones:
     the profile each is named after."""
     if args.config.ownership.mode("vmClasses") != "reference" and args.builds_platform:
-        return {}
+        return None
     contexts = [args.context] + [
         _tenant_context(args, t)
         for t in args.site_config().tenants
@@ -605,7 +579,7 @@ def _referenced_vm_classes(args: PaifSiteArgs) -> dict[str, Any]:
         for c in gpu_vm_classes(domain_args(ctx))
         if not c.passthrough
     }
-    return {"referencedVmClasses": [classes[name] for name in sorted(classes)]}
+    return [classes[name] for name in sorted(classes)]
 
 
 def _decisions(

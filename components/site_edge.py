@@ -8,6 +8,7 @@ below map one to the other. ``PaifSite`` (components/site.py) builds the compone
 from __future__ import annotations
 
 from paif_components.config.models import AviIngress, StackConfig
+from paif_components.dr.topology import DerivedSite
 from paif_components.edge_security import AviEntry, EdgeSecurityArgs, avi_ref
 from paif_components.errors import ComponentInputError
 from paif_components.gslb import GslbServiceArgs, GslbSite
@@ -144,3 +145,29 @@ def gslb_args(config: StackConfig, peer: StackConfig | None) -> GslbServiceArgs 
         )
     except ComponentInputError as exc:
         raise _at_config_path(config, exc, _GSLB_CONFIG_PATHS) from None
+
+
+def backup_locations_used(config: StackConfig) -> dict[str, list[str]]:
+    """Backup location -> the databases (``tenant/database``) that back up to it here."""
+    used: dict[str, list[str]] = {}
+    for tenant in config.tenants:
+        for db in (*tenant.databases, *tenant.app_databases):
+            if db.backup is not None and db.backup.location:
+                used.setdefault(db.backup.location, []).append(f"{tenant.name}/{db.name}")
+    return used
+
+
+def validate_egress(config: StackConfig, derived: DerivedSite) -> None:
+    """Declared egress names every backup location this site's databases write to."""
+    egress = config.network.egress
+    if egress is None:
+        return
+    for location, databases in sorted(backup_locations_used(derived.config).items()):
+        if location not in egress.backup_locations:
+            raise ComponentInputError(
+                f"site '{config.site.name}'",
+                f"network.egress.backupLocations.{location}",
+                f"is missing: {', '.join(databases)} back up to {location!r}, and with "
+                "network.egress declared the data tier reaches only the addresses listed "
+                "there",
+            )

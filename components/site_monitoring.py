@@ -30,6 +30,7 @@ from paif_components.dr.topology import DerivedSite
 from paif_components.errors import ComponentInputError
 from paif_components.observability import alerts, objects
 from paif_components.observability.alerts import SiteFacts
+from paif_components.validation import validate_unless_done
 
 SITE_MONITORING_TYPE: Final = tokens.PAIF_SITE_MONITORING
 
@@ -106,7 +107,7 @@ class SiteMonitoring(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: SiteMonitoringArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        validate_site_monitoring(args)
+        validate_unless_done(validate_site_monitoring, args)
         super().__init__(SITE_MONITORING_TYPE, name, None, opts)
         ctx, observability, facts = args.ctx, args.observability, args.facts
         site, namespace = ctx.site.name, observability.namespace

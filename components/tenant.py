@@ -74,6 +74,7 @@ from paif_components.tenant_namespace import (
     validate_supervisor_namespace,
 )
 from paif_components.tenant_network import NamespaceNetwork
+from paif_components.validation import validate_unless_done
 from paif_components.vks_cluster import VksCluster, VksClusterArgs, validate_vks_cluster
 from paif_components.workload_domain import GpuVmClass
 
@@ -362,7 +363,7 @@ class PaifTenant(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: PaifTenantArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        validate_tenant(args)
+        validate_unless_done(validate_tenant, args)
         tenant = args.tenant
         # The tenant's tier on its component: policies judge what it holds by it (§9.1.1).
         # And, where PAIS waits for its database (restored at failover), which one: its

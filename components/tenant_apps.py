@@ -59,6 +59,7 @@ from paif_components.contract import tokens
 from paif_components.contract.annotations import SOURCES_ANNOTATION, TENANT_LABEL
 from paif_components.errors import ComponentInputError
 from paif_components.pod_security import PodHardening, pod_security_labels
+from paif_components.validation import validate_unless_done
 from paif_components.vks_cluster import TIER_LABEL
 
 TENANT_APPS_TYPE: Final = tokens.PAIF_TENANT_APPS
@@ -307,7 +308,7 @@ class TenantApps(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: TenantAppsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        validate_tenant_apps(args)
+        validate_unless_done(validate_tenant_apps, args)
         super().__init__(TENANT_APPS_TYPE, name, None, opts)
         ctx, tenant = args.ctx, args.tenant
         apps = [app for _, app in args.apps()]

@@ -71,6 +71,7 @@ from paif_components.tenant_network import (  # noqa: F401  (the tiers' names ar
     network_policies,
     security_policy_spec,
 )
+from paif_components.validation import validate_unless_done
 from paif_components.vks_cluster import check_node_pools
 from paif_components.workload_domain import GpuVmClass
 
@@ -266,7 +267,7 @@ class SupervisorNamespace(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: SupervisorNamespaceArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        validate_supervisor_namespace(args)
+        validate_unless_done(validate_supervisor_namespace, args)
         super().__init__(SUPERVISOR_NAMESPACE_TYPE, name, None, opts)
         ctx, tenant = args.ctx, args.tenant
         self.tenant = tenant.name

@@ -52,6 +52,7 @@ from paif_components.context import SiteContext, target_annotations
 from paif_components.contract import tokens
 from paif_components.contract.annotations import TENANT_LABEL
 from paif_components.errors import ComponentInputError
+from paif_components.validation import validate_unless_done
 
 if TYPE_CHECKING:  # annotations only (the policy pack reads AUTOSCALER_MIN from here)
     from paif_components.config.models import NodePool, Tenant
@@ -303,7 +304,7 @@ class VksCluster(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: VksClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        validate_vks_cluster(args)
+        validate_unless_done(validate_vks_cluster, args)
         super().__init__(VKS_CLUSTER_TYPE, name, None, opts)
         config = args.cluster
         self.name = config.name

@@ -73,6 +73,7 @@ from paif_components.hardware import (
     newest_image,
 )
 from paif_components.ownership import Decision, decide, lookup_import_id
+from paif_components.validation import validate_unless_done
 
 GPU_WORKLOAD_DOMAIN_TYPE: Final = tokens.PAIF_GPU_WORKLOAD_DOMAIN
 
@@ -290,9 +291,15 @@ def validate_gpu_workload_domain(args: GpuWorkloadDomainArgs) -> None:
         )
     if not args.library_datastore.strip():
         raise ComponentInputError(subject, "library_datastore", "is empty")
+    validate_domain_hardware(args)
+
+
+def validate_domain_hardware(args: GpuWorkloadDomainArgs) -> None:
+    """What the hosts offer against what the domain declares, when the program asked them."""
     hardware = known_hardware(args)
-    if hardware is not None:
-        check_domain(subject, wd, image, hardware)
+    image = args.image
+    if hardware is not None and image is not None:
+        check_domain(_subject(args), args.workload_domain, image, hardware)
 
 
 def _memory_mib(args: GpuWorkloadDomainArgs, gpu_memory_gib: float) -> int:
@@ -414,7 +421,7 @@ class GpuWorkloadDomain(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: GpuWorkloadDomainArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        validate_gpu_workload_domain(args)
+        validate_unless_done(validate_gpu_workload_domain, args)
         ctx, wd = args.ctx, args.workload_domain
         # Ask the hosts (and resolve adopted objects' ids) before registering anything.
         ask = pulumi.InvokeOptions(parent=opts.parent if opts else None)

@@ -3,14 +3,14 @@ peer stack through the site's facts, as a transfer between registries (:class:`E
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from paif_components.contract import tokens
+from paif_components.contract.estimates import Estimates
 from paif_policies.harbor_filters import RepoFilter, parse_filters
 from paif_policies.readers import host_of, is_true, known
-from paif_policies.view import StackView, get_path
+from paif_policies.view import StackView
 
 __all__ = [
     "DR_PATTERNS",
@@ -65,24 +65,24 @@ class Edge:
         return self.resource.urn if self.resource is not None else None
 
 
-def estimates(view: StackView) -> Mapping[str, Any]:
-    """The site's DR estimate (empty when the site carries none)."""
-    return view.site.get("estimates") or {}
+def estimates(view: StackView) -> Estimates:
+    """The site's DR estimate, typed (empty when the site carries none)."""
+    return view.estimates
 
 
 def site_harbor(view: StackView, mine: bool) -> str | None:
     """This site's (``mine``) or the peer's Harbor host, as the estimate's site facts say."""
-    sites = estimates(view).get("sites") or {}
     here_is_primary = view.dr_role != "dr"
-    facts = sites.get("primary" if here_is_primary == mine else "dr") or {}
-    return host_of(facts.get("harborUrl"))
+    facts = estimates(view).sites.side(primary=here_is_primary == mine)
+    return host_of(facts.harbor_url if facts is not None else None)
 
 
 def failed_over(view: StackView) -> bool:
     """A DR stack running failed over holds the writer and serves at full scale."""
     if view.site.get("failover") is not None:
         return is_true(view.site.get("failover"))
-    return is_true(get_path(estimates(view), "topology.failover"))
+    topology = estimates(view).topology
+    return topology is not None and topology.failover
 
 
 def local_harbor_host(view: StackView) -> str | None:
@@ -161,7 +161,7 @@ def peer_edges(view: StackView) -> list[Edge]:
     flows ({from, to, fromHarbor, toHarbor, filters}: the peer's ``replication`` output, which
     lists both directions). Of flows, only those leaving another site are the peer's.
     """
-    here = view.site.get("site")
+    here = view.facts.site
     declared = view.site.get("peerReplication")
     entries = []
     if declared is not None:
@@ -181,13 +181,17 @@ def peer_edges(view: StackView) -> list[Edge]:
             )
     else:
         # The estimate's topology (seen from the DR site) lists both directions.
-        registry = get_path(estimates(view), "topology.registry") or {}
-        entries = [
-            _flow_entry(flow)
-            for direction in ("outbound", "inbound")
-            for flow in registry.get(direction) or []
-            if flow.get("from") != here
-        ]
+        topology = estimates(view).topology
+        registry = topology.registry if topology is not None else None
+        entries = (
+            [
+                _flow_entry(flow.to_json())
+                for flow in (*registry.outbound, *registry.inbound)
+                if flow.source_site != here
+            ]
+            if registry is not None
+            else []
+        )
     out = []
     for name, source, dest, filters, schedule in entries:
         patterns = [f for f in filters or [] if isinstance(f, str)]

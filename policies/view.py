@@ -20,6 +20,8 @@ from paif_components.contract.annotations import (
     PAIS_DATABASE_AT_FAILOVER,
     REPLICAS_ANNOTATION,
 )
+from paif_components.contract.estimates import Estimates
+from paif_components.contract.site_facts import SiteFacts
 
 __all__ = [
     "CAPI_GROUP",
@@ -78,12 +80,27 @@ class StackView:
         return self._site.props if self._site is not None else {}
 
     @property
+    def facts(self) -> SiteFacts:
+        """The site's own facts, typed (``paif_components.contract.site_facts``), read once
+        per view; what the site does not carry reads as None or empty."""
+        found = self._memo.get("site.facts")
+        if not isinstance(found, SiteFacts):
+            found = self._memo["site.facts"] = SiteFacts.from_props(self.site)
+        return found
+
+    @property
+    def estimates(self) -> Estimates:
+        """The site's DR estimate, typed (``paif_components.contract.estimates``; empty when
+        the site carries none)."""
+        return self.facts.estimates
+
+    @property
     def site_urn(self) -> str | None:
         return self._site.urn if self._site is not None else None
 
     @property
     def environment(self) -> str:
-        return str(self.site.get("environment") or "dev")
+        return self.facts.environment or "dev"
 
     @property
     def is_production(self) -> bool:
@@ -118,23 +135,23 @@ class StackView:
 
     @property
     def dr_pattern(self) -> str:
-        return str(self.site.get("drPattern") or "none")
+        return self.facts.dr_pattern or "none"
 
     @property
     def dr_role(self) -> str:
-        return str(self.site.get("drRole") or "primary")
+        return self.facts.dr_role or "primary"
 
     @property
     def part(self) -> str:
         """What this stack builds of a split site (``paif:layout``): ``platform`` (the site's
         own objects) or ``tenants`` (a tenant group); ``whole`` when the site is one stack (and
         when ``paif plan`` gates a split site's stacks together)."""
-        return str((self.site.get("layout") or {}).get("part") or "whole")
+        return str((self.facts.layout or {}).get("part") or "whole")
 
     @property
     def projects_elsewhere(self) -> frozenset[str]:
         """Harbor projects the other stacks of a split site declare."""
-        layout = self.site.get("layout") or {}
+        layout = self.facts.layout or {}
         return frozenset(str(p) for p in layout.get("projectsElsewhere") or [])
 
     # resources

@@ -40,9 +40,19 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from paif_components.config.errors import ConfigError, Problem
-from paif_components.config.models import Dr, Harbor, Peer, StackConfig
+from paif_components.config.models import Harbor, StackConfig
+from paif_components.contract.dr_topology import DrTopologyRecord
+from paif_components.contract.estimates import (
+    Estimates,
+    FailoverRecord,
+    RecoveryRecord,
+    SiteFactsRecord,
+    SitesRecord,
+    StacksRecord,
+)
 from paif_components.dr.failover import failover_dict
 from paif_components.dr.schedulability import cluster_schedules, schedules_dict
+from paif_components.dr.shapes import SiteShapes
 from paif_components.dr.site_facts import (
     assumptions_for,
     dr_topology,
@@ -55,7 +65,6 @@ from paif_components.dr.site_facts import (
 from paif_components.dr.topology import (
     DerivedSite,
     EndpointRole,
-    derive_site,
     stack_file_name,
     stack_name,
 )
@@ -104,33 +113,33 @@ def _within(band: str, expected: str, order: tuple[str, ...]) -> bool:
     return order.index(band) <= order.index(expected)
 
 
-def _rto_dict(result: Estimate, pattern: str) -> dict[str, Any]:
+def _rto(result: Estimate, pattern: str) -> RecoveryRecord:
     expected = SOURCE_RTO_BAND[pattern]
-    return {
-        "seconds": round(result.rto_s, 3),
-        "duration": format_duration(result.rto_s),
-        "band": result.rto_band,
-        "sourceBand": expected,
-        "withinSourceBand": _within(result.rto_band, expected, RTO_BAND_ORDER),
-        "terms": [t.to_dict() for t in result.rto_terms],
-    }
+    return RecoveryRecord(
+        seconds=round(result.rto_s, 3),
+        duration=format_duration(result.rto_s),
+        band=result.rto_band,
+        source_band=expected,
+        within_source_band=_within(result.rto_band, expected, RTO_BAND_ORDER),
+        terms=tuple(t.to_dict() for t in result.rto_terms),
+    )
 
 
-def _rpo_dict(result: Estimate, pattern: str) -> dict[str, Any]:
+def _rpo(result: Estimate, pattern: str) -> RecoveryRecord:
     expected = SOURCE_RPO_BAND[pattern]
     bounded = result.rpo_bounded
-    return {
-        "seconds": round(result.rpo_s, 3) if bounded else None,
-        "duration": format_duration(result.rpo_s) if bounded else "unbounded",
-        "band": result.rpo_band,
-        "sourceBand": expected,
-        "withinSourceBand": bounded and _within(result.rpo_band, expected, RPO_BAND_ORDER),
-        "bounded": bounded,
-        "unbounded": list(result.unbounded),
-        "terms": [t.to_dict() for t in result.rpo_terms],
+    return RecoveryRecord(
+        seconds=round(result.rpo_s, 3) if bounded else None,
+        duration=format_duration(result.rpo_s) if bounded else "unbounded",
+        band=result.rpo_band,
+        source_band=expected,
+        within_source_band=bounded and _within(result.rpo_band, expected, RPO_BAND_ORDER),
+        bounded=bounded,
+        unbounded=tuple(result.unbounded),
+        terms=tuple(t.to_dict() for t in result.rpo_terms),
         # Per data store: the mechanism behind its figure (paif_components.estimators.data_stores).
-        "stores": camel_keys([store.to_dict() for store in result.stores]),
-    }
+        stores=tuple(camel_keys([store.to_dict() for store in result.stores])),
+    )
 
 
 def _objectives_dict(
@@ -239,22 +248,22 @@ def _facts(assumed: bool) -> str:
     return "assumed equal to the primary's workload domain" if assumed else "declared"
 
 
-def _site_facts(config: StackConfig, stack: str | None, *, known: bool) -> dict[str, Any]:
+def _site_facts(config: StackConfig, stack: str | None, *, known: bool) -> SiteFactsRecord:
     """Where a site's operators connect: what its stack file declares (None: not known here)."""
     ingress = config.network.ingress if known else None
     observability = config.observability
-    return {
-        "name": config.site.name,
-        "stack": stack,
-        "harborUrl": config.harbor.url,
-        "supervisor": config.site.supervisor.server if known else None,
-        "vcenter": config.site.vcenter.server if known else None,
-        "fqdn": ingress.fqdn if ingress else None,
-        "virtualIp": ingress.virtual_ip if ingress else None,
-        "prometheusUrl": (
+    return SiteFactsRecord(
+        name=config.site.name,
+        stack=stack,
+        harbor_url=config.harbor.url,
+        supervisor=config.site.supervisor.server if known else None,
+        vcenter=config.site.vcenter.server if known else None,
+        fqdn=ingress.fqdn if ingress else None,
+        virtual_ip=ingress.virtual_ip if ingress else None,
+        prometheus_url=(
             observability.prometheus.resolved_url if known and observability.enabled else None
         ),
-    }
+    )
 
 
 def _dr_facts(
@@ -262,7 +271,7 @@ def _dr_facts(
     dr_stack: str | None,
     assumed: bool,
     declared: StackConfig | None,
-) -> dict[str, Any]:
+) -> SiteFactsRecord:
     """The DR site's facts: declared by the DR stack (its own, or its file read by the primary
     when it is the peer this primary names), unknown otherwise."""
     if not assumed:
@@ -272,31 +281,6 @@ def _dr_facts(
     return _site_facts(dr_config, dr_stack, known=False)
 
 
-def presumed_dr_config(primary: StackConfig, stack: str | None = None) -> StackConfig:
-    """The DR stack's config as the primary can presume it: peer site and Harbor, own hardware."""
-    peer = primary.dr.peer
-    assert peer is not None
-    return primary.model_copy(
-        update={
-            "site": primary.site.model_copy(update={"name": peer.site}),
-            "harbor": Harbor(url=peer.harbor_url),
-            "tenants": [],
-            "dr": Dr(
-                pattern=primary.dr.pattern,
-                role="dr",
-                peer=Peer(
-                    stack=stack or "primary",
-                    site=primary.site.name,
-                    harbor_url=primary.harbor.url,
-                ),
-                objectives=primary.dr.objectives,
-                gslb=primary.dr.gslb,
-                replication_schedule=primary.dr.replication_schedule,
-            ),
-        }
-    )
-
-
 def estimate_for(
     config: StackConfig,
     primary: StackConfig | None,
@@ -304,8 +288,24 @@ def estimate_for(
     stack: str | None = None,
     failover: bool | None = None,
     dr_declared: StackConfig | None = None,
+    shapes: SiteShapes | None = None,
 ) -> dict[str, Any]:
-    """The ``estimates`` object of this stack (module doc); raises ConfigError on bad input.
+    """:func:`estimate_record`'s JSON form (stack output and plan.json ``estimates``)."""
+    return estimate_record(
+        config, primary, stack=stack, failover=failover, dr_declared=dr_declared, shapes=shapes
+    ).to_json()
+
+
+def estimate_record(
+    config: StackConfig,
+    primary: StackConfig | None,
+    *,
+    stack: str | None = None,
+    failover: bool | None = None,
+    dr_declared: StackConfig | None = None,
+    shapes: SiteShapes | None = None,
+) -> Estimates:
+    """The ``estimates`` of this stack (module doc); raises ConfigError on bad input.
 
     ``config`` is this stack's own config, ``primary`` the primary's (DR stacks), ``stack`` this
     stack's name (for file names in messages and the runbook's commands), ``failover`` as for
@@ -313,8 +313,11 @@ def estimate_for(
     project has it: its site facts (Supervisor, vCenter, ingress, Prometheus) replace the
     unknowns of ``sites.dr``; the DR capacity stays presumed (the DR stack's plan has it). RTO
     and RPO always describe a failover from the standby state; ``topology`` shows the DR side as
-    it is declared now (failed over or not).
+    it is declared now (failed over or not). ``shapes`` are the stack's derived topology shapes
+    (:mod:`paif_components.dr.shapes`), shared with the program; made here when not given.
     """
+    if shapes is None:
+        shapes = SiteShapes(config, primary, stack=stack)
     is_dr = config.dr.role == "dr"
     primary_stack: str | None
     if is_dr:
@@ -332,43 +335,41 @@ def estimate_for(
         this_stack = stack
     this_file = stack_file_name(this_stack) if this_stack else "Pulumi.<stack>.yaml"
 
-    here = derive_site(config, primary, stack=stack, failover=failover)
-    base: dict[str, Any] = {
-        "pattern": config.dr.pattern,
-        "role": config.dr.role,
-        "site": config.site.name,
-        "stacks": {"primary": primary_stack, "dr": dr_stack},
-    }
+    here = shapes.site(failover)
+    stacks = StacksRecord(primary=primary_stack, dr=dr_stack)
     try:
         if config.dr.pattern == "none":
             pool = site_gpu_pool(config)
             site = camel_keys(check_capacity(pool, tenant_demands(config, pool)).to_dict())
-            return {
-                **base,
-                "sites": {"primary": _site_facts(config, stack, known=True), "dr": None},
-                "rto": None,
-                "rpo": None,
-                "objectives": None,
-                "capacity": {
+            return Estimates(
+                pattern=config.dr.pattern,
+                role=config.dr.role,
+                site=config.site.name,
+                stacks=stacks,
+                sites=SitesRecord(primary=_site_facts(config, stack, known=True), dr=None),
+                rto=None,
+                rpo=None,
+                objectives=None,
+                capacity={
                     "unit": unit_of(pool),
                     "site": {"site": config.site.name, **site},
                     "siteLoss": [],
                     "ok": bool(site["ok"]),
                 },
-                "topology": here.to_dict(),
-                "schedulability": {"current": schedules_dict(cluster_schedules(here.config))},
-                "notes": [
+                topology=DrTopologyRecord.from_json(here.to_dict()),
+                schedulability={"current": schedules_dict(cluster_schedules(here.config))},
+                notes=(
                     "paif:dr.pattern is 'none': no DR site, so no failover to estimate "
-                    "(PAIF-DR-001 asks production for one)."
-                ],
-            }
+                    "(PAIF-DR-001 asks production for one).",
+                ),
+            )
     except EstimatorError as exc:
         raise ConfigError(this_file, [Problem("paif:workloadDomain", str(exc))]) from None
 
     if is_dr:
         assert primary is not None  # derive_site raised otherwise
         primary_config, dr_config, dr_assumed = primary, config, False
-        dr_side = derive_site(config, primary, stack=stack, failover=False)
+        dr_side = shapes.dr_site(False)
     else:
         assert config.dr.peer is not None
         if Harbor(url=config.dr.peer.harbor_url).host == config.harbor.host:
@@ -382,8 +383,8 @@ def estimate_for(
                     )
                 ],
             )
-        primary_config, dr_config, dr_assumed = config, presumed_dr_config(config, stack), True
-        dr_side = derive_site(dr_config, config, stack=dr_stack, failover=False)
+        primary_config, dr_config, dr_assumed = config, shapes.dr_config(), True
+        dr_side = shapes.dr_site(False)
 
     try:
         assumptions, overridden = assumptions_for(config, primary)
@@ -433,33 +434,34 @@ def estimate_for(
             f"The DR site {dr_side.site} is presumed to have this site's workload domain; the "
             f"{dr_stack or 'DR'} stack's plan has its real capacity."
         )
-    return {
-        **base,
-        "sites": {
-            "primary": _site_facts(primary_config, primary_stack, known=True),
-            "dr": _dr_facts(dr_config, dr_stack, dr_assumed, dr_declared),
-        },
-        "failover": {
-            "from": primary_config.site.name,
-            "to": dr_side.site,
-            "drSiteFacts": _facts(dr_assumed),
-            # What `pulumi up` of the DR stack changes each way (paif_components.dr.failover).
-            **failover_dict(
-                dr_side,
-                derive_site(dr_config, primary_config, stack=dr_stack, failover=True),
-                dr_stack,
-            ),
-        },
-        "assumptions": assumptions.to_dict(),
-        "overriddenAssumptions": overridden,
-        "rto": _rto_dict(result, dr_side.pattern),
-        "rpo": _rpo_dict(result, dr_side.pattern),
-        "objectives": _objectives_dict(config, primary, result),
-        "capacity": capacity,
-        "topology": (here if is_dr else dr_side).to_dict(),
-        "inSiteHa": in_site_ha(primary_config, assumptions),
+    # What `pulumi up` of the DR stack changes each way (paif_components.dr.failover).
+    changes = failover_dict(dr_side, shapes.dr_site(True), dr_stack)
+    return Estimates(
+        pattern=config.dr.pattern,
+        role=config.dr.role,
+        site=config.site.name,
+        stacks=stacks,
+        sites=SitesRecord(
+            primary=_site_facts(primary_config, primary_stack, known=True),
+            dr=_dr_facts(dr_config, dr_stack, dr_assumed, dr_declared),
+        ),
+        failover=FailoverRecord(
+            source=primary_config.site.name,
+            target=dr_side.site,
+            dr_site_facts=_facts(dr_assumed),
+            changes=tuple(changes["changes"]),
+            commands=changes["commands"],
+        ),
+        assumptions=assumptions.to_dict(),
+        overridden_assumptions=tuple(overridden),
+        rto=_rto(result, dr_side.pattern),
+        rpo=_rpo(result, dr_side.pattern),
+        objectives=_objectives_dict(config, primary, result),
+        capacity=capacity,
+        topology=DrTopologyRecord.from_json((here if is_dr else dr_side).to_dict()),
+        in_site_ha=tuple(in_site_ha(primary_config, assumptions)),
         # PAIF-CAP-006: this stack's VKS clusters as built now, and the DR site's once failed
         # over (and, for a failed-over DR stack, as it stood by).
-        "schedulability": schedulability_facts(here, dr_side, dr_config, primary_config, stack),
-        "notes": notes,
-    }
+        schedulability=schedulability_facts(here, dr_side, shapes.dr_site),
+        notes=tuple(notes),
+    )

@@ -23,6 +23,8 @@ from paif_components.constants import (
     SLA_P95_SECONDS,
     VERIFY_SAMPLE_REQUESTS,
 )
+from paif_components.contract.dr_topology import DrTopologyRecord
+from paif_components.contract.estimates import Estimates, RecoveryRecord, SiteFactsRecord
 from paif_components.dr.database_steps import (
     DatabaseStep,
     Reference,
@@ -112,35 +114,50 @@ def _terms_by_phase(terms: Sequence[Mapping[str, Any]]) -> dict[str, list[Mappin
     return out
 
 
+def as_estimates(estimate: Estimates | Mapping[str, Any]) -> Estimates:
+    """The typed estimate of ``estimate`` (plan.json's mapping, or already typed)."""
+    return estimate if isinstance(estimate, Estimates) else Estimates.from_json(estimate)
+
+
+def _failover_parts(
+    estimate: Estimates,
+) -> tuple[DrTopologyRecord, SiteFactsRecord, SiteFactsRecord, RecoveryRecord]:
+    """What a failover runbook needs (an estimate with a DR site has them all)."""
+    topology, sites, rto = estimate.topology, estimate.sites, estimate.rto
+    assert topology is not None and sites.primary is not None and sites.dr is not None
+    assert rto is not None
+    return topology, sites.primary, sites.dr, rto
+
+
 def runbook_steps(
-    estimate: Mapping[str, Any], *, dr_prometheus_url: str | None = None
+    estimate: Estimates | Mapping[str, Any], *, dr_prometheus_url: str | None = None
 ) -> list[RunbookStep]:
-    """The ordered steps for a failover estimate (``estimate_for``'s mapping).
+    """The ordered steps for a failover estimate (``estimate_for``'s).
 
     ``dr_prometheus_url`` is the DR site's Prometheus when the rendering stack knows it (the DR
     stack's own ``paif:observability``); the verification step shows a placeholder otherwise.
     """
-    topology = estimate["topology"]
-    pattern = str(estimate["pattern"])
-    sites = estimate["sites"]
-    primary, dr = sites["primary"], sites["dr"]
-    stacks = estimate["stacks"]
-    dr_stack = _placeholder(stacks.get("dr"), "DR stack")
-    dr_supervisor = _dr_fact(dr.get("supervisor"), f"Supervisor of {dr['name']}", dr_stack)
+    estimate = as_estimates(estimate)
+    topology, primary, dr, rto = _failover_parts(estimate)
+    pattern = estimate.pattern
+    stacks = estimate.stacks
+    dr_stack = _placeholder(stacks.dr, "DR stack")
+    dr_supervisor = _dr_fact(dr.supervisor, f"Supervisor of {dr.name}", dr_stack)
     active = pattern == "active-active"
-    grouped = _terms_by_phase(estimate["rto"]["terms"])
+    grouped = _terms_by_phase(rto.terms)
     actions: dict[str, list[str]] = {phase: [] for phase in PHASE_ORDER}
 
-    dr_fqdn = _dr_fact(dr.get("fqdn"), f"ingress FQDN of {dr['name']}", dr_stack)
+    dr_fqdn = _dr_fact(dr.fqdn, f"ingress FQDN of {dr.name}", dr_stack)
 
     # -- detect
-    fqdn = _placeholder(primary.get("fqdn") or topology["traffic"].get("fqdn"), "service FQDN")
+    traffic = topology.traffic
+    fqdn = _placeholder(primary.fqdn or (traffic.fqdn if traffic else None), "service FQDN")
     actions["detect"].append(
         "Confirm the primary is down from outside it: the service health check fails "
         "repeatedly and the primary vCenter/Supervisor do not answer:\n\n"
         + _code(
             f"curl -fsS -o /dev/null -w '%{{http_code}}\\n' https://{fqdn}/healthz",
-            f"curl -fsS -o /dev/null https://{primary['vcenter'] or primary['name']}/ "
+            f"curl -fsS -o /dev/null https://{primary.vcenter or primary.name}/ "
             "|| echo 'vCenter unreachable'",
         )
     )
@@ -151,8 +168,8 @@ def runbook_steps(
         )
     else:
         actions["detect"].append(
-            f"The incident commander declares failover to {dr['name']} and freezes changes on "
-            f"the primary stack ({_placeholder(stacks.get('primary'), 'primary stack')})."
+            f"The incident commander declares failover to {dr.name} and freezes changes on "
+            f"the primary stack ({_placeholder(stacks.primary, 'primary stack')})."
         )
     actions["detect"].append(
         "Log in to the DR Supervisor; the vSphere plugin names a context after each "
@@ -162,42 +179,43 @@ def runbook_steps(
 
     # -- data tier: each database by the mechanism that feeds its copy (database_steps)
     references: dict[str, list[Reference]] = {phase: [] for phase in PHASE_ORDER}
-    for db in topology["databases"]:
+    for db in topology.databases:
         step = failover_step(
-            db, admin=DEFAULT_ADMIN_USERNAME, dr_site=dr["name"], clusters=topology["clusters"]
+            db, admin=DEFAULT_ADMIN_USERNAME, dr_site=dr.name, clusters=list(topology.clusters)
         )
         actions["data"].append(step.text)
         references["data"].extend(step.references)
-    if not topology["databases"]:
+    if not topology.databases:
         actions["data"].append("No pgvector or app database is declared: nothing to do.")
 
     # -- registry
-    refs = [e["modelRef"] for e in topology["endpoints"]]
-    inbound = (topology.get("registry") or {}).get("inbound") or []
+    refs = [e.model_ref for e in topology.endpoints]
+    inbound = topology.registry.inbound if topology.registry else ()
     if refs:
         actions["registry"].append(
-            f"Check that every served model is in the DR Harbor ({dr['harborUrl']}) with the "
+            f"Check that every served model is in the DR Harbor ({dr.harbor_url}) with the "
             "tag the endpoints reference (replicated images; PAIF-DR-010):\n\n"
             + _code(*(f"crane digest {ref}" for ref in refs))
         )
     else:
         actions["registry"].append("No model endpoint is declared: no model to check.")
     for flow in inbound:
-        rules = ", ".join(f"`{p}-to-{flow['to']}`" for p in flow["projects"])
+        rules = ", ".join(f"`{p}-to-{flow.target_site}`" for p in flow.projects)
         if not rules:
             continue
         actions["registry"].append(
-            f"When {flow['from']} comes back, disable its push rules {rules} (Harbor UI at "
-            f"{flow['fromHarbor']} → Administration → Replications) until it is resynchronised "
-            f"from {flow['to']}, so a stale site cannot overwrite newer artifacts."
+            f"When {flow.source_site} comes back, disable its push rules {rules} (Harbor UI at "
+            f"{flow.source_harbor_url} → Administration → Replications) until it is "
+            f"resynchronised from {flow.target_site}, so a stale site cannot overwrite newer "
+            "artifacts."
         )
 
     # -- runtime
     failover_cmds = _code(*commands(dr_stack, True))
-    namespaces = sorted({e["namespace"] for e in topology["endpoints"]})
+    namespaces = sorted({e.namespace for e in topology.endpoints})
     if active:
         actions["runtime"].append(
-            f"{dr['name']} already runs every endpoint and cluster at full scale; record the "
+            f"{dr.name} already runs every endpoint and cluster at full scale; record the "
             "failover in the DR stack so it declares the promoted databases as writers and "
             "takes all traffic (nothing else changes):\n\n" + failover_cmds
         )
@@ -217,7 +235,7 @@ def runbook_steps(
             "replicas and autoscaling, VKS pools at the primary's size, databases as writers) "
             "and applies it:\n\n" + failover_cmds
         )
-        for cluster in topology["clusters"]:
+        for cluster in topology.clusters:
             ns, name = cluster["namespace"], cluster["name"]
             needed = _num(cluster["failoverNodes"])
             change = (
@@ -234,8 +252,8 @@ def runbook_steps(
                     f"-l cluster.x-k8s.io/cluster-name={name}",
                 )
             )
-    endpoints = topology["endpoints"]
-    completions = [e["name"] for e in endpoints if e["type"] == "completions"]
+    endpoints = topology.endpoints
+    completions = [e.name for e in endpoints if e.type == "completions"]
     if endpoints:
         lines = [
             f"kubectl --context {ns} -n {ns} get modelendpoints.pais.vmware.com"
@@ -243,7 +261,7 @@ def runbook_steps(
         ]
         lines += [_chat(dr_fqdn, name) for name in completions]
         needed = ", ".join(
-            f"{e['tenant']}/{e['name']} {_num(e['failoverReplicas']['min'])}" for e in endpoints
+            f"{e.tenant}/{e.name} {_num(e.failover_replicas.min)}" for e in endpoints
         )
         actions["runtime"].append(
             f"Model endpoints reach their minimum replicas ({needed}); send one warm-up "
@@ -251,28 +269,27 @@ def runbook_steps(
         )
 
     # -- gateway / DNS
-    traffic = topology["traffic"]
-    if traffic["mode"] == "gslb":
-        gslb = traffic.get("gslb") or {}
+    if traffic is not None and traffic.mode == "gslb":
+        gslb = traffic.gslb or {}
         domain = _placeholder(gslb.get("domain"), "GSLB domain")
         actions["gateway"].append(
             f"Avi Controller → Applications → GSLB Services → `{domain}`: check that the "
-            f"{primary['name']} pool member is down by its health monitors and {dr['name']} "
+            f"{primary.name} pool member is down by its health monitors and {dr.name} "
             "answers alone; with site persistence, conversations pinned to the failed site "
             "restart on the survivor. Clients follow within the GSLB TTL "
             f"({_num(gslb.get('ttl', '?'))} s):\n\n" + _code(f"dig +short {domain}")
         )
         actions["gateway"].append(
-            f"Commit the DR stack file with `paif:dr.failover: true`: when {primary['name']} "
+            f"Commit the DR stack file with `paif:dr.failover: true`: when {primary.name} "
             f"comes back, its own stack (`pulumi up --stack "
-            f"{_placeholder(stacks.get('primary'), 'primary stack')}`) declares its GSLB member "
+            f"{_placeholder(stacks.primary, 'primary stack')}`) declares its GSLB member "
             "disabled for as long as that file says failed over, so the health monitors cannot "
             "send users to a site whose databases are not yet re-seeded; failing the DR stack "
             "back enables it again."
         )
     else:
-        vip = _dr_fact(dr.get("virtualIp"), f"ingress virtual IP of {dr['name']}", dr_stack)
-        ttl = int(float(estimate["assumptions"].get("dnsTtlSeconds", 300)))
+        vip = _dr_fact(dr.virtual_ip, f"ingress virtual IP of {dr.name}", dr_stack)
+        ttl = int(float((estimate.assumptions or {}).get("dnsTtlSeconds", 300)))
         actions["gateway"].append(
             f"Point `{fqdn}` at the DR ingress virtual IP {vip} (the DR NSX load balancer "
             "terminates TLS with the same certificate), in your DNS provider or with "
@@ -288,7 +305,7 @@ def runbook_steps(
         )
 
     # -- validate (§9.7.2 after-deployment criteria): `paif verify` runs them all
-    dr_name = dr["name"]
+    dr_name = dr.name
     actions["validate"].extend(
         [
             f"Run the §9.7.2 checks against the DR site through the service name: each "
@@ -307,7 +324,7 @@ def runbook_steps(
                 f"paif verify --stack {dr_stack} --url https://{fqdn} "
                 f"--requests {VERIFY_SAMPLE_REQUESTS} --prometheus "
                 + _dr_fact(
-                    dr_prometheus_url or dr.get("prometheusUrl"),
+                    dr_prometheus_url or dr.prometheus_url,
                     f"Prometheus URL of {dr_name}",
                     dr_stack,
                 ),
@@ -334,37 +351,39 @@ def runbook_steps(
     return steps
 
 
-def failback_steps(estimate: Mapping[str, Any]) -> list[DatabaseStep]:
+def failback_steps(estimate: Estimates | Mapping[str, Any]) -> list[DatabaseStep]:
     """Each database's way back to the rebuilt primary (paif_components.dr.database_steps)."""
-    sites, stacks = estimate["sites"], estimate["stacks"]
+    estimate = as_estimates(estimate)
+    topology, primary, _, _ = _failover_parts(estimate)
+    stacks = estimate.stacks
     return [
         failback_step(
             db,
             admin=DEFAULT_ADMIN_USERNAME,
-            primary_stack=_placeholder(stacks.get("primary"), "primary stack"),
-            dr_stack=_placeholder(stacks.get("dr"), "DR stack"),
-            primary_supervisor=_placeholder(
-                sites["primary"].get("supervisor"), f"Supervisor of {sites['primary']['name']}"
-            ),
+            primary_stack=_placeholder(stacks.primary, "primary stack"),
+            dr_stack=_placeholder(stacks.dr, "DR stack"),
+            primary_supervisor=_placeholder(primary.supervisor, f"Supervisor of {primary.name}"),
         )
-        for db in estimate["topology"]["databases"]
+        for db in topology.databases
     ]
 
 
-def render_runbook(config: StackConfig, estimate: Mapping[str, Any]) -> str:
+def render_runbook(config: StackConfig, estimate: Estimates | Mapping[str, Any]) -> str:
     """Markdown failover runbook for this stack's topology (module doc)."""
-    pattern = str(estimate["pattern"])
+    estimate = as_estimates(estimate)
+    pattern = estimate.pattern
     site = config.site.name
-    if pattern == "none" or estimate.get("rto") is None:
+    if pattern == "none" or estimate.rto is None or estimate.rpo is None:
         return (
             f"# Failover runbook: {site}\n\n"
             "This stack declares no DR pattern (`paif:dr.pattern: none`), so there is no site "
             "to fail over to. Declare pilot-light, warm-standby or active-active in both stack "
             "files (§9.3.3; PAIF-DR-001).\n"
         )
-    sites, stacks = estimate["sites"], estimate["stacks"]
-    primary, dr = sites["primary"]["name"], sites["dr"]["name"]
-    rto, rpo = estimate["rto"], estimate["rpo"]
+    stacks = estimate.stacks
+    _, primary_facts, dr_facts, rto = _failover_parts(estimate)
+    primary, dr = primary_facts.name, dr_facts.name
+    rpo = estimate.rpo
     observability = config.observability
     own_prometheus = (
         observability.prometheus.resolved_url
@@ -372,21 +391,22 @@ def render_runbook(config: StackConfig, estimate: Mapping[str, Any]) -> str:
         else None
     )
     steps = runbook_steps(estimate, dr_prometheus_url=own_prometheus)
+    own_stack = stacks.dr if estimate.role == "dr" else stacks.primary
     total = sum(s.seconds for s in steps)
     out: list[str] = [
         f"# Failover runbook: {primary} → {dr} ({pattern})",
         "",
-        f"Rendered by `paif plan` for stack `{_placeholder(stacks.get(_role_key(estimate)), site)}`"
+        f"Rendered by `paif plan` for stack `{_placeholder(own_stack, site)}`"
         f" from the declared topology: primary stack "
-        f"`{_placeholder(stacks.get('primary'), 'primary')}`, DR stack "
-        f"`{_placeholder(stacks.get('dr'), 'dr')}`. Durations are the plan's RTO estimate, "
+        f"`{_placeholder(stacks.primary, 'primary')}`, DR stack "
+        f"`{_placeholder(stacks.dr, 'dr')}`. Durations are the plan's RTO estimate, "
         "term by term (`estimates.rto.terms` in plan.json); steps run one after another.",
         "",
-        f"- Estimated RTO: **{rto['duration']}** ({rto['band']}; §9.3 expects "
-        f"{rto['sourceBand']} for {pattern})",
-        f"- Estimated RPO: **{rpo['duration']}** ({rpo['band']}; §9.3 expects {rpo['sourceBand']})",
+        f"- Estimated RTO: **{rto.duration}** ({rto.band}; §9.3 expects "
+        f"{rto.source_band} for {pattern})",
+        f"- Estimated RPO: **{rpo.duration}** ({rpo.band}; §9.3 expects {rpo.source_band})",
     ]
-    objectives = estimate.get("objectives")
+    objectives = estimate.objectives
     if objectives:
         for key in ("rto", "rpo"):
             o = objectives[key]
@@ -394,9 +414,9 @@ def render_runbook(config: StackConfig, estimate: Mapping[str, Any]) -> str:
             out.append(f"- Declared {key.upper()}: {o['declared']}: {verdict}")
     else:
         out.append("- No RTO/RPO objectives declared (`paif:dr.objectives`).")
-    for reason in rpo.get("unbounded") or []:
+    for reason in rpo.unbounded or ():
         out.append(f"- Warning: {reason}")
-    for note in estimate.get("notes") or []:
+    for note in estimate.notes:
         out.append(f"- Note: {note}")
     out += ["", "| # | step | estimated | terms |", "|---|---|---|---|"]
     for number, step in enumerate(steps, 1):
@@ -420,8 +440,8 @@ def render_runbook(config: StackConfig, estimate: Mapping[str, Any]) -> str:
             out += [action, ""]
         if out[-1] == "":
             out.pop()
-    changes = (estimate.get("failover") or {}).get("changes") or []
-    dr_stack = _placeholder(stacks.get("dr"), "DR stack")
+    changes = list(estimate.failover.changes) if estimate.failover else []
+    dr_stack = _placeholder(stacks.dr, "DR stack")
     out += ["", "## What the failover changes", ""]
     out += _changes_table(changes, dr_stack)
     out += [
@@ -461,7 +481,3 @@ def _changes_table(changes: Sequence[Mapping[str, Any]], dr_stack: str) -> list[
         for c in changes
     ]
     return rows
-
-
-def _role_key(estimate: Mapping[str, Any]) -> str:
-    return "dr" if estimate.get("role") == "dr" else "primary"

@@ -6,14 +6,14 @@ the config overrides, in-site HA and whether the failed-over site can schedule i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from paif_components.config.models import StackConfig
 from paif_components.config.units import parse_quantity
 from paif_components.dr.copies import DatabaseRole
 from paif_components.dr.schedulability import cluster_schedules, schedules_dict
-from paif_components.dr.topology import DerivedSite, derive_site
+from paif_components.dr.topology import DerivedSite
 from paif_components.estimators import (
     Assumptions,
     ClusterFacts,
@@ -224,14 +224,12 @@ def in_site_ha(config: StackConfig, assumptions: Assumptions) -> list[dict[str, 
 
 
 def schedulability_facts(
-    here: DerivedSite,
-    dr_side: DerivedSite,
-    dr_config: StackConfig,
-    primary: StackConfig,
-    stack: str | None,
+    here: DerivedSite, dr_side: DerivedSite, dr_site: Callable[[bool], DerivedSite]
 ) -> dict[str, Any]:
+    """This stack's clusters as built now, and the DR side's in the other state (``dr_site``
+    gives the DR side standing by or failed over, derived once per stack)."""
     other_shape = not (dr_side.failover or here.failover)
-    dr_other = derive_site(dr_config, primary, failover=other_shape)
+    dr_other = dr_site(other_shape)
     return {
         "current": schedules_dict(cluster_schedules(here.config)),
         "drSiteFailedOver" if other_shape else "drSiteStandingBy": schedules_dict(

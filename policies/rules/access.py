@@ -354,7 +354,7 @@ def _member_name(member: Any) -> str:
 def check_harbor_people(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Violation]:
     administering = {str(r).lower() for r in thresholds["administeringRoles"]}
     pushing = {str(r).lower() for r in thresholds["pushRoles"]}
-    targets = {str(p) for p in view.site.get("replicationTargets") or []}
+    targets = set(view.facts.replication_targets)
     for member in view.of_type(HARBOR_MEMBER_GROUP_TYPE, HARBOR_MEMBER_USER_TYPE):
         if not view.production(member):
             continue

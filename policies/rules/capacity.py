@@ -82,7 +82,7 @@ def site_pool(view: StackView) -> tuple[Pool | None, str]:
     ``paif_components.estimators.capacity``. The ComputeCluster's hosts, when declared, count
     instead of the site's figure: what the cluster really holds.
     """
-    capacity = view.site.get("gpuCapacity")
+    capacity = view.facts.gpu_capacity
     domain = view.site.get("workloadDomain") or {}
     clusters = view.of_type(COMPUTE_CLUSTER_TYPE)
     cluster_hosts = sum(len(c.props.get("hostSystemIds") or []) for c in clusters)

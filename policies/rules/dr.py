@@ -59,8 +59,10 @@ CONTINUOUS_REPLICATION_PATTERNS: Final = frozenset({"warm-standby", "active-acti
 
 def objective_seconds(view: StackView, key: str) -> float | None:
     """A declared objective (``rtoSeconds``/``rpoSeconds``), None when not declared."""
-    objectives = view.site.get("objectives") or {}
-    return as_number(objectives.get(key))
+    objectives = view.facts.objectives
+    if objectives is None:
+        return None
+    return as_number(objectives.rto_seconds if key == "rtoSeconds" else objectives.rpo_seconds)
 
 
 def _terms(raw: Any) -> list[tuple[str, float]]:
@@ -110,13 +112,13 @@ def check_dr_pattern(view: StackView, _: Mapping[str, Any]) -> Iterator[Violatio
     if pattern not in DR_PATTERNS:
         if view.is_production:
             yield Violation(
-                f"production site {view.site.get('site')!r} declares no DR pattern "
+                f"production site {view.facts.site!r} declares no DR pattern "
                 f"(paif:dr.pattern is {pattern!r}); a site loss would have no recovery path "
                 "(§9.3: pilot-light, warm-standby or active-active)",
                 site,
             )
         return
-    if not view.site.get("peerSite"):
+    if not view.facts.peer_site:
         yield Violation(
             f"DR pattern {pattern!r} names no peer site (paif:dr.peer)",
             site,
@@ -179,8 +181,9 @@ def check_rto(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
     "paif:dr.objectives.rpo.",
 )
 def check_rpo(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
-    stores = get_path(estimates(view), "rpo.stores")
-    if stores is None or isinstance(stores, str) or view.dr_pattern not in DR_PATTERNS:
+    rpo = estimates(view).rpo
+    stores = rpo.stores if rpo is not None else None
+    if stores is None or view.dr_pattern not in DR_PATTERNS:
         yield from _check_objective(view, "rpo", "rpoSeconds", "RPO")
         return
     declared = objective_seconds(view, "rpoSeconds")
@@ -220,15 +223,15 @@ def _check_objective(
             site,
         )
         return
-    estimate = estimates(view).get(what) or {}
-    unbounded = str_list(estimate.get("unbounded"))
+    estimate = estimates(view).rto if what == "rto" else estimates(view).rpo
+    unbounded = str_list(list(estimate.unbounded or ())) if estimate is not None else []
     for reason in unbounded:
         yield Violation(
             f"RPO is unbounded, declared {format_duration(declared)}: {reason}",
             site,
         )
-    estimated = as_number(estimate.get("seconds"))
-    if estimated is None:
+    estimated = as_number(estimate.seconds) if estimate is not None else None
+    if estimate is None or estimated is None:
         if not unbounded:
             yield Violation(
                 f"the site carries no {name} estimate (estimates.{what}.seconds), so the "
@@ -237,7 +240,7 @@ def _check_objective(
             )
         return
     if estimated > declared:
-        largest = _largest_terms(_terms(estimate.get("terms")))
+        largest = _largest_terms(_terms(estimate.terms))
         yield Violation(
             f"estimated {name} {format_duration(estimated)} exceeds the declared {name} "
             f"{format_duration(declared)} for pattern {view.dr_pattern!r}"
@@ -272,7 +275,7 @@ def check_database_writers(view: StackView, _: Mapping[str, Any]) -> Iterator[Vi
             "docs/architecture.md), so commits in flight are lost with the site (§9.3)",
             view.site_urn,
         )
-    writer_site = view.site.get("peerSite") or "the primary site"
+    writer_site = view.facts.peer_site or "the primary site"
     for cluster in clusters:
         if view.dr_role == "dr" and _is_writer(cluster) and not is_failed_over:
             yield Violation(
@@ -296,8 +299,8 @@ def check_database_writers(view: StackView, _: Mapping[str, Any]) -> Iterator[Vi
     "another site (declared in paif:dr.backupLocations with its site), encrypted.",
 )
 def check_backups(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
-    here = view.site.get("site")
-    locations = view.site.get("backupLocations") or {}
+    here = view.facts.site
+    locations = view.facts.backup_locations
     for cluster in postgres_clusters(view):
         if not _is_writer(cluster):
             continue  # a standby's data is backed up where the writer runs
@@ -386,7 +389,7 @@ def check_active_active(view: StackView, _: Mapping[str, Any]) -> Iterator[Viola
                 f"{what} has {len(members)} enabled site member(s); active-active needs both sites",
                 service.urn,
             )
-    losses = list(get_path(estimates(view), "capacity.siteLoss") or [])
+    losses = list(get_path(estimates(view).capacity or {}, "siteLoss") or [])
     if not losses:
         yield Violation(
             "the site carries no site-loss capacity estimate (estimates.capacity.siteLoss), so "

@@ -45,7 +45,7 @@ from paif_policies.rules.dr import (
     dedupe,
     objective_seconds,
 )
-from paif_policies.view import StackView, as_number, endpoints, get_path
+from paif_policies.view import StackView, as_number, endpoints
 
 
 @rule(
@@ -64,7 +64,7 @@ def check_models_replicated(view: StackView, _: Mapping[str, Any]) -> Iterator[V
     local = local_harbor_host(view)
     edges = edges_to_peer(view)
     inbound = [e for e in peer_edges(view) if local is None or e.dest in (local, None)]
-    peer = view.site.get("peerSite") or "the DR site"
+    peer = view.facts.peer_site or "the DR site"
     peer_host = host_of(view.site.get("peerHarborUrl")) or site_harbor(view, mine=False)
     missing: dict[str, list[ServedModel]] = {}
     for model in served_models(view):
@@ -177,7 +177,7 @@ def check_replication_schedule(view: StackView, _: Mapping[str, Any]) -> Iterato
 
 def _largest_model_transfer_seconds(view: StackView) -> float:
     """Time to push the largest served model over the inter-site link (DR assumptions)."""
-    assumptions = estimates(view).get("assumptions") or {}
+    assumptions = estimates(view).assumptions or {}
     link = as_number(assumptions.get("harborReplicationGbitPerSecond"))
     if link is None or link <= 0:
         link = Assumptions().harbor_replication_gbit_per_second
@@ -218,7 +218,7 @@ def check_model_parity(view: StackView, _: Mapping[str, Any]) -> Iterator[Violat
     mine: dict[str, list[ServedModel]] = {}
     for model in served_models(view):
         mine.setdefault(model.ref.without_host, []).append(model)
-    peer = view.site.get("peerSite") or "the peer site"
+    peer = view.facts.peer_site or "the peer site"
     for ref, models in sorted(mine.items()):
         if ref not in theirs:
             for model in models:
@@ -245,11 +245,12 @@ def filter_project(selection: RepoFilter) -> str | None:
 
 def flows_into(view: StackView) -> list[Mapping[str, Any]]:
     """Replication flows whose target is this site (the topology's, and the peer's output)."""
-    here = view.site.get("site")
-    registry = get_path(estimates(view), "topology.registry") or {}
+    here = view.facts.site
+    topology = estimates(view).topology
+    registry = topology.registry if topology is not None else None
     flows = [
-        *(registry.get("outbound") or []),
-        *(registry.get("inbound") or []),
+        *(f.to_json() for f in (registry.outbound if registry is not None else ())),
+        *(f.to_json() for f in (registry.inbound if registry is not None else ())),
         *(f for f in view.site.get("peerReplication") or [] if f.get("fromHarbor") is not None),
     ]
     seen: dict[tuple[Any, ...], Mapping[str, Any]] = {}

@@ -280,7 +280,7 @@ def vm_classes(view: StackView) -> list[tuple[str, Mapping[str, Any]]]:
         (str(c.props.get("name") or c.name), c.props)
         for c in view.of_type("vsphere:index/virtualMachineClass:VirtualMachineClass")
     ]
-    for listed in view.site.get("referencedVmClasses") or []:
+    for listed in view.facts.referenced_vm_classes or ():
         if hasattr(listed, "get") and listed.get("name"):
             out.append((str(listed["name"]), listed))
     return out

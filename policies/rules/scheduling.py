@@ -184,7 +184,7 @@ def check_schedulable(view: StackView, _: Mapping[str, Any]) -> Iterator[Violati
                 yield Violation(message, view.site_urn)
     if view.dr_role != "dr":
         return
-    shapes = get_path(estimates(view), "schedulability") or {}
+    shapes = estimates(view).schedulability or {}
     for key, when in OTHER_SHAPES.items():
         for cluster in get_path(shapes, f"{key}.clusters") or []:
             for placement in cluster.get("placements") or []:

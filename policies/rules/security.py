@@ -154,7 +154,7 @@ def check_rate_limits(view: StackView, _: Mapping[str, Any]) -> Iterator[Violati
     "in Kubernetes put them in a Secret and reference it (secretKeyRef, a Secret name).",
 )
 def check_secrets(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
-    for key in view.site.get("plaintextSecretConfigKeys") or []:
+    for key in view.facts.plaintext_secret_config_keys:
         yield Violation(
             f"config key {key!r} looks like a credential but is stored in plain text in the "
             f"stack file; set it with `pulumi config set --secret {key}`",
@@ -229,12 +229,12 @@ def _input_plaintext(resource: Any) -> Iterator[Violation]:
     "DFW policy allows admins to the management group and drops everything else to it.",
 )
 def check_management_network(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
-    if view.site.get("edge") == "external" or view.part == "tenants":
+    if view.facts.edge == "external" or view.part == "tenants":
         # paif:network.edge external, or a tenant group of a split site (paif:layout): the
         # stack that manages the edge is checked
         return
-    management = _networks(view.site.get("managementCidrs"))
-    admins = _networks(view.site.get("adminSourceCidrs"))
+    management = _networks(list(view.facts.management_cidrs))
+    admins = _networks(list(view.facts.admin_source_cidrs))
     if not management:
         if view.is_production:
             yield Violation(
@@ -323,7 +323,7 @@ def _management_policy(
     thresholds={"minRetentionDays": MIN_AUDIT_RETENTION_DAYS},
 )
 def check_audit(view: StackView, thresholds: Mapping[str, Any]) -> Iterator[Violation]:
-    audit = view.site.get("audit")
+    audit = view.facts.audit
     minimum = as_int(thresholds.get("minRetentionDays"), MIN_AUDIT_RETENTION_DAYS) or 0
     if not audit:
         yield Violation("the site declares no audit logging (paif:security.audit)", view.site_urn)

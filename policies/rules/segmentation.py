@@ -149,8 +149,8 @@ def check_named_sources(view: StackView, _: Mapping[str, Any]) -> Iterator[Viola
 
 def _what_to_declare(view: StackView) -> str:
     """The paif:network.egress keys this stack needs, with what it knows of each."""
-    harbor = view.site.get("harborHost")
-    locations = sorted(str(k) for k in (view.site.get("backupLocations") or {}))
+    harbor = view.facts.harbor_host
+    locations = sorted(view.facts.backup_locations)
     parts = [
         "dnsServers (the Supervisor workload network's DNS servers)",
         f"harbor (the addresses of {harbor})" if harbor else "harbor (the site Harbor's addresses)",

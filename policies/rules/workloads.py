@@ -125,7 +125,7 @@ def _immutable_rules(view: StackView, project: Any) -> list[Any]:
 
 def immutability_gap(view: StackView, ref: ImageRef) -> str | None:
     """Why no Harbor tag-immutability rule of this site covers ``ref`` (None: one does)."""
-    harbor_host = str(view.site.get("harborHost") or "")
+    harbor_host = view.facts.harbor_host or ""
     if not ref.host or ref.host != harbor_host.lower():
         where = ref.host or "Docker Hub"
         return f"its registry {where} is not this site's Harbor ({harbor_host or 'unknown'})"

@@ -31,6 +31,12 @@ KUBERNETES_PROVIDER_VERSION="4.25.0"
 # module the proxy does not serve. Built with engine/language-python/pulumi-language-python.patch.
 LANGUAGE_HOST_SDK_VERSION="v3.79.0"
 export CGO_ENABLED=0
+# The wrappers' go.mod files are aligned (docs/engine.md, "Build times"): the modules the tools share
+# (the Pulumi SDK, k8s.io/*, grpc, protobuf, otel, golang.org/x/*) are at one version in all of them,
+# so Go's build cache compiles each shared package once for all binaries. Its cache key also holds
+# the GOEXPERIMENT set, so the engine builds with trivy's (scanners/build-trivy.sh needs jsonv2) and
+# shares packages with it too. Each wrapper builds on its own go.mod, never a go.work.
+export GOEXPERIMENT=jsonv2 GOWORK=off
 # No debug information: nothing here is run under a debugger, and DWARF is a large part of the
 # compile and link work of binaries this size (stack traces keep their file:line).
 export GOFLAGS="${GOFLAGS:-} -trimpath -gcflags=all=-dwarf=false"

@@ -506,7 +506,7 @@ class PaifSite(pulumi.ComponentResource):
             objectives=Objectives(dr.objectives.rto, dr.objectives.rpo) if dr.objectives else None,
             # A DR site builds the primary's tenants, so the primary's waivers cover them too.
             waivers=tuple(
-                w.model_dump(mode="json", by_alias=True)
+                w.record().to_json()
                 for w in [*config.waivers, *(args.primary.waivers if args.primary else ())]
             ),
             plaintext_secret_config_keys=tuple(args.plaintext_secret_keys),

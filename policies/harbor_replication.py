@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from paif_components.contract import tokens
-from paif_components.contract.estimates import Estimates
 from paif_policies.harbor_filters import RepoFilter, parse_filters
 from paif_policies.readers import host_of, is_true, known
 from paif_policies.view import StackView
@@ -22,7 +21,6 @@ __all__ = [
     "MANUAL",
     "Edge",
     "edges_to_peer",
-    "estimates",
     "failed_over",
     "local_edges",
     "local_harbor_host",
@@ -65,15 +63,10 @@ class Edge:
         return self.resource.urn if self.resource is not None else None
 
 
-def estimates(view: StackView) -> Estimates:
-    """The site's DR estimate, typed (empty when the site carries none)."""
-    return view.estimates
-
-
 def site_harbor(view: StackView, mine: bool) -> str | None:
     """This site's (``mine``) or the peer's Harbor host, as the estimate's site facts say."""
     here_is_primary = view.dr_role != "dr"
-    facts = estimates(view).sites.side(primary=here_is_primary == mine)
+    facts = view.estimates.sites.side(primary=here_is_primary == mine)
     return host_of(facts.harbor_url if facts is not None else None)
 
 
@@ -81,7 +74,7 @@ def failed_over(view: StackView) -> bool:
     """A DR stack running failed over holds the writer and serves at full scale."""
     if view.site.get("failover") is not None:
         return is_true(view.site.get("failover"))
-    topology = estimates(view).topology
+    topology = view.estimates.topology
     return topology is not None and topology.failover
 
 
@@ -181,7 +174,7 @@ def peer_edges(view: StackView) -> list[Edge]:
             )
     else:
         # The estimate's topology (seen from the DR site) lists both directions.
-        topology = estimates(view).topology
+        topology = view.estimates.topology
         registry = topology.registry if topology is not None else None
         entries = (
             [

@@ -38,7 +38,6 @@ from paif_components.estimators.durations import format_duration
 from paif_components.nsx_binding import GSLB_SERVICE_TYPE
 from paif_policies.harbor_replication import (
     DR_PATTERNS,
-    estimates,
     failed_over,
 )
 from paif_policies.readers import annotations_of, is_true, str_list
@@ -181,7 +180,7 @@ def check_rto(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
     "paif:dr.objectives.rpo.",
 )
 def check_rpo(view: StackView, _: Mapping[str, Any]) -> Iterator[Violation]:
-    rpo = estimates(view).rpo
+    rpo = view.estimates.rpo
     stores = rpo.stores if rpo is not None else None
     if stores is None or view.dr_pattern not in DR_PATTERNS:
         yield from _check_objective(view, "rpo", "rpoSeconds", "RPO")
@@ -223,7 +222,7 @@ def _check_objective(
             site,
         )
         return
-    estimate = estimates(view).rto if what == "rto" else estimates(view).rpo
+    estimate = view.estimates.rto if what == "rto" else view.estimates.rpo
     unbounded = str_list(list(estimate.unbounded or ())) if estimate is not None else []
     for reason in unbounded:
         yield Violation(
@@ -389,7 +388,7 @@ def check_active_active(view: StackView, _: Mapping[str, Any]) -> Iterator[Viola
                 f"{what} has {len(members)} enabled site member(s); active-active needs both sites",
                 service.urn,
             )
-    losses = list(get_path(estimates(view).capacity or {}, "siteLoss") or [])
+    losses = list(get_path(view.estimates.capacity or {}, "siteLoss") or [])
     if not losses:
         yield Violation(
             "the site carries no site-loss capacity estimate (estimates.capacity.siteLoss), so "

@@ -30,7 +30,6 @@ from paif_policies.harbor_replication import (
     HARBOR_PROJECT_TYPE,
     MANUAL,
     edges_to_peer,
-    estimates,
     local_edges,
     local_harbor_host,
     peer_edges,
@@ -177,7 +176,7 @@ def check_replication_schedule(view: StackView, _: Mapping[str, Any]) -> Iterato
 
 def _largest_model_transfer_seconds(view: StackView) -> float:
     """Time to push the largest served model over the inter-site link (DR assumptions)."""
-    assumptions = estimates(view).assumptions or {}
+    assumptions = view.estimates.assumptions or {}
     link = as_number(assumptions.get("harborReplicationGbitPerSecond"))
     if link is None or link <= 0:
         link = Assumptions().harbor_replication_gbit_per_second
@@ -246,7 +245,7 @@ def filter_project(selection: RepoFilter) -> str | None:
 def flows_into(view: StackView) -> list[Mapping[str, Any]]:
     """Replication flows whose target is this site (the topology's, and the peer's output)."""
     here = view.facts.site
-    topology = estimates(view).topology
+    topology = view.estimates.topology
     registry = topology.registry if topology is not None else None
     flows = [
         *(f.to_json() for f in (registry.outbound if registry is not None else ())),

@@ -24,7 +24,6 @@ from paif_components.estimators.scheduling import (
     schedule,
 )
 from paif_components.vks_cluster import AUTOSCALER_MIN
-from paif_policies.harbor_replication import estimates
 from paif_policies.readers import known
 from paif_policies.registry import Violation, rule
 from paif_policies.view import StackView, as_number, get_path, target_of
@@ -184,7 +183,7 @@ def check_schedulable(view: StackView, _: Mapping[str, Any]) -> Iterator[Violati
                 yield Violation(message, view.site_urn)
     if view.dr_role != "dr":
         return
-    shapes = estimates(view).schedulability or {}
+    shapes = view.estimates.schedulability or {}
     for key, when in OTHER_SHAPES.items():
         for cluster in get_path(shapes, f"{key}.clusters") or []:
             for placement in cluster.get("placements") or []:

@@ -43,7 +43,7 @@ from paif_components.contract.plan import SECRET_PLACEHOLDER
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResourceRecord(plan.ResourceRecord):
     """One registered resource: plan.json's record (``to_json``), and what the run learns
     beside it that the plan does not record."""

@@ -21,7 +21,7 @@ __all__ = ["SECRET_PLACEHOLDER", "PlanDocument", "ResourceRecord"]
 SECRET_PLACEHOLDER: Final = "[secret]"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResourceRecord:
     """One registered resource as plan.json records it: what the engine would see (secrets
     masked). ``inputs`` stay a mapping: a resource's inputs are its provider's schema, not

@@ -8,7 +8,8 @@ of readers, so every record of the contract tolerates the same things. Chosen on
 - An array is any sequence but text: a parsed ``list``, a writer's ``tuple``, and the
   read-only list proxy pulumi-policy hands a policy its props in (``paif_policies.sdk_proxies``).
   A string, though a sequence, is never an array.
-- Arrays read as tuples: the records are frozen, and a tuple cannot change under them.
+- Arrays read as tuples: the records are frozen, and a tuple cannot change under them
+  (plan.py's records keep the lists they have always held: ``list(strings(...))``).
 - "Not there" is None, not an empty value, where the writer tells the two apart (an RPO's
   ``unbounded`` list exists only on an RPO); a record that has no such difference asks for its
   default with ``or``.

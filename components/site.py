@@ -483,7 +483,7 @@ class PaifSite(pulumi.ComponentResource):
                     }
                 ),
                 "replication": [
-                    f.to_dict() for f in (derived.registry.flows if derived.registry else ())
+                    f.to_json() for f in (derived.registry.flows if derived.registry else ())
                 ],
                 "ingress": self.edge.https_url if self.edge is not None else None,
             }

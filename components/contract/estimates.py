@@ -18,11 +18,12 @@ a partial mapping (a policy run on a hand-made site) get None for what is missin
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from paif_components.contract.dr_topology import DrTopologyRecord, JsonMap
+from paif_components.contract.dr_topology import DrTopologyRecord
+from paif_components.contract.json_read import JsonMap, items, mapping, maps, strings, text
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,14 @@ class SiteFactsRecord:
     @classmethod
     def from_json(cls, raw: JsonMap) -> SiteFactsRecord:
         return cls(
-            name=raw.get("name") or "",
-            stack=raw.get("stack"),
-            harbor_url=raw.get("harborUrl"),
-            supervisor=raw.get("supervisor"),
-            vcenter=raw.get("vcenter"),
-            fqdn=raw.get("fqdn"),
-            virtual_ip=raw.get("virtualIp"),
-            prometheus_url=raw.get("prometheusUrl"),
+            name=text(raw.get("name")) or "",
+            stack=text(raw.get("stack")),
+            harbor_url=text(raw.get("harborUrl")),
+            supervisor=text(raw.get("supervisor")),
+            vcenter=text(raw.get("vcenter")),
+            fqdn=text(raw.get("fqdn")),
+            virtual_ip=text(raw.get("virtualIp")),
+            prometheus_url=text(raw.get("prometheusUrl")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -73,7 +74,7 @@ class SitesRecord:
 
     @classmethod
     def from_json(cls, raw: JsonMap) -> SitesRecord:
-        primary, dr = raw.get("primary"), raw.get("dr")
+        primary, dr = mapping(raw.get("primary")), mapping(raw.get("dr"))
         return cls(
             primary=SiteFactsRecord.from_json(primary) if primary is not None else None,
             dr=SiteFactsRecord.from_json(dr) if dr is not None else None,
@@ -98,7 +99,7 @@ class StacksRecord:
 
     @classmethod
     def from_json(cls, raw: JsonMap) -> StacksRecord:
-        return cls(primary=raw.get("primary"), dr=raw.get("dr"))
+        return cls(primary=text(raw.get("primary")), dr=text(raw.get("dr")))
 
     def to_json(self) -> dict[str, Any]:
         return {"primary": self.primary, "dr": self.dr}
@@ -122,17 +123,18 @@ class RecoveryRecord:
 
     @classmethod
     def from_json(cls, raw: JsonMap) -> RecoveryRecord:
-        unbounded, stores = _items(raw.get("unbounded")), _items(raw.get("stores"))
+        unbounded, stores = raw.get("unbounded"), raw.get("stores")
+        bounded = raw.get("bounded")
         return cls(
             seconds=raw.get("seconds"),
-            duration=raw.get("duration") or "",
-            band=raw.get("band") or "",
-            source_band=raw.get("sourceBand") or "",
+            duration=text(raw.get("duration")) or "",
+            band=text(raw.get("band")) or "",
+            source_band=text(raw.get("sourceBand")) or "",
             within_source_band=bool(raw.get("withinSourceBand")),
-            terms=_items(raw.get("terms")) or (),
-            bounded=raw.get("bounded"),
-            unbounded=unbounded,
-            stores=stores,
+            terms=maps(raw.get("terms")),
+            bounded=bool(bounded) if bounded is not None else None,
+            unbounded=strings(unbounded) if items(unbounded) is not None else None,
+            stores=maps(stores) if items(stores) is not None else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -167,11 +169,11 @@ class FailoverRecord:
     @classmethod
     def from_json(cls, raw: JsonMap) -> FailoverRecord:
         return cls(
-            source=raw["from"],
-            target=raw["to"],
-            dr_site_facts=raw["drSiteFacts"],
-            changes=tuple(raw.get("changes") or ()),
-            commands=dict(raw.get("commands") or {}),
+            source=text(raw.get("from")) or "",
+            target=text(raw.get("to")) or "",
+            dr_site_facts=text(raw.get("drSiteFacts")) or "",
+            changes=maps(raw.get("changes")),
+            commands=mapping(raw.get("commands")) or {},
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -182,15 +184,6 @@ class FailoverRecord:
             "changes": [dict(c) for c in self.changes],
             "commands": dict(self.commands),
         }
-
-
-def _mapping(value: Any) -> JsonMap | None:
-    return dict(value) if isinstance(value, Mapping) else None
-
-
-def _items(value: Any) -> tuple[Any, ...] | None:
-    """A JSON list as a tuple (None when it is not a list: absent, or not yet known)."""
-    return tuple(value) if isinstance(value, Sequence) and not isinstance(value, str) else None
 
 
 @dataclass(frozen=True)
@@ -217,25 +210,27 @@ class Estimates:
 
     @classmethod
     def from_json(cls, raw: JsonMap) -> Estimates:
-        rto, rpo, topology, failover = (raw.get(k) for k in ("rto", "rpo", "topology", "failover"))
+        rto, rpo, topology, failover = (
+            mapping(raw.get(k)) for k in ("rto", "rpo", "topology", "failover")
+        )
         overridden, ha = raw.get("overriddenAssumptions"), raw.get("inSiteHa")
         return cls(
-            pattern=raw.get("pattern") or "none",
-            role=raw.get("role") or "primary",
-            site=raw.get("site") or "",
-            stacks=StacksRecord.from_json(raw.get("stacks") or {}),
-            sites=SitesRecord.from_json(raw.get("sites") or {}),
+            pattern=text(raw.get("pattern")) or "none",
+            role=text(raw.get("role")) or "primary",
+            site=text(raw.get("site")) or "",
+            stacks=StacksRecord.from_json(mapping(raw.get("stacks")) or {}),
+            sites=SitesRecord.from_json(mapping(raw.get("sites")) or {}),
             rto=RecoveryRecord.from_json(rto) if rto is not None else None,
             rpo=RecoveryRecord.from_json(rpo) if rpo is not None else None,
-            objectives=_mapping(raw.get("objectives")),
-            capacity=_mapping(raw.get("capacity")),
+            objectives=mapping(raw.get("objectives")),
+            capacity=mapping(raw.get("capacity")),
             topology=DrTopologyRecord.from_json(topology) if topology else None,
-            schedulability=_mapping(raw.get("schedulability")),
-            notes=tuple(raw.get("notes") or ()),
+            schedulability=mapping(raw.get("schedulability")),
+            notes=strings(raw.get("notes")),
             failover=FailoverRecord.from_json(failover) if failover is not None else None,
-            assumptions=_mapping(raw.get("assumptions")),
-            overridden_assumptions=tuple(overridden) if overridden is not None else None,
-            in_site_ha=tuple(ha) if ha is not None else None,
+            assumptions=mapping(raw.get("assumptions")),
+            overridden_assumptions=strings(overridden) if items(overridden) is not None else None,
+            in_site_ha=maps(ha) if items(ha) is not None else None,
         )
 
     @classmethod

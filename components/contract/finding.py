@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from paif_components.contract.json_read import text
 from paif_components.contract.waiver import Waiver
 
 __all__ = ["ENFORCEMENTS", "SEVERITIES", "Enforcement", "Finding"]
@@ -80,7 +81,7 @@ class Finding:
         """An entry of ``policy.violations``; a missing field reads as empty or None. plan.json
         records the waiver's reason, owner and expiry, not the pattern it was written with: the
         waiver read back names the finding's own rule and resource."""
-        urn = _optional(raw.get("urn"))
+        urn = text(raw.get("urn"))
         rule_id = str(raw.get("ruleId") or "")
         waiver = (
             Waiver(
@@ -98,14 +99,10 @@ class Finding:
             enforcement=str(raw.get("enforcement") or ""),
             urn=urn,
             message=str(raw.get("message") or ""),
-            severity=_optional(raw.get("severity")),
+            severity=text(raw.get("severity")),
             waiver=waiver,
-            title=_optional(raw.get("title")),
-            section=_optional(raw.get("section")),
-            help_uri=_optional(raw.get("helpUri")),
-            policy=_optional(raw.get("policy")),
+            title=text(raw.get("title")),
+            section=text(raw.get("section")),
+            help_uri=text(raw.get("helpUri")),
+            policy=text(raw.get("policy")),
         )
-
-
-def _optional(value: Any) -> str | None:
-    return None if value is None else str(value)

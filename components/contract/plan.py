@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from paif_components.contract.finding import Finding
+from paif_components.contract.json_read import mapping, maps, strings, text
 
 __all__ = ["SECRET_PLACEHOLDER", "PlanDocument", "ResourceRecord"]
 
@@ -70,16 +71,16 @@ class ResourceRecord:
             urn=str(raw.get("urn") or ""),
             type=str(raw.get("type") or ""),
             name=str(raw.get("name") or ""),
-            parent=_optional(raw.get("parent")),
+            parent=text(raw.get("parent")),
             custom=bool(raw.get("custom", True)),
-            provider=_optional(raw.get("provider")),
-            inputs=_mapping(raw.get("inputs")),
-            secret_paths=_strings(raw.get("secretPaths")),
+            provider=text(raw.get("provider")),
+            inputs=mapping(raw.get("inputs")) or {},
+            secret_paths=list(strings(raw.get("secretPaths"))),
             protect=bool(raw.get("protect", False)),
             retain_on_delete=bool(raw.get("retainOnDelete", False)),
-            depends_on=_strings(raw.get("dependsOn")),
-            aliases=_strings(raw.get("aliases")),
-            import_id=_optional(raw.get("importId")),
+            depends_on=list(strings(raw.get("dependsOn"))),
+            aliases=list(strings(raw.get("aliases"))),
+            import_id=text(raw.get("importId")),
         )
 
 
@@ -117,37 +118,15 @@ class PlanDocument:
         """Tolerant, for plans of other versions (``paif diff --base`` plans an older
         checkout): a missing or malformed part reads as empty, a resource or finding that is
         not an object is skipped."""
-        policy = _mapping(raw.get("policy"))
+        policy = mapping(raw.get("policy")) or {}
         return cls(
             stack=str(raw.get("stack") or ""),
             project=str(raw.get("project") or ""),
             stack_file=str(raw.get("stackFile") or ""),
             environment=str(raw.get("environment") or ""),
-            resources=[
-                ResourceRecord.from_json(r) for r in _list(raw.get("resources")) if _is_map(r)
-            ],
-            outputs=_mapping(raw.get("outputs")),
-            secret_outputs=_strings(raw.get("secretOutputs")),
-            findings=[Finding.from_json(f) for f in _list(policy.get("violations")) if _is_map(f)],
-            estimates=_mapping(raw.get("estimates")),
+            resources=[ResourceRecord.from_json(r) for r in maps(raw.get("resources"))],
+            outputs=mapping(raw.get("outputs")) or {},
+            secret_outputs=list(strings(raw.get("secretOutputs"))),
+            findings=[Finding.from_json(f) for f in maps(policy.get("violations"))],
+            estimates=mapping(raw.get("estimates")) or {},
         )
-
-
-def _is_map(value: object) -> bool:
-    return isinstance(value, Mapping)
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _strings(value: object) -> list[str]:
-    return [str(v) for v in _list(value)]
-
-
-def _optional(value: object) -> str | None:
-    return None if value is None else str(value)

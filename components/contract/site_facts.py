@@ -16,33 +16,12 @@ and stay on the raw inputs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from paif_components.contract.estimates import Estimates
-
-JsonMap = Mapping[str, Any]
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        return tuple(str(v) for v in value)
-    return ()
-
-
-def _maps(value: Any) -> tuple[JsonMap, ...]:
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        return tuple(v for v in value if isinstance(v, Mapping))
-    return ()
-
-
-def _map(value: Any) -> JsonMap | None:
-    return value if isinstance(value, Mapping) else None
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+from paif_components.contract.json_read import JsonMap, mapping, maps, strings, text
 
 
 @dataclass(frozen=True)
@@ -114,34 +93,34 @@ class SiteFacts:
 
     @classmethod
     def from_props(cls, props: JsonMap) -> SiteFacts:
-        objectives = _map(props.get("objectives"))
-        locations = _map(props.get("backupLocations")) or {}
+        objectives = mapping(props.get("objectives"))
+        locations = mapping(props.get("backupLocations")) or {}
         classes = props.get("referencedVmClasses")
         estimates = props.get("estimates")
         return cls(
-            site=_text(props.get("site")),
-            environment=_text(props.get("environment")),
-            stack_file=_text(props.get("stackFile")),
-            dr_pattern=_text(props.get("drPattern")),
-            dr_role=_text(props.get("drRole")),
-            peer_site=_text(props.get("peerSite")),
+            site=text(props.get("site")),
+            environment=text(props.get("environment")),
+            stack_file=text(props.get("stackFile")),
+            dr_pattern=text(props.get("drPattern")),
+            dr_role=text(props.get("drRole")),
+            peer_site=text(props.get("peerSite")),
             objectives=Objectives(
                 rto_seconds=objectives.get("rtoSeconds"), rpo_seconds=objectives.get("rpoSeconds")
             )
             if objectives is not None
             else None,
-            waivers=_maps(props.get("waivers")),
-            plaintext_secret_config_keys=_strings(props.get("plaintextSecretConfigKeys")),
-            oidc=_map(props.get("oidc")),
-            audit=_map(props.get("audit")),
-            harbor_host=_text(props.get("harborHost")),
-            replication_targets=_strings(props.get("replicationTargets")),
-            management_cidrs=_strings(props.get("managementCidrs")),
-            admin_source_cidrs=_strings(props.get("adminSourceCidrs")),
+            waivers=maps(props.get("waivers")),
+            plaintext_secret_config_keys=strings(props.get("plaintextSecretConfigKeys")),
+            oidc=mapping(props.get("oidc")),
+            audit=mapping(props.get("audit")),
+            harbor_host=text(props.get("harborHost")),
+            replication_targets=strings(props.get("replicationTargets")),
+            management_cidrs=strings(props.get("managementCidrs")),
+            admin_source_cidrs=strings(props.get("adminSourceCidrs")),
             backup_locations={str(k): v for k, v in locations.items() if isinstance(v, Mapping)},
-            gpu_capacity=_map(props.get("gpuCapacity")),
+            gpu_capacity=mapping(props.get("gpuCapacity")),
             estimates=Estimates.read(estimates),
-            edge=_text(props.get("edge")),
-            referenced_vm_classes=_maps(classes) if classes is not None else None,
-            layout=_map(props.get("layout")),
+            edge=text(props.get("edge")),
+            referenced_vm_classes=maps(classes) if classes is not None else None,
+            layout=mapping(props.get("layout")),
         )

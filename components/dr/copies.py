@@ -1,11 +1,12 @@
 """Each database's copy at the DR site: which mechanism feeds it, and every name it needs.
 
-The primary stack and the DR stack derive the same :class:`DatabaseRole` per database from the
+The primary stack and the DR stack derive the same :class:`DatabaseRole` (the contract's,
+:mod:`paif_components.contract.dr_databases`: plan.json records it) per database from the
 primary's config (``paif:tenants[].databases[].dr``, paif_components.config.models.dr_copy), each
 from its side: the primary's writer publishes, the DR copy subscribes (``logical``) or is
-restored at failover from the primary's backups (``backup-restore``). Names are fixed here,
-once, so the components, the estimate, the runbook and plan.json (issue 21's drill reads
-them) agree:
+restored at failover from the primary's backups (``backup-restore``). Names are fixed here and
+in the contract (the replication's), once, so the components, the estimate, the runbook and
+plan.json (issue 21's drill reads them) agree:
 
 - the DR copy's ``PostgresCluster`` is ``<database>-<dr-site>``: its own name, so its backups
   never land under the primary's name, and a restore at the DR site never reads or overwrites
@@ -19,11 +20,8 @@ The DR copy is never a writer until the DR stack is failed over (§9.3.3: one wr
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any, Final
+from typing import Final
 
 from paif_components.config.models import Database, Tenant
 from paif_components.config.models.dr_copy import (
@@ -32,39 +30,14 @@ from paif_components.config.models.dr_copy import (
     DEFAULT_WAL_PER_SECOND,
 )
 from paif_components.config.units import parse_quantity
+from paif_components.contract.dr_databases import LOGICAL_PLUGIN as LOGICAL_PLUGIN
+from paif_components.contract.dr_databases import REPLICATION_USER as REPLICATION_USER
+from paif_components.contract.dr_databases import DatabaseMode as DatabaseMode
+from paif_components.contract.dr_databases import DatabaseRole as DatabaseRole
+from paif_components.contract.dr_databases import replication_name as replication_name
 
-# The role the subscription logs in as on the primary: LOGIN REPLICATION, password from the
-# stacks' secret config (``dsm:replicationPassword``).
-REPLICATION_USER: Final = "paif_replicator"
-# Logical decoding plugin of the slot (PostgreSQL's built-in output plugin for publications).
-LOGICAL_PLUGIN: Final = "pgoutput"
-# PostgreSQL identifiers (slot names in particular) hold at most 63 bytes (NAMEDATALEN - 1).
-MAX_IDENTIFIER: Final = 63
 # A Kubernetes object name (DNS-1123 label) holds at most 63 characters.
 MAX_CLUSTER_NAME: Final = 63
-
-
-class DatabaseMode(StrEnum):
-    """What a database's copy is at this site."""
-
-    WRITER = "writer"  # the one read/write primary of the pair
-    SUBSCRIBER = "logical-subscriber"  # runs, fed by the primary's publication; never written
-    RESTORE_FROM_BACKUP = "restore-from-backup"  # nothing runs; restored from backups at failover
-    NO_COPY = "no-copy"  # mechanism 'none': nothing to fail over to
-
-
-def _identifier(text: str) -> str:
-    """A PostgreSQL identifier (and slot name: ``[a-z0-9_]``) of at most 63 bytes."""
-    name = re.sub(r"[^a-z0-9_]", "_", text.lower())
-    if len(name) <= MAX_IDENTIFIER:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{name[: MAX_IDENTIFIER - 9]}_{digest}"
-
-
-def replication_name(database: str) -> str:
-    """Publication, slot and subscription name of ``database``'s logical replication."""
-    return _identifier(f"paif_dr_{database}")
 
 
 def copy_cluster_name(database: str, dr_site: str) -> str:
@@ -74,121 +47,6 @@ def copy_cluster_name(database: str, dr_site: str) -> str:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
     return f"{name[: MAX_CLUSTER_NAME - 9].rstrip('-')}-{digest}"
-
-
-@dataclass(frozen=True)
-class DatabaseRole:
-    """One database at this site in the cross-site pair, and how its DR copy is fed.
-
-    ``cluster_name`` is the PostgresCluster at this site; ``primary_cluster`` and
-    ``copy_cluster`` name both ends. ``backup_location`` is where this site's copy backs up
-    (the primary's location at the primary, ``paif:dr.copyBackupLocation`` at the DR site);
-    ``primary_backup_location`` is what a ``backup-restore`` copy is restored from.
-    """
-
-    tenant: str
-    name: str
-    namespace: str
-    mode: DatabaseMode
-    mechanism: str
-    writer_site: str
-    primary_site: str
-    copy_site: str | None
-    source_stack: str | None
-    cluster_name: str
-    primary_cluster: str
-    copy_cluster: str | None
-    backup_location: str | None
-    primary_backup_location: str | None
-    backup_schedules: tuple[str, ...]
-    retention_days: int | None
-    storage: str
-    # "vector" (pgvector, ``databases``) or "app" (§9.3.2 item 4, ``appDatabases``).
-    kind: str = "vector"
-    lag_budget_seconds: int | None = None
-    slot_retention_seconds: int | None = None
-    wal_bytes_per_second: float | None = None
-    wal_archive_interval_seconds: int | None = None
-
-    @property
-    def writer(self) -> bool:
-        return self.mode is DatabaseMode.WRITER
-
-    @property
-    def running(self) -> bool:
-        """False where nothing runs yet: a copy restored (or started empty) at failover."""
-        return self.mode in (DatabaseMode.WRITER, DatabaseMode.SUBSCRIBER)
-
-    @property
-    def logical(self) -> bool:
-        return self.mechanism == "logical"
-
-    @property
-    def publication(self) -> str | None:
-        return replication_name(self.name) if self.logical else None
-
-    @property
-    def slot(self) -> str | None:
-        return replication_name(self.name) if self.logical else None
-
-    @property
-    def subscription(self) -> str | None:
-        return replication_name(self.name) if self.logical else None
-
-    @property
-    def replication_user(self) -> str | None:
-        return REPLICATION_USER if self.logical else None
-
-    @property
-    def max_slot_wal_keep_size_mb(self) -> int | None:
-        """``max_slot_wal_keep_size`` (MB) that keeps ``slotRetention`` of WAL for the copy."""
-        if not self.logical or self.slot_retention_seconds is None:
-            return None
-        rate = self.wal_bytes_per_second or 0.0
-        return max(1, -(-int(self.slot_retention_seconds * rate) // 2**20))
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "tenant": self.tenant,
-            "name": self.name,
-            "namespace": self.namespace,
-            "kind": self.kind,
-            "mode": self.mode.value,
-            "mechanism": self.mechanism,
-            "writer": self.writer,
-            "running": self.running,
-            "writerSite": self.writer_site,
-            "primarySite": self.primary_site,
-            "copySite": self.copy_site,
-            "sourceStack": self.source_stack,
-            "clusterName": self.cluster_name,
-            "primaryCluster": self.primary_cluster,
-            "copyCluster": self.copy_cluster,
-            "backupLocation": self.backup_location,
-            "primaryBackupLocation": self.primary_backup_location,
-            "backupSchedules": list(self.backup_schedules),
-            "retentionDays": self.retention_days,
-            "storage": self.storage,
-        }
-        if self.logical:
-            out["logical"] = {
-                "publication": self.publication,
-                "slot": self.slot,
-                "subscription": self.subscription,
-                "replicationUser": self.replication_user,
-                "plugin": LOGICAL_PLUGIN,
-                "lagBudgetSeconds": self.lag_budget_seconds,
-                "slotRetentionSeconds": self.slot_retention_seconds,
-                "walBytesPerSecond": self.wal_bytes_per_second,
-                "maxSlotWalKeepSizeMb": self.max_slot_wal_keep_size_mb,
-            }
-        if self.mechanism == "backup-restore":
-            out["backupRestore"] = {
-                "restoreFrom": self.primary_backup_location,
-                "sourceCluster": self.primary_cluster,
-                "walArchiveIntervalSeconds": self.wal_archive_interval_seconds,
-            }
-        return out
 
 
 def _schedules(database: Database) -> tuple[str, ...]:

@@ -22,10 +22,12 @@ Every object a step names is declared by one of the two stacks; each step lists 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
+from paif_components.contract.dr_databases import DatabaseRole
+from paif_components.contract.dr_topology import ClusterRole
 from paif_components.dr.failover import config_command
 
 # Set every sequence owned by a column past the largest value copied into it: logical
@@ -88,61 +90,62 @@ def _psql_script(var: str, dbname: str, user: str, sql: str) -> list[str]:
     return [_psql(var, dbname, user, "<<'SQL'"), sql, "SQL"]
 
 
-def _apps(db: Mapping[str, Any], clusters: list[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
+def _apps(db: DatabaseRole, clusters: Sequence[ClusterRole]) -> list[tuple[str, str, str]]:
     """(VKS cluster, namespace, app) of the tenant's apps at the DR site."""
     return [
-        (c["name"], c["namespace"], app)
+        (c.name, c.namespace, app)
         for c in clusters
-        if c["tenant"] == db["tenant"] and c.get("deployed", True)
-        for app in c.get("apps") or []
+        if c.tenant == db.tenant and c.deployed
+        for app in c.apps
     ]
 
 
-def _repoint(db: Mapping[str, Any], clusters: list[Mapping[str, Any]], host_var: str) -> str:
+def _repoint(db: DatabaseRole, clusters: Sequence[ClusterRole], host_var: str) -> str:
     apps = _apps(db, clusters)
     if not apps:
         return (
             f"Repoint the tenant's clients to `${host_var}` (the knowledge bases at this site "
-            f"already name `{db['clusterName']}`)."
+            f"already name `{db.cluster_name}`)."
         )
     restarts = [
         f"kubectl --context {cluster} -n {ns} rollout restart deployment/{app}"
         for cluster, ns, app in apps
     ]
     return (
-        f"Repoint the apps to `${host_var}` (database `{db['name']}`): update the DSN their "
+        f"Repoint the apps to `${host_var}` (database `{db.name}`): update the DSN their "
         "deployment reads, then restart them (the knowledge bases at this site already name "
-        f"`{db['clusterName']}`):\n\n" + _code(*restarts)
+        f"`{db.cluster_name}`):\n\n" + _code(*restarts)
     )
 
 
-def _app_refs(db: Mapping[str, Any], clusters: list[Mapping[str, Any]]) -> list[Reference]:
+def _app_refs(db: DatabaseRole, clusters: Sequence[ClusterRole]) -> list[Reference]:
     return [Reference("dr", "Deployment", app, ns) for _, ns, app in _apps(db, clusters)]
 
 
 def failover_step(
-    db: Mapping[str, Any], *, admin: str, dr_site: str, clusters: list[Mapping[str, Any]]
+    db: DatabaseRole, *, admin: str, dr_site: str, clusters: Sequence[ClusterRole]
 ) -> DatabaseStep:
     """The failover of one database at the DR site (module table)."""
-    ns, name, copy = db["namespace"], db["name"], db["clusterName"]
-    what = f"**{db['tenant']}/{name}** ({'app database' if db.get('kind') == 'app' else 'pgvector'}"
-    mechanism = db.get("mechanism")
+    ns, name, copy = db.namespace, db.name, db.cluster_name
+    what = f"**{db.tenant}/{name}** ({'app database' if db.kind == 'app' else 'pgvector'}"
+    mechanism = db.mechanism
     refs = [Reference("dr", "PostgresCluster", copy, ns)]
     connect = _connect(ns, ns, copy, "DR")
     if mechanism == "logical":
-        logical = db["logical"]
-        sub = logical["subscription"]
+        # A logical copy names all three (paif_components.contract.dr_databases).
+        sub, slot, publication = db.subscription, db.slot, db.publication
+        assert sub is not None and slot is not None and publication is not None
         refs += [
             Reference("dr", "Subscription", sub, name),
-            Reference("primary", "PostgresCluster", db["primaryCluster"], ns),
-            Reference("primary", "ReplicationSlot", logical["slot"], name),
+            Reference("primary", "PostgresCluster", db.primary_cluster, ns),
+            Reference("primary", "ReplicationSlot", slot, name),
             *_app_refs(db, clusters),
         ]
         text = (
             f"{what}, logical replication: copy `{copy}` subscribes to publication "
-            f"`{logical['publication']}` through slot `{logical['slot']}` on "
-            f"`{db['primaryCluster']}` at {db['primarySite']}). First fence the old primary "
-            f"`{db['primaryCluster']}`: it must not accept writes if {db['primarySite']} comes "
+            f"`{publication}` through slot `{slot}` on "
+            f"`{db.primary_cluster}` at {db.primary_site}). First fence the old primary "
+            f"`{db.primary_cluster}`: it must not accept writes if {db.primary_site} comes "
             "back (one writer, §9.3.3; PAIF-DR-007). Then stop the subscription and detach it "
             "from the lost primary's slot (so `pulumi up` of the failed-over stack can drop "
             "it), and set every sequence past the copied rows (logical replication copies "
@@ -165,24 +168,24 @@ def failover_step(
         )
         return DatabaseStep(text, tuple(refs))
     if mechanism == "backup-restore":
-        location = db.get("primaryBackupLocation") or "<backup location>"
+        location = db.primary_backup_location or "<backup location>"
         refs += [
             Reference("dr", "BackupLocation", location),
-            Reference("primary", "PostgresCluster", db["primaryCluster"], ns),
+            Reference("primary", "PostgresCluster", db.primary_cluster, ns),
             *_app_refs(db, clusters),
         ]
         check = (
             "-tc 'SELECT count(*) FROM pg_stat_user_tables;'   # expect: the app's tables"
-            if db.get("kind") == "app"
+            if db.kind == "app"
             else "-tc \"SELECT extversion FROM pg_extension WHERE extname = 'vector';\""
         )
         text = (
             f"{what}, backup-restore: nothing ran at {dr_site} until now). In Data Services "
-            f"Manager at {dr_site}, restore the backups of `{db['primaryCluster']}` from backup "
+            f"Manager at {dr_site}, restore the backups of `{db.primary_cluster}` from backup "
             f"location `{location}` to the latest point in time into a new cluster "
             f"`{copy}` in namespace `{ns}` (database `{name}`): the failed-over stack adopts "
             "it under that name and backs it up to its own location"
-            + (f" `{db['backupLocation']}`" if db.get("backupLocation") else "")
+            + (f" `{db.backup_location}`" if db.backup_location else "")
             + ". Then check the data:\n\n"
             + _code(
                 *connect,
@@ -202,12 +205,12 @@ def failover_step(
             tuple(refs),
         )
     return DatabaseStep(
-        f"{what}) already writes at {db['writerSite']}: nothing to do.", tuple(refs[:0])
+        f"{what}) already writes at {db.writer_site}: nothing to do.", tuple(refs[:0])
     )
 
 
 def failback_step(
-    db: Mapping[str, Any],
+    db: DatabaseRole,
     *,
     admin: str,
     primary_stack: str,
@@ -215,25 +218,25 @@ def failback_step(
     primary_supervisor: str,
 ) -> DatabaseStep:
     """Back to the rebuilt primary, with the copy's data (module table)."""
-    ns, name, copy, primary = db["namespace"], db["name"], db["clusterName"], db["primaryCluster"]
-    mechanism = db.get("mechanism")
+    ns, name, copy, primary = db.namespace, db.name, db.cluster_name, db.primary_cluster
+    mechanism = db.mechanism
     refs = [
         Reference("dr", "PostgresCluster", copy, ns),
         Reference("primary", "PostgresCluster", primary, ns),
     ]
     rebuild = _code(f"pulumi refresh --stack {primary_stack}", f"pulumi up --stack {primary_stack}")
     head = (
-        f"**{db['tenant']}/{name}** ({mechanism}). Rebuild the primary's cluster `{primary}` "
-        f"(the stack re-creates what it declares) and freeze writes at {db['copySite']} "
+        f"**{db.tenant}/{name}** ({mechanism}). Rebuild the primary's cluster `{primary}` "
+        f"(the stack re-creates what it declares) and freeze writes at {db.copy_site} "
         "(scale its apps to 0) while the data moves back:\n\n" + rebuild + "\n\n"
     )
     if mechanism == "backup-restore":
-        location = db.get("backupLocation") or "<backup location of the copy>"
+        location = db.backup_location or "<backup location of the copy>"
         refs.append(Reference("dr", "BackupLocation", location))
         text = (
             head
             + (
-                f"In Data Services Manager at {db['primarySite']}, restore the latest backup of "
+                f"In Data Services Manager at {db.primary_site}, restore the latest backup of "
                 f"`{copy}` from backup location `{location}` into `{primary}` (database `{name}`), "
                 "then repoint the apps to the primary and fail the DR stack back "
                 f"(`{config_command(dr_stack, False)} && pulumi up --stack {dr_stack}`; the copy "
@@ -242,7 +245,7 @@ def failback_step(
             + _release(db, dr_stack)
         )
         return DatabaseStep(text, tuple(refs))
-    primary_context = f"{db['primarySite']}-{ns}"
+    primary_context = f"{db.primary_site}-{ns}"
     dump = _code(
         f"kubectl vsphere login --server={primary_supervisor} --vsphere-username <you>",
         f"kubectl config rename-context {ns} {primary_context}",
@@ -258,17 +261,18 @@ def failback_step(
         "Repoint the apps to the primary, then fail the DR stack back"
     )
     if mechanism == "logical":
-        logical = db["logical"]
+        sub, slot, publication = db.subscription, db.slot, db.publication
+        assert sub is not None and slot is not None and publication is not None
         refs += [
-            Reference("primary", "Publication", logical["publication"], name),
-            Reference("primary", "ReplicationSlot", logical["slot"], name),
-            Reference("dr", "Subscription", logical["subscription"], name),
+            Reference("primary", "Publication", publication, name),
+            Reference("primary", "ReplicationSlot", slot, name),
+            Reference("dr", "Subscription", sub, name),
         ]
         text += (
             f": empty the copy (`TRUNCATE` its tables in database `{name}` of `{copy}`), then "
             f"`{config_command(dr_stack, False)} && pulumi up --stack {dr_stack}`; the "
-            f"subscription `{logical['subscription']}` is created again and copies every row "
-            f"from publication `{logical['publication']}` through slot `{logical['slot']}`."
+            f"subscription `{sub}` is created again and copies every row "
+            f"from publication `{publication}` through slot `{slot}`."
         )
     else:
         text += f": `{config_command(dr_stack, False)} && pulumi up --stack {dr_stack}`."
@@ -276,12 +280,12 @@ def failback_step(
     return DatabaseStep(text, tuple(refs))
 
 
-def _release(db: Mapping[str, Any], dr_stack: str) -> str:
+def _release(db: DatabaseRole, dr_stack: str) -> str:
     """A copy that runs only while failed over is protected: its deletion is a person's act."""
-    copy, ns = db["clusterName"], db["namespace"]
-    resource = f"PostgresCluster::{db['copySite']}-{db['tenant']}-{db['name']}-cluster"
+    copy, ns = db.cluster_name, db.namespace
+    resource = f"PostgresCluster::{db.copy_site}-{db.tenant}-{db.name}-cluster"
     return (
-        f" Standing by, nothing of `{copy}` runs at {db['copySite']}, but the copy is protected: "
+        f" Standing by, nothing of `{copy}` runs at {db.copy_site}, but the copy is protected: "
         "that `pulumi up` stops and deletes nothing until a person, once the primary holds "
         f"the data, releases it (namespace `{ns}`):\n\n"
         + _code(

@@ -41,7 +41,6 @@ from typing import Any, Final
 
 from paif_components.config.errors import ConfigError, Problem
 from paif_components.config.models import Harbor, StackConfig
-from paif_components.contract.dr_topology import DrTopologyRecord
 from paif_components.contract.estimates import (
     Estimates,
     FailoverRecord,
@@ -194,11 +193,11 @@ def camel_keys(value: Any) -> Any:
 
 
 def _running_replicas(endpoints: Iterable[EndpointRole]) -> dict[tuple[str, str], int]:
-    return {(r.tenant, r.name): (r.replicas_max if r.running else 0) for r in endpoints}
+    return {(r.tenant, r.name): (r.replicas.max if r.running else 0) for r in endpoints}
 
 
 def _failover_replicas(endpoints: Iterable[EndpointRole]) -> dict[tuple[str, str], int]:
-    return {(r.tenant, r.name): r.failover_max for r in endpoints}
+    return {(r.tenant, r.name): r.failover_replicas.max for r in endpoints}
 
 
 def _capacity(
@@ -356,7 +355,7 @@ def estimate_record(
                     "siteLoss": [],
                     "ok": bool(site["ok"]),
                 },
-                topology=DrTopologyRecord.from_json(here.to_dict()),
+                topology=here.topology,
                 schedulability={"current": schedules_dict(cluster_schedules(here.config))},
                 notes=(
                     "paif:dr.pattern is 'none': no DR site, so no failover to estimate "
@@ -458,7 +457,7 @@ def estimate_record(
         rpo=_rpo(result, dr_side.pattern),
         objectives=_objectives_dict(config, primary, result),
         capacity=capacity,
-        topology=DrTopologyRecord.from_json((here if is_dr else dr_side).to_dict()),
+        topology=(here if is_dr else dr_side).topology,
         in_site_ha=tuple(in_site_ha(primary_config, assumptions)),
         # PAIF-CAP-006: this stack's VKS clusters as built now, and the DR site's once failed
         # over (and, for a failed-over DR stack, as it stood by).

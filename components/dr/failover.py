@@ -64,7 +64,7 @@ def _endpoint(role: EndpointRole | None) -> dict[str, Any] | None:
         return None
     return {
         "mode": role.mode.value,
-        "replicas": {"min": role.replicas_min, "max": role.replicas_max},
+        "replicas": role.replicas.to_json(),
         "autoscaled": role.autoscaled,
     }
 
@@ -74,7 +74,8 @@ def _cluster(role: ClusterRole | None) -> dict[str, Any] | None:
         return {"deployed": False}
     pools = {}
     for pool, workers in role.workers.items():
-        floor, ceiling = role.failover_workers.get(pool, (workers, workers))
+        bounds = role.failover_workers.get(pool)
+        floor, ceiling = (bounds.min, bounds.max) if bounds is not None else (workers, workers)
         autoscaled = role.mode.value == "full" and floor != ceiling
         pools[pool] = {"min": floor, "max": ceiling} if autoscaled else workers
     return {"deployed": True, "workers": pools, "nodes": role.nodes}

@@ -181,7 +181,7 @@ def runbook_steps(
     references: dict[str, list[Reference]] = {phase: [] for phase in PHASE_ORDER}
     for db in topology.databases:
         step = failover_step(
-            db, admin=DEFAULT_ADMIN_USERNAME, dr_site=dr.name, clusters=list(topology.clusters)
+            db, admin=DEFAULT_ADMIN_USERNAME, dr_site=dr.name, clusters=topology.clusters
         )
         actions["data"].append(step.text)
         references["data"].extend(step.references)
@@ -236,15 +236,15 @@ def runbook_steps(
             "and applies it:\n\n" + failover_cmds
         )
         for cluster in topology.clusters:
-            ns, name = cluster["namespace"], cluster["name"]
-            needed = _num(cluster["failoverNodes"])
+            ns, name = cluster.namespace, cluster.name
+            needed = _num(cluster.failover_nodes)
             change = (
                 f"is created with {needed} workers"
-                if not cluster["deployed"]
-                else f"grows from {_num(cluster['nodes'])} to {needed} workers"
+                if not cluster.deployed
+                else f"grows from {_num(cluster.nodes)} to {needed} workers"
             )
             actions["runtime"].append(
-                f"VKS cluster **{cluster['tenant']}/{name}** {change}; wait until it is ready:"
+                f"VKS cluster **{cluster.tenant}/{name}** {change}; wait until it is ready:"
                 "\n\n"
                 + _code(
                     f"kubectl --context {ns} -n {ns} get clusters.cluster.x-k8s.io {name}",

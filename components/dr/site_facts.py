@@ -125,7 +125,7 @@ def dr_topology(
             EndpointFacts(
                 name=f"{role.tenant}/{role.name}",
                 parameters_b=source.model.parameters_b,
-                replicas_needed=role.failover_min,
+                replicas_needed=role.failover_replicas.min,
                 precision=source.model.precision,
                 gpus_per_replica=replica_gpus(
                     source.gpus_per_replica,
@@ -135,7 +135,7 @@ def dr_topology(
                 ),
                 gpu_memory_gib=device_memory_gib(pool),
                 assignment=assignment,
-                replicas_at_dr=role.replicas_min if role.running else 0,
+                replicas_at_dr=role.replicas.min if role.running else 0,
             )
         )
     databases = [database_facts(role, primary) for role in dr_side.databases.values()]

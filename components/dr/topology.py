@@ -86,6 +86,7 @@ from paif_components.dr.roles import (
     EndpointRole,
     Key,
     RegistryRole,
+    ReplicaBounds,
     ReplicationFlow,
     TrafficMode,
     TrafficRole,
@@ -356,13 +357,10 @@ def _derive_tenant(
             namespace=tenant.namespace,
             type=endpoint.type,
             mode=endpoint_mode,
-            replicas_min=replicas.min,
-            replicas_max=replicas.max,
-            failover_min=endpoint.replicas.min,
-            failover_max=endpoint.replicas.max,
+            replicas=ReplicaBounds(replicas.min, replicas.max),
+            failover_replicas=ReplicaBounds(endpoint.replicas.min, endpoint.replicas.max),
             model_ref=ref,
             source_model_ref=endpoint.model.ref,
-            parameters_b=endpoint.model.parameters_b,
             critical=endpoint.critical,
         )
 
@@ -370,7 +368,7 @@ def _derive_tenant(
     apps = _apps_by_cluster(tenant.apps)
     new_clusters: list[VksCluster] = []
     for cluster in tenant.vks_clusters:
-        failover_workers = {p.name: (p.floor, p.ceiling) for p in cluster.node_pools}
+        failover_workers = {p.name: ReplicaBounds(p.floor, p.ceiling) for p in cluster.node_pools}
         if cluster_mode is ClusterMode.FULL:
             workers = {p.name: p.floor for p in cluster.node_pools}
             new_clusters.append(cluster)

@@ -4,9 +4,9 @@ read from its records and its site's facts (roles, estimates, replication).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from paif_cli.diagram.model import (
     CAPI_CLUSTER_PREFIX,
@@ -46,7 +46,12 @@ from paif_cli.diagram.nodes import (
     metadata_of,
 )
 from paif_components.contract.annotations import PRIMARY_CLUSTER_ANNOTATION, TENANT_LABEL
+from paif_components.contract.dr_databases import DatabaseRole
+from paif_components.contract.dr_topology import ClusterRole, DrTopologyRecord, EndpointRole
+from paif_components.contract.estimates import Estimates, SiteFactsRecord
 from paif_components.contract.plan import PlanDocument, ResourceRecord
+
+Role = TypeVar("Role", EndpointRole, ClusterRole, DatabaseRole)
 
 
 def site_props(document: PlanDocument) -> Mapping[str, Any]:
@@ -56,28 +61,21 @@ def site_props(document: PlanDocument) -> Mapping[str, Any]:
     return {}
 
 
-def _estimate_topology(document: PlanDocument) -> Mapping[str, Any]:
+def _estimate_topology(document: PlanDocument, estimates: Estimates) -> DrTopologyRecord | None:
     """``estimates.topology`` when it describes this stack's own site.
 
     A primary's estimate describes the DR side it fails over to, so its roles are not the
     primary's.
     """
-    topology = as_mapping(document.estimates.get("topology"))
-    site = as_str(topology.get("site"))
-    if site is not None and site != as_str(site_props(document).get("site")):
-        return {}
+    topology = estimates.topology
+    if topology is None or (topology.site and topology.site != site_props(document).get("site")):
+        return None
     return topology
 
 
-def _roles(document: PlanDocument, key: str) -> dict[tuple[str, str], Mapping[str, Any]]:
-    """DR roles of ``estimates.topology`` (endpoints, clusters, databases) by (tenant, name)."""
-    out: dict[tuple[str, str], Mapping[str, Any]] = {}
-    for role in as_list(_estimate_topology(document).get(key)):
-        role = as_mapping(role)
-        tenant, name = as_str(role.get("tenant")), as_str(role.get("name"))
-        if tenant and name:
-            out[(tenant, name)] = role
-    return out
+def _roles(roles: Iterable[Role]) -> dict[tuple[str, str], Role]:
+    """DR roles of ``estimates.topology`` (endpoints, clusters or databases) by (tenant, name)."""
+    return {(role.tenant, role.name): role for role in roles if role.tenant and role.name}
 
 
 def _tenant_of_namespace(resources: Sequence[ResourceRecord]) -> dict[str, str]:
@@ -93,11 +91,11 @@ def _tenant_of_namespace(resources: Sequence[ResourceRecord]) -> dict[str, str]:
 
 def _site_from(document: PlanDocument) -> Site:
     props = site_props(document)
-    estimates = document.estimates
+    estimates = Estimates.read(document.estimates)
     stack = document.stack or None
-    name = as_str(props.get("site")) or as_str(estimates.get("site")) or stack or "site"
-    role = as_str(props.get("drRole")) or as_str(estimates.get("role")) or "primary"
-    pattern = as_str(props.get("drPattern")) or as_str(estimates.get("pattern")) or "none"
+    name = as_str(props.get("site")) or estimates.site or stack or "site"
+    role = as_str(props.get("drRole")) or estimates.role or "primary"
+    pattern = as_str(props.get("drPattern")) or estimates.pattern or "none"
     site = Site(
         name=name,
         stack=stack,
@@ -105,12 +103,11 @@ def _site_from(document: PlanDocument) -> Site:
         pattern=pattern,
         environment=document.environment or as_str(props.get("environment")),
     )
-    facts: Mapping[str, Any] = {}
-    for side in as_mapping(estimates.get("sites")).values():
-        side = as_mapping(side)
-        if side.get("name") == name:
+    facts: SiteFactsRecord | None = None
+    for side in (estimates.sites.primary, estimates.sites.dr):
+        if side is not None and side.name == name:
             facts = side
-    site.supervisor = as_str(facts.get("supervisor"))
+    site.supervisor = (facts.supervisor if facts else None) or None
     resources = list(document.resources)
     harbors: list[tuple[str, str]] = []
     for record in resources:
@@ -134,7 +131,7 @@ def _site_from(document: PlanDocument) -> Site:
         referenced = [n for (k, n), m in owned.items() if k == "computeCluster" and n]
         if referenced:
             site.workload_domain = f"{referenced[0]} · referenced"
-    site.vcenter = site.vcenter or as_str(facts.get("vcenter"))
+    site.vcenter = site.vcenter or (facts.vcenter if facts else None) or None
     # This site's own Harbor: the estimate's site facts, else the provider named after the
     # site (a stack also holds a provider for the peer's Harbor when it pushes there).
     peers = {
@@ -144,15 +141,16 @@ def _site_from(document: PlanDocument) -> Site:
     }
     own = [url for provider, url in harbors if provider == f"{name}-harbor"]
     own += [url for _, url in harbors if host_of(url) not in peers]
-    site.harbor_url = as_str(facts.get("harborUrl")) or next(iter(own), None)
-    pool = as_mapping(as_mapping(as_mapping(estimates.get("capacity")).get("site")).get("pool"))
+    site.harbor_url = (facts.harbor_url if facts else None) or next(iter(own), None)
+    capacity = as_mapping(estimates.capacity).get("site")
+    pool = as_mapping(as_mapping(capacity).get("pool"))
     total, n_plus_one = as_int(pool.get("total")), as_int(pool.get("nPlusOne"))
     if total is not None:
         profile = as_str(pool.get("profile"))
         summary = f"{total} × {profile}" if profile else f"{total} GPUs"
         if n_plus_one is not None:
             summary += f" · N+1 {n_plus_one}"
-        peak = as_int(as_mapping(as_mapping(estimates.get("capacity")).get("site")).get("peakGpus"))
+        peak = as_int(as_mapping(capacity).get("peakGpus"))
         if peak is not None:
             over = n_plus_one is not None and peak > n_plus_one
             summary += f" · peak {peak}" + (" (over N+1)" if over else "")
@@ -177,19 +175,21 @@ def _site_from(document: PlanDocument) -> Site:
             attrs={"site": name, "url": site.harbor_url or "", "projects": " ".join(projects)},
         )
 
-    _add_tenants(site, document, resources)
+    _add_tenants(site, resources, _estimate_topology(document, estimates))
     return site
 
 
-def _add_tenants(site: Site, document: PlanDocument, resources: Sequence[ResourceRecord]) -> None:
+def _add_tenants(
+    site: Site, resources: Sequence[ResourceRecord], topology: DrTopologyRecord | None
+) -> None:
     by_namespace = _tenant_of_namespace(resources)
-    topology = _estimate_topology(document)
-    for key in ("endpoints", "clusters", "databases"):
-        for role in as_list(topology.get(key)):
-            role = as_mapping(role)
-            namespace, tenant_name = as_str(role.get("namespace")), as_str(role.get("tenant"))
-            if namespace and tenant_name:
-                by_namespace.setdefault(namespace, tenant_name)
+    endpoint_roles = _roles(topology.endpoints if topology else ())
+    cluster_roles = _roles(topology.clusters if topology else ())
+    database_roles = _roles(topology.databases if topology else ())
+    for roles in (endpoint_roles, cluster_roles, database_roles):
+        for role in roles.values():
+            if role.namespace:
+                by_namespace.setdefault(role.namespace, role.tenant)
 
     # Tenants in the order their Supervisor namespaces are declared.
     for record in resources:
@@ -211,9 +211,6 @@ def _add_tenants(site: Site, document: PlanDocument, resources: Sequence[Resourc
             if namespace and target:
                 scaling[(namespace, target)] = spec
 
-    endpoint_roles = _roles(document, "endpoints")
-    cluster_roles = _roles(document, "clusters")
-    database_roles = _roles(document, "databases")
     seen: set[tuple[str, str, str]] = set()
 
     for record in resources:
@@ -224,9 +221,9 @@ def _add_tenants(site: Site, document: PlanDocument, resources: Sequence[Resourc
         spec = as_mapping(record.inputs.get("spec"))
         if typ in (PAIS_ENDPOINT_TYPE, NIM_SERVICE_TYPE):
             tenant = owner(namespace)
-            role = endpoint_roles.get((tenant.name, name), {})
+            endpoint_role = endpoint_roles.get((tenant.name, name))
             tenant.endpoints.append(
-                endpoint_node(site, tenant, name, typ, spec, scaling, role, metadata)
+                endpoint_node(site, tenant, name, typ, spec, scaling, endpoint_role, metadata)
             )
             seen.add(("endpoint", tenant.name, name))
         elif (
@@ -235,20 +232,22 @@ def _add_tenants(site: Site, document: PlanDocument, resources: Sequence[Resourc
             and typ.endswith(":Cluster")
         ):
             tenant = owner(namespace)
-            role = cluster_roles.get((tenant.name, name), {})
-            tenant.clusters.append(cluster_node(site, tenant, name, spec, role))
+            cluster_role = cluster_roles.get((tenant.name, name))
+            tenant.clusters.append(cluster_node(site, tenant, name, spec, cluster_role))
             seen.add(("vks-cluster", tenant.name, name))
         elif typ == POSTGRES_CLUSTER_TYPE:
             tenant = owner(namespace)
             annotations = as_mapping(metadata.get("annotations"))
             # A DR copy has its own cluster name; it is drawn as the database it copies.
             database = as_str(annotations.get(PRIMARY_CLUSTER_ANNOTATION)) or name
-            role = database_roles.get((tenant.name, database), {})
-            tenant.databases.append(database_node(site, tenant, database, spec, annotations, role))
+            db_role = database_roles.get((tenant.name, database))
+            tenant.databases.append(
+                database_node(site, tenant, database, spec, annotations, db_role)
+            )
             seen.add(("database", tenant.name, database))
 
     # What the DR role declares but does not run here (pilot light): shown dashed.
-    for tenant, name, _ in absent(site, seen, "vks-cluster", cluster_roles, "deployed"):
+    for tenant, name, _ in absent(site, seen, "vks-cluster", cluster_roles):
         tenant.clusters.append(
             Node(
                 id=slug("vks", site.name, tenant.name, name),
@@ -259,7 +258,7 @@ def _add_tenants(site: Site, document: PlanDocument, resources: Sequence[Resourc
                 attrs={"site": site.name, "tenant": tenant.name, "name": name},
             )
         )
-    for tenant, name, role in absent(site, seen, "database", database_roles, "running"):
+    for tenant, name, absent_db in absent(site, seen, "database", database_roles):
         tenant.databases.append(
             Node(
                 id=slug("db", site.name, tenant.name, name),
@@ -271,7 +270,7 @@ def _add_tenants(site: Site, document: PlanDocument, resources: Sequence[Resourc
                     "site": site.name,
                     "tenant": tenant.name,
                     "name": name,
-                    "mode": as_str(role.get("mode")) or "restore-from-backup",
+                    "mode": absent_db.mode.value,
                 },
             )
         )
@@ -344,20 +343,18 @@ def _gslb(document: PlanDocument) -> list[Gslb]:
     return out
 
 
-def _estimate_of(
-    documents: Sequence[PlanDocument],
-) -> tuple[dict[str, Any] | None, str | None]:
+def _estimate_of(documents: Sequence[PlanDocument]) -> tuple[Estimates | None, str | None]:
     """The DR stack's estimate when planned (it knows both sites), else the first one."""
     candidates = []
     for document in documents:
-        estimates = document.estimates
-        if as_mapping(estimates.get("rto")) or as_mapping(estimates.get("rpo")):
-            candidates.append((estimates.get("role") != "dr", (document.stack or None), estimates))
+        estimates = Estimates.read(document.estimates)
+        if estimates.rto is not None or estimates.rpo is not None:
+            candidates.append((estimates.role != "dr", (document.stack or None), estimates))
     if not candidates:
         return None, None
     candidates.sort(key=lambda c: c[0])
     _, stack, estimates = candidates[0]
-    return dict(estimates), stack
+    return estimates, stack
 
 
 def extract_topology(documents: Sequence[PlanDocument]) -> Topology:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from paif_components.contract import tokens
+from paif_components.contract.estimates import Estimates
 
 TOPOLOGY_FILE: Final = "topology.svg"
 
@@ -156,7 +157,7 @@ class Topology:
     gslb: list[Gslb]
     pattern: str
     traffic: str  # gslb | dns | single-site
-    estimate: dict[str, Any] | None
+    estimate: Estimates | None
     estimate_stack: str | None
     stacks: list[str]
 

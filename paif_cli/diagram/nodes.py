@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from paif_cli.diagram.model import (
     AUTOSCALER_MAX,
@@ -25,7 +25,12 @@ from paif_cli.diagram.model import (
     tenant_of,
 )
 from paif_components.contract.annotations import REPLICAS_ANNOTATION, REPLICATION_ANNOTATION
+from paif_components.contract.dr_databases import DatabaseRole
+from paif_components.contract.dr_topology import ClusterRole, EndpointRole
+from paif_components.contract.estimates import SiteFactsRecord
 from paif_components.contract.plan import ResourceRecord
+
+Absent = TypeVar("Absent", ClusterRole, DatabaseRole)
 
 
 def host_of(url: str | None) -> str:
@@ -58,14 +63,15 @@ def absent(
     site: Site,
     seen: set[tuple[str, str, str]],
     kind: str,
-    roles: Mapping[tuple[str, str], Mapping[str, Any]],
-    flag: str,
-) -> Iterable[tuple[Tenant, str, Mapping[str, Any]]]:
-    """Roles the DR topology declares but this site neither renders nor runs (``flag`` False)."""
+    roles: Mapping[tuple[str, str], Absent],
+) -> Iterable[tuple[Tenant, str, Absent]]:
+    """Roles the DR topology declares but this site neither renders nor runs: a cluster not
+    deployed, a database not running."""
     for (tenant_name, name), role in roles.items():
-        if (kind, tenant_name, name) in seen or role.get(flag) is not False:
+        runs = role.deployed if isinstance(role, ClusterRole) else role.running
+        if (kind, tenant_name, name) in seen or runs:
             continue
-        yield tenant_of(site, tenant_name, as_str(role.get("namespace")) or tenant_name), name, role
+        yield tenant_of(site, tenant_name, role.namespace or tenant_name), name, role
 
 
 def endpoint_node(
@@ -75,7 +81,7 @@ def endpoint_node(
     typ: Any,
     spec: Mapping[str, Any],
     scaling: Mapping[tuple[str, str], Mapping[str, Any]],
-    role: Mapping[str, Any],
+    role: EndpointRole | None,
     metadata: Mapping[str, Any],
 ) -> Node:
     backend = "nim" if typ == NIM_SERVICE_TYPE else "pais"
@@ -94,7 +100,7 @@ def endpoint_node(
         autoscaled = bool(hpa)
         low = as_int(hpa.get("minReplicas")) if hpa else as_int(spec.get("replicas"))
         high = as_int(hpa.get("maxReplicas")) if hpa else as_int(spec.get("replicas"))
-    mode = as_str(role.get("mode"))
+    mode = role.mode.value if role is not None else None
     if mode is None:
         mode = "declared" if high == 0 else ("serving" if autoscaled else "reduced")
     state = {"serving": "running", "reduced": "reduced", "declared": "declared"}.get(
@@ -125,7 +131,7 @@ def endpoint_node(
 
 
 def cluster_node(
-    site: Site, tenant: Tenant, name: str, spec: Mapping[str, Any], role: Mapping[str, Any]
+    site: Site, tenant: Tenant, name: str, spec: Mapping[str, Any], role: ClusterRole | None
 ) -> Node:
     topology = as_mapping(spec.get("topology"))
     control_plane = as_int(as_mapping(topology.get("controlPlane")).get("replicas"))
@@ -141,7 +147,7 @@ def cluster_node(
         low_total += low or 0
         high_total += high or 0
         pools.append(f"{pool} {_range(low, high)}")
-    mode = as_str(role.get("mode")) or "full"
+    mode = role.mode.value if role is not None else "full"
     state = "reduced" if mode == "scaled-down" else "running"
     detail = f"CP {control_plane if control_plane is not None else '?'} · " + ", ".join(pools)
     if mode == "scaled-down":
@@ -162,11 +168,11 @@ def cluster_node(
 
 
 def edge_node(
-    name: str, resources: Sequence[ResourceRecord], facts: Mapping[str, Any]
+    name: str, resources: Sequence[ResourceRecord], facts: SiteFactsRecord | None
 ) -> Node | None:
     """The site's entry: its NSX virtual server or Avi virtual service, else its facts."""
-    fqdn = as_str(facts.get("fqdn")) or ""
-    vip = as_str(facts.get("virtualIp"))
+    fqdn = (facts.fqdn if facts else None) or ""
+    vip = (facts.virtual_ip if facts else None) or None
     for record in resources:
         inputs = record.inputs
         if record.type == LB_VIRTUAL_SERVER_TYPE:
@@ -206,11 +212,13 @@ def database_node(
     name: str,
     spec: Mapping[str, Any],
     annotations: Mapping[str, Any],
-    role: Mapping[str, Any],
+    role: DatabaseRole | None,
 ) -> Node:
     replicas = as_int(spec.get("replicas"))
-    replication = as_str(role.get("mechanism")) or as_str(annotations.get(REPLICATION_ANNOTATION))
-    mode = as_str(role.get("mode")) or "writer"
+    replication = (role.mechanism if role else None) or as_str(
+        annotations.get(REPLICATION_ANNOTATION)
+    )
+    mode = role.mode.value if role is not None else "writer"
     ha = "HA" if replicas and replicas > 0 else "single server"
     words = {
         "writer": "writer",
@@ -219,7 +227,7 @@ def database_node(
         "no-copy": "no copy (declared)",
     }
     # §9.3.2 item 4: an app database holds the application's data, not embeddings.
-    kind = as_str(role.get("kind")) or "vector"
+    kind = (role.kind if role else None) or "vector"
     detail = f"{'app data' if kind == 'app' else 'pgvector'} · {ha} · {words.get(mode, mode)}"
     storage = as_str(spec.get("storageSpace"))
     if storage:

@@ -41,7 +41,6 @@ from paif_cli.diagram.model import (
     Site,
     Tenant,
     Topology,
-    as_list,
     as_mapping,
     as_str,
     slug,
@@ -176,41 +175,36 @@ def _legend_lines(topology: Topology) -> list[tuple[str, str]]:
         "single-site": "one site",
     }[topology.traffic]
     lines.append(("title", f"DR: {pattern} · {traffic}"))
-    if not estimate:
+    if estimate is None:
         lines.append(("note", "no RTO/RPO estimate in these plans (paif:dr.pattern none)"))
         return lines
-    failover = as_mapping(estimate.get("failover"))
+    failover = estimate.failover
     source = f"estimate of stack {topology.estimate_stack}" if topology.estimate_stack else ""
-    if failover:
-        source += f" · loss of {failover.get('from')} → {failover.get('to')}"
+    if failover is not None:
+        source += f" · loss of {failover.source} → {failover.target}"
     lines.append(("note", source.strip(" ·")))
-    objectives = as_mapping(estimate.get("objectives"))
-    for key, name in (("rto", "RTO"), ("rpo", "RPO")):
-        part = as_mapping(estimate.get(key))
-        if not part:
+    objectives = as_mapping(estimate.objectives)
+    for key, name, part in (("rto", "RTO", estimate.rto), ("rpo", "RPO", estimate.rpo)):
+        if part is None:
             continue
-        text = f"{name} ≈ {part.get('duration')}  ({part.get('band')}"
-        if part.get("sourceBand"):
-            text += f"; §9.3 expects {part.get('sourceBand')}"
+        text = f"{name} ≈ {part.duration}  ({part.band}"
+        if part.source_band:
+            text += f"; §9.3 expects {part.source_band}"
         text += ")"
         objective = as_mapping(objectives.get(key))
         if objective.get("declared"):
             verdict = "met" if objective.get("met") else "NOT met"
             text += f" · declared {objective.get('declared')}: {verdict}"
         lines.append(("value", text))
-    terms = [
-        as_mapping(t)
-        for t in as_list(as_mapping(estimate.get("rto")).get("terms"))
-        if (as_mapping(t).get("seconds") or 0) > 0
-    ]
+    terms = [t for t in (estimate.rto.terms if estimate.rto else ()) if (t.get("seconds") or 0) > 0]
     terms.sort(key=lambda t: -float(t.get("seconds") or 0))
     if terms:
         lines.append(("text", "largest RTO terms: " + ", ".join(_fmt_term(t) for t in terms[:4])))
-    rpo_terms = [as_mapping(t) for t in as_list(as_mapping(estimate.get("rpo")).get("terms"))]
+    rpo_terms = list(estimate.rpo.terms if estimate.rpo else ())
     rpo_terms.sort(key=lambda t: -float(t.get("seconds") or 0))
     if rpo_terms:
         lines.append(("text", "RPO set by: " + _fmt_term(rpo_terms[0])))
-    unbounded = as_list(as_mapping(estimate.get("rpo")).get("unbounded"))
+    unbounded = (estimate.rpo.unbounded if estimate.rpo else None) or ()
     if unbounded:
         lines.append(("text", "unbounded RPO: " + ", ".join(str(u) for u in unbounded)))
     return lines
@@ -498,15 +492,16 @@ def _tenant_box(
 
 
 def _legend(svg: _Svg, topology: Topology, lines: Sequence[tuple[str, str]], box: Box) -> None:
-    estimate = topology.estimate or {}
-    rto, rpo = as_mapping(estimate.get("rto")), as_mapping(estimate.get("rpo"))
+    estimate = topology.estimate
+    rto = estimate.rto if estimate is not None else None
+    rpo = estimate.rpo if estimate is not None else None
     attrs = {
         "pattern": topology.pattern,
         "traffic": topology.traffic,
-        "rto-seconds": "" if rto.get("seconds") is None else f"{rto.get('seconds')}",
-        "rto-band": str(rto.get("band") or ""),
-        "rpo-seconds": "" if rpo.get("seconds") is None else f"{rpo.get('seconds')}",
-        "rpo-band": str(rpo.get("band") or ""),
+        "rto-seconds": "" if rto is None or rto.seconds is None else f"{rto.seconds}",
+        "rto-band": rto.band if rto is not None else "",
+        "rpo-seconds": "" if rpo is None or rpo.seconds is None else f"{rpo.seconds}",
+        "rpo-band": rpo.band if rpo is not None else "",
         "estimate-stack": topology.estimate_stack or "",
     }
     svg.add(f'<g id="legend" class="legend"{_data(attrs)}>')

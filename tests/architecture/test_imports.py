@@ -310,7 +310,7 @@ WIRE_READERS = {
 }
 
 
-def typed_key_reads(source: str) -> Iterator[tuple[int, str]]:
+def typed_key_reads(source: str, keys: frozenset[str] = TYPED_KEYS) -> Iterator[tuple[int, str]]:
     """(line, key) of every read of a typed key: ``x["key"]`` (not an assignment to it) and
     ``x.get("key")`` / ``x.pop("key")`` / ``x.setdefault("key")``."""
     for node in ast.walk(ast.parse(source)):
@@ -324,7 +324,7 @@ def typed_key_reads(source: str) -> Iterator[tuple[int, str]]:
             and node.args
         ):
             key = node.args[0]
-        if isinstance(key, ast.Constant) and key.value in TYPED_KEYS:
+        if isinstance(key, ast.Constant) and key.value in keys:
             yield node.lineno, key.value
 
 
@@ -353,6 +353,106 @@ def test_paif_cli_reads_plans_and_findings_through_the_contract_s_records() -> N
             if (relative, key) not in WIRE_READERS:
                 found.append(f"{relative}:{line}: {key}")
     assert found == []
+
+
+# The keys of plan.json's ``estimates`` that the contract's records type
+# (``paif_components.contract.estimates``, ``.dr_topology``, ``.dr_databases``): its sections,
+# the site facts, the DR topology and its roles. The diagram reads ``Estimates`` and
+# ``DrTopologyRecord`` attributes; the keys of the estimators' own sections (``capacity``'s
+# pool, an RTO term) are theirs, not the contract's.
+ESTIMATE_KEYS = frozenset(
+    {
+        # estimates
+        "topology",
+        "sites",
+        "capacity",
+        "rto",
+        "rpo",
+        "objectives",
+        "failover",
+        "schedulability",
+        "inSiteHa",
+        "overriddenAssumptions",
+        # an RTO or RPO figure (its terms are the estimators': a term has a duration too)
+        "band",
+        "sourceBand",
+        "withinSourceBand",
+        "terms",
+        "unbounded",
+        "stores",
+        # a site's facts
+        "harborUrl",
+        "supervisor",
+        "vcenter",
+        "virtualIp",
+        "prometheusUrl",
+        "drSiteFacts",
+        # the topology and its roles
+        "writerSite",
+        "endpoints",
+        "clusters",
+        "databases",
+        "registry",
+        "traffic",
+        "failoverReplicas",
+        "modelRef",
+        "sourceModelRef",
+        "deployed",
+        "running",
+        "autoscaled",
+        "workers",
+        "failoverWorkers",
+        "failoverNodes",
+        "mechanism",
+        "clusterName",
+        "primaryCluster",
+        "copyCluster",
+        "primarySite",
+        "copySite",
+        "backupLocation",
+        "primaryBackupLocation",
+        "outbound",
+        "inbound",
+    }
+)
+DIAGRAM = ROOT / "paif_cli" / "diagram"
+# A Cluster API ``Cluster``'s ``spec.topology`` (its control plane and workers), not the
+# estimate's.
+CAPI_READERS = {("paif_cli/diagram/nodes.py", "topology"), ("paif_cli/diagram/nodes.py", "workers")}
+
+
+def estimate_key_reads(folder: Path) -> list[str]:
+    """``path:line: key`` of every read of an estimate key in ``folder``'s modules."""
+    found = []
+    for path in sorted(folder.rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        for line, key in typed_key_reads(path.read_text(encoding="utf-8"), ESTIMATE_KEYS):
+            if (relative, key) not in CAPI_READERS:
+                found.append(f"{relative}:{line}: {key}")
+    return found
+
+
+def test_the_diagram_reads_estimates_through_the_contract_s_records() -> None:
+    """The diagram reads plan.json's estimates as ``Estimates`` (its RTO, RPO, site facts) and
+    the DR topology as ``DrTopologyRecord`` (endpoint, cluster and database roles), never by
+    a key those records type (``.get("topology")``, ``role["mechanism"]``, ...)."""
+    assert estimate_key_reads(DIAGRAM) == []
+
+
+def test_the_estimate_key_check_finds_the_diagram_s_old_reads() -> None:
+    """The check above finds what it looks for: reads the diagram made before it read the
+    records (issue 22), and not the writing of a mapping."""
+    old = (
+        "topology = as_mapping(document.estimates.get('topology'))\n"
+        "for side in as_mapping(estimates.get('sites')).values():\n"
+        "    supervisor = side.get('supervisor')\n"
+        "replication = as_str(role.get('mechanism'))\n"
+        "seconds = as_mapping(estimate['rto']).get('seconds')\n"
+        "role = {'mechanism': 'logical'}\n"
+        "role['deployed'] = False\n"
+    )
+    keys = sorted(key for _, key in typed_key_reads(old, ESTIMATE_KEYS))
+    assert keys == ["mechanism", "rto", "sites", "supervisor", "topology"]
 
 
 # --- the installed layout -----------------------------------------------------------------------

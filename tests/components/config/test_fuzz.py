@@ -170,6 +170,16 @@ def _single_line_problems(error: ConfigError) -> None:
         assert problem.message and "\n" not in problem.message, problem
 
 
+def _one_line_per_problem(error: ComponentInputError) -> None:
+    """An error collects every problem of its args object, one line each (components/errors.py):
+    no message spans lines, and each line names the subject and the field."""
+    assert error.subject and error.field, error
+    lines = str(error).splitlines()
+    assert len(lines) == len(error.problems), lines
+    for line, (field, _) in zip(lines, error.problems, strict=True):
+        assert line.startswith(f"{error.subject}: {field}: "), line
+
+
 # --- 1. stack file text ---------------------------------------------------------------------
 
 EXAMPLE_LINES = (ROOT / "Pulumi.prod.yaml").read_text(encoding="utf-8").splitlines()
@@ -279,8 +289,7 @@ def test_mutated_primary_config_passes_or_names_the_path(values: dict[str, Any])
         _single_line_problems(error)
         assert all(p.path.startswith("paif:") for p in error.problems), error.problems
     except ComponentInputError as error:
-        assert "\n" not in str(error)
-        assert error.subject and error.field, error
+        _one_line_per_problem(error)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -293,8 +302,7 @@ def test_mutated_dr_config_passes_or_names_the_path(values: dict[str, Any]) -> N
         _single_line_problems(error)
         assert all(p.path.startswith("paif:") for p in error.problems), error.problems
     except ComponentInputError as error:
-        assert "\n" not in str(error)
-        assert error.subject and error.field, error
+        _one_line_per_problem(error)
 
 
 def test_a_repeated_vgpu_profile_is_refused_before_it_clashes() -> None:

@@ -13,6 +13,7 @@ from paif_components.dr.topology import (
     ClusterMode,
     DatabaseMode,
     EndpointMode,
+    ReplicaBounds,
     TrafficMode,
     derive_site,
     owned_projects,
@@ -44,9 +45,11 @@ def test_warm_standby_runs_one_replica_reduced_workers_and_a_logical_subscriber(
         role = site.endpoint("marketing", endpoint.name)
         assert role.mode is EndpointMode.REDUCED
         assert role.running and not role.autoscaled
-        assert (role.replicas_min, role.replicas_max) == (WARM_STANDBY_ENDPOINT_REPLICAS,) * 2
+        assert (role.replicas.min, role.replicas.max) == (WARM_STANDBY_ENDPOINT_REPLICAS,) * 2
     # On failover: the primary's autoscaling, llama-chat 2..10 and embeddings 2..2.
-    assert [(r.failover_min, r.failover_max) for r in site.endpoints.values()] == [(2, 10), (2, 2)]
+    assert [
+        (r.failover_replicas.min, r.failover_replicas.max) for r in site.endpoints.values()
+    ] == [(2, 10), (2, 2)]
 
     (cluster,) = tenant.vks_clusters
     # Pulumi.dr.yaml keeps 3 of 5 nodes (standbyWorkers): 2 untainted workers for the apps'
@@ -59,7 +62,10 @@ def test_warm_standby_runs_one_replica_reduced_workers_and_a_logical_subscriber(
     assert role.mode is ClusterMode.SCALED_DOWN
     assert role.nodes == dr.dr.standby_workers == 3
     assert role.failover_nodes == 5
-    assert dict(role.failover_workers) == {"workers": (3, 3), "gpu": (2, 4)}
+    assert dict(role.failover_workers) == {
+        "workers": ReplicaBounds(3, 3),
+        "gpu": ReplicaBounds(2, 4),
+    }
     assert role.apps == ("frontend", "backend")
 
     db = site.database("marketing", "kb-vectors")
@@ -174,7 +180,7 @@ def test_standby_patterns_only_receive_replication(pattern: str) -> None:
     assert site.registry is not None
     assert site.registry.outbound == ()
     (flow,) = site.registry.inbound
-    assert flow.to_dict() == {
+    assert flow.to_json() == {
         "from": "seoul-primary",
         "to": "busan-dr",
         "fromHarbor": "https://harbor.primary.example.com",
@@ -228,7 +234,7 @@ def test_changing_only_the_pattern_moves_between_the_three() -> None:
         site = derive_site(dr, primary, stack="dr")
         summaries[pattern] = (
             site.cluster("marketing", "marketing-apps").nodes,
-            site.endpoint("marketing", "llama-chat").replicas_min,
+            site.endpoint("marketing", "llama-chat").replicas.min,
             site.database("marketing", "kb-vectors").mode.value,
             site.traffic.mode.value if site.traffic else None,
         )
@@ -574,8 +580,8 @@ def test_derived_tenants_are_valid_config_and_never_point_at_the_primary(
         }[pattern]
         assert role.nodes == expected
     llama = site.endpoint("marketing", "llama-chat")
-    assert (llama.failover_min, llama.failover_max) == replicas
-    assert (llama.replicas_min, llama.replicas_max) == {
+    assert (llama.failover_replicas.min, llama.failover_replicas.max) == replicas
+    assert (llama.replicas.min, llama.replicas.max) == {
         "pilot-light": (0, 1),
         "warm-standby": (1, 1),
         "active-active": replicas,

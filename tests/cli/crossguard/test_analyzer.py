@@ -29,6 +29,7 @@ from paif_cli.crossguard.analyzer import (
 )
 from paif_cli.crossguard.wire import record_struct
 from paif_cli.errors import PolicyConfigError, PolicyEvaluationError
+from paif_components.contract.plan import ResourceRecord
 
 PACK = "paif-test"
 VERSION = "0.1.0"
@@ -158,7 +159,7 @@ def run(
 ) -> list[Finding]:
     return evaluate(
         policies,
-        resources,
+        [ResourceRecord.from_json(r) for r in resources],  # the records in plan.json's form
         pack_name=PACK,
         pack_version=VERSION,
         pack_config=config,
@@ -424,7 +425,11 @@ SECRET_PATHS = ["env[1].value", "spec.credentials.password"]
 
 def test_secret_paths_are_rewrapped_in_the_engine_wire_form() -> None:
     wire = json_format.MessageToDict(
-        record_struct(record(ENDPOINT, "s", SECRET_RECORD_INPUTS, secret_paths=SECRET_PATHS))
+        record_struct(
+            ResourceRecord.from_json(
+                record(ENDPOINT, "s", SECRET_RECORD_INPUTS, secret_paths=SECRET_PATHS)
+            )
+        )
     )
     sig = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
     assert wire["spec"]["credentials"] == {"password": {**sig, "value": "[secret]"}, "user": "svc"}
@@ -458,11 +463,13 @@ def test_secret_path_through_a_dotted_key_resolves_against_the_data() -> None:
     inputs = {"metadata": {"annotations": {TOKEN_KEY: "[secret]", "vault": "plain"}}}
     wire = json_format.MessageToDict(
         record_struct(
-            record(
-                ENDPOINT,
-                "s",
-                inputs,
-                secret_paths=["metadata.annotations.vault.hashicorp.com/token"],
+            ResourceRecord.from_json(
+                record(
+                    ENDPOINT,
+                    "s",
+                    inputs,
+                    secret_paths=["metadata.annotations.vault.hashicorp.com/token"],
+                )
             )
         )
     )
@@ -705,6 +712,49 @@ def test_bad_pack_arguments_are_rejected() -> None:
         run([min_replicas_policy()], [{"type": ENDPOINT, "name": "x"}])
     with pytest.raises(ValueError, match=r"duplicate resource URN\(s\): " + urn(ENDPOINT, "e")):
         run([min_replicas_policy()], [record(ENDPOINT, "e"), record(ENDPOINT, "e")])
+
+
+def test_the_engine_options_a_record_carries_reach_stack_policies() -> None:
+    """Options the recorder does not record, set on a record as a live registration has them,
+    reach a policy the way the engine sends them (``marshalResourceOptions``)."""
+    seen: dict[str, Any] = {}
+
+    def options(args: Any, report: Any) -> None:
+        for resource in args.resources:
+            if resource.name == "db":
+                o = resource.opts
+                timeouts = o.custom_timeouts
+                seen.update(
+                    ignore=list(o.ignore_changes),
+                    dbr=o.delete_before_replace,
+                    secret_outputs=list(o.additional_secret_outputs),
+                    timeouts=(timeouts.create_seconds, timeouts.update_seconds),
+                    deps={
+                        k: [r.name for r in v] for k, v in resource.property_dependencies.items()
+                    },
+                )
+            elif resource.name == "e":
+                seen["e_dbr"] = resource.opts.delete_before_replace
+
+    endpoint = record(ENDPOINT, "e")
+    database = {
+        **record(DATABASE, "db", {"instances": 2}),
+        "ignoreChanges": ["instances"],
+        "deleteBeforeReplace": False,
+        "additionalSecretOutputs": ["password"],
+        "customTimeouts": {"create": 600, "update": 60},
+        "propertyDependencies": {"instances": [endpoint["urn"]]},
+    }
+    policy = StackValidationPolicy(name="opts", description="Options.", validate=options)
+    assert run([policy], [endpoint, database]) == []
+    assert seen == {
+        "ignore": ["instances"],
+        "dbr": False,  # defined, and false
+        "secret_outputs": ["password"],
+        "timeouts": (600.0, 60.0),
+        "deps": {"instances": ["e"]},
+        "e_dbr": None,  # not defined
+    }
 
 
 def test_stack_tags_reach_policies() -> None:

@@ -152,7 +152,8 @@ def record_struct(record: ResourceRecord) -> struct_pb2.Struct:
 
 
 def resource_options(record: ResourceRecord) -> analyzer_pb2.AnalyzerResourceOptions:
-    """``marshalResourceOptions``."""
+    """``marshalResourceOptions``: the options the record carries (those the offline recorder
+    does not record are what a caller set, else their defaults)."""
     timeouts = record.custom_timeouts or {}
     dbr = record.delete_before_replace
     return analyzer_pb2.AnalyzerResourceOptions(

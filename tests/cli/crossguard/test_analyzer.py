@@ -714,49 +714,6 @@ def test_bad_pack_arguments_are_rejected() -> None:
         run([min_replicas_policy()], [record(ENDPOINT, "e"), record(ENDPOINT, "e")])
 
 
-def test_the_engine_options_a_record_carries_reach_stack_policies() -> None:
-    """Options the recorder does not record, set on a record as a live registration has them,
-    reach a policy the way the engine sends them (``marshalResourceOptions``)."""
-    seen: dict[str, Any] = {}
-
-    def options(args: Any, report: Any) -> None:
-        for resource in args.resources:
-            if resource.name == "db":
-                o = resource.opts
-                timeouts = o.custom_timeouts
-                seen.update(
-                    ignore=list(o.ignore_changes),
-                    dbr=o.delete_before_replace,
-                    secret_outputs=list(o.additional_secret_outputs),
-                    timeouts=(timeouts.create_seconds, timeouts.update_seconds),
-                    deps={
-                        k: [r.name for r in v] for k, v in resource.property_dependencies.items()
-                    },
-                )
-            elif resource.name == "e":
-                seen["e_dbr"] = resource.opts.delete_before_replace
-
-    endpoint = record(ENDPOINT, "e")
-    database = {
-        **record(DATABASE, "db", {"instances": 2}),
-        "ignoreChanges": ["instances"],
-        "deleteBeforeReplace": False,
-        "additionalSecretOutputs": ["password"],
-        "customTimeouts": {"create": 600, "update": 60},
-        "propertyDependencies": {"instances": [endpoint["urn"]]},
-    }
-    policy = StackValidationPolicy(name="opts", description="Options.", validate=options)
-    assert run([policy], [endpoint, database]) == []
-    assert seen == {
-        "ignore": ["instances"],
-        "dbr": False,  # defined, and false
-        "secret_outputs": ["password"],
-        "timeouts": (600.0, 60.0),
-        "deps": {"instances": ["e"]},
-        "e_dbr": None,  # not defined
-    }
-
-
 def test_stack_tags_reach_policies() -> None:
     def tagged(args: Any, report: Any) -> None:
         report(f"tier={args.stack_tags.get('paif:tier')}")

@@ -107,7 +107,7 @@ def ask_the_site(args: PaifSiteArgs, providers: dict[str, pulumi.ProviderResourc
             ids[(kind, name)] = lookup_import_id(kind, name, datacenter=datacenter, opts=ask)
     surveyed = replace(args, hardware=hardware, import_ids=ids)
     validate_site_hardware(surveyed)  # run() validated the rest
-    return replace(surveyed, validated=True)
+    return surveyed
 
 
 def run(project_dir: Path | None = None) -> PaifSite:
@@ -136,7 +136,7 @@ def run(project_dir: Path | None = None) -> PaifSite:
             replication_password=replication_password,
             part=None if part.kind == "whole" else part,
         )
-        validate_site(args)
+        parts = validate_site(args)
         derived = args.derived()
         missing = replication_password_problems(
             # A tenant-group stack of a split site: the databases of its own tenants.
@@ -153,7 +153,7 @@ def run(project_dir: Path | None = None) -> PaifSite:
     controllers.register(config.kubernetes.await_controllers)
     providers = providers_for(config)
     try:
-        args = ask_the_site(args, providers)
+        args = replace(ask_the_site(args, providers), checked=parts)
     except ComponentInputError as exc:
         raise pulumi.RunError(exc.render(stack_file)) from None
     peer_outputs = (

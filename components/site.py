@@ -32,9 +32,9 @@ from paif_components.dr.estimate import estimate_record
 from paif_components.dr.shapes import SiteShapes
 from paif_components.dr.site_facts import site_gpu_pool
 from paif_components.dr.topology import DerivedSite, stack_file_name
-from paif_components.edge_security import EdgeSecurity
+from paif_components.edge_security import EdgeSecurity, EdgeSecurityArgs
 from paif_components.errors import ComponentInputError
-from paif_components.gslb import GslbService
+from paif_components.gslb import GslbService, GslbServiceArgs
 from paif_components.harbor_auth import harbor_auth, validate_harbor_auth
 from paif_components.harbor_registry import (
     HarborReplication,
@@ -108,8 +108,9 @@ class PaifSiteArgs:
     # The stack's DR topology shapes (paif_components.dr.shapes): derived once, shared by the
     # program, the site, its estimates and runbooks; made anew when config or primary differ.
     shapes: SiteShapes | None = field(default=None, compare=False, repr=False)
-    # Set by the program once validate_site and the hardware's checks passed (validate once).
-    validated: bool = field(default=False, compare=False)
+    # Set by the program once validate_site and the hardware's checks passed: what validate_site
+    # built, which PaifSite builds from (validate once, build once).
+    checked: SiteParts | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         s = self.shapes
@@ -320,10 +321,24 @@ def validate_site_hardware(args: PaifSiteArgs) -> None:
             validate_domain_hardware(domain_args(_tenant_context(args, tenant)))
 
 
-def validate_site(args: PaifSiteArgs) -> None:
+@dataclass(frozen=True)
+class SiteParts:
+    """The args of the site's own objects as validate_site built and checked them, which
+    PaifSite builds the objects from (each built once per stack). What the program asks the
+    site in between (hardware, import ids) changes none of them: PaifSite hands the monitoring
+    the completed context. The tenants' and domains' args are the exception, built again: they
+    are made from that context and, at construction, from the domains built."""
+
+    edge: EdgeSecurityArgs | None
+    gslb: GslbServiceArgs | None
+    replications: tuple[HarborReplicationArgs, ...]
+    monitoring: SiteMonitoringArgs | None
+
+
+def validate_site(args: PaifSiteArgs) -> SiteParts:
     """Everything the components will check, before any resource exists (each args object
-    once: the components PaifSite builds from validated args skip it, paif_components.validation).
-    """
+    once: the components PaifSite builds from validated args skip it, paif_components.validation);
+    the site's own args, to build from."""
     validate_harbor_auth(args.config, args.secret_keys, args.stack_file)
     derived = args.derived()
     validate_egress(args.config, derived)
@@ -333,13 +348,15 @@ def validate_site(args: PaifSiteArgs) -> None:
             validate_gpu_workload_domain(domain_args(_tenant_context(args, tenant)))
     for tenant_args in _tenant_args(args, derived):
         validate_tenant(tenant_args)
-    edge_args(args.config)  # each args object validates itself as it is made
-    for replication in replication_args(args.context, derived):
+    edge = edge_args(args.config)  # each args object validates itself as it is made
+    replications = tuple(replication_args(args.context, derived))
+    for replication in replications:
         validate_harbor_replication(replication)
-    gslb_args(args.config, args.peer_config)
+    gslb = gslb_args(args.config, args.peer_config)
     monitoring = _monitoring_args(args, derived)
     if monitoring is not None:
         validate_site_monitoring(monitoring)
+    return SiteParts(edge, gslb, replications, monitoring)
 
 
 class PaifSite(pulumi.ComponentResource):
@@ -362,8 +379,7 @@ class PaifSite(pulumi.ComponentResource):
         """``peer_outputs``: a DR site's primary (its platform stack when split);
         ``peer_tenants``: the primary stack building this stack's tenants, when that is another
         one (a tenant group of a split site)."""
-        if not args.validated:
-            validate_site(args)
+        parts = args.checked if args.checked is not None else validate_site(args)
         self.args = args
         self.derived = derived = args.derived()
         self.estimate: Estimates = estimate_record(
@@ -419,12 +435,12 @@ class PaifSite(pulumi.ComponentResource):
 
             # The site's own objects: the platform stack's (every stack's when the site is whole).
             platform = args.builds_platform
-            edge = edge_args(config) if platform else None
+            edge = parts.edge if platform else None
             self.edge = EdgeSecurity(f"{name}-edge", edge, child) if edge is not None else None
             self.harbor_auth = harbor_auth(f"{name}-harbor-auth", config, child)
 
             self.replications: list[HarborReplication] = []
-            for replication in replication_args(args.context, derived) if platform else []:
+            for replication in parts.replications if platform else ():
                 target = replication.peer.site
                 receiver_opts = pulumi.ResourceOptions(
                     parent=self,
@@ -457,12 +473,12 @@ class PaifSite(pulumi.ComponentResource):
                     )
                 )
 
-            gslb = gslb_args(args.config, args.peer_config) if platform else None
+            gslb = parts.gslb if platform else None
             self.gslb = GslbService(f"{name}-gslb", gslb, child) if gslb is not None else None
 
-            monitoring = _monitoring_args(args, derived) if platform else None
+            monitoring = parts.monitoring if platform else None
             self.monitoring = (
-                SiteMonitoring(f"{name}-monitoring", monitoring, child)
+                SiteMonitoring(f"{name}-monitoring", replace(monitoring, ctx=ctx), child)
                 if monitoring is not None
                 else None
             )

@@ -22,6 +22,7 @@ from paif_cli.errors import InputError, PolicyConfigError
 from paif_cli.record import StackPlan
 from paif_cli.reports.model import ENFORCEMENTS, SEVERITIES
 from paif_components.contract.finding import Finding
+from paif_components.contract.plan import ResourceRecord
 from paif_policies import pack
 from paif_policies.crossguard import parse_message, parse_waived_line
 from paif_policies.registry import WAIVED_POLICY
@@ -55,22 +56,19 @@ class _Resource:
     parent: str | None = None
 
 
-def stack_view(records: Sequence[Mapping[str, Any]]) -> StackView:
-    """``paif_policies.framework.StackView`` over plan records (``ResourceRecord.to_json()``)."""
-    return StackView(
-        _Resource(r["urn"], r["type"], r["name"], r.get("inputs") or {}, r.get("parent"))
-        for r in records
-    )
+def stack_view(records: Sequence[ResourceRecord]) -> StackView:
+    """``paif_policies.framework.StackView`` over plan records."""
+    return StackView(_Resource(r.urn, r.type, r.name, r.inputs, r.parent) for r in records)
 
 
 def evaluate_records(
-    records: Sequence[Mapping[str, Any]],
+    records: Sequence[ResourceRecord],
     pack_config: Mapping[str, Any] | None = None,
     *,
     via_protocol: bool = False,
     sdk_shortcuts: bool = True,
 ) -> list[Finding]:
-    """Findings of the pack on plan records (``ResourceRecord.to_json()``), report-ready.
+    """Findings of the pack on plan records, report-ready.
 
     ``via_protocol``: play every request of the analyzer protocol instead of the direct
     evaluation of the pack's stack policies; the findings are the same. ``sdk_shortcuts``:
@@ -160,8 +158,9 @@ def gate_plan(
     plan: StackPlan, pack_config: Mapping[str, Any] | None = None, *, sdk_shortcuts: bool = True
 ) -> None:
     """Gate one planned stack: fill ``plan.findings``."""
-    records = [r.to_json() for r in plan.result.resources]
-    plan.findings = evaluate_records(records, pack_config, sdk_shortcuts=sdk_shortcuts)
+    plan.findings = evaluate_records(
+        plan.result.resources, pack_config, sdk_shortcuts=sdk_shortcuts
+    )
 
 
 # --- a split site (paif:layout), gated as one stack ----------------------------------------
@@ -194,28 +193,28 @@ def missing_groups(plans: Mapping[str, StackPlan]) -> dict[str, list[str]]:
 
 def site_records(
     platform: StackPlan, groups: Sequence[StackPlan]
-) -> tuple[list[dict[str, Any]], dict[str, tuple[str, str]]]:
+) -> tuple[list[ResourceRecord], dict[str, tuple[str, str]]]:
     """The records of a split site as if one stack declared them: each group's URNs moved into
     the platform stack's (the names and parents are the same), what every stack of the site
     declares alike (the stack, the site component, its providers) once, the platform's site
     component without its ``layout`` (so the pack judges the whole site); and where each record
     came from (URN here -> its stack and URN there)."""
-    records: list[dict[str, Any]] = []
+    records: list[ResourceRecord] = []
     origin: dict[str, tuple[str, str]] = {}
     target = f"urn:pulumi:{platform.stack}::"
     for plan in (platform, *groups):
         prefix = f"urn:pulumi:{plan.stack}::"
         for resource in plan.result.resources:
-            record = resource.to_json()
+            record: ResourceRecord = resource
             if plan is not platform:
-                record = json.loads(json.dumps(record).replace(prefix, target))
-            if record["urn"] in origin:
+                moved = json.dumps(resource.to_json()).replace(prefix, target)
+                record = ResourceRecord.from_json(json.loads(moved))
+            if record.urn in origin:
                 continue
-            if record["type"] == SITE_TYPE:
-                record["inputs"] = {
-                    k: v for k, v in (record.get("inputs") or {}).items() if k != "layout"
-                }
-            origin[record["urn"]] = (plan.stack, resource.urn)
+            if record.type == SITE_TYPE:
+                inputs = {k: v for k, v in record.inputs.items() if k != "layout"}
+                record = replace(record, inputs=inputs)
+            origin[record.urn] = (plan.stack, resource.urn)
             records.append(record)
     return records, origin
 

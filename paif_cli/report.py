@@ -46,7 +46,7 @@ def render_findings(plan: StackPlan, fmt: str) -> str:
 
 def monitoring_lines(plan: StackPlan) -> list[str]:
     """Which running endpoints are scraped and alerted on (PAIF-OPS-001's view), and which not."""
-    watches = endpoint_watches(stack_view([r.to_json() for r in plan.result.resources]))
+    watches = endpoint_watches(stack_view(plan.result.resources))
     if not watches:
         return []
     watched = [f"{w.endpoint.namespace}/{w.endpoint.name}" for w in watches if w.monitored]

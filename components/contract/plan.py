@@ -26,7 +26,7 @@ SECRET_PLACEHOLDER: Final = "[secret]"
 class ResourceRecord:
     """One registered resource as plan.json records it: what the engine would see (secrets
     masked). ``inputs`` stay a mapping: a resource's inputs are its provider's schema, not
-    ours."""
+    ours. It is also the offline policy analyzer's input (``paif_cli.crossguard``)."""
 
     urn: str
     type: str
@@ -42,9 +42,18 @@ class ResourceRecord:
     aliases: Sequence[str] = field(default_factory=list)
     # The id of an existing object the engine imports (``import_``): an adopted object.
     import_id: str | None = None
+    # Options of the registration the engine also sends a policy pack, which the offline
+    # recorder does not record: plan.json has each only when it is set (a caller of the
+    # analyzer playing a live registration sets them). Unset, none costs a record an object.
+    ignore_changes: Sequence[str] = ()
+    delete_before_replace: bool | None = None
+    additional_secret_outputs: Sequence[str] = ()
+    custom_timeouts: Mapping[str, float] | None = None
+    property_dependencies: Mapping[str, Sequence[str]] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """An entry of plan.json's ``resources`` (``importId`` only for an adopted object)."""
+        """An entry of plan.json's ``resources`` (``importId`` only for an adopted object, an
+        engine option only when set)."""
         record = {
             "urn": self.urn,
             "type": self.type,
@@ -61,6 +70,18 @@ class ResourceRecord:
         }
         if self.import_id is not None:
             record["importId"] = self.import_id
+        if self.ignore_changes:
+            record["ignoreChanges"] = list(self.ignore_changes)
+        if self.delete_before_replace is not None:
+            record["deleteBeforeReplace"] = self.delete_before_replace
+        if self.additional_secret_outputs:
+            record["additionalSecretOutputs"] = list(self.additional_secret_outputs)
+        if self.custom_timeouts:
+            record["customTimeouts"] = dict(self.custom_timeouts)
+        if self.property_dependencies:
+            record["propertyDependencies"] = {
+                key: list(urns) for key, urns in self.property_dependencies.items()
+            }
         return record
 
     @classmethod
@@ -81,6 +102,20 @@ class ResourceRecord:
             depends_on=list(strings(raw.get("dependsOn"))),
             aliases=list(strings(raw.get("aliases"))),
             import_id=text(raw.get("importId")),
+            ignore_changes=strings(raw.get("ignoreChanges")),
+            delete_before_replace=_flag(raw.get("deleteBeforeReplace")),
+            additional_secret_outputs=strings(raw.get("additionalSecretOutputs")),
+            custom_timeouts={
+                str(k): float(v)
+                for k, v in (mapping(raw.get("customTimeouts")) or {}).items()
+                if isinstance(v, int | float)
+            }
+            or None,
+            property_dependencies={
+                str(k): strings(v)
+                for k, v in (mapping(raw.get("propertyDependencies")) or {}).items()
+            }
+            or None,
         )
 
 
@@ -130,3 +165,7 @@ class PlanDocument:
             findings=[Finding.from_json(f) for f in maps(policy.get("violations"))],
             estimates=mapping(raw.get("estimates")) or {},
         )
+
+
+def _flag(value: object) -> bool | None:
+    return None if value is None else bool(value)

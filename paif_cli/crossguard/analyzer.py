@@ -23,8 +23,8 @@ What the engine does and this module mirrors (pulumi/pulumi, read for this port)
   and ``AnalyzeResources`` (AnalyzeStack once; a diagnostic URN that names no resource in the
   stack goes to the stack itself, here ``urn=None``);
 - secrets: the engine marshals properties with ``KeepSecrets: true``, i.e. each secret value is
-  the object ``{"4dabf1…": "1b4706…", "value": …}``; ``_wrap_secrets`` rebuilds that from the
-  record's ``secretPaths``. pulumi_policy's ``Analyze``/``AnalyzeStack`` then deserialize with
+  the object ``{"4dabf1…": "1b4706…", "value": …}``; ``wire.wrap_secrets`` rebuilds that from
+  the record's ``secret_paths``. pulumi_policy's ``Analyze``/``AnalyzeStack`` then deserialize with
   ``proxy_secrets`` off and hand policies the bare value: live the plaintext, offline the
   ``[secret]`` placeholder. Secretness is invisible to a validation policy either way. A policy
   that echoes a value into its message would print the plaintext live; offline the placeholder
@@ -84,6 +84,7 @@ from paif_cli.crossguard.wire import (
 from paif_cli.reports.model import RuleMeta
 from paif_cli.sdk_adapter import sdk_shortcuts
 from paif_cli.sdk_adapter.policy import Servicer, analyze_stack
+from paif_components.contract.plan import ResourceRecord
 
 __all__ = [
     "Finding",
@@ -108,7 +109,7 @@ def only_stack_policies(policies: Sequence[Policy]) -> bool:
 
 def evaluate(
     policies: Sequence[Policy],
-    resources: Sequence[Mapping[str, Any]],
+    resources: Sequence[ResourceRecord],
     *,
     pack_name: str,
     pack_version: str,
@@ -121,7 +122,8 @@ def evaluate(
     via_protocol: bool = False,
     sdk_shortcuts_wanted: bool = True,
 ) -> list[Finding]:
-    """Run the pack over recorded resources the way ``pulumi preview --policy-pack`` does.
+    """Run the pack over recorded resources (the plan's records, read as they are) the way
+    ``pulumi preview --policy-pack`` does.
 
     ``pack_config`` is the parsed ``--policy-pack-config`` JSON (``None``: no file);
     ``enforcement_level`` and ``initial_config`` are the ``PolicyPack`` arguments of the same
@@ -152,9 +154,9 @@ def evaluate(
 
     severity_of = severity_resolver(policies, severities)
     records = [check_record(r) for r in resources]
-    by_urn = {r["urn"]: r for r in records}
+    by_urn = {r.urn: r for r in records}
     if len(by_urn) != len(records):
-        counts = Counter(r["urn"] for r in records)
+        counts = Counter(r.urn for r in records)
         duplicates = sorted(u for u, n in counts.items() if n > 1)
         raise ValueError(f"duplicate resource URN(s): {', '.join(duplicates)}")
     findings: list[Finding] = []
@@ -203,12 +205,12 @@ def reconcile_policy_config(
 
 
 def engine_requests(
-    resources: Sequence[Mapping[str, Any]], config: Mapping[str, ReconciledPolicyConfig]
+    resources: Sequence[ResourceRecord], config: Mapping[str, ReconciledPolicyConfig]
 ) -> tuple[analyzer_pb2.ConfigureAnalyzerRequest | None, analyzer_pb2.AnalyzeStackRequest]:
     """The ``Configure`` (None when there is no config) and ``AnalyzeStack`` requests the
     engine sends a pack for these records: for driving a pack process over gRPC."""
     records = [check_record(r) for r in resources]
-    by_urn = {r["urn"]: r for r in records}
+    by_urn = {r.urn: r for r in records}
     stack = analyzer_pb2.AnalyzeStackRequest(
         resources=[stack_resource(r, record_struct(r), by_urn) for r in records]
     )

@@ -19,14 +19,15 @@ from paif_cli.crossguard.findings import Finding, SeverityResolver, finding_of
 from paif_cli.crossguard.wire import analyze_request, record_struct, redact, stack_resource
 from paif_cli.errors import PolicyEvaluationError
 from paif_cli.sdk_adapter.policy import Servicer, shared_conversions
+from paif_components.contract.plan import ResourceRecord
 
 __all__ = ["analyze_via_protocol", "call_servicer"]
 
 
 def analyze_via_protocol(
     servicer: Servicer,
-    records: Sequence[Mapping[str, Any]],
-    by_urn: Mapping[str, Mapping[str, Any]],
+    records: Sequence[ResourceRecord],
+    by_urn: Mapping[str, ResourceRecord],
     pack_name: str,
     severity_of: SeverityResolver,
     findings: list[Finding],
@@ -40,9 +41,9 @@ def analyze_via_protocol(
     ``share_conversions``: the stack policies share each resource's conversion (a shortcut
     through the SDK's internals, :func:`paif_cli.sdk_adapter.policy.shared_conversions`).
     """
-    properties = {r["urn"]: record_struct(r) for r in records}
+    properties = {r.urn: record_struct(r) for r in records}
     for record in records:
-        urn = record["urn"]
+        urn = record.urn
         request = analyze_request(record, properties[urn], by_urn)
         remediated = call_servicer(servicer.Remediate, request, pack_name, urn)
         for remediation in remediated.remediations:
@@ -67,7 +68,7 @@ def analyze_via_protocol(
             not_applicable.extend((n.policy_name, n.reason) for n in response.not_applicable)
 
     stack_request = analyzer_pb2.AnalyzeStackRequest(
-        resources=[stack_resource(r, properties[r["urn"]], by_urn) for r in records]
+        resources=[stack_resource(r, properties[r.urn], by_urn) for r in records]
     )
     with shared_conversions(servicer) if share_conversions else contextlib.nullcontext():
         return call_servicer(servicer.AnalyzeStack, stack_request, pack_name, None)

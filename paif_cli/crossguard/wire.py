@@ -1,10 +1,17 @@
 """Plan records in the analyzer protocol's wire form: the requests the engine sends a pack.
 
+The boundary: the offline analyzer's input is the contract's :class:`ResourceRecord` (what
+``paif plan`` records), read by attribute everywhere; this module is where a record becomes
+the engine's gRPC wire form (``AnalyzeRequest``, ``AnalyzeStackRequest``: protobuf messages,
+secrets wrapped), for the protocol path and for a pack process driven over gRPC
+(``analyzer.engine_requests``). What reads that form is the pack's servicer
+(``paif_policies.sdk_analyzer``), as it reads the real CLI's requests.
+
 What the engine does and this mirrors (pulumi/pulumi): ``step_generator.go`` (the options,
 the provider with its inputs, the URN a diagnostic gets) and ``AnalyzeResources``; secrets as
 the engine marshals them with ``KeepSecrets: true``: each secret value is the object
 ``{"4dabf1…": "1b4706…", "value": …}``, which :func:`wrap_secrets` rebuilds from the record's
-``secretPaths``. pulumi_policy's ``Analyze``/``AnalyzeStack`` then deserialize with
+``secret_paths``. pulumi_policy's ``Analyze``/``AnalyzeStack`` then deserialize with
 ``proxy_secrets`` off and hand policies the bare value: live the plaintext, offline the
 ``[secret]`` placeholder, which :func:`redact` replaces by ``***`` in every finding message.
 """
@@ -22,7 +29,7 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 
-from paif_components.contract.plan import SECRET_PLACEHOLDER
+from paif_components.contract.plan import SECRET_PLACEHOLDER, ResourceRecord
 
 __all__ = [
     "LEVEL_TO_PROTO",
@@ -61,12 +68,12 @@ PROTO_TO_SEVERITY = {
 }
 
 
-def check_record(record: Mapping[str, Any]) -> Mapping[str, Any]:
-    for key in ("urn", "type", "name"):
-        if not isinstance(record.get(key), str) or not record[key]:
+def check_record(record: ResourceRecord) -> ResourceRecord:
+    for key, value in (("urn", record.urn), ("type", record.type), ("name", record.name)):
+        if not isinstance(value, str) or not value:
             raise ValueError(f"resource record needs a non-empty string {key!r}: {record!r:.200}")
-    if not isinstance(record.get("inputs", {}), Mapping):
-        raise ValueError(f"resource {record['urn']}: 'inputs' must be an object")
+    if not isinstance(record.inputs, Mapping):
+        raise ValueError(f"resource {record.urn}: 'inputs' must be an object")
     return record
 
 
@@ -134,50 +141,51 @@ def wrap_secrets(
     return wire
 
 
-def record_struct(record: Mapping[str, Any]) -> struct_pb2.Struct:
+def record_struct(record: ResourceRecord) -> struct_pb2.Struct:
     struct = struct_pb2.Struct()
-    wire = wrap_secrets(record.get("inputs") or {}, record.get("secretPaths") or [], record["urn"])
+    wire = wrap_secrets(record.inputs, record.secret_paths, record.urn)
     try:
         struct.update(wire)
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"resource {record['urn']}: inputs are not JSON-like: {exc}") from None
+        raise ValueError(f"resource {record.urn}: inputs are not JSON-like: {exc}") from None
     return struct
 
 
-def resource_options(record: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
-    """``marshalResourceOptions``: optional keys the recorder may add are passed on too."""
-    timeouts = record.get("customTimeouts") or {}
-    dbr = record.get("deleteBeforeReplace")
+def resource_options(record: ResourceRecord) -> analyzer_pb2.AnalyzerResourceOptions:
+    """``marshalResourceOptions``: the options the record carries (those the offline recorder
+    does not record are what a caller set, else their defaults)."""
+    timeouts = record.custom_timeouts or {}
+    dbr = record.delete_before_replace
     return analyzer_pb2.AnalyzerResourceOptions(
-        protect=bool(record.get("protect", False)),
-        ignoreChanges=list(record.get("ignoreChanges") or []),
+        protect=record.protect,
+        ignoreChanges=list(record.ignore_changes),
         deleteBeforeReplace=bool(dbr),
         deleteBeforeReplaceDefined=dbr is not None,
-        additionalSecretOutputs=list(record.get("additionalSecretOutputs") or []),
-        aliases=list(record.get("aliases") or []),
+        additionalSecretOutputs=list(record.additional_secret_outputs),
+        aliases=list(record.aliases),
         customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
             create=float(timeouts.get("create", 0)),
             update=float(timeouts.get("update", 0)),
             delete=float(timeouts.get("delete", 0)),
         ),
-        parent=record.get("parent") or "",
+        parent=record.parent or "",
     )
 
 
 def provider_message(
-    record: Mapping[str, Any], by_urn: Mapping[str, Mapping[str, Any]]
+    record: ResourceRecord, by_urn: Mapping[str, ResourceRecord]
 ) -> analyzer_pb2.AnalyzerProviderResource | None:
     """The explicit provider (a ``urn::id`` reference) with its inputs, as the engine sends it."""
-    reference = record.get("provider")
+    reference = record.provider
     if not reference:
         return None
     urn = reference if reference in by_urn else reference.rsplit("::", 1)[0]
     provider = by_urn.get(urn)
     if provider is not None:
         return analyzer_pb2.AnalyzerProviderResource(
-            type=provider["type"],
+            type=provider.type,
             urn=urn,
-            name=provider["name"],
+            name=provider.name,
             properties=record_struct(provider),
         )
     # Not recorded (e.g. a default provider): type and name from the URN, no properties.
@@ -188,14 +196,14 @@ def provider_message(
 
 
 def analyze_request(
-    record: Mapping[str, Any],
+    record: ResourceRecord,
     properties: struct_pb2.Struct,
-    by_urn: Mapping[str, Mapping[str, Any]],
+    by_urn: Mapping[str, ResourceRecord],
 ) -> analyzer_pb2.AnalyzeRequest:
     request = analyzer_pb2.AnalyzeRequest(
-        type=record["type"],
-        urn=record["urn"],
-        name=record["name"],
+        type=record.type,
+        urn=record.urn,
+        name=record.name,
         properties=properties,
         options=resource_options(record),
     )
@@ -206,20 +214,20 @@ def analyze_request(
 
 
 def stack_resource(
-    record: Mapping[str, Any],
+    record: ResourceRecord,
     properties: struct_pb2.Struct,
-    by_urn: Mapping[str, Mapping[str, Any]],
+    by_urn: Mapping[str, ResourceRecord],
 ) -> analyzer_pb2.AnalyzerResource:
     resource = analyzer_pb2.AnalyzerResource(
-        type=record["type"],
-        urn=record["urn"],
-        name=record["name"],
+        type=record.type,
+        urn=record.urn,
+        name=record.name,
         properties=properties,
         options=resource_options(record),
-        parent=record.get("parent") or "",
-        dependencies=list(record.get("dependsOn") or []),
+        parent=record.parent or "",
+        dependencies=list(record.depends_on),
     )
-    for key, urns in (record.get("propertyDependencies") or {}).items():
+    for key, urns in (record.property_dependencies or {}).items():
         if urns:
             resource.propertyDependencies[key].urns.extend(urns)
     provider = provider_message(record, by_urn)

@@ -56,6 +56,7 @@ from pulumi_policy.proxy import _DictProxy, _ListProxy, _proxy_helper, unknown_c
 
 from paif_cli.crossguard.wire import resource_options, wrap_secrets
 from paif_cli.errors import PolicyEvaluationError
+from paif_components.contract.plan import ResourceRecord
 from paif_policies import sdk_analyzer
 
 __all__ = ["Servicer", "analyze_stack", "policy_resources", "shared_conversions"]
@@ -66,8 +67,8 @@ Servicer = _PolicyAnalyzerServicer
 def analyze_stack(
     servicer: Servicer,
     policies: Sequence[Policy],
-    records: Sequence[Mapping[str, Any]],
-    by_urn: Mapping[str, Mapping[str, Any]],
+    records: Sequence[ResourceRecord],
+    by_urn: Mapping[str, ResourceRecord],
     *,
     pack_name: str,
     pack_version: str,
@@ -87,8 +88,8 @@ def analyze_stack(
 
 def policy_resources(
     servicer: Servicer,
-    records: Sequence[Mapping[str, Any]],
-    by_urn: Mapping[str, Mapping[str, Any]],
+    records: Sequence[ResourceRecord],
+    by_urn: Mapping[str, ResourceRecord],
 ) -> list[PolicyResource]:
     """The resources ``AnalyzeStack`` hands a stack policy, linked to parents and dependencies."""
     providers: dict[str, PolicyProviderResource] = {}
@@ -97,10 +98,10 @@ def policy_resources(
         options = servicer._get_resource_options(SimpleNamespace(options=resource_options(record)))
         resources.append(
             PolicyResource(
-                record["type"],
+                record.type,
                 _props(record),
-                record["urn"],
-                record["name"],
+                record.urn,
+                record.name,
                 options,
                 _provider(record, by_urn, providers),
                 None,
@@ -110,25 +111,22 @@ def policy_resources(
         )
     linked = {resource.urn: resource for resource in resources}
     for record, resource in zip(records, resources, strict=True):
-        resource.parent = linked.get(record.get("parent") or "")
-        resource.dependencies.extend(
-            linked[urn] for urn in record.get("dependsOn") or [] if urn in linked
-        )
-        for key, urns in (record.get("propertyDependencies") or {}).items():
+        resource.parent = linked.get(record.parent or "")
+        resource.dependencies.extend(linked[urn] for urn in record.depends_on if urn in linked)
+        for key, urns in (record.property_dependencies or {}).items():
             if urns:
                 resource.property_dependencies[key] = [linked[u] for u in urns if u in linked]
     return resources
 
 
-def _props(record: Mapping[str, Any]) -> Mapping[str, Any]:
+def _props(record: ResourceRecord) -> Mapping[str, Any]:
     """``unknown_checking_proxy(deserialize_properties(MessageToDict(<record's Struct>)))``."""
-    inputs = record.get("inputs") or {}
-    if not record.get("secretPaths"):
-        return _proxied(inputs, record["urn"], [], top=True)
+    if not record.secret_paths:
+        return _proxied(record.inputs, record.urn, [], top=True)
     # Wrapped at the secret paths and unwrapped again: the same values, or the wire format's
     # error for a path that is not there.
-    values = _deserialized(inputs, record["urn"], top=True)
-    wire = wrap_secrets(values, record["secretPaths"], record["urn"], copy=False)
+    values = _deserialized(record.inputs, record.urn, top=True)
+    wire = wrap_secrets(values, record.secret_paths, record.urn, copy=False)
     return unknown_checking_proxy(deserialize_properties(wire))
 
 
@@ -155,12 +153,12 @@ def _proxied(value: Any, urn: str, path: list[str], *, top: bool = False) -> Any
 
 
 def _provider(
-    record: Mapping[str, Any],
-    by_urn: Mapping[str, Mapping[str, Any]],
+    record: ResourceRecord,
+    by_urn: Mapping[str, ResourceRecord],
     providers: dict[str, PolicyProviderResource],
 ) -> PolicyProviderResource | None:
     """The servicer's provider resource for ``wire.provider_message``'s message, once each."""
-    reference = record.get("provider")
+    reference = record.provider
     if not reference:
         return None
     urn = reference if reference in by_urn else reference.rsplit("::", 1)[0]
@@ -168,7 +166,7 @@ def _provider(
         provider = by_urn.get(urn)
         if provider is not None:
             providers[urn] = PolicyProviderResource(
-                provider["type"], _props(provider), urn, provider["name"]
+                provider.type, _props(provider), urn, provider.name
             )
         else:  # not recorded (a default provider): type and name from the URN, no properties
             qualified, _, name = urn.rpartition("::")

@@ -17,6 +17,7 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from paif_cli.crossguard.analyzer import engine_requests, reconcile_policy_config
+from paif_components.contract.plan import ResourceRecord
 from paif_policies import pack
 from paif_policies.framework import (
     ADVISORY_POLICY,
@@ -170,7 +171,7 @@ def _engine_view(analyzer: Any, records: list[dict[str, Any]], config: dict[str,
         pack_config=config or None,
         enforcement_level=pack.ENFORCEMENT_LEVEL,
     )
-    configure, stack = engine_requests(records, reconciled)
+    configure, stack = engine_requests([ResourceRecord.from_json(r) for r in records], reconciled)
     if configure is not None:
         analyzer.Configure(configure, timeout=60)
     return analyzer.AnalyzeStack(stack, timeout=300)

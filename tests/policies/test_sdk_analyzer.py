@@ -17,12 +17,15 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from paif_cli.crossguard.analyzer import engine_requests, reconcile_policy_config
+from paif_components.contract.plan import PlanDocument, ResourceRecord
 from paif_policies import pack
 from paif_policies.sdk_analyzer import SDK_PACK_VERSION, StackPackServicer
 
 
-def _records(out: Path, stack: str) -> list[dict[str, Any]]:
-    return json.loads((out / stack / "plan.json").read_text())["resources"]
+def _records(out: Path, stack: str) -> list[ResourceRecord]:
+    return list(
+        PlanDocument.from_json(json.loads((out / stack / "plan.json").read_text())).resources
+    )
 
 
 def _servicers() -> tuple[_PolicyAnalyzerServicer, StackPackServicer]:

@@ -1,7 +1,9 @@
 """What the policy-rule tests share: a PaifSite stand-in, tiny programs, plans and finding rows.
 
 Rules are evaluated through the real analyzer (``paif_cli.crossguard.analyzer.evaluate`` or the
-gate's ``evaluate_records``) like ``paif plan`` does; these helpers only shape input and output.
+gate's ``evaluate_records``) like ``paif plan`` does; these helpers only shape input and output
+(a test edits a record in plan.json's form: :func:`records_of` reads it back as the
+``ResourceRecord`` the analyzer takes).
 The rule tests import ``policies``, the components they build and this module: the CLI's runtime,
 gate and plan are reached through the names below, not imported by each test.
 """
@@ -15,9 +17,10 @@ from typing import Any
 import pulumi
 from pulumi_policy import EnforcementLevel
 
-from paif_cli.crossguard.analyzer import Finding, evaluate
+from paif_cli import gate
+from paif_cli.crossguard import analyzer
+from paif_cli.crossguard.analyzer import Finding
 from paif_cli.errors import InputError, ProgramError
-from paif_cli.gate import evaluate_records
 from paif_cli.mock_runtime import (
     SECRET_PLACEHOLDER,
     PlanMocks,
@@ -26,6 +29,7 @@ from paif_cli.mock_runtime import (
 )
 from paif_cli.pipeline import plan_stack
 from paif_cli.record import StackPlan
+from paif_components.contract.plan import ResourceRecord
 from paif_policies import framework
 from paif_policies.framework import REGISTRY, SITE_TYPE, build_policies
 from paif_policies.pack import PACK_NAME, pack_version
@@ -46,12 +50,29 @@ __all__ = [
     "plan",
     "plan_rows",
     "plan_stack",
+    "records_of",
     "run_rules",
     "run_site",
     "site_records",
 ]
 
 Row = tuple[str, str | None, str]
+Records = Sequence[ResourceRecord | Mapping[str, Any]]
+
+
+def records_of(records: Records) -> list[ResourceRecord]:
+    """The analyzer's records: each in plan.json's form read back (``ResourceRecord.from_json``)."""
+    return [r if isinstance(r, ResourceRecord) else ResourceRecord.from_json(r) for r in records]
+
+
+def evaluate(policies: Any, records: Records, **kwargs: Any) -> list[Finding]:
+    """``paif_cli.crossguard.analyzer.evaluate`` on records in either form."""
+    return analyzer.evaluate(policies, records_of(records), **kwargs)
+
+
+def evaluate_records(records: Records, *args: Any, **kwargs: Any) -> list[Any]:
+    """The gate's ``evaluate_records`` on records in either form."""
+    return gate.evaluate_records(records_of(records), *args, **kwargs)
 
 
 class Site(pulumi.ComponentResource):
@@ -102,7 +123,7 @@ def check(
     config: Mapping[str, Any] | None = None,
 ) -> list[Row]:
     """(enforcement, resource name, message) of one rule's findings, sorted."""
-    records = result if isinstance(result, list) else [r.to_json() for r in result.resources]
+    records = records_of(result if isinstance(result, list) else result.resources)
     found = evaluate(
         build_policies([REGISTRY[rule_id]]),
         records,

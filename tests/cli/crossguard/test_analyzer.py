@@ -29,6 +29,7 @@ from paif_cli.crossguard.analyzer import (
 )
 from paif_cli.crossguard.wire import record_struct
 from paif_cli.errors import PolicyConfigError, PolicyEvaluationError
+from paif_components.contract.plan import ResourceRecord
 
 PACK = "paif-test"
 VERSION = "0.1.0"
@@ -158,7 +159,7 @@ def run(
 ) -> list[Finding]:
     return evaluate(
         policies,
-        resources,
+        [ResourceRecord.from_json(r) for r in resources],  # the records in plan.json's form
         pack_name=PACK,
         pack_version=VERSION,
         pack_config=config,
@@ -424,7 +425,11 @@ SECRET_PATHS = ["env[1].value", "spec.credentials.password"]
 
 def test_secret_paths_are_rewrapped_in_the_engine_wire_form() -> None:
     wire = json_format.MessageToDict(
-        record_struct(record(ENDPOINT, "s", SECRET_RECORD_INPUTS, secret_paths=SECRET_PATHS))
+        record_struct(
+            ResourceRecord.from_json(
+                record(ENDPOINT, "s", SECRET_RECORD_INPUTS, secret_paths=SECRET_PATHS)
+            )
+        )
     )
     sig = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
     assert wire["spec"]["credentials"] == {"password": {**sig, "value": "[secret]"}, "user": "svc"}
@@ -458,11 +463,13 @@ def test_secret_path_through_a_dotted_key_resolves_against_the_data() -> None:
     inputs = {"metadata": {"annotations": {TOKEN_KEY: "[secret]", "vault": "plain"}}}
     wire = json_format.MessageToDict(
         record_struct(
-            record(
-                ENDPOINT,
-                "s",
-                inputs,
-                secret_paths=["metadata.annotations.vault.hashicorp.com/token"],
+            ResourceRecord.from_json(
+                record(
+                    ENDPOINT,
+                    "s",
+                    inputs,
+                    secret_paths=["metadata.annotations.vault.hashicorp.com/token"],
+                )
             )
         )
     )

@@ -11,6 +11,7 @@ configs, and at 50 tenants with findings of several rules.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,12 @@ from benchmarks.synthetic import DR_STACK, STACK, dr_stack_config, stack_config
 from paif_cli import gate
 from paif_cli.pipeline import plan_stack
 from paif_cli.record import StackPlan
+from paif_components.contract.plan import ResourceRecord
 from tests.support.stacks import ROOT, blocked_prod, write_project
 
 
-def _records(plan: StackPlan) -> list[dict[str, Any]]:
-    return [r.to_json() for r in plan.result.resources]
+def _records(plan: StackPlan) -> Sequence[ResourceRecord]:
+    return plan.result.resources
 
 
 def _both(plan: StackPlan, pack_config: dict[str, Any] | None = None) -> tuple[list, list]:

@@ -26,6 +26,7 @@ from paif_cli.reports.model import (
 )
 from paif_cli.reports.sarif import build_sarif, render_sarif
 from paif_cli.reports.terminal import render_terminal, use_color
+from paif_components.contract.plan import ResourceRecord
 from paif_components.contract.waiver import Waiver
 
 CONTEXT = ReportContext(
@@ -410,20 +411,9 @@ def test_evaluated_findings_render_to_valid_sarif(sarif_validator: Any) -> None:
         tags=["ha"],
     )
     resources = [
-        {
-            "urn": ENDPOINT_URN,
-            "type": "pais:v1alpha1:ModelEndpoint",
-            "name": "llm",
-            "parent": None,
-            "custom": True,
-            "provider": None,
-            "inputs": {"replicas": 1},
-            "secretPaths": [],
-            "protect": False,
-            "retainOnDelete": False,
-            "dependsOn": [],
-            "aliases": [],
-        }
+        ResourceRecord(
+            urn=ENDPOINT_URN, type="pais:v1alpha1:ModelEndpoint", name="llm", inputs={"replicas": 1}
+        )
     ]
     result = evaluate(
         [policy],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,33 @@ def test_the_document_keeps_plan_json_s_order_and_names() -> None:
     ]
     assert "importId" not in document["resources"][0]  # only an adopted object has one
     assert document["policy"] == {"violations": [DOCUMENT.findings[0].to_json()]}
+
+
+ENGINE_OPTIONS = {
+    "ignoreChanges": ["spec"],
+    "deleteBeforeReplace": False,
+    "additionalSecretOutputs": ["data"],
+    "customTimeouts": {"create": 600.0},
+    "propertyDependencies": {"spec": [SITE.urn]},
+}
+
+
+def test_engine_options_are_written_only_when_set_and_read_back() -> None:
+    """Options the recorder does not record (a caller of the analyzer sets them): plan.json
+    has none of them then, each that is set otherwise, and reads them back."""
+    assert not set(ENGINE_OPTIONS) & set(QUOTA.to_json())
+    live = replace(
+        QUOTA,
+        ignore_changes=("spec",),
+        delete_before_replace=False,
+        additional_secret_outputs=("data",),
+        custom_timeouts={"create": 600.0},
+        property_dependencies={"spec": (SITE.urn,)},
+    )
+    written = live.to_json()
+    assert {key: written[key] for key in ENGINE_OPTIONS} == ENGINE_OPTIONS
+    assert ResourceRecord.from_json(json.loads(json.dumps(written))) == live
+    assert ResourceRecord.from_json(QUOTA.to_json()) == QUOTA
 
 
 def test_round_trip_through_json_text() -> None:

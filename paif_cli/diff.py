@@ -26,8 +26,10 @@ from typing import Any, Final
 from paif_cli.checkout import bootstrap_code
 from paif_cli.errors import DiffError
 from paif_components.contract import tokens
+from paif_components.contract.estimates import Estimates
 from paif_components.contract.finding import Finding
 from paif_components.contract.plan import PlanDocument, ResourceRecord
+from paif_components.contract.site_facts import SiteFacts
 
 __all__ = [
     "PlanDiff",
@@ -404,8 +406,8 @@ def stack_order(plan_dir: Path) -> list[str]:
     def is_dr(document: PlanDocument) -> bool:
         for record in document.resources:
             if record.type == tokens.PAIF_SITE:
-                return record.inputs.get("drRole") == "dr"
-        return document.estimates.get("role") == "dr"
+                return SiteFacts.from_props(record.inputs).dr_role == "dr"
+        return Estimates.read(document.estimates).role == "dr"
 
     return sorted(plans, key=lambda s: (is_dr(plans[s]), list(plans).index(s)))
 

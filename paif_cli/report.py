@@ -19,6 +19,7 @@ from paif_cli.reports.json_report import render_json
 from paif_cli.reports.markdown import render_markdown
 from paif_cli.reports.terminal import render_terminal, use_color
 from paif_components.config.units import format_seconds
+from paif_components.contract.estimates import Estimates, RecoveryRecord
 from paif_policies.rules.operations import endpoint_watches
 
 __all__ = ["FINDINGS_FORMATS", "monitoring_lines", "render_findings", "summary"]
@@ -107,18 +108,18 @@ def summary(plan: StackPlan) -> str:
             row += f" {part},"
         lines.append(row.rstrip(","))
     lines += monitoring_lines(plan)
-    estimate = plan.estimates
-    rto, rpo = estimate.get("rto"), estimate.get("rpo")
-    if isinstance(rto, dict) and isinstance(rpo, dict):
+    estimate = Estimates.read(plan.estimates)
+    rto, rpo = estimate.rto, estimate.rpo
+    if rto is not None and rpo is not None:
         declared = config.dr.objectives
         verdict = ""
         if declared is not None:
-            met = rto.get("seconds", 0) <= declared.rto and rpo.get("seconds", 0) <= declared.rpo
+            met = _within(rto, declared.rto) and _within(rpo, declared.rpo)
             verdict = f"; declared {format_seconds(declared.rto)}/{format_seconds(declared.rpo)}: "
             verdict += "met" if met else "NOT met"
         lines.append(
-            f"  DR {config.dr.pattern}: RTO ≈ {rto.get('duration')} ({rto.get('band')}), "
-            f"RPO ≈ {rpo.get('duration')} ({rpo.get('band')}){verdict}"
+            f"  DR {config.dr.pattern}: RTO ≈ {rto.duration} ({rto.band}), "
+            f"RPO ≈ {rpo.duration} ({rpo.band}){verdict}"
         )
     if plan.result.outputs:
         lines.append("  outputs:")
@@ -129,3 +130,8 @@ def summary(plan: StackPlan) -> str:
                 text = text[:97] + "..."
             lines.append(f"    {key}: {text}")
     return "\n".join(lines)
+
+
+def _within(figure: RecoveryRecord, limit: float) -> bool:
+    """An unbounded figure (no built mechanism bounds it: ``seconds`` is None) meets no limit."""
+    return figure.seconds is not None and figure.seconds <= limit

@@ -50,15 +50,18 @@ from paif_components.contract.dr_databases import DatabaseRole
 from paif_components.contract.dr_topology import ClusterRole, DrTopologyRecord, EndpointRole
 from paif_components.contract.estimates import Estimates, SiteFactsRecord
 from paif_components.contract.plan import PlanDocument, ResourceRecord
+from paif_components.contract.site_facts import SiteFacts
 
 Role = TypeVar("Role", EndpointRole, ClusterRole, DatabaseRole)
 
 
-def site_props(document: PlanDocument) -> Mapping[str, Any]:
+def site_facts(document: PlanDocument) -> SiteFacts:
+    """What the stack's PaifSite declared (its inputs, read as the contract's record; a plan
+    without a site reads as no facts)."""
     for record in document.resources:
         if record.type == SITE_TYPE:
-            return record.inputs
-    return {}
+            return SiteFacts.from_props(record.inputs)
+    return SiteFacts.from_props({})
 
 
 def _estimate_topology(document: PlanDocument, estimates: Estimates) -> DrTopologyRecord | None:
@@ -68,7 +71,7 @@ def _estimate_topology(document: PlanDocument, estimates: Estimates) -> DrTopolo
     primary's.
     """
     topology = estimates.topology
-    if topology is None or (topology.site and topology.site != site_props(document).get("site")):
+    if topology is None or (topology.site and topology.site != site_facts(document).site):
         return None
     return topology
 
@@ -90,18 +93,18 @@ def _tenant_of_namespace(resources: Sequence[ResourceRecord]) -> dict[str, str]:
 
 
 def _site_from(document: PlanDocument) -> Site:
-    props = site_props(document)
+    declared = site_facts(document)
     estimates = Estimates.read(document.estimates)
     stack = document.stack or None
-    name = as_str(props.get("site")) or estimates.site or stack or "site"
-    role = as_str(props.get("drRole")) or estimates.role or "primary"
-    pattern = as_str(props.get("drPattern")) or estimates.pattern or "none"
+    name = declared.site or estimates.site or stack or "site"
+    role = declared.dr_role or estimates.role or "primary"
+    pattern = declared.dr_pattern or estimates.pattern or "none"
     site = Site(
         name=name,
         stack=stack,
         role=role,
         pattern=pattern,
-        environment=document.environment or as_str(props.get("environment")),
+        environment=document.environment or declared.environment,
     )
     facts: SiteFactsRecord | None = None
     for side in (estimates.sites.primary, estimates.sites.dr):
@@ -376,8 +379,7 @@ def extract_topology(documents: Sequence[PlanDocument]) -> Topology:
     by_host = {host_of(s.harbor_url): s for s in sites if s.harbor_url}
     # Peers referenced but not planned in this run: a stub column so arrows have an end.
     for document, site in zip(documents, list(sites), strict=False):
-        props = site_props(document)
-        peer = as_str(props.get("peerSite"))
+        peer = site_facts(document).peer_site
         if peer and all(s.name != peer for s in sites):
             sites.append(
                 Site(name=peer, stack=None, role="peer", pattern=site.pattern, planned=False)

@@ -373,6 +373,10 @@ ESTIMATE_KEYS = frozenset(
         "terms",
         "unbounded",
         "stores",
+        # what a PaifSite declares (SiteFacts: its inputs)
+        "drRole",
+        "drPattern",
+        "peerSite",
         # a site's facts
         "harborUrl",
         "supervisor",
@@ -408,7 +412,6 @@ ESTIMATE_KEYS = frozenset(
         "inbound",
     }
 )
-DIAGRAM = ROOT / "paif_cli" / "diagram"
 # A Cluster API ``Cluster``'s ``spec.topology`` (its control plane and workers), not the
 # estimate's.
 CAPI_READERS = {("paif_cli/diagram/nodes.py", "topology"), ("paif_cli/diagram/nodes.py", "workers")}
@@ -425,11 +428,12 @@ def estimate_key_reads(folder: Path) -> list[str]:
     return found
 
 
-def test_the_diagram_reads_estimates_through_the_contract_s_records() -> None:
-    """The diagram reads plan.json's estimates as ``Estimates`` (its RTO, RPO, site facts) and
-    the DR topology as ``DrTopologyRecord`` (endpoint, cluster and database roles), never by
-    a key those records type (``.get("topology")``, ``role["mechanism"]``, ...)."""
-    assert estimate_key_reads(DIAGRAM) == []
+def test_paif_cli_reads_estimates_through_the_contract_s_records() -> None:
+    """The diagram, the report and the diff read plan.json's estimates as ``Estimates`` (its
+    RTO, RPO, site facts), the DR topology as ``DrTopologyRecord`` (endpoint, cluster and
+    database roles) and a PaifSite's inputs as ``SiteFacts``, never by a key those records type
+    (``.get("topology")``, ``role["mechanism"]``, ``inputs.get("drRole")``, ...)."""
+    assert estimate_key_reads(ROOT / "paif_cli") == []
 
 
 def test_the_estimate_key_check_finds_the_diagram_s_old_reads() -> None:

@@ -192,6 +192,23 @@ def test_summary_groups_by_component_and_states_the_dr_estimate(
     assert "declared 1h/15m: met" in out
 
 
+def test_summary_says_an_unbounded_rpo_does_not_meet_the_declared_one(
+    make_project: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A database whose DR copy is declared ``none`` leaves the RPO unbounded (no figure): the
+    summary says the declared objectives are not met, instead of comparing a missing number."""
+    config = load_example("prod")
+    config["paif:tenants"][0]["databases"][0]["dr"] = {"mechanism": "none"}
+    project = make_project({"prod": config})
+    args = ["plan", "--stack", "prod", "--project-dir", str(project), "--out", str(project / "o")]
+    code = main([*args, "--format", "none"])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert code in (0, 1), captured.err
+    assert "RPO ≈ unbounded" in captured.out
+    assert "declared 1h/15m: NOT met" in captured.out
+
+
 def test_the_example_waiver_states_what_the_quota_allows(planned: Path) -> None:
     """PAIF-CAP-002 names llama-chat's real ceiling, and the waiver's reason says the same."""
     plan = json.loads((planned / "prod" / "plan.json").read_text())

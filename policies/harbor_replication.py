@@ -79,8 +79,9 @@ def failed_over(view: StackView) -> bool:
 
 
 def local_harbor_host(view: StackView) -> str | None:
-    """This site's Harbor host: site facts first, then the Harbor provider's url."""
-    host = host_of(view.site.get("harborUrl")) or site_harbor(view, mine=True)
+    """This site's Harbor host: the estimate's site facts first, then the Harbor provider's
+    url."""
+    host = site_harbor(view, mine=True)
     if host:
         return host
     for provider in view.of_type(HARBOR_PROVIDER_TYPE):

@@ -64,14 +64,14 @@ def site_facts(document: PlanDocument) -> SiteFacts:
     return SiteFacts.from_props({})
 
 
-def _estimate_topology(document: PlanDocument, estimates: Estimates) -> DrTopologyRecord | None:
+def _estimate_topology(estimates: Estimates, site: str | None) -> DrTopologyRecord | None:
     """``estimates.topology`` when it describes this stack's own site.
 
     A primary's estimate describes the DR side it fails over to, so its roles are not the
     primary's.
     """
     topology = estimates.topology
-    if topology is None or (topology.site and topology.site != site_facts(document).site):
+    if topology is None or (topology.site and topology.site != site):
         return None
     return topology
 
@@ -92,8 +92,7 @@ def _tenant_of_namespace(resources: Sequence[ResourceRecord]) -> dict[str, str]:
     return out
 
 
-def _site_from(document: PlanDocument) -> Site:
-    declared = site_facts(document)
+def _site_from(document: PlanDocument, declared: SiteFacts) -> Site:
     estimates = Estimates.read(document.estimates)
     stack = document.stack or None
     name = declared.site or estimates.site or stack or "site"
@@ -178,7 +177,7 @@ def _site_from(document: PlanDocument) -> Site:
             attrs={"site": name, "url": site.harbor_url or "", "projects": " ".join(projects)},
         )
 
-    _add_tenants(site, resources, _estimate_topology(document, estimates))
+    _add_tenants(site, resources, _estimate_topology(estimates, declared.site))
     return site
 
 
@@ -365,8 +364,10 @@ def extract_topology(documents: Sequence[PlanDocument]) -> Topology:
     sites: list[Site] = []
     flows: list[_Flow] = []
     gslbs: list[Gslb] = []
-    for document in documents:
-        site = _site_from(document)
+    # What each stack's PaifSite declared, read once per document.
+    declared = [site_facts(document) for document in documents]
+    for document, facts in zip(documents, declared, strict=True):
+        site = _site_from(document, facts)
         if any(s.name == site.name for s in sites):
             continue
         sites.append(site)
@@ -378,8 +379,8 @@ def extract_topology(documents: Sequence[PlanDocument]) -> Topology:
 
     by_host = {host_of(s.harbor_url): s for s in sites if s.harbor_url}
     # Peers referenced but not planned in this run: a stub column so arrows have an end.
-    for document, site in zip(documents, list(sites), strict=False):
-        peer = site_facts(document).peer_site
+    for facts, site in zip(declared, list(sites), strict=False):
+        peer = facts.peer_site
         if peer and all(s.name != peer for s in sites):
             sites.append(
                 Site(name=peer, stack=None, role="peer", pattern=site.pattern, planned=False)
